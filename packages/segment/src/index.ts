@@ -1,0 +1,1 @@
+export const segment = (s: string): string[] => [s];
