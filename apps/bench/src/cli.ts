@@ -1,0 +1,39 @@
+/**
+ * `pnpm bench <name> [--flag value ...]`: runs the benchmark in `src/benches/<name>.ts`.
+ * Each benchmark module exports `run(args)`, prints a readable table and returns its
+ * {@link BenchResult}; the dispatcher prints that object as the very last line and writes it
+ * to `bench-results/<name>.json`.
+ */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeBenchResult, type BenchModule } from './result.js';
+
+const benchDir = fileURLToPath(new URL('./benches/', import.meta.url));
+
+function available(): string[] {
+  return readdirSync(benchDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const names = available();
+  if (name === undefined || name === '--help' || name === '-h') {
+    console.log(`usage: pnpm bench <name> [options]\nbenchmarks: ${names.join(', ')}`);
+    return;
+  }
+  if (!names.includes(name)) {
+    console.error(`unknown benchmark "${name}"; available: ${names.join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
+  const mod = (await import(`./benches/${name}.ts`)) as BenchModule;
+  const result = await mod.run(rest);
+  const file = writeBenchResult(result);
+  console.error(`(written to ${file})`);
+  console.log(JSON.stringify(result));
+}
+
+await main(process.argv.slice(2));
