@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { applyOverrides, loadConfig, parseOverride, readYaml } from './load.js';
+
+function dir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'cfg-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  return d;
+}
+
+const schema = z.strictObject({
+  seed: z.number().int().default(0),
+  model: z.strictObject({ dModel: z.number().int().positive(), layers: z.number().int().default(2) }),
+  name: z.string().default('x'),
+});
+
+describe('loadConfig', () => {
+  test('extends merges left to right, then the file itself', () => {
+    const d = dir({
+      'a.yaml': 'seed: 1\nmodel: {dModel: 32, layers: 1}\nname: a\n',
+      'b.yaml': 'seed: 2\nmodel: {layers: 3}\n',
+      'c.yaml': 'extends: [a.yaml, b.yaml]\nname: c\n',
+    });
+    const { config, files } = loadConfig(join(d, 'c.yaml'), schema);
+    expect(config).toEqual({ seed: 2, model: { dModel: 32, layers: 3 }, name: 'c' });
+    expect(files.map((f) => f.slice(d.length + 1))).toEqual(['a.yaml', 'b.yaml', 'c.yaml']);
+  });
+
+  test('overrides are typed YAML scalars and win over the files', () => {
+    const d = dir({ 'a.yaml': 'model: {dModel: 32}\n' });
+    const { config } = loadConfig(join(d, 'a.yaml'), schema, ['model.layers=6', 'name=run 1', 'seed=7']);
+    expect(config).toEqual({ seed: 7, model: { dModel: 32, layers: 6 }, name: 'run 1' });
+  });
+
+  test('unknown keys fail naming file, key path and reason', () => {
+    const d = dir({ 'a.yaml': 'model: {dModel: 32, dmodel: 4}\n' });
+    const err = (() => {
+      try {
+        loadConfig(join(d, 'a.yaml'), schema);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${join(d, 'a.yaml')}: model: unknown key "dmodel"`);
+  });
+
+  test('bad values fail naming the key path', () => {
+    const d = dir({ 'a.yaml': 'model: {dModel: -3}\n' });
+    expect(() => loadConfig(join(d, 'a.yaml'), schema)).toThrow(/a\.yaml: model\.dModel: .*>0/);
+  });
+
+  test('missing file, cycles and YAML syntax errors are ConfigErrors', () => {
+    const d = dir({ 'x.yaml': 'extends: y.yaml\n', 'y.yaml': 'extends: x.yaml\n', 'bad.yaml': 'a: [1, 2\n' });
+    expect(() => loadConfig(join(d, 'nope.yaml'), schema)).toThrow(/nope\.yaml: file not found/);
+    expect(() => loadConfig(join(d, 'x.yaml'), schema)).toThrow(/extends: cycle/);
+    expect(() => loadConfig(join(d, 'bad.yaml'), schema)).toThrow(ConfigError);
+  });
+});
+
+describe('YAML safety', () => {
+  test('tags are never executed: a custom tag is an error', () => {
+    const d = dir({ 'a.yaml': 'x: !!js/function "function () { return 1 }"\n' });
+    expect(() => readYaml(join(d, 'a.yaml'))).toThrow(ConfigError);
+  });
+});
+
+describe('overrides', () => {
+  test('parseOverride reads numbers, booleans, lists and strings', () => {
+    expect(parseOverride('a.b=1e-3').value).toBe(0.001);
+    expect(parseOverride('a=true').value).toBe(true);
+    expect(parseOverride('a=[1, 2]').value).toEqual([1, 2]);
+    expect(parseOverride('a=hello').value).toBe('hello');
+  });
+
+  test('malformed overrides are rejected', () => {
+    expect(() => parseOverride('novalue')).toThrow(/key\.path=value/);
+    expect(() => parseOverride('=3')).toThrow(ConfigError);
+    expect(() => applyOverrides({ a: 1 }, ['a.b=2'])).toThrow(/a is not an object/);
+  });
+});

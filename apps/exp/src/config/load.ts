@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, describeAt } from './errors.js';
+import { deepMerge, isPlainObject, setPath, type Plain } from './merge.js';
+
+/**
+ * Reads one YAML file as plain data. YAML tags are never executed: the core schema only, and
+ * any custom tag (`!!js/function`, `!foo`) is an error naming the file.
+ */
+export function readYaml(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(describeAt(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(e)})`), file);
+  }
+  const doc = parseDocument(text, { schema: 'core', prettyErrors: true, uniqueKeys: true });
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    const p = problems[0]!;
+    const line = p.linePos?.[0];
+    throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ''}: ${p.message.split('\n')[0]}`, file);
+  }
+  return doc.toJS({ maxAliasCount: 100 }) ?? {};
+}
+
+/**
+ * Loads a config file with its `extends:` chain (a path or list of paths relative to the file,
+ * merged left to right, then the file itself on top). Returns the merged plain object without
+ * the `extends` key, and the files it came from (outermost last).
+ */
+export function loadComposed(file: string, seen: string[] = []): { value: Plain; files: string[] } {
+  const abs = resolve(file);
+  if (seen.includes(abs)) throw new ConfigError(describeAt(abs, 'extends', `cycle: ${[...seen, abs].join(' -> ')}`), abs, 'extends');
+  const raw = readYaml(abs);
+  if (!isPlainObject(raw)) throw new ConfigError(describeAt(abs, undefined, 'the top level must be a mapping (key: value)'), abs);
+  const { extends: ext, ...own } = raw;
+  const parents = ext === undefined ? [] : Array.isArray(ext) ? ext : [ext];
+  let value: Plain = {};
+  const files: string[] = [];
+  for (const p of parents) {
+    if (typeof p !== 'string') throw new ConfigError(describeAt(abs, 'extends', 'must be a path or a list of paths'), abs, 'extends');
+    const parent = loadComposed(resolve(dirname(abs), p), [...seen, abs]);
+    value = deepMerge(value, parent.value) as Plain;
+    files.push(...parent.files);
+  }
+  value = deepMerge(value, own) as Plain;
+  files.push(abs);
+  return { value, files };
+}
+
+/** Parses `a.b=value` (value read as a YAML scalar/flow value: `1e-3`, `true`, `[1, 2]`, `foo`). */
+export function parseOverride(text: string): { keyPath: string; raw: string; value: unknown } {
+  const eq = text.indexOf('=');
+  const keyPath = eq > 0 ? text.slice(0, eq).trim() : '';
+  if (eq <= 0 || !/^[A-Za-z_][\w-]*(\.[A-Za-z0-9_][\w-]*)*$/.test(keyPath)) {
+    throw new ConfigError(`override "${text}": expected key.path=value`);
+  }
+  const raw = text.slice(eq + 1);
+  const doc = parseDocument(raw, { schema: 'core' });
+  if (doc.errors.length > 0) throw new ConfigError(`override "${text}": ${doc.errors[0]!.message.split('\n')[0]}`, undefined, keyPath);
+  return { keyPath, raw, value: doc.toJS() };
+}
+
+export function applyOverrides(value: Plain, overrides: string[]): Plain {
+  let out = value;
+  for (const o of overrides) {
+    const { keyPath, value: v } = parseOverride(o);
+    try {
+      out = setPath(out, keyPath, v);
+    } catch (e) {
+      throw new ConfigError(`override "${o}": ${(e as Error).message}`, undefined, keyPath);
+    }
+  }
+  return out;
+}
+
+/** Formats a zod error as one line per problem: `file: key.path: reason`. */
+export function formatZodIssues(file: string | undefined, error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const keyPath = i.path.map(String).join('.');
+      const reason =
+        i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+      return describeAt(file, keyPath || '(top level)', reason);
+    })
+    .join('\n');
+}
+
+/**
+ * Loads, composes, overrides and validates a config: the single entry point the CLI uses.
+ * Fails before any work starts, naming the file, key path and reason.
+ */
+export function loadConfig<S extends z.ZodType>(file: string, schema: S, overrides: string[] = []): { config: z.output<S>; files: string[] } {
+  const { value, files } = loadComposed(file);
+  const merged = applyOverrides(value, overrides);
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(formatZodIssues(resolve(file), parsed.error), resolve(file), first?.path.map(String).join('.'));
+  }
+  return { config: parsed.data, files };
+}
