@@ -1,1 +1,3 @@
-export {};
+export * from './config.js';
+export * from './prepare.js';
+export * from './stats.js';

