@@ -1,0 +1,161 @@
+/**
+ * The contract between the pipeline runner and the model stages.
+ *
+ * A pipeline config names stages; each stage has a `kind` (which adapter runs it), `inputs`
+ * (named slots pointing at earlier stages) and its own options, validated by the adapter's
+ * zod schema. The runner executes stages in dependency order; each stage turns its config and
+ * its inputs' artifacts into one new artifact (files + JSON metadata). An artifact is cached
+ * under its content hash: sha256 of (kind, the stage's own config, the pipeline fields every
+ * stage depends on, its inputs' hashes, the code version of the packages it runs). A stage
+ * whose hash is unchanged is not run again: its cached artifact is reused.
+ */
+import { z } from 'zod';
+
+/** Every stage kind the runner knows, in the order a pipeline usually runs them. */
+export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'eval', 'bench'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+
+/** Which earlier stages may fill one input slot of a stage. */
+export interface InputSlot {
+  /** Kinds accepted in this slot. */
+  kinds: readonly StageKind[];
+  /** `many`: the slot takes a list of stage names (e.g. the models an eval stage compares). */
+  many?: boolean;
+  /** An optional slot may be left out (e.g. an SLLM initialised from a trained SVAE or not). */
+  optional?: boolean;
+  description: string;
+}
+
+/**
+ * What a finished stage leaves behind. Stored as `artifact.json` in the artifact folder
+ * (`<cacheDir>/<hash>/`), next to the files it names.
+ */
+export interface Artifact {
+  /** Stage name in the pipeline that produced it (for messages; reuse is by hash, not name). */
+  stage: string;
+  kind: StageKind;
+  /** Content hash of (kind, config, shared pipeline fields, inputs' hashes, code version). */
+  hash: string;
+  /** Absolute folder holding the files below. */
+  dir: string;
+  /** Named files, relative to `dir`: e.g. `{ checkpoint: 'model.safetensors', tokenizer: 'tokenizer.json' }`. */
+  files: Record<string, string>;
+  /** Run folder the stage trained in (training stages), so reports can point at its curves. */
+  runDir?: string;
+  /** JSON metadata the next stages and the comparison table need: model config, params, eval results. */
+  meta: Record<string, unknown>;
+  /** ISO time the artifact was completed. */
+  createdAt: string;
+}
+
+/** What `Stage.run` returns; the runner adds the identity fields and writes `artifact.json`. */
+export type StageOutput = Pick<Artifact, 'files' | 'meta'> & { runDir?: string };
+
+/** Fields of the pipeline config every stage sees (and whose change invalidates every stage). */
+export interface PipelineShared {
+  name: string;
+  seed: number;
+  backend: Backend;
+  runsDir: string;
+  data: unknown;
+}
+
+/** Everything a stage's `run` gets. */
+export interface StageContext<C> {
+  /** Stage name in the pipeline (`stages.<name>`). */
+  name: string;
+  /** This stage's own validated config (without `kind` and `inputs`). */
+  config: C;
+  /** The pipeline fields every stage shares: experiment name, seed, backend, runs dir, data. */
+  pipeline: PipelineShared;
+  /** The artifacts of the stages named in `inputs`, by slot (a list for `many` slots). */
+  inputs: Record<string, Artifact | Artifact[]>;
+  /** This stage's content hash. */
+  hash: string;
+  /**
+   * Empty folder to write the artifact's files into. The runner renames it into the cache only
+   * when `run` returns, so a crashed or interrupted stage never leaves a half artifact behind.
+   */
+  outDir: string;
+  /** Per-stage seed derived from the pipeline seed and the stage name (stable across runs). */
+  seed: number;
+  /**
+   * The run folder to train in: where to create it (`runs/<experiment>/<runId>`), or, when
+   * resuming, the existing folder to continue from its latest checkpoint.
+   */
+  runDir: { path: string; resume: boolean };
+  /** Overrides given on the command line (recorded in the run folder). */
+  overrides: string[];
+  /** Aborted on SIGINT: training stages checkpoint and return an interrupted status. */
+  signal: AbortSignal;
+  /** One line for the user (the runner prefixes the stage name). */
+  log(message: string): void;
+}
+
+/** One stage kind: its config schema, its input slots and how to run it. */
+export interface Stage<S extends z.ZodType = z.ZodType> {
+  kind: StageKind;
+  description: string;
+  /** The stage's own options (a strict object; every field defaulted and described). */
+  schema: S;
+  /** Named input slots, filled in the config by `inputs: { <slot>: <stageName> | [<stageName>...] }`. */
+  inputs: Record<string, InputSlot>;
+  /** Workspace packages whose source is part of the code version in the hash. */
+  packages: readonly string[];
+  /** True when the stage trains (and therefore gets a run folder). */
+  trains: boolean;
+  run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
+}
+
+/** A stage kind whose schema type is erased, for registries. */
+export type AnyStage = Stage<z.ZodType>;
+
+export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/** `inputs:` in a stage section: slot -> stage name or list of stage names. */
+export const inputsSchema = z
+  .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+  .default({})
+  .describe('input slots -> names of earlier stages whose artifacts this stage uses');
+
+/**
+ * Builds the whole pipeline config schema from the data section's schema and the stage
+ * registry. Each stage section is `{ kind, inputs, ...options }`, strict, chosen by `kind`.
+ * Input references are checked after parsing (see `validatePipeline` in `pipeline/plan.ts`),
+ * because they relate sections to each other.
+ */
+export function pipelineSchema<D extends z.ZodType>(data: D, stages: readonly AnyStage[]) {
+  const sections = stages.map((s) => {
+    const options = s.schema instanceof z.ZodObject ? s.schema.shape : {};
+    return z.strictObject({ kind: z.literal(s.kind), inputs: inputsSchema, ...options });
+  });
+  const [first, ...rest] = sections;
+  if (first === undefined) throw new Error('pipelineSchema: the stage registry is empty');
+  return z.strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, ".", "-" and "_" only')
+      .describe('experiment name: runs go to <runsDir>/<name>/'),
+    seed: z.number().int().nonnegative().default(0).describe('drives model init, data order and sampling in every stage'),
+    backend: z.enum(BACKENDS).default('auto').describe('compute backend for every stage'),
+    runsDir: z.string().default('runs').describe('root of the run folders (relative to the working directory)'),
+    data: data,
+    stages: z
+      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'a stage name is a letter then letters, digits, "-" or "_"'), z.discriminatedUnion('kind', [first, ...rest]))
+      .refine((s) => Object.keys(s).length > 0, 'at least one stage')
+      .describe('stage name -> { kind, inputs, ...options }; run in dependency order'),
+  });
+}
+
+/** The parsed form of one stage section: the common fields plus the kind's own options. */
+export interface StageSection {
+  kind: StageKind;
+  inputs: Record<string, string | string[]>;
+  [option: string]: unknown;
+}
+
+/** The parsed pipeline config (the data section typed by the data package's schema). */
+export interface PipelineConfig extends PipelineShared {
+  stages: Record<string, StageSection>;
+}
