@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * The run-folder format version written into meta.json and summary.json. Readers accept
+ * exactly this version; anything else is reported as "older/newer format" instead of being
+ * half-understood.
+ */
+export const formatVersion = 1;
+
+/** File names inside a run folder (`runs/<experiment>/<run-id>/`). */
+export const RUN_FILES = {
+  config: 'config.yaml',
+  overrides: 'overrides.txt',
+  meta: 'meta.json',
+  metrics: 'metrics.arrow',
+  summary: 'summary.json',
+  checkpoints: 'checkpoints',
+  latest: 'latest',
+  samples: 'samples.jsonl',
+  log: 'log.txt',
+} as const;
+
+export const runStatusSchema = z.enum(['running', 'done', 'failed', 'interrupted']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const gitInfoSchema = z.object({
+  sha: z.string().nullable().describe('HEAD commit, null outside a git checkout'),
+  dirty: z.boolean().describe('uncommitted changes to tracked files'),
+});
+export type GitInfo = z.infer<typeof gitInfoSchema>;
+
+export const machineInfoSchema = z.object({
+  cpu: z.string(),
+  cores: z.number().int().positive(),
+  memoryGb: z.number().nonnegative(),
+  os: z.string(),
+  node: z.string(),
+});
+export type MachineInfo = z.infer<typeof machineInfoSchema>;
+
+export const runErrorSchema = z.object({
+  message: z.string(),
+  stack: z.string().optional(),
+});
+export type RunError = z.infer<typeof runErrorSchema>;
+
+export const runMetaSchema = z.object({
+  formatVersion: z.literal(formatVersion),
+  experiment: z.string(),
+  runId: z.string(),
+  status: runStatusSchema,
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().optional(),
+  resumedAt: z.array(z.iso.datetime()).default([]),
+  git: gitInfoSchema,
+  packages: z.record(z.string(), z.string()).describe('package name -> version'),
+  backend: z.string(),
+  backendInfo: z.record(z.string(), z.unknown()).optional().describe('adapter details, e.g. GPU name'),
+  machine: machineInfoSchema,
+  seed: z.number().int(),
+  error: runErrorSchema.optional(),
+});
+export type RunMeta = z.infer<typeof runMetaSchema>;
+
+export const metricDirectionSchema = z.enum(['min', 'max']);
+export type MetricDirection = z.infer<typeof metricDirectionSchema>;
+
+export const metricSummarySchema = z.object({
+  count: z.number().int().nonnegative(),
+  last: z.number(),
+  lastStep: z.number().int(),
+  min: z.number(),
+  max: z.number(),
+  best: z.number(),
+  bestStep: z.number().int(),
+  direction: metricDirectionSchema,
+});
+export type MetricSummary = z.infer<typeof metricSummarySchema>;
+
+/** Final evaluation results: nested objects of numbers, strings, booleans or null. */
+export type EvalValue = number | string | boolean | null | EvalValue[] | { [key: string]: EvalValue };
+export const evalValueSchema: z.ZodType<EvalValue> = z.lazy(() =>
+  z.union([
+    z.number(),
+    z.string(),
+    z.boolean(),
+    z.null(),
+    z.array(evalValueSchema),
+    z.record(z.string(), evalValueSchema),
+  ]),
+);
+
+export const summarySchema = z.object({
+  formatVersion: z.literal(formatVersion),
+  updatedAt: z.iso.datetime(),
+  metrics: z.record(z.string(), metricSummarySchema),
+  eval: z.record(z.string(), evalValueSchema),
+});
+export type Summary = z.infer<typeof summarySchema>;
+
+export const sampleSchema = z.object({
+  step: z.number().int().nonnegative(),
+  prompt: z.string(),
+  output: z.string(),
+  model: z.string().optional(),
+});
+export type Sample = z.infer<typeof sampleSchema>;
+
+/**
+ * The `eval` keys the report's paper view reads (the contract between `apps/exp` and
+ * `apps/report`). All are plain numbers at the top level of `summary.json` `eval`.
+ */
+export const EVAL_KEYS = {
+  params: 'params',
+  ppl: 'ppl',
+  pplTokens: 'ppl_tokens',
+  tokensPerS: 'tokens_per_s',
+  kvBytesPerToken: 'kv_bytes_per_token',
+  l2: 'l2',
+  contrastiveAcc: 'contrastive_acc',
+  roundtripL2: 'roundtrip_l2',
+} as const;
+
+/** Formats zod issues as `key.path: reason` lines. */
+export function formatZodIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

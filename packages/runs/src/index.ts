@@ -1,0 +1,60 @@
+export {
+  EVAL_KEYS,
+  RUN_FILES,
+  evalValueSchema,
+  formatVersion,
+  formatZodIssues,
+  gitInfoSchema,
+  machineInfoSchema,
+  metricDirectionSchema,
+  metricSummarySchema,
+  runErrorSchema,
+  runMetaSchema,
+  runStatusSchema,
+  sampleSchema,
+  summarySchema,
+  type EvalValue,
+  type GitInfo,
+  type MachineInfo,
+  type MetricDirection,
+  type MetricSummary,
+  type RunError,
+  type RunMeta,
+  type RunStatus,
+  type Sample,
+  type Summary,
+} from './format.js';
+export { RunFormatError } from './errors.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';
+export { assertPathSegment, defaultRunId } from './names.js';
+export { metricsSchema, type MetricColumns, type MetricRow } from './metrics-file.js';
+export { buildSummary, metricDirection, summarizeMetrics } from './summary.js';
+export {
+  checkpointName,
+  checkpointStep,
+  latestCheckpoint,
+  listCheckpoints,
+  pruneCheckpoints,
+  type CheckpointEntry,
+  type CheckpointRef,
+} from './checkpoints.js';
+export { createRun, openRunForResume, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
+export {
+  listRuns,
+  readConfig,
+  readMeta,
+  readMetrics,
+  readOverrides,
+  readRun,
+  readSamples,
+  readSummary,
+  type ListRunsOptions,
+  type MetricSeries,
+  type MetricsData,
+  type RunData,
+  type RunInfo,
+  type RunInfoError,
+  type RunInfoOk,
+} from './reader.js';
+export { validateRun } from './validate.js';

@@ -1,0 +1,259 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { z } from 'zod';
+import { RunFormatError } from './errors.js';
+import {
+  RUN_FILES,
+  formatVersion,
+  formatZodIssues,
+  runMetaSchema,
+  summarySchema,
+  type RunMeta,
+  type Sample,
+  type Summary,
+} from './format.js';
+import { readMetricsFile, type MetricColumns } from './metrics-file.js';
+import { readSamplesFile } from './samples.js';
+
+interface RunInfoBase {
+  /** `<experiment>/<run-id>` */
+  id: string;
+  experiment: string;
+  runId: string;
+  dir: string;
+}
+
+export interface RunInfoOk extends RunInfoBase {
+  ok: true;
+  meta: RunMeta;
+  /** Absent while a run has not written its summary yet. */
+  summary?: Summary;
+  /** Only with `listRuns(root, { config: true })`. */
+  config?: unknown;
+  /** Modification time of metrics.arrow in ms (to notice new points cheaply). */
+  metricsMtimeMs?: number;
+}
+
+export interface RunInfoError extends RunInfoBase {
+  ok: false;
+  /** Which file is wrong and why. */
+  error: string;
+}
+
+export type RunInfo = RunInfoOk | RunInfoError;
+
+export interface ListRunsOptions {
+  /** Also parse config.yaml of every run (default false). */
+  config?: boolean;
+  /** Files read at once (default 64). */
+  concurrency?: number;
+}
+
+/**
+ * Every `root/<experiment>/<run-id>/` folder, sorted by id. Reads only meta.json and
+ * summary.json (and config.yaml if asked). A folder that cannot be read as a run becomes an
+ * `ok: false` entry naming the file and reason; this never throws for one bad run.
+ */
+export async function listRuns(root: string, options: ListRunsOptions = {}): Promise<RunInfo[]> {
+  const rootDir = resolve(root);
+  const candidates: RunInfoBase[] = [];
+  for (const experiment of await subfolders(rootDir)) {
+    for (const runId of await subfolders(join(rootDir, experiment))) {
+      candidates.push({ id: `${experiment}/${runId}`, experiment, runId, dir: join(rootDir, experiment, runId) });
+    }
+  }
+  candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return mapLimit(candidates, options.concurrency ?? 64, (c) => readRunInfo(c, options.config ?? false));
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+async function readRunInfo(base: RunInfoBase, withConfig: boolean): Promise<RunInfo> {
+  try {
+    const meta = await readMeta(base.dir);
+    const summary = await readSummary(base.dir);
+    const info: RunInfoOk = { ...base, ok: true, meta };
+    if (summary) info.summary = summary;
+    if (withConfig) info.config = await readConfig(base.dir);
+    const mtime = await stat(join(base.dir, RUN_FILES.metrics)).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
+    if (mtime !== undefined) info.metricsMtimeMs = mtime;
+    return info;
+  } catch (error) {
+    return { ...base, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function readText(file: string, missing: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new RunFormatError(file, missing);
+    throw new RunFormatError(file, (error as Error).message);
+  }
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RunFormatError(file, `invalid JSON (${(error as Error).message})`);
+  }
+}
+
+function checkVersion(value: unknown, file: string): void {
+  const v = (value as { formatVersion?: unknown } | null)?.formatVersion;
+  if (v === formatVersion) return;
+  if (typeof v === 'number' && v > formatVersion) {
+    throw new RunFormatError(file, `formatVersion ${v} is newer than this reader (${formatVersion}); upgrade @sentencelab/runs`);
+  }
+  throw new RunFormatError(file, `older or unknown format (formatVersion ${JSON.stringify(v)}, expected ${formatVersion})`);
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
+  checkVersion(value, file);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new RunFormatError(file, formatZodIssues(parsed.error));
+  return parsed.data;
+}
+
+export async function readMeta(dir: string): Promise<RunMeta> {
+  const file = join(dir, RUN_FILES.meta);
+  const text = await readText(file, 'missing (half-written run, or not a run folder)');
+  return validate(runMetaSchema, parseJson(text, file), file);
+}
+
+/** summary.json, or undefined when the run has not written one. */
+export async function readSummary(dir: string): Promise<Summary | undefined> {
+  const file = join(dir, RUN_FILES.summary);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new RunFormatError(file, (error as Error).message);
+  }
+  return validate(summarySchema, parseJson(text, file), file);
+}
+
+export async function readConfig(dir: string): Promise<unknown> {
+  const file = join(dir, RUN_FILES.config);
+  const text = await readText(file, 'missing');
+  try {
+    return parse(text) ?? {};
+  } catch (error) {
+    throw new RunFormatError(file, `invalid YAML (${(error as Error).message})`);
+  }
+}
+
+export async function readOverrides(dir: string): Promise<string[]> {
+  const file = join(dir, RUN_FILES.overrides);
+  try {
+    return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim().length > 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new RunFormatError(file, (error as Error).message);
+  }
+}
+
+export interface RunData {
+  dir: string;
+  meta: RunMeta;
+  config: unknown;
+  overrides: string[];
+  summary?: Summary;
+}
+
+/** meta, config, overrides and summary of one run; throws `RunFormatError` naming the bad file. */
+export async function readRun(dir: string): Promise<RunData> {
+  const runDir = resolve(dir);
+  const [meta, config, overrides, summary] = await Promise.all([
+    readMeta(runDir),
+    readConfig(runDir),
+    readOverrides(runDir),
+    readSummary(runDir),
+  ]);
+  return summary ? { dir: runDir, meta, config, overrides, summary } : { dir: runDir, meta, config, overrides };
+}
+
+/** One metric over time, ordered as logged. */
+export interface MetricSeries {
+  step: Int32Array;
+  wallTime: Float64Array;
+  value: Float64Array;
+}
+
+export interface MetricsData {
+  /** All rows (only the requested names when `names` is given). */
+  columns: MetricColumns;
+  /** The same rows split per metric name. */
+  series: Record<string, MetricSeries>;
+  /** Every metric name in the file, sorted. */
+  names: string[];
+  /** Bytes of a crash-truncated tail that were skipped (0 for a clean file). */
+  truncatedBytes: number;
+}
+
+/** Reads metrics.arrow (a missing file reads as empty); `names` keeps only those metrics. */
+export async function readMetrics(dir: string, options: { names?: readonly string[] } = {}): Promise<MetricsData> {
+  const { columns, truncatedBytes } = await readMetricsFile(join(resolve(dir), RUN_FILES.metrics));
+  const wanted = options.names ? new Set(options.names) : undefined;
+  const allNames = new Set<string>();
+  const indices = new Map<string, number[]>();
+  const keep: number[] = [];
+  columns.name.forEach((name, i) => {
+    allNames.add(name);
+    if (wanted && !wanted.has(name)) return;
+    keep.push(i);
+    let list = indices.get(name);
+    if (!list) indices.set(name, (list = []));
+    list.push(i);
+  });
+  const series: Record<string, MetricSeries> = {};
+  for (const [name, idx] of indices) {
+    series[name] = {
+      step: Int32Array.from(idx, (i) => columns.step[i]!),
+      wallTime: Float64Array.from(idx, (i) => columns.wallTime[i]!),
+      value: Float64Array.from(idx, (i) => columns.value[i]!),
+    };
+  }
+  const filtered: MetricColumns = wanted
+    ? {
+        step: Int32Array.from(keep, (i) => columns.step[i]!),
+        wallTime: Float64Array.from(keep, (i) => columns.wallTime[i]!),
+        name: keep.map((i) => columns.name[i]!),
+        value: Float64Array.from(keep, (i) => columns.value[i]!),
+      }
+    : columns;
+  return { columns: filtered, series, names: [...allNames].sort(), truncatedBytes };
+}
+
+/** Valid samples of a run (a crash-truncated last line is skipped). */
+export async function readSamples(dir: string): Promise<Sample[]> {
+  return (await readSamplesFile(join(resolve(dir), RUN_FILES.samples))).samples;
+}
