@@ -1,1 +1,32 @@
-export {};
+export { type ConceptCodec, encodeChecked } from './codec.js';
+export { BagOfWordsCodec, type BagOfWordsCodecOptions } from './bag-of-words-codec.js';
+export { EmbeddingNormalizer, quantile, type NormalizerKind, type NormalizerJson } from './normalizer.js';
+export {
+  makeSchedule,
+  cosineAlphaBar,
+  sigmoidAlphaBar,
+  rescaleZeroTerminalSnr,
+  defaultScheduleOptions,
+  type NoiseSchedule,
+  type ScheduleKind,
+  type ScheduleOptions,
+} from './schedule.js';
+export { addNoise, noiseLevel, outputToX0Eps, predictionTarget, type NoiseLevel, type PredictionKind } from './prediction.js';
+export { ddimSample, ddimTimesteps, ddimCoefficients, type DdimCoefficients, type DdimOptions, type Denoiser, type TimestepSpacing } from './ddim.js';
+export { classifierFreeGuidance } from './guidance.js';
+export { documentWindows, collateWindows, conceptBatches, disposeBatch, type ConceptBatch, type WindowOptions, type BatchOptions } from './batches.js';
+export { l2, cosine, nextEmbeddingL2, contrastiveAccuracy, roundTripL2, repetitionRate, cosineToPrevious, type L2Result } from './evaluation.js';
+export {
+  baseLcmConfigSchema,
+  twoTowerConfigSchema,
+  oneTowerConfigSchema,
+  conceptHeadConfigSchema,
+  scheduleSchema,
+  guidanceSchema,
+  samplingSchema,
+  type BaseLcmConfig,
+  type TwoTowerConfig,
+  type OneTowerConfig,
+  type ConceptHeadConfig,
+  type DiffusionConfig,
+} from './config.js';

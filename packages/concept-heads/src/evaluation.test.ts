@@ -1,0 +1,51 @@
+import { Rng } from '@sentencelab/tensor';
+import { describe, expect, it } from 'vitest';
+import { BagOfWordsCodec } from './bag-of-words-codec.js';
+import { contrastiveAccuracy, cosineToPrevious, nextEmbeddingL2, repetitionRate, roundTripL2 } from './evaluation.js';
+import { EmbeddingNormalizer } from './normalizer.js';
+
+const v = (...xs: number[]) => Float32Array.from(xs);
+
+describe('evaluation helpers', () => {
+  it('nextEmbeddingL2: mean distance, raw and normalised', () => {
+    const norm = new EmbeddingNormalizer('standard', v(0, 0), v(2, 2));
+    const r = nextEmbeddingL2([v(0, 0), v(1, 1)], [v(3, 4), v(1, 1)], norm);
+    expect(r.raw).toBeCloseTo(2.5, 10);
+    expect(r.normalized).toBeCloseTo(1.25, 10);
+    expect(nextEmbeddingL2([v(0, 0)], [v(0, 1)]).normalized).toBeNull();
+  });
+
+  it('contrastiveAccuracy: 1 when each prediction is nearest its target, a hand-counted case, ~0.5 for noise', () => {
+    const targets = [v(0, 0), v(10, 0), v(0, 10)];
+    expect(contrastiveAccuracy(targets, targets)).toBe(1);
+    // Each prediction sits on another sentence's target. Hand count (own distance; distractors farther):
+    // p0=t1: own 10; t1 at 0 (no), t2 at 14.1 (yes) -> 1/2. p1=t2: own 14.1; t0 at 10, t2 at 0 -> 0/2.
+    // p2=t0: own 10; t0 at 0 (no), t1 at 10 (tie, half) -> 0.5/2. Mean (0.5 + 0 + 0.25) / 3.
+    const shifted = [targets[1]!, targets[2]!, targets[0]!];
+    expect(contrastiveAccuracy(shifted, targets)).toBeCloseTo(0.25, 10);
+    const rng = new Rng(5);
+    const many = Array.from({ length: 200 }, () => rng.normalArray(4));
+    const preds = Array.from({ length: 200 }, () => rng.normalArray(4));
+    expect(Math.abs(contrastiveAccuracy(preds, many) - 0.5)).toBeLessThan(0.05);
+    expect(() => contrastiveAccuracy([v(1)], [v(1)])).toThrow(/at least 2/);
+  });
+
+  it('roundTripL2: 0 for bank sentences, > 0 for a vector between two sentences', async () => {
+    const codec = new BagOfWordsCodec({ dim: 16, bank: ['the cat sat.', 'a dog ran far.', 'End of text.'], seed: 1 });
+    const bank = await codec.encode(['the cat sat.', 'a dog ran far.']);
+    expect((await roundTripL2(bank, codec)).raw).toBe(0);
+    const mid = bank[0]!.map((x, i) => 0.5 * x + 0.5 * bank[1]![i]!);
+    expect((await roundTripL2([mid], codec)).raw).toBeGreaterThan(0.5);
+  });
+
+  it('repetitionRate counts repeats of the context or of earlier generated sentences', () => {
+    expect(repetitionRate(['A b.', 'c.', 'a  B.'])).toBeCloseTo(1 / 3, 10);
+    expect(repetitionRate(['A b.', 'c.', 'a  B.'], ['C.'])).toBeCloseTo(2 / 3, 10);
+    expect(repetitionRate([])).toBe(0);
+  });
+
+  it('cosineToPrevious averages consecutive cosines', () => {
+    expect(cosineToPrevious([v(1, 0), v(1, 0), v(0, 1)])).toBeCloseTo(0.5, 10);
+    expect(cosineToPrevious([v(1, 1), v(-1, -1)])).toBeCloseTo(-1, 10);
+  });
+});
