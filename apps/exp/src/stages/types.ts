@@ -9,6 +9,7 @@
  * stage depends on, its inputs' hashes, the code version of the packages it runs). A stage
  * whose hash is unchanged is not run again: its cached artifact is reused.
  */
+import type { RunWriter } from '@sentencelab/runs';
 import { z } from 'zod';
 
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
@@ -49,7 +50,7 @@ export interface Artifact {
 }
 
 /** What `Stage.run` returns; the runner adds the identity fields and writes `artifact.json`. */
-export type StageOutput = Pick<Artifact, 'files' | 'meta'> & { runDir?: string };
+export type StageOutput = Pick<Artifact, 'files' | 'meta'>;
 
 /** Fields of the pipeline config every stage sees (and whose change invalidates every stage). */
 export interface PipelineShared {
@@ -80,12 +81,13 @@ export interface StageContext<C> {
   /** Per-stage seed derived from the pipeline seed and the stage name (stable across runs). */
   seed: number;
   /**
-   * The run folder to train in: where to create it (`runs/<experiment>/<runId>`), or, when
-   * resuming, the existing folder to continue from its latest checkpoint.
+   * The run folder of a training stage (`trains: true`), created (or reopened for resume) by
+   * the runner with the resolved config, overrides and meta. The runner marks it done when
+   * `run` returns and failed when it throws; the training loop marks it interrupted on Ctrl-C.
    */
-  runDir: { path: string; resume: boolean };
-  /** Overrides given on the command line (recorded in the run folder). */
-  overrides: string[];
+  run: RunWriter | undefined;
+  /** True when `run` was reopened: continue from its latest checkpoint. */
+  resume: boolean;
   /** Aborted on SIGINT: training stages checkpoint and return an interrupted status. */
   signal: AbortSignal;
   /** One line for the user (the runner prefixes the stage name). */
@@ -105,6 +107,24 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
   /** True when the stage trains (and therefore gets a run folder). */
   trains: boolean;
   run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
+  /**
+   * Text models (token-lm, sllm, lcm-*) stream a continuation of `prompt` from their artifact:
+   * chunks of text as they are produced (tokens or whole sentences). Used by `pnpm exp generate`.
+   */
+  generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
+}
+
+/** Options of `pnpm exp generate`, passed to `Stage.generate`. */
+export interface GenerateOptions {
+  /** Most new sentences (sentence-level models) or sentences' worth of tokens (token LM: stops after this many EOS). */
+  maxSentences: number;
+  /** Most new tokens per sentence (token LM: in total). */
+  maxTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  /** Nucleus sampling mass (1 = off). */
+  topP: number;
+  seed: number;
 }
 
 /** A stage kind whose schema type is erased, for registries. */

@@ -1,0 +1,70 @@
+/** `pnpm exp compare <run...>`: config differences only, then summary metrics side by side. */
+import { Command } from 'commander';
+import { readRun, type RunData } from '@sentencelab/runs';
+import { canonicalJson } from '../stages/hash.js';
+import { isPlainObject } from '../config/merge.js';
+import { resolveRunDir } from '../runs-lookup.js';
+import { renderTable, type Cell } from '../table.js';
+
+/** `{a: {b: 1}}` -> `{ 'a.b': 1 }`; lists are leaves. */
+export function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (isPlainObject(value) && Object.keys(value).length > 0) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+/** Key paths whose values differ between the configs (a key missing in some counts as different). */
+export function configDiff(configs: unknown[]): { key: string; values: unknown[] }[] {
+  const flat = configs.map((c) => flatten(c));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort();
+  return keys
+    .map((key) => ({ key, values: flat.map((f) => f[key]) }))
+    .filter((d) => new Set(d.values.map((v) => (v === undefined ? '\u0000undefined' : canonicalJson(v)))).size > 1);
+}
+
+function show(v: unknown): Cell {
+  if (v === undefined) return '(absent)';
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+export function compareText(runs: RunData[]): string {
+  const labels = runs.map((r) => r.meta.runId);
+  const out: string[] = [];
+  const diff = configDiff(runs.map((r) => r.config));
+  out.push(
+    diff.length === 0
+      ? 'config: identical'
+      : renderTable(['config (differences only)', ...labels], diff.map((d) => [d.key, ...d.values.map(show)])),
+  );
+  const rows: Cell[][] = [['status', ...runs.map((r) => r.meta.status)]];
+  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.eval ?? {})))].sort();
+  for (const k of evalKeys) {
+    rows.push([k, ...runs.map((r) => {
+      const v = r.summary?.eval[k];
+      return typeof v === 'number' || typeof v === 'string' ? v : v === undefined ? undefined : JSON.stringify(v);
+    })]);
+  }
+  const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {})))].sort();
+  for (const k of metricKeys) {
+    rows.push([`${k} (last)`, ...runs.map((r) => r.summary?.metrics[k]?.last)]);
+    rows.push([`${k} (best)`, ...runs.map((r) => r.summary?.metrics[k]?.best)]);
+  }
+  out.push('', renderTable(['summary', ...labels], rows));
+  return out.join('\n');
+}
+
+export function compareCommand(): Command {
+  return new Command('compare')
+    .description('compare runs: config differences only, then summary metrics and eval results')
+    .argument('<runs...>', 'two or more runs (folders, <experiment>/<runId>, or unique parts of run ids)')
+    .option('--runs-dir <dir>', 'runs folder', 'runs')
+    .action(async (args: string[], opts: { runsDir: string }) => {
+      if (args.length < 2) throw new Error('compare needs at least two runs');
+      const runs = await Promise.all(args.map(async (a) => readRun(await resolveRunDir(a, opts.runsDir))));
+      console.log(compareText(runs));
+    });
+}

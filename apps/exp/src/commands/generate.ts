@@ -1,0 +1,62 @@
+/** `pnpm exp generate <run> --prompt "..."`: stream text from a trained model. */
+import { Command, InvalidArgumentError } from 'commander';
+import { readMeta } from '@sentencelab/runs';
+import { ArtifactCache } from '../pipeline/cache.js';
+import { readStageRecord } from '../pipeline/execute.js';
+import { resolveRunDir } from '../runs-lookup.js';
+import { stageRegistry } from '../stages/registry.js';
+import type { GenerateOptions } from '../stages/types.js';
+import { startBackend } from '../backend.js';
+
+export interface GenerateCliOptions extends GenerateOptions {
+  prompt: string;
+  runsDir: string;
+  cacheDir: string;
+}
+
+/** Streams the continuation to `write` as it is produced; returns the full text. */
+export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
+  const record = readStageRecord(runDir);
+  const stage = stageRegistry().get(record.kind);
+  if (!stage?.generate) throw new Error(`${runDir}: a ${record.kind} stage does not generate text`);
+  const artifact = new ArtifactCache(o.cacheDir).get(record.hash);
+  if (!artifact) {
+    throw new Error(`${runDir}: its model artifact ${record.hash.slice(0, 12)} is not in ${o.cacheDir} (finish or resume the run first)`);
+  }
+  const meta = await readMeta(runDir);
+  await startBackend(meta.backend as Parameters<typeof startBackend>[0]);
+  let text = '';
+  for await (const chunk of stage.generate(artifact, o.prompt, o)) {
+    text += chunk;
+    write(chunk);
+  }
+  return text;
+}
+
+function num(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);
+    return n;
+  };
+}
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('stream a continuation of a prompt from a trained model (token LM, SLLM, concept heads)')
+    .argument('<run>', 'run folder, <experiment>/<runId>, or a unique part of a run id')
+    .requiredOption('--prompt <text>', 'text to continue')
+    .option('--max-sentences <n>', 'most sentences to generate', num(1), 3)
+    .option('--max-tokens <n>', 'most tokens per sentence', num(1), 64)
+    .option('--temperature <t>', '0 = greedy', num(0), 0)
+    .option('--top-p <p>', 'nucleus sampling mass', num(0), 1)
+    .option('--seed <n>', 'sampling seed', num(0), 0)
+    .option('--runs-dir <dir>', 'runs folder', 'runs')
+    .option('--cache-dir <dir>', 'stage artifact cache', '.cache/stages')
+    .action(async (arg: string, o: GenerateCliOptions) => {
+      const dir = await resolveRunDir(arg, o.runsDir);
+      process.stdout.write(o.prompt);
+      await generateAction(dir, o, (s) => process.stdout.write(s));
+      process.stdout.write('\n');
+    });
+}

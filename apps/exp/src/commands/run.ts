@@ -1,0 +1,144 @@
+/**
+ * `pnpm exp run <config.yaml> [a.b=value ...]`: validate every sweep point, then run each
+ * point's pipeline (in this process, or `--parallel N` child processes).
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { stringify } from 'yaml';
+import { loadPipeline } from '../config/pipeline.js';
+import { expandSweeps, folderSafe, type SweepPoint } from '../config/sweep.js';
+import { executePipeline, type StageReport } from '../pipeline/execute.js';
+import { planPipeline } from '../pipeline/plan.js';
+import { interruptOnSigint } from '../signals.js';
+import { STAGES, stageRegistry } from '../stages/registry.js';
+import type { PipelineConfig } from '../stages/types.js';
+import { renderTable } from '../table.js';
+import { startBackend } from '../backend.js';
+
+export interface RunOptions {
+  dryRun: boolean;
+  parallel: number;
+  runsDir?: string;
+  cacheDir: string;
+  /** Internal: the sweep label of a child process's point. */
+  label?: string;
+}
+
+interface ValidPoint extends SweepPoint {
+  config: PipelineConfig;
+}
+
+/** Loads and validates every sweep point (config schema and stage inputs) before any work. */
+export function validatePoints(file: string, overrides: string[], runsDir: string | undefined): ValidPoint[] {
+  const registry = stageRegistry();
+  return expandSweeps(overrides).map((point) => {
+    const { config } = loadPipeline(file, STAGES, point.overrides);
+    if (runsDir !== undefined) config.runsDir = runsDir;
+    planPipeline(config, registry, resolve(file));
+    return { ...point, config };
+  });
+}
+
+function stageTable(reports: StageReport[]): string {
+  return renderTable(
+    ['stage', 'kind', 'status', 'seconds', 'run folder / artifact'],
+    reports.map((r) => [r.name, r.kind, r.reused ? 'reused' : 'ran', r.reused ? undefined : r.seconds, r.artifact.runDir ?? r.artifact.dir]),
+  );
+}
+
+/** Runs one validated point in this process; returns the exit code. */
+async function runPoint(file: string, point: ValidPoint, cacheDir: string): Promise<number> {
+  const sig = interruptOnSigint();
+  try {
+    const backend = await startBackend(point.config.backend);
+    const reports = await executePipeline(point.config, stageRegistry(), {
+      file: resolve(file),
+      overrides: point.overrides,
+      label: point.label,
+      cacheDir,
+      signal: sig.signal,
+      backendInUse: backend,
+    });
+    console.log(stageTable(reports));
+    return sig.signal.aborted ? 130 : 0;
+  } finally {
+    sig.dispose();
+  }
+}
+
+/** Runs the points as child processes, at most `parallel` at a time; returns the worst exit code. */
+async function runChildren(file: string, points: ValidPoint[], options: RunOptions): Promise<number> {
+  const script = process.argv[1]!;
+  let next = 0;
+  let worst = 0;
+  const worker = async (): Promise<void> => {
+    while (next < points.length) {
+      const p = points[next++]!;
+      const args = [...process.execArgv, script, 'run', file, ...p.overrides, '--cache-dir', options.cacheDir, '--label', p.label];
+      if (options.runsDir !== undefined) args.push('--runs-dir', options.runsDir);
+      const code = await new Promise<number>((done) => {
+        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const prefix = (chunk: Buffer, out: NodeJS.WriteStream) => {
+          for (const line of chunk.toString().split('\n')) if (line.length > 0) out.write(`[${p.label}] ${line}\n`);
+        };
+        child.stdout.on('data', (c: Buffer) => prefix(c, process.stdout));
+        child.stderr.on('data', (c: Buffer) => prefix(c, process.stderr));
+        child.on('close', (c, signal) => done(c ?? (signal === 'SIGINT' ? 130 : 1)));
+      });
+      console.error(`[${p.label}] exited with code ${code}`);
+      worst = Math.max(worst, code);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.parallel, points.length) }, worker));
+  return worst;
+}
+
+export async function runCommandAction(file: string, overrides: string[], options: RunOptions): Promise<number> {
+  const t0 = performance.now();
+  const points = validatePoints(file, overrides, options.runsDir);
+  if (options.label !== undefined) for (const p of points) p.label = options.label;
+  if (options.dryRun) {
+    for (const p of points) {
+      const order = planPipeline(p.config, stageRegistry(), resolve(file)).map((s) => s.name);
+      console.log(`# point ${p.label || '(no sweep)'}: ${p.overrides.join(' ') || '(no overrides)'}`);
+      console.log(`# stages in order: ${order.join(' -> ')}`);
+      console.log(stringify(p.config));
+    }
+    return 0;
+  }
+  if (points.length > 1) console.error(`sweep: ${points.length} points (${points.map((p) => p.label).join(' | ')})`);
+  let code = 0;
+  if (points.length > 1 && options.parallel > 1) {
+    code = await runChildren(file, points, options);
+  } else {
+    for (const p of points) {
+      code = Math.max(code, await runPoint(file, p, options.cacheDir));
+      if (code === 130) break;
+    }
+  }
+  console.log(`elapsed: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return code;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('validate a config, then run its pipeline (sweeps: a.b=1,2,3 runs one point per value, cross product)')
+    .argument('<config>', 'pipeline config (YAML)')
+    .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 sweeps')
+    .option('--dry-run', 'print the resolved config of every point and the stage order, run nothing', false)
+    .option('--parallel <n>', 'run sweep points as this many separate processes', positiveInt, 1)
+    .option('--runs-dir <dir>', 'runs folder (overrides runsDir in the config)')
+    .option('--cache-dir <dir>', 'stage artifact cache', '.cache/stages')
+    .addOption(new Option('--label <label>', 'internal: sweep point label of a child process').hideHelp())
+    .action(async (file: string, overrides: string[], opts: RunOptions) => {
+      const label = opts.label === undefined ? undefined : folderSafe(opts.label);
+      process.exitCode = await runCommandAction(file, overrides, { ...opts, ...(label !== undefined ? { label } : {}) });
+    });
+}

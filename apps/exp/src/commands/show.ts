@@ -1,0 +1,45 @@
+/** `pnpm exp show <run>`: everything about one run, readable. */
+import { Command } from 'commander';
+import { latestCheckpoint, readRun, readSamples } from '@sentencelab/runs';
+import { stringify } from 'yaml';
+import { resolveRunDir } from '../runs-lookup.js';
+import { renderTable } from '../table.js';
+
+export async function showText(dir: string, options: { config?: boolean } = {}): Promise<string> {
+  const run = await readRun(dir);
+  const m = run.meta;
+  const out: string[] = [];
+  out.push(`run        ${m.experiment}/${m.runId}`);
+  out.push(`folder     ${run.dir}`);
+  out.push(`status     ${m.status}${m.error ? `: ${m.error.message}` : ''}`);
+  out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${m.resumedAt.length > 0 ? `, resumed ${m.resumedAt.length}x` : ''}`);
+  out.push(`backend    ${m.backend}, seed ${m.seed}`);
+  out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
+  out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
+  out.push(`overrides  ${run.overrides.length > 0 ? run.overrides.join(' ') : '(none)'}`);
+  const ck = latestCheckpoint(run.dir);
+  out.push(`checkpoint ${ck ? `${ck.name} (step ${ck.step})` : '(none)'}`);
+  const metrics = Object.entries(run.summary?.metrics ?? {});
+  if (metrics.length > 0) {
+    out.push('', renderTable(['metric', 'last', 'min', 'max', 'best', 'best step', 'count'], metrics.map(([k, s]) => [k, s.last, s.min, s.max, s.best, s.bestStep, s.count])));
+  }
+  const evals = Object.entries(run.summary?.eval ?? {});
+  if (evals.length > 0) {
+    out.push('', renderTable(['eval', 'value'], evals.map(([k, v]) => [k, typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)])));
+  }
+  const samples = (await readSamples(run.dir)).slice(-3);
+  for (const s of samples) out.push('', `sample @${s.step}${s.model ? ` (${s.model})` : ''}: ${s.prompt} -> ${s.output}`);
+  if (options.config) out.push('', stringify(run.config).trimEnd());
+  return out.join('\n');
+}
+
+export function showCommand(): Command {
+  return new Command('show')
+    .description('show one run: status, meta, metric summaries, eval results, samples')
+    .argument('<run>', 'run folder, <experiment>/<runId>, or a unique part of a run id')
+    .option('--runs-dir <dir>', 'runs folder', 'runs')
+    .option('--config', 'also print the resolved config', false)
+    .action(async (arg: string, opts: { runsDir: string; config: boolean }) => {
+      console.log(await showText(await resolveRunDir(arg, opts.runsDir), { config: opts.config }));
+    });
+}

@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Artifact } from '../stages/types.js';
+
+/**
+ * Stage artifacts by content hash: `<dir>/<hash>/artifact.json` beside the files it names.
+ * A stage writes into a staging folder that is renamed into place only when it succeeded, so
+ * the cache never holds half an artifact.
+ */
+export class ArtifactCache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  pathOf(hash: string): string {
+    return join(this.dir, hash);
+  }
+
+  /** The artifact with this hash, or undefined when there is none (or it is unreadable). */
+  get(hash: string): Artifact | undefined {
+    const file = join(this.pathOf(hash), 'artifact.json');
+    if (!existsSync(file)) return undefined;
+    try {
+      const a = JSON.parse(readFileSync(file, 'utf8')) as Artifact;
+      return a.hash === hash ? { ...a, dir: this.pathOf(hash) } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A fresh, empty staging folder for a stage that is about to run. */
+  staging(hash: string): string {
+    const dir = join(this.dir, `.staging-${hash.slice(0, 16)}-${process.pid}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Moves a finished staging folder into place and records its artifact.json. */
+  commit(staging: string, artifact: Omit<Artifact, 'dir'>): Artifact {
+    const final = this.pathOf(artifact.hash);
+    writeFileSync(join(staging, 'artifact.json'), JSON.stringify({ ...artifact, dir: final }, null, 2) + '\n');
+    rmSync(final, { recursive: true, force: true });
+    renameSync(staging, final);
+    return { ...artifact, dir: final };
+  }
+
+  discard(staging: string): void {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,193 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  collectPackageVersions,
+  createRun,
+  defaultRunId,
+  openRunForResume,
+  writeJsonAtomic,
+  type RunWriter,
+} from '@sentencelab/runs';
+import { codeVersion, stageHash } from '../stages/hash.js';
+import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
+import { ArtifactCache } from './cache.js';
+import { planPipeline, type PlannedStage } from './plan.js';
+
+/** A file every training stage's run folder gets beside the runs format's own files. */
+export const STAGE_FILE = 'stage.json';
+
+/** What `stage.json` says: which stage of the run's config.yaml the folder belongs to. */
+export interface StageRecord {
+  stage: string;
+  kind: string;
+  hash: string;
+  /** Sweep point label (`lr=0.001`), '' outside sweeps. */
+  label: string;
+}
+
+export interface ExecuteOptions {
+  /** The config file the pipeline came from (for error messages). */
+  file?: string;
+  /** The command-line overrides of this point (written to overrides.txt). */
+  overrides: string[];
+  /** Sweep point label, part of the run ids (`lm@lr=0.001-...`). */
+  label?: string;
+  /** The artifact cache folder (default `.cache/stages`). */
+  cacheDir?: string;
+  /** Continue this run folder (its stage is re-run from its latest checkpoint). */
+  resumeRunDir?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Backend name actually in use (recorded in meta.json), after `initBackend`. */
+  backendInUse?: string;
+}
+
+export interface StageReport {
+  name: string;
+  kind: string;
+  hash: string;
+  reused: boolean;
+  seconds: number;
+  artifact: Artifact;
+}
+
+/**
+ * Runs a validated pipeline: stages in dependency order, each reused from the cache when its
+ * content hash is unchanged. A training stage gets a run folder; one interrupted earlier with
+ * the same hash is resumed instead of started over.
+ */
+export async function executePipeline(
+  config: PipelineConfig,
+  registry: ReadonlyMap<string, AnyStage>,
+  options: ExecuteOptions,
+): Promise<StageReport[]> {
+  const plan = planPipeline(config, registry, options.file);
+  const cache = new ArtifactCache(options.cacheDir ?? '.cache/stages');
+  const log = options.log ?? ((l: string) => console.error(l));
+  const signal = options.signal ?? new AbortController().signal;
+  const shared: PipelineShared = { name: config.name, seed: config.seed, backend: config.backend, runsDir: config.runsDir, data: config.data };
+  const resumeRecord = options.resumeRunDir ? readStageRecord(options.resumeRunDir) : undefined;
+  if (resumeRecord && !plan.some((p) => p.name === resumeRecord.stage)) {
+    throw new Error(`${options.resumeRunDir}: stage "${resumeRecord.stage}" is not in the run's config.yaml`);
+  }
+  const artifacts = new Map<string, Artifact>();
+  const reports: StageReport[] = [];
+  for (const p of plan) {
+    if (signal.aborted) break;
+    const inputs = inputArtifacts(p, artifacts);
+    const hash = stageHash({
+      kind: p.stage.kind,
+      config: p.options,
+      shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
+      inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((a) => a.hash) : v.hash])),
+      code: codeVersion(p.stage.packages),
+    });
+    const isResumeTarget = resumeRecord?.stage === p.name;
+    const cached = isResumeTarget ? undefined : cache.get(hash);
+    if (cached) {
+      log(`[${p.name}] reused ${p.stage.kind} artifact ${hash.slice(0, 12)} (inputs unchanged)`);
+      artifacts.set(p.name, { ...cached, stage: p.name });
+      reports.push({ name: p.name, kind: p.stage.kind, hash, reused: true, seconds: 0, artifact: cached });
+      continue;
+    }
+    const t0 = performance.now();
+    const staging = cache.staging(hash);
+    let run: RunWriter | undefined;
+    let resume = false;
+    try {
+      if (p.stage.trains) {
+        const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash);
+        if (previous) {
+          run = openRunForResume(previous);
+          resume = true;
+          log(`[${p.name}] resuming ${previous}`);
+        } else {
+          run = createStageRun(config, p, hash, options);
+          log(`[${p.name}] run folder ${run.dir}`);
+        }
+        writeFileSync(`${cache.pathOf(hash)}.run`, `${run.dir}\n`);
+      }
+      const output = await p.stage.run({
+        name: p.name,
+        config: p.options,
+        pipeline: shared,
+        inputs,
+        hash,
+        outDir: staging,
+        seed: config.seed,
+        run,
+        resume,
+        signal,
+        log: (line) => {
+          log(`[${p.name}] ${line}`);
+          run?.log(line);
+        },
+      });
+      const artifact = cache.commit(staging, {
+        stage: p.name,
+        kind: p.stage.kind,
+        hash,
+        files: output.files,
+        meta: output.meta,
+        ...(run ? { runDir: run.dir } : {}),
+        createdAt: new Date().toISOString(),
+      });
+      if (run && run.meta.status === 'running') run.setStatus('done');
+      const seconds = (performance.now() - t0) / 1000;
+      log(`[${p.name}] done in ${seconds.toFixed(1)} s`);
+      artifacts.set(p.name, artifact);
+      reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
+    } catch (e) {
+      cache.discard(staging);
+      if (run && run.meta.status === 'running') run.setStatus('failed', e);
+      throw e;
+    }
+  }
+  return reports;
+}
+
+function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): Record<string, Artifact | Artifact[]> {
+  const get = (n: string): Artifact => {
+    const a = done.get(n);
+    if (!a) throw new Error(`stage ${p.name}: input stage "${n}" has no artifact (it did not run)`);
+    return a;
+  };
+  return Object.fromEntries(Object.entries(p.inputs).map(([slot, ref]) => [slot, Array.isArray(ref) ? ref.map(get) : get(ref)]));
+}
+
+function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, options: ExecuteOptions): RunWriter {
+  const label = options.label ?? '';
+  const run = createRun({
+    root: resolve(config.runsDir),
+    experiment: config.name,
+    runId: `${p.name}${label ? `@${label}` : ''}-${defaultRunId()}`,
+    config,
+    overrides: options.overrides,
+    seed: config.seed,
+    backend: options.backendInUse ?? config.backend,
+    backendInfo: { requested: config.backend, stage: p.name, kind: p.stage.kind },
+    packages: collectPackageVersions(['@sentencelab/exp', ...p.stage.packages, '@tensorflow/tfjs-core'], resolve('.')),
+  });
+  const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label };
+  writeJsonAtomic(join(run.dir, STAGE_FILE), record);
+  return run;
+}
+
+/** The run an earlier process left interrupted for this hash, if any (so `run` again continues it). */
+function interruptedRun(cache: ArtifactCache, hash: string): string | undefined {
+  const pointer = `${cache.pathOf(hash)}.run`;
+  if (!existsSync(pointer)) return undefined;
+  const dir = readFileSync(pointer, 'utf8').trim();
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { status?: string };
+    return meta.status === 'interrupted' ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readStageRecord(runDir: string): StageRecord {
+  const file = join(resolve(runDir), STAGE_FILE);
+  if (!existsSync(file)) throw new Error(`${file}: missing (not a run folder written by pnpm exp run)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as StageRecord;
+}

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** JSON with object keys sorted at every level, so equal values always hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The content hash of a stage (see `Artifact.hash`), hex, 64 characters. */
+export function stageHash(parts: {
+  kind: string;
+  config: unknown;
+  shared: unknown;
+  inputs: Record<string, string | string[]>;
+  code: string;
+}): string {
+  return sha256(canonicalJson(parts));
+}
+
+/** The exp app's own folder (its stages and training loop are part of every stage's code). */
+const expRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const codeCache = new Map<string, string>();
+
+/** The folder of an installed package (workspace packages are linked into node_modules). */
+export function packageRoot(name: string): string {
+  for (let dir = expRoot; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(dir) === dir) throw new Error(`package ${name} is not installed (looked in node_modules above ${expRoot})`);
+  }
+}
+
+/**
+ * The code version of a set of packages: a digest of their `package.json` and every source
+ * file under `src/` (or `dist/` when published without sources), tests excluded. Editing a
+ * model's code changes the hash of the stages that run it, committed or not.
+ */
+export function codeVersion(packages: readonly string[]): string {
+  const key = [...packages].sort().join(' ');
+  const hit = codeCache.get(key);
+  if (hit !== undefined) return hit;
+  const h = createHash('sha256');
+  const roots = [...[...packages].sort().map((p) => ({ name: p, dir: packageRoot(p) })), { name: '@sentencelab/exp', dir: expRoot }];
+  for (const { name, dir } of roots) {
+    h.update(`${name}\n`);
+    h.update(readFileSync(join(dir, 'package.json')));
+    const src = join(dir, 'src');
+    const code = exists(src) ? src : join(dir, 'dist');
+    for (const file of listFiles(code)) {
+      if (/\.test\.[cm]?[jt]s$/.test(file) || !/\.([cm]?[jt]s|json|wgsl|cc|h)$/.test(file)) continue;
+      h.update(`${relative(dir, file)}\n`);
+      h.update(readFileSync(file));
+    }
+  }
+  const digest = h.digest('hex').slice(0, 16);
+  codeCache.set(key, digest);
+  return digest;
+}
+
+function exists(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!exists(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}

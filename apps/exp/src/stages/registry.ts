@@ -1,0 +1,9 @@
+import { tokenizerStage } from './tokenizer.js';
+import type { AnyStage } from './types.js';
+
+/** Every stage kind this build of the runner can execute. */
+export const STAGES: readonly AnyStage[] = [tokenizerStage as unknown as AnyStage];
+
+export function stageRegistry(): ReadonlyMap<string, AnyStage> {
+  return new Map(STAGES.map((s) => [s.kind, s]));
+}

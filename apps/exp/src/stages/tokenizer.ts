@@ -1,0 +1,44 @@
+/**
+ * `kind: tokenizer`: prepares the pipeline's `data:` section (corpus -> segmentation ->
+ * tokenizer training -> tokenized Arrow splits, cached by the data package) and hands the
+ * tokenizer and dataset to the model stages.
+ */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { dataConfigSchema, prepareDataset, type DataConfig } from '@sentencelab/data';
+import type { Stage } from './types.js';
+
+export const tokenizerStageSchema = z.strictObject({}).describe('no options: the tokenizer and dataset are described by the top-level data: section');
+
+/** What a tokenizer artifact's meta holds. */
+export interface TokenizerArtifactMeta {
+  /** The prepared dataset folder (train/validation/test Arrow splits and tokenizer.json). */
+  datasetDir: string;
+  vocabSize: number;
+  stats: unknown;
+  [key: string]: unknown;
+}
+
+export const tokenizerStage: Stage<typeof tokenizerStageSchema> = {
+  kind: 'tokenizer',
+  description: 'prepare the dataset and train (or load) its BPE tokenizer',
+  schema: tokenizerStageSchema,
+  inputs: {},
+  packages: ['@sentencelab/data', '@sentencelab/segment'],
+  trains: false,
+  async run(ctx) {
+    const data: DataConfig = dataConfigSchema.parse(ctx.pipeline.data);
+    let lastStage = '';
+    const result = await prepareDataset(data, {
+      onProgress: (p) => {
+        if (p.stage !== lastStage) ctx.log(`${p.stage}...`);
+        lastStage = p.stage;
+      },
+    });
+    ctx.log(`dataset ${result.dir}${result.cached ? ' (from the data cache)' : ''}`);
+    copyFileSync(join(result.dir, 'tokenizer.json'), join(ctx.outDir, 'tokenizer.json'));
+    const meta: TokenizerArtifactMeta = { datasetDir: result.dir, vocabSize: data.tokenizer.vocabSize, stats: result.stats };
+    return { files: { tokenizer: 'tokenizer.json' }, meta };
+  },
+};

@@ -1,0 +1,24 @@
+/** Aligned text tables for the terminal (numbers right-aligned, compact number formatting). */
+
+export type Cell = string | number | null | undefined;
+
+export function formatCell(c: Cell): string {
+  if (c === null || c === undefined) return '-';
+  if (typeof c === 'string') return c;
+  if (!Number.isFinite(c)) return String(c);
+  if (Number.isInteger(c)) return String(c);
+  const a = Math.abs(c);
+  if (a >= 1000) return c.toFixed(0);
+  if (a >= 100) return c.toFixed(1);
+  if (a >= 1) return c.toFixed(3);
+  if (a >= 1e-3) return c.toFixed(4);
+  return c.toExponential(2);
+}
+
+export function renderTable(headers: string[], rows: Cell[][]): string {
+  const cells = rows.map((r) => headers.map((_, i) => formatCell(r[i])));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
