@@ -12,7 +12,7 @@ export const brownSourceSchema = z.strictObject({
 
 export const textSourceSchema = z.strictObject({
   type: z.literal('text').describe('Plain UTF-8 text files.'),
-  paths: z.array(z.string()).min(1).default(['datasets/en-zh-sample/*.txt']).describe('Files or globs (relative to the working directory).'),
+  paths: z.array(z.string()).min(1).default(['datasets/samples/*.txt']).describe('Files or globs (relative to the working directory).'),
   unit: z
     .enum(['file', 'paragraph'])
     .default('file')

@@ -1,3 +1,15 @@
 export * from './config.js';
-export * from './prepare.js';
+export { DataError } from './errors.js';
+export { byteLevelAlphabet, byteToChar, ByteLevelBpe } from './byte-level.js';
+export { BpeTokenizer, DEFAULT_SPECIALS } from './tokenizer.js';
+export { MAX_TRAINED_VOCAB, trainTokenizer, type TrainTokenizerOptions } from './train-tokenizer.js';
+export * from './sources/index.js';
+export { SPLITS, type DatasetDocument, type SplitName } from './document.js';
+export { docHash, splitOf } from './split.js';
+export { batchToDocuments, documentSchema, documentsToBatch, DocumentFileWriter, readDocumentFile } from './arrow.js';
 export * from './stats.js';
+export * from './prepare.js';
+export { openDataset, type Dataset, type DatasetSplit } from './dataset.js';
+export * from './batching.js';
+export { seededRandom, shuffled } from './shuffle.js';
+export { findWorkspaceRoot } from './workspace.js';

@@ -1,27 +1,293 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { segment } from '@sentencelab/segment';
+import { DocumentFileWriter } from './arrow.js';
 import type { DataConfig } from './config.js';
-import type { DatasetStats } from './stats.js';
+import { SPLITS, type DatasetDocument, type SplitName } from './document.js';
+import { DataError } from './errors.js';
+import { openSource } from './sources/index.js';
+import type { CorpusSource, SourceDocument } from './sources/types.js';
+import { splitOf } from './split.js';
+import { StatsBuilder, type DatasetStats } from './stats.js';
+import { BpeTokenizer } from './tokenizer.js';
+import { trainTokenizer } from './train-tokenizer.js';
+import { findWorkspaceRoot } from './workspace.js';
+
+/** Bumped whenever the prepared files change meaning, so old caches are not reused. */
+export const DATASET_FORMAT = 1;
 
 export interface PrepareProgress {
-  stage: string;
+  /** `read` (files), `tokenizer` (training; done 0 of 1 until it ends), `prepare` (documents). */
+  stage: 'read' | 'tokenizer' | 'prepare';
   done: number;
   total: number;
   unit: string;
 }
 
 export interface PrepareOptions {
+  /** Rebuild even when the cache holds this dataset. */
   force?: boolean;
   onProgress?: (p: PrepareProgress) => void;
+  /** Where relative source and tokenizer paths start (default: the working directory). */
+  baseDir?: string;
+  /** Root of a relative `output.cacheDir` (default: the workspace root above baseDir). */
   workspaceRoot?: string;
 }
 
-export interface PrepareResult {
-  dir: string;
-  cached: boolean;
-  stats: DatasetStats;
+/** What `manifest.json` in a prepared dataset folder holds. */
+export interface DatasetManifest {
+  format: number;
+  key: string;
+  createdAt: string;
+  source: string;
+  corpusHash: string;
+  tokenizerHash: string;
+  config: DataConfig;
+  splits: Record<SplitName, { file: string; documents: number }>;
 }
 
+export interface PrepareResult {
+  /** The prepared dataset folder: train/validation/test.arrow, tokenizer.json, stats.json, manifest.json. */
+  dir: string;
+  /** True when the folder was already in the cache. */
+  cached: boolean;
+  stats: DatasetStats;
+  manifest: DatasetManifest;
+}
+
+const EMPTY_DOC = 'empty documents (no text)';
+const BLANK_SENTENCE = 'whitespace-only segments';
+
+function sha256(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(`${Buffer.byteLength(p)}:`).update(p);
+  return h.digest('hex');
+}
+
+/** Writes `content` to `file` atomically (temp file + rename). */
+function writeAtomic(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+interface CorpusScan {
+  hash: string;
+  documents: number;
+  trainingFile: string;
+}
+
+/** Pass 1: hash the corpus, check ids are unique, and write its text for tokenizer training. */
+async function scanCorpus(source: CorpusSource, trainingFile: string, progress: (done: number) => void): Promise<CorpusScan> {
+  const hash = createHash('sha256');
+  const seen = new Map<string, string>();
+  const out = createWriteStream(trainingFile);
+  let documents = 0;
+  let empty = 0;
+  let lastFile = -1;
+  for await (const doc of source.documents()) {
+    const prev = seen.get(doc.id);
+    if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
+    seen.set(doc.id, doc.origin);
+    hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+    documents++;
+    if (doc.text.trim().length === 0) empty++;
+    else if (!out.write(`${doc.text}\n`)) await once(out, 'drain');
+    if (doc.fileIndex !== lastFile) {
+      lastFile = doc.fileIndex;
+      progress(doc.fileIndex);
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+  progress(source.files.length);
+  if (documents === 0 || documents === empty) {
+    const where = source.files.length <= 3 ? source.files.join(', ') : `${source.files.slice(0, 3).join(', ')} and ${source.files.length - 3} more`;
+    throw new DataError(`empty corpus: ${source.description} has ${documents === 0 ? 'no documents' : 'only empty documents'} (${where})`);
+  }
+  return { hash: hash.digest('hex'), documents, trainingFile };
+}
+
+/** The tokenizer a config asks for: loaded from `tokenizer.path`, or trained once and cached. */
+function obtainTokenizer(
+  config: DataConfig,
+  scan: CorpusScan,
+  baseDir: string,
+  cacheDir: string,
+): { tokenizer: BpeTokenizer; origin: string } {
+  const t = config.tokenizer;
+  if (t.path !== null) {
+    const file = resolve(baseDir, t.path);
+    return { tokenizer: BpeTokenizer.load(file, t.specials), origin: file };
+  }
+  const key = sha256('tokenizer', String(DATASET_FORMAT), scan.hash, JSON.stringify({ vocabSize: t.vocabSize, specials: t.specials }));
+  const dir = join(cacheDir, 'tokenizers', key.slice(0, 24));
+  const file = join(dir, 'tokenizer.json');
+  if (existsSync(file)) return { tokenizer: BpeTokenizer.load(file, t.specials), origin: `trained (cached: ${file})` };
+  const json = trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials });
+  const tokenizer = BpeTokenizer.fromJson(json, t.specials, 'trained tokenizer');
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(file, json);
+  return { tokenizer, origin: `trained (${file})` };
+}
+
+/** Splits documents into sentences and token ids, in groups (one encodeBatch per group). */
+async function processGroup(
+  docs: SourceDocument[],
+  config: DataConfig,
+  tokenizer: BpeTokenizer,
+  stats: StatsBuilder,
+): Promise<DatasetDocument[]> {
+  const lengthOf = (s: string): number => tokenizer.countTokens(s);
+  const texts: string[][] = [];
+  const starts: boolean[][] = [];
+  for (const doc of docs) {
+    const segs = segment(doc.text, {
+      mode: config.segment.mode,
+      maxTokens: config.segment.maxTokens,
+      lengthOf,
+      ...(config.segment.locale !== null ? { locale: config.segment.locale } : {}),
+    });
+    const t: string[] = [];
+    const p: boolean[] = [];
+    let pendingParagraph = true;
+    for (const s of segs) {
+      if (s.split) stats.splitForLength++;
+      pendingParagraph ||= s.paragraphStart;
+      if (s.text.trim().length === 0) {
+        stats.filter(BLANK_SENTENCE, `${doc.origin}@${s.start}`);
+        continue;
+      }
+      t.push(s.text);
+      p.push(pendingParagraph);
+      pendingParagraph = false;
+    }
+    texts.push(t);
+    starts.push(p);
+  }
+  const ids = await tokenizer.encodeBatch(texts.flat());
+  let k = 0;
+  return docs.map((doc, i) => {
+    const sentences = texts[i]!.map(() => {
+      const tokens = Int32Array.from(ids[k++]!);
+      if (tokens.length > config.segment.maxTokens) stats.overMax++;
+      return tokens;
+    });
+    return { id: doc.id, sentences, texts: texts[i]!, paragraphStarts: starts[i]! };
+  });
+}
+
+/**
+ * Prepares the dataset a config describes: reads the corpus, trains (or loads) the tokenizer,
+ * segments every document into sentences (over-long ones split with a token-aware length), tokenizes
+ * each sentence, and writes train/validation/test Arrow files by document-id hash. The folder is
+ * content-addressed (`<cacheDir>/<hash of corpus + tokenizer + settings>`), built in a temp folder
+ * and renamed into place, so a re-run with the same inputs returns the cached folder.
+ */
 export async function prepareDataset(config: DataConfig, options: PrepareOptions = {}): Promise<PrepareResult> {
-  void config;
-  void options;
-  throw new Error('data prepare: the preparation pipeline lands in the next commit');
+  const baseDir = resolve(options.baseDir ?? process.cwd());
+  const root = options.workspaceRoot ?? findWorkspaceRoot(baseDir);
+  const cacheDir = resolve(root, config.output.cacheDir);
+  const report = options.onProgress ?? (() => {});
+  mkdirSync(cacheDir, { recursive: true });
+
+  const source = await openSource(config.source, baseDir);
+  const work = join(cacheDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    report({ stage: 'read', done: 0, total: source.files.length, unit: 'files' });
+    const scan = await scanCorpus(source, join(work, 'corpus.txt'), (done) =>
+      report({ stage: 'read', done, total: source.files.length, unit: 'files' }),
+    );
+
+    const needsTraining = config.tokenizer.path === null;
+    if (needsTraining) report({ stage: 'tokenizer', done: 0, total: 1, unit: 'tokenizer' });
+    const { tokenizer, origin } = obtainTokenizer(config, scan, baseDir, cacheDir);
+    if (needsTraining) report({ stage: 'tokenizer', done: 1, total: 1, unit: 'tokenizer' });
+    rmSync(scan.trainingFile, { force: true });
+
+    const key = sha256(
+      'dataset',
+      String(DATASET_FORMAT),
+      scan.hash,
+      tokenizer.hash,
+      JSON.stringify({ specials: config.tokenizer.specials, segment: config.segment, split: config.split, output: config.output.batchDocuments }),
+    );
+    const dir = join(cacheDir, key.slice(0, 24));
+    if (!options.force && existsSync(join(dir, 'manifest.json'))) {
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
+      const stats = JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as DatasetStats;
+      return { dir, cached: true, stats, manifest };
+    }
+
+    const stats = new StatsBuilder();
+    const writers = Object.fromEntries(SPLITS.map((s) => [s, new DocumentFileWriter(join(work, `${s}.arrow`))])) as Record<SplitName, DocumentFileWriter>;
+    const pending: Record<SplitName, DatasetDocument[]> = { train: [], validation: [], test: [] };
+    const batchSize = config.output.batchDocuments;
+    const check = createHash('sha256');
+    let done = 0;
+    let group: SourceDocument[] = [];
+    const total = scan.documents;
+    const flushGroup = async (): Promise<void> => {
+      const prepared = await processGroup(group, config, tokenizer, stats);
+      for (const d of prepared) {
+        const split = splitOf(d.id, config.split);
+        stats.addDocument(split, d.sentences.map((s) => s.length), d.texts.reduce((a, t) => a + t.length, 0));
+        pending[split].push(d);
+        if (pending[split].length >= batchSize) {
+          await writers[split].write(pending[split]);
+          pending[split] = [];
+        }
+      }
+      done += group.length;
+      group = [];
+      report({ stage: 'prepare', done, total, unit: 'documents' });
+    };
+    report({ stage: 'prepare', done: 0, total, unit: 'documents' });
+    for await (const doc of source.documents()) {
+      check.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+      if (doc.text.trim().length === 0) {
+        stats.filter(EMPTY_DOC, doc.origin);
+        done++;
+        continue;
+      }
+      group.push(doc);
+      if (group.length >= batchSize) await flushGroup();
+    }
+    if (group.length > 0) await flushGroup();
+    if (check.digest('hex') !== scan.hash) {
+      throw new DataError(`${source.description}: the corpus changed while it was being prepared; run again`);
+    }
+    for (const s of SPLITS) {
+      await writers[s].write(pending[s]);
+      await writers[s].close();
+    }
+    const finished = stats.finish(source.description, { vocabSize: tokenizer.vocabSize, origin });
+
+    const manifest: DatasetManifest = {
+      format: DATASET_FORMAT,
+      key,
+      createdAt: new Date().toISOString(),
+      source: source.description,
+      corpusHash: scan.hash,
+      tokenizerHash: tokenizer.hash,
+      config,
+      splits: Object.fromEntries(SPLITS.map((s) => [s, { file: `${s}.arrow`, documents: writers[s].rows }])) as DatasetManifest['splits'],
+    };
+    writeFileSync(join(work, 'tokenizer.json'), tokenizer.json);
+    writeFileSync(join(work, 'stats.json'), `${JSON.stringify(finished, null, 2)}\n`);
+    writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(work, dir);
+    } catch (e) {
+      // Another process finished the same dataset first: theirs is identical, use it.
+      if (!existsSync(join(dir, 'manifest.json'))) throw e;
+    }
+    return { dir, cached: false, stats: finished, manifest };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

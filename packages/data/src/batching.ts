@@ -1,0 +1,179 @@
+import type { DatasetDocument } from './document.js';
+import { DataError } from './errors.js';
+import { shuffled } from './shuffle.js';
+
+/** Special ids the batchers need (a `BpeTokenizer` has them). */
+export interface SpecialIds {
+  pad: number;
+  bos: number;
+  eos: number;
+}
+
+interface ShuffleOptions {
+  /** Shuffle (default true); false keeps document order, for evaluation. */
+  shuffle?: boolean;
+  seed?: number;
+  /** Mixed with the seed: each epoch gets a different, reproducible order. */
+  epoch?: number;
+}
+
+/**
+ * A document as one token stream: `[BOS, s1..., EOS, s2..., EOS, ...]`. EOS ends every sentence;
+ * this is the stream the token LM and the sentence-level models are both scored on.
+ */
+export function documentTokenStream(doc: DatasetDocument, ids: Pick<SpecialIds, 'bos' | 'eos'>): Int32Array {
+  let n = 1;
+  for (const s of doc.sentences) n += s.length + 1;
+  const out = new Int32Array(n);
+  out[0] = ids.bos;
+  let at = 1;
+  for (const s of doc.sentences) {
+    out.set(s, at);
+    at += s.length;
+    out[at++] = ids.eos;
+  }
+  return out;
+}
+
+export interface TokenWindowOptions extends ShuffleOptions {
+  seqLen: number;
+  batchSize: number;
+  /** Drop a last batch smaller than batchSize (default false: it is returned smaller). */
+  dropLast?: boolean;
+}
+
+/** A batch of token windows; `mask` is 1 where a target counts (0: padding or a document's BOS). */
+export interface TokenWindowBatch {
+  /** input: [batch, seqLen] */
+  input: Int32Array;
+  /** target: [batch, seqLen], input shifted left by one */
+  target: Int32Array;
+  /** mask: [batch, seqLen] */
+  mask: Uint8Array;
+  shape: [number, number];
+}
+
+/**
+ * Token windows for a token LM. The (shuffled) documents' streams are concatenated and cut into
+ * windows of seqLen + 1 tokens that overlap by one (window k starts at token k * seqLen), so
+ * every token but the first is a target exactly once. Targets that are a document's BOS are
+ * masked (nothing predicts the next document's start), and the tail window is PAD-filled with
+ * mask 0. The window order is shuffled too.
+ */
+export function* tokenWindows(docs: readonly DatasetDocument[], ids: SpecialIds, options: TokenWindowOptions): Generator<TokenWindowBatch> {
+  const { seqLen, batchSize, shuffle = true, seed = 0, epoch = 0, dropLast = false } = options;
+  if (!(seqLen >= 1 && batchSize >= 1)) throw new DataError(`tokenWindows: seqLen and batchSize must be >= 1 (got ${seqLen}, ${batchSize})`);
+  const order = shuffle ? shuffled(docs, seed, epoch) : docs.slice();
+  const streams = order.map((d) => documentTokenStream(d, ids));
+  const total = streams.reduce((a, s) => a + s.length, 0);
+  const stream = new Int32Array(total);
+  const isDocStart = new Uint8Array(total);
+  let at = 0;
+  for (const s of streams) {
+    stream.set(s, at);
+    isDocStart[at] = 1;
+    at += s.length;
+  }
+  const windows = Math.max(0, Math.ceil((total - 1) / seqLen));
+  const starts = Array.from({ length: windows }, (_, k) => k * seqLen);
+  const ordered = shuffle ? shuffled(starts, seed ^ 0x5bd1e995, epoch) : starts;
+  for (let b = 0; b < ordered.length; b += batchSize) {
+    const rows = Math.min(batchSize, ordered.length - b);
+    if (dropLast && rows < batchSize) return;
+    const input = new Int32Array(rows * seqLen).fill(ids.pad);
+    const target = new Int32Array(rows * seqLen).fill(ids.pad);
+    const mask = new Uint8Array(rows * seqLen);
+    for (let r = 0; r < rows; r++) {
+      const start = ordered[b + r]!;
+      for (let t = 0; t < seqLen; t++) {
+        const i = start + t;
+        if (i + 1 >= total) break;
+        input[r * seqLen + t] = stream[i]!;
+        target[r * seqLen + t] = stream[i + 1]!;
+        mask[r * seqLen + t] = isDocStart[i + 1] ? 0 : 1;
+      }
+    }
+    yield { input, target, mask, shape: [rows, seqLen] };
+  }
+}
+
+/** A run of consecutive sentences of one document: sentences [start, end). */
+export interface DocumentWindow {
+  doc: DatasetDocument;
+  start: number;
+  end: number;
+}
+
+/** Cuts documents into consecutive windows of at most maxSentences sentences (nothing dropped). */
+export function documentWindows(docs: readonly DatasetDocument[], maxSentences: number): DocumentWindow[] {
+  if (!(maxSentences >= 1)) throw new DataError(`maxSentences must be >= 1 (got ${maxSentences})`);
+  const out: DocumentWindow[] = [];
+  for (const doc of docs) {
+    for (let start = 0; start < doc.sentences.length; start += maxSentences) {
+      out.push({ doc, start, end: Math.min(doc.sentences.length, start + maxSentences) });
+    }
+  }
+  return out;
+}
+
+export interface SentenceBatchOptions extends ShuffleOptions {
+  /** B: windows per batch. */
+  batchSize: number;
+  /** S: sentences per window; longer documents become several consecutive windows. */
+  maxSentences: number;
+  /** L: token slots per sentence (the dataset's segment.maxTokens); a longer sentence is an error. */
+  maxTokens: number;
+  dropLast?: boolean;
+}
+
+/** Documents as [batch, sentences, tokens] for sentence-level models. */
+export interface SentenceBatch {
+  /** tokens: [B, S, L] sentence token ids (no BOS/EOS), PAD-filled */
+  tokens: Int32Array;
+  /** lengths: [B, S] tokens per sentence; 0 = an empty (padding) sentence slot */
+  lengths: Int32Array;
+  /** paragraphStarts: [B, S] 1 where a sentence begins a paragraph */
+  paragraphStarts: Uint8Array;
+  shape: [number, number, number];
+  /** docIds[b]: the document of row b */
+  docIds: string[];
+  /** windowStart[b]: index in its document of row b's first sentence */
+  windowStart: number[];
+}
+
+/**
+ * Sentence batches: each document is cut into windows of up to S consecutive sentences (never
+ * cut off), windows are shuffled (seed, epoch) and packed B at a time into [B, S, L] arrays.
+ * The last batch has fewer rows unless dropLast.
+ */
+export function* sentenceBatches(docs: readonly DatasetDocument[], pad: number, options: SentenceBatchOptions): Generator<SentenceBatch> {
+  const { batchSize: B, maxSentences: S, maxTokens: L, shuffle = true, seed = 0, epoch = 0, dropLast = false } = options;
+  if (!(B >= 1 && L >= 1)) throw new DataError(`sentenceBatches: batchSize and maxTokens must be >= 1 (got ${B}, ${L})`);
+  const all = documentWindows(docs, S);
+  const windows = shuffle ? shuffled(all, seed, epoch) : all;
+  for (let b = 0; b < windows.length; b += B) {
+    const rows = Math.min(B, windows.length - b);
+    if (dropLast && rows < B) return;
+    const tokens = new Int32Array(rows * S * L).fill(pad);
+    const lengths = new Int32Array(rows * S);
+    const paragraphStarts = new Uint8Array(rows * S);
+    const docIds: string[] = [];
+    const windowStart: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const w = windows[b + r]!;
+      docIds.push(w.doc.id);
+      windowStart.push(w.start);
+      for (let s = w.start; s < w.end; s++) {
+        const sent = w.doc.sentences[s]!;
+        if (sent.length > L) {
+          throw new DataError(`document ${w.doc.id}, sentence ${s}: ${sent.length} tokens, more than maxTokens ${L} (prepare with a smaller segment.maxTokens or batch with a larger one)`);
+        }
+        const slot = r * S + (s - w.start);
+        tokens.set(sent, slot * L);
+        lengths[slot] = sent.length;
+        paragraphStarts[slot] = w.doc.paragraphStarts[s] ? 1 : 0;
+      }
+    }
+    yield { tokens, lengths, paragraphStarts, shape: [rows, S, L], docIds, windowStart };
+  }
+}
