@@ -1,1 +1,10 @@
-export {};
+export {
+  NATIVE_BACKEND,
+  nativeInfo,
+  registerNativeBackend,
+  setNativeSimd,
+  setNativeThreads,
+  type NativeInfo,
+  type RegisterNativeOptions,
+  type RegisterResult,
+} from './backend.js';

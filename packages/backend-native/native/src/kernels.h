@@ -1,0 +1,57 @@
+// The per-ISA kernel table. Each kernels_<isa>.cc compiles kernels_impl.h with its own -m flags
+// and exports one KernelTable; dispatch.cc picks the best table the running CPU supports
+// (cpuid), so the addon never assumes AVX-512 or AVX2 at build time.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace sl {
+
+// One single-threaded GEMM block: C[M,N] = A[M,K] * B[K,N] (overwrites C).
+// A(i,k) = A[i*rsA + k*csA], B(k,j) = B[k*rsB + j*csB]: transposes are strides.
+struct GemmArgs {
+  int64_t M, N, K;
+  const float* A;
+  int64_t rsA, csA;
+  const float* B;
+  int64_t rsB, csB;
+  float* C;
+  int64_t ldc;
+};
+
+enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSqDiff };
+// mode: 0 = both vectors, 1 = a is a scalar, 2 = b is a scalar.
+enum BinaryMode : int { kVecVec = 0, kScalarVec = 1, kVecScalar = 2 };
+
+enum UnaryOp : int {
+  kExp = 0, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kRelu, kRelu6, kNeg, kSquare, kAbs,
+  kReciprocal, kErf, kLeakyRelu, kElu
+};
+
+enum ReduceOp : int { kSum = 0, kMaxR, kMinR, kMean };
+
+// Fused matmul activations, codes shared with the JS side (fused_matmul.ts).
+enum Activation : int { kLinear = 0, kActRelu, kActRelu6, kActSigmoid, kActLeakyRelu, kActElu };
+
+struct KernelTable {
+  const char* name;
+  int gemm_mr, gemm_nr;
+  void (*gemm_block)(const GemmArgs&);
+  void (*binary)(int op, int mode, const float* a, const float* b, float* out, int64_t n);
+  void (*unary)(int op, const float* x, float* out, int64_t n, float alpha);
+  // Softmax over each row of `cols` values; log != 0 gives log-softmax.
+  void (*softmax_rows)(const float* x, float* out, int64_t rows, int64_t cols, int log);
+  // out[o] = reduce_r x[o*R + r]
+  void (*reduce_inner)(int op, const float* x, float* out, int64_t outer, int64_t R);
+  // out[o*inner + i] = reduce_r x[(o*R + r)*inner + i] for i < width (width <= inner lets the
+  // caller split the columns between threads).
+  void (*reduce_mid)(int op, const float* x, float* out, int64_t outer, int64_t R, int64_t inner, int64_t width);
+  // c[r, :] = act(c[r, :] + bias[:]) (bias may be null), alpha for leaky relu.
+  void (*bias_act)(float* c, const float* bias, int64_t rows, int64_t cols, int act, float alpha);
+};
+
+extern const KernelTable kTableAvx512;
+extern const KernelTable kTableAvx2;
+extern const KernelTable kTableGeneric;
+
+}  // namespace sl

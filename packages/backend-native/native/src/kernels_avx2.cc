@@ -1,0 +1,52 @@
+// AVX2 + FMA kernels: a 6x16 micro-kernel (12 ymm accumulators) + 8-wide element-wise code.
+#define SL_ISA_NS avx2
+#define SL_VBYTES 32
+#include <immintrin.h>
+
+#include "elementwise_impl.h"
+#include "gemm_impl.h"
+
+namespace sl {
+namespace avx2 {
+
+struct Micro {
+  static constexpr int MR = 6, NR = 16;
+  static constexpr int64_t KC = 256, MC = 6 * 24, NC = 1024;
+  static inline void run(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
+                         bool acc) {
+    __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; ++i) {
+        const __m256 av = _mm256_broadcast_ss(a + i);
+        c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+        c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+      }
+      a += MR;
+      b += NR;
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      if (acc) {
+        c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(ci));
+        c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(ci + 8));
+      }
+      _mm256_storeu_ps(ci, c0[i]);
+      _mm256_storeu_ps(ci + 8, c1[i]);
+    }
+  }
+};
+
+static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
+
+}  // namespace avx2
+
+const KernelTable kTableAvx2 = {"avx2",         avx2::Micro::MR,    avx2::Micro::NR,    avx2::gemm_block,
+                                avx2::binary,   avx2::unary,        avx2::softmax_rows, avx2::reduce_inner,
+                                avx2::reduce_mid, avx2::bias_act};
+
+}  // namespace sl

@@ -1,0 +1,53 @@
+// AVX-512 kernels: a 14x32 FMA micro-kernel (28 zmm accumulators) + 16-wide element-wise code.
+#define SL_ISA_NS avx512
+#define SL_VBYTES 64
+#include <immintrin.h>
+
+#include "elementwise_impl.h"
+#include "gemm_impl.h"
+
+namespace sl {
+namespace avx512 {
+
+struct Micro {
+  static constexpr int MR = 14, NR = 32;
+  static constexpr int64_t KC = 256, MC = 14 * 12, NC = 1024;
+  static inline void run(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
+                         bool acc) {
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+      _mm_prefetch(reinterpret_cast<const char*>(b + 4 * NR), _MM_HINT_T0);
+#pragma GCC unroll 14
+      for (int i = 0; i < MR; ++i) {
+        const __m512 av = _mm512_set1_ps(a[i]);
+        c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+      }
+      a += MR;
+      b += NR;
+    }
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      float* ci = c + i * ldc;
+      if (acc) {
+        c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(ci));
+        c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(ci + 16));
+      }
+      _mm512_storeu_ps(ci, c0[i]);
+      _mm512_storeu_ps(ci + 16, c1[i]);
+    }
+  }
+};
+
+static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
+
+}  // namespace avx512
+
+const KernelTable kTableAvx512 = {"avx512",         avx512::Micro::MR,    avx512::Micro::NR,    avx512::gemm_block,
+                                  avx512::binary,   avx512::unary,        avx512::softmax_rows, avx512::reduce_inner,
+                                  avx512::reduce_mid, avx512::bias_act};
+
+}  // namespace sl

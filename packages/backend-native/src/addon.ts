@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Any 4-byte typed array (float32 and int32 tensor values share the layout kernels). */
+export type Array32 = Float32Array | Int32Array;
+
+/** The functions the C++ addon exports (native/src/addon.cc); all outputs are preallocated. */
+export interface NativeAddon {
+  info(): {
+    simd: string;
+    simdAvailable: string[];
+    threads: number;
+    gemmTile: string;
+    compiler: string;
+    napiVersion: number;
+  };
+  setThreads(n: number): number;
+  setSimd(level: string): boolean;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    batchA: Int32Array,
+    batchB: Int32Array,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+  ): void;
+  biasAct(c: Float32Array, bias: Float32Array | null, rows: number, cols: number, act: number, alpha: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, sa: Int32Array, sb: Int32Array): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  softmax(x: Float32Array, out: Float32Array, cols: number, log: boolean): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, r: number, inner: number): void;
+  transpose(x: Array32, out: Array32, shape: Int32Array, perm: Int32Array): void;
+  gather(x: Array32, indices: Int32Array, out: Array32, outer: number, axisSize: number, inner: number): number;
+  segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, numSegments: number, inner: number): void;
+  slice(x: Array32, out: Array32, shape: Int32Array, begin: Int32Array, size: Int32Array): void;
+  copyRows(src: Array32, srcStride: number, dst: Array32, dstOffset: number, dstStride: number, rows: number, width: number): void;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const addonPath = join(packageDir, 'build', 'Release', 'sentencelab_native.node');
+
+let cached: AddonLoad | undefined;
+
+/** Loads the compiled addon once; on failure says why (not built, build error, load error). */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  cached = tryLoad();
+  return cached;
+}
+
+function tryLoad(): AddonLoad {
+  if (!existsSync(addonPath)) {
+    const failure = join(packageDir, 'build', 'build-failure.txt');
+    const why = existsSync(failure) ? readFileSync(failure, 'utf8').trim() : 'the install step did not build it';
+    return {
+      ok: false,
+      reason: `native addon not found at ${addonPath} (${why}); build it with \`pnpm --filter @sentencelab/backend-native rebuild\` (needs g++ and node-gyp)`,
+    };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+    return { ok: true, addon, path: addonPath };
+  } catch (err) {
+    return { ok: false, reason: `native addon at ${addonPath} failed to load: ${(err as Error).message}` };
+  }
+}
