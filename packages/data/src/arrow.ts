@@ -170,13 +170,24 @@ export class DocumentFileWriter {
 
 /** Streams the record batches of an Arrow IPC file as documents. */
 export async function* readDocumentFile(file: string): AsyncGenerator<DatasetDocument[]> {
+  const fail = (e: unknown): DataError =>
+    new DataError(`${file}: not a readable sentencelab Arrow file (${e instanceof DataError ? e.message : (e as Error).message})`, file);
   let reader;
   try {
     reader = await RecordBatchReader.from(createReadStream(file));
   } catch (e) {
-    throw new DataError(`${file}: not a readable Arrow IPC file (${(e as Error).message})`, file);
+    throw fail(e);
   }
-  for await (const batch of reader) {
-    yield batchToDocuments(batch);
+  const batches = reader[Symbol.asyncIterator]();
+  for (;;) {
+    let docs: DatasetDocument[];
+    try {
+      const next = await batches.next();
+      if (next.done) return;
+      docs = batchToDocuments(next.value);
+    } catch (e) {
+      throw fail(e);
+    }
+    yield docs;
   }
 }

@@ -4,7 +4,7 @@
  *                                           tokenize and write Arrow splits into the cache
  */
 import { resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { dataConfigSchema, formatStats, prepareDataset, type DataConfig, type PrepareProgress } from '@sentencelab/data';
@@ -28,29 +28,47 @@ function peekTopLevel(file: string): { value: boolean } {
   return { value: Object.hasOwn(config, 'data') };
 }
 
-function progressBar(quiet: boolean): { onProgress: (p: PrepareProgress) => void; stop: () => void } {
-  if (quiet) return { onProgress: () => {}, stop: () => {} };
+/**
+ * A cli-progress bar per stage on stderr. Tokenizer training draws its own progress (the native
+ * library's), so that stage prints a line instead of a bar.
+ */
+function progressBar(enabled: boolean): { onProgress: (p: PrepareProgress) => void; stop: () => void } {
+  if (!enabled) return { onProgress: () => {}, stop: () => {} };
   const bar = new SingleBar(
-    { format: '{stage} [{bar}] {value}/{total} {unit} | {duration_formatted}', hideCursor: true, etaBuffer: 50 },
-    undefined,
+    { format: '{stage} [{bar}] {value}/{total} {unit} | {duration_formatted}', hideCursor: true, etaBuffer: 50, stream: process.stderr },
+    Presets.shades_classic,
   );
   let stage = '';
-  let started = false;
+  let running = false;
+  let trainingSince = 0;
+  const stop = (): void => {
+    if (running) bar.stop();
+    running = false;
+  };
   return {
     onProgress(p) {
-      if (p.stage !== stage) {
-        if (started) bar.stop();
+      if (p.stage === 'tokenizer') {
+        stop();
         stage = p.stage;
-        bar.start(p.total, p.done, { stage: p.stage.padEnd(10), unit: p.unit });
-        started = true;
+        if (p.done === 0) {
+          trainingSince = performance.now();
+          process.stderr.write('tokenizer: training byte-level BPE...\n');
+        } else {
+          process.stderr.write(`tokenizer: trained in ${((performance.now() - trainingSince) / 1000).toFixed(1)} s\n`);
+        }
+        return;
+      }
+      if (p.stage !== stage || !running) {
+        stop();
+        stage = p.stage;
+        bar.start(p.total, p.done, { stage: p.stage.padEnd(9), unit: p.unit });
+        running = true;
       } else {
         bar.setTotal(p.total);
         bar.update(p.done);
       }
     },
-    stop() {
-      if (started) bar.stop();
-    },
+    stop,
   };
 }
 
@@ -66,7 +84,7 @@ export function dataCommand(): Command {
     .action(async (file: string, overrides: string[], opts: { force: boolean; quiet: boolean }) => {
       const config = loadDataConfig(resolve(file), overrides);
       const t0 = performance.now();
-      const bar = progressBar(opts.quiet || !process.stderr.isTTY);
+      const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
       let result;
       try {
         result = await prepareDataset(config, { force: opts.force, onProgress: bar.onProgress });

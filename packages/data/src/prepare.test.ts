@@ -1,0 +1,171 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { dataConfig, type DataConfigInput } from './config.js';
+import { openDataset } from './dataset.js';
+import { SPLITS, type DatasetDocument } from './document.js';
+import { prepareDataset, type PrepareProgress, type PrepareResult } from './prepare.js';
+import { paragraphs } from './sources/text.js';
+import { splitOf } from './split.js';
+import { ROOT, SAMPLES, tempDir } from './test-support/fixtures.js';
+
+const cache = tempDir();
+const samples = (over: DataConfigInput = {}) =>
+  dataConfig({
+    source: { type: 'text', paths: ['datasets/samples/*.txt'], unit: 'paragraph' },
+    tokenizer: { vocabSize: 400 },
+    segment: { maxTokens: 32 },
+    split: { validation: 0.2, test: 0.2 },
+    output: { cacheDir: cache, batchDocuments: 3 },
+    ...over,
+  });
+const noSpace = (s: string) => s.replace(/\s+/g, '');
+
+let first: PrepareResult;
+let progress: PrepareProgress[];
+let all: DatasetDocument[];
+beforeAll(async () => {
+  progress = [];
+  first = await prepareDataset(samples(), { baseDir: ROOT, onProgress: (p) => progress.push(p) });
+  const ds = await openDataset(first.dir);
+  all = [];
+  for (const s of SPLITS) all.push(...(await ds.split(s).loadAll()));
+});
+
+describe('prepareDataset', () => {
+  test('writes the dataset folder: three Arrow splits, tokenizer, stats, manifest', () => {
+    expect(first.cached).toBe(false);
+    expect(readdirSync(first.dir).sort()).toEqual(['manifest.json', 'stats.json', 'test.arrow', 'tokenizer.json', 'train.arrow', 'validation.arrow']);
+    expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(first.dir, 'stats.json'), 'utf8'))).toEqual(first.stats);
+    expect(progress.map((p) => p.stage)).toContain('tokenizer');
+    expect(progress.at(-1)).toEqual({ stage: 'prepare', done: first.stats.documents, total: first.stats.documents, unit: 'documents' });
+  });
+
+  test('nothing is lost: every paragraph is a document whose sentences hold all its text', async () => {
+    const expected = new Map<string, string>();
+    for (const f of readdirSync(SAMPLES).sort()) {
+      paragraphs(readFileSync(join(SAMPLES, f), 'utf8')).forEach((p, i) => expected.set(`datasets/samples/${f}#${i + 1}`, p));
+    }
+    expect(all.map((d) => d.id).sort()).toEqual([...expected.keys()].sort());
+    const tok = (await openDataset(first.dir)).tokenizer;
+    for (const d of all) {
+      expect(noSpace(d.texts.join(''))).toBe(noSpace(expected.get(d.id)!));
+      expect(d.paragraphStarts[0]).toBe(true);
+      for (let i = 0; i < d.sentences.length; i++) {
+        expect(d.sentences[i]!.length).toBeLessThanOrEqual(32);
+        expect(await tok.decode(d.sentences[i]!)).toBe(d.texts[i]);
+      }
+    }
+  });
+
+  test('stats agree with the files; documents are in the split their id hashes to', async () => {
+    const ds = await openDataset(first.dir);
+    const s = first.stats;
+    expect(s.documents).toBe(all.length);
+    expect(s.sentences).toBe(all.reduce((a, d) => a + d.sentences.length, 0));
+    expect(s.tokens).toBe(all.reduce((a, d) => a + d.sentences.reduce((x, t) => x + t.length, 0), 0));
+    expect(s.sentenceLengthHistogram.reduce((a, b) => a + b.count, 0)).toBe(s.sentences);
+    expect(s.tokenizer.vocabSize).toBe(400);
+    for (const name of SPLITS) {
+      const docs = await ds.split(name).loadAll();
+      expect(docs.length).toBe(s.splits[name].documents);
+      expect(ds.split(name).documents).toBe(docs.length);
+      for (const d of docs) expect(splitOf(d.id, { validation: 0.2, test: 0.2, salt: '' })).toBe(name);
+    }
+    let streamed = 0;
+    for await (const d of ds.split('train')) streamed += d.sentences.length;
+    expect(streamed).toBe(s.splits.train.sentences);
+  });
+
+  test('same inputs -> cache hit; other settings -> another folder', async () => {
+    const again = await prepareDataset(samples(), { baseDir: ROOT });
+    expect(again).toMatchObject({ cached: true, dir: first.dir, stats: first.stats });
+    const forced = await prepareDataset(samples(), { baseDir: ROOT, force: true });
+    expect(forced.cached).toBe(false);
+    expect(forced.dir).toBe(first.dir);
+    const other = await prepareDataset(samples({ segment: { mode: 'clause', maxTokens: 32 } }), { baseDir: ROOT });
+    expect(other.cached).toBe(false);
+    expect(other.dir).not.toBe(first.dir);
+    expect(other.stats.sentences).toBeGreaterThan(first.stats.sentences);
+  });
+
+  test('a small maxTokens splits long sentences; none exceeds it', async () => {
+    const r = await prepareDataset(samples({ segment: { maxTokens: 6 } }), { baseDir: ROOT });
+    expect(r.stats.sentencesSplitForLength).toBeGreaterThan(0);
+    expect(r.stats.sentencesOverMaxTokens).toBe(0);
+    expect(r.stats.maxSentenceTokens).toBeLessThanOrEqual(6);
+  });
+
+  test('an existing tokenizer.json can be loaded instead of training', async () => {
+    const r = await prepareDataset(samples({ tokenizer: { path: join(first.dir, 'tokenizer.json') } }), { baseDir: ROOT });
+    expect(r.manifest.tokenizerHash).toBe(first.manifest.tokenizerHash);
+    expect(r.stats.tokens).toBe(first.stats.tokens);
+  });
+
+  test('jsonl: empty texts are filtered and reported, not silently dropped', async () => {
+    const d = tempDir({ 'a.jsonl': '{"text": "One sentence here. And another one."}\n{"text": "   "}\n{"text": "Third doc!"}\n' });
+    const r = await prepareDataset(dataConfig({ source: { type: 'jsonl', paths: ['a.jsonl'] }, tokenizer: { vocabSize: 270 }, output: { cacheDir: cache } }), { baseDir: d });
+    expect(r.stats.documents).toBe(2);
+    expect(r.stats.filtered).toEqual([{ reason: 'empty documents (no text)', count: 1, examples: [`${join(d, 'a.jsonl')}:2`] }]);
+  });
+
+  test('empty corpus and duplicate ids are errors naming the input', async () => {
+    const d = tempDir({ 'empty.txt': '\n  \n', 'dup.jsonl': '{"id": 1, "text": "a"}\n{"id": "1", "text": "b"}\n' });
+    await expect(prepareDataset(dataConfig({ source: { type: 'text', paths: ['empty.txt'] }, output: { cacheDir: cache } }), { baseDir: d })).rejects.toThrow(
+      `empty corpus: text (1 file, one document per file) has only empty documents (${join(d, 'empty.txt')})`,
+    );
+    await expect(
+      prepareDataset(dataConfig({ source: { type: 'jsonl', paths: ['dup.jsonl'], idField: 'id' }, output: { cacheDir: cache } }), { baseDir: d }),
+    ).rejects.toThrow(`${join(d, 'dup.jsonl')}:2: duplicate document id "1" (also at ${join(d, 'dup.jsonl')}:1)`);
+    expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+  });
+
+  test('a tokenizer.path that does not parse fails naming it', async () => {
+    const d = tempDir({ 'tokenizer.json': '{ nope' });
+    await expect(prepareDataset(samples({ tokenizer: { path: join(d, 'tokenizer.json') } }), { baseDir: ROOT })).rejects.toThrow(
+      `${join(d, 'tokenizer.json')}: not valid JSON`,
+    );
+  });
+
+  test('a slice of Brown: detokenized text, paragraphs, sentence splits', async () => {
+    const r = await prepareDataset(
+      dataConfig({ source: { type: 'brown', limit: 12 }, tokenizer: { vocabSize: 1000 }, output: { cacheDir: cache } }),
+      { baseDir: ROOT },
+    );
+    expect(r.stats.documents).toBe(12);
+    expect(r.stats.sentences).toBeGreaterThan(12 * 40);
+    const ds = await openDataset(r.dir);
+    const docs = [...(await ds.split('train').loadAll()), ...(await ds.split('validation').loadAll()), ...(await ds.split('test').loadAll())];
+    const ca01 = docs.find((d) => d.id === 'ca01')!;
+    expect(ca01.texts[0]).toBe(
+      'The Fulton County Grand Jury said Friday an investigation of Atlanta\'s recent primary election produced "no evidence" that any irregularities took place.',
+    );
+    expect(ca01.paragraphStarts.filter(Boolean).length).toBeGreaterThan(10);
+  });
+});
+
+test('the README example runs', async () => {
+  const readme = readFileSync(join(ROOT, 'packages', 'data', 'README.md'), 'utf8');
+  const code = /## Example\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(code).toBeDefined();
+  const dir = tempDir();
+  const file = join(dir, 'example.ts');
+  const logs: unknown[][] = [];
+  const src = code!
+    .replace("from '@sentencelab/data'", `from ${JSON.stringify(join(ROOT, 'packages', 'data', 'src', 'index.ts'))}`)
+    .replace("const config = dataConfig({", `const config = dataConfig({\n  output: { cacheDir: ${JSON.stringify(cache)} },`)
+    .replaceAll('console.log(', 'log(');
+  const lines = src.split('\n');
+  const imports = lines.filter((l) => l.startsWith('import '));
+  const body = lines.filter((l) => !l.startsWith('import '));
+  writeFileSync(file, `${imports.join('\n')}\nexport async function run(log: (...a: unknown[]) => void) {\n${body.join('\n')}\n}\n`);
+  expect(existsSync(file)).toBe(true);
+  const mod = (await import(file)) as { run: (log: (...a: unknown[]) => void) => Promise<void> };
+  await mod.run((...a) => logs.push(a));
+  expect(logs[0]![0]).toMatch(/^\d+ documents, \d+ sentences, \d+ tokens$/);
+  expect(logs[1]).toEqual(['token windows', [8, 64]]);
+  expect(logs[2]![0]).toBe('sentence batch');
+  expect((logs[2]![1] as number[]).slice(1)).toEqual([8, 32]);
+  expect(logs[3]![0]).toBe(logs[3]![2]);
+});
