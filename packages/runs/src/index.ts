@@ -41,18 +41,21 @@ export {
 } from './checkpoints.js';
 export { createRun, openRunForResume, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
 export {
+  listRunFolders,
   listRuns,
   readConfig,
   readMeta,
   readMetrics,
   readOverrides,
   readRun,
+  readRunInfo,
   readSamples,
   readSummary,
   type ListRunsOptions,
   type MetricSeries,
   type MetricsData,
   type RunData,
+  type RunFolder,
   type RunInfo,
   type RunInfoError,
   type RunInfoOk,

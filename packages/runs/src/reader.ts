@@ -16,7 +16,8 @@ import {
 import { readMetricsFile, type MetricColumns } from './metrics-file.js';
 import { readSamplesFile } from './samples.js';
 
-interface RunInfoBase {
+/** A folder at `root/<experiment>/<run-id>/`, before anything in it is read. */
+export interface RunFolder {
   /** `<experiment>/<run-id>` */
   id: string;
   experiment: string;
@@ -24,7 +25,7 @@ interface RunInfoBase {
   dir: string;
 }
 
-export interface RunInfoOk extends RunInfoBase {
+export interface RunInfoOk extends RunFolder {
   ok: true;
   meta: RunMeta;
   /** Absent while a run has not written its summary yet. */
@@ -35,7 +36,7 @@ export interface RunInfoOk extends RunInfoBase {
   metricsMtimeMs?: number;
 }
 
-export interface RunInfoError extends RunInfoBase {
+export interface RunInfoError extends RunFolder {
   ok: false;
   /** Which file is wrong and why. */
   error: string;
@@ -56,15 +57,20 @@ export interface ListRunsOptions {
  * `ok: false` entry naming the file and reason; this never throws for one bad run.
  */
 export async function listRuns(root: string, options: ListRunsOptions = {}): Promise<RunInfo[]> {
+  const folders = await listRunFolders(root);
+  return mapLimit(folders, options.concurrency ?? 64, (f) => readRunInfo(f, { config: options.config ?? false }));
+}
+
+/** The run folders under `root` (two levels: experiment, run id), sorted by id; reads no file. */
+export async function listRunFolders(root: string): Promise<RunFolder[]> {
   const rootDir = resolve(root);
-  const candidates: RunInfoBase[] = [];
+  const folders: RunFolder[] = [];
   for (const experiment of await subfolders(rootDir)) {
     for (const runId of await subfolders(join(rootDir, experiment))) {
-      candidates.push({ id: `${experiment}/${runId}`, experiment, runId, dir: join(rootDir, experiment, runId) });
+      folders.push({ id: `${experiment}/${runId}`, experiment, runId, dir: join(rootDir, experiment, runId) });
     }
   }
-  candidates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return mapLimit(candidates, options.concurrency ?? 64, (c) => readRunInfo(c, options.config ?? false));
+  return folders.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 async function subfolders(dir: string): Promise<string[]> {
@@ -91,13 +97,14 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-async function readRunInfo(base: RunInfoBase, withConfig: boolean): Promise<RunInfo> {
+/** Reads one folder as `listRuns` does; never throws (a bad run is an `ok: false` entry). */
+export async function readRunInfo(base: RunFolder, options: { config?: boolean } = {}): Promise<RunInfo> {
   try {
     const meta = await readMeta(base.dir);
     const summary = await readSummary(base.dir);
     const info: RunInfoOk = { ...base, ok: true, meta };
     if (summary) info.summary = summary;
-    if (withConfig) info.config = await readConfig(base.dir);
+    if (options.config) info.config = await readConfig(base.dir);
     const mtime = await stat(join(base.dir, RUN_FILES.metrics)).then(
       (s) => s.mtimeMs,
       () => undefined,

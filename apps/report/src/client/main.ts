@@ -1,0 +1,137 @@
+import type { RunRow } from '../shared/types.js';
+import { destroyCharts } from './charts.js';
+import { renderCurves } from './curves-view.js';
+import { detectSource } from './data-source.js';
+import { renderDiff } from './diff-view.js';
+import { h, replaceChildren } from './dom.js';
+import { renderPaper } from './paper-view.js';
+import { RunsTable, visibleRows } from './runs-table.js';
+import { renderSamples } from './samples-view.js';
+import { initialState, RunDataCache, type AppState, type Tab } from './state.js';
+import { renderSummary } from './summary-view.js';
+
+const POLL_MS = 2000;
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'curves', label: 'Curves' },
+  { id: 'diff', label: 'Config diff' },
+  { id: 'summary', label: 'Summary & pivot' },
+  { id: 'paper', label: 'Paper view' },
+  { id: 'samples', label: 'Samples' },
+];
+
+const started = performance.now();
+const source = detectSource();
+const state = initialState();
+const cache = new RunDataCache(source);
+const liveStatus = h('span', { id: 'live-status', class: 'live' });
+const tabBar = h('nav', { class: 'tabs', role: 'tablist' });
+const panel = h('section', { id: 'panel', class: 'panel' });
+const table = new RunsTable(state, { update });
+let panelRun = 0;
+
+function update(change: (s: AppState) => void, opts: { table?: boolean; panel?: boolean } = { table: true, panel: true }): void {
+  change(state);
+  if (opts.table !== false) table.render();
+  if (opts.panel !== false || opts.table) void renderPanel();
+}
+
+function selectedRuns(): RunRow[] {
+  const { rows } = visibleRows(state);
+  const inOrder = rows.filter((r) => r.ok && state.selected.has(r.id));
+  const hidden = state.runs.filter((r) => r.ok && state.selected.has(r.id) && !inOrder.includes(r));
+  return [...inOrder, ...hidden];
+}
+
+function renderTabs(): void {
+  replaceChildren(
+    tabBar,
+    TABS.map((t) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${t.id}`,
+          'aria-selected': state.tab === t.id ? 'true' : 'false',
+          class: state.tab === t.id ? 'active' : null,
+          onclick: () => {
+            state.tab = t.id;
+            renderTabs();
+            void renderPanel();
+          },
+        },
+        t.label,
+      ),
+    ),
+  );
+}
+
+async function renderPanel(): Promise<void> {
+  const run = ++panelRun;
+  const selected = selectedRuns();
+  const panelUpdate = (change: (s: AppState) => void) => update(change, { table: false, panel: true });
+  destroyCharts();
+  panel.dataset.ready = 'false';
+  try {
+    switch (state.tab) {
+      case 'curves':
+        await renderCurves(panel, state, selected, cache, panelUpdate);
+        break;
+      case 'diff':
+        renderDiff(panel, state, selected, panelUpdate);
+        break;
+      case 'summary':
+        renderSummary(panel, state, selected, visibleRows(state).rows, panelUpdate);
+        break;
+      case 'paper':
+        renderPaper(panel, state, selected, state.runs.filter((r) => r.ok), panelUpdate);
+        break;
+      case 'samples':
+        await renderSamples(panel, selected, cache);
+        break;
+    }
+  } catch (error) {
+    if (run === panelRun) replaceChildren(panel, h('p', { class: 'error-msg' }, `Could not render: ${(error as Error).message}`));
+  }
+  if (run === panelRun) panel.dataset.ready = 'true';
+}
+
+async function refresh(): Promise<void> {
+  try {
+    const payload = await source.runs();
+    state.updatedAt = new Date();
+    delete state.loadError;
+    if (payload.version !== state.version) {
+      const firstLoad = state.version === '';
+      state.version = payload.version;
+      state.runs = payload.runs;
+      const ids = new Set(payload.runs.filter((r) => r.ok).map((r) => r.id));
+      for (const id of [...state.selected]) if (!ids.has(id)) state.selected.delete(id);
+      table.render();
+      if (firstLoad) {
+        document.body.dataset.loadMs = String(Math.round(performance.now() - started));
+        document.body.dataset.loaded = 'true';
+      }
+      await renderPanel();
+    }
+  } catch (error) {
+    state.loadError = (error as Error).message;
+  }
+  liveStatus.textContent = state.loadError
+    ? `cannot reach the report server: ${state.loadError}`
+    : source.live
+      ? `live · updated ${state.updatedAt?.toLocaleTimeString() ?? ''}`
+      : 'static export';
+  liveStatus.className = state.loadError ? 'live error' : 'live';
+}
+
+function main(): void {
+  const app = document.getElementById('app')!;
+  replaceChildren(app, h('header', {}, h('h1', {}, 'sentencelab report'), liveStatus), table.el, tabBar, panel);
+  renderTabs();
+  void refresh().then(() => {
+    if (source.live) setInterval(() => void refresh(), POLL_MS);
+  });
+}
+
+main();

@@ -1,0 +1,97 @@
+import { LCM_COLUMNS, SVAE_COLUMNS, formatPercent, paperTable, paperValue, percentChange, type PaperColumn } from '../shared/paper.js';
+import { formatNumber } from '../shared/flatten.js';
+import { exportTable } from '../shared/table-export.js';
+import type { RunRow } from '../shared/types.js';
+import { barChart } from './charts.js';
+import { h, PALETTE, replaceChildren, select } from './dom.js';
+import type { AppState } from './state.js';
+
+/**
+ * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
+ * tokens/s, KV KB/token with % change vs the baseline) and the LCM table, with bar charts.
+ */
+export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRow[], allOk: RunRow[], update: (change: (s: AppState) => void) => void): void {
+  const pool = selected.length > 0 ? selected : allOk;
+  if (pool.length === 0) {
+    replaceChildren(panel, h('p', { class: 'hint' }, 'No readable runs.'));
+    return;
+  }
+  const baseline =
+    pool.find((r) => r.id === state.paperBaseline) ??
+    allOk.find((r) => r.id === state.paperBaseline) ??
+    pool.find((r) => /token/i.test(r.id) && typeof r.eval?.ppl === 'number') ??
+    pool[0]!;
+  const candidates = pool.filter((r) => r !== baseline);
+  const svae = paperTable(baseline, candidates, SVAE_COLUMNS, true);
+  const lcmRuns = [baseline, ...candidates].filter((r) => LCM_COLUMNS.some((c) => paperValue(r, c) !== undefined));
+  const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 6, spellcheck: 'false' });
+  markdown.value = exportTable(svae, 'markdown');
+  const svaeTable = h(
+    'table',
+    { class: 'grid', id: 'paper-svae' },
+    h('thead', {}, h('tr', {}, ...svae.header.map((c) => h('th', {}, c)))),
+    h(
+      'tbody',
+      {},
+      [baseline, ...candidates].map((run, ri) =>
+        h(
+          'tr',
+          { class: run === baseline ? 'baseline' : null },
+          h('td', { class: 'key' }, svae.rows[ri]![0]!),
+          ...SVAE_COLUMNS.flatMap((c) => {
+            const v = paperValue(run, c);
+            const change = run === baseline ? undefined : percentChange(v, paperValue(baseline, c));
+            return [h('td', { class: 'num' }, v === undefined ? '—' : formatNumber(v)), h('td', { class: `num change ${changeClass(c, change)}` }, formatPercent(change))];
+          }),
+        ),
+      ),
+    ),
+  );
+  const lcmTable = lcmRuns.length
+    ? h(
+        'table',
+        { class: 'grid', id: 'paper-lcm' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...LCM_COLUMNS.map((c) => h('th', {}, c.label)))),
+        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, run.id), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, fmt(paperValue(run, c))))))),
+      )
+    : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2).');
+  const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
+  const lcmCharts = h('div', { class: 'bars' });
+  replaceChildren(
+    panel,
+    h(
+      'div',
+      { class: 'controls' },
+      h('label', {}, 'baseline ', select(allOk.map((r) => ({ value: r.id })), baseline.id, (v) => update((s) => (s.paperBaseline = v)), { id: 'paper-baseline' })),
+      h('span', { class: 'counts' }, selected.length > 0 ? `candidates: the ${candidates.length} other selected runs` : 'candidates: all runs (select runs to narrow)'),
+    ),
+    h('h3', {}, 'SentenceVAE / SLLM vs token LM'),
+    svaeTable,
+    svaeCharts,
+    h('h3', {}, 'Large Concept Model heads'),
+    lcmTable,
+    lcmCharts,
+    h('h3', {}, 'Markdown'),
+    markdown,
+  );
+  const runsShown = [baseline, ...candidates];
+  SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, PALETTE[i % PALETTE.length]!));
+  if (lcmRuns.length) LCM_COLUMNS.forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, PALETTE[(i + 4) % PALETTE.length]!));
+}
+
+function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], color: string): void {
+  const values = runs.map((r) => paperValue(r, column) ?? null);
+  if (values.every((v) => v === null)) return;
+  barChart(holder, column.label, runs.map((r) => r.id), values, color);
+}
+
+/** Green when the change is an improvement (PPL, KV, params, L2 down; speed, accuracy up). */
+function changeClass(column: PaperColumn, change: number | undefined): string {
+  if (change === undefined || change === 0) return '';
+  const higherIsBetter = column.key === 'tokens_per_s' || column.key === 'contrastive_acc';
+  return change > 0 === higherIsBetter ? 'better' : 'worse';
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '—' : formatNumber(v);
+}

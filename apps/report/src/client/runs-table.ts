@@ -1,0 +1,205 @@
+import { varyingKeys } from '../shared/config-diff.js';
+import { compareField, compareScalars, fieldValue, knownFields } from '../shared/fields.js';
+import { compileFilter, type Predicate } from '../shared/filter.js';
+import { formatValue } from '../shared/flatten.js';
+import { isSeedKey } from '../shared/seed-groups.js';
+import type { RunRow } from '../shared/types.js';
+import { h, replaceChildren, select } from './dom.js';
+import type { AppState } from './state.js';
+
+export interface Column {
+  field: string;
+  label: string;
+  title?: string;
+}
+
+const PREFERRED_EVAL = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
+
+/** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4). */
+export function tableColumns(rows: readonly RunRow[]): Column[] {
+  const ok = rows.filter((r) => r.ok);
+  const fields = knownFields(ok);
+  const config = varyingKeys(ok.map((r) => r.config ?? {}))
+    .filter((k) => !isSeedKey(k))
+    .slice(0, 6);
+  const evalKeys = [...PREFERRED_EVAL.filter((k) => fields.eval.includes(k)), ...fields.eval.filter((k) => !PREFERRED_EVAL.includes(k))].slice(0, 6);
+  return [
+    { field: 'status', label: 'status' },
+    { field: 'name', label: 'run' },
+    ...config.map((k) => ({ field: `config.${k}`, label: k, title: `config ${k}` })),
+    { field: 'seed', label: 'seed' },
+    ...evalKeys.map((k) => ({ field: `eval.${k}`, label: k, title: `summary eval.${k}` })),
+    ...fields.metrics.slice(0, 4).map((m) => ({ field: `${m}.last`, label: `${m} (last)`, title: `last logged ${m}` })),
+  ];
+}
+
+/** Filtered and sorted rows; an invalid expression keeps every row and reports why. */
+export function visibleRows(state: AppState): { rows: RunRow[]; filterError?: string } {
+  let predicate: Predicate;
+  let filterError: string | undefined;
+  try {
+    predicate = compileFilter(state.filter);
+  } catch (error) {
+    predicate = () => true;
+    filterError = (error as Error).message;
+  }
+  const rows = state.runs.filter(predicate);
+  const { field, desc } = state.sort;
+  rows.sort((a, b) => {
+    const c = compareField(a, b, field);
+    return (desc ? -c : c) || (a.id < b.id ? -1 : 1);
+  });
+  return filterError === undefined ? { rows } : { rows, filterError };
+}
+
+export interface RunsTableHandlers {
+  update(change: (s: AppState) => void, opts?: { table?: boolean; panel?: boolean }): void;
+}
+
+/** Controls (filter, group by, selection) are built once so the filter box keeps focus while typing. */
+export class RunsTable {
+  readonly el: HTMLElement;
+  private readonly filterInput: HTMLInputElement;
+  private readonly filterMessage = h('span', { class: 'filter-error', id: 'filter-error' });
+  private readonly groupHolder = h('span');
+  private readonly counts = h('span', { class: 'counts', id: 'run-counts' });
+  private readonly tableHolder = h('div', { class: 'table-wrap' });
+
+  constructor(
+    private readonly state: AppState,
+    private readonly handlers: RunsTableHandlers,
+  ) {
+    this.filterInput = h('input', {
+      type: 'search',
+      id: 'filter',
+      placeholder: 'filter: text, or an expression like  ppl < 50 && model.layers >= 2',
+      value: state.filter,
+      spellcheck: 'false',
+    });
+    this.filterInput.addEventListener('input', () => handlers.update((s) => (s.filter = this.filterInput.value), { table: true }));
+    this.el = h(
+      'section',
+      { class: 'runs' },
+      h(
+        'div',
+        { class: 'controls' },
+        this.filterInput,
+        this.groupHolder,
+        h('button', { type: 'button', id: 'select-visible', onclick: () => this.selectVisible() }, 'Select shown'),
+        h('button', { type: 'button', id: 'clear-selection', onclick: () => handlers.update((s) => s.selected.clear()) }, 'Clear'),
+        this.counts,
+      ),
+      this.filterMessage,
+      this.tableHolder,
+    );
+  }
+
+  private selectVisible(): void {
+    const { rows } = visibleRows(this.state);
+    this.handlers.update((s) => rows.filter((r) => r.ok).forEach((r) => s.selected.add(r.id)));
+  }
+
+  render(): void {
+    const state = this.state;
+    const { rows, filterError } = visibleRows(state);
+    this.filterMessage.textContent = filterError ? `Filter not applied: ${filterError}` : '';
+    const okRuns = state.runs.filter((r) => r.ok);
+    const fields = knownFields(okRuns);
+    const groupOptions = [
+      { value: '', label: 'no grouping' },
+      ...['experiment', 'status', 'backend', 'seed'].map((f) => ({ value: f, label: `group by ${f}` })),
+      ...fields.config.map((k) => ({ value: `config.${k}`, label: `group by ${k}` })),
+    ];
+    replaceChildren(
+      this.groupHolder,
+      select(groupOptions, state.groupBy, (v) => this.handlers.update((s) => (s.groupBy = v), { table: true }), { id: 'group-by' }),
+    );
+    const errors = state.runs.length - okRuns.length;
+    this.counts.textContent = `${state.runs.length} runs${errors ? ` (${errors} unreadable)` : ''} · ${rows.length} shown · ${state.selected.size} selected`;
+
+    const columns = tableColumns(state.runs);
+    const scrollTop = this.tableHolder.scrollTop;
+    const head = h(
+      'tr',
+      {},
+      h('th', { class: 'check' }),
+      ...columns.map((c) => {
+        const sorted = state.sort.field === c.field;
+        return h(
+          'th',
+          {
+            'data-field': c.field,
+            title: c.title ?? c.label,
+            class: sorted ? (state.sort.desc ? 'sorted desc' : 'sorted asc') : null,
+            onclick: () => this.handlers.update((s) => (s.sort = { field: c.field, desc: sorted ? !s.sort.desc : false }), { table: true }),
+          },
+          c.label,
+          sorted ? (state.sort.desc ? ' ▼' : ' ▲') : '',
+        );
+      }),
+    );
+    const body = h('tbody');
+    if (state.groupBy) {
+      const groups = new Map<string, RunRow[]>();
+      for (const row of rows) {
+        const key = formatValue(fieldValue(row, state.groupBy) ?? null);
+        const list = groups.get(key);
+        if (list) list.push(row);
+        else groups.set(key, [row]);
+      }
+      const keys = [...groups.keys()].sort((a, b) => compareScalars(numOrText(a), numOrText(b)));
+      for (const key of keys) {
+        const members = groups.get(key)!;
+        const selectable = members.filter((r) => r.ok);
+        const allSelected = selectable.length > 0 && selectable.every((r) => state.selected.has(r.id));
+        const box = h('input', { type: 'checkbox', checked: allSelected, title: 'select this group' });
+        box.addEventListener('change', () =>
+          this.handlers.update((s) => selectable.forEach((r) => (box.checked ? s.selected.add(r.id) : s.selected.delete(r.id)))),
+        );
+        body.append(
+          h(
+            'tr',
+            { class: 'group-row' },
+            h('td', { class: 'check' }, box),
+            h('td', { colspan: columns.length }, `${state.groupBy.replace(/^config\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
+          ),
+        );
+        for (const row of members) body.append(this.rowElement(row, columns));
+      }
+    } else {
+      for (const row of rows) body.append(this.rowElement(row, columns));
+    }
+    replaceChildren(this.tableHolder, h('table', { id: 'runs-table' }, h('thead', {}, head), body));
+    this.tableHolder.scrollTop = scrollTop;
+  }
+
+  private rowElement(row: RunRow, columns: Column[]): HTMLTableRowElement {
+    if (!row.ok) {
+      return h(
+        'tr',
+        { class: 'error-row', 'data-run-id': row.id },
+        h('td', { class: 'check' }),
+        h('td', {}, h('span', { class: 'badge status-error' }, 'error')),
+        h('td', { class: 'name' }, row.id),
+        h('td', { class: 'error-msg', colspan: Math.max(1, columns.length - 2) }, row.error ?? 'unreadable'),
+      );
+    }
+    const selected = this.state.selected.has(row.id);
+    const box = h('input', { type: 'checkbox', checked: selected, 'aria-label': `select ${row.id}` });
+    box.addEventListener('change', () => this.handlers.update((s) => (box.checked ? s.selected.add(row.id) : s.selected.delete(row.id))));
+    const cells = columns.map((c) => {
+      if (c.field === 'status') {
+        return h('td', {}, h('span', { class: `badge status-${row.status}`, title: row.failure ?? row.status ?? '' }, row.status ?? ''));
+      }
+      if (c.field === 'name') return h('td', { class: 'name', title: row.id }, row.id);
+      const value = fieldValue(row, c.field);
+      return h('td', { class: typeof value === 'number' ? 'num' : null }, formatValue(value ?? null));
+    });
+    return h('tr', { 'data-run-id': row.id, class: selected ? 'selected' : null }, h('td', { class: 'check' }, box), ...cells);
+  }
+}
+
+function numOrText(s: string): string | number {
+  const n = Number(s);
+  return s !== '' && Number.isFinite(n) ? n : s;
+}

@@ -1,0 +1,41 @@
+export interface ReportArgs {
+  runs: string;
+  port: number;
+  host: string;
+  /** Output folder of a static export (no server). */
+  static?: string;
+  help: boolean;
+}
+
+export const USAGE = `Usage: pnpm report [--runs ./runs] [--port 4173] [--host 127.0.0.1] [--static out/]
+
+  --runs DIR     runs folder written by \`pnpm exp\` (default ./runs)
+  --port N       port to serve on (default 4173; 0 = any free port)
+  --host ADDR    address to bind (default 127.0.0.1: this machine only)
+  --static DIR   write DIR/index.html, a self-contained export, and exit
+`;
+
+export function parseArgs(argv: readonly string[]): ReportArgs {
+  const out: ReportArgs = { runs: 'runs', port: 4173, host: '127.0.0.1', help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      out.help = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!['--runs', '--port', '--host', '--static'].includes(name)) throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new Error(`${name} needs a value\n\n${USAGE}`);
+    if (name === '--runs') out.runs = value;
+    else if (name === '--host') out.host = value;
+    else if (name === '--static') out.static = value;
+    else {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${value}"`);
+      out.port = port;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,153 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import {
+  RUN_FILES,
+  listRunFolders,
+  readMetrics,
+  readRunInfo,
+  readSamples,
+  summarizeMetrics,
+  type RunFolder,
+  type RunInfo,
+} from '@sentencelab/runs';
+import { flatten } from '../shared/flatten.js';
+import type { MetricsPayload, RunRow, RunsPayload, SamplesPayload } from '../shared/types.js';
+
+interface Cached {
+  stamp: string;
+  row: RunRow;
+}
+
+/**
+ * The runs folder as the browser sees it. Every read goes through @sentencelab/runs; a run is
+ * re-read only when the mtime of one of its files changed, so polling 1,000 runs is cheap.
+ * Run ids sent by the browser are looked up in the listing, never joined to a path.
+ */
+export class RunsStore {
+  readonly root: string;
+  private cache = new Map<string, Cached>();
+  private folders = new Map<string, RunFolder>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async runs(): Promise<RunsPayload> {
+    const folders = await listRunFolders(this.root);
+    this.folders = new Map(folders.map((f) => [f.id, f]));
+    const rows = await mapLimit(folders, 32, (f) => this.row(f));
+    for (const id of this.cache.keys()) if (!this.folders.has(id)) this.cache.delete(id);
+    const version = hash(folders.map((f) => this.cache.get(f.id)?.stamp ?? '').join('|') + `#${folders.length}`);
+    return { version, runs: rows };
+  }
+
+  private async row(folder: RunFolder): Promise<RunRow> {
+    const stamp = await stampOf(folder.dir);
+    const cached = this.cache.get(folder.id);
+    if (cached && cached.stamp === stamp) return cached.row;
+    const info = await readRunInfo(folder, { config: true });
+    const row = await toRow(info, this.root);
+    this.cache.set(folder.id, { stamp, row });
+    return row;
+  }
+
+  /** The folder of a listed run, or undefined (unknown ids are never turned into paths). */
+  async folder(id: string): Promise<RunFolder | undefined> {
+    if (!this.folders.has(id)) await this.runs();
+    return this.folders.get(id);
+  }
+
+  async metrics(id: string): Promise<MetricsPayload | undefined> {
+    const folder = await this.folder(id);
+    if (!folder) return undefined;
+    const data = await readMetrics(folder.dir);
+    const series: MetricsPayload['series'] = {};
+    for (const [name, s] of Object.entries(data.series)) {
+      series[name] = {
+        step: Array.from(s.step),
+        wallTime: Array.from(s.wallTime, (t) => Math.round(t * 1000) / 1000),
+        value: Array.from(s.value, (v) => (Number.isFinite(v) ? v : null)),
+      };
+    }
+    return { run: id, series };
+  }
+
+  async samples(id: string): Promise<SamplesPayload | undefined> {
+    const folder = await this.folder(id);
+    if (!folder) return undefined;
+    return { run: id, samples: await readSamples(folder.dir) };
+  }
+}
+
+const STAMPED = [RUN_FILES.meta, RUN_FILES.summary, RUN_FILES.config, RUN_FILES.metrics];
+
+async function stampOf(dir: string): Promise<string> {
+  const times = await Promise.all(
+    STAMPED.map((f) =>
+      stat(join(dir, f)).then(
+        (s) => `${s.mtimeMs}:${s.size}`,
+        () => '-',
+      ),
+    ),
+  );
+  return times.join(',');
+}
+
+/** Error messages name files relative to the runs folder (no local paths in shared exports). */
+function relativeTo(root: string, message: string): string {
+  return message.split(`${root}${sep}`).join('');
+}
+
+async function toRow(info: RunInfo, root: string): Promise<RunRow> {
+  const base = { id: info.id, experiment: info.experiment, runId: info.runId };
+  if (!info.ok) return { ...base, ok: false, error: relativeTo(root, info.error) };
+  const { meta, summary } = info;
+  let metrics = summary?.metrics;
+  if (!metrics) {
+    try {
+      metrics = summarizeMetrics((await readMetrics(info.dir)).columns);
+    } catch (error) {
+      return { ...base, ok: false, error: relativeTo(root, (error as Error).message) };
+    }
+  }
+  const row: RunRow = {
+    ...base,
+    ok: true,
+    status: meta.status,
+    startedAt: meta.startedAt,
+    seed: meta.seed,
+    backend: meta.backend,
+    gitSha: meta.git.sha,
+    gitDirty: meta.git.dirty,
+    config: flatten(info.config ?? {}),
+    metrics,
+    eval: flatten(summary?.eval ?? {}),
+  };
+  if (meta.endedAt) row.endedAt = meta.endedAt;
+  if (meta.error) row.failure = meta.error.message;
+  if (info.metricsMtimeMs !== undefined) row.metricsVersion = info.metricsMtimeMs;
+  return row;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** FNV-1a, enough to tell "something changed" apart. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16);
+}

@@ -1,0 +1,78 @@
+/** What the server (or a static export) hands the browser client. */
+
+export type Scalar = string | number | boolean | null;
+
+export interface MetricStats {
+  count: number;
+  last: number;
+  lastStep: number;
+  min: number;
+  max: number;
+  best: number;
+  bestStep: number;
+  direction: 'min' | 'max';
+}
+
+export interface RunRow {
+  /** `<experiment>/<run-id>` */
+  id: string;
+  experiment: string;
+  runId: string;
+  ok: boolean;
+  /** Why the folder could not be read (ok: false only). */
+  error?: string;
+  status?: 'running' | 'done' | 'failed' | 'interrupted';
+  startedAt?: string;
+  endedAt?: string;
+  seed?: number;
+  backend?: string;
+  gitSha?: string | null;
+  gitDirty?: boolean;
+  /** The error message of a failed run. */
+  failure?: string;
+  /** Resolved config flattened to dotted keys (arrays as JSON text). */
+  config?: Record<string, Scalar>;
+  /** Per-metric summary (computed from metrics.arrow while a run has no summary.json). */
+  metrics?: Record<string, MetricStats>;
+  /** summary.json `eval`, flattened to dotted keys. */
+  eval?: Record<string, Scalar>;
+  /** Changes whenever metrics.arrow changes (its mtime in ms). */
+  metricsVersion?: number;
+}
+
+export interface RunsPayload {
+  /** Changes whenever any run changes; the client skips re-rendering when it is the same. */
+  version: string;
+  runs: RunRow[];
+}
+
+export interface SeriesPayload {
+  step: number[];
+  wallTime: number[];
+  /** null where the logged value was NaN or infinite. */
+  value: (number | null)[];
+}
+
+export interface MetricsPayload {
+  run: string;
+  series: Record<string, SeriesPayload>;
+}
+
+export interface SamplePayload {
+  step: number;
+  prompt: string;
+  output: string;
+  model?: string;
+}
+
+export interface SamplesPayload {
+  run: string;
+  samples: SamplePayload[];
+}
+
+/** Everything a `--static` export embeds. */
+export interface StaticData {
+  runs: RunsPayload;
+  metrics: Record<string, MetricsPayload>;
+  samples: Record<string, SamplesPayload>;
+}

@@ -1,0 +1,147 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRun, type RunWriter } from '@sentencelab/runs';
+
+const machine = { cpu: 'fixture cpu', cores: 2, memoryGb: 8, os: 'linux', node: 'v20' };
+const git = { sha: '0123456789abcdef0123456789abcdef01234567', dirty: false };
+
+/** The folder name of the fixture run whose name is an HTML injection attempt. */
+export const XSS_RUN = '<img src=x onerror="window.__xss=1">';
+export const PROMPTS = ['The dog barked.', 'Rain fell on <the> city & "streets".'];
+/** Loss points written per training run (steps 0, 4, ..., 196). */
+export const LOSS_POINTS = 50;
+
+interface TrainSpec {
+  experiment: string;
+  runId: string;
+  config: Record<string, unknown>;
+  seed: number;
+  /** Final loss level; the curve decays towards it. */
+  floor: number;
+  eval: Record<string, number | string>;
+  status?: 'done' | 'running';
+}
+
+function train(root: string, spec: TrainSpec): RunWriter {
+  const run = createRun({
+    root,
+    experiment: spec.experiment,
+    runId: spec.runId,
+    config: spec.config,
+    overrides: [],
+    seed: spec.seed,
+    backend: 'wasm',
+    git,
+    machine,
+    packages: { '@sentencelab/runs': '0.1.0' },
+    flushEveryRows: 64,
+  });
+  for (let i = 0; i < LOSS_POINTS; i++) {
+    const step = i * 4;
+    const noise = Math.sin(step * 0.7 + spec.seed) * 0.08;
+    run.logMetrics(step, { loss: spec.floor + 4 * Math.exp(-step / 40) + noise, lr: 1e-3 * Math.min(1, (step + 4) / 40) }, step * 0.05 + spec.seed * 0.01);
+    if (step % 40 === 0) run.logMetrics(step, { val_ppl: Math.exp(spec.floor + 3 * Math.exp(-step / 50)) }, step * 0.05);
+  }
+  if (spec.status === 'running') {
+    run.flush();
+    return run;
+  }
+  run.writeSummary(spec.eval);
+  run.setStatus('done');
+  return run;
+}
+
+const model = (kind: string, svaeLayers: number) => ({
+  model: { kind, dModel: 128, layers: 4, ...(kind === 'sllm' ? { svaeLayers } : {}) },
+  train: { lr: 0.001, batch: 8, steps: 200 },
+  data: { corpus: 'brown' },
+});
+
+/**
+ * A runs folder like `pnpm exp` writes: a token-LM baseline, SLLMs with 1/2/4 SVAE layers (the
+ * 2-layer one with three seeds), LCM heads, a running run, a corrupted and a half-written run,
+ * and a run whose name, config and samples try to inject HTML.
+ */
+export function writeFixtureRuns(root: string): void {
+  const baseline = train(root, {
+    experiment: 'paper',
+    runId: 'token-lm',
+    config: model('token-lm', 0),
+    seed: 1,
+    floor: 3.2,
+    eval: { params: 1_200_000, ppl: 45.3, ppl_tokens: 120_345, tokens_per_s: 850, kv_bytes_per_token: 8192 },
+  });
+  baseline.appendSample({ step: 200, prompt: PROMPTS[0]!, output: 'The cat ran away.', model: 'token-lm' });
+  baseline.appendSample({ step: 200, prompt: PROMPTS[1]!, output: 'People stayed inside.', model: 'token-lm' });
+  for (const [layers, ppl, speed] of [
+    [1, 52.1, 2100],
+    [2, 48.7, 2600],
+    [4, 47.9, 3000],
+  ] as const) {
+    const seeds = layers === 2 ? [1, 2, 3] : [1];
+    for (const seed of seeds) {
+      const run = train(root, {
+        experiment: 'paper',
+        runId: `sllm-h${layers}${seed > 1 ? `-seed${seed}` : ''}`,
+        config: { ...model('sllm', layers), seed },
+        seed,
+        floor: 3.25 + 0.1 * layers + 0.02 * seed,
+        eval: { params: 1_150_000 + layers * 20_000, ppl: ppl + (seed - 1) * 0.4, ppl_tokens: 120_345, tokens_per_s: speed, kv_bytes_per_token: 8192 / (2 + layers) },
+      });
+      if (layers === 1) {
+        run.appendSample({ step: 100, prompt: PROMPTS[0]!, output: 'An early sample.', model: 'sllm' });
+        run.appendSample({ step: 200, prompt: PROMPTS[0]!, output: 'The dog slept.', model: 'sllm' });
+      }
+    }
+  }
+  for (const [head, l2, acc, rt] of [
+    ['mse', 0.82, 0.61, 0.9],
+    ['two-tower', 0.71, 0.68, 0.79],
+    ['one-tower', 0.75, 0.66, 0.83],
+  ] as const) {
+    train(root, {
+      experiment: 'lcm',
+      runId: head,
+      config: { head: { kind: head, steps: 40 }, train: { lr: 0.0005 } },
+      seed: 1,
+      floor: 0.5,
+      eval: { l2, contrastive_acc: acc, roundtrip_l2: rt },
+    });
+  }
+  train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, eval: {}, status: 'running' });
+
+  mkdirSync(join(root, 'broken', 'half-written'), { recursive: true });
+  const corrupt = createRun({ root, experiment: 'broken', runId: 'corrupt', config: {}, seed: 1, backend: 'cpu', git, machine });
+  writeFileSync(join(corrupt.dir, 'meta.json'), '{"formatVersion": 1, "status": "do');
+
+  const xss = train(root, {
+    experiment: 'paper',
+    runId: 'xss-tmp',
+    config: { ...model('token-lm', 0), note: '<script>window.__xss=2</script>' },
+    seed: 9,
+    floor: 3.5,
+    eval: { ppl: 60 },
+  });
+  xss.appendSample({ step: 200, prompt: PROMPTS[0]!, output: '<b>bold</b><img src=x onerror="window.__xss=3">', model: 'token-lm' });
+  renameSync(xss.dir, join(root, 'paper', XSS_RUN));
+}
+
+/** `n` small finished runs (a sweep over lr x layers x seed) for the load-time test. */
+export function writeManyRuns(root: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const run = createRun({
+      root,
+      experiment: `sweep${i % 10}`,
+      runId: `run-${String(i).padStart(4, '0')}`,
+      config: { model: { layers: 1 + (i % 4), dModel: 64 }, train: { lr: [1e-3, 3e-4, 1e-4][i % 3] }, seed: i % 5 },
+      seed: i % 5,
+      backend: 'wasm',
+      git,
+      machine,
+      flushEveryRows: 1000,
+    });
+    for (let step = 0; step < 20; step++) run.logMetrics(step * 10, { loss: 4 - step * 0.1 + (i % 7) * 0.01 }, step);
+    run.writeSummary({ ppl: 40 + (i % 13), params: 1e5 * (1 + (i % 4)) });
+    run.setStatus('done');
+  }
+}
