@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { init as inits, type Init } from '../init.js';
+import { Module } from '../module.js';
+import type { Rng } from '../rng.js';
+import { dropout } from './dropout.js';
+import type { KVCache } from './kv-cache.js';
+import { Linear } from './linear.js';
+import { RotaryEmbedding } from './positional.js';
+
+export interface AttentionOptions {
+  dModel: number;
+  numHeads: number;
+  /** Width of the context for cross-attention; default dModel. */
+  contextDim?: number;
+  /** Biases on the q/k/v/out projections; default true. */
+  bias?: boolean;
+  /** Dropout on the attention probabilities; default 0. */
+  dropout?: number;
+  /** Apply rotary embeddings to q and k (self-attention only); default false. */
+  rotary?: boolean;
+  rotaryBase?: number;
+  /** Projection init; default normal(0.02). */
+  init?: Init;
+  /** Init of the output projection (GPT-2 scales it by 1/sqrt(2 layers)); default `init`. */
+  outInit?: Init;
+  rng: Rng;
+}
+
+export interface AttentionCallOptions {
+  /** Cross-attention source: [batch, kvLen, contextDim]. Without it this is self-attention. */
+  context?: tf.Tensor;
+  /** Query i may only see keys at positions <= i (+ the cache offset). */
+  causal?: boolean;
+  /** Key padding: bool/0-1 [batch, kvLen], true = a real token that may be attended to. */
+  keyMask?: tf.Tensor;
+  /** Custom mask: bool/0-1 [q, kv], [batch, q, kv] or [batch, heads, q, kv]; true = may attend. */
+  mask?: tf.Tensor;
+  /** Incremental decoding: self-attention appends this call's keys/values; cross-attention stores them once. */
+  cache?: KVCache;
+}
+
+const NEG = -1e9;
+
+/**
+ * Multi-head scaled dot-product attention (self or cross).
+ * Parameters: `q`, `k`, `v`, `out` Linear layers (weights [in, dModel]).
+ * x: [batch, q, dModel] -> [batch, q, dModel].
+ * A fully masked row attends uniformly to nothing useful; keep at least one key visible.
+ */
+export class MultiHeadAttention extends Module {
+  readonly dModel: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly out: Linear;
+  readonly rotary: RotaryEmbedding | undefined;
+  private readonly dropoutRate: number;
+  private readonly rng: Rng;
+
+  constructor(o: AttentionOptions) {
+    super();
+    if (o.dModel % o.numHeads !== 0) throw new Error(`MultiHeadAttention: dModel ${o.dModel} is not divisible by numHeads ${o.numHeads}`);
+    this.dModel = o.dModel;
+    this.numHeads = o.numHeads;
+    this.headDim = o.dModel / o.numHeads;
+    const bias = o.bias ?? true;
+    const w = o.init ?? inits.normal(0.02);
+    const kvIn = o.contextDim ?? o.dModel;
+    this.q = this.addModule('q', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+    this.k = this.addModule('k', new Linear({ inFeatures: kvIn, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+    this.v = this.addModule('v', new Linear({ inFeatures: kvIn, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+    this.out = this.addModule('out', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: o.outInit ?? w, rng: o.rng }));
+    this.rotary = o.rotary === true ? new RotaryEmbedding(this.headDim, o.rotaryBase) : undefined;
+    this.dropoutRate = o.dropout ?? 0;
+    this.rng = o.rng;
+  }
+
+  // [batch, len, dModel] -> [batch, heads, len, headDim]
+  private splitHeads(x: tf.Tensor): tf.Tensor4D {
+    const [b, len] = x.shape as [number, number, number];
+    return tf.transpose(tf.reshape(x, [b, len, this.numHeads, this.headDim]), [0, 2, 1, 3]);
+  }
+
+  forward(x: tf.Tensor, o: AttentionCallOptions = {}): tf.Tensor {
+    if (x.rank !== 3 || x.shape[2] !== this.dModel) {
+      throw new Error(`MultiHeadAttention: x must be [batch, seq, ${this.dModel}], got [${x.shape}]`);
+    }
+    const cross = o.context !== undefined;
+    if (cross && this.rotary !== undefined) throw new Error('MultiHeadAttention: rotary embeddings apply to self-attention only');
+    return tf.tidy(() => {
+      const [batch, qLen] = x.shape as [number, number, number];
+      const offset = !cross && o.cache !== undefined ? o.cache.length : 0;
+      let q = this.splitHeads(this.q.forward(x));
+      let k: tf.Tensor4D;
+      let v: tf.Tensor4D;
+      if (cross && o.cache?.frozen === true) {
+        k = o.cache.k!;
+        v = o.cache.v!;
+      } else {
+        const src = cross ? o.context! : x;
+        k = this.splitHeads(this.k.forward(src));
+        v = this.splitHeads(this.v.forward(src));
+        if (this.rotary !== undefined) {
+          q = this.rotary.apply(q, offset) as tf.Tensor4D;
+          k = this.rotary.apply(k, offset) as tf.Tensor4D;
+        }
+        if (o.cache !== undefined) {
+          if (cross) o.cache.freeze(k, v);
+          else ({ k, v } = o.cache.append(k, v));
+        }
+      }
+      const kvLen = k.shape[2];
+      // scores: [batch, heads, q, kv]
+      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.headDim));
+      const bias = this.maskBias(batch, qLen, kvLen, offset, o);
+      if (bias !== undefined) scores = tf.add(scores, bias);
+      let probs: tf.Tensor = tf.softmax(scores, -1);
+      probs = dropout(probs, this.dropoutRate, this.rng, this.training);
+      // ctx: [batch, heads, q, headDim] -> [batch, q, dModel]
+      const ctx = tf.matMul(probs, v);
+      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, qLen, this.dModel]);
+      return this.out.forward(merged);
+    });
+  }
+
+  // Additive bias (0 = visible, -1e9 = hidden) broadcastable to [batch, heads, q, kv].
+  private maskBias(batch: number, qLen: number, kvLen: number, offset: number, o: AttentionCallOptions): tf.Tensor | undefined {
+    const parts: tf.Tensor[] = [];
+    if (o.causal === true) {
+      const m = new Float32Array(qLen * kvLen);
+      for (let i = 0; i < qLen; i++) for (let j = 0; j < kvLen; j++) m[i * kvLen + j] = j <= offset + i ? 0 : NEG;
+      parts.push(tf.tensor4d(m, [1, 1, qLen, kvLen]));
+    }
+    if (o.keyMask !== undefined) {
+      if (!tf.util.arraysEqual(o.keyMask.shape, [batch, kvLen])) {
+        throw new Error(`MultiHeadAttention: keyMask must be [batch, kvLen] = [${batch}, ${kvLen}], got [${o.keyMask.shape}]`);
+      }
+      parts.push(tf.reshape(toBias(o.keyMask), [batch, 1, 1, kvLen]));
+    }
+    if (o.mask !== undefined) {
+      const m = o.mask;
+      const shape = m.rank === 2 ? [1, 1, qLen, kvLen] : m.rank === 3 ? [m.shape[0]!, 1, qLen, kvLen] : m.shape;
+      if (m.shape[m.rank - 1] !== kvLen || m.shape[m.rank - 2] !== qLen || m.rank < 2 || m.rank > 4) {
+        throw new Error(`MultiHeadAttention: mask must end in [q, kv] = [${qLen}, ${kvLen}], got [${m.shape}]`);
+      }
+      parts.push(tf.reshape(toBias(m), shape));
+    }
+    if (parts.length === 0) return undefined;
+    return parts.reduce((a, b) => tf.add(a, b));
+  }
+}
+
+function toBias(mask: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.sub(1, tf.cast(mask, 'float32')), NEG);
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { init as inits, type Init } from '../init.js';
+import { Module } from '../module.js';
+import type { Rng } from '../rng.js';
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Default true. */
+  bias?: boolean;
+  /** Weight init; default normal(0.02). Bias starts at zero. */
+  init?: Init;
+  rng: Rng;
+}
+
+/** y = x W + b. Parameters: `weight` [in, out] (no transpose needed in the forward matmul), `bias` [out]. */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | undefined;
+
+  constructor(o: LinearOptions) {
+    super();
+    if (!(o.inFeatures > 0 && o.outFeatures > 0)) throw new Error(`Linear: bad sizes in=${o.inFeatures} out=${o.outFeatures}`);
+    this.inFeatures = o.inFeatures;
+    this.outFeatures = o.outFeatures;
+    this.weight = this.addParam('weight', [o.inFeatures, o.outFeatures], o.init ?? inits.normal(0.02), o.rng);
+    this.bias = o.bias === false ? undefined : this.addParam('bias', [o.outFeatures], inits.zeros(), o.rng);
+  }
+
+  // x: [..., in] -> [..., out]; flattened to one 2-D matmul (the fast path on every backend).
+  forward(x: tf.Tensor): tf.Tensor {
+    const lead = x.shape.slice(0, -1);
+    if (x.shape[x.shape.length - 1] !== this.inFeatures) {
+      throw new Error(`Linear: input last dim ${x.shape[x.shape.length - 1]} != inFeatures ${this.inFeatures} (shape [${x.shape}])`);
+    }
+    return tf.tidy(() => {
+      const x2 = tf.reshape(x, [-1, this.inFeatures]);
+      let y: tf.Tensor = tf.matMul(x2, this.weight);
+      if (this.bias !== undefined) y = tf.add(y, this.bias);
+      return tf.reshape(y, [...lead, this.outFeatures]);
+    });
+  }
+}

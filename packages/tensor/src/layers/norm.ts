@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { init as inits } from '../init.js';
+import { Module } from '../module.js';
+import type { Rng } from '../rng.js';
+
+export interface NormOptions {
+  dim: number;
+  /** Default 1e-5 (LayerNorm) / 1e-6 (RMSNorm). */
+  eps?: number;
+  /** Learn a per-feature scale (and for LayerNorm a bias). Default true; AdaLN blocks turn it off. */
+  affine?: boolean;
+  rng: Rng;
+}
+
+/** LayerNorm over the last dim. Parameters: `weight` [dim] (ones), `bias` [dim] (zeros). */
+export class LayerNorm extends Module {
+  readonly dim: number;
+  readonly eps: number;
+  readonly weight: tf.Variable | undefined;
+  readonly bias: tf.Variable | undefined;
+
+  constructor(o: NormOptions) {
+    super();
+    this.dim = o.dim;
+    this.eps = o.eps ?? 1e-5;
+    const affine = o.affine ?? true;
+    this.weight = affine ? this.addParam('weight', [o.dim], inits.ones(), o.rng) : undefined;
+    this.bias = affine ? this.addParam('bias', [o.dim], inits.zeros(), o.rng) : undefined;
+  }
+
+  // x: [..., dim] -> [..., dim]
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const axis = x.rank - 1;
+      const mean = tf.mean(x, axis, true);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.square(centered), axis, true);
+      let y = tf.mul(centered, tf.rsqrt(tf.add(variance, this.eps)));
+      if (this.weight !== undefined) y = tf.mul(y, this.weight);
+      if (this.bias !== undefined) y = tf.add(y, this.bias);
+      return y;
+    });
+  }
+}
+
+/** RMSNorm over the last dim: x / rms(x) * weight. Parameter: `weight` [dim] (ones). */
+export class RMSNorm extends Module {
+  readonly dim: number;
+  readonly eps: number;
+  readonly weight: tf.Variable | undefined;
+
+  constructor(o: NormOptions) {
+    super();
+    this.dim = o.dim;
+    this.eps = o.eps ?? 1e-6;
+    this.weight = (o.affine ?? true) ? this.addParam('weight', [o.dim], inits.ones(), o.rng) : undefined;
+  }
+
+  // x: [..., dim] -> [..., dim]
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const ms = tf.mean(tf.square(x), x.rank - 1, true);
+      const y = tf.mul(x, tf.rsqrt(tf.add(ms, this.eps)));
+      return this.weight === undefined ? y : tf.mul(y, this.weight);
+    });
+  }
+}
+
+export type NormKind = 'layer' | 'rms';
+
+export function makeNorm(kind: NormKind, o: NormOptions): LayerNorm | RMSNorm {
+  return kind === 'layer' ? new LayerNorm(o) : new RMSNorm(o);
+}

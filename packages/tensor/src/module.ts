@@ -1,0 +1,116 @@
+/**
+ * The parameter registry: every block extends {@link Module}, registers its parameters and
+ * children by name, and gets hierarchical names ("decoder.layers.0.attn.q.weight"), counts,
+ * train/eval mode and disposal for free.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initValues, type Init } from './init.js';
+import type { Rng } from './rng.js';
+
+export type NamedParameters = Array<[string, tf.Variable]>;
+
+export abstract class Module {
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly children = new Map<string, Module>();
+  private isTraining = true;
+
+  /** Creates, registers and returns a trainable parameter initialised from `rng`. */
+  protected addParam(name: string, shape: number[], scheme: Init, rng: Rng): tf.Variable {
+    this.checkName(name);
+    const v = tf.variable(tf.tensor(initValues(scheme, shape, rng), shape, 'float32'), true);
+    this.params.set(name, v);
+    return v;
+  }
+
+  /** Registers a child module; its parameters appear as `<name>.<param>`. */
+  protected addModule<M extends Module>(name: string, child: M): M {
+    this.checkName(name);
+    this.children.set(name, child);
+    return child;
+  }
+
+  private checkName(name: string): void {
+    if (name === '' || name.startsWith('.') || name.endsWith('.')) throw new Error(`bad parameter/module name "${name}"`);
+    if (this.params.has(name) || this.children.has(name)) {
+      throw new Error(`${this.constructor.name}: "${name}" is already registered`);
+    }
+  }
+
+  /** All parameters, depth first in registration order, with dotted names. */
+  namedParameters(prefix = ''): NamedParameters {
+    const out: NamedParameters = [];
+    for (const [n, v] of this.params) out.push([prefix + n, v]);
+    for (const [n, m] of this.children) out.push(...m.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  parameters(): tf.Variable[] {
+    return this.namedParameters().map(([, v]) => v);
+  }
+
+  /** Parameters by name (the checkpoint view). */
+  parameterMap(): Map<string, tf.Variable> {
+    return new Map(this.namedParameters());
+  }
+
+  /** Number of scalar parameters (optionally only those whose name starts with `prefix`). */
+  numParams(prefix = ''): number {
+    let n = 0;
+    for (const [name, v] of this.namedParameters()) if (name.startsWith(prefix)) n += v.size;
+    return n;
+  }
+
+  /** Parameter counts per top-level child (and "(own)" for direct parameters). */
+  paramCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    let own = 0;
+    for (const v of this.params.values()) own += v.size;
+    if (own > 0) out['(own)'] = own;
+    for (const [n, m] of this.children) out[n] = m.numParams();
+    return out;
+  }
+
+  get training(): boolean {
+    return this.isTraining;
+  }
+
+  /** Sets train (dropout on) or eval mode on this module and all its children. */
+  train(on = true): this {
+    this.isTraining = on;
+    for (const m of this.children.values()) m.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Copies values into the parameters by name. Every parameter must be present with the same
+   * shape; unknown names are an error too, so a renamed layer cannot load silently half-way.
+   */
+  loadParameters(values: Map<string, tf.Tensor> | Record<string, tf.Tensor>): void {
+    const src = values instanceof Map ? values : new Map(Object.entries(values));
+    const own = this.parameterMap();
+    const missing = [...own.keys()].filter((k) => !src.has(k));
+    const unknown = [...src.keys()].filter((k) => !own.has(k));
+    if (missing.length > 0 || unknown.length > 0) {
+      throw new Error(
+        `loadParameters: ${missing.length > 0 ? `missing ${missing.join(', ')}` : ''}${missing.length > 0 && unknown.length > 0 ? '; ' : ''}${unknown.length > 0 ? `unknown ${unknown.join(', ')}` : ''}`,
+      );
+    }
+    for (const [name, v] of own) {
+      const t = src.get(name)!;
+      if (!tf.util.arraysEqual(t.shape, v.shape)) {
+        throw new Error(`loadParameters: "${name}" has shape [${t.shape}] but the model expects [${v.shape}]`);
+      }
+      v.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+    }
+  }
+
+  /** Frees every parameter's memory; the module is unusable afterwards. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    for (const m of this.children.values()) m.dispose();
+  }
+}

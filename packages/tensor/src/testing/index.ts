@@ -1,0 +1,1 @@
+export { expectNoLeak } from './leak.js';

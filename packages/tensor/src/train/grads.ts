@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '../module.js';
+
+export interface ValueAndGrads {
+  /** The (unscaled) loss value. */
+  loss: number;
+  /** Gradients by parameter name (caller disposes, e.g. with {@link disposeGrads}). */
+  grads: Map<string, tf.Tensor>;
+}
+
+export interface ValueAndGradsOptions {
+  /**
+   * Loss-scaling hook: the loss is multiplied by this before differentiation and the grads
+   * divided by it afterwards (for low-precision backends); default 1.
+   */
+  lossScale?: number;
+}
+
+/** Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `module`. */
+export function valueAndGrads(module: Module, lossFn: () => tf.Scalar, o: ValueAndGradsOptions = {}): ValueAndGrads {
+  const named = module.namedParameters().filter(([, v]) => v.trainable);
+  const scale = o.lossScale ?? 1;
+  const { value, grads } = tf.variableGrads(() => (scale === 1 ? lossFn() : tf.mul(lossFn(), scale)), named.map(([, v]) => v));
+  const loss = value.dataSync()[0]! / scale;
+  value.dispose();
+  const out = new Map<string, tf.Tensor>();
+  for (const [n, v] of named) {
+    const g = grads[v.name];
+    if (g === undefined) continue;
+    if (scale === 1) out.set(n, g);
+    else {
+      out.set(n, tf.div(g, scale));
+      g.dispose();
+    }
+  }
+  return { loss, grads: out };
+}
+
+export function disposeGrads(grads: Map<string, tf.Tensor>): void {
+  for (const g of grads.values()) g.dispose();
+}
+
+/** sqrt(sum of squares of all gradients). */
+export function globalNorm(grads: Map<string, tf.Tensor>): number {
+  return tf.tidy(() => {
+    const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+    return Math.sqrt(sq.length === 0 ? 0 : tf.addN(sq).dataSync()[0]!);
+  });
+}
+
+/**
+ * Global-norm clipping (PyTorch clip_grad_norm_): if the norm exceeds maxNorm, every gradient
+ * is scaled by maxNorm / (norm + 1e-6). Replaces (and disposes) the tensors in place; returns
+ * the norm before clipping. A non-finite norm is returned as is and nothing is scaled.
+ */
+export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
+  const norm = globalNorm(grads);
+  if (!Number.isFinite(norm) || norm <= maxNorm) return norm;
+  const factor = maxNorm / (norm + 1e-6);
+  for (const [n, g] of grads) {
+    grads.set(n, tf.mul(g, factor));
+    g.dispose();
+  }
+  return norm;
+}
+
+/** Sums gradients over micro-batches; `mean()` gives their average for the optimizer. */
+export class GradAccumulator {
+  private sums = new Map<string, tf.Tensor>();
+  private n = 0;
+
+  /** Adds (and disposes) one micro-batch's gradients. */
+  add(grads: Map<string, tf.Tensor>): void {
+    for (const [name, g] of grads) {
+      const prev = this.sums.get(name);
+      if (prev === undefined) this.sums.set(name, g);
+      else {
+        this.sums.set(name, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      }
+    }
+    this.n += 1;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** The averaged gradients (new tensors owned by the caller); the accumulator is reset. */
+  mean(): Map<string, tf.Tensor> {
+    if (this.n === 0) throw new Error('GradAccumulator.mean: no gradients were added');
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, s] of this.sums) {
+      out.set(name, tf.div(s, this.n));
+      s.dispose();
+    }
+    this.sums = new Map();
+    this.n = 0;
+    return out;
+  }
+
+  reset(): void {
+    disposeGrads(this.sums);
+    this.sums = new Map();
+    this.n = 0;
+  }
+}
+
+/**
+ * Dynamic loss scaling: use `scale` as `lossScale`, then call `update(grads)` — it reports
+ * whether the step may be applied (all grads finite) and halves the scale on overflow, doubling
+ * it after `growthInterval` clean steps.
+ */
+export class DynamicLossScaler {
+  private clean = 0;
+
+  constructor(
+    public scale = 2 ** 15,
+    readonly growthInterval = 2000,
+  ) {}
+
+  update(grads: Map<string, tf.Tensor>): boolean {
+    const finite = Number.isFinite(globalNorm(grads));
+    if (!finite) {
+      this.scale = Math.max(1, this.scale / 2);
+      this.clean = 0;
+      return false;
+    }
+    this.clean += 1;
+    if (this.clean >= this.growthInterval) {
+      this.scale *= 2;
+      this.clean = 0;
+    }
+    return true;
+  }
+}
