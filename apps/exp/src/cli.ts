@@ -1,14 +1,27 @@
 /**
- * `pnpm exp <command>`: the sentencelab experiment runner. Each command group lives in
- * `src/commands/<group>.ts` and exports a commander `Command`.
+ * `pnpm exp <command>`: the sentencelab experiment runner. Each command lives in
+ * `src/commands/<command>.ts` and exports a commander `Command`.
  */
 import { Command } from 'commander';
+import { compareCommand } from './commands/compare.js';
 import { dataCommand } from './commands/data.js';
+import { generateCommand } from './commands/generate.js';
+import { lsCommand } from './commands/ls.js';
+import { resumeCommand } from './commands/resume.js';
+import { runCommand } from './commands/run.js';
+import { showCommand } from './commands/show.js';
 import { ConfigError } from './config/errors.js';
+import { TrainingDiverged, TrainingInterrupted } from './train/loop.js';
 
 const program = new Command('exp')
   .description('sentencelab experiment runner: prepare data, train, evaluate and compare sentence-level LMs')
   .showHelpAfterError()
+  .addCommand(runCommand())
+  .addCommand(resumeCommand())
+  .addCommand(lsCommand())
+  .addCommand(showCommand())
+  .addCommand(compareCommand())
+  .addCommand(generateCommand())
   .addCommand(dataCommand());
 
 try {
@@ -17,6 +30,16 @@ try {
   if (e instanceof ConfigError) {
     console.error(`config error: ${e.message}`);
     process.exitCode = 2;
+  } else if (e instanceof TrainingInterrupted) {
+    console.error(e.message);
+    process.exitCode = 130;
+  } else if (e instanceof TrainingDiverged) {
+    console.error(`training diverged: ${e.message}`);
+    process.exitCode = 1;
+  } else if (e instanceof Error) {
+    console.error(`error: ${e.message}`);
+    if (process.env.EXP_DEBUG) console.error(e.stack);
+    process.exitCode = 1;
   } else {
     throw e;
   }

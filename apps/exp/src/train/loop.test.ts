@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRun, openRunForResume, readMeta, readMetrics, type RunWriter } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { readTrainCheckpoint } from './checkpoint.js';
+import { trainLoop, TrainingDiverged, TrainingInterrupted, type TrainLoopOptions } from './loop.js';
+import { TinyStream, tinySetup, type TinyBatch } from './testing/tiny.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+function newRun(root: string, runId: string): RunWriter {
+  return createRun({ root, experiment: 'loop', runId, config: { tiny: true }, seed: 7, backend: 'cpu', flushIntervalMs: 0 });
+}
+
+const cadence = { steps: 12, evalEvery: 5, checkpointEvery: 3, keepCheckpoints: 2, logEvery: 1 };
+
+function options(run: RunWriter, stream: TinyStream, extra: Partial<TrainLoopOptions<TinyBatch>> = {}): TrainLoopOptions<TinyBatch> {
+  return { ...tinySetup(7, stream), run, ...cadence, ...extra };
+}
+
+/** step -> value of one metric, failing on a duplicated step. */
+async function series(dir: string, name: string): Promise<Map<number, number>> {
+  const m = await readMetrics(dir);
+  const s = m.series[name];
+  if (!s) throw new Error(`no metric ${name}`);
+  const out = new Map<number, number>();
+  s.step.forEach((step, i) => {
+    if (out.has(step)) throw new Error(`${name} logged twice at step ${step}`);
+    out.set(step, s.value[i]!);
+  });
+  return out;
+}
+
+async function params(o: TrainLoopOptions<TinyBatch>): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const [k, v] of o.model.parameterMap()) out[k] = Array.from(await v.data());
+  return out;
+}
+
+describe('trainLoop', () => {
+  const root = mkdtempSync(join(tmpdir(), 'exp-loop-'));
+  let reference: Map<number, number>;
+  let referenceParams: Record<string, number[]>;
+
+  beforeAll(async () => {
+    const run = newRun(root, 'reference');
+    const o = options(run, new TinyStream(7));
+    const result = await trainLoop(o);
+    expect(result.step).toBe(12);
+    reference = await series(run.dir, 'train/loss');
+    referenceParams = await params(o);
+  });
+
+  test('logs one train loss per step, evaluates, and keeps the last N checkpoints with a latest pointer', async () => {
+    expect([...reference.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect([...reference.values()].every(Number.isFinite)).toBe(true);
+    const dir = join(root, 'loop', 'reference');
+    expect([...(await series(dir, 'val/loss')).keys()]).toEqual([5, 10, 12]);
+    expect(readdirSync(join(dir, 'checkpoints')).sort()).toEqual(['latest', 'step-00000009', 'step-00000012']);
+    const ck = readTrainCheckpoint(join(dir, 'checkpoints', 'step-00000012'));
+    expect(ck.trainer.step).toBe(12);
+    expect(ck.optimizer.step).toBe(12);
+    expect(Array.from(ck.params.get('l1.weight')!.dataSync())).toEqual(referenceParams['l1.weight']);
+    tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
+  });
+
+  test('Ctrl-C (abort) checkpoints the current step and marks the run interrupted; resume continues with the same losses', async () => {
+    const run = newRun(root, 'interrupted');
+    const controller = new AbortController();
+    const stream = new TinyStream(7, { onBatch: (n) => n === 7 && controller.abort() });
+    const err = await trainLoop(options(run, stream, { signal: controller.signal })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingInterrupted);
+    expect((err as TrainingInterrupted).step).toBe(7);
+    expect((await readMeta(run.dir)).status).toBe('interrupted');
+    expect(run.latestCheckpoint()?.step).toBe(7);
+
+    const resumed = openRunForResume(run.dir, { flushIntervalMs: 0 });
+    const o = options(resumed, new TinyStream(7), { resume: true });
+    const result = await trainLoop(o);
+    expect(result.startStep).toBe(7);
+    expect(await series(run.dir, 'train/loss')).toEqual(reference);
+    expect(await params(o)).toEqual(referenceParams);
+  });
+
+  test('an exception marks the run failed with the error; resume drops the metrics after the checkpoint and matches exactly', async () => {
+    const run = newRun(root, 'crashed');
+    const stream = new TinyStream(7, {
+      onBatch: (n) => {
+        if (n === 8) throw new Error('disk on fire');
+      },
+    });
+    await expect(trainLoop(options(run, stream))).rejects.toThrow('disk on fire');
+    const meta = await readMeta(run.dir);
+    expect(meta.status).toBe('failed');
+    expect(meta.error?.message).toBe('disk on fire');
+    expect(meta.error?.stack).toContain('disk on fire');
+    expect(run.latestCheckpoint()?.step).toBe(6);
+    expect([...(await series(run.dir, 'train/loss')).keys()]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+    const o = options(openRunForResume(run.dir, { flushIntervalMs: 0 }), new TinyStream(7), { resume: true });
+    await trainLoop(o);
+    expect(await series(run.dir, 'train/loss')).toEqual(reference);
+    expect(await params(o)).toEqual(referenceParams);
+  });
+
+  test('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
+    const run = newRun(root, 'nan');
+    const o = options(run, new TinyStream(7, { poisonAt: 5 }), { checkpointEvery: 2 });
+    const err = await trainLoop(o).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainingDiverged);
+    expect((err as Error).message).toMatch(/^the loss is NaN at step 5: training stopped\. The last good checkpoint \(step 4\) is kept/);
+    const meta = await readMeta(run.dir);
+    expect(meta.status).toBe('failed');
+    expect(meta.error?.message).toContain('the loss is NaN at step 5');
+    expect(run.latestCheckpoint()?.step).toBe(4);
+    // The bad step was not applied: the model still holds exactly the step-4 weights.
+    const ck = readTrainCheckpoint(run.latestCheckpoint()!.path);
+    for (const [k, v] of o.model.parameterMap()) expect(Array.from(ck.params.get(k)!.dataSync())).toEqual(Array.from(v.dataSync()));
+    expect((await series(run.dir, 'train/loss')).get(4)).toBe(reference.get(4));
+  });
+
+  test('training does not leak tensors across steps', async () => {
+    const run = newRun(root, 'leak');
+    const o = options(run, new TinyStream(7), { steps: 3, evalEvery: 0, checkpointEvery: 0 });
+    await trainLoop({ ...o, steps: 2 });
+    const before = tf.memory().numTensors;
+    await trainLoop({ ...o, steps: 6, resume: false });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('Ctrl-C in a real process', () => {
+  test('SIGINT saves a checkpoint, marks the run interrupted and exits 130; resume then matches an uninterrupted run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-sigint-'));
+    const steps = 30;
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(__dirname, 'testing', 'sigint-child.ts'), root, String(steps)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let sent = false;
+    child.stdout.on('data', (c: Buffer) => {
+      if (!sent && /step 3\n/.test(c.toString())) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toContain('interrupted at step');
+    expect(code).toBe(130);
+    const dir = join(root, 'loop', 'sigint');
+    expect((await readMeta(dir)).status).toBe('interrupted');
+    const stopped = openRunForResume(dir, { flushIntervalMs: 0 });
+    const at = stopped.latestCheckpoint()!.step;
+    expect(at).toBeGreaterThanOrEqual(3);
+    expect(at).toBeLessThan(steps);
+
+    const o = options(stopped, new TinyStream(7), { steps, resume: true, evalEvery: 5, checkpointEvery: 3 });
+    await trainLoop(o);
+    const reference = newRun(root, 'reference');
+    const ro = options(reference, new TinyStream(7), { steps, evalEvery: 5, checkpointEvery: 3 });
+    await trainLoop(ro);
+    expect(await series(dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
+    expect(await params(o)).toEqual(await params(ro));
+  }, 60_000);
+});

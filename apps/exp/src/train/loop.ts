@@ -1,0 +1,264 @@
+/**
+ * The generic training loop every training stage uses: one optimizer step per batch, periodic
+ * evaluation and checkpoints, exact resume, Ctrl-C, NaN/Inf and failure handling.
+ *
+ * Exact resume: a checkpoint holds everything the next step depends on (parameters, optimizer
+ * moments and step count, the RNG state, the batch stream's position, the step itself), and
+ * the metrics logged after the checkpoint step are dropped on resume, so a resumed run logs
+ * the same losses an uninterrupted one would, with no step missing or duplicated.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunWriter } from '@sentencelab/runs';
+import { clipGradNorm, globalNorm, type AdamW, type AdamWState, type Schedule } from '@sentencelab/tensor';
+import { readTrainCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
+import type { Progress } from './progress.js';
+import { silentProgress } from './progress.js';
+
+/** What the loop trains: named parameters and a scalar loss of one batch. */
+export interface Trainable<B> {
+  /** Every parameter by its stable name (the checkpoint keys). */
+  parameterMap(): Map<string, tf.Variable>;
+  /** Mean loss of one batch, built from tf ops so gradients flow. */
+  loss(batch: B): tf.Scalar;
+  /** Dropout on (train) or off (eval). */
+  train(on?: boolean): unknown;
+}
+
+/**
+ * An endless, deterministic stream of batches whose position can be saved and restored:
+ * after `seek(position())` the same batches follow.
+ */
+export interface BatchStream<B> {
+  next(): B;
+  position(): unknown;
+  seek(position: unknown): void;
+  /** Tokens in a batch (for tokens/s). */
+  tokens(batch: B): number;
+  /** Frees the batch's tensors, if it holds any. */
+  dispose?(batch: B): void;
+}
+
+/** The RNG whose state travels with checkpoints (dropout, sampling inside the loss). */
+export interface StatefulRng {
+  getState(): unknown;
+  setState(state: never): void;
+}
+
+export interface TrainLoopOptions<B> {
+  model: Trainable<B>;
+  optimizer: AdamW;
+  /** Learning rate of the step taken after `step` completed steps (tensor's `lrSchedule`). */
+  lrAt: Schedule;
+  /** Clip the global gradient norm to this (null: no clipping; the norm is still logged). */
+  clipNorm: number | null;
+  batches: BatchStream<B>;
+  rng?: StatefulRng;
+  /** Validation metrics (names without prefix, e.g. `{ loss: 2.1 }`); called in eval mode. */
+  evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
+  run: RunWriter;
+  steps: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  logEvery: number;
+  /** Continue from the run's latest checkpoint (if it has one). */
+  resume?: boolean;
+  /** Ctrl-C: checkpoint the current step, mark the run interrupted, throw {@link TrainingInterrupted}. */
+  signal?: AbortSignal;
+  progress?: Progress;
+  /** Prefix of metric names (`train/loss`, `val/loss` by default). */
+  metricPrefix?: string;
+}
+
+export interface TrainResult {
+  /** Last completed step. */
+  step: number;
+  /** Last training loss and the last validation metrics. */
+  loss: number;
+  val: Record<string, number>;
+  /** Mean training throughput of this process (tokens/s). */
+  tokensPerS: number;
+  /** Step the run started from (0, or the checkpoint resumed from). */
+  startStep: number;
+}
+
+/** Thrown after Ctrl-C, once the checkpoint is written and the run marked interrupted. */
+export class TrainingInterrupted extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly step: number,
+  ) {
+    super(`interrupted at step ${step}; checkpoint saved. Resume with: pnpm exp resume ${runDir}`);
+    this.name = 'TrainingInterrupted';
+  }
+}
+
+/** Thrown when the loss is NaN or infinite; the run is marked failed, its last good checkpoint kept. */
+export class TrainingDiverged extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly step: number,
+    readonly loss: number,
+    readonly lastCheckpointStep: number | undefined,
+    what = `the loss is ${loss}`,
+  ) {
+    super(
+      `${what} at step ${step}: training stopped. ` +
+        (lastCheckpointStep === undefined
+          ? 'No checkpoint was written before it.'
+          : `The last good checkpoint (step ${lastCheckpointStep}) is kept in ${runDir}/checkpoints.`) +
+        ' Lower the learning rate or enable clipping (train.lr, train.clipNorm).',
+    );
+    this.name = 'TrainingDiverged';
+  }
+}
+
+/**
+ * Trains `model` for `steps` optimizer steps, logging to `run`. On any exception the run is
+ * marked failed (error in meta.json) and the exception rethrown. The run's status is left
+ * `running` on success: the caller evaluates, writes the summary and marks it done.
+ */
+export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult> {
+  const { model, run } = o;
+  const progress = o.progress ?? silentProgress;
+  const prefix = o.metricPrefix ?? '';
+  const params = model.parameterMap();
+  const names = [...params.keys()];
+  const vars = names.map((n) => params.get(n)!);
+  const varName = new Map(vars.map((v, i) => [v.name, names[i]!]));
+  let step = 0;
+  let lastCheckpoint: number | undefined;
+  try {
+    if (o.resume) {
+      const latest = run.latestCheckpoint();
+      if (latest) {
+        const ck = readTrainCheckpoint(latest.path);
+        restore(o, ck.params, ck.optimizer, ck.trainer);
+        step = ck.trainer.step;
+        lastCheckpoint = step;
+        run.log(`resumed from ${latest.name}`);
+      }
+      run.truncateMetricsAfter(step);
+      run.truncateSamplesAfter(step);
+    }
+    const startStep = step;
+    let loss = NaN;
+    let val: Record<string, number> = {};
+    let tokens = 0;
+    const t0 = performance.now();
+    const checkpoint = (): void => {
+      if (lastCheckpoint === step) return;
+      saveCheckpoint(o, step);
+      lastCheckpoint = step;
+    };
+    const evaluate = async (): Promise<void> => {
+      if (!o.evaluate) return;
+      model.train(false);
+      try {
+        val = await o.evaluate(step);
+      } finally {
+        model.train(true);
+      }
+      run.logMetrics(step, Object.fromEntries(Object.entries(val).map(([k, v]) => [`${prefix}val/${k}`, v])));
+      progress.note(`step ${step}: ${Object.entries(val).map(([k, v]) => `val ${k} ${v.toFixed(4)}`).join(', ')}`);
+    };
+
+    model.train(true);
+    progress.start(o.steps, step);
+    try {
+      while (step < o.steps) {
+        // Let signal handlers run: the steps' awaits resolve as microtasks, which never yield to them.
+        await new Promise((r) => setImmediate(r));
+        if (o.signal?.aborted) {
+          checkpoint();
+          run.setStatus('interrupted');
+          throw new TrainingInterrupted(run.dir, step);
+        }
+        const tStep = performance.now();
+        const batch = o.batches.next();
+        const next = step + 1;
+        const lr = o.lrAt(step);
+        const { value, grads } = tf.variableGrads(() => model.loss(batch), vars);
+        o.batches.dispose?.(batch);
+        loss = (await value.data())[0]!;
+        value.dispose();
+        if (!Number.isFinite(loss)) {
+          tf.dispose(grads);
+          run.logMetrics(next, { [`${prefix}train/loss`]: loss });
+          const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint);
+          run.log(err.message);
+          run.setStatus('failed', err);
+          throw err;
+        }
+        const named = new Map(Object.entries(grads).map(([k, g]) => [varName.get(k) ?? k, g]));
+        const gradNorm = o.clipNorm === null ? globalNorm(named) : clipGradNorm(named, o.clipNorm);
+        if (!Number.isFinite(gradNorm)) {
+          tf.dispose([...named.values()]);
+          const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint, `the gradient norm is ${gradNorm}`);
+          run.log(err.message);
+          run.setStatus('failed', err);
+          throw err;
+        }
+        o.optimizer.applyGradients(named, lr);
+        tf.dispose([...named.values()]);
+        step = next;
+        const n = o.batches.tokens(batch);
+        tokens += n;
+        const stepS = (performance.now() - tStep) / 1000;
+        const tokensPerS = n / Math.max(stepS, 1e-9);
+        if (step % o.logEvery === 0 || step === o.steps) {
+          run.logMetrics(step, {
+            [`${prefix}train/loss`]: loss,
+            [`${prefix}train/lr`]: lr,
+            [`${prefix}train/grad_norm`]: gradNorm,
+            [`${prefix}train/tokens_per_s`]: tokensPerS,
+          });
+        }
+        progress.update({ step, loss, tokensPerS });
+        if (o.evalEvery > 0 && step % o.evalEvery === 0 && step < o.steps) await evaluate();
+        if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) checkpoint();
+      }
+    } finally {
+      progress.stop();
+    }
+    await evaluate();
+    checkpoint();
+    const seconds = (performance.now() - t0) / 1000;
+    return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep };
+  } catch (e) {
+    if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.setStatus('failed', e);
+    throw e;
+  }
+}
+
+function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): void {
+  const path = o.run.checkpointPath(step);
+  const trainer: TrainerState = {
+    step,
+    data: o.batches.position(),
+    rng: o.rng?.getState() ?? null,
+  };
+  writeTrainCheckpoint(path, { params: o.model.parameterMap(), optimizer: o.optimizer.getState(), trainer });
+  o.run.setLatestCheckpoint(path.slice(path.lastIndexOf('/') + 1));
+  o.run.pruneCheckpoints(o.keepCheckpoints);
+}
+
+function restore<B>(
+  o: TrainLoopOptions<B>,
+  params: Map<string, tf.Tensor>,
+  optimizer: AdamWState,
+  trainer: TrainerState,
+): void {
+  const own = o.model.parameterMap();
+  for (const [name, v] of own) {
+    const t = params.get(name);
+    if (!t) throw new Error(`checkpoint has no parameter "${name}" (the model changed since it was written)`);
+    if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`checkpoint parameter "${name}" has shape [${t.shape}], the model expects [${v.shape}]`);
+    v.assign(t);
+  }
+  tf.dispose([...params.values()]);
+  o.optimizer.setState(optimizer);
+  tf.dispose([...optimizer.m.values(), ...optimizer.v.values()]);
+  o.batches.seek(trainer.data);
+  if (o.rng && trainer.rng !== null) o.rng.setState(trainer.rng as never);
+}
