@@ -48,6 +48,16 @@ describe('Arrow IPC files', () => {
     ]);
   });
 
+  test('a file without documents reads as no batches', async () => {
+    const file = join(tempDir(), 'empty.arrow');
+    const w = new DocumentFileWriter(file);
+    await w.write([]);
+    await w.close();
+    const batches: DatasetDocument[][] = [];
+    for await (const b of readDocumentFile(file)) batches.push(b);
+    expect(batches).toEqual([]);
+  });
+
   test('a file that is not Arrow fails naming it', async () => {
     const d = tempDir({ 'bad.arrow': 'not arrow at all' });
     await expect(

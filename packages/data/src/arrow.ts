@@ -93,6 +93,7 @@ export function documentsToBatch(docs: readonly DatasetDocument[]): RecordBatch 
 
 /** The documents of one record batch (token arrays are copies, not views into Arrow memory). */
 export function batchToDocuments(batch: RecordBatch): DatasetDocument[] {
+  if (batch.numRows === 0) return [];
   const col = (name: string): Data => {
     const v = batch.getChild(name);
     if (!v || v.data.length !== 1) throw new DataError(`not a sentencelab dataset file (column ${name} is missing)`);
@@ -188,6 +189,6 @@ export async function* readDocumentFile(file: string): AsyncGenerator<DatasetDoc
     } catch (e) {
       throw fail(e);
     }
-    yield docs;
+    if (docs.length > 0) yield docs;
   }
 }

@@ -77,7 +77,12 @@ interface CorpusScan {
   hash: string;
   documents: number;
   trainingFile: string;
+  /** The documents themselves when the corpus is small enough to keep (else read again). */
+  kept: SourceDocument[] | null;
 }
+
+/** Corpora up to this many characters are kept in memory between the two passes. */
+const KEEP_CHARS = 64 * 1024 * 1024;
 
 /** Pass 1: hash the corpus, check ids are unique, and write its text for tokenizer training. */
 async function scanCorpus(source: CorpusSource, trainingFile: string, progress: (done: number) => void): Promise<CorpusScan> {
@@ -87,7 +92,14 @@ async function scanCorpus(source: CorpusSource, trainingFile: string, progress: 
   let documents = 0;
   let empty = 0;
   let lastFile = -1;
+  let kept: SourceDocument[] | null = [];
+  let keptChars = 0;
   for await (const doc of source.documents()) {
+    if (kept) {
+      keptChars += doc.text.length;
+      if (keptChars <= KEEP_CHARS) kept.push(doc);
+      else kept = null;
+    }
     const prev = seen.get(doc.id);
     if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
     seen.set(doc.id, doc.origin);
@@ -107,7 +119,7 @@ async function scanCorpus(source: CorpusSource, trainingFile: string, progress: 
     const where = source.files.length <= 3 ? source.files.join(', ') : `${source.files.slice(0, 3).join(', ')} and ${source.files.length - 3} more`;
     throw new DataError(`empty corpus: ${source.description} has ${documents === 0 ? 'no documents' : 'only empty documents'} (${where})`);
   }
-  return { hash: hash.digest('hex'), documents, trainingFile };
+  return { hash: hash.digest('hex'), documents, trainingFile, kept };
 }
 
 /** The tokenizer a config asks for: loaded from `tokenizer.path`, or trained once and cached. */
@@ -246,7 +258,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
       report({ stage: 'prepare', done, total, unit: 'documents' });
     };
     report({ stage: 'prepare', done: 0, total, unit: 'documents' });
-    for await (const doc of source.documents()) {
+    for await (const doc of scan.kept ?? source.documents()) {
       check.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
       if (doc.text.trim().length === 0) {
         stats.filter(EMPTY_DOC, doc.origin);

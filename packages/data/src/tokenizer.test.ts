@@ -52,6 +52,30 @@ describe('trained byte-level BPE', () => {
     expect(await tok.decode([tok.bos, ...(await tok.encode('hi')), tok.eos])).toBe('<bos>hi<eos>');
   });
 
+  test('ids and decoding match the HF tokenizers reference exactly', async () => {
+    const native = async (s: string) => (await tok.native.encode(s)).getIds();
+    for (const s of SAMPLES_TEXT.filter((x) => !x.includes('<'))) expect(await tok.encode(s)).toEqual(await native(s));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 40 }),
+          fc.string({ unit: fc.constantFrom('a', 'b', 'the', ' ', '  ', '的', '。', "'s", "'", 'l', '\n', '\t', '1', '23', '😀', 'é', '.', ',"'), maxLength: 30 }),
+        ),
+        async (s) => {
+          expect(await tok.encode(s)).toEqual(await native(s));
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+    // Any id sequence, including ones that cut characters apart (U+FFFD) or hold specials.
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 399 }), { maxLength: 20 }), fc.boolean(), async (ids, skipSpecial) => {
+        expect(await tok.decode(ids, { skipSpecial })).toBe(await tok.native.decode(ids, skipSpecial));
+      }),
+      { numRuns: 300, seed: 12 },
+    );
+  });
+
   test('encodeBatch equals encode one by one', async () => {
     const batch = await tok.encodeBatch(SAMPLES_TEXT);
     for (let i = 0; i < SAMPLES_TEXT.length; i++) expect(batch[i]).toEqual(await tok.encode(SAMPLES_TEXT[i]!));

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from 'tokenizers';
-import { ByteLevelBpe, type ByteLevelOptions } from './byte-level.js';
+import { ByteLevelBpe, fromByteLevel, type ByteLevelOptions } from './byte-level.js';
 import type { SpecialTokens } from './config.js';
 import { DataError } from './errors.js';
 
 /** The special-token roles every dataset needs, by the string each one is in the vocabulary. */
+const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
 export const DEFAULT_SPECIALS: SpecialTokens = { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' };
 
 interface TokenizerJson {
-  added_tokens?: Array<{ id: number; content: string }>;
+  added_tokens?: Array<{ id: number; content: string; special?: boolean }>;
   normalizer?: unknown;
   pre_tokenizer?: { type?: string; add_prefix_space?: boolean; use_regex?: boolean } | null;
   model?: { type?: string; vocab?: Record<string, number>; merges?: Array<string | [string, string]> };
@@ -28,9 +30,11 @@ export function parseMerges(merges: Array<string | [string, string]>, origin: st
 }
 
 /**
- * A byte-level BPE tokenizer (HF `tokenizers` underneath) with the special-token ids a dataset
- * needs. Special-token strings that occur in ordinary text are encoded as plain text, never as
- * the special id, so a corpus can't inject a PAD/BOS/EOS.
+ * A byte-level BPE tokenizer with the special-token ids a dataset needs. HF `tokenizers` loads
+ * and validates it (and trains it, see trainTokenizer); encoding and decoding run in TypeScript
+ * with exactly HF's rules (tests compare the two), because the node binding's encode costs
+ * milliseconds per call. Special-token strings that occur in ordinary text are encoded as plain
+ * text, never as the special id, so a corpus can't inject a PAD/BOS/EOS.
  */
 export class BpeTokenizer {
   readonly vocabSize: number;
@@ -42,9 +46,12 @@ export class BpeTokenizer {
   readonly hash: string;
   private readonly bpe: ByteLevelBpe;
   private readonly addedTokens: string[];
+  private readonly addedById = new Map<number, { content: string; special: boolean }>();
+  private readonly pieceById: string[] = [];
 
   private constructor(
-    private readonly tok: Tokenizer,
+    /** The HF `tokenizers` object (the reference implementation). */
+    readonly native: Tokenizer,
     /** The tokenizer.json text. */
     readonly json: string,
     parsed: TokenizerJson,
@@ -52,9 +59,13 @@ export class BpeTokenizer {
     origin: string,
   ) {
     this.hash = createHash('sha256').update(json).digest('hex');
+    const tok = native;
     const model = parsed.model!;
     const added = parsed.added_tokens ?? [];
     this.vocabSize = tok.getVocabSize(true);
+    const vocab = new Map(Object.entries(model.vocab ?? {}));
+    for (const [piece, id] of vocab) this.pieceById[id] = piece;
+    for (const t of added) this.addedById.set(t.id, { content: t.content, special: t.special ?? false });
     const idOf = (role: keyof SpecialTokens): number => {
       const content = specials[role];
       const id = tok.tokenToId(content);
@@ -74,7 +85,7 @@ export class BpeTokenizer {
     }
     const pre = parsed.pre_tokenizer!;
     const options: ByteLevelOptions = { addPrefixSpace: pre.add_prefix_space ?? false, useRegex: pre.use_regex ?? true };
-    this.bpe = new ByteLevelBpe(parseMerges(model.merges ?? [], origin), options);
+    this.bpe = new ByteLevelBpe(vocab, parseMerges(model.merges ?? [], origin), options);
   }
 
   /** Loads a tokenizer.json file (a byte-level BPE, e.g. one this package trained or GPT-2's). */
@@ -147,40 +158,53 @@ export class BpeTokenizer {
     return out.filter((p) => p.length > 0);
   }
 
-  /** Token ids of `text` (no BOS/EOS added). */
-  async encode(text: string): Promise<number[]> {
+  /** Token ids of `text` (no BOS/EOS added), synchronously. */
+  encodeSync(text: string): number[] {
     const pieces = this.pieces(text);
-    if (pieces.length === 1) return (await this.tok.encode(pieces[0]!)).getIds();
-    const encs = await this.tok.encodeBatch(pieces);
-    return encs.flatMap((e) => e.getIds());
+    if (pieces.length === 1) return this.bpe.encode(pieces[0]!);
+    return pieces.flatMap((p) => this.bpe.encode(p));
   }
 
-  /** Token ids of many texts at once (in parallel inside the native library). */
-  async encodeBatch(texts: string[]): Promise<number[][]> {
-    const plain: string[] = [];
-    const plainAt: number[] = [];
-    const out: number[][] = new Array<number[]>(texts.length);
-    for (let i = 0; i < texts.length; i++) {
-      const t = texts[i]!;
-      if (t.length === 0) out[i] = [];
-      else if (this.addedTokens.some((a) => t.includes(a))) out[i] = await this.encode(t);
-      else {
-        plain.push(t);
-        plainAt.push(i);
+  /** Token ids of `text` (no BOS/EOS added). */
+  async encode(text: string): Promise<number[]> {
+    return this.encodeSync(text);
+  }
+
+  /** Token ids of many texts. */
+  async encodeBatch(texts: readonly string[]): Promise<number[][]> {
+    return texts.map((t) => this.encodeSync(t));
+  }
+
+  /**
+   * Text of token ids, synchronously: byte-level pieces back to bytes, invalid UTF-8 (ids that
+   * cut a character) as U+FFFD; special tokens written out unless `skipSpecial`.
+   */
+  decodeSync(ids: ArrayLike<number>, options: { skipSpecial?: boolean } = {}): string {
+    let out = '';
+    let bytes = '';
+    const flush = (): void => {
+      if (bytes.length > 0) out += lossy.decode(fromByteLevel(bytes));
+      bytes = '';
+    };
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const added = this.addedById.get(id);
+      if (added !== undefined) {
+        flush();
+        if (!(options.skipSpecial && added.special)) out += added.content;
+        continue;
       }
+      const piece = this.pieceById[id];
+      if (piece === undefined) throw new DataError(`decode: id ${id} is not in the vocabulary (size ${this.vocabSize})`);
+      bytes += piece;
     }
-    if (plain.length > 0) {
-      const encs = await this.tok.encodeBatch(plain);
-      encs.forEach((e, k) => {
-        out[plainAt[k]!] = e.getIds();
-      });
-    }
+    flush();
     return out;
   }
 
   /** Text of token ids; special tokens are written out unless `skipSpecial`. */
   async decode(ids: ArrayLike<number>, options: { skipSpecial?: boolean } = {}): Promise<string> {
-    return this.tok.decode(Array.from(ids), options.skipSpecial ?? false);
+    return this.decodeSync(ids, options);
   }
 
   /** Number of tokens `text` encodes to, synchronously (segment's `lengthOf`). */
@@ -190,8 +214,8 @@ export class BpeTokenizer {
     return n;
   }
 
-  /** The vocabulary entry of one id (byte-level characters), or null. */
+  /** The vocabulary entry of one id (byte-level characters, or a special token), or null. */
   idToToken(id: number): string | null {
-    return this.tok.idToToken(id);
+    return this.addedById.get(id)?.content ?? this.pieceById[id] ?? null;
   }
 }
