@@ -3,10 +3,11 @@
  *
  * - `UnsortedSegmentSum` is missing, so the gradient of `tf.gather` (embedding lookups)
  *   throws. We register a plain-JS kernel: it is a scatter-add over rows, memory-bound.
- * - `BatchMatMul` with `transposeA`/`transposeB` falls off XNNPACK onto a naive loop
- *   (measured 7-23x slower than the untransposed 2-D case). Every matmul gradient uses those
- *   flags, so we wrap the kernel: transposed operands are materialised with the wasm
- *   `Transpose` kernel first, then the fast untransposed path runs.
+ * - `BatchMatMul` with `transposeA`/`transposeB`, or with a batch dimension, falls off
+ *   XNNPACK onto a naive loop (measured 7-23x slower than the untransposed 2-D case). Every
+ *   matmul gradient uses the transpose flags and attention is batched, so we wrap the kernel:
+ *   transposed operands are materialised with the wasm `Transpose` kernel, and batches run as
+ *   one XNNPACK 2-D matmul per slice on zero-copy views of the operands.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -53,6 +54,70 @@ function unsortedSegmentSum(args: {
   return out;
 }
 
+type WasmModule = {
+  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+};
+
+interface WasmBackendInternals {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } };
+}
+
+let rawBatchMatMul: ((...args: unknown[]) => void) | undefined;
+
+/** A tensor id for a region of an existing wasm buffer (no copy); release with `releaseView`. */
+function view(backend: WasmBackendInternals, offset: number, size: number): number {
+  const id = backend.dataIdNextNumber++;
+  backend.wasm.tfjs.registerTensor(id, size, offset);
+  return id;
+}
+
+const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buffer);
+
+/**
+ * out[i] = a[i] @ b[i] for untransposed float32 operands with batch `batch`, where a batch of
+ * 1 broadcasts. Runs one XNNPACK 2-D matmul per slice on zero-copy views: the wasm kernel's
+ * own batched path is a naive loop (measured ~10x slower than the 2-D path).
+ */
+function slicedBatchMatMul(
+  backend: WasmBackend & WasmBackendInternals,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  outShape: number[],
+  batchA: number,
+  batchB: number,
+): tf.TensorInfo {
+  rawBatchMatMul ??= backend.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  const m = a.shape[a.shape.length - 2]!;
+  const k = a.shape[a.shape.length - 1]!;
+  const n = b.shape[b.shape.length - 1]!;
+  const batch = Math.max(batchA, batchB);
+  const out = backend.makeOutput(outShape, 'float32');
+  const aOff = backend.dataIdMap.get(a.dataId).memoryOffset;
+  const bOff = backend.dataIdMap.get(b.dataId).memoryOffset;
+  const oOff = backend.dataIdMap.get(out.dataId).memoryOffset;
+  const aShape = shapeBytes([1, m, k]);
+  const bShape = shapeBytes([1, k, n]);
+  const aShared = batchA === 1 ? view(backend, aOff, m * k) : -1;
+  const bShared = batchB === 1 ? view(backend, bOff, k * n) : -1;
+  try {
+    for (let i = 0; i < batch; i++) {
+      const av = aShared >= 0 ? aShared : view(backend, aOff + i * m * k * 4, m * k);
+      const bv = bShared >= 0 ? bShared : view(backend, bOff + i * k * n * 4, k * n);
+      const ov = view(backend, oOff + i * m * n * 4, m * n);
+      rawBatchMatMul(av, aShape, 3, bv, bShape, 3, false, false, ov);
+      if (av !== aShared) backend.wasm.tfjs.disposeData(av);
+      if (bv !== bShared) backend.wasm.tfjs.disposeData(bv);
+      backend.wasm.tfjs.disposeData(ov);
+    }
+  } finally {
+    for (const id of [aShared, bShared]) if (id >= 0) backend.wasm.tfjs.disposeData(id);
+  }
+  return out;
+}
+
 function patchBatchMatMul(): void {
   const original = tf.getKernel('BatchMatMul', 'wasm');
   const transposeKernel = tf.getKernel('Transpose', 'wasm');
@@ -62,16 +127,27 @@ function patchBatchMatMul(): void {
   const swapLast = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
   const kernelFunc = (args: {
     inputs: { a: tf.TensorInfo; b: tf.TensorInfo };
-    backend: WasmBackend;
+    backend: WasmBackend & WasmBackendInternals;
     attrs: { transposeA: boolean; transposeB: boolean };
   }): tf.TensorInfo => {
     const { inputs, backend, attrs } = args;
-    if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args as never) as tf.TensorInfo;
     const materialise = (t: tf.TensorInfo) =>
       transposeKernel.kernelFunc({ inputs: { x: t }, backend, attrs: { perm: swapLast(t.shape.length) } } as never) as tf.TensorInfo;
     const a = attrs.transposeA ? materialise(inputs.a) : inputs.a;
     const b = attrs.transposeB ? materialise(inputs.b) : inputs.b;
-    const out = original.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as tf.TensorInfo;
+    const batchShapeA = a.shape.slice(0, -2);
+    const batchShapeB = b.shape.slice(0, -2);
+    const batchA = tf.util.sizeFromShape(batchShapeA);
+    const batchB = tf.util.sizeFromShape(batchShapeB);
+    const batchShape = batchShapeA.length >= batchShapeB.length ? batchShapeA : batchShapeB;
+    const simpleBroadcast = batchA === batchB ? tf.util.arraysEqual(batchShapeA, batchShapeB) : batchA === 1 || batchB === 1;
+    let out: tf.TensorInfo;
+    if (Math.max(batchA, batchB) > 1 && simpleBroadcast && a.dtype === 'float32' && b.dtype === 'float32') {
+      const outShape = [...batchShape, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!];
+      out = slicedBatchMatMul(backend, a, b, outShape, batchA, batchB);
+    } else {
+      out = original.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as tf.TensorInfo;
+    }
     if (a !== inputs.a) backend.disposeData(a.dataId);
     if (b !== inputs.b) backend.disposeData(b.dataId);
     return out;

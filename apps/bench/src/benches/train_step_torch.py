@@ -1,0 +1,90 @@
+"""PyTorch reference for `pnpm bench train-step`: the same GPT (token + learned positions,
+pre-norm blocks with LayerNorm, 4-head attention with biases, exact-GELU MLP 4x, final norm,
+untied head), cross-entropy, AdamW. Prints one JSON line {"ms_per_step": median}."""
+import argparse
+import json
+import math
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SIZES = {
+    "tiny": dict(vocab=512, d=256, seq=128, batch=8, layers=2, heads=4),
+    "large": dict(vocab=4096, d=512, seq=256, batch=32, layers=4, heads=8),
+}
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d)
+        self.q, self.k, self.v, self.out = (nn.Linear(d, d) for _ in range(4))
+        self.norm2 = nn.LayerNorm(d)
+        self.up = nn.Linear(d, 4 * d)
+        self.down = nn.Linear(4 * d, d)
+
+    def forward(self, x, mask):
+        b, s, d = x.shape
+        h = self.norm1(x)
+        split = lambda t: t.view(b, s, self.heads, d // self.heads).transpose(1, 2)
+        q, k, v = split(self.q(h)), split(self.k(h)), split(self.v(h))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.heads) + mask
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, s, d)
+        x = x + self.out(y)
+        return x + self.down(F.gelu(self.up(self.norm2(x))))
+
+
+class GPT(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.tok = nn.Embedding(c["vocab"], c["d"])
+        self.pos = nn.Parameter(torch.randn(c["seq"], c["d"]) * 0.02)
+        self.blocks = nn.ModuleList(Block(c["d"], c["heads"]) for _ in range(c["layers"]))
+        self.norm = nn.LayerNorm(c["d"])
+        self.head = nn.Linear(c["d"], c["vocab"], bias=False)
+        s = c["seq"]
+        self.register_buffer("mask", torch.full((s, s), -1e9).triu(1))
+
+    def forward(self, ids):
+        x = self.tok(ids) + self.pos[: ids.shape[1]]
+        for blk in self.blocks:
+            x = blk(x, self.mask)
+        return self.head(self.norm(x))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--size", choices=list(SIZES), default="tiny")
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    c = SIZES[a.size]
+    model = GPT(c)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
+    ids = torch.randint(0, c["vocab"], (c["batch"], c["seq"]))
+    targets = torch.randint(0, c["vocab"], (c["batch"], c["seq"]))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(ids).view(-1, c["vocab"]), targets.view(-1))
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    step()  # warm-up
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"ms_per_step": statistics.median(times), "torch": torch.__version__, "threads": a.threads}))
+
+
+if __name__ == "__main__":
+    main()
