@@ -11,7 +11,7 @@ import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { ConfigError } from './config/errors.js';
-import { TrainingDiverged, TrainingInterrupted } from './train/loop.js';
+import { TrainingDiverged, TrainingInterrupted } from './train/errors.js';
 
 const program = new Command('exp')
   .description('sentencelab experiment runner: prepare data, train, evaluate and compare sentence-level LMs')

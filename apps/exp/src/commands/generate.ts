@@ -4,9 +4,7 @@ import { readMeta } from '@sentencelab/runs';
 import { ArtifactCache } from '../pipeline/cache.js';
 import { readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
-import { stageRegistry } from '../stages/registry.js';
 import type { GenerateOptions } from '../stages/types.js';
-import { startBackend } from '../backend.js';
 
 export interface GenerateCliOptions extends GenerateOptions {
   prompt: string;
@@ -16,6 +14,8 @@ export interface GenerateCliOptions extends GenerateOptions {
 
 /** Streams the continuation to `write` as it is produced; returns the full text. */
 export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
+  const { stageRegistry } = await import('../stages/registry.js');
+  const { startBackend } = await import('../backend.js');
   const record = readStageRecord(runDir);
   const stage = stageRegistry().get(record.kind);
   if (!stage?.generate) throw new Error(`${runDir}: a ${record.kind} stage does not generate text`);

@@ -6,8 +6,6 @@ import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
 import { interruptOnSigint } from '../signals.js';
-import { STAGES, stageRegistry } from '../stages/registry.js';
-import { startBackend } from '../backend.js';
 
 /**
  * Re-runs the pipeline of the run's own config.yaml: upstream stages come from the cache, the
@@ -16,6 +14,8 @@ import { startBackend } from '../backend.js';
  */
 export async function resumeAction(runDir: string, cacheDir: string): Promise<number> {
   const t0 = performance.now();
+  const { STAGES, stageRegistry } = await import('../stages/registry.js');
+  const { startBackend } = await import('../backend.js');
   const record = readStageRecord(runDir);
   const { config } = loadPipeline(join(runDir, 'config.yaml'), STAGES);
   const overrides = await readOverrides(runDir);

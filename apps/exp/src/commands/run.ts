@@ -11,10 +11,8 @@ import { expandSweeps, folderSafe, type SweepPoint } from '../config/sweep.js';
 import { executePipeline, type StageReport } from '../pipeline/execute.js';
 import { planPipeline } from '../pipeline/plan.js';
 import { interruptOnSigint } from '../signals.js';
-import { STAGES, stageRegistry } from '../stages/registry.js';
-import type { PipelineConfig } from '../stages/types.js';
+import type { AnyStage, PipelineConfig } from '../stages/types.js';
 import { renderTable } from '../table.js';
-import { startBackend } from '../backend.js';
 
 export interface RunOptions {
   dryRun: boolean;
@@ -30,10 +28,10 @@ interface ValidPoint extends SweepPoint {
 }
 
 /** Loads and validates every sweep point (config schema and stage inputs) before any work. */
-export function validatePoints(file: string, overrides: string[], runsDir: string | undefined): ValidPoint[] {
-  const registry = stageRegistry();
+export function validatePoints(file: string, overrides: string[], runsDir: string | undefined, stages: readonly AnyStage[]): ValidPoint[] {
+  const registry = new Map(stages.map((s) => [s.kind, s]));
   return expandSweeps(overrides).map((point) => {
-    const { config } = loadPipeline(file, STAGES, point.overrides);
+    const { config } = loadPipeline(file, stages, point.overrides);
     if (runsDir !== undefined) config.runsDir = runsDir;
     planPipeline(config, registry, resolve(file));
     return { ...point, config };
@@ -48,11 +46,12 @@ function stageTable(reports: StageReport[]): string {
 }
 
 /** Runs one validated point in this process; returns the exit code. */
-async function runPoint(file: string, point: ValidPoint, cacheDir: string): Promise<number> {
+async function runPoint(file: string, point: ValidPoint, cacheDir: string, registry: ReadonlyMap<string, AnyStage>): Promise<number> {
   const sig = interruptOnSigint();
   try {
+    const { startBackend } = await import('../backend.js');
     const backend = await startBackend(point.config.backend);
-    const reports = await executePipeline(point.config, stageRegistry(), {
+    const reports = await executePipeline(point.config, registry, {
       file: resolve(file),
       overrides: point.overrides,
       label: point.label,
@@ -96,11 +95,14 @@ async function runChildren(file: string, points: ValidPoint[], options: RunOptio
 
 export async function runCommandAction(file: string, overrides: string[], options: RunOptions): Promise<number> {
   const t0 = performance.now();
-  const points = validatePoints(file, overrides, options.runsDir);
+  // The stage adapters pull in tfjs and every model package: loaded only by the commands that run them.
+  const { STAGES, stageRegistry } = await import('../stages/registry.js');
+  const registry = stageRegistry();
+  const points = validatePoints(file, overrides, options.runsDir, STAGES);
   if (options.label !== undefined) for (const p of points) p.label = options.label;
   if (options.dryRun) {
     for (const p of points) {
-      const order = planPipeline(p.config, stageRegistry(), resolve(file)).map((s) => s.name);
+      const order = planPipeline(p.config, registry, resolve(file)).map((s) => s.name);
       console.log(`# point ${p.label || '(no sweep)'}: ${p.overrides.join(' ') || '(no overrides)'}`);
       console.log(`# stages in order: ${order.join(' -> ')}`);
       console.log(stringify(p.config));
@@ -113,7 +115,7 @@ export async function runCommandAction(file: string, overrides: string[], option
     code = await runChildren(file, points, options);
   } else {
     for (const p of points) {
-      code = Math.max(code, await runPoint(file, p, options.cacheDir));
+      code = Math.max(code, await runPoint(file, p, options.cacheDir, registry));
       if (code === 130) break;
     }
   }

@@ -13,6 +13,9 @@ import { clipGradNorm, globalNorm, type AdamW, type AdamWState, type Schedule } 
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
+import { TrainingDiverged, TrainingInterrupted } from './errors.js';
+
+export { TrainingDiverged, TrainingInterrupted } from './errors.js';
 
 /** What the loop trains: named parameters and a scalar loss of one batch. */
 export interface Trainable<B> {
@@ -80,37 +83,6 @@ export interface TrainResult {
   tokensPerS: number;
   /** Step the run started from (0, or the checkpoint resumed from). */
   startStep: number;
-}
-
-/** Thrown after Ctrl-C, once the checkpoint is written and the run marked interrupted. */
-export class TrainingInterrupted extends Error {
-  constructor(
-    readonly runDir: string,
-    readonly step: number,
-  ) {
-    super(`interrupted at step ${step}; checkpoint saved. Resume with: pnpm exp resume ${runDir}`);
-    this.name = 'TrainingInterrupted';
-  }
-}
-
-/** Thrown when the loss is NaN or infinite; the run is marked failed, its last good checkpoint kept. */
-export class TrainingDiverged extends Error {
-  constructor(
-    readonly runDir: string,
-    readonly step: number,
-    readonly loss: number,
-    readonly lastCheckpointStep: number | undefined,
-    what = `the loss is ${loss}`,
-  ) {
-    super(
-      `${what} at step ${step}: training stopped. ` +
-        (lastCheckpointStep === undefined
-          ? 'No checkpoint was written before it.'
-          : `The last good checkpoint (step ${lastCheckpointStep}) is kept in ${runDir}/checkpoints.`) +
-        ' Lower the learning rate or enable clipping (train.lr, train.clipNorm).',
-    );
-    this.name = 'TrainingDiverged';
-  }
 }
 
 /**

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createRun, readRun } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { trainLoop } from '../train/loop.js';
+import { TinyStream, tinySetup } from '../train/testing/tiny.js';
+import { compareText, configDiff } from './compare.js';
+import { lsText } from './ls.js';
+import { showText } from './show.js';
+
+const exec = promisify(execFile);
+const cli = join(__dirname, '..', 'cli.ts');
+const root = mkdtempSync(join(tmpdir(), 'exp-inspect-'));
+
+/** Two real runs of the tiny model that differ in one config value (and so in their metrics). */
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+  for (const [runId, lr, status] of [['lm@lr=0.01-a', 0.01, 'done'], ['lm@lr=0.03-b', 0.03, 'interrupted']] as const) {
+    const config = { name: 'inspect', seed: 7, stages: { lm: { kind: 'token-lm', train: { lr, steps: 4 } } } };
+    const run = createRun({ root, experiment: 'inspect', runId, config, overrides: [`stages.lm.train.lr=${lr}`], seed: 7, backend: 'cpu', backendInfo: { kind: 'token-lm' } });
+    const setup = tinySetup(7, new TinyStream(7));
+    setup.optimizer.lr = lr;
+    await trainLoop({ ...setup, lrAt: () => lr, run, steps: 4, evalEvery: 2, checkpointEvery: 2, keepCheckpoints: 1, logEvery: 1 });
+    run.writeSummary({ params: setup.model.numParams(), ppl: lr * 150, ppl_tokens: 1234 });
+    run.appendSample({ step: 4, prompt: 'The cat', output: ' sat.', model: 'lm' });
+    run.setStatus(status);
+  }
+});
+
+describe('ls, show, compare on real run folders', () => {
+  test('ls lists every run with status, kind and key metrics', async () => {
+    const text = await lsText(root);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^run\s+status\s+kind\s+step\s+loss\s+val loss\s+ppl\s+params\s+started$/);
+    expect(lines[2]).toMatch(/^inspect\/lm@lr=0\.01-a\s+done\s+token-lm\s+4\s+\d\.\d+\s+\d\.\d+\s+1\.500\s+97\s/);
+    expect(lines[3]).toMatch(/^inspect\/lm@lr=0\.03-b\s+interrupted\s+token-lm\s+4\s+.*\s4\.500\s+97\s/);
+    expect(await lsText(root, 'nope')).toBe(`no runs in ${root} for experiment nope`);
+  });
+
+  test('show prints meta, metric summaries, eval results and samples', async () => {
+    const text = await showText(join(root, 'inspect', 'lm@lr=0.01-a'));
+    expect(text).toContain('run        inspect/lm@lr=0.01-a');
+    expect(text).toContain('status     done');
+    expect(text).toContain('overrides  stages.lm.train.lr=0.01');
+    expect(text).toContain('checkpoint step-00000004 (step 4)');
+    expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
+    expect(text).toMatch(/ppl_tokens\s+1234/);
+    expect(text).toContain('sample @4 (lm): The cat ->  sat.');
+  });
+
+  test('compare shows only the config keys that differ, then metrics side by side', async () => {
+    const runs = await Promise.all(['lm@lr=0.01-a', 'lm@lr=0.03-b'].map((r) => readRun(join(root, 'inspect', r))));
+    const text = compareText(runs);
+    const [diff, summary, ...rest] = text.split('\n\n');
+    expect(diff).toMatch(/^config \(differences only\)\s+lm@lr=0\.01-a\s+lm@lr=0\.03-b\n-+.*\nstages\.lm\.train\.lr\s+0\.0100\s+0\.0300$/);
+    expect(text).not.toContain('stages.lm.train.steps');
+    expect(rest).toEqual([]);
+    expect(summary).toMatch(/status\s+done\s+interrupted/);
+    expect(summary).toMatch(/\nppl\s+1\.500\s+4\.500\n/);
+    expect(summary).toMatch(/train\/loss \(last\)\s+[\d.]+\s+[\d.]+/);
+  });
+
+  test('configDiff treats a missing key as a difference and ignores key order', () => {
+    expect(configDiff([{ a: { x: 1, y: [1, 2] } }, { a: { y: [1, 2], x: 1 } }])).toEqual([]);
+    expect(configDiff([{ a: 1 }, { a: 1, b: 2 }])).toEqual([{ key: 'b', values: [undefined, 2] }]);
+  });
+
+  test('the CLI runs compare and show, resolving runs by a unique part of their id', async () => {
+    const node = [process.execPath, ['--conditions=source', '--import', 'tsx', cli]] as const;
+    const cmp = await exec(node[0], [...node[1], 'compare', 'lr=0.01', 'lr=0.03', '--runs-dir', root]);
+    expect(cmp.stdout).toMatch(/stages\.lm\.train\.lr\s+0\.0100\s+0\.0300/);
+    const bad = await exec(node[0], [...node[1], 'show', 'lm@', '--runs-dir', root]).catch((e: { stderr: string; code: number }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toContain('"lm@" matches 2 runs: inspect/lm@lr=0.01-a, inspect/lm@lr=0.03-b');
+  }, 60_000);
+});
