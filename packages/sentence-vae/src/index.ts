@@ -1,1 +1,14 @@
-export {};
+export * from './batch.js';
+export * from './beam.js';
+export * from './config.js';
+export * from './decoder.js';
+export * from './encoder.js';
+export * from './generate.js';
+export * from './kl.js';
+export * from './metrics.js';
+export * from './model.js';
+export * from './pooling.js';
+export * from './reconstruction.js';
+export * from './sampling.js';
+export * from './token-loss.js';
+export { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';

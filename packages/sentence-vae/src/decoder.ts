@@ -1,0 +1,215 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
+import { teacherForcing, type SentenceTokens, type SpecialIds } from './batch.js';
+import type { DecoderConfig, LossConfig } from './config.js';
+import { createStack } from './stack.js';
+import { maskedTokenLoss, targetLogProbs } from './token-loss.js';
+import { checkSentences, createTokenEmbedding, embedTokens } from './token-input.js';
+
+export interface SentenceDecoderOptions {
+  vocabSize: number;
+  dModel: number;
+  /** Longest sentence (tokens, EOS not counted). */
+  maxTokens: number;
+  config: DecoderConfig;
+  loss: LossConfig;
+  specialIds: SpecialIds;
+  rng: Rng;
+  /** A token embedding owned elsewhere (shared with the encoder); default: the decoder's own `embed`. */
+  embedding?: Embedding;
+}
+
+/** Summed token loss and the number of scored positions (real tokens + EOS): mean = sum / count. */
+export interface TokenLoss {
+  sum: tf.Scalar;
+  count: number;
+}
+
+/**
+ * Incremental decoding state of `rows` sequences: the cross-attention context, the KV cache
+ * (or, without a cache, the tokens fed so far) and the position reached. Dispose when done.
+ */
+export class DecoderState {
+  /** Tokens fed so far per row (kept only for the no-cache reference path). */
+  history: number[][];
+
+  constructor(
+    readonly context: tf.Tensor3D,
+    readonly cache: StackCache | undefined,
+    readonly rows: number,
+  ) {
+    this.history = Array.from({ length: rows }, () => []);
+  }
+
+  /** Positions fed so far. */
+  get length(): number {
+    return this.history[0]?.length ?? 0;
+  }
+
+  /** Continue row r from row parents[r] (beam search): reorders the cache and history. */
+  reorder(parents: Int32Array): void {
+    if (parents.length !== this.rows) throw new Error(`DecoderState.reorder: expected ${this.rows} parents, got ${parents.length}`);
+    this.history = Array.from(parents, (p) => [...this.history[p]!]);
+    if (this.cache === undefined) return;
+    const idx = tf.tensor1d(parents, 'int32');
+    for (const layer of this.cache.layers) {
+      const self = layer.self;
+      if (self.k === undefined || self.v === undefined) continue;
+      const k = tf.keep(tf.gather(self.k, idx));
+      const v = tf.keep(tf.gather(self.v, idx));
+      self.k.dispose();
+      self.v.dispose();
+      self.k = k;
+      self.v = v;
+    }
+    idx.dispose();
+  }
+
+  dispose(): void {
+    this.context.dispose();
+    this.cache?.dispose();
+  }
+}
+
+/**
+ * Sentence decoder: a causal transformer decoder whose cross-attention memory is the sentence
+ * vector (or any conditioning vector: an SLLM hidden state, a predicted concept embedding),
+ * then vocabulary logits. Teacher forcing feeds [BOS, t1..tn] and scores [t1..tn, EOS].
+ * Parameters: `embed` (unless shared), `positions` (learned), `memory` (memorySlots > 1),
+ * `transformer.*`, `head` (untied output).
+ */
+export class SentenceDecoder extends Module {
+  readonly dModel: number;
+  readonly vocabSize: number;
+  readonly maxTokens: number;
+  readonly memorySlots: number;
+  readonly specialIds: SpecialIds;
+  readonly lossConfig: LossConfig;
+  readonly embedding: Embedding;
+  readonly positions: LearnedPositionalEmbedding | undefined;
+  readonly memoryProjection: Linear | undefined;
+  readonly transformer: TransformerStack;
+  readonly head: Linear | undefined;
+
+  constructor(o: SentenceDecoderOptions) {
+    super();
+    this.dModel = o.dModel;
+    this.vocabSize = o.vocabSize;
+    this.maxTokens = o.maxTokens;
+    this.memorySlots = o.config.memorySlots;
+    this.specialIds = o.specialIds;
+    this.lossConfig = o.loss;
+    this.embedding = o.embedding ?? this.addModule('embed', createTokenEmbedding(o.vocabSize, o.dModel, o.rng));
+    if (o.config.positions === 'learned') {
+      // BOS + up to maxTokens tokens are fed.
+      this.positions = this.addModule('positions', new LearnedPositionalEmbedding({ maxLen: o.maxTokens + 1, dim: o.dModel, rng: o.rng }));
+    }
+    if (this.memorySlots > 1) {
+      this.memoryProjection = this.addModule('memory', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel * this.memorySlots, rng: o.rng }));
+    }
+    this.transformer = this.addModule('transformer', createStack(o.config, o.dModel, true, o.rng));
+    if (!o.config.tieOutput) this.head = this.addModule('head', new Linear({ inFeatures: o.dModel, outFeatures: o.vocabSize, rng: o.rng }));
+  }
+
+  /**
+   * Cross-attention context from the conditioning: memory [n, d] -> [n, memorySlots, d]
+   * (a learned Linear(d, k*d) when memorySlots > 1); memory [n, k, d] is used as it is.
+   */
+  context(memory: tf.Tensor): tf.Tensor3D {
+    const d = this.dModel;
+    if (!((memory.rank === 2 || memory.rank === 3) && memory.shape[memory.rank - 1] === d)) {
+      throw new Error(`SentenceDecoder: memory must be [n, ${d}] or [n, k, ${d}], got [${memory.shape}]`);
+    }
+    return tf.tidy(() => {
+      if (memory.rank === 3) return memory.clone() as tf.Tensor3D;
+      const n = memory.shape[0]!;
+      if (this.memoryProjection === undefined) return tf.reshape(memory, [n, 1, d]) as tf.Tensor3D;
+      return tf.reshape(this.memoryProjection.forward(memory), [n, this.memorySlots, d]) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Logits for token inputs at positions offset.. (offset = the cache length).
+   * context: [n, k, d], ids: int32 [n, T] -> [n, T, V].
+   */
+  logits(context: tf.Tensor3D, ids: tf.Tensor2D, cache?: StackCache): tf.Tensor3D {
+    const offset = cache?.length ?? 0;
+    if (this.positions !== undefined && offset + ids.shape[1] > this.maxTokens + 1) {
+      throw new Error(`SentenceDecoder: ${offset + ids.shape[1]} positions exceed maxTokens + 1 = ${this.maxTokens + 1} (learned positions)`);
+    }
+    return tf.tidy(() => {
+      const x = embedTokens(this.embedding, this.positions, ids, offset);
+      const h = this.transformer.forward(x, { causal: true, context, cache });
+      return (this.head === undefined ? this.embedding.project(h) : this.head.forward(h)) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Teacher-forced log p(target) of every position: [n, T] with T = longest + 1, 0 on padding;
+   * plus the 0/1 mask [n, T] and the number of scored positions.
+   */
+  private teacherForced(memory: tf.Tensor, targets: SentenceTokens): { logp: tf.Tensor2D; mask: tf.Tensor2D; count: number } {
+    const batch = checkSentences(targets, this.maxTokens, this.vocabSize);
+    if (memory.shape[0] !== batch.n) throw new Error(`SentenceDecoder: memory has ${memory.shape[0]} rows but targets has ${batch.n} sentences`);
+    const tfb = teacherForcing(batch, this.specialIds);
+    return tf.tidy(() => {
+      const { n, T } = tfb;
+      const inputs = tf.tensor2d(tfb.inputs, [n, T], 'int32');
+      const logits = tf.reshape(this.logits(this.context(memory), inputs), [n * T, this.vocabSize]) as tf.Tensor2D;
+      const mask = tf.tensor2d(tfb.mask, [n, T]);
+      const logp = tf.mul(tf.reshape(targetLogProbs(logits, tf.tensor1d(tfb.targets, 'int32')), [n, T]), mask) as tf.Tensor2D;
+      return { logp, mask, count: tfb.count };
+    });
+  }
+
+  /**
+   * Reconstruction loss of `targets` given the conditioning `memory` ([n, d] or [n, k, d]):
+   * the configured token loss summed over real tokens + EOS, and the count of those positions.
+   */
+  loss(memory: tf.Tensor, targets: SentenceTokens): TokenLoss {
+    let count = 0;
+    const sum = tf.tidy(() => {
+      const r = this.teacherForced(memory, targets);
+      count = r.count;
+      const n = r.logp.shape[0] * r.logp.shape[1];
+      return maskedTokenLoss(tf.reshape(r.logp, [n]) as tf.Tensor1D, tf.reshape(r.mask, [n]) as tf.Tensor1D, this.lossConfig);
+    });
+    return { sum, count };
+  }
+
+  /**
+   * Per-token log-probabilities (natural log) of `targets` + EOS under teacher forcing:
+   * [n, L + 1], position j of sentence i scores token j (j = length: the EOS); 0 past the EOS.
+   */
+  logProbs(memory: tf.Tensor, targets: SentenceTokens): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { logp } = this.teacherForced(memory, targets);
+      // Restore the caller's width L + 1 if checkSentences trimmed padding columns.
+      const want = targets.maxLen + 1;
+      return (logp.shape[1] === want ? logp : tf.pad(logp, [[0, 0], [0, want - logp.shape[1]]])) as tf.Tensor2D;
+    });
+  }
+
+  /** Starts incremental decoding of memory's n rows; `useCache: false` recomputes every prefix (the reference path). */
+  begin(memory: tf.Tensor, { useCache = true }: { useCache?: boolean } = {}): DecoderState {
+    const context = tf.keep(this.context(memory));
+    return new DecoderState(context, useCache ? this.transformer.createCache() : undefined, context.shape[0]);
+  }
+
+  /** Feeds one token per row and returns the next-token logits [rows, V]. */
+  step(state: DecoderState, tokens: Int32Array): tf.Tensor2D {
+    if (tokens.length !== state.rows) throw new Error(`SentenceDecoder.step: expected ${state.rows} tokens, got ${tokens.length}`);
+    state.history.forEach((h, r) => h.push(tokens[r]!));
+    return tf.tidy(() => {
+      const rows = state.rows;
+      if (state.cache !== undefined) {
+        const logits = this.logits(state.context, tf.tensor2d(tokens, [rows, 1], 'int32'), state.cache);
+        return tf.reshape(logits, [rows, this.vocabSize]) as tf.Tensor2D;
+      }
+      const T = state.length;
+      const ids = tf.tensor2d(Int32Array.from(state.history.flat()), [rows, T], 'int32');
+      const logits = this.logits(state.context, ids);
+      return tf.reshape(tf.slice(logits, [0, T - 1, 0], [rows, 1, this.vocabSize]), [rows, this.vocabSize]) as tf.Tensor2D;
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@sentencelab/tensor';
+import { z } from 'zod';
+import { BeamSearch } from './beam.js';
+import type { SentenceDecoder } from './decoder.js';
+import { sampleToken } from './sampling.js';
+
+export const decodeOptionsSchema = z.strictObject({
+  strategy: z.enum(['greedy', 'sample', 'beam']).default('greedy').describe('greedy = argmax; sample = temperature + top-p draws; beam = beam search.'),
+  maxTokens: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .default(null)
+    .describe('Most tokens per sentence, EOS not counted; null = the model\'s maxTokens. A sentence that has not ended by then is cut.'),
+  temperature: z.number().min(0).default(1).describe('Sampling temperature (sample; 0 = greedy).'),
+  topP: z.number().gt(0).max(1).default(1).describe('Nucleus mass kept when sampling (1 = the whole distribution).'),
+  beamSize: z.number().int().min(1).default(4).describe('Beams per sentence (beam).'),
+  lengthPenalty: z.number().min(0).default(1).describe('Beam ranking: log p / length^lengthPenalty, length counting the EOS.'),
+  seed: z.number().int().default(0).describe('Seed of the sampling draws.'),
+  useCache: z.boolean().default(true).describe('Decode with the KV cache; false recomputes every prefix (a slow reference).'),
+});
+
+export type DecodeOptions = z.input<typeof decodeOptionsSchema>;
+
+/** Decoded token ids per sentence (EOS and BOS excluded) and whether each ended with EOS. */
+export interface DecodeResult {
+  tokens: number[][];
+  ended: boolean[];
+}
+
+/**
+ * Autoregressive decoding from conditioning vectors, memory: [n, d] or [n, k, d].
+ * Every step feeds one token per row through the KV cache and reads the logits back once.
+ */
+export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, options: DecodeOptions = {}): Promise<DecodeResult> {
+  const o = decodeOptionsSchema.parse(options);
+  const maxTokens = o.maxTokens ?? decoder.maxTokens;
+  if (decoder.positions !== undefined && maxTokens > decoder.maxTokens) {
+    throw new Error(`generate: maxTokens ${maxTokens} exceeds the model's maxTokens ${decoder.maxTokens} (learned positions)`);
+  }
+  const wasTraining = decoder.training;
+  decoder.eval();
+  try {
+    return o.strategy === 'beam' ? await beamDecode(decoder, memory, maxTokens, o) : await stepDecode(decoder, memory, maxTokens, o);
+  } finally {
+    decoder.train(wasTraining);
+  }
+}
+
+type Parsed = z.output<typeof decodeOptionsSchema>;
+
+async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed): Promise<DecodeResult> {
+  const { bos, eos } = decoder.specialIds;
+  const V = decoder.vocabSize;
+  const sampling = { temperature: o.strategy === 'greedy' ? 0 : o.temperature, topP: o.topP };
+  const rng = new Rng(o.seed);
+  const uniform = () => rng.uniform();
+  const state = decoder.begin(memory, { useCache: o.useCache });
+  const n = state.rows;
+  const tokens: number[][] = Array.from({ length: n }, () => []);
+  const ended = new Array<boolean>(n).fill(false);
+  const done = new Array<boolean>(n).fill(false);
+  const feed = new Int32Array(n).fill(bos);
+  try {
+    // Step t predicts token t; step maxTokens can only end the sentence.
+    for (let t = 0; t <= maxTokens && !done.every(Boolean); t++) {
+      const logits = decoder.step(state, feed);
+      const data = await logits.data();
+      logits.dispose();
+      for (let i = 0; i < n; i++) {
+        if (done[i]) continue;
+        const next = sampleToken(data, sampling, uniform, i * V, V);
+        if (next === eos) {
+          ended[i] = true;
+          done[i] = true;
+        } else if (t === maxTokens) done[i] = true;
+        else tokens[i]!.push(next);
+        feed[i] = next;
+      }
+    }
+  } finally {
+    state.dispose();
+  }
+  return { tokens, ended };
+}
+
+async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed): Promise<DecodeResult> {
+  const { bos, eos } = decoder.specialIds;
+  const V = decoder.vocabSize;
+  const n = memory.shape[0]!;
+  const k = o.beamSize;
+  // Row r of the beam batch decodes sentence floor(r / k).
+  const expanded = tf.tidy(() => {
+    const rows = Int32Array.from({ length: n * k }, (_, r) => Math.floor(r / k));
+    return tf.gather(decoder.context(memory), tf.tensor1d(rows, 'int32'));
+  });
+  const state = decoder.begin(expanded, { useCache: o.useCache });
+  expanded.dispose();
+  const search = new BeamSearch({ batch: n, beamSize: k, eos, maxTokens, lengthPenalty: o.lengthPenalty });
+  let feed: Int32Array = new Int32Array(n * k).fill(bos);
+  try {
+    while (!search.done) {
+      const logits = decoder.step(state, feed);
+      const data = await logits.data();
+      logits.dispose();
+      const { parents, next } = search.step(data, V);
+      state.reorder(parents);
+      feed = next;
+    }
+  } finally {
+    state.dispose();
+  }
+  return { tokens: search.best(), ended: search.endedFlags() };
+}

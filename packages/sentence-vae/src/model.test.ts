@@ -1,0 +1,208 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packSentences } from './batch.js';
+import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } from './config.js';
+import { SentenceVAE } from './model.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+/** A tiny config: d 8, 2 heads, FFN 16, vocab 12, sentences of up to 6 tokens, no dropout. */
+function tiny(over: SentenceVaeConfigInput = {}): SentenceVaeConfigInput {
+  return {
+    vocabSize: 12,
+    dModel: 8,
+    maxTokens: 6,
+    ...over,
+    encoder: { heads: 2, dropout: 0, ...over.encoder },
+    decoder: { heads: 2, dropout: 0, ...over.decoder },
+  };
+}
+
+const sentences = [
+  [4, 5, 6],
+  [7, 8, 9, 10, 11],
+  [5, 4],
+];
+
+describe('config', () => {
+  it('fills every default and rejects unknown keys and bad values with their path', () => {
+    const c = sentenceVaeConfigSchema.parse({});
+    expect(c.encoder.pooling).toBe('sum');
+    expect(c.encoder.normPlacement).toBe('post');
+    expect(c.loss.type).toBe('focal');
+    const bad = sentenceVaeConfigSchema.safeParse({ dModel: 10, encoder: { heads: 4, pool: 'sum' } });
+    expect(bad.success).toBe(false);
+    const paths = bad.error!.issues.map((i) => i.path.join('.'));
+    expect(paths).toContain('encoder');
+    expect(paths).toContain('encoder.heads');
+    expect(() => new SentenceVAE({ specialIds: { eos: 5000 } })).toThrow(/specialIds|outside the vocabulary/);
+  });
+});
+
+describe('parameters', () => {
+  it('have stable names and the hand-counted size', () => {
+    const model = new SentenceVAE(tiny());
+    const names = model.namedParameters().map(([n]) => n);
+    expect(names).toContain('encoder.embed.weight');
+    expect(names).toContain('encoder.transformer.layers.0.attn.q.weight');
+    expect(names).toContain('encoder.norm.weight');
+    expect(names).toContain('decoder.transformer.layers.0.crossAttn.k.weight');
+    expect(names).toContain('decoder.head.weight');
+    // encoder: embed 96 + layer (attn 4*72 + 2 norms 32 + mlp 144+136) 600 + norm 16 = 712
+    // decoder: embed 96 + layer (2 attn 576 + 3 norms 48 + mlp 280) 904 + head 108 = 1108
+    expect(model.numParams('encoder.')).toBe(712);
+    expect(model.numParams('decoder.')).toBe(1108);
+    model.dispose();
+  });
+
+  it('shared embeddings and a tied output drop the duplicate tables', () => {
+    const model = new SentenceVAE(tiny({ shareEmbeddings: true, decoder: { tieOutput: true } }));
+    const names = model.namedParameters().map(([n]) => n);
+    expect(names.filter((n) => n.endsWith('embed.weight'))).toEqual(['embed.weight']);
+    expect(names.some((n) => n.startsWith('decoder.head'))).toBe(false);
+    expect(model.numParams()).toBe(1820 - 96 - 108);
+    model.dispose();
+  });
+});
+
+describe('encoder', () => {
+  it('maps [n, L] sentences to [n, d] and accepts the [B, S, L] layout', () => {
+    const model = new SentenceVAE(tiny());
+    const v = model.encode(sentences);
+    expect(v.shape).toEqual([3, 8]);
+    // the same sentences in a 2 x 2 x 6 document batch with one empty slot
+    const tokens = new Int32Array(24);
+    const lengths = Int32Array.from([3, 5, 2, 0]);
+    sentences.forEach((s, i) => tokens.set(s, i * 6));
+    const w = model.encode({ tokens, lengths, shape: [2, 2, 6] });
+    expect(Array.from(w.dataSync())).toEqual(Array.from(v.dataSync()));
+    tf.dispose([v, w]);
+    model.dispose();
+  });
+
+  for (const pooling of poolingKinds) {
+    it(`lets no padding leak into the vector (${pooling} pooling)`, () => {
+      const model = new SentenceVAE(tiny({ encoder: { pooling, positions: 'learned' } }));
+      const batch = packSentences(sentences, { pad: 0, maxLen: 6 });
+      const base = model.encode(batch).arraySync();
+      // other tokens in the padding positions
+      const noisy = { ...batch, tokens: batch.tokens.map((t, i) => (i % 6 >= batch.lengths[Math.floor(i / 6)]! ? 1 + (i % 11) : t)) };
+      const changed = model.encode(noisy).arraySync();
+      // each sentence alone (no padding at all) gives the same vector
+      const alone = sentences.map((s) => model.encode([s]).arraySync()[0]!);
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 8; j++) {
+          expect(changed[i]![j]).toBeCloseTo(base[i]![j]!, 5);
+          expect(alone[i]![j]).toBeCloseTo(base[i]![j]!, 5);
+        }
+      }
+      // and the vectors do depend on the real tokens
+      const other = model.encode([[4, 5, 7]]).arraySync()[0]!;
+      expect(other.some((x, j) => Math.abs(x - base[0]![j]!) > 1e-4)).toBe(true);
+      model.dispose();
+    });
+  }
+
+  it('rejects sentences the model cannot take, naming them', () => {
+    const model = new SentenceVAE(tiny());
+    expect(() => model.encode([[4, 5, 6, 7, 8, 9, 10]])).toThrow(/sentence 0 has 7 tokens; the model takes 1..6/);
+    expect(() => model.encode([[4], [99]])).toThrow(/token id 99 \(sentence 1\) is outside the vocabulary/);
+    model.dispose();
+  });
+});
+
+describe('decoder', () => {
+  it('is causal: changing input token j changes no output before j', () => {
+    const model = new SentenceVAE(tiny({ decoder: { layers: 2, memorySlots: 3 } }));
+    const memory = model.encode(sentences.slice(0, 1));
+    const ctx = model.decoder.context(memory);
+    expect(ctx.shape).toEqual([1, 3, 8]);
+    const a = model.decoder.logits(ctx, tf.tensor2d([[1, 4, 5, 6, 7]], [1, 5], 'int32')).arraySync()[0]!;
+    const b = model.decoder.logits(ctx, tf.tensor2d([[1, 4, 5, 9, 7]], [1, 5], 'int32')).arraySync()[0]!;
+    for (let t = 0; t < 3; t++) for (let v = 0; v < 12; v++) expect(b[t]![v]).toBeCloseTo(a[t]![v]!, 6);
+    expect(b[3]!.some((x, v) => Math.abs(x - a[3]![v]!) > 1e-4)).toBe(true);
+    model.dispose();
+  });
+
+  it('scores real tokens + EOS only: logProbs [n, L + 1], loss = -sum of them for cross-entropy', () => {
+    const model = new SentenceVAE(tiny({ loss: { type: 'cross-entropy' } }));
+    const batch = packSentences(sentences, { pad: 0, maxLen: 6 });
+    const memory = model.encode(batch);
+    const lp = model.decoder.logProbs(memory, batch);
+    expect(lp.shape).toEqual([3, 7]);
+    const rows = lp.arraySync();
+    rows.forEach((row, i) => {
+      const len = sentences[i]!.length;
+      row.forEach((x, j) => (j <= len ? expect(x).toBeLessThan(0) : expect(x === 0).toBe(true)));
+    });
+    const { sum, count } = model.decoder.loss(memory, batch);
+    expect(count).toBe(3 + 5 + 2 + 3);
+    expect(sum.dataSync()[0]).toBeCloseTo(-rows.flat().reduce((s, x) => s + x, 0), 4);
+    // other padding tokens in the targets change nothing
+    const noisy = { ...batch, tokens: batch.tokens.map((t, i) => (i % 6 >= batch.lengths[Math.floor(i / 6)]! ? 7 : t)) };
+    expect(model.decoder.loss(memory, noisy).sum.dataSync()[0]).toBeCloseTo(sum.dataSync()[0]!, 5);
+    model.dispose();
+  });
+
+  it('takes any conditioning vectors: [n, d] or [n, k, d], and names a bad shape', () => {
+    const model = new SentenceVAE(tiny());
+    const batch = packSentences(sentences, { pad: 0 });
+    const slots = tf.randomNormal([3, 4, 8], 0, 1, 'float32', 1);
+    expect(model.decoder.logProbs(slots, batch).shape).toEqual([3, 6]);
+    expect(() => model.decoder.loss(tf.zeros([3, 5]), batch)).toThrow(/memory must be \[n, 8\] or \[n, k, 8\], got \[3,5\]/);
+    expect(() => model.decoder.loss(tf.zeros([2, 8]), batch)).toThrow(/memory has 2 rows but targets has 3 sentences/);
+    model.dispose();
+  });
+
+  it('KV-cached steps give the full forward pass\'s logits', () => {
+    const model = new SentenceVAE(tiny({ decoder: { layers: 2, positions: 'learned' } }));
+    model.eval();
+    const memory = model.encode(sentences.slice(0, 2));
+    const inputs = [
+      [1, 4, 5, 6, 7],
+      [1, 7, 8, 9, 10],
+    ];
+    const full = model.decoder.logits(model.decoder.context(memory), tf.tensor2d(inputs, [2, 5], 'int32')).arraySync();
+    const state = model.decoder.begin(memory);
+    for (let t = 0; t < 5; t++) {
+      const step = model.decoder.step(state, Int32Array.from(inputs.map((r) => r[t]!))).arraySync();
+      for (let i = 0; i < 2; i++) for (let v = 0; v < 12; v++) expect(step[i]![v]).toBeCloseTo(full[i]![t]![v]!, 4);
+    }
+    expect(state.cache!.length).toBe(5);
+    state.dispose();
+    model.dispose();
+  });
+
+  it('decodes the same with and without the cache (greedy, sample, beam)', async () => {
+    const model = new SentenceVAE(tiny({ decoder: { layers: 2 }, seed: 3 }));
+    // large, distinct conditioning vectors so that the rows decode differently
+    const memory = tf.randomNormal([3, 8], 0, 300, 'float32', 5);
+    for (const o of [{ strategy: 'greedy' as const }, { strategy: 'sample' as const, temperature: 1.5, topP: 0.9, seed: 7 }, { strategy: 'beam' as const, beamSize: 3 }]) {
+      const cached = await model.decodeDetailed(memory, { ...o, maxTokens: 5 });
+      const uncached = await model.decodeDetailed(memory, { ...o, maxTokens: 5, useCache: false });
+      expect(cached).toEqual(uncached);
+      expect(new Set(cached.tokens.map(String)).size).toBeGreaterThan(1);
+      expect(cached.tokens.every((s) => s.length <= 5)).toBe(true);
+    }
+    // sampling is seeded: same seed, same draws
+    const s1 = await model.decode(memory, { strategy: 'sample', temperature: 2, seed: 11 });
+    const s2 = await model.decode(memory, { strategy: 'sample', temperature: 2, seed: 11 });
+    expect(s1).toEqual(s2);
+    model.dispose();
+  });
+
+  it('leaves no tensors behind when decoding', async () => {
+    const model = new SentenceVAE(tiny());
+    const memory = model.encode(sentences);
+    await model.decode(memory, { strategy: 'beam', beamSize: 2 });
+    const before = tf.memory().numTensors;
+    await model.decode(memory, { strategy: 'beam', beamSize: 2 });
+    await model.decode(memory);
+    await model.reconstructionMetrics(sentences);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});

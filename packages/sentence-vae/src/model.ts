@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, Rng, type Embedding } from '@sentencelab/tensor';
+import { flattenSentences, packSentences, type SentenceBatch, type SentenceTokens } from './batch.js';
+import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
+import { SentenceDecoder } from './decoder.js';
+import { SentenceEncoder } from './encoder.js';
+import { generate, type DecodeOptions, type DecodeResult } from './generate.js';
+import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
+import { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions } from './reconstruction.js';
+import { createTokenEmbedding } from './token-input.js';
+
+/** What the text-level helpers need from a tokenizer (the data package's fits). */
+export interface TokenizerLike {
+  /** Token ids of a sentence, without BOS/EOS. */
+  encode(text: string): Promise<number[]>;
+  decode(ids: number[]): Promise<string>;
+}
+
+/** Anything the model accepts as sentences: the data package's [B, S, L] batch, a flat batch, or token arrays. */
+export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly number[])[];
+
+/** Scalars of one loss evaluation (plain numbers, read back once per call). */
+export interface SentenceVaeLossMetrics {
+  /** The optimised objective: (reconstruction sum + klWeight * KL term) / tokens. */
+  loss: number;
+  /** Reconstruction loss per scored token (real tokens + EOS). */
+  recon: number;
+  /** Scored tokens (real tokens + EOS) in the batch. */
+  tokens: number;
+  sentences: number;
+  /** Variational only: mean KL per sentence, nats (before free bits). */
+  kl?: number;
+  /** Variational only: the KL term after free bits, per sentence. */
+  klTerm?: number;
+  /** Variational only: the KL weight at this step. */
+  klWeight?: number;
+}
+
+export interface SentenceVaeLoss {
+  /** Scalar to differentiate. */
+  loss: tf.Scalar;
+  metrics: SentenceVaeLossMetrics;
+}
+
+/**
+ * The SentenceVAE (arXiv 2408.00655): an encoder compresses each sentence into one vector, a
+ * decoder reconstructs the sentence from it. `variational: true` makes it a real VAE.
+ * Parameters: `encoder.*`, `decoder.*` and, with shared embeddings, `embed.weight`.
+ */
+export class SentenceVAE extends Module {
+  readonly config: SentenceVaeConfig;
+  readonly encoder: SentenceEncoder;
+  readonly decoder: SentenceDecoder;
+  private readonly noise: Rng;
+
+  /** `config` is validated with {@link sentenceVaeConfigSchema} (defaults filled in). */
+  constructor(config: SentenceVaeConfigInput = {}) {
+    super();
+    const c = sentenceVaeConfigSchema.parse(config);
+    this.config = c;
+    const rng = new Rng(c.seed);
+    const shared: Embedding | undefined = c.shareEmbeddings ? this.addModule('embed', createTokenEmbedding(c.vocabSize, c.dModel, rng)) : undefined;
+    this.encoder = this.addModule(
+      'encoder',
+      new SentenceEncoder({ vocabSize: c.vocabSize, dModel: c.dModel, maxTokens: c.maxTokens, config: c.encoder, variational: c.variational, rng, embedding: shared }),
+    );
+    this.decoder = this.addModule(
+      'decoder',
+      new SentenceDecoder({
+        vocabSize: c.vocabSize,
+        dModel: c.dModel,
+        maxTokens: c.maxTokens,
+        config: c.decoder,
+        loss: c.loss,
+        specialIds: c.specialIds,
+        rng,
+        embedding: shared,
+      }),
+    );
+    this.noise = rng.fork();
+  }
+
+  /** A flat sentence batch from any accepted input (empty slots of a [B, S, L] batch dropped). */
+  sentences(input: SentencesInput): SentenceTokens {
+    const pad = this.config.specialIds.pad;
+    if (Array.isArray(input)) return packSentences(input as readonly (readonly number[])[], { pad });
+    if ('shape' in input) return flattenSentences(input, { pad });
+    return input as SentenceTokens;
+  }
+
+  /**
+   * Training objective on a batch. Plain autoencoder: mean token loss. Variational: the
+   * reparameterised sample is decoded and the objective is (recon sum + beta(step) * KL term) /
+   * tokens, i.e. the negative ELBO per token at beta = 1.
+   */
+  loss(input: SentencesInput, { step = 0 }: { step?: number } = {}): SentenceVaeLoss {
+    const batch = this.sentences(input);
+    const c = this.config;
+    const beta = klWeight(c.kl, step);
+    let metrics: SentenceVaeLossMetrics | undefined;
+    const loss = tf.tidy(() => {
+      if (!c.variational) {
+        const memory = this.encoder.forward(batch);
+        const { sum, count } = this.decoder.loss(memory, batch);
+        const mean = tf.div(sum, count) as tf.Scalar;
+        const value = mean.dataSync()[0]!;
+        metrics = { loss: value, recon: value, tokens: count, sentences: batch.n };
+        return mean;
+      }
+      const { mean, logVar } = this.encoder.posterior(batch);
+      const z = this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean;
+      const { sum, count } = this.decoder.loss(z, batch);
+      const kl = gaussianKl(mean, logVar);
+      const term = klTerm(kl, c.kl.freeBits);
+      const objective = tf.div(tf.add(sum, tf.mul(term, beta)), count) as tf.Scalar;
+      const [value, recon, klSum, termSum] = tf.stack([objective, sum, tf.sum(kl), term]).dataSync() as unknown as number[];
+      metrics = {
+        loss: value!,
+        recon: recon! / count,
+        tokens: count,
+        sentences: batch.n,
+        kl: klSum! / batch.n,
+        klTerm: termSum! / batch.n,
+        klWeight: beta,
+      };
+      return objective;
+    });
+    return { loss, metrics: metrics! };
+  }
+
+  /** One vector per sentence [n, d] (eval mode: no dropout; the posterior mean when variational). */
+  encode(input: SentencesInput): tf.Tensor2D {
+    return this.inEval(() => this.encoder.forward(this.sentences(input)));
+  }
+
+  /** Token ids decoded from vectors [n, d] (or memories [n, k, d]), EOS excluded. */
+  async decode(vectors: tf.Tensor, options: DecodeOptions = {}): Promise<number[][]> {
+    return (await this.decodeDetailed(vectors, options)).tokens;
+  }
+
+  /** Like {@link decode}, also telling which sentences ended with EOS. */
+  decodeDetailed(vectors: tf.Tensor, options: DecodeOptions = {}): Promise<DecodeResult> {
+    return generate(this.decoder, vectors, options);
+  }
+
+  /** encode then decode. */
+  async reconstruct(input: SentencesInput, options: DecodeOptions = {}): Promise<number[][]> {
+    const vectors = this.encode(input);
+    try {
+      return await this.decode(vectors, options);
+    } finally {
+      vectors.dispose();
+    }
+  }
+
+  /** Token accuracy, exact match, per-token PPL and BLEU of encode -> decode (greedy unless told). */
+  reconstructionMetrics(input: SentencesInput, options: ReconstructionOptions = {}): Promise<ReconstructionMetrics> {
+    return reconstructionMetrics(this, input, options);
+  }
+
+  /** Sentence texts -> vectors [n, d] (tokenised with `tokenizer`, no BOS/EOS). */
+  async encodeText(texts: readonly string[], tokenizer: TokenizerLike): Promise<tf.Tensor2D> {
+    const ids = await Promise.all(texts.map((t) => tokenizer.encode(t)));
+    ids.forEach((s, i) => {
+      if (s.length === 0) throw new Error(`encodeText: text ${i} (${JSON.stringify(texts[i])}) has no tokens`);
+    });
+    return this.encode(ids);
+  }
+
+  /** Vectors [n, d] -> sentence texts. */
+  async decodeText(vectors: tf.Tensor, tokenizer: TokenizerLike, options: DecodeOptions = {}): Promise<string[]> {
+    const ids = await this.decode(vectors, options);
+    return Promise.all(ids.map((s) => tokenizer.decode(s)));
+  }
+
+  /** Runs fn in eval mode and restores the previous mode. */
+  inEval<T>(fn: () => T): T {
+    const was = this.training;
+    this.eval();
+    try {
+      return fn();
+    } finally {
+      this.train(was);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { unpackSentences, type SentenceTokens } from './batch.js';
+import type { DecodeOptions } from './generate.js';
+import { corpusBleu, exactMatchRate, perplexity, tokenAccuracy, type ReconstructionPair } from './metrics.js';
+import type { SentencesInput, SentenceVAE } from './model.js';
+
+/** How well sentences survive encode -> decode. */
+export interface ReconstructionMetrics {
+  /** Position-wise accuracy of the decoded tokens over reference tokens + EOS. */
+  tokenAccuracy: number;
+  /** Fraction of sentences decoded exactly (same tokens, then EOS). */
+  exactMatch: number;
+  /** Teacher-forced per-token perplexity of the references + EOS given their vectors. */
+  perplexity: number;
+  /** Corpus BLEU-4 of the decoded sentences (token ids, EOS excluded). */
+  bleu: number;
+  sentences: number;
+  /** Scored tokens (real tokens + EOS). */
+  tokens: number;
+}
+
+export interface ReconstructionOptions {
+  /** Sentences per forward pass; default 64. */
+  batchSize?: number;
+  /** How to decode; default greedy. */
+  decode?: DecodeOptions;
+}
+
+function slice(batch: SentenceTokens, from: number, to: number): SentenceTokens {
+  const L = batch.maxLen;
+  return { tokens: batch.tokens.subarray(from * L, to * L), lengths: batch.lengths.subarray(from, to), n: to - from, maxLen: L };
+}
+
+/** Encodes every sentence (eval mode), decodes it back and scores the reconstructions. */
+export async function reconstructionMetrics(model: SentenceVAE, input: SentencesInput, options: ReconstructionOptions = {}): Promise<ReconstructionMetrics> {
+  const all = model.sentences(input);
+  const batchSize = options.batchSize ?? 64;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`reconstructionMetrics: batchSize must be an integer >= 1, got ${batchSize}`);
+  const { eos } = model.config.specialIds;
+  const pairs: ReconstructionPair[] = [];
+  const bleuPairs: ReconstructionPair[] = [];
+  let logProbSum = 0;
+  let count = 0;
+  for (let from = 0; from < all.n; from += batchSize) {
+    const batch = slice(all, from, Math.min(all.n, from + batchSize));
+    const vectors = model.encode(batch);
+    try {
+      const { tokens, ended } = await model.decodeDetailed(vectors, options.decode ?? {});
+      const logp = model.inEval(() => model.decoder.logProbs(vectors, batch));
+      const sum = tf.tidy(() => tf.sum(logp));
+      logProbSum += (await sum.data())[0]!;
+      sum.dispose();
+      logp.dispose();
+      unpackSentences(batch).forEach((ref, i) => {
+        const hyp = tokens[i]!;
+        pairs.push({ hyp: ended[i] ? [...hyp, eos] : hyp, ref: [...ref, eos] });
+        bleuPairs.push({ hyp, ref });
+        count += ref.length + 1;
+      });
+    } finally {
+      vectors.dispose();
+    }
+  }
+  return {
+    tokenAccuracy: tokenAccuracy(pairs),
+    exactMatch: exactMatchRate(pairs),
+    perplexity: perplexity(logProbSum, count),
+    bleu: corpusBleu(bleuPairs).bleu,
+    sentences: all.n,
+    tokens: count,
+  };
+}
