@@ -72,7 +72,6 @@ const unary: Record<string, { input?: string; save?: 'x' | 'y'; fn: (dy: tf.Tens
     fn: (dy, x, a) => tf.where(tf.logicalAnd(tf.greaterEqual(x, a.clipValueMin as number), tf.lessEqual(x, a.clipValueMax as number)), dy, tf.zerosLike(dy)),
   },
   Reshape: { save: 'x', fn: (dy, x) => tf.reshape(dy, x.shape) },
-  ExpandDims: { save: 'x', fn: (dy, x) => tf.reshape(dy, x.shape) },
   Transpose: {
     fn: (dy, _v, a) => {
       const perm = a.perm as number[];
@@ -151,6 +150,11 @@ const binary: Record<string, (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, y: tf.T
 };
 
 const custom: Record<string, { inputsToSave?: string[]; saveAllInputs?: boolean; outputsToSave?: boolean[]; gradFunc: GradFn | MultiGradFn }> = {
+  // Its input is named `input` (not `x`), so it can't use the unary table.
+  ExpandDims: {
+    inputsToSave: ['input'],
+    gradFunc: ((dy, [x]) => ({ input: () => tf.reshape(dy, x!.shape) })) as GradFn,
+  },
   BatchMatMul: {
     inputsToSave: ['a', 'b'],
     gradFunc: ((dy, [a, b], attrs) => {
