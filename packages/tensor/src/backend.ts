@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import './gradients.js';
 import { installWasmKernels } from './wasm-kernels.js';
 
 export const backendNames = ['auto', 'native', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;

@@ -20,3 +20,5 @@ export { AdamW, type AdamWOptions, type AdamWState } from './train/adamw.js';
 export { lrSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
 export { crossEntropy } from './train/losses.js';
+export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';

@@ -1,3 +1,4 @@
+import '../gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 

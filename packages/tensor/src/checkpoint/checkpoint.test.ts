@@ -1,0 +1,162 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { Embedding } from '../layers/embedding.js';
+import { TransformerStack } from '../layers/transformer-stack.js';
+import { Module } from '../module.js';
+import { Rng } from '../rng.js';
+import { AdamW } from '../train/adamw.js';
+import { disposeGrads, valueAndGrads } from '../train/grads.js';
+import { crossEntropy } from '../train/losses.js';
+import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CheckpointError, decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'tensor-ckpt-'));
+
+class Tiny extends Module {
+  readonly tok: Embedding;
+  readonly blocks: TransformerStack;
+  constructor(rng: Rng) {
+    super();
+    this.tok = this.addModule('tok', new Embedding({ numEmbeddings: 11, dim: 8, rng }));
+    // dropout > 0 so resuming must also restore the dropout RNG
+    this.blocks = this.addModule('blocks', new TransformerStack({ numLayers: 1, dModel: 8, numHeads: 2, dropout: 0.1, rng }));
+  }
+  loss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+    return crossEntropy(this.tok.project(this.blocks.forward(this.tok.forward(ids), { causal: true })), targets);
+  }
+}
+
+const ids = () => tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
+const targets = () => tf.tensor2d([[2, 3, 4, 5, 6], [7, 8, 9, 10, 0]], [2, 5], 'int32');
+
+function train(model: Tiny, opt: AdamW, steps: number): number[] {
+  const x = ids();
+  const y = targets();
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const { loss, grads } = valueAndGrads(model, () => model.loss(x, y));
+    opt.applyGradients(grads);
+    disposeGrads(grads);
+    losses.push(loss);
+  }
+  x.dispose();
+  y.dispose();
+  return losses;
+}
+
+describe('safetensors', () => {
+  it('round-trips F32 and I32 bit-exactly, with an aligned data section', () => {
+    const f = new Float32Array([1.5, -0, Number.MIN_VALUE, 3.4e38, NaN, -Infinity]);
+    const i = new Int32Array([0, -1, 2 ** 31 - 1, -(2 ** 31)]);
+    const { header, data } = encodeSafetensors(
+      new Map([
+        ['b', { dtype: 'I32' as const, shape: [2, 2], data: i }],
+        ['a', { dtype: 'F32' as const, shape: [6], data: f }],
+      ]),
+      { note: 'hi' },
+    );
+    expect(header.length % 8).toBe(0);
+    const bytes = new Uint8Array([...header, ...data]);
+    const back = decodeSafetensors(bytes, 'x.safetensors');
+    expect(back.metadata).toEqual({ note: 'hi' });
+    expect(new Uint32Array(back.tensors.get('a')!.data.buffer)).toEqual(new Uint32Array(f.buffer));
+    expect(Array.from(back.tensors.get('b')!.data)).toEqual(Array.from(i));
+    expect(back.tensors.get('b')!.shape).toEqual([2, 2]);
+    // header is standard JSON a Python reader would accept
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const json = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    expect(json.a).toEqual({ dtype: 'F32', shape: [6], data_offsets: [0, 24] });
+    expect(json.b).toEqual({ dtype: 'I32', shape: [2, 2], data_offsets: [24, 40] });
+  });
+
+  it('reports truncation and bad headers as CheckpointError naming the file', () => {
+    const { header, data } = encodeSafetensors(new Map([['a', { dtype: 'F32' as const, shape: [4], data: new Float32Array(4) }]]), {});
+    const bytes = new Uint8Array([...header, ...data]);
+    expect(() => decodeSafetensors(bytes.subarray(0, 5), 'f.st')).toThrow(/checkpoint f\.st: truncated: 5 bytes/);
+    expect(() => decodeSafetensors(bytes.subarray(0, 20), 'f.st')).toThrow(/truncated: header needs/);
+    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'f.st')).toThrow(/truncated: tensor "a" ends at byte 16/);
+    const bad = bytes.slice();
+    bad[8] = 0x7b + 1; // break the JSON
+    expect(() => decodeSafetensors(bad, 'f.st')).toThrow(CheckpointError);
+    expect(() => decodeSafetensors(bad, 'f.st')).toThrow(/header is not valid JSON/);
+  });
+});
+
+describe('checkpoints', () => {
+  it('round-trips weights, optimizer state, step, RNG and config bit-exactly', () => {
+    const rng = new Rng(1);
+    const model = new Tiny(rng);
+    const opt = new AdamW(model.namedParameters(), { lr: 1e-2 });
+    train(model, opt, 2);
+    const file = join(dir, 'rt.safetensors');
+    saveCheckpoint(file, { model, optimizer: opt, step: 2, rngs: { main: rng }, config: { d: 8, name: 'tiny' }, extra: { best: 1.25 } });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const other = new Tiny(new Rng(99));
+    const otherOpt = new AdamW(other.namedParameters(), { lr: 1e-2 });
+    const otherRng = new Rng(5);
+    const ck = restoreCheckpoint(file, { model: other, optimizer: otherOpt, rngs: { main: otherRng } });
+    expect(ck.step).toBe(2);
+    expect(ck.config).toEqual({ d: 8, name: 'tiny' });
+    expect(ck.extra).toEqual({ best: 1.25 });
+    expect(otherOpt.step).toBe(2);
+    expect(otherRng.getState()).toEqual(rng.getState());
+    const a = model.parameterMap();
+    for (const [name, v] of other.namedParameters()) {
+      expect(new Uint32Array(v.dataSync().buffer), name).toEqual(new Uint32Array(a.get(name)!.dataSync().buffer));
+    }
+    const s1 = opt.getState();
+    const s2 = otherOpt.getState();
+    for (const [name, t] of s1.v) expect(Array.from(s2.v.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+  });
+
+  it('resuming from a checkpoint continues the exact same loss curve', () => {
+    const straightRng = new Rng(3);
+    const straight = new Tiny(straightRng);
+    const straightOpt = new AdamW(straight.namedParameters(), { lr: 1e-2 });
+    const expected = train(straight, straightOpt, 6);
+
+    const rng = new Rng(3);
+    const first = new Tiny(rng);
+    const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
+    const head = train(first, firstOpt, 3);
+    const file = join(dir, 'resume.safetensors');
+    saveCheckpoint(file, { model: first, optimizer: firstOpt, step: 3, rngs: { main: rng } });
+
+    const rng2 = new Rng(12345);
+    const resumed = new Tiny(rng2);
+    const resumedOpt = new AdamW(resumed.namedParameters(), { lr: 1e-2 });
+    restoreCheckpoint(file, { model: resumed, optimizer: resumedOpt, rngs: { main: rng2 } });
+    const tail = train(resumed, resumedOpt, 3);
+    expect([...head, ...tail]).toEqual(expected);
+    expect(expected[5]!).toBeLessThan(expected[0]!);
+  });
+
+  it('detects corruption by checksum and names the file', () => {
+    const model = new Tiny(new Rng(1));
+    const file = join(dir, 'corrupt.safetensors');
+    saveCheckpoint(file, { model, step: 0 });
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 3]! ^= 0xff;
+    writeFileSync(file, bytes);
+    expect(() => loadCheckpoint(file)).toThrow(new RegExp(`checkpoint ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: corrupted: sha256`));
+    writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+    expect(() => loadCheckpoint(file)).toThrow(/truncated/);
+    expect(() => loadCheckpoint(join(dir, 'missing.safetensors'))).toThrow(/cannot read: ENOENT/);
+  });
+
+  it('refuses a checkpoint of a different architecture with a clear error', () => {
+    const file = join(dir, 'arch.safetensors');
+    saveCheckpoint(file, { model: new Tiny(new Rng(1)), step: 0 });
+    const wider = new TransformerStack({ numLayers: 1, dModel: 8, numHeads: 2, rng: new Rng(1) });
+    expect(() => restoreCheckpoint(file, { model: wider })).toThrow(/checkpoint .*arch\.safetensors: loadParameters: missing/);
+    expect(() => restoreCheckpoint(file, { model: new Tiny(new Rng(1)), optimizer: new AdamW([], { lr: 1 }) })).toThrow(/has no optimizer state/);
+  });
+});

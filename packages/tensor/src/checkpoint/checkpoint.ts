@@ -1,0 +1,192 @@
+/**
+ * Training checkpoints: model weights + AdamW state + step + RNG states + config in one
+ * safetensors file, written atomically (temp file, fsync, rename, fsync dir) with a sha256
+ * of the data section in the metadata, verified on load.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '../module.js';
+import { Rng, type RngState } from '../rng.js';
+import type { AdamW } from '../train/adamw.js';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type StoredTensor } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
+
+export interface SaveCheckpointOptions {
+  model: Module;
+  optimizer?: AdamW;
+  /** Training step (e.g. optimizer steps taken). */
+  step: number;
+  /** Named generators whose state should resume (e.g. {init, dropout, data}). */
+  rngs?: Record<string, Rng>;
+  /** The resolved config (any JSON value). */
+  config?: unknown;
+  /** Anything else JSON-serialisable (best loss, data position...). */
+  extra?: Record<string, unknown>;
+}
+
+export interface LoadedCheckpoint {
+  file: string;
+  step: number;
+  config: unknown;
+  extra: Record<string, unknown>;
+  rngs: Record<string, RngState>;
+  /** Model parameters by name. */
+  params: Map<string, StoredTensor>;
+  /** AdamW state, when one was saved. */
+  optimizer: { step: number; m: Map<string, StoredTensor>; v: Map<string, StoredTensor> } | undefined;
+}
+
+function stored(t: tf.Tensor): StoredTensor {
+  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
+  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape, data: t.dataSync() as Int32Array };
+  throw new Error(`checkpoint: cannot store dtype ${t.dtype}`);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes `file` atomically: a crash leaves either the old file or the new one, never a torn one. */
+export function saveCheckpoint(file: string, o: SaveCheckpointOptions): void {
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, v] of o.model.namedParameters()) tensors.set(`model.${name}`, stored(v));
+  if (o.optimizer !== undefined) {
+    const s = o.optimizer.getState();
+    for (const [name, t] of s.m) tensors.set(`optim.m.${name}`, stored(t));
+    for (const [name, t] of s.v) tensors.set(`optim.v.${name}`, stored(t));
+  }
+  const rngs: Record<string, RngState> = {};
+  for (const [name, r] of Object.entries(o.rngs ?? {})) rngs[name] = r.getState();
+  const meta: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    step: JSON.stringify(o.step),
+    config: JSON.stringify(o.config ?? null),
+    extra: JSON.stringify(o.extra ?? {}),
+    rngs: JSON.stringify(rngs),
+  };
+  if (o.optimizer !== undefined) {
+    meta.optimizer = JSON.stringify({ kind: 'adamw', step: o.optimizer.step, lr: o.optimizer.lr });
+  }
+  // The checksum covers the data section; a damaged header fails JSON or offset validation.
+  const { header, data } = encodeSafetensors(tensors, (d) => ({ ...meta, sha256: sha256(d) }));
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    writeSync(fd, header);
+    writeSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  try {
+    const dirFd = openSync(dirname(file), 'r');
+    fsyncSync(dirFd);
+    closeSync(dirFd);
+  } catch {
+    // Directory fsync is not supported on every filesystem; the rename itself is atomic.
+  }
+}
+
+function parseJson(file: string, key: string, text: string | undefined): unknown {
+  if (text === undefined) throw new CheckpointError(file, `metadata "${key}" is missing`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError(file, `metadata "${key}" is not valid JSON`);
+  }
+}
+
+/** Reads and verifies a checkpoint; problems throw {@link CheckpointError} naming the file. */
+export function loadCheckpoint(file: string): LoadedCheckpoint {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new CheckpointError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { metadata, tensors, data } = decodeSafetensors(bytes, file);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(file, `not a sentencelab checkpoint (metadata format ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`);
+  }
+  const expected = metadata.sha256;
+  const actual = sha256(data);
+  if (expected !== actual) throw new CheckpointError(file, `corrupted: sha256 of the data section is ${actual}, the header says ${expected}`);
+  const step = parseJson(file, 'step', metadata.step);
+  if (!Number.isInteger(step)) throw new CheckpointError(file, `metadata "step" is not an integer`);
+  const params = new Map<string, StoredTensor>();
+  const m = new Map<string, StoredTensor>();
+  const v = new Map<string, StoredTensor>();
+  for (const [name, t] of tensors) {
+    if (name.startsWith('model.')) params.set(name.slice(6), t);
+    else if (name.startsWith('optim.m.')) m.set(name.slice(8), t);
+    else if (name.startsWith('optim.v.')) v.set(name.slice(8), t);
+    else throw new CheckpointError(file, `unexpected tensor "${name}"`);
+  }
+  let optimizer: LoadedCheckpoint['optimizer'];
+  if (metadata.optimizer !== undefined) {
+    const o = parseJson(file, 'optimizer', metadata.optimizer) as { step?: unknown };
+    if (!Number.isInteger(o.step)) throw new CheckpointError(file, 'metadata "optimizer.step" is not an integer');
+    optimizer = { step: o.step as number, m, v };
+  }
+  return {
+    file,
+    step: step as number,
+    config: parseJson(file, 'config', metadata.config),
+    extra: parseJson(file, 'extra', metadata.extra) as Record<string, unknown>,
+    rngs: parseJson(file, 'rngs', metadata.rngs) as Record<string, RngState>,
+    params,
+    optimizer,
+  };
+}
+
+export interface RestoreTargets {
+  model: Module;
+  optimizer?: AdamW;
+  rngs?: Record<string, Rng>;
+}
+
+/**
+ * Loads `file` into a model (and optimizer and RNGs) built with the same config. Returns the
+ * checkpoint's step, config and extra. Mismatched names or shapes throw {@link CheckpointError}.
+ */
+export function restoreCheckpoint(file: string, targets: RestoreTargets): LoadedCheckpoint {
+  const ck = loadCheckpoint(file);
+  const toTensor = (t: StoredTensor) => tf.tensor(t.data, t.shape, t.dtype === 'F32' ? 'float32' : 'int32');
+  const wrap = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof CheckpointError) throw e;
+      throw new CheckpointError(file, (e as Error).message);
+    }
+  };
+  tf.tidy(() => {
+    wrap(() => targets.model.loadParameters(new Map([...ck.params].map(([n, t]) => [n, toTensor(t)]))));
+    if (targets.optimizer !== undefined) {
+      if (ck.optimizer === undefined) throw new CheckpointError(file, 'has no optimizer state, but an optimizer was given to restore');
+      const o = ck.optimizer;
+      wrap(() =>
+        targets.optimizer!.setState({
+          step: o.step,
+          m: new Map([...o.m].map(([n, t]) => [n, toTensor(t)])),
+          v: new Map([...o.v].map(([n, t]) => [n, toTensor(t)])),
+        }),
+      );
+    }
+  });
+  for (const [name, r] of Object.entries(targets.rngs ?? {})) {
+    const state = ck.rngs[name];
+    if (state === undefined) throw new CheckpointError(file, `has no RNG state "${name}" (saved: ${Object.keys(ck.rngs).join(', ') || 'none'})`);
+    wrap(() => r.setState(state));
+  }
+  return ck;
+}
