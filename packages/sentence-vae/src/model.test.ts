@@ -157,8 +157,10 @@ describe('decoder', () => {
     model.dispose();
   });
 
-  it('KV-cached steps give the full forward pass\'s logits', () => {
-    const model = new SentenceVAE(tiny({ decoder: { layers: 2, positions: 'learned' } }));
+  it('KV-cached steps give the full forward pass\'s logits (pre-norm, tied, shared, learned positions)', () => {
+    const model = new SentenceVAE(
+      tiny({ shareEmbeddings: true, decoder: { layers: 2, positions: 'learned', tieOutput: true, normPlacement: 'pre', activation: 'gelu' } }),
+    );
     model.eval();
     const memory = model.encode(sentences.slice(0, 2));
     const inputs = [
@@ -204,5 +206,37 @@ describe('decoder', () => {
     await model.reconstructionMetrics(sentences);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+});
+
+describe('text and checkpoints', () => {
+  /** A character-level tokenizer over 'a'..'h' (ids 4..11), the TokenizerLike interface. */
+  const chars = {
+    encode: async (text: string) => [...text].map((c) => c.charCodeAt(0) - 97 + 4),
+    decode: async (ids: number[]) => ids.map((i) => String.fromCharCode(i - 4 + 97)).join(''),
+  };
+
+  it('encodeText / decodeText go through the tokenizer', async () => {
+    const model = new SentenceVAE(tiny());
+    const v = await model.encodeText(['abc', 'hgfe'], chars);
+    expect(Array.from(v.dataSync())).toEqual(Array.from(model.encode([[4, 5, 6], [11, 10, 9, 8]]).dataSync()));
+    const texts = await model.decodeText(v, chars, { maxTokens: 3 });
+    const ids = await model.decode(v, { maxTokens: 3 });
+    expect(texts).toEqual(await Promise.all(ids.map((s) => chars.decode(s))));
+    await expect(model.encodeText(['ab', ''], chars)).rejects.toThrow(/text 1 \(""\) has no tokens/);
+    model.dispose();
+  });
+
+  it('parameters load by name into a fresh model and reproduce its outputs', async () => {
+    const config = tiny({ variational: true, encoder: { pooling: 'attention' }, decoder: { memorySlots: 2 } });
+    const a = new SentenceVAE({ ...config, seed: 1 });
+    const b = new SentenceVAE({ ...config, seed: 2 });
+    const before = b.encode(sentences).dataSync()[0];
+    b.loadParameters(a.parameterMap());
+    expect(b.encode(sentences).dataSync()[0]).not.toBe(before);
+    expect(Array.from(b.encode(sentences).dataSync())).toEqual(Array.from(a.encode(sentences).dataSync()));
+    expect(await b.reconstruct(sentences, { maxTokens: 4 })).toEqual(await a.reconstruct(sentences, { maxTokens: 4 }));
+    a.dispose();
+    b.dispose();
   });
 });
