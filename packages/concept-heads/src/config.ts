@@ -132,3 +132,15 @@ export type TwoTowerConfig = z.output<typeof twoTowerConfigSchema>;
 export type OneTowerConfig = z.output<typeof oneTowerConfigSchema>;
 export type ConceptHeadConfig = z.output<typeof conceptHeadConfigSchema>;
 export type DiffusionConfig = TwoTowerConfig | OneTowerConfig;
+/** What a user may write (every field optional, defaults filled in by the schema). */
+export type BaseLcmConfigInput = z.input<typeof baseLcmConfigSchema>;
+export type TwoTowerConfigInput = z.input<typeof twoTowerConfigSchema>;
+export type OneTowerConfigInput = z.input<typeof oneTowerConfigSchema>;
+
+/** Parses a head config, failing with every bad key path and reason in one message. */
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
+  throw new Error(`invalid ${what} config: ${lines.join('; ')}`);
+}

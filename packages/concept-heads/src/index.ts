@@ -21,6 +21,7 @@ export {
   twoTowerConfigSchema,
   oneTowerConfigSchema,
   conceptHeadConfigSchema,
+  parseConfig,
   scheduleSchema,
   guidanceSchema,
   samplingSchema,
@@ -29,4 +30,26 @@ export {
   type OneTowerConfig,
   type ConceptHeadConfig,
   type DiffusionConfig,
+  type BaseLcmConfigInput,
+  type TwoTowerConfigInput,
+  type OneTowerConfigInput,
 } from './config.js';
+export { encodeDocuments, fitConceptSpace } from './concepts.js';
+export {
+  ConceptModel,
+  CHECKPOINT_FORMAT,
+  type ConceptSpace,
+  type LossResult,
+  type SampleOptions,
+  type GenerateOptions,
+  type GeneratedSentence,
+  type BatchPredictions,
+} from './model.js';
+export { BaseLcm } from './base-lcm.js';
+export { DiffusionLcm } from './diffusion.js';
+export { TwoTowerLcm } from './two-tower.js';
+export { OneTowerLcm } from './one-tower.js';
+export { loadConceptHead } from './checkpoint.js';
+export { ConceptDecoder, mlpWidth, type DecoderOptions, type DecoderCallOptions } from './decoder.js';
+export { maskedSquaredError } from './losses.js';
+export { twoTowerCrossMask, oneTowerMask, selfOnlyMask, interleave, oddPositions } from './masks.js';

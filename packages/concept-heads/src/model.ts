@@ -1,0 +1,197 @@
+/**
+ * What the three heads share: the frozen normaliser and end-of-text embedding, next-concept
+ * prediction in raw space, teacher-forced batch predictions for evaluation, streaming
+ * generation, and the checkpoint view (parameters + normaliser + end vector + config).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, Rng } from '@sentencelab/tensor';
+import type { ConceptBatch } from './batches.js';
+import { encodeChecked, type ConceptCodec } from './codec.js';
+import type { ConceptHeadConfig } from './config.js';
+import { cosine } from './evaluation.js';
+import type { EmbeddingNormalizer } from './normalizer.js';
+
+/** Written into every checkpoint's metadata; loadConceptHead checks it. */
+export const CHECKPOINT_FORMAT = 'sentencelab.concept-head/1';
+
+export interface LossResult {
+  /** Scalar to differentiate. */
+  loss: tf.Scalar;
+  /** Plain numbers for logging (`loss` again, number of target sentences, ...). */
+  metrics: Record<string, number>;
+}
+
+/** The frozen parts a head needs besides its config. */
+export interface ConceptSpace {
+  /** Fitted on training embeddings (see EmbeddingNormalizer.fit). */
+  normalizer: EmbeddingNormalizer;
+  /** Raw embedding of config.endSentence. */
+  endVector: Float32Array;
+}
+
+/** Per-call overrides of the diffusion sampler and guidance (ignored by Base-LCM). */
+export interface SampleOptions {
+  /** Seeds the initial noise (and eta noise); default config.seed. */
+  seed?: number;
+  sampling?: Partial<{ steps: number; eta: number; spacing: 'trailing' | 'leading'; initialNoiseScale: number }>;
+  guidance?: Partial<{ scale: number; rescale: number }>;
+}
+
+export interface GenerateOptions extends SampleOptions {
+  /** Default config.maxGenerated. */
+  maxSentences?: number;
+  /** Default config.stopThreshold. */
+  stopThreshold?: number;
+  /**
+   * What goes back into the context: the predicted vector itself (LCM, default) or the
+   * re-encoding of its decoded text (the "discretised" regime).
+   */
+  feedback?: 'vector' | 'reencode';
+}
+
+export interface GeneratedSentence {
+  /** 0 for the first generated sentence. */
+  index: number;
+  text: string;
+  /** The predicted embedding (raw space). */
+  vector: Float32Array;
+  /** cosine(vector, end-of-text embedding): generation stops once it reaches the threshold. */
+  endCosine: number;
+}
+
+export interface BatchPredictions {
+  /** One raw prediction per target sentence (positions >= 1 with mask 1), row-major order. */
+  predictions: Float32Array[];
+  targets: Float32Array[];
+  /** The sentence before each target (its last context vector). */
+  previous: Float32Array[];
+}
+
+export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConfig> extends Module {
+  readonly config: C;
+  readonly normalizer: EmbeddingNormalizer;
+  readonly endVector: Float32Array;
+  /** Drives dropout, timestep/noise sampling and condition dropout in training. */
+  protected readonly rng: Rng;
+
+  constructor(config: C, space: ConceptSpace) {
+    super();
+    if (space.normalizer.dim !== config.dEmb) throw new Error(`normaliser has ${space.normalizer.dim} dims but config.dEmb is ${config.dEmb}`);
+    if (space.endVector.length !== config.dEmb) throw new Error(`end vector has ${space.endVector.length} dims but config.dEmb is ${config.dEmb}`);
+    this.config = config;
+    this.normalizer = space.normalizer;
+    this.endVector = Float32Array.from(space.endVector);
+    this.rng = new Rng(config.seed);
+  }
+
+  /** Training loss on a batch of raw embeddings (normalised inside). */
+  abstract loss(batch: ConceptBatch): LossResult;
+
+  /**
+   * Predictions in normalised space: context [batch, n, dEmb] (normalised, right-padded) ->
+   * [batch, n, dEmb] where output k predicts sentence k + 1 from sentences 0..k; with
+   * `lastOnly`, just the last: [batch, 1, dEmb]. The caller disposes the result.
+   */
+  abstract predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: SampleOptions): Promise<tf.Tensor3D>;
+
+  /** The longest context a prediction reads: the training windows' maxSentences - 1. */
+  get maxContext(): number {
+    return this.config.maxSentences - 1;
+  }
+
+  /** The next raw embedding after `context` (raw vectors; only the last maxContext are read). */
+  async predictNext(context: Float32Array[], options: SampleOptions = {}): Promise<Float32Array> {
+    if (context.length === 0) throw new Error('predictNext needs at least one context sentence');
+    const window = context.slice(-this.maxContext);
+    const d = this.config.dEmb;
+    const flat = new Float32Array(window.length * d);
+    window.forEach((v, i) => {
+      if (v.length !== d) throw new Error(`context vector ${i} has ${v.length} dims, expected ${d}`);
+      flat.set(this.normalizer.normalizeVector(v), i * d);
+    });
+    const x = tf.tensor3d(flat, [1, window.length, d]);
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      const out = await this.predictNormalized(x, true, options);
+      const next = this.normalizer.denormalizeVector(out.dataSync());
+      out.dispose();
+      return next;
+    } finally {
+      x.dispose();
+      this.train(wasTraining);
+    }
+  }
+
+  /** Teacher-forced predictions of every target sentence of a batch (for the evaluation helpers). */
+  async predictBatch(batch: ConceptBatch, options: SampleOptions = {}): Promise<BatchPredictions> {
+    const [b, s, d] = batch.x.shape;
+    if (s < 2) throw new Error(`predictBatch: batch windows have ${s} sentence(s); need >= 2`);
+    const context = tf.tidy(() => this.normalizer.normalize(tf.slice(batch.x, [0, 0, 0], [b, s - 1, d])) as tf.Tensor3D);
+    const wasTraining = this.training;
+    this.eval();
+    let predicted: Float32Array;
+    try {
+      const out = await this.predictNormalized(context, false, options);
+      const raw = this.normalizer.denormalize(out);
+      predicted = raw.dataSync() as Float32Array;
+      tf.dispose([out, raw]);
+    } finally {
+      context.dispose();
+      this.train(wasTraining);
+    }
+    const x = batch.x.dataSync() as Float32Array;
+    const mask = batch.mask.dataSync();
+    const result: BatchPredictions = { predictions: [], targets: [], previous: [] };
+    for (let r = 0; r < b; r++) {
+      for (let p = 1; p < s; p++) {
+        if (mask[r * s + p] !== 1) continue;
+        result.predictions.push(predicted.slice((r * (s - 1) + p - 1) * d, (r * (s - 1) + p) * d));
+        result.targets.push(x.slice((r * s + p) * d, (r * s + p + 1) * d));
+        result.previous.push(x.slice((r * s + p - 1) * d, (r * s + p) * d));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Continues a text given as sentences (segmentation is the caller's): encodes the prompt,
+   * predicts one concept at a time, decodes each to a sentence and yields it. Stops when the
+   * prediction is close to the end-of-text embedding or after maxSentences sentences.
+   */
+  async *generate(codec: ConceptCodec, prompt: string[], options: GenerateOptions = {}): AsyncGenerator<GeneratedSentence> {
+    if (codec.dim !== this.config.dEmb) throw new Error(`codec.dim is ${codec.dim} but the model was built for dEmb ${this.config.dEmb}`);
+    if (prompt.length === 0) throw new Error('generate needs at least one prompt sentence');
+    const max = options.maxSentences ?? this.config.maxGenerated;
+    const threshold = options.stopThreshold ?? this.config.stopThreshold;
+    const context = await encodeChecked(codec, prompt);
+    const seed = options.seed ?? this.config.seed;
+    for (let i = 0; i < max; i++) {
+      // A fresh seed per sentence keeps each step reproducible whatever was generated before.
+      const vector = await this.predictNext(context, { ...options, seed: seed + i });
+      const endCosine = cosine(vector, this.endVector);
+      if (endCosine >= threshold) return;
+      const [text] = await codec.decode([vector]);
+      if (text === undefined) throw new Error('codec.decode returned no sentence');
+      yield { index: i, text, vector, endCosine };
+      context.push(options.feedback === 'reencode' ? (await encodeChecked(codec, [text]))[0]! : vector);
+    }
+  }
+
+  /**
+   * Everything a checkpoint needs: tensors by name (parameters under `model.`, plus
+   * `normalizer.center`, `normalizer.scale`, `endVector`) and string metadata (the config and
+   * normaliser kind). The tensors are fresh copies owned by the caller.
+   */
+  state(): { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> } {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [name, v] of this.namedParameters()) tensors.set(`model.${name}`, v.clone());
+    tensors.set('normalizer.center', tf.tensor1d(this.normalizer.center));
+    tensors.set('normalizer.scale', tf.tensor1d(this.normalizer.scale));
+    tensors.set('endVector', tf.tensor1d(this.endVector));
+    return {
+      tensors,
+      metadata: { format: CHECKPOINT_FORMAT, kind: this.config.kind, config: JSON.stringify(this.config), normalizer: this.normalizer.kind },
+    };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Test fixture (not part of the published build): three tiny documents in the concept space of
+ * a real {@link BagOfWordsCodec}, and a plain AdamW loop to fit a head on them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW, disposeGrads, Rng, valueAndGrads } from '@sentencelab/tensor';
+import { BagOfWordsCodec } from '../bag-of-words-codec.js';
+import { collateWindows, disposeBatch, documentWindows, type ConceptBatch } from '../batches.js';
+import { encodeDocuments, fitConceptSpace } from '../concepts.js';
+import type { ConceptModel, ConceptSpace } from '../model.js';
+
+export const END_SENTENCE = 'End of text.';
+
+export const documents: string[][] = [
+  ['The cat sat on the mat.', 'It purred softly in the sun.', 'Then it fell asleep.'],
+  ['Rain fell over the old city.', 'People opened their umbrellas.', 'The wet streets shone at night.'],
+  ['A ship left the harbour at dawn.', 'Sailors raised every sail.', 'The wind carried them north.'],
+];
+
+export const DIM = 16;
+
+/** The tiny model sizes every head test uses. */
+export const tinyConfig = {
+  dEmb: DIM,
+  dModel: 32,
+  heads: 2,
+  mlpHidden: 64,
+  dropout: 0,
+  maxSentences: 8,
+  seed: 1,
+} as const;
+
+export interface Fixture {
+  codec: BagOfWordsCodec;
+  vectors: Float32Array[][];
+  space: ConceptSpace;
+}
+
+export async function fixture(): Promise<Fixture> {
+  const codec = new BagOfWordsCodec({ dim: DIM, bank: [...documents.flat(), END_SENTENCE], seed: 11 });
+  const vectors = await encodeDocuments(codec, documents);
+  const space = await fitConceptSpace(codec, vectors, { normalizer: 'robust', endSentence: END_SENTENCE });
+  return { codec, vectors, space };
+}
+
+/**
+ * All training windows (end sentence appended) as one batch, each window `copies` times (more
+ * noise draws per step for the diffusion heads); the caller disposes it.
+ */
+export function trainingBatch(f: Fixture, maxSentences: number, copies = 1): ConceptBatch {
+  const windows = documentWindows(f.vectors, { maxSentences, endVector: f.space.endVector });
+  return collateWindows(Array.from({ length: copies }, () => windows).flat(), DIM);
+}
+
+/** One AdamW over the model's parameters; `step` takes a full-batch step and returns the loss. */
+export function trainer(model: ConceptModel, lr: number): { step(batch: ConceptBatch, lr?: number): number; dispose(): void } {
+  const opt = new AdamW(model.namedParameters(), { lr, weightDecay: 0 });
+  return {
+    step(batch, stepLr = lr) {
+      model.train();
+      const { loss, grads } = valueAndGrads(model, () => model.loss(batch).loss);
+      opt.applyGradients(grads, stepLr);
+      disposeGrads(grads);
+      return loss;
+    },
+    dispose: () => opt.dispose(),
+  };
+}
+
+/** `steps` full-batch AdamW steps on `batch`, lr decaying linearly to 0; returns every step's loss. */
+export function fit(model: ConceptModel, batch: ConceptBatch, steps: number, lr: number): number[] {
+  const t = trainer(model, lr);
+  const losses = Array.from({ length: steps }, (_, i) => t.step(batch, lr * (1 - i / steps)));
+  t.dispose();
+  model.eval();
+  return losses;
+}
+
+/** Eval-mode loss (no dropout, no condition dropout), averaged over `repeats` noise draws. */
+export function evalLoss(model: ConceptModel, batch: ConceptBatch, repeats = 1): number {
+  model.eval();
+  let sum = 0;
+  for (let i = 0; i < repeats; i++) {
+    const { loss } = model.loss(batch);
+    sum += loss.dataSync()[0]!;
+    loss.dispose();
+  }
+  return sum / repeats;
+}
+
+/** Generates from each document's first sentence; returns the generated sentences per document. */
+export async function continuations(model: ConceptModel, f: Fixture): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const doc of documents) {
+    const got: string[] = [];
+    for await (const s of model.generate(f.codec, doc.slice(0, 1), { maxSentences: 6 })) got.push(s.text);
+    out.push(got);
+  }
+  return out;
+}
+
+export { disposeBatch };
+
+/**
+ * Replaces every parameter with N(0, std^2) noise, so that zero-initialised paths (AdaLN-zero
+ * gates, output projections) are live when a test checks what an output depends on.
+ */
+export function randomizeParameters(model: ConceptModel, seed: number, std = 0.3): void {
+  const rng = new Rng(seed);
+  const values = new Map<string, tf.Tensor>();
+  for (const [name, v] of model.namedParameters()) values.set(name, tf.tensor(rng.normalArray(v.size, 0, std), v.shape));
+  model.loadParameters(values);
+  tf.dispose([...values.values()]);
+}
+
+/** [1, n, DIM] of seeded noise. */
+export function noiseTensor(seed: number, n: number): tf.Tensor3D {
+  return tf.tensor3d(new Rng(seed).normalArray(n * DIM), [1, n, DIM]);
+}
+
+/** Max |a - b| over two same-shaped tensors' rows [from, to) along axis 1. */
+export function maxDiff(a: tf.Tensor3D, b: tf.Tensor3D, from: number, to: number): number {
+  return tf.tidy(() => {
+    const size = [a.shape[0], to - from, a.shape[2]];
+    return tf.max(tf.abs(tf.sub(tf.slice(a, [0, from, 0], size), tf.slice(b, [0, from, 0], size)))).dataSync()[0]!;
+  });
+}
+
+/** A copy of x with rows [from, n) along axis 1 replaced by other noise. */
+export function perturbFrom(x: tf.Tensor3D, from: number, seed: number): tf.Tensor3D {
+  const [b, n, d] = x.shape;
+  return tf.tidy(() => tf.concat([tf.slice(x, [0, 0, 0], [b, from, d]), tf.tensor3d(new Rng(seed).normalArray(b * (n - from) * d), [b, n - from, d])], 1) as tf.Tensor3D);
+}
