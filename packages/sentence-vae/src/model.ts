@@ -51,6 +51,11 @@ export class SentenceVAE extends Module {
   readonly config: SentenceVaeConfig;
   readonly encoder: SentenceEncoder;
   readonly decoder: SentenceDecoder;
+  /**
+   * The generators a resumed run must restore (save them with the checkpoint): `dropout` (also
+   * drew the init) and `noise` (the reparameterisation draws).
+   */
+  readonly rngs: { dropout: Rng; noise: Rng };
   private readonly noise: Rng;
 
   /** `config` is validated with {@link sentenceVaeConfigSchema} (defaults filled in). */
@@ -78,6 +83,7 @@ export class SentenceVAE extends Module {
       }),
     );
     this.noise = rng.fork();
+    this.rngs = { dropout: rng, noise: this.noise };
   }
 
   /** A flat sentence batch from any accepted input (empty slots of a [B, S, L] batch dropped). */

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
+import { AdamW, disposeGrads, initBackend, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SentenceVaeConfigInput } from './config.js';
 import { SentenceVAE, type SentencesInput, type SentenceVaeLossMetrics } from './model.js';
@@ -91,6 +94,27 @@ describe('training', () => {
     const a = run(4);
     expect(run(4)).toEqual(a);
     expect(run(5)).not.toEqual(a);
+  });
+
+  it('resumes from a checkpoint exactly (weights, optimizer, dropout and noise generators)', () => {
+    const cfg = config({ seed: 6, variational: true, encoder: { dropout: 0.1 }, decoder: { dropout: 0.1 } });
+    const dir = mkdtempSync(join(tmpdir(), 'svae-ckpt-'));
+    const file = join(dir, 'step3.safetensors');
+    try {
+      const a = new SentenceVAE(cfg);
+      const optA = new AdamW(a.namedParameters(), { lr: 1e-3 });
+      for (let step = 0; step < 3; step++) trainStep(a, optA, corpus, step);
+      saveCheckpoint(file, { model: a, optimizer: optA, step: 3, rngs: a.rngs, config: a.config });
+      const continued = [3, 4].map((step) => trainStep(a, optA, corpus, step).loss);
+      const b = new SentenceVAE({ ...cfg, seed: 99 });
+      const optB = new AdamW(b.namedParameters(), { lr: 1e-3 });
+      const loaded = restoreCheckpoint(file, { model: b, optimizer: optB, rngs: b.rngs });
+      expect(loaded.step).toBe(3);
+      expect([3, 4].map((step) => trainStep(b, optB, corpus, step).loss)).toEqual(continued);
+      for (const x of [a, b, optA, optB]) x.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('variational mode: KL logged separately, annealed, and the ELBO goes down', () => {
