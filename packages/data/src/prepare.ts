@@ -291,7 +291,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
     writeFileSync(join(work, 'tokenizer.json'), tokenizer.json);
     writeFileSync(join(work, 'stats.json'), `${JSON.stringify(finished, null, 2)}\n`);
     writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    if (options.force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(work, dir);
     } catch (e) {
