@@ -58,7 +58,7 @@ ThreadPool& pool() {
 
 void run_tasks(int64_t n, const std::function<void(int64_t)>& fn) { pool().run(n, fn); }
 
-constexpr int64_t kElementGrain = 1 << 14;  // below this many floats a task isn't worth a wake-up
+constexpr int64_t kElementGrain = 1 << 15;  // below this many floats a task isn't worth a wake-up
 
 }  // namespace
 

@@ -49,6 +49,26 @@ static inline void map2(int mode, const float* a, const float* b, float* out, in
   }
 }
 
+// JS Math.pow semantics (pow(1, NaN) and pow(-1, +-Inf) are NaN, unlike C's powf).
+static inline float js_pow(float x, float y) {
+  if (y != y) return y;
+  if ((x == 1.0f || x == -1.0f) && __builtin_isinf(y)) return __builtin_nanf("");
+  return __builtin_powf(x, y);
+}
+
+static void pow_kernel(int mode, const float* a, const float* b, float* out, int64_t n) {
+  if (mode == kVecScalar) {
+    // Small integer exponents (x^2, x^3 in GELU and its gradient) as products.
+    const float e = b[0];
+    if (e == 2.0f) return map1(a, out, n, [](vf x) { return x * x; });
+    if (e == 3.0f) return map1(a, out, n, [](vf x) { return x * x * x; });
+    if (e == 1.0f) return map1(a, out, n, [](vf x) { return x; });
+    if (e == -1.0f) return map1(a, out, n, [](vf x) { return 1.0f / x; });
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = js_pow(mode == kScalarVec ? a[0] : a[i], mode == kVecScalar ? b[0] : b[i]);
+}
+
 static void binary(int op, int mode, const float* a, const float* b, float* out, int64_t n) {
   switch (op) {
     case kAdd: return map2(mode, a, b, out, n, [](vf x, vf y) { return x + y; });
@@ -62,6 +82,7 @@ static void binary(int op, int mode, const float* a, const float* b, float* out,
         vf d = x - y;
         return d * d;
       });
+    case kPow: return pow_kernel(mode, a, b, out, n);
   }
 }
 

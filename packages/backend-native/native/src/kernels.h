@@ -19,7 +19,7 @@ struct GemmArgs {
   int64_t ldc;
 };
 
-enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSqDiff };
+enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSqDiff, kPow };
 // mode: 0 = both vectors, 1 = a is a scalar, 2 = b is a scalar.
 enum BinaryMode : int { kVecVec = 0, kScalarVec = 1, kVecScalar = 2 };
 

@@ -17,7 +17,11 @@ static inline vf vload(const float* p) {
   return v;
 }
 static inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-static inline vf splat(float x) { return vf{} + x; }
+static inline vf splat(float x) {
+  vf v;  // lane by lane: vf{} + x would turn -0 into +0
+  for (int i = 0; i < VW; ++i) v[i] = x;
+  return v;
+}
 // Lane-wise sqrt; with -fno-math-errno the loop becomes one vsqrtps.
 static inline vf vsqrt(vf v) {
   float t[VW];

@@ -4,6 +4,7 @@ import {
   Maximum,
   Minimum,
   Multiply,
+  Pow,
   RealDiv,
   SquaredDifference,
   Sub,
@@ -15,7 +16,7 @@ import type { NativeAddon } from '../addon.js';
 import { asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Codes of the addon's binary ops (native/src/kernels.h, enum BinaryOp). */
-export const BinaryOp = { Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, SquaredDifference: 6 } as const;
+export const BinaryOp = { Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, SquaredDifference: 6, Pow: 7 } as const;
 
 /** Element strides of `shape` seen through the broadcast `outShape` (0 on broadcast dims). */
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): Int32Array {
@@ -66,4 +67,5 @@ export const binaryKernels: NativeKernel[] = [
   binaryKernel(Maximum, BinaryOp.Max),
   binaryKernel(Minimum, BinaryOp.Min),
   binaryKernel(SquaredDifference, BinaryOp.SquaredDifference),
+  binaryKernel(Pow, BinaryOp.Pow),
 ];

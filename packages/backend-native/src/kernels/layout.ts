@@ -17,7 +17,7 @@ import { a32, alloc32, asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type Nati
 
 /** Values of x: shape permuted by perm (out dim i = x dim perm[i]), as a new array. */
 export function transposeValues(addon: NativeAddon, values: Array32, shape: readonly number[], perm: readonly number[]): Array32 {
-  const out = values instanceof Int32Array ? new Int32Array(values.length) : new Float32Array(values.length);
+  const out = alloc32(values instanceof Int32Array ? 'int32' : 'float32', values.length);
   if (values.length > 0) addon.transpose(values, out, Int32Array.from(shape), Int32Array.from(perm));
   return out;
 }
