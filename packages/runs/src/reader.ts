@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
@@ -47,8 +47,6 @@ export type RunInfo = RunInfoOk | RunInfoError;
 export interface ListRunsOptions {
   /** Also parse config.yaml of every run (default false). */
   config?: boolean;
-  /** Files read at once (default 64). */
-  concurrency?: number;
 }
 
 /**
@@ -57,26 +55,25 @@ export interface ListRunsOptions {
  * `ok: false` entry naming the file and reason; this never throws for one bad run.
  */
 export async function listRuns(root: string, options: ListRunsOptions = {}): Promise<RunInfo[]> {
-  const folders = await listRunFolders(root);
-  return mapLimit(folders, options.concurrency ?? 64, (f) => readRunInfo(f, { config: options.config ?? false }));
+  return (await listRunFolders(root)).map((f) => readRunInfoSync(f, options));
 }
 
 /** The run folders under `root` (two levels: experiment, run id), sorted by id; reads no file. */
 export async function listRunFolders(root: string): Promise<RunFolder[]> {
   const rootDir = resolve(root);
   const folders: RunFolder[] = [];
-  for (const experiment of await subfolders(rootDir)) {
-    for (const runId of await subfolders(join(rootDir, experiment))) {
+  for (const experiment of subfolders(rootDir)) {
+    for (const runId of subfolders(join(rootDir, experiment))) {
       folders.push({ id: `${experiment}/${runId}`, experiment, runId, dir: join(rootDir, experiment, runId) });
     }
   }
   return folders.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-async function subfolders(dir: string): Promise<string[]> {
+function subfolders(dir: string): string[] {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -84,41 +81,34 @@ async function subfolders(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+/** Reads one folder as `listRuns` does; never throws (a bad run is an `ok: false` entry). */
+export async function readRunInfo(folder: RunFolder, options: { config?: boolean } = {}): Promise<RunInfo> {
+  return readRunInfoSync(folder, options);
 }
 
-/** Reads one folder as `listRuns` does; never throws (a bad run is an `ok: false` entry). */
-export async function readRunInfo(base: RunFolder, options: { config?: boolean } = {}): Promise<RunInfo> {
+// meta.json, summary.json and config.yaml are a few KB: synchronous reads of 1,000 runs take a
+// fraction of the time that 3,000 trips through libuv's thread pool do.
+function readRunInfoSync(folder: RunFolder, options: { config?: boolean }): RunInfo {
   try {
-    const meta = await readMeta(base.dir);
-    const summary = await readSummary(base.dir);
-    const info: RunInfoOk = { ...base, ok: true, meta };
+    const meta = metaOf(folder.dir);
+    const summary = summaryOf(folder.dir);
+    const info: RunInfoOk = { ...folder, ok: true, meta };
     if (summary) info.summary = summary;
-    if (options.config) info.config = await readConfig(base.dir);
-    const mtime = await stat(join(base.dir, RUN_FILES.metrics)).then(
-      (s) => s.mtimeMs,
-      () => undefined,
-    );
-    if (mtime !== undefined) info.metricsMtimeMs = mtime;
+    if (options.config) info.config = configOf(folder.dir);
+    try {
+      info.metricsMtimeMs = statSync(join(folder.dir, RUN_FILES.metrics)).mtimeMs;
+    } catch {
+      // no metrics file yet: nothing to stamp
+    }
     return info;
   } catch (error) {
-    return { ...base, ok: false, error: error instanceof Error ? error.message : String(error) };
+    return { ...folder, ok: false, error: error instanceof Error ? error.message : String(error) };
   }
 }
 
-async function readText(file: string, missing: string): Promise<string> {
+function readText(file: string, missing: string): string {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new RunFormatError(file, missing);
     throw new RunFormatError(file, (error as Error).message);
@@ -149,18 +139,17 @@ function validate<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
   return parsed.data;
 }
 
-export async function readMeta(dir: string): Promise<RunMeta> {
+function metaOf(dir: string): RunMeta {
   const file = join(dir, RUN_FILES.meta);
-  const text = await readText(file, 'missing (half-written run, or not a run folder)');
+  const text = readText(file, 'missing (half-written run, or not a run folder)');
   return validate(runMetaSchema, parseJson(text, file), file);
 }
 
-/** summary.json, or undefined when the run has not written one. */
-export async function readSummary(dir: string): Promise<Summary | undefined> {
+function summaryOf(dir: string): Summary | undefined {
   const file = join(dir, RUN_FILES.summary);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new RunFormatError(file, (error as Error).message);
@@ -168,9 +157,9 @@ export async function readSummary(dir: string): Promise<Summary | undefined> {
   return validate(summarySchema, parseJson(text, file), file);
 }
 
-export async function readConfig(dir: string): Promise<unknown> {
+function configOf(dir: string): unknown {
   const file = join(dir, RUN_FILES.config);
-  const text = await readText(file, 'missing');
+  const text = readText(file, 'missing');
   try {
     return parse(text) ?? {};
   } catch (error) {
@@ -178,10 +167,24 @@ export async function readConfig(dir: string): Promise<unknown> {
   }
 }
 
+/** meta.json, validated; throws `RunFormatError` naming the file and reason. */
+export async function readMeta(dir: string): Promise<RunMeta> {
+  return metaOf(dir);
+}
+
+/** summary.json, or undefined when the run has not written one. */
+export async function readSummary(dir: string): Promise<Summary | undefined> {
+  return summaryOf(dir);
+}
+
+export async function readConfig(dir: string): Promise<unknown> {
+  return configOf(dir);
+}
+
 export async function readOverrides(dir: string): Promise<string[]> {
   const file = join(dir, RUN_FILES.overrides);
   try {
-    return (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim().length > 0);
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().length > 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new RunFormatError(file, (error as Error).message);

@@ -58,6 +58,8 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec): uPlot {
   const data = [spec.x, ...spec.series.map((s) => (spec.log ? s.y.map((v) => (v !== null && v > 0 ? v : null)) : s.y))];
   const chart = new uPlot(opts, data as uPlot.AlignedData, container);
   hideLegendEntries(chart, spec.series);
+  // The instance stays reachable from its container (devtools, browser tests read chart.data).
+  Object.defineProperty(container, 'uplot', { value: chart, configurable: true });
   live.push(chart);
   return chart;
 }

@@ -106,7 +106,8 @@ function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, 
     const wall = aggregateCurves(curves.map((c) => ({ x: c.step, y: c.wallTime })), 'minmax');
     const wallAt = new Map(wall.x.map((x, i) => [x, wall.mean[i]!]));
     const x = opts.x === 'step' ? agg.x : agg.x.map((s) => wallAt.get(s) ?? s);
-    const label = `${ids[0]!.replace(/\/[^/]*$/, '/')}… mean of ${ids.length} seeds`;
+    const shortest = ids.reduce((a, b) => (b.length < a.length ? b : a));
+    const label = `${shortest} (mean of ${ids.length} seeds)`;
     return [{ label, color, x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi }, points: curves.reduce((a, c) => a + c.step.length, 0) }];
   });
 }

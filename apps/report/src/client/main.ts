@@ -19,7 +19,6 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'samples', label: 'Samples' },
 ];
 
-const started = performance.now();
 const source = detectSource();
 const state = initialState();
 const cache = new RunDataCache(source);
@@ -109,7 +108,7 @@ async function refresh(): Promise<void> {
       for (const id of [...state.selected]) if (!ids.has(id)) state.selected.delete(id);
       table.render();
       if (firstLoad) {
-        document.body.dataset.loadMs = String(Math.round(performance.now() - started));
+        document.body.dataset.loadMs = String(Math.round(performance.now()));
         document.body.dataset.loaded = 'true';
       }
       await renderPanel();

@@ -21,9 +21,11 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     allOk.find((r) => r.id === state.paperBaseline) ??
     pool.find((r) => /token/i.test(r.id) && typeof r.eval?.ppl === 'number') ??
     pool[0]!;
-  const candidates = pool.filter((r) => r !== baseline);
+  const others = pool.filter((r) => r !== baseline);
+  const hasAny = (r: RunRow, columns: PaperColumn[]) => columns.some((c) => paperValue(r, c) !== undefined);
+  const candidates = others.filter((r) => hasAny(r, SVAE_COLUMNS));
   const svae = paperTable(baseline, candidates, SVAE_COLUMNS, true);
-  const lcmRuns = [baseline, ...candidates].filter((r) => LCM_COLUMNS.some((c) => paperValue(r, c) !== undefined));
+  const lcmRuns = [baseline, ...others].filter((r) => hasAny(r, LCM_COLUMNS));
   const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 6, spellcheck: 'false' });
   markdown.value = exportTable(svae, 'markdown');
   const svaeTable = h(
@@ -63,7 +65,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       'div',
       { class: 'controls' },
       h('label', {}, 'baseline ', select(allOk.map((r) => ({ value: r.id })), baseline.id, (v) => update((s) => (s.paperBaseline = v)), { id: 'paper-baseline' })),
-      h('span', { class: 'counts' }, selected.length > 0 ? `candidates: the ${candidates.length} other selected runs` : 'candidates: all runs (select runs to narrow)'),
+      h('span', { class: 'counts' }, selected.length > 0 ? `candidates: the ${others.length} other selected runs` : 'candidates: all runs (select runs to narrow)'),
     ),
     h('h3', {}, 'SentenceVAE / SLLM vs token LM'),
     svaeTable,

@@ -13,6 +13,7 @@ export interface Column {
   title?: string;
 }
 
+const ROW_LIMIT = 200;
 const PREFERRED_EVAL = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
 
 /** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4). */
@@ -45,7 +46,14 @@ export function visibleRows(state: AppState): { rows: RunRow[]; filterError?: st
   }
   const rows = state.runs.filter(predicate);
   const { field, desc } = state.sort;
+  const missing = (r: RunRow) => {
+    const v = fieldValue(r, field);
+    return v === undefined || v === null;
+  };
   rows.sort((a, b) => {
+    const ma = missing(a);
+    const mb = missing(b);
+    if (ma !== mb) return ma ? 1 : -1;
     const c = compareField(a, b, field);
     return (desc ? -c : c) || (a.id < b.id ? -1 : 1);
   });
@@ -64,6 +72,8 @@ export class RunsTable {
   private readonly groupHolder = h('span');
   private readonly counts = h('span', { class: 'counts', id: 'run-counts' });
   private readonly tableHolder = h('div', { class: 'table-wrap' });
+  /** Rows put in the DOM before "Show all": a 1,000-row table costs more layout than it is worth at first sight. */
+  private rowLimit = ROW_LIMIT;
 
   constructor(
     private readonly state: AppState,
@@ -139,6 +149,10 @@ export class RunsTable {
       }),
     );
     const body = h('tbody');
+    let budget = this.rowLimit;
+    const add = (row: RunRow) => {
+      if (budget-- > 0) body.append(this.rowElement(row, columns));
+    };
     if (state.groupBy) {
       const groups = new Map<string, RunRow[]>();
       for (const row of rows) {
@@ -147,8 +161,9 @@ export class RunsTable {
         if (list) list.push(row);
         else groups.set(key, [row]);
       }
-      const keys = [...groups.keys()].sort((a, b) => compareScalars(numOrText(a), numOrText(b)));
+      const keys = [...groups.keys()].sort((a, b) => (a === '') !== (b === '') ? (a === '' ? 1 : -1) : compareScalars(numOrText(a), numOrText(b)));
       for (const key of keys) {
+        if (budget <= 0) break;
         const members = groups.get(key)!;
         const selectable = members.filter((r) => r.ok);
         const allSelected = selectable.length > 0 && selectable.every((r) => state.selected.has(r.id));
@@ -164,13 +179,21 @@ export class RunsTable {
             h('td', { colspan: columns.length }, `${state.groupBy.replace(/^config\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
           ),
         );
-        for (const row of members) body.append(this.rowElement(row, columns));
+        for (const row of members) add(row);
       }
     } else {
-      for (const row of rows) body.append(this.rowElement(row, columns));
+      rows.forEach(add);
     }
-    replaceChildren(this.tableHolder, h('table', { id: 'runs-table' }, h('thead', {}, head), body));
-    this.tableHolder.scrollTop = scrollTop;
+    const more =
+      rows.length > this.rowLimit
+        ? h(
+            'button',
+            { type: 'button', id: 'show-all-rows', class: 'show-all', onclick: () => ((this.rowLimit = Infinity), this.render()) },
+            `Show all ${rows.length} rows (${this.rowLimit} shown)`,
+          )
+        : null;
+    replaceChildren(this.tableHolder, h('table', { id: 'runs-table' }, h('thead', {}, head), body), more);
+    if (scrollTop > 0) this.tableHolder.scrollTop = scrollTop;
   }
 
   private rowElement(row: RunRow, columns: Column[]): HTMLTableRowElement {

@@ -22,7 +22,7 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 /**
@@ -31,7 +31,8 @@ const SECURITY_HEADERS = {
  */
 export async function startReportServer(options: ReportServerOptions): Promise<ReportServer> {
   const store = new RunsStore(options.runsDir);
-  const assets = await buildAssets();
+  // Read every run once before listening, so the first page load finds a warm cache.
+  const [assets] = await Promise.all([buildAssets(), store.runs()]);
   const server = createServer((req, res) => {
     handle(req, res, store, assets).catch((error: unknown) => {
       send(res, 500, 'application/json', JSON.stringify({ error: (error as Error).message }));

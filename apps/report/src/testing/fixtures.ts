@@ -38,7 +38,7 @@ function train(root: string, spec: TrainSpec): RunWriter {
   });
   for (let i = 0; i < LOSS_POINTS; i++) {
     const step = i * 4;
-    const noise = Math.sin(step * 0.7 + spec.seed) * 0.08;
+    const noise = Math.sin(step * 0.7 + spec.seed) * 0.08 + (spec.seed - 2) * 0.15 * Math.exp(-step / 120);
     run.logMetrics(step, { loss: spec.floor + 4 * Math.exp(-step / 40) + noise, lr: 1e-3 * Math.min(1, (step + 4) / 40) }, step * 0.05 + spec.seed * 0.01);
     if (step % 40 === 0) run.logMetrics(step, { val_ppl: Math.exp(spec.floor + 3 * Math.exp(-step / 50)) }, step * 0.05);
   }

@@ -1,0 +1,302 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRunForResume } from '@sentencelab/runs';
+import { startReportServer, type ReportServer } from './server/server.js';
+import { exportStatic } from './server/static-export.js';
+import { LOSS_POINTS, PROMPTS, writeFixtureRuns, writeManyRuns, XSS_RUN } from './testing/fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
+/** `REPORT_SCREENSHOTS=1 pnpm vitest run src/browser.test.ts` refreshes the README's screenshots. */
+const SCREENSHOTS = Boolean(process.env.REPORT_SCREENSHOTS);
+
+let work: string;
+let runsDir: string;
+let server: ReportServer;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'report-browser-'));
+  runsDir = join(work, 'runs');
+  writeFixtureRuns(runsDir);
+  server = await startReportServer({ runsDir, port: 0 });
+  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function load(url = server.url): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('body[data-loaded="true"]');
+}
+
+const rowIds = () => page.$$eval('#runs-table tbody tr[data-run-id]', (trs) => trs.map((tr) => tr.getAttribute('data-run-id')));
+const panelReady = () => page.waitForSelector('#panel[data-ready="true"]');
+const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+const rowBox = (id: string) =>
+  page.locator('#runs-table tr[data-run-id]').filter({ has: page.locator('td.name', { hasText: exactly(id) }) }).locator('input[type=checkbox]');
+
+async function selectOnly(ids: string[]): Promise<void> {
+  await page.click('#clear-selection');
+  for (const id of ids) await rowBox(id).check();
+  await panelReady();
+}
+
+async function openTab(tab: string): Promise<void> {
+  await page.click(`#tab-${tab}`);
+  await panelReady();
+}
+
+const chartX = () => page.$eval('#curve-chart', (el) => Array.from((el as unknown as { uplot: { data: number[][] } }).uplot.data[0]!));
+
+/** Non-null points per series of the curve chart, read from uPlot's own data. */
+function chartPoints(): Promise<{ labels: string[]; counts: number[]; xLength: number }> {
+  return page.$eval('#curve-chart', (el) => {
+    const chart = (el as unknown as { uplot: { data: (number | null)[][]; series: { label?: string }[] } }).uplot;
+    return {
+      labels: chart.series.slice(1).map((s) => String(s.label)),
+      counts: chart.data.slice(1).map((ys) => ys.filter((v) => v !== null && v !== undefined).length),
+      xLength: chart.data[0]!.length,
+    };
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(DOCS, { recursive: true });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(DOCS, name), fullPage: true });
+}
+
+describe('report app in Chromium', () => {
+  it('shows every run folder, bad ones as error rows', async () => {
+    await load();
+    expect(await rowIds()).toHaveLength(13);
+    const errors = await page.$$eval('#runs-table tr.error-row', (trs) => trs.map((tr) => tr.textContent));
+    expect(errors).toEqual([
+      expect.stringContaining('broken/corrupt/meta.json: invalid JSON'),
+      expect.stringContaining('broken/half-written/meta.json: missing (half-written run'),
+    ]);
+    expect(await page.textContent('#run-counts')).toBe('13 runs (2 unreadable) · 13 shown · 0 selected');
+  });
+
+  it('escapes run names, config values and samples', async () => {
+    const xssId = `paper/${XSS_RUN}`;
+    expect(await page.locator('#runs-table td.name', { hasText: XSS_RUN }).count()).toBe(1);
+    await selectOnly([xssId, 'paper/token-lm']);
+    await openTab('diff');
+    expect(await page.textContent('#diff-table')).toContain('<script>window.__xss=2</script>');
+    await openTab('samples');
+    expect(await page.textContent('#samples-table')).toContain('<b>bold</b><img src=x onerror="window.__xss=3">');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.$$eval('#app img, #app b, #app script', (els) => els.length)).toBe(0);
+  });
+
+  it('filters by text and by expression, and explains a bad expression', async () => {
+    await page.fill('#filter', 'sllm');
+    expect(await rowIds()).toEqual(['paper/sllm-h1', 'paper/sllm-h2', 'paper/sllm-h2-seed2', 'paper/sllm-h2-seed3', 'paper/sllm-h4', 'paper/sllm-h8-live']);
+    await page.fill('#filter', 'eval.ppl < 48 && model.kind ~ "lm"');
+    expect(await rowIds()).toEqual(['paper/sllm-h4', 'paper/token-lm']);
+    await page.fill('#filter', 'ppl <');
+    expect(await page.textContent('#filter-error')).toBe('Filter not applied: expression ends too early');
+    expect(await rowIds()).toHaveLength(13);
+    await page.fill('#filter', '');
+  });
+
+  it('sorts by a column and groups by a config key', async () => {
+    await page.click('#runs-table th[data-field="eval.ppl"]');
+    expect((await rowIds()).slice(0, 3)).toEqual(['paper/token-lm', 'paper/sllm-h4', 'paper/sllm-h2']);
+    await page.click('#runs-table th[data-field="eval.ppl"]');
+    expect((await rowIds())[0]).toBe(`paper/${XSS_RUN}`);
+    await page.selectOption('#group-by', 'config.model.svaeLayers');
+    const groups = await page.$$eval('#runs-table tr.group-row', (trs) => trs.map((tr) => tr.textContent?.trim()));
+    expect(groups).toEqual(['model.svaeLayers = 1 · 1 run', 'model.svaeLayers = 2 · 3 runs', 'model.svaeLayers = 4 · 1 run', 'model.svaeLayers = 8 · 1 run', 'model.svaeLayers = (none) · 7 runs']);
+    await shot('runs-grouped.png');
+    await page.selectOption('#group-by', '');
+    await page.click('#runs-table th[data-field="name"]');
+  });
+
+  it('diffs the selected configs, differences only by default', async () => {
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1']);
+    await openTab('diff');
+    const keys = () => page.$$eval('#diff-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    expect(await keys()).toEqual(['model.kind', 'model.svaeLayers', 'seed']);
+    // columns follow the table order (sorted by name)
+    expect(await page.textContent('#diff-table tr[data-key="model.kind"]')).toBe('model.kindsllmtoken-lm');
+    await page.check('#diff-all');
+    await panelReady();
+    expect(await keys()).toContain('train.lr');
+    await shot('config-diff.png');
+    await page.uncheck('#diff-all');
+  });
+
+  it('draws a curve per selected run with every logged point, and seed groups as mean + band', async () => {
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1']);
+    await openTab('curves');
+    await page.selectOption('#curve-metric', 'loss');
+    await panelReady();
+    let chart = await chartPoints();
+    // smoothed + faint raw curve per run
+    expect(chart.labels).toEqual(['paper/sllm-h1', 'paper/sllm-h1 (raw)', 'paper/token-lm', 'paper/token-lm (raw)']);
+    expect(chart.counts).toEqual([LOSS_POINTS, LOSS_POINTS, LOSS_POINTS, LOSS_POINTS]);
+    expect(chart.xLength).toBe(LOSS_POINTS);
+    await page.selectOption('#curve-metric', 'val_ppl');
+    await panelReady();
+    expect((await chartPoints()).counts).toEqual([5, 5, 5, 5]);
+    expect(await chartX()).toEqual([0, 40, 80, 120, 160]);
+    await page.check('#curve-log');
+    await panelReady();
+    await page.selectOption('#curve-x', 'wallTime');
+    await panelReady();
+    expect((await chartPoints()).counts).toEqual([5, 5, 5, 5]);
+    // val_ppl is logged at wall time step * 0.05 s
+    expect(await chartX()).toEqual([0, 2, 4, 6, 8]);
+    await page.selectOption('#curve-x', 'step');
+    await page.uncheck('#curve-log');
+    await page.selectOption('#curve-metric', 'loss');
+    await panelReady();
+    await shot('curves.png');
+
+    await selectOnly(['paper/sllm-h2', 'paper/sllm-h2-seed2', 'paper/sllm-h2-seed3', 'paper/token-lm']);
+    await page.check('#curve-group-seeds');
+    await panelReady();
+    chart = await chartPoints();
+    expect(chart.labels).toEqual(['paper/sllm-h2 (mean of 3 seeds)', 'paper/sllm-h2 (mean of 3 seeds) (hi)', 'paper/sllm-h2 (mean of 3 seeds) (lo)', 'paper/token-lm', 'paper/token-lm (raw)']);
+    expect(chart.counts).toEqual([LOSS_POINTS, LOSS_POINTS, LOSS_POINTS, LOSS_POINTS, LOSS_POINTS]);
+    await shot('curves-seed-band.png');
+    await page.uncheck('#curve-group-seeds');
+    await panelReady();
+  });
+
+  it('shows new points of a running run without a reload', async () => {
+    await selectOnly(['paper/sllm-h8-live']);
+    await openTab('curves');
+    expect(await page.inputValue('#curve-metric')).toBe('loss');
+    expect((await chartPoints()).counts[0]).toBe(LOSS_POINTS);
+    const run = openRunForResume(join(runsDir, 'paper', 'sllm-h8-live'));
+    for (let step = 200; step < 240; step += 4) run.logMetrics(step, { loss: 3 });
+    run.flush();
+    await page.waitForFunction(
+      (n) => {
+        const el = document.querySelector('#curve-chart') as unknown as { uplot?: { data: (number | null)[][] } } | null;
+        return el?.uplot?.data[1]?.filter((v) => v !== null).length === n;
+      },
+      LOSS_POINTS + 10,
+      { timeout: 15_000 },
+    );
+  });
+
+  it('exports the pivot table as CSV, Markdown and LaTeX', async () => {
+    await selectOnly(['paper/sllm-h1', 'paper/sllm-h2', 'paper/sllm-h2-seed2', 'paper/sllm-h2-seed3', 'paper/sllm-h4']);
+    await openTab('summary');
+    await page.selectOption('#pivot-rows', 'config.model.svaeLayers');
+    await panelReady();
+    await page.selectOption('#pivot-cols', 'config.seed');
+    await panelReady();
+    await page.selectOption('#pivot-cell', 'eval.ppl');
+    await panelReady();
+    await page.click('#export-csv');
+    await panelReady();
+    const csv = 'model.svaeLayers \\ seed,1,2,3\r\n1,52.1,,\r\n2,48.7,49.1,49.5\r\n4,47.9,,\r\n';
+    // a textarea shows CRLF as LF; the downloaded file keeps CRLF
+    expect(await page.inputValue('#export-output')).toBe(csv.replace(/\r\n/g, '\n'));
+    expect(await page.$eval('#export-download', (a) => fetch((a as HTMLAnchorElement).href).then((r) => r.text()))).toBe(csv);
+    expect(await page.getAttribute('#export-download', 'download')).toBe('pivot.csv');
+    await page.click('#export-markdown');
+    await panelReady();
+    expect(await page.inputValue('#export-output')).toBe(
+      '| model.svaeLayers \\\\ seed | 1 | 2 | 3 |\n|---|---:|---:|---:|\n| 1 | 52.1 |  |  |\n| 2 | 48.7 | 49.1 | 49.5 |\n| 4 | 47.9 |  |  |\n',
+    );
+    await page.click('#export-latex');
+    await panelReady();
+    const latex = await page.inputValue('#export-output');
+    expect(latex).toContain('model.svaeLayers \\textbackslash{} seed & 1 & 2 & 3 \\\\');
+    expect(latex).toContain('2 & 48.7 & 49.1 & 49.5 \\\\');
+    expect(await page.getAttribute('#export-download', 'download')).toBe('pivot.tex');
+    expect(await page.textContent('#metric-summary')).toContain('val_ppl');
+    await shot('summary-pivot.png');
+  });
+
+  it('builds the paper tables with % change against the baseline', async () => {
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1', 'paper/sllm-h4', 'lcm/mse', 'lcm/two-tower']);
+    await openTab('paper');
+    expect(await page.inputValue('#paper-baseline')).toBe('paper/token-lm');
+    const cells = await page.$$eval('#paper-svae tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(cells[1]).toEqual(['paper/sllm-h1', '1170000', '-2.5%', '52.1', '+15.0%', '2100', '+147.1%', '2.6667', '-66.7%']);
+    expect(await page.textContent('#paper-lcm')).toContain('lcm/two-tower0.710.680.79');
+    expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(4);
+    await shot('paper-view.png');
+  });
+
+  it('shows samples of the selected runs side by side per prompt', async () => {
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1']);
+    await openTab('samples');
+    const rows = await page.$$eval('#samples-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // latest step per prompt: sllm-h1's step-100 sample is replaced by its step-200 one
+    expect(rows).toEqual([
+      [PROMPTS[0], 'step 200 · sllmThe dog slept.', 'step 200 · token-lmThe cat ran away.'],
+      [PROMPTS[1], '—', 'step 200 · token-lmPeople stayed inside.'],
+    ]);
+    await shot('samples.png');
+  });
+
+  it('exports a self-contained static page that works from file://', async () => {
+    const out = join(work, 'static');
+    const { file } = await exportStatic(runsDir, out);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await load(`file://${file}`);
+    expect(await rowIds()).toHaveLength(13);
+    expect(await page.textContent('#live-status')).toBe('static export');
+    await rowBox('paper/token-lm').check();
+    await panelReady();
+    expect((await chartPoints()).counts).toEqual([LOSS_POINTS, LOSS_POINTS]);
+    expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+  });
+
+  it('loads 1,000 runs in under 2 seconds', async () => {
+    const manyDir = join(work, 'many');
+    writeManyRuns(manyDir, 1000);
+    const many = await startReportServer({ runsDir: manyDir, port: 0 });
+    try {
+      await load(many.url);
+      // navigation start -> table in the DOM, as the page measures it (performance.now() at the first render)
+      const ms = Number(await page.evaluate(() => document.body.dataset.loadMs));
+      expect(await page.textContent('#run-counts')).toBe('1000 runs · 1000 shown · 0 selected');
+      expect(await rowIds()).toHaveLength(200);
+      console.log(`1,000 runs: table rendered ${ms} ms after navigation started`);
+      expect(ms).toBeLessThan(2000);
+      await page.fill('#filter', 'model.layers == 2 && train.lr < 0.0005');
+      expect(await page.textContent('#run-counts')).toBe('1000 runs · 167 shown · 0 selected');
+      await page.fill('#filter', '');
+      await page.click('#show-all-rows');
+      expect(await rowIds()).toHaveLength(1000);
+    } finally {
+      await many.close();
+    }
+  });
+
+  it('raised no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
