@@ -10,5 +10,6 @@ export * from './model.js';
 export * from './pooling.js';
 export * from './reconstruction.js';
 export * from './sampling.js';
+export * from './slots.js';
 export * from './token-loss.js';
 export { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';

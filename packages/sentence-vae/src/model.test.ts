@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packSentences } from './batch.js';
+import { flattenSentences, packSentences } from './batch.js';
 import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } from './config.js';
 import { SentenceVAE } from './model.js';
+import { scatterToSlots } from './slots.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -80,6 +81,25 @@ describe('encoder', () => {
     const w = model.encode({ tokens, lengths, shape: [2, 2, 6] });
     expect(Array.from(w.dataSync())).toEqual(Array.from(v.dataSync()));
     tf.dispose([v, w]);
+    model.dispose();
+  });
+
+  it('vectors go back onto the [B, S] grid (zeros in empty slots), differentiably', () => {
+    const model = new SentenceVAE(tiny());
+    const tokens = new Int32Array(24);
+    const lengths = Int32Array.from([3, 0, 5, 2]);
+    [sentences[0]!, [], sentences[1]!, sentences[2]!].forEach((s, i) => tokens.set(s, i * 6));
+    const flat = flattenSentences({ tokens, lengths, shape: [2, 2, 6] }, { pad: 0 });
+    const v = model.encode(flat);
+    const grid = scatterToSlots(v, flat.slots, [2, 2]).arraySync();
+    const rows = v.arraySync();
+    expect(grid[0]![0]).toEqual(rows[0]);
+    expect(grid[0]![1]).toEqual(new Array(8).fill(0));
+    expect(grid[1]![0]).toEqual(rows[1]);
+    expect(grid[1]![1]).toEqual(rows[2]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(scatterToSlots(x as tf.Tensor2D, flat.slots, [2, 2]), tf.reshape(tf.range(1, 5), [2, 2, 1]))))(v);
+    expect(g.arraySync().map((r) => r[0])).toEqual([1, 3, 4]);
+    expect(() => scatterToSlots(v, Int32Array.from([0, 1, 9]), [2, 2])).toThrow(/slot 9 \(row 2\) is outside the 2 x 2 grid/);
     model.dispose();
   });
 
