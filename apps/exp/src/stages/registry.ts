@@ -1,8 +1,10 @@
+import { lcmDiffusionStage, lcmMseStage } from './lcm.js';
+import { svaeStage } from './svae.js';
 import { tokenizerStage } from './tokenizer.js';
 import type { AnyStage } from './types.js';
 
 /** Every stage kind this build of the runner can execute. */
-export const STAGES: readonly AnyStage[] = [tokenizerStage as unknown as AnyStage];
+export const STAGES: readonly AnyStage[] = [tokenizerStage, svaeStage, lcmMseStage, lcmDiffusionStage] as unknown as readonly AnyStage[];
 
 export function stageRegistry(): ReadonlyMap<string, AnyStage> {
   return new Map(STAGES.map((s) => [s.kind, s]));

@@ -21,8 +21,11 @@ export { TrainingDiverged, TrainingInterrupted } from './errors.js';
 export interface Trainable<B> {
   /** Every parameter by its stable name (the checkpoint keys). */
   parameterMap(): Map<string, tf.Variable>;
-  /** Mean loss of one batch, built from tf ops so gradients flow. */
-  loss(batch: B): tf.Scalar;
+  /**
+   * Mean loss of one batch at a (0-based) step, built from tf ops so gradients flow; optionally
+   * with plain-number metrics logged as `train/<name>` (e.g. a VAE's KL term).
+   */
+  loss(batch: B, step: number): tf.Scalar | { loss: tf.Scalar; metrics?: Readonly<Record<string, number | undefined>> };
   /** Dropout on (train) or off (eval). */
   train(on?: boolean): unknown;
 }
@@ -150,7 +153,13 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         const batch = o.batches.next();
         const next = step + 1;
         const lr = o.lrAt(step);
-        const { value, grads } = tf.variableGrads(() => model.loss(batch), vars);
+        let extra: Readonly<Record<string, number | undefined>> = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const out = model.loss(batch, step);
+          if (out instanceof tf.Tensor) return out;
+          extra = out.metrics ?? {};
+          return out.loss;
+        }, vars);
         o.batches.dispose?.(batch);
         loss = (await value.data())[0]!;
         value.dispose();
@@ -184,6 +193,11 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/lr`]: lr,
             [`${prefix}train/grad_norm`]: gradNorm,
             [`${prefix}train/tokens_per_s`]: tokensPerS,
+            ...Object.fromEntries(
+              Object.entries(extra)
+                .filter((e): e is [string, number] => e[0] !== 'loss' && typeof e[1] === 'number')
+                .map(([k, v]) => [`${prefix}train/${k}`, v]),
+            ),
           });
         }
         progress.update({ step, loss, tokensPerS });

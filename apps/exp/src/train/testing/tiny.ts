@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, Dropout, Linear, lrSchedule, Module, Rng, type RngState } from '@sentencelab/tensor';
 import type { BatchStream, TrainLoopOptions } from '../loop.js';
+import { modelRngs } from '../rng-state.js';
 
 export interface TinyBatch {
   x: tf.Tensor2D;
@@ -105,7 +106,7 @@ export function tinySetup(
     lrAt: lrSchedule({ kind: 'cosine', lr: 0.01, warmupSteps: 2, totalSteps: 1000, minLr: 0.001 }),
     clipNorm: 1,
     batches: stream,
-    rng: model.rng,
+    rng: modelRngs(model),
     evaluate: () => ({ loss: valBatches.reduce((s, b) => s + tf.tidy(() => model.loss(b).dataSync()[0]!), 0) / valBatches.length }),
   };
 }

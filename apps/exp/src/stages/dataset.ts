@@ -1,0 +1,79 @@
+/** The prepared dataset behind a tokenizer artifact, loaded once per process and shared by stages. */
+import { openDataset, type Dataset, type DatasetDocument, type SplitName } from '@sentencelab/data';
+import type { Artifact } from './types.js';
+
+export interface LoadedData {
+  dataset: Dataset;
+  /** Special ids of the tokenizer. */
+  ids: { pad: number; bos: number; eos: number };
+  vocabSize: number;
+  /** Longest sentence in tokens (the data section's segment.maxTokens). */
+  maxTokens: number;
+  split(name: SplitName): Promise<DatasetDocument[]>;
+}
+
+const cache = new Map<string, Promise<LoadedData>>();
+
+export function tokenizerArtifact(inputs: Record<string, Artifact | Artifact[]>, slot = 'tokenizer'): Artifact {
+  const a = inputs[slot];
+  if (!a || Array.isArray(a)) throw new Error(`input "${slot}" must be one tokenizer stage`);
+  return a;
+}
+
+/** The prepared dataset folder a tokenizer artifact points to. */
+export function datasetDirOf(tokenizer: Artifact): string {
+  const dir = tokenizer.meta['datasetDir'];
+  if (typeof dir !== 'string') throw new Error(`tokenizer artifact ${tokenizer.hash.slice(0, 12)} has no datasetDir`);
+  return dir;
+}
+
+export function loadData(dir: string): Promise<LoadedData> {
+  let hit = cache.get(dir);
+  if (!hit) {
+    hit = (async () => {
+      const dataset = await openDataset(dir);
+      const splits = new Map<SplitName, Promise<DatasetDocument[]>>();
+      const t = dataset.tokenizer;
+      return {
+        dataset,
+        ids: { pad: t.pad, bos: t.bos, eos: t.eos },
+        vocabSize: t.vocabSize,
+        maxTokens: dataset.manifest.config.segment.maxTokens,
+        split(name: SplitName) {
+          let s = splits.get(name);
+          if (!s) {
+            s = dataset.split(name).loadAll();
+            splits.set(name, s);
+          }
+          return s;
+        },
+      };
+    })();
+    cache.set(dir, hit);
+  }
+  return hit;
+}
+
+/**
+ * A prompt cut into sentences with the dataset's own segmentation rules (mode, locale,
+ * maxTokens measured by its tokenizer), as the documents the models trained on were.
+ */
+export async function promptSentences(text: string, data: LoadedData): Promise<string[]> {
+  const { segment } = await import('@sentencelab/segment');
+  const s = data.dataset.manifest.config.segment;
+  const tok = data.dataset.tokenizer;
+  const parts = segment(text, {
+    mode: s.mode,
+    maxTokens: s.maxTokens,
+    lengthOf: (t: string) => tok.countTokens(t),
+    ...(s.locale !== null ? { locale: s.locale } : {}),
+  });
+  const out = parts.map((p) => p.text).filter((t) => t.trim().length > 0);
+  if (out.length === 0) throw new Error('the prompt has no sentences');
+  return out;
+}
+
+/** The first `n` documents of a split with at least `minSentences` sentences (evaluation sets). */
+export function pickDocuments(docs: readonly DatasetDocument[], n: number, minSentences: number): DatasetDocument[] {
+  return docs.filter((d) => d.sentences.length >= minSentences).slice(0, n);
+}

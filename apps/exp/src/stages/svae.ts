@@ -1,0 +1,112 @@
+/**
+ * `kind: svae`: trains a SentenceVAE on the training split's sentences; evaluates
+ * reconstruction (token accuracy, exact match, per-token PPL, BLEU) on validation sentences.
+ * The artifact holds the weights and the full model config, so later stages (SLLM init, the
+ * concept space of the LCM heads) rebuild exactly this model.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
+import { SentenceVAE, sentenceVaeConfigSchema, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { z } from 'zod';
+import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
+import type { Trainable } from '../train/loop.js';
+import { modelRngs } from '../train/rng-state.js';
+import { trainSchema } from '../train/schema.js';
+import { epochStream } from '../train/streams.js';
+import { datasetDirOf, loadData, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { modelSection } from './model-section.js';
+import type { Stage } from './types.js';
+
+/** Model fields the pipeline sets: from the tokenizer, the data section and the seed. */
+export const DERIVED_MODEL_FIELDS = {
+  vocabSize: 'the tokenizer',
+  specialIds: 'the tokenizer',
+  maxTokens: 'data.segment.maxTokens',
+  seed: 'the pipeline seed',
+} as const;
+
+export const svaeStageSchema = z.strictObject({
+  model: modelSection(sentenceVaeConfigSchema, DERIVED_MODEL_FIELDS),
+  train: trainSchema.prefault({}),
+  maxSentences: z.number().int().positive().default(8).describe('sentences per document window; a batch is train.batchSize windows'),
+  evalSentences: z.number().int().positive().default(256).describe('validation sentences scored for reconstruction at the end'),
+});
+export type SvaeStageConfig = z.output<typeof svaeStageSchema>;
+
+/** The full SentenceVAE config of this stage: its options plus what the pipeline derives. */
+export function svaeModelConfig(options: Record<string, unknown>, data: LoadedData, seed: number): SentenceVaeConfig {
+  return sentenceVaeConfigSchema.parse({ ...options, vocabSize: data.vocabSize, specialIds: data.ids, maxTokens: data.maxTokens, seed });
+}
+
+/** Sentences of [B, S, L] batches, counted as the loss counts them: real tokens + one EOS each. */
+export function sentenceTokens(b: DataSentenceBatch): number {
+  let n = 0;
+  for (const l of b.lengths) if (l > 0) n += l + 1;
+  return n;
+}
+
+/** Rebuilds the trained SentenceVAE of an svae artifact (eval mode). */
+export function loadSvae(artifactDir: string): SentenceVAE {
+  const { params, config } = loadModel<SentenceVaeConfig>(artifactDir);
+  const model = new SentenceVAE(config);
+  model.loadParameters(params);
+  tf.dispose([...params.values()]);
+  return model.eval();
+}
+
+export const svaeStage: Stage<typeof svaeStageSchema> = {
+  kind: 'svae',
+  description: 'train a SentenceVAE (sentence -> one vector -> sentence)',
+  schema: svaeStageSchema,
+  inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
+  packages: ['@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  trains: true,
+  async run(ctx) {
+    const c = ctx.config;
+    const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
+    const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
+    const config = svaeModelConfig(c.model, data, ctx.seed);
+    const model = new SentenceVAE(config);
+    const batchOptions = { batchSize: c.train.batchSize, maxSentences: c.maxSentences, maxTokens: data.maxTokens };
+    const batches = epochStream<DataSentenceBatch>({
+      makeEpoch: (epoch) => sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
+      tokens: sentenceTokens,
+      what: `stage ${ctx.name}`,
+    });
+    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
+      parameterMap: () => model.parameterMap(),
+      namedParameters: () => model.namedParameters(),
+      train: (on) => model.train(on),
+      loss: (b, step) => {
+        const r = model.loss(b, { step });
+        return { loss: r.loss, metrics: { recon: r.metrics.recon, kl: r.metrics.kl } };
+      },
+    };
+    ctx.log(`SentenceVAE: ${model.numParams()} parameters, d=${config.dModel}, ${train.length} training documents`);
+    const result = await fit(ctx, {
+      model: trainable,
+      train: c.train,
+      batches,
+      rng: modelRngs(model),
+      evaluate: () => ({ loss: meanLoss(trainable, valBatches) }),
+    });
+    const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
+    const recon = await model.reconstructionMetrics(evalSentences);
+    const evalResults = {
+      params: model.numParams(),
+      recon_token_acc: recon.tokenAccuracy,
+      recon_exact_match: recon.exactMatch,
+      recon_ppl: recon.perplexity,
+      recon_bleu: recon.bleu,
+      recon_sentences: recon.sentences,
+      val_loss: result.val['loss'] ?? null,
+      train_tokens_per_s: result.tokensPerS,
+    };
+    ctx.run!.writeSummary(evalResults);
+    ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
+    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    model.dispose();
+    return { files, meta: { config, eval: evalResults, dModel: config.dModel } };
+  },
+};
