@@ -247,7 +247,7 @@ const custom: Record<string, { inputsToSave?: string[]; saveAllInputs?: boolean;
 };
 
 function reduceExtremumGrad(dy: tf.Tensor, x: tf.Tensor, y: tf.Tensor, attrs: Attrs): Grads {
-  const axes = axesOf(attrs.reductionIndices, x.shape);
+  const axes = axesOf(attrs.reductionIndices ?? attrs.axis, x.shape); // Max names it reductionIndices, Min axis
   return {
     x: () => {
       const yFull = expandReduced(y, x.shape, axes);

@@ -1,1 +1,6 @@
 export { expectNoLeak } from './leak.js';
+export {
+  conformanceCases, evaluateCase, lossWeights, runConformanceCase, runConformanceSuite,
+  type CaseInput, type CaseResult, type ConformanceCase, type Tolerance,
+} from './conformance.js';
+export * as reference from './reference.js';
