@@ -98,7 +98,7 @@ describe('encoder', () => {
     expect(grid[1]![0]).toEqual(rows[1]);
     expect(grid[1]![1]).toEqual(rows[2]);
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(scatterToSlots(x as tf.Tensor2D, flat.slots, [2, 2]), tf.reshape(tf.range(1, 5), [2, 2, 1]))))(v);
-    expect(g.arraySync().map((r) => r[0])).toEqual([1, 3, 4]);
+    expect((g.arraySync() as number[][]).map((r) => r[0])).toEqual([1, 3, 4]);
     expect(() => scatterToSlots(v, Int32Array.from([0, 1, 9]), [2, 2])).toThrow(/slot 9 \(row 2\) is outside the 2 x 2 grid/);
     model.dispose();
   });
