@@ -1,0 +1,126 @@
+import { SENTENCE_STARTERS, type AbbreviationTable } from './abbreviations.js';
+import {
+  ATERM, CLOSE, EXTEND, LOWER, NUMERIC, STERM, UPPER, classAt, classBefore, isLineBreakCode,
+  isSpaceCode, prevStart,
+} from './chars.js';
+import type { QuoteReader } from './quotes.js';
+
+const LIST_MARKER = /(?:[-*+•‣◦▪·–—]|\(?(?:\d{1,3}|[a-zA-Z])[.)]|\(\w{1,3}\))[^\S\n\r]/y;
+const LIST_ITEM = /^\(?(?:\d{1,3}|[ivxlcdm]{1,6}|[IVXLCDM]{1,6}|[a-zA-Z])$/;
+const DOTTED = /^(?:\p{L}\.)+\p{L}$/u;
+const MAX_TOKEN = 48;
+
+/**
+ * Turns Unicode sentence boundaries (`candidates`, ascending) into the cuts between sentences,
+ * fixing what the plain rules get wrong:
+ * - abbreviations, initials and list numbers don't end sentences ("Mr. Smith", "J. R. R.
+ *   Tolkien", "1. First item."), see {@link DEFAULT_ABBREVIATIONS};
+ * - "?" or "!" before a lowercase word doesn't end one (`"Why?" she asked.`);
+ * - an opening quote or bracket after the full stop starts the next sentence (`走了。“再见`);
+ * - a single line break inside a paragraph is a space (hard-wrapped prose), unless the next
+ *   line starts a list item; a blank line always ends a sentence.
+ * A cut is the position where the next sentence may begin; whitespace around it is trimmed.
+ */
+export function refineBoundaries(
+  quotes: QuoteReader,
+  candidates: readonly number[],
+  abbreviations: AbbreviationTable,
+): number[] {
+  const text = quotes.text;
+  const end = text.length;
+  const cuts: number[] = [];
+  let contentStart = skipSpace(text, 0, end);
+  for (const b of candidates) {
+    if (b <= contentStart) continue;
+    let e = b;
+    while (e > contentStart && isSpaceCode(text.charCodeAt(e - 1))) e--;
+    const s = skipSpace(text, b, end);
+    if (s >= end || e <= contentStart) continue;
+    const breaks = lineBreaks(text, e, s);
+    let cut = -1;
+    if (breaks >= 2) cut = s;
+    else {
+      let t = e;
+      while (t > contentStart) {
+        const c = classBefore(text, t);
+        if (c !== CLOSE && c !== EXTEND) break;
+        t = prevStart(text, t);
+      }
+      const term = t > contentStart ? classBefore(text, t) : -1;
+      if (term === ATERM || term === STERM) {
+        const closed = quotes.closingEnd(t, contentStart);
+        const next = closed < e ? closed : s;
+        if (endsSentence(text, prevStart(text, t), term, next, contentStart, abbreviations)) cut = next;
+      } else if (breaks === 0 || startsListItem(text, s)) cut = s;
+    }
+    if (cut >= 0) {
+      cuts.push(cut);
+      contentStart = skipSpace(text, cut, end);
+    }
+  }
+  return cuts;
+}
+
+function endsSentence(
+  text: string,
+  termPos: number,
+  term: number,
+  next: number,
+  contentStart: number,
+  abbreviations: AbbreviationTable,
+): boolean {
+  const nextClass = classAt(text, next);
+  if (term === STERM) return nextClass !== LOWER;
+  if (text.charCodeAt(termPos) !== 0x2e) return true;
+  let from = termPos;
+  while (from > contentStart && termPos - from < MAX_TOKEN && !isSpaceCode(text.charCodeAt(from - 1))) from--;
+  const atStart = from === contentStart;
+  while (from < termPos && classAt(text, from) === CLOSE) from++;
+  const token = text.slice(from, termPos);
+  if (atStart && LIST_ITEM.test(token)) return false;
+  const kind =
+    abbreviations.lookup(token) ??
+    (DOTTED.test(token) || (token.length === 1 && classAt(token, 0) === UPPER) ? 'ambiguous' : undefined);
+  switch (kind) {
+    case 'title':
+      return false;
+    case 'numeric':
+      return nextClass !== NUMERIC;
+    case 'ambiguous':
+      return SENTENCE_STARTERS.has(wordAt(text, next));
+    default:
+      return true;
+  }
+}
+
+/** The letters of the word at `i`, after any opening quotes or brackets. */
+const WORD = /[\p{L}\p{M}]+/uy;
+
+function wordAt(text: string, i: number): string {
+  const end = Math.min(text.length, i + MAX_TOKEN);
+  while (i < end && classAt(text, i) === CLOSE) i++;
+  WORD.lastIndex = i;
+  return WORD.exec(text)?.[0] ?? '';
+}
+
+function startsListItem(text: string, i: number): boolean {
+  LIST_MARKER.lastIndex = i;
+  return LIST_MARKER.test(text);
+}
+
+function skipSpace(text: string, i: number, end: number): number {
+  while (i < end && isSpaceCode(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Line breaks in `text[from, to)` (CR LF counts once; U+2029 counts as a blank line). */
+export function lineBreaks(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (!isLineBreakCode(c)) continue;
+    if (c === 0x2029) n += 2;
+    else if (!(c === 0x0d && text.charCodeAt(i + 1) === 0x0a)) n++;
+  }
+  return n;
+}
