@@ -4,9 +4,8 @@ import { expectNoLeak } from '@sentencelab/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BaseLcm } from './base-lcm.js';
 import { collateWindows } from './batches.js';
-import { loadConceptHead } from './checkpoint.js';
 import { contrastiveAccuracy, nextEmbeddingL2 } from './evaluation.js';
-import { continuations, disposeBatch, documents, evalLoss, fit, fixture, tinyConfig, trainer, trainingBatch, type Fixture } from './testing/fixture.js';
+import { continuations, disposeBatch, documents, evalLoss, fit, fixture, reloaded, tinyConfig, trainer, trainingBatch, type Fixture } from './testing/fixture.js';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -67,9 +66,7 @@ describe('BaseLcm', () => {
     expect(contrastiveAccuracy(preds.predictions, preds.targets)).toBeCloseTo((6 + (3 * 7) / 8) / 9, 10);
     expect(nextEmbeddingL2(preds.predictions, preds.targets, model.normalizer).normalized!).toBeLessThan(0.2);
 
-    const { tensors, metadata } = model.state();
-    const again = loadConceptHead(tensors, metadata);
-    tf.dispose([...tensors.values()]);
+    const again = reloaded(model);
     const ctx = f.vectors[1]!.slice(0, 2);
     expect(Array.from(await again.predictNext(ctx))).toEqual(Array.from(await model.predictNext(ctx)));
     disposeBatch(batch);

@@ -1,38 +1,85 @@
-/** Rebuilds a head from its {@link ConceptModel.state}: parameters, normaliser, end vector, config. */
-import type * as tf from '@tensorflow/tfjs-core';
+/**
+ * Concept heads in the workspace's checkpoint format (tensor's safetensors checkpoints): the
+ * parameters as tensors, the resolved config as `config`, and the frozen concept space (the
+ * normaliser's statistics and the end-of-text embedding) under `extra.conceptSpace`, so a
+ * loaded head normalises, denormalises and stops exactly as the trained one did.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type SaveCheckpointOptions } from '@sentencelab/tensor';
 import { BaseLcm } from './base-lcm.js';
-import { conceptHeadConfigSchema, parseConfig } from './config.js';
-import { CHECKPOINT_FORMAT, type ConceptModel } from './model.js';
-import { EmbeddingNormalizer, type NormalizerKind } from './normalizer.js';
+import { conceptHeadConfigSchema, parseConfig, type ConceptHeadConfig } from './config.js';
+import type { ConceptModel, ConceptSpace } from './model.js';
+import { EmbeddingNormalizer, type NormalizerJson } from './normalizer.js';
 import { OneTowerLcm } from './one-tower.js';
 import { TwoTowerLcm } from './two-tower.js';
 
-function need(tensors: Map<string, tf.Tensor>, name: string): Float32Array {
-  const t = tensors.get(name);
-  if (t === undefined) throw new Error(`concept-head checkpoint: missing tensor "${name}"`);
-  return Float32Array.from(t.dataSync());
+/** The concept space as JSON (checkpoint `extra.conceptSpace`). */
+export interface ConceptSpaceJson {
+  normalizer: NormalizerJson;
+  endVector: number[];
 }
 
-export function loadConceptHead(tensors: Map<string, tf.Tensor>, metadata: Record<string, string>): ConceptModel {
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`concept-head checkpoint: metadata.format is ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}"`);
+export function conceptSpaceToJson(space: ConceptSpace): ConceptSpaceJson {
+  return { normalizer: space.normalizer.toJSON(), endVector: Array.from(space.endVector) };
+}
+
+export function conceptSpaceFromJson(json: unknown): ConceptSpace {
+  const j = json as Partial<ConceptSpaceJson> | null;
+  if (j === null || typeof j !== 'object' || j.normalizer === undefined || !Array.isArray(j.endVector)) {
+    throw new Error('conceptSpace must be {normalizer: {kind, center, scale}, endVector: number[]}');
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(metadata.config ?? '');
-  } catch (e) {
-    throw new Error(`concept-head checkpoint: metadata.config is not JSON (${(e as Error).message})`);
+  return { normalizer: EmbeddingNormalizer.fromJSON(j.normalizer), endVector: Float32Array.from(j.endVector) };
+}
+
+/** Builds the head `config.kind` names (config parsed with its schema: defaults filled in). */
+export function createConceptHead(config: unknown, space: ConceptSpace): ConceptModel {
+  const c: ConceptHeadConfig = parseConfig(conceptHeadConfigSchema, config, 'concept-head');
+  switch (c.kind) {
+    case 'base-lcm':
+      return new BaseLcm(c, space);
+    case 'two-tower':
+      return new TwoTowerLcm(c, space);
+    case 'one-tower':
+      return new OneTowerLcm(c, space);
   }
-  const config = parseConfig(conceptHeadConfigSchema, raw, 'concept-head checkpoint');
-  const normalizer = EmbeddingNormalizer.fromJSON({
-    kind: metadata.normalizer as NormalizerKind,
-    center: Array.from(need(tensors, 'normalizer.center')),
-    scale: Array.from(need(tensors, 'normalizer.scale')),
+}
+
+export type SaveConceptHeadOptions = Omit<SaveCheckpointOptions, 'model' | 'config'>;
+
+/**
+ * Writes `file` atomically. The model's training RNG is saved as `rngs.model`; pass the
+ * optimizer (and other RNGs) to make the checkpoint resumable.
+ */
+export function saveConceptHead(file: string, model: ConceptModel, options: SaveConceptHeadOptions): void {
+  saveCheckpoint(file, {
+    ...options,
+    model,
+    config: model.config,
+    rngs: { model: model.rng, ...options.rngs },
+    extra: { ...options.extra, conceptSpace: conceptSpaceToJson(model) },
   });
-  const space = { normalizer, endVector: need(tensors, 'endVector') };
-  const model = config.kind === 'base-lcm' ? new BaseLcm(config, space) : config.kind === 'two-tower' ? new TwoTowerLcm(config, space) : new OneTowerLcm(config, space);
-  const params = new Map<string, tf.Tensor>();
-  for (const [name, t] of tensors) if (name.startsWith('model.')) params.set(name.slice('model.'.length), t);
-  model.loadParameters(params);
-  return model;
+}
+
+/**
+ * Reads a head back: model built from the saved config and concept space, parameters and
+ * training RNG restored. To resume training, restore the optimizer from the same file with
+ * tensor's `restoreCheckpoint(file, { model, optimizer })`.
+ */
+export function loadConceptHead(file: string): { model: ConceptModel; checkpoint: LoadedCheckpoint } {
+  const checkpoint = loadCheckpoint(file);
+  let model: ConceptModel;
+  try {
+    model = createConceptHead(checkpoint.config, conceptSpaceFromJson(checkpoint.extra.conceptSpace));
+  } catch (e) {
+    throw new CheckpointError(file, `not a concept head: ${(e as Error).message}`);
+  }
+  try {
+    tf.tidy(() => model.loadParameters(new Map([...checkpoint.params].map(([n, t]) => [n, tf.tensor(t.data, t.shape)]))));
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(file, (e as Error).message);
+  }
+  const rng = checkpoint.rngs.model;
+  if (rng !== undefined) model.rng.setState(rng);
+  return { model, checkpoint };
 }

@@ -37,7 +37,6 @@ export {
 export { encodeDocuments, fitConceptSpace } from './concepts.js';
 export {
   ConceptModel,
-  CHECKPOINT_FORMAT,
   type ConceptSpace,
   type LossResult,
   type SampleOptions,
@@ -49,7 +48,15 @@ export { BaseLcm } from './base-lcm.js';
 export { DiffusionLcm } from './diffusion.js';
 export { TwoTowerLcm } from './two-tower.js';
 export { OneTowerLcm } from './one-tower.js';
-export { loadConceptHead } from './checkpoint.js';
+export {
+  createConceptHead,
+  saveConceptHead,
+  loadConceptHead,
+  conceptSpaceToJson,
+  conceptSpaceFromJson,
+  type ConceptSpaceJson,
+  type SaveConceptHeadOptions,
+} from './checkpoint.js';
 export { ConceptDecoder, mlpWidth, type DecoderOptions, type DecoderCallOptions } from './decoder.js';
 export { maskedSquaredError } from './losses.js';
 export { twoTowerCrossMask, oneTowerMask, selfOnlyMask, interleave, oddPositions } from './masks.js';

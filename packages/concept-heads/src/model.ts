@@ -1,7 +1,7 @@
 /**
  * What the three heads share: the frozen normaliser and end-of-text embedding, next-concept
  * prediction in raw space, teacher-forced batch predictions for evaluation, streaming
- * generation, and the checkpoint view (parameters + normaliser + end vector + config).
+ * generation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng } from '@sentencelab/tensor';
@@ -10,9 +10,6 @@ import { encodeChecked, type ConceptCodec } from './codec.js';
 import type { ConceptHeadConfig } from './config.js';
 import { cosine } from './evaluation.js';
 import type { EmbeddingNormalizer } from './normalizer.js';
-
-/** Written into every checkpoint's metadata; loadConceptHead checks it. */
-export const CHECKPOINT_FORMAT = 'sentencelab.concept-head/1';
 
 export interface LossResult {
   /** Scalar to differentiate. */
@@ -71,8 +68,8 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
   readonly config: C;
   readonly normalizer: EmbeddingNormalizer;
   readonly endVector: Float32Array;
-  /** Drives dropout, timestep/noise sampling and condition dropout in training. */
-  protected readonly rng: Rng;
+  /** Drives init, dropout, timestep/noise sampling and condition dropout (saved in checkpoints). */
+  readonly rng: Rng;
 
   constructor(config: C, space: ConceptSpace) {
     super();
@@ -176,22 +173,5 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
       yield { index: i, text, vector, endCosine };
       context.push(options.feedback === 'reencode' ? (await encodeChecked(codec, [text]))[0]! : vector);
     }
-  }
-
-  /**
-   * Everything a checkpoint needs: tensors by name (parameters under `model.`, plus
-   * `normalizer.center`, `normalizer.scale`, `endVector`) and string metadata (the config and
-   * normaliser kind). The tensors are fresh copies owned by the caller.
-   */
-  state(): { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> } {
-    const tensors = new Map<string, tf.Tensor>();
-    for (const [name, v] of this.namedParameters()) tensors.set(`model.${name}`, v.clone());
-    tensors.set('normalizer.center', tf.tensor1d(this.normalizer.center));
-    tensors.set('normalizer.scale', tf.tensor1d(this.normalizer.scale));
-    tensors.set('endVector', tf.tensor1d(this.endVector));
-    return {
-      tensors,
-      metadata: { format: CHECKPOINT_FORMAT, kind: this.config.kind, config: JSON.stringify(this.config), normalizer: this.normalizer.kind },
-    };
   }
 }

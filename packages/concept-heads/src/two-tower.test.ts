@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConceptHead } from './checkpoint.js';
 import {
   continuations,
   disposeBatch,
@@ -13,6 +12,7 @@ import {
   noiseTensor,
   perturbFrom,
   randomizeParameters,
+  reloaded,
   tinyConfig,
   trainingBatch,
   type Fixture,
@@ -71,9 +71,7 @@ describe('TwoTowerLcm', () => {
     expect(last).toBeLessThan(0.2);
     expect(await continuations(model, f)).toEqual(documents.map((d) => d.slice(1)));
 
-    const { tensors, metadata } = model.state();
-    const again = loadConceptHead(tensors, metadata);
-    tf.dispose([...tensors.values()]);
+    const again = reloaded(model);
     const ctx = f.vectors[2]!.slice(0, 2);
     expect(Array.from(await again.predictNext(ctx, { seed: 3 }))).toEqual(Array.from(await model.predictNext(ctx, { seed: 3 })));
     disposeBatch(batch);

@@ -2,9 +2,13 @@
  * Test fixture (not part of the published build): three tiny documents in the concept space of
  * a real {@link BagOfWordsCodec}, and a plain AdamW loop to fit a head on them.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, disposeGrads, Rng, valueAndGrads } from '@sentencelab/tensor';
 import { BagOfWordsCodec } from '../bag-of-words-codec.js';
+import { loadConceptHead, saveConceptHead } from '../checkpoint.js';
 import { collateWindows, disposeBatch, documentWindows, type ConceptBatch } from '../batches.js';
 import { encodeDocuments, fitConceptSpace } from '../concepts.js';
 import type { ConceptModel, ConceptSpace } from '../model.js';
@@ -130,4 +134,16 @@ export function maxDiff(a: tf.Tensor3D, b: tf.Tensor3D, from: number, to: number
 export function perturbFrom(x: tf.Tensor3D, from: number, seed: number): tf.Tensor3D {
   const [b, n, d] = x.shape;
   return tf.tidy(() => tf.concat([tf.slice(x, [0, 0, 0], [b, from, d]), tf.tensor3d(new Rng(seed).normalArray(b * (n - from) * d), [b, n - from, d])], 1) as tf.Tensor3D);
+}
+
+/** Saves `model` to a temporary checkpoint file and loads it back as a new model. */
+export function reloaded(model: ConceptModel): ConceptModel {
+  const dir = mkdtempSync(join(tmpdir(), 'concept-heads-'));
+  try {
+    const file = join(dir, 'head.safetensors');
+    saveConceptHead(file, model, { step: 1 });
+    return loadConceptHead(file).model;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
