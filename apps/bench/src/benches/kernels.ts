@@ -1,0 +1,140 @@
+/**
+ * `pnpm bench kernels [--sizes 256,512,1024,2048] [--reps N] [--threads N] [--no-numpy] [--no-wasm] [--no-cpu]`
+ *
+ * Square float32 GEMM (C = A B, n x n) in GFLOP/s, side by side in one run:
+ *   native  our built-in C++ kernel through tfjs (`tf.matMul` on the native backend)
+ *   numpy   numpy's BLAS (OpenBLAS on our machines), via kernels_numpy.py
+ *   wasm    @tensorflow/tfjs-backend-wasm (single-threaded under Node)
+ *   cpu     @tensorflow/tfjs-backend-cpu, at 1024 only (it is slow)
+ * plus the transposed-B product at 1024 (`gflops_1024_tb`), which tfjs wasm runs far slower.
+ * Metrics are `gflops_<n>`.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { nativeInfo } from '@sentencelab/backend-native';
+import { initBackend, type BackendChoice } from '@sentencelab/tensor';
+import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
+
+interface Args {
+  sizes: number[];
+  reps: number;
+  threads: number | undefined;
+  numpy: boolean;
+  wasm: boolean;
+  cpu: boolean;
+}
+
+function parseArgs(args: string[]): Args {
+  const out: Args = { sizes: [256, 512, 1024, 2048], reps: 5, threads: undefined, numpy: true, wasm: true, cpu: true };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`bench kernels: ${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--sizes') {
+      out.sizes = value().split(',').map(Number);
+      if (out.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bench kernels: --sizes must be positive integers, got ${args[i]}`);
+    } else if (flag === '--reps') out.reps = Math.max(1, Number(value()));
+    else if (flag === '--threads') out.threads = Number(value());
+    else if (flag === '--no-numpy') out.numpy = false;
+    else if (flag === '--no-wasm') out.wasm = false;
+    else if (flag === '--no-cpu') out.cpu = false;
+    else throw new Error(`bench kernels: unknown option ${flag} (see the usage in apps/bench/src/benches/kernels.ts)`);
+  }
+  return out;
+}
+
+/** Median GFLOP/s of op(A) op(B) on the active backend; reps shrink for slow backends. */
+function gemmGflops(n: number, reps: number, transposeB = false): number {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  const once = () => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b, false, transposeB);
+    c.dataSync();
+    const ms = performance.now() - t0;
+    c.dispose();
+    return ms;
+  };
+  const first = once();
+  // Keep each system under ~10 s per size.
+  const count = Math.max(1, Math.min(reps, Math.floor(10_000 / Math.max(first, 1))));
+  const times = Array.from({ length: count }, once);
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (median(times) / 1e3) / 1e9;
+}
+
+/** numpy through /usr/bin/python3 (Debian numpy + system OpenBLAS) or python3 on PATH. */
+function numpyGflops(sizes: number[], reps: number): { python: string; blas: string; gflops: Record<string, number> } | string {
+  const script = fileURLToPath(new URL('./kernels_numpy.py', import.meta.url));
+  // The environment may pin OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slows OpenBLAS down.
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const reasons: string[] = [];
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(python, [script, sizes.join(','), String(reps)], { encoding: 'utf8', env, timeout: 300_000 });
+    if (r.status === 0) {
+      const parsed = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { blas: string; gflops: Record<string, number> };
+      return { python, ...parsed };
+    }
+    reasons.push(`${python}: ${(r.stderr || String(r.error ?? '')).trim().split('\n').at(-1)}`);
+  }
+  return reasons.join('; ');
+}
+
+export async function run(args: string[]): Promise<BenchResult> {
+  const opts = parseArgs(args);
+  const results: BenchFigure[] = [];
+  const rows: (string | number)[][] = [];
+  const notes: string[] = [];
+  const record = (system: string, n: number | string, value: number) => {
+    results.push({ system, metric: `gflops_${n}`, value: Math.round(value * 10) / 10 });
+    rows.push([system, String(n), value]);
+  };
+  const onBackend = async (name: BackendChoice, sizes: number[], withTransposed: boolean) => {
+    try {
+      await initBackend(name, { log: false, ...(name === 'native' && opts.threads !== undefined ? { threads: opts.threads } : {}) });
+    } catch (e) {
+      notes.push(`${name} skipped: ${(e as Error).message}`);
+      return;
+    }
+    for (const n of sizes) record(name, n, gemmGflops(n, opts.reps));
+    if (withTransposed && sizes.includes(1024)) record(name, '1024_tb', gemmGflops(1024, opts.reps, true));
+  };
+
+  await onBackend('native', opts.sizes, true);
+  let numpyInfo: Record<string, unknown> = {};
+  if (opts.numpy) {
+    const np = numpyGflops(opts.sizes, opts.reps);
+    if (typeof np === 'string') notes.push(`numpy skipped: ${np}`);
+    else {
+      numpyInfo = { python: np.python, blas: np.blas };
+      for (const n of opts.sizes) record('numpy', n, np.gflops[String(n)]!);
+    }
+  }
+  if (opts.wasm) await onBackend('wasm', opts.sizes, true);
+  if (opts.cpu && opts.sizes.includes(1024)) await onBackend('cpu', [1024], false);
+
+  printTable(['system', 'n', 'GFLOP/s'], rows);
+  const native = results.find((r) => r.system === 'native' && r.metric === 'gflops_1024');
+  const blas = results.find((r) => r.system === 'numpy' && r.metric === 'gflops_1024');
+  if (native && blas) console.log(`native / numpy at 1024: ${((100 * native.value) / blas.value).toFixed(0)}% (target >= 70%)`);
+  for (const note of notes) console.log(note);
+  const info = nativeInfo();
+  return {
+    bench: 'kernels',
+    machine: machineInfo(),
+    config: {
+      sizes: opts.sizes,
+      reps: opts.reps,
+      native: info.available ? { simd: info.simd, threads: info.threads, tile: info.gemmTile, kernel: 'built-in' } : { unavailable: info.reason },
+      numpy: numpyInfo,
+      notes,
+    },
+    results,
+  };
+}
