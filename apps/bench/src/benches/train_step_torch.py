@@ -1,6 +1,7 @@
 """PyTorch reference for `pnpm bench train-step`: the same GPT (token + learned positions,
 pre-norm blocks with LayerNorm, 4-head attention with biases, exact-GELU MLP 4x, final norm,
-untied head), cross-entropy, AdamW. Prints one JSON line {"ms_per_step": median}."""
+untied head), cross-entropy, AdamW. Prints one JSON line {"ms_per_step", "cpu_ms_per_step"}
+(medians; CPU time counts every thread)."""
 import argparse
 import json
 import math
@@ -78,12 +79,14 @@ def main():
         return loss.item()
 
     step()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(a.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"ms_per_step": statistics.median(times), "torch": torch.__version__, "threads": a.threads}))
+        cpu.append((time.process_time() - c0) * 1000)
+    print(json.dumps({"ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
+                      "torch": torch.__version__, "threads": a.threads}))
 
 
 if __name__ == "__main__":

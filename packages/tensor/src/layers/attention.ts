@@ -92,16 +92,20 @@ export class MultiHeadAttention extends Module {
     return tf.tidy(() => {
       const [batch, qLen] = x.shape as [number, number, number];
       const offset = !cross && o.cache !== undefined ? o.cache.length : 0;
-      let q = this.splitHeads(this.q.forward(x));
+      let q: tf.Tensor4D;
       let k: tf.Tensor4D;
       let v: tf.Tensor4D;
       if (cross && o.cache?.frozen === true) {
+        q = this.splitHeads(this.q.forward(x));
         k = o.cache.k!;
         v = o.cache.v!;
       } else {
-        const src = cross ? o.context! : x;
-        k = this.splitHeads(this.k.forward(src));
-        v = this.splitHeads(this.v.forward(src));
+        if (cross) {
+          q = this.splitHeads(this.q.forward(x));
+          [k, v] = projectFused([this.k, this.v], o.context!).map((t) => this.splitHeads(t)) as [tf.Tensor4D, tf.Tensor4D];
+        } else {
+          [q, k, v] = projectFused([this.q, this.k, this.v], x).map((t) => this.splitHeads(t)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        }
         if (this.rotary !== undefined) {
           q = this.rotary.apply(q, offset) as tf.Tensor4D;
           k = this.rotary.apply(k, offset) as tf.Tensor4D;
@@ -150,6 +154,20 @@ export class MultiHeadAttention extends Module {
     if (parts.length === 0) return undefined;
     return parts.reduce((a, b) => tf.add(a, b));
   }
+}
+
+/**
+ * Several Linear layers on the same input as one matmul against their concatenated weights,
+ * split afterwards: one pass over x (and one transpose of x in the backward pass) instead of
+ * one per projection. x: [..., in] -> one [..., out_i] per layer.
+ */
+function projectFused(layers: Linear[], x: tf.Tensor): tf.Tensor[] {
+  const lead = x.shape.slice(0, -1);
+  const x2 = tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
+  let y: tf.Tensor = tf.matMul(x2, tf.concat(layers.map((l) => l.weight), 1));
+  const biases = layers.map((l) => l.bias);
+  if (biases.every((b) => b !== undefined)) y = tf.add(y, tf.concat(biases as tf.Tensor[], 0));
+  return tf.split(y, layers.map((l) => l.outFeatures), 1).map((t, i) => tf.reshape(t, [...lead, layers[i]!.outFeatures]));
 }
 
 function toBias(mask: tf.Tensor): tf.Tensor {
