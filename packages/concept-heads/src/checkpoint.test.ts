@@ -6,6 +6,7 @@ import { initBackend, Linear, Module, Rng, saveCheckpoint } from '@sentencelab/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaseLcm } from './base-lcm.js';
 import { createConceptHead, loadConceptHead, saveConceptHead } from './checkpoint.js';
+import { fitConceptSpace } from './concepts.js';
 import { fixture, tinyConfig, type Fixture } from './testing/fixture.js';
 
 let f: Fixture;
@@ -19,7 +20,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('concept-head checkpoints', () => {
   it('restore config, parameters, normaliser, end vector and the training RNG', async () => {
-    const model = new BaseLcm({ ...tinyConfig, layers: 1, normalizer: 'standard', stopThreshold: 0.8 }, f.space);
+    const space = await fitConceptSpace(f.codec, f.vectors, { normalizer: 'standard', endSentence: 'The end.' });
+    const model = new BaseLcm({ ...tinyConfig, layers: 1, normalizer: 'standard', endSentence: 'The end.', stopThreshold: 0.8 }, space);
     model.rng.uniform();
     const file = join(dir, 'base.safetensors');
     saveConceptHead(file, model, { step: 7, extra: { bestLoss: 1.5 } });
@@ -48,5 +50,6 @@ describe('concept-head checkpoints', () => {
     expect(() => loadConceptHead(file)).toThrow(/plain.safetensors: not a concept head: conceptSpace must be/);
     plain.dispose();
     expect(() => createConceptHead({ kind: 'two-tower', denoiserLayerz: 2 }, f.space)).toThrow(/invalid concept-head config: \(root\): Unrecognized key: "denoiserLayerz"/);
+    expect(() => createConceptHead({ kind: 'base-lcm', dEmb: 16, normalizer: 'none' }, f.space)).toThrow(/config.normalizer is "none" but the concept space's normaliser is "robust"/);
   });
 });

@@ -74,6 +74,9 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
   constructor(config: C, space: ConceptSpace) {
     super();
     if (space.normalizer.dim !== config.dEmb) throw new Error(`normaliser has ${space.normalizer.dim} dims but config.dEmb is ${config.dEmb}`);
+    if (space.normalizer.kind !== config.normalizer) {
+      throw new Error(`config.normalizer is "${config.normalizer}" but the concept space's normaliser is "${space.normalizer.kind}" (fit it with fitConceptSpace(codec, vectors, config))`);
+    }
     if (space.endVector.length !== config.dEmb) throw new Error(`end vector has ${space.endVector.length} dims but config.dEmb is ${config.dEmb}`);
     this.config = config;
     this.normalizer = space.normalizer;
