@@ -27,7 +27,8 @@ export type CharClass = number;
 const SCONTINUE_CHARS =
   ',\\-:;\\u037E\\u055D\\u060C\\u060D\\u07F8\\u1802\\u1808\\u2013\\u2014\\u3001\\uFE10\\uFE11\\uFE13' +
   '\\uFE31\\uFE32\\uFE50\\uFE51\\uFE55\\uFE58\\uFE63\\uFF0C\\uFF0D\\uFF1A\\uFF1B\\uFF64';
-const ATERM_CHARS = '.\\u2024\\uFE52\\uFF0E';
+/** Full stops; `…` is one too here (not in UAX #29), so "Wait… What?" splits like "Wait... What?". */
+const ATERM_CHARS = '.\\u2024\\uFE52\\uFF0E\\u2026';
 
 /** Assignment order: later entries override earlier ones. */
 const RULES: [RegExp, CharClass][] = [

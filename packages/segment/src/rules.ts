@@ -1,6 +1,6 @@
 import { SENTENCE_STARTERS, type AbbreviationTable } from './abbreviations.js';
 import {
-  ATERM, CLOSE, EXTEND, LOWER, NUMERIC, STERM, UPPER, classAt, classBefore, isLineBreakCode,
+  ATERM, CLOSE, EXTEND, LOWER, NUMERIC, OLETTER, STERM, UPPER, classAt, classBefore, isLineBreakCode,
   isSpaceCode, prevStart,
 } from './chars.js';
 import type { QuoteReader } from './quotes.js';
@@ -15,7 +15,8 @@ const MAX_TOKEN = 48;
  * fixing what the plain rules get wrong:
  * - abbreviations, initials and list numbers don't end sentences ("Mr. Smith", "J. R. R.
  *   Tolkien", "1. First item."), see {@link DEFAULT_ABBREVIATIONS};
- * - "?" or "!" before a lowercase word doesn't end one (`"Why?" she asked.`);
+ * - "?" or "!" before a lowercase word doesn't end one (`"Why?" she asked.`), nor does an
+ *   ellipsis directly followed by a word (`他想了想……然后笑了`);
  * - an opening quote or bracket after the full stop starts the next sentence (`走了。“再见`);
  * - a single line break inside a paragraph is a space (hard-wrapped prose), unless the next
  *   line starts a list item; a blank line always ends a sentence.
@@ -71,7 +72,13 @@ function endsSentence(
 ): boolean {
   const nextClass = classAt(text, next);
   if (term === STERM) return nextClass !== LOWER;
-  if (text.charCodeAt(termPos) !== 0x2e) return true;
+  const code = text.charCodeAt(termPos);
+  // "他想了想……然后笑了": an ellipsis runs on into a word that follows without a space.
+  if (code === 0x2026) {
+    const word = nextClass === UPPER || nextClass === LOWER || nextClass === OLETTER || nextClass === NUMERIC;
+    return !(word && next === termPos + 1);
+  }
+  if (code !== 0x2e) return true;
   let from = termPos;
   while (from > contentStart && termPos - from < MAX_TOKEN && !isSpaceCode(text.charCodeAt(from - 1))) from--;
   const atStart = from === contentStart;

@@ -3,18 +3,17 @@ import {
   SURROGATE, UPPER, astralClass, classTable, type CharClass,
 } from './chars.js';
 
-/**
- * A class table for a locale: `…` counts as a full stop (so "Wait… What?" splits like
- * "Wait... What?"), and Greek, like ICU's `el` rules, ends questions with `;`.
- */
+/** The class table for a locale: Greek, like ICU's `el` rules, ends questions with `;`. */
 export function tableFor(locale: string | undefined): Uint8Array {
   const greek = locale !== undefined && /^el(?:[-_]|$)/i.test(locale);
   const key = greek ? 'el' : '';
   let table = tables.get(key);
   if (table === undefined) {
-    table = classTable().slice();
-    table[0x2026] = ATERM;
-    if (greek) table[0x3b] = STERM;
+    table = classTable();
+    if (greek) {
+      table = table.slice();
+      table[0x3b] = STERM;
+    }
     tables.set(key, table);
   }
   return table;
