@@ -88,7 +88,7 @@ export async function renderCurves(
 function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, opts: CurveOptions): Plotted[] {
   const byId = new Map(runs.map((r, i) => [r.id, { row: r, payload: payloads[i]! }]));
   const groups = opts.groupSeeds
-    ? groupBySeed(runs.map((r) => ({ id: r.id, experiment: r.experiment, config: r.config ?? {} })))
+    ? groupBySeed(runs.map((r) => ({ id: r.id, experiment: r.experiment, config: { ...r.config, ...prefixed('info.', r.info ?? {}) } })))
     : runs.map((r) => [r.id]);
   const smooth = (y: (number | null)[]) => (opts.smoothing > 0 ? debiasedEma(y, opts.smoothing) : y);
   return groups.flatMap((ids, gi): Plotted[] => {
@@ -110,6 +110,10 @@ function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, 
     const label = `${shortest} (mean of ${ids.length} seeds)`;
     return [{ label, color, x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi }, points: curves.reduce((a, c) => a + c.step.length, 0) }];
   });
+}
+
+function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 /** Curves sorted by step with one point per step (the last logged wins). */

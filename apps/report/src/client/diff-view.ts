@@ -15,6 +15,7 @@ export function renderDiff(panel: HTMLElement, state: AppState, runs: RunRow[], 
     '(run) backend': r.backend ?? null,
     '(run) seed': r.seed ?? null,
     '(run) git': r.gitSha ? `${r.gitSha.slice(0, 10)}${r.gitDirty ? ' (dirty)' : ''}` : null,
+    ...Object.fromEntries(Object.entries(r.info ?? {}).map(([k, v]) => [`(info) ${k}`, v])),
   }));
   const rows = configDiff(configs, !state.diffAll);
   const toggle = h('input', { type: 'checkbox', id: 'diff-all', checked: state.diffAll });

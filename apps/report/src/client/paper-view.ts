@@ -19,7 +19,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   const baseline =
     pool.find((r) => r.id === state.paperBaseline) ??
     allOk.find((r) => r.id === state.paperBaseline) ??
-    pool.find((r) => /token/i.test(r.id) && typeof r.eval?.ppl === 'number') ??
+    pool.find((r) => (r.info?.kind === 'token-lm' || /token/i.test(r.id)) && typeof r.eval?.ppl === 'number') ??
     pool[0]!;
   const others = pool.filter((r) => r !== baseline);
   const hasAny = (r: RunRow, columns: PaperColumn[]) => columns.some((c) => paperValue(r, c) !== undefined);

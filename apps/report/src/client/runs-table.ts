@@ -24,9 +24,11 @@ export function tableColumns(rows: readonly RunRow[]): Column[] {
     .filter((k) => !isSeedKey(k))
     .slice(0, 6);
   const evalKeys = [...PREFERRED_EVAL.filter((k) => fields.eval.includes(k)), ...fields.eval.filter((k) => !PREFERRED_EVAL.includes(k))].slice(0, 6);
+  const info = varyingKeys(ok.map((r) => r.info ?? {})).slice(0, 3);
   return [
     { field: 'status', label: 'status' },
     { field: 'name', label: 'run' },
+    ...info.map((k) => ({ field: `info.${k}`, label: k, title: `meta.json backendInfo.${k}` })),
     ...config.map((k) => ({ field: `config.${k}`, label: k, title: `config ${k}` })),
     { field: 'seed', label: 'seed' },
     ...evalKeys.map((k) => ({ field: `eval.${k}`, label: k, title: `summary eval.${k}` })),
@@ -118,6 +120,7 @@ export class RunsTable {
     const groupOptions = [
       { value: '', label: 'no grouping' },
       ...['experiment', 'status', 'backend', 'seed'].map((f) => ({ value: f, label: `group by ${f}` })),
+      ...fields.info.map((k) => ({ value: `info.${k}`, label: `group by ${k}` })),
       ...fields.config.map((k) => ({ value: `config.${k}`, label: `group by ${k}` })),
     ];
     replaceChildren(
@@ -176,7 +179,7 @@ export class RunsTable {
             'tr',
             { class: 'group-row' },
             h('td', { class: 'check' }, box),
-            h('td', { colspan: columns.length }, `${state.groupBy.replace(/^config\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
+            h('td', { colspan: columns.length }, `${state.groupBy.replace(/^(config|info)\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
           ),
         );
         for (const row of members) add(row);

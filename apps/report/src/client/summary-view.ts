@@ -56,6 +56,7 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
   const fields = knownFields(runs);
   const axisOptions = [
     ...fields.config.map((k) => ({ value: `config.${k}`, label: k })),
+    ...fields.info.map((k) => ({ value: `info.${k}`, label: `(info) ${k}` })),
     ...['experiment', 'backend', 'status', 'seed', 'name'].map((f) => ({ value: f, label: `(run) ${f}` })),
   ];
   const cellOptions = [

@@ -3,8 +3,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const clientEntry = fileURLToPath(new URL('../client/main.ts', import.meta.url));
-const clientCss = fileURLToPath(new URL('../client/style.css', import.meta.url));
+// The client is always bundled from its TypeScript sources (shipped in `src/`), whether the
+// server runs from src/server or dist/server: both sit two levels below the package root.
+const clientEntry = fileURLToPath(new URL('../../src/client/main.ts', import.meta.url));
+const clientCss = fileURLToPath(new URL('../../src/client/style.css', import.meta.url));
 
 export interface AppAssets {
   js: string;

@@ -32,7 +32,7 @@ const SECURITY_HEADERS = {
 export async function startReportServer(options: ReportServerOptions): Promise<ReportServer> {
   const store = new RunsStore(options.runsDir);
   // Read every run once before listening, so the first page load finds a warm cache.
-  const [assets] = await Promise.all([buildAssets(), store.runs()]);
+  const [assets] = await Promise.all([buildAssets(), store.runsJson()]);
   const server = createServer((req, res) => {
     handle(req, res, store, assets).catch((error: unknown) => {
       send(res, 500, 'application/json', JSON.stringify({ error: (error as Error).message }));
@@ -76,7 +76,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStor
       res.end();
       return;
     case '/api/runs':
-      return sendJson(res, await store.runs());
+      return send(res, 200, 'application/json; charset=utf-8', await store.runsJson());
     case '/api/metrics':
     case '/api/samples': {
       const id = url.searchParams.get('run') ?? '';

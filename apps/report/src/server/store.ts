@@ -27,6 +27,7 @@ export class RunsStore {
   readonly root: string;
   private cache = new Map<string, Cached>();
   private folders = new Map<string, RunFolder>();
+  private serialized: { version: string; json: string } | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -40,6 +41,13 @@ export class RunsStore {
     for (const id of this.cache.keys()) if (!this.folders.has(id)) this.cache.delete(id);
     const version = hash(folders.map((f) => this.cache.get(f.id)?.stamp ?? '').join('|') + `#${folders.length}`);
     return { version, runs: rows };
+  }
+
+  /** `runs()` as JSON text, serialised once per version (polls mostly find nothing changed). */
+  async runsJson(): Promise<string> {
+    const payload = await this.runs();
+    if (this.serialized?.version !== payload.version) this.serialized = { version: payload.version, json: JSON.stringify(payload) };
+    return this.serialized.json;
   }
 
   private async row(folder: RunFolder): Promise<RunRow> {
@@ -116,6 +124,7 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
     backend: meta.backend,
     gitSha: meta.git.sha,
     gitDirty: meta.git.dirty,
+    info: flatten(meta.backendInfo ?? {}),
     config: flatten(info.config ?? {}),
     metrics,
     eval: flatten(summary?.eval ?? {}),

@@ -5,9 +5,9 @@ const STATS = ['last', 'min', 'max', 'best', 'bestStep', 'lastStep', 'count'] as
 
 /**
  * The value a field name refers to on a run row, used by the filter, sort, group-by and pivot:
- * `name|status|experiment|run|seed|backend`, `config.<key>`, `eval.<key>`, `<metric>.<stat>`
- * (stat: last, min, max, best, bestStep), or a bare key looked up in config, then eval, then
- * as a metric's last value.
+ * `name|status|experiment|run|seed|backend`, `config.<key>`, `eval.<key>`, `info.<key>` (meta
+ * backendInfo, e.g. info.stage), `<metric>.<stat>` (stat: last, min, max, best, bestStep), or
+ * a bare key looked up in config, then eval, then info, then as a metric's last value.
  */
 export function fieldValue(row: RunRow, field: string): Scalar | undefined {
   switch (field) {
@@ -27,8 +27,10 @@ export function fieldValue(row: RunRow, field: string): Scalar | undefined {
   }
   if (field.startsWith('config.') && row.config && field.slice(7) in row.config) return row.config[field.slice(7)];
   if (field.startsWith('eval.') && row.eval && field.slice(5) in row.eval) return row.eval[field.slice(5)];
+  if (field.startsWith('info.') && row.info && field.slice(5) in row.info) return row.info[field.slice(5)];
   if (row.config && field in row.config) return row.config[field];
   if (row.eval && field in row.eval) return row.eval[field];
+  if (row.info && field in row.info) return row.info[field];
   if (row.metrics) {
     if (field in row.metrics) return row.metrics[field]!.last;
     const dot = field.lastIndexOf('.');
@@ -40,16 +42,18 @@ export function fieldValue(row: RunRow, field: string): Scalar | undefined {
 }
 
 /** Field names offered in pickers: meta fields, config keys, eval keys, metric stats. */
-export function knownFields(rows: readonly RunRow[]): { config: string[]; eval: string[]; metrics: string[] } {
+export function knownFields(rows: readonly RunRow[]): { config: string[]; eval: string[]; metrics: string[]; info: string[] } {
   const config = new Set<string>();
+  const info = new Set<string>();
   const evalKeys = new Set<string>();
   const metrics = new Set<string>();
   for (const r of rows) {
     for (const k of Object.keys(r.config ?? {})) config.add(k);
     for (const [k, v] of Object.entries(r.eval ?? {})) if (typeof v === 'number') evalKeys.add(k);
     for (const k of Object.keys(r.metrics ?? {})) metrics.add(k);
+    for (const k of Object.keys(r.info ?? {})) info.add(k);
   }
-  return { config: [...config].sort(), eval: [...evalKeys].sort(), metrics: [...metrics].sort() };
+  return { config: [...config].sort(), eval: [...evalKeys].sort(), metrics: [...metrics].sort(), info: [...info].sort() };
 }
 
 export { META_FIELDS, STATS };

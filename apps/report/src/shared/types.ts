@@ -30,6 +30,8 @@ export interface RunRow {
   gitDirty?: boolean;
   /** The error message of a failed run. */
   failure?: string;
+  /** meta.json `backendInfo` flattened (the runner puts the pipeline stage and model kind there). */
+  info?: Record<string, Scalar>;
   /** Resolved config flattened to dotted keys (arrays as JSON text). */
   config?: Record<string, Scalar>;
   /** Per-metric summary (computed from metrics.arrow while a run has no summary.json). */

@@ -18,6 +18,8 @@ interface TrainSpec {
   seed: number;
   /** Final loss level; the curve decays towards it. */
   floor: number;
+  /** The pipeline stage, as the runner records it in meta.json backendInfo. */
+  stage: string;
   eval: Record<string, number | string>;
   status?: 'done' | 'running';
 }
@@ -34,6 +36,7 @@ function train(root: string, spec: TrainSpec): RunWriter {
     git,
     machine,
     packages: { '@sentencelab/runs': '0.1.0' },
+    backendInfo: { stage: spec.stage, kind: spec.stage },
     flushEveryRows: 64,
   });
   for (let i = 0; i < LOSS_POINTS; i++) {
@@ -69,6 +72,7 @@ export function writeFixtureRuns(root: string): void {
     config: model('token-lm', 0),
     seed: 1,
     floor: 3.2,
+    stage: 'token-lm',
     eval: { params: 1_200_000, ppl: 45.3, ppl_tokens: 120_345, tokens_per_s: 850, kv_bytes_per_token: 8192 },
   });
   baseline.appendSample({ step: 200, prompt: PROMPTS[0]!, output: 'The cat ran away.', model: 'token-lm' });
@@ -86,6 +90,7 @@ export function writeFixtureRuns(root: string): void {
         config: { ...model('sllm', layers), seed },
         seed,
         floor: 3.25 + 0.1 * layers + 0.02 * seed,
+        stage: 'sllm',
         eval: { params: 1_150_000 + layers * 20_000, ppl: ppl + (seed - 1) * 0.4, ppl_tokens: 120_345, tokens_per_s: speed, kv_bytes_per_token: 8192 / (2 + layers) },
       });
       if (layers === 1) {
@@ -105,10 +110,11 @@ export function writeFixtureRuns(root: string): void {
       config: { head: { kind: head, steps: 40 }, train: { lr: 0.0005 } },
       seed: 1,
       floor: 0.5,
+      stage: `lcm-${head}`,
       eval: { l2, contrastive_acc: acc, roundtrip_l2: rt },
     });
   }
-  train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, eval: {}, status: 'running' });
+  train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
 
   mkdirSync(join(root, 'broken', 'half-written'), { recursive: true });
   const corrupt = createRun({ root, experiment: 'broken', runId: 'corrupt', config: {}, seed: 1, backend: 'cpu', git, machine });
@@ -120,6 +126,7 @@ export function writeFixtureRuns(root: string): void {
     config: { ...model('token-lm', 0), note: '<script>window.__xss=2</script>' },
     seed: 9,
     floor: 3.5,
+    stage: 'token-lm',
     eval: { ppl: 60 },
   });
   xss.appendSample({ step: 200, prompt: PROMPTS[0]!, output: '<b>bold</b><img src=x onerror="window.__xss=3">', model: 'token-lm' });
