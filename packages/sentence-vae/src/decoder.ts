@@ -23,6 +23,8 @@ export interface SentenceDecoderOptions {
 export interface TokenLoss {
   sum: tf.Scalar;
   count: number;
+  /** With `{nll: true}`: the summed negative log-likelihood (= sum for cross-entropy; differs for focal). */
+  nll?: tf.Scalar;
 }
 
 /**
@@ -164,17 +166,19 @@ export class SentenceDecoder extends Module {
 
   /**
    * Reconstruction loss of `targets` given the conditioning `memory` ([n, d] or [n, k, d]):
-   * the configured token loss summed over real tokens + EOS, and the count of those positions.
+   * the configured token loss summed over real tokens + EOS, and the count of those positions
+   * (and, with `nll: true`, the summed negative log-likelihood for perplexity).
    */
-  loss(memory: tf.Tensor, targets: SentenceTokens): TokenLoss {
+  loss(memory: tf.Tensor, targets: SentenceTokens, { nll = false }: { nll?: boolean } = {}): TokenLoss {
     let count = 0;
-    const sum = tf.tidy(() => {
+    const [sum, negLogLik] = tf.tidy(() => {
       const r = this.teacherForced(memory, targets);
       count = r.count;
       const n = r.logp.shape[0] * r.logp.shape[1];
-      return maskedTokenLoss(tf.reshape(r.logp, [n]) as tf.Tensor1D, tf.reshape(r.mask, [n]) as tf.Tensor1D, this.lossConfig);
+      const loss = maskedTokenLoss(tf.reshape(r.logp, [n]) as tf.Tensor1D, tf.reshape(r.mask, [n]) as tf.Tensor1D, this.lossConfig);
+      return nll ? [loss, tf.neg(tf.sum(r.logp)) as tf.Scalar] : [loss];
     });
-    return { sum, count };
+    return negLogLik === undefined ? { sum: sum!, count } : { sum: sum!, count, nll: negLogLik };
   }
 
   /**

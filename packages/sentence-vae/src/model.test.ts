@@ -158,9 +158,14 @@ describe('decoder', () => {
       const len = sentences[i]!.length;
       row.forEach((x, j) => (j <= len ? expect(x).toBeLessThan(0) : expect(x === 0).toBe(true)));
     });
-    const { sum, count } = model.decoder.loss(memory, batch);
+    const { sum, count, nll } = model.decoder.loss(memory, batch, { nll: true });
     expect(count).toBe(3 + 5 + 2 + 3);
-    expect(sum.dataSync()[0]).toBeCloseTo(-rows.flat().reduce((s, x) => s + x, 0), 4);
+    const logLik = rows.flat().reduce((s, x) => s + x, 0);
+    expect(sum.dataSync()[0]).toBeCloseTo(-logLik, 4);
+    expect(nll!.dataSync()[0]).toBeCloseTo(-logLik, 4);
+    expect(model.decoder.loss(memory, batch).nll).toBeUndefined();
+    // the model's metrics: mean NLL per scored token
+    expect(model.inEval(() => model.loss(batch).metrics.nll)).toBeCloseTo(-logLik / count, 4);
     // other padding tokens in the targets change nothing
     const noisy = { ...batch, tokens: batch.tokens.map((t, i) => (i % 6 >= batch.lengths[Math.floor(i / 6)]! ? 7 : t)) };
     expect(model.decoder.loss(memory, noisy).sum.dataSync()[0]).toBeCloseTo(sum.dataSync()[0]!, 5);

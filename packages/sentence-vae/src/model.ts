@@ -25,6 +25,8 @@ export interface SentenceVaeLossMetrics {
   loss: number;
   /** Reconstruction loss per scored token (real tokens + EOS). */
   recon: number;
+  /** Negative log-likelihood per scored token, nats (exp = teacher-forced PPL; = recon for cross-entropy). */
+  nll: number;
   /** Scored tokens (real tokens + EOS) in the batch. */
   tokens: number;
   sentences: number;
@@ -107,22 +109,23 @@ export class SentenceVAE extends Module {
     const loss = tf.tidy(() => {
       if (!c.variational) {
         const memory = this.encoder.forward(batch);
-        const { sum, count } = this.decoder.loss(memory, batch);
+        const { sum, count, nll } = this.decoder.loss(memory, batch, { nll: true });
         const mean = tf.div(sum, count) as tf.Scalar;
-        const value = mean.dataSync()[0]!;
-        metrics = { loss: value, recon: value, tokens: count, sentences: batch.n };
+        const [value, nllSum] = tf.stack([mean, nll!]).dataSync() as unknown as number[];
+        metrics = { loss: value!, recon: value!, nll: nllSum! / count, tokens: count, sentences: batch.n };
         return mean;
       }
       const { mean, logVar } = this.encoder.posterior(batch);
       const z = this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean;
-      const { sum, count } = this.decoder.loss(z, batch);
+      const { sum, count, nll } = this.decoder.loss(z, batch, { nll: true });
       const kl = gaussianKl(mean, logVar);
       const term = klTerm(kl, c.kl.freeBits);
       const objective = tf.div(tf.add(sum, tf.mul(term, beta)), count) as tf.Scalar;
-      const [value, recon, klSum, termSum] = tf.stack([objective, sum, tf.sum(kl), term]).dataSync() as unknown as number[];
+      const [value, recon, nllSum, klSum, termSum] = tf.stack([objective, sum, nll!, tf.sum(kl), term]).dataSync() as unknown as number[];
       metrics = {
         loss: value!,
         recon: recon! / count,
+        nll: nllSum! / count,
         tokens: count,
         sentences: batch.n,
         kl: klSum! / batch.n,

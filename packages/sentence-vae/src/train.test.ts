@@ -129,6 +129,8 @@ describe('training', () => {
     expect(first.kl).toBeGreaterThan(0);
     // objective = (recon sum + beta * KL term) / tokens
     for (const m of metrics) expect(m.loss).toBeCloseTo(m.recon + (m.klWeight! * m.klTerm! * m.sentences) / m.tokens, 4);
+    // focal loss weighs confident tokens down, so it sits below the NLL
+    for (const m of metrics) expect(m.recon).toBeLessThan(m.nll);
     expect(last.recon).toBeLessThan(first.recon);
     // encoding uses the posterior mean: deterministic in eval mode
     const a = model.encode(corpus).dataSync();
