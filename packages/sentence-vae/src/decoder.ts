@@ -32,13 +32,13 @@ export interface TokenLoss {
  * (or, without a cache, the tokens fed so far) and the position reached. Dispose when done.
  */
 export class DecoderState {
-  /** Tokens fed so far per row (kept only for the no-cache reference path). */
+  /** Tokens fed so far per row (the no-cache reference path re-reads them). */
   history: number[][];
 
   constructor(
-    readonly context: tf.Tensor3D,
+    public context: tf.Tensor3D,
     readonly cache: StackCache | undefined,
-    readonly rows: number,
+    public rows: number,
   ) {
     this.history = Array.from({ length: rows }, () => []);
   }
@@ -48,23 +48,28 @@ export class DecoderState {
     return this.history[0]?.length ?? 0;
   }
 
-  /** Continue row r from row parents[r] (beam search): reorders the cache and history. */
-  reorder(parents: Int32Array): void {
-    if (parents.length !== this.rows) throw new Error(`DecoderState.reorder: expected ${this.rows} parents, got ${parents.length}`);
-    this.history = Array.from(parents, (p) => [...this.history[p]!]);
-    if (this.cache === undefined) return;
-    const idx = tf.tensor1d(parents, 'int32');
-    for (const layer of this.cache.layers) {
-      const self = layer.self;
-      if (self.k === undefined || self.v === undefined) continue;
-      const k = tf.keep(tf.gather(self.k, idx));
-      const v = tf.keep(tf.gather(self.v, idx));
-      self.k.dispose();
-      self.v.dispose();
-      self.k = k;
-      self.v = v;
+  /**
+   * Keep rows: new row r continues old row `from[r]` (context, KV cache, history). Beam search
+   * reorders with it; decoding drops finished rows with it, so they cost nothing further.
+   */
+  select(from: Int32Array): void {
+    for (const r of from) if (!(r >= 0 && r < this.rows)) throw new Error(`DecoderState.select: row ${r} is outside 0..${this.rows - 1}`);
+    this.history = Array.from(from, (r) => [...this.history[r]!]);
+    const idx = tf.tensor1d(from, 'int32');
+    const gather = <T extends tf.Tensor>(t: T): T => {
+      const g = tf.keep(tf.gather(t, idx)) as T;
+      t.dispose();
+      return g;
+    };
+    this.context = gather(this.context);
+    for (const layer of this.cache?.layers ?? []) {
+      for (const kv of [layer.self, layer.cross]) {
+        if (kv.k !== undefined) kv.k = gather(kv.k);
+        if (kv.v !== undefined) kv.v = gather(kv.v);
+      }
     }
     idx.dispose();
+    this.rows = from.length;
   }
 
   dispose(): void {

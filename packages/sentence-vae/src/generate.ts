@@ -61,24 +61,30 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   const n = state.rows;
   const tokens: number[][] = Array.from({ length: n }, () => []);
   const ended = new Array<boolean>(n).fill(false);
-  const done = new Array<boolean>(n).fill(false);
-  const feed = new Int32Array(n).fill(bos);
+  // active[r] = the sentence decoded by state row r; finished rows are dropped from the state.
+  let active = Array.from({ length: n }, (_, i) => i);
+  let feed: Int32Array = new Int32Array(n).fill(bos);
   try {
     // Step t predicts token t; step maxTokens can only end the sentence.
-    for (let t = 0; t <= maxTokens && !done.every(Boolean); t++) {
+    for (let t = 0; t <= maxTokens && active.length > 0; t++) {
       const logits = decoder.step(state, feed);
       const data = await logits.data();
       logits.dispose();
-      for (let i = 0; i < n; i++) {
-        if (done[i]) continue;
-        const next = sampleToken(data, sampling, uniform, i * V, V);
-        if (next === eos) {
-          ended[i] = true;
-          done[i] = true;
-        } else if (t === maxTokens) done[i] = true;
-        else tokens[i]!.push(next);
-        feed[i] = next;
-      }
+      const keep: number[] = [];
+      const next: number[] = [];
+      active.forEach((i, r) => {
+        // Draws happen in sentence order, whatever rows have finished, so sampling repeats.
+        const token = sampleToken(data, sampling, uniform, r * V, V);
+        if (token === eos) ended[i] = true;
+        else if (t < maxTokens) {
+          tokens[i]!.push(token);
+          keep.push(r);
+          next.push(token);
+        }
+      });
+      if (keep.length < active.length && keep.length > 0) state.select(Int32Array.from(keep));
+      active = keep.map((r) => active[r]!);
+      feed = Int32Array.from(next);
     }
   } finally {
     state.dispose();
@@ -106,7 +112,7 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
       const data = await logits.data();
       logits.dispose();
       const { parents, next } = search.step(data, V);
-      state.reorder(parents);
+      state.select(parents);
       feed = next;
     }
   } finally {
