@@ -20,11 +20,31 @@ export function tableFor(locale: string | undefined): Uint8Array {
 }
 const tables = new Map<string, Uint8Array>();
 
+const triggers = new WeakMap<Uint8Array, RegExp>();
+
+/** A regex (over UTF-16 code units) that finds the characters the scanner must look at. */
+function triggerFor(table: Uint8Array): RegExp {
+  let re = triggers.get(table);
+  if (re === undefined) {
+    const units: string[] = [];
+    for (let c = 0; c < table.length; c++) {
+      const k = table[c]!;
+      if (k === LF || k === CR || k === SEP || k === ATERM || k === STERM || k === SURROGATE) {
+        units.push(`\\u${c.toString(16).padStart(4, '0')}`);
+      }
+    }
+    re = new RegExp(`[${units.join('')}]`, 'g');
+    triggers.set(table, re);
+  }
+  return re;
+}
+
 /**
  * Sentence boundaries of `text[start, end)` by the Unicode rules (UAX #29, rules SB1-SB11),
  * the same rules `Intl.Segmenter` applies, in one linear pass. Pushes every boundary strictly
  * inside the range to `out`, in order. With the plain {@link classTable} the result equals
- * `Intl.Segmenter(..., { granularity: 'sentence' })` (tested), at a hundred times its speed.
+ * `Intl.Segmenter(..., { granularity: 'sentence' })` on the same text with `…` read as `.`
+ * (tested), several times faster and in linear time.
  */
 export function scanBoundaries(text: string, start: number, end: number, table: Uint8Array, out: number[]): void {
   const cls = (i: number): CharClass => {
@@ -61,15 +81,16 @@ export function scanBoundaries(text: string, start: number, end: number, table: 
     if (b > start && b < end) out.push(b);
   };
 
+  const trigger = triggerFor(table);
   let i = start;
   while (i < end) {
-    const code = text.charCodeAt(i);
-    let c = table[code]!;
-    if (c < LF || c > STERM) {
-      if (c !== SURROGATE) {
-        i++;
-        continue;
-      }
+    // Jump to the next terminator or line break (native regex search, no per-character JS).
+    trigger.lastIndex = i;
+    if (!trigger.test(text)) break;
+    i = trigger.lastIndex - 1;
+    if (i >= end) break;
+    let c = table[text.charCodeAt(i)]!;
+    if (c === SURROGATE) {
       c = cls(i);
       if (c !== ATERM && c !== STERM) {
         i += width(i);
