@@ -57,6 +57,26 @@ export interface PrepareResult {
   manifest: DatasetManifest;
 }
 
+/**
+ * A hash of what the segmenter does to a fixed tricky text under the configured mode, locale and
+ * a small length limit. It goes into the dataset key, so a changed segmenter is never served a
+ * stale cache.
+ */
+function segmenterFingerprint(config: DataConfig['segment']): string {
+  const probe = [
+    'Mr. Smith paid $3.50 for the U.S. edition, e.g. the blue one... "Really?" she asked (twice). Then: nothing; it ended',
+    '',
+    '他说：“今天很好。”我们走吧！真的吗？好，那就明天、后天；或者永远。 A very long sentence without any punctuation at all that keeps going and going until it must be split somewhere',
+  ].join('\n');
+  const segs = segment(probe, {
+    mode: config.mode,
+    maxTokens: 12,
+    lengthOf: (t) => t.length / 4,
+    ...(config.locale !== null ? { locale: config.locale } : {}),
+  });
+  return sha256(JSON.stringify(segs));
+}
+
 const EMPTY_DOC = 'empty documents (no text)';
 const BLANK_SENTENCE = 'whitespace-only segments';
 
@@ -145,50 +165,33 @@ function obtainTokenizer(
   return { tokenizer, origin: `trained (${file})` };
 }
 
-/** Splits documents into sentences and token ids, in groups (one encodeBatch per group). */
-async function processGroup(
-  docs: SourceDocument[],
-  config: DataConfig,
-  tokenizer: BpeTokenizer,
-  stats: StatsBuilder,
-): Promise<DatasetDocument[]> {
-  const lengthOf = (s: string): number => tokenizer.countTokens(s);
-  const texts: string[][] = [];
-  const starts: boolean[][] = [];
-  for (const doc of docs) {
-    const segs = segment(doc.text, {
-      mode: config.segment.mode,
-      maxTokens: config.segment.maxTokens,
-      lengthOf,
-      ...(config.segment.locale !== null ? { locale: config.segment.locale } : {}),
-    });
-    const t: string[] = [];
-    const p: boolean[] = [];
-    let pendingParagraph = true;
-    for (const s of segs) {
-      if (s.split) stats.splitForLength++;
-      pendingParagraph ||= s.paragraphStart;
-      if (s.text.trim().length === 0) {
-        stats.filter(BLANK_SENTENCE, `${doc.origin}@${s.start}`);
-        continue;
-      }
-      t.push(s.text);
-      p.push(pendingParagraph);
-      pendingParagraph = false;
-    }
-    texts.push(t);
-    starts.push(p);
-  }
-  const ids = await tokenizer.encodeBatch(texts.flat());
-  let k = 0;
-  return docs.map((doc, i) => {
-    const sentences = texts[i]!.map(() => {
-      const tokens = Int32Array.from(ids[k++]!);
-      if (tokens.length > config.segment.maxTokens) stats.overMax++;
-      return tokens;
-    });
-    return { id: doc.id, sentences, texts: texts[i]!, paragraphStarts: starts[i]! };
+/** One document as sentences (over-long ones split by segment) and their token ids. */
+function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: BpeTokenizer, stats: StatsBuilder): DatasetDocument {
+  const segs = segment(doc.text, {
+    mode: config.segment.mode,
+    maxTokens: config.segment.maxTokens,
+    lengthOf: (s: string) => tokenizer.countTokens(s),
+    ...(config.segment.locale !== null ? { locale: config.segment.locale } : {}),
   });
+  const sentences: Int32Array[] = [];
+  const texts: string[] = [];
+  const paragraphStarts: boolean[] = [];
+  let pendingParagraph = true;
+  for (const s of segs) {
+    if (s.split) stats.splitForLength++;
+    pendingParagraph ||= s.paragraphStart;
+    if (s.text.trim().length === 0) {
+      stats.filter(BLANK_SENTENCE, `${doc.origin}@${s.start}`);
+      continue;
+    }
+    const tokens = Int32Array.from(tokenizer.encodeSync(s.text));
+    if (tokens.length > config.segment.maxTokens) stats.overMax++;
+    sentences.push(tokens);
+    texts.push(s.text);
+    paragraphStarts.push(pendingParagraph);
+    pendingParagraph = false;
+  }
+  return { id: doc.id, sentences, texts, paragraphStarts };
 }
 
 /**
@@ -225,6 +228,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
       String(DATASET_FORMAT),
       scan.hash,
       tokenizer.hash,
+      segmenterFingerprint(config.segment),
       JSON.stringify({ specials: config.tokenizer.specials, segment: config.segment, split: config.split, output: config.output.batchDocuments }),
     );
     const dir = join(cacheDir, key.slice(0, 24));
@@ -240,35 +244,26 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
     const batchSize = config.output.batchDocuments;
     const check = createHash('sha256');
     let done = 0;
-    let group: SourceDocument[] = [];
     const total = scan.documents;
-    const flushGroup = async (): Promise<void> => {
-      const prepared = await processGroup(group, config, tokenizer, stats);
-      for (const d of prepared) {
-        const split = splitOf(d.id, config.split);
-        stats.addDocument(split, d.sentences.map((s) => s.length), d.texts.reduce((a, t) => a + t.length, 0));
-        pending[split].push(d);
-        if (pending[split].length >= batchSize) {
-          await writers[split].write(pending[split]);
-          pending[split] = [];
-        }
-      }
-      done += group.length;
-      group = [];
-      report({ stage: 'prepare', done, total, unit: 'documents' });
-    };
     report({ stage: 'prepare', done: 0, total, unit: 'documents' });
     for await (const doc of scan.kept ?? source.documents()) {
       check.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+      done++;
       if (doc.text.trim().length === 0) {
         stats.filter(EMPTY_DOC, doc.origin);
-        done++;
         continue;
       }
-      group.push(doc);
-      if (group.length >= batchSize) await flushGroup();
+      const d = prepareDocument(doc, config, tokenizer, stats);
+      const split = splitOf(d.id, config.split);
+      stats.addDocument(split, d.sentences.map((s) => s.length), d.texts.reduce((a, t) => a + t.length, 0));
+      pending[split].push(d);
+      if (pending[split].length >= batchSize) {
+        await writers[split].write(pending[split]);
+        pending[split] = [];
+      }
+      report({ stage: 'prepare', done, total, unit: 'documents' });
     }
-    if (group.length > 0) await flushGroup();
+    report({ stage: 'prepare', done, total, unit: 'documents' });
     if (check.digest('hex') !== scan.hash) {
       throw new DataError(`${source.description}: the corpus changed while it was being prepared; run again`);
     }

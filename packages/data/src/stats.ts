@@ -31,7 +31,7 @@ export interface DatasetStats {
   sentenceLengthHistogram: HistogramBucket[];
   maxSentenceTokens: number;
   meanSentenceTokens: number;
-  /** Sentences longer than segment.maxTokens that segment split into pieces. */
+  /** Segments that are pieces of a sentence longer than segment.maxTokens (cut to fit). */
   sentencesSplitForLength: number;
   /** Pieces still longer than segment.maxTokens (kept whole; should be 0). */
   sentencesOverMaxTokens: number;
@@ -116,14 +116,16 @@ export function formatStats(stats: DatasetStats): string {
     const x = stats.splits[s];
     lines.push(`${s.padEnd(10)} ${n(x.documents).padStart(11)} ${n(x.sentences).padStart(11)} ${n(x.tokens).padStart(11)}`);
   }
+  const empty = SPLITS.filter((sp) => stats.splits[sp].documents === 0);
   lines.push(`${'total'.padEnd(10)} ${n(stats.documents).padStart(11)} ${n(stats.sentences).padStart(11)} ${n(stats.tokens).padStart(11)}`);
+  if (empty.length > 0) lines.push(`warning: no documents in ${empty.join(', ')} (a small corpus: raise the fraction or change split.salt)`);
   lines.push('', `sentence length (tokens): mean ${stats.meanSentenceTokens}, max ${stats.maxSentenceTokens}`);
   const peak = Math.max(1, ...stats.sentenceLengthHistogram.map((b) => b.count));
   for (const b of stats.sentenceLengthHistogram) {
     const label = b.max === null ? `${b.min}+` : `${b.min}-${b.max}`;
     lines.push(`  ${label.padStart(8)} ${n(b.count).padStart(9)} ${'#'.repeat(Math.max(1, Math.round((b.count / peak) * 40)))}`);
   }
-  lines.push(`sentences split for length: ${n(stats.sentencesSplitForLength)}`);
+  lines.push(`sentences split for length: ${n(stats.sentencesSplitForLength)} pieces`);
   if (stats.sentencesOverMaxTokens > 0) lines.push(`sentences still over maxTokens (kept whole): ${n(stats.sentencesOverMaxTokens)}`);
   if (stats.filtered.length === 0) lines.push('filtered: nothing');
   for (const f of stats.filtered) lines.push(`filtered: ${n(f.count)} ${f.reason} (e.g. ${f.examples.join(', ')})`);

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { dataConfigSchema, formatStats, prepareDataset, type DataConfig, type PrepareProgress } from '@sentencelab/data';
+import { DataError, dataConfigSchema, formatStats, prepareDataset, type DataConfig, type PrepareProgress } from '@sentencelab/data';
 import { loadConfig } from '../config/load.js';
 
 /**
@@ -85,16 +85,36 @@ export function dataCommand(): Command {
       const config = loadDataConfig(resolve(file), overrides);
       const t0 = performance.now();
       const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
+      const stageTimes = new Map<string, number>();
+      let stage = '';
+      let stageStart = t0;
+      const onProgress = (p: PrepareProgress): void => {
+        if (p.stage !== stage) {
+          const now = performance.now();
+          if (stage) stageTimes.set(stage, now - stageStart);
+          stage = p.stage;
+          stageStart = now;
+        }
+        bar.onProgress(p);
+      };
       let result;
       try {
-        result = await prepareDataset(config, { force: opts.force, onProgress: bar.onProgress });
+        result = await prepareDataset(config, { force: opts.force, onProgress });
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        bar.stop();
+        console.error(`data error: ${e.message}`);
+        process.exitCode = 1;
+        return;
       } finally {
         bar.stop();
       }
-      const seconds = (performance.now() - t0) / 1000;
+      const end = performance.now();
+      if (stage) stageTimes.set(stage, end - stageStart);
       console.log(formatStats(result.stats));
       console.log(`dataset: ${result.dir}${result.cached ? ' (from cache)' : ''}`);
-      console.log(`elapsed: ${seconds.toFixed(1)} s`);
+      const parts = [...stageTimes].map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`);
+      console.log(`elapsed: ${((end - t0) / 1000).toFixed(1)} s${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`);
     });
   return data;
 }

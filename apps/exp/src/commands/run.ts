@@ -60,6 +60,10 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
       backendInUse: backend,
     });
     console.log(stageTable(reports));
+    for (const r of reports) {
+      const table = r.artifact.meta['table'];
+      if (typeof table === 'string') console.log(`\n${r.name}: ${table}`);
+    }
     return sig.signal.aborted ? 130 : 0;
   } finally {
     sig.dispose();
