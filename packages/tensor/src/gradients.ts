@@ -25,7 +25,7 @@ function unbroadcast(dy: tf.Tensor, shape: number[]): tf.Tensor {
     // Bias-style gradients (sum over all leading axes) as ones[1, n] @ dy[n, rest]: a 2-D
     // matmul, measured ~10x faster than the wasm Sum kernel over a non-innermost axis.
     const n = axes.reduce((p, a) => p * dy.shape[a]!, 1);
-    return tf.reshape(tf.matMul(tf.ones([1, n]), tf.reshape(dy, [n, -1])), shape);
+    return tf.reshape(tf.matMul(tf.fill([1, n], 1), tf.reshape(dy, [n, -1])), shape);
   }
   return tf.reshape(tf.sum(dy, axes), shape);
 }
@@ -42,8 +42,9 @@ function axesOf(axis: unknown, shape: number[]): number[] {
 /** dy of a reduction, broadcast back to the input shape. */
 function expandReduced(dy: tf.Tensor, inShape: number[], axes: number[]): tf.Tensor {
   const kept = inShape.map((d, i) => (axes.includes(i) ? 1 : d));
-  // Multiplying by ones broadcasts; the wasm Tile kernel behind tf.broadcastTo measured ~4x slower.
-  return tf.mul(tf.reshape(dy, kept), tf.ones(inShape));
+  // Multiplying by ones broadcasts; the wasm Tile kernel behind tf.broadcastTo measured ~4x
+  // slower. tf.fill runs as a kernel, where tf.ones builds the array in JS and copies it over.
+  return tf.mul(tf.reshape(dy, kept), tf.fill(inShape, 1));
 }
 
 // tf.cast to the same dtype still runs a copy kernel; skip it for float inputs.

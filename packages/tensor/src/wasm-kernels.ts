@@ -8,6 +8,11 @@
  *   matmul gradient uses the transpose flags and attention is batched, so we wrap the kernel:
  *   transposed operands are materialised with the wasm `Transpose` kernel, and batches run as
  *   one XNNPACK 2-D matmul per slice on zero-copy views of the operands.
+ * - `Identity` copies its input, and tfjs clones (Identity) every tensor it saves for the
+ *   backward pass: ~220 full copies per training step of the tiny GPT. Tensors are immutable,
+ *   so we share the buffer with a reference count, as the cpu backend does.
+ * - `Slice` / `SplitV` copy the whole input to the JS heap for every slice, then copy element
+ *   by element. Ours copies contiguous runs straight from wasm memory.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -24,9 +29,73 @@ export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
   patchBatchMatMul();
+  replaceKernel('Identity', identity as tf.KernelFunc);
+  replaceKernel('Slice', slice as tf.KernelFunc);
+  replaceKernel('SplitV', splitV as tf.KernelFunc);
   if (tf.getKernel('UnsortedSegmentSum', 'wasm') === undefined) {
     tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as tf.KernelFunc });
   }
+}
+
+function replaceKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (original === undefined) throw new Error(`wasm backend has no ${kernelName} kernel to replace`);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+}
+
+function identity(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend & { incRef(d: tf.DataId): void } }): tf.TensorInfo {
+  const { x } = args.inputs;
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** Copies x[begin : begin + size] into a new tensor, one contiguous run at a time. */
+function sliceInto(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (tf.util.sizeFromShape(size) === 0) return out;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  // Dims after `inner` are taken whole, so each run covers size[inner] * (their product) values.
+  let inner = rank - 1;
+  while (inner > 0 && size[inner] === x.shape[inner] && begin[inner] === 0) inner--;
+  const strides = tf.util.computeStrides(x.shape);
+  const stride = (d: number) => (d === rank - 1 ? 1 : strides[d]!);
+  const run = size[inner]! * (inner === rank - 1 ? 1 : stride(inner));
+  const outer = size.slice(0, inner);
+  const count = tf.util.sizeFromShape(outer);
+  const idx = new Array<number>(inner).fill(0);
+  for (let r = 0; r < count; r++) {
+    let off = begin[inner]! * stride(inner);
+    for (let d = 0; d < inner; d++) off += (begin[d]! + idx[d]!) * stride(d);
+    dst.set(src.subarray(off, off + run), r * run);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++idx[d]! < outer[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+function slice(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend; attrs: { begin: number | number[]; size: number | number[] } }): tf.TensorInfo {
+  const { x } = args.inputs;
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs.begin, args.attrs.size) as [number[], number[]];
+  return sliceInto(args.backend, x, begin, size);
+}
+
+function splitV(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend; attrs: { numOrSizeSplits: number | number[]; axis: number | number[] } }): tf.TensorInfo[] {
+  const { x } = args.inputs;
+  const axis = tf.util.parseAxisParam(args.attrs.axis, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, args.attrs.numOrSizeSplits, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[axis] = s;
+    const out = sliceInto(args.backend, x, [...begin], size);
+    begin[axis]! += s;
+    return out;
+  });
 }
 
 function unsortedSegmentSum(args: {
