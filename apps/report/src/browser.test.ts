@@ -84,6 +84,7 @@ function chartPoints(): Promise<{ labels: string[]; counts: number[]; xLength: n
 async function shot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(DOCS, { recursive: true });
+  await page.$eval('.table-wrap', (el) => (el.scrollLeft = 0));
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(DOCS, name), fullPage: true });
 }

@@ -19,17 +19,21 @@ interface Plotted {
 }
 
 /** Metric picker, x axis, log scale, smoothing, seed grouping, then one uPlot chart. */
+const MAX_CURVES = 40;
+
 export async function renderCurves(
   panel: HTMLElement,
   state: AppState,
-  runs: RunRow[],
+  selected: RunRow[],
   cache: RunDataCache,
   update: (change: (s: AppState) => void) => void,
 ): Promise<void> {
-  if (runs.length === 0) {
+  if (selected.length === 0) {
     replaceChildren(panel, h('p', { class: 'hint' }, 'Select runs in the table to plot their curves.'));
     return;
   }
+  // Each run's metrics are one request; past a few dozen curves a chart stops being readable anyway.
+  const runs = selected.slice(0, MAX_CURVES);
   const metrics = knownFields(runs).metrics;
   const opts = state.curve;
   const metric = metrics.includes(opts.metric) ? opts.metric : (metrics.find((m) => /loss/.test(m)) ?? metrics[0] ?? '');
@@ -75,7 +79,8 @@ export async function renderCurves(
     ),
   );
   const chartHolder = h('div', { class: 'chart', id: 'curve-chart' });
-  replaceChildren(panel, controls, chartHolder);
+  const note = selected.length > runs.length ? h('p', { class: 'hint' }, `Plotting the first ${runs.length} of ${selected.length} selected runs.`) : null;
+  replaceChildren(panel, controls, note, chartHolder);
   if (!metric) {
     chartHolder.append(h('p', { class: 'hint' }, 'The selected runs have not logged any metric yet.'));
     return;

@@ -179,7 +179,11 @@ export class RunsTable {
             'tr',
             { class: 'group-row' },
             h('td', { class: 'check' }, box),
-            h('td', { colspan: columns.length }, `${state.groupBy.replace(/^(config|info)\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
+            h(
+              'td',
+              { colspan: columns.length },
+              h('span', { class: 'group-label' }, `${state.groupBy.replace(/^(config|info)\./, '')} = ${key || '(none)'} · ${members.length} run${members.length === 1 ? '' : 's'}`),
+            ),
           ),
         );
         for (const row of members) add(row);
