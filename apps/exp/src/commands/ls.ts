@@ -1,6 +1,6 @@
 /** `pnpm exp ls [experiment]`: runs with status and key metrics. */
 import { Command } from 'commander';
-import { listRuns, type RunInfoOk, type Summary } from '@sentencelab/runs';
+import { listRuns, readMetrics, type RunInfoOk, type Summary } from '@sentencelab/runs';
 import { renderTable, type Cell } from '../table.js';
 
 /** The summary figures `ls` shows, in column order. */
@@ -17,6 +17,21 @@ export function keyMetrics(summary: Summary | undefined): { steps: Cell; loss: C
   };
 }
 
+/** Key metrics of a run that has no summary yet (still training): read from metrics.arrow. */
+async function liveMetrics(dir: string): Promise<ReturnType<typeof keyMetrics>> {
+  const none = keyMetrics(undefined);
+  try {
+    const { series } = await readMetrics(dir, { names: ['train/loss', 'val/loss'] });
+    const last = (name: string) => {
+      const s = series[name];
+      return s && s.step.length > 0 ? { step: s.step[s.step.length - 1]!, value: s.value[s.value.length - 1]! } : undefined;
+    };
+    return { ...none, steps: last('train/loss')?.step, loss: last('train/loss')?.value, valLoss: last('val/loss')?.value };
+  } catch {
+    return none;
+  }
+}
+
 export function kindOf(r: RunInfoOk): string {
   const k = r.meta.backendInfo?.['kind'];
   return typeof k === 'string' ? k : '-';
@@ -25,11 +40,11 @@ export function kindOf(r: RunInfoOk): string {
 export async function lsText(runsDir: string, experiment?: string): Promise<string> {
   const runs = (await listRuns(runsDir)).filter((r) => experiment === undefined || r.experiment === experiment);
   if (runs.length === 0) return `no runs in ${runsDir}${experiment ? ` for experiment ${experiment}` : ''}`;
-  const rows: Cell[][] = runs.map((r) => {
+  const rows: Cell[][] = await Promise.all(runs.map(async (r) => {
     if (!r.ok) return [r.id, 'unreadable', '-', undefined, undefined, undefined, undefined, undefined, r.error];
-    const k = keyMetrics(r.summary);
+    const k = r.summary ? keyMetrics(r.summary) : await liveMetrics(r.dir);
     return [r.id, r.meta.status, kindOf(r), k.steps, k.loss, k.valLoss, k.ppl, k.params, r.meta.startedAt.slice(0, 19).replace('T', ' ')];
-  });
+  }));
   return renderTable(['run', 'status', 'kind', 'step', 'loss', 'val loss', 'ppl', 'params', 'started'], rows);
 }
 

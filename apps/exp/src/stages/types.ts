@@ -9,6 +9,7 @@
  * stage depends on, its inputs' hashes, the code version of the packages it runs). A stage
  * whose hash is unchanged is not run again: its cached artifact is reused.
  */
+import type { DatasetDocument } from '@sentencelab/data';
 import type { RunWriter } from '@sentencelab/runs';
 import { z } from 'zod';
 
@@ -112,6 +113,26 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    * chunks of text as they are produced (tokens or whole sentences). Used by `pnpm exp generate`.
    */
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
+  /**
+   * Token predictors (token-lm, sllm): the summed negative log-likelihood (nats) of sentences
+   * 2..N of each document, each sentence's tokens plus its EOS, and how many tokens that is.
+   * The eval stage requires every model to score the same number of tokens.
+   */
+  scoreDocuments?(artifact: Artifact, docs: readonly DatasetDocument[]): Promise<{ nll: number; tokens: number }>;
+  /**
+   * Generation speed and memory (the bench stage): tokens/s at batch 1 with and without the
+   * first sentence, KV-cache bytes per context token, measured on the given prompts.
+   */
+  benchmark?(artifact: Artifact, prompts: readonly DatasetDocument[], options: BenchOptions): Promise<Record<string, number>>;
+}
+
+/** Options of the bench stage, passed to `Stage.benchmark`. */
+export interface BenchOptions {
+  /** New sentences generated per prompt. */
+  sentences: number;
+  /** Prompt sentences given as context. */
+  contextSentences: number;
+  repeats: number;
 }
 
 /** Options of `pnpm exp generate`, passed to `Stage.generate`. */

@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { planPipeline } from '../pipeline/plan.js';
+import { comparisonTable } from './eval.js';
+import { STAGES, stageRegistry } from './registry.js';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+
+function write(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'exp-stages-')), 'p.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const base = `name: t\nstages:\n  tok: {kind: tokenizer}\n`;
+
+describe('stage config sections', () => {
+  test('model sections are validated by the model package schema, naming the key path', () => {
+    const file = write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, model: {dModel: 30, encoder: {heads: 4, layerz: 1}}}\n`);
+    let message = '';
+    try {
+      loadPipeline(file, STAGES);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`${file}: stages.svae.model.encoder: unknown key "layerz"`);
+  });
+
+  test('a value the pipeline derives cannot be set in a model section', () => {
+    const file = write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, model: {vocabSize: 500}}\n`);
+    expect(() => loadPipeline(file, STAGES)).toThrow(/stages\.svae\.model\.vocabSize: set by the pipeline \(the tokenizer\); remove it here/);
+  });
+
+  test('train sections reject bad values and unknown keys', () => {
+    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {steps: 0}}\n`), STAGES)).toThrow(/stages\.svae\.train\.steps: Too small/);
+    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {lr: fast}}\n`), STAGES)).toThrow(/stages\.svae\.train\.lr: Invalid input: expected number/);
+    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {stpes: 3}}\n`), STAGES)).toThrow(/stages\.svae\.train: unknown key "stpes"/);
+  });
+
+  test('a diffusion head checks its own cross-field rules at config time', () => {
+    const file = write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}}\n  d: {kind: lcm-diffusion, inputs: {tokenizer: tok, svae: svae}, model: {sampling: {steps: 500}}}\n`);
+    expect(() => loadPipeline(file, STAGES)).toThrow(/stages\.d\.model\.sampling\.steps: sampling\.steps \(500\) exceeds schedule\.steps \(100\)/);
+  });
+
+  test('the shipped configs validate and plan', () => {
+    for (const name of ['configs/quickstart.yaml']) {
+      const file = join(repoRoot, name);
+      const { config } = loadPipeline(file, STAGES);
+      expect(planPipeline(config, stageRegistry(), file).length).toBeGreaterThan(2);
+    }
+  });
+});
+
+describe('comparisonTable', () => {
+  test('shows only the columns some model has, and ratios to the baseline', () => {
+    const table = comparisonTable(
+      [
+        { stage: 'lm', kind: 'token-lm', results: { params: 1000, ppl: 40, ppl_tokens: 500 } },
+        { stage: 'sllm', kind: 'sllm', results: { params: 1500, ppl: 60, ppl_tokens: 500 } },
+        { stage: 'mse', kind: 'lcm-mse', results: { l2: 0.25 } },
+      ],
+      'lm',
+    );
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+L2\s+params xlm\s+PPL xlm$/);
+    expect(lines[3]).toMatch(/^sllm\s+sllm\s+1500\s+60\s+500\s+-\s+1\.500\s+1\.500$/);
+    expect(lines[4]).toMatch(/^mse\s+lcm-mse\s+-\s+-\s+-\s+0\.2500\s+-\s+-$/);
+  });
+});
