@@ -72,7 +72,7 @@ describe('BaseLcm', () => {
     disposeBatch(batch);
     again.dispose();
     model.dispose();
-  });
+  }, 240_000);
 
   it('does not leak tensors across training steps', async () => {
     const model = new BaseLcm({ ...tinyConfig, layers: 1 }, f.space);

@@ -77,5 +77,5 @@ describe('OneTowerLcm', () => {
     disposeBatch(batch);
     again.dispose();
     model.dispose();
-  });
+  }, 240_000);
 });

@@ -24,5 +24,5 @@ describe('README example', () => {
     expect(losses.length).toBe(3);
     expect(losses.at(-1)!).toBeLessThan(losses[0]! / 5);
     expect(lines.filter((l) => l.startsWith('> '))).toEqual(['> People opened their umbrellas.', '> The wet streets shone at night.']);
-  });
+  }, 240_000);
 });

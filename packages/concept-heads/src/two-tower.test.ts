@@ -77,5 +77,5 @@ describe('TwoTowerLcm', () => {
     disposeBatch(batch);
     again.dispose();
     model.dispose();
-  });
+  }, 240_000);
 });
