@@ -44,6 +44,14 @@ describe('listRuns', () => {
     expect(e!.ok ? '' : e!.error).toMatch(/summary.json: updatedAt: Invalid ISO datetime/);
   });
 
+  it('names a newer format instead of half-reading it', async () => {
+    const run = make('exp', 'future');
+    const meta = JSON.parse(readFileSync(join(run.dir, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(run.dir, 'meta.json'), JSON.stringify({ ...meta, formatVersion: 2 }));
+    const [info] = await listRuns(root);
+    expect(info!.ok ? '' : info!.error).toMatch(/meta.json: formatVersion 2 is newer than this reader \(1\)/);
+  });
+
   it('reads a missing root as no runs', async () => {
     expect(await listRuns(join(root, 'nope'))).toEqual([]);
   });
