@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
-import { teacherForcing, type SentenceTokens, type SpecialIds } from './batch.js';
+import { teacherForcing, type SentenceTokens, type SpecialIds, type TeacherForcing } from './batch.js';
 import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
-import { maskedTokenLoss, targetLogProbs } from './token-loss.js';
+import { targetLogProbs, tokenLoss } from './token-loss.js';
 import { checkSentences, createTokenEmbedding, embedTokens } from './token-input.js';
 
 export interface SentenceDecoderOptions {
@@ -136,37 +136,49 @@ export class SentenceDecoder extends Module {
   }
 
   /**
-   * Logits for token inputs at positions offset.. (offset = the cache length).
-   * context: [n, k, d], ids: int32 [n, T] -> [n, T, V].
+   * Final hidden states for token inputs at positions offset.. (offset = the cache length).
+   * context: [n, k, d], ids: int32 [n, T] -> [n, T, d].
    */
-  logits(context: tf.Tensor3D, ids: tf.Tensor2D, cache?: StackCache): tf.Tensor3D {
+  hidden(context: tf.Tensor3D, ids: tf.Tensor2D, cache?: StackCache): tf.Tensor3D {
     const offset = cache?.length ?? 0;
     if (this.positions !== undefined && offset + ids.shape[1] > this.maxTokens + 1) {
       throw new Error(`SentenceDecoder: ${offset + ids.shape[1]} positions exceed maxTokens + 1 = ${this.maxTokens + 1} (learned positions)`);
     }
-    return tf.tidy(() => {
-      const x = embedTokens(this.embedding, this.positions, ids, offset);
-      const h = this.transformer.forward(x, { causal: true, context, cache });
-      return (this.head === undefined ? this.embedding.project(h) : this.head.forward(h)) as tf.Tensor3D;
-    });
+    return tf.tidy(() => this.transformer.forward(embedTokens(this.embedding, this.positions, ids, offset), { causal: true, context, cache }) as tf.Tensor3D);
+  }
+
+  /** Vocabulary logits of hidden states: [..., d] -> [..., V] (tied or untied output). */
+  project(h: tf.Tensor): tf.Tensor {
+    return this.head === undefined ? this.embedding.project(h) : this.head.forward(h);
+  }
+
+  /** Logits for token inputs: context [n, k, d], ids int32 [n, T] -> [n, T, V]. */
+  logits(context: tf.Tensor3D, ids: tf.Tensor2D, cache?: StackCache): tf.Tensor3D {
+    return tf.tidy(() => this.project(this.hidden(context, ids, cache)) as tf.Tensor3D);
   }
 
   /**
-   * Teacher-forced log p(target) of every position: [n, T] with T = longest + 1, 0 on padding;
-   * plus the 0/1 mask [n, T] and the number of scored positions.
+   * Teacher-forced log p(target) of the scored positions only (real tokens + EOS, in row-major
+   * order): [count]. The vocabulary projection, the costliest matmul, skips the padding rows.
    */
-  private teacherForced(memory: tf.Tensor, targets: SentenceTokens): { logp: tf.Tensor2D; mask: tf.Tensor2D; count: number } {
+  private teacherForced(memory: tf.Tensor, targets: SentenceTokens): { logp: tf.Tensor1D; tf: TeacherForcing } {
     const batch = checkSentences(targets, this.maxTokens, this.vocabSize);
     if (memory.shape[0] !== batch.n) throw new Error(`SentenceDecoder: memory has ${memory.shape[0]} rows but targets has ${batch.n} sentences`);
     const tfb = teacherForcing(batch, this.specialIds);
-    return tf.tidy(() => {
-      const { n, T } = tfb;
-      const inputs = tf.tensor2d(tfb.inputs, [n, T], 'int32');
-      const logits = tf.reshape(this.logits(this.context(memory), inputs), [n * T, this.vocabSize]) as tf.Tensor2D;
-      const mask = tf.tensor2d(tfb.mask, [n, T]);
-      const logp = tf.mul(tf.reshape(targetLogProbs(logits, tf.tensor1d(tfb.targets, 'int32')), [n, T]), mask) as tf.Tensor2D;
-      return { logp, mask, count: tfb.count };
+    const { n, T, count } = tfb;
+    const rows = new Int32Array(count);
+    const scored = new Int32Array(count);
+    for (let p = 0, c = 0; p < n * T; p++) {
+      if (tfb.mask[p] === 0) continue;
+      rows[c] = p;
+      scored[c++] = tfb.targets[p]!;
+    }
+    const logp = tf.tidy(() => {
+      const h = this.hidden(this.context(memory), tf.tensor2d(tfb.inputs, [n, T], 'int32'));
+      const picked = tf.gather(tf.reshape(h, [n * T, this.dModel]), tf.tensor1d(rows, 'int32'));
+      return targetLogProbs(this.project(picked) as tf.Tensor2D, tf.tensor1d(scored, 'int32'));
     });
+    return { logp, tf: tfb };
   }
 
   /**
@@ -178,9 +190,8 @@ export class SentenceDecoder extends Module {
     let count = 0;
     const [sum, negLogLik] = tf.tidy(() => {
       const r = this.teacherForced(memory, targets);
-      count = r.count;
-      const n = r.logp.shape[0] * r.logp.shape[1];
-      const loss = maskedTokenLoss(tf.reshape(r.logp, [n]) as tf.Tensor1D, tf.reshape(r.mask, [n]) as tf.Tensor1D, this.lossConfig);
+      count = r.tf.count;
+      const loss = tokenLoss(r.logp, this.lossConfig);
       return nll ? [loss, tf.neg(tf.sum(r.logp)) as tf.Scalar] : [loss];
     });
     return negLogLik === undefined ? { sum: sum!, count } : { sum: sum!, count, nll: negLogLik };
@@ -192,10 +203,16 @@ export class SentenceDecoder extends Module {
    */
   logProbs(memory: tf.Tensor, targets: SentenceTokens): tf.Tensor2D {
     return tf.tidy(() => {
-      const { logp } = this.teacherForced(memory, targets);
-      // Restore the caller's width L + 1 if checkSentences trimmed padding columns.
-      const want = targets.maxLen + 1;
-      return (logp.shape[1] === want ? logp : tf.pad(logp, [[0, 0], [0, want - logp.shape[1]]])) as tf.Tensor2D;
+      const { logp, tf: tfb } = this.teacherForced(memory, targets);
+      // Back onto the caller's [n, L + 1] grid (L may exceed the trimmed width): position
+      // (i, j) reads its scored entry, or the appended 0.
+      const W = targets.maxLen + 1;
+      const source = new Int32Array(tfb.n * W).fill(tfb.count);
+      for (let p = 0, c = 0; p < tfb.n * tfb.T; p++) {
+        if (tfb.mask[p] !== 0) source[Math.floor(p / tfb.T) * W + (p % tfb.T)] = c++;
+      }
+      const padded = tf.concat([logp, tf.zeros([1])]);
+      return tf.reshape(tf.gather(padded, tf.tensor1d(source, 'int32')), [tfb.n, W]) as tf.Tensor2D;
     });
   }
 

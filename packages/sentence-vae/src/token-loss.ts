@@ -14,12 +14,11 @@ export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
 }
 
 /**
- * Summed token loss over the positions where mask = 1.
- * logp: [N] log-probabilities of the targets, mask: [N] 0/1 -> scalar.
+ * Summed token loss. logp: [N] log-probabilities of the targets -> scalar.
  * cross-entropy: -log p; focal: -(1 - p)^gamma log p (Lin et al. 2017; the paper's loss, here
  * without the published code's eps inside the log).
  */
-export function maskedTokenLoss(logp: tf.Tensor1D, mask: tf.Tensor1D, loss: LossConfig): tf.Scalar {
+export function tokenLoss(logp: tf.Tensor1D, loss: LossConfig): tf.Scalar {
   return tf.tidy(() => {
     let perToken: tf.Tensor = tf.neg(logp);
     if (loss.type === 'focal' && loss.gamma !== 0) {
@@ -27,6 +26,6 @@ export function maskedTokenLoss(logp: tf.Tensor1D, mask: tf.Tensor1D, loss: Loss
       const weight = tf.pow(tf.relu(tf.sub(1, tf.exp(logp))), loss.gamma);
       perToken = tf.mul(weight, perToken);
     }
-    return tf.sum(tf.mul(perToken, mask)) as tf.Scalar;
+    return tf.sum(perToken) as tf.Scalar;
   });
 }
