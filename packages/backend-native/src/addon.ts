@@ -39,6 +39,7 @@ export interface NativeAddon {
   gather(x: Array32, indices: Int32Array, out: Array32, outer: number, axisSize: number, inner: number): number;
   segmentSum(x: Float32Array, ids: Int32Array, out: Float32Array, numSegments: number, inner: number): void;
   slice(x: Array32, out: Array32, shape: Int32Array, begin: Int32Array, size: Int32Array): void;
+  pad(x: Array32, out: Array32, shape: Int32Array, before: Int32Array, outShape: Int32Array, fill: Array32): void;
   copyRows(src: Array32, srcStride: number, dst: Array32, dstOffset: number, dstStride: number, rows: number, width: number): void;
 }
 

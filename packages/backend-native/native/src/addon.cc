@@ -146,6 +146,15 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// pad(x, out, shape: Int32Array, before: Int32Array, outShape: Int32Array, fill: 1-element array)
+Napi::Value Pad(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1, 2, 3, 4, 5})) return info.Env().Undefined();
+  std::vector<int64_t> shape = ints(info[2]), before = ints(info[3]), out_shape = ints(info[4]);
+  sl::pad(data_of<uint32_t>(info[0]), data_of<uint32_t>(info[1]), static_cast<int>(shape.size()), shape.data(),
+          before.data(), out_shape.data(), data_of<uint32_t>(info[5])[0]);
+  return info.Env().Undefined();
+}
+
 // copyRows(src, srcStride, dst, dstOffset, dstStride, rows, width)
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
   if (!check_arrays(info, {0, 2})) return info.Env().Undefined();
@@ -168,6 +177,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("slice", Napi::Function::New(env, Slice));
+  exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   return exports;
 }

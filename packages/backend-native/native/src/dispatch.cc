@@ -99,6 +99,7 @@ void parallel_ranges(int64_t n, int64_t grain, void (*body)(void*, int64_t, int6
   });
 }
 
+
 template <class F>
 static void for_ranges(int64_t n, int64_t grain, F&& f) {
   parallel_ranges(
@@ -110,6 +111,22 @@ void matmul(const float* A, const float* B, float* C, int64_t batch, const int32
   const KernelTable& kt = table();
   const int64_t T = threads();
   const double flops = 2.0 * M * N * K * batch;
+  if (M == 1 && K > 0) {
+    // Vector x matrix: memory-bound, so no packing; split the output columns.
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* x = A + static_cast<int64_t>(batchA[b]) * K;
+      const float* Bm = B + static_cast<int64_t>(batchB[b]) * K * N;
+      float* out = C + b * N;
+      const int64_t grain = std::max<int64_t>(64, kElementGrain / K);
+      for_ranges(N, grain, [&](int64_t lo, int64_t hi) {
+        if (transB)
+          kt.gemv_dots(x, Bm + lo * K, K, hi - lo, K, out + lo);
+        else
+          kt.gemv_rows(x, Bm + lo, K, hi - lo, N, out + lo);
+      });
+    }
+    return;
+  }
   // Split each matrix into P parts (along N when it is wide enough, else along M) so that the
   // task count covers the threads evenly; tiny products stay on the calling thread.
   int64_t P = 1;

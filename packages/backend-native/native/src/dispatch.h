@@ -37,6 +37,9 @@ int64_t gather(const uint32_t* x, const int32_t* idx, uint32_t* out, int64_t out
 void segment_sum(const float* x, const int32_t* ids, float* out, int64_t n, int64_t num_segments, int64_t inner);
 void slice(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const int64_t* begin,
            const int64_t* size);
+// out (out_shape) = fill everywhere, with x (shape) written at offset `before` in each dim.
+void pad(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const int64_t* before,
+         const int64_t* out_shape, uint32_t fill);
 // dst[r*dst_stride + j] = src[r*src_stride + j] for r < rows, j < width.
 void copy_rows(const uint32_t* src, int64_t src_stride, uint32_t* dst, int64_t dst_stride, int64_t rows, int64_t width);
 

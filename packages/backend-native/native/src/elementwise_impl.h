@@ -219,6 +219,30 @@ static void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols,
   }
 }
 
+static void gemv_rows(const float* x, const float* B, int64_t K, int64_t n, int64_t ldb, float* out) {
+  std::memset(out, 0, n * sizeof(float));
+  for (int64_t k = 0; k < K; ++k) {
+    const vf xk = splat(x[k]);
+    const float* row = B + k * ldb;
+    map2(kVecVec, out, row, out, n, [xk](vf acc, vf b) { return acc + xk * b; });
+  }
+}
+
+static void gemv_dots(const float* x, const float* B, int64_t K, int64_t n, int64_t ldb, float* out) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float* row = B + j * ldb;
+    vf acc0 = splat(0.0f), acc1 = splat(0.0f);
+    int64_t k = 0;
+    for (; k + 2 * VW <= K; k += 2 * VW) {
+      acc0 += vload(x + k) * vload(row + k);
+      acc1 += vload(x + k + VW) * vload(row + k + VW);
+    }
+    float s = hsum(acc0 + acc1);
+    for (; k < K; ++k) s += x[k] * row[k];
+    out[j] = s;
+  }
+}
+
 static void bias_act(float* c, const float* bias, int64_t rows, int64_t cols, int act, float alpha) {
   vf al = splat(alpha);
   for (int64_t r = 0; r < rows; ++r) {

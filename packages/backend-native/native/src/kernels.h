@@ -46,6 +46,10 @@ struct KernelTable {
   // out[o*inner + i] = reduce_r x[(o*R + r)*inner + i] for i < width (width <= inner lets the
   // caller split the columns between threads).
   void (*reduce_mid)(int op, const float* x, float* out, int64_t outer, int64_t R, int64_t inner, int64_t width);
+  // Vector-matrix products (M = 1): out[j] = sum_k x[k] * B[k*ldb + j] for j < n (rows form),
+  // out[j] = sum_k x[k] * B[j*ldb + k] (dots form, B transposed).
+  void (*gemv_rows)(const float* x, const float* B, int64_t K, int64_t n, int64_t ldb, float* out);
+  void (*gemv_dots)(const float* x, const float* B, int64_t K, int64_t n, int64_t ldb, float* out);
   // c[r, :] = act(c[r, :] + bias[:]) (bias may be null), alpha for leaky relu.
   void (*bias_act)(float* c, const float* bias, int64_t rows, int64_t cols, int act, float alpha);
 };

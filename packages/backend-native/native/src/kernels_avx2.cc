@@ -47,6 +47,6 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 
 const KernelTable kTableAvx2 = {"avx2",         avx2::Micro::MR,    avx2::Micro::NR,    avx2::gemm_block,
                                 avx2::binary,   avx2::unary,        avx2::softmax_rows, avx2::reduce_inner,
-                                avx2::reduce_mid, avx2::bias_act};
+                                avx2::reduce_mid, avx2::gemv_rows, avx2::gemv_dots, avx2::bias_act};
 
 }  // namespace sl

@@ -6,12 +6,23 @@
 #include "elementwise_impl.h"
 #include "gemm_impl.h"
 
+// Cache blocking (see gemm_impl.h); overridable at build time for tuning experiments.
+#ifndef SL_AVX512_KC
+#define SL_AVX512_KC 256
+#endif
+#ifndef SL_AVX512_MC
+#define SL_AVX512_MC (14 * 12)
+#endif
+#ifndef SL_AVX512_NC
+#define SL_AVX512_NC 1024
+#endif
+
 namespace sl {
 namespace avx512 {
 
 struct Micro {
   static constexpr int MR = 14, NR = 32;
-  static constexpr int64_t KC = 256, MC = 14 * 12, NC = 1024;
+  static constexpr int64_t KC = SL_AVX512_KC, MC = SL_AVX512_MC, NC = SL_AVX512_NC;
   static inline void run(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
                          bool acc) {
     __m512 c0[MR], c1[MR];
@@ -48,6 +59,6 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 
 const KernelTable kTableAvx512 = {"avx512",         avx512::Micro::MR,    avx512::Micro::NR,    avx512::gemm_block,
                                   avx512::binary,   avx512::unary,        avx512::softmax_rows, avx512::reduce_inner,
-                                  avx512::reduce_mid, avx512::bias_act};
+                                  avx512::reduce_mid, avx512::gemv_rows, avx512::gemv_dots, avx512::bias_act};
 
 }  // namespace sl

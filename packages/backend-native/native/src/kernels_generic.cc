@@ -43,6 +43,6 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 const KernelTable kTableGeneric = {"generic",         generic::Micro::MR,    generic::Micro::NR,
                                    generic::gemm_block, generic::binary,     generic::unary,
                                    generic::softmax_rows, generic::reduce_inner, generic::reduce_mid,
-                                   generic::bias_act};
+                                   generic::gemv_rows, generic::gemv_dots, generic::bias_act};
 
 }  // namespace sl

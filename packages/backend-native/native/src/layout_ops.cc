@@ -171,6 +171,30 @@ void slice(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, con
   });
 }
 
+void pad(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const int64_t* before,
+         const int64_t* out_shape, uint32_t fill) {
+  int64_t total = 1, rows = 1;
+  for (int i = 0; i < rank; ++i) total *= out_shape[i];
+  for (int i = 0; i < rank - 1; ++i) rows *= shape[i];
+  for_ranges(total, kGrain, [&](int64_t lo, int64_t hi) { std::fill(out + lo, out + hi, fill); });
+  const int64_t width = rank > 0 ? shape[rank - 1] : 1;
+  if (width == 0 || rows == 0) return;
+  std::vector<int64_t> ostride(rank);
+  int64_t s = 1;
+  for (int i = rank - 1; i >= 0; --i) ostride[i] = s, s *= out_shape[i];
+  const int64_t base = rank > 0 ? before[rank - 1] : 0;
+  for_ranges(rows, std::max<int64_t>(1, kGrain / width), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row) {
+      int64_t rem = row, dst = base;
+      for (int i = rank - 2; i >= 0; --i) {
+        dst += (before[i] + rem % shape[i]) * ostride[i];
+        rem /= shape[i];
+      }
+      std::memcpy(out + dst, x + row * width, width * sizeof(uint32_t));
+    }
+  });
+}
+
 void copy_rows(const uint32_t* src, int64_t src_stride, uint32_t* dst, int64_t dst_stride, int64_t rows,
                int64_t width) {
   for_ranges(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(width, 1)), [&](int64_t lo, int64_t hi) {

@@ -34,7 +34,7 @@ describe.skipIf(skipReason !== '')('layout kernels on native', () => {
     const ids = Array.from({ length: 300 }, (_, i) => ((i * 7) % 53) - 1); // includes -1
     await compareWithCpu(
       [{ values: randomArray(300 * 32, 4), shape: [300, 32] }, { values: ids, shape: [300], dtype: 'int32' }],
-      (x, i) => tf.unsortedSegmentSum(x!, i!, 50),
+      (x, i) => tf.unsortedSegmentSum(x!, i! as tf.Tensor1D, 50),
       1e-5,
       1e-6,
     );
@@ -49,5 +49,13 @@ describe.skipIf(skipReason !== '')('layout kernels on native', () => {
     await compareWithCpu([x], (t) => tf.split(t!, 2, 0), 0, 0);
     await compareWithCpu([x, { values: randomArray(4 * 30 * 8, 6), shape: [4, 30, 8] }], (a, b) => tf.concat([a!, b!, a!], 2), 0, 0);
     await compareWithCpu([x, { values: randomArray(4 * 0 * 48, 6), shape: [4, 0, 48] }], (a, b) => tf.concat([a!, b!, a!], 1), 0, 0);
+  });
+
+  it('pad matches cpu (float32 and int32, zero and non-zero fill, zero-width dims)', async () => {
+    const x = { values: randomArray(5 * 30 * 40, 7), shape: [5, 30, 40] };
+    await compareWithCpu([x], (t) => tf.pad(t!, [[1, 2], [0, 3], [4, 0]]), 0, 0);
+    await compareWithCpu([x], (t) => tf.pad(t!, [[0, 0], [2, 2], [0, 0]], -1.5), 0, 0);
+    await compareWithCpu([{ values: Array.from({ length: 600 }, (_, i) => i), shape: [20, 30], dtype: 'int32' }], (t) => tf.pad(t!, [[3, 1], [2, 5]], 7), 0, 0);
+    await compareWithCpu([{ values: [], shape: [0, 30] }], (t) => tf.pad(t!, [[20, 20], [0, 0]], 2), 0, 0);
   });
 });

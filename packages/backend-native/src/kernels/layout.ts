@@ -2,6 +2,7 @@ import {
   backend_util,
   Concat,
   GatherV2,
+  PadV2,
   Slice,
   slice_util,
   SplitV,
@@ -148,4 +149,28 @@ export const concatKernel: NativeKernel = {
   },
 };
 
-export const layoutKernels: NativeKernel[] = [transposeKernel, gatherKernel, unsortedSegmentSumKernel, sliceKernel, splitVKernel, concatKernel];
+/** PadV2 (the gradient of slice): constant fill, then the input rows copied into place. */
+export const padKernel: NativeKernel = {
+  kernelName: PadV2,
+  make: (addon, cpu) => (args: KernelArgs) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { paddings, constantValue } = args.attrs as { paddings: [number, number][]; constantValue: number };
+    const values = a32(args.backend, x);
+    const outShape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
+    if (!values || sizeOf(outShape) < SMALL) return cpu(asCpuArgs(args));
+    const out = alloc32(x.dtype, sizeOf(outShape));
+    const fill = x.dtype === 'int32' ? Int32Array.of(constantValue) : Float32Array.of(constantValue);
+    addon.pad(values, out, Int32Array.from(x.shape), Int32Array.from(paddings.map((p) => p[0])), Int32Array.from(outShape), fill);
+    return args.backend.makeTensorInfo(outShape, x.dtype, out);
+  },
+};
+
+export const layoutKernels: NativeKernel[] = [
+  transposeKernel,
+  gatherKernel,
+  unsortedSegmentSumKernel,
+  sliceKernel,
+  splitVKernel,
+  concatKernel,
+  padKernel,
+];

@@ -19,7 +19,8 @@ function refMatMul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, n: num
 
 const SIZES: [number, number, number][] = [
   [1, 1, 1],
-  [1, 7, 3],
+  [1, 7, 3], // M = 1: the vector-matrix path
+  [1, 300, 70],
   [5, 1, 9],
   [13, 17, 29],
   [14, 32, 64], // exactly one AVX-512 tile
