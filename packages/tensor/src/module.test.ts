@@ -52,3 +52,16 @@ describe('Module registry', () => {
     l.dispose();
   });
 });
+
+describe('Module memory', () => {
+  it('dispose frees every tensor a module and its optimizer created', async () => {
+    const { AdamW } = await import('./train/adamw.js');
+    const before = tf.memory().numTensors;
+    const stack = new TransformerStack({ numLayers: 2, dModel: 8, numHeads: 2, rng: new Rng(0) });
+    const opt = new AdamW(stack.namedParameters(), { lr: 1e-3 });
+    expect(tf.memory().numTensors).toBe(before + 3 * stack.parameters().length);
+    opt.dispose();
+    stack.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -17,7 +17,9 @@ export abstract class Module {
   /** Creates, registers and returns a trainable parameter initialised from `rng`. */
   protected addParam(name: string, shape: number[], scheme: Init, rng: Rng): tf.Variable {
     this.checkName(name);
-    const v = tf.variable(tf.tensor(initValues(scheme, shape, rng), shape, 'float32'), true);
+    const init = tf.tensor(initValues(scheme, shape, rng), shape, 'float32');
+    const v = tf.variable(init, true);
+    init.dispose(); // the variable holds its own reference to the data
     this.params.set(name, v);
     return v;
   }

@@ -44,9 +44,15 @@ export class AdamW {
     this.weightDecay = o.weightDecay ?? 0.01;
     const decay = o.decay ?? ((_n: string, p: tf.Variable) => p.rank >= 2);
     this.decays = new Map(params.map(([n, p]) => [n, decay(n, p)]));
+    const zeros = (p: tf.Variable) => {
+      const z = tf.zerosLike(p);
+      const v = tf.variable(z, false);
+      z.dispose();
+      return v;
+    };
     for (const [n, p] of params) {
-      this.m.set(n, tf.variable(tf.zerosLike(p), false));
-      this.v.set(n, tf.variable(tf.zerosLike(p), false));
+      this.m.set(n, zeros(p));
+      this.v.set(n, zeros(p));
     }
   }
 
