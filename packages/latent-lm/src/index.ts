@@ -1,1 +1,5 @@
-export {};
+export * from './config.js';
+export * from './document.js';
+export * from './latent-decoder.js';
+export * from './sllm.js';
+export * from './token-lm.js';

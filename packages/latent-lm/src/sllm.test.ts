@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
+import { packSentences } from '@sentencelab/sentence-vae';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { gatherSentences, nextSentencePairs, SLLM, stopTargets, type SllmBatch } from './sllm.js';
+import { TokenLM } from './token-lm.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+const tinyConfig = (maxLen = 8, freezeSvae = false) => ({
+  svae: {
+    vocabSize: 12,
+    dModel: 16,
+    maxTokens: 6,
+    encoder: { layers: 1, heads: 2, dropout: 0 },
+    decoder: { layers: 1, heads: 2, dropout: 0 },
+    loss: { type: 'cross-entropy' as const },
+    seed: 1,
+  },
+  decoder: { dModel: 16, layers: 1, heads: 2, maxLen },
+  freezeSvae,
+  seed: 2,
+});
+
+/** Documents as one [B, S, L] batch (one row per document) with their lengths. */
+function batchOf(docs: number[][][], S: number, L: number): SllmBatch {
+  const tokens = new Int32Array(docs.length * S * L);
+  const lengths = new Int32Array(docs.length * S);
+  docs.forEach((d, b) =>
+    d.forEach((s, i) => {
+      tokens.set(s, (b * S + i) * L);
+      lengths[b * S + i] = s.length;
+    }),
+  );
+  return { tokens, lengths, shape: [docs.length, S, L], windowStart: docs.map(() => 0), docSentences: docs.map((d) => d.length) };
+}
+
+const docs = [
+  [[5, 6, 7], [8, 9], [10, 5, 11]],
+  [[9, 8], [7, 6, 5, 4], [11, 3]],
+];
+
+describe('batch bookkeeping', () => {
+  test('next-sentence pairs, stop targets and gathered sentences (hand-worked)', () => {
+    const batch = batchOf([[[5], [6, 7]], [[8], [9], [10]]], 3, 2);
+    const pairs = nextSentencePairs(batch);
+    expect(Array.from(pairs.source)).toEqual([0, 3, 4]);
+    expect(Array.from(pairs.target)).toEqual([1, 4, 5]);
+    const stop = stopTargets(batch);
+    expect(Array.from(stop.slots)).toEqual([0, 1, 3, 4, 5]);
+    expect(Array.from(stop.labels)).toEqual([1, 0, 1, 1, 0]);
+    const g = gatherSentences(batch, pairs.target);
+    expect(Array.from(g.tokens)).toEqual([6, 7, 9, 0, 10, 0]);
+    expect(Array.from(g.lengths)).toEqual([2, 1, 1]);
+    // A window cut from a longer document has no END target at its last sentence.
+    const cut = { ...batch, docSentences: [5, 3] };
+    expect(Array.from(stopTargets(cut).labels)).toEqual([1, 1, 1, 0]);
+  });
+});
+
+describe('SLLM', () => {
+  test('causal: changing sentence i+1 leaves the hidden state at position i unchanged', () => {
+    const model = new SLLM(tinyConfig()).eval();
+    const a = model.hiddenStates(batchOf([[[5, 6], [7, 8, 9], [10]]], 3, 4)).arraySync()[0]!;
+    const b = model.hiddenStates(batchOf([[[5, 6], [3, 3], [4, 4, 4]]], 3, 4)).arraySync()[0]!;
+    a[0]!.forEach((v, k) => expect(b[0]![k]).toBeCloseTo(v, 5));
+    expect(Math.abs(a[1]![0]! - b[1]![0]!)).toBeGreaterThan(1e-6);
+  });
+
+  test('scores exactly the tokens the token LM scores, each sentence once, also across windows', () => {
+    const doc = [[5, 6, 7], [8, 9], [10, 5, 11], [4], [6, 6]];
+    const tokenLm = new TokenLM({ vocabSize: 12, decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 32 } });
+    const want = tokenLm.scoreDocument(doc).sentenceTokens;
+    expect(want).toEqual([3, 4, 2, 3]);
+    const whole = new SLLM(tinyConfig(8)).scoreDocument(doc);
+    expect(whole.sentenceTokens).toEqual(want);
+    const windowed = new SLLM(tinyConfig(2)).scoreDocument(doc);
+    expect(windowed.sentenceTokens).toEqual(want);
+    expect([...whole.sentenceLogProbs, ...windowed.sentenceLogProbs].every((x) => Number.isFinite(x) && x < 0)).toBe(true);
+  });
+
+  test('memorises two documents: generates the continuation and stops at the end', async () => {
+    const model = new SLLM(tinyConfig());
+    const batch = batchOf(docs, 4, 6);
+    const opt = new AdamW(model.namedParameters(), { lr: 2e-2, weightDecay: 0 });
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 120; step++) {
+      const { loss, grads } = valueAndGrads(model, () => model.loss(batch).loss);
+      opt.applyGradients(grads);
+      disposeGrads(grads);
+      if (step === 0) first = loss;
+      last = loss;
+    }
+    expect(first).toBeGreaterThan(2);
+    expect(last).toBeLessThan(0.05);
+    for (const d of docs) {
+      const out: number[][] = [];
+      for await (const s of model.generate([d[0]!], { maxSentences: 5 })) out.push(s);
+      expect(out).toEqual(d.slice(1));
+    }
+    // The cached generation equals a reference that re-runs the whole document each step.
+    const reference: number[][] = [];
+    const context = [docs[0]![0]!];
+    model.eval();
+    for (let i = 0; i < 2; i++) {
+      const S = context.length;
+      const packed = packSentences(context, { pad: 0, maxLen: 6 });
+      const h = model.hiddenStates({ tokens: packed.tokens, lengths: packed.lengths, shape: [1, S, 6] });
+      const last = tf.reshape(tf.slice(h, [0, S - 1, 0], [1, 1, 16]), [1, 16]);
+      const [sentence] = await model.svae.decode(last);
+      reference.push(sentence!);
+      context.push(sentence!);
+    }
+    expect(reference).toEqual(docs[0]!.slice(1));
+    opt.dispose();
+  });
+
+  test('freezeSvae trains only the sentence decoder and the stop head', () => {
+    const model = new SLLM(tinyConfig(8, true));
+    const { grads } = valueAndGrads(model, () => model.loss(batchOf(docs, 4, 6)).loss);
+    const names = [...grads.keys()];
+    expect(names.some((n) => n.startsWith('svae.'))).toBe(false);
+    expect(names.some((n) => n.startsWith('decoder.'))).toBe(true);
+    expect(names.some((n) => n.startsWith('stop.'))).toBe(true);
+    disposeGrads(grads);
+  });
+});

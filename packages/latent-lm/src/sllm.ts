@@ -1,0 +1,291 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Linear, Module, Rng } from '@sentencelab/tensor';
+import {
+  flattenSentences,
+  generate as decodeSentences,
+  packSentences,
+  scatterToSlots,
+  SentenceVAE,
+  type DecodeOptions,
+  type SentenceBatch,
+  type SentenceTokens,
+} from '@sentencelab/sentence-vae';
+import { sllmConfigSchema, type SllmConfig, type SllmConfigInput } from './config.js';
+import type { DocumentScore, DocumentSentences } from './document.js';
+import { LatentDecoder } from './latent-decoder.js';
+
+/**
+ * A [B, S, L] sentence batch (the data package's layout). `docSentences` (sentences in each
+ * row's whole document) lets the stop head learn "document ends" at the last sentence of a
+ * document; without it, the stop label of a window's last sentence is unknown and not trained.
+ */
+export interface SllmBatch extends SentenceBatch {
+  windowStart?: ArrayLike<number>;
+  docSentences?: ArrayLike<number>;
+}
+
+export interface SllmLoss {
+  loss: tf.Scalar;
+  metrics: { loss: number; tokenLoss: number; nll: number; stopLoss: number; tokens: number; sentences: number; stopTargets: number };
+}
+
+export interface SllmGenerateOptions {
+  /** Most sentences to generate (also bounded by the decoder's maxLen positions). */
+  maxSentences?: number;
+  /** Probability of "document ends" at or above which generation stops. */
+  stopThreshold?: number;
+  /** How each sentence is decoded (the SentenceVAE decoder's options). */
+  decode?: DecodeOptions;
+}
+
+const END = 0;
+const CONTINUE = 1;
+
+/**
+ * The Sentence-level LLM: each sentence -> one SentenceVAE vector; a causal decoder over the
+ * sentence vectors; its hidden state at position i conditions the SentenceVAE decoder on
+ * sentence i + 1, and a stop head predicts whether another sentence follows. Unlike the
+ * published code the decoder IS causal, targets are aligned sentence by sentence, and generated
+ * sentences are re-encoded exactly as training encodes them.
+ * Parameters: `svae.*`, `decoder.*`, `memory.*` (when widths differ), `stop.*`.
+ */
+export class SLLM extends Module {
+  readonly config: SllmConfig;
+  readonly svae: SentenceVAE;
+  readonly decoder: LatentDecoder;
+  readonly memory: Linear | undefined;
+  readonly stop: Linear;
+  readonly rngs: { dropout: Rng; svaeDropout: Rng; svaeNoise: Rng };
+
+  constructor(config: SllmConfigInput = {}) {
+    super();
+    const c = sllmConfigSchema.parse(config);
+    this.config = c;
+    this.svae = this.addModule('svae', new SentenceVAE(c.svae));
+    const rng = new Rng(c.seed);
+    const dv = c.svae.dModel;
+    const d = c.decoder.dModel;
+    this.decoder = this.addModule('decoder', new LatentDecoder({ config: c.decoder, inputDim: dv, rng }));
+    if (d !== dv) this.memory = this.addModule('memory', new Linear({ inFeatures: d, outFeatures: dv, rng }));
+    this.stop = this.addModule('stop', new Linear({ inFeatures: d, outFeatures: 2, rng }));
+    this.rngs = { dropout: rng, svaeDropout: this.svae.rngs.dropout, svaeNoise: this.svae.rngs.noise };
+    if (c.freezeSvae) this.setSvaeTrainable(false);
+  }
+
+  /** Freezes (false) or unfreezes (true) the SentenceVAE's parameters for training. */
+  setSvaeTrainable(on: boolean): void {
+    for (const v of this.svae.parameters()) v.trainable = on;
+  }
+
+  /** Decoder hidden state -> SentenceVAE decoder memory. h: [m, dModel] -> [m, dSvae]. */
+  private toMemory(h: tf.Tensor2D): tf.Tensor2D {
+    return this.memory === undefined ? h : (this.memory.forward(h) as tf.Tensor2D);
+  }
+
+  /**
+   * Sentence vectors on the document grid and the causal decoder over them.
+   * Returns h: [B, S, dModel] (position i has seen sentences 0..i only).
+   */
+  hiddenStates(batch: SentenceBatch): tf.Tensor3D {
+    const [B, S] = batch.shape;
+    if (S > this.config.decoder.maxLen) throw new Error(`SLLM: ${S} sentences per row exceed decoder.maxLen ${this.config.decoder.maxLen}`);
+    return tf.tidy(() => {
+      const flat = flattenSentences(batch, { pad: this.config.svae.specialIds.pad });
+      const vectors = this.svae.encoder.forward(flat);
+      return this.decoder.forward(scatterToSlots(vectors, flat.slots, [B, S]));
+    });
+  }
+
+  /**
+   * Training objective: mean token loss of every next sentence (sentence i + 1 decoded from
+   * position i; the first sentence of a row is context only) + stopLossWeight x the stop head's
+   * mean cross-entropy.
+   */
+  loss(batch: SllmBatch): SllmLoss {
+    const [B, S] = batch.shape;
+    const pairs = nextSentencePairs(batch);
+    const stopT = stopTargets(batch);
+    if (pairs.source.length === 0) throw new Error('SLLM.loss: the batch has no sentence with a following sentence (every row has < 2 sentences)');
+    const targets: SentenceTokens = gatherSentences(batch, pairs.target);
+    let metrics: SllmLoss['metrics'] | undefined;
+    const loss = tf.tidy(() => {
+      const h = this.hiddenStates(batch);
+      const d = this.config.decoder.dModel;
+      const flatH = tf.reshape(h, [B * S, d]) as tf.Tensor2D;
+      const memory = this.toMemory(tf.gather(flatH, tf.tensor1d(pairs.source, 'int32')) as tf.Tensor2D);
+      const tok = this.svae.decoder.loss(memory, targets, { nll: true });
+      const tokenLoss = tf.div(tok.sum, tok.count);
+      let stopLoss: tf.Scalar = tf.scalar(0);
+      if (stopT.slots.length > 0) {
+        const logits = this.stop.forward(tf.gather(flatH, tf.tensor1d(stopT.slots, 'int32'))) as tf.Tensor2D;
+        const onehot = tf.oneHot(tf.tensor1d(stopT.labels, 'int32'), 2);
+        stopLoss = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1))) as tf.Scalar;
+      }
+      const total = tf.add(tokenLoss, tf.mul(stopLoss, this.config.stopLossWeight)) as tf.Scalar;
+      const [lv, tv, nv, sv] = [total, tokenLoss, tok.nll!, stopLoss].map((t) => t.dataSync()[0]!);
+      metrics = {
+        loss: lv!,
+        tokenLoss: tv!,
+        nll: nv! / tok.count,
+        stopLoss: sv!,
+        tokens: tok.count,
+        sentences: pairs.source.length,
+        stopTargets: stopT.slots.length,
+      };
+      return total;
+    });
+    return { loss, metrics: metrics! };
+  }
+
+  /**
+   * Log-likelihood of sentences 1..N-1 of a document (each with its EOS): the same tokens the
+   * token LM scores. Documents longer than decoder.maxLen sentences are read in windows that
+   * overlap by one sentence, so every sentence after the first is scored exactly once.
+   */
+  scoreDocument(sentences: DocumentSentences): DocumentScore {
+    const N = sentences.length;
+    const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [] };
+    const W = this.config.decoder.maxLen;
+    if (W < 2) throw new Error('SLLM.scoreDocument: decoder.maxLen must be >= 2');
+    const pad = this.config.svae.specialIds.pad;
+    return this.inEval(() => {
+      for (let start = 0; start < N - 1; start += W - 1) {
+        const window = sentences.slice(start, Math.min(N, start + W)).map((s) => Array.from(s));
+        const n = window.length;
+        const maxLen = Math.max(1, ...window.map((s) => s.length));
+        const packed = packSentences(window, { pad, maxLen });
+        const batch: SentenceBatch = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, maxLen] };
+        const targets = packSentences(window.slice(1), { pad, maxLen });
+        const lp = tf.tidy(() => {
+          const h = tf.reshape(this.hiddenStates(batch), [n, this.config.decoder.dModel]) as tf.Tensor2D;
+          const memory = this.toMemory(tf.slice(h, [0, 0], [n - 1, -1]) as tf.Tensor2D);
+          return tf.sum(this.svae.decoder.logProbs(memory, targets), 1).dataSync();
+        });
+        for (let i = 0; i < n - 1; i++) {
+          score.sentenceLogProbs.push(lp[i]!);
+          score.sentenceTokens.push(window[i + 1]!.length + 1);
+        }
+      }
+      return score;
+    });
+  }
+
+  /**
+   * Streams generated sentences (token ids, EOS excluded) after a prompt of whole sentences.
+   * Two KV caches: the sentence-level decoder's (one position per sentence) and, inside each
+   * sentence, the SentenceVAE decoder's. Each generated sentence is re-encoded with the encoder
+   * exactly as in training and appended as one new position. Stops when the stop head's
+   * p(end) >= stopThreshold, at maxSentences, or when the decoder's positions run out.
+   */
+  async *generate(prompt: DocumentSentences, options: SllmGenerateOptions = {}): AsyncGenerator<number[]> {
+    if (prompt.length === 0) throw new Error('SLLM.generate: the prompt needs at least one sentence');
+    const maxSentences = options.maxSentences ?? 8;
+    const threshold = options.stopThreshold ?? 0.5;
+    const maxLen = this.config.decoder.maxLen;
+    if (prompt.length >= maxLen) throw new Error(`SLLM.generate: the prompt has ${prompt.length} sentences; decoder.maxLen is ${maxLen}`);
+    const wasTraining = this.training;
+    this.eval();
+    const cache = this.decoder.createCache();
+    try {
+      let last = this.advance(prompt.map((s) => Array.from(s)), cache);
+      for (let produced = 0; produced < maxSentences && cache.length < maxLen; produced++) {
+        const pEnd = tf.tidy(() => tf.softmax(this.stop.forward(last)).dataSync()[END]!);
+        if (pEnd >= threshold) break;
+        const memory = tf.tidy(() => this.toMemory(last));
+        const decoded = await decodeSentences(this.svae.decoder, memory, options.decode ?? {});
+        memory.dispose();
+        const sentence = decoded.tokens[0]!;
+        yield sentence;
+        // An empty sentence has no encoding the model was trained on: the document ends here.
+        if (sentence.length === 0 || cache.length >= maxLen) break;
+        last.dispose();
+        last = this.advance([sentence], cache);
+      }
+      last.dispose();
+    } finally {
+      cache.dispose();
+      this.train(wasTraining);
+    }
+  }
+
+  /** Encodes sentences, feeds them through the cache, returns the last hidden state [1, dModel]. */
+  private advance(sentences: number[][], cache: ReturnType<LatentDecoder['createCache']>): tf.Tensor2D {
+    return tf.tidy(() => {
+      const vectors = this.svae.encoder.forward(packSentences(sentences, { pad: this.config.svae.specialIds.pad }));
+      const n = sentences.length;
+      const h = this.decoder.forward(tf.reshape(vectors, [1, n, this.config.svae.dModel]) as tf.Tensor3D, { cache });
+      return tf.reshape(tf.slice(h, [0, n - 1, 0], [1, 1, -1]), [1, this.config.decoder.dModel]) as tf.Tensor2D;
+    });
+  }
+
+  /** Cached key/value bytes per sentence position of context (float32, every layer). */
+  kvBytesPerSentence(): number {
+    return this.decoder.kvBytesPerPosition();
+  }
+
+  private inEval<T>(fn: () => T): T {
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      return fn();
+    } finally {
+      this.train(wasTraining);
+    }
+  }
+}
+
+/** Flat slots b*S+i of every position with a next sentence, and those next sentences' slots. */
+export function nextSentencePairs(batch: SentenceBatch): { source: Int32Array; target: Int32Array } {
+  const [B, S] = batch.shape;
+  const source: number[] = [];
+  const target: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i + 1 < S; i++) {
+      if (batch.lengths[b * S + i]! > 0 && batch.lengths[b * S + i + 1]! > 0) {
+        source.push(b * S + i);
+        target.push(b * S + i + 1);
+      }
+    }
+  }
+  return { source: Int32Array.from(source), target: Int32Array.from(target) };
+}
+
+/**
+ * Stop-head targets: CONTINUE at every real sentence followed by another in its row; END at a
+ * row's last sentence when it is its document's last (known from docSentences + windowStart);
+ * otherwise (the window was cut from a longer document, or no document lengths) no target.
+ */
+export function stopTargets(batch: SllmBatch): { slots: Int32Array; labels: Int32Array } {
+  const [B, S] = batch.shape;
+  const slots: number[] = [];
+  const labels: number[] = [];
+  for (let b = 0; b < B; b++) {
+    let real = 0;
+    while (real < S && batch.lengths[b * S + real]! > 0) real++;
+    for (let i = 0; i < real; i++) {
+      if (i + 1 < real) {
+        slots.push(b * S + i);
+        labels.push(CONTINUE);
+      } else if (batch.docSentences !== undefined) {
+        const start = batch.windowStart?.[b] ?? 0;
+        if (start + real >= batch.docSentences[b]!) {
+          slots.push(b * S + i);
+          labels.push(END);
+        }
+      }
+    }
+  }
+  return { slots: Int32Array.from(slots), labels: Int32Array.from(labels) };
+}
+
+/** The sentences at the given flat slots of a [B, S, L] batch, as a flat [n, L] batch. */
+export function gatherSentences(batch: SentenceBatch, slots: Int32Array): SentenceTokens {
+  const L = batch.shape[2];
+  const tokens = new Int32Array(slots.length * L);
+  const lengths = new Int32Array(slots.length);
+  slots.forEach((slot, r) => {
+    tokens.set(batch.tokens.subarray(slot * L, slot * L + L), r * L);
+    lengths[r] = batch.lengths[slot]!;
+  });
+  return { tokens, lengths, n: slots.length, maxLen: L };
+}

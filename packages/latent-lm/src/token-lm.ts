@@ -1,0 +1,194 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Embedding, init, Linear, Module, Rng, type StackCache } from '@sentencelab/tensor';
+import { argmax, sampleToken, targetLogProbs, type SpecialIds } from '@sentencelab/sentence-vae';
+import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
+import { documentStream, type DocumentScore, type DocumentSentences } from './document.js';
+import { LatentDecoder } from './latent-decoder.js';
+
+/** A token-window batch (the data package's layout): input/target/mask [batch * seqLen]. */
+export interface TokenWindowBatch {
+  input: Int32Array;
+  target: Int32Array;
+  /** 1 = score this target. */
+  mask: Uint8Array;
+  shape: readonly [number, number];
+}
+
+export interface TokenLmLoss {
+  loss: tf.Scalar;
+  metrics: { loss: number; tokens: number };
+}
+
+export interface TokenGenerateOptions {
+  /** Stop after this many sentences (EOS-terminated). */
+  maxSentences?: number;
+  /** Stop after this many generated tokens in all. */
+  maxTokens?: number;
+  strategy?: 'greedy' | 'sample';
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+}
+
+/**
+ * The token-by-token baseline: token embeddings -> causal decoder -> vocabulary logits.
+ * Parameters: `embed.weight`, `decoder.*`, `head.*` (untied).
+ */
+export class TokenLM extends Module {
+  readonly config: TokenLmConfig;
+  readonly embed: Embedding;
+  readonly decoder: LatentDecoder;
+  readonly head: Linear | undefined;
+  readonly rngs: { dropout: Rng };
+
+  constructor(config: TokenLmConfigInput = {}) {
+    super();
+    const c = tokenLmConfigSchema.parse(config);
+    this.config = c;
+    const rng = new Rng(c.seed);
+    const d = c.decoder.dModel;
+    this.embed = this.addModule('embed', new Embedding({ numEmbeddings: c.vocabSize, dim: d, init: init.normal(0.02), rng }));
+    this.decoder = this.addModule('decoder', new LatentDecoder({ config: c.decoder, inputDim: d, rng }));
+    if (!c.tieOutput) this.head = this.addModule('head', new Linear({ inFeatures: d, outFeatures: c.vocabSize, rng }));
+    this.rngs = { dropout: rng };
+  }
+
+  get specialIds(): SpecialIds {
+    return this.config.specialIds;
+  }
+
+  /** ids: int32 [B, T] (positions offset.. with a cache) -> logits [B, T, V]. */
+  logits(ids: tf.Tensor2D, cache?: StackCache): tf.Tensor3D {
+    return tf.tidy(() => {
+      const h = this.decoder.forward(this.embed.forward(ids) as tf.Tensor3D, { cache });
+      return (this.head === undefined ? this.embed.project(h) : this.head.forward(h)) as tf.Tensor3D;
+    });
+  }
+
+  /** log p(target_t | input_<=t) of every position: ids, targets int32 [B, T] -> [B, T]. */
+  logProbs(ids: tf.Tensor2D, targets: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [B, T] = ids.shape;
+      const logits = tf.reshape(this.logits(ids), [B * T, this.config.vocabSize]) as tf.Tensor2D;
+      return tf.reshape(targetLogProbs(logits, tf.reshape(targets, [B * T]) as tf.Tensor1D), [B, T]) as tf.Tensor2D;
+    });
+  }
+
+  /** Mean cross-entropy over the masked targets of a token-window batch. */
+  loss(batch: TokenWindowBatch): TokenLmLoss {
+    const [B, T] = batch.shape;
+    if (batch.input.length !== B * T || batch.target.length !== B * T || batch.mask.length !== B * T) {
+      throw new Error(`TokenLM.loss: input/target/mask must have ${B}x${T} values`);
+    }
+    let tokens = 0;
+    for (const m of batch.mask) tokens += m;
+    const loss = tf.tidy(() => {
+      const ids = tf.tensor2d(batch.input, [B, T], 'int32');
+      const logp = this.logProbs(ids, tf.tensor2d(batch.target, [B, T], 'int32'));
+      const mask = tf.tensor2d(Float32Array.from(batch.mask), [B, T]);
+      return tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), Math.max(tokens, 1)) as tf.Scalar;
+    });
+    return { loss, metrics: { loss: loss.dataSync()[0]!, tokens } };
+  }
+
+  /**
+   * Log-likelihood of sentences 1..N-1 (each with its EOS) of a document, read from the stream
+   * `[BOS, s0, EOS, s1, EOS, ...]`. Streams longer than maxLen are scored in windows that
+   * overlap by half, so every scored token sees at least maxLen / 2 tokens of context.
+   */
+  scoreDocument(sentences: DocumentSentences): DocumentScore {
+    const { bos, eos } = this.config.specialIds;
+    const { stream, sentenceOf } = documentStream(sentences, bos, eos);
+    const N = sentences.length;
+    const score: DocumentScore = { sentenceLogProbs: new Array<number>(Math.max(N - 1, 0)).fill(0), sentenceTokens: [] };
+    for (let i = 1; i < N; i++) score.sentenceTokens.push(sentences[i]!.length + 1);
+    const T = this.config.decoder.maxLen;
+    const stride = Math.max(1, T >> 1);
+    // Window w feeds stream[start, start + len) and scores targets at positions (from, start + len].
+    let from = 0;
+    while (from < stream.length - 1) {
+      const end = Math.min(stream.length - 1, from === 0 ? T : from + stride);
+      const start = Math.max(0, end - T);
+      const len = end - start;
+      const lp = this.inEval(() =>
+        tf.tidy(() => {
+          const ids = tf.tensor2d(stream.subarray(start, end), [1, len], 'int32');
+          const tg = tf.tensor2d(stream.subarray(start + 1, end + 1), [1, len], 'int32');
+          return this.logProbs(ids, tg).dataSync();
+        }),
+      );
+      for (let p = from + 1; p <= end; p++) {
+        const s = sentenceOf[p]!;
+        if (s >= 1) score.sentenceLogProbs[s - 1]! += lp[p - 1 - start]!;
+      }
+      from = end;
+    }
+    return score;
+  }
+
+  /**
+   * Streams generated sentences (token ids, EOS excluded) after a prompt of whole sentences,
+   * with a KV cache: the prompt is prefilled once, then one token per step.
+   */
+  async *generate(prompt: DocumentSentences, options: TokenGenerateOptions = {}): AsyncGenerator<number[]> {
+    const { bos, eos } = this.config.specialIds;
+    const maxSentences = options.maxSentences ?? 8;
+    const maxLen = this.config.decoder.maxLen;
+    const maxTokens = Math.min(options.maxTokens ?? Number.POSITIVE_INFINITY, maxLen);
+    const rng = new Rng(options.seed ?? 0);
+    const { stream } = documentStream(prompt, bos, eos);
+    if (stream.length >= maxLen) throw new Error(`TokenLM.generate: the prompt has ${stream.length} tokens; maxLen is ${maxLen}`);
+    const cache = this.decoder.createCache();
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      let logits = this.lastLogits(stream, cache);
+      let sentence: number[] = [];
+      let produced = 0;
+      let sentences = 0;
+      while (sentences < maxSentences && produced < maxTokens && cache.length < maxLen) {
+        const next =
+          options.strategy === 'sample'
+            ? sampleToken(logits, { temperature: options.temperature ?? 1, topP: options.topP ?? 1 }, () => rng.uniform())
+            : argmax(logits);
+        produced++;
+        if (next === eos) {
+          yield sentence;
+          sentence = [];
+          sentences++;
+        } else {
+          sentence.push(next);
+        }
+        if (cache.length >= maxLen) break;
+        logits = this.lastLogits(Int32Array.of(next), cache);
+      }
+      if (sentence.length > 0) yield sentence;
+    } finally {
+      cache.dispose();
+      this.train(wasTraining);
+    }
+  }
+
+  /** Feeds `ids` through the cache and returns the last position's logits. */
+  private lastLogits(ids: Int32Array, cache: StackCache): Float32Array {
+    return tf.tidy(() => {
+      const logits = this.logits(tf.tensor2d(ids, [1, ids.length], 'int32'), cache);
+      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.config.vocabSize]).dataSync() as Float32Array;
+    });
+  }
+
+  /** Cached key/value bytes per token of context (float32, every layer). */
+  kvBytesPerToken(): number {
+    return this.decoder.kvBytesPerPosition();
+  }
+
+  private inEval<T>(fn: () => T): T {
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      return fn();
+    } finally {
+      this.train(wasTraining);
+    }
+  }
+}
