@@ -1,6 +1,7 @@
 import { initBackend } from '@sentencelab/tensor';
 import { expectNoLeak } from '@sentencelab/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { OneTowerConfigInput } from './config.js';
 import { OneTowerLcm } from './one-tower.js';
 import { disposeBatch, fixture, tinyConfig, trainer, trainingBatch, type Fixture } from './testing/fixture.js';
 import { TwoTowerLcm } from './two-tower.js';
@@ -60,4 +61,24 @@ describe.each(heads)('%s training and sampling', (_name, make) => {
     disposeBatch(batch);
     model.dispose();
   });
+});
+
+describe('prediction parameterisations', () => {
+  it.each<[string, OneTowerConfigInput]>([
+    ['v', { prediction: 'v' }],
+    ['epsilon', { prediction: 'epsilon', schedule: { zeroTerminalSnr: false } }],
+    ['x0 on a sigmoid schedule', { schedule: { kind: 'sigmoid' } }],
+  ])('%s trains (the loss falls) and samples finite vectors', async (_name, extra) => {
+    const model = new OneTowerLcm({ ...shared, layers: 1, ...extra }, f.space);
+    const batch = trainingBatch(f, tinyConfig.maxSentences, 4);
+    const t = trainer(model, 3e-3);
+    const losses = Array.from({ length: 80 }, () => t.step(batch));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(0.7 * mean(losses.slice(0, 10)));
+    const next = await model.predictNext(f.vectors[0]!.slice(0, 2));
+    expect(next.every(Number.isFinite)).toBe(true);
+    t.dispose();
+    disposeBatch(batch);
+    model.dispose();
+  }, 120_000);
 });
