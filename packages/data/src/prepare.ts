@@ -34,6 +34,8 @@ export interface PrepareOptions {
   baseDir?: string;
   /** Root of a relative `output.cacheDir` (default: the workspace root above baseDir). */
   workspaceRoot?: string;
+  /** Let the native tokenizer trainer draw its progress bars on stdout (for terminals). */
+  showTrainerProgress?: boolean;
 }
 
 /** What `manifest.json` in a prepared dataset folder holds. */
@@ -65,9 +67,12 @@ export interface PrepareResult {
 function segmenterFingerprint(config: DataConfig['segment']): string {
   const probe = [
     'Mr. Smith paid $3.50 for the U.S. edition, e.g. the blue one... "Really?" she asked (twice). Then: nothing; it ended',
+    "Dr. Jones (b. 1950) arrived at 5 p.m. on Jan. 3rd. 'Is it?' He said: \"Yes!\" The end... Or not? Fig. 2 shows it.",
+    'A.B. Clark Jr. met Ms. Lee at No. 10 Main St. They talked -- at length -- about 3.14 and 1,000.5 and vs. them [see p. 4.]',
     '',
-    '他说：“今天很好。”我们走吧！真的吗？好，那就明天、后天；或者永远。 A very long sentence without any punctuation at all that keeps going and going until it must be split somewhere',
-  ].join('\n');
+    '他说：“今天很好。”我们走吧！真的吗？好，那就明天、后天；或者永远。（括号里。）「引号」『也是』……然后呢',
+    'A very long sentence without any punctuation at all that keeps going and going until it must be split somewhere',
+].join('\n');
   const segs = segment(probe, {
     mode: config.mode,
     maxTokens: 12,
@@ -143,12 +148,13 @@ async function scanCorpus(source: CorpusSource, trainingFile: string, progress: 
 }
 
 /** The tokenizer a config asks for: loaded from `tokenizer.path`, or trained once and cached. */
-function obtainTokenizer(
+async function obtainTokenizer(
   config: DataConfig,
   scan: CorpusScan,
   baseDir: string,
   cacheDir: string,
-): { tokenizer: BpeTokenizer; origin: string } {
+  showProgress: boolean,
+): Promise<{ tokenizer: BpeTokenizer; origin: string }> {
   const t = config.tokenizer;
   if (t.path !== null) {
     const file = resolve(baseDir, t.path);
@@ -158,7 +164,7 @@ function obtainTokenizer(
   const dir = join(cacheDir, 'tokenizers', key.slice(0, 24));
   const file = join(dir, 'tokenizer.json');
   if (existsSync(file)) return { tokenizer: BpeTokenizer.load(file, t.specials), origin: `trained (cached: ${file})` };
-  const json = trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials });
+  const json = await trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials, showProgress });
   const tokenizer = BpeTokenizer.fromJson(json, t.specials, 'trained tokenizer');
   mkdirSync(dir, { recursive: true });
   writeAtomic(file, json);
@@ -219,7 +225,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
 
     const needsTraining = config.tokenizer.path === null;
     if (needsTraining) report({ stage: 'tokenizer', done: 0, total: 1, unit: 'tokenizer' });
-    const { tokenizer, origin } = obtainTokenizer(config, scan, baseDir, cacheDir);
+    const { tokenizer, origin } = await obtainTokenizer(config, scan, baseDir, cacheDir, options.showTrainerProgress ?? false);
     if (needsTraining) report({ stage: 'tokenizer', done: 1, total: 1, unit: 'tokenizer' });
     rmSync(scan.trainingFile, { force: true });
 

@@ -21,8 +21,8 @@ const SAMPLES_TEXT = [
 
 let json: string;
 let tok: BpeTokenizer;
-beforeAll(() => {
-  json = trainTokenizer(FILES, { vocabSize: 400, specials: DEFAULT_SPECIALS });
+beforeAll(async () => {
+  json = await trainTokenizer(FILES, { vocabSize: 400, specials: DEFAULT_SPECIALS });
   tok = BpeTokenizer.fromJson(json);
 });
 
@@ -99,7 +99,7 @@ describe('trained byte-level BPE', () => {
   });
 
   test('training is deterministic; save + load gives the same tokenizer', async () => {
-    expect(trainTokenizer(FILES, { vocabSize: 400, specials: DEFAULT_SPECIALS })).toBe(json);
+    expect(await trainTokenizer(FILES, { vocabSize: 400, specials: DEFAULT_SPECIALS })).toBe(json);
     const d = tempDir();
     writeFileSync(join(d, 'tokenizer.json'), json);
     const loaded = BpeTokenizer.load(join(d, 'tokenizer.json'));
@@ -107,9 +107,9 @@ describe('trained byte-level BPE', () => {
     expect(await loaded.encode(SAMPLES_TEXT[2]!)).toEqual(await tok.encode(SAMPLES_TEXT[2]!));
   });
 
-  test('custom special-token names', () => {
+  test('custom special-token names', async () => {
     const specials = { pad: '[PAD]', bos: '[BOS]', eos: '[EOS]', unk: '[UNK]' };
-    const t = BpeTokenizer.fromJson(trainTokenizer(FILES, { vocabSize: 300, specials }), specials);
+    const t = BpeTokenizer.fromJson(await trainTokenizer(FILES, { vocabSize: 300, specials }), specials);
     expect(t.vocabSize).toBe(300);
     expect(t.idToToken(t.eos)).toBe('[EOS]');
   });
@@ -121,10 +121,15 @@ describe('tokenizer errors', () => {
     expect(f).toThrow(message);
   };
 
-  test('vocabulary size out of range or too large for the corpus', () => {
-    fails(() => trainTokenizer(FILES, { vocabSize: 100, specials: DEFAULT_SPECIALS }), /tokenizer\.vocabSize: 100 is out of range/);
-    fails(() => trainTokenizer(FILES, { vocabSize: 20_000, specials: DEFAULT_SPECIALS }), /the corpus is too small for 20000/);
-    fails(() => trainTokenizer(FILES, { vocabSize: 300, specials: { ...DEFAULT_SPECIALS, eos: '<pad>' } }), /four distinct special tokens/);
+  test('vocabulary size out of range or too large for the corpus', async () => {
+    const rejects = async (p: Promise<unknown>, message: RegExp) => {
+      await expect(p).rejects.toThrow(DataError);
+      await expect(p).rejects.toThrow(message);
+    };
+    await rejects(trainTokenizer(FILES, { vocabSize: 100, specials: DEFAULT_SPECIALS }), /tokenizer\.vocabSize: 100 is out of range/);
+    await rejects(trainTokenizer(FILES, { vocabSize: 20_000, specials: DEFAULT_SPECIALS }), /the corpus is too small for 20000/);
+    await rejects(trainTokenizer(FILES, { vocabSize: 300, specials: { ...DEFAULT_SPECIALS, eos: '<pad>' } }), /four distinct special tokens/);
+    await rejects(trainTokenizer([join(SAMPLES, 'missing.txt')], { vocabSize: 300, specials: DEFAULT_SPECIALS }), /^tokenizer training failed: No such file or directory \(os error 2\) \(files: .*missing\.txt\)$/);
   });
 
   test('a tokenizer.json that is missing, does not parse, or is not byte-level BPE', () => {

@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tokenizer } from 'tokenizers';
 import { byteLevelAlphabet } from './byte-level.js';
 import type { SpecialTokens } from './config.js';
 import { DataError } from './errors.js';
@@ -11,6 +12,39 @@ export interface TrainTokenizerOptions {
   /** Exact size of the resulting vocabulary: specials + 256 byte symbols + merges. */
   vocabSize: number;
   specials: SpecialTokens;
+  /** Let the native trainer draw its progress bars on this process's stdout (default false). */
+  showProgress?: boolean;
+}
+
+/**
+ * The HF trainer, run in a child process: it writes progress bars to stdout (blank lines when
+ * that is not a terminal) and blocks its thread for seconds, neither of which belongs in ours.
+ */
+const TRAIN_SCRIPT = `
+try {
+  const { Tokenizer } = require(process.argv[1]);
+  const [spec, files, out] = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
+  const tok = Tokenizer.fromString(spec);
+  tok.train(files);
+  tok.save(out);
+} catch (e) {
+  process.stderr.write(String(e && e.message || e));
+  process.exit(1);
+}
+`;
+
+function runTrainer(job: string, files: readonly string[], showProgress: boolean): Promise<void> {
+  const binding = createRequire(import.meta.url).resolve('tokenizers');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['-e', TRAIN_SCRIPT, binding, job], { stdio: ['ignore', showProgress ? 'inherit' : 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => reject(new DataError(`tokenizer training failed: ${e.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolvePromise();
+      else reject(new DataError(`tokenizer training failed: ${stderr.trim() || `exit ${code ?? signal}`} (files: ${files.join(', ')})`));
+    });
+  });
 }
 
 /** The most symbols the `tokenizers` node binding's default BPE trainer learns. */
@@ -58,7 +92,7 @@ function spec(specials: string[], vocab: Record<string, number>, merges: Array<[
  * of the first merges, in merge order, until the vocabulary has exactly `vocabSize` entries.
  * Truncating BPE's greedy merge list is the same as training to the smaller vocabulary.
  */
-export function trainTokenizer(files: string[], options: TrainTokenizerOptions): string {
+export async function trainTokenizer(files: string[], options: TrainTokenizerOptions): Promise<string> {
   const { vocabSize } = options;
   const specials = [options.specials.pad, options.specials.bos, options.specials.eos, options.specials.unk];
   if (new Set(specials).size !== specials.length) {
@@ -74,10 +108,10 @@ export function trainTokenizer(files: string[], options: TrainTokenizerOptions):
   const tmp = mkdtempSync(join(tmpdir(), 'sentencelab-bpe-'));
   let trained: { model: { merges: Array<string | [string, string]> } };
   try {
-    const tok = Tokenizer.fromString(JSON.stringify(spec(specials, {}, [])));
-    tok.train(files);
     const out = join(tmp, 'trained.json');
-    tok.save(out);
+    const job = join(tmp, 'job.json');
+    writeFileSync(job, JSON.stringify([JSON.stringify(spec(specials, {}, [])), files, out]));
+    await runTrainer(job, files, options.showProgress ?? false);
     trained = JSON.parse(readFileSync(out, 'utf8')) as typeof trained;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -99,7 +99,7 @@ export function dataCommand(): Command {
       };
       let result;
       try {
-        result = await prepareDataset(config, { force: opts.force, onProgress });
+        result = await prepareDataset(config, { force: opts.force, onProgress, showTrainerProgress: !opts.quiet && process.stdout.isTTY === true });
       } catch (e) {
         if (!(e instanceof DataError)) throw e;
         bar.stop();

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { readMeta, readMetrics } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { executePipeline, readStageRecord } from '../pipeline/execute.js';
+import { STAGES, stageRegistry } from '../stages/registry.js';
+import { TrainingInterrupted } from '../train/errors.js';
+import { resumeAction } from './resume.js';
+import { runCommandAction } from './run.js';
+
+const exec = promisify(execFile);
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const cli = join(__dirname, '..', 'cli.ts');
+
+/** A tiny pipeline on the committed tiny.jsonl fixture: a tokenizer and a small SentenceVAE. */
+function tinyPipeline(dir: string, steps = 6): string {
+  const file = join(dir, 'tiny.yaml');
+  writeFileSync(
+    file,
+    `name: tiny
+backend: cpu
+runsDir: ${join(dir, 'runs')}
+data:
+  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
+  tokenizer: {vocabSize: 300}
+  segment: {mode: clause, maxTokens: 24}
+  split: {validation: 0.2, test: 0.2}
+  output: {cacheDir: ${join(dir, 'datasets')}}
+stages:
+  tok: {kind: tokenizer}
+  svae:
+    kind: svae
+    inputs: {tokenizer: tok}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0.1}, decoder: {layers: 1, heads: 2, dropout: 0.1}}
+    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 3, checkpointEvery: 2, evalBatches: 1}
+    evalSentences: 4
+`,
+  );
+  return file;
+}
+
+async function losses(runDir: string): Promise<number[]> {
+  const m = await readMetrics(runDir, { names: ['train/loss'] });
+  return Array.from(m.series['train/loss']!.value);
+}
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+describe('exp run', () => {
+  test('--dry-run expands a sweep and validates every point before any work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-run-'));
+    const file = tinyPipeline(dir);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await runCommandAction(file, ['stages.svae.train.lr=0.001,0.002', 'seed=1,2'], { dryRun: true, parallel: 1, cacheDir: join(dir, 'cache') })).toBe(0);
+      const printed = log.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(printed.match(/^# point /gm)).toHaveLength(4);
+      expect(printed).toContain('# point lr=0.002,seed=1: stages.svae.train.lr=0.002 seed=1');
+      expect(printed).toContain('# stages in order: tok -> svae');
+    } finally {
+      log.mockRestore();
+    }
+    await expect(runCommandAction(file, ['stages.svae.train.steps=3,-1'], { dryRun: false, parallel: 1, cacheDir: join(dir, 'cache') })).rejects.toThrow(
+      /stages\.svae\.train\.steps: Too small/,
+    );
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  test('an interrupted pipeline resumes from its run folder and ends with the losses of an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-resume-'));
+    const file = tinyPipeline(dir);
+    const cacheDir = join(dir, 'cache');
+    const quiet = { overrides: [], cacheDir, log: () => {} };
+    const reference = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), quiet);
+    const referenceRun = reference[1]!.artifact.runDir!;
+
+    const second = tinyPipeline(mkdtempSync(join(tmpdir(), 'exp-resume-b-')));
+    const controller = new AbortController();
+    const { config } = loadPipeline(second, STAGES);
+    const stop = setInterval(() => {
+      const runs = join(config.runsDir, 'tiny');
+      if (!existsSync(runs)) return;
+      for (const r of readdirSync(runs)) {
+        if (existsSync(join(runs, r, 'checkpoints', 'latest'))) controller.abort();
+      }
+    }, 5);
+    const err = await executePipeline(config, stageRegistry(), { ...quiet, cacheDir: join(dir, 'cache2'), signal: controller.signal }).catch((e: unknown) => e);
+    clearInterval(stop);
+    expect(err).toBeInstanceOf(TrainingInterrupted);
+    const runDir = (err as TrainingInterrupted).runDir;
+    expect((await readMeta(runDir)).status).toBe('interrupted');
+    expect(readStageRecord(runDir).stage).toBe('svae');
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await resumeAction(runDir, join(dir, 'cache2'))).toBe(0);
+    } finally {
+      out.mockRestore();
+    }
+    expect((await readMeta(runDir)).status).toBe('done');
+    expect(await losses(runDir)).toEqual(await losses(referenceRun));
+  }, 120_000);
+
+  test('--parallel 2 runs each sweep point as its own process, one run folder per point named after its override', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-sweep-'));
+    const file = tinyPipeline(dir, 2);
+    const { stdout } = await exec(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'run', file, 'stages.svae.train.lr=0.001,0.003', '--parallel', '2', '--cache-dir', join(dir, 'cache')], {
+      cwd: repoRoot,
+    });
+    expect(stdout).toMatch(/\[lr=0\.001\] svae\s+svae\s+ran/);
+    expect(stdout).toMatch(/\[lr=0\.003\] svae\s+svae\s+ran/);
+    const runs = readdirSync(join(dir, 'runs', 'tiny')).sort();
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatch(/^svae@lr=0\.001-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    expect(runs[1]).toMatch(/^svae@lr=0\.003-/);
+    for (const r of runs) expect((await readMeta(join(dir, 'runs', 'tiny', r))).status).toBe('done');
+  }, 120_000);
+});
