@@ -1,7 +1,8 @@
 /**
  * How a full stop after an abbreviation is read when the Unicode rules would end a sentence
  * there (they already keep "etc. and" together: a lowercase word never starts a sentence).
- * - `title`: never ends a sentence ("Mr. Smith", "e.g. This", "vs. Them").
+ * - `title`: ends a sentence only before a typical sentence opener that is not also a name
+ *   ("Mr. Smith", "e.g. Apples", "vs. Jones" go on; "on Larimer St. The woman" ends).
  * - `numeric`: does not end a sentence before a number ("No. 5", "pp. 12", "Jan. 3").
  * - `ambiguous`: ends a sentence only before a typical sentence opener ("in the U.S. The
  *   next day" splits, "the U.S. Army" does not).
@@ -22,6 +23,9 @@ export const DEFAULT_ABBREVIATIONS: Readonly<Record<string, AbbreviationKind>> =
   Gov: 'title', Sen: 'title', Rep: 'title', Gen: 'title', Col: 'title', Maj: 'title',
   Capt: 'title', Cmdr: 'title', Lt: 'title', Sgt: 'title', Cpl: 'title', Adm: 'title',
   Supt: 'title', Insp: 'title', St: 'title', Ste: 'title', Mt: 'title', Ft: 'title',
+  Mmes: 'title', Drs: 'title', Profs: 'title', Reps: 'title', Sens: 'title', Govs: 'title',
+  Gens: 'title', Cols: 'title', Capts: 'title', Lts: 'title', Sgts: 'title', Atty: 'title',
+  Brig: 'title', Pfc: 'title', Pvt: 'title', Cpt: 'title', Dist: 'title', Rte: 'title',
   // Latin and reference abbreviations that are followed by more of the sentence.
   'e.g': 'title', 'i.e': 'title', vs: 'title', 'v': 'title', cf: 'title', viz: 'title',
   approx: 'title', esp: 'title', incl: 'title', resp: 'title', ca: 'title',
@@ -39,6 +43,15 @@ export const DEFAULT_ABBREVIATIONS: Readonly<Record<string, AbbreviationKind>> =
   Jr: 'ambiguous', Sr: 'ambiguous', 'Ph.D': 'ambiguous', 'M.D': 'ambiguous', 'B.A': 'ambiguous',
   'M.A': 'ambiguous', 'B.Sc': 'ambiguous', 'M.Sc': 'ambiguous', Ave: 'ambiguous', Blvd: 'ambiguous',
   Rd: 'ambiguous', Dept: 'ambiguous', Univ: 'ambiguous', Assn: 'ambiguous', 'a.k.a': 'ambiguous',
+  Mfg: 'ambiguous', Bldg: 'ambiguous', Hwy: 'ambiguous',
+  // US states, as newspapers abbreviate them.
+  Ala: 'ambiguous', Ariz: 'ambiguous', Ark: 'ambiguous', Calif: 'ambiguous', Colo: 'ambiguous',
+  Conn: 'ambiguous', Del: 'ambiguous', Fla: 'ambiguous', Ga: 'ambiguous', Ill: 'ambiguous',
+  Ind: 'ambiguous', Kan: 'ambiguous', Ky: 'ambiguous', La: 'ambiguous', Md: 'ambiguous',
+  Mass: 'ambiguous', Mich: 'ambiguous', Minn: 'ambiguous', Mo: 'ambiguous', Mont: 'ambiguous',
+  Neb: 'ambiguous', Nev: 'ambiguous', Okla: 'ambiguous', Ore: 'ambiguous', Pa: 'ambiguous',
+  Tenn: 'ambiguous', Tex: 'ambiguous', Va: 'ambiguous', Vt: 'ambiguous', Wash: 'ambiguous',
+  Wis: 'ambiguous', Wyo: 'ambiguous',
   // Usually at the end of a list: a capital after them starts a new sentence.
   etc: 'final', al: 'final',
 };
@@ -67,7 +80,7 @@ export function abbreviationTable(entries: Readonly<Record<string, AbbreviationK
   const map = new Map<string, AbbreviationKind>();
   for (const [key, kind] of Object.entries(entries)) {
     map.set(key, kind);
-    if (key === key.toLowerCase()) {
+    if (key === key.toLowerCase() && key.length > 1) {
       const capital = key.charAt(0).toUpperCase() + key.slice(1);
       if (!map.has(capital)) map.set(capital, kind);
     }

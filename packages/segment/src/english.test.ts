@@ -32,6 +32,11 @@ describe('English sentences', () => {
     ['Visit example.com today. Or email info@example.org.', ['Visit example.com today.', 'Or email info@example.org.']],
     ['Yahoo! is a company. Really? Yes!', ['Yahoo! is a company.', 'Really?', 'Yes!']],
     ['What?! No way!! Fine.', ['What?!', 'No way!!', 'Fine.']],
+    ['A bill by Sen. A. R. Schwartz passed. It was late.', ['A bill by Sen. A. R. Schwartz passed.', 'It was late.']],
+    ['She works at 1200 Larimer St. The pert woman smiled.', ['She works at 1200 Larimer St.', 'The pert woman smiled.']],
+    ['Festivals at Sonoma, Calif. (Sept. 22-24) and Bandon, Ore. The end.', ['Festivals at Sonoma, Calif. (Sept. 22-24) and Bandon, Ore.', 'The end.']],
+    ['It runs Sept. 29-Oct. 8 every year.', ['It runs Sept. 29-Oct. 8 every year.']],
+    ['It was won by Ivan Allen Jr. "Only a few reports came," they said.', ['It was won by Ivan Allen Jr.', '"Only a few reports came," they said.']],
     ['The text ends without a full stop', ['The text ends without a full stop']],
     ['First sentence. And the trailing part without punctuation', ['First sentence.', 'And the trailing part without punctuation']],
   ])('%s', (input, expected) => {

@@ -77,6 +77,26 @@ describe('invariants', () => {
     expect(joinSegments(text, pieces)).toBe(text);
   });
 
+  test.each([
+    ['blank lines', '\n'.repeat(150_000) + 'x' + ' \n'.repeat(50_000)],
+    ['quotes and stops', '"a." '.repeat(30_000)],
+    ['closers', 'a.' + ')'.repeat(100_000) + ' B. ' + '('.repeat(100_000) + '\n'],
+    ['stops before digits', '. 1'.repeat(50_000)],
+    ['commas and quotes in one line', '"a", '.repeat(30_000)],
+    ['abbreviations before a long word', 'U.S. ' + 'x'.repeat(150_000)],
+  ])('adversarial input in linear time: %s', (_, text) => {
+    for (const mode of ['sentence', 'clause'] as const) {
+      const segments = segment(text, { mode, maxTokens: 50 });
+      expect(segmentProblems(text, segments)).toEqual([]);
+    }
+  });
+
+  test('engine intl reads long texts in windows, with the same result', () => {
+    const prose = 'He said "Hi." Then Mr. Smith left at 5 p.m. on Jan. 3. 我走了。“再见！”\n\n';
+    const text = prose.repeat(400); // 30 000 code units: several Intl.Segmenter windows
+    expect(segment(text, { engine: 'intl' })).toEqual(segment(text));
+  });
+
   test('the fast scanner and Intl.Segmenter give the same segments on prose', () => {
     fc.assert(
       fc.property(soup, (text) => {

@@ -31,11 +31,15 @@ export function refineBoundaries(
   const end = text.length;
   const cuts: number[] = [];
   let contentStart = skipSpace(text, 0, end);
+  // Every boundary inside one run of whitespace gets the same answer: decide once per run
+  // (a megabyte of blank lines must not cost a megabyte per line).
+  let gapEnd = -1;
   for (const b of candidates) {
-    if (b <= contentStart) continue;
+    if (b <= contentStart || b <= gapEnd) continue;
     let e = b;
     while (e > contentStart && isSpaceCode(text.charCodeAt(e - 1))) e--;
     const s = skipSpace(text, b, end);
+    gapEnd = s;
     if (s >= end || e <= contentStart) continue;
     const breaks = lineBreaks(text, e, s);
     let cut = -1;
@@ -87,14 +91,19 @@ function endsSentence(
   if (atStart && LIST_ITEM.test(token)) return false;
   const kind =
     abbreviations.lookup(token) ??
+    abbreviations.lookup(token.slice(Math.max(token.lastIndexOf('-'), token.lastIndexOf('/')) + 1)) ??
     (DOTTED.test(token) || (token.length === 1 && classAt(token, 0) === UPPER) ? 'ambiguous' : undefined);
   switch (kind) {
-    case 'title':
-      return false;
+    case 'title': {
+      // "at 1200 Larimer St. The pert woman": a title before a word that is never a name.
+      const word = opener(text, next);
+      return word !== 'Will' && word !== 'May' && SENTENCE_STARTERS.has(word);
+    }
     case 'numeric':
       return nextClass !== NUMERIC;
     case 'ambiguous':
-      return SENTENCE_STARTERS.has(wordAt(text, next));
+      // An opening double quote before a capital reads as a new sentence: `Jr. "Only a few`.
+      return SENTENCE_STARTERS.has(opener(text, next)) || (nextClass === CLOSE && quotedCapital(text, next));
     default:
       return true;
   }
@@ -103,11 +112,22 @@ function endsSentence(
 /** The letters of the word at `i`, after any opening quotes or brackets. */
 const WORD = /[\p{L}\p{M}]+/uy;
 
+/** The word at `i` as a possible sentence opener; an initial ("A." in "Sen. A. R. Smith") is none. */
+function opener(text: string, i: number): string {
+  const word = wordAt(text, i);
+  return word.length === 1 && text.charCodeAt(text.indexOf(word, i) + 1) === 0x2e ? '' : word;
+}
+
 function wordAt(text: string, i: number): string {
   const end = Math.min(text.length, i + MAX_TOKEN);
   while (i < end && classAt(text, i) === CLOSE) i++;
   WORD.lastIndex = i;
   return WORD.exec(text)?.[0] ?? '';
+}
+
+function quotedCapital(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c === 0x22 || c === 0x201c) && classAt(text, i + 1) === UPPER;
 }
 
 function startsListItem(text: string, i: number): boolean {
