@@ -14,8 +14,6 @@ interface Plotted {
   y: (number | null)[];
   raw?: (number | null)[];
   band?: { lo: number[]; hi: number[] };
-  /** Logged points of the runs behind this curve. */
-  points: number;
 }
 
 /** Metric picker, x axis, log scale, smoothing, seed grouping, then one uPlot chart. */
@@ -105,7 +103,7 @@ function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, 
     if (ids.length === 1) {
       const c = curves[0]!;
       const y = smooth(c.value);
-      return c.step.length === 0 ? [] : [{ label: ids[0]!, color, x: opts.x === 'step' ? c.step : c.wallTime, y, ...(opts.smoothing > 0 ? { raw: c.value } : {}), points: c.step.length }];
+      return c.step.length === 0 ? [] : [{ label: ids[0]!, color, x: opts.x === 'step' ? c.step : c.wallTime, y, ...(opts.smoothing > 0 ? { raw: c.value } : {}) }];
     }
     const agg = aggregateCurves(curves.map((c) => ({ x: c.step, y: smooth(c.value) })), opts.band);
     const wall = aggregateCurves(curves.map((c) => ({ x: c.step, y: c.wallTime })), 'minmax');
@@ -113,7 +111,7 @@ function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, 
     const x = opts.x === 'step' ? agg.x : agg.x.map((s) => wallAt.get(s) ?? s);
     const shortest = ids.reduce((a, b) => (b.length < a.length ? b : a));
     const label = `${shortest} (mean of ${ids.length} seeds)`;
-    return [{ label, color, x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi }, points: curves.reduce((a, c) => a + c.step.length, 0) }];
+    return [{ label, color, x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi } }];
   });
 }
 
@@ -154,7 +152,6 @@ function drawCurves(holder: HTMLElement, plotted: Plotted[], metric: string, opt
       bands.push({ upper, lower: upper + 1, fill: withAlpha(p.color, 0.15) });
     }
   }
-  holder.dataset.points = JSON.stringify(plotted.map((p) => ({ label: p.label, points: p.points, drawn: p.y.filter((v) => v !== null).length })));
   lineChart(holder, {
     x: joined[0] as number[],
     series,

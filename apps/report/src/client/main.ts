@@ -28,10 +28,11 @@ const panel = h('section', { id: 'panel', class: 'panel' });
 const table = new RunsTable(state, { update });
 let panelRun = 0;
 
-function update(change: (s: AppState) => void, opts: { table?: boolean; panel?: boolean } = { table: true, panel: true }): void {
+/** Applies a state change, then re-renders the runs table and/or the active panel (both by default). */
+function update(change: (s: AppState) => void, opts: { table?: boolean; panel?: boolean } = {}): void {
   change(state);
-  if (opts.table !== false) table.render();
-  if (opts.panel !== false || opts.table) void renderPanel();
+  if (opts.table ?? true) table.render();
+  if (opts.panel ?? true) void renderPanel();
 }
 
 function selectedRuns(): RunRow[] {

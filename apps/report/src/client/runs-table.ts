@@ -88,7 +88,7 @@ export class RunsTable {
       value: state.filter,
       spellcheck: 'false',
     });
-    this.filterInput.addEventListener('input', () => handlers.update((s) => (s.filter = this.filterInput.value), { table: true }));
+    this.filterInput.addEventListener('input', () => handlers.update((s) => (s.filter = this.filterInput.value)));
     this.el = h(
       'section',
       { class: 'runs' },
@@ -125,7 +125,7 @@ export class RunsTable {
     ];
     replaceChildren(
       this.groupHolder,
-      select(groupOptions, state.groupBy, (v) => this.handlers.update((s) => (s.groupBy = v), { table: true }), { id: 'group-by' }),
+      select(groupOptions, state.groupBy, (v) => this.handlers.update((s) => (s.groupBy = v)), { id: 'group-by' }),
     );
     const errors = state.runs.length - okRuns.length;
     this.counts.textContent = `${state.runs.length} runs${errors ? ` (${errors} unreadable)` : ''} · ${rows.length} shown · ${state.selected.size} selected`;
@@ -144,7 +144,7 @@ export class RunsTable {
             'data-field': c.field,
             title: c.title ?? c.label,
             class: sorted ? (state.sort.desc ? 'sorted desc' : 'sorted asc') : null,
-            onclick: () => this.handlers.update((s) => (s.sort = { field: c.field, desc: sorted ? !s.sort.desc : false }), { table: true }),
+            onclick: () => this.handlers.update((s) => (s.sort = { field: c.field, desc: sorted ? !s.sort.desc : false })),
           },
           c.label,
           sorted ? (state.sort.desc ? ' ▼' : ' ▲') : '',

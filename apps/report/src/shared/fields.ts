@@ -1,6 +1,5 @@
 import type { RunRow, Scalar } from './types.js';
 
-const META_FIELDS = ['name', 'id', 'status', 'experiment', 'run', 'seed', 'backend'] as const;
 const STATS = ['last', 'min', 'max', 'best', 'bestStep', 'lastStep', 'count'] as const;
 
 /**
@@ -56,7 +55,6 @@ export function knownFields(rows: readonly RunRow[]): { config: string[]; eval: 
   return { config: [...config].sort(), eval: [...evalKeys].sort(), metrics: [...metrics].sort(), info: [...info].sort() };
 }
 
-export { META_FIELDS, STATS };
 
 /** Sort comparator on one field: numbers numerically, then strings, missing last. */
 export function compareField(a: RunRow, b: RunRow, field: string): number {
