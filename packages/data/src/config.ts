@@ -55,7 +55,9 @@ export const tokenizerConfigSchema = z.strictObject({
     .max(1_000_000)
     .default(4096)
     .describe('Exact vocabulary size of a trained tokenizer: specials + 256 byte symbols + merges.'),
-  specials: specialTokensSchema.default({ pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' }).describe('Special token strings.'),
+  specials: specialTokensSchema
+    .default({ pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' })
+    .describe('Special token strings (a trained tokenizer needs four distinct ones).'),
 });
 
 export const segmentConfigSchema = z.strictObject({
@@ -88,15 +90,21 @@ export const outputConfigSchema = z.strictObject({
 /** The `data:` part of configs. Every field has a default; unknown keys fail. */
 export const dataConfigSchema = z
   .strictObject({
-    source: sourceSchema.default({ type: 'brown', categories: [], limit: null }),
-    tokenizer: tokenizerConfigSchema.default({
-      path: null,
-      vocabSize: 4096,
-      specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' },
-    }),
-    segment: segmentConfigSchema.default({ mode: 'sentence', maxTokens: 64, locale: null }),
-    split: splitConfigSchema.default({ validation: 0.05, test: 0.05, salt: '' }),
-    output: outputConfigSchema.default({ cacheDir: '.cache/datasets', batchDocuments: 64 }),
+    source: sourceSchema
+      .default({ type: 'brown', categories: [], limit: null })
+      .describe('The corpus source (type: brown | text | jsonl).'),
+    tokenizer: tokenizerConfigSchema
+      .default({ path: null, vocabSize: 4096, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } })
+      .describe('Byte-level BPE: trained on the corpus (and cached) or loaded from tokenizer.path.'),
+    segment: segmentConfigSchema
+      .default({ mode: 'sentence', maxTokens: 64, locale: null })
+      .describe('Sentence segmentation (the @sentencelab/segment options).'),
+    split: splitConfigSchema
+      .default({ validation: 0.05, test: 0.05, salt: '' })
+      .describe('Deterministic train/validation/test split by a hash of the document id.'),
+    output: outputConfigSchema
+      .default({ cacheDir: '.cache/datasets', batchDocuments: 64 })
+      .describe('Where and how the prepared dataset is written.'),
   })
   .describe('Dataset preparation: source -> segment -> tokenizer -> Arrow splits.');
 
