@@ -61,7 +61,7 @@ describe('TokenLM', () => {
     const n = stream.length;
     const lp = model.logProbs(tf.tensor2d(stream.subarray(0, n - 1), [1, n - 1], 'int32'), tf.tensor2d(stream.subarray(1), [1, n - 1], 'int32')).dataSync();
     const want = [0, 0];
-    for (let p = 1; p < n; p++) if (sentenceOf[p]! >= 1) want[sentenceOf[p]! - 1] += lp[p - 1]!;
+    for (let p = 1; p < n; p++) if (sentenceOf[p]! >= 1) want[sentenceOf[p]! - 1]! += lp[p - 1]!;
     const score = model.scoreDocument(doc);
     expect(score.sentenceTokens).toEqual([3, 4]);
     score.sentenceLogProbs.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
