@@ -41,7 +41,7 @@ export function validatePoints(file: string, overrides: string[], runsDir: strin
 function stageTable(reports: StageReport[]): string {
   return renderTable(
     ['stage', 'kind', 'status', 'seconds', 'run folder / artifact'],
-    reports.map((r) => [r.name, r.kind, r.reused ? 'reused' : 'ran', r.reused ? undefined : Math.round(r.seconds * 10) / 10, r.artifact.runDir ?? r.artifact.dir]),
+    reports.map((r) => [r.name, r.kind, r.reused ? 'reused' : 'ran', r.reused ? '-' : r.seconds.toFixed(1), r.artifact.runDir ?? r.artifact.dir]),
   );
 }
 

@@ -42,8 +42,21 @@ export class ArtifactCache {
   commit(staging: string, artifact: Omit<Artifact, 'dir'>): Artifact {
     const final = this.pathOf(artifact.hash);
     writeFileSync(join(staging, 'artifact.json'), JSON.stringify({ ...artifact, dir: final }, null, 2) + '\n');
+    // Another process (a parallel sweep point) may have produced the same content meanwhile: keep its copy.
+    const existing = this.get(artifact.hash);
+    if (existing) {
+      this.discard(staging);
+      return existing;
+    }
     rmSync(final, { recursive: true, force: true });
-    renameSync(staging, final);
+    try {
+      renameSync(staging, final);
+    } catch (e) {
+      const raced = this.get(artifact.hash);
+      if (!raced) throw e;
+      this.discard(staging);
+      return raced;
+    }
     return { ...artifact, dir: final };
   }
 

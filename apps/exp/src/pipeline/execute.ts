@@ -83,7 +83,9 @@ export async function executePipeline(
       code: codeVersion(p.stage.packages),
     });
     const isResumeTarget = resumeRecord?.stage === p.name;
-    const cached = isResumeTarget ? undefined : cache.get(hash);
+    const hit = isResumeTarget ? undefined : cache.get(hash);
+    const cached = hit && (p.stage.isUsable?.(hit) ?? true) ? hit : undefined;
+    if (hit && !cached) log(`[${p.name}] cached artifact ${hash.slice(0, 12)} is no longer usable (its files moved); recomputing`);
     if (cached) {
       log(`[${p.name}] reused ${p.stage.kind} artifact ${hash.slice(0, 12)} (inputs unchanged)`);
       artifacts.set(p.name, { ...cached, stage: p.name });

@@ -33,7 +33,7 @@ const COLUMNS: readonly [string, string][] = [
   ['recon_token_acc', 'recon token acc'],
   ['recon_exact_match', 'recon exact'],
 ];
-/** Figures shown again as a ratio to the baseline. */
+/** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
 const RATIOS = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 
 export interface ModelResult {
@@ -53,7 +53,8 @@ export function comparisonTable(rows: readonly ModelResult[], baseline: string |
     r.stage,
     r.kind,
     ...present.map(([k]) => r.results[k]),
-    ...ratios.map((k) => (r.results[k] === undefined ? undefined : r.results[k]! / base!.results[k]!)),
+    // Ratios compare token predictors only (the paper's table); other rows leave them blank.
+    ...ratios.map((k) => (r.results[k] === undefined || r.results['ppl_tokens'] === undefined ? undefined : r.results[k]! / base!.results[k]!)),
   ]);
   return renderTable(headers, body);
 }

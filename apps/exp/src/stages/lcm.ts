@@ -159,6 +159,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   valBatches.forEach(disposeBatch);
 
   const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
+  if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
   const evalResults = await evaluateHead(model, codec, embedDocuments(svae, evalDocs), c.roundTripSentences, c.train.batchSize);
   Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
   ctx.run!.writeSummary(evalResults);

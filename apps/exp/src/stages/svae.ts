@@ -39,9 +39,9 @@ export function svaeModelConfig(options: Record<string, unknown>, data: LoadedDa
 }
 
 /** Sentences of [B, S, L] batches, counted as the loss counts them: real tokens + one EOS each. */
-export function sentenceTokens(b: DataSentenceBatch): number {
+export function sentenceTokens(b: { lengths: ArrayLike<number> }): number {
   let n = 0;
-  for (const l of b.lengths) if (l > 0) n += l + 1;
+  for (let i = 0; i < b.lengths.length; i++) if (b.lengths[i]! > 0) n += b.lengths[i]! + 1;
   return n;
 }
 

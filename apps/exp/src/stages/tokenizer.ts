@@ -3,7 +3,7 @@
  * tokenizer training -> tokenized Arrow splits, cached by the data package) and hands the
  * tokenizer and dataset to the model stages.
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { dataConfigSchema, prepareDataset, type DataConfig } from '@sentencelab/data';
@@ -27,6 +27,7 @@ export const tokenizerStage: Stage<typeof tokenizerStageSchema> = {
   inputs: {},
   packages: ['@sentencelab/data', '@sentencelab/segment'],
   trains: false,
+  isUsable: (artifact) => typeof artifact.meta['datasetDir'] === 'string' && existsSync(join(artifact.meta['datasetDir'], 'manifest.json')),
   async run(ctx) {
     const data: DataConfig = dataConfigSchema.parse(ctx.pipeline.data);
     let lastStage = '';

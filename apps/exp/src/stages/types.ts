@@ -109,6 +109,11 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
   trains: boolean;
   run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
   /**
+   * Whether a cached artifact can still be used (e.g. the prepared dataset it points to still
+   * exists); an invalid one is recomputed. Default: always valid.
+   */
+  isUsable?(artifact: Artifact): boolean;
+  /**
    * Text models (token-lm, sllm, lcm-*) stream a continuation of `prompt` from their artifact:
    * chunks of text as they are produced (tokens or whole sentences). Used by `pnpm exp generate`.
    */

@@ -1,0 +1,275 @@
+/**
+ * `kind: token-lm` (the token-by-token baseline) and `kind: sllm` (the Sentence-level LLM over
+ * SentenceVAE vectors). Both train on the same dataset and tokenizer, both score the same
+ * held-out tokens (`scoreDocuments`: sentences 2..N of each document with their EOS), both
+ * stream generated text and report their KV-cache bytes for the bench stage.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
+import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
+import { z } from 'zod';
+import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
+import type { Trainable } from '../train/loop.js';
+import { modelRngs } from '../train/rng-state.js';
+import { trainSchema } from '../train/schema.js';
+import { epochStream } from '../train/streams.js';
+import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { modelSection } from './model-section.js';
+import { sentenceTokens, svaeModelConfig } from './svae.js';
+import type { Artifact, BenchOptions, GenerateOptions, Stage } from './types.js';
+
+export const tokenLmStageSchema = z.strictObject({
+  model: modelSection(tokenLmConfigSchema, { vocabSize: 'the tokenizer', specialIds: 'the tokenizer', seed: 'the pipeline seed' }),
+  train: trainSchema.prefault({}),
+  seqLen: z.number().int().positive().default(128).describe('tokens per training window (at most model.decoder.maxLen)'),
+});
+
+export const sllmStageSchema = z.strictObject({
+  model: modelSection(sllmConfigSchema, { seed: 'the pipeline seed' }).describe(
+    'SLLM options; model.svae is the SentenceVAE config when no svae input is given (its vocabulary, special ids and sentence length come from the tokenizer)',
+  ),
+  train: trainSchema.prefault({}),
+});
+
+/** Summed NLL and token count over the documents' sentences 2..N (+ EOS), via the model's own scorer. */
+function scoreWith(model: { scoreDocument(s: readonly ArrayLike<number>[]): { sentenceLogProbs: number[]; sentenceTokens: number[] } }, docs: readonly DatasetDocument[]) {
+  let nll = 0;
+  let tokens = 0;
+  for (const d of docs) {
+    const s = model.scoreDocument(d.sentences);
+    for (const lp of s.sentenceLogProbs) nll -= lp;
+    for (const n of s.sentenceTokens) tokens += n;
+  }
+  return { nll, tokens };
+}
+
+function windowTokens(b: TokenWindowBatch): number {
+  let n = 0;
+  for (const m of b.mask) n += m;
+  return n;
+}
+
+/** Rebuilds a trained model from its artifact (eval mode); the caller disposes it. */
+function loadTokenLm(artifact: Artifact): TokenLM {
+  const { params, config } = loadModel<TokenLmConfig>(artifact.dir);
+  const model = new TokenLM(config);
+  model.loadParameters(params);
+  tf.dispose([...params.values()]);
+  return model.eval();
+}
+
+function loadSllm(artifact: Artifact): SLLM {
+  const { params, config } = loadModel<SllmConfig>(artifact.dir);
+  const model = new SLLM(config);
+  model.loadParameters(params);
+  tf.dispose([...params.values()]);
+  return model.eval();
+}
+
+/** Token ids of each prompt sentence (the dataset's segmentation and tokenizer). */
+async function promptIds(prompt: string, data: LoadedData): Promise<number[][]> {
+  const tok = data.dataset.tokenizer;
+  return (await promptSentences(prompt, data)).map((s) => tok.encodeSync(s));
+}
+
+/**
+ * Generation speed at batch 1, greedy: tokens per second over all generated sentences and
+ * without the first one (the paper excludes it), averaged over the prompts.
+ */
+async function measureSpeed(
+  generate: (prompt: number[][]) => AsyncGenerator<number[]>,
+  prompts: readonly DatasetDocument[],
+  o: BenchOptions,
+): Promise<{ tokens_per_s: number; tokens_per_s_with_first: number; sentences_per_s: number }> {
+  let all = 0;
+  let allS = 0;
+  let rest = 0;
+  let restS = 0;
+  let sentences = 0;
+  for (let r = 0; r < o.repeats; r++) {
+    for (const doc of prompts) {
+      const prompt = doc.sentences.slice(0, o.contextSentences).map((s) => Array.from(s));
+      let t = performance.now();
+      let first = true;
+      for await (const s of generate(prompt)) {
+        const now = performance.now();
+        const seconds = (now - t) / 1000;
+        all += s.length + 1;
+        allS += seconds;
+        sentences += 1;
+        if (!first) {
+          rest += s.length + 1;
+          restS += seconds;
+        }
+        first = false;
+        t = now;
+      }
+    }
+  }
+  return { tokens_per_s: restS > 0 ? rest / restS : all / allS, tokens_per_s_with_first: all / allS, sentences_per_s: sentences / allS };
+}
+
+function meanPromptTokensPerSentence(prompts: readonly DatasetDocument[], o: BenchOptions): number {
+  let tokens = 0;
+  let n = 0;
+  for (const d of prompts) {
+    for (const s of d.sentences.slice(0, o.contextSentences)) {
+      tokens += s.length + 1;
+      n += 1;
+    }
+  }
+  return n > 0 ? tokens / n : 1;
+}
+
+export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
+  kind: 'token-lm',
+  description: 'train the token-by-token causal LM baseline',
+  schema: tokenLmStageSchema,
+  inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
+  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  trains: true,
+  async run(ctx) {
+    const c = ctx.config;
+    const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
+    const config = tokenLmConfigSchema.parse({ ...c.model, vocabSize: data.vocabSize, specialIds: data.ids, seed: ctx.seed });
+    if (c.seqLen > config.decoder.maxLen) throw new Error(`stage ${ctx.name}: seqLen ${c.seqLen} exceeds model.decoder.maxLen ${config.decoder.maxLen}`);
+    const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
+    const model = new TokenLM(config);
+    const windowOptions = { seqLen: c.seqLen, batchSize: c.train.batchSize };
+    const batches = epochStream<TokenWindowBatch>({
+      makeEpoch: (epoch) => tokenWindows(train, data.ids, { ...windowOptions, seed: ctx.seed, epoch }),
+      tokens: windowTokens,
+      what: `stage ${ctx.name}`,
+    });
+    const valBatches = [...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
+      parameterMap: () => model.parameterMap(),
+      namedParameters: () => model.namedParameters(),
+      train: (on) => model.train(on),
+      loss: (b) => model.loss(b),
+    };
+    ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers`);
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: () => ({ loss: meanLoss(trainable, valBatches) }) });
+    const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
+    ctx.run!.writeSummary(evalResults);
+    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    model.dispose();
+    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
+  },
+  async scoreDocuments(artifact, docs) {
+    const model = loadTokenLm(artifact);
+    try {
+      return scoreWith(model, docs);
+    } finally {
+      model.dispose();
+    }
+  },
+  async *generate(artifact, prompt, o: GenerateOptions) {
+    const data = await loadData(String(artifact.meta['datasetDir']));
+    const model = loadTokenLm(artifact);
+    try {
+      const ids = await promptIds(prompt, data);
+      const options = { maxSentences: o.maxSentences, maxTokens: o.maxTokens * o.maxSentences, strategy: o.temperature > 0 ? ('sample' as const) : ('greedy' as const), temperature: o.temperature, topP: o.topP, seed: o.seed };
+      for await (const s of model.generate(ids, options)) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
+    } finally {
+      model.dispose();
+    }
+  },
+  async benchmark(artifact, prompts, o) {
+    const model = loadTokenLm(artifact);
+    try {
+      const speed = await measureSpeed((p) => model.generate(p, { maxSentences: o.sentences }), prompts, o);
+      return { ...speed, kv_bytes_per_token: model.kvBytesPerToken() };
+    } finally {
+      model.dispose();
+    }
+  },
+};
+
+/** The data package's sentence batch plus what the SLLM's stop head needs (sentences per document). */
+function withDocLengths(b: SentenceBatch, sentencesOf: ReadonlyMap<string, number>): SllmBatch {
+  return { ...b, docSentences: b.docIds.map((id) => sentencesOf.get(id) ?? 0) };
+}
+
+export const sllmStage: Stage<typeof sllmStageSchema> = {
+  kind: 'sllm',
+  description: 'train the Sentence-level LLM (causal decoder over SentenceVAE sentence vectors)',
+  schema: sllmStageSchema,
+  inputs: {
+    tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' },
+    svae: { kinds: ['svae'], optional: true, description: 'initialise the SentenceVAE from this trained one (else it trains from scratch inside the SLLM)' },
+  },
+  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  trains: true,
+  async run(ctx) {
+    const c = ctx.config;
+    const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
+    const svaeInput = ctx.inputs['svae'] as Artifact | undefined;
+    if (svaeInput && 'svae' in c.model) throw new Error(`stage ${ctx.name}: model.svae is set but the SentenceVAE comes from input "svae"; remove one`);
+    const svaeConfig = svaeInput ? loadModel(svaeInput.dir).config : svaeModelConfig((c.model['svae'] as Record<string, unknown> | undefined) ?? {}, data, ctx.seed);
+    const config = sllmConfigSchema.parse({ ...c.model, svae: svaeConfig, seed: ctx.seed });
+    const model = new SLLM(config);
+    if (svaeInput) {
+      const { params } = loadModel(svaeInput.dir);
+      model.svae.loadParameters(params);
+      tf.dispose([...params.values()]);
+      ctx.log(`SentenceVAE initialised from stage ${svaeInput.stage}${config.freezeSvae ? ' (frozen)' : ' (fine-tuned)'}`);
+    }
+    const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
+    const sentencesOf = new Map([...train, ...validation].map((d) => [d.id, d.sentences.length]));
+    const batchOptions = { batchSize: c.train.batchSize, maxSentences: config.decoder.maxLen, maxTokens: data.maxTokens };
+    const batches = epochStream<SllmBatch>({
+      makeEpoch: function* (epoch) {
+        for (const b of sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch })) yield withDocLengths(b, sentencesOf);
+      },
+      tokens: sentenceTokens,
+      what: `stage ${ctx.name}`,
+    });
+    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches).map((b) => withDocLengths(b, sentencesOf));
+    const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
+      parameterMap: () => model.parameterMap(),
+      namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
+      train: (on) => model.train(on),
+      loss: (b) => {
+        const r = model.loss(b);
+        return { loss: r.loss, metrics: { token_loss: r.metrics.tokenLoss, stop_loss: r.metrics.stopLoss } };
+      },
+    };
+    ctx.log(`SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers`);
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: () => ({ loss: meanLoss(trainable, valBatches) }) });
+    const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
+    ctx.run!.writeSummary(evalResults);
+    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    model.dispose();
+    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
+  },
+  async scoreDocuments(artifact, docs) {
+    const model = loadSllm(artifact);
+    try {
+      return scoreWith(model, docs);
+    } finally {
+      model.dispose();
+    }
+  },
+  async *generate(artifact, prompt, o: GenerateOptions) {
+    const data = await loadData(String(artifact.meta['datasetDir']));
+    const model = loadSllm(artifact);
+    try {
+      const ids = await promptIds(prompt, data);
+      const decode = { strategy: o.temperature > 0 ? ('sample' as const) : ('greedy' as const), temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: o.seed };
+      for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
+    } finally {
+      model.dispose();
+    }
+  },
+  async benchmark(artifact, prompts, o) {
+    const model = loadSllm(artifact);
+    try {
+      const speed = await measureSpeed((p) => model.generate(p, { maxSentences: o.sentences, stopThreshold: 1.01 }), prompts, o);
+      // One cached position per sentence: per context token, divide by the prompts' mean sentence length (+ EOS).
+      return { ...speed, kv_bytes_per_sentence: model.kvBytesPerSentence(), kv_bytes_per_token: model.kvBytesPerSentence() / meanPromptTokensPerSentence(prompts, o) };
+    } finally {
+      model.dispose();
+    }
+  },
+};
