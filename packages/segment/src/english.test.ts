@@ -86,5 +86,6 @@ describe('English sentences', () => {
     expect(() => segment('a b c', { maxTokens: 1, lengthOf: () => Number.NaN })).toThrow(/options\.lengthOf must return/);
     expect(() => segment(42 as never)).toThrow(/text must be a string/);
     expect(() => segment('a', { engine: 'icu' as never })).toThrow(/options\.engine/);
+    expect(() => segment('a', { locale: 'not a locale!' })).toThrow(/options\.locale must be a BCP 47 language tag .* got "not a locale!"/);
   });
 });

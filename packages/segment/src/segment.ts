@@ -32,9 +32,7 @@ export function segment(text: string, options: SegmentOptions = {}): Segment[] {
     throw new RangeError(`segment: options.maxTokens must be a number >= 1, got ${String(maxTokens)}`);
   }
   if (typeof lengthOf !== 'function') throw new TypeError('segment: options.lengthOf must be a function');
-  if (locale !== undefined && typeof locale !== 'string') {
-    throw new TypeError(`segment: options.locale must be a string, got ${typeof locale}`);
-  }
+  if (locale !== undefined) checkLocale(locale);
 
   const candidates: number[] = [];
   if (engine === 'intl') intlBoundaries(text, locale, candidates);
@@ -67,6 +65,15 @@ export function segment(text: string, options: SegmentOptions = {}): Segment[] {
     pieces.forEach(([a, b], i) => emit(a, b, paragraphStart && i === 0, true));
   }
   return segments;
+}
+
+function checkLocale(locale: unknown): void {
+  try {
+    if (typeof locale !== 'string') throw new TypeError(`got ${typeof locale}`);
+    Intl.getCanonicalLocales(locale);
+  } catch (error) {
+    throw new RangeError(`segment: options.locale must be a BCP 47 language tag such as 'en' or 'zh-CN', got ${JSON.stringify(locale)} (${(error as Error).message})`);
+  }
 }
 
 function checkLength(n: unknown): number {
