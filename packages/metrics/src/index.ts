@@ -1,1 +1,5 @@
-export {};
+export * from './perplexity.js';
+export * from './generation.js';
+export * from './memory.js';
+export * from './throughput.js';
+export * from './params.js';
