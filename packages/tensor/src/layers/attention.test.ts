@@ -46,6 +46,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const y2 = attn.forward(x, { context: ctx2, keyMask });
       expect(maxAbsDiff(y, y2)).toBeLessThan(1e-6);
       expect(maxAbsDiff(y, attn.forward(x, { context: ctx2 }))).toBeGreaterThan(1e-4);
+      expect(() => attn.forward(x, { context: randn(rng, [B, 3, D + 1]) })).toThrow(/context must be \[batch=2, len, contextDim=8\], got \[2,3,9\]/);
     });
 
     it('custom mask: hidden keys have no influence, per batch row', () => {

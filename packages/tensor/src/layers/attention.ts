@@ -88,6 +88,9 @@ export class MultiHeadAttention extends Module {
       throw new Error(`MultiHeadAttention: x must be [batch, seq, ${this.dModel}], got [${x.shape}]`);
     }
     const cross = o.context !== undefined;
+    if (cross && (o.context!.rank !== 3 || o.context!.shape[0] !== x.shape[0] || o.context!.shape[2] !== this.k.inFeatures)) {
+      throw new Error(`MultiHeadAttention: context must be [batch=${x.shape[0]}, len, contextDim=${this.k.inFeatures}], got [${o.context!.shape}]`);
+    }
     if (cross && this.rotary !== undefined) throw new Error('MultiHeadAttention: rotary embeddings apply to self-attention only');
     return tf.tidy(() => {
       const [batch, qLen] = x.shape as [number, number, number];
