@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { DocumentFileWriter, readDocumentFile } from './arrow.js';
 import type { DatasetDocument } from './document.js';
-import { tempDir } from './test-support/fixtures.js';
+import { removeTempDirs, tempDir } from './test-support/fixtures.js';
+
+afterAll(removeTempDirs);
 
 function doc(id: string, sentences: number[][], texts?: string[]): DatasetDocument {
   return {

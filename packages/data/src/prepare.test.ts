@@ -1,13 +1,15 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dataConfig, type DataConfigInput } from './config.js';
 import { openDataset } from './dataset.js';
 import { SPLITS, type DatasetDocument } from './document.js';
 import { prepareDataset, type PrepareProgress, type PrepareResult } from './prepare.js';
 import { paragraphs } from './sources/text.js';
 import { splitOf } from './split.js';
-import { ROOT, SAMPLES, tempDir } from './test-support/fixtures.js';
+import { ROOT, SAMPLES, removeTempDirs, tempDir } from './test-support/fixtures.js';
+
+afterAll(removeTempDirs);
 
 const cache = tempDir();
 const samples = (over: DataConfigInput = {}) =>

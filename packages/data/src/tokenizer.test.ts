@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { byteLevelAlphabet } from './byte-level.js';
 import { DataError } from './errors.js';
-import { SAMPLES, tempDir } from './test-support/fixtures.js';
+import { SAMPLES, removeTempDirs, tempDir } from './test-support/fixtures.js';
 import { BpeTokenizer, DEFAULT_SPECIALS } from './tokenizer.js';
 import { trainTokenizer } from './train-tokenizer.js';
+
+afterAll(removeTempDirs);
 
 const FILES = ['en-bread.txt', 'en-lighthouse.txt', 'zh-city.txt', 'zh-tea.txt'].map((f) => join(SAMPLES, f));
 const SAMPLES_TEXT = [

@@ -1,21 +1,25 @@
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, test, vi } from 'vitest';
 import { ConfigError } from '../config/errors.js';
 import { dataCommand, loadDataConfig } from './data.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../..', import.meta.url)));
 
+const created: string[] = [];
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'exp-data-'));
+  created.push(d);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
   return d;
 }
 
 afterEach(() => vi.restoreAllMocks());
+afterAll(() => {
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
 
 describe('exp data prepare', () => {
   test('prepares a config, prints the stats, the folder and the elapsed time; a re-run is a cache hit', async () => {

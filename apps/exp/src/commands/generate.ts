@@ -12,7 +12,7 @@ export interface GenerateCliOptions extends GenerateOptions {
   cacheDir: string;
 }
 
-/** Streams the continuation to `write` as it is produced; returns the full text. */
+/** Writes the prompt, then streams the continuation to `write` as it is produced; returns the continuation. */
 export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
   const { stageRegistry } = await import('../stages/registry.js');
   const { startBackend } = await import('../backend.js');
@@ -25,6 +25,7 @@ export async function generateAction(runDir: string, o: GenerateCliOptions, writ
   }
   const meta = await readMeta(runDir);
   await startBackend(meta.backend as Parameters<typeof startBackend>[0]);
+  write(o.prompt);
   let text = '';
   for await (const chunk of stage.generate(artifact, o.prompt, o)) {
     text += chunk;
@@ -55,7 +56,6 @@ export function generateCommand(): Command {
     .option('--cache-dir <dir>', 'stage artifact cache', '.cache/stages')
     .action(async (arg: string, o: GenerateCliOptions) => {
       const dir = await resolveRunDir(arg, o.runsDir);
-      process.stdout.write(o.prompt);
       await generateAction(dir, o, (s) => process.stdout.write(s));
       process.stdout.write('\n');
     });

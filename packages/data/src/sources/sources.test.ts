@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { DataError } from '../errors.js';
-import { ROOT, tempDir } from '../test-support/fixtures.js';
+import { ROOT, removeTempDirs, tempDir } from '../test-support/fixtures.js';
 import { brownCatalog, brownSource, brownText, detokenize } from './brown.js';
 import { jsonlSource } from './jsonl.js';
 import { invalidUtf8At, readUtf8Lines } from './read.js';
 import { paragraphs, textSource } from './text.js';
 import type { CorpusSource, SourceDocument } from './types.js';
+
+afterAll(removeTempDirs);
 
 async function all(source: CorpusSource): Promise<SourceDocument[]> {
   const out: SourceDocument[] = [];
