@@ -1,8 +1,11 @@
-// Builds the native addon with node-gyp during `pnpm install` (and `pnpm rebuild` with --force).
-// Installation never fails because of this script: when there is no compiler or the build
-// breaks, it prints one line and exits 0; registerNativeBackend() then reports the reason.
+// Builds the native addon with node-gyp during `pnpm install`; `pnpm --filter
+// @sentencelab/backend-native rebuild` (or `--force`) always rebuilds, and an install rebuilds
+// when the C++ sources changed since the last build. Installation never fails because of this
+// script: without a compiler, or when the build breaks, it prints one line and exits 0;
+// registerNativeBackend() then reports the reason.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +13,26 @@ import { fileURLToPath } from 'node:url';
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(pkgDir, 'build', 'Release', 'sentencelab_native.node');
 const failureFile = join(pkgDir, 'build', 'build-failure.txt');
-const force = process.argv.includes('--force');
+const hashFile = join(pkgDir, 'build', 'sources.sha256');
+const force = process.argv.includes('--force') || process.env.npm_command === 'rebuild';
+
+/** Hash of everything the addon is built from. */
+function sourcesHash() {
+  const h = createHash('sha256');
+  const srcDir = join(pkgDir, 'native', 'src');
+  for (const f of ['binding.gyp', ...readdirSync(srcDir).sort().map((n) => join('native', 'src', n))]) {
+    h.update(f).update(readFileSync(join(pkgDir, f)));
+  }
+  return h.digest('hex');
+}
 
 if (process.env.SENTENCELAB_NATIVE_SKIP_BUILD === '1') {
   console.log('@sentencelab/backend-native: SENTENCELAB_NATIVE_SKIP_BUILD=1, addon not built');
   process.exit(0);
 }
-if (existsSync(addon) && !force) process.exit(0);
+const hash = sourcesHash();
+const upToDate = existsSync(addon) && existsSync(hashFile) && readFileSync(hashFile, 'utf8').trim() === hash;
+if (upToDate && !force) process.exit(0);
 rmSync(failureFile, { force: true });
 
 /** node-gyp: the one pnpm/npm put on PATH for lifecycle scripts, else npm's bundled copy. */
@@ -61,4 +77,5 @@ if (res.status !== 0 || !existsSync(addon)) {
   writeFileSync(log, `${res.stdout ?? ''}\n${res.stderr ?? ''}\n${res.error ?? ''}`);
   fail(`node-gyp build failed, see ${log}`);
 }
+writeFileSync(hashFile, hash + '\n');
 console.log(`@sentencelab/backend-native: built ${addon}`);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { nativeInfo, setNativeSimd } from '../backend.js';
+import { nativeInfo, setNativeSimd, setNativeThreads } from '../backend.js';
 import { compareWithCpu, expectClose, randomArray, runOn, setup, skipReason } from '../test/compare.js';
 import { planMatMul } from './matmul.js';
 
@@ -119,13 +119,17 @@ describe.skipIf(skipReason !== '')('MatMul / BatchMatMul on native', () => {
       }
   });
 
-  it('gives bit-identical results on repeated runs with a fixed thread count', async () => {
+  it('gives bit-identical results on repeated runs and across thread counts', async () => {
     const inputs = [
       { values: randomArray(200 * 300, 5), shape: [200, 300] },
       { values: randomArray(300 * 150, 6), shape: [300, 150] },
     ];
-    const first = await runOn('native', inputs, (x, y) => tf.matMul(x!, y!));
-    const second = await runOn('native', inputs, (x, y) => tf.matMul(x!, y!));
-    expect(second[0]!.values).toEqual(first[0]!.values);
+    const product = (x?: tf.Tensor, y?: tf.Tensor) => tf.softmax(tf.matMul(x!, y!));
+    const first = await runOn('native', inputs, product);
+    expect((await runOn('native', inputs, product))[0]!.values).toEqual(first[0]!.values);
+    setNativeThreads(1);
+    const single = await runOn('native', inputs, product);
+    setNativeThreads(2);
+    expect(single[0]!.values).toEqual(first[0]!.values);
   });
 });
