@@ -46,7 +46,7 @@ describe('stage config sections', () => {
   });
 
   test('the shipped configs validate and plan', () => {
-    for (const name of ['configs/quickstart.yaml']) {
+    for (const name of ['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml', 'configs/paper/lcm.yaml']) {
       const file = join(repoRoot, name);
       const { config } = loadPipeline(file, STAGES);
       expect(planPipeline(config, stageRegistry(), file).length).toBeGreaterThan(2);
