@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dataConfig, type DataConfigInput } from './config.js';
@@ -78,6 +78,17 @@ describe('prepareDataset', () => {
     let streamed = 0;
     for await (const d of ds.split('train')) streamed += d.sentences.length;
     expect(streamed).toBe(s.splits.train.sentences);
+  });
+
+  test('temp folders of dead runs are cleared; a live run\'s are left alone', async () => {
+    const dead = join(cache, '.tmp-999999999-abcdef');
+    const live = join(cache, `.tmp-${process.ppid}-abcdef`);
+    mkdirSync(dead);
+    mkdirSync(live);
+    await prepareDataset(samples(), { baseDir: ROOT });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    rmSync(live, { recursive: true });
   });
 
   test('same inputs -> cache hit; other settings -> another folder', async () => {

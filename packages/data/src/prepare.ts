@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { segment } from '@sentencelab/segment';
 import { DocumentFileWriter } from './arrow.js';
@@ -89,6 +89,21 @@ function sha256(...parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(`${Buffer.byteLength(p)}:`).update(p);
   return h.digest('hex');
+}
+
+/** Removes temp folders of earlier runs that died (their process is gone) before renaming. */
+function removeStaleWork(cacheDir: string): void {
+  for (const name of readdirSync(cacheDir)) {
+    const m = /^\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(cacheDir, name), { recursive: true, force: true });
+    }
+  }
 }
 
 /** Writes `content` to `file` atomically (temp file + rename). */
@@ -213,6 +228,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
   const cacheDir = resolve(root, config.output.cacheDir);
   const report = options.onProgress ?? (() => {});
   mkdirSync(cacheDir, { recursive: true });
+  removeStaleWork(cacheDir);
 
   const source = await openSource(config.source, baseDir);
   const work = join(cacheDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
