@@ -1,0 +1,220 @@
+/**
+ * `pnpm bench generation [--backend auto] [--sentences 6] [--length 8] [--prompts 3] [--d-model 64] [--vocab 512]`
+ *
+ * A token LM and an SLLM of comparable parameter counts, side by side in one process on one
+ * backend (float32, batch 1, greedy): generation tokens/s with and without the first generated
+ * sentence (whose time includes the prompt's prefill; the SentenceVAE paper excludes it),
+ * sentences/s, KV-cache bytes per context token (analytical from the cached tensors' shapes and
+ * measured as the slope of live tensor bytes vs context length), peak tensor bytes of one
+ * generation, and parameters.
+ *
+ * The models are randomly initialised (nothing is trained: speed and memory do not depend on
+ * the weights), so neither would end its sentences by itself. Both are made to write
+ * sentences of exactly `length + 1` tokens, each token one decoder step:
+ * - token LM: greedy with EOS masked for `length` tokens, then EOS (the EOS step is counted);
+ * - SLLM: the SentenceVAE decoder's EOS logit is pushed to -1e4 and each sentence is cut at
+ *   `length + 1` tokens (no EOS step; the stop head is disabled with stopThreshold > 1).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendChoice } from '@sentencelab/tensor';
+import { documentStream, SLLM, TokenLM } from '@sentencelab/latent-lm';
+import {
+  analyticalKvBytesPerToken, countParams, measureGeneration, measureKvBytesPerPosition, peakTensorBytes, rssBytes,
+  type Document, type GenerationSpeed, type KvSlope, type SentenceGenerator,
+} from '@sentencelab/metrics';
+import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
+
+interface Args {
+  backend: BackendChoice;
+  sentences: number;
+  length: number;
+  prompts: number;
+  dModel: number;
+  vocab: number;
+}
+
+function parseArgs(args: string[]): Args {
+  const out: Args = { backend: 'auto', sentences: 6, length: 8, prompts: 3, dModel: 64, vocab: 512 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = args[++i];
+    if (v === undefined) throw new Error(`generation: ${a} needs a value`);
+    const count = () => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`generation: ${a} must be a positive integer, got "${v}"`);
+      return n;
+    };
+    if (a === '--backend') out.backend = v as BackendChoice;
+    else if (a === '--sentences') out.sentences = count();
+    else if (a === '--length') out.length = count();
+    else if (a === '--prompts') out.prompts = count();
+    else if (a === '--d-model') out.dModel = count();
+    else if (a === '--vocab') out.vocab = count();
+    else throw new Error(`generation: unknown option ${a} (expected --backend, --sentences, --length, --prompts, --d-model, --vocab)`);
+  }
+  return out;
+}
+
+/** The token LM writing sentences of exactly `length` tokens + EOS, greedy, KV-cached. */
+class FixedLengthTokenLM implements SentenceGenerator<{ maxSentences: number }> {
+  constructor(
+    readonly lm: TokenLM,
+    readonly length: number,
+  ) {}
+
+  async *generate(prompt: Document, { maxSentences }: { maxSentences: number }): AsyncGenerator<number[]> {
+    const { bos, eos } = this.lm.config.specialIds;
+    const cache = this.lm.decoder.createCache();
+    try {
+      let logits = this.lastLogits(documentStream(prompt, bos, eos).stream, cache);
+      for (let s = 0; s < maxSentences; s++) {
+        const sentence: number[] = [];
+        for (let k = 0; k <= this.length; k++) {
+          const next = k === this.length ? eos : argmaxExcept(logits, eos);
+          if (next !== eos) sentence.push(next);
+          logits = this.lastLogits(Int32Array.of(next), cache);
+        }
+        yield sentence;
+      }
+    } finally {
+      cache.dispose();
+    }
+  }
+
+  // ids: [n] -> logits of the last position [vocab]
+  private lastLogits(ids: Int32Array, cache: ReturnType<TokenLM['decoder']['createCache']>): Float32Array {
+    return tf.tidy(() => {
+      const logits = this.lm.logits(tf.tensor2d(ids, [1, ids.length], 'int32'), cache);
+      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.lm.config.vocabSize]).dataSync() as Float32Array;
+    });
+  }
+}
+
+function argmaxExcept(x: Float32Array, skip: number): number {
+  let best = -1;
+  for (let i = 0; i < x.length; i++) if (i !== skip && (best < 0 || x[i]! > x[best]!)) best = i;
+  return best;
+}
+
+interface Measured {
+  system: string;
+  params: number;
+  speed: GenerationSpeed;
+  kv: number;
+  kvMeasured: KvSlope;
+  tokensPerPosition: number;
+  peakBytes: number;
+}
+
+export async function run(argv: string[]): Promise<BenchResult> {
+  const a = parseArgs(argv);
+  const info = await initBackend(a.backend);
+  const L = a.length;
+  const d = a.dModel;
+  // Prompts: `context` sentences of L tokens each (ids from 3 up: 0..2 are PAD/BOS/EOS).
+  const context = 2;
+  const prompts: Document[] = Array.from({ length: a.prompts }, (_, p) =>
+    Array.from({ length: context }, (_, s) => Array.from({ length: L }, (_, t) => 3 + ((p * 31 + s * 7 + t * 13) % (a.vocab - 3)))),
+  );
+  const tokenCapacity = (context + a.sentences) * (L + 1) + 1;
+  const tokenSlopeLengths = [16, 32, 64, 128].filter((n) => n <= tokenCapacity);
+  const tokenLm = new TokenLM({ vocabSize: a.vocab, decoder: { dModel: d, layers: 5, heads: 4, maxLen: Math.max(tokenCapacity, 128) } });
+  const sllm = new SLLM({
+    svae: { vocabSize: a.vocab, dModel: d, maxTokens: L + 1, encoder: { layers: 1, heads: 4, dropout: 0 }, decoder: { layers: 1, heads: 4, dropout: 0 } },
+    decoder: { dModel: d, layers: 2, heads: 4, maxLen: Math.max(context + a.sentences + 1, 32) },
+  });
+  const eos = sllm.config.svae.specialIds.eos;
+  const headBias = sllm.parameterMap().get('svae.decoder.head.bias');
+  if (headBias === undefined) throw new Error('generation: the SLLM has no svae.decoder.head.bias to mask EOS with (tieOutput must be false)');
+  const bias = headBias.dataSync().slice();
+  bias[eos] = -1e4;
+  headBias.assign(tf.tensor1d(bias));
+  tokenLm.eval();
+  sllm.eval();
+
+  const results: Measured[] = [];
+  try {
+    const tokenGen = new FixedLengthTokenLM(tokenLm, L);
+    const tokenOpts = { maxSentences: a.sentences };
+    const tokenSpeed = await measureGeneration(tokenGen, prompts, { generateOptions: tokenOpts, warmup: 1 });
+    const tokenPeak = await peakTensorBytes(async () => {
+      for await (const _ of tokenGen.generate(prompts[0]!, tokenOpts));
+    });
+    results.push({
+      system: 'token-lm',
+      params: countParams(tokenLm).total,
+      speed: tokenSpeed.batch1,
+      kv: analyticalKvBytesPerToken(tokenLm),
+      kvMeasured: measureKvBytesPerPosition((n) => {
+        const cache = tokenLm.decoder.createCache();
+        tf.tidy(() => {
+          tokenLm.logits(tf.tensor2d(Int32Array.from({ length: n }, (_, i) => 3 + (i % (a.vocab - 3))), [1, n], 'int32'), cache);
+        });
+        return cache;
+      }, tokenSlopeLengths),
+      tokensPerPosition: 1,
+      peakBytes: tokenPeak.peakBytes,
+    });
+
+    const sllmOpts = { maxSentences: a.sentences, stopThreshold: 1.01, decode: { maxTokens: L + 1 } };
+    // No EOS is generated: a sentence counts for its L + 1 tokens, each one decoder step.
+    const sllmSpeed = await measureGeneration(sllm, prompts, { generateOptions: sllmOpts, warmup: 1, tokensOf: (s) => s.length });
+    const sllmPeak = await peakTensorBytes(async () => {
+      for await (const _ of sllm.generate(prompts[0]!, sllmOpts));
+    });
+    const tokensPerSentence = L + 1;
+    const sllmSlope = measureKvBytesPerPosition((n) => {
+      const cache = sllm.decoder.createCache();
+      tf.tidy(() => {
+        sllm.decoder.forward(tf.randomNormal([1, n, d]) as tf.Tensor3D, { cache });
+      });
+      return cache;
+    }, [4, 8, 16, 32]);
+    results.push({
+      system: 'sllm',
+      params: countParams(sllm).total,
+      speed: sllmSpeed.batch1,
+      kv: analyticalKvBytesPerToken(sllm, tokensPerSentence),
+      kvMeasured: sllmSlope,
+      tokensPerPosition: tokensPerSentence,
+      peakBytes: sllmPeak.peakBytes,
+    });
+  } finally {
+    tokenLm.dispose();
+    sllm.dispose();
+  }
+
+  console.log(`backend ${info.backend}; float32; batch 1; greedy; random init; ${a.prompts} prompts x ${a.sentences} sentences of ${L + 1} tokens`);
+  printTable(
+    ['system', 'params', 'tokens', 'tok/s', 'tok/s excl first', 'sent/s', 'KV B/token', 'KV B/token measured', 'slope r2', 'peak tensor MB'],
+    results.map((r) => [
+      r.system,
+      r.params,
+      r.speed.tokens,
+      r.speed.tokensPerS,
+      r.speed.tokensPerSExclFirst,
+      r.speed.sentencesPerS,
+      r.kv,
+      r.kvMeasured.slope / r.tokensPerPosition,
+      r.kvMeasured.r2,
+      r.peakBytes / 2 ** 20,
+    ]),
+  );
+  const figures: BenchFigure[] = results.flatMap((r) => [
+    { system: r.system, metric: 'params', value: r.params },
+    { system: r.system, metric: 'generated_tokens', value: r.speed.tokens },
+    { system: r.system, metric: 'tokens_per_s', value: r.speed.tokensPerS },
+    { system: r.system, metric: 'tokens_per_s_excl_first', value: r.speed.tokensPerSExclFirst },
+    { system: r.system, metric: 'sentences_per_s', value: r.speed.sentencesPerS },
+    { system: r.system, metric: 'kv_bytes_per_token', value: r.kv },
+    { system: r.system, metric: 'kv_bytes_per_token_measured', value: r.kvMeasured.slope / r.tokensPerPosition },
+    { system: r.system, metric: 'peak_tensor_bytes', value: r.peakBytes },
+  ]);
+  figures.push({ system: 'process', metric: 'rss_bytes', value: rssBytes() });
+  return {
+    bench: 'generation',
+    machine: machineInfo(),
+    config: { ...a, backend: info.backend, context_sentences: context, tokens_per_sentence: L + 1, init: 'random', dtype: 'float32', batch: 1 },
+    results: figures,
+  };
+}
