@@ -95,6 +95,8 @@ describe('invariants', () => {
     const prose = 'He said "Hi." Then Mr. Smith left at 5 p.m. on Jan. 3. 我走了。“再见！”\n\n';
     const text = prose.repeat(400); // 30 000 code units: several Intl.Segmenter windows
     expect(segment(text, { engine: 'intl' })).toEqual(segment(text));
+    const long = 'word '.repeat(5000) + 'end. Next one.'; // one sentence longer than a window
+    expect(segment(long, { engine: 'intl' }).map((s) => s.end)).toEqual([long.length - 10, long.length]);
   });
 
   test('the fast scanner and Intl.Segmenter give the same segments on prose', () => {
