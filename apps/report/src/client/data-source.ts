@@ -9,7 +9,8 @@ export interface DataSource {
 }
 
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { cache: 'no-store' });
+  // The server answers with Cache-Control: no-store, so every poll sees fresh data.
+  const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }

@@ -61,10 +61,13 @@ export function compareField(a: RunRow, b: RunRow, field: string): number {
   return compareScalars(fieldValue(a, field), fieldValue(b, field));
 }
 
+// One collator for all comparisons: localeCompare with options builds a new one per call.
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 export function compareScalars(x: Scalar | undefined, y: Scalar | undefined): number {
   const xMissing = x === undefined || x === null;
   const yMissing = y === undefined || y === null;
   if (xMissing || yMissing) return xMissing === yMissing ? 0 : xMissing ? 1 : -1;
   if (typeof x === 'number' && typeof y === 'number') return x - y;
-  return String(x).localeCompare(String(y), undefined, { numeric: true });
+  return collator.compare(String(x), String(y));
 }

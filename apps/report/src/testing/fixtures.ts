@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRun, type RunWriter } from '@sentencelab/runs';
+import { createRun, RUN_FILES, writeJsonAtomic, type RunWriter } from '@sentencelab/runs';
 
 const machine = { cpu: 'fixture cpu', cores: 2, memoryGb: 8, os: 'linux', node: 'v20' };
 const git = { sha: '0123456789abcdef0123456789abcdef01234567', dirty: false };
@@ -133,13 +133,33 @@ export function writeFixtureRuns(root: string): void {
   renameSync(xss.dir, join(root, 'paper', XSS_RUN));
 }
 
-/** `n` small finished runs (a sweep over lr x layers x seed) for the load-time test. */
+const TEMPLATES = 60;
+
+/**
+ * `n` small finished runs (a sweep over lr x layers x seed) for the load-time test. The first
+ * 60 are written by the runs writer; the rest are copies of them under new run ids (meta.json
+ * rewritten), which keeps a 1,000-run fixture to a few seconds on a busy machine.
+ */
 export function writeManyRuns(root: string, n: number): void {
   for (let i = 0; i < n; i++) {
+    const experiment = `sweep${i % 10}`;
+    const runId = `run-${String(i).padStart(4, '0')}`;
+    if (i >= TEMPLATES) {
+      const template = join(root, experiment, `run-${String(i % TEMPLATES).padStart(4, '0')}`);
+      const dir = join(root, experiment, runId);
+      mkdirSync(dir);
+      for (const entry of readdirSync(template, { withFileTypes: true })) {
+        if (entry.isDirectory()) mkdirSync(join(dir, entry.name));
+        else copyFileSync(join(template, entry.name), join(dir, entry.name));
+      }
+      const meta = JSON.parse(readFileSync(join(dir, RUN_FILES.meta), 'utf8')) as Record<string, unknown>;
+      writeJsonAtomic(join(dir, RUN_FILES.meta), { ...meta, runId });
+      continue;
+    }
     const run = createRun({
       root,
-      experiment: `sweep${i % 10}`,
-      runId: `run-${String(i).padStart(4, '0')}`,
+      experiment,
+      runId,
       config: { model: { layers: 1 + (i % 4), dModel: 64 }, train: { lr: [1e-3, 3e-4, 1e-4][i % 3] }, seed: i % 5 },
       seed: i % 5,
       backend: 'wasm',
