@@ -6,7 +6,7 @@ import { estimateTokens } from './length.js';
 import { QuoteReader } from './quotes.js';
 import { lineBreaks, refineBoundaries } from './rules.js';
 import { scanBoundaries, tableFor } from './scanner.js';
-import { splitToFit } from './split.js';
+import { checkedLength, splitToFit } from './split.js';
 import type { Segment, SegmentOptions } from './types.js';
 
 const ABBREVIATIONS = abbreviationTable(DEFAULT_ABBREVIATIONS);
@@ -56,7 +56,7 @@ export function segment(text: string, options: SegmentOptions = {}): Segment[] {
     if (start === end) continue;
     const paragraphStart = previousEnd < 0 || lineBreaks(text, previousEnd, start) >= 2;
     previousEnd = end;
-    if (limit === Infinity || checkLength(lengthOf(text.slice(start, end))) <= limit) {
+    if (limit === Infinity || checkedLength(lengthOf, text.slice(start, end)) <= limit) {
       emit(start, end, paragraphStart, false);
       continue;
     }
@@ -74,13 +74,6 @@ function checkLocale(locale: unknown): void {
   } catch (error) {
     throw new RangeError(`segment: options.locale must be a BCP 47 language tag such as 'en' or 'zh-CN', got ${JSON.stringify(locale)} (${(error as Error).message})`);
   }
-}
-
-function checkLength(n: unknown): number {
-  if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
-    throw new TypeError(`segment: options.lengthOf must return a number >= 0, got ${String(n)}`);
-  }
-  return n;
 }
 
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {

@@ -94,7 +94,8 @@ function forcedWidth(text: string, s: number): number {
   return (text.charCodeAt(s) & 0xfc00) === 0xd800 && (text.charCodeAt(s + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
 }
 
-function checkedLength(lengthOf: (s: string) => number, piece: string): number {
+/** `lengthOf(piece)`, or a clear error when it is not a number >= 0. */
+export function checkedLength(lengthOf: (s: string) => number, piece: string): number {
   const n = lengthOf(piece);
   if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
     throw new TypeError(`segment: options.lengthOf must return a number >= 0, got ${String(n)} for ${JSON.stringify(piece.slice(0, 40))}`);
