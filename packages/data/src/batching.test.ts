@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { documentTokenStream, documentWindows, sentenceBatches, tokenWindows } from './batching.js';
+import { documentTokenStream, documentWindows, sentenceBatches, streamTokenWindows, tokenWindows } from './batching.js';
 import type { DatasetDocument } from './document.js';
 
 const ids = { pad: 0, bos: 1, eos: 2 };
@@ -54,6 +54,25 @@ describe('token windows', () => {
     expect(run(1, 1)).not.toEqual(run(1, 0));
     expect(run(2, 0)).not.toEqual(run(1, 0));
     expect(run(1, 1).flat().sort()).toEqual(run(1, 0).flat().sort());
+  });
+
+  test('streamed windows (bounded memory) equal the in-memory ones, for any seqLen and batch size', async () => {
+    for (const [n, seqLen, batchSize] of [
+      [13, 8, 4],
+      [7, 1, 3],
+      [20, 50, 2],
+      [3, 200, 5],
+      [9, 9, 1],
+    ] as const) {
+      const data = docs(n);
+      async function* stream() {
+        for (const d of data) yield d;
+      }
+      const want = [...tokenWindows(data, ids, { seqLen, batchSize, shuffle: false })];
+      const got: typeof want = [];
+      for await (const b of streamTokenWindows(stream(), ids, { seqLen, batchSize })) got.push(b);
+      expect(got).toEqual(want);
+    }
   });
 
   test('dropLast drops a short last batch', () => {

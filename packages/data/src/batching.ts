@@ -177,3 +177,63 @@ export function* sentenceBatches(docs: readonly DatasetDocument[], pad: number, 
     yield { tokens, lengths, paragraphStarts, shape: [rows, S, L], docIds, windowStart };
   }
 }
+
+/**
+ * The same windows as `tokenWindows` with `shuffle: false`, from documents streamed in order
+ * (e.g. a dataset split, record batch by record batch): memory holds one batch and the tail of
+ * the current document, so splits larger than memory can be scored.
+ */
+export async function* streamTokenWindows(
+  docs: AsyncIterable<DatasetDocument> | Iterable<DatasetDocument>,
+  ids: SpecialIds,
+  options: Pick<TokenWindowOptions, 'seqLen' | 'batchSize' | 'dropLast'>,
+): AsyncGenerator<TokenWindowBatch> {
+  const { seqLen, batchSize, dropLast = false } = options;
+  if (!(seqLen >= 1 && batchSize >= 1)) throw new DataError(`streamTokenWindows: seqLen and batchSize must be >= 1 (got ${seqLen}, ${batchSize})`);
+  let buf = new Int32Array(4 * (seqLen + 1));
+  let starts = new Uint8Array(buf.length);
+  let len = 0;
+  let rows: Array<{ tokens: Int32Array; starts: Uint8Array }> = [];
+  const pack = (): TokenWindowBatch => {
+    const n = rows.length;
+    const input = new Int32Array(n * seqLen).fill(ids.pad);
+    const target = new Int32Array(n * seqLen).fill(ids.pad);
+    const mask = new Uint8Array(n * seqLen);
+    rows.forEach((row, r) => {
+      for (let t = 0; t + 1 < row.tokens.length; t++) {
+        input[r * seqLen + t] = row.tokens[t]!;
+        target[r * seqLen + t] = row.tokens[t + 1]!;
+        mask[r * seqLen + t] = row.starts[t + 1] ? 0 : 1;
+      }
+    });
+    rows = [];
+    return { input, target, mask, shape: [n, seqLen] };
+  };
+  for await (const doc of docs) {
+    const stream = documentTokenStream(doc, ids);
+    if (len + stream.length > buf.length) {
+      const size = Math.max(2 * buf.length, len + stream.length);
+      const nb = new Int32Array(size);
+      nb.set(buf.subarray(0, len));
+      const ns = new Uint8Array(size);
+      ns.set(starts.subarray(0, len));
+      buf = nb;
+      starts = ns;
+    }
+    buf.set(stream, len);
+    starts.fill(0, len, len + stream.length);
+    starts[len] = 1;
+    len += stream.length;
+    let at = 0;
+    while (len - at >= seqLen + 1) {
+      rows.push({ tokens: buf.slice(at, at + seqLen + 1), starts: starts.slice(at, at + seqLen + 1) });
+      at += seqLen;
+      if (rows.length === batchSize) yield pack();
+    }
+    buf.copyWithin(0, at, len);
+    starts.copyWithin(0, at, len);
+    len -= at;
+  }
+  if (len > 1) rows.push({ tokens: buf.slice(0, len), starts: starts.slice(0, len) });
+  if (rows.length > 0 && !(dropLast && rows.length < batchSize)) yield pack();
+}
