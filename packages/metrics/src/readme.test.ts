@@ -1,0 +1,25 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { expect, test, vi } from 'vitest';
+
+test('the README example runs as written and prints what the README says', async () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
+  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const file = new URL('./.readme-example.tmp.ts', import.meta.url).pathname;
+  try {
+    writeFileSync(file, code);
+    await import(/* @vite-ignore */ file);
+  } finally {
+    rmSync(file, { force: true });
+    log.mockRestore();
+    err.mockRestore();
+  }
+  expect(lines[0]).toMatch(/^token-lm: PPL \d+\.\d{3} over 12 tokens \(scored-token fingerprint [0-9a-f]{16}\)$/);
+  expect(lines[1]).toMatch(/^sllm: PPL \d+\.\d{3} over 12 tokens \(scored-token fingerprint [0-9a-f]{16}\)$/);
+  expect(lines[2]).toMatch(/^fingerprint [0-9a-f]{16}, 12 tokens$/);
+  expect(lines[3]).toBe('token-lm speed keys tokens_per_s,tokens_per_s_excl_first,sentences_per_s,sentences_per_s_excl_first,generated_tokens');
+  expect(lines[4]).toBe('token-lm KV bytes/token 256 analytical, 256.0 measured');
+  expect(Object.keys(JSON.parse(lines[5]!.replace('sllm params ', '')) as object)).toEqual(['svae', 'decoder', 'stop']);
+});
