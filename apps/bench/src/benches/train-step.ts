@@ -130,6 +130,12 @@ function runTorch(size: string, steps: number): { ms: number; cpuMs: number } {
   return { ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step };
 }
 
+/** Backends that cannot run the large step here, and why (measured, not assumed). */
+const largeUnfit: Record<string, string> = {
+  wasm: 'the step needs more than the wasm heap limit of 4 GB (it aborts inside an XNNPACK allocation); use webgpu or native',
+  cpu: 'the tfjs cpu backend would need hours per step (the tiny step alone takes ~35-60 s)',
+};
+
 export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
@@ -137,6 +143,12 @@ export async function run(args: string[]): Promise<BenchResult> {
   const rows: { system: string; ms: number; cpuMs: number; steps: number }[] = [];
   const skipped: string[] = [];
   for (const b of requested) {
+    const unfit = a.size === 'large' ? largeUnfit[b] : undefined;
+    if (unfit !== undefined) {
+      if (a.backends !== undefined) throw new Error(`train-step --size large on ${b}: ${unfit}`);
+      skipped.push(`${b}: ${unfit}`);
+      continue;
+    }
     try {
       await initBackend(b as BackendChoice, { log: false });
     } catch (e) {
