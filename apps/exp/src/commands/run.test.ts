@@ -17,8 +17,11 @@ const exec = promisify(execFile);
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const cli = join(__dirname, '..', 'cli.ts');
 
+/** Prepared datasets are shared by the tests of this file (the data package caches them by content). */
+const datasets = mkdtempSync(join(tmpdir(), 'exp-run-data-'));
+
 /** A tiny pipeline on the committed tiny.jsonl fixture: a tokenizer and a small SentenceVAE. */
-function tinyPipeline(dir: string, steps = 6): string {
+function tinyPipeline(dir: string, steps = 4): string {
   const file = join(dir, 'tiny.yaml');
   writeFileSync(
     file,
@@ -30,14 +33,14 @@ data:
   tokenizer: {vocabSize: 300}
   segment: {mode: clause, maxTokens: 24}
   split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${join(dir, 'datasets')}}
+  output: {cacheDir: ${datasets}}
 stages:
   tok: {kind: tokenizer}
   svae:
     kind: svae
     inputs: {tokenizer: tok}
     model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0.1}, decoder: {layers: 1, heads: 2, dropout: 0.1}}
-    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 3, checkpointEvery: 2, evalBatches: 1}
+    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}
     evalSentences: 4
 `,
   );

@@ -34,7 +34,7 @@ export function progressFor(label: string, stream: NodeJS.WriteStream = process.
     update: (u) => bar.update(u.step, { loss: u.loss.toFixed(4), tps: Math.round(u.tokensPerS) }),
     note: (line) => {
       bar.stop();
-      stream.write(`${line}\n`);
+      stream.write(`${label} ${line}\n`);
       bar.start(bar.getTotal(), (bar as unknown as { value: number }).value, {});
     },
     stop: () => bar.stop(),
@@ -60,7 +60,7 @@ export function lineProgress(label: string, write: (line: string) => void): Prog
       const eta = done > 0 ? (((performance.now() - t0) / done) * (total - u.step)) / 1000 : NaN;
       write(`${label} ${u.step}/${total} | loss ${u.loss.toFixed(4)} | ${Math.round(u.tokensPerS)} tok/s | ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-'}`);
     },
-    note: write,
+    note: (line) => write(`${label} ${line}`),
     stop() {},
   };
 }
