@@ -26,6 +26,11 @@ const cases: Case[] = [
     z.dispose();
     return tf.add(y, w);
   } },
+  { name: 'Slice and clone of string tensors', inputs: [], fn: () => {
+    const s = tf.tensor2d([['a', 'b', 'c'], ['d', 'e', 'f']]);
+    const part = tf.slice(tf.clone(s), [0, 1], [2, 2]);
+    return tf.tensor1d((part.dataSync() as unknown as string[]).map((v) => v.charCodeAt(0)));
+  } },
   { name: 'UnsortedSegmentSum', inputs: [{ shape: [5, 3] }], fn: (x) => tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, 7, 1], 'int32'), 4) },
 ];
 

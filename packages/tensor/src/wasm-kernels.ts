@@ -37,11 +37,13 @@ export function installWasmKernels(): void {
   }
 }
 
+/** Replaces a wasm kernel for numeric tensors; string tensors keep the original. */
 function replaceKernel(kernelName: string, kernelFunc: tf.KernelFunc): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (original === undefined) throw new Error(`wasm backend has no ${kernelName} kernel to replace`);
+  const dispatch: tf.KernelFunc = (args) => (args.inputs.x?.dtype === 'string' ? original.kernelFunc(args) : kernelFunc(args));
   tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  tf.registerKernel({ ...original, kernelFunc: dispatch });
 }
 
 function identity(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend & { incRef(d: tf.DataId): void } }): tf.TensorInfo {
