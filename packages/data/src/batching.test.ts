@@ -102,6 +102,7 @@ describe('sentence batches', () => {
       expect(b.lengths.length).toBe(B * S);
       for (let r = 0; r < B; r++) {
         const doc = data.find((d) => d.id === b.docIds[r])!;
+        expect(b.docSentences[r]).toBe(doc.sentences.length);
         for (let s = 0; s < S; s++) {
           const len = b.lengths[r * S + s]!;
           const row = [...b.tokens.subarray((r * S + s) * L, (r * S + s + 1) * L)];

@@ -139,6 +139,8 @@ export interface SentenceBatch {
   docIds: string[];
   /** windowStart[b]: index in its document of row b's first sentence */
   windowStart: number[];
+  /** docSentences[b]: sentences in row b's whole document (so a model knows where it ends) */
+  docSentences: number[];
 }
 
 /**
@@ -159,10 +161,12 @@ export function* sentenceBatches(docs: readonly DatasetDocument[], pad: number, 
     const paragraphStarts = new Uint8Array(rows * S);
     const docIds: string[] = [];
     const windowStart: number[] = [];
+    const docSentences: number[] = [];
     for (let r = 0; r < rows; r++) {
       const w = windows[b + r]!;
       docIds.push(w.doc.id);
       windowStart.push(w.start);
+      docSentences.push(w.doc.sentences.length);
       for (let s = w.start; s < w.end; s++) {
         const sent = w.doc.sentences[s]!;
         if (sent.length > L) {
@@ -174,7 +178,7 @@ export function* sentenceBatches(docs: readonly DatasetDocument[], pad: number, 
         paragraphStarts[slot] = w.doc.paragraphStarts[s] ? 1 : 0;
       }
     }
-    yield { tokens, lengths, paragraphStarts, shape: [rows, S, L], docIds, windowStart };
+    yield { tokens, lengths, paragraphStarts, shape: [rows, S, L], docIds, windowStart, docSentences };
   }
 }
 
