@@ -222,16 +222,6 @@ export class SLLM extends Module {
   kvBytesPerSentence(): number {
     return this.decoder.kvBytesPerPosition();
   }
-
-  private inEval<T>(fn: () => T): T {
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      return fn();
-    } finally {
-      this.train(wasTraining);
-    }
-  }
 }
 
 /** Flat slots b*S+i of every position with a next sentence, and those next sentences' slots. */

@@ -181,14 +181,4 @@ export class TokenLM extends Module {
   kvBytesPerToken(): number {
     return this.decoder.kvBytesPerPosition();
   }
-
-  private inEval<T>(fn: () => T): T {
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      return fn();
-    } finally {
-      this.train(wasTraining);
-    }
-  }
 }

@@ -181,15 +181,4 @@ export class SentenceVAE extends Module {
     const ids = await this.decode(vectors, options);
     return Promise.all(ids.map((s) => tokenizer.decode(s)));
   }
-
-  /** Runs fn in eval mode and restores the previous mode. */
-  inEval<T>(fn: () => T): T {
-    const was = this.training;
-    this.eval();
-    try {
-      return fn();
-    } finally {
-      this.train(was);
-    }
-  }
 }

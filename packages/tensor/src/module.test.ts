@@ -34,6 +34,18 @@ describe('Module registry', () => {
     stack.dispose();
   });
 
+  it('inEval runs in eval mode and restores the previous mode, also after a throw', () => {
+    const stack = new TransformerStack({ numLayers: 1, dModel: 8, numHeads: 2, rng: new Rng(0) });
+    expect(stack.inEval(() => stack.layers[0]!.mlp.training)).toBe(false);
+    expect(stack.layers[0]!.mlp.training).toBe(true);
+    expect(() => stack.inEval(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(stack.training).toBe(true);
+    stack.eval();
+    stack.inEval(() => undefined);
+    expect(stack.training).toBe(false);
+    stack.dispose();
+  });
+
   it('initialises identically from the same seed', () => {
     const a = new Linear({ inFeatures: 4, outFeatures: 3, rng: new Rng(5) });
     const b = new Linear({ inFeatures: 4, outFeatures: 3, rng: new Rng(5) });

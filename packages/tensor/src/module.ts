@@ -87,6 +87,17 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Runs `fn` in eval mode (no dropout), then restores the mode the module was in. */
+  inEval<T>(fn: () => T): T {
+    const was = this.training;
+    this.eval();
+    try {
+      return fn();
+    } finally {
+      this.train(was);
+    }
+  }
+
   /**
    * Copies values into the parameters by name. Every parameter must be present with the same
    * shape; unknown names are an error too, so a renamed layer cannot load silently half-way.
