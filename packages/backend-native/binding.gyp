@@ -30,7 +30,8 @@
         "native/src/addon.cc",
         "native/src/dispatch.cc",
         "native/src/thread_pool.cc",
-        "native/src/layout_ops.cc"
+        "native/src/layout_ops.cc",
+        "native/src/openblas.cc"
       ],
       "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -15,7 +15,10 @@ export interface NativeAddon {
     gemmTile: string;
     compiler: string;
     napiVersion: number;
+    blas: 'builtin' | 'openblas';
   };
+  /** '' when the switch worked, else why OpenBLAS is unavailable. */
+  setBlas(which: 'openblas' | 'builtin'): string;
   setThreads(n: number): number;
   setSimd(level: string): boolean;
   matmul(

@@ -1,8 +1,8 @@
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { findBackendFactory, getKernel, getKernelsForBackend, registerBackend, registerKernel, type KernelFunc } from '@tensorflow/tfjs-core';
 
 import { loadAddon, type NativeAddon } from './addon.js';
 import { nativeKernels } from './kernels/index.js';
+import { NativeCpuBackend } from './native-backend.js';
 
 /** The tfjs backend name this package registers. */
 export const NATIVE_BACKEND = 'native';
@@ -23,6 +23,8 @@ export interface NativeInfo {
   simdAvailable?: string[];
   threads?: number;
   gemmTile?: string;
+  /** GEMM implementation: the built-in kernels (default) or a system OpenBLAS (opt-in). */
+  blas?: 'builtin' | 'openblas';
   compiler?: string;
   addonPath?: string;
   /** Kernels implemented natively (all others are the tfjs cpu kernels). */
@@ -51,7 +53,7 @@ export async function registerNativeBackend(options: RegisterNativeOptions = {})
 function install(addon: NativeAddon): RegisterResult {
   const cpuKernels = getKernelsForBackend('cpu');
   if (cpuKernels.length === 0) return { ok: false, reason: 'the tfjs cpu backend registered no kernels (is @tensorflow/tfjs-backend-cpu installed once?)' };
-  registerBackend(NATIVE_BACKEND, createBackend, 3);
+  registerBackend(NATIVE_BACKEND, () => new NativeCpuBackend(), 3);
   const overridden = new Set(nativeKernels.map((k) => k.kernelName));
   for (const k of cpuKernels) {
     if (!overridden.has(k.kernelName)) registerKernel({ ...k, backendName: NATIVE_BACKEND });
@@ -61,13 +63,6 @@ function install(addon: NativeAddon): RegisterResult {
     registerKernel({ kernelName: k.kernelName, backendName: NATIVE_BACKEND, kernelFunc: k.make(addon, cpu) as unknown as KernelFunc });
   }
   return { ok: true };
-}
-
-function createBackend(): MathBackendCPU {
-  const backend = new MathBackendCPU();
-  // The cpu backend's first write prints "install tfjs-node to speed things up": that is us.
-  (backend as unknown as { firstUse: boolean }).firstUse = false;
-  return backend;
 }
 
 function missingCpuKernel(name: string): KernelFunc {
@@ -90,6 +85,19 @@ export function setNativeThreads(n: number): number {
   const load = loadAddon();
   if (!load.ok) throw new Error(`setNativeThreads: ${load.reason}`);
   return load.addon.setThreads(n);
+}
+
+/**
+ * Routes GEMM to a system OpenBLAS loaded at run time (dlopen of libopenblas.so.0), or back to
+ * the built-in kernels (the default; also SENTENCELAB_NATIVE_BLAS=openblas at start-up).
+ * Throws, saying why, when OpenBLAS is not there. Results then depend on OpenBLAS's own
+ * threading and summation order.
+ */
+export function setNativeBlas(which: 'openblas' | 'builtin'): void {
+  const load = loadAddon();
+  if (!load.ok) throw new Error(`setNativeBlas: ${load.reason}`);
+  const why = load.addon.setBlas(which);
+  if (why) throw new Error(`setNativeBlas: ${why}`);
 }
 
 /**

@@ -2,6 +2,7 @@ export {
   NATIVE_BACKEND,
   nativeInfo,
   registerNativeBackend,
+  setNativeBlas,
   setNativeSimd,
   setNativeThreads,
   type NativeInfo,

@@ -3,6 +3,7 @@
  *
  * Square float32 GEMM (C = A B, n x n) in GFLOP/s, side by side in one run:
  *   native  our built-in C++ kernel through tfjs (`tf.matMul` on the native backend)
+ *   native-openblas  the same backend with GEMM sent to the system OpenBLAS (when present)
  *   numpy   numpy's BLAS (OpenBLAS on our machines), via kernels_numpy.py
  *   wasm    @tensorflow/tfjs-backend-wasm (single-threaded under Node)
  *   cpu     @tensorflow/tfjs-backend-cpu, at 1024 only (it is slow)
@@ -13,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { nativeInfo } from '@sentencelab/backend-native';
+import { nativeInfo, setNativeBlas } from '@sentencelab/backend-native';
 import { initBackend, type BackendChoice } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
@@ -109,10 +110,27 @@ export async function run(args: string[]): Promise<BenchResult> {
   };
   let numpyInfo: Record<string, unknown> = {};
   let numpyOk = opts.numpy;
+  let openblas = false;
+  if (await use('native')) {
+    try {
+      setNativeBlas('openblas');
+      setNativeBlas('builtin');
+      openblas = true;
+    } catch (e) {
+      notes.push(`native-openblas skipped: ${(e as Error).message}`);
+    }
+  }
   const measure = async (n: number | '1024_tb') => {
     const size = n === '1024_tb' ? 1024 : n;
     const tb = n === '1024_tb';
-    if (await use('native')) record('native', n, gemmGflops(size, opts.reps, tb));
+    if (await use('native')) {
+      record('native', n, gemmGflops(size, opts.reps, tb));
+      if (openblas) {
+        setNativeBlas('openblas');
+        record('native-openblas', n, gemmGflops(size, opts.reps, tb));
+        setNativeBlas('builtin');
+      }
+    }
     if (numpyOk && !tb) {
       const np = numpyGflops([size], opts.reps);
       if (typeof np === 'string') {

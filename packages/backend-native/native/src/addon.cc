@@ -3,10 +3,13 @@
 // (src/addon.ts wraps these with typed signatures); here we only guard against wrong kinds.
 #include <napi.h>
 
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
 #include "dispatch.h"
+#include "openblas.h"
 
 namespace {
 
@@ -48,12 +51,19 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("gemmTile", std::to_string(sl::table().gemm_mr) + "x" + std::to_string(sl::table().gemm_nr));
   o.Set("compiler", "g++ " __VERSION__);
   o.Set("napiVersion", NAPI_VERSION);
+  o.Set("blas", sl::openblas_active() ? "openblas" : "builtin");
   return o;
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   sl::set_threads(static_cast<int>(num(info[0])));
   return Napi::Number::New(info.Env(), sl::threads());
+}
+
+// setBlas("openblas" | "builtin") -> "" or why OpenBLAS is unavailable
+Napi::Value SetBlas(const Napi::CallbackInfo& info) {
+  const std::string which = info[0].As<Napi::String>().Utf8Value();
+  return Napi::String::New(info.Env(), sl::openblas_use(which == "openblas", sl::threads()));
 }
 
 Napi::Value SetSimd(const Napi::CallbackInfo& info) {
@@ -164,9 +174,12 @@ Napi::Value CopyRows(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const char* blas = std::getenv("SENTENCELAB_NATIVE_BLAS");
+  if (blas && std::string(blas) == "openblas") sl::openblas_use(true, sl::threads());
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setSimd", Napi::Function::New(env, SetSimd));
+  exports.Set("setBlas", Napi::Function::New(env, SetBlas));
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("biasAct", Napi::Function::New(env, BiasAct));
   exports.Set("binary", Napi::Function::New(env, Binary));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "openblas.h"
 #include "thread_pool.h"
 
 namespace sl {
@@ -82,7 +83,10 @@ bool set_simd(const std::string& name) {
 }
 
 int threads() { return pool().size(); }
-void set_threads(int n) { pool().resize(std::max(1, std::min(n, 256))); }
+void set_threads(int n) {
+  pool().resize(std::max(1, std::min(n, 256)));
+  if (openblas_active()) openblas_use(true, threads());
+}
 
 void parallel_ranges(int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
   if (n <= 0) return;
@@ -111,6 +115,12 @@ void matmul(const float* A, const float* B, float* C, int64_t batch, const int32
   const KernelTable& kt = table();
   const int64_t T = threads();
   const double flops = 2.0 * M * N * K * batch;
+  if (openblas_active() && M > 1 && K > 0) {
+    for (int64_t b = 0; b < batch; ++b)
+      openblas_sgemm(A + static_cast<int64_t>(batchA[b]) * M * K, B + static_cast<int64_t>(batchB[b]) * K * N,
+                     C + b * M * N, M, N, K, transA, transB);
+    return;
+  }
   if (M == 1 && K > 0) {
     // Vector x matrix: memory-bound, so no packing; split the output columns.
     for (int64_t b = 0; b < batch; ++b) {

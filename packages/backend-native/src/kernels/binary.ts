@@ -13,7 +13,7 @@ import {
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import type { NativeAddon } from '../addon.js';
-import { asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
+import { allocF32, asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Codes of the addon's binary ops (native/src/kernels.h, enum BinaryOp). */
 export const BinaryOp = { Add: 0, Sub: 1, Mul: 2, Div: 3, Max: 4, Min: 5, SquaredDifference: 6, Pow: 7 } as const;
@@ -44,7 +44,7 @@ export function binaryBroadcast(addon: NativeAddon, backend: MathBackendCPU, op:
   }
   const size = sizeOf(outShape);
   if (size < minSize || av.length === 0 || bv.length === 0) return null;
-  const out = new Float32Array(size);
+  const out = allocF32(backend, size);
   addon.binary(op, av, bv, out, Int32Array.from(outShape), broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   return backend.makeTensorInfo(outShape, 'float32', out);
 }

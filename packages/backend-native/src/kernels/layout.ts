@@ -14,11 +14,11 @@ import {
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import type { Array32, NativeAddon } from '../addon.js';
-import { a32, alloc32, asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
+import { a32, alloc32, allocF32, asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Values of x: shape permuted by perm (out dim i = x dim perm[i]), as a new array. */
-export function transposeValues(addon: NativeAddon, values: Array32, shape: readonly number[], perm: readonly number[]): Array32 {
-  const out = alloc32(values instanceof Int32Array ? 'int32' : 'float32', values.length);
+export function transposeValues(addon: NativeAddon, backend: MathBackendCPU, values: Array32, shape: readonly number[], perm: readonly number[]): Array32 {
+  const out = alloc32(backend, values instanceof Int32Array ? 'int32' : 'float32', values.length);
   if (values.length > 0) addon.transpose(values, out, Int32Array.from(shape), Int32Array.from(perm));
   return out;
 }
@@ -31,7 +31,7 @@ export const transposeKernel: NativeKernel = {
     const values = a32(args.backend, x);
     if (!values || values.length < SMALL) return cpu(asCpuArgs(args));
     const outShape = perm.map((p) => x.shape[p]!);
-    return args.backend.makeTensorInfo(outShape, x.dtype, transposeValues(addon, values, x.shape, perm));
+    return args.backend.makeTensorInfo(outShape, x.dtype, transposeValues(addon, args.backend, values, x.shape, perm));
   },
 };
 
@@ -49,7 +49,7 @@ export const gatherKernel: NativeKernel = {
     const size = sizeOf(outShape);
     if (size < SMALL) return cpu(asCpuArgs(args));
     const axisSize = x.shape[ax]!;
-    const out = alloc32(x.dtype, size);
+    const out = alloc32(args.backend, x.dtype, size);
     const bad = addon.gather(xv, iv, out, sizeOf(x.shape.slice(0, ax)), axisSize, sizeOf(x.shape.slice(ax + 1)));
     if (bad >= 0) throw new Error(`GatherV2: the index value ${iv[bad]} is not in [0, ${axisSize - 1}]`);
     return args.backend.makeTensorInfo(outShape, x.dtype, out);
@@ -67,14 +67,14 @@ export const unsortedSegmentSumKernel: NativeKernel = {
     if (!xv || !(ids instanceof Int32Array) || xv.length === 0) return cpu(asCpuArgs(args));
     const innerShape = x.shape.slice(segmentIds.shape.length);
     const inner = sizeOf(innerShape);
-    const out = new Float32Array(numSegments * inner);
+    const out = allocF32(args.backend, numSegments * inner);
     addon.segmentSum(xv, ids, out, numSegments, inner);
     return args.backend.makeTensorInfo([numSegments, ...innerShape], 'float32', out);
   },
 };
 
 function sliceNative(addon: NativeAddon, backend: MathBackendCPU, x: TensorInfo, values: Array32, begin: number[], size: number[]): TensorInfo {
-  const out = alloc32(x.dtype, sizeOf(size));
+  const out = alloc32(backend, x.dtype, sizeOf(size));
   if (out.length > 0) addon.slice(values, out, Int32Array.from(x.shape), Int32Array.from(begin), Int32Array.from(size));
   return backend.makeTensorInfo(size, x.dtype, out);
 }
@@ -138,7 +138,7 @@ export const concatKernel: NativeKernel = {
     if (size < SMALL) return cpu(asCpuArgs(args));
     const outer = sizeOf(outShape.slice(0, ax));
     const outInner = size / outer;
-    const out = alloc32(first.dtype, size);
+    const out = alloc32(args.backend, first.dtype, size);
     let offset = 0;
     inputs.forEach((t, i) => {
       const inner = sizeOf(t.shape.slice(ax));
@@ -158,7 +158,7 @@ export const padKernel: NativeKernel = {
     const values = a32(args.backend, x);
     const outShape = x.shape.map((d, i) => d + paddings[i]![0] + paddings[i]![1]);
     if (!values || sizeOf(outShape) < SMALL) return cpu(asCpuArgs(args));
-    const out = alloc32(x.dtype, sizeOf(outShape));
+    const out = alloc32(args.backend, x.dtype, sizeOf(outShape));
     const fill = x.dtype === 'int32' ? Int32Array.of(constantValue) : Float32Array.of(constantValue);
     addon.pad(values, out, Int32Array.from(x.shape), Int32Array.from(paddings.map((p) => p[0])), Int32Array.from(outShape), fill);
     return args.backend.makeTensorInfo(outShape, x.dtype, out);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { nativeInfo, setNativeSimd, setNativeThreads } from '../backend.js';
+import { nativeInfo, setNativeBlas, setNativeSimd, setNativeThreads } from '../backend.js';
 import { compareWithCpu, expectClose, randomArray, runOn, setup, skipReason } from '../test/compare.js';
 import { planMatMul } from './matmul.js';
 
@@ -117,6 +117,26 @@ describe.skipIf(skipReason !== '')('MatMul / BatchMatMul on native', () => {
           `${activation} bias=${JSON.stringify(biasShape)}`,
         );
       }
+  });
+
+  it('routes GEMM to a system OpenBLAS on request, with the same results', async (ctx) => {
+    try {
+      setNativeBlas('openblas');
+    } catch (e) {
+      ctx.skip(`OpenBLAS not available: ${(e as Error).message}`);
+    }
+    try {
+      expect(nativeInfo().blas).toBe('openblas');
+      const a = randomArray(70 * 90, 21);
+      const b = randomArray(90 * 50, 22);
+      for (const [ta, tb] of [[false, false], [true, true]] as const) {
+        const [out] = await runOn('native', [{ values: a, shape: ta ? [90, 70] : [70, 90] }, { values: b, shape: tb ? [50, 90] : [90, 50] }], (x, y) => tf.matMul(x!, y!, ta, tb));
+        expectClose(out!.values, refMatMul(a, b, 70, 50, 90, ta, tb), 1e-4, 1e-5);
+      }
+    } finally {
+      setNativeBlas('builtin');
+    }
+    expect(nativeInfo().blas).toBe('builtin');
   });
 
   it('gives bit-identical results on repeated runs and across thread counts', async () => {

@@ -2,7 +2,7 @@ import { BatchMatMul, broadcast_util, _FusedMatMul, type TensorInfo } from '@ten
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import type { NativeAddon } from '../addon.js';
-import { asCpuArgs, f32, sizeOf, type KernelArgs, type NativeKernel } from './util.js';
+import { allocF32, asCpuArgs, f32, sizeOf, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Activation codes of the addon's biasAct (native/src/kernels.h, enum Activation). */
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, sigmoid: 3, leakyrelu: 4, elu: 5 };
@@ -69,7 +69,7 @@ function runMatMul(addon: NativeAddon, backend: MathBackendCPU, a: TensorInfo, b
   if (!av || !bv) return null;
   const plan = planMatMul(a.shape, b.shape, ta, tb);
   if (!plan) return null;
-  const out = new Float32Array(sizeOf(plan.outShape));
+  const out = allocF32(backend, sizeOf(plan.outShape));
   if (out.length > 0) addon.matmul(av, bv, out, plan.batchA, plan.batchB, plan.m, plan.n, plan.k, ta, tb);
   return backend.makeTensorInfo(plan.outShape, 'float32', out);
 }

@@ -1,7 +1,7 @@
 import { Max, Mean, Min, Sum, util, type TensorInfo } from '@tensorflow/tfjs-core';
 
 import { transposeValues } from './layout.js';
-import { asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
+import { allocF32, asCpuArgs, f32, sizeOf, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Codes of the addon's reductions (native/src/kernels.h, enum ReduceOp). */
 export const ReduceOp = { Sum: 0, Max: 1, Min: 2, Mean: 3 } as const;
@@ -29,7 +29,7 @@ function reduceKernel(kernelName: string, op: number, axisAttr: 'axis' | 'reduct
       if (!contiguous) {
         const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
         const perm = [...kept, ...axes];
-        values = transposeValues(addon, values, shape, perm) as Float32Array;
+        values = transposeValues(addon, args.backend, values, shape, perm) as Float32Array;
         shape = perm.map((p) => shape[p]!);
         first = kept.length;
         last = rank - 1;
@@ -37,7 +37,7 @@ function reduceKernel(kernelName: string, op: number, axisAttr: 'axis' | 'reduct
       const outer = sizeOf(shape.slice(0, first));
       const r = sizeOf(shape.slice(first, last + 1));
       const inner = sizeOf(shape.slice(last + 1));
-      const out = new Float32Array(outer * inner);
+      const out = allocF32(args.backend, outer * inner);
       addon.reduce(op, values, out, outer, r, inner);
       return args.backend.makeTensorInfo(outShape, 'float32', out);
     },

@@ -1,6 +1,6 @@
 import { LogSoftmax, Softmax, type TensorInfo } from '@tensorflow/tfjs-core';
 
-import { asCpuArgs, f32, SMALL, type KernelArgs, type NativeKernel } from './util.js';
+import { allocF32, asCpuArgs, f32, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Softmax (and LogSoftmax, callable through engine().runKernel) over the last axis. */
 function softmaxKernel(kernelName: string, log: boolean): NativeKernel {
@@ -18,7 +18,7 @@ function softmaxKernel(kernelName: string, log: boolean): NativeKernel {
         return cpu(asCpuArgs(args));
       }
       const cols = logits.shape[rank - 1]!;
-      const out = new Float32Array(values.length);
+      const out = allocF32(args.backend, values.length);
       if (cols > 0) addon.softmax(values, out, cols, log);
       return args.backend.makeTensorInfo(logits.shape, 'float32', out);
     },

@@ -17,7 +17,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-import { asCpuArgs, f32, SMALL, type KernelArgs, type NativeKernel } from './util.js';
+import { allocF32, asCpuArgs, f32, SMALL, type KernelArgs, type NativeKernel } from './util.js';
 
 /** Codes of the addon's unary ops (native/src/kernels.h, enum UnaryOp). */
 export const UnaryOp = {
@@ -32,7 +32,7 @@ function unaryKernel(kernelName: string, op: number, alphaOf?: (attrs: Record<st
       const { x } = args.inputs as { x: TensorInfo };
       const xv = f32(args.backend, x);
       if (!xv || xv.length < SMALL) return cpu(asCpuArgs(args));
-      const out = new Float32Array(xv.length);
+      const out = allocF32(args.backend, xv.length);
       addon.unary(op, xv, out, alphaOf ? alphaOf((args.attrs ?? {}) as Record<string, unknown>) : 0);
       return args.backend.makeTensorInfo(x.shape, 'float32', out);
     },

@@ -2,6 +2,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { getKernel, type DataType, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { NativeAddon } from '../addon.js';
+import { NativeCpuBackend } from '../native-backend.js';
 
 /** What every native kernel receives: the tfjs kernel arguments on our CPU backend. */
 export interface KernelArgs {
@@ -42,8 +43,13 @@ export function a32(backend: MathBackendCPU, t: TensorInfo): Float32Array | Int3
   return v instanceof Float32Array || v instanceof Int32Array ? v : null;
 }
 
-export function alloc32(dtype: DataType, size: number): Float32Array | Int32Array {
-  return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+/** A float32 output the kernel overwrites completely (recycled when the backend can). */
+export function allocF32(backend: MathBackendCPU, size: number): Float32Array {
+  return backend instanceof NativeCpuBackend ? backend.allocF32(size) : new Float32Array(size);
+}
+
+export function alloc32(backend: MathBackendCPU, dtype: DataType, size: number): Float32Array | Int32Array {
+  return dtype === 'int32' ? new Int32Array(size) : allocF32(backend, size);
 }
 
 export function sizeOf(shape: readonly number[]): number {
