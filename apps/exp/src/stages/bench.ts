@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyticalKvBytesPerToken, generationSummary, measureGeneration, meanTokensPerSentence } from '@sentencelab/metrics';
 import { readSummary, RUN_FILES, writeJsonAtomic } from '@sentencelab/runs';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -16,7 +17,7 @@ export const benchStageSchema = z.strictObject({
   prompts: z.number().int().positive().default(4).describe('test documents used as prompts'),
   contextSentences: z.number().int().positive().default(2).describe('sentences of each document given as the prompt'),
   sentences: z.number().int().positive().default(4).describe('sentences generated per prompt'),
-  repeats: z.number().int().positive().default(1).describe('passes over the prompts (after one untimed warm-up generation)'),
+  warmup: z.number().int().nonnegative().default(1).describe('untimed generations on the first prompt before timing'),
 });
 
 export const benchStage: Stage<typeof benchStageSchema> = {
@@ -27,7 +28,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose test documents are the prompts' },
     models: { kinds: ['token-lm', 'sllm'], many: true, description: 'the generating models to measure' },
   },
-  packages: ['@sentencelab/latent-lm', '@sentencelab/data'],
+  packages: ['@sentencelab/latent-lm', '@sentencelab/data', '@sentencelab/metrics'],
   trains: false,
   async run(ctx) {
     const c = ctx.config;
@@ -37,13 +38,21 @@ export const benchStage: Stage<typeof benchStageSchema> = {
     const prompts = pickDocuments(await data.split('test'), c.prompts, c.contextSentences);
     if (prompts.length === 0) throw new Error(`stage ${ctx.name}: no test document has ${c.contextSentences} sentences for a prompt`);
     const results: Record<string, Record<string, number>> = {};
+    const documents = prompts.map((d) => d.sentences.slice(0, c.contextSentences));
+    const tokensPerSentence = meanTokensPerSentence(documents);
     for (const a of ctx.inputs['models'] as Artifact[]) {
       const stage = registry.get(a.kind);
-      if (!stage?.benchmark) throw new Error(`stage ${ctx.name}: a ${a.kind} model cannot be benchmarked`);
-      await stage.benchmark(a, prompts.slice(0, 1), { ...c, repeats: 1, sentences: 1 });
-      const r = await stage.benchmark(a, prompts, c);
+      if (!stage?.generator) throw new Error(`stage ${ctx.name}: a ${a.kind} model cannot be benchmarked`);
+      const model = await stage.generator(a, c);
+      let r: Record<string, number>;
+      try {
+        const speed = await measureGeneration({ generate: (prompt) => model.generate(prompt) }, documents, { generateOptions: {}, warmup: c.warmup });
+        r = { ...generationSummary(speed), kv_bytes_per_token: analyticalKvBytesPerToken(model.kv, tokensPerSentence) };
+      } finally {
+        model.dispose();
+      }
       results[a.stage] = r;
-      ctx.log(`${a.stage}: ${r['tokens_per_s']?.toFixed(1)} tokens/s (${r['tokens_per_s_with_first']?.toFixed(1)} with the first sentence), KV ${r['kv_bytes_per_token']?.toFixed(0)} B/token`);
+      ctx.log(`${a.stage}: ${r['tokens_per_s_excl_first']?.toFixed(1)} tokens/s after the first sentence (${r['tokens_per_s']?.toFixed(1)} with it), KV ${r['kv_bytes_per_token']?.toFixed(1)} B per context token`);
       if (a.runDir && existsSync(join(a.runDir, RUN_FILES.summary))) {
         const summary = await readSummary(a.runDir);
         if (summary) writeJsonAtomic(join(a.runDir, RUN_FILES.summary), { ...summary, updatedAt: new Date().toISOString(), eval: { ...summary.eval, ...r } });

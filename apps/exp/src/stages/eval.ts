@@ -8,6 +8,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { perplexityOverDocuments, type PerplexityComparison } from '@sentencelab/metrics';
 import { readSummary, RUN_FILES, writeJsonAtomic, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { renderTable, type Cell } from '../table.js';
@@ -25,7 +26,8 @@ const COLUMNS: readonly [string, string][] = [
   ['params', 'params'],
   ['ppl', 'PPL'],
   ['ppl_tokens', 'PPL tokens'],
-  ['tokens_per_s', 'tok/s'],
+  ['tokens_per_s_excl_first', 'tok/s'],
+  ['tokens_per_s', 'tok/s incl. 1st'],
   ['kv_bytes_per_token', 'KV B/token'],
   ['l2', 'L2'],
   ['contrastive_acc', 'contrastive acc'],
@@ -34,7 +36,7 @@ const COLUMNS: readonly [string, string][] = [
   ['recon_exact_match', 'recon exact'],
 ];
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
-const RATIOS = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
+const RATIOS = ['params', 'ppl', 'tokens_per_s_excl_first', 'kv_bytes_per_token'];
 
 export interface ModelResult {
   stage: string;
@@ -83,7 +85,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose held-out documents are scored' },
     models: { kinds: ['token-lm', 'sllm', 'svae', 'lcm-mse', 'lcm-diffusion', 'bench'], many: true, description: 'the models to compare (and bench stages with their speed figures)' },
   },
-  packages: ['@sentencelab/data'],
+  packages: ['@sentencelab/data', '@sentencelab/metrics'],
   trains: false,
   async run(ctx) {
     const c = ctx.config;
@@ -95,21 +97,19 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const inputs = ctx.inputs['models'] as Artifact[];
     const benches = inputs.filter((a) => a.kind === 'bench');
     const models = inputs.filter((a) => a.kind !== 'bench');
+    const predictors = models.filter((a) => registry.get(a.kind)?.scorer !== undefined);
+    const scorers = await Promise.all(predictors.map(async (a) => ({ name: a.stage, scorer: await registry.get(a.kind)!.scorer!(a) })));
+    let ppl: PerplexityComparison | undefined;
+    try {
+      if (scorers.length > 0) ppl = await perplexityOverDocuments(scorers, docs.map((d) => d.sentences), { log: ctx.log });
+    } finally {
+      for (const s of scorers) s.scorer.dispose();
+    }
     const rows: ModelResult[] = [];
-    let scoredTokens: { stage: string; tokens: number } | undefined;
     for (const a of models) {
       const results = numbersOf((a.meta['eval'] as unknown) ?? {});
-      const stage = registry.get(a.kind);
-      if (stage?.scoreDocuments) {
-        const { nll, tokens } = await stage.scoreDocuments(a, docs);
-        if (scoredTokens && scoredTokens.tokens !== tokens) {
-          throw new Error(`models score different tokens: ${scoredTokens.stage} ${scoredTokens.tokens}, ${a.stage} ${tokens} (same documents, so their scoring differs)`);
-        }
-        scoredTokens ??= { stage: a.stage, tokens };
-        results['ppl'] = Math.exp(nll / tokens);
-        results['ppl_tokens'] = tokens;
-        ctx.log(`${a.stage}: PPL ${results['ppl'].toFixed(3)} over ${tokens} tokens of ${docs.length} documents (sentences 2..N + EOS)`);
-      }
+      const p = ppl?.models.find((m) => m.name === a.stage);
+      if (p) Object.assign(results, { ppl: p.ppl, ppl_tokens: p.tokens });
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
       if (a.runDir) await mergeIntoSummary(a.runDir, results);
@@ -119,9 +119,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
     const table = comparisonTable(rows, baseline);
-    const header = `${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${scoredTokens ? `: ${scoredTokens.tokens} tokens, the same for every model` : ''}`;
+    const header = `${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same for every model (scored-token fingerprint ${ppl.fingerprint})` : ''}`;
     writeFileSync(join(ctx.outDir, 'comparison.txt'), `${header}\n${table}\n`);
-    writeFileSync(join(ctx.outDir, 'comparison.json'), JSON.stringify({ documents: docs.map((d) => d.id), baseline, rows }, null, 2) + '\n');
+    writeFileSync(join(ctx.outDir, 'comparison.json'), JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, rows }, null, 2) + '\n');
     return { files: { table: 'comparison.txt', results: 'comparison.json' }, meta: { table: `${header}\n${table}`, rows, baseline } };
   },
 };

@@ -1,11 +1,11 @@
 /**
  * `kind: token-lm` (the token-by-token baseline) and `kind: sllm` (the Sentence-level LLM over
  * SentenceVAE vectors). Both train on the same dataset and tokenizer, both score the same
- * held-out tokens (`scoreDocuments`: sentences 2..N of each document with their EOS), both
+ * held-out tokens (`scorer`: sentences 2..N of each document with their EOS), both
  * stream generated text and report their KV-cache bytes for the bench stage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
+import { sentenceBatches, tokenWindows, type TokenWindowBatch } from '@sentencelab/data';
 import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
@@ -16,7 +16,7 @@ import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
-import type { Artifact, BenchOptions, GenerateOptions, Stage } from './types.js';
+import type { Artifact, GenerateOptions, Stage } from './types.js';
 
 export const tokenLmStageSchema = z.strictObject({
   model: modelSection(tokenLmConfigSchema, { vocabSize: 'the tokenizer', specialIds: 'the tokenizer', seed: 'the pipeline seed' }),
@@ -30,18 +30,6 @@ export const sllmStageSchema = z.strictObject({
   ),
   train: trainSchema.prefault({}),
 });
-
-/** Summed NLL and token count over the documents' sentences 2..N (+ EOS), via the model's own scorer. */
-function scoreWith(model: { scoreDocument(s: readonly ArrayLike<number>[]): { sentenceLogProbs: number[]; sentenceTokens: number[] } }, docs: readonly DatasetDocument[]) {
-  let nll = 0;
-  let tokens = 0;
-  for (const d of docs) {
-    const s = model.scoreDocument(d.sentences);
-    for (const lp of s.sentenceLogProbs) nll -= lp;
-    for (const n of s.sentenceTokens) tokens += n;
-  }
-  return { nll, tokens };
-}
 
 function windowTokens(b: TokenWindowBatch): number {
   let n = 0;
@@ -70,55 +58,6 @@ function loadSllm(artifact: Artifact): SLLM {
 async function promptIds(prompt: string, data: LoadedData): Promise<number[][]> {
   const tok = data.dataset.tokenizer;
   return (await promptSentences(prompt, data)).map((s) => tok.encodeSync(s));
-}
-
-/**
- * Generation speed at batch 1, greedy: tokens per second over all generated sentences and
- * without the first one (the paper excludes it), averaged over the prompts.
- */
-async function measureSpeed(
-  generate: (prompt: number[][]) => AsyncGenerator<number[]>,
-  prompts: readonly DatasetDocument[],
-  o: BenchOptions,
-): Promise<{ tokens_per_s: number; tokens_per_s_with_first: number; sentences_per_s: number }> {
-  let all = 0;
-  let allS = 0;
-  let rest = 0;
-  let restS = 0;
-  let sentences = 0;
-  for (let r = 0; r < o.repeats; r++) {
-    for (const doc of prompts) {
-      const prompt = doc.sentences.slice(0, o.contextSentences).map((s) => Array.from(s));
-      let t = performance.now();
-      let first = true;
-      for await (const s of generate(prompt)) {
-        const now = performance.now();
-        const seconds = (now - t) / 1000;
-        all += s.length + 1;
-        allS += seconds;
-        sentences += 1;
-        if (!first) {
-          rest += s.length + 1;
-          restS += seconds;
-        }
-        first = false;
-        t = now;
-      }
-    }
-  }
-  return { tokens_per_s: restS > 0 ? rest / restS : all / allS, tokens_per_s_with_first: all / allS, sentences_per_s: sentences / allS };
-}
-
-function meanPromptTokensPerSentence(prompts: readonly DatasetDocument[], o: BenchOptions): number {
-  let tokens = 0;
-  let n = 0;
-  for (const d of prompts) {
-    for (const s of d.sentences.slice(0, o.contextSentences)) {
-      tokens += s.length + 1;
-      n += 1;
-    }
-  }
-  return n > 0 ? tokens / n : 1;
 }
 
 export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
@@ -156,13 +95,8 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
-  async scoreDocuments(artifact, docs) {
-    const model = loadTokenLm(artifact);
-    try {
-      return scoreWith(model, docs);
-    } finally {
-      model.dispose();
-    }
+  async scorer(artifact) {
+    return loadTokenLm(artifact);
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));
@@ -175,21 +109,11 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       model.dispose();
     }
   },
-  async benchmark(artifact, prompts, o) {
+  async generator(artifact, o) {
     const model = loadTokenLm(artifact);
-    try {
-      const speed = await measureSpeed((p) => model.generate(p, { maxSentences: o.sentences }), prompts, o);
-      return { ...speed, kv_bytes_per_token: model.kvBytesPerToken() };
-    } finally {
-      model.dispose();
-    }
+    return { generate: (prompt) => model.generate(prompt, { maxSentences: o.sentences }), kv: model, dispose: () => model.dispose() };
   },
 };
-
-/** The data package's sentence batch plus what the SLLM's stop head needs (sentences per document). */
-function withDocLengths(b: SentenceBatch, sentencesOf: ReadonlyMap<string, number>): SllmBatch {
-  return { ...b, docSentences: b.docIds.map((id) => sentencesOf.get(id) ?? 0) };
-}
 
 export const sllmStage: Stage<typeof sllmStageSchema> = {
   kind: 'sllm',
@@ -216,16 +140,14 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       ctx.log(`SentenceVAE initialised from stage ${svaeInput.stage}${config.freezeSvae ? ' (frozen)' : ' (fine-tuned)'}`);
     }
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
-    const sentencesOf = new Map([...train, ...validation].map((d) => [d.id, d.sentences.length]));
     const batchOptions = { batchSize: c.train.batchSize, maxSentences: config.decoder.maxLen, maxTokens: data.maxTokens };
     const batches = epochStream<SllmBatch>({
-      makeEpoch: function* (epoch) {
-        for (const b of sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch })) yield withDocLengths(b, sentencesOf);
-      },
+      // The data package's batches carry docSentences, so the stop head learns where documents end.
+      makeEpoch: (epoch) => sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches).map((b) => withDocLengths(b, sentencesOf));
+    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
     const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
@@ -243,13 +165,8 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
-  async scoreDocuments(artifact, docs) {
-    const model = loadSllm(artifact);
-    try {
-      return scoreWith(model, docs);
-    } finally {
-      model.dispose();
-    }
+  async scorer(artifact) {
+    return loadSllm(artifact);
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));
@@ -262,14 +179,9 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       model.dispose();
     }
   },
-  async benchmark(artifact, prompts, o) {
+  async generator(artifact, o) {
     const model = loadSllm(artifact);
-    try {
-      const speed = await measureSpeed((p) => model.generate(p, { maxSentences: o.sentences, stopThreshold: 1.01 }), prompts, o);
-      // One cached position per sentence: per context token, divide by the prompts' mean sentence length (+ EOS).
-      return { ...speed, kv_bytes_per_sentence: model.kvBytesPerSentence(), kv_bytes_per_token: model.kvBytesPerSentence() / meanPromptTokensPerSentence(prompts, o) };
-    } finally {
-      model.dispose();
-    }
+    // stopThreshold above 1: every prompt generates exactly o.sentences sentences, as the token LM does.
+    return { generate: (prompt) => model.generate(prompt, { maxSentences: o.sentences, stopThreshold: 1.01 }), kv: model, dispose: () => model.dispose() };
   },
 };

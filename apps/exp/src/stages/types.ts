@@ -9,7 +9,7 @@
  * stage depends on, its inputs' hashes, the code version of the packages it runs). A stage
  * whose hash is unchanged is not run again: its cached artifact is reused.
  */
-import type { DatasetDocument } from '@sentencelab/data';
+import type { Scorer, SentenceKvModel, TokenKvModel } from '@sentencelab/metrics';
 import type { RunWriter } from '@sentencelab/runs';
 import { z } from 'zod';
 
@@ -119,25 +119,33 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    */
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
   /**
-   * Token predictors (token-lm, sllm): the summed negative log-likelihood (nats) of sentences
-   * 2..N of each document, each sentence's tokens plus its EOS, and how many tokens that is.
-   * The eval stage requires every model to score the same number of tokens.
+   * Token predictors (token-lm, sllm): the trained model as a scorer of documents (per-sentence
+   * log-probabilities of sentences 2..N, each with its EOS), for the eval stage's perplexity
+   * over identical tokens (`@sentencelab/metrics`). The caller disposes it.
    */
-  scoreDocuments?(artifact: Artifact, docs: readonly DatasetDocument[]): Promise<{ nll: number; tokens: number }>;
+  scorer?(artifact: Artifact): Promise<Scorer & { dispose(): void }>;
   /**
-   * Generation speed and memory (the bench stage): tokens/s at batch 1 with and without the
-   * first sentence, KV-cache bytes per context token, measured on the given prompts.
+   * Generating models (token-lm, sllm) for the bench stage: batch-1 generation after a prompt
+   * of whole sentences (token ids per sentence), and the model's KV-cache size. The caller disposes it.
    */
-  benchmark?(artifact: Artifact, prompts: readonly DatasetDocument[], options: BenchOptions): Promise<Record<string, number>>;
+  generator?(artifact: Artifact, options: BenchOptions): Promise<BenchModel>;
 }
 
-/** Options of the bench stage, passed to `Stage.benchmark`. */
+/** What `Stage.generator` returns. */
+export interface BenchModel {
+  generate(prompt: readonly ArrayLike<number>[]): AsyncIterable<number[]>;
+  kv: TokenKvModel | SentenceKvModel;
+  dispose(): void;
+}
+
+/** Options of the bench stage. */
 export interface BenchOptions {
   /** New sentences generated per prompt. */
   sentences: number;
   /** Prompt sentences given as context. */
   contextSentences: number;
-  repeats: number;
+  /** Test documents used as prompts. */
+  prompts: number;
 }
 
 /** Options of `pnpm exp generate`, passed to `Stage.generate`. */
