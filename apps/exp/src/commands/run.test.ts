@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, readStageRecord } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { TrainingInterrupted } from '../train/errors.js';
+import { generateAction } from './generate.js';
 import { resumeAction } from './resume.js';
 import { runCommandAction } from './run.js';
 
@@ -123,5 +124,23 @@ describe('exp run', () => {
     expect(runs[0]).toMatch(/^svae@lr=0\.001-\d{8}-\d{6}-[0-9a-f]{4}$/);
     expect(runs[1]).toMatch(/^svae@lr=0\.003-/);
     for (const r of runs) expect((await readMeta(join(dir, 'runs', 'tiny', r))).status).toBe('done');
+  }, 120_000);
+
+  test('generate streams a continuation from a trained token LM's run folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-generate-'));
+    const file = tinyPipeline(dir, 2);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}\n    seqLen: 16\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`);
+    const cacheDir = join(dir, 'cache');
+    const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} });
+    const lmRun = reports.find((r) => r.name === 'lm')!.artifact.runDir!;
+    const chunks: string[] = [];
+    const text = await generateAction(lmRun, { prompt: 'The cat sat. It was warm.', maxSentences: 2, maxTokens: 5, temperature: 0, topP: 1, seed: 0, runsDir: join(dir, 'runs'), cacheDir }, (c) => chunks.push(c));
+    expect(chunks[0]).toBe('The cat sat. It was warm.');
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.slice(1).join('')).toBe(text);
+    expect(text.length).toBeGreaterThan(0);
+    await expect(generateAction(reports.find((r) => r.name === 'svae')!.artifact.runDir!, { prompt: 'x', maxSentences: 1, maxTokens: 1, temperature: 0, topP: 1, seed: 0, runsDir: '', cacheDir }, () => {})).rejects.toThrow(
+      /a svae stage does not generate text/,
+    );
   }, 120_000);
 });
