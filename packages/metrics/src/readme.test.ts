@@ -1,21 +1,8 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { expect, test, vi } from 'vitest';
+import { runReadmeExample } from '@sentencelab/config/readme';
+import { expect, test } from 'vitest';
 
 test('the README example runs as written and prints what the README says', async () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const code = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
-  const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  const file = new URL('./.readme-example.tmp.ts', import.meta.url).pathname;
-  try {
-    writeFileSync(file, code);
-    await import(/* @vite-ignore */ file);
-  } finally {
-    rmSync(file, { force: true });
-    log.mockRestore();
-    err.mockRestore();
-  }
+  const { logs: lines } = await runReadmeExample(new URL('../README.md', import.meta.url));
   expect(lines[0]).toMatch(/^token-lm: PPL \d+\.\d{3} over 12 tokens \(scored-token fingerprint [0-9a-f]{16}\)$/);
   expect(lines[1]).toMatch(/^sllm: PPL \d+\.\d{3} over 12 tokens \(scored-token fingerprint [0-9a-f]{16}\)$/);
   expect(lines[2]).toMatch(/^fingerprint [0-9a-f]{16}, 12 tokens$/);
