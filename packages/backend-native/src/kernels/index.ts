@@ -1,4 +1,5 @@
 import { binaryKernels } from './binary.js';
+import { fillKernel } from './fill.js';
 import { layoutKernels } from './layout.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './matmul.js';
 import { reduceKernels } from './reduce.js';
@@ -15,4 +16,5 @@ export const nativeKernels: NativeKernel[] = [
   ...softmaxKernels,
   ...reduceKernels,
   ...layoutKernels,
+  fillKernel,
 ];

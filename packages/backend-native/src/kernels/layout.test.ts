@@ -51,6 +51,10 @@ describe.skipIf(skipReason !== '')('layout kernels on native', () => {
     await compareWithCpu([x, { values: randomArray(4 * 0 * 48, 6), shape: [4, 0, 48] }], (a, b) => tf.concat([a!, b!, a!], 1), 0, 0);
   });
 
+  it('fill (ones, zeros, fill) matches cpu for float32 and int32', async () => {
+    await compareWithCpu([], () => [tf.ones([30, 40]), tf.zeros([3, 500]), tf.fill([2000], -2.5), tf.fill([700], 3, 'int32'), tf.fill([2], 1)], 0, 0);
+  });
+
   it('pad matches cpu (float32 and int32, zero and non-zero fill, zero-width dims)', async () => {
     const x = { values: randomArray(5 * 30 * 40, 7), shape: [5, 30, 40] };
     await compareWithCpu([x], (t) => tf.pad(t!, [[1, 2], [0, 3], [4, 0]]), 0, 0);
