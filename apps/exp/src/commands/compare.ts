@@ -40,7 +40,16 @@ export function compareText(runs: RunData[]): string {
       ? 'config: identical'
       : renderTable(['config (differences only)', ...labels], diff.map((d) => [d.key, ...d.values.map(show)])),
   );
-  const rows: Cell[][] = [['status', ...runs.map((r) => r.meta.status)]];
+  const info = (r: RunData, key: string): Cell => {
+    const v = r.meta.backendInfo?.[key];
+    return typeof v === 'string' ? v : undefined;
+  };
+  // Runs of one pipeline share its config.yaml; the stage and kind tell them apart.
+  const rows: Cell[][] = [
+    ['stage', ...runs.map((r) => info(r, 'stage'))],
+    ['kind', ...runs.map((r) => info(r, 'kind'))],
+    ['status', ...runs.map((r) => r.meta.status)],
+  ];
   const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.eval ?? {})))].sort();
   for (const k of evalKeys) {
     rows.push([k, ...runs.map((r) => {

@@ -126,7 +126,7 @@ describe('exp run', () => {
     for (const r of runs) expect((await readMeta(join(dir, 'runs', 'tiny', r))).status).toBe('done');
   }, 120_000);
 
-  test('generate streams a continuation from a trained token LM's run folder', async () => {
+  test('generate streams a continuation from the run folder of a trained token LM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-generate-'));
     const file = tinyPipeline(dir, 2);
     writeFileSync(file, `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}\n    seqLen: 16\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`);
