@@ -129,7 +129,7 @@ describe('exp run', () => {
   test('generate streams a continuation from the run folder of a trained token LM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-generate-'));
     const file = tinyPipeline(dir, 2);
-    writeFileSync(file, `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}\n    seqLen: 16\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 32}}\n    seqLen: 32\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`);
     const cacheDir = join(dir, 'cache');
     const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} });
     const lmRun = reports.find((r) => r.name === 'lm')!.artifact.runDir!;

@@ -18,11 +18,22 @@ import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
 import type { Artifact, GenerateOptions, Stage } from './types.js';
 
-export const tokenLmStageSchema = z.strictObject({
-  model: modelSection(tokenLmConfigSchema, { vocabSize: 'the tokenizer', specialIds: 'the tokenizer', seed: 'the pipeline seed' }),
-  train: trainSchema.prefault({}),
-  seqLen: z.number().int().positive().default(128).describe('tokens per training window (at most model.decoder.maxLen)'),
-});
+export const tokenLmStageSchema = z
+  .strictObject({
+    model: modelSection(tokenLmConfigSchema, { vocabSize: 'the tokenizer', specialIds: 'the tokenizer', seed: 'the pipeline seed' }),
+    train: trainSchema.prefault({}),
+    seqLen: z.number().int().positive().nullable().default(null).describe('tokens per training window; null = model.decoder.maxLen'),
+  })
+  .superRefine((c, ctx) => {
+    const model = tokenLmConfigSchema.safeParse(c.model);
+    if (!model.success || c.seqLen === null) return;
+    const { maxLen, positions } = model.data.decoder;
+    if (c.seqLen > maxLen) ctx.addIssue({ code: 'custom', path: ['seqLen'], message: `${c.seqLen} exceeds model.decoder.maxLen ${maxLen}` });
+    // Positions past the training window would be scored and generated with untrained embeddings.
+    if (c.seqLen < maxLen && positions === 'learned') {
+      ctx.addIssue({ code: 'custom', path: ['seqLen'], message: `${c.seqLen} < model.decoder.maxLen ${maxLen}: learned positions ${c.seqLen}..${maxLen - 1} would never be trained (set seqLen to maxLen, or use null)` });
+    }
+  });
 
 export const sllmStageSchema = z.strictObject({
   model: modelSection(sllmConfigSchema, { seed: 'the pipeline seed' }).describe(
@@ -71,10 +82,9 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const c = ctx.config;
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const config = tokenLmConfigSchema.parse({ ...c.model, vocabSize: data.vocabSize, specialIds: data.ids, seed: ctx.seed });
-    if (c.seqLen > config.decoder.maxLen) throw new Error(`stage ${ctx.name}: seqLen ${c.seqLen} exceeds model.decoder.maxLen ${config.decoder.maxLen}`);
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const model = new TokenLM(config);
-    const windowOptions = { seqLen: c.seqLen, batchSize: c.train.batchSize };
+    const windowOptions = { seqLen: c.seqLen ?? config.decoder.maxLen, batchSize: c.train.batchSize };
     const batches = epochStream<TokenWindowBatch>({
       makeEpoch: (epoch) => tokenWindows(train, data.ids, { ...windowOptions, seed: ctx.seed, epoch }),
       tokens: windowTokens,

@@ -40,6 +40,15 @@ describe('stage config sections', () => {
     expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {stpes: 3}}\n`), STAGES)).toThrow(/stages\.svae\.train: unknown key "stpes"/);
   });
 
+  test('a token LM window must cover its learned positions, or positions past it are never trained', () => {
+    const lm = (extra: string) => write(`${base}  lm: {kind: token-lm, inputs: {tokenizer: tok}, model: {decoder: {maxLen: 128}}${extra}}\n`);
+    expect(() => loadPipeline(lm(', seqLen: 64'), STAGES)).toThrow(/stages\.lm\.seqLen: 64 < model\.decoder\.maxLen 128: learned positions 64\.\.127 would never be trained/);
+    expect(() => loadPipeline(lm(', seqLen: 256'), STAGES)).toThrow(/stages\.lm\.seqLen: 256 exceeds model\.decoder\.maxLen 128/);
+    expect(() => loadPipeline(lm(''), STAGES)).not.toThrow();
+    const rotary = write(`${base}  lm: {kind: token-lm, inputs: {tokenizer: tok}, model: {decoder: {maxLen: 128, positions: rotary}}, seqLen: 64}\n`);
+    expect(() => loadPipeline(rotary, STAGES)).not.toThrow();
+  });
+
   test('a diffusion head checks its own cross-field rules at config time', () => {
     const file = write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}}\n  d: {kind: lcm-diffusion, inputs: {tokenizer: tok, svae: svae}, model: {sampling: {steps: 500}}}\n`);
     expect(() => loadPipeline(file, STAGES)).toThrow(/stages\.d\.model\.sampling\.steps: sampling\.steps \(500\) exceeds schedule\.steps \(100\)/);

@@ -182,7 +182,12 @@ export const inputsSchema = z
 export function pipelineSchema<D extends z.ZodType>(data: D, stages: readonly AnyStage[]) {
   const sections = stages.map((s) => {
     const options = s.schema instanceof z.ZodObject ? s.schema.shape : {};
-    return z.strictObject({ kind: z.literal(s.kind), inputs: inputsSchema, ...options });
+    // Spreading the shape drops the stage schema's own cross-field refinements: run them here.
+    return z.strictObject({ kind: z.literal(s.kind), inputs: inputsSchema, ...options }).superRefine((section, ctx) => {
+      const { kind: _kind, inputs: _inputs, ...own } = section;
+      const r = s.schema.safeParse(own);
+      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], message: issue.message });
+    });
   });
   const [first, ...rest] = sections;
   if (first === undefined) throw new Error('pipelineSchema: the stage registry is empty');
