@@ -17,6 +17,7 @@ import {
   trainingBatch,
   type Fixture,
 } from './testing/fixture.js';
+import { OneTowerLcm } from './one-tower.js';
 import { TwoTowerLcm } from './two-tower.js';
 
 let f: Fixture;
@@ -25,11 +26,17 @@ beforeAll(async () => {
   f = await fixture();
 });
 
-const config = { ...tinyConfig, contextLayers: 1, denoiserLayers: 1, timestepDim: 32, sampling: { steps: 10 } };
+const common = { ...tinyConfig, timestepDim: 32, sampling: { steps: 10 } };
 
-describe('TwoTowerLcm', () => {
+/** Both diffusion heads must pass the same mask and overfitting checks; only their sizes differ. */
+const heads = [
+  { name: 'OneTowerLcm', make: (layers: number) => new OneTowerLcm({ ...common, layers }, f.space) },
+  { name: 'TwoTowerLcm', make: (layers: number) => new TwoTowerLcm({ ...common, contextLayers: layers, denoiserLayers: layers }, f.space) },
+];
+
+describe.each(heads)('$name', ({ make }) => {
   it('masks (2 layers, random weights): noisy x_p never sees c_p or later, nor other noisy vectors; a dropped row sees no context', () => {
-    const model = new TwoTowerLcm({ ...config, contextLayers: 2, denoiserLayers: 2 }, f.space);
+    const model = make(2);
     randomizeParameters(model, 5);
     model.eval();
     const n = 5;
@@ -61,7 +68,7 @@ describe('TwoTowerLcm', () => {
   });
 
   it('overfits tiny documents, regenerates their continuations and reloads from its state', async () => {
-    const model = new TwoTowerLcm(config, f.space);
+    const model = make(1);
     // Four copies of each window: four noise draws per target and step.
     const batch = trainingBatch(f, tinyConfig.maxSentences, 4);
     const first = evalLoss(model, batch, 4);
