@@ -118,6 +118,15 @@ describe('SLLM', () => {
     opt.dispose();
   });
 
+  test('a prompt longer than decoder.maxLen sentences is read through a sliding window', async () => {
+    const model = new SLLM(tinyConfig(4));
+    const prompt = Array.from({ length: 6 }, (_, i) => [5 + (i % 5), 6]);
+    const out: number[][] = [];
+    for await (const s of model.generate(prompt, { maxSentences: 6, stopThreshold: 1.01, decode: { maxTokens: 3 } })) out.push(s);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.every((s) => s.length <= 3)).toBe(true);
+  });
+
   test('freezeSvae trains only the sentence decoder and the stop head', () => {
     const model = new SLLM(tinyConfig(8, true));
     const { grads } = valueAndGrads(model, () => model.loss(batchOf(docs, 4, 6)).loss);

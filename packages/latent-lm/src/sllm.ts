@@ -174,21 +174,23 @@ export class SLLM extends Module {
    * Streams generated sentences (token ids, EOS excluded) after a prompt of whole sentences.
    * Two KV caches: the sentence-level decoder's (one position per sentence) and, inside each
    * sentence, the SentenceVAE decoder's. Each generated sentence is re-encoded with the encoder
-   * exactly as in training and appended as one new position. Stops when the stop head's
-   * p(end) >= stopThreshold, at maxSentences, or when the decoder's positions run out.
+   * exactly as in training and appended as one new position; when the context reaches
+   * decoder.maxLen sentences, the cache is rebuilt from the last maxLen / 2 (a sliding window).
+   * Stops when the stop head's p(end) >= stopThreshold or at maxSentences.
    */
   async *generate(prompt: DocumentSentences, options: SllmGenerateOptions = {}): AsyncGenerator<number[]> {
     if (prompt.length === 0) throw new Error('SLLM.generate: the prompt needs at least one sentence');
     const maxSentences = options.maxSentences ?? 8;
     const threshold = options.stopThreshold ?? 0.5;
     const maxLen = this.config.decoder.maxLen;
-    if (prompt.length >= maxLen) throw new Error(`SLLM.generate: the prompt has ${prompt.length} sentences; decoder.maxLen is ${maxLen}`);
+    const window = Math.max(1, maxLen >> 1);
+    const history = prompt.map((s) => Array.from(s));
     const wasTraining = this.training;
     this.eval();
-    const cache = this.decoder.createCache();
+    let cache = this.decoder.createCache();
     try {
-      let last = this.advance(prompt.map((s) => Array.from(s)), cache);
-      for (let produced = 0; produced < maxSentences && cache.length < maxLen; produced++) {
+      let last = this.advance(history.length >= maxLen ? history.slice(-window) : history, cache);
+      for (let produced = 0; produced < maxSentences; produced++) {
         const pEnd = tf.tidy(() => tf.softmax(this.stop.forward(last)).dataSync()[END]!);
         if (pEnd >= threshold) break;
         const memory = tf.tidy(() => this.toMemory(last));
@@ -197,9 +199,17 @@ export class SLLM extends Module {
         const sentence = decoded.tokens[0]!;
         yield sentence;
         // An empty sentence has no encoding the model was trained on: the document ends here.
-        if (sentence.length === 0 || cache.length >= maxLen) break;
+        if (sentence.length === 0) break;
+        history.push(sentence);
         last.dispose();
-        last = this.advance([sentence], cache);
+        if (cache.length >= maxLen) {
+          // Sliding window: rebuild the sentence-level cache from the last maxLen / 2 sentences.
+          cache.dispose();
+          cache = this.decoder.createCache();
+          last = this.advance(history.slice(-window), cache);
+        } else {
+          last = this.advance([sentence], cache);
+        }
       }
       last.dispose();
     } finally {

@@ -96,7 +96,35 @@ describe('TokenLM', () => {
     opt.dispose();
   });
 
-  test("a training step does not leak tensors", async () => {
+  test('generation slides its window past maxLen: equals a cache-free reference with the same rule', async () => {
+    const maxLen = 8;
+    const model = tiny(maxLen).eval();
+    const prompt = [[5, 6, 7, 8], [9, 10, 11, 5]]; // stream of 11 tokens: longer than maxLen
+    const got: number[][] = [];
+    for await (const s of model.generate(prompt, { maxSentences: 100, maxTokens: 20 })) got.push(s);
+    // Reference: full forward passes over history[start..], start moved by the same rule.
+    const window = maxLen / 2;
+    const history = Array.from(documentStream(prompt, 1, 2).stream);
+    let start = history.length >= maxLen ? history.length - window : 0;
+    const want: number[][] = [];
+    let sentence: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      const ctx = history.slice(start);
+      const logits = model.logits(tf.tensor2d([ctx], [1, ctx.length], 'int32')).arraySync()[0]!.at(-1)!;
+      const next = logits.indexOf(Math.max(...logits));
+      history.push(next);
+      if (next === 2) {
+        want.push(sentence);
+        sentence = [];
+      } else sentence.push(next);
+      if (history.length - 1 - start >= maxLen) start = history.length - window;
+    }
+    if (sentence.length > 0) want.push(sentence);
+    expect(got).toEqual(want);
+    expect(got.flat().length + got.length).toBeGreaterThan(maxLen);
+  });
+
+  test('a training step does not leak tensors', async () => {
     const model = tiny();
     const batch = windows(docs, 16);
     const opt = new AdamW(model.namedParameters(), { lr: 1e-3 });

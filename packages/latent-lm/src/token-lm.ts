@@ -22,7 +22,7 @@ export interface TokenLmLoss {
 export interface TokenGenerateOptions {
   /** Stop after this many sentences (EOS-terminated). */
   maxSentences?: number;
-  /** Stop after this many generated tokens in all. */
+  /** Stop after this many generated tokens in all (default maxSentences x decoder.maxLen). */
   maxTokens?: number;
   strategy?: 'greedy' | 'sample';
   temperature?: number;
@@ -128,30 +128,34 @@ export class TokenLM extends Module {
 
   /**
    * Streams generated sentences (token ids, EOS excluded) after a prompt of whole sentences,
-   * with a KV cache: the prompt is prefilled once, then one token per step.
+   * with a KV cache: the prompt is prefilled once, then one token per step. When the context
+   * reaches maxLen positions, the cache is rebuilt from the last maxLen / 2 tokens (a sliding
+   * window), so prompts and continuations of any length work. Stops after maxSentences EOS or
+   * maxTokens tokens (default maxSentences x maxLen).
    */
   async *generate(prompt: DocumentSentences, options: TokenGenerateOptions = {}): AsyncGenerator<number[]> {
     const { bos, eos } = this.config.specialIds;
     const maxSentences = options.maxSentences ?? 8;
     const maxLen = this.config.decoder.maxLen;
-    const maxTokens = Math.min(options.maxTokens ?? Number.POSITIVE_INFINITY, maxLen);
+    const maxTokens = options.maxTokens ?? maxSentences * maxLen;
+    const window = Math.max(1, maxLen >> 1);
     const rng = new Rng(options.seed ?? 0);
-    const { stream } = documentStream(prompt, bos, eos);
-    if (stream.length >= maxLen) throw new Error(`TokenLM.generate: the prompt has ${stream.length} tokens; maxLen is ${maxLen}`);
-    const cache = this.decoder.createCache();
+    const history = Array.from(documentStream(prompt, bos, eos).stream);
+    let cache = this.decoder.createCache();
     const wasTraining = this.training;
     this.eval();
     try {
-      let logits = this.lastLogits(stream, cache);
+      let logits = this.lastLogits(Int32Array.from(history.length >= maxLen ? history.slice(-window) : history), cache);
       let sentence: number[] = [];
       let produced = 0;
       let sentences = 0;
-      while (sentences < maxSentences && produced < maxTokens && cache.length < maxLen) {
+      while (sentences < maxSentences && produced < maxTokens) {
         const next =
           options.strategy === 'sample'
             ? sampleToken(logits, { temperature: options.temperature ?? 1, topP: options.topP ?? 1 }, () => rng.uniform())
             : argmax(logits);
         produced++;
+        history.push(next);
         if (next === eos) {
           yield sentence;
           sentence = [];
@@ -159,8 +163,14 @@ export class TokenLM extends Module {
         } else {
           sentence.push(next);
         }
-        if (cache.length >= maxLen) break;
-        logits = this.lastLogits(Int32Array.of(next), cache);
+        if (sentences >= maxSentences || produced >= maxTokens) break;
+        if (cache.length >= maxLen) {
+          cache.dispose();
+          cache = this.decoder.createCache();
+          logits = this.lastLogits(Int32Array.from(history.slice(-window)), cache);
+        } else {
+          logits = this.lastLogits(Int32Array.of(next), cache);
+        }
       }
       if (sentence.length > 0) yield sentence;
     } finally {
