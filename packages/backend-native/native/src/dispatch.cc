@@ -211,6 +211,17 @@ void reduce(int op, const float* x, float* out, int64_t outer, int64_t R, int64_
   }
 }
 
+// Offsets into a and b of outer row o (all collapsed dims but the innermost, row-major).
+static inline void outer_offsets(int64_t o, int r, const std::vector<int64_t>& dims, const std::vector<int64_t>& as,
+                                 const std::vector<int64_t>& bs, int64_t& oa, int64_t& ob) {
+  oa = 0, ob = 0;
+  for (int i = r - 2; i >= 0; --i) {
+    const int64_t idx = o % dims[i];
+    o /= dims[i];
+    oa += idx * as[i], ob += idx * bs[i];
+  }
+}
+
 void binary(int op, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* sa,
             const int64_t* sb) {
   // Collapse: drop size-1 dims, merge neighbours that stay contiguous for both inputs.
@@ -240,12 +251,8 @@ void binary(int op, const float* a, const float* b, float* out, int rank, const 
     for (int i = 0; i < r - 1; ++i) outer *= dims[i];
     for_ranges(outer, kElementGrain / std::max<int64_t>(inner, 1) + 1, [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; ++o) {
-        int64_t rem = o, oa = 0, ob = 0;
-        for (int i = r - 2; i >= 0; --i) {
-          const int64_t idx = rem % dims[i];
-          rem /= dims[i];
-          oa += idx * as[i], ob += idx * bs[i];
-        }
+        int64_t oa, ob;
+        outer_offsets(o, r, dims, as, bs, oa, ob);
         float v;
         kt.binary(op, kVecVec, a + oa, b + ob, &v, 1);
         for (int64_t j = 0; j < inner; ++j) out[o * inner + j] = v;
@@ -264,12 +271,8 @@ void binary(int op, const float* a, const float* b, float* out, int rank, const 
   const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(inner, 1));
   for_ranges(outer, grain, [&](int64_t lo, int64_t hi) {
     for (int64_t o = lo; o < hi; ++o) {
-      int64_t rem = o, oa = 0, ob = 0;
-      for (int i = r - 2; i >= 0; --i) {
-        const int64_t idx = rem % dims[i];
-        rem /= dims[i];
-        oa += idx * as[i], ob += idx * bs[i];
-      }
+      int64_t oa, ob;
+      outer_offsets(o, r, dims, as, bs, oa, ob);
       kt.binary(op, mode, a + oa, b + ob, out + o * inner, inner);
     }
   });
