@@ -21,4 +21,5 @@ export { lrSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } fr
 export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
 export { crossEntropy } from './train/losses.js';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
+export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTensor, fromStoredTensor } from './checkpoint/checked.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';

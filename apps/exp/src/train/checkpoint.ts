@@ -10,8 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '@sentencelab/runs';
-import type { AdamWState } from '@sentencelab/tensor';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeTensors, encodeTensors, type AdamWState } from '@sentencelab/tensor';
 
 export interface TrainerState {
   step: number;
@@ -36,11 +35,11 @@ export function writeTrainCheckpoint(path: string, c: { params: Map<string, tf.V
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileAtomic(join(tmp, 'params.safetensors'), encodeSafetensors(c.params));
+  writeFileAtomic(join(tmp, 'params.safetensors'), encodeTensors(c.params));
   const moments = new Map<string, tf.Tensor>();
   for (const [n, t] of c.optimizer.m) moments.set(`m.${n}`, t);
   for (const [n, t] of c.optimizer.v) moments.set(`v.${n}`, t);
-  writeFileAtomic(join(tmp, 'optimizer.safetensors'), encodeSafetensors(moments));
+  writeFileAtomic(join(tmp, 'optimizer.safetensors'), encodeTensors(moments));
   const trainer: TrainerFile = { ...c.trainer, optimizerStep: c.optimizer.step };
   writeFileAtomic(join(tmp, 'trainer.json'), JSON.stringify(trainer, null, 2) + '\n');
   rmSync(path, { recursive: true, force: true });
@@ -52,8 +51,8 @@ export function readTrainCheckpoint(path: string): TrainCheckpoint {
   for (const f of ['params.safetensors', 'optimizer.safetensors', 'trainer.json']) {
     if (!existsSync(join(path, f))) throw new Error(`checkpoint ${path}: ${f} is missing`);
   }
-  const params = decodeSafetensors(readFileSync(join(path, 'params.safetensors')), join(path, 'params.safetensors'));
-  const moments = decodeSafetensors(readFileSync(join(path, 'optimizer.safetensors')), join(path, 'optimizer.safetensors'));
+  const params = decodeTensors(readFileSync(join(path, 'params.safetensors')), join(path, 'params.safetensors'));
+  const moments = decodeTensors(readFileSync(join(path, 'optimizer.safetensors')), join(path, 'optimizer.safetensors'));
   let trainer: TrainerFile;
   try {
     trainer = JSON.parse(readFileSync(join(path, 'trainer.json'), 'utf8')) as TrainerFile;
@@ -77,5 +76,5 @@ export function readTrainCheckpoint(path: string): TrainCheckpoint {
 export function readCheckpointParams(path: string): Map<string, tf.Tensor> {
   const file = join(path, 'params.safetensors');
   if (!existsSync(file)) throw new Error(`checkpoint ${path}: params.safetensors is missing`);
-  return decodeSafetensors(readFileSync(file), file);
+  return decodeTensors(readFileSync(file), file);
 }

@@ -6,9 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, lrSchedule, type NamedParameters } from '@sentencelab/tensor';
+import { AdamW, decodeTensors, encodeTensors, lrSchedule, type NamedParameters } from '@sentencelab/tensor';
 import type { StageContext } from '../stages/types.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { trainLoop, type BatchStream, type StatefulRng, type Trainable, type TrainResult } from './loop.js';
 import { progressFor } from './progress.js';
 import type { TrainConfig } from './schema.js';
@@ -67,7 +66,7 @@ export function meanLoss<B>(model: Trainable<B>, batches: readonly B[], step = 0
 
 /** Saves parameters as `<outDir>/<file>` (safetensors) and the model config beside it as JSON. */
 export function saveModel(outDir: string, params: Map<string, tf.Tensor>, config: unknown, file = 'model.safetensors'): Record<string, string> {
-  writeFileSync(join(outDir, file), encodeSafetensors(params));
+  writeFileSync(join(outDir, file), encodeTensors(params));
   const configFile = file.replace(/\.safetensors$/, '.json');
   writeFileSync(join(outDir, configFile), JSON.stringify(config, null, 2) + '\n');
   return { [file.replace(/\.safetensors$/, '')]: file, [`${file.replace(/\.safetensors$/, '')}Config`]: configFile };
@@ -75,7 +74,7 @@ export function saveModel(outDir: string, params: Map<string, tf.Tensor>, config
 
 /** Reads what `saveModel` wrote: the parameters (caller disposes) and the config. */
 export function loadModel<C>(dir: string, file = 'model.safetensors'): { params: Map<string, tf.Tensor>; config: C } {
-  const params = decodeSafetensors(readFileSync(join(dir, file)), join(dir, file));
+  const params = decodeTensors(readFileSync(join(dir, file)), join(dir, file));
   const config = JSON.parse(readFileSync(join(dir, file.replace(/\.safetensors$/, '.json')), 'utf8')) as C;
   return { params, config };
 }

@@ -3,14 +3,14 @@
  * safetensors file, written atomically (temp file, fsync, rename, fsync dir) with a sha256
  * of the data section in the metadata, verified on load.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { Rng, type RngState } from '../rng.js';
 import type { AdamW } from '../train/adamw.js';
-import { CheckpointError, decodeSafetensors, encodeSafetensors, type StoredTensor } from './safetensors.js';
+import { decodeChecked, encodeChecked, fromStoredTensor, toStoredTensor } from './checked.js';
+import { CheckpointError, type StoredTensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
 
@@ -39,24 +39,15 @@ export interface LoadedCheckpoint {
   optimizer: { step: number; m: Map<string, StoredTensor>; v: Map<string, StoredTensor> } | undefined;
 }
 
-function stored(t: tf.Tensor): StoredTensor {
-  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
-  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape, data: t.dataSync() as Int32Array };
-  throw new Error(`checkpoint: cannot store dtype ${t.dtype}`);
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** Writes `file` atomically: a crash leaves either the old file or the new one, never a torn one. */
 export function saveCheckpoint(file: string, o: SaveCheckpointOptions): void {
   const tensors = new Map<string, StoredTensor>();
-  for (const [name, v] of o.model.namedParameters()) tensors.set(`model.${name}`, stored(v));
+  for (const [name, v] of o.model.namedParameters()) tensors.set(`model.${name}`, toStoredTensor(v));
   if (o.optimizer !== undefined) {
     const s = o.optimizer.getState();
-    for (const [name, t] of s.m) tensors.set(`optim.m.${name}`, stored(t));
-    for (const [name, t] of s.v) tensors.set(`optim.v.${name}`, stored(t));
+    for (const [name, t] of s.m) tensors.set(`optim.m.${name}`, toStoredTensor(t));
+    for (const [name, t] of s.v) tensors.set(`optim.v.${name}`, toStoredTensor(t));
   }
   const rngs: Record<string, RngState> = {};
   for (const [name, r] of Object.entries(o.rngs ?? {})) rngs[name] = r.getState();
@@ -71,13 +62,12 @@ export function saveCheckpoint(file: string, o: SaveCheckpointOptions): void {
     meta.optimizer = JSON.stringify({ kind: 'adamw', step: o.optimizer.step, lr: o.optimizer.lr });
   }
   // The checksum covers the data section; a damaged header fails JSON or offset validation.
-  const { header, data } = encodeSafetensors(tensors, (d) => ({ ...meta, sha256: sha256(d) }));
+  const bytes = encodeChecked(tensors, meta);
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
-    writeSync(fd, header);
-    writeSync(fd, data);
+    writeSync(fd, bytes);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -113,13 +103,10 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     throw new CheckpointError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { metadata, tensors, data } = decodeSafetensors(bytes, file);
+  const { metadata, tensors } = decodeChecked(bytes, file);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(file, `not a sentencelab checkpoint (metadata format ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`);
   }
-  const expected = metadata.sha256;
-  const actual = sha256(data);
-  if (expected !== actual) throw new CheckpointError(file, `corrupted: sha256 of the data section is ${actual}, the header says ${expected}`);
   const step = parseJson(file, 'step', metadata.step);
   if (!Number.isInteger(step)) throw new CheckpointError(file, `metadata "step" is not an integer`);
   const params = new Map<string, StoredTensor>();
@@ -160,7 +147,6 @@ export interface RestoreTargets {
  */
 export function restoreCheckpoint(file: string, targets: RestoreTargets): LoadedCheckpoint {
   const ck = loadCheckpoint(file);
-  const toTensor = (t: StoredTensor) => tf.tensor(t.data, t.shape, t.dtype === 'F32' ? 'float32' : 'int32');
   const wrap = (f: () => void) => {
     try {
       f();
@@ -170,15 +156,15 @@ export function restoreCheckpoint(file: string, targets: RestoreTargets): Loaded
     }
   };
   tf.tidy(() => {
-    wrap(() => targets.model.loadParameters(new Map([...ck.params].map(([n, t]) => [n, toTensor(t)]))));
+    wrap(() => targets.model.loadParameters(new Map([...ck.params].map(([n, t]) => [n, fromStoredTensor(t)]))));
     if (targets.optimizer !== undefined) {
       if (ck.optimizer === undefined) throw new CheckpointError(file, 'has no optimizer state, but an optimizer was given to restore');
       const o = ck.optimizer;
       wrap(() =>
         targets.optimizer!.setState({
           step: o.step,
-          m: new Map([...o.m].map(([n, t]) => [n, toTensor(t)])),
-          v: new Map([...o.v].map(([n, t]) => [n, toTensor(t)])),
+          m: new Map([...o.m].map(([n, t]) => [n, fromStoredTensor(t)])),
+          v: new Map([...o.v].map(([n, t]) => [n, fromStoredTensor(t)])),
         }),
       );
     }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@sentencelab/tensor';
+import { initBackend } from '../backend.js';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeTensors as decodeSafetensors, encodeTensors as encodeSafetensors } from './checked.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
 });
 
-describe('safetensors adapter', () => {
+describe('checksummed tensor files', () => {
   test('round trip is bit-exact for float32 and int32', () => {
     const a = tf.tensor([1.5, -0, Number.MIN_VALUE, 3e38], [2, 2]);
     const b = tf.tensor([7, -8], [2], 'int32');
