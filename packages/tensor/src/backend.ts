@@ -2,6 +2,7 @@
  * Backend selection: `auto | native | wasm | cpu | webgpu | tensorflow`. Model code never names
  * a backend; apps call `initBackend(config.backend)` once before building models.
  */
+import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import './gradients.js';
@@ -16,18 +17,46 @@ export const backendConfigSchema = z.object({
     .default('auto')
     .describe('tfjs backend: auto = native if its addon loads, else wasm, else cpu; webgpu/tensorflow need optional packages'),
   threads: z.number().int().min(1).optional().describe('worker threads for the native backend (default: its own choice)'),
+  gpu: z
+    .object({
+      powerPreference: z.enum(['high-performance', 'low-power']).optional().describe('which adapter WebGPU prefers when there are several (default high-performance)'),
+      adapter: z.string().min(1).optional().describe("Dawn adapter name, e.g. 'NVIDIA H200' (a name that matches none makes Dawn list the adapters it sees)"),
+    })
+    .strict()
+    .optional()
+    .describe('webgpu backend: adapter choice'),
 });
 export type BackendConfig = z.infer<typeof backendConfigSchema>;
+
+/** The GPU behind the webgpu backend, as its WebGPU adapter describes itself. */
+export interface GpuDevice {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for a CPU emulation of a GPU (e.g. Mesa's llvmpipe/lavapipe): correct but slow. */
+  software: boolean;
+}
 
 export interface BackendInfo {
   /** The tfjs backend now active: 'native' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow'. */
   backend: string;
   /** One line saying what was chosen and why, e.g. `backend: wasm (native unavailable: addon not built)`. */
   notice: string;
+  /** The adapter in use (webgpu only). */
+  device?: GpuDevice;
+}
+
+export interface GpuOptions {
+  powerPreference?: 'high-performance' | 'low-power';
+  /** Dawn's adapter selector (a substring of the adapter's name). */
+  adapter?: string;
 }
 
 export interface InitBackendOptions {
   threads?: number;
+  /** Adapter choice for `webgpu`. */
+  gpu?: GpuOptions;
   /** Where the notice goes; `false` keeps quiet. Default: console.error (stdout stays clean for JSON). */
   log?: ((line: string) => void) | false;
 }
@@ -42,7 +71,7 @@ export class BackendError extends Error {
   }
 }
 
-type Attempt = { ok: true } | { ok: false; reason: string };
+type Attempt = { ok: true; device?: GpuDevice } | { ok: false; reason: string };
 
 function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -98,27 +127,81 @@ async function tryNative(threads: number | undefined): Promise<Attempt> {
   return activate('native');
 }
 
-async function tryWebgpu(): Promise<Attempt> {
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (g.navigator?.gpu === undefined) {
-    let dawn: { create(flags: string[]): unknown; globals: Record<string, unknown> };
-    try {
-      const specifier = 'webgpu';
-      dawn = (await import(/* @vite-ignore */ specifier)) as typeof dawn;
-    } catch (e) {
-      return { ok: false, reason: `needs the optional packages "webgpu" (Dawn for Node) and "@tensorflow/tfjs-backend-webgpu": pnpm add webgpu @tensorflow/tfjs-backend-webgpu@4.22.0 (${reasonOf(e)})` };
-    }
-    Object.assign(globalThis, dawn.globals);
-    // Node 20 has a read-only navigator getter on some versions; define instead of assigning.
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn.create([]) }, configurable: true, writable: true });
+interface Dawn {
+  create(flags: string[]): { requestAdapter(o?: { powerPreference?: string }): Promise<WebgpuAdapter | null> };
+  globals: Record<string, unknown>;
+}
+interface WebgpuAdapter {
+  info: { vendor: string; architecture: string; device: string; description: string };
+  features: Set<string>;
+  limits: Record<string, number>;
+  requestDevice(d: { requiredFeatures: string[]; requiredLimits: Record<string, number> }): Promise<unknown>;
+}
+
+/** The webgpu backend's options at its last initialisation (a change re-creates it). */
+let webgpuKey: string | undefined;
+
+async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
+  let dawn: Dawn;
+  try {
+    const specifier = 'webgpu';
+    dawn = (await import(/* @vite-ignore */ specifier)) as Dawn;
+  } catch (e) {
+    return { ok: false, reason: `needs the optional packages "webgpu" (Dawn for Node) and "@tensorflow/tfjs-backend-webgpu": pnpm add webgpu @tensorflow/tfjs-backend-webgpu@4.22.0 (${reasonOf(e)})` };
   }
+  const key = JSON.stringify({ adapter: gpu.adapter ?? null, powerPreference: gpu.powerPreference ?? 'high-performance' });
+  let instance = (globalThis as { navigator?: { gpu?: ReturnType<Dawn['create']> } }).navigator?.gpu;
+  if (instance === undefined || key !== webgpuKey) {
+    // Mesa's Vulkan loader complains on every start without it (headless servers).
+    process.env['XDG_RUNTIME_DIR'] ??= tmpdir();
+    Object.assign(globalThis, dawn.globals);
+    instance = dawn.create(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`]);
+    // Node 20's navigator is a read-only getter: define instead of assigning.
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: instance }, configurable: true, writable: true });
+  }
+  let adapter: WebgpuAdapter | null;
+  try {
+    adapter = await instance.requestAdapter({ powerPreference: gpu.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    return { ok: false, reason: `Dawn could not open an adapter: ${e instanceof Error ? e.message.trim() : String(e)}` };
+  }
+  if (adapter === null) {
+    return {
+      ok: false,
+      reason:
+        'Dawn found no WebGPU adapter. On Linux it needs the Vulkan loader (libvulkan1) and a GPU driver\'s Vulkan ICD ' +
+        '(NVIDIA containers: export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json); ' +
+        '`vulkaninfo --summary` shows what Vulkan sees',
+    };
+  }
+  let mod: { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
   try {
     const specifier = '@tensorflow/tfjs-backend-webgpu';
-    await import(/* @vite-ignore */ specifier);
+    mod = (await import(/* @vite-ignore */ specifier)) as typeof mod;
   } catch (e) {
     return { ok: false, reason: `needs the optional package "@tensorflow/tfjs-backend-webgpu" (pnpm add @tensorflow/tfjs-backend-webgpu@4.22.0): ${reasonOf(e)}` };
   }
-  return activate('webgpu');
+  if (key !== webgpuKey) {
+    // Replace the package's own factory (it asks for its adapter itself and fails obscurely
+    // when there is none) with one that uses the adapter chosen above.
+    if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+    const chosen = adapter;
+    tf.registerBackend('webgpu', async () => {
+      const limits = chosen.limits;
+      const device = await chosen.requestDevice({
+        requiredFeatures: chosen.features.has('timestamp-query') ? ['timestamp-query'] : [],
+        requiredLimits: Object.fromEntries(
+          ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'].map((k) => [k, limits[k]!]),
+        ),
+      });
+      return new mod.WebGPUBackend(device, chosen.info);
+    });
+    webgpuKey = key;
+  }
+  const r = await activate('webgpu');
+  if (!r.ok) return r;
+  const { vendor, architecture, device, description } = adapter.info;
+  return { ok: true, device: { vendor, architecture, device, description, software: architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(description) } };
 }
 
 async function tryTensorflow(): Promise<Attempt> {
@@ -152,7 +235,7 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
     native: () => tryNative(options.threads),
     wasm: tryWasm,
     cpu: tryCpu,
-    webgpu: tryWebgpu,
+    webgpu: () => tryWebgpu(options.gpu ?? {}),
     tensorflow: tryTensorflow,
   };
   let info: BackendInfo;
@@ -172,7 +255,9 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
   } else {
     const r = await attempts[choice]();
     if (!r.ok) throw new BackendError(choice, r.reason);
-    info = { backend: choice, notice: `backend: ${choice} (requested)` };
+    const d = r.device;
+    const on = d === undefined ? '' : `; ${d.description || d.device || d.vendor}${d.software ? ': a software (CPU-emulated) adapter, correct but slow' : ''}`;
+    info = { backend: choice, notice: `backend: ${choice} (requested${on})`, ...(d === undefined ? {} : { device: d }) };
   }
   if (log !== false) log(info.notice);
   return info;

@@ -19,11 +19,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     for (const c of conformanceCases) {
-      it(c.name, () => {
-        const result = evaluateCase(c);
+      it(c.name, async () => {
+        const result = await evaluateCase(c);
         // Rebuild with the same seed to read the initial parameters as float64.
         const built = c.build(new Rng(0));
-        const params: Params = new Map(built.module.namedParameters().map(([n, v]) => [n, arr(v.shape, v.dataSync())]));
+        const params: Params = new Map(built.module.namedParameters().map(([n, v]) => [n, arr(v.shape, await v.data())]));
         built.module.dispose();
         const inputs: Record<string, Arr> = Object.fromEntries(Object.entries(built.inputs).map(([n, i]) => [n, arr(i.shape, i.values)]));
         const ref = built.reference.bind(built);

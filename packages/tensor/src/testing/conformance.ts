@@ -261,7 +261,7 @@ export function lossWeights(size: number): Float32Array {
 }
 
 /** Runs one case on the current backend (seed fixed, so every backend sees the same numbers). */
-export function evaluateCase(c: ConformanceCase, seed = 0): CaseResult {
+export async function evaluateCase(c: ConformanceCase, seed = 0): Promise<CaseResult> {
   const built = c.build(new Rng(seed));
   const { module } = built;
   const forward = built.forward.bind(built);
@@ -276,19 +276,20 @@ export function evaluateCase(c: ConformanceCase, seed = 0): CaseResult {
   }
   const all = { ...fixed, ...Object.fromEntries(inputVars) };
   const named = [...module.namedParameters(), ...[...inputVars].map(([n, v]) => [`input.${n}`, v] as [string, tf.Variable])];
-  let outputShape: number[] = [];
-  let output: Float32Array = new Float32Array();
+  // Reads are asynchronous: webgpu in Node has no synchronous download.
+  let y: tf.Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    const y = forward(all);
-    outputShape = y.shape;
-    output = y.dataSync().slice() as Float32Array;
+    y = tf.keep(forward(all));
     return tf.sum(tf.mul(y, tf.tensor(lossWeights(y.size), y.shape))) as tf.Scalar;
   }, named.map(([, v]) => v));
   value.dispose();
+  const outputShape = y!.shape;
+  const output = (await y!.data()).slice() as Float32Array;
+  y!.dispose();
   const out = new Map<string, Float32Array>();
   for (const [n, v] of named) {
     const g = grads[v.name];
-    if (g !== undefined) out.set(n, g.dataSync().slice() as Float32Array);
+    if (g !== undefined) out.set(n, (await g.data()).slice() as Float32Array);
   }
   tf.dispose(Object.values(grads));
   tf.dispose(Object.values(fixed));
@@ -322,9 +323,9 @@ function worst(a: ArrayLike<number>, b: ArrayLike<number>, rtol: number): { exce
  */
 export async function runConformanceCase(c: ConformanceCase, backend: BackendChoice, tol: Tolerance = { atol: 1e-4, rtol: 1e-3 }): Promise<void> {
   await initBackend('cpu', { log: false });
-  const ref = evaluateCase(c);
+  const ref = await evaluateCase(c);
   await initBackend(backend, { log: false });
-  const got = evaluateCase(c);
+  const got = await evaluateCase(c);
   const check = (what: string, a: Float32Array, b: Float32Array) => {
     if (a.length !== b.length) throw new Error(`${c.name} on ${backend}: ${what} has ${a.length} values, cpu has ${b.length}`);
     const { excess, index } = worst(a, b, tol.rtol);

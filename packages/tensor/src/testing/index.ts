@@ -3,4 +3,5 @@ export {
   conformanceCases, evaluateCase, lossWeights, runConformanceCase, runConformanceSuite,
   type CaseInput, type CaseResult, type ConformanceCase, type Tolerance,
 } from './conformance.js';
+export { webgpuAvailability, type WebgpuAvailability } from './webgpu.js';
 export * as reference from './reference.js';
