@@ -10,11 +10,18 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** A tensor's values (read synchronously from the backend) as stored in a file. */
-export function toStoredTensor(t: tf.Tensor): StoredTensor {
-  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape, data: t.dataSync() as Float32Array };
-  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape, data: t.dataSync() as Int32Array };
+/** A tensor's values (read asynchronously from the backend) as stored in a file. */
+export async function toStoredTensor(t: tf.Tensor): Promise<StoredTensor> {
+  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape, data: (await t.data()) as Float32Array };
+  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape, data: (await t.data()) as Int32Array };
   throw new Error(`safetensors: cannot store dtype ${t.dtype} (only float32 and int32)`);
+}
+
+/** Every tensor's values read (one after another, asynchronously) for a file, names kept. */
+export async function toStoredTensors(tensors: Iterable<readonly [string, tf.Tensor]>): Promise<Map<string, StoredTensor>> {
+  const out = new Map<string, StoredTensor>();
+  for (const [name, t] of tensors) out.set(name, await toStoredTensor(t));
+  return out;
 }
 
 /** A stored tensor back as a tf tensor (the caller disposes it). */
@@ -41,9 +48,9 @@ export function decodeChecked(bytes: Uint8Array, file: string): DecodedSafetenso
   return decoded;
 }
 
-/** tf tensors by name -> checksummed safetensors bytes. */
-export function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): Uint8Array {
-  return encodeChecked(new Map([...tensors].map(([name, t]) => [name, toStoredTensor(t)])), metadata);
+/** tf tensors by name -> checksummed safetensors bytes (each tensor read with an asynchronous read). */
+export async function encodeTensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): Promise<Uint8Array> {
+  return encodeChecked(await toStoredTensors(tensors), metadata);
 }
 
 /** Checksummed safetensors bytes -> tf tensors by name (the caller disposes them). */

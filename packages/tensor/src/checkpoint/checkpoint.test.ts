@@ -37,12 +37,12 @@ class Tiny extends Module {
 const ids = () => tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
 const targets = () => tf.tensor2d([[2, 3, 4, 5, 6], [7, 8, 9, 10, 0]], [2, 5], 'int32');
 
-function train(model: Tiny, opt: AdamW, steps: number): number[] {
+async function train(model: Tiny, opt: AdamW, steps: number): Promise<number[]> {
   const x = ids();
   const y = targets();
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const { loss, grads } = valueAndGrads(model, () => model.loss(x, y));
+    const { loss, grads } = await valueAndGrads(model, () => model.loss(x, y));
     opt.applyGradients(grads);
     disposeGrads(grads);
     losses.push(loss);
@@ -91,13 +91,13 @@ describe('safetensors', () => {
 });
 
 describe('checkpoints', () => {
-  it('round-trips weights, optimizer state, step, RNG and config bit-exactly', () => {
+  it('round-trips weights, optimizer state, step, RNG and config bit-exactly', async () => {
     const rng = new Rng(1);
     const model = new Tiny(rng);
     const opt = new AdamW(model.namedParameters(), { lr: 1e-2 });
-    train(model, opt, 2);
+    await train(model, opt, 2);
     const file = join(dir, 'rt.safetensors');
-    saveCheckpoint(file, { model, optimizer: opt, step: 2, rngs: { main: rng }, config: { d: 8, name: 'tiny' }, extra: { best: 1.25 } });
+    await saveCheckpoint(file, { model, optimizer: opt, step: 2, rngs: { main: rng }, config: { d: 8, name: 'tiny' }, extra: { best: 1.25 } });
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const other = new Tiny(new Rng(99));
     const otherOpt = new AdamW(other.namedParameters(), { lr: 1e-2 });
@@ -117,32 +117,32 @@ describe('checkpoints', () => {
     for (const [name, t] of s1.v) expect(Array.from(s2.v.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
   });
 
-  it('resuming from a checkpoint continues the exact same loss curve', () => {
+  it('resuming from a checkpoint continues the exact same loss curve', async () => {
     const straightRng = new Rng(3);
     const straight = new Tiny(straightRng);
     const straightOpt = new AdamW(straight.namedParameters(), { lr: 1e-2 });
-    const expected = train(straight, straightOpt, 6);
+    const expected = await train(straight, straightOpt, 6);
 
     const rng = new Rng(3);
     const first = new Tiny(rng);
     const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
-    const head = train(first, firstOpt, 3);
+    const head = await train(first, firstOpt, 3);
     const file = join(dir, 'resume.safetensors');
-    saveCheckpoint(file, { model: first, optimizer: firstOpt, step: 3, rngs: { main: rng } });
+    await saveCheckpoint(file, { model: first, optimizer: firstOpt, step: 3, rngs: { main: rng } });
 
     const rng2 = new Rng(12345);
     const resumed = new Tiny(rng2);
     const resumedOpt = new AdamW(resumed.namedParameters(), { lr: 1e-2 });
     restoreCheckpoint(file, { model: resumed, optimizer: resumedOpt, rngs: { main: rng2 } });
-    const tail = train(resumed, resumedOpt, 3);
+    const tail = await train(resumed, resumedOpt, 3);
     expect([...head, ...tail]).toEqual(expected);
     expect(expected[5]!).toBeLessThan(expected[0]!);
   });
 
-  it('detects corruption by checksum and names the file', () => {
+  it('detects corruption by checksum and names the file', async () => {
     const model = new Tiny(new Rng(1));
     const file = join(dir, 'corrupt.safetensors');
-    saveCheckpoint(file, { model, step: 0 });
+    await saveCheckpoint(file, { model, step: 0 });
     const bytes = readFileSync(file);
     bytes[bytes.length - 3]! ^= 0xff;
     writeFileSync(file, bytes);
@@ -152,9 +152,9 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(join(dir, 'missing.safetensors'))).toThrow(/cannot read: ENOENT/);
   });
 
-  it('refuses a checkpoint of a different architecture with a clear error', () => {
+  it('refuses a checkpoint of a different architecture with a clear error', async () => {
     const file = join(dir, 'arch.safetensors');
-    saveCheckpoint(file, { model: new Tiny(new Rng(1)), step: 0 });
+    await saveCheckpoint(file, { model: new Tiny(new Rng(1)), step: 0 });
     const wider = new TransformerStack({ numLayers: 1, dModel: 8, numHeads: 2, rng: new Rng(1) });
     expect(() => restoreCheckpoint(file, { model: wider })).toThrow(/checkpoint .*arch\.safetensors: loadParameters: missing/);
     expect(() => restoreCheckpoint(file, { model: new Tiny(new Rng(1)), optimizer: new AdamW([], { lr: 1 }) })).toThrow(/has no optimizer state/);

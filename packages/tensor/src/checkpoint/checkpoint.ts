@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { Rng, type RngState } from '../rng.js';
 import type { AdamW } from '../train/adamw.js';
-import { decodeChecked, encodeChecked, fromStoredTensor, toStoredTensor } from './checked.js';
+import { decodeChecked, encodeChecked, fromStoredTensor, toStoredTensors } from './checked.js';
 import { CheckpointError, type StoredTensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
@@ -40,15 +40,18 @@ export interface LoadedCheckpoint {
 }
 
 
-/** Writes `file` atomically: a crash leaves either the old file or the new one, never a torn one. */
-export function saveCheckpoint(file: string, o: SaveCheckpointOptions): void {
-  const tensors = new Map<string, StoredTensor>();
-  for (const [name, v] of o.model.namedParameters()) tensors.set(`model.${name}`, toStoredTensor(v));
+/**
+ * Writes `file` atomically: a crash leaves either the old file or the new one, never a torn one.
+ * The tensors are read asynchronously, so every backend (webgpu included) can save.
+ */
+export async function saveCheckpoint(file: string, o: SaveCheckpointOptions): Promise<void> {
+  const named: Array<[string, tf.Tensor]> = o.model.namedParameters().map(([name, v]) => [`model.${name}`, v]);
   if (o.optimizer !== undefined) {
     const s = o.optimizer.getState();
-    for (const [name, t] of s.m) tensors.set(`optim.m.${name}`, toStoredTensor(t));
-    for (const [name, t] of s.v) tensors.set(`optim.v.${name}`, toStoredTensor(t));
+    for (const [name, t] of s.m) named.push([`optim.m.${name}`, t]);
+    for (const [name, t] of s.v) named.push([`optim.v.${name}`, t]);
   }
+  const tensors = await toStoredTensors(named);
   const rngs: Record<string, RngState> = {};
   for (const [name, r] of Object.entries(o.rngs ?? {})) rngs[name] = r.getState();
   const meta: Record<string, string> = {

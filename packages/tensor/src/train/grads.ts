@@ -17,13 +17,20 @@ export interface ValueAndGradsOptions {
   lossScale?: number;
 }
 
-/** Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `module`. */
-export function valueAndGrads(module: Module, lossFn: () => tf.Scalar, o: ValueAndGradsOptions = {}): ValueAndGrads {
+/**
+ * Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `module`. The loss is
+ * read back asynchronously (backends such as webgpu in Node have no synchronous reads).
+ */
+export async function valueAndGrads(module: Module, lossFn: () => tf.Scalar, o: ValueAndGradsOptions = {}): Promise<ValueAndGrads> {
   const named = module.namedParameters().filter(([, v]) => v.trainable);
   const scale = o.lossScale ?? 1;
   const { value, grads } = tf.variableGrads(() => (scale === 1 ? lossFn() : tf.mul(lossFn(), scale)), named.map(([, v]) => v));
-  const loss = value.dataSync()[0]! / scale;
-  value.dispose();
+  let loss: number;
+  try {
+    loss = (await value.data())[0]! / scale;
+  } finally {
+    value.dispose();
+  }
   const out = new Map<string, tf.Tensor>();
   for (const [n, v] of named) {
     const g = grads[v.name];
@@ -41,12 +48,15 @@ export function disposeGrads(grads: Map<string, tf.Tensor>): void {
   for (const g of grads.values()) g.dispose();
 }
 
-/** sqrt(sum of squares of all gradients). */
-export function globalNorm(grads: Map<string, tf.Tensor>): number {
-  return tf.tidy(() => {
-    const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-    return Math.sqrt(sq.length === 0 ? 0 : tf.addN(sq).dataSync()[0]!);
-  });
+/** sqrt(sum of squares of all gradients), read back with one asynchronous read. */
+export async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {
+  if (grads.size === 0) return 0;
+  const total = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  try {
+    return Math.sqrt((await total.data())[0]!);
+  } finally {
+    total.dispose();
+  }
 }
 
 /**
@@ -54,8 +64,8 @@ export function globalNorm(grads: Map<string, tf.Tensor>): number {
  * is scaled by maxNorm / (norm + 1e-6). Replaces (and disposes) the tensors in place; returns
  * the norm before clipping. A non-finite norm is returned as is and nothing is scaled.
  */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
-  const norm = globalNorm(grads);
+export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<number> {
+  const norm = await globalNorm(grads);
   if (!Number.isFinite(norm) || norm <= maxNorm) return norm;
   const factor = maxNorm / (norm + 1e-6);
   for (const [n, g] of grads) {
@@ -109,7 +119,7 @@ export class GradAccumulator {
 }
 
 /**
- * Dynamic loss scaling: use `scale` as `lossScale`, then call `update(grads)` — it reports
+ * Dynamic loss scaling: use `scale` as `lossScale`, then await `update(grads)` — it reports
  * whether the step may be applied (all grads finite) and halves the scale on overflow, doubling
  * it after `growthInterval` clean steps.
  */
@@ -121,8 +131,8 @@ export class DynamicLossScaler {
     readonly growthInterval = 2000,
   ) {}
 
-  update(grads: Map<string, tf.Tensor>): boolean {
-    const finite = Number.isFinite(globalNorm(grads));
+  async update(grads: Map<string, tf.Tensor>): Promise<boolean> {
+    const finite = Number.isFinite(await globalNorm(grads));
     if (!finite) {
       this.scale = Math.max(1, this.scale / 2);
       this.clean = 0;
