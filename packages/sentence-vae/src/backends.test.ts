@@ -11,7 +11,7 @@ const sentences = [
 
 /** Loss, a few gradient entries and greedy decodes of one model on the active backend. */
 async function probe(model: SentenceVAE) {
-  const { loss, grads } = valueAndGrads(model, () => model.loss(sentences, { step: 3 }).loss);
+  const { loss, grads } = await valueAndGrads(model, () => model.loss(sentences, { step: 3 }).loss);
   const picks = ['encoder.embed.weight', 'encoder.transformer.layers.0.mlp.up.weight', 'decoder.transformer.layers.1.crossAttn.v.weight', 'decoder.head.weight'].map(
     // rows from 4 on: token ids 0..3 are specials the batch never uses
     (name) => Array.from(grads.get(name)!.dataSync().slice(64, 192)),
@@ -38,7 +38,7 @@ describe('backends', () => {
     // A little training first, so that the decoder listens to its memory and decodes differ.
     const opt = new AdamW(model.namedParameters(), { lr: 1e-2, weightDecay: 0 });
     for (let step = 0; step < 25; step++) {
-      const { grads } = valueAndGrads(model, () => model.loss(sentences, { step }).loss);
+      const { grads } = await valueAndGrads(model, () => model.loss(sentences, { step }).loss);
       opt.applyGradients(grads);
       disposeGrads(grads);
     }

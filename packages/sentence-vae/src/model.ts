@@ -19,30 +19,32 @@ export interface TokenizerLike {
 /** Anything the model accepts as sentences: the data package's [B, S, L] batch, a flat batch, or token arrays. */
 export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly number[])[];
 
-/** Scalars of one loss evaluation (plain numbers, read back once per call). */
-export interface SentenceVaeLossMetrics {
-  /** The optimised objective: (reconstruction sum + klWeight * KL term) / tokens. */
-  loss: number;
+/**
+ * What one loss evaluation logs besides the loss: counts known on the host are numbers, the rest
+ * are scalars left on the device, each its own tensor (the caller reads them all at once with
+ * tensor's `readMetrics`, which disposes them; inside `valueAndGrads` they are freed with the step).
+ */
+export type SentenceVaeLossMetrics = {
   /** Reconstruction loss per scored token (real tokens + EOS). */
-  recon: number;
+  recon: tf.Scalar;
   /** Negative log-likelihood per scored token, nats (exp = teacher-forced PPL; = recon for cross-entropy). */
-  nll: number;
+  nll: tf.Scalar;
   /** Scored tokens (real tokens + EOS) in the batch. */
   tokens: number;
   sentences: number;
   /** Variational only: mean KL per sentence, nats (before free bits). */
-  kl?: number;
+  kl?: tf.Scalar;
   /** Variational only: the KL term after free bits, per sentence. */
-  klTerm?: number;
+  klTerm?: tf.Scalar;
   /** Variational only: the KL weight at this step. */
   klWeight?: number;
-}
+};
 
-export interface SentenceVaeLoss {
-  /** Scalar to differentiate. */
+export type SentenceVaeLoss = {
+  /** Scalar to differentiate: (reconstruction sum + klWeight * KL term) / tokens. */
   loss: tf.Scalar;
   metrics: SentenceVaeLossMetrics;
-}
+};
 
 /**
  * The SentenceVAE (arXiv 2408.00655): an encoder compresses each sentence into one vector, a
@@ -105,15 +107,12 @@ export class SentenceVAE extends Module {
     const batch = this.sentences(input);
     const c = this.config;
     const beta = klWeight(c.kl, step);
-    let metrics: SentenceVaeLossMetrics | undefined;
-    const loss = tf.tidy(() => {
+    return tf.tidy((): SentenceVaeLoss => {
       if (!c.variational) {
         const memory = this.encoder.forward(batch);
         const { sum, count, nll } = this.decoder.loss(memory, batch, { nll: true });
         const mean = tf.div(sum, count) as tf.Scalar;
-        const [value, nllSum] = tf.stack([mean, nll!]).dataSync() as unknown as number[];
-        metrics = { loss: value!, recon: value!, nll: nllSum! / count, tokens: count, sentences: batch.n };
-        return mean;
+        return { loss: mean, metrics: { recon: tf.div(sum, count) as tf.Scalar, nll: tf.div(nll!, count) as tf.Scalar, tokens: count, sentences: batch.n } };
       }
       const { mean, logVar } = this.encoder.posterior(batch);
       const z = this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean;
@@ -121,20 +120,19 @@ export class SentenceVAE extends Module {
       const kl = gaussianKl(mean, logVar);
       const term = klTerm(kl, c.kl.freeBits);
       const objective = tf.div(tf.add(sum, tf.mul(term, beta)), count) as tf.Scalar;
-      const [value, recon, nllSum, klSum, termSum] = tf.stack([objective, sum, nll!, tf.sum(kl), term]).dataSync() as unknown as number[];
-      metrics = {
-        loss: value!,
-        recon: recon! / count,
-        nll: nllSum! / count,
-        tokens: count,
-        sentences: batch.n,
-        kl: klSum! / batch.n,
-        klTerm: termSum! / batch.n,
-        klWeight: beta,
+      return {
+        loss: objective,
+        metrics: {
+          recon: tf.div(sum, count) as tf.Scalar,
+          nll: tf.div(nll!, count) as tf.Scalar,
+          tokens: count,
+          sentences: batch.n,
+          kl: tf.div(tf.sum(kl), batch.n) as tf.Scalar,
+          klTerm: tf.div(term, batch.n) as tf.Scalar,
+          klWeight: beta,
+        },
       };
-      return objective;
     });
-    return { loss, metrics: metrics! };
   }
 
   /** One vector per sentence [n, d] (eval mode: no dropout; the posterior mean when variational). */

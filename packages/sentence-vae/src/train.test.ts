@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, disposeGrads, initBackend, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
+import { AdamW, disposeGrads, initBackend, metricScalars, readMetrics, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SentenceVaeConfigInput } from './config.js';
 import { SentenceVAE, type SentencesInput, type SentenceVaeLossMetrics } from './model.js';
+
+type StepMetrics = { [K in keyof SentenceVaeLossMetrics]: number } & { loss: number };
 
 beforeAll(async () => {
   await initBackend('wasm', { log: false });
@@ -34,16 +36,18 @@ function config(over: SentenceVaeConfigInput = {}): SentenceVaeConfigInput {
   };
 }
 
-function trainStep(model: SentenceVAE, opt: AdamW, batch: SentencesInput, step: number): SentenceVaeLossMetrics {
+/** One AdamW step; the loss and the metrics (kept past the step, then read in one go) as numbers. */
+async function trainStep(model: SentenceVAE, opt: AdamW, batch: SentencesInput, step: number): Promise<StepMetrics> {
   let metrics: SentenceVaeLossMetrics | undefined;
-  const { grads } = valueAndGrads(model, () => {
+  const { loss, grads } = await valueAndGrads(model, () => {
     const r = model.loss(batch, { step });
     metrics = r.metrics;
+    metricScalars(r.metrics).forEach((s) => tf.keep(s));
     return r.loss;
   });
   opt.applyGradients(grads);
   disposeGrads(grads);
-  return metrics!;
+  return { ...(await readMetrics(metrics!)), loss } as StepMetrics;
 }
 
 describe('training', () => {
@@ -55,7 +59,7 @@ describe('training', () => {
     let tensorsAfterWarmup = 0;
     const t0 = performance.now();
     for (let step = 0; step < 200 && exactAt < 0; step++) {
-      losses.push(trainStep(model, opt, corpus, step).loss);
+      losses.push((await trainStep(model, opt, corpus, step)).loss);
       if (step === 1) tensorsAfterWarmup = tf.memory().numTensors;
       if (step > 1) expect(tf.memory().numTensors).toBe(tensorsAfterWarmup);
       if (step % 10 === 9) {
@@ -82,45 +86,47 @@ describe('training', () => {
     model.dispose();
   }, 120_000);
 
-  it('is deterministic for a seed (init, dropout and reparameterisation noise)', () => {
-    const run = (seed: number) => {
+  it('is deterministic for a seed (init, dropout and reparameterisation noise)', async () => {
+    const run = async (seed: number) => {
       const model = new SentenceVAE(config({ seed, variational: true, encoder: { dropout: 0.1 }, decoder: { dropout: 0.1 } }));
       const opt = new AdamW(model.namedParameters(), { lr: 1e-3 });
-      const losses = [0, 1, 2].map((step) => trainStep(model, opt, corpus, step).loss);
+      const losses: number[] = [];
+      for (const step of [0, 1, 2]) losses.push((await trainStep(model, opt, corpus, step)).loss);
       opt.dispose();
       model.dispose();
       return losses;
     };
-    const a = run(4);
-    expect(run(4)).toEqual(a);
-    expect(run(5)).not.toEqual(a);
+    const a = await run(4);
+    expect(await run(4)).toEqual(a);
+    expect(await run(5)).not.toEqual(a);
   });
 
-  it('resumes from a checkpoint exactly (weights, optimizer, dropout and noise generators)', () => {
+  it('resumes from a checkpoint exactly (weights, optimizer, dropout and noise generators)', async () => {
     const cfg = config({ seed: 6, variational: true, encoder: { dropout: 0.1 }, decoder: { dropout: 0.1 } });
     const dir = mkdtempSync(join(tmpdir(), 'svae-ckpt-'));
     const file = join(dir, 'step3.safetensors');
     try {
       const a = new SentenceVAE(cfg);
       const optA = new AdamW(a.namedParameters(), { lr: 1e-3 });
-      for (let step = 0; step < 3; step++) trainStep(a, optA, corpus, step);
-      saveCheckpoint(file, { model: a, optimizer: optA, step: 3, rngs: a.rngs, config: a.config });
-      const continued = [3, 4].map((step) => trainStep(a, optA, corpus, step).loss);
+      for (let step = 0; step < 3; step++) await trainStep(a, optA, corpus, step);
+      await saveCheckpoint(file, { model: a, optimizer: optA, step: 3, rngs: a.rngs, config: a.config });
+      const continued = [(await trainStep(a, optA, corpus, 3)).loss, (await trainStep(a, optA, corpus, 4)).loss];
       const b = new SentenceVAE({ ...cfg, seed: 99 });
       const optB = new AdamW(b.namedParameters(), { lr: 1e-3 });
       const loaded = restoreCheckpoint(file, { model: b, optimizer: optB, rngs: b.rngs });
       expect(loaded.step).toBe(3);
-      expect([3, 4].map((step) => trainStep(b, optB, corpus, step).loss)).toEqual(continued);
+      expect([(await trainStep(b, optB, corpus, 3)).loss, (await trainStep(b, optB, corpus, 4)).loss]).toEqual(continued);
       for (const x of [a, b, optA, optB]) x.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('variational mode: KL logged separately, annealed, and the ELBO goes down', () => {
+  it('variational mode: KL logged separately, annealed, and the ELBO goes down', async () => {
     const model = new SentenceVAE(config({ seed: 2, variational: true, kl: { weight: 1, annealSteps: 20, freeBits: 0.01 } }));
     const opt = new AdamW(model.namedParameters(), { lr: 3e-3, weightDecay: 0 });
-    const metrics = Array.from({ length: 30 }, (_, step) => trainStep(model, opt, corpus, step));
+    const metrics: StepMetrics[] = [];
+    for (let step = 0; step < 30; step++) metrics.push(await trainStep(model, opt, corpus, step));
     const first = metrics[0]!;
     const last = metrics.at(-1)!;
     expect(first.klWeight).toBe(0);
@@ -142,7 +148,7 @@ describe('training', () => {
 });
 
 describe('gradients', () => {
-  it('match central finite differences on a tiny model', () => {
+  it('match central finite differences on a tiny model', async () => {
     const model = new SentenceVAE({
       vocabSize: 10,
       dModel: 8,
@@ -159,10 +165,10 @@ describe('gradients', () => {
     // At init the decoder barely listens to its memory (0.02-scale weights), so the encoder's
     // gradients are below float32 finite-difference resolution: train a little first.
     const opt = new AdamW(model.namedParameters(), { lr: 1e-2, weightDecay: 0 });
-    for (let step = 0; step < 15; step++) trainStep(model, opt, batch, step);
+    for (let step = 0; step < 15; step++) await trainStep(model, opt, batch, step);
     opt.dispose();
     const lossValue = () => tf.tidy(() => model.loss(batch).loss.dataSync()[0]!);
-    const { grads } = valueAndGrads(model, () => model.loss(batch).loss);
+    const { grads } = await valueAndGrads(model, () => model.loss(batch).loss);
     const params = model.parameterMap();
     const checks: Array<[string, number]> = [
       ['encoder.embed.weight', 4 * 8 + 3],
