@@ -69,14 +69,14 @@ describe('SLLM', () => {
     expect(Math.abs(a[1]![0]! - b[1]![0]!)).toBeGreaterThan(1e-6);
   });
 
-  test('scores exactly the tokens the token LM scores, each sentence once, also across windows', () => {
+  test('scores exactly the tokens the token LM scores, each sentence once, also across windows', async () => {
     const doc = [[5, 6, 7], [8, 9], [10, 5, 11], [4], [6, 6]];
     const tokenLm = new TokenLM({ vocabSize: 12, decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 32 } });
-    const want = tokenLm.scoreDocument(doc).sentenceTokens;
+    const want = (await tokenLm.scoreDocument(doc)).sentenceTokens;
     expect(want).toEqual([3, 4, 2, 3]);
-    const whole = new SLLM(tinyConfig(8)).scoreDocument(doc);
+    const whole = await new SLLM(tinyConfig(8)).scoreDocument(doc);
     expect(whole.sentenceTokens).toEqual(want);
-    const windowed = new SLLM(tinyConfig(2)).scoreDocument(doc);
+    const windowed = await new SLLM(tinyConfig(2)).scoreDocument(doc);
     expect(windowed.sentenceTokens).toEqual(want);
     expect([...whole.sentenceLogProbs, ...windowed.sentenceLogProbs].every((x) => Number.isFinite(x) && x < 0)).toBe(true);
   });
@@ -88,7 +88,7 @@ describe('SLLM', () => {
     let first = 0;
     let last = 0;
     for (let step = 0; step < 120; step++) {
-      const { loss, grads } = valueAndGrads(model, () => model.loss(batch).loss);
+      const { loss, grads } = await valueAndGrads(model, () => model.loss(batch).loss);
       opt.applyGradients(grads);
       disposeGrads(grads);
       if (step === 0) first = loss;
@@ -127,9 +127,9 @@ describe('SLLM', () => {
     expect(out.every((s) => s.length <= 3)).toBe(true);
   });
 
-  test('freezeSvae trains only the sentence decoder and the stop head', () => {
+  test('freezeSvae trains only the sentence decoder and the stop head', async () => {
     const model = new SLLM(tinyConfig(8, true));
-    const { grads } = valueAndGrads(model, () => model.loss(batchOf(docs, 4, 6)).loss);
+    const { grads } = await valueAndGrads(model, () => model.loss(batchOf(docs, 4, 6)).loss);
     const names = [...grads.keys()];
     expect(names.some((n) => n.startsWith('svae.'))).toBe(false);
     expect(names.some((n) => n.startsWith('decoder.'))).toBe(true);

@@ -13,6 +13,7 @@ import {
 import { sllmConfigSchema, type SllmConfig, type SllmConfigInput } from './config.js';
 import type { DocumentScore, DocumentSentences } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
+import { readAndDispose } from './read.js';
 
 /**
  * A [B, S, L] sentence batch (the data package's layout). `docSentences` (sentences in each
@@ -24,10 +25,14 @@ export interface SllmBatch extends SentenceBatch {
   docSentences?: ArrayLike<number>;
 }
 
-export interface SllmLoss {
+/**
+ * `metrics`: counts are numbers; `tokenLoss`, `nll` (per token) and `stopLoss` are scalars left
+ * on the device, each its own tensor (read with tensor's `readMetrics`; the caller disposes).
+ */
+export type SllmLoss = {
   loss: tf.Scalar;
-  metrics: { loss: number; tokenLoss: number; nll: number; stopLoss: number; tokens: number; sentences: number; stopTargets: number };
-}
+  metrics: { tokenLoss: tf.Scalar; nll: tf.Scalar; stopLoss: tf.Scalar; tokens: number; sentences: number; stopTargets: number };
+};
 
 export interface SllmGenerateOptions {
   /** Most sentences to generate (also bounded by the decoder's maxLen positions). */
@@ -107,14 +112,13 @@ export class SLLM extends Module {
     const stopT = stopTargets(batch);
     if (pairs.source.length === 0) throw new Error('SLLM.loss: the batch has no sentence with a following sentence (every row has < 2 sentences)');
     const targets: SentenceTokens = gatherSentences(batch, pairs.target);
-    let metrics: SllmLoss['metrics'] | undefined;
-    const loss = tf.tidy(() => {
+    return tf.tidy((): SllmLoss => {
       const h = this.hiddenStates(batch);
       const d = this.config.decoder.dModel;
       const flatH = tf.reshape(h, [B * S, d]) as tf.Tensor2D;
       const memory = this.toMemory(tf.gather(flatH, tf.tensor1d(pairs.source, 'int32')) as tf.Tensor2D);
       const tok = this.svae.decoder.loss(memory, targets, { nll: true });
-      const tokenLoss = tf.div(tok.sum, tok.count);
+      const tokenLoss = tf.div(tok.sum, tok.count) as tf.Scalar;
       let stopLoss: tf.Scalar = tf.scalar(0);
       if (stopT.slots.length > 0) {
         const logits = this.stop.forward(tf.gather(flatH, tf.tensor1d(stopT.slots, 'int32'))) as tf.Tensor2D;
@@ -122,52 +126,53 @@ export class SLLM extends Module {
         stopLoss = tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1))) as tf.Scalar;
       }
       const total = tf.add(tokenLoss, tf.mul(stopLoss, this.config.stopLossWeight)) as tf.Scalar;
-      const [lv, tv, nv, sv] = [total, tokenLoss, tok.nll!, stopLoss].map((t) => t.dataSync()[0]!);
-      metrics = {
-        loss: lv!,
-        tokenLoss: tv!,
-        nll: nv! / tok.count,
-        stopLoss: sv!,
-        tokens: tok.count,
-        sentences: pairs.source.length,
-        stopTargets: stopT.slots.length,
+      return {
+        loss: total,
+        metrics: {
+          tokenLoss,
+          nll: tf.div(tok.nll!, tok.count) as tf.Scalar,
+          stopLoss,
+          tokens: tok.count,
+          sentences: pairs.source.length,
+          stopTargets: stopT.slots.length,
+        },
       };
-      return total;
     });
-    return { loss, metrics: metrics! };
   }
 
   /**
    * Log-likelihood of sentences 1..N-1 of a document (each with its EOS): the same tokens the
    * token LM scores. Documents longer than decoder.maxLen sentences are read in windows that
-   * overlap by one sentence, so every sentence after the first is scored exactly once.
+   * overlap by one sentence, so every sentence after the first is scored exactly once. Each
+   * window's log-probs are read back asynchronously.
    */
-  scoreDocument(sentences: DocumentSentences): DocumentScore {
+  async scoreDocument(sentences: DocumentSentences): Promise<DocumentScore> {
     const N = sentences.length;
     const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [] };
     const W = this.config.decoder.maxLen;
     if (W < 2) throw new Error('SLLM.scoreDocument: decoder.maxLen must be >= 2');
     const pad = this.config.svae.specialIds.pad;
-    return this.inEval(() => {
-      for (let start = 0; start < N - 1; start += W - 1) {
-        const window = sentences.slice(start, Math.min(N, start + W)).map((s) => Array.from(s));
-        const n = window.length;
-        const maxLen = Math.max(1, ...window.map((s) => s.length));
-        const packed = packSentences(window, { pad, maxLen });
-        const batch: SentenceBatch = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, maxLen] };
-        const targets = packSentences(window.slice(1), { pad, maxLen });
-        const lp = tf.tidy(() => {
+    for (let start = 0; start < N - 1; start += W - 1) {
+      const window = sentences.slice(start, Math.min(N, start + W)).map((s) => Array.from(s));
+      const n = window.length;
+      const maxLen = Math.max(1, ...window.map((s) => s.length));
+      const packed = packSentences(window, { pad, maxLen });
+      const batch: SentenceBatch = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, maxLen] };
+      const targets = packSentences(window.slice(1), { pad, maxLen });
+      const lp = this.inEval(() =>
+        tf.tidy(() => {
           const h = tf.reshape(this.hiddenStates(batch), [n, this.config.decoder.dModel]) as tf.Tensor2D;
           const memory = this.toMemory(tf.slice(h, [0, 0], [n - 1, -1]) as tf.Tensor2D);
-          return tf.sum(this.svae.decoder.logProbs(memory, targets), 1).dataSync();
-        });
-        for (let i = 0; i < n - 1; i++) {
-          score.sentenceLogProbs.push(lp[i]!);
-          score.sentenceTokens.push(window[i + 1]!.length + 1);
-        }
+          return tf.sum(this.svae.decoder.logProbs(memory, targets), 1);
+        }),
+      );
+      const values = await readAndDispose(lp);
+      for (let i = 0; i < n - 1; i++) {
+        score.sentenceLogProbs.push(values[i]!);
+        score.sentenceTokens.push(window[i + 1]!.length + 1);
       }
-      return score;
-    });
+    }
+    return score;
   }
 
   /**
@@ -191,7 +196,7 @@ export class SLLM extends Module {
     try {
       let last = this.advance(history.length >= maxLen ? history.slice(-window) : history, cache);
       for (let produced = 0; produced < maxSentences; produced++) {
-        const pEnd = tf.tidy(() => tf.softmax(this.stop.forward(last)).dataSync()[END]!);
+        const pEnd = (await readAndDispose(tf.tidy(() => tf.softmax(this.stop.forward(last)))))[END]!;
         if (pEnd >= threshold) break;
         const memory = tf.tidy(() => this.toMemory(last));
         const decoded = await decodeSentences(this.svae.decoder, memory, options.decode ?? {});

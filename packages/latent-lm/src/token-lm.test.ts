@@ -54,7 +54,7 @@ describe('TokenLM', () => {
     cache.dispose();
   });
 
-  test('scoreDocument sums the log-probs of sentences 1..N-1 with their EOS, in windows too', () => {
+  test('scoreDocument sums the log-probs of sentences 1..N-1 with their EOS, in windows too', async () => {
     const model = tiny(64).eval();
     const doc = docs[0]!;
     const { stream, sentenceOf } = documentStream(doc, 1, 2);
@@ -62,12 +62,12 @@ describe('TokenLM', () => {
     const lp = model.logProbs(tf.tensor2d(stream.subarray(0, n - 1), [1, n - 1], 'int32'), tf.tensor2d(stream.subarray(1), [1, n - 1], 'int32')).dataSync();
     const want = [0, 0];
     for (let p = 1; p < n; p++) if (sentenceOf[p]! >= 1) want[sentenceOf[p]! - 1]! += lp[p - 1]!;
-    const score = model.scoreDocument(doc);
+    const score = await model.scoreDocument(doc);
     expect(score.sentenceTokens).toEqual([3, 4]);
     score.sentenceLogProbs.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
     // A maxLen shorter than the stream scores the same tokens (with less context).
     const short = new TokenLM({ ...model.config, decoder: { ...model.config.decoder, maxLen: 4 } });
-    const windowed = short.scoreDocument(doc);
+    const windowed = await short.scoreDocument(doc);
     expect(windowed.sentenceTokens).toEqual([3, 4]);
     expect(windowed.sentenceLogProbs.every(Number.isFinite)).toBe(true);
   });
@@ -79,7 +79,7 @@ describe('TokenLM', () => {
     let first = 0;
     let last = 0;
     for (let step = 0; step < 80; step++) {
-      const { loss, grads } = valueAndGrads(model, () => model.loss(batch).loss);
+      const { loss, grads } = await valueAndGrads(model, () => model.loss(batch).loss);
       opt.applyGradients(grads);
       disposeGrads(grads);
       if (step === 0) first = loss;
@@ -128,8 +128,8 @@ describe('TokenLM', () => {
     const model = tiny();
     const batch = windows(docs, 16);
     const opt = new AdamW(model.namedParameters(), { lr: 1e-3 });
-    await expectNoLeak(() => {
-      const { grads } = valueAndGrads(model, () => model.loss(batch).loss);
+    await expectNoLeak(async () => {
+      const { grads } = await valueAndGrads(model, () => model.loss(batch).loss);
       opt.applyGradients(grads);
       disposeGrads(grads);
     });

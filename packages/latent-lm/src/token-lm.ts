@@ -4,6 +4,7 @@ import { argmax, sampleToken, targetLogProbs, type SpecialIds } from '@sentencel
 import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
 import { documentStream, type DocumentScore, type DocumentSentences } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
+import { readAndDispose } from './read.js';
 
 /** A token-window batch (the data package's layout): input/target/mask [batch * seqLen]. */
 export interface TokenWindowBatch {
@@ -14,10 +15,11 @@ export interface TokenWindowBatch {
   shape: readonly [number, number];
 }
 
-export interface TokenLmLoss {
+export type TokenLmLoss = {
   loss: tf.Scalar;
-  metrics: { loss: number; tokens: number };
-}
+  /** Scored targets in the batch. */
+  metrics: { tokens: number };
+};
 
 export interface TokenGenerateOptions {
   /** Stop after this many sentences (EOS-terminated). */
@@ -88,15 +90,16 @@ export class TokenLM extends Module {
       const mask = tf.tensor2d(Float32Array.from(batch.mask), [B, T]);
       return tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), Math.max(tokens, 1)) as tf.Scalar;
     });
-    return { loss, metrics: { loss: loss.dataSync()[0]!, tokens } };
+    return { loss, metrics: { tokens } };
   }
 
   /**
    * Log-likelihood of sentences 1..N-1 (each with its EOS) of a document, read from the stream
    * `[BOS, s0, EOS, s1, EOS, ...]`. Streams longer than maxLen are scored in windows that
-   * overlap by half, so every scored token sees at least maxLen / 2 tokens of context.
+   * overlap by half, so every scored token sees at least maxLen / 2 tokens of context. Each
+   * window's log-probs are read back asynchronously.
    */
-  scoreDocument(sentences: DocumentSentences): DocumentScore {
+  async scoreDocument(sentences: DocumentSentences): Promise<DocumentScore> {
     const { bos, eos } = this.config.specialIds;
     const { stream, sentenceOf } = documentStream(sentences, bos, eos);
     const N = sentences.length;
@@ -110,13 +113,14 @@ export class TokenLM extends Module {
       const end = Math.min(stream.length - 1, from === 0 ? T : from + stride);
       const start = Math.max(0, end - T);
       const len = end - start;
-      const lp = this.inEval(() =>
+      const logProbs = this.inEval(() =>
         tf.tidy(() => {
           const ids = tf.tensor2d(stream.subarray(start, end), [1, len], 'int32');
           const tg = tf.tensor2d(stream.subarray(start + 1, end + 1), [1, len], 'int32');
-          return this.logProbs(ids, tg).dataSync();
+          return this.logProbs(ids, tg);
         }),
       );
+      const lp = await readAndDispose(logProbs);
       for (let p = from + 1; p <= end; p++) {
         const s = sentenceOf[p]!;
         if (s >= 1) score.sentenceLogProbs[s - 1]! += lp[p - 1 - start]!;
@@ -145,7 +149,7 @@ export class TokenLM extends Module {
     const wasTraining = this.training;
     this.eval();
     try {
-      let logits = this.lastLogits(Int32Array.from(history.length >= maxLen ? history.slice(-window) : history), cache);
+      let logits = await this.lastLogits(Int32Array.from(history.length >= maxLen ? history.slice(-window) : history), cache);
       let sentence: number[] = [];
       let produced = 0;
       let sentences = 0;
@@ -167,9 +171,9 @@ export class TokenLM extends Module {
         if (cache.length >= maxLen) {
           cache.dispose();
           cache = this.decoder.createCache();
-          logits = this.lastLogits(Int32Array.from(history.slice(-window)), cache);
+          logits = await this.lastLogits(Int32Array.from(history.slice(-window)), cache);
         } else {
-          logits = this.lastLogits(Int32Array.of(next), cache);
+          logits = await this.lastLogits(Int32Array.of(next), cache);
         }
       }
       if (sentence.length > 0) yield sentence;
@@ -179,12 +183,13 @@ export class TokenLM extends Module {
     }
   }
 
-  /** Feeds `ids` through the cache and returns the last position's logits. */
-  private lastLogits(ids: Int32Array, cache: StackCache): Float32Array {
-    return tf.tidy(() => {
+  /** Feeds `ids` through the cache and returns the last position's logits (read asynchronously). */
+  private async lastLogits(ids: Int32Array, cache: StackCache): Promise<Float32Array> {
+    const last = tf.tidy(() => {
       const logits = this.logits(tf.tensor2d(ids, [1, ids.length], 'int32'), cache);
-      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.config.vocabSize]).dataSync() as Float32Array;
+      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.config.vocabSize]);
     });
+    return (await readAndDispose(last)) as Float32Array;
   }
 
   /** Cached key/value bytes per token of context (float32, every layer). */

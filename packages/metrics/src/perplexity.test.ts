@@ -85,7 +85,7 @@ describe('perplexityOverDocuments', () => {
         const r = await perplexityOverDocuments([{ name: 'token-lm', scorer: tokenLm }, { name: 'sllm', scorer: sllm }], docs);
         expect(r.models.map((m) => m.tokens)).toEqual([12, 12]);
         let lp = 0;
-        for (const d of docs) for (const x of sllm.scoreDocument(d).sentenceLogProbs) lp += x;
+        for (const d of docs) for (const x of (await sllm.scoreDocument(d)).sentenceLogProbs) lp += x;
         expect(r.models[1]!.ppl).toBeCloseTo(Math.exp(-lp / 12), 6);
         // Near-uniform at init: PPL close to the vocabulary size.
         for (const m of r.models) {
