@@ -27,7 +27,7 @@ export interface SllmBatch extends SentenceBatch {
 
 /**
  * `metrics`: counts are numbers; `tokenLoss`, `nll` (per token) and `stopLoss` are scalars left
- * on the device, each its own tensor (read with tensor's `readMetrics`; the caller disposes).
+ * on the device, each its own tensor (read with tensor's `readMetricValues`; the caller disposes).
  */
 export type SllmLoss = {
   loss: tf.Scalar;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, readMetrics } from '@sentencelab/tensor';
+import { initBackend, readMetricValues } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenSentences, packSentences } from './batch.js';
 import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } from './config.js';
@@ -165,7 +165,7 @@ describe('decoder', () => {
     expect(nll!.dataSync()[0]).toBeCloseTo(-logLik, 4);
     expect(model.decoder.loss(memory, batch).nll).toBeUndefined();
     // the model's metrics: mean NLL per scored token
-    expect((await readMetrics(model.inEval(() => tf.tidy(() => model.loss(batch).metrics)))).nll).toBeCloseTo(-logLik / count, 4);
+    expect((await readMetricValues(model.inEval(() => tf.tidy(() => model.loss(batch).metrics)))).nll).toBeCloseTo(-logLik / count, 4);
     // other padding tokens in the targets change nothing
     const noisy = { ...batch, tokens: batch.tokens.map((t, i) => (i % 6 >= batch.lengths[Math.floor(i / 6)]! ? 7 : t)) };
     expect(model.decoder.loss(memory, noisy).sum.dataSync()[0]).toBeCloseTo(sum.dataSync()[0]!, 5);

@@ -22,7 +22,7 @@ export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly
 /**
  * What one loss evaluation logs besides the loss: counts known on the host are numbers, the rest
  * are scalars left on the device, each its own tensor (the caller reads them all at once with
- * tensor's `readMetrics`, which disposes them; inside `valueAndGrads` they are freed with the step).
+ * tensor's `readMetricValues`, which disposes them; inside `valueAndGrads` they are freed with the step).
  */
 export type SentenceVaeLossMetrics = {
   /** Reconstruction loss per scored token (real tokens + EOS). */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, disposeGrads, initBackend, metricScalars, readMetrics, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
+import { AdamW, disposeGrads, initBackend, metricScalars, readMetricValues, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SentenceVaeConfigInput } from './config.js';
 import { SentenceVAE, type SentencesInput, type SentenceVaeLossMetrics } from './model.js';
@@ -47,7 +47,7 @@ async function trainStep(model: SentenceVAE, opt: AdamW, batch: SentencesInput, 
   });
   opt.applyGradients(grads);
   disposeGrads(grads);
-  return { ...(await readMetrics(metrics!)), loss } as StepMetrics;
+  return { ...(await readMetricValues(metrics!)), loss } as StepMetrics;
 }
 
 describe('training', () => {

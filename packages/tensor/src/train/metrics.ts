@@ -18,10 +18,10 @@ export function metricScalars(metrics: MetricValues): tf.Scalar[] {
  * Reads `metrics` as numbers: every scalar in one asynchronous read (then disposed), numbers as
  * they are, undefined entries left out.
  */
-export async function readMetrics(metrics: MetricValues): Promise<Record<string, number>> {
+export async function readMetricValues(metrics: MetricValues): Promise<Record<string, number>> {
   const scalars = metricScalars(metrics);
   for (const [name, v] of Object.entries(metrics)) {
-    if (v instanceof tf.Tensor && v.size !== 1) throw new Error(`readMetrics: metric "${name}" is a tensor of shape [${v.shape}], not a scalar`);
+    if (v instanceof tf.Tensor && v.size !== 1) throw new Error(`readMetricValues: metric "${name}" is a tensor of shape [${v.shape}], not a scalar`);
   }
   let values: ArrayLike<number> = [];
   if (scalars.length > 0) {

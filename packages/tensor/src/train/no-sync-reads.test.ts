@@ -16,7 +16,7 @@ import { Rng } from '../rng.js';
 import { AdamW } from './adamw.js';
 import { clipGradNorm, disposeGrads, DynamicLossScaler, globalNorm, valueAndGrads } from './grads.js';
 import { crossEntropy } from './losses.js';
-import { readMetrics } from './metrics.js';
+import { readMetricValues } from './metrics.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -58,7 +58,7 @@ describe('training helpers read asynchronously only', () => {
       const finite = await new DynamicLossScaler(8).update(grads);
       opt.applyGradients(grads);
       disposeGrads(grads);
-      const metrics = await readMetrics({ loss: tf.scalar(loss), half: tf.scalar(0.5), count: 3 });
+      const metrics = await readMetricValues({ loss: tf.scalar(loss), half: tf.scalar(0.5), count: 3 });
       await saveCheckpoint(file, { model: lin, optimizer: opt, step: 1 });
       const bytes = await encodeTensors(lin.parameterMap());
       return { loss, norm, clipped, finite, metrics, bytes };
