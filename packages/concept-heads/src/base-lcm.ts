@@ -32,17 +32,14 @@ export class BaseLcm extends ConceptModel<BaseLcmConfig> {
   loss(batch: ConceptBatch): LossResult {
     const [b, s, d] = batch.x.shape;
     if (s < 2) throw new Error(`Base-LCM loss: windows of ${s} sentence(s) have no target`);
-    let count = 0;
-    const loss = tf.tidy(() => {
+    return tf.tidy((): LossResult => {
       const x = this.normalizer.normalize(batch.x) as tf.Tensor3D;
       // Sentence 0 is context only: predictions from 0..s-2 meet targets 1..s-1.
       const pred = this.forward(tf.slice(x, [0, 0, 0], [b, s - 1, d]));
       const target = tf.slice(x, [0, 1, 0], [b, s - 1, d]) as tf.Tensor3D;
       const mask = tf.slice(batch.mask, [0, 1], [b, s - 1]) as tf.Tensor2D;
-      count = tf.sum(mask).dataSync()[0]!;
-      return maskedSquaredError(pred, target, mask);
+      return { loss: maskedSquaredError(pred, target, mask), metrics: { targets: tf.sum(mask) as tf.Scalar } };
     });
-    return { loss, metrics: { loss: loss.dataSync()[0]!, targets: count } };
   }
 
   async predictNormalized(context: tf.Tensor3D, lastOnly: boolean): Promise<tf.Tensor3D> {

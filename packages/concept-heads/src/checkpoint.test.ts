@@ -24,7 +24,7 @@ describe('concept-head checkpoints', () => {
     const model = new BaseLcm({ ...tinyConfig, layers: 1, normalizer: 'standard', endSentence: 'The end.', stopThreshold: 0.8 }, space);
     model.rng.uniform();
     const file = join(dir, 'base.safetensors');
-    saveConceptHead(file, model, { step: 7, extra: { bestLoss: 1.5 } });
+    await saveConceptHead(file, model, { step: 7, extra: { bestLoss: 1.5 } });
     const { model: again, checkpoint } = loadConceptHead(file);
     expect(checkpoint.step).toBe(7);
     expect(checkpoint.extra.bestLoss).toBe(1.5);
@@ -40,13 +40,13 @@ describe('concept-head checkpoints', () => {
     again.dispose();
   });
 
-  it('name the file and the reason when a checkpoint is not a concept head', () => {
+  it('name the file and the reason when a checkpoint is not a concept head', async () => {
     class Plain extends Module {
       readonly l = this.addModule('l', new Linear({ inFeatures: 2, outFeatures: 2, rng: new Rng(1) }));
     }
     const plain = new Plain();
     const file = join(dir, 'plain.safetensors');
-    saveCheckpoint(file, { model: plain, step: 0, config: { kind: 'base-lcm' } });
+    await saveCheckpoint(file, { model: plain, step: 0, config: { kind: 'base-lcm' } });
     expect(() => loadConceptHead(file)).toThrow(/plain.safetensors: not a concept head: conceptSpace must be/);
     plain.dispose();
     expect(() => createConceptHead({ kind: 'two-tower', denoiserLayerz: 2 }, f.space)).toThrow(/invalid concept-head config: \(root\): Unrecognized key: "denoiserLayerz"/);

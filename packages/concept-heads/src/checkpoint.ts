@@ -50,8 +50,8 @@ export type SaveConceptHeadOptions = Omit<SaveCheckpointOptions, 'model' | 'conf
  * Writes `file` atomically. The model's training RNG is saved as `rngs.model`; pass the
  * optimizer (and other RNGs) to make the checkpoint resumable.
  */
-export function saveConceptHead(file: string, model: ConceptModel, options: SaveConceptHeadOptions): void {
-  saveCheckpoint(file, {
+export async function saveConceptHead(file: string, model: ConceptModel, options: SaveConceptHeadOptions): Promise<void> {
+  await saveCheckpoint(file, {
     ...options,
     model,
     config: model.config,

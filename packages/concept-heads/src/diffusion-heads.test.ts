@@ -71,14 +71,14 @@ describe.each(heads)('$name', ({ make }) => {
     const model = make(1);
     // Four copies of each window: four noise draws per target and step.
     const batch = trainingBatch(f, tinyConfig.maxSentences, 4);
-    const first = evalLoss(model, batch, 4);
-    fit(model, batch, 300, 3e-3);
-    const last = evalLoss(model, batch, 4);
+    const first = await evalLoss(model, batch, 4);
+    await fit(model, batch, 300, 3e-3);
+    const last = await evalLoss(model, batch, 4);
     expect(first).toBeGreaterThan(10);
     expect(last).toBeLessThan(0.2);
     expect(await continuations(model, f)).toEqual(documents.map((d) => d.slice(1)));
 
-    const again = reloaded(model);
+    const again = await reloaded(model);
     const ctx = f.vectors[2]!.slice(0, 2);
     expect(Array.from(await again.predictNext(ctx, { seed: 3 }))).toEqual(Array.from(await model.predictNext(ctx, { seed: 3 })));
     disposeBatch(batch);

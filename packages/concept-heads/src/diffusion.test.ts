@@ -1,4 +1,5 @@
-import { initBackend } from '@sentencelab/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, metricScalars } from '@sentencelab/tensor';
 import { expectNoLeak } from '@sentencelab/tensor/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OneTowerConfigInput } from './config.js';
@@ -19,19 +20,20 @@ const heads: Array<[string, (seed: number, extra?: object) => TwoTowerLcm | OneT
 ];
 
 describe.each(heads)('%s training and sampling', (_name, make) => {
-  it('is deterministic for a seed (noise, timesteps, condition dropout) and differs across seeds', () => {
+  it('is deterministic for a seed (noise, timesteps, condition dropout) and differs across seeds', async () => {
     const batch = trainingBatch(f, tinyConfig.maxSentences);
-    const run = (seed: number) => {
+    const run = async (seed: number) => {
       const model = make(seed);
       const t = trainer(model, 1e-3);
-      const losses = [0, 1, 2].map(() => t.step(batch));
+      const losses: number[] = [];
+      for (let i = 0; i < 3; i++) losses.push(await t.step(batch));
       t.dispose();
       model.dispose();
       return losses;
     };
-    const a = run(4);
-    expect(run(4)).toEqual(a);
-    expect(run(5)).not.toEqual(a);
+    const a = await run(4);
+    expect(await run(4)).toEqual(a);
+    expect(await run(5)).not.toEqual(a);
     disposeBatch(batch);
   });
 
@@ -44,8 +46,7 @@ describe.each(heads)('%s training and sampling', (_name, make) => {
     model.eval();
     const evaluated = model.loss(batch);
     expect(evaluated.metrics.dropped_rows).toBe(0);
-    trained.loss.dispose();
-    evaluated.loss.dispose();
+    tf.dispose([trained, evaluated].flatMap((r) => [r.loss, ...metricScalars(r.metrics)]));
     disposeBatch(batch);
     model.dispose();
   });
@@ -72,7 +73,8 @@ describe('prediction parameterisations', () => {
     const model = new OneTowerLcm({ ...shared, layers: 1, ...extra }, f.space);
     const batch = trainingBatch(f, tinyConfig.maxSentences, 4);
     const t = trainer(model, 3e-3);
-    const losses = Array.from({ length: 80 }, () => t.step(batch));
+    const losses: number[] = [];
+    for (let i = 0; i < 80; i++) losses.push(await t.step(batch));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-10))).toBeLessThan(0.7 * mean(losses.slice(0, 10)));
     const next = await model.predictNext(f.vectors[0]!.slice(0, 2));

@@ -60,20 +60,18 @@ export abstract class DiffusionLcm<C extends DiffusionConfig> extends ConceptMod
     const eps = this.rng.normalArray(b * n * d);
     const p = this.config.guidance.conditionDropout;
     const dropped = Array.from({ length: b }, () => this.training && p > 0 && this.rng.uniform() < p);
-    let count = 0;
-    const loss = tf.tidy(() => {
+    return tf.tidy((): LossResult => {
       const x = this.normalizer.normalize(batch.x) as tf.Tensor3D;
       const context = tf.slice(x, [0, 0, 0], [b, n, d]) as tf.Tensor3D;
       const x0 = tf.slice(x, [0, 1, 0], [b, n, d]) as tf.Tensor3D;
       const mask = tf.slice(batch.mask, [0, 1], [b, n]) as tf.Tensor2D;
-      count = tf.sum(mask).dataSync()[0]!;
       const level = { signal: tf.tensor3d(signal, [b, n, 1]), noise: tf.tensor3d(noise, [b, n, 1]) };
       const epsT = tf.tensor3d(eps, [b, n, d]);
       const xt = addNoise(x0, epsT, level) as tf.Tensor3D;
       const out = this.denoise(this.prepareContext(context), xt, t, dropped);
-      return maskedSquaredError(out, predictionTarget(this.config.prediction, x0, epsT, level) as tf.Tensor3D, mask);
+      const loss = maskedSquaredError(out, predictionTarget(this.config.prediction, x0, epsT, level) as tf.Tensor3D, mask);
+      return { loss, metrics: { targets: tf.sum(mask) as tf.Scalar, dropped_rows: dropped.filter(Boolean).length } };
     });
-    return { loss, metrics: { loss: loss.dataSync()[0]!, targets: count, dropped_rows: dropped.filter(Boolean).length } };
   }
 
   async predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: SampleOptions): Promise<tf.Tensor3D> {

@@ -11,12 +11,16 @@ import type { ConceptHeadConfig } from './config.js';
 import { cosine } from './evaluation.js';
 import type { EmbeddingNormalizer } from './normalizer.js';
 
-export interface LossResult {
+export type LossResult = {
   /** Scalar to differentiate. */
   loss: tf.Scalar;
-  /** Plain numbers for logging (`loss` again, number of target sentences, ...). */
-  metrics: Record<string, number>;
-}
+  /**
+   * Values to log besides the loss: numbers known on the host, or scalars left on the device
+   * (number of target sentences, ...), each its own tensor; read them with tensor's
+   * `readMetricValues` (one async read, disposes them).
+   */
+  metrics: Record<string, number | tf.Scalar>;
+};
 
 /** The frozen parts a head needs besides its config. */
 export interface ConceptSpace {
@@ -114,9 +118,13 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
     this.eval();
     try {
       const out = await this.predictNormalized(x, true, options);
-      const next = this.normalizer.denormalizeVector(out.dataSync());
-      out.dispose();
-      return next;
+      let values: Float32Array;
+      try {
+        values = (await out.data()) as Float32Array;
+      } finally {
+        out.dispose();
+      }
+      return this.normalizer.denormalizeVector(values);
     } finally {
       x.dispose();
       this.train(wasTraining);
@@ -134,14 +142,17 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
     try {
       const out = await this.predictNormalized(context, false, options);
       const raw = this.normalizer.denormalize(out);
-      predicted = raw.dataSync() as Float32Array;
-      tf.dispose([out, raw]);
+      out.dispose();
+      try {
+        predicted = (await raw.data()) as Float32Array;
+      } finally {
+        raw.dispose();
+      }
     } finally {
       context.dispose();
       this.train(wasTraining);
     }
-    const x = batch.x.dataSync() as Float32Array;
-    const mask = batch.mask.dataSync();
+    const [x, mask] = (await Promise.all([batch.x.data(), batch.mask.data()])) as [Float32Array, Float32Array];
     const result: BatchPredictions = { predictions: [], targets: [], previous: [] };
     for (let r = 0; r < b; r++) {
       for (let p = 1; p < s; p++) {

@@ -57,12 +57,12 @@ export function trainingBatch(f: Fixture, maxSentences: number, copies = 1): Con
 }
 
 /** One AdamW over the model's parameters; `step` takes a full-batch step and returns the loss. */
-export function trainer(model: ConceptModel, lr: number): { step(batch: ConceptBatch, lr?: number): number; dispose(): void } {
+export function trainer(model: ConceptModel, lr: number): { step(batch: ConceptBatch, lr?: number): Promise<number>; dispose(): void } {
   const opt = new AdamW(model.namedParameters(), { lr, weightDecay: 0 });
   return {
-    step(batch, stepLr = lr) {
+    async step(batch, stepLr = lr) {
       model.train();
-      const { loss, grads } = valueAndGrads(model, () => model.loss(batch).loss);
+      const { loss, grads } = await valueAndGrads(model, () => model.loss(batch).loss);
       opt.applyGradients(grads, stepLr);
       disposeGrads(grads);
       return loss;
@@ -72,21 +72,22 @@ export function trainer(model: ConceptModel, lr: number): { step(batch: ConceptB
 }
 
 /** `steps` full-batch AdamW steps on `batch`, lr decaying linearly to 0; returns every step's loss. */
-export function fit(model: ConceptModel, batch: ConceptBatch, steps: number, lr: number): number[] {
+export async function fit(model: ConceptModel, batch: ConceptBatch, steps: number, lr: number): Promise<number[]> {
   const t = trainer(model, lr);
-  const losses = Array.from({ length: steps }, (_, i) => t.step(batch, lr * (1 - i / steps)));
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) losses.push(await t.step(batch, lr * (1 - i / steps)));
   t.dispose();
   model.eval();
   return losses;
 }
 
 /** Eval-mode loss (no dropout, no condition dropout), averaged over `repeats` noise draws. */
-export function evalLoss(model: ConceptModel, batch: ConceptBatch, repeats = 1): number {
+export async function evalLoss(model: ConceptModel, batch: ConceptBatch, repeats = 1): Promise<number> {
   model.eval();
   let sum = 0;
   for (let i = 0; i < repeats; i++) {
-    const { loss } = model.loss(batch);
-    sum += loss.dataSync()[0]!;
+    const loss = tf.tidy(() => model.loss(batch).loss);
+    sum += (await loss.data())[0]!;
     loss.dispose();
   }
   return sum / repeats;
@@ -137,11 +138,11 @@ export function perturbFrom(x: tf.Tensor3D, from: number, seed: number): tf.Tens
 }
 
 /** Saves `model` to a temporary checkpoint file and loads it back as a new model. */
-export function reloaded(model: ConceptModel): ConceptModel {
+export async function reloaded(model: ConceptModel): Promise<ConceptModel> {
   const dir = mkdtempSync(join(tmpdir(), 'concept-heads-'));
   try {
     const file = join(dir, 'head.safetensors');
-    saveConceptHead(file, model, { step: 1 });
+    await saveConceptHead(file, model, { step: 1 });
     return loadConceptHead(file).model;
   } finally {
     rmSync(dir, { recursive: true, force: true });
