@@ -66,13 +66,13 @@ class FixedLengthTokenLM implements SentenceGenerator<{ maxSentences: number }> 
     const { bos, eos } = this.lm.config.specialIds;
     const cache = this.lm.decoder.createCache();
     try {
-      let logits = this.lastLogits(documentStream(prompt, bos, eos).stream, cache);
+      let logits = await this.lastLogits(documentStream(prompt, bos, eos).stream, cache);
       for (let s = 0; s < maxSentences; s++) {
         const sentence: number[] = [];
         for (let k = 0; k <= this.length; k++) {
           const next = k === this.length ? eos : argmaxExcept(logits, eos);
           if (next !== eos) sentence.push(next);
-          logits = this.lastLogits(Int32Array.of(next), cache);
+          logits = await this.lastLogits(Int32Array.of(next), cache);
         }
         yield sentence;
       }
@@ -81,12 +81,17 @@ class FixedLengthTokenLM implements SentenceGenerator<{ maxSentences: number }> 
     }
   }
 
-  // ids: [n] -> logits of the last position [vocab]
-  private lastLogits(ids: Int32Array, cache: ReturnType<TokenLM['decoder']['createCache']>): Float32Array {
-    return tf.tidy(() => {
+  // ids: [n] -> logits of the last position [vocab], read asynchronously (webgpu has no sync read)
+  private async lastLogits(ids: Int32Array, cache: ReturnType<TokenLM['decoder']['createCache']>): Promise<Float32Array> {
+    const last = tf.tidy(() => {
       const logits = this.lm.logits(tf.tensor2d(ids, [1, ids.length], 'int32'), cache);
-      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.lm.config.vocabSize]).dataSync() as Float32Array;
+      return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.lm.config.vocabSize]);
     });
+    try {
+      return (await last.data()) as Float32Array;
+    } finally {
+      last.dispose();
+    }
   }
 }
 
@@ -126,7 +131,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const eos = sllm.config.svae.specialIds.eos;
   const headBias = sllm.parameterMap().get('svae.decoder.head.bias');
   if (headBias === undefined) throw new Error('generation: the SLLM has no svae.decoder.head.bias to mask EOS with (tieOutput must be false)');
-  const bias = headBias.dataSync().slice();
+  const bias = (await headBias.data()).slice();
   bias[eos] = -1e4;
   headBias.assign(tf.tensor1d(bias));
   tokenLm.eval();

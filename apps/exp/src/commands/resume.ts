@@ -21,7 +21,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
   const overrides = await readOverrides(runDir);
   const sig = interruptOnSigint();
   try {
-    const backend = await startBackend(config.backend);
+    const { backend, device } = await startBackend(config.backend);
     await executePipeline(config, stageRegistry(), {
       file: join(runDir, 'config.yaml'),
       overrides,
@@ -30,6 +30,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
       resumeRunDir: runDir,
       signal: sig.signal,
       backendInUse: backend,
+      backendDevice: device,
     });
   } finally {
     sig.dispose();

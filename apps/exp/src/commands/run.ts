@@ -50,7 +50,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
   const sig = interruptOnSigint();
   try {
     const { startBackend } = await import('../backend.js');
-    const backend = await startBackend(point.config.backend);
+    const { backend, device } = await startBackend(point.config.backend);
     const reports = await executePipeline(point.config, registry, {
       file: resolve(file),
       overrides: point.overrides,
@@ -58,6 +58,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
       cacheDir,
       signal: sig.signal,
       backendInUse: backend,
+      backendDevice: device,
     });
     console.log(stageTable(reports));
     for (const r of reports) {

@@ -160,4 +160,16 @@ describe('executePipeline', () => {
     expect(meta.error?.message).toBe('boom in svae');
     expect(readdirSync(cacheDir).filter((n) => !n.endsWith('.run'))).toHaveLength(1);
   });
+
+  test('meta.json records the backend in use and, when reported, its device', async () => {
+    const { dir, load, registry } = setup(PIPE, fixtureStages([]));
+    const device = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe (LLVM 15)' };
+    const base = { overrides: [], cacheDir: join(dir, 'cache'), log: () => {}, backendInUse: 'webgpu' };
+    const withDevice = await executePipeline(load(), registry, { ...base, backendDevice: device });
+    const meta = await readMeta(withDevice[1]!.artifact.runDir!);
+    expect(meta.backend).toBe('webgpu');
+    expect(meta.backendInfo).toMatchObject({ stage: 'enc', kind: 'svae', device });
+    const without = await executePipeline(load(['stages.enc.times=4']), registry, base);
+    expect((await readMeta(without[1]!.artifact.runDir!)).backendInfo).not.toHaveProperty('device');
+  });
 });

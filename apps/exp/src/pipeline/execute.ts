@@ -40,6 +40,8 @@ export interface ExecuteOptions {
   log?: (line: string) => void;
   /** Backend name actually in use (recorded in meta.json), after `initBackend`. */
   backendInUse?: string;
+  /** The device `initBackend` reported, if any (recorded as meta.json `backendInfo.device`). */
+  backendDevice?: unknown;
 }
 
 export interface StageReport {
@@ -167,7 +169,12 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
     overrides: options.overrides,
     seed: config.seed,
     backend: options.backendInUse ?? config.backend,
-    backendInfo: { requested: config.backend, stage: p.name, kind: p.stage.kind },
+    backendInfo: {
+      requested: config.backend,
+      stage: p.name,
+      kind: p.stage.kind,
+      ...(options.backendDevice !== undefined ? { device: options.backendDevice } : {}),
+    },
     packages: collectPackageVersions(['@sentencelab/exp', ...p.stage.packages, '@tensorflow/tfjs-core'], resolve('.')),
   });
   const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label };

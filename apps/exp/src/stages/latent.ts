@@ -98,10 +98,10 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       loss: (b) => model.loss(b),
     };
     ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers`);
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: () => ({ loss: meanLoss(trainable, valBatches) }) });
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
     ctx.run!.writeSummary(evalResults);
-    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
@@ -168,10 +168,10 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       },
     };
     ctx.log(`SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers`);
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: () => ({ loss: meanLoss(trainable, valBatches) }) });
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
     ctx.run!.writeSummary(evalResults);
-    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },

@@ -79,7 +79,7 @@ export function svaeCodec(svae: SentenceVAE, data: LoadedData): ConceptCodec {
         const t = tok.encodeSync(s).slice(0, svae.config.maxTokens);
         return t.length > 0 ? t : [tok.eos];
       });
-      return rows(svae.encode(ids));
+      return await rows(svae.encode(ids));
     },
     async decode(vectors) {
       const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
@@ -99,23 +99,29 @@ function concat(vs: Float32Array[]): Float32Array {
   return out;
 }
 
-/** [n, d] tensor -> n vectors (disposes the tensor). */
-function rows(t: tf.Tensor2D): Float32Array[] {
+/** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
+async function rows(t: tf.Tensor2D): Promise<Float32Array[]> {
   const [n, d] = t.shape;
-  const flat = t.dataSync() as Float32Array;
-  t.dispose();
+  let flat: Float32Array;
+  try {
+    flat = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
   return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
 }
 
 /** Each document's sentences as SVAE embeddings, encoded from their token ids in chunks. */
-export function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Float32Array[][] {
-  return docs.map((doc) => {
-    const out: Float32Array[] = [];
+export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
+  const out: Float32Array[][] = [];
+  for (const doc of docs) {
+    const vectors: Float32Array[] = [];
     for (let i = 0; i < doc.sentences.length; i += 256) {
-      out.push(...rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s)))));
+      vectors.push(...(await rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
     }
-    return out;
-  });
+    out.push(vectors);
+  }
+  return out;
 }
 
 function svaeArtifact(inputs: Record<string, Artifact | Artifact[]>): Artifact {
@@ -132,8 +138,8 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const codec = svaeCodec(svae, data);
   const [trainDocs, valDocs, testDocs] = await Promise.all([data.split('train'), data.split('validation'), data.split('test')]);
   ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE`);
-  const train = embedDocuments(svae, trainDocs);
-  const val = embedDocuments(svae, valDocs.filter((d) => d.sentences.length >= 1));
+  const train = await embedDocuments(svae, trainDocs);
+  const val = await embedDocuments(svae, valDocs.filter((d) => d.sentences.length >= 1));
   const raw = { ...c.model, dEmb: svae.config.dModel, seed: ctx.seed };
   const configInput = kind === 'base-lcm' ? { ...raw, kind: 'base-lcm' } : { kind: 'two-tower', ...raw };
   const probe = kind === 'base-lcm' ? baseLcmConfigSchema.parse(configInput) : diffusionModelSchema.parse(configInput);
@@ -155,16 +161,16 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     loss: (b) => model.loss(b),
   };
   ctx.log(`${probe.kind}: ${model.numParams()} parameters over ${svae.config.dModel}-d SentenceVAE embeddings`);
-  const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: () => ({ loss: meanLoss(trainable, valBatches) }) });
+  const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
   valBatches.forEach(disposeBatch);
 
   const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
   if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
-  const evalResults = await evaluateHead(model, codec, embedDocuments(svae, evalDocs), c.roundTripSentences, c.train.batchSize);
+  const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), c.roundTripSentences, c.train.batchSize);
   Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
   ctx.run!.writeSummary(evalResults);
   ctx.log(`test: L2 ${evalResults.l2.toFixed(4)}, contrastive acc ${evalResults.contrastive_acc.toFixed(3)}, round-trip L2 ${evalResults.roundtrip_l2.toFixed(4)}`);
-  saveConceptHead(join(ctx.outDir, 'head.safetensors'), model, { step: result.step });
+  await saveConceptHead(join(ctx.outDir, 'head.safetensors'), model, { step: result.step });
   model.dispose();
   svae.dispose();
   return { files: { head: 'head.safetensors' }, meta: { config: probe, eval: evalResults, svaeDir: svaeInput.dir, datasetDir: data.dataset.dir } };

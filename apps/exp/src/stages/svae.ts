@@ -89,7 +89,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       train: c.train,
       batches,
       rng: modelRngs(model),
-      evaluate: () => ({ loss: meanLoss(trainable, valBatches) }),
+      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
     });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
     const recon = await model.reconstructionMetrics(evalSentences);
@@ -105,7 +105,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
     };
     ctx.run!.writeSummary(evalResults);
     ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
-    const files = saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
     model.dispose();
     return { files, meta: { config, eval: evalResults, dModel: config.dModel } };
   },

@@ -30,16 +30,21 @@ export interface TrainCheckpoint {
   trainer: TrainerState;
 }
 
-/** Writes the checkpoint folder `path` atomically (temp folder + rename). */
-export function writeTrainCheckpoint(path: string, c: { params: Map<string, tf.Variable>; optimizer: AdamWState; trainer: TrainerState }): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileAtomic(join(tmp, 'params.safetensors'), encodeTensors(c.params));
+/**
+ * Writes the checkpoint folder `path` atomically (temp folder + rename). The tensors are read
+ * asynchronously before anything is written.
+ */
+export async function writeTrainCheckpoint(path: string, c: { params: Map<string, tf.Variable>; optimizer: AdamWState; trainer: TrainerState }): Promise<void> {
   const moments = new Map<string, tf.Tensor>();
   for (const [n, t] of c.optimizer.m) moments.set(`m.${n}`, t);
   for (const [n, t] of c.optimizer.v) moments.set(`v.${n}`, t);
-  writeFileAtomic(join(tmp, 'optimizer.safetensors'), encodeTensors(moments));
+  const params = await encodeTensors(c.params);
+  const optimizer = await encodeTensors(moments);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileAtomic(join(tmp, 'params.safetensors'), params);
+  writeFileAtomic(join(tmp, 'optimizer.safetensors'), optimizer);
   const trainer: TrainerFile = { ...c.trainer, optimizerStep: c.optimizer.step };
   writeFileAtomic(join(tmp, 'trainer.json'), JSON.stringify(trainer, null, 2) + '\n');
   rmSync(path, { recursive: true, force: true });

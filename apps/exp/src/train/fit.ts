@@ -51,22 +51,34 @@ export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Prom
   }
 }
 
-/** Mean loss over fixed batches (eval mode is the caller's: `trainLoop` sets it). */
-export function meanLoss<B>(model: Trainable<B>, batches: readonly B[], step = 0): number {
+/**
+ * Mean loss over fixed batches (eval mode is the caller's: `trainLoop` sets it); the batches'
+ * losses are read back together, with one asynchronous read.
+ */
+export async function meanLoss<B>(model: Trainable<B>, batches: readonly B[], step = 0): Promise<number> {
   if (batches.length === 0) return NaN;
-  let sum = 0;
-  for (const b of batches) {
-    sum += tf.tidy(() => {
+  const losses = batches.map((b) =>
+    tf.tidy(() => {
       const out = model.loss(b, step);
-      return (out instanceof tf.Tensor ? out : out.loss).dataSync()[0]!;
-    });
+      return out instanceof tf.Tensor ? out : out.loss;
+    }),
+  );
+  const stacked = tf.stack(losses);
+  tf.dispose(losses);
+  let values: Float32Array;
+  try {
+    values = (await stacked.data()) as Float32Array;
+  } finally {
+    stacked.dispose();
   }
+  let sum = 0;
+  for (const v of values) sum += v;
   return sum / batches.length;
 }
 
 /** Saves parameters as `<outDir>/<file>` (safetensors) and the model config beside it as JSON. */
-export function saveModel(outDir: string, params: Map<string, tf.Tensor>, config: unknown, file = 'model.safetensors'): Record<string, string> {
-  writeFileSync(join(outDir, file), encodeTensors(params));
+export async function saveModel(outDir: string, params: Map<string, tf.Tensor>, config: unknown, file = 'model.safetensors'): Promise<Record<string, string>> {
+  writeFileSync(join(outDir, file), await encodeTensors(params));
   const configFile = file.replace(/\.safetensors$/, '.json');
   writeFileSync(join(outDir, configFile), JSON.stringify(config, null, 2) + '\n');
   return { [file.replace(/\.safetensors$/, '')]: file, [`${file.replace(/\.safetensors$/, '')}Config`]: configFile };

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunWriter } from '@sentencelab/runs';
-import { clipGradNorm, globalNorm, type AdamW, type AdamWState, type Schedule } from '@sentencelab/tensor';
+import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type AdamWState, type MetricValues, type Schedule } from '@sentencelab/tensor';
 import { readTrainCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
@@ -23,9 +23,10 @@ export interface Trainable<B> {
   parameterMap(): Map<string, tf.Variable>;
   /**
    * Mean loss of one batch at a (0-based) step, built from tf ops so gradients flow; optionally
-   * with plain-number metrics logged as `train/<name>` (e.g. a VAE's KL term).
+   * with metrics logged as `train/<name>` (e.g. a VAE's KL term): numbers, or scalars the loop
+   * reads after the step together with the loss (one asynchronous read, no synchronous one).
    */
-  loss(batch: B, step: number): tf.Scalar | { loss: tf.Scalar; metrics?: Readonly<Record<string, number | undefined>> };
+  loss(batch: B, step: number): tf.Scalar | { loss: tf.Scalar; metrics?: MetricValues };
   /** Dropout on (train) or off (eval). */
   train(on?: boolean): unknown;
 }
@@ -121,9 +122,9 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     let val: Record<string, number> = {};
     let tokens = 0;
     const t0 = performance.now();
-    const checkpoint = (): void => {
+    const checkpoint = async (): Promise<void> => {
       if (lastCheckpoint === step) return;
-      saveCheckpoint(o, step);
+      await saveCheckpoint(o, step);
       lastCheckpoint = step;
     };
     const evaluate = async (): Promise<void> => {
@@ -145,7 +146,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         // Let signal handlers run: the steps' awaits resolve as microtasks, which never yield to them.
         await new Promise((r) => setImmediate(r));
         if (o.signal?.aborted) {
-          checkpoint();
+          await checkpoint();
           run.setStatus('interrupted');
           throw new TrainingInterrupted(run.dir, step);
         }
@@ -153,16 +154,19 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         const batch = o.batches.next();
         const next = step + 1;
         const lr = o.lrAt(step);
-        let extra: Readonly<Record<string, number | undefined>> = {};
+        let extra: MetricValues = {};
         const { value, grads } = tf.variableGrads(() => {
           const out = model.loss(batch, step);
           if (out instanceof tf.Tensor) return out;
-          extra = out.metrics ?? {};
+          // The loop logs the loss it differentiated; metric scalars outlive the step's scope
+          // and are read with the loss below.
+          extra = Object.fromEntries(Object.entries(out.metrics ?? {}).filter(([k]) => k !== 'loss'));
+          for (const s of metricScalars(extra)) tf.keep(s);
           return out.loss;
         }, vars);
         o.batches.dispose?.(batch);
-        loss = (await value.data())[0]!;
-        value.dispose();
+        const values = await readMetricValues({ ...extra, loss: value });
+        loss = values['loss']!;
         if (!Number.isFinite(loss)) {
           tf.dispose(grads);
           run.logMetrics(next, { [`${prefix}train/loss`]: loss });
@@ -172,7 +176,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
           throw err;
         }
         const named = new Map(Object.entries(grads).map(([k, g]) => [varName.get(k) ?? k, g]));
-        const gradNorm = o.clipNorm === null ? globalNorm(named) : clipGradNorm(named, o.clipNorm);
+        const gradNorm = o.clipNorm === null ? await globalNorm(named) : await clipGradNorm(named, o.clipNorm);
         if (!Number.isFinite(gradNorm)) {
           tf.dispose([...named.values()]);
           const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint, `the gradient norm is ${gradNorm}`);
@@ -193,22 +197,18 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/lr`]: lr,
             [`${prefix}train/grad_norm`]: gradNorm,
             [`${prefix}train/tokens_per_s`]: tokensPerS,
-            ...Object.fromEntries(
-              Object.entries(extra)
-                .filter((e): e is [string, number] => e[0] !== 'loss' && typeof e[1] === 'number')
-                .map(([k, v]) => [`${prefix}train/${k}`, v]),
-            ),
+            ...Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'loss').map(([k, v]) => [`${prefix}train/${k}`, v])),
           });
         }
         progress.update({ step, loss, tokensPerS });
         if (o.evalEvery > 0 && step % o.evalEvery === 0 && step < o.steps) await evaluate();
-        if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) checkpoint();
+        if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0) await checkpoint();
       }
     } finally {
       progress.stop();
     }
     await evaluate();
-    checkpoint();
+    await checkpoint();
     const seconds = (performance.now() - t0) / 1000;
     return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep };
   } catch (e) {
@@ -217,14 +217,14 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
   }
 }
 
-function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): void {
+async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<void> {
   const path = o.run.checkpointPath(step);
   const trainer: TrainerState = {
     step,
     data: o.batches.position(),
     rng: o.rng?.getState() ?? null,
   };
-  writeTrainCheckpoint(path, { params: o.model.parameterMap(), optimizer: o.optimizer.getState(), trainer });
+  await writeTrainCheckpoint(path, { params: o.model.parameterMap(), optimizer: o.optimizer.getState(), trainer });
   o.run.setLatestCheckpoint(path.slice(path.lastIndexOf('/') + 1));
   o.run.pruneCheckpoints(o.keepCheckpoints);
 }

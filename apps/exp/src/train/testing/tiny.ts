@@ -107,6 +107,14 @@ export function tinySetup(
     clipNorm: 1,
     batches: stream,
     rng: modelRngs(model),
-    evaluate: () => ({ loss: valBatches.reduce((s, b) => s + tf.tidy(() => model.loss(b).dataSync()[0]!), 0) / valBatches.length }),
+    evaluate: async () => {
+      let sum = 0;
+      for (const b of valBatches) {
+        const loss = model.loss(b);
+        sum += (await loss.data())[0]!;
+        loss.dispose();
+      }
+      return { loss: sum / valBatches.length };
+    },
   };
 }
