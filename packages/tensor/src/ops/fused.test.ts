@@ -1,0 +1,283 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { Rng } from '../rng.js';
+import { webgpuAvailability } from '../testing/webgpu.js';
+import { AdamW } from '../train/adamw.js';
+import { crossEntropyGradComposite, softmaxCrossEntropy } from './cross-entropy.js';
+import { layerNorm, layerNormGradComposite } from './layer-norm.js';
+import { scaledMaskedSoftmax } from './masked-softmax.js';
+
+// Each fused op against the composite code it replaces (cpu, always) and, where a WebGPU
+// adapter exists (a GPU or Mesa's lavapipe), its webgpu kernels against cpu.
+const webgpu = await webgpuAvailability();
+const why = webgpu.ok ? 'webgpu adapter present' : `skipped: ${webgpu.reason}`;
+
+/** Runs `fn` on `backend` (inputs built inside it live there) and reads every result back. */
+async function onBackend(backend: 'cpu' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(fn);
+  const data = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(out);
+  expect(tf.memory().numTensors).toBe(before);
+  return data;
+}
+
+/** Names of the kernels `fn` runs on webgpu (its inputs are built outside the profile). */
+async function webgpuKernels(inputs: () => tf.Tensor[], fn: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<string[]> {
+  await tf.setBackend('webgpu');
+  const ts = inputs();
+  const info = await tf.profile(() => fn(...ts));
+  tf.dispose([...ts, info.result as tf.Tensor | tf.Tensor[]].flat());
+  return info.kernels.map((k) => k.name);
+}
+
+/** |got - want| <= 1e-4 + 1e-3 |want| elementwise. */
+function expectClose(got: Float32Array, want: Float32Array): void {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < got.length; i++) {
+    const excess = Math.abs(got[i]! - want[i]!) - (1e-4 + 1e-3 * Math.abs(want[i]!));
+    if (!(excess <= worst)) [worst, at] = [excess, i];
+  }
+  expect(at, at < 0 ? '' : `element ${at}: got ${got[at]}, want ${want[at]}`).toBe(-1);
+}
+
+const rng = new Rng(3);
+const shape = [2, 3, 40];
+const x = rng.normalArray(240, 0.5, 2);
+const gamma = rng.normalArray(40, 1, 0.3);
+const beta = rng.normalArray(40, 0, 0.3);
+const w = rng.normalArray(240); // loss = sum(w * y) gives a dy that differs per element
+
+// The LayerNorm the blocks used before the fused op existed.
+function reference(xt: tf.Tensor, g: tf.Tensor | undefined, b: tf.Tensor | undefined, eps: number): tf.Tensor {
+  const mean = tf.mean(xt, -1, true);
+  const c = tf.sub(xt, mean);
+  let y = tf.mul(c, tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), eps)));
+  if (g !== undefined) y = tf.mul(y, g);
+  if (b !== undefined) y = tf.add(y, b);
+  return y;
+}
+
+// y and d(sum(w * y))/d(x, gamma, beta) through `norm`
+function forwardAndGrads(norm: typeof layerNorm, affine: boolean): tf.Tensor[] {
+  const xt = tf.tensor(x, shape);
+  const g = tf.tensor1d(gamma);
+  const b = tf.tensor1d(beta);
+  const wt = tf.tensor(w, shape);
+  const f = affine
+    ? (a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(norm(a, gg, bb, 1e-5), wt))
+    : (a: tf.Tensor) => tf.sum(tf.mul(norm(a, undefined, undefined, 1e-5), wt));
+  const y = norm(xt, affine ? g : undefined, affine ? b : undefined, 1e-5);
+  return [y, ...tf.grads(f)(affine ? [xt, g, b] : [xt])];
+}
+
+beforeAll(() => initBackend('cpu', { log: false }));
+afterAll(() => initBackend('cpu', { log: false }));
+
+describe('layerNorm', () => {
+  it('on cpu is exactly the composite it replaced (forward and tf.grads)', async () => {
+    for (const affine of [true, false]) {
+      const got = await onBackend('cpu', () => forwardAndGrads(layerNorm, affine));
+      const want = await onBackend('cpu', () => forwardAndGrads(reference, affine));
+      got.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(want[i]!)));
+    }
+  });
+
+  it('composite backward formula matches autodiff of the forward and finite differences', async () => {
+    const [dx, dgamma, dbeta, auto] = await onBackend('cpu', () => {
+      const xt = tf.tensor(x, shape);
+      const g = tf.tensor1d(gamma);
+      const r = layerNormGradComposite(tf.tensor(w, shape), xt, g, 1e-5);
+      return [r.dx, r.dgamma!, r.dbeta!, ...tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(reference(a, gg, bb, 1e-5), tf.tensor(w, shape))))([xt, g, tf.tensor1d(beta)])];
+    });
+    expectClose(dx!, auto!);
+    // Central differences in float64 on a few coordinates of x.
+    const loss = (xs: Float64Array) => {
+      let s = 0;
+      for (let r = 0; r < 6; r++) {
+        const row = xs.subarray(r * 40, r * 40 + 40);
+        const mean = row.reduce((a, b) => a + b, 0) / 40;
+        const v = row.reduce((a, b) => a + (b - mean) ** 2, 0) / 40;
+        for (let c = 0; c < 40; c++) s += w[r * 40 + c]! * (((row[c]! - mean) / Math.sqrt(v + 1e-5)) * gamma[c]! + beta[c]!);
+      }
+      return s;
+    };
+    for (const i of [0, 17, 63, 128, 239]) {
+      const xp = Float64Array.from(x);
+      const xm = Float64Array.from(x);
+      xp[i]! += 1e-4;
+      xm[i]! -= 1e-4;
+      expect(dx![i]!).toBeCloseTo((loss(xp) - loss(xm)) / 2e-4, 3);
+    }
+    const all = await onBackend('cpu', () => tf.grads((gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(reference(tf.tensor(x, shape), gg, bb, 1e-5), tf.tensor(w, shape))))([tf.tensor1d(gamma), tf.tensor1d(beta)]));
+    expectClose(dgamma!, all[0]!);
+    expectClose(dbeta!, all[1]!);
+  });
+
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, forward and gradients (${why})`, async () => {
+    for (const affine of [true, false]) {
+      const want = await onBackend('cpu', () => forwardAndGrads(layerNorm, affine));
+      const got = await onBackend('webgpu', () => forwardAndGrads(layerNorm, affine));
+      expect(got).toHaveLength(want.length);
+      got.forEach((g, i) => expectClose(g, want[i]!));
+    }
+  }, 120_000);
+
+  it.skipIf(!webgpu.ok)(`runs as one kernel on webgpu (${why})`, async () => {
+    const names = await webgpuKernels(() => [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)], (a, g, b) => layerNorm(a!, g, b, 1e-5));
+    expect(names).toEqual(['SlLayerNorm']);
+  }, 60_000);
+});
+
+describe('softmaxCrossEntropy', () => {
+  const rows = 12;
+  const vocab = 37;
+  const logits = new Rng(5).normalArray(rows * vocab, 0, 3);
+  // -1 is ignored, -3 (another negative) counts as class 0, 40 (>= vocab) counts with no target term.
+  const targets = [0, 36, 5, -1, 17, -3, 9, 40, -1, 2, 30, 11];
+  const build = (): [tf.Tensor, tf.Tensor] => [tf.tensor2d(logits, [rows, vocab]), tf.tensor1d(targets, 'int32')];
+
+  // float64: loss and d loss / d logits
+  function reference(): { loss: number; grad: Float64Array } {
+    const count = targets.filter((t) => t !== -1).length;
+    let loss = 0;
+    const grad = new Float64Array(rows * vocab);
+    for (let r = 0; r < rows; r++) {
+      if (targets[r] === -1) continue;
+      const t = Math.max(targets[r]!, 0);
+      if (t >= vocab) continue;
+      const row = Array.from(logits.subarray(r * vocab, (r + 1) * vocab));
+      const max = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      loss += max + Math.log(sum) - row[t]!;
+      for (let c = 0; c < vocab; c++) grad[r * vocab + c] = (Math.exp(row[c]! - max) / sum - (c === t ? 1 : 0)) / count;
+    }
+    return { loss: loss / count, grad };
+  }
+
+  const lossAndGrad = () => {
+    const [l, t] = build();
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => softmaxCrossEntropy(tf.reshape(x, [3, 4, vocab]), tf.reshape(t, [3, 4])))(l);
+    return [value, grad];
+  };
+
+  it('on cpu matches float64 loss and gradient, ignore/negative/out-of-range targets included', async () => {
+    const ref = reference();
+    const [loss, grad] = await onBackend('cpu', lossAndGrad);
+    expect(loss![0]).toBeCloseTo(ref.loss, 5);
+    expectClose(grad!, Float32Array.from(ref.grad));
+  });
+
+  it('composite backward (the fused gradient fallback) equals autodiff of the composite loss', async () => {
+    const [manual, auto] = await onBackend('cpu', () => {
+      const [l, t] = build();
+      const dy = tf.scalar(1.7);
+      return [crossEntropyGradComposite(dy, l, t, -1), tf.mul(tf.grad((x: tf.Tensor) => softmaxCrossEntropy(x, t))(l), dy)];
+    });
+    expectClose(manual!, auto!);
+  });
+
+  it('rejects a target count that does not match the logits rows', () => {
+    expect(() => softmaxCrossEntropy(tf.zeros([2, 3, 5]), tf.zeros([2, 2], 'int32'))).toThrow(/logits \[2,3,5\] need one target per row of 5, but targets are \[2,2\]/);
+  });
+
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, loss and gradient (${why})`, async () => {
+    const want = await onBackend('cpu', lossAndGrad);
+    const got = await onBackend('webgpu', lossAndGrad);
+    got.forEach((g, i) => expectClose(g, want[i]!));
+    const names = await webgpuKernels(build, (l, t) => softmaxCrossEntropy(l!, t!));
+    expect(names).toEqual(['Reshape', 'Reshape', 'SlSoftmaxCrossEntropy']);
+  }, 120_000);
+});
+
+describe('AdamW fused update', () => {
+  // Three steps on a decayed matrix and an undecayed vector; returns params and moments.
+  function train(): tf.Tensor[] {
+    const rng = new Rng(8);
+    const w = tf.variable(tf.tensor2d(rng.normalArray(6 * 5), [6, 5]));
+    const b = tf.variable(tf.tensor1d(rng.normalArray(5)));
+    const opt = new AdamW([['w', w], ['b', b]], { lr: 0.05, weightDecay: 0.1 });
+    for (let s = 0; s < 3; s++) {
+      const gw = tf.tensor2d(rng.normalArray(30, 0, 0.5), [6, 5]);
+      const gb = tf.tensor1d(rng.normalArray(5, 0, 2));
+      opt.applyGradients({ w: gw, b: gb }, 0.05 / (s + 1));
+      tf.dispose([gw, gb]);
+    }
+    const { m, v } = opt.getState();
+    const out = [w, b, m.get('w')!, v.get('w')!, m.get('b')!, v.get('b')!].map((t) => tf.clone(t));
+    opt.dispose();
+    tf.dispose([w, b]);
+    return out;
+  }
+
+  it.skipIf(!webgpu.ok)(`webgpu matches cpu over three steps, one SlAdamW kernel per parameter (${why})`, async () => {
+    const want = await onBackend('cpu', train);
+    const got = await onBackend('webgpu', train);
+    got.forEach((g, i) => expectClose(g, want[i]!));
+    await tf.setBackend('webgpu');
+    const w = tf.variable(tf.ones([3, 2]));
+    const opt = new AdamW([['w', w]], { lr: 0.1 });
+    const g = tf.ones([3, 2]);
+    const info = await tf.profile(() => opt.applyGradients({ w: g }));
+    expect(info.kernels.map((k) => k.name)).toEqual(['SlAdamW']);
+    tf.dispose([w, g]);
+    opt.dispose();
+  }, 120_000);
+});
+
+describe('scaledMaskedSoftmax', () => {
+  const [batch, heads, q, kv] = [2, 3, 4, 6];
+  const scores = new Rng(11).normalArray(batch * heads * q * kv, 0, 2);
+  const keep = [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0]; // [batch, kv] key padding
+  const bias = keep.map((k) => (k === 1 ? 0 : -1e9));
+  const w = new Rng(12).normalArray(scores.length);
+  const scale = 0.4;
+  const offset = 2;
+
+  // float64 softmax(scale * s + bias + causal) per row
+  function reference(): Float32Array {
+    const out = new Float32Array(scores.length);
+    for (let r = 0; r < batch * heads * q; r++) {
+      const bi = Math.floor(r / (heads * q));
+      const i = r % q;
+      const z = Array.from({ length: kv }, (_, j) => scores[r * kv + j]! * scale + bias[bi * kv + j]! + (j > i + offset ? -1e9 : 0));
+      const max = Math.max(...z);
+      const sum = z.reduce((a, v) => a + Math.exp(v - max), 0);
+      z.forEach((v, j) => (out[r * kv + j] = Math.exp(v - max) / sum));
+    }
+    return out;
+  }
+
+  // probs and d(sum(w * probs)) / d(scores, bias)
+  const probsAndGrads = () => {
+    const s = tf.tensor4d(scores, [batch, heads, q, kv]);
+    const b = tf.tensor4d(bias, [batch, 1, 1, kv]);
+    const wt = tf.tensor4d(w, [batch, heads, q, kv]);
+    const f = (ss: tf.Tensor, bb: tf.Tensor) => scaledMaskedSoftmax(ss, { scale, causal: true, offset, bias: bb });
+    return [f(s, b), ...tf.grads((ss: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(ss, bb), wt)))([s, b])];
+  };
+
+  it('on cpu matches a float64 reference (causal offset, broadcast key-padding bias)', async () => {
+    const [probs] = await onBackend('cpu', probsAndGrads);
+    expectClose(probs!, reference());
+  });
+
+  it('rejects a bias that does not broadcast', () => {
+    expect(() => scaledMaskedSoftmax(tf.zeros([2, 3, 4, 6]), { scale: 1, bias: tf.zeros([2, 1, 4, 5]) })).toThrow(/bias \[2,1,4,5\] must be 4-D and broadcast to scores \[2,3,4,6\]/);
+  });
+
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, forward and gradients (${why})`, async () => {
+    const want = await onBackend('cpu', probsAndGrads);
+    const got = await onBackend('webgpu', probsAndGrads);
+    got.forEach((g, i) => expectClose(g, want[i]!));
+    const names = await webgpuKernels(
+      () => [tf.tensor4d(scores, [batch, heads, q, kv]), tf.tensor4d(bias, [batch, 1, 1, kv])],
+      (s, b) => scaledMaskedSoftmax(s!, { scale, causal: true, offset, bias: b }),
+    );
+    expect(names).toEqual(['SlScaledMaskedSoftmax']);
+  }, 120_000);
+});

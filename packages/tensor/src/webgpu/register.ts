@@ -1,0 +1,51 @@
+/**
+ * Registers this package's fused kernels for the `webgpu` backend. Registration only records
+ * functions in tfjs's kernel registry (keyed by backend name), so it needs neither the webgpu
+ * package nor a GPU; the kernels run once `webgpu` is the active backend. Other backends have no
+ * such kernels, and the ops in ../ops fall back to composite tfjs code there.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { adamwStep, type AdamWScalars } from './adamw.js';
+import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
+import { layerNormBackward, layerNormForward } from './layer-norm.js';
+import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
+
+/** Kernel names of the fused ops (inputs and attrs are documented on each op). */
+export const fusedKernelNames = {
+  layerNorm: 'SlLayerNorm',
+  layerNormPlain: 'SlLayerNormPlain',
+  layerNormGrad: 'SlLayerNormGrad',
+  crossEntropy: 'SlSoftmaxCrossEntropy',
+  crossEntropyGrad: 'SlSoftmaxCrossEntropyGrad',
+  adamw: 'SlAdamW',
+  maskedSoftmax: 'SlScaledMaskedSoftmax',
+  maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
+} as const;
+
+const K = fusedKernelNames;
+type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];
+
+const webgpuKernels: Record<string, KernelFunc> = {
+  [K.layerNorm]: ({ inputs, backend, attrs }) => layerNormForward(backend, inputs.x!, { gamma: inputs.gamma!, beta: inputs.beta! }, attrs.eps as number),
+  [K.layerNormPlain]: ({ inputs, backend, attrs }) => layerNormForward(backend, inputs.x!, undefined, attrs.eps as number),
+  [K.layerNormGrad]: ({ inputs, backend, attrs }) => layerNormBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number),
+  [K.crossEntropy]: ({ inputs, backend, attrs }) => crossEntropyForward(backend, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
+  [K.crossEntropyGrad]: ({ inputs, backend, attrs }) => crossEntropyBackward(backend, inputs.dy!, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
+  [K.adamw]: ({ inputs, backend, attrs }) => adamwStep(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
+  [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
+    maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
+  [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
+};
+
+let registered = false;
+
+/** Idempotent; the ops call it before looking their kernels up. */
+export function registerWebgpuKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [kernelName, kernelFunc] of Object.entries(webgpuKernels)) {
+    if (tf.getKernel(kernelName, 'webgpu') === undefined) {
+      tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    }
+  }
+}
