@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
+import { MASKED, scaledMaskedSoftmax } from '../ops/masked-softmax.js';
 import type { Rng } from '../rng.js';
 import { dropout } from './dropout.js';
 import type { KVCache } from './kv-cache.js';
@@ -39,7 +40,6 @@ export interface AttentionCallOptions {
   cache?: KVCache;
 }
 
-const NEG = -1e9;
 
 /**
  * Multi-head scaled dot-product attention (self or cross).
@@ -119,11 +119,10 @@ export class MultiHeadAttention extends Module {
         }
       }
       const kvLen = k.shape[2];
-      // scores: [batch, heads, q, kv]
-      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.headDim));
-      const bias = this.maskBias(batch, qLen, kvLen, offset, o);
-      if (bias !== undefined) scores = tf.add(scores, bias);
-      let probs: tf.Tensor = tf.softmax(scores, -1);
+      // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
+      const scores = tf.matMul(q, k, false, true);
+      const bias = this.maskBias(batch, qLen, kvLen, o);
+      let probs = scaledMaskedSoftmax(scores, { scale: 1 / Math.sqrt(this.headDim), causal: o.causal === true, offset, bias });
       probs = dropout(probs, this.dropoutRate, this.rng, this.training);
       // ctx: [batch, heads, q, headDim] -> [batch, q, dModel]
       const ctx = tf.matMul(probs, v);
@@ -132,14 +131,9 @@ export class MultiHeadAttention extends Module {
     });
   }
 
-  // Additive bias (0 = visible, -1e9 = hidden) broadcastable to [batch, heads, q, kv].
-  private maskBias(batch: number, qLen: number, kvLen: number, offset: number, o: AttentionCallOptions): tf.Tensor | undefined {
+  // Additive padding/custom-mask bias (0 = visible, -1e9 = hidden) broadcastable to [batch, heads, q, kv]; the causal mask is the softmax op's.
+  private maskBias(batch: number, qLen: number, kvLen: number, o: AttentionCallOptions): tf.Tensor | undefined {
     const parts: tf.Tensor[] = [];
-    if (o.causal === true) {
-      const m = new Float32Array(qLen * kvLen);
-      for (let i = 0; i < qLen; i++) for (let j = 0; j < kvLen; j++) m[i * kvLen + j] = j <= offset + i ? 0 : NEG;
-      parts.push(tf.tensor4d(m, [1, 1, qLen, kvLen]));
-    }
     if (o.keyMask !== undefined) {
       if (!tf.util.arraysEqual(o.keyMask.shape, [batch, kvLen])) {
         throw new Error(`MultiHeadAttention: keyMask must be [batch, kvLen] = [${batch}, ${kvLen}], got [${o.keyMask.shape}]`);
@@ -174,5 +168,5 @@ function projectFused(layers: Linear[], x: tf.Tensor): tf.Tensor[] {
 }
 
 function toBias(mask: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.sub(1, tf.cast(mask, 'float32')), NEG);
+  return tf.mul(tf.sub(1, tf.cast(mask, 'float32')), MASKED);
 }

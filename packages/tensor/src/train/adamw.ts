@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedParameters } from '../module.js';
+import { adamwUpdate } from '../ops/adamw-update.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -77,16 +78,14 @@ export class AdamW {
       if (grad === undefined) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      tf.tidy(() => {
-        const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1));
-        const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
-        m.assign(mNew);
-        v.assign(vNew);
-        const denom = tf.add(tf.sqrt(tf.div(vNew, bc2)), this.eps);
-        const update = tf.div(tf.div(mNew, bc1), denom);
-        const decayed = this.decays.get(name) === true && this.weightDecay !== 0 ? tf.mul(p, 1 - lr * this.weightDecay) : p;
-        p.assign(tf.sub(decayed, tf.mul(update, lr)));
-      });
+      const decay = this.decays.get(name) === true && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
+      const next = adamwUpdate(p, m, v, grad, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr, bc1, bc2, decay });
+      m.assign(next.m);
+      v.assign(next.v);
+      p.assign(next.p);
+      next.m.dispose();
+      next.v.dispose();
+      next.p.dispose();
     }
   }
 
