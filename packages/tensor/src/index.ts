@@ -24,3 +24,8 @@ export { crossEntropy } from './train/losses.js';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
 export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTensor, toStoredTensors, fromStoredTensor } from './checkpoint/checked.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';
+export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/layer-norm.js';
+export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entropy.js';
+export { adamwUpdate, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
+export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';
+export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
