@@ -24,6 +24,15 @@ describe('gradient utilities', () => {
     disposeGrads(g);
   });
 
+  it('globalNorm of many gradients equals a single addN bit for bit (summed in chunks a webgpu shader can bind)', async () => {
+    const rng = new Rng(5);
+    const g = new Map(Array.from({ length: 20 }, (_, i) => [`p${i}`, tf.tensor1d(rng.normalArray(3 + i, 0, 10))] as const));
+    const want = tf.tidy(() => Math.sqrt(tf.addN([...g.values()].map((x) => tf.sum(tf.square(x)))).dataSync()[0]!));
+    expect(await globalNorm(g)).toBe(want);
+    expect(await globalNorm(new Map([...g].slice(0, 7)))).toBe(tf.tidy(() => Math.sqrt(tf.addN([...g.values()].slice(0, 7).map((x) => tf.sum(tf.square(x)))).dataSync()[0]!)));
+    disposeGrads(g);
+  });
+
   it('GradAccumulator averages micro-batches like one big batch', async () => {
     const rng = new Rng(0);
     const lin = new Linear({ inFeatures: 3, outFeatures: 4, rng });

@@ -48,10 +48,26 @@ export function disposeGrads(grads: Map<string, tf.Tensor>): void {
   for (const g of grads.values()) g.dispose();
 }
 
+/**
+ * Inputs per addN: WebGPU guarantees 8 storage buffers per shader stage (one is the output), and
+ * webgpu's addN does not split larger calls.
+ */
+const ADD_N_INPUTS = 7;
+
+/**
+ * Sum of same-shaped tensors in order, at most {@link ADD_N_INPUTS} per addN; each chunk starts
+ * from the running sum, so a sequential addN (cpu) gives exactly the one-call result.
+ */
+function sumInOrder(xs: tf.Tensor[]): tf.Tensor {
+  let acc = tf.addN(xs.slice(0, ADD_N_INPUTS));
+  for (let i = ADD_N_INPUTS; i < xs.length; i += ADD_N_INPUTS - 1) acc = tf.addN([acc, ...xs.slice(i, i + ADD_N_INPUTS - 1)]);
+  return acc;
+}
+
 /** sqrt(sum of squares of all gradients), read back with one asynchronous read. */
 export async function globalNorm(grads: Map<string, tf.Tensor>): Promise<number> {
   if (grads.size === 0) return 0;
-  const total = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const total = tf.tidy(() => sumInOrder([...grads.values()].map((g) => tf.sum(tf.square(g)))));
   try {
     return Math.sqrt((await total.data())[0]!);
   } finally {
