@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
+import { splitHeads } from '../ops/heads.js';
 import { MASKED, scaledMaskedSoftmax } from '../ops/masked-softmax.js';
 import type { Rng } from '../rng.js';
 import { dropout } from './dropout.js';
@@ -83,6 +84,19 @@ export class MultiHeadAttention extends Module {
     return tf.transpose(tf.reshape(x, [b, len, this.numHeads, this.headDim]), [0, 2, 1, 3]);
   }
 
+  /**
+   * Several Linear layers on the same input as one matmul against their concatenated weights,
+   * split into heads afterwards: one pass over x (and one transpose of x in the backward pass)
+   * instead of one per projection, and on webgpu one kernel per head tensor (ops/heads.ts).
+   * x: [batch, len, in] -> one [batch, heads, len, headDim] per layer.
+   */
+  private projectHeads(layers: Linear[], x: tf.Tensor): tf.Tensor4D[] {
+    const y = tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]!]), tf.concat(layers.map((l) => l.weight), 1));
+    const biases = layers.map((l) => l.bias);
+    const all = biases.every((b) => b !== undefined) ? (biases as tf.Tensor[]) : undefined;
+    return splitHeads(y, { batch: x.shape[0]!, heads: this.numHeads, parts: layers.length, biases: all });
+  }
+
   forward(x: tf.Tensor, o: AttentionCallOptions = {}): tf.Tensor {
     if (x.rank !== 3 || x.shape[2] !== this.dModel) {
       throw new Error(`MultiHeadAttention: x must be [batch, seq, ${this.dModel}], got [${x.shape}]`);
@@ -105,9 +119,9 @@ export class MultiHeadAttention extends Module {
       } else {
         if (cross) {
           q = this.splitHeads(this.q.forward(x));
-          [k, v] = projectFused([this.k, this.v], o.context!).map((t) => this.splitHeads(t)) as [tf.Tensor4D, tf.Tensor4D];
+          [k, v] = this.projectHeads([this.k, this.v], o.context!) as [tf.Tensor4D, tf.Tensor4D];
         } else {
-          [q, k, v] = projectFused([this.q, this.k, this.v], x).map((t) => this.splitHeads(t)) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          [q, k, v] = this.projectHeads([this.q, this.k, this.v], x) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         }
         if (this.rotary !== undefined) {
           q = this.rotary.apply(q, offset) as tf.Tensor4D;
@@ -151,20 +165,6 @@ export class MultiHeadAttention extends Module {
     if (parts.length === 0) return undefined;
     return parts.reduce((a, b) => tf.add(a, b));
   }
-}
-
-/**
- * Several Linear layers on the same input as one matmul against their concatenated weights,
- * split afterwards: one pass over x (and one transpose of x in the backward pass) instead of
- * one per projection. x: [..., in] -> one [..., out_i] per layer.
- */
-function projectFused(layers: Linear[], x: tf.Tensor): tf.Tensor[] {
-  const lead = x.shape.slice(0, -1);
-  const x2 = tf.reshape(x, [-1, x.shape[x.rank - 1]!]);
-  let y: tf.Tensor = tf.matMul(x2, tf.concat(layers.map((l) => l.weight), 1));
-  const biases = layers.map((l) => l.bias);
-  if (biases.every((b) => b !== undefined)) y = tf.add(y, tf.concat(biases as tf.Tensor[], 0));
-  return tf.split(y, layers.map((l) => l.outFeatures), 1).map((t, i) => tf.reshape(t, [...lead, layers[i]!.outFeatures]));
 }
 
 function toBias(mask: tf.Tensor): tf.Tensor {

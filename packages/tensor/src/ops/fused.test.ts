@@ -5,6 +5,7 @@ import { Rng } from '../rng.js';
 import { webgpuAvailability } from '../testing/webgpu.js';
 import { AdamW } from '../train/adamw.js';
 import { crossEntropyGradComposite, softmaxCrossEntropy } from './cross-entropy.js';
+import { splitHeads } from './heads.js';
 import { layerNorm, layerNormGradComposite } from './layer-norm.js';
 import { scaledMaskedSoftmax } from './masked-softmax.js';
 
@@ -280,4 +281,75 @@ describe('scaledMaskedSoftmax', () => {
     );
     expect(names).toEqual(['SlScaledMaskedSoftmax']);
   }, 120_000);
+});
+
+describe('splitHeads', () => {
+  const [batch, len, heads, headDim, parts] = [2, 5, 3, 4, 3];
+  const dModel = heads * headDim;
+  const rng = new Rng(31);
+  const y = rng.normalArray(batch * len * parts * dModel);
+  const biases = Array.from({ length: parts }, () => rng.normalArray(dModel));
+  const ws = Array.from({ length: parts }, () => rng.normalArray(batch * heads * len * headDim));
+
+  // the head tensors and d(sum_p w_p * head_p)/d(y, biases...)
+  const headsAndGrads = (withBias: boolean) => () => {
+    const yt = tf.tensor2d(y, [batch * len, parts * dModel]);
+    const bs = biases.map((b) => tf.tensor1d(b));
+    const f = (...a: tf.Tensor[]) => splitHeads(a[0]!, { batch, heads, parts, biases: withBias ? a.slice(1) : undefined });
+    const loss = (...a: tf.Tensor[]) => tf.addN(f(...a).map((h, p) => tf.sum(tf.mul(h, tf.tensor4d(ws[p]!, h.shape)))));
+    return [...f(yt, ...bs), ...tf.grads(loss)(withBias ? [yt, ...bs] : [yt])];
+  };
+
+  it('on cpu puts y[b * len + l, p * dModel + h * headDim + d] + bias_p at [b, h, l, d] of part p', async () => {
+    const out = await onBackend('cpu', headsAndGrads(true));
+    for (const [p, b, h, l, d] of [[0, 0, 0, 0, 0], [1, 1, 2, 4, 3], [2, 1, 1, 3, 2], [2, 0, 2, 1, 0]] as const) {
+      const want = y[(b * len + l) * parts * dModel + p * dModel + h * headDim + d]! + biases[p]![h * headDim + d]!;
+      expect(out[p]![((b * heads + h) * len + l) * headDim + d]).toBeCloseTo(want, 5);
+    }
+    // d/dy is w_p back in y's layout; d/dbias_p sums w_p over batch and positions
+    const dy = out[parts]!;
+    expect(dy[(1 * len + 4) * parts * dModel + 1 * dModel + 2 * headDim + 3]).toBeCloseTo(ws[1]![((1 * heads + 2) * len + 4) * headDim + 3]!, 6);
+    let s = 0;
+    for (let b = 0; b < batch; b++) for (let l = 0; l < len; l++) s += ws[2]![((b * heads + 1) * len + l) * headDim + 2]!;
+    expect(out[parts + 3]![1 * headDim + 2]).toBeCloseTo(s, 5);
+  });
+
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, with and without biases (${why})`, async () => {
+    for (const withBias of [true, false]) {
+      const want = await onBackend('cpu', headsAndGrads(withBias));
+      const got = await onBackend('webgpu', headsAndGrads(withBias));
+      expect(got).toHaveLength(want.length);
+      got.forEach((g, i) => expectClose(g, want[i]!));
+    }
+    const names = await webgpuKernels(() => [tf.tensor2d(y, [batch * len, parts * dModel])], (t) => splitHeads(t!, { batch, heads, parts }));
+    expect(names).toEqual(['SlSplitHeads']);
+  }, 120_000);
+});
+
+describe('fused kernels past one dispatch dimension', () => {
+  // 65,540 rows need more than the 65,535 workgroups WebGPU allows along x: the backend folds
+  // the dispatch over y, and every row kernel must still find its row (and ignore the extras).
+  const rows = 65_540;
+  const rng = new Rng(21);
+  const x = rng.normalArray(rows * 2);
+  const w = rng.normalArray(rows * 2);
+  const t = Int32Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? -1 : i % 2));
+  const run = () => {
+    const xt = tf.tensor2d(x, [rows, 2]);
+    const wt = tf.tensor2d(w, [rows, 2]);
+    const tt = tf.tensor1d(t, 'int32');
+    const g = tf.tensor1d([1.5, -0.5]);
+    const b = tf.tensor1d([0.1, 0.2]);
+    const norm = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, gg, bb, 1e-5), wt)))([xt, g, b]);
+    const ce = tf.valueAndGrad((l: tf.Tensor) => softmaxCrossEntropy(l, tt))(xt);
+    const s4 = tf.reshape(xt, [2, 2, rows / 4, 2]);
+    const sm = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(scaledMaskedSoftmax(a, { scale: 0.7, causal: true }), tf.reshape(wt, a.shape))))(s4);
+    return [...norm, ce.value, ce.grad, sm];
+  };
+
+  it.skipIf(!webgpu.ok)(`layerNorm, cross-entropy and masked softmax match cpu (${why})`, async () => {
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('webgpu', run);
+    got.forEach((g, i) => expectClose(g, want[i]!));
+  }, 180_000);
 });

@@ -4,7 +4,7 @@
  * (per-row stats, dx, dgamma, dbeta) where the composite ops take ~30.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
+import { columnSumProgram, f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
 
 const rowUniforms = 'eps : f32, rows : i32, cols : i32,';
 
@@ -109,46 +109,10 @@ function dxProgram(shape: number[], rows: number, cols: number, affine: boolean)
   return rowProgram(`slLayerNormDx_${affine}`, shape, rows, affine ? ['dy', 'x', 'gamma'] : ['dy', 'x'], rowUniforms, wg, code);
 }
 
-const COLS_PER_GROUP = 32;
-const LANES = 8;
-
 // Column sums over rows: dgamma = sum(dy * xhat), dbeta = sum(dy). -> [cols]
-function paramGradProgram(rows: number, cols: number, which: 'gamma' | 'beta'): WebgpuProgram {
-  const wg = COLS_PER_GROUP * LANES;
-  const term = which === 'gamma' ? 'dy[i] * (x[i] - stats[r * 2]) * stats[r * 2 + 1]' : 'dy[i]';
-  const code = `
-    var<workgroup> buf : array<f32, ${wg}>;
-    fn main(index : i32) {
-      let tid = i32(localId.x);
-      let rows = uniforms.rows;
-      let cols = uniforms.cols;
-      let col = (index / ${wg}) * ${COLS_PER_GROUP} + tid % ${COLS_PER_GROUP};
-      let lane = tid / ${COLS_PER_GROUP};
-      var acc = 0.0;
-      if (col < cols) {
-        for (var r = lane; r < rows; r += ${LANES}) {
-          let i = r * cols + col;
-          acc += ${term};
-        }
-      }
-      buf[tid] = acc;
-      workgroupBarrier();
-      if (lane == 0 && col < cols) {
-        var s = 0.0;
-        for (var l = 0; l < ${LANES}; l++) { s += buf[l * ${COLS_PER_GROUP} + tid]; }
-        result[col] = s;
-      }
-    }`;
-  return {
-    outputShape: [cols],
-    shaderKey: `slLayerNormParamGrad_${which}`,
-    dispatchLayout: { x: [0] },
-    dispatch: [Math.ceil(cols / COLS_PER_GROUP), 1, 1],
-    variableNames: which === 'gamma' ? ['dy', 'x', 'stats'] : ['dy'],
-    workgroupSize: [wg, 1, 1],
-    uniforms: 'rows : i32, cols : i32,',
-    getUserCode: () => code,
-  };
+function paramGradProgram(cols: number, which: 'gamma' | 'beta'): WebgpuProgram {
+  const term = which === 'gamma' ? 'dy[r * uniforms.cols + j] * (x[r * uniforms.cols + j] - stats[r * 2]) * stats[r * 2 + 1]' : 'dy[r * uniforms.cols + j]';
+  return columnSumProgram(`slLayerNormParamGrad_${which}`, cols, which === 'gamma' ? ['dy', 'x', 'stats'] : ['dy'], 'rows : i32, cols : i32,', term);
 }
 
 function dims(x: tf.TensorInfo): { rows: number; cols: number } {
@@ -170,8 +134,8 @@ export function layerNormBackward(backend: unknown, dy: tf.TensorInfo, x: tf.Ten
   const dx = runProgram(backend, dxProgram(x.shape, rows, cols, gamma !== undefined), gamma === undefined ? [dy, x] : [dy, x, gamma], u);
   if (gamma === undefined) return [dx];
   const stats = runProgram(backend, statsProgram(rows, cols), [x], u);
-  const dgamma = runProgram(backend, paramGradProgram(rows, cols, 'gamma'), [dy, x, stats], [i32(rows), i32(cols)]);
-  const dbeta = runProgram(backend, paramGradProgram(rows, cols, 'beta'), [dy], [i32(rows), i32(cols)]);
+  const dgamma = runProgram(backend, paramGradProgram(cols, 'gamma'), [dy, x, stats], [i32(rows), i32(cols)]);
+  const dbeta = runProgram(backend, paramGradProgram(cols, 'beta'), [dy], [i32(rows), i32(cols)]);
   (backend as { disposeData(id: unknown): void }).disposeData(stats.dataId);
   return [dx, dgamma, dbeta];
 }

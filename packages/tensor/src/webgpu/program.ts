@@ -93,3 +93,44 @@ export function treeReduce(buf: string, wg: number, op: (a: string, b: string) =
         workgroupBarrier();
       }`;
 }
+
+const COLS_PER_GROUP = 32;
+const LANES = 8;
+
+/**
+ * Column sums over rows: result[j] = sum over r < uniforms.rows of `term` (a WGSL expression in
+ * the row `r` and column `j`), for j < uniforms.cols. Each workgroup takes 32 columns with 8
+ * lanes of rows each, so reads stay coalesced along a row. `uniforms` must declare rows and cols.
+ */
+export function columnSumProgram(key: string, cols: number, variableNames: string[], uniforms: string, term: string): WebgpuProgram {
+  const wg = COLS_PER_GROUP * LANES;
+  const code = `
+    var<workgroup> buf : array<f32, ${wg}>;
+    fn main(index : i32) {
+      let tid = i32(localId.x);
+      let j = (index / ${wg}) * ${COLS_PER_GROUP} + tid % ${COLS_PER_GROUP};
+      let lane = tid / ${COLS_PER_GROUP};
+      let ok = j < uniforms.cols;
+      var acc = 0.0;
+      if (ok) {
+        for (var r = lane; r < uniforms.rows; r += ${LANES}) { acc += ${term}; }
+      }
+      buf[tid] = acc;
+      workgroupBarrier();
+      if (lane == 0 && ok) {
+        var s = 0.0;
+        for (var k = 0; k < ${LANES}; k++) { s += buf[k * ${COLS_PER_GROUP} + tid]; }
+        result[j] = s;
+      }
+    }`;
+  return {
+    outputShape: [cols],
+    shaderKey: key,
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(cols / COLS_PER_GROUP), 1, 1],
+    variableNames,
+    workgroupSize: [wg, 1, 1],
+    uniforms,
+    getUserCode: () => code,
+  };
+}

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adamwStep, type AdamWScalars } from './adamw.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
+import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
 import { layerNormBackward, layerNormForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
 
@@ -20,6 +21,8 @@ export const fusedKernelNames = {
   adamw: 'SlAdamW',
   maskedSoftmax: 'SlScaledMaskedSoftmax',
   maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
+  splitHeads: 'SlSplitHeads',
+  splitHeadsGrad: 'SlSplitHeadsGrad',
 } as const;
 
 const K = fusedKernelNames;
@@ -35,6 +38,16 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
+  [K.splitHeads]: ({ inputs, backend, attrs }) => {
+    const l = attrs as unknown as HeadsLayout;
+    const biases = Array.from({ length: l.parts }, (_, p) => inputs[`bias${p}`]).filter((b) => b !== undefined);
+    return splitHeadsForward(backend, inputs.y!, biases, l);
+  },
+  [K.splitHeadsGrad]: ({ inputs, backend, attrs }) => {
+    const l = attrs as unknown as HeadsLayout;
+    const dys = Array.from({ length: l.parts }, (_, p) => inputs[`grad${p}`]!);
+    return splitHeadsBackward(backend, dys, l, attrs.withBias as boolean);
+  },
 };
 
 let registered = false;
