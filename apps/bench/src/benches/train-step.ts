@@ -1,9 +1,13 @@
 /**
- * `pnpm bench train-step [--backends wasm,native,cpu] [--steps N] [--cpu-steps N] [--size tiny|large] [--no-torch]`
+ * `pnpm bench train-step [--backends native,wasm,cpu,webgpu] [--steps N] [--cpu-steps N] [--size tiny|large]
+ *   [--no-torch] [--torch-device cpu|cuda|auto] [--python /usr/bin/python3]`
  *
  * One training step (forward, backward, AdamW) of a small GPT built from @sentencelab/tensor
  * blocks, on every requested backend, median ms/step; plus the same model in PyTorch
- * (train_step_torch.py) when `/usr/bin/python3 -c "import torch"` works, with the ratio.
+ * (train_step_torch.py, fp32 eager, on `--torch-device`) when `<python> -c "import torch"` works,
+ * with the ratio. `kernels/step` counts the tfjs kernels of one extra, untimed step (tf.profile).
+ * The step reads its loss with `await data()` after the update, so each timed step has finished
+ * on the device (webgpu in Node has no synchronous reads).
  * Also reports process CPU ms per step (`cpu_ms_per_step`), steadier than wall time on a
  * shared machine (torch's counts both of its threads).
  */
@@ -12,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AdamW, Embedding, LearnedPositionalEmbedding, Linear, Module, Rng, TransformerStack,
-  crossEntropy, disposeGrads, initBackend, valueAndGrads, type BackendChoice,
+  crossEntropy, initBackend, type BackendChoice,
 } from '@sentencelab/tensor';
 import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
@@ -46,16 +50,24 @@ export class BenchGPT extends Module {
   }
 }
 
-interface Args {
+export type TorchDevice = 'cpu' | 'cuda' | 'auto';
+
+export interface TrainStepArgs {
   backends: string[] | undefined;
   steps: number;
   cpuSteps: number;
   size: keyof typeof sizes;
   torch: boolean;
+  /** Where the PyTorch reference runs; `auto` = cuda when torch sees a GPU, else cpu. */
+  torchDevice: TorchDevice;
+  /** The Python that has torch (default /usr/bin/python3). */
+  python: string;
 }
 
-function parseArgs(args: string[]): Args {
-  const out: Args = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true };
+const options = '--backends, --steps, --cpu-steps, --size, --no-torch, --torch-device, --python';
+
+export function parseArgs(args: string[]): TrainStepArgs {
+  const out: TrainStepArgs = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -68,15 +80,23 @@ function parseArgs(args: string[]): Args {
       if (!Number.isInteger(n) || n < 1) throw new Error(`train-step: ${a} must be a positive integer, got "${v}"`);
       return n;
     };
-    if (a === '--backends') out.backends = value().split(',').filter((b) => b !== '');
-    else if (a === '--steps') out.steps = count(value());
+    if (a === '--backends') {
+      const list = value().split(',').filter((b) => b !== '');
+      if (list.length === 0) throw new Error('train-step: --backends needs at least one backend name');
+      out.backends = list;
+    } else if (a === '--steps') out.steps = count(value());
     else if (a === '--cpu-steps') out.cpuSteps = count(value());
     else if (a === '--size') {
       const s = value();
       if (s !== 'tiny' && s !== 'large') throw new Error(`train-step: --size must be tiny or large, got "${s}"`);
       out.size = s;
     } else if (a === '--no-torch') out.torch = false;
-    else throw new Error(`train-step: unknown option "${a}" (options: --backends, --steps, --cpu-steps, --size, --no-torch)`);
+    else if (a === '--torch-device') {
+      const d = value();
+      if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new Error(`train-step: --torch-device must be cpu, cuda or auto, got "${d}"`);
+      out.torchDevice = d;
+    } else if (a === '--python') out.python = value();
+    else throw new Error(`train-step: unknown option "${a}" (options: ${options})`);
   }
   return out;
 }
@@ -85,31 +105,47 @@ interface StepTimes {
   wall: number[];
   /** Process CPU time (user + system) per step: less sensitive than wall time to a busy machine. */
   cpu: number[];
+  /** tfjs kernels run by one step (from tf.profile of one extra, untimed step); undefined when not counted. */
+  kernels: number | undefined;
 }
 
-/** Times `steps` training steps after one warm-up step (skipped when warmup is false). */
-function timeSteps(c: GptSize, steps: number, warmup: boolean): StepTimes {
+/**
+ * Times `steps` training steps after one warm-up step (skipped when warmup is false), then
+ * counts the kernels of one more step with tf.profile when countKernels is true.
+ */
+async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
   const rng = new Rng(0);
   const model = new BenchGPT(c, rng);
   const opt = new AdamW(model.namedParameters(), { lr: 3e-4, weightDecay: 0.01 });
+  const named = model.namedParameters().filter(([, v]) => v.trainable);
   const n = c.batch * c.seq;
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
-  const step = () => {
-    const { grads } = valueAndGrads(model, () => crossEntropy(model.forward(ids), targets));
-    opt.applyGradients(grads);
-    disposeGrads(grads);
+  const step = async (): Promise<void> => {
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(ids), targets), named.map(([, v]) => v));
+    const byName = new Map<string, tf.Tensor>();
+    for (const [name, v] of named) {
+      const g = grads[v.name];
+      if (g !== undefined) byName.set(name, g);
+    }
+    opt.applyGradients(byName);
+    tf.dispose(Object.values(grads));
+    // Read after the update is queued: the read waits for the whole step on the device, and
+    // it is asynchronous because webgpu in Node has no synchronous reads.
+    await value.data();
+    value.dispose();
   };
-  if (warmup) step();
-  const times: StepTimes = { wall: [], cpu: [] };
+  if (warmup) await step();
+  const times: StepTimes = { wall: [], cpu: [], kernels: undefined };
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    step(); // valueAndGrads reads the loss back, so the step has finished on the device
+    await step();
     const c1 = process.cpuUsage(c0);
     times.wall.push(performance.now() - t0);
     times.cpu.push((c1.user + c1.system) / 1000);
   }
+  if (countKernels) times.kernels = (await tf.profile(step)).kernels.length;
   ids.dispose();
   targets.dispose();
   opt.dispose();
@@ -117,17 +153,24 @@ function timeSteps(c: GptSize, steps: number, warmup: boolean): StepTimes {
   return times;
 }
 
-function torchAvailable(): boolean {
-  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+function torchAvailable(python: string): boolean {
+  return spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runTorch(size: string, steps: number): { ms: number; cpuMs: number } {
+interface TorchRun {
+  ms: number;
+  cpuMs: number;
+  /** The device torch ran on: `cpu`, or `cuda (<GPU name>)`. */
+  device: string;
+}
+
+function runTorch(a: TrainStepArgs): TorchRun {
   const script = fileURLToPath(new URL('./train_step_torch.py', import.meta.url));
-  const r = spawnSync('/usr/bin/python3', [script, '--size', size, '--steps', String(steps)], { encoding: 'utf8' });
+  const r = spawnSync(a.python, [script, '--size', a.size, '--steps', String(a.steps), '--device', a.torchDevice], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`train_step_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
   const last = r.stdout.trim().split('\n').at(-1)!;
-  const r2 = JSON.parse(last) as { ms_per_step: number; cpu_ms_per_step: number };
-  return { ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step };
+  const r2 = JSON.parse(last) as { ms_per_step: number; cpu_ms_per_step: number; device: string; device_name: string };
+  return { ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step, device: r2.device === 'cuda' ? `cuda (${r2.device_name})` : 'cpu' };
 }
 
 /** Backends that cannot run the large step here, and why (measured, not assumed). */
@@ -140,8 +183,9 @@ export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
   const requested = a.backends ?? ['native', 'wasm', 'cpu'];
-  const rows: { system: string; ms: number; cpuMs: number; steps: number }[] = [];
+  const rows: { system: string; ms: number; cpuMs: number; steps: number; kernels: number | undefined }[] = [];
   const skipped: string[] = [];
+  let torchDevice: string | undefined;
   for (const b of requested) {
     const unfit = a.size === 'large' ? largeUnfit[b] : undefined;
     if (unfit !== undefined) {
@@ -156,28 +200,41 @@ export async function run(args: string[]): Promise<BenchResult> {
       skipped.push(`${b}: ${(e as Error).message}`);
       continue;
     }
-    const steps = b === 'cpu' ? a.cpuSteps : a.steps;
-    console.error(`train-step: ${b}, ${steps} step(s)${b === 'cpu' ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up'}...`);
-    const t = timeSteps(c, steps, b !== 'cpu');
-    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps });
+    const cpu = b === 'cpu';
+    const steps = cpu ? a.cpuSteps : a.steps;
+    // The cpu backend's step takes ~35 s: no warm-up and no extra step to count its kernels.
+    console.error(`train-step: ${b}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
+    const t = await timeSteps(c, steps, !cpu, !cpu);
+    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels });
   }
   for (const s of skipped) console.error(`skipped ${s}`);
   if (a.torch) {
-    if (torchAvailable()) rows.push({ system: 'torch', ...runTorch(a.size, a.steps), steps: a.steps });
-    else console.error('skipped torch: /usr/bin/python3 cannot import torch');
+    if (torchAvailable(a.python)) {
+      const t = runTorch(a);
+      torchDevice = t.device;
+      rows.push({ system: t.device === 'cpu' ? 'torch' : 'torch-cuda', ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined });
+    } else console.error(`skipped torch: ${a.python} cannot import torch`);
   }
-  const torch = rows.find((r) => r.system === 'torch');
+  const torch = rows.find((r) => r.system.startsWith('torch'));
+  if (torchDevice !== undefined) console.error(`torch device: ${torchDevice}`);
   printTable(
-    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'steps'],
+    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'kernels/step', 'steps'],
     rows.map((r) => [
       r.system, r.ms, torch === undefined ? '-' : (r.ms / torch.ms).toFixed(1),
-      r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(1), String(r.steps),
+      r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(1),
+      r.kernels === undefined ? '-' : String(r.kernels), String(r.steps),
     ]),
   );
   const round = (x: number) => Math.round(x * 10) / 10;
   const results: BenchFigure[] = rows.flatMap((r) => [
     { system: r.system, metric: 'ms_per_step', value: round(r.ms) },
     { system: r.system, metric: 'cpu_ms_per_step', value: round(r.cpuMs) },
+    ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
   ]);
-  return { bench: 'train-step', machine: machineInfo(), config: { size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps }, results };
+  return {
+    bench: 'train-step',
+    machine: machineInfo(),
+    config: { size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps, ...(torchDevice === undefined ? {} : { torch_device: torchDevice }) },
+    results,
+  };
 }

@@ -1,7 +1,9 @@
 """PyTorch reference for `pnpm bench train-step`: the same GPT (token + learned positions,
 pre-norm blocks with LayerNorm, 4-head attention with biases, exact-GELU MLP 4x, final norm,
-untied head), cross-entropy, AdamW. Prints one JSON line {"ms_per_step", "cpu_ms_per_step"}
-(medians; CPU time counts every thread)."""
+untied head), cross-entropy, AdamW, fp32 eager, on `--device cpu|cuda|auto` (auto: cuda when
+available). Prints one JSON line {"ms_per_step", "cpu_ms_per_step", "device", "device_name", ...}
+(medians; CPU time counts every thread; on cuda each timed step is bracketed by
+torch.cuda.synchronize())."""
 import argparse
 import json
 import math
@@ -62,14 +64,24 @@ def main():
     p.add_argument("--size", choices=list(SIZES), default="tiny")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
     a = p.parse_args()
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("train_step_torch.py: --device cuda but torch.cuda.is_available() is False")
+    cuda = device == "cuda"
+    if cuda:
+        # fp32 means fp32: no TF32 tensor-core matmuls.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     c = SIZES[a.size]
-    model = GPT(c)
+    model = GPT(c).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
-    ids = torch.randint(0, c["vocab"], (c["batch"], c["seq"]))
-    targets = torch.randint(0, c["vocab"], (c["batch"], c["seq"]))
+    ids = torch.randint(0, c["vocab"], (c["batch"], c["seq"])).to(device)
+    targets = torch.randint(0, c["vocab"], (c["batch"], c["seq"])).to(device)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -81,12 +93,15 @@ def main():
     step()  # warm-up
     times, cpu = [], []
     for _ in range(a.steps):
+        sync()
         t0, c0 = time.perf_counter(), time.process_time()
         step()
+        sync()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     print(json.dumps({"ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
-                      "torch": torch.__version__, "threads": a.threads}))
+                      "torch": torch.__version__, "threads": a.threads, "device": device,
+                      "device_name": torch.cuda.get_device_name() if cuda else "cpu"}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+/**
+ * The GPU check's one entry point, bundled by bundle.mjs into `.gpu-check/bundle/gpu-check.mjs`
+ * and run by run.sh with the packed node binary (no pnpm, tsx or node_modules on the server):
+ *
+ *   gpu-check.mjs adapter                       the WebGPU adapter Dawn picks (high-performance)
+ *   gpu-check.mjs conformance [backend]         the tensor conformance suite (default webgpu)
+ *   gpu-check.mjs bench <train-step|generation> [options]   as `pnpm bench <name>`
+ *   gpu-check.mjs exp <command> [args]          as `pnpm exp <command>`
+ */
+import { runConformanceSuite } from '../../packages/tensor/src/testing/index.js';
+import { backendNames, initBackend, type BackendChoice } from '../../packages/tensor/src/index.js';
+import * as generation from '../../apps/bench/src/benches/generation.js';
+import * as trainStep from '../../apps/bench/src/benches/train-step.js';
+import { printTable, writeBenchResult, type BenchModule } from '../../apps/bench/src/result.js';
+
+const benches: Record<string, BenchModule> = { 'train-step': trainStep, generation };
+
+const usage = `usage: gpu-check.mjs adapter | conformance [backend] | bench <${Object.keys(benches).join('|')}> [options] | exp <command> [args]`;
+
+interface DawnAdapter {
+  info: { vendor: string; architecture: string; device: string; description: string };
+}
+interface Dawn {
+  create(flags: string[]): { requestAdapter(o: { powerPreference: string }): Promise<DawnAdapter | null> };
+}
+
+/** Prints the adapter Dawn gives for a high-performance request (what initBackend('webgpu') uses by default). */
+async function adapter(): Promise<number> {
+  const specifier = 'webgpu';
+  const dawn = (await import(specifier)) as Dawn;
+  const found = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+  if (found === null) {
+    console.log('webgpu adapter: none (Dawn found no Vulkan device)');
+    return 1;
+  }
+  const { vendor, architecture, device, description } = found.info;
+  console.log(`webgpu adapter: ${description || device} (vendor ${vendor || '?'}, architecture ${architecture || '?'}, device ${device || '?'})`);
+  return 0;
+}
+
+async function conformance(backend: string): Promise<number> {
+  if (!(backendNames as readonly string[]).includes(backend)) throw new Error(`conformance: unknown backend "${backend}" (one of ${backendNames.join(', ')})`);
+  await initBackend(backend as BackendChoice);
+  const t0 = performance.now();
+  const results = await runConformanceSuite(backend as BackendChoice);
+  printTable(['case', 'result'], results.map((r) => [r.name, r.error === undefined ? 'ok' : `FAIL: ${r.error}`]));
+  const failed = results.filter((r) => r.error !== undefined).length;
+  console.log(`conformance on ${backend}: ${results.length - failed}/${results.length} cases agree with cpu (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function bench(name: string | undefined, args: string[]): Promise<number> {
+  const mod = name === undefined ? undefined : benches[name];
+  if (mod === undefined) throw new Error(`bench: unknown benchmark "${name ?? ''}" (bundled: ${Object.keys(benches).join(', ')})`);
+  const result = await mod.run(args);
+  console.error(`(written to ${writeBenchResult(result)})`);
+  console.log(JSON.stringify(result));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'exp') {
+    // The exp CLI parses process.argv itself (commander, from argv[2]) and sets process.exitCode.
+    process.argv = [process.argv[0]!, process.argv[1]!, ...rest];
+    await import('../../apps/exp/src/cli.js');
+    return;
+  }
+  let code: number;
+  if (command === 'adapter') code = await adapter();
+  else if (command === 'conformance') code = await conformance(rest[0] ?? 'webgpu');
+  else if (command === 'bench') code = await bench(rest[0], rest.slice(1));
+  else {
+    console.error(usage);
+    code = 2;
+  }
+  process.exitCode = code;
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  console.error(`gpu-check: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}

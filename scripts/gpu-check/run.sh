@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The GPU check, run ON a bare NVIDIA GPU server from the repo root, with the .gpu-check/ folder
+# that `pnpm gpu-check:pack` built carried along (it needs bash, xz, tar, dpkg, coreutils and a
+# python3 with torch; no Node.js, no package registry):
+#
+#   bash scripts/gpu-check/run.sh           the check (<= 5 minutes)
+#   bash scripts/gpu-check/run.sh --quick   tiny sizes and few steps (a rehearsal on a software adapter)
+#
+# In order, each step with its own time limit, a failed step logged and the next one run:
+# adapter, conformance on webgpu, train-step tiny and large (webgpu + PyTorch CUDA fp32 eager,
+# with the ratio), the generation benchmark on webgpu, a shortened quickstart on webgpu.
+# Everything is teed into $OUT/gpu-check.log; the bench JSON lines go to $OUT/*.json.
+# The exit status is the number of failed steps.
+set -u -o pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+pack="$root/.gpu-check"
+out="${OUT:-$root/gpu-check-out}"
+work="${GPU_CHECK_WORK:-/tmp/sentencelab-gpu-check}"
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    *) echo "run.sh: unknown option \"$a\" (options: --quick)" >&2; exit 2 ;;
+  esac
+done
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+secs() { printf '%d.%01d' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
+
+start_ms=$(now_ms)
+# The whole check must end within 5 minutes on the server; the last step gets what is left.
+if [ "$quick" = 1 ]; then budget_s=3600; else budget_s=285; fi
+failures=0
+summary=()
+
+# step <name> <limit s> <json file or -> <command...>: runs with a time limit, records the outcome.
+step() {
+  local name=$1 limit=$2 json=$3; shift 3
+  local left=$(( budget_s - ($(now_ms) - start_ms) / 1000 ))
+  if [ "$limit" -gt "$left" ]; then limit=$left; fi
+  if [ "$limit" -lt 5 ]; then
+    echo "=== $name: SKIPPED (the ${budget_s} s budget is spent)"
+    summary+=("$(printf '%-22s %-26s %8s' "$name" 'skipped (no time left)' '-')")
+    failures=$(( failures + 1 ))
+    return
+  fi
+  echo
+  echo "=== $name (limit ${limit} s): $*"
+  local t0 rc dt status tmp="$work/step.out"
+  t0=$(now_ms)
+  timeout -k 5 "$limit" "$@" | tee "$tmp"
+  rc=${PIPESTATUS[0]}
+  dt=$(( $(now_ms) - t0 ))
+  if [ "$json" != - ]; then
+    local last
+    last=$(tail -n 1 "$tmp")
+    if [ "${last:0:1}" = '{' ]; then echo "$last" > "$out/$json"; fi
+  fi
+  case $rc in
+    0) status=ok ;;
+    124 | 137) status="TIMED OUT (limit ${limit} s)" ;;
+    *) status="FAILED (exit $rc)" ;;
+  esac
+  [ "$rc" = 0 ] || failures=$(( failures + 1 ))
+  echo "=== $name: $status after $(secs "$dt") s"
+  summary+=("$(printf '%-22s %-26s %8s' "$name" "$status" "$(secs "$dt") s")")
+}
+
+# Unpacks node, the run-time packages and (where the image lacks them) the Vulkan loader .debs.
+unpack() {
+  rm -rf "$work" && mkdir -p "$work/bin" "$work/bench-results"
+  xz -T0 -dc "$pack/node.xz" > "$work/bin/node" && chmod +x "$work/bin/node" || return 1
+  tar -C "$work" -xJf "$pack/modules.tar.xz" || return 1
+  cp -r "$pack/bundle" "$work/bundle" || return 1
+  # The exp app hashes its own and its packages' sources into every stage's cache key: give the
+  # bundle the workspace layout it looks for (<work>/package.json + src, node_modules/@sentencelab/*).
+  ln -s "$root/apps/exp/package.json" "$work/package.json"
+  ln -s "$root/apps/exp/src" "$work/src"
+  mkdir -p "$work/node_modules/@sentencelab"
+  local d name
+  for d in "$root"/packages/*/ "$root"/apps/*/; do
+    name=$(sed -n 's/^  "name": "@sentencelab\/\([^"]*\)".*/\1/p' "$d/package.json" 2>/dev/null)
+    [ -n "$name" ] && ln -s "${d%/}" "$work/node_modules/@sentencelab/$name"
+  done
+  local f pkg unpacked=()
+  for f in "$pack"/debs/*.deb; do
+    pkg=$(basename "$f"); pkg=${pkg%%_*}
+    if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then continue; fi
+    dpkg -x "$f" / || return 1
+    unpacked+=("$pkg")
+  done
+  if [ ${#unpacked[@]} -gt 0 ]; then
+    PATH="$PATH:/usr/sbin:/sbin" ldconfig
+    echo "unpacked ${unpacked[*]}"
+  else
+    echo "Vulkan loader and GL dispatch libraries already installed"
+  fi
+}
+
+main() {
+  echo "sentencelab GPU check$([ "$quick" = 1 ] && echo ' (--quick)'), $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(uname -m), repo $root"
+  [ -s "$pack/node.xz" ] && [ -s "$pack/modules.tar.xz" ] || {
+    echo "run.sh: $pack is missing or incomplete: run pnpm gpu-check:pack first and carry .gpu-check"
+    return 1
+  }
+  local t0; t0=$(now_ms)
+  unpack || { echo "run.sh: unpacking $pack into $work failed"; return 1; }
+  echo "unpacked into $work in $(secs $(( $(now_ms) - t0 ))) s"
+  summary+=("$(printf '%-22s %-26s %8s' unpack ok "$(secs $(( $(now_ms) - t0 ))) s")")
+
+  local icd
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json; do
+    if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; break; fi
+  done
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-(unset: the Vulkan loader searches its default folders)}"
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+  export SENTENCELAB_BENCH_DIR="$work/bench-results"
+  export PATH="$work/bin:$PATH"
+  local node="$work/bin/node" js="$work/bundle/gpu-check.mjs"
+  echo "node $("$node" --version) at $node"
+  if command -v nvidia-smi > /dev/null; then nvidia-smi -L; else echo "nvidia-smi: not found"; fi
+
+  local py="" p
+  for p in python3 /usr/bin/python3 /opt/conda/bin/python3 /usr/local/bin/python3 python; do
+    if command -v "$p" > /dev/null && "$p" -c 'import torch' 2> /dev/null; then py=$(command -v "$p"); break; fi
+  done
+  if [ -n "$py" ]; then
+    echo "python with torch: $py ($("$py" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'))"
+  else
+    echo "python with torch: none found (the train-step ratios will be missing)"
+  fi
+  local torch_args=(--no-torch)
+  [ -n "$py" ] && torch_args=(--python "$py" --torch-device auto)
+
+  # A software adapter (the --quick rehearsal) is 100-1000x slower: its limits are looser.
+  local slow=1; [ "$quick" = 1 ] && slow=8
+  step adapter $(( 20 * slow )) - "$node" "$js" adapter
+  step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu
+  local runs="$work/runs" overrides=() s
+  if [ "$quick" = 1 ]; then
+    step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${torch_args[@]}"
+    echo "=== train-step-large: skipped with --quick"
+    step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 4 --prompts 1
+    overrides=(data.source.limit=40 data.tokenizer.vocabSize=512 stages.bench.prompts=1 stages.bench.sentences=1 stages.eval.documents=2
+      stages.svae.evalSentences=8 stages.mse.evalDocuments=2 stages.mse.roundTripSentences=4 stages.diffusion.evalDocuments=2
+      stages.diffusion.roundTripSentences=4 stages.diffusion.model.sampling.steps=2)
+    for s in lm svae sllm mse diffusion; do
+      overrides+=("stages.$s.train.steps=3" "stages.$s.train.evalEvery=3" "stages.$s.train.checkpointEvery=3" "stages.$s.train.warmupSteps=1")
+    done
+  else
+    step train-step-tiny 45 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 5 "${torch_args[@]}"
+    step train-step-large 70 train-step-large.json "$node" "$js" bench train-step --backends webgpu --size large --steps 3 "${torch_args[@]}"
+    step generation 35 generation.json "$node" "$js" bench generation --backend webgpu
+    # The quickstart's data and models, about a tenth of its steps.
+    overrides=(stages.lm.train.steps=100 stages.svae.train.steps=80 stages.sllm.train.steps=50 stages.mse.train.steps=50 stages.diffusion.train.steps=50)
+    for s in lm svae sllm mse diffusion; do
+      overrides+=("stages.$s.train.evalEvery=50" "stages.$s.train.checkpointEvery=50")
+    done
+  fi
+  step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
+    "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"
+
+  echo
+  echo "=== summary ($(secs $(( $(now_ms) - start_ms ))) s in all; outputs in $out)"
+  printf '%s\n' "${summary[@]}"
+  return "$failures"
+}
+
+mkdir -p "$out"
+main 2>&1 | tee "$out/gpu-check.log"
+exit "${PIPESTATUS[0]}"
