@@ -29,3 +29,5 @@ export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entr
 export { adamwUpdate, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
+export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
+export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';

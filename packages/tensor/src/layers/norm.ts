@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { init as inits } from '../init.js';
 import { Module } from '../module.js';
 import { layerNorm } from '../ops/layer-norm.js';
+import { rmsNorm } from '../ops/rms-norm.js';
 import type { Rng } from '../rng.js';
 
 export interface NormOptions {
@@ -48,13 +49,9 @@ export class RMSNorm extends Module {
     this.weight = (o.affine ?? true) ? this.addParam('weight', [o.dim], inits.ones(), o.rng) : undefined;
   }
 
-  // x: [..., dim] -> [..., dim]
+  // x: [..., dim] -> [..., dim] (one fused kernel on webgpu, see ops/rms-norm.ts)
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const ms = tf.mean(tf.square(x), x.rank - 1, true);
-      const y = tf.mul(x, tf.rsqrt(tf.add(ms, this.eps)));
-      return this.weight === undefined ? y : tf.mul(y, this.weight);
-    });
+    return rmsNorm(x, this.weight, this.eps);
   }
 }
 

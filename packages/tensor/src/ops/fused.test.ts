@@ -8,6 +8,7 @@ import { crossEntropyGradComposite, softmaxCrossEntropy } from './cross-entropy.
 import { splitHeads } from './heads.js';
 import { layerNorm, layerNormGradComposite } from './layer-norm.js';
 import { scaledMaskedSoftmax } from './masked-softmax.js';
+import { rmsNorm, rmsNormGradComposite } from './rms-norm.js';
 
 // Each fused op against the composite code it replaces (cpu, always) and, where a WebGPU
 // adapter exists (a GPU or Mesa's lavapipe), its webgpu kernels against cpu.
@@ -132,6 +133,46 @@ describe('layerNorm', () => {
     const names = await webgpuKernels(() => [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)], (a, g, b) => layerNorm(a!, g, b, 1e-5));
     expect(names).toEqual(['SlLayerNorm']);
   }, 60_000);
+});
+
+describe('rmsNorm', () => {
+  // The RMSNorm the blocks used before the fused op existed.
+  const reference = (xt: tf.Tensor, g: tf.Tensor | undefined, eps: number) => {
+    const y = tf.mul(xt, tf.rsqrt(tf.add(tf.mean(tf.square(xt), -1, true), eps)));
+    return g === undefined ? y : tf.mul(y, g);
+  };
+  // y and d(sum(w * y))/d(x, gamma)
+  const forwardAndGrads = (norm: typeof rmsNorm, affine: boolean) => () => {
+    const xt = tf.tensor(x, shape);
+    const wt = tf.tensor(w, shape);
+    const g = tf.tensor1d(gamma);
+    const f = (a: tf.Tensor, gg?: tf.Tensor) => tf.sum(tf.mul(norm(a, gg, 1e-6), wt));
+    return [norm(xt, affine ? g : undefined, 1e-6), ...tf.grads(f)(affine ? [xt, g] : [xt])];
+  };
+
+  it('on cpu is exactly the composite it replaced, and its backward formula matches autodiff', async () => {
+    for (const affine of [true, false]) {
+      const got = await onBackend('cpu', forwardAndGrads(rmsNorm, affine));
+      const want = await onBackend('cpu', forwardAndGrads(reference, affine));
+      got.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(want[i]!)));
+      const formula = await onBackend('cpu', () => {
+        const r = rmsNormGradComposite(tf.tensor(w, shape), tf.tensor(x, shape), affine ? tf.tensor1d(gamma) : undefined, 1e-6);
+        return r.dgamma === undefined ? [r.dx] : [r.dx, r.dgamma];
+      });
+      formula.forEach((g, i) => expectClose(g, want[i + 1]!));
+    }
+  });
+
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, forward and gradients, one kernel forward (${why})`, async () => {
+    for (const affine of [true, false]) {
+      const want = await onBackend('cpu', forwardAndGrads(rmsNorm, affine));
+      const got = await onBackend('webgpu', forwardAndGrads(rmsNorm, affine));
+      expect(got).toHaveLength(want.length);
+      got.forEach((g, i) => expectClose(g, want[i]!));
+    }
+    const names = await webgpuKernels(() => [tf.tensor(x, shape), tf.tensor1d(gamma)], (a, g) => rmsNorm(a!, g, 1e-6));
+    expect(names).toEqual(['SlRmsNorm']);
+  }, 120_000);
 });
 
 describe('softmaxCrossEntropy', () => {

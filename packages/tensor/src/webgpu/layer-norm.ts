@@ -1,23 +1,38 @@
 /**
- * LayerNorm over the last dim as WGSL programs: the forward pass in one dispatch (one workgroup
- * per row: mean, variance and the normalised row), the backward pass in one (no affine) or four
- * (per-row stats, dx, dgamma, dbeta) where the composite ops take ~30.
+ * LayerNorm and RMSNorm over the last dim as WGSL programs: the forward pass in one dispatch
+ * (one workgroup per row: statistics and the normalised row), the backward pass in one without
+ * affine parameters, else one per output (per-row stats, dx, dgamma, dbeta) where the composite
+ * ops take ~25. RMSNorm is the same computation without centring (mean taken as 0) or beta.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { columnSumProgram, f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
 
+/** Which norm: LayerNorm centres rows (and may have beta), RMSNorm does not. */
+export interface NormVariant {
+  center: boolean;
+  gamma: boolean;
+  beta: boolean;
+}
+
 const rowUniforms = 'eps : f32, rows : i32, cols : i32,';
 
-// Mean and 1/sqrt(var + eps) of row `row` of x into `mean`, `rstd` (two passes, like the composite).
-function statsSnippet(wg: number): string {
-  return `
+const key = (v: NormVariant) => `${v.center ? 'ln' : 'rms'}${v.gamma ? 'G' : ''}${v.beta ? 'B' : ''}`;
+
+// Row `row` of x: `mean` (0 without centring) and `rstd` = 1/sqrt(mean((x - mean)^2) + eps), in two passes like the composite.
+function statsSnippet(wg: number, center: boolean): string {
+  const mean = center
+    ? `
       var acc = 0.0;
       if (valid) { for (var c = tid; c < cols; c += ${wg}) { acc += x[base + c]; } }
       buf[tid] = acc;
       ${treeReduce('buf', wg, (a, b) => `${a} + ${b}`)}
       let mean = buf[0] / f32(cols);
       workgroupBarrier();
-      acc = 0.0;
+      acc = 0.0;`
+    : `
+      let mean = 0.0;
+      var acc = 0.0;`;
+  return `${mean}
       if (valid) { for (var c = tid; c < cols; c += ${wg}) { let d = x[base + c] - mean; acc += d * d; } }
       buf[tid] = acc;
       ${treeReduce('buf', wg, (a, b) => `${a} + ${b}`)}
@@ -35,49 +50,48 @@ function rowHeader(wg: number): string {
 }
 
 // x: [rows, cols] (any leading shape), gamma/beta: [cols] -> y like x
-function forwardProgram(shape: number[], rows: number, cols: number, affine: boolean): WebgpuProgram {
+function forwardProgram(shape: number[], rows: number, cols: number, v: NormVariant): WebgpuProgram {
   const wg = rowWorkgroup(cols);
+  const y = `(x[base + c] - mean) * rstd${v.gamma ? ' * gamma[c]' : ''}${v.beta ? ' + beta[c]' : ''}`;
   const code = `
     var<workgroup> buf : array<f32, ${wg}>;
     fn main(index : i32) {
       ${rowHeader(wg)}
-      ${statsSnippet(wg)}
+      ${statsSnippet(wg, v.center)}
       if (valid) {
-        for (var c = tid; c < cols; c += ${wg}) {
-          let y = (x[base + c] - mean) * rstd;
-          result[base + c] = ${affine ? 'y * gamma[c] + beta[c]' : 'y'};
-        }
+        for (var c = tid; c < cols; c += ${wg}) { result[base + c] = ${y}; }
       }
     }`;
-  return rowProgram(`slLayerNorm_${affine}`, shape, rows, affine ? ['x', 'gamma', 'beta'] : ['x'], rowUniforms, wg, code);
+  const names = ['x', ...(v.gamma ? ['gamma'] : []), ...(v.beta ? ['beta'] : [])];
+  return rowProgram(`slNorm_${key(v)}`, shape, rows, names, rowUniforms, wg, code);
 }
 
 // stats: [rows, 2] = (mean, rstd) per row
-function statsProgram(rows: number, cols: number): WebgpuProgram {
+function statsProgram(rows: number, cols: number, center: boolean): WebgpuProgram {
   const wg = rowWorkgroup(cols);
   const code = `
     var<workgroup> buf : array<f32, ${wg}>;
     fn main(index : i32) {
       ${rowHeader(wg)}
-      ${statsSnippet(wg)}
+      ${statsSnippet(wg, center)}
       if (valid && tid == 0) {
         result[row * 2] = mean;
         result[row * 2 + 1] = rstd;
       }
     }`;
-  return rowProgram('slLayerNormStats', [rows, 2], rows, ['x'], rowUniforms, wg, code);
+  return rowProgram(`slNormStats_${center}`, [rows, 2], rows, ['x'], rowUniforms, wg, code);
 }
 
-// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma
-function dxProgram(shape: number[], rows: number, cols: number, affine: boolean): WebgpuProgram {
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma (no mean(g) term without centring)
+function dxProgram(shape: number[], rows: number, cols: number, v: NormVariant): WebgpuProgram {
   const wg = rowWorkgroup(cols);
-  const g = affine ? 'dy[base + c] * gamma[c]' : 'dy[base + c]';
+  const g = v.gamma ? 'dy[base + c] * gamma[c]' : 'dy[base + c]';
   const code = `
     var<workgroup> buf : array<f32, ${wg}>;
     var<workgroup> buf2 : array<f32, ${wg}>;
     fn main(index : i32) {
       ${rowHeader(wg)}
-      ${statsSnippet(wg)}
+      ${statsSnippet(wg, v.center)}
       var s1 = 0.0;
       var s2 = 0.0;
       if (valid) {
@@ -97,7 +111,7 @@ function dxProgram(shape: number[], rows: number, cols: number, affine: boolean)
         }
         workgroupBarrier();
       }
-      let m1 = buf[0] / f32(cols);
+      let m1 = ${v.center ? 'buf[0] / f32(cols)' : '0.0'};
       let m2 = buf2[0] / f32(cols);
       if (valid) {
         for (var c = tid; c < cols; c += ${wg}) {
@@ -106,13 +120,13 @@ function dxProgram(shape: number[], rows: number, cols: number, affine: boolean)
         }
       }
     }`;
-  return rowProgram(`slLayerNormDx_${affine}`, shape, rows, affine ? ['dy', 'x', 'gamma'] : ['dy', 'x'], rowUniforms, wg, code);
+  return rowProgram(`slNormDx_${key(v)}`, shape, rows, v.gamma ? ['dy', 'x', 'gamma'] : ['dy', 'x'], rowUniforms, wg, code);
 }
 
 // Column sums over rows: dgamma = sum(dy * xhat), dbeta = sum(dy). -> [cols]
 function paramGradProgram(cols: number, which: 'gamma' | 'beta'): WebgpuProgram {
   const term = which === 'gamma' ? 'dy[r * uniforms.cols + j] * (x[r * uniforms.cols + j] - stats[r * 2]) * stats[r * 2 + 1]' : 'dy[r * uniforms.cols + j]';
-  return columnSumProgram(`slLayerNormParamGrad_${which}`, cols, which === 'gamma' ? ['dy', 'x', 'stats'] : ['dy'], 'rows : i32, cols : i32,', term);
+  return columnSumProgram(`slNormParamGrad_${which}`, cols, which === 'gamma' ? ['dy', 'x', 'stats'] : ['dy'], 'rows : i32, cols : i32,', term);
 }
 
 function dims(x: tf.TensorInfo): { rows: number; cols: number } {
@@ -120,22 +134,24 @@ function dims(x: tf.TensorInfo): { rows: number; cols: number } {
   return { rows: x.shape.reduce((a, b) => a * b, 1) / cols, cols };
 }
 
-/** SlLayerNorm (x, gamma, beta) / SlLayerNormPlain (x), attrs { eps } -> y. */
-export function layerNormForward(backend: unknown, x: tf.TensorInfo, affine: { gamma: tf.TensorInfo; beta: tf.TensorInfo } | undefined, eps: number): tf.TensorInfo {
+/** SlLayerNorm (x, gamma, beta), SlLayerNormPlain (x), SlRmsNorm (x, gamma), SlRmsNormPlain (x); attrs { eps } -> y. */
+export function normForward(backend: unknown, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, beta: tf.TensorInfo | undefined, eps: number, center: boolean): tf.TensorInfo {
   const { rows, cols } = dims(x);
-  const inputs = affine === undefined ? [x] : [x, affine.gamma, affine.beta];
-  return runProgram(backend, forwardProgram(x.shape, rows, cols, affine !== undefined), inputs, [f32(eps), i32(rows), i32(cols)]);
+  const v = { center, gamma: gamma !== undefined, beta: beta !== undefined };
+  const inputs = [x, ...(gamma === undefined ? [] : [gamma]), ...(beta === undefined ? [] : [beta])];
+  return runProgram(backend, forwardProgram(x.shape, rows, cols, v), inputs, [f32(eps), i32(rows), i32(cols)]);
 }
 
-/** SlLayerNormGrad (dy, x, gamma?), attrs { eps } -> [dx] or [dx, dgamma, dbeta]. */
-export function layerNormBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, eps: number): tf.TensorInfo[] {
+/** SlLayerNormGrad / SlRmsNormGrad (dy, x, gamma?), attrs { eps, beta } -> [dx], [dx, dgamma] or [dx, dgamma, dbeta]. */
+export function normBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, eps: number, center: boolean, beta: boolean): tf.TensorInfo[] {
   const { rows, cols } = dims(x);
   const u = [f32(eps), i32(rows), i32(cols)];
-  const dx = runProgram(backend, dxProgram(x.shape, rows, cols, gamma !== undefined), gamma === undefined ? [dy, x] : [dy, x, gamma], u);
+  const v = { center, gamma: gamma !== undefined, beta };
+  const dx = runProgram(backend, dxProgram(x.shape, rows, cols, v), gamma === undefined ? [dy, x] : [dy, x, gamma], u);
   if (gamma === undefined) return [dx];
-  const stats = runProgram(backend, statsProgram(rows, cols), [x], u);
-  const dgamma = runProgram(backend, paramGradProgram(cols, 'gamma'), [dy, x, stats], [i32(rows), i32(cols)]);
-  const dbeta = runProgram(backend, paramGradProgram(cols, 'beta'), [dy], [i32(rows), i32(cols)]);
+  const stats = runProgram(backend, statsProgram(rows, cols, center), [x], u);
+  const out = [dx, runProgram(backend, paramGradProgram(cols, 'gamma'), [dy, x, stats], [i32(rows), i32(cols)])];
+  if (beta) out.push(runProgram(backend, paramGradProgram(cols, 'beta'), [dy], [i32(rows), i32(cols)]));
   (backend as { disposeData(id: unknown): void }).disposeData(stats.dataId);
-  return [dx, dgamma, dbeta];
+  return out;
 }

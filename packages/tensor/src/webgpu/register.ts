@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adamwStep, type AdamWScalars } from './adamw.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
-import { layerNormBackward, layerNormForward } from './layer-norm.js';
+import { normBackward, normForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
@@ -16,6 +16,9 @@ export const fusedKernelNames = {
   layerNorm: 'SlLayerNorm',
   layerNormPlain: 'SlLayerNormPlain',
   layerNormGrad: 'SlLayerNormGrad',
+  rmsNorm: 'SlRmsNorm',
+  rmsNormPlain: 'SlRmsNormPlain',
+  rmsNormGrad: 'SlRmsNormGrad',
   crossEntropy: 'SlSoftmaxCrossEntropy',
   crossEntropyGrad: 'SlSoftmaxCrossEntropyGrad',
   adamw: 'SlAdamW',
@@ -29,9 +32,12 @@ const K = fusedKernelNames;
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: Record<string, unknown> }) => tf.TensorInfo | tf.TensorInfo[];
 
 const webgpuKernels: Record<string, KernelFunc> = {
-  [K.layerNorm]: ({ inputs, backend, attrs }) => layerNormForward(backend, inputs.x!, { gamma: inputs.gamma!, beta: inputs.beta! }, attrs.eps as number),
-  [K.layerNormPlain]: ({ inputs, backend, attrs }) => layerNormForward(backend, inputs.x!, undefined, attrs.eps as number),
-  [K.layerNormGrad]: ({ inputs, backend, attrs }) => layerNormBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number),
+  [K.layerNorm]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, inputs.gamma!, inputs.beta!, attrs.eps as number, true),
+  [K.layerNormPlain]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, undefined, undefined, attrs.eps as number, true),
+  [K.layerNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, true, inputs.gamma !== undefined),
+  [K.rmsNorm]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, inputs.gamma!, undefined, attrs.eps as number, false),
+  [K.rmsNormPlain]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, undefined, undefined, attrs.eps as number, false),
+  [K.rmsNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, false, false),
   [K.crossEntropy]: ({ inputs, backend, attrs }) => crossEntropyForward(backend, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.crossEntropyGrad]: ({ inputs, backend, attrs }) => crossEntropyBackward(backend, inputs.dy!, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.adamw]: ({ inputs, backend, attrs }) => adamwStep(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
