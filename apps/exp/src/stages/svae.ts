@@ -92,6 +92,9 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
     });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
+    if (evalSentences.length === 0) {
+      throw new Error(`stage ${ctx.name}: the validation split has no sentence to score reconstruction on (${validation.length} documents; raise data.split.validation or data.source.limit)`);
+    }
     const recon = await model.reconstructionMetrics(evalSentences);
     const evalResults = {
       params: model.numParams(),
