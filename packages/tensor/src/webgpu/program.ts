@@ -94,13 +94,14 @@ export function treeReduce(buf: string, wg: number, op: (a: string, b: string) =
       }`;
 }
 
-const COLS_PER_GROUP = 32;
-const LANES = 8;
+const COLS_PER_GROUP = 8;
+const LANES = 32;
 
 /**
  * Column sums over rows: result[j] = sum over r < uniforms.rows of `term` (a WGSL expression in
- * the row `r` and column `j`), for j < uniforms.cols. Each workgroup takes 32 columns with 8
- * lanes of rows each, so reads stay coalesced along a row. `uniforms` must declare rows and cols.
+ * the row `r` and column `j`), for j < uniforms.cols. Each workgroup takes 8 columns (32 bytes of
+ * a row: one memory sector) with 32 lanes of rows, so a 512-wide gradient still spreads over 64
+ * workgroups and each thread loops over rows / 32. `uniforms` must declare rows and cols.
  */
 export function columnSumProgram(key: string, cols: number, variableNames: string[], uniforms: string, term: string): WebgpuProgram {
   const wg = COLS_PER_GROUP * LANES;
