@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
+import { TransformerStack } from '../layers/transformer-stack.js';
 import { Rng } from '../rng.js';
 import { webgpuAvailability } from '../testing/webgpu.js';
 import { AdamW } from '../train/adamw.js';
@@ -364,6 +365,35 @@ describe('splitHeads', () => {
     }
     const names = await webgpuKernels(() => [tf.tensor2d(y, [batch * len, parts * dModel])], (t) => splitHeads(t!, { batch, heads, parts }));
     expect(names).toEqual(['SlSplitHeads']);
+  }, 120_000);
+});
+
+describe('fused kernels inside the blocks', () => {
+  // A 2-layer decoder stack with rotary self-attention, cross-attention and a key-padded context:
+  // the full causal pass, and KV-cache decoding (prefill 2, then one token at a time).
+  const [B, S, D] = [2, 5, 16];
+  const rng = new Rng(41);
+  const x = rng.normalArray(B * S * D);
+  const ctx = rng.normalArray(B * 3 * D);
+  const decode = () => {
+    const stack = new TransformerStack({ numLayers: 2, dModel: D, numHeads: 4, rotary: true, crossAttention: true, norm: 'rms', rng: new Rng(42) });
+    stack.eval();
+    const xt = tf.tensor3d(x, [B, S, D]);
+    const o = { causal: true, context: tf.tensor3d(ctx, [B, 3, D]), contextKeyMask: tf.tensor2d([[1, 1, 0], [1, 1, 1]], [B, 3], 'bool') };
+    const full = stack.forward(xt, o);
+    const cache = stack.createCache();
+    const steps = [tf.slice(xt, [0, 0, 0], [B, 2, D]), ...[2, 3, 4].map((i) => tf.slice(xt, [0, i, 0], [B, 1, D]))];
+    const incremental = tf.concat(steps.map((s) => stack.forward(s, { ...o, cache })), 1);
+    cache.dispose();
+    stack.dispose();
+    return [full, incremental];
+  };
+
+  it.skipIf(!webgpu.ok)(`KV-cache decoding on webgpu equals the full pass, and both equal cpu (${why})`, async () => {
+    const [full, incremental] = await onBackend('webgpu', decode);
+    const [cpuFull] = await onBackend('cpu', decode);
+    expectClose(incremental!, full!);
+    expectClose(full!, cpuFull!);
   }, 120_000);
 });
 
