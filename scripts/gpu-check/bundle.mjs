@@ -1,5 +1,8 @@
 // Bundles entry.ts (and the webgpu backend as a second entry sharing tfjs-core) into
-// <out>/bundle/*.mjs for the GPU check. Usage: node scripts/gpu-check/bundle.mjs <out-dir>
+// <out>/bundle/lib/*.mjs for the GPU check. Usage: node scripts/gpu-check/bundle.mjs <out-dir>
+// Two levels deep on purpose: the exp app hashes the folder two levels above its module
+// (apps/exp for apps/exp/src/stages/hash.ts), which for the bundle is <out>; run.sh links
+// apps/exp's package.json and src/ there.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +15,7 @@ if (out === undefined) {
   console.error('usage: node scripts/gpu-check/bundle.mjs <out-dir>');
   process.exit(2);
 }
-const outdir = join(resolve(out), 'bundle');
+const outdir = join(resolve(out), 'bundle', 'lib');
 
 // Loaded at run time from <out>/node_modules (native code, or not shipped: the check needs neither wasm nor native).
 const external = ['webgpu', 'tokenizers', '@sentencelab/backend-native', '@tensorflow/tfjs-backend-wasm'];
@@ -28,6 +31,9 @@ const result = await build({
   conditions: ['source'],
   // ESM builds first: the webgpu entry re-exports the backend's named exports (a CJS build has none statically).
   mainFields: ['module', 'main'],
+  // Keep every module node would run: `sideEffects: false` packages (apache-arrow) still patch
+  // each other on import (Arrow.node.mjs installs its node-stream adapters).
+  ignoreAnnotations: true,
   // The entry files sit outside every package: resolve bare names as apps/exp and apps/bench do.
   nodePaths: [join(root, 'apps', 'exp', 'node_modules'), join(root, 'apps', 'bench', 'node_modules')],
   external,

@@ -1,5 +1,5 @@
 /**
- * The GPU check's one entry point, bundled by bundle.mjs into `.gpu-check/bundle/gpu-check.mjs`
+ * The GPU check's one entry point, bundled by bundle.mjs into `.gpu-check/bundle/lib/gpu-check.mjs`
  * and run by run.sh with the packed node binary (no pnpm, tsx or node_modules on the server):
  *
  *   gpu-check.mjs adapter                       the WebGPU adapter Dawn picks (high-performance)

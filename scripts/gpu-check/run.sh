@@ -74,8 +74,9 @@ unpack() {
   xz -T0 -dc "$pack/node.xz" > "$work/bin/node" && chmod +x "$work/bin/node" || return 1
   tar -C "$work" -xJf "$pack/modules.tar.xz" || return 1
   cp -r "$pack/bundle" "$work/bundle" || return 1
-  # The exp app hashes its own and its packages' sources into every stage's cache key: give the
-  # bundle the workspace layout it looks for (<work>/package.json + src, node_modules/@sentencelab/*).
+  # The exp app hashes its own and its packages' sources into every stage's cache key, found two
+  # folders above its module (<work> for <work>/bundle/lib/*.mjs) and in node_modules above that:
+  # give it the workspace layout it looks for (<work>/package.json + src, node_modules/@sentencelab/*).
   ln -s "$root/apps/exp/package.json" "$work/package.json"
   ln -s "$root/apps/exp/src" "$work/src"
   mkdir -p "$work/node_modules/@sentencelab"
@@ -118,9 +119,14 @@ main() {
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
   export SENTENCELAB_BENCH_DIR="$work/bench-results"
   export PATH="$work/bin:$PATH"
-  local node="$work/bin/node" js="$work/bundle/gpu-check.mjs"
-  echo "node $("$node" --version) at $node"
-  if command -v nvidia-smi > /dev/null; then nvidia-smi -L; else echo "nvidia-smi: not found"; fi
+  local node="$work/bin/node" js="$work/bundle/lib/gpu-check.mjs"
+  echo "node $("$node" --version) at $node; $(getconf GNU_LIBC_VERSION 2> /dev/null || echo 'glibc version unknown') (dawn.node and the .debs need glibc >= 2.34)"
+  if command -v nvidia-smi > /dev/null; then
+    nvidia-smi -L
+    nvidia-smi --query-gpu=driver_version,memory.total --format=csv,noheader | sed 's/^/driver, memory: /'
+  else
+    echo "nvidia-smi: not found"
+  fi
 
   local py="" p
   for p in python3 /usr/bin/python3 /opt/conda/bin/python3 /usr/local/bin/python3 python; do
@@ -142,8 +148,8 @@ main() {
   if [ "$quick" = 1 ]; then
     step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${torch_args[@]}"
     echo "=== train-step-large: skipped with --quick"
-    step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 4 --prompts 1
-    overrides=(data.source.limit=40 data.tokenizer.vocabSize=512 stages.bench.prompts=1 stages.bench.sentences=1 stages.eval.documents=2
+    step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 8 --prompts 1
+    overrides=(data.source.limit=40 data.split.validation=0.2 data.split.test=0.2 data.tokenizer.vocabSize=512 stages.bench.prompts=1 stages.bench.sentences=1 stages.eval.documents=2
       stages.svae.evalSentences=8 stages.mse.evalDocuments=2 stages.mse.roundTripSentences=4 stages.diffusion.evalDocuments=2
       stages.diffusion.roundTripSentences=4 stages.diffusion.model.sampling.steps=2)
     for s in lm svae sllm mse diffusion; do
