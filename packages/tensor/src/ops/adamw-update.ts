@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamWScalars } from '../webgpu/adamw.js';
+import { canUpdateInPlace } from '../webgpu/adamw-inplace.js';
 import { fusedKernelNames as K } from '../webgpu/register.js';
 import { hasFusedKernel, runFused } from './fused.js';
 
@@ -30,4 +31,16 @@ export function adamwUpdate(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tens
     const decayed = s.decay !== 1 ? tf.mul(p, s.decay) : p;
     return { p: tf.sub(decayed, tf.mul(update, s.lr)), m: mNew, v: vNew };
   });
+}
+
+/**
+ * The same step written into p, m and v themselves (variables the caller owns), in one dispatch,
+ * where the backend has the kernel (webgpu) and no other tensor shares their buffers. Returns
+ * false, having changed nothing, where it cannot; the caller then uses {@link adamwUpdate}.
+ */
+export function adamwUpdateInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, s: AdamWScalars): boolean {
+  if (!(p.dtype === 'float32' && m.dtype === 'float32' && v.dtype === 'float32' && g.dtype === 'float32')) return false;
+  if (!hasFusedKernel(K.adamwInPlace) || !canUpdateInPlace(tf.backend(), p, m, v)) return false;
+  runFused(K.adamwInPlace, { p, m, v, g }, { ...s });
+  return true;
 }

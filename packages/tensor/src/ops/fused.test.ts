@@ -257,18 +257,43 @@ describe('AdamW fused update', () => {
     return out;
   }
 
-  it.skipIf(!webgpu.ok)(`webgpu matches cpu over three steps, one SlAdamW kernel per parameter (${why})`, async () => {
+  it.skipIf(!webgpu.ok)(`webgpu matches cpu over three steps (the first on new tensors, then in place) (${why})`, async () => {
     const want = await onBackend('cpu', train);
     const got = await onBackend('webgpu', train);
     got.forEach((g, i) => expectClose(g, want[i]!));
-    await tf.setBackend('webgpu');
-    const w = tf.variable(tf.ones([3, 2]));
-    const opt = new AdamW([['w', w]], { lr: 0.1 });
-    const g = tf.ones([3, 2]);
+  }, 120_000);
+
+  // Two steps on a [3, 2] parameter, read back in between (on webgpu the read leaves a CPU copy
+  // next to the GPU buffer): the kernels of the second step, the value before it and after it,
+  // and the value of a clone taken before it (when `cloned`).
+  async function twoSteps(cloned: boolean): Promise<{ kernels: string[]; before: Float32Array; after: Float32Array; clone?: Float32Array }> {
+    const init = tf.tensor2d([1, -2, 3, -4, 5, -6], [3, 2]);
+    const w = tf.variable(init);
+    init.dispose();
+    const opt = new AdamW([['w', w]], { lr: 0.1, weightDecay: 0.5 });
+    const g = tf.tensor2d([0.5, 0.5, -1, 2, 0, 1], [3, 2]);
+    opt.applyGradients({ w: g });
+    const before = Float32Array.from(await w.data());
+    const clone = cloned ? tf.clone(w) : undefined;
     const info = await tf.profile(() => opt.applyGradients({ w: g }));
-    expect(info.kernels.map((k) => k.name)).toEqual(['SlAdamW']);
-    tf.dispose([w, g]);
+    const after = Float32Array.from(await w.data());
+    const out = { kernels: info.kernels.map((k) => k.name), before, after, ...(clone === undefined ? {} : { clone: Float32Array.from(await clone.data()) }) };
+    tf.dispose([w, g, ...(clone === undefined ? [] : [clone])]);
     opt.dispose();
+    return out;
+  }
+
+  it.skipIf(!webgpu.ok)(`updates an unshared parameter in place in one kernel, never a shared one (${why})`, async () => {
+    await tf.setBackend('cpu');
+    const want = await twoSteps(false);
+    await tf.setBackend('webgpu');
+    const own = await twoSteps(false);
+    expect(own.kernels).toEqual(['SlAdamWInPlace']);
+    expectClose(own.after, want.after);
+    const shared = await twoSteps(true);
+    expect(shared.kernels).toEqual(['SlAdamW']);
+    expectClose(shared.after, want.after);
+    expect(Array.from(shared.clone!)).toEqual(Array.from(shared.before));
   }, 120_000);
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedParameters } from '../module.js';
-import { adamwUpdate } from '../ops/adamw-update.js';
+import { adamwUpdate, adamwUpdateInPlace } from '../ops/adamw-update.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -79,7 +79,9 @@ export class AdamW {
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       const decay = this.decays.get(name) === true && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
-      const next = adamwUpdate(p, m, v, grad, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr, bc1, bc2, decay });
+      const scalars = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr, bc1, bc2, decay };
+      if (adamwUpdateInPlace(p, m, v, grad, scalars)) continue;
+      const next = adamwUpdate(p, m, v, grad, scalars);
       m.assign(next.m);
       v.assign(next.v);
       p.assign(next.p);

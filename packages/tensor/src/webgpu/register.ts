@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamwStep, type AdamWScalars } from './adamw.js';
+import { adamwStepInPlace } from './adamw-inplace.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
 import { normBackward, normForward } from './layer-norm.js';
@@ -22,6 +23,7 @@ export const fusedKernelNames = {
   crossEntropy: 'SlSoftmaxCrossEntropy',
   crossEntropyGrad: 'SlSoftmaxCrossEntropyGrad',
   adamw: 'SlAdamW',
+  adamwInPlace: 'SlAdamWInPlace',
   maskedSoftmax: 'SlScaledMaskedSoftmax',
   maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
   splitHeads: 'SlSplitHeads',
@@ -41,6 +43,7 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.crossEntropy]: ({ inputs, backend, attrs }) => crossEntropyForward(backend, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.crossEntropyGrad]: ({ inputs, backend, attrs }) => crossEntropyBackward(backend, inputs.dy!, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.adamw]: ({ inputs, backend, attrs }) => adamwStep(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
+  [K.adamwInPlace]: ({ inputs, backend, attrs }) => adamwStepInPlace(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
   [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
