@@ -26,7 +26,7 @@ export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTen
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';
 export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/layer-norm.js';
 export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entropy.js';
-export { adamwUpdate, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
+export { adamwUpdate, adamwUpdateInPlace, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
 export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
