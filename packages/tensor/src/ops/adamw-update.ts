@@ -40,7 +40,7 @@ export function adamwUpdate(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tens
  */
 export function adamwUpdateInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, s: AdamWScalars): boolean {
   if (!(p.dtype === 'float32' && m.dtype === 'float32' && v.dtype === 'float32' && g.dtype === 'float32')) return false;
-  if (!hasFusedKernel(K.adamwInPlace) || !canUpdateInPlace(tf.backend(), p, m, v)) return false;
+  if (!hasFusedKernel(K.adamwInPlace) || !canUpdateInPlace(tf.backend(), p, m, v, g)) return false;
   runFused(K.adamwInPlace, { p, m, v, g }, { ...s });
   return true;
 }

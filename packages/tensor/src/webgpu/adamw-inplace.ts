@@ -75,11 +75,12 @@ const pipelines = new WeakMap<object, { getBindGroupLayout(i: number): unknown }
 
 const members = ['device', 'tensorMap', 'uploadToGPU', 'tensorToBinding', 'makeUniforms', 'commandQueueOwnedIds', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue'];
 
-/** Whether the backend exposes what the in-place step needs and p, m, v are each one tensor's own buffer. */
-export function canUpdateInPlace(backend: unknown, p: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo): boolean {
+/** Whether the backend exposes what the in-place step needs and p, m, v are each one tensor's own buffer, distinct from g's. */
+export function canUpdateInPlace(backend: unknown, p: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo, g: tf.TensorInfo): boolean {
   const b = backend as Partial<BackendInternals> & Record<string, unknown>;
   if (!members.every((k) => b[k] !== undefined && b[k] !== null)) return false;
-  if (p.dataId === m.dataId || p.dataId === v.dataId || m.dataId === v.dataId) return false;
+  // One buffer bound twice (read-write and read) would make the dispatch invalid.
+  if (new Set([p.dataId, m.dataId, v.dataId, g.dataId]).size !== 4) return false;
   return [p, m, v].every((t) => b.tensorMap!.get(t.dataId)?.refCount === 1);
 }
 
