@@ -16,7 +16,7 @@ set -u -o pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 pack="$root/.gpu-check"
-out="${OUT:-$root/gpu-check-out}"
+out="${OUT:-/tmp/sentencelab-gpu-check-out}"
 work="${GPU_CHECK_WORK:-/tmp/sentencelab-gpu-check}"
 quick=0
 for a in "$@"; do
@@ -116,6 +116,9 @@ main() {
     if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; break; fi
   done
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-(unset: the Vulkan loader searches its default folders)}"
+  if [ -z "${VK_DRIVER_FILES:-}" ] && command -v nvidia-smi > /dev/null; then
+    echo "warning: no NVIDIA Vulkan ICD (nvidia_icd.json) found; containers need NVIDIA_DRIVER_CAPABILITIES to include graphics"
+  fi
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
   export SENTENCELAB_BENCH_DIR="$work/bench-results"
   export PATH="$work/bin:$PATH"
