@@ -17,7 +17,6 @@ export interface HeadsLayout {
 
 const uniforms = 'len : i32, heads : i32, headDim : i32, parts : i32, part : i32,';
 
-
 /** SlSplitHeads (y [batch * len, parts * dModel], bias0..: [dModel] each or none), attrs HeadsLayout -> parts x [batch, heads, len, headDim]. */
 export function splitHeadsForward(backend: unknown, y: tf.TensorInfo, biases: tf.TensorInfo[], l: HeadsLayout): tf.TensorInfo[] {
   const [rows, width] = y.shape as [number, number];
@@ -49,7 +48,8 @@ export function splitHeadsForward(backend: unknown, y: tf.TensorInfo, biases: tf
 export function splitHeadsBackward(backend: unknown, dys: tf.TensorInfo[], l: HeadsLayout, withBias: boolean): tf.TensorInfo[] {
   const [batch, heads, len, headDim] = dys[0]!.shape as [number, number, number, number];
   const dModel = heads * headDim;
-  const names = dys.map((_, p) => `grad${p}`); // not d0..: the backend names coordinates so
+  // Not d0, d1, ...: the backend's generated helpers use those names for coordinates.
+  const names = dys.map((_, p) => `grad${p}`);
   const pick = names.map((n, p) => `if (p == ${p}) { v = ${n}[src]; }`).join(' else ');
   const code = `
     fn main(index : i32) {
