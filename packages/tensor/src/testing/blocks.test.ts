@@ -23,7 +23,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const result = await evaluateCase(c);
         // Rebuild with the same seed to read the initial parameters as float64.
         const built = c.build(new Rng(0));
-        const params: Params = new Map(built.module.namedParameters().map(([n, v]) => [n, arr(v.shape, await v.data())]));
+        const params: Params = new Map(await Promise.all(built.module.namedParameters().map(async ([n, v]) => [n, arr(v.shape, await v.data())] as const)));
         built.module.dispose();
         const inputs: Record<string, Arr> = Object.fromEntries(Object.entries(built.inputs).map(([n, i]) => [n, arr(i.shape, i.values)]));
         const ref = built.reference.bind(built);
