@@ -1,4 +1,4 @@
-import { initBackend, type BackendChoice } from '@sentencelab/tensor';
+import { initBackend, type BackendChoice, type GpuOptions } from '@sentencelab/tensor';
 
 /** The backend a process runs on: its name and, where the backend reports one, the device. */
 export interface StartedBackend {
@@ -7,17 +7,18 @@ export interface StartedBackend {
   device?: unknown;
 }
 
-let started: { choice: BackendChoice; info: StartedBackend } | undefined;
+let started: { key: string; info: StartedBackend } | undefined;
 
 /**
  * Initialises the config's backend once per process (every stage shares it) and returns the
  * backend actually running (`auto` resolves to native, wasm or cpu) and its device, if any.
  */
-export async function startBackend(choice: BackendChoice): Promise<StartedBackend> {
-  if (started && started.choice === choice) return started.info;
-  const info = await initBackend(choice);
+export async function startBackend(choice: BackendChoice, gpu?: GpuOptions): Promise<StartedBackend> {
+  const key = JSON.stringify([choice, gpu ?? null]);
+  if (started && started.key === key) return started.info;
+  const info = await initBackend(choice, gpu === undefined ? {} : { gpu });
   // Read defensively: older tensor versions report no device.
   const device = (info as { device?: unknown }).device;
-  started = { choice, info: { backend: info.backend, ...(device !== undefined ? { device } : {}) } };
+  started = { key, info: { backend: info.backend, ...(device !== undefined ? { device } : {}) } };
   return started.info;
 }

@@ -1,6 +1,6 @@
 /** `pnpm exp generate <run> --prompt "..."`: stream text from a trained model. */
 import { Command, InvalidArgumentError } from 'commander';
-import { readMeta } from '@sentencelab/runs';
+import { readConfig, readMeta } from '@sentencelab/runs';
 import { ArtifactCache } from '../pipeline/cache.js';
 import { readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
@@ -24,7 +24,9 @@ export async function generateAction(runDir: string, o: GenerateCliOptions, writ
     throw new Error(`${runDir}: its model artifact ${record.hash.slice(0, 12)} is not in ${o.cacheDir} (finish or resume the run first)`);
   }
   const meta = await readMeta(runDir);
-  await startBackend(meta.backend as Parameters<typeof startBackend>[0]);
+  // The run's adapter choice (webgpu), from the config it saved.
+  const gpu = ((await readConfig(runDir)) as { gpu?: Parameters<typeof startBackend>[1] } | null | undefined)?.gpu;
+  await startBackend(meta.backend as Parameters<typeof startBackend>[0], gpu);
   write(o.prompt);
   let text = '';
   for await (const chunk of stage.generate(artifact, o.prompt, o)) {

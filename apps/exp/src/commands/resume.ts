@@ -21,7 +21,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
   const overrides = await readOverrides(runDir);
   const sig = interruptOnSigint();
   try {
-    const { backend, device } = await startBackend(config.backend);
+    const { backend, device } = await startBackend(config.backend, config.gpu);
     await executePipeline(config, stageRegistry(), {
       file: join(runDir, 'config.yaml'),
       overrides,

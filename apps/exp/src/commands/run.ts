@@ -50,7 +50,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
   const sig = interruptOnSigint();
   try {
     const { startBackend } = await import('../backend.js');
-    const { backend, device } = await startBackend(point.config.backend);
+    const { backend, device } = await startBackend(point.config.backend, point.config.gpu);
     const reports = await executePipeline(point.config, registry, {
       file: resolve(file),
       overrides: point.overrides,

@@ -49,6 +49,13 @@ describe('stage config sections', () => {
     expect(() => loadPipeline(rotary, STAGES)).not.toThrow();
   });
 
+  test('gpu: chooses the webgpu adapter and rejects unknown keys', () => {
+    const gpu = (g: string) => write(`name: t\nbackend: webgpu\ngpu: ${g}\nstages:\n  tok: {kind: tokenizer}\n`);
+    expect(loadPipeline(gpu('{adapter: NVIDIA H200, powerPreference: low-power}'), STAGES).config.gpu).toEqual({ adapter: 'NVIDIA H200', powerPreference: 'low-power' });
+    expect(() => loadPipeline(gpu('{index: 1}'), STAGES)).toThrow(/gpu: unknown key "index"/);
+    expect(() => loadPipeline(gpu('{powerPreference: fast}'), STAGES)).toThrow(/gpu\.powerPreference/);
+  });
+
   test('a diffusion head checks its own cross-field rules at config time', () => {
     const file = write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}}\n  d: {kind: lcm-diffusion, inputs: {tokenizer: tok, svae: svae}, model: {sampling: {steps: 500}}}\n`);
     expect(() => loadPipeline(file, STAGES)).toThrow(/stages\.d\.model\.sampling\.steps: sampling\.steps \(500\) exceeds schedule\.steps \(100\)/);

@@ -11,6 +11,7 @@
  */
 import type { Scorer, SentenceKvModel, TokenKvModel } from '@sentencelab/metrics';
 import type { RunWriter } from '@sentencelab/runs';
+import { backendConfigSchema, type GpuOptions } from '@sentencelab/tensor';
 import { z } from 'zod';
 
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
@@ -198,6 +199,7 @@ export function pipelineSchema<D extends z.ZodType>(data: D, stages: readonly An
       .describe('experiment name: runs go to <runsDir>/<name>/'),
     seed: z.number().int().nonnegative().default(0).describe('drives model init, data order and sampling in every stage'),
     backend: z.enum(BACKENDS).default('auto').describe('compute backend for every stage'),
+    gpu: backendConfigSchema.shape.gpu,
     runsDir: z.string().default('runs').describe('root of the run folders (relative to the working directory)'),
     data: data,
     stages: z
@@ -216,5 +218,7 @@ export interface StageSection {
 
 /** The parsed pipeline config (the data section typed by the data package's schema). */
 export interface PipelineConfig extends PipelineShared {
+  /** Adapter choice for `backend: webgpu`. */
+  gpu?: GpuOptions | undefined;
   stages: Record<string, StageSection>;
 }
