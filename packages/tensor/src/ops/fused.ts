@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { rawAvailable } from '../webgpu/raw.js';
 import { registerWebgpuKernels } from '../webgpu/register.js';
 
 const gradientsDone = new Set<string>();
@@ -6,11 +7,12 @@ const gradientsDone = new Set<string>();
 /**
  * Whether the active backend has fused kernel `name` (registering this package's kernels and
  * the op's gradient first, once). Ops take the composite path when it returns false, so
- * backends without the kernels compute exactly what they did before the fused ops existed.
+ * backends without the kernels compute exactly what they did before the fused ops existed; so
+ * does a webgpu backend other than the 4.22 one the kernels are written against.
  */
 export function hasFusedKernel(name: string, gradient?: tf.GradConfig): boolean {
   registerWebgpuKernels();
-  if (tf.getKernel(name, tf.getBackend()) === undefined) return false;
+  if (tf.getKernel(name, tf.getBackend()) === undefined || !rawAvailable(tf.backend())) return false;
   if (gradient !== undefined && !gradientsDone.has(name)) {
     gradientsDone.add(name);
     if (tf.getGradient(name) === undefined) tf.registerGradient(gradient);

@@ -1,12 +1,13 @@
 /**
- * Attention's head layout changes as WGSL programs. Forward: the fused q/k/v projection
+ * Attention's head layout changes as WGSL kernels. Forward: the fused q/k/v projection
  * [batch * len, parts * dModel] plus each part's bias becomes one [batch, heads, len, headDim]
- * tensor per part, one dispatch each (the composite adds the bias, slices each part out and
- * transposes it: ~8 dispatches for q/k/v). Backward: the parts' gradients are interleaved back
- * into [batch * len, parts * dModel] in one dispatch, and each bias gradient is one column sum.
+ * tensor per part, all in one dispatch (the composite adds the bias, slices each part out and
+ * transposes it: ~7 dispatches for q/k/v). Backward: the parts' gradients are interleaved back
+ * into [batch * len, parts * dModel] in one dispatch, and the bias gradients are one more.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { columnSumProgram, elementwiseProgram, i32, runProgram } from './program.js';
+import { elementwiseProgram, i32, runProgram } from './program.js';
+import { i32u, rawBackend, rawOutput, runColumnSums, runRaw, type BackendInternals } from './raw.js';
 
 export interface HeadsLayout {
   batch: number;
@@ -15,33 +16,14 @@ export interface HeadsLayout {
   parts: number;
 }
 
-const uniforms = 'len : i32, heads : i32, headDim : i32, parts : i32, part : i32,';
+const mergeUniforms = 'len : i32, heads : i32, headDim : i32, parts : i32,';
 
 /** SlSplitHeads (y [batch * len, parts * dModel], bias0..: [dModel] each or none), attrs HeadsLayout -> parts x [batch, heads, len, headDim]. */
 export function splitHeadsForward(backend: unknown, y: tf.TensorInfo, biases: tf.TensorInfo[], l: HeadsLayout): tf.TensorInfo[] {
   const [rows, width] = y.shape as [number, number];
   const len = rows / l.batch;
   const headDim = width / l.parts / l.heads;
-  const withBias = biases.length > 0;
-  const code = `
-    fn main(index : i32) {
-      if (index < uniforms.size) {
-        let d = index % uniforms.headDim;
-        let l = (index / uniforms.headDim) % uniforms.len;
-        let h = (index / (uniforms.headDim * uniforms.len)) % uniforms.heads;
-        let b = index / (uniforms.headDim * uniforms.len * uniforms.heads);
-        let width = uniforms.parts * uniforms.heads * uniforms.headDim;
-        let col = h * uniforms.headDim + d;
-        let v = y[(b * uniforms.len + l) * width + uniforms.part * uniforms.heads * uniforms.headDim + col];
-        result[index] = ${withBias ? 'v + bias[col]' : 'v'};
-      }
-    }`;
-  const out: tf.TensorInfo[] = [];
-  for (let p = 0; p < l.parts; p++) {
-    const program = elementwiseProgram(`slSplitHeads_${withBias}`, [l.batch, l.heads, len, headDim], withBias ? ['y', 'bias'] : ['y'], uniforms, code);
-    out.push(runProgram(backend, program, withBias ? [y, biases[p]!] : [y], [i32(len), i32(l.heads), i32(headDim), i32(l.parts), i32(p)]));
-  }
-  return out;
+  return splitHeadsRaw(rawBackend(backend), y, biases, l, len, headDim);
 }
 
 /** SlSplitHeadsGrad (grad0.. [batch, heads, len, headDim] each), attrs HeadsLayout -> [dY [batch * len, parts * dModel], dBias0..] (bias grads with attrs.withBias). */
@@ -69,15 +51,49 @@ export function splitHeadsBackward(backend: unknown, dys: tf.TensorInfo[], l: He
         result[index] = v;
       }
     }`;
-  const u = [i32(len), i32(heads), i32(headDim), i32(l.parts), i32(0)];
+  const u = [i32(len), i32(heads), i32(headDim), i32(l.parts)];
   const rows = batch * len;
-  const dY = runProgram(backend, elementwiseProgram(`slMergeHeads_${dys.length}`, [rows, l.parts * dModel], names, uniforms, code), dys, u);
+  const dY = runProgram(backend, elementwiseProgram(`slMergeHeads_${dys.length}`, [rows, l.parts * dModel], names, mergeUniforms, code), dys, u);
   if (!withBias) return [dY];
-  const out = [dY];
-  const term = 'x[r * uniforms.width + uniforms.offset + j]';
-  for (let p = 0; p < l.parts; p++) {
-    const program = columnSumProgram('slHeadsBiasGrad', dModel, ['x'], 'rows : i32, cols : i32, width : i32, offset : i32,', term);
-    out.push(runProgram(backend, program, [dY], [i32(rows), i32(dModel), i32(l.parts * dModel), i32(p * dModel)]));
-  }
-  return out;
+  // every bias gradient from one pass over dY
+  const sums = runColumnSums(rawBackend(backend), {
+    key: `headsBiasGrads${l.parts}`,
+    rows,
+    cols: dModel,
+    inputs: [{ name: 'x', tensor: dY }],
+    outputs: dys.map((_, p) => ({ name: `dbias${p}`, term: `x[r * u.width + ${p} * u.cols + j]` })),
+    uniforms: [['width', l.parts * dModel]],
+  });
+  return [dY, ...sums];
+}
+
+// All parts in one dispatch: each thread writes element `i` of every part's head tensor.
+function splitHeadsRaw(b: BackendInternals, y: tf.TensorInfo, biases: tf.TensorInfo[], l: HeadsLayout, len: number, headDim: number): tf.TensorInfo[] {
+  const size = l.batch * l.heads * len * headDim;
+  const outs = Array.from({ length: l.parts }, () => rawOutput(b, [l.batch, l.heads, len, headDim]));
+  const withBias = biases.length > 0;
+  const writes = outs.map((_, p) => `out${p}[i] = y[src + ${p} * dModel]${withBias ? ` + bias${p}[col]` : ''};`);
+  runRaw(b, {
+    key: `slSplitHeads_${l.parts}_${withBias}`,
+    bindings: [
+      { name: 'y', tensor: y },
+      ...biases.map((t, p) => ({ name: `bias${p}`, tensor: t })),
+      ...outs.map((t, p) => ({ name: `out${p}`, tensor: t, write: true })),
+    ],
+    uniforms: [['size : i32', i32u(size)], ['len : i32', i32u(len)], ['heads : i32', i32u(l.heads)], ['headDim : i32', i32u(headDim)]],
+    workgroupSize: 64,
+    workgroups: Math.ceil(size / 64),
+    body: `
+  let i = group * 64 + tid;
+  if (i >= u.size) { return; }
+  let d = i % u.headDim;
+  let l = (i / u.headDim) % u.len;
+  let h = (i / (u.headDim * u.len)) % u.heads;
+  let b = i / (u.headDim * u.len * u.heads);
+  let dModel = u.heads * u.headDim;
+  let col = h * u.headDim + d;
+  let src = (b * u.len + l) * ${l.parts} * dModel + col;
+  ${writes.join('\n  ')}`,
+  });
+  return outs;
 }

@@ -1,11 +1,12 @@
 /**
  * LayerNorm and RMSNorm over the last dim as WGSL programs: the forward pass in one dispatch
  * (one workgroup per row: statistics and the normalised row), the backward pass in one without
- * affine parameters, else one per output (per-row stats, dx, dgamma, dbeta) where the composite
- * ops take ~25. RMSNorm is the same computation without centring (mean taken as 0) or beta.
+ * affine parameters, else three (dx, per-row stats, dgamma with dbeta) where the composite ops
+ * take ~25. RMSNorm is the same computation without centring (mean taken as 0) or beta.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { columnSumProgram, f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
+import { f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
+import { rawBackend, runColumnSums } from './raw.js';
 
 /** Which norm: LayerNorm centres rows (and may have beta), RMSNorm does not. */
 export interface NormVariant {
@@ -123,12 +124,6 @@ function dxProgram(shape: number[], rows: number, cols: number, v: NormVariant):
   return rowProgram(`slNormDx_${key(v)}`, shape, rows, v.gamma ? ['dy', 'x', 'gamma'] : ['dy', 'x'], rowUniforms, wg, code);
 }
 
-// Column sums over rows: dgamma = sum(dy * xhat), dbeta = sum(dy). -> [cols]
-function paramGradProgram(cols: number, which: 'gamma' | 'beta'): WebgpuProgram {
-  const term = which === 'gamma' ? 'dy[r * uniforms.cols + j] * (x[r * uniforms.cols + j] - stats[r * 2]) * stats[r * 2 + 1]' : 'dy[r * uniforms.cols + j]';
-  return columnSumProgram(`slNormParamGrad_${which}`, cols, which === 'gamma' ? ['dy', 'x', 'stats'] : ['dy'], 'rows : i32, cols : i32,', term);
-}
-
 function dims(x: tf.TensorInfo): { rows: number; cols: number } {
   const cols = x.shape[x.shape.length - 1]!;
   return { rows: x.shape.reduce((a, b) => a * b, 1) / cols, cols };
@@ -150,8 +145,17 @@ export function normBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorIn
   const dx = runProgram(backend, dxProgram(x.shape, rows, cols, v), gamma === undefined ? [dy, x] : [dy, x, gamma], u);
   if (gamma === undefined) return [dx];
   const stats = runProgram(backend, statsProgram(rows, cols, center), [x], u);
-  const out = [dx, runProgram(backend, paramGradProgram(cols, 'gamma'), [dy, x, stats], [i32(rows), i32(cols)])];
-  if (beta) out.push(runProgram(backend, paramGradProgram(cols, 'beta'), [dy], [i32(rows), i32(cols)]));
+  // dgamma (and dbeta) from one pass over dy
+  const sums = runColumnSums(rawBackend(backend), {
+    key: `normParamGrads${beta}`,
+    rows,
+    cols,
+    inputs: [{ name: 'dy', tensor: dy }, { name: 'x', tensor: x }, { name: 'stats', tensor: stats }],
+    outputs: [
+      { name: 'dgamma', term: 'dy[r * u.cols + j] * (x[r * u.cols + j] - stats[r * 2]) * stats[r * 2 + 1]' },
+      ...(beta ? [{ name: 'dbeta', term: 'dy[r * u.cols + j]' }] : []),
+    ],
+  });
   (backend as { disposeData(id: unknown): void }).disposeData(stats.dataId);
-  return out;
+  return [dx, ...sums];
 }
