@@ -1,12 +1,12 @@
 /**
  * LayerNorm and RMSNorm over the last dim as WGSL programs: the forward pass in one dispatch
  * (one workgroup per row: statistics and the normalised row), the backward pass in one without
- * affine parameters, else three (dx, per-row stats, dgamma with dbeta) where the composite ops
- * take ~25. RMSNorm is the same computation without centring (mean taken as 0) or beta.
+ * affine parameters, else two (dx with per-row stats, then dgamma with dbeta) where the
+ * composite ops take ~25. RMSNorm is the same computation without centring (mean taken as 0) or beta.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { f32, i32, rowProgram, rowWorkgroup, runProgram, treeReduce, type WebgpuProgram } from './program.js';
-import { rawBackend, runColumnSums } from './raw.js';
+import { f32u, i32u, rawBackend, rawOutput, runColumnSums, runRaw, type RawKernel } from './raw.js';
 
 /** Which norm: LayerNorm centres rows (and may have beta), RMSNorm does not. */
 export interface NormVariant {
@@ -20,7 +20,7 @@ const rowUniforms = 'eps : f32, rows : i32, cols : i32,';
 const key = (v: NormVariant) => `${v.center ? 'ln' : 'rms'}${v.gamma ? 'G' : ''}${v.beta ? 'B' : ''}`;
 
 // Row `row` of x: `mean` (0 without centring) and `rstd` = 1/sqrt(mean((x - mean)^2) + eps), in two passes like the composite.
-function statsSnippet(wg: number, center: boolean): string {
+function statsSnippet(wg: number, center: boolean, U = 'uniforms'): string {
   const mean = center
     ? `
       var acc = 0.0;
@@ -37,16 +37,16 @@ function statsSnippet(wg: number, center: boolean): string {
       if (valid) { for (var c = tid; c < cols; c += ${wg}) { let d = x[base + c] - mean; acc += d * d; } }
       buf[tid] = acc;
       ${treeReduce('buf', wg, (a, b) => `${a} + ${b}`)}
-      let rstd = inverseSqrt(buf[0] / f32(cols) + uniforms.eps);
+      let rstd = inverseSqrt(buf[0] / f32(cols) + ${U}.eps);
       workgroupBarrier();`;
 }
 
-function rowHeader(wg: number): string {
+// `tid` is the local index (the program wrapper defines it from localId, a raw kernel has it).
+function rowHeader(wg: number, U = 'uniforms'): string {
   return `
       let row = index / ${wg};
-      let tid = i32(localId.x);
-      let cols = uniforms.cols;
-      let valid = row < uniforms.rows;
+      let cols = ${U}.cols;
+      let valid = row < ${U}.rows;
       let base = row * cols;`;
 }
 
@@ -57,6 +57,7 @@ function forwardProgram(shape: number[], rows: number, cols: number, v: NormVari
   const code = `
     var<workgroup> buf : array<f32, ${wg}>;
     fn main(index : i32) {
+      let tid = i32(localId.x);
       ${rowHeader(wg)}
       ${statsSnippet(wg, v.center)}
       if (valid) {
@@ -67,32 +68,15 @@ function forwardProgram(shape: number[], rows: number, cols: number, v: NormVari
   return rowProgram(`slNorm_${key(v)}`, shape, rows, names, rowUniforms, wg, code);
 }
 
-// stats: [rows, 2] = (mean, rstd) per row
-function statsProgram(rows: number, cols: number, center: boolean): WebgpuProgram {
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma (no mean(g) term without
+// centring); with gamma also the row's (mean, rstd) into stats [rows, 2] for the dgamma sums.
+function dxKernel(x: tf.TensorInfo, dy: tf.TensorInfo, gamma: tf.TensorInfo | undefined, dx: tf.TensorInfo, stats: tf.TensorInfo | undefined, rows: number, cols: number, eps: number, center: boolean): RawKernel {
   const wg = rowWorkgroup(cols);
-  const code = `
-    var<workgroup> buf : array<f32, ${wg}>;
-    fn main(index : i32) {
-      ${rowHeader(wg)}
-      ${statsSnippet(wg, center)}
-      if (valid && tid == 0) {
-        result[row * 2] = mean;
-        result[row * 2 + 1] = rstd;
-      }
-    }`;
-  return rowProgram(`slNormStats_${center}`, [rows, 2], rows, ['x'], rowUniforms, wg, code);
-}
-
-// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma (no mean(g) term without centring)
-function dxProgram(shape: number[], rows: number, cols: number, v: NormVariant): WebgpuProgram {
-  const wg = rowWorkgroup(cols);
-  const g = v.gamma ? 'dy[base + c] * gamma[c]' : 'dy[base + c]';
-  const code = `
-    var<workgroup> buf : array<f32, ${wg}>;
-    var<workgroup> buf2 : array<f32, ${wg}>;
-    fn main(index : i32) {
-      ${rowHeader(wg)}
-      ${statsSnippet(wg, v.center)}
+  const g = gamma !== undefined ? 'dy[base + c] * gamma[c]' : 'dy[base + c]';
+  const body = `
+      let index = group * ${wg} + tid;
+      ${rowHeader(wg, 'u')}
+      ${statsSnippet(wg, center, 'u')}
       var s1 = 0.0;
       var s2 = 0.0;
       if (valid) {
@@ -112,16 +96,30 @@ function dxProgram(shape: number[], rows: number, cols: number, v: NormVariant):
         }
         workgroupBarrier();
       }
-      let m1 = ${v.center ? 'buf[0] / f32(cols)' : '0.0'};
+      let m1 = ${center ? 'buf[0] / f32(cols)' : '0.0'};
       let m2 = buf2[0] / f32(cols);
       if (valid) {
         for (var c = tid; c < cols; c += ${wg}) {
           let xhat = (x[base + c] - mean) * rstd;
-          result[base + c] = rstd * (${g} - m1 - xhat * m2);
+          dx[base + c] = rstd * (${g} - m1 - xhat * m2);
         }
-      }
-    }`;
-  return rowProgram(`slNormDx_${key(v)}`, shape, rows, v.gamma ? ['dy', 'x', 'gamma'] : ['dy', 'x'], rowUniforms, wg, code);
+        ${stats === undefined ? '' : 'if (tid == 0) { stats[row * 2] = mean; stats[row * 2 + 1] = rstd; }'}
+      }`;
+  return {
+    key: `slNormDx_${center}_${gamma !== undefined}`,
+    bindings: [
+      { name: 'dy', tensor: dy },
+      { name: 'x', tensor: x },
+      ...(gamma === undefined ? [] : [{ name: 'gamma', tensor: gamma }]),
+      { name: 'dx', tensor: dx, write: true },
+      ...(stats === undefined ? [] : [{ name: 'stats', tensor: stats, write: true }]),
+    ],
+    uniforms: [['eps : f32', f32u(eps)], ['rows : i32', i32u(rows)], ['cols : i32', i32u(cols)]],
+    workgroupSize: wg,
+    workgroups: rows,
+    prelude: `var<workgroup> buf : array<f32, ${wg}>;\nvar<workgroup> buf2 : array<f32, ${wg}>;`,
+    body,
+  };
 }
 
 function dims(x: tf.TensorInfo): { rows: number; cols: number } {
@@ -139,14 +137,14 @@ export function normForward(backend: unknown, x: tf.TensorInfo, gamma: tf.Tensor
 
 /** SlLayerNormGrad / SlRmsNormGrad (dy, x, gamma?), attrs { eps, beta } -> [dx], [dx, dgamma] or [dx, dgamma, dbeta]. */
 export function normBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, eps: number, center: boolean, beta: boolean): tf.TensorInfo[] {
+  const b = rawBackend(backend);
   const { rows, cols } = dims(x);
-  const u = [f32(eps), i32(rows), i32(cols)];
-  const v = { center, gamma: gamma !== undefined, beta };
-  const dx = runProgram(backend, dxProgram(x.shape, rows, cols, v), gamma === undefined ? [dy, x] : [dy, x, gamma], u);
-  if (gamma === undefined) return [dx];
-  const stats = runProgram(backend, statsProgram(rows, cols, center), [x], u);
+  const dx = rawOutput(b, x.shape);
+  const stats = gamma === undefined ? undefined : rawOutput(b, [rows, 2]);
+  runRaw(b, dxKernel(x, dy, gamma, dx, stats, rows, cols, eps, center));
+  if (stats === undefined) return [dx];
   // dgamma (and dbeta) from one pass over dy
-  const sums = runColumnSums(rawBackend(backend), {
+  const sums = runColumnSums(b, {
     key: `normParamGrads${beta}`,
     rows,
     cols,
