@@ -9,6 +9,7 @@
  * gradients.test.ts. Existing registrations (e.g. from a bundler build) are left untouched.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { columnSum } from './ops/bias.js';
 
 type Grads = Record<string, () => tf.Tensor>;
 type Attrs = Record<string, unknown>;
@@ -22,10 +23,10 @@ function unbroadcast(dy: tf.Tensor, shape: number[]): tf.Tensor {
   const lead = dy.rank - shape.length;
   const leadingOnly = axes.every((a, i) => a === i) && shape.slice(0, axes.length - lead).every((d) => d === 1);
   if (leadingOnly && dy.dtype === 'float32') {
-    // Bias-style gradients (sum over all leading axes) as ones[1, n] @ dy[n, rest]: a 2-D
-    // matmul, measured ~10x faster than the wasm Sum kernel over a non-innermost axis.
+    // Bias-style gradients (sum over all leading axes): one column-sum dispatch on webgpu, else
+    // ones[1, n] @ dy[n, rest], see columnSum.
     const n = axes.reduce((p, a) => p * dy.shape[a]!, 1);
-    return tf.reshape(tf.matMul(tf.fill([1, n], 1), tf.reshape(dy, [n, -1])), shape);
+    return tf.reshape(columnSum(tf.reshape(dy, [n, -1])), shape);
   }
   return tf.reshape(tf.sum(dy, axes), shape);
 }

@@ -31,3 +31,5 @@ export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } fr
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
 export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
 export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';
+export { biasGelu, geluComposite, geluGradComposite } from './ops/gelu.js';
+export { columnSum, matMulBias } from './ops/bias.js';

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
+import { matMulBias } from '../ops/bias.js';
+import { biasGelu, gelu } from '../ops/gelu.js';
 import type { Rng } from '../rng.js';
 
 export interface LinearOptions {
@@ -29,16 +31,27 @@ export class Linear extends Module {
     this.bias = o.bias === false ? undefined : this.addParam('bias', [o.outFeatures], inits.zeros(), o.rng);
   }
 
-  // x: [..., in] -> [..., out]; flattened to one 2-D matmul (the fast path on every backend).
-  forward(x: tf.Tensor): tf.Tensor {
+  /**
+   * x: [..., in] -> [..., out]; flattened to one 2-D matmul (the fast path on every backend).
+   * `activation: 'gelu'` applies exact GELU to x W + b, fused with the bias add where the
+   * backend has the kernels (webgpu); so is the bias add without an activation.
+   */
+  forward(x: tf.Tensor, activation?: 'gelu'): tf.Tensor {
     const lead = x.shape.slice(0, -1);
     if (x.shape[x.shape.length - 1] !== this.inFeatures) {
       throw new Error(`Linear: input last dim ${x.shape[x.shape.length - 1]} != inFeatures ${this.inFeatures} (shape [${x.shape}])`);
     }
     return tf.tidy(() => {
       const x2 = tf.reshape(x, [-1, this.inFeatures]);
-      let y: tf.Tensor = tf.matMul(x2, this.weight);
-      if (this.bias !== undefined) y = tf.add(y, this.bias);
+      let y: tf.Tensor;
+      if (this.bias === undefined) {
+        y = tf.matMul(x2, this.weight);
+        if (activation === 'gelu') y = gelu(y);
+      } else if (activation === 'gelu') {
+        y = biasGelu(tf.matMul(x2, this.weight), this.bias);
+      } else {
+        y = matMulBias(x2, this.weight, this.bias);
+      }
       return tf.reshape(y, [...lead, this.outFeatures]);
     });
   }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
 import type { Rng } from '../rng.js';
-import { gelu, silu } from './activations.js';
+import { silu } from './activations.js';
 import { dropout } from './dropout.js';
 import { Linear } from './linear.js';
 
@@ -53,11 +53,10 @@ export class MLP extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const u = this.up.forward(x);
       let h: tf.Tensor;
-      if (this.activation === 'relu') h = tf.relu(u);
-      else if (this.activation === 'gelu') h = gelu(u);
-      else h = tf.mul(silu(this.gate!.forward(x)), u);
+      if (this.activation === 'relu') h = tf.relu(this.up.forward(x));
+      else if (this.activation === 'gelu') h = this.up.forward(x, 'gelu');
+      else h = tf.mul(silu(this.gate!.forward(x)), this.up.forward(x));
       return dropout(this.down.forward(h), this.dropoutRate, this.rng, this.training);
     });
   }

@@ -148,6 +148,13 @@ export interface ColumnSums {
   outputs: Array<{ name: string; term: string }>;
   /** Extra i32 uniforms the terms use. */
   uniforms?: Array<[name: string, value: number]>;
+  /**
+   * Element-wise outputs written in the same pass: `statement` runs once per (r, j) before the
+   * terms (its `let`s are visible to them) and writes each tensor of `writes` (shaped like the rows).
+   */
+  perElement?: { statement: string; writes: Array<{ name: string; tensor: tf.TensorInfo }> };
+  /** WGSL helpers the terms or statement call. */
+  prelude?: string;
 }
 
 /** Several column sums over the same rows in one dispatch, each into its own new [cols] tensor. */
@@ -157,11 +164,15 @@ export function runColumnSums(b: BackendInternals, c: ColumnSums): tf.TensorInfo
   const n = c.outputs.length;
   runRaw(b, {
     key: `slColumnSums_${c.key}`,
-    bindings: [...c.inputs, ...c.outputs.map((o, i) => ({ name: o.name, tensor: outs[i]!, write: true }))],
+    bindings: [
+      ...c.inputs,
+      ...(c.perElement?.writes ?? []).map((w) => ({ ...w, write: true })),
+      ...c.outputs.map((o, i) => ({ name: o.name, tensor: outs[i]!, write: true })),
+    ],
     uniforms: [['rows : i32', i32u(c.rows)], ['cols : i32', i32u(c.cols)], ...(c.uniforms ?? []).map(([f, v]): [string, UniformValue] => [`${f} : i32`, i32u(v)])],
     workgroupSize: wg,
     workgroups: Math.ceil(c.cols / COLS_PER_GROUP),
-    prelude: `var<workgroup> buf : array<f32, ${wg * n}>;`,
+    prelude: `var<workgroup> buf : array<f32, ${wg * n}>;\n${c.prelude ?? ''}`,
     body: `
   let j = group * ${COLS_PER_GROUP} + tid % ${COLS_PER_GROUP};
   let lane = tid / ${COLS_PER_GROUP};
@@ -169,6 +180,7 @@ export function runColumnSums(b: BackendInternals, c: ColumnSums): tf.TensorInfo
   ${c.outputs.map((_, i) => `var acc${i} = 0.0;`).join(' ')}
   if (ok) {
     for (var r = lane; r < u.rows; r += ${LANES}) {
+      ${c.perElement?.statement ?? ''}
       ${c.outputs.map((o, i) => `acc${i} += ${o.term};`).join('\n      ')}
     }
   }

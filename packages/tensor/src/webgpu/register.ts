@@ -9,8 +9,10 @@ import { adamwStep, type AdamWScalars } from './adamw.js';
 import { adamwStepInPlace } from './adamw-inplace.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
+import { biasGeluBackward, biasGrad, geluBackward, geluForward } from './gelu.js';
 import { normBackward, normForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
+import { matMulBiasForward } from './matmul-bias.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
 export const fusedKernelNames = {
@@ -28,6 +30,12 @@ export const fusedKernelNames = {
   maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
   splitHeads: 'SlSplitHeads',
   splitHeadsGrad: 'SlSplitHeadsGrad',
+  gelu: 'SlGelu',
+  geluGrad: 'SlGeluGrad',
+  biasGelu: 'SlBiasGelu',
+  biasGeluGrad: 'SlBiasGeluGrad',
+  biasGrad: 'SlBiasGrad',
+  matMulBias: 'SlMatMulBias',
 } as const;
 
 const K = fusedKernelNames;
@@ -57,6 +65,12 @@ const webgpuKernels: Record<string, KernelFunc> = {
     const dys = Array.from({ length: l.parts }, (_, p) => inputs[`grad${p}`]!);
     return splitHeadsBackward(backend, dys, l, attrs.withBias as boolean);
   },
+  [K.gelu]: ({ inputs, backend }) => geluForward(backend, inputs.x!, undefined),
+  [K.geluGrad]: ({ inputs, backend }) => geluBackward(backend, inputs.dy!, inputs.x!),
+  [K.biasGelu]: ({ inputs, backend }) => geluForward(backend, inputs.x!, inputs.bias!),
+  [K.biasGeluGrad]: ({ inputs, backend }) => biasGeluBackward(backend, inputs.dy!, inputs.x!, inputs.bias!),
+  [K.biasGrad]: ({ inputs, backend, attrs }) => biasGrad(backend, inputs.dy!, attrs.rows as number, attrs.cols as number),
+  [K.matMulBias]: ({ inputs, backend }) => matMulBiasForward(backend, inputs.x!, inputs.w!, inputs.bias!),
 };
 
 let registered = false;
