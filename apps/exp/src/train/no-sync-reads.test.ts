@@ -22,24 +22,11 @@ import { embedDocuments } from '../stages/lcm.js';
 import { readTrainCheckpoint } from './checkpoint.js';
 import { meanLoss, saveModel } from './fit.js';
 import { trainLoop, type BatchStream, type Trainable, type TrainResult } from './loop.js';
+import { withoutSyncReads } from '@sentencelab/tensor/testing';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
 });
-
-/** Runs `f` with synchronous tensor reads turned into errors. */
-async function withoutSyncReads<T>(f: () => Promise<T>): Promise<T> {
-  const engine = tf.engine();
-  const readSync = engine.readSync;
-  engine.readSync = () => {
-    throw new Error('synchronous tensor read (dataSync/arraySync/bufferSync) in an async-only path');
-  };
-  try {
-    return await f();
-  } finally {
-    engine.readSync = readSync;
-  }
-}
 
 const root = mkdtempSync(join(tmpdir(), 'exp-nosync-'));
 

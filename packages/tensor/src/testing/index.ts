@@ -4,4 +4,5 @@ export {
   type CaseInput, type CaseResult, type ConformanceCase, type Tolerance,
 } from './conformance.js';
 export { webgpuAvailability, type WebgpuAvailability } from './webgpu.js';
+export { withoutSyncReads } from './sync-reads.js';
 export * as reference from './reference.js';

@@ -17,24 +17,11 @@ import { AdamW } from './adamw.js';
 import { clipGradNorm, disposeGrads, DynamicLossScaler, globalNorm, valueAndGrads } from './grads.js';
 import { crossEntropy } from './losses.js';
 import { readMetricValues } from './metrics.js';
+import { withoutSyncReads } from '../testing/sync-reads.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
 });
-
-/** Runs `f` with synchronous tensor reads turned into errors. */
-async function withoutSyncReads<T>(f: () => Promise<T>): Promise<T> {
-  const engine = tf.engine();
-  const readSync = engine.readSync;
-  engine.readSync = () => {
-    throw new Error('synchronous tensor read');
-  };
-  try {
-    return await f();
-  } finally {
-    engine.readSync = readSync;
-  }
-}
 
 describe('training helpers read asynchronously only', () => {
   it('the guard turns dataSync into an error', async () => {
