@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { columnSum } from './ops/bias.js';
+import { splitParts } from './ops/split.js';
 
 type Grads = Record<string, () => tf.Tensor>;
 type Attrs = Record<string, unknown>;
@@ -206,8 +207,11 @@ const custom: Record<string, { inputsToSave?: string[]; saveAllInputs?: boolean;
           const inner = x!.shape.slice(axis + 1);
           const perm = [axis, ...outer.map((_, i) => i), ...inner.map((_, i) => axis + 1 + i)];
           const flatIdx = tf.reshape(indices!, [-1]);
-          const dyFront = tf.reshape(tf.transpose(tf.reshape(dy, [...outer, flatIdx.size, ...inner]), perm), [flatIdx.size, ...outer, ...inner]);
+          // For axis 0 both transposes are the identity: skip their copy kernels.
+          const front = axis === 0 ? tf.reshape(dy, [flatIdx.size, ...inner]) : tf.transpose(tf.reshape(dy, [...outer, flatIdx.size, ...inner]), perm);
+          const dyFront = tf.reshape(front, [flatIdx.size, ...outer, ...inner]);
           const summed = tf.unsortedSegmentSum(dyFront, tf.cast(flatIdx, 'int32') as tf.Tensor1D, x!.shape[axis]!);
+          if (axis === 0) return summed;
           const inv = new Array<number>(perm.length);
           perm.forEach((p, i) => (inv[p] = i));
           return tf.transpose(summed, inv);
@@ -230,7 +234,7 @@ const custom: Record<string, { inputsToSave?: string[]; saveAllInputs?: boolean;
     saveAllInputs: true,
     gradFunc: ((dy, saved, attrs) => {
       const axis = axesOf(attrs.axis, saved[0]!.shape)[0]!;
-      const parts = tf.split(dy, saved.map((t) => t.shape[axis]!), axis);
+      const parts = splitParts(dy, saved.map((t) => t.shape[axis]!), axis);
       return Object.fromEntries(parts.map((p, i) => [String(i), () => p]));
     }) as GradFn,
   },

@@ -28,7 +28,7 @@ export interface BackendInternals {
     createShaderModule(d: { code: string }): unknown;
     createComputePipeline(d: unknown): Pipeline;
     createBindGroup(d: unknown): unknown;
-    limits: { maxComputeWorkgroupsPerDimension: number };
+    limits: { maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number };
   };
   tensorMap: { get(id: unknown): TensorData | undefined };
   makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;

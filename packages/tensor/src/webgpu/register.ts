@@ -13,6 +13,7 @@ import { biasGeluBackward, biasGrad, geluBackward, geluForward } from './gelu.js
 import { normBackward, normForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
 import { matMulBiasForward } from './matmul-bias.js';
+import { splitForward } from './split.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
 export const fusedKernelNames = {
@@ -36,6 +37,7 @@ export const fusedKernelNames = {
   biasGeluGrad: 'SlBiasGeluGrad',
   biasGrad: 'SlBiasGrad',
   matMulBias: 'SlMatMulBias',
+  split: 'SlSplit',
 } as const;
 
 const K = fusedKernelNames;
@@ -71,6 +73,7 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.biasGeluGrad]: ({ inputs, backend }) => biasGeluBackward(backend, inputs.dy!, inputs.x!, inputs.bias!),
   [K.biasGrad]: ({ inputs, backend, attrs }) => biasGrad(backend, inputs.dy!, attrs.rows as number, attrs.cols as number),
   [K.matMulBias]: ({ inputs, backend }) => matMulBiasForward(backend, inputs.x!, inputs.w!, inputs.bias!),
+  [K.split]: ({ inputs, backend, attrs }) => splitForward(backend, inputs.x!, attrs.sizes as number[], attrs.axis as number),
 };
 
 let registered = false;
