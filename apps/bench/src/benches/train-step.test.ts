@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { parseArgs } from './train-step.js';
+import { kernelTotals, parseArgs } from './train-step.js';
 
 test('train-step options: defaults, webgpu on both sizes, torch device and python', () => {
   expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' });
@@ -16,4 +16,20 @@ test('train-step options: bad values name the option and the value', () => {
   expect(() => parseArgs(['--backends', ','])).toThrow('--backends needs at least one backend name');
   expect(() => parseArgs(['--python'])).toThrow('--python needs a value');
   expect(() => parseArgs(['--fast'])).toThrow('unknown option "--fast"');
+});
+
+test('kernel totals: summed by name, costliest first, untimed kernels counted but not summed', () => {
+  const t = kernelTotals([
+    { name: 'BatchMatMul', kernelTimeMs: 2 },
+    { name: 'Add', kernelTimeMs: 0.5 },
+    { name: 'BatchMatMul', kernelTimeMs: 3 },
+    { name: 'Reshape', kernelTimeMs: { error: 'no timer' } },
+  ]);
+  expect(t.totalMs).toBe(5.5);
+  expect(t.byName).toEqual([
+    { name: 'BatchMatMul', ms: 5, count: 2 },
+    { name: 'Add', ms: 0.5, count: 1 },
+    { name: 'Reshape', ms: 0, count: 1 },
+  ]);
+  expect(kernelTotals([{ name: 'X', kernelTimeMs: { error: 'e' } }]).totalMs).toBeUndefined();
 });

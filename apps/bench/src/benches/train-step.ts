@@ -5,7 +5,9 @@
  * One training step (forward, backward, AdamW) of a small GPT built from @sentencelab/tensor
  * blocks, on every requested backend, median ms/step; plus the same model in PyTorch
  * (train_step_torch.py, fp32 eager, on `--torch-device`) when `<python> -c "import torch"` works,
- * with the ratio. `kernels/step` counts the tfjs kernels of one extra, untimed step (tf.profile).
+ * with the ratio. `kernels/step` counts the tfjs kernels of one extra, untimed step (tf.profile),
+ * and `kernel ms/step` sums their times (GPU time on webgpu: wall minus it is host overhead);
+ * the costliest kernels go to stderr.
  * The step reads its loss with `await data()` after the update, so each timed step has finished
  * on the device (webgpu in Node has no synchronous reads).
  * Also reports process CPU ms per step (`cpu_ms_per_step`), steadier than wall time on a
@@ -107,6 +109,33 @@ interface StepTimes {
   cpu: number[];
   /** tfjs kernels run by one step (from tf.profile of one extra, untimed step); undefined when not counted. */
   kernels: number | undefined;
+  /**
+   * Sum of the profiled step's kernel times (on webgpu: GPU time from timestamp queries, so
+   * wall minus this is host-side overhead), and the costliest kernels by name.
+   */
+  kernelMs: number | undefined;
+  topKernels: Array<{ name: string; ms: number; count: number }>;
+}
+
+/** Per-kernel-name totals of one profiled step, costliest first. */
+export function kernelTotals(kernels: ReadonlyArray<{ name: string; kernelTimeMs: number | { error: string } }>): {
+  totalMs: number | undefined;
+  byName: Array<{ name: string; ms: number; count: number }>;
+} {
+  const byName = new Map<string, { name: string; ms: number; count: number }>();
+  let total = 0;
+  let timed = 0;
+  for (const k of kernels) {
+    const e = byName.get(k.name) ?? { name: k.name, ms: 0, count: 0 };
+    e.count += 1;
+    if (typeof k.kernelTimeMs === 'number') {
+      e.ms += k.kernelTimeMs;
+      total += k.kernelTimeMs;
+      timed += 1;
+    }
+    byName.set(k.name, e);
+  }
+  return { totalMs: timed === 0 ? undefined : total, byName: [...byName.values()].sort((x, y) => y.ms - x.ms || y.count - x.count) };
 }
 
 /**
@@ -136,7 +165,7 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     value.dispose();
   };
   if (warmup) await step();
-  const times: StepTimes = { wall: [], cpu: [], kernels: undefined };
+  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, topKernels: [] };
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -145,7 +174,13 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     times.wall.push(performance.now() - t0);
     times.cpu.push((c1.user + c1.system) / 1000);
   }
-  if (countKernels) times.kernels = (await tf.profile(step)).kernels.length;
+  if (countKernels) {
+    const profile = await tf.profile(step);
+    times.kernels = profile.kernels.length;
+    const totals = kernelTotals(profile.kernels as Array<{ name: string; kernelTimeMs: number | { error: string } }>);
+    times.kernelMs = totals.totalMs;
+    times.topKernels = totals.byName.slice(0, 8);
+  }
   ids.dispose();
   targets.dispose();
   opt.dispose();
@@ -183,9 +218,17 @@ export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
   const requested = a.backends ?? ['native', 'wasm', 'cpu'];
-  const rows: { system: string; ms: number; cpuMs: number; steps: number; kernels: number | undefined }[] = [];
+  const rows: { system: string; ms: number; cpuMs: number; steps: number; kernels: number | undefined; kernelMs?: number | undefined }[] = [];
   const skipped: string[] = [];
   let torchDevice: string | undefined;
+  // PyTorch first: its figure survives a backend that runs out of time.
+  if (a.torch) {
+    if (torchAvailable(a.python)) {
+      const t = runTorch(a);
+      torchDevice = t.device;
+      rows.push({ system: t.device === 'cpu' ? 'torch' : 'torch-cuda', ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined });
+    } else console.error(`skipped torch: ${a.python} cannot import torch`);
+  }
   for (const b of requested) {
     const unfit = a.size === 'large' ? largeUnfit[b] : undefined;
     if (unfit !== undefined) {
@@ -205,24 +248,21 @@ export async function run(args: string[]): Promise<BenchResult> {
     // The cpu backend's step takes ~35 s: no warm-up and no extra step to count its kernels.
     console.error(`train-step: ${b}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
     const t = await timeSteps(c, steps, !cpu, !cpu);
-    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels });
+    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs });
+    if (t.topKernels.length > 0 && t.kernelMs !== undefined) {
+      console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms; costliest kernels:`);
+      for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
+    }
   }
   for (const s of skipped) console.error(`skipped ${s}`);
-  if (a.torch) {
-    if (torchAvailable(a.python)) {
-      const t = runTorch(a);
-      torchDevice = t.device;
-      rows.push({ system: t.device === 'cpu' ? 'torch' : 'torch-cuda', ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined });
-    } else console.error(`skipped torch: ${a.python} cannot import torch`);
-  }
   const torch = rows.find((r) => r.system.startsWith('torch'));
   if (torchDevice !== undefined) console.error(`torch device: ${torchDevice}`);
   printTable(
-    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'kernels/step', 'steps'],
+    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'kernels/step', 'kernel ms/step', 'steps'],
     rows.map((r) => [
       r.system, r.ms, torch === undefined ? '-' : (r.ms / torch.ms).toFixed(1),
       r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(1),
-      r.kernels === undefined ? '-' : String(r.kernels), String(r.steps),
+      r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1), String(r.steps),
     ]),
   );
   const round = (x: number) => Math.round(x * 10) / 10;
@@ -230,6 +270,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     { system: r.system, metric: 'ms_per_step', value: round(r.ms) },
     { system: r.system, metric: 'cpu_ms_per_step', value: round(r.cpuMs) },
     ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
+    ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
   ]);
   return {
     bench: 'train-step',
