@@ -122,8 +122,10 @@ export async function run(argv: string[]): Promise<BenchResult> {
     Array.from({ length: context }, (_, s) => Array.from({ length: L }, (_, t) => 3 + ((p * 31 + s * 7 + t * 13) % (a.vocab - 3)))),
   );
   const tokenCapacity = (context + a.sentences) * (L + 1) + 1;
-  const tokenSlopeLengths = [16, 32, 64, 128].filter((n) => n <= tokenCapacity);
-  const tokenLm = new TokenLM({ vocabSize: a.vocab, decoder: { dModel: d, layers: 5, heads: 4, maxLen: Math.max(tokenCapacity, 128) } });
+  // The KV slope needs several context lengths: the positions reach 128 whatever the sizes asked for.
+  const tokenMaxLen = Math.max(tokenCapacity, 128);
+  const tokenSlopeLengths = [16, 32, 64, 128].filter((n) => n <= tokenMaxLen);
+  const tokenLm = new TokenLM({ vocabSize: a.vocab, decoder: { dModel: d, layers: 5, heads: 4, maxLen: tokenMaxLen } });
   const sllm = new SLLM({
     svae: { vocabSize: a.vocab, dModel: d, maxTokens: L + 1, encoder: { layers: 1, heads: 4, dropout: 0 }, decoder: { layers: 1, heads: 4, dropout: 0 } },
     decoder: { dModel: d, layers: 2, heads: 4, maxLen: Math.max(context + a.sentences + 1, 32) },
