@@ -3,50 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { TransformerStack } from '../layers/transformer-stack.js';
 import { Rng } from '../rng.js';
-import { webgpuAvailability } from '../testing/webgpu.js';
 import { AdamW } from '../train/adamw.js';
 import { crossEntropyGradComposite, softmaxCrossEntropy } from './cross-entropy.js';
 import { splitHeads } from './heads.js';
 import { layerNorm, layerNormGradComposite } from './layer-norm.js';
 import { scaledMaskedSoftmax } from './masked-softmax.js';
 import { rmsNorm, rmsNormGradComposite } from './rms-norm.js';
+import { expectClose, onBackend, webgpu, webgpuKernels, why } from './compare.testkit.js';
 
 // Each fused op against the composite code it replaces (cpu, always) and, where a WebGPU
 // adapter exists (a GPU or Mesa's lavapipe), its webgpu kernels against cpu.
-const webgpu = await webgpuAvailability();
-const why = webgpu.ok ? 'webgpu adapter present' : `skipped: ${webgpu.reason}`;
-
-/** Runs `fn` on `backend` (inputs built inside it live there) and reads every result back. */
-async function onBackend(backend: 'cpu' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const out = tf.tidy(fn);
-  const data = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose(out);
-  expect(tf.memory().numTensors).toBe(before);
-  return data;
-}
-
-/** Names of the kernels `fn` runs on webgpu (its inputs are built outside the profile). */
-async function webgpuKernels(inputs: () => tf.Tensor[], fn: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<string[]> {
-  await tf.setBackend('webgpu');
-  const ts = inputs();
-  const info = await tf.profile(() => fn(...ts));
-  tf.dispose([...ts, info.result as tf.Tensor | tf.Tensor[]].flat());
-  return info.kernels.map((k) => k.name);
-}
-
-/** |got - want| <= 1e-4 + 1e-3 |want| elementwise. */
-function expectClose(got: Float32Array, want: Float32Array): void {
-  expect(got.length).toBe(want.length);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < got.length; i++) {
-    const excess = Math.abs(got[i]! - want[i]!) - (1e-4 + 1e-3 * Math.abs(want[i]!));
-    if (!(excess <= worst)) [worst, at] = [excess, i];
-  }
-  expect(at, at < 0 ? '' : `element ${at}: got ${got[at]}, want ${want[at]}`).toBe(-1);
-}
 
 const rng = new Rng(3);
 const shape = [2, 3, 40];

@@ -3,43 +3,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Linear } from '../layers/linear.js';
 import { Rng } from '../rng.js';
 import { erf } from '../testing/reference.js';
-import { webgpuAvailability } from '../testing/webgpu.js';
 import { columnSum, matMulBias } from './bias.js';
 import { biasGelu, gelu, geluComposite, geluGradComposite } from './gelu.js';
+import { expectClose, onBackend, webgpu, webgpuKernels, why } from './compare.testkit.js';
 
 // GELU, bias + GELU, matmul + bias and the column sum against the composite code they replace
 // (cpu, always) and, where a WebGPU adapter exists (a GPU or Mesa's lavapipe), webgpu vs cpu.
-const webgpu = await webgpuAvailability();
-const why = webgpu.ok ? 'webgpu adapter present' : `skipped: ${webgpu.reason}`;
 afterAll(async () => {
   await tf.setBackend('cpu');
 });
-
-async function onBackend(backend: 'cpu' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const out = tf.tidy(fn);
-  const data = await Promise.all(out.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose(out);
-  expect(tf.memory().numTensors).toBe(before);
-  return data;
-}
-
-async function webgpuKernels(inputs: () => tf.Tensor[], fn: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<string[]> {
-  await tf.setBackend('webgpu');
-  const ts = inputs();
-  const info = await tf.profile(() => fn(...ts));
-  tf.dispose([...ts, info.result as tf.Tensor | tf.Tensor[]].flat());
-  return info.kernels.map((k) => k.name);
-}
-
-/** |got - want| <= 1e-4 + 1e-3 |want| elementwise. */
-function expectClose(got: Float32Array, want: Float32Array): void {
-  expect(got.length).toBe(want.length);
-  let at = -1;
-  for (let i = 0; i < got.length && at < 0; i++) if (!(Math.abs(got[i]! - want[i]!) <= 1e-4 + 1e-3 * Math.abs(want[i]!))) at = i;
-  expect(at, at < 0 ? '' : `element ${at}: got ${got[at]}, want ${want[at]}`).toBe(-1);
-}
 
 const rng = new Rng(5);
 const rows = 12;

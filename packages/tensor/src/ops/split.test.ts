@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
-import { webgpuAvailability } from '../testing/webgpu.js';
+import { webgpu, why } from './compare.testkit.js';
 import { splitParts } from './split.js';
 
 // splitParts (the concat gradient) against tf.split on cpu and, with a WebGPU adapter, webgpu vs cpu.
-const webgpu = await webgpuAvailability();
-const why = webgpu.ok ? 'webgpu adapter present' : `skipped: ${webgpu.reason}`;
 afterAll(async () => {
   await tf.setBackend('cpu');
 });
