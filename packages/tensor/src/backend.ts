@@ -187,11 +187,12 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
     if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
     const chosen = adapter;
     tf.registerBackend('webgpu', async () => {
+      // The adapter's own limits (tfjs asks for these; storage buffers per stage lets fused kernels bind more).
       const limits = chosen.limits;
       const device = await chosen.requestDevice({
         requiredFeatures: chosen.features.has('timestamp-query') ? ['timestamp-query'] : [],
         requiredLimits: Object.fromEntries(
-          ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'].map((k) => [k, limits[k]!]),
+          ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'].map((k) => [k, limits[k]!]),
         ),
       });
       return new mod.WebGPUBackend(device, chosen.info);
