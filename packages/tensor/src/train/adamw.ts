@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedParameters } from '../module.js';
-import { adamwUpdate, adamwUpdateInPlace } from '../ops/adamw-update.js';
+import { AdamWInPlaceBatch, adamwUpdate } from '../ops/adamw-update.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -73,21 +73,28 @@ export class AdamW {
     this.lr = lr;
     const bc1 = 1 - Math.pow(this.beta1, this.t);
     const bc2 = 1 - Math.pow(this.beta2, this.t);
-    for (const [name, p] of this.params) {
-      const grad = g.get(name);
-      if (grad === undefined) continue;
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const decay = this.decays.get(name) === true && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
-      const scalars = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr, bc1, bc2, decay };
-      if (adamwUpdateInPlace(p, m, v, grad, scalars)) continue;
-      const next = adamwUpdate(p, m, v, grad, scalars);
-      m.assign(next.m);
-      v.assign(next.v);
-      p.assign(next.p);
-      next.m.dispose();
-      next.v.dispose();
-      next.p.dispose();
+    const shared = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, lr, bc1, bc2 };
+    // In-place steps are recorded several per dispatch (webgpu); any other update flushes them first.
+    const batch = new AdamWInPlaceBatch(shared);
+    try {
+      for (const [name, p] of this.params) {
+        const grad = g.get(name);
+        if (grad === undefined) continue;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const decay = this.decays.get(name) === true && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : 1;
+        if (batch.add({ p, m, v, g: grad, decay })) continue;
+        batch.flush();
+        const next = adamwUpdate(p, m, v, grad, { ...shared, decay });
+        m.assign(next.m);
+        v.assign(next.v);
+        p.assign(next.p);
+        next.m.dispose();
+        next.v.dispose();
+        next.p.dispose();
+      }
+    } finally {
+      batch.flush();
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { adamwStep, type AdamWScalars } from './adamw.js';
+import { adamwGroupStepInPlace, type AdamWSharedScalars } from './adamw-group.js';
 import { adamwStepInPlace } from './adamw-inplace.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
@@ -27,6 +28,7 @@ export const fusedKernelNames = {
   crossEntropyGrad: 'SlSoftmaxCrossEntropyGrad',
   adamw: 'SlAdamW',
   adamwInPlace: 'SlAdamWInPlace',
+  adamwGroupInPlace: 'SlAdamWGroupInPlace',
   maskedSoftmax: 'SlScaledMaskedSoftmax',
   maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
   splitHeads: 'SlSplitHeads',
@@ -54,6 +56,10 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.crossEntropyGrad]: ({ inputs, backend, attrs }) => crossEntropyBackward(backend, inputs.dy!, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.adamw]: ({ inputs, backend, attrs }) => adamwStep(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
   [K.adamwInPlace]: ({ inputs, backend, attrs }) => adamwStepInPlace(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
+  [K.adamwGroupInPlace]: ({ inputs, backend, attrs }) => {
+    const slots = (attrs.decays as number[]).map((decay, k) => ({ p: inputs[`p${k}`]!, m: inputs[`m${k}`]!, v: inputs[`v${k}`]!, g: inputs[`g${k}`]!, decay }));
+    return adamwGroupStepInPlace(backend, slots, attrs as unknown as AdamWSharedScalars);
+  },
   [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
