@@ -4,7 +4,8 @@
  * dataSync/arraySync/bufferSync go through, throws here; on the cpu backend `await t.data()`
  * does not use it, so exactly the synchronous reads fail. Every model trains one step through
  * the real loop (loss + metrics, gradient clipping, a checkpoint, validation with meanLoss),
- * is saved, scores or predicts, and generates a little.
+ * is saved, scores or predicts, and generates a little: on cpu, and again on webgpu wherever
+ * a WebGPU adapter exists (a GPU, or Mesa's lavapipe in CI), which runs the fused kernels too.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,19 +17,17 @@ import { SLLM, TokenLM, type SllmBatch, type TokenWindowBatch } from '@sentencel
 import { perplexityOverDocuments } from '@sentencelab/metrics';
 import { createRun } from '@sentencelab/runs';
 import { SentenceVAE } from '@sentencelab/sentence-vae';
-import { AdamW, initBackend, type NamedParameters } from '@sentencelab/tensor';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { AdamW, initBackend, type BackendChoice, type NamedParameters } from '@sentencelab/tensor';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { embedDocuments } from '../stages/lcm.js';
 import { readTrainCheckpoint } from './checkpoint.js';
 import { meanLoss, saveModel } from './fit.js';
 import { trainLoop, type BatchStream, type Trainable, type TrainResult } from './loop.js';
-import { withoutSyncReads } from '@sentencelab/tensor/testing';
-
-beforeAll(async () => {
-  await initBackend('cpu', { log: false });
-});
+import { webgpuAvailability, withoutSyncReads } from '@sentencelab/tensor/testing';
 
 const root = mkdtempSync(join(tmpdir(), 'exp-nosync-'));
+/** Each model's first-step and validation loss on the first backend (cpu), by test name. */
+const losses = new Map<string, { loss: number; val: number }>();
 
 /** The same batch again and again (made fresh each time: the loop disposes what it is given). */
 function repeat<B>(make: () => B, tokens: number, dispose?: (b: B) => void): BatchStream<B> {
@@ -37,7 +36,8 @@ function repeat<B>(make: () => B, tokens: number, dispose?: (b: B) => void): Bat
 
 /** One optimizer step through the real loop, a checkpoint, validation (meanLoss) and saveModel. */
 async function trainOneStep<B>(name: string, model: Trainable<B> & { namedParameters(): NamedParameters }, batches: BatchStream<B>, val: B[]): Promise<TrainResult> {
-  const run = createRun({ root, experiment: 'nosync', runId: name, config: {}, seed: 0, backend: 'cpu', flushIntervalMs: 0 });
+  const backend = tf.getBackend();
+  const run = createRun({ root, experiment: 'nosync', runId: `${name}-${backend}`, config: {}, seed: 0, backend, flushIntervalMs: 0 });
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
   try {
     const result = await trainLoop({
@@ -59,6 +59,13 @@ async function trainOneStep<B>(name: string, model: Trainable<B> & { namedParame
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
     const dir = mkdtempSync(join(root, `${name}-model-`));
     expect(await saveModel(dir, model.parameterMap(), { name })).toEqual({ model: 'model.safetensors', modelConfig: 'model.json' });
+    // The same seeds on every backend: webgpu (fused kernels and all) must train like cpu.
+    const reference = losses.get(name);
+    if (reference === undefined) losses.set(name, { loss: result.loss, val: result.val['loss']! });
+    else {
+      expect(result.loss).toBeCloseTo(reference.loss, 3);
+      expect(result.val['loss']!).toBeCloseTo(reference.val, 3);
+    }
     return result;
   } finally {
     optimizer.dispose();
@@ -91,7 +98,20 @@ function sentenceBatch(): SllmBatch {
 
 const svaeConfig = { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0.1 }, decoder: { layers: 1, heads: 2, dropout: 0.1 } };
 
-describe('no synchronous reads on the training, evaluation and generation paths', () => {
+const webgpu = await webgpuAvailability();
+const backends: Array<{ backend: BackendChoice; skip: string | false }> = [
+  { backend: 'cpu', skip: false },
+  { backend: 'webgpu', skip: webgpu.ok ? false : webgpu.reason },
+];
+
+for (const { backend, skip } of backends) describe.skipIf(skip !== false)(`no synchronous reads on the training, evaluation and generation paths: ${backend}${skip === false ? '' : ` (skipped: ${skip})`}`, () => {
+  beforeAll(async () => {
+    await initBackend(backend, { log: false });
+  });
+  afterAll(async () => {
+    await initBackend('cpu', { log: false });
+  });
+
   test('the guard turns dataSync into an error', async () => {
     const t = tf.scalar(1);
     await withoutSyncReads(async () => expect(() => t.dataSync()).toThrow(/synchronous tensor read/));
