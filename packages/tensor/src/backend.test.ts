@@ -72,6 +72,9 @@ describe('webgpu', () => {
     const again = await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } });
     expect(again.device).toBeDefined();
     expect(Array.from(await tf.add(tf.tensor1d([1]), tf.tensor1d([2])).data())).toEqual([3]);
+    // A failed attempt with an unknown adapter name leaves the next default request working.
+    await expect(initBackend('webgpu', { log: false, gpu: { adapter: 'No Such GPU 9000' } })).rejects.toThrow(/no suitable backends found/);
+    expect((await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } })).device).toEqual(again.device);
     await initBackend('cpu', { log: false });
   });
 });

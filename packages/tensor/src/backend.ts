@@ -140,6 +140,8 @@ interface WebgpuAdapter {
 
 /** The webgpu backend's options at its last initialisation (a change re-creates it). */
 let webgpuKey: string | undefined;
+/** The Dawn instance in `navigator.gpu` and the adapter name it was created for. */
+let dawnInstance: { adapter: string | undefined; gpu: ReturnType<Dawn['create']> } | undefined;
 
 async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
   let dawn: Dawn;
@@ -150,15 +152,17 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
     return { ok: false, reason: `needs the optional packages "webgpu" (Dawn for Node) and "@tensorflow/tfjs-backend-webgpu": pnpm add webgpu @tensorflow/tfjs-backend-webgpu@4.22.0 (${reasonOf(e)})` };
   }
   const key = JSON.stringify({ adapter: gpu.adapter ?? null, powerPreference: gpu.powerPreference ?? 'high-performance' });
-  let instance = (globalThis as { navigator?: { gpu?: ReturnType<Dawn['create']> } }).navigator?.gpu;
-  if (instance === undefined || key !== webgpuKey) {
+  // A Dawn instance is bound to its adapter selector: a new one for another name (also after a
+  // failed attempt with a name that matched nothing).
+  if (dawnInstance === undefined || dawnInstance.adapter !== gpu.adapter) {
     // Mesa's Vulkan loader complains on every start without it (headless servers).
     process.env['XDG_RUNTIME_DIR'] ??= tmpdir();
     Object.assign(globalThis, dawn.globals);
-    instance = dawn.create(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`]);
+    dawnInstance = { adapter: gpu.adapter, gpu: dawn.create(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`]) };
     // Node 20's navigator is a read-only getter: define instead of assigning.
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: instance }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnInstance.gpu }, configurable: true, writable: true });
   }
+  const instance = dawnInstance.gpu;
   let adapter: WebgpuAdapter | null;
   try {
     adapter = await instance.requestAdapter({ powerPreference: gpu.powerPreference ?? 'high-performance' });
