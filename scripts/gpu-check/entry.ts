@@ -17,25 +17,16 @@ const benches: Record<string, BenchModule> = { 'train-step': trainStep, generati
 
 const usage = `usage: gpu-check.mjs adapter | conformance [backend] | bench <${Object.keys(benches).join('|')}> [options] | exp <command> [args]`;
 
-interface DawnAdapter {
-  info: { vendor: string; architecture: string; device: string; description: string };
-}
-interface Dawn {
-  create(flags: string[]): { requestAdapter(o: { powerPreference: string }): Promise<DawnAdapter | null> };
-}
-
-/** Prints the adapter Dawn gives for a high-performance request (what initBackend('webgpu') uses by default). */
+/** The adapter `initBackend('webgpu')` picks (high-performance, Dawn's default selector), or why there is none. */
 async function adapter(): Promise<number> {
-  const specifier = 'webgpu';
-  const dawn = (await import(specifier)) as Dawn;
-  const found = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
-  if (found === null) {
-    console.log('webgpu adapter: none (Dawn found no Vulkan device)');
+  try {
+    const { device } = await initBackend('webgpu', { log: false });
+    console.log(`webgpu adapter: ${device!.description || device!.device} (vendor ${device!.vendor || '?'}, architecture ${device!.architecture || '?'}, device ${device!.device || '?'}${device!.software ? ', software' : ''})`);
+    return 0;
+  } catch (e) {
+    console.log(`webgpu adapter: none (${(e as Error).message})`);
     return 1;
   }
-  const { vendor, architecture, device, description } = found.info;
-  console.log(`webgpu adapter: ${description || device} (vendor ${vendor || '?'}, architecture ${architecture || '?'}, device ${device || '?'})`);
-  return 0;
 }
 
 async function conformance(backend: string): Promise<number> {

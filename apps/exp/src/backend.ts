@@ -1,10 +1,10 @@
-import { initBackend, type BackendChoice, type GpuOptions } from '@sentencelab/tensor';
+import { initBackend, type BackendChoice, type GpuDevice, type GpuOptions } from '@sentencelab/tensor';
 
 /** The backend a process runs on: its name and, where the backend reports one, the device. */
 export interface StartedBackend {
   backend: string;
-  /** The adapter tensor's `initBackend` describes (e.g. webgpu's vendor/architecture/device/description). */
-  device?: unknown;
+  /** The adapter `initBackend` reports (webgpu). */
+  device?: GpuDevice;
 }
 
 let started: { key: string; info: StartedBackend } | undefined;
@@ -17,8 +17,6 @@ export async function startBackend(choice: BackendChoice, gpu?: GpuOptions): Pro
   const key = JSON.stringify([choice, gpu ?? null]);
   if (started && started.key === key) return started.info;
   const info = await initBackend(choice, gpu === undefined ? {} : { gpu });
-  // Read defensively: older tensor versions report no device.
-  const device = (info as { device?: unknown }).device;
-  started = { key, info: { backend: info.backend, ...(device !== undefined ? { device } : {}) } };
+  started = { key, info: { backend: info.backend, ...(info.device !== undefined ? { device: info.device } : {}) } };
   return started.info;
 }

@@ -26,6 +26,7 @@ export {
 } from './format.js';
 export { RunFormatError } from './errors.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';
 export { assertPathSegment, defaultRunId } from './names.js';
 export { metricsSchema, type MetricColumns, type MetricRow } from './metrics-file.js';

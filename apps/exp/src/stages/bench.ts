@@ -5,10 +5,8 @@
  * KV bytes per context token. An `eval` stage that takes this stage as an input shows the
  * figures in its table; they are also merged into each model's summary.json.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { analyticalKvBytesPerToken, generationSummary, measureGeneration, meanTokensPerSentence } from '@sentencelab/metrics';
-import { readSummary, RUN_FILES, writeJsonAtomic } from '@sentencelab/runs';
+import { mergeEvalResults } from '@sentencelab/runs';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import type { AnyStage, Artifact, Stage } from './types.js';
@@ -53,10 +51,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
       }
       results[a.stage] = r;
       ctx.log(`${a.stage}: ${r['tokens_per_s_excl_first']?.toFixed(1)} tokens/s after the first sentence (${r['tokens_per_s']?.toFixed(1)} with it), KV ${r['kv_bytes_per_token']?.toFixed(1)} B per context token`);
-      if (a.runDir && existsSync(join(a.runDir, RUN_FILES.summary))) {
-        const summary = await readSummary(a.runDir);
-        if (summary) writeJsonAtomic(join(a.runDir, RUN_FILES.summary), { ...summary, updatedAt: new Date().toISOString(), eval: { ...summary.eval, ...r } });
-      }
+      if (a.runDir) await mergeEvalResults(a.runDir, r);
     }
     return { files: {}, meta: { results, prompts: prompts.map((d) => d.id), settings: c } };
   },

@@ -6,10 +6,10 @@
  * SVAE's reconstruction, the concept heads' L2 / contrastive accuracy / round trip) bring
  * their results in their artifact. Results are also merged into each model's summary.json.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { perplexityOverDocuments, type PerplexityComparison } from '@sentencelab/metrics';
-import { readSummary, RUN_FILES, writeJsonAtomic, type EvalValue } from '@sentencelab/runs';
+import { mergeEvalResults } from '@sentencelab/runs';
 import { z } from 'zod';
 import { renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -69,14 +69,6 @@ function numbersOf(value: unknown): Record<string, number> {
   return out;
 }
 
-/** Adds `results` to the `eval` of a model's run summary (the run keeps its status). */
-async function mergeIntoSummary(runDir: string, results: Record<string, EvalValue>): Promise<void> {
-  if (!existsSync(join(runDir, RUN_FILES.summary))) return;
-  const summary = await readSummary(runDir);
-  if (!summary) return;
-  writeJsonAtomic(join(runDir, RUN_FILES.summary), { ...summary, updatedAt: new Date().toISOString(), eval: { ...summary.eval, ...results } });
-}
-
 export const evalStage: Stage<typeof evalStageSchema> = {
   kind: 'eval',
   description: 'score every model on the same held-out documents; one comparison table',
@@ -112,7 +104,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       if (p) Object.assign(results, { ppl: p.ppl, ppl_tokens: p.tokens });
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
-      if (a.runDir) await mergeIntoSummary(a.runDir, results);
+      if (a.runDir) await mergeEvalResults(a.runDir, results);
     }
     const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
     if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
