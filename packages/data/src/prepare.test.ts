@@ -5,6 +5,7 @@ import { dataConfig, type DataConfigInput } from './config.js';
 import { openDataset } from './dataset.js';
 import { SPLITS, type DatasetDocument } from './document.js';
 import { prepareDataset, type PrepareProgress, type PrepareResult } from './prepare.js';
+import { formatStats, splitShareWarning } from './stats.js';
 import { paragraphs } from './sources/text.js';
 import { splitOf } from './split.js';
 import { ROOT, SAMPLES, removeTempDirs, tempDir } from './test-support/fixtures.js';
@@ -103,11 +104,45 @@ describe('prepareDataset', () => {
     expect(other.stats.sentences).toBeGreaterThan(first.stats.sentences);
   });
 
-  test('a small maxTokens splits long sentences; none exceeds it', async () => {
+  test('a small maxTokens splits long sentences; none exceeds it; the share of pieces is stored and warned about', async () => {
     const r = await prepareDataset(samples({ segment: { maxTokens: 6 } }), { baseDir: ROOT });
     expect(r.stats.sentencesSplitForLength).toBeGreaterThan(0);
     expect(r.stats.sentencesOverMaxTokens).toBe(0);
     expect(r.stats.maxSentenceTokens).toBeLessThanOrEqual(6);
+    const share = r.stats.sentencesSplitForLength / r.stats.sentences;
+    expect(share).toBeGreaterThan(0.1);
+    expect(r.stats.splitForLengthShare).toBe(share);
+    expect(JSON.parse(readFileSync(join(r.dir, 'stats.json'), 'utf8')).splitForLengthShare).toBe(share);
+    const printed = formatStats(r.stats, { maxTokens: 6 });
+    expect(printed).toContain(`sentences split for length: ${r.stats.sentencesSplitForLength} pieces (${(share * 100).toFixed(1)}% of all sentences)`);
+    expect(printed).toContain(`warning: ${(share * 100).toFixed(1)}% of the sentences (${r.stats.sentencesSplitForLength} of ${r.stats.sentences}) are pieces of longer ones cut at segment.maxTokens (6), over 10.0%`);
+    const roomy = await prepareDataset(samples({ segment: { maxTokens: 256 } }), { baseDir: ROOT });
+    expect(roomy.stats.splitForLengthShare).toBeLessThanOrEqual(0.1);
+    expect(formatStats(roomy.stats, { maxTokens: 256 })).not.toContain('are pieces of longer ones');
+  });
+
+  test('the tokenizer is trained on the train split only: a string only a test document holds is never a merge', async () => {
+    const split = { validation: 0, test: 0.3, salt: '' };
+    const ids = Array.from({ length: 40 }, (_, i) => `doc-${i}`);
+    const testId = ids.find((id) => splitOf(id, split) === 'test')!;
+    const english = readdirSync(SAMPLES)
+      .filter((f) => f.startsWith('en-'))
+      .flatMap((f) => paragraphs(readFileSync(join(SAMPLES, f), 'utf8')));
+    const trainIds = ids.filter((id) => splitOf(id, split) === 'train');
+    const lines = [
+      { id: testId, text: Array.from({ length: 300 }, () => 'zqxvw').join(' ') },
+      ...english.map((text, i) => ({ id: trainIds[i]!, text })),
+    ];
+    const d = tempDir({ 'leak.jsonl': lines.map((l) => JSON.stringify(l)).join('\n') });
+    const config = dataConfig({ source: { type: 'jsonl', paths: ['leak.jsonl'], idField: 'id' }, tokenizer: { vocabSize: 300 }, split, output: { cacheDir: cache } });
+    const r = await prepareDataset(config, { baseDir: d });
+    expect(r.stats.splits.test.documents).toBe(1);
+    expect(r.stats.tokenizer.origin).toMatch(new RegExp(`^trained on the ${english.length} train-split documents`));
+    const tok = (await openDataset(r.dir)).tokenizer;
+    // Five byte symbols: no merge joins any two of its letters.
+    expect(tok.encodeSync('zqxvw')).toHaveLength(5);
+    const vocab = Object.keys((JSON.parse(tok.json) as { model: { vocab: Record<string, number> } }).model.vocab);
+    expect(vocab.filter((t) => /zq|qx|xv|vw/.test(t))).toEqual([]);
   });
 
   test('an existing tokenizer.json can be loaded instead of training', async () => {
@@ -156,6 +191,14 @@ describe('prepareDataset', () => {
     );
     expect(ca01.paragraphStarts.filter(Boolean).length).toBeGreaterThan(10);
   });
+});
+
+test('splitShareWarning: silent at 10% of pieces, a warning naming the counts above it', () => {
+  expect(splitShareWarning({ sentences: 1000, sentencesSplitForLength: 100 })).toBeNull();
+  expect(splitShareWarning({ sentences: 0, sentencesSplitForLength: 0 })).toBeNull();
+  expect(splitShareWarning({ sentences: 17_547, sentencesSplitForLength: 12_880 }, 40)).toBe(
+    'warning: 73.4% of the sentences (12,880 of 17,547) are pieces of longer ones cut at segment.maxTokens (40), over 10.0%: sentence models would mostly learn arbitrary chunks. Raise segment.maxTokens, tokenizer.vocabSize, or use segment.mode: clause',
+  );
 });
 
 test('the README example runs', async () => {

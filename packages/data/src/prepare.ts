@@ -116,7 +116,12 @@ function writeAtomic(file: string, content: string): void {
 interface CorpusScan {
   hash: string;
   documents: number;
+  /** The train split's text, one document a line: all the tokenizer is trained on. */
   trainingFile: string;
+  /** A hash of the training file's documents (ids and text): the trained tokenizer's cache key. */
+  trainingHash: string;
+  /** Non-empty documents in the train split (those in trainingFile). */
+  trainingDocuments: number;
   /** The documents themselves when the corpus is small enough to keep (else read again). */
   kept: SourceDocument[] | null;
 }
@@ -124,9 +129,15 @@ interface CorpusScan {
 /** Corpora up to this many characters are kept in memory between the two passes. */
 const KEEP_CHARS = 64 * 1024 * 1024;
 
-/** Pass 1: hash the corpus, check ids are unique, and write its text for tokenizer training. */
-async function scanCorpus(source: CorpusSource, trainingFile: string, progress: (done: number) => void): Promise<CorpusScan> {
+/**
+ * Pass 1: hash the corpus, check ids are unique, and write the train split's text for tokenizer
+ * training: a tokenizer that saw the validation or test documents would have learned merges from
+ * the text it is later scored on.
+ */
+async function scanCorpus(source: CorpusSource, split: DataConfig['split'], trainingFile: string, progress: (done: number) => void): Promise<CorpusScan> {
   const hash = createHash('sha256');
+  const trainingHash = createHash('sha256');
+  let trainingDocuments = 0;
   const seen = new Map<string, string>();
   const out = createWriteStream(trainingFile);
   let documents = 0;
@@ -146,7 +157,11 @@ async function scanCorpus(source: CorpusSource, trainingFile: string, progress: 
     hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
     documents++;
     if (doc.text.trim().length === 0) empty++;
-    else if (!out.write(`${doc.text}\n`)) await once(out, 'drain');
+    else if (splitOf(doc.id, split) === 'train') {
+      trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+      trainingDocuments++;
+      if (!out.write(`${doc.text}\n`)) await once(out, 'drain');
+    }
     if (doc.fileIndex !== lastFile) {
       lastFile = doc.fileIndex;
       progress(doc.fileIndex);
@@ -159,7 +174,7 @@ async function scanCorpus(source: CorpusSource, trainingFile: string, progress: 
     const where = source.files.length <= 3 ? source.files.join(', ') : `${source.files.slice(0, 3).join(', ')} and ${source.files.length - 3} more`;
     throw new DataError(`empty corpus: ${source.description} has ${documents === 0 ? 'no documents' : 'only empty documents'} (${where})`);
   }
-  return { hash: hash.digest('hex'), documents, trainingFile, kept };
+  return { hash: hash.digest('hex'), documents, trainingFile, trainingHash: trainingHash.digest('hex'), trainingDocuments, kept };
 }
 
 /** The tokenizer a config asks for: loaded from `tokenizer.path`, or trained once and cached. */
@@ -175,15 +190,21 @@ async function obtainTokenizer(
     const file = resolve(baseDir, t.path);
     return { tokenizer: BpeTokenizer.load(file, t.specials), origin: file };
   }
-  const key = sha256('tokenizer', String(DATASET_FORMAT), scan.hash, JSON.stringify({ vocabSize: t.vocabSize, specials: t.specials }));
+  if (scan.trainingDocuments === 0) {
+    throw new DataError(
+      `split: no document of ${scan.documents} is in the train split, so there is nothing to train the tokenizer on (lower split.validation/split.test, change split.salt, or set tokenizer.path)`,
+    );
+  }
+  const key = sha256('tokenizer', 'train split', String(DATASET_FORMAT), scan.trainingHash, JSON.stringify({ vocabSize: t.vocabSize, specials: t.specials }));
   const dir = join(cacheDir, 'tokenizers', key.slice(0, 24));
   const file = join(dir, 'tokenizer.json');
-  if (existsSync(file)) return { tokenizer: BpeTokenizer.load(file, t.specials), origin: `trained (cached: ${file})` };
+  const on = `on the ${scan.trainingDocuments} train-split documents`;
+  if (existsSync(file)) return { tokenizer: BpeTokenizer.load(file, t.specials), origin: `trained ${on} (cached: ${file})` };
   const json = await trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials, showProgress });
   const tokenizer = BpeTokenizer.fromJson(json, t.specials, 'trained tokenizer');
   mkdirSync(dir, { recursive: true });
   writeAtomic(file, json);
-  return { tokenizer, origin: `trained (${file})` };
+  return { tokenizer, origin: `trained ${on} (${file})` };
 }
 
 /** One document as sentences (over-long ones split by segment) and their token ids. */
@@ -216,7 +237,8 @@ function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: Bpe
 }
 
 /**
- * Prepares the dataset a config describes: reads the corpus, trains (or loads) the tokenizer,
+ * Prepares the dataset a config describes: reads the corpus, trains the tokenizer on the train
+ * split's documents only (or loads one),
  * segments every document into sentences (over-long ones split with a token-aware length), tokenizes
  * each sentence, and writes train/validation/test Arrow files by document-id hash. The folder is
  * content-addressed (`<cacheDir>/<hash of corpus + tokenizer + settings>`), built in a temp folder
@@ -235,7 +257,7 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
   mkdirSync(work, { recursive: true });
   try {
     report({ stage: 'read', done: 0, total: source.files.length, unit: 'files' });
-    const scan = await scanCorpus(source, join(work, 'corpus.txt'), (done) =>
+    const scan = await scanCorpus(source, config.split, join(work, 'train-text.txt'), (done) =>
       report({ stage: 'read', done, total: source.files.length, unit: 'files' }),
     );
 

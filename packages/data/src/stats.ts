@@ -33,6 +33,12 @@ export interface DatasetStats {
   meanSentenceTokens: number;
   /** Segments that are pieces of a sentence longer than segment.maxTokens (cut to fit). */
   sentencesSplitForLength: number;
+  /**
+   * sentencesSplitForLength / sentences: the share of "sentences" that are length-cut pieces
+   * rather than whole sentences (or clauses); above {@link SPLIT_SHARE_WARNING} a sentence model
+   * mostly learns arbitrary chunks.
+   */
+  splitForLengthShare: number;
   /** Pieces still longer than segment.maxTokens (kept whole; should be 0). */
   sentencesOverMaxTokens: number;
   filtered: FilteredCount[];
@@ -40,6 +46,32 @@ export interface DatasetStats {
 }
 
 const EDGES = [1, 5, 9, 17, 25, 33, 49, 65, 97, 129, 193, 257];
+
+/** The share of length-split pieces above which preparing a dataset warns. */
+export const SPLIT_SHARE_WARNING = 0.1;
+
+/** pieces / sentences, from the counts (stats.json files written before the share was stored have them too). */
+export function lengthSplitShare(stats: Pick<DatasetStats, 'sentences' | 'sentencesSplitForLength'>): number {
+  return stats.sentences > 0 ? stats.sentencesSplitForLength / stats.sentences : 0;
+}
+
+/**
+ * The warning for a dataset whose sentences are mostly pieces cut at segment.maxTokens, naming
+ * what to change; null at or under {@link SPLIT_SHARE_WARNING}.
+ */
+export function splitShareWarning(stats: Pick<DatasetStats, 'sentences' | 'sentencesSplitForLength'>, maxTokens?: number): string | null {
+  const share = lengthSplitShare(stats);
+  if (share <= SPLIT_SHARE_WARNING) return null;
+  const limit = maxTokens === undefined ? 'segment.maxTokens' : `segment.maxTokens (${maxTokens})`;
+  return (
+    `warning: ${percent(share)} of the sentences (${stats.sentencesSplitForLength.toLocaleString('en-US')} of ${stats.sentences.toLocaleString('en-US')}) are pieces of longer ones cut at ${limit}, ` +
+    `over ${percent(SPLIT_SHARE_WARNING)}: sentence models would mostly learn arbitrary chunks. Raise segment.maxTokens, tokenizer.vocabSize, or use segment.mode: clause`
+  );
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
 
 /** Accumulates stats while a dataset is written. */
 export class StatsBuilder {
@@ -96,6 +128,7 @@ export class StatsBuilder {
       maxSentenceTokens: this.maxLen,
       meanSentenceTokens: sentences > 0 ? Math.round((tokens / sentences) * 100) / 100 : 0,
       sentencesSplitForLength: this.splitForLength,
+      splitForLengthShare: lengthSplitShare({ sentences, sentencesSplitForLength: this.splitForLength }),
       sentencesOverMaxTokens: this.overMax,
       filtered: [...this.filtered.values()],
       tokenizer,
@@ -103,8 +136,11 @@ export class StatsBuilder {
   }
 }
 
-/** A readable summary of dataset stats (what `exp data prepare` prints). */
-export function formatStats(stats: DatasetStats): string {
+/**
+ * A readable summary of dataset stats (what `exp data prepare` prints); `maxTokens` (the
+ * dataset's segment.maxTokens) is named in the length-split warning.
+ */
+export function formatStats(stats: DatasetStats, { maxTokens }: { maxTokens?: number } = {}): string {
   const n = (x: number): string => x.toLocaleString('en-US');
   const lines = [
     `source: ${stats.source}`,
@@ -125,7 +161,9 @@ export function formatStats(stats: DatasetStats): string {
     const label = b.max === null ? `${b.min}+` : `${b.min}-${b.max}`;
     lines.push(`  ${label.padStart(8)} ${n(b.count).padStart(9)} ${'#'.repeat(Math.max(1, Math.round((b.count / peak) * 40)))}`);
   }
-  lines.push(`sentences split for length: ${n(stats.sentencesSplitForLength)} pieces`);
+  lines.push(`sentences split for length: ${n(stats.sentencesSplitForLength)} pieces (${percent(lengthSplitShare(stats))} of all sentences)`);
+  const warning = splitShareWarning(stats, maxTokens);
+  if (warning !== null) lines.push(warning);
   if (stats.sentencesOverMaxTokens > 0) lines.push(`sentences still over maxTokens (kept whole): ${n(stats.sentencesOverMaxTokens)}`);
   if (stats.filtered.length === 0) lines.push('filtered: nothing');
   for (const f of stats.filtered) lines.push(`filtered: ${n(f.count)} ${f.reason} (e.g. ${f.examples.join(', ')})`);

@@ -111,7 +111,7 @@ export function dataCommand(): Command {
       }
       const end = performance.now();
       if (stage) stageTimes.set(stage, end - stageStart);
-      console.log(formatStats(result.stats));
+      console.log(formatStats(result.stats, { maxTokens: result.manifest.config.segment.maxTokens }));
       console.log(`dataset: ${result.dir}${result.cached ? ' (from cache)' : ''}`);
       const parts = [...stageTimes].map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`);
       console.log(`elapsed: ${((end - t0) / 1000).toFixed(1)} s${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`);

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { dataConfigSchema, prepareDataset, type DataConfig } from '@sentencelab/data';
+import { dataConfigSchema, lengthSplitShare, prepareDataset, splitShareWarning, type DataConfig } from '@sentencelab/data';
 import type { Stage } from './types.js';
 
 export const tokenizerStageSchema = z.strictObject({}).describe('no options: the tokenizer and dataset are described by the top-level data: section');
@@ -38,6 +38,10 @@ export const tokenizerStage: Stage<typeof tokenizerStageSchema> = {
       },
     });
     ctx.log(`dataset ${result.dir}${result.cached ? ' (from the data cache)' : ''}`);
+    const s = result.stats;
+    ctx.log(`sentences split for length: ${s.sentencesSplitForLength} of ${s.sentences} (${(lengthSplitShare(s) * 100).toFixed(1)}%)`);
+    const warning = splitShareWarning(s, data.segment.maxTokens);
+    if (warning !== null) ctx.log(warning);
     copyFileSync(join(result.dir, 'tokenizer.json'), join(ctx.outDir, 'tokenizer.json'));
     const meta: TokenizerArtifactMeta = { datasetDir: result.dir, vocabSize: data.tokenizer.vocabSize, stats: result.stats };
     return { files: { tokenizer: 'tokenizer.json' }, meta };
