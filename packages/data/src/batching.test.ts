@@ -84,6 +84,21 @@ describe('token windows', () => {
 });
 
 describe('sentence batches', () => {
+  test('overlap 1: each later window starts with the last sentence of the one before', () => {
+    const data = docs(20);
+    expect(documentWindows(data, 4, 1).filter((w) => w.doc.id === 'doc8').map((w) => [w.start, w.end])).toEqual([
+      [0, 4],
+      [3, 7],
+      [6, 9],
+    ]);
+    // Every sentence after a document's first is a non-first slot of exactly one window.
+    for (const d of data) {
+      const targets = documentWindows([d], 4, 1).flatMap((w) => Array.from({ length: w.end - w.start - 1 }, (_, i) => w.start + 1 + i));
+      expect(targets).toEqual(Array.from({ length: Math.max(0, d.sentences.length - 1) }, (_, i) => i + 1));
+    }
+    expect(() => documentWindows(data, 4, 4)).toThrow('overlap must be an integer in 0..maxSentences - 1 = 3 (got 4)');
+  });
+
   test('documents longer than maxSentences become consecutive windows, nothing lost', () => {
     const data = docs(20);
     const windows = documentWindows(data, 4);

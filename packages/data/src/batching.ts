@@ -104,13 +104,24 @@ export interface DocumentWindow {
   end: number;
 }
 
-/** Cuts documents into consecutive windows of at most maxSentences sentences (nothing dropped). */
-export function documentWindows(docs: readonly DatasetDocument[], maxSentences: number): DocumentWindow[] {
+/**
+ * Cuts documents into consecutive windows of at most maxSentences sentences (nothing dropped).
+ * With `overlap` k, each window after a document's first repeats the last k sentences of the one
+ * before: a next-sentence model (overlap 1) then has every sentence after the first as a target,
+ * instead of losing the first sentence of every later window to context.
+ */
+export function documentWindows(docs: readonly DatasetDocument[], maxSentences: number, overlap = 0): DocumentWindow[] {
   if (!(maxSentences >= 1)) throw new DataError(`maxSentences must be >= 1 (got ${maxSentences})`);
+  if (!(Number.isInteger(overlap) && overlap >= 0 && overlap < maxSentences)) {
+    throw new DataError(`overlap must be an integer in 0..maxSentences - 1 = ${maxSentences - 1} (got ${overlap})`);
+  }
   const out: DocumentWindow[] = [];
   for (const doc of docs) {
-    for (let start = 0; start < doc.sentences.length; start += maxSentences) {
-      out.push({ doc, start, end: Math.min(doc.sentences.length, start + maxSentences) });
+    const n = doc.sentences.length;
+    for (let start = 0; start < n; start += maxSentences - overlap) {
+      const end = Math.min(n, start + maxSentences);
+      out.push({ doc, start, end });
+      if (end === n) break;
     }
   }
   return out;
@@ -123,6 +134,8 @@ export interface SentenceBatchOptions extends ShuffleOptions {
   maxSentences: number;
   /** L: token slots per sentence (the dataset's segment.maxTokens); a longer sentence is an error. */
   maxTokens: number;
+  /** Sentences each window after a document's first shares with the one before (default 0; 1 for next-sentence models). */
+  overlap?: number;
   dropLast?: boolean;
 }
 
@@ -145,13 +158,13 @@ export interface SentenceBatch {
 
 /**
  * Sentence batches: each document is cut into windows of up to S consecutive sentences (never
- * cut off), windows are shuffled (seed, epoch) and packed B at a time into [B, S, L] arrays.
- * The last batch has fewer rows unless dropLast.
+ * cut off; consecutive windows share `overlap` sentences), windows are shuffled (seed, epoch)
+ * and packed B at a time into [B, S, L] arrays. The last batch has fewer rows unless dropLast.
  */
 export function* sentenceBatches(docs: readonly DatasetDocument[], pad: number, options: SentenceBatchOptions): Generator<SentenceBatch> {
-  const { batchSize: B, maxSentences: S, maxTokens: L, shuffle = true, seed = 0, epoch = 0, dropLast = false } = options;
+  const { batchSize: B, maxSentences: S, maxTokens: L, overlap = 0, shuffle = true, seed = 0, epoch = 0, dropLast = false } = options;
   if (!(B >= 1 && L >= 1)) throw new DataError(`sentenceBatches: batchSize and maxTokens must be >= 1 (got ${B}, ${L})`);
-  const all = documentWindows(docs, S);
+  const all = documentWindows(docs, S, overlap);
   const windows = shuffle ? shuffled(all, seed, epoch) : all;
   for (let b = 0; b < windows.length; b += B) {
     const rows = Math.min(B, windows.length - b);

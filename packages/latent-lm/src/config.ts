@@ -1,4 +1,4 @@
-import { sentenceVaeConfigSchema, specialIdsSchema } from '@sentencelab/sentence-vae';
+import { sentenceVaeConfigSchema, specialIdsSchema, tokenLossSchema } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 
 /** The causal decoder over a sequence of vectors that both models are built on. */
@@ -42,6 +42,11 @@ export const sllmConfigSchema = z
     decoder: latentDecoderConfigSchema
       .prefault({ maxLen: 64 })
       .describe('The sentence-level decoder; maxLen = most sentences per window (the paper: 64).'),
+    loss: tokenLossSchema('cross-entropy')
+      .prefault({})
+      .describe(
+        'Token loss of the next-sentence decoding: cross-entropy by default, the token LM\'s objective, so the two compare; focal (the SentenceVAE paper\'s loss) only when asked for. The SentenceVAE\'s own loss.type does not carry over.',
+      ),
     stopLossWeight: z.number().min(0).default(1).describe('Weight of the stop head\'s cross-entropy in the loss.'),
     freezeSvae: z.boolean().default(false).describe('Keep the SentenceVAE fixed (e.g. initialised from a trained checkpoint) and train only the sentence decoder and stop head.'),
     seed: z.number().int().default(0).describe('Seed of the sentence decoder\'s init and dropout (the SentenceVAE has its own).'),

@@ -61,6 +61,21 @@ describe('batch bookkeeping', () => {
 });
 
 describe('SLLM', () => {
+  test('the token loss is cross-entropy by default, also over a SentenceVAE trained with focal loss; focal only when asked', () => {
+    const focalSvae = { ...tinyConfig(), svae: { ...tinyConfig().svae, loss: { type: 'focal' as const, gamma: 2 } } };
+    const lossOf = (config: object): [number, number] =>
+      tf.tidy(() => {
+        const r = new SLLM(config).eval().loss(batchOf(docs, 3, 4));
+        return [r.metrics.tokenLoss.dataSync()[0]!, r.metrics.nll.dataSync()[0]!];
+      });
+    const [ce, nll] = lossOf(focalSvae);
+    expect(new SLLM(focalSvae).config.loss.type).toBe('cross-entropy');
+    expect(ce).toBeCloseTo(nll, 6);
+    const [focal, nllFocal] = lossOf({ ...focalSvae, loss: { type: 'focal', gamma: 2 } });
+    expect(nllFocal).toBeCloseTo(nll, 6);
+    expect(focal).toBeLessThan(0.9 * nll);
+  });
+
   test('causal: changing sentence i+1 leaves the hidden state at position i unchanged', () => {
     const model = new SLLM(tinyConfig()).eval();
     const a = model.hiddenStates(batchOf([[[5, 6], [7, 8, 9], [10]]], 3, 4)).arraySync()[0]!;

@@ -102,7 +102,8 @@ export class SLLM extends Module {
   }
 
   /**
-   * Training objective: mean token loss of every next sentence (sentence i + 1 decoded from
+   * Training objective: mean token loss (config.loss: cross-entropy unless focal is asked for;
+   * never the SentenceVAE's own loss) of every next sentence (sentence i + 1 decoded from
    * position i; the first sentence of a row is context only) + stopLossWeight x the stop head's
    * mean cross-entropy.
    */
@@ -117,7 +118,7 @@ export class SLLM extends Module {
       const d = this.config.decoder.dModel;
       const flatH = tf.reshape(h, [B * S, d]) as tf.Tensor2D;
       const memory = this.toMemory(tf.gather(flatH, tf.tensor1d(pairs.source, 'int32')) as tf.Tensor2D);
-      const tok = this.svae.decoder.loss(memory, targets, { nll: true });
+      const tok = this.svae.decoder.loss(memory, targets, { nll: true, loss: this.config.loss });
       const tokenLoss = tf.div(tok.sum, tok.count) as tf.Scalar;
       let stopLoss: tf.Scalar = tf.scalar(0);
       if (stopT.slots.length > 0) {

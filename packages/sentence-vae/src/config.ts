@@ -46,12 +46,21 @@ export const decoderConfigSchema = z
   })
   .describe('Sentence decoder: causal transformer cross-attending to the sentence vector -> vocabulary logits.');
 
-export const lossConfigSchema = z
-  .strictObject({
-    type: z.enum(['focal', 'cross-entropy']).default('focal').describe('Token loss: focal (the paper) or plain cross-entropy.'),
+/**
+ * A token-loss section whose `type` defaults to `defaultType`: the SentenceVAE's defaults to
+ * focal (the paper), the SLLM's to cross-entropy (the token LM's objective, so the two compare).
+ */
+export function tokenLossSchema(defaultType: 'focal' | 'cross-entropy') {
+  return z.strictObject({
+    type: z
+      .enum(['focal', 'cross-entropy'])
+      .default(defaultType)
+      .describe(`Token loss: focal (the SentenceVAE paper) or plain cross-entropy; default ${defaultType}.`),
     gamma: z.number().min(0).default(2).describe('Focal-loss exponent: loss = -(1 - p)^gamma log p (gamma 0 = cross-entropy).'),
-  })
-  .describe('Reconstruction loss over the real tokens + EOS of every sentence.');
+  });
+}
+
+export const lossConfigSchema = tokenLossSchema('focal').describe('Reconstruction loss over the real tokens + EOS of every sentence.');
 
 export const klConfigSchema = z
   .strictObject({

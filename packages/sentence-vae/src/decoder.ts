@@ -184,14 +184,15 @@ export class SentenceDecoder extends Module {
   /**
    * Reconstruction loss of `targets` given the conditioning `memory` ([n, d] or [n, k, d]):
    * the configured token loss summed over real tokens + EOS, and the count of those positions
-   * (and, with `nll: true`, the summed negative log-likelihood for perplexity).
+   * (and, with `nll: true`, the summed negative log-likelihood for perplexity). `loss` replaces
+   * the decoder's own loss config (the SLLM trains the decoder with its own objective).
    */
-  loss(memory: tf.Tensor, targets: SentenceTokens, { nll = false }: { nll?: boolean } = {}): TokenLoss {
+  loss(memory: tf.Tensor, targets: SentenceTokens, { nll = false, loss: lossConfig = this.lossConfig }: { nll?: boolean; loss?: LossConfig } = {}): TokenLoss {
     let count = 0;
     const [sum, negLogLik] = tf.tidy(() => {
       const r = this.teacherForced(memory, targets);
       count = r.tf.count;
-      const loss = tokenLoss(r.logp, this.lossConfig);
+      const loss = tokenLoss(r.logp, lossConfig);
       return nll ? [loss, tf.neg(tf.sum(r.logp)) as tf.Scalar] : [loss];
     });
     return negLogLik === undefined ? { sum: sum!, count } : { sum: sum!, count, nll: negLogLik };

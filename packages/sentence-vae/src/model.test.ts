@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, readMetricValues } from '@sentencelab/tensor';
+import { initBackend, readMetricValues, Rng } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenSentences, packSentences } from './batch.js';
 import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } from './config.js';
@@ -249,6 +249,35 @@ describe('text and checkpoints', () => {
     const ids = await model.decode(v, { maxTokens: 3 });
     expect(texts).toEqual(await Promise.all(ids.map((s) => chars.decode(s))));
     await expect(model.encodeText(['ab', ''], chars)).rejects.toThrow(/text 1 \(""\) has no tokens/);
+    model.dispose();
+  });
+
+  it('elbo: NLL of a reparameterised sample + KL at full weight, whatever the training loss, annealing and free bits', () => {
+    // Focal loss, beta annealed from 0 and free bits: loss() at step 0 is the focal reconstruction alone.
+    const model = new SentenceVAE(tiny({ variational: true, encoder: { dropout: 0.3 }, kl: { annealSteps: 1000, freeBits: 0.5 }, loss: { type: 'focal', gamma: 2 } }));
+    model.train(true);
+    const r = model.elbo(sentences, { noise: new Rng(7) });
+    const [nll, kl] = [r.nll.dataSync()[0]!, r.kl.dataSync()[0]!];
+    expect(model.training).toBe(true);
+    expect(r.tokens).toBe(3 + 5 + 2 + 3);
+    // Reference from the pieces: the posterior, the same draw of eps, hand KL, cross-entropy of the decoded sample.
+    model.train(false);
+    const batch = packSentences(sentences, { pad: 0 });
+    const { mean, logVar } = model.encoder.posterior(batch);
+    const m = mean.dataSync();
+    const lv = logVar.dataSync();
+    const eps = new Rng(7).normalArray(m.length);
+    let klRef = 0;
+    for (let i = 0; i < m.length; i++) klRef += 0.5 * (m[i]! ** 2 + Math.exp(lv[i]!) - 1 - lv[i]!);
+    const z = tf.tensor2d(Array.from(m, (x, i) => x + Math.exp(lv[i]! / 2) * eps[i]!), mean.shape);
+    const nllRef = -tf.sum(model.decoder.logProbs(z, batch)).dataSync()[0]!;
+    expect(kl).toBeCloseTo(klRef, 4);
+    expect(nll).toBeCloseTo(nllRef, 3);
+    expect(klRef).toBeGreaterThan(0);
+    // The step-0 training loss leaves the KL out and is focal: it is not the ELBO.
+    const loss = tf.tidy(() => model.loss(sentences, { step: 0 }).loss.dataSync()[0]!);
+    expect(loss).toBeLessThan((nllRef + klRef) / r.tokens);
+    expect(() => new SentenceVAE(tiny()).elbo(sentences, { noise: new Rng(7) })).toThrow(/not variational/);
     model.dispose();
   });
 

@@ -135,6 +135,31 @@ export class SentenceVAE extends Module {
     });
   }
 
+  /**
+   * Variational only: the negative ELBO of the sentences as sums over the batch, the model's
+   * true objective whatever the training schedule: the reconstruction NLL (cross-entropy, also
+   * when training uses focal loss) of the tokens + EOS decoded from one reparameterised sample
+   * z ~ q(z | x), plus KL(q(z | x) || N(0, I)) at full weight (no annealing, no free bits).
+   * Eval mode (no dropout). `noise` draws the sample: give every evaluation a generator with the
+   * same seed, so successive evaluations differ by the model only.
+   * Per token: (nll + kl) / tokens.
+   */
+  elbo(input: SentencesInput, { noise }: { noise: Rng }): { nll: tf.Scalar; kl: tf.Scalar; tokens: number; sentences: number } {
+    if (!this.config.variational) throw new Error('SentenceVAE.elbo: the model is not variational (config.variational is false); its loss is the reconstruction loss alone');
+    const batch = this.sentences(input);
+    let tokens = 0;
+    const [nll, kl] = this.inEval(() =>
+      tf.tidy(() => {
+        const { mean, logVar } = this.encoder.posterior(batch);
+        const z = reparameterise(mean, logVar, tf.tensor2d(noise.normalArray(mean.size), mean.shape));
+        const r = this.decoder.loss(z, batch, { nll: true });
+        tokens = r.count;
+        return [r.nll!, tf.sum(gaussianKl(mean, logVar)) as tf.Scalar];
+      }),
+    );
+    return { nll: nll!, kl: kl!, tokens, sentences: batch.n };
+  }
+
   /** One vector per sentence [n, d] (eval mode: no dropout; the posterior mean when variational). */
   encode(input: SentencesInput): tf.Tensor2D {
     return this.inEval(() => this.encoder.forward(this.sentences(input)));

@@ -13,6 +13,7 @@ import { mergeEvalResults } from '@sentencelab/runs';
 import { z } from 'zod';
 import { renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
+import { matchingReport, predictorProfile } from './matching.js';
 import type { AnyStage, Artifact, Stage } from './types.js';
 
 export const evalStageSchema = z.strictObject({
@@ -110,10 +111,12 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
-    const table = comparisonTable(rows, baseline);
+    const matching = matchingReport(predictors.map(predictorProfile), baseline);
+    for (const line of [...matching.lines, ...matching.warnings]) ctx.log(line);
+    const table = [comparisonTable(rows, baseline), ...matching.lines, ...matching.warnings].join('\n');
     const header = `${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same for every model (scored-token fingerprint ${ppl.fingerprint})` : ''}`;
     writeFileSync(join(ctx.outDir, 'comparison.txt'), `${header}\n${table}\n`);
-    writeFileSync(join(ctx.outDir, 'comparison.json'), JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, rows }, null, 2) + '\n');
+    writeFileSync(join(ctx.outDir, 'comparison.json'), JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, rows, warnings: matching.warnings }, null, 2) + '\n');
     return { files: { table: 'comparison.txt', results: 'comparison.json' }, meta: { table: `${header}\n${table}`, rows, baseline } };
   },
 };

@@ -5,7 +5,7 @@
  * stream generated text and report their KV-cache bytes for the bench stage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sentenceBatches, tokenWindows, type TokenWindowBatch } from '@sentencelab/data';
+import { sentenceBatches, tokenWindows, type DatasetDocument, type TokenWindowBatch } from '@sentencelab/data';
 import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
@@ -14,6 +14,7 @@ import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
 import type { Artifact, GenerateOptions, Stage } from './types.js';
@@ -41,6 +42,21 @@ export const sllmStageSchema = z.strictObject({
   ),
   train: trainSchema.prefault({}),
 });
+
+/**
+ * The SLLM's training and validation batches: documents in windows of decoder.maxLen sentences
+ * that overlap by one (as `SLLM.scoreDocument` reads them), so every sentence after a
+ * document's first is a next-sentence target exactly once. The data package's batches carry
+ * docSentences, so the stop head learns where documents end.
+ */
+export function sllmBatches(
+  docs: readonly DatasetDocument[],
+  pad: number,
+  o: { batchSize: number; maxLen: number; maxTokens: number; seed?: number; epoch?: number; shuffle?: boolean },
+): Generator<SllmBatch> {
+  const { maxLen, ...rest } = o;
+  return sentenceBatches(docs, pad, { ...rest, maxSentences: maxLen, overlap: 1 });
+}
 
 function windowTokens(b: TokenWindowBatch): number {
   let n = 0;
@@ -97,7 +113,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       train: (on) => model.train(on),
       loss: (b) => model.loss(b),
     };
-    ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers`);
+    ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers, token loss ${objectiveOf('token-lm', config)}`);
     const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
     ctx.run!.writeSummary(evalResults);
@@ -150,14 +166,13 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       ctx.log(`SentenceVAE initialised from stage ${svaeInput.stage}${config.freezeSvae ? ' (frozen)' : ' (fine-tuned)'}`);
     }
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
-    const batchOptions = { batchSize: c.train.batchSize, maxSentences: config.decoder.maxLen, maxTokens: data.maxTokens };
+    const batchOptions = { batchSize: c.train.batchSize, maxLen: config.decoder.maxLen, maxTokens: data.maxTokens };
     const batches = epochStream<SllmBatch>({
-      // The data package's batches carry docSentences, so the stop head learns where documents end.
-      makeEpoch: (epoch) => sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
+      makeEpoch: (epoch) => sllmBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = [...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
     const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
@@ -167,7 +182,9 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
         return { loss: r.loss, metrics: { token_loss: r.metrics.tokenLoss, stop_loss: r.metrics.stopLoss } };
       },
     };
-    ctx.log(`SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers`);
+    ctx.log(
+      `SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers, token loss ${objectiveOf('sllm', config)}`,
+    );
     const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
     ctx.run!.writeSummary(evalResults);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
 import { SentenceVAE, sentenceVaeConfigSchema, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
@@ -43,6 +44,32 @@ export function sentenceTokens(b: { lengths: ArrayLike<number> }): number {
   let n = 0;
   for (let i = 0; i < b.lengths.length; i++) if (b.lengths[i]! > 0) n += b.lengths[i]! + 1;
   return n;
+}
+
+/**
+ * The variational SentenceVAE's negative ELBO per token (nats) over fixed batches: (reconstruction
+ * NLL of a posterior sample + KL at full weight) summed over every batch / their tokens, read back
+ * with one asynchronous read. The sample noise starts from `seed` on every call, so successive
+ * evaluations differ by the model only.
+ */
+export async function negativeElboPerToken(model: SentenceVAE, batches: readonly DataSentenceBatch[], seed: number): Promise<number> {
+  if (batches.length === 0) return NaN;
+  const noise = new Rng(seed);
+  let tokens = 0;
+  const sums = batches.map((b) => {
+    const r = model.elbo(b, { noise });
+    tokens += r.tokens;
+    const sum = tf.add(r.nll, r.kl);
+    tf.dispose([r.nll, r.kl]);
+    return sum;
+  });
+  const total = tf.addN(sums);
+  tf.dispose(sums);
+  try {
+    return (await total.data())[0]! / tokens;
+  } finally {
+    total.dispose();
+  }
 }
 
 /** Rebuilds the trained SentenceVAE of an svae artifact (eval mode). */
@@ -89,7 +116,11 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       train: c.train,
       batches,
       rng: modelRngs(model),
-      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+      // val loss is the training objective at this step's KL weight; neg_elbo is the real one.
+      evaluate: async (step) => ({
+        loss: await meanLoss(trainable, valBatches, step),
+        ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
+      }),
     });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
     if (evalSentences.length === 0) {
@@ -104,6 +135,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       recon_bleu: recon.bleu,
       recon_sentences: recon.sentences,
       val_loss: result.val['loss'] ?? null,
+      ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
       train_tokens_per_s: result.tokensPerS,
     };
     ctx.run!.writeSummary(evalResults);
