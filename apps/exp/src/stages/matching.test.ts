@@ -1,5 +1,16 @@
-import { describe, expect, test } from 'vitest';
-import { matchingReport, objectiveOf, predictorProfile } from './matching.js';
+import { join } from 'node:path';
+import { SLLM, TokenLM } from '@sentencelab/latent-lm';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { matchingReport, objectiveOf, predictorProfile, type PredictorProfile } from './matching.js';
+import { STAGES } from './registry.js';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
 
 const lm = { stage: 'lm', kind: 'token-lm', meta: { config: { vocabSize: 1024 }, eval: { params: 248_000 } } };
 const sllm = (params: number, config: object) => ({ stage: 'sllm', kind: 'sllm', meta: { config, eval: { params } } });
@@ -36,4 +47,32 @@ describe('matched comparisons', () => {
     expect(r.warnings[0]).toBe('warning: lm trained with cross-entropy, sllm with focal (gamma 2): their PPLs compare different objectives');
     expect(matchingReport([predictorProfile(lm)], 'lm')).toEqual({ lines: [], warnings: [] });
   });
+});
+
+describe('the shipped comparisons are matched', () => {
+  /** The token predictors of a config as built (parameters counted on the real models), vocabulary and sentence length from its data section. */
+  function profiles(file: string): PredictorProfile[] {
+    const { config } = loadPipeline(join(repoRoot, file), STAGES);
+    const data = config.data as { tokenizer: { vocabSize: number }; segment: { maxTokens: number } };
+    const derived = { vocabSize: data.tokenizer.vocabSize };
+    const out: PredictorProfile[] = [];
+    for (const [name, section] of Object.entries(config.stages)) {
+      let model: TokenLM | SLLM;
+      if (section.kind === 'token-lm') model = new TokenLM({ ...(section['model'] as object), ...derived });
+      else if (section.kind === 'sllm') {
+        const svae = config.stages[(section.inputs as { svae: string }).svae]!['model'] as object;
+        model = new SLLM({ ...(section['model'] as object), svae: { ...svae, ...derived, maxTokens: data.segment.maxTokens } });
+      } else continue;
+      out.push(predictorProfile({ stage: name, kind: section.kind, meta: { config: model.config, eval: { params: model.numParams() } } }));
+      model.dispose();
+    }
+    return out;
+  }
+
+  test.each(['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml'])('%s: every SLLM within 10% of the token LM\'s parameters, all with cross-entropy', (file) => {
+    const p = profiles(file);
+    expect(p.filter((x) => x.kind === 'sllm').length).toBeGreaterThan(0);
+    expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));
+    expect(matchingReport(p, 'lm').warnings).toEqual([]);
+  }, 60_000);
 });
