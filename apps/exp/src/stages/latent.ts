@@ -5,7 +5,7 @@
  * stream generated text and report their KV-cache bytes for the bench stage.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { sentenceBatches, tokenWindows, type DatasetDocument, type TokenWindowBatch } from '@sentencelab/data';
+import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
 import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
@@ -53,7 +53,7 @@ export function sllmBatches(
   docs: readonly DatasetDocument[],
   pad: number,
   o: { batchSize: number; maxLen: number; maxTokens: number; seed?: number; epoch?: number; shuffle?: boolean },
-): Generator<SllmBatch> {
+): Generator<SentenceBatch> {
   const { maxLen, ...rest } = o;
   return sentenceBatches(docs, pad, { ...rest, maxSentences: maxLen, overlap: 1 });
 }

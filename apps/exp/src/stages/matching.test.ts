@@ -12,8 +12,8 @@ beforeAll(async () => {
   await initBackend('cpu', { log: false });
 });
 
-const lm = { stage: 'lm', kind: 'token-lm', meta: { config: { vocabSize: 1024 }, eval: { params: 248_000 } } };
-const sllm = (params: number, config: object) => ({ stage: 'sllm', kind: 'sllm', meta: { config, eval: { params } } });
+const lm = { stage: 'lm', kind: 'token-lm' as const, meta: { config: { vocabSize: 1024 }, eval: { params: 248_000 } } };
+const sllm = (params: number, config: object) => ({ stage: 'sllm', kind: 'sllm' as const, meta: { config, eval: { params } } });
 
 describe('matched comparisons', () => {
   test('objectives: the token LM trains with cross-entropy; an SLLM with its loss section, or, saved before it had one, its SentenceVAE\'s', () => {
