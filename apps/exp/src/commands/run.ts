@@ -51,6 +51,10 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
   try {
     const { startBackend } = await import('../backend.js');
     const { backend, device } = await startBackend(point.config.backend, point.config.gpu);
+    // Before hours of training: are the compared token predictors matched in size and objective?
+    const { matchingReport, plannedBaseline, plannedProfiles } = await import('../stages/matching.js');
+    const matching = matchingReport(plannedProfiles(point.config), plannedBaseline(point.config));
+    for (const line of [...matching.lines, ...matching.warnings]) console.log(line);
     const reports = await executePipeline(point.config, registry, {
       file: resolve(file),
       overrides: point.overrides,

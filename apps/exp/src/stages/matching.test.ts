@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { SLLM, TokenLM } from '@sentencelab/latent-lm';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
-import { matchingReport, objectiveOf, predictorProfile, type PredictorProfile } from './matching.js';
+import { matchingReport, objectiveOf, plannedBaseline, plannedProfiles, predictorProfile, type PredictorProfile } from './matching.js';
 import { STAGES } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -50,29 +49,13 @@ describe('matched comparisons', () => {
 });
 
 describe('the shipped comparisons are matched', () => {
-  /** The token predictors of a config as built (parameters counted on the real models), vocabulary and sentence length from its data section. */
-  function profiles(file: string): PredictorProfile[] {
-    const { config } = loadPipeline(join(repoRoot, file), STAGES);
-    const data = config.data as { tokenizer: { vocabSize: number }; segment: { maxTokens: number } };
-    const derived = { vocabSize: data.tokenizer.vocabSize };
-    const out: PredictorProfile[] = [];
-    for (const [name, section] of Object.entries(config.stages)) {
-      let model: TokenLM | SLLM;
-      if (section.kind === 'token-lm') model = new TokenLM({ ...(section['model'] as object), ...derived });
-      else if (section.kind === 'sllm') {
-        const svae = config.stages[(section.inputs as { svae: string }).svae]!['model'] as object;
-        model = new SLLM({ ...(section['model'] as object), svae: { ...svae, ...derived, maxTokens: data.segment.maxTokens } });
-      } else continue;
-      out.push(predictorProfile({ stage: name, kind: section.kind, meta: { config: model.config, eval: { params: model.numParams() } } }));
-      model.dispose();
-    }
-    return out;
-  }
+  const profiles = (file: string): PredictorProfile[] => plannedProfiles(loadPipeline(join(repoRoot, file), STAGES).config);
 
   test.each(['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml'])('%s: every SLLM within 10% of the token LM\'s parameters, all with cross-entropy', (file) => {
     const p = profiles(file);
     expect(p.filter((x) => x.kind === 'sllm').length).toBeGreaterThan(0);
     expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));
+    expect(plannedBaseline(loadPipeline(join(repoRoot, file), STAGES).config)).toBe('lm');
     expect(matchingReport(p, 'lm').warnings).toEqual([]);
   }, 60_000);
 });

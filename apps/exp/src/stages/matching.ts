@@ -3,7 +3,8 @@
  * tokens: the same training objective, and parameter counts within {@link PARAMS_TOLERANCE}.
  * The eval stage prints every predictor's profile and a warning for each pair that differs.
  */
-import type { Artifact } from './types.js';
+import { SLLM, TokenLM } from '@sentencelab/latent-lm';
+import type { Artifact, PipelineConfig } from './types.js';
 
 /** Parameter counts further apart than this (larger / smaller - 1) are not matched. */
 export const PARAMS_TOLERANCE = 0.1;
@@ -75,4 +76,40 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
     }
   }
   return { lines, warnings };
+}
+
+/**
+ * The token predictors of a pipeline config as they will be built, before any training (their
+ * parameters counted on the constructed models, then disposed): what `exp run` prints at the
+ * start. Vocabulary size and sentence length come from the data section, so with a
+ * `tokenizer.path` (a vocabulary known only once it is loaded) there is nothing to say yet: [].
+ * Needs an initialised backend.
+ */
+export function plannedProfiles(config: Pick<PipelineConfig, 'data' | 'stages'>): PredictorProfile[] {
+  const data = config.data as { tokenizer: { vocabSize: number; path: string | null }; segment: { maxTokens: number } };
+  if (data.tokenizer.path !== null) return [];
+  const vocabSize = data.tokenizer.vocabSize;
+  const out: PredictorProfile[] = [];
+  for (const [name, section] of Object.entries(config.stages)) {
+    const model = (section['model'] ?? {}) as Record<string, unknown>;
+    let built: TokenLM | SLLM;
+    if (section.kind === 'token-lm') built = new TokenLM({ ...model, vocabSize });
+    else if (section.kind === 'sllm') {
+      const svaeStage = (section.inputs as { svae?: string }).svae;
+      const svae = (svaeStage !== undefined ? config.stages[svaeStage]?.['model'] : model['svae']) ?? {};
+      built = new SLLM({ ...model, svae: { ...(svae as object), vocabSize, maxTokens: data.segment.maxTokens } });
+    } else continue;
+    out.push(predictorProfile({ stage: name, kind: section.kind, meta: { config: built.config, eval: { params: built.numParams() } } }));
+    built.dispose();
+  }
+  return out;
+}
+
+/** The stage an eval section compares against: its `baseline`, else the first token LM (as the eval stage picks it). */
+export function plannedBaseline(config: Pick<PipelineConfig, 'stages'>): string | null {
+  const sections = Object.entries(config.stages);
+  const evalSection = sections.find(([, s]) => s.kind === 'eval')?.[1];
+  const chosen = evalSection?.['baseline'];
+  if (typeof chosen === 'string') return chosen;
+  return sections.find(([, s]) => s.kind === 'token-lm')?.[0] ?? null;
 }
