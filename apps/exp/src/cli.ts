@@ -7,9 +7,11 @@ import { compareCommand } from './commands/compare.js';
 import { dataCommand } from './commands/data.js';
 import { generateCommand } from './commands/generate.js';
 import { lsCommand } from './commands/ls.js';
+import { queueCommand } from './commands/queue.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
+import { workerCommand } from './commands/worker.js';
 import { ConfigError } from './config/errors.js';
 import { TrainingDiverged, TrainingInterrupted } from './train/errors.js';
 
@@ -22,7 +24,9 @@ const program = new Command('exp')
   .addCommand(showCommand())
   .addCommand(compareCommand())
   .addCommand(generateCommand())
-  .addCommand(dataCommand());
+  .addCommand(dataCommand())
+  .addCommand(workerCommand())
+  .addCommand(queueCommand());
 
 try {
   await program.parseAsync(process.argv);

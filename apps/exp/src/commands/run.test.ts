@@ -9,43 +9,21 @@ import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, readStageRecord } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
+import { repoRoot, tinyPipeline as writeTinyPipeline } from '../testing/tiny-pipeline.js';
 import { TrainingInterrupted } from '../train/errors.js';
 import { generateAction } from './generate.js';
 import { resumeAction } from './resume.js';
 import { runCommandAction } from './run.js';
 
 const exec = promisify(execFile);
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 const cli = join(__dirname, '..', 'cli.ts');
 
 /** Prepared datasets are shared by the tests of this file (the data package caches them by content). */
 const datasets = mkdtempSync(join(tmpdir(), 'exp-run-data-'));
 
-/** A tiny pipeline on the committed tiny.jsonl fixture: a tokenizer and a small SentenceVAE. */
+/** The tiny tokenizer + SentenceVAE pipeline, sharing this file's prepared data. */
 function tinyPipeline(dir: string, steps = 4): string {
-  const file = join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    `name: tiny
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: clause, maxTokens: 24}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${datasets}}
-stages:
-  tok: {kind: tokenizer}
-  svae:
-    kind: svae
-    inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0.1}, decoder: {layers: 1, heads: 2, dropout: 0.1}}
-    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}
-    evalSentences: 4
-`,
-  );
-  return file;
+  return writeTinyPipeline(dir, datasets, steps);
 }
 
 async function losses(runDir: string): Promise<number[]> {

@@ -21,6 +21,14 @@ export interface RunOptions {
   cacheDir: string;
   /** Internal: the sweep label of a child process's point. */
   label?: string;
+  /** Enqueue the points on this Redis queue (workers run them) instead of running them here. */
+  queue?: string;
+  /** Queue: tries per point (deterministic errors fail at once). */
+  attempts?: number;
+  /** Queue: first retry delay in ms, doubled each retry. */
+  backoffMs?: number;
+  /** Queue: print the sweep id and return instead of following its progress. */
+  detach?: boolean;
 }
 
 interface ValidPoint extends SweepPoint {
@@ -108,6 +116,10 @@ export async function runCommandAction(file: string, overrides: string[], option
   const { STAGES, stageRegistry } = await import('../stages/registry.js');
   const registry = stageRegistry();
   const points = validatePoints(file, overrides, options.runsDir, STAGES);
+  if (options.queue !== undefined) {
+    const { enqueueAction } = await import('./enqueue.js');
+    return enqueueAction(resolve(file), points, { ...options, queue: options.queue }, registry);
+  }
   if (options.label !== undefined) for (const p of points) p.label = options.label;
   if (options.dryRun) {
     for (const p of points) {
@@ -147,6 +159,10 @@ export function runCommand(): Command {
     .option('--parallel <n>', 'run sweep points as this many separate processes', positiveInt, 1)
     .option('--runs-dir <dir>', 'runs folder (overrides runsDir in the config)')
     .option('--cache-dir <dir>', 'stage artifact cache', '.cache/stages')
+    .option('--queue <url>', 'enqueue the points on this Redis queue for `pnpm exp worker`s (redis://[:password@]host:port)')
+    .option('--attempts <n>', 'with --queue: tries per point; deterministic errors (config, data, NaN loss) fail at once', positiveInt, 3)
+    .option('--backoff-ms <ms>', 'with --queue: first retry delay, doubled on each retry', positiveInt, 5000)
+    .option('--detach', 'with --queue: print the sweep id and return instead of following progress', false)
     .addOption(new Option('--label <label>', 'internal: sweep point label of a child process').hideHelp())
     .action(async (file: string, overrides: string[], opts: RunOptions) => {
       const label = opts.label === undefined ? undefined : folderSafe(opts.label);

@@ -10,6 +10,7 @@ import {
 } from '@sentencelab/runs';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
+import type { Progress } from '../train/progress.js';
 import { ArtifactCache } from './cache.js';
 import { planPipeline, type PlannedStage } from './plan.js';
 
@@ -42,6 +43,10 @@ export interface ExecuteOptions {
   backendInUse?: string;
   /** The device `initBackend` reported, if any (recorded as meta.json `backendInfo.device`). */
   backendDevice?: unknown;
+  /** Called when a training stage's run folder is created or reopened (queue workers record it in the job). */
+  onRunFolder?: (stage: string, runDir: string) => void | Promise<void>;
+  /** Where training stages report step, loss and tokens/s (default: a bar or lines on stderr). */
+  progress?: (label: string) => Progress;
 }
 
 export interface StageReport {
@@ -74,16 +79,11 @@ export async function executePipeline(
   }
   const artifacts = new Map<string, Artifact>();
   const reports: StageReport[] = [];
+  const hashes = stageHashes(plan, shared);
   for (const p of plan) {
     if (signal.aborted) break;
     const inputs = inputArtifacts(p, artifacts);
-    const hash = stageHash({
-      kind: p.stage.kind,
-      config: p.options,
-      shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
-      inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((a) => a.hash) : v.hash])),
-      code: codeVersion(p.stage.packages),
-    });
+    const hash = hashes.get(p.name)!;
     const isResumeTarget = resumeRecord?.stage === p.name;
     const hit = isResumeTarget ? undefined : cache.get(hash);
     const cached = hit && (p.stage.isUsable?.(hit) ?? true) ? hit : undefined;
@@ -110,6 +110,7 @@ export async function executePipeline(
           log(`[${p.name}] run folder ${run.dir}`);
         }
         writeFileSync(`${cache.pathOf(hash)}.run`, `${run.dir}\n`);
+        await options.onRunFolder?.(p.name, run.dir);
       }
       const output = await p.stage.run({
         name: p.name,
@@ -122,6 +123,7 @@ export async function executePipeline(
         run,
         resume,
         signal,
+        ...(options.progress ? { progress: options.progress } : {}),
         log: (line) => {
           log(`[${p.name}] ${line}`);
           run?.log(line);
@@ -148,6 +150,27 @@ export async function executePipeline(
     }
   }
   return reports;
+}
+
+/**
+ * The content hash of every planned stage, known before anything runs: kind, options, the
+ * seed/backend/data section, the hashes of its inputs and the source of the packages it runs.
+ */
+export function stageHashes(plan: readonly PlannedStage[], shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>): Map<string, string> {
+  const hashes = new Map<string, string>();
+  for (const p of plan) {
+    hashes.set(
+      p.name,
+      stageHash({
+        kind: p.stage.kind,
+        config: p.options,
+        shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
+        inputs: Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((n) => hashes.get(n)!) : hashes.get(v)!])),
+        code: codeVersion(p.stage.packages),
+      }),
+    );
+  }
+  return hashes;
 }
 
 function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): Record<string, Artifact | Artifact[]> {

@@ -13,6 +13,7 @@ import type { Scorer, SentenceKvModel, TokenKvModel } from '@sentencelab/metrics
 import type { RunWriter } from '@sentencelab/runs';
 import { backendConfigSchema, type GpuOptions } from '@sentencelab/tensor';
 import { z } from 'zod';
+import type { Progress } from '../train/progress.js';
 
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
 export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'eval', 'bench'] as const;
@@ -94,6 +95,8 @@ export interface StageContext<C> {
   signal: AbortSignal;
   /** One line for the user (the runner prefixes the stage name). */
   log(message: string): void;
+  /** Where training reports step, loss and tokens/s (default: a bar or lines on stderr). */
+  progress?: (label: string) => Progress;
 }
 
 /** One stage kind: its config schema, its input slots and how to run it. */

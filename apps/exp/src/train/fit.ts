@@ -44,7 +44,7 @@ export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Prom
       logEvery: t.logEvery,
       resume: ctx.resume,
       signal: ctx.signal,
-      progress: progressFor(`[${ctx.name}]`),
+      progress: (ctx.progress ?? progressFor)(`[${ctx.name}]`),
     });
   } finally {
     optimizer.dispose();

@@ -1,0 +1,38 @@
+/** `pnpm exp worker --queue URL [--concurrency N]`: run sweep points from a Redis queue until stopped. */
+import { Command, InvalidArgumentError } from 'commander';
+import { startWorker } from '../queue/worker.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('take sweep points from a queue (pnpm exp run ... --queue URL) and run them until Ctrl-C')
+    .requiredOption('--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)', process.env.EXP_QUEUE)
+    .option('--concurrency <n>', 'points run at once by this worker', positiveInt, 1)
+    .option('--cache-dir <dir>', 'stage cache folder on this machine (default: the one given to run --queue)')
+    .option('--lock-ms <ms>', 'job lock: a worker silent this long is taken for dead and its point handed on', positiveInt, 30_000)
+    .action(async (opts: { queue: string; concurrency: number; cacheDir?: string; lockMs: number }) => {
+      const w = await startWorker(opts.queue, {
+        concurrency: opts.concurrency,
+        lockMs: opts.lockMs,
+        ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
+      });
+      await new Promise<void>((done) => {
+        const stop = (sig: string): void => {
+          console.log(`${sig}: checkpointing running points and handing them back to the queue`);
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+          process.once('SIGINT', () => process.exit(130));
+          w.stop().then(done, done);
+        };
+        const onInt = (): void => stop('SIGINT');
+        const onTerm = (): void => stop('SIGTERM');
+        process.on('SIGINT', onInt);
+        process.on('SIGTERM', onTerm);
+      });
+    });
+}
