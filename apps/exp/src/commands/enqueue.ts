@@ -1,5 +1,5 @@
 /** `pnpm exp run <config> [sweep] --queue URL`: validate every point, enqueue them, follow the sweep. */
-import { checkQueue } from '../queue/connection.js';
+import { checkQueue, openRedis } from '../queue/connection.js';
 import { enqueueSweep } from '../queue/enqueue.js';
 import { openQueue } from '../queue/jobs.js';
 import { followSweep } from '../queue/status.js';
@@ -35,12 +35,14 @@ export async function enqueueAction(
   print(`sweep ${record.id}: ${points.length} point(s) on ${q.masked}${record.shared ? `, shared stages first: ${record.shared.stages.join(', ')}` : ''}`);
   if (options.detach) return 0;
   const queue = openQueue(q);
+  const client = openRedis(q);
   try {
-    const s = await followSweep(queue, record, print);
+    const s = await followSweep(queue, client, record, print);
     const bad = s.points.filter((p) => p.state !== 'done');
     print(`sweep ${record.id}: ${s.points.length - bad.length} done, ${bad.length} failed or cancelled`);
     return bad.length > 0 ? 1 : 0;
   } finally {
     await queue.close();
+    client.disconnect();
   }
 }

@@ -23,7 +23,7 @@ async function withQueue<T>(url: string, f: (queue: ReturnType<typeof openQueue>
 export async function queueAction(url: string, sweep: string | undefined, print: (l: string) => void = (l) => console.log(l)): Promise<void> {
   await withQueue(url, async (queue, client) => {
     if (sweep !== undefined) {
-      const s = await sweepStatus(queue, await sweepRecord(client, sweep));
+      const s = await sweepStatus(queue, client, await sweepRecord(client, sweep));
       const rows = (s.shared ? [s.shared, ...s.points] : s.points).map((p) => [p.label || p.id, p.state, String(p.tries), p.state === 'active' || p.state === 'done' ? describeProgress(p.progress) : (p.error ?? '')]);
       print(renderTable(['point', 'state', 'tries', 'worker / progress / error'], rows));
       return;
@@ -32,7 +32,7 @@ export async function queueAction(url: string, sweep: string | undefined, print:
     if (records.length === 0) return print('no sweeps in the queue');
     const rows: string[][] = [];
     for (const r of records) {
-      const s = await sweepStatus(queue, r);
+      const s = await sweepStatus(queue, client, r);
       const n = (state: string) => String(s.points.filter((p) => p.state === state).length);
       const workers = [...new Set(s.points.filter((p) => p.state === 'active' && p.progress).map((p) => `${p.progress!.host}:${p.progress!.pid}`))];
       rows.push([r.id, r.experiment, String(r.points.length), String(s.points.filter((p) => p.state === 'waiting' || p.state === 'pending').length), n('active'), n('done'), n('failed'), n('cancelled'), workers.join(' ')]);

@@ -6,7 +6,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { cancelKey, SWEEPS_KEY, type AnyJob, type SweepRecord } from './jobs.js';
-import type { PointProgress } from './worker.js';
+import type { PointProgress } from './protocol.js';
 
 export type PointState = 'pending' | 'waiting' | 'active' | 'done' | 'failed' | 'cancelled';
 
@@ -31,9 +31,10 @@ function isProgress(p: unknown): p is PointProgress {
   return typeof p === 'object' && p !== null && 'host' in p;
 }
 
-async function statusOf(queue: Queue<AnyJob>, id: string, label: string): Promise<PointStatus> {
+async function statusOf(queue: Queue<AnyJob>, id: string, label: string, cancelled: boolean): Promise<PointStatus> {
   const job: Job<AnyJob> | undefined = await queue.getJob(id);
-  if (!job) return { id, label, state: 'pending', tries: 0 };
+  // A point not enqueued yet waits for the sweep's shared stages; in a cancelled sweep it was removed.
+  if (!job) return { id, label, state: cancelled ? 'cancelled' : 'pending', tries: 0 };
   const raw = await job.getState();
   const state: PointState =
     raw === 'active' ? 'active' : raw === 'completed' ? 'done' : raw === 'failed' ? (job.failedReason?.startsWith('cancelled') ? 'cancelled' : 'failed') : 'waiting';
@@ -63,9 +64,10 @@ export async function sweepRecord(client: Redis, id: string): Promise<SweepRecor
   return JSON.parse(raw) as SweepRecord;
 }
 
-export async function sweepStatus(queue: Queue<AnyJob>, record: SweepRecord): Promise<SweepStatus> {
-  const shared = record.shared ? await statusOf(queue, record.shared.id, 'shared') : undefined;
-  const points = await Promise.all(record.points.map((p) => statusOf(queue, p.id, p.label)));
+export async function sweepStatus(queue: Queue<AnyJob>, client: Redis, record: SweepRecord): Promise<SweepStatus> {
+  const cancelled = (await client.exists(cancelKey(record.id))) > 0;
+  const shared = record.shared ? await statusOf(queue, record.shared.id, 'shared', cancelled) : undefined;
+  const points = await Promise.all(record.points.map((p) => statusOf(queue, p.id, p.label, cancelled)));
   // Points of a sweep whose shared stages failed are never enqueued: they fail with it.
   if (shared && (shared.state === 'failed' || shared.state === 'cancelled')) {
     for (const p of points) if (p.state === 'pending') Object.assign(p, { state: shared.state, error: `shared stages ${shared.state}: ${shared.error ?? ''}` });
@@ -95,13 +97,14 @@ export function describeProgress(p: PointProgress | undefined): string {
  */
 export async function followSweep(
   queue: Queue<AnyJob>,
+  client: Redis,
   record: SweepRecord,
   print: (line: string) => void,
   { pollMs = 500, progressEveryMs = 5000 } = {},
 ): Promise<SweepStatus> {
   const seen = new Map<string, { state: PointState; at: number; step?: number }>();
   for (;;) {
-    const s = await sweepStatus(queue, record);
+    const s = await sweepStatus(queue, client, record);
     const now = Date.now();
     for (const p of s.shared ? [s.shared, ...s.points] : s.points) {
       const before = seen.get(p.id);

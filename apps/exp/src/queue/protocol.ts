@@ -1,0 +1,34 @@
+/** Messages between a queue worker and the child process that runs its jobs' pipelines. */
+import type { PointJob, SharedJob } from './jobs.js';
+
+/** What a worker reports through `job.updateProgress`: read by `exp queue`, `run --queue` and the report. */
+export interface PointProgress {
+  stage?: string;
+  step?: number;
+  total?: number;
+  loss?: number;
+  tokensPerS?: number;
+  host: string;
+  /** The process running the pipeline. */
+  pid: number;
+  /** The worker (`host:pid`) holding the job. */
+  worker?: string;
+  backend?: string;
+  device?: string;
+  runDir?: string;
+  /** ms since the epoch of this report. */
+  at: number;
+}
+
+export type ChildRequest =
+  | { type: 'run'; jobId: string; data: PointJob | SharedJob; cacheDir: string; resumeRunDir?: string }
+  /** Checkpoint and stop the running pipeline (cancel, worker shutdown). */
+  | { type: 'abort' };
+
+export type ChildReply =
+  | { type: 'ready' }
+  | { type: 'log'; line: string }
+  | { type: 'progress'; progress: Partial<PointProgress> }
+  | { type: 'runFolder'; stage: string; runDir: string }
+  | { type: 'done' }
+  | { type: 'failed'; message: string; interrupted: boolean; deterministic: boolean };
