@@ -5,8 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { runCommandAction } from '../commands/run.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { queueAction } from '../commands/queue.js';
 import { tinyPipeline } from '../testing/tiny-pipeline.js';
 import { checkQueue, openRedis, parseQueueUrl } from './connection.js';
@@ -14,6 +13,7 @@ import { openQueue, SWEEPS_KEY, type PointJob } from './jobs.js';
 import { cancelSweep, sweepRecords } from './status.js';
 import type { PointProgress } from './protocol.js';
 import { freePort, redisMissing, startRedis, type TestRedis } from './testing/redis.js';
+import { runQueued } from './testing/sweeps.js';
 import { spawnWorker, type TestWorker } from './testing/workers.js';
 
 const missing = redisMissing();
@@ -30,19 +30,6 @@ function allText(dir: string): string {
     .filter((f) => statSync(f).isFile())
     .map((f) => readFileSync(f, 'latin1'))
     .join('\n');
-}
-
-/** Runs `exp run ... --queue` in this process; returns its exit code and printed lines. */
-async function runQueued(file: string, overrides: string[], url: string, extra: { cacheDir: string; detach?: boolean }): Promise<{ code: number; lines: string[] }> {
-  const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-  const err = vi.spyOn(console, 'error').mockImplementation(() => {});
-  try {
-    const code = await runCommandAction(file, overrides, { dryRun: false, parallel: 1, queue: url, attempts: 2, backoffMs: 500, ...extra });
-    return { code, lines: log.mock.calls.map((c) => String(c[0])) };
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
 }
 
 describe.skipIf(missing !== undefined)('exp run --queue / exp worker / exp queue', () => {

@@ -1,0 +1,153 @@
+/**
+ * The faults a queued sweep must survive, on a real redis-server with `pnpm exp worker`s as
+ * child processes: a worker SIGKILLed mid-training, Redis restarted under running workers,
+ * deterministic and transient failures.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readMeta, readMetrics } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { executePipeline } from '../pipeline/execute.js';
+import { STAGES, stageRegistry } from '../stages/registry.js';
+import { tinyPipeline } from '../testing/tiny-pipeline.js';
+import { silentProgress } from '../train/progress.js';
+import { checkQueue } from './connection.js';
+import { openQueue, type PointJob } from './jobs.js';
+import type { PointProgress } from './protocol.js';
+import { redisMissing, startRedis, type TestRedis } from './testing/redis.js';
+import { runQueued, settled } from './testing/sweeps.js';
+import { spawnWorker, type TestWorker } from './testing/workers.js';
+
+const missing = redisMissing();
+if (missing) console.warn(`skipping the queue fault tests: ${missing}`);
+
+const datasets = mkdtempSync(join(tmpdir(), 'exp-faults-data-'));
+
+async function trainLoss(runDir: string): Promise<{ steps: number[]; values: number[] }> {
+  const s = (await readMetrics(runDir, { names: ['train/loss'] })).series['train/loss']!;
+  return { steps: Array.from(s.step), values: Array.from(s.value) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
+  const started: { redis?: TestRedis; workers: TestWorker[] } = { workers: [] };
+  afterEach(async () => {
+    await Promise.all(started.workers.splice(0).map((w) => w.kill()));
+    await started.redis?.stop();
+  });
+
+  test('a worker SIGKILLed mid-training: another worker resumes the run from its last checkpoint, no step lost or repeated, the losses of an uninterrupted run', async () => {
+    const redis = (started.redis = await startRedis());
+    const dir = mkdtempSync(join(tmpdir(), 'exp-faults-kill-'));
+    const file = tinyPipeline(dir, datasets, 8);
+    const first = await spawnWorker(redis.url);
+    started.workers.push(first);
+    const { sweep } = await runQueued(file, [], redis.url, { cacheDir: join(dir, 'cache'), detach: true });
+
+    await initBackend('cpu', { log: false });
+    const reference = executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache-ref'), log: () => {}, progress: () => silentProgress });
+
+    const queue = openQueue(await checkQueue(redis.url));
+    try {
+      const jobId = `${sweep}.p0`;
+      let progress: PointProgress | undefined;
+      for (let t0 = Date.now(); Date.now() - t0 < 90_000; await new Promise((r) => setTimeout(r, 50))) {
+        const job = (await queue.getJob(jobId))!;
+        progress = job.progress as PointProgress;
+        const runDir = (job.data as PointJob).runs?.['svae'];
+        if (runDir && (progress?.step ?? 0) >= 3 && existsSync(join(runDir, 'checkpoints', 'latest'))) break;
+      }
+      expect(progress?.step).toBeGreaterThanOrEqual(3);
+      await first.kill();
+      // Its job process goes with it: nothing keeps training the point in the background.
+      for (let t0 = Date.now(); alive(progress!.pid) && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(progress!.pid)).toBe(false);
+
+      const second = await spawnWorker(redis.url);
+      started.workers.push(second);
+      const s = await settled(redis.url, sweep);
+      expect(s.points[0]!.state).toBe('done');
+      const job = (await queue.getJob(jobId))!;
+      const runDir = (job.data as PointJob).runs!['svae']!;
+      expect(second.output()).toContain(`resuming ${runDir} from its latest checkpoint`);
+      expect((await readMeta(runDir)).status).toBe('done');
+      const resumed = await trainLoss(runDir);
+      expect(resumed.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const ref = await reference;
+      expect(resumed.values).toEqual((await trainLoss(ref.find((r) => r.name === 'svae')!.artifact.runDir!)).values);
+    } finally {
+      await queue.close();
+    }
+  }, 180_000);
+
+  test('Redis restarted while a worker runs: the worker reconnects and every point finishes', async () => {
+    const redis = (started.redis = await startRedis({ appendOnly: true }));
+    const dir = mkdtempSync(join(tmpdir(), 'exp-faults-restart-'));
+    const file = tinyPipeline(dir, datasets, 4);
+    const worker = await spawnWorker(redis.url);
+    started.workers.push(worker);
+    const { sweep } = await runQueued(file, ['stages.svae.train.lr=0.001,0.002'], redis.url, { cacheDir: join(dir, 'cache'), detach: true });
+    await worker.waitFor(/\[svae\] run folder/, 90_000);
+    await redis.kill();
+    await new Promise((r) => setTimeout(r, 1000));
+    await redis.start();
+    const s = await settled(redis.url, sweep);
+    expect(s.points.map((p) => p.state)).toEqual(['done', 'done']);
+    const queue = openQueue(await checkQueue(redis.url));
+    try {
+      for (const p of s.record.points) {
+        const runDir = ((await queue.getJob(p.id))!.data as PointJob).runs!['svae']!;
+        expect((await readMeta(runDir)).status).toBe('done');
+        expect((await trainLoss(runDir)).steps).toEqual([1, 2, 3, 4]);
+      }
+    } finally {
+      await queue.close();
+    }
+  }, 180_000);
+
+  test('a NaN loss fails its point once; a transient error retries with backoff, up to the configured attempts', async () => {
+    const redis = (started.redis = await startRedis());
+    const dir = mkdtempSync(join(tmpdir(), 'exp-faults-fail-'));
+    const file = tinyPipeline(dir, datasets, 4);
+    started.workers.push(await spawnWorker(redis.url));
+    const nan = await runQueued(file, ['stages.svae.train.lr=1e30'], redis.url, { cacheDir: join(dir, 'cache'), detach: true, attempts: 3, backoffMs: 200 });
+    // A file where the cache folder should be: every try fails until it is removed (a shared filesystem not yet mounted).
+    const blocked = join(dir, 'blocked-cache');
+    writeFileSync(blocked, '');
+    const never = await runQueued(file, ['seed=5'], redis.url, { cacheDir: blocked, detach: true, attempts: 2, backoffMs: 200 });
+    const blocked2 = join(dir, 'blocked-cache-2');
+    writeFileSync(blocked2, '');
+    const later = await runQueued(file, ['seed=6'], redis.url, { cacheDir: blocked2, detach: true, attempts: 3, backoffMs: 1500 });
+
+    const queue = openQueue(await checkQueue(redis.url));
+    try {
+      for (let t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 100))) {
+        if (((await queue.getJob(`${later.sweep}.p0`))?.attemptsMade ?? 0) >= 1) break;
+      }
+      rmSync(blocked2);
+      const [a, b, c] = await Promise.all([nan, never, later].map((x) => settled(redis.url, x.sweep)));
+      const [ja, jb, jc] = await Promise.all([a, b, c].map((s) => queue.getJob(s!.record.points[0]!.id)));
+      expect(a!.points[0]!.state).toBe('failed');
+      expect(ja!.attemptsStarted).toBe(1);
+      expect(ja!.failedReason).toMatch(/the loss is NaN at step \d+/);
+      expect(b!.points[0]!.state).toBe('failed');
+      expect(jb!.attemptsStarted).toBe(2);
+      expect(jb!.failedReason).toMatch(/ENOTDIR|EEXIST/);
+      expect(c!.points[0]!.state).toBe('done');
+      expect(jc!.attemptsStarted).toBe(2);
+    } finally {
+      await queue.close();
+    }
+  }, 180_000);
+});
