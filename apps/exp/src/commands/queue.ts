@@ -20,10 +20,11 @@ async function withQueue<T>(url: string, f: (queue: ReturnType<typeof openQueue>
 }
 
 /** Prints every sweep (one row each), or one sweep's points with their worker and progress. */
-export async function queueAction(url: string, sweep: string | undefined, print: (l: string) => void = (l) => console.log(l)): Promise<void> {
+export async function queueAction(url: string, sweep: string | undefined, print: (l: string) => void = (l) => console.log(l), json = false): Promise<void> {
   await withQueue(url, async (queue, client) => {
     if (sweep !== undefined) {
       const s = await sweepStatus(queue, client, await sweepRecord(client, sweep));
+      if (json) return print(JSON.stringify(s));
       const rows = (s.shared ? [s.shared, ...s.points] : s.points).map((p) => [p.label || p.id, p.state, String(p.tries), p.state === 'active' || p.state === 'done' ? describeProgress(p.progress) : (p.error ?? '')]);
       print(renderTable(['point', 'state', 'tries', 'worker / progress / error'], rows));
       return;
@@ -46,9 +47,10 @@ export function queueCommand(): Command {
     .description('sweeps on a queue: waiting / active (which worker) / done / failed; with a sweep id, its points')
     .argument('[sweep]', 'a sweep id (printed by run --queue)')
     .option(...queueOption)
-    .action(async (sweep: string | undefined, opts: { queue?: string }) => {
+    .option('--json', 'with a sweep id: its status as one JSON object (states, workers, progress, enqueue/start/finish times)', false)
+    .action(async (sweep: string | undefined, opts: { queue?: string; json: boolean }) => {
       if (!opts.queue) throw new Error('--queue <url> is required (or set EXP_QUEUE)');
-      await queueAction(opts.queue, sweep);
+      await queueAction(opts.queue, sweep, undefined, opts.json);
     });
   cmd
     .command('cancel')

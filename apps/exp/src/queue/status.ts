@@ -18,6 +18,12 @@ export interface PointStatus {
   tries: number;
   progress?: PointProgress;
   error?: string;
+  /** ms since the epoch: added to the queue, taken by a worker (last try), finished. */
+  enqueuedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** The worker (`host:pid`) that took it last. */
+  worker?: string;
 }
 
 export interface SweepStatus {
@@ -45,6 +51,10 @@ async function statusOf(queue: Queue<AnyJob>, id: string, label: string, cancell
     tries: job.attemptsStarted,
     ...(isProgress(job.progress) ? { progress: job.progress } : {}),
     ...(state === 'failed' || state === 'cancelled' ? { error: job.failedReason } : {}),
+    enqueuedAt: job.timestamp,
+    ...(job.processedOn !== undefined ? { startedAt: job.processedOn } : {}),
+    ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
+    ...(job.processedBy !== undefined ? { worker: job.processedBy } : {}),
   };
 }
 
