@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
         const perMinute = nPoints / ((last - first) / 60_000);
         const overhead = schedulingOverhead(points);
         const system = `${n}-worker${n > 1 ? 's' : ''}`;
-        rows.push([system, nPoints, Math.round(wallS * 10) / 10, Math.round(perMinute * 100) / 100, Math.round(overhead.meanMs), Math.round(overhead.maxMs), Math.round(first - t0)]);
+        rows.push([system, String(nPoints), Math.round(wallS * 10) / 10, Math.round(perMinute * 100) / 100, Math.round(overhead.meanMs), Math.round(overhead.maxMs), Math.round(first - t0)]);
         results.push(
           { system, metric: 'points_per_minute', value: Math.round(perMinute * 100) / 100 },
           { system, metric: 'scheduling_overhead_ms_per_point', value: Math.round(overhead.meanMs) },
