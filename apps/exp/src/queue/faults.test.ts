@@ -47,49 +47,62 @@ describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
     await started.redis?.stop();
   });
 
-  test('a worker SIGKILLed mid-training: another worker resumes the run from its last checkpoint, no step lost or repeated, the losses of an uninterrupted run', async () => {
+  test('a worker stopped (SIGTERM) hands its point back, the next one SIGKILLed: a third resumes from the last checkpoint, no step lost or repeated, the losses of an uninterrupted run', async () => {
     const redis = (started.redis = await startRedis());
     const dir = mkdtempSync(join(tmpdir(), 'exp-faults-kill-'));
-    const file = tinyPipeline(dir, datasets, 8);
-    const first = await spawnWorker(redis.url);
-    started.workers.push(first);
-    const { sweep } = await runQueued(file, [], redis.url, { cacheDir: join(dir, 'cache'), detach: true });
+    const file = tinyPipeline(dir, datasets, 10);
+    const { sweep } = await runQueued(file, [], redis.url, { cacheDir: join(dir, 'cache'), detach: true, attempts: 2 });
+    const jobId = `${sweep}.p0`;
 
     await initBackend('cpu', { log: false });
     const reference = executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache-ref'), log: () => {}, progress: () => silentProgress });
 
     const queue = openQueue(await checkQueue(redis.url));
-    try {
-      const jobId = `${sweep}.p0`;
-      let progress: PointProgress | undefined;
+    /** Waits until the point's progress passes `step` with a checkpoint on disk. */
+    const reach = async (step: number, worker: TestWorker): Promise<PointProgress> => {
       for (let t0 = Date.now(); Date.now() - t0 < 90_000; await new Promise((r) => setTimeout(r, 50))) {
         const job = (await queue.getJob(jobId))!;
-        progress = job.progress as PointProgress;
+        const p = job.progress as PointProgress;
         const runDir = (job.data as PointJob).runs?.['svae'];
-        if (runDir && (progress?.step ?? 0) >= 3 && existsSync(join(runDir, 'checkpoints', 'latest'))) break;
+        if (p?.worker?.endsWith(`:${worker.pid}`) && (p.step ?? 0) >= step && runDir && existsSync(join(runDir, 'checkpoints', 'latest'))) return p;
       }
-      expect(progress?.step).toBeGreaterThanOrEqual(3);
-      await first.kill();
-      // Its job process goes with it: nothing keeps training the point in the background.
-      for (let t0 = Date.now(); alive(progress!.pid) && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 50));
-      expect(alive(progress!.pid)).toBe(false);
+      throw new Error(`the point did not reach step ${step} on worker ${worker.pid}:\n${worker.output()}`);
+    };
+    try {
+      const first = await spawnWorker(redis.url);
+      started.workers.push(first);
+      await reach(3, first);
+      await first.stop();
+      expect(first.proc.exitCode).toBe(0);
+      expect(first.output()).toMatch(/SIGTERM: checkpointing running points and handing them back/);
+      const handedBack = (await queue.getJob(jobId))!;
+      expect(['waiting', 'delayed']).toContain(await handedBack.getState());
+      expect(handedBack.attemptsMade).toBe(0);
 
       const second = await spawnWorker(redis.url);
       started.workers.push(second);
+      const progress = await reach(6, second);
+      expect(second.output()).toContain('from its latest checkpoint');
+      await second.kill();
+      // Its job process goes with it: nothing keeps training the point in the background.
+      for (let t0 = Date.now(); alive(progress.pid) && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(progress.pid)).toBe(false);
+
+      const third = await spawnWorker(redis.url);
+      started.workers.push(third);
       const s = await settled(redis.url, sweep);
       expect(s.points[0]!.state).toBe('done');
-      const job = (await queue.getJob(jobId))!;
-      const runDir = (job.data as PointJob).runs!['svae']!;
-      expect(second.output()).toContain(`resuming ${runDir} from its latest checkpoint`);
+      const runDir = ((await queue.getJob(jobId))!.data as PointJob).runs!['svae']!;
+      expect(third.output()).toContain(`resuming ${runDir} from its latest checkpoint`);
       expect((await readMeta(runDir)).status).toBe('done');
       const resumed = await trainLoss(runDir);
-      expect(resumed.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(resumed.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const ref = await reference;
       expect(resumed.values).toEqual((await trainLoss(ref.find((r) => r.name === 'svae')!.artifact.runDir!)).values);
     } finally {
       await queue.close();
     }
-  }, 180_000);
+  }, 240_000);
 
   test('Redis restarted while a worker runs: the worker reconnects and every point finishes', async () => {
     const redis = (started.redis = await startRedis({ appendOnly: true }));

@@ -20,6 +20,10 @@ const send = (m: ChildReply): void => {
   process.send!(m);
 };
 process.on('disconnect', () => process.exit(1));
+// Ctrl-C in a terminal reaches the whole process group: the worker decides (it asks this
+// process to checkpoint and stop, then hands the point back to the queue).
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 
 /** Errors that fail the same way on every try: the point is marked failed at once. */
 function deterministic(e: unknown): boolean {

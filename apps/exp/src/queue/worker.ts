@@ -195,7 +195,8 @@ export async function startWorker(url: string, o: WorkerOptions): Promise<Runnin
       stopping = true;
       for (const s of busy.values()) s.child.send({ type: 'abort' } satisfies ChildRequest);
       await worker.close();
-      for (const s of idle) s.child.kill();
+      // Idle job processes ignore SIGTERM (the worker decides when they stop): end them outright.
+      for (const s of idle) s.child.kill('SIGKILL');
       await queue.close();
       client.disconnect();
     },
