@@ -65,7 +65,10 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
     send(controller.signal.aborted ? { type: 'failed', message: 'interrupted', interrupted: true, deterministic: false } : { type: 'done' });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    send({ type: 'failed', message, interrupted: e instanceof TrainingInterrupted || controller.signal.aborted, deterministic: deterministic(e) });
+    // RunLockedError comes from the runs package's run-folder lock (matched by name: the queue
+    // only needs to know the folder is busy).
+    const locked = e instanceof Error && e.name === 'RunLockedError';
+    send({ type: 'failed', message, interrupted: e instanceof TrainingInterrupted || controller.signal.aborted, deterministic: deterministic(e), locked });
   }
 }
 

@@ -31,4 +31,9 @@ export type ChildReply =
   | { type: 'progress'; progress: Partial<PointProgress> }
   | { type: 'runFolder'; stage: string; runDir: string }
   | { type: 'done' }
-  | { type: 'failed'; message: string; interrupted: boolean; deterministic: boolean };
+  /**
+   * `locked`: the run folder is still held by another process (the runs package's run lock,
+   * e.g. a dead worker on another host whose lease has not expired yet): try again later
+   * without using up a try.
+   */
+  | { type: 'failed'; message: string; interrupted: boolean; deterministic: boolean; locked?: boolean };

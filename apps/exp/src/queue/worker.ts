@@ -149,6 +149,12 @@ export async function startWorker(url: string, o: WorkerOptions): Promise<Runnin
         throw new UnrecoverableError('cancelled (exp queue cancel)');
       }
       const message = scrub(outcome.message, q);
+      if (outcome.locked && token !== undefined) {
+        // A previous holder's lease has not run out yet: look again after one lock period.
+        log(`[${tag}] ${message}: retrying in ${o.lockMs / 1000} s`);
+        await job.moveToDelayed(Date.now() + o.lockMs, token);
+        throw new DelayedError();
+      }
       log(`[${tag}] failed: ${message}`);
       throw outcome.deterministic ? new UnrecoverableError(message) : new Error(message);
     } finally {
