@@ -20,7 +20,7 @@ const expCli = join(root, 'apps', 'exp', 'src', 'cli.ts');
 const exp = (...args: string[]): string[] => ['--conditions=source', '--import', 'tsx', expCli, ...args];
 
 /** What `pnpm exp queue <sweep> --json` prints, as far as this bench reads it. */
-interface PointTimes {
+export interface PointTimes {
   id: string;
   label: string;
   state: string;
