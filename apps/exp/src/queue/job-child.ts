@@ -41,23 +41,24 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
   const report = (p: Partial<PointProgress>): void => send({ type: 'progress', progress: p });
   try {
     const items = data.type === 'point' ? [{ config: data.config }] : data.items;
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
+      const resumeRunDir = req.resume[i];
       const { backend, device } = await startBackend(item.config.backend, item.config.gpu);
       report({ host: hostname(), pid: process.pid, backend, ...(device !== undefined ? { device: device.description || `${device.vendor} ${device.device}` } : {}) });
-      if (req.resumeRunDir) log(`resuming ${req.resumeRunDir} from its latest checkpoint`);
+      if (resumeRunDir) log(`resuming ${resumeRunDir} from its latest checkpoint`);
       await executePipeline(item.config, registry, {
         file: data.file,
         overrides: data.type === 'point' ? data.overrides : [],
         label: data.type === 'point' ? data.label : 'shared',
         cacheDir: req.cacheDir,
-        ...(req.resumeRunDir ? { resumeRunDir: req.resumeRunDir } : {}),
+        ...(resumeRunDir ? { resumeRunDir } : {}),
         signal: controller.signal,
         backendInUse: backend,
         backendDevice: device,
         log,
         onRunFolder: (stage, runDir) => {
           report({ stage, runDir, step: 0 });
-          send({ type: 'runFolder', stage, runDir });
+          send({ type: 'runFolder', item: i, stage, runDir });
         },
         progress: (label) => progressToParent(label, report, log),
       });

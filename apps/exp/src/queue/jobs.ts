@@ -39,6 +39,8 @@ export interface SharedJob {
   cacheDir: string;
   /** One trimmed pipeline per shared stage (that stage and what it needs), in dependency order. */
   items: { stage: string; config: PipelineConfig }[];
+  /** `<item index>/<training stage>` -> run folder, recorded by the worker (a retry resumes it). */
+  runs?: Record<string, string>;
 }
 
 export interface ReleaseJob {

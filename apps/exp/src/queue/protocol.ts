@@ -21,7 +21,8 @@ export interface PointProgress {
 }
 
 export type ChildRequest =
-  | { type: 'run'; jobId: string; data: PointJob | SharedJob; cacheDir: string; resumeRunDir?: string }
+  /** `resume[i]`: the run folder item i (the point's pipeline, or shared item i) continues, if any. */
+  | { type: 'run'; jobId: string; data: PointJob | SharedJob; cacheDir: string; resume: (string | undefined)[] }
   /** Checkpoint and stop the running pipeline (cancel, worker shutdown). */
   | { type: 'abort' };
 
@@ -29,7 +30,7 @@ export type ChildReply =
   | { type: 'ready' }
   | { type: 'log'; line: string }
   | { type: 'progress'; progress: Partial<PointProgress> }
-  | { type: 'runFolder'; stage: string; runDir: string }
+  | { type: 'runFolder'; item: number; stage: string; runDir: string }
   | { type: 'done' }
   /**
    * `locked`: the run folder is still held by another process (the runs package's run lock,

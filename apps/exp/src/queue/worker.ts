@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkQueue, openRedis, redisOptions, scrub } from './connection.js';
 import { pointJobOptions } from './enqueue.js';
-import { cancelKey, QUEUE_NAME, type AnyJob, type PointJob } from './jobs.js';
+import { cancelKey, QUEUE_NAME, type AnyJob, type PointJob, type SharedJob } from './jobs.js';
 import type { ChildReply, ChildRequest, PointProgress } from './protocol.js';
 
 export interface WorkerOptions {
@@ -106,7 +106,7 @@ export async function startWorker(url: string, o: WorkerOptions): Promise<Runnin
   };
 
   /** Runs one point or shared job in a child; resolves when it finished, rejects as the job should fail. */
-  const runInChild = async (job: Job<AnyJob>, data: PointJob | Extract<AnyJob, { type: 'shared' }>, token: string | undefined): Promise<void> => {
+  const runInChild = async (job: Job<AnyJob>, data: PointJob | SharedJob, token: string | undefined): Promise<void> => {
     const slot = takeSlot();
     busy.set(job.id!, slot);
     const tag = data.type === 'point' ? `${data.sweep}/${data.label || job.id}` : `${data.sweep}/shared`;
@@ -124,13 +124,17 @@ export async function startWorker(url: string, o: WorkerOptions): Promise<Runnin
           else if (m.type === 'progress') {
             Object.assign(progress, m.progress, { at: Date.now() });
             job.updateProgress({ ...progress }).catch(() => {});
-          } else if (m.type === 'runFolder' && data.type === 'point') {
-            const current = job.data as PointJob;
-            job.updateData({ ...current, runs: { ...current.runs, [m.stage]: m.runDir } }).catch(() => {});
+          } else if (m.type === 'runFolder') {
+            const current = job.data as PointJob | SharedJob;
+            const key = current.type === 'point' ? m.stage : `${m.item}/${m.stage}`;
+            job.updateData({ ...current, runs: { ...current.runs, [key]: m.runDir } }).catch(() => {});
           } else if (m.type === 'done' || m.type === 'failed') resolve(m);
         };
-        const resumeRunDir = data.type === 'point' ? unfinishedRun(data.runs) : undefined;
-        const req: ChildRequest = { type: 'run', jobId: job.id!, data, cacheDir: o.cacheDir ?? data.cacheDir, ...(resumeRunDir ? { resumeRunDir } : {}) };
+        const resume =
+          data.type === 'point'
+            ? [unfinishedRun(data.runs)]
+            : data.items.map((_, i) => unfinishedRun(Object.fromEntries(Object.entries(data.runs ?? {}).filter(([k]) => k.startsWith(`${i}/`)))));
+        const req: ChildRequest = { type: 'run', jobId: job.id!, data, cacheDir: o.cacheDir ?? data.cacheDir, resume };
         slot.child.send(req);
       });
       slot.child.removeAllListeners('exit');
