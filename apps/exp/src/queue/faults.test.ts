@@ -93,8 +93,12 @@ describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
       const s = await settled(redis.url, sweep);
       expect(s.points[0]!.state).toBe('done');
       const runDir = ((await queue.getJob(jobId))!.data as PointJob).runs!['svae']!;
+      // One run folder from start to finish, continued twice (not a fresh start that happens to match).
+      expect(progress.runDir).toBe(runDir);
       expect(third.output()).toContain(`resuming ${runDir} from its latest checkpoint`);
-      expect((await readMeta(runDir)).status).toBe('done');
+      const meta = await readMeta(runDir);
+      expect(meta.status).toBe('done');
+      expect(meta.resumedAt).toHaveLength(2);
       const resumed = await trainLoss(runDir);
       expect(resumed.steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const ref = await reference;
