@@ -5,7 +5,8 @@ import { openQueue } from '../queue/jobs.js';
 import { cancelSweep, describeProgress, sweepRecord, sweepRecords, sweepStatus } from '../queue/status.js';
 import { renderTable } from '../table.js';
 
-const queueOption = ['--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)', process.env.EXP_QUEUE] as const;
+// $EXP_QUEUE is read in the actions, not given to commander as a default: --help would print its password.
+const queueOption = ['--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)'] as const;
 
 async function withQueue<T>(url: string, f: (queue: ReturnType<typeof openQueue>, client: ReturnType<typeof openRedis>, q: QueueUrl) => Promise<T>): Promise<T> {
   const q = await checkQueue(url);
@@ -49,8 +50,9 @@ export function queueCommand(): Command {
     .option(...queueOption)
     .option('--json', 'with a sweep id: its status as one JSON object (states, workers, progress, enqueue/start/finish times)', false)
     .action(async (sweep: string | undefined, opts: { queue?: string; json: boolean }) => {
-      if (!opts.queue) throw new Error('--queue <url> is required (or set EXP_QUEUE)');
-      await queueAction(opts.queue, sweep, undefined, opts.json);
+      const url = opts.queue ?? process.env.EXP_QUEUE;
+      if (!url) throw new Error('--queue <url> is required (or set EXP_QUEUE)');
+      await queueAction(url, sweep, undefined, opts.json);
     });
   cmd
     .command('cancel')
@@ -58,7 +60,7 @@ export function queueCommand(): Command {
     .argument('<sweep>', 'a sweep id')
     .option(...queueOption)
     .action(async (sweep: string, opts: { queue?: string }) => {
-      const url = opts.queue ?? cmd.opts<{ queue?: string }>().queue;
+      const url = opts.queue ?? cmd.opts<{ queue?: string }>().queue ?? process.env.EXP_QUEUE;
       if (!url) throw new Error('--queue <url> is required (or set EXP_QUEUE)');
       const { removed, running } = await withQueue(url, (queue, client) => cancelSweep(queue, client, sweep));
       console.log(`sweep ${sweep}: ${removed} waiting point(s) removed, ${running} running point(s) told to stop`);

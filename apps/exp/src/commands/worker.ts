@@ -11,12 +11,15 @@ function positiveInt(v: string): number {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('take sweep points from a queue (pnpm exp run ... --queue URL) and run them until Ctrl-C')
-    .requiredOption('--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)', process.env.EXP_QUEUE)
+    // $EXP_QUEUE is read in the action, not given to commander as a default: --help would print its password.
+    .option('--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)')
     .option('--concurrency <n>', 'points run at once by this worker', positiveInt, 1)
     .option('--cache-dir <dir>', 'stage cache folder on this machine (default: the one given to run --queue)')
     .option('--lock-ms <ms>', 'job lock: a worker silent this long is taken for dead and its point handed on', positiveInt, 30_000)
-    .action(async (opts: { queue: string; concurrency: number; cacheDir?: string; lockMs: number }) => {
-      const w = await startWorker(opts.queue, {
+    .action(async (opts: { queue?: string; concurrency: number; cacheDir?: string; lockMs: number }) => {
+      const url = opts.queue ?? process.env.EXP_QUEUE;
+      if (!url) throw new Error('--queue <url> is required (or set EXP_QUEUE)');
+      const w = await startWorker(url, {
         concurrency: opts.concurrency,
         lockMs: opts.lockMs,
         ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),

@@ -2,20 +2,23 @@
  * Sweeps on a real Redis (a redis-server started per test file) with `pnpm exp worker`s as
  * child processes: enqueueing, shared stages, progress, listing, cancelling, connection errors.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { queueAction } from '../commands/queue.js';
-import { tinyPipeline } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyPipeline } from '../testing/tiny-pipeline.js';
 import { checkQueue, openRedis, parseQueueUrl } from './connection.js';
 import { openQueue, SWEEPS_KEY, type PointJob } from './jobs.js';
 import { cancelSweep, sweepRecords } from './status.js';
 import type { PointProgress } from './protocol.js';
 import { freePort, redisMissing, startRedis, type TestRedis } from './testing/redis.js';
 import { runQueued } from './testing/sweeps.js';
-import { spawnWorker, type TestWorker } from './testing/workers.js';
+import { cliArgs, spawnWorker, type TestWorker } from './testing/workers.js';
 
+const exec = promisify(execFile);
 const missing = redisMissing();
 if (missing) console.warn(`skipping the queue tests: ${missing}`);
 
@@ -76,6 +79,17 @@ describe.skipIf(missing !== undefined)('exp run --queue / exp worker / exp queue
       expect(performance.now() - t0).toBeLessThan(5000);
     }
     expect(existsSync(join(dir, 'runs'))).toBe(false);
+  }, 60_000);
+
+  test('$EXP_QUEUE supplies the URL without its password reaching --help', async () => {
+    const env = { ...process.env, EXP_QUEUE: redis.url };
+    for (const args of [['worker', '--help'], ['queue', '--help']]) {
+      const { stdout } = await exec(process.execPath, cliArgs(...args), { cwd: repoRoot, env });
+      expect(stdout).toMatch(/\(default:\s+\$EXP_QUEUE\)/);
+      expect(stdout).not.toContain(SECRET);
+    }
+    const { stdout } = await exec(process.execPath, cliArgs('queue'), { cwd: repoRoot, env });
+    expect(stdout).toMatch(/^(sweep\s+experiment|no sweeps in the queue)/);
   }, 60_000);
 
   test('two workers run a sweep: the shared tokenizer once, each point once, progress with host and backend, the password in no run folder or log', async () => {
