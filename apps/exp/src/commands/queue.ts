@@ -36,7 +36,7 @@ export async function queueAction(url: string, sweep: string | undefined, print:
     for (const r of records) {
       const s = await sweepStatus(queue, client, r);
       const n = (state: string) => String(s.points.filter((p) => p.state === state).length);
-      const workers = [...new Set(s.points.filter((p) => p.state === 'active' && p.progress).map((p) => `${p.progress!.host}:${p.progress!.pid}`))];
+      const workers = [...new Set(s.points.filter((p) => p.state === 'active' && p.progress).map((p) => p.progress!.worker ?? `${p.progress!.host}:${p.progress!.pid}`))];
       rows.push([r.id, r.experiment, String(r.points.length), String(s.points.filter((p) => p.state === 'waiting' || p.state === 'pending').length), n('active'), n('done'), n('failed'), n('cancelled'), workers.join(' ')]);
     }
     print(renderTable(['sweep', 'experiment', 'points', 'waiting', 'active', 'done', 'failed', 'cancelled', 'active on'], rows));

@@ -89,7 +89,7 @@ export function finished(s: PointStatus): boolean {
   return s.state === 'done' || s.state === 'failed' || s.state === 'cancelled';
 }
 
-/** One line about a point's progress: `svae 12/40 loss 3.2100 1,234 tok/s on host:pid (cpu)`. */
+/** One line about a point's progress: `svae 12/40 loss 3.2100 1,234 tok/s on <worker host:pid> (cpu)`. */
 export function describeProgress(p: PointProgress | undefined): string {
   if (!p) return '';
   const parts: string[] = [];
@@ -97,7 +97,7 @@ export function describeProgress(p: PointProgress | undefined): string {
   if (p.step !== undefined && p.total) parts.push(`${p.step}/${p.total}`);
   if (p.loss !== undefined) parts.push(`loss ${p.loss.toFixed(4)}`);
   if (p.tokensPerS !== undefined) parts.push(`${Math.round(p.tokensPerS).toLocaleString('en-US')} tok/s`);
-  parts.push(`on ${p.host}:${p.pid}${p.backend ? ` (${p.backend}${p.device ? `, ${p.device}` : ''})` : ''}`);
+  parts.push(`on ${p.worker ?? `${p.host}:${p.pid}`}${p.backend ? ` (${p.backend}${p.device ? `, ${p.device}` : ''})` : ''}`);
   return parts.join(' ');
 }
 
