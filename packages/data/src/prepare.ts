@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { join, resolve } from 'node:path';
 import { segment } from '@sentencelab/segment';
 import { DocumentFileWriter } from './arrow.js';
@@ -106,13 +107,6 @@ function removeStaleWork(cacheDir: string): void {
   }
 }
 
-/** Writes `content` to `file` atomically (temp file + rename). */
-function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
-
 interface CorpusScan {
   hash: string;
   documents: number;
@@ -203,7 +197,7 @@ async function obtainTokenizer(
   const json = await trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials, showProgress });
   const tokenizer = BpeTokenizer.fromJson(json, t.specials, 'trained tokenizer');
   mkdirSync(dir, { recursive: true });
-  writeAtomic(file, json);
+  writeFileAtomic(file, json);
   return { tokenizer, origin: `trained ${on} (${file})` };
 }
 
@@ -327,9 +321,9 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
       config,
       splits: Object.fromEntries(SPLITS.map((s) => [s, { file: `${s}.arrow`, documents: writers[s].rows }])) as DatasetManifest['splits'],
     };
-    writeFileSync(join(work, 'tokenizer.json'), tokenizer.json);
-    writeFileSync(join(work, 'stats.json'), `${JSON.stringify(finished, null, 2)}\n`);
-    writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileAtomic(join(work, 'tokenizer.json'), tokenizer.json);
+    writeJsonAtomic(join(work, 'stats.json'), finished);
+    writeJsonAtomic(join(work, 'manifest.json'), manifest);
     if (options.force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(work, dir);

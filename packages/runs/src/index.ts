@@ -25,7 +25,6 @@ export {
   type Summary,
 } from './format.js';
 export { RunFormatError } from './errors.js';
-export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';
 export { assertPathSegment, defaultRunId } from './names.js';

@@ -5,9 +5,9 @@ import {
   createRun,
   defaultRunId,
   openRunForResume,
-  writeJsonAtomic,
   type RunWriter,
 } from '@sentencelab/runs';
+import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import { ArtifactCache } from './cache.js';

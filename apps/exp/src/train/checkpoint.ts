@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from '@sentencelab/runs';
+import { writeFileAtomic } from '@sentencelab/fs-atomic';
 import { decodeTensors, encodeTensors, type AdamWState } from '@sentencelab/tensor';
 
 export interface TrainerState {
