@@ -293,6 +293,21 @@ export class RunWriter {
     }
   }
 
+  /**
+   * Marks the run failed with `error`, and never throws: when meta.json cannot be written (a
+   * full disk) the write error goes to `onWarning` (default stderr) so that `error`, the cause,
+   * stays the one the caller reports; the lock is released either way, so the run reads as
+   * crashed rather than running.
+   */
+  fail(error: unknown, onWarning: (line: string) => void = (l) => console.error(l)): void {
+    if (this.lock.released) return;
+    try {
+      this.setStatus('failed', error);
+    } catch (writeError) {
+      onWarning(`could not record the failure in ${join(this.dir, RUN_FILES.meta)}: ${(writeError as Error).message}`);
+    }
+  }
+
   /** Releases the lock (idempotent); the writer must not write after this. */
   close(): void {
     openWriters.delete(this);

@@ -109,6 +109,18 @@ describe('exp run', () => {
     }
     expect((await readMeta(runDir)).status).toBe('done');
     expect(await losses(runDir)).toEqual(await losses(referenceRun));
+
+    // Resuming the done run again is a no-op that says so (it used to append another final val/loss row).
+    const metricsBefore = readFileSync(join(runDir, 'metrics.arrow'));
+    const said = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await resumeAction(runDir, join(dir, 'cache2'))).toBe(0);
+      expect(said.mock.calls.map((c) => String(c[0]))).toContain(`${runDir}: the run is already done; nothing to resume`);
+    } finally {
+      said.mockRestore();
+    }
+    expect(readFileSync(join(runDir, 'metrics.arrow'))).toEqual(metricsBefore);
+    expect((await readMeta(runDir)).resumedAt).toHaveLength(1);
   }, 120_000);
 
   test('--parallel 2 runs each sweep point as its own process, one run folder per point named after its override', async () => {

@@ -143,7 +143,7 @@ export async function executePipeline(
       reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
     } catch (e) {
       cache.discard(staging);
-      if (run && run.meta.status === 'running') run.setStatus('failed', e);
+      if (run && run.meta.status === 'running') run.fail(e, log);
       throw e;
     }
   }

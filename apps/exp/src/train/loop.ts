@@ -212,7 +212,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     const seconds = (performance.now() - t0) / 1000;
     return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep };
   } catch (e) {
-    if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.setStatus('failed', e);
+    if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.fail(e);
     throw e;
   }
 }
