@@ -169,6 +169,23 @@ describe('prepareDataset', () => {
     expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
   });
 
+  test('a binary file fails with the clean error only (the corpus write stream is closed, no unhandled error event)', async () => {
+    const d = tempDir({ 'bin.txt': 'hello\nwo\0rld\n' });
+    const uncaught: unknown[] = [];
+    const record = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', record);
+    try {
+      await expect(prepareDataset(dataConfig({ source: { type: 'text', paths: ['bin.txt'] }, output: { cacheDir: cache } }), { baseDir: d })).rejects.toThrow(
+        `${join(d, 'bin.txt')}: looks binary (NUL byte at offset 8, line 2); expected UTF-8 text`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+    expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+  });
+
   test('a tokenizer.path that does not parse fails naming it', async () => {
     const d = tempDir({ 'tokenizer.json': '{ nope' });
     await expect(prepareDataset(samples({ tokenizer: { path: join(d, 'tokenizer.json') } }), { baseDir: ROOT })).rejects.toThrow(

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { join, resolve } from 'node:path';
@@ -134,35 +133,49 @@ async function scanCorpus(source: CorpusSource, split: DataConfig['split'], trai
   let trainingDocuments = 0;
   const seen = new Map<string, string>();
   const out = createWriteStream(trainingFile);
+  // Errors of the stream (a full disk) surface here, naming the file; a source that throws
+  // (binary or invalid UTF-8 input) closes the stream before the work folder is removed.
+  let writeError: Error | undefined;
+  out.on('error', (e) => (writeError ??= e));
+  const failed = (): DataError => new DataError(`cannot write ${trainingFile}: ${writeError!.message}`, trainingFile);
+  const closed = new Promise<void>((done) => out.once('close', () => done()));
   let documents = 0;
   let empty = 0;
   let lastFile = -1;
   let kept: SourceDocument[] | null = [];
   let keptChars = 0;
-  for await (const doc of source.documents()) {
-    if (kept) {
-      keptChars += doc.text.length;
-      if (keptChars <= KEEP_CHARS) kept.push(doc);
-      else kept = null;
+  try {
+    for await (const doc of source.documents()) {
+      if (writeError) throw failed();
+      if (kept) {
+        keptChars += doc.text.length;
+        if (keptChars <= KEEP_CHARS) kept.push(doc);
+        else kept = null;
+      }
+      const prev = seen.get(doc.id);
+      if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
+      seen.set(doc.id, doc.origin);
+      hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+      documents++;
+      if (doc.text.trim().length === 0) empty++;
+      else if (splitOf(doc.id, split) === 'train') {
+        trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+        trainingDocuments++;
+        if (!out.write(`${doc.text}\n`)) await Promise.race([new Promise<void>((done) => out.once('drain', () => done())), closed]);
+      }
+      if (doc.fileIndex !== lastFile) {
+        lastFile = doc.fileIndex;
+        progress(doc.fileIndex);
+      }
     }
-    const prev = seen.get(doc.id);
-    if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
-    seen.set(doc.id, doc.origin);
-    hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
-    documents++;
-    if (doc.text.trim().length === 0) empty++;
-    else if (splitOf(doc.id, split) === 'train') {
-      trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
-      trainingDocuments++;
-      if (!out.write(`${doc.text}\n`)) await once(out, 'drain');
-    }
-    if (doc.fileIndex !== lastFile) {
-      lastFile = doc.fileIndex;
-      progress(doc.fileIndex);
-    }
+    out.end();
+    await closed;
+    if (writeError) throw failed();
+  } catch (error) {
+    out.destroy();
+    await closed;
+    throw error;
   }
-  out.end();
-  await once(out, 'finish');
   progress(source.files.length);
   if (documents === 0 || documents === empty) {
     const where = source.files.length <= 3 ? source.files.join(', ') : `${source.files.slice(0, 3).join(', ')} and ${source.files.length - 3} more`;
