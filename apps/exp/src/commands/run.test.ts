@@ -123,6 +123,15 @@ describe('exp run', () => {
     expect((await readMeta(runDir)).resumedAt).toHaveLength(1);
   }, 120_000);
 
+  test('an empty validation split is an error naming the split and the fix (it used to train with val loss NaN)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-empty-split-'));
+    const file = tinyPipeline(dir, 2);
+    const { config } = loadPipeline(file, STAGES, ['data.split.validation=0']);
+    await expect(executePipeline(config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).rejects.toThrow(
+      'stage svae: the validation split has no batch to evaluate on (0 documents); raise data.split.validation or use more data (data.source.limit)',
+    );
+  }, 120_000);
+
   test('--parallel 2 runs each sweep point as its own process, one run folder per point named after its override', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-sweep-'));
     const file = tinyPipeline(dir, 2);

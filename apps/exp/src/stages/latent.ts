@@ -13,7 +13,7 @@ import type { Trainable } from '../train/loop.js';
 import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
@@ -106,7 +106,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       tokens: windowTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters(),
@@ -172,7 +172,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),

@@ -36,7 +36,7 @@ import type { Trainable } from '../train/loop.js';
 import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, Stage, StageContext } from './types.js';
@@ -153,7 +153,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     dispose: disposeBatch,
     what: `stage ${ctx.name}`,
   });
-  const valBatches = [...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches);
+  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches), valDocs, ctx.name);
   const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
     parameterMap: () => model.parameterMap(),
     namedParameters: () => model.namedParameters(),

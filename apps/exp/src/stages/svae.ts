@@ -14,7 +14,7 @@ import type { Trainable } from '../train/loop.js';
 import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import type { Stage } from './types.js';
 
@@ -100,7 +100,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters(),
