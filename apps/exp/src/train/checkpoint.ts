@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from '@sentencelab/fs-atomic';
+import { checkpointName, RUN_FILES, type RunWriter } from '@sentencelab/runs';
 import { decodeTensors, encodeTensors, type AdamWState } from '@sentencelab/tensor';
 
 export interface TrainerState {
@@ -82,4 +83,36 @@ export function readCheckpointParams(path: string): Map<string, tf.Tensor> {
   const file = join(path, 'params.safetensors');
   if (!existsSync(file)) throw new Error(`checkpoint ${path}: params.safetensors is missing`);
   return decodeTensors(readFileSync(file), file);
+}
+
+/**
+ * The checkpoint a resume continues from: the one `latest` points to, or, when that pointer is
+ * missing or broken or its checkpoint unreadable, the newest intact one, saying why through
+ * `warn`. Undefined when the run has no checkpoint at all (`warn` says so when some were
+ * unreadable): training then starts at step 0. The caller owns the returned tensors.
+ */
+export function readResumeCheckpoint(run: RunWriter, warn: (line: string) => void): { name: string; checkpoint: TrainCheckpoint } | undefined {
+  const dir = join(run.dir, RUN_FILES.checkpoints);
+  let pointed: string | undefined;
+  try {
+    pointed = run.latestCheckpoint()?.name;
+    if (pointed === undefined && run.listCheckpoints().length > 0) warn(`${join(dir, RUN_FILES.latest)} is missing; resuming from the newest intact checkpoint`);
+  } catch (e) {
+    warn(`${(e as Error).message}; resuming from the newest intact checkpoint`);
+  }
+  // A checkpoint is one folder `step-N`; other entries of the same step are not checkpoints of this format.
+  const names = run.listCheckpoints().reverse().map((c) => checkpointName(c.step)).filter((n) => n !== pointed && existsSync(join(dir, n)));
+  const unreadable: string[] = [];
+  for (const name of pointed !== undefined ? [pointed, ...names] : names) {
+    try {
+      const checkpoint = readTrainCheckpoint(join(dir, name));
+      if (unreadable.length > 0) warn(`resuming from ${name} instead`);
+      return { name, checkpoint };
+    } catch (e) {
+      unreadable.push(name);
+      warn(`checkpoint ${join(dir, name)} is unreadable (${(e as Error).message})`);
+    }
+  }
+  if (unreadable.length > 0) warn(`no intact checkpoint in ${dir}: training restarts from step 0`);
+  return undefined;
 }

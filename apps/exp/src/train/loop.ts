@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunWriter } from '@sentencelab/runs';
 import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type AdamWState, type MetricValues, type Schedule } from '@sentencelab/tensor';
-import { readTrainCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
+import { readResumeCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { TrainingDiverged, TrainingInterrupted } from './errors.js';
@@ -106,9 +106,12 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
   let lastCheckpoint: number | undefined;
   try {
     if (o.resume) {
-      const latest = run.latestCheckpoint();
+      const latest = readResumeCheckpoint(run, (line) => {
+        console.warn(line);
+        run.log(line);
+      });
       if (latest) {
-        const ck = readTrainCheckpoint(latest.path);
+        const ck = latest.checkpoint;
         restore(o, ck.params, ck.optimizer, ck.trainer);
         step = ck.trainer.step;
         lastCheckpoint = step;
