@@ -49,21 +49,21 @@ describe('resume when the latest checkpoint is gone or damaged', () => {
   test('a deleted latest pointer: says so and resumes from the newest checkpoint (not from step 0)', async () => {
     const { dir, warnings } = await resumeAfter('no-latest', (ck) => rmSync(join(ck, 'latest')));
     expect(warnings).toEqual([`${join(dir, 'checkpoints', 'latest')} is missing; resuming from the newest intact checkpoint`]);
-    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toContain('resumed from step-00000009');
+    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toContain('resumed from step-00000009.safetensors');
     expect(await losses(dir)).toEqual(reference);
   });
 
   test('a truncated latest checkpoint: says so and falls back to the one before', async () => {
-    const { dir, warnings } = await resumeAfter('truncated', (ck) => truncateSync(join(ck, 'step-00000009', 'params.safetensors'), 20));
-    expect(warnings[0]).toMatch(new RegExp(`^checkpoint ${join(dir, 'checkpoints', 'step-00000009')} is unreadable \\(`));
-    expect(warnings[1]).toBe('resuming from step-00000006 instead');
-    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toContain('resumed from step-00000006');
+    const { dir, warnings } = await resumeAfter('truncated', (ck) => truncateSync(join(ck, 'step-00000009.safetensors'), 20));
+    expect(warnings[0]).toMatch(new RegExp(`^checkpoint ${join(dir, 'checkpoints', 'step-00000009.safetensors')}: `));
+    expect(warnings[1]).toBe('resuming from step-00000006.safetensors instead');
+    expect(readFileSync(join(dir, 'log.txt'), 'utf8')).toContain('resumed from step-00000006.safetensors');
     expect(await losses(dir)).toEqual(reference);
   });
 
   test('a latest pointer to a deleted checkpoint: says so and resumes from the newest intact one', async () => {
-    const { dir, warnings } = await resumeAfter('deleted', (ck) => rmSync(join(ck, 'step-00000009'), { recursive: true }));
-    expect(warnings[0]).toContain('points to "step-00000009", which does not exist; resuming from the newest intact checkpoint');
+    const { dir, warnings } = await resumeAfter('deleted', (ck) => rmSync(join(ck, 'step-00000009.safetensors')));
+    expect(warnings[0]).toContain('points to "step-00000009.safetensors", which does not exist; resuming from the newest intact checkpoint');
     expect(await losses(dir)).toEqual(reference);
   });
 });

@@ -15,7 +15,8 @@ import { CheckpointError, type StoredTensor } from './safetensors.js';
 export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
 
 export interface SaveCheckpointOptions {
-  model: Module;
+  /** A Module, or anything that names its parameters the same way (a training wrapper). */
+  model: { namedParameters(): ReadonlyArray<readonly [string, tf.Tensor]> };
   optimizer?: AdamW;
   /** Training step (e.g. optimizer steps taken). */
   step: number;
@@ -45,7 +46,7 @@ export interface LoadedCheckpoint {
  * The tensors are read asynchronously, so every backend (webgpu included) can save.
  */
 export async function saveCheckpoint(file: string, o: SaveCheckpointOptions): Promise<void> {
-  const named: Array<[string, tf.Tensor]> = o.model.namedParameters().map(([name, v]) => [`model.${name}`, v]);
+  const named: Array<[string, tf.Tensor]> = o.model.namedParameters().map(([name, v]): [string, tf.Tensor] => [`model.${name}`, v]);
   if (o.optimizer !== undefined) {
     const s = o.optimizer.getState();
     for (const [name, t] of s.m) named.push([`optim.m.${name}`, t]);
