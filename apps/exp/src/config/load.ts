@@ -121,6 +121,8 @@ export function formatZodIssues(file: string | undefined | ((path: readonly stri
       const at = typeof file === 'function' ? file(i.code === 'unrecognized_keys' && i.keys.length === 1 ? [...path, String(i.keys[0])] : path) : file;
       return describeAt(at, keyPath || '(top level)', reason);
     })
+    // A stage section's own refinements re-run its schema, so a problem can be reported twice.
+    .filter((line, i, all) => all.indexOf(line) === i)
     .join('\n');
 }
 

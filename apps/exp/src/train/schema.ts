@@ -21,7 +21,7 @@ export const trainSchema = z
   })
   .superRefine((t, ctx) => {
     // tensor's lrSchedule would refuse it at training start, naming no file or key.
-    if (t.schedule !== 'constant' && t.warmupSteps >= t.steps) {
+    if (t.schedule !== 'constant' && Number.isInteger(t.steps) && t.steps > 0 && t.warmupSteps >= t.steps) {
       ctx.addIssue({
         code: 'custom',
         path: ['warmupSteps'],
