@@ -119,6 +119,42 @@ interface CorpusScan {
   kept: SourceDocument[] | null;
 }
 
+/** Lines of the tokenizer's training file are broken after about this many characters. */
+const TRAINING_LINE_CHARS = 16 * 1024;
+
+/**
+ * The tokenizer trainer holds each line whole, with per-byte bookkeeping: one 50 MB line took
+ * gigabytes. Long lines are broken at a single space between two non-space characters, where
+ * the byte-level pre-tokenizer starts a new word (" word") either way, so the words it counts,
+ * and so the trained merges, are the same.
+ */
+export function breakLongLines(text: string, max = TRAINING_LINE_CHARS): string {
+  if (text.length <= max) return text;
+  const parts: string[] = [];
+  let start = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = i + 1;
+      continue;
+    }
+    if (i - lineStart < max || c !== 32) continue;
+    const before = text.charCodeAt(i - 1);
+    const after = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
+    if (isSpace(before) || isSpace(after)) continue;
+    parts.push(text.slice(start, i));
+    start = i;
+    lineStart = i;
+  }
+  parts.push(text.slice(start));
+  return parts.join('\n');
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a);
+}
+
 /** Corpora up to this many characters are kept in memory between the two passes. */
 const KEEP_CHARS = 64 * 1024 * 1024;
 
@@ -161,7 +197,7 @@ async function scanCorpus(source: CorpusSource, split: DataConfig['split'], trai
       else if (splitOf(doc.id, split) === 'train') {
         trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
         trainingDocuments++;
-        if (!out.write(`${doc.text}\n`)) await Promise.race([new Promise<void>((done) => out.once('drain', () => done())), closed]);
+        if (!out.write(`${breakLongLines(doc.text)}\n`)) await Promise.race([new Promise<void>((done) => out.once('drain', () => done())), closed]);
       }
       if (doc.fileIndex !== lastFile) {
         lastFile = doc.fileIndex;
