@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -40,9 +41,7 @@ export function writeBenchResult(result: BenchResult): string {
   const dir = benchResultsDir();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${result.bench}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
-  renameSync(tmp, file);
+  writeJsonAtomic(file, result);
   return file;
 }
 

@@ -13,6 +13,7 @@ import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { workerCommand } from './commands/worker.js';
 import { ConfigError } from './config/errors.js';
+import { interruptExitCode } from './signals.js';
 import { TrainingDiverged, TrainingInterrupted } from './train/errors.js';
 
 const program = new Command('exp')
@@ -36,7 +37,7 @@ try {
     process.exitCode = 2;
   } else if (e instanceof TrainingInterrupted) {
     console.error(e.message);
-    process.exitCode = 130;
+    process.exitCode = interruptExitCode();
   } else if (e instanceof TrainingDiverged) {
     console.error(`training diverged: ${e.message}`);
     process.exitCode = 1;

@@ -2,9 +2,18 @@
 
 export type Cell = string | number | null | undefined;
 
+/**
+ * Text from run folders (folder names, error messages, samples) made safe to print: control
+ * characters (terminal escape sequences, newlines, carriage returns) become visible escapes
+ * such as `\x1b`, so a crafted folder name cannot move the cursor, retitle the terminal or fake lines.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function formatCell(c: Cell): string {
   if (c === null || c === undefined) return '-';
-  if (typeof c === 'string') return c;
+  if (typeof c === 'string') return printable(c);
   if (!Number.isFinite(c)) return String(c);
   if (Number.isInteger(c)) return String(c);
   const a = Math.abs(c);

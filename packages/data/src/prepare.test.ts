@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dataConfig, type DataConfigInput } from './config.js';
 import { openDataset } from './dataset.js';
 import { SPLITS, type DatasetDocument } from './document.js';
-import { prepareDataset, type PrepareProgress, type PrepareResult } from './prepare.js';
+import { breakLongLines, prepareDataset, type PrepareProgress, type PrepareResult } from './prepare.js';
+import { trainTokenizer } from './train-tokenizer.js';
 import { formatStats, splitShareWarning } from './stats.js';
 import { paragraphs } from './sources/text.js';
 import { splitOf } from './split.js';
@@ -169,6 +170,23 @@ describe('prepareDataset', () => {
     expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
   });
 
+  test('a binary file fails with the clean error only (the corpus write stream is closed, no unhandled error event)', async () => {
+    const d = tempDir({ 'bin.txt': 'hello\nwo\0rld\n' });
+    const uncaught: unknown[] = [];
+    const record = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', record);
+    try {
+      await expect(prepareDataset(dataConfig({ source: { type: 'text', paths: ['bin.txt'] }, output: { cacheDir: cache } }), { baseDir: d })).rejects.toThrow(
+        `${join(d, 'bin.txt')}: looks binary (NUL byte at offset 8, line 2); expected UTF-8 text`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+    expect(readdirSync(cache).filter((f) => f.startsWith('.tmp'))).toEqual([]);
+  });
+
   test('a tokenizer.path that does not parse fails naming it', async () => {
     const d = tempDir({ 'tokenizer.json': '{ nope' });
     await expect(prepareDataset(samples({ tokenizer: { path: join(d, 'tokenizer.json') } }), { baseDir: ROOT })).rejects.toThrow(
@@ -225,3 +243,28 @@ test('the README example runs', async () => {
   expect((logs[2]![1] as number[]).slice(1)).toEqual([8, 32]);
   expect(logs[3]![0]).toBe(logs[3]![2]);
 });
+
+describe('breakLongLines (the tokenizer training file of a corpus with very long lines)', () => {
+  test('breaks only long lines, only at a single space between words, losing nothing', () => {
+    expect(breakLongLines('short line.\nanother.', 64)).toBe('short line.\nanother.');
+    const long = Array.from({ length: 400 }, (_, i) => `w${i}${i % 7 === 0 ? '  ' : ' '}`).join('') + 'end.';
+    const out = breakLongLines(long, 100);
+    const lines = out.split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.join('')).toBe(long);
+    for (const [i, line] of lines.entries()) {
+      expect(line.length).toBeLessThan(100 + 12);
+      if (i > 0) expect(line).toMatch(/^ \S/);
+    }
+  });
+
+  test('trains the same tokenizer as the unbroken line', async () => {
+    const words = ['the', 'cat', 'sat', 'on', 'a', 'mat,', 'then', 'ran', 'away.', "it's", '12', 'dogs'];
+    const text = Array.from({ length: 3000 }, (_, i) => words[(i * 7 + (i >> 3)) % words.length]).join(' ');
+    const d = tempDir({ 'whole.txt': `${text}\n`, 'broken.txt': `${breakLongLines(text, 200)}\n` });
+    expect(readFileSync(join(d, 'broken.txt'), 'utf8').split('\n').length).toBeGreaterThan(50);
+    const options = { vocabSize: 285, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } };
+    expect(await trainTokenizer([join(d, 'broken.txt')], options)).toBe(await trainTokenizer([join(d, 'whole.txt')], options));
+  }, 60_000);
+});
+

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { join, resolve } from 'node:path';
 import { segment } from '@sentencelab/segment';
 import { DocumentFileWriter } from './arrow.js';
@@ -106,13 +106,6 @@ function removeStaleWork(cacheDir: string): void {
   }
 }
 
-/** Writes `content` to `file` atomically (temp file + rename). */
-function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
-
 interface CorpusScan {
   hash: string;
   documents: number;
@@ -124,6 +117,42 @@ interface CorpusScan {
   trainingDocuments: number;
   /** The documents themselves when the corpus is small enough to keep (else read again). */
   kept: SourceDocument[] | null;
+}
+
+/** Lines of the tokenizer's training file are broken after about this many characters. */
+const TRAINING_LINE_CHARS = 16 * 1024;
+
+/**
+ * The tokenizer trainer holds each line whole, with per-byte bookkeeping: one 50 MB line took
+ * gigabytes. Long lines are broken at a single space between two non-space characters, where
+ * the byte-level pre-tokenizer starts a new word (" word") either way, so the words it counts,
+ * and so the trained merges, are the same.
+ */
+export function breakLongLines(text: string, max = TRAINING_LINE_CHARS): string {
+  if (text.length <= max) return text;
+  const parts: string[] = [];
+  let start = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      lineStart = i + 1;
+      continue;
+    }
+    if (i - lineStart < max || c !== 32) continue;
+    const before = text.charCodeAt(i - 1);
+    const after = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
+    if (isSpace(before) || isSpace(after)) continue;
+    parts.push(text.slice(start, i));
+    start = i;
+    lineStart = i;
+  }
+  parts.push(text.slice(start));
+  return parts.join('\n');
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a);
 }
 
 /** Corpora up to this many characters are kept in memory between the two passes. */
@@ -140,35 +169,49 @@ async function scanCorpus(source: CorpusSource, split: DataConfig['split'], trai
   let trainingDocuments = 0;
   const seen = new Map<string, string>();
   const out = createWriteStream(trainingFile);
+  // Errors of the stream (a full disk) surface here, naming the file; a source that throws
+  // (binary or invalid UTF-8 input) closes the stream before the work folder is removed.
+  let writeError: Error | undefined;
+  out.on('error', (e) => (writeError ??= e));
+  const failed = (): DataError => new DataError(`cannot write ${trainingFile}: ${writeError!.message}`, trainingFile);
+  const closed = new Promise<void>((done) => out.once('close', () => done()));
   let documents = 0;
   let empty = 0;
   let lastFile = -1;
   let kept: SourceDocument[] | null = [];
   let keptChars = 0;
-  for await (const doc of source.documents()) {
-    if (kept) {
-      keptChars += doc.text.length;
-      if (keptChars <= KEEP_CHARS) kept.push(doc);
-      else kept = null;
+  try {
+    for await (const doc of source.documents()) {
+      if (writeError) throw failed();
+      if (kept) {
+        keptChars += doc.text.length;
+        if (keptChars <= KEEP_CHARS) kept.push(doc);
+        else kept = null;
+      }
+      const prev = seen.get(doc.id);
+      if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
+      seen.set(doc.id, doc.origin);
+      hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+      documents++;
+      if (doc.text.trim().length === 0) empty++;
+      else if (splitOf(doc.id, split) === 'train') {
+        trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
+        trainingDocuments++;
+        if (!out.write(`${breakLongLines(doc.text)}\n`)) await Promise.race([new Promise<void>((done) => out.once('drain', () => done())), closed]);
+      }
+      if (doc.fileIndex !== lastFile) {
+        lastFile = doc.fileIndex;
+        progress(doc.fileIndex);
+      }
     }
-    const prev = seen.get(doc.id);
-    if (prev !== undefined) throw new DataError(`${doc.origin}: duplicate document id "${doc.id}" (also at ${prev})`);
-    seen.set(doc.id, doc.origin);
-    hash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
-    documents++;
-    if (doc.text.trim().length === 0) empty++;
-    else if (splitOf(doc.id, split) === 'train') {
-      trainingHash.update(`${Buffer.byteLength(doc.id)}:${doc.id}${Buffer.byteLength(doc.text)}:`).update(doc.text);
-      trainingDocuments++;
-      if (!out.write(`${doc.text}\n`)) await once(out, 'drain');
-    }
-    if (doc.fileIndex !== lastFile) {
-      lastFile = doc.fileIndex;
-      progress(doc.fileIndex);
-    }
+    out.end();
+    await closed;
+    if (writeError) throw failed();
+  } catch (error) {
+    out.destroy();
+    await closed;
+    throw error;
   }
-  out.end();
-  await once(out, 'finish');
   progress(source.files.length);
   if (documents === 0 || documents === empty) {
     const where = source.files.length <= 3 ? source.files.join(', ') : `${source.files.slice(0, 3).join(', ')} and ${source.files.length - 3} more`;
@@ -203,7 +246,7 @@ async function obtainTokenizer(
   const json = await trainTokenizer([scan.trainingFile], { vocabSize: t.vocabSize, specials: t.specials, showProgress });
   const tokenizer = BpeTokenizer.fromJson(json, t.specials, 'trained tokenizer');
   mkdirSync(dir, { recursive: true });
-  writeAtomic(file, json);
+  writeFileAtomic(file, json);
   return { tokenizer, origin: `trained ${on} (${file})` };
 }
 
@@ -327,9 +370,9 @@ export async function prepareDataset(config: DataConfig, options: PrepareOptions
       config,
       splits: Object.fromEntries(SPLITS.map((s) => [s, { file: `${s}.arrow`, documents: writers[s].rows }])) as DatasetManifest['splits'],
     };
-    writeFileSync(join(work, 'tokenizer.json'), tokenizer.json);
-    writeFileSync(join(work, 'stats.json'), `${JSON.stringify(finished, null, 2)}\n`);
-    writeFileSync(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileAtomic(join(work, 'tokenizer.json'), tokenizer.json);
+    writeJsonAtomic(join(work, 'stats.json'), finished);
+    writeJsonAtomic(join(work, 'manifest.json'), manifest);
     if (options.force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(work, dir);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '@sentencelab/fs-atomic';
 import { RunFormatError } from './errors.js';
 import { RUN_FILES } from './format.js';
 

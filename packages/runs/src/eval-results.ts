@@ -3,7 +3,7 @@
  * bench stage measured for that run's model), keeping its metrics and status.
  */
 import { join } from 'node:path';
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { RUN_FILES, type EvalValue } from './format.js';
 import { readSummary } from './reader.js';
 

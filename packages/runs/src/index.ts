@@ -25,7 +25,6 @@ export {
   type Summary,
 } from './format.js';
 export { RunFormatError } from './errors.js';
-export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';
 export { assertPathSegment, defaultRunId } from './names.js';
@@ -40,7 +39,23 @@ export {
   type CheckpointEntry,
   type CheckpointRef,
 } from './checkpoints.js';
-export { createRun, openRunForResume, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
+export { createRun, openRunForResume, RunAlreadyDoneError, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
+export {
+  acquireRunLock,
+  DEFAULT_LEASE_MS,
+  describeHolder,
+  LOCK_FILE,
+  readRunLock,
+  RunLockedError,
+  RunLockLostError,
+  runDisplayStatus,
+  runLockState,
+  type AcquireRunLockOptions,
+  type LockHolder,
+  type LockState,
+  type RunDisplayStatus,
+  type RunLock,
+} from './lock.js';
 export {
   listRunFolders,
   listRuns,

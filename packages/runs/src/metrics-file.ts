@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   Field,
@@ -16,7 +16,7 @@ import {
   tableToIPC,
   vectorFromArray,
 } from 'apache-arrow';
-import { writeFileAtomic } from './atomic.js';
+import { writeAll, writeFileAtomic } from '@sentencelab/fs-atomic';
 import { RunFormatError } from './errors.js';
 
 /**
@@ -79,13 +79,22 @@ export function createMetricsFile(file: string): void {
   writeFileAtomic(file, schemaBytes);
 }
 
-/** Appends one record batch and fsyncs; does nothing for zero rows. */
+/**
+ * Appends one record batch and fsyncs; does nothing for zero rows. A failed append (disk full)
+ * is cut off again, so the file keeps only whole batches, and the error names the file.
+ */
 export function appendMetrics(file: string, rows: readonly MetricRow[]): void {
   if (rows.length === 0) return;
   const bytes = encodeBatch(rows);
   const fd = openSync(file, 'a');
   try {
-    writeSync(fd, bytes);
+    const before = fstatSync(fd).size;
+    try {
+      writeAll({ writeSync }, fd, bytes, file);
+    } catch (error) {
+      ftruncateSync(fd, before);
+      throw error;
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);

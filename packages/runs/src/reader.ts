@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { RunFormatError } from './errors.js';
+import { runDisplayStatus, type RunDisplayStatus } from './lock.js';
 import {
   RUN_FILES,
   formatVersion,
@@ -28,6 +29,8 @@ export interface RunFolder {
 export interface RunInfoOk extends RunFolder {
   ok: true;
   meta: RunMeta;
+  /** meta.status, except `crashed` for a run that says running while no live process holds its lock. */
+  status: RunDisplayStatus;
   /** Absent while a run has not written its summary yet. */
   summary?: Summary;
   /** Only with `listRuns(root, { config: true })`. */
@@ -92,7 +95,7 @@ function readRunInfoSync(folder: RunFolder, options: { config?: boolean }): RunI
   try {
     const meta = metaOf(folder.dir);
     const summary = summaryOf(folder.dir);
-    const info: RunInfoOk = { ...folder, ok: true, meta };
+    const info: RunInfoOk = { ...folder, ok: true, meta, status: runDisplayStatus(folder.dir, meta.status) };
     if (summary) info.summary = summary;
     if (options.config) info.config = configOf(folder.dir);
     try {

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isTempFile } from './atomic.js';
+import { isTempFile } from '@sentencelab/fs-atomic';
 import { latestCheckpoint } from './checkpoints.js';
 import { RUN_FILES } from './format.js';
 import { readConfig, readMeta, readMetrics, readSummary } from './reader.js';

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,27 @@ describe('resume', () => {
     expect(Array.from(metrics.series.loss!.value)).toEqual([9, 8, 7, 16, 15, 14]);
     expect((await readSamples(run.dir)).map((s) => s.output)).toEqual(['two']);
     expect((await readMeta(run.dir)).status).toBe('done');
+  });
+
+  it('warns when it cuts a crash-truncated metrics tail (those steps are re-logged from the checkpoint)', () => {
+    const run = createRun({ ...base, root, runId: 'r1', flushEveryRows: 1 });
+    for (let step = 1; step <= 3; step++) run.logMetrics(step, { loss: step }, step);
+    run.setStatus('interrupted');
+    const file = join(run.dir, 'metrics.arrow');
+    truncateSync(file, statSync(file).size - 5);
+    const warnings: string[] = [];
+    openRunForResume(run.dir, { onWarning: (l) => warnings.push(l) }).setStatus('interrupted');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cut off a truncated last batch \\(\\d+ bytes;`));
+  });
+
+  it('records failed with the cause, and releases the lock, even when meta.json cannot be written', async () => {
+    const run = createRun({ ...base, root, runId: 'r1' });
+    rmSync(run.dir, { recursive: true });
+    const warnings: string[] = [];
+    run.fail(new Error('disk full'), (l) => warnings.push(l));
+    expect(warnings).toEqual([expect.stringMatching(/^could not record the failure in .*meta\.json: cannot write .*meta\.json/)]);
+    expect(run.lock.released).toBe(true);
   });
 
   it('fails clearly on a folder that is not a run', () => {

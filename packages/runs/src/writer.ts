@@ -1,9 +1,10 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { isTempFile, writeFileAtomic, writeJsonAtomic } from '@sentencelab/fs-atomic';
 import {
   checkpointName,
+  checkpointsDir,
   ensureCheckpointsDir,
   latestCheckpoint,
   listCheckpoints,
@@ -13,6 +14,7 @@ import {
   type CheckpointRef,
 } from './checkpoints.js';
 import { RunFormatError } from './errors.js';
+import { acquireRunLock, type RunLock } from './lock.js';
 import {
   RUN_FILES,
   formatVersion,
@@ -68,9 +70,19 @@ export interface CreateRunOptions {
   flushEveryRows?: number;
   /** ...or when this long has passed since the last append (default 2000 ms). */
   flushIntervalMs?: number;
+  /** The run lock's lease (see `acquireRunLock`); default 60 s, refreshed every third of it. */
+  leaseMs?: number;
 }
 
-export type WriterOptions = Pick<CreateRunOptions, 'directions' | 'flushEveryRows' | 'flushIntervalMs'>;
+export type WriterOptions = Pick<CreateRunOptions, 'directions' | 'flushEveryRows' | 'flushIntervalMs' | 'leaseMs'>;
+
+/** `openRunForResume` on a run whose status is done: there is nothing to continue. */
+export class RunAlreadyDoneError extends Error {
+  constructor(readonly runDir: string) {
+    super(`run ${runDir} is already done; nothing to resume`);
+    this.name = 'RunAlreadyDoneError';
+  }
+}
 
 /**
  * Creates `root/<experiment>/<runId>/` with config.yaml, overrides.txt, meta.json (status
@@ -92,6 +104,7 @@ export function createRun(options: CreateRunOptions): RunWriter {
     }
     throw error;
   }
+  const lock = acquireRunLock(dir, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
   const meta: RunMeta = {
     formatVersion,
     experiment: options.experiment,
@@ -106,23 +119,41 @@ export function createRun(options: CreateRunOptions): RunWriter {
     machine: options.machine ?? collectMachineInfo(),
     seed: options.seed,
   };
-  writeFileAtomic(join(dir, RUN_FILES.config), stringify(options.config ?? {}));
-  writeFileAtomic(join(dir, RUN_FILES.overrides), (options.overrides ?? []).map((o) => `${o}\n`).join(''));
-  createMetricsFile(join(dir, RUN_FILES.metrics));
-  ensureCheckpointsDir(dir);
-  writeJsonAtomic(join(dir, RUN_FILES.meta), meta);
-  return new RunWriter(dir, meta, 0, options);
+  try {
+    writeFileAtomic(join(dir, RUN_FILES.config), stringify(options.config ?? {}));
+    writeFileAtomic(join(dir, RUN_FILES.overrides), (options.overrides ?? []).map((o) => `${o}\n`).join(''));
+    createMetricsFile(join(dir, RUN_FILES.metrics));
+    ensureCheckpointsDir(dir);
+    writeJsonAtomic(join(dir, RUN_FILES.meta), meta);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return new RunWriter(dir, meta, 0, options, lock);
 }
 
 /**
- * Reopens a run folder to continue it: status back to running, the resume time recorded, a
- * crash-truncated metrics tail cut off. Then call `truncateMetricsAfter(latestCheckpoint().step)`
- * (and `truncateSamplesAfter`) so the steps after the checkpoint are not logged twice.
+ * Reopens a run folder to continue it: takes its lock (throws `RunLockedError` naming the
+ * holder while another process writes it), refuses a done run (`RunAlreadyDoneError`), removes
+ * temp files that killed writers left, cuts a crash-truncated metrics tail off (with a
+ * warning through `onWarning`), sets status back to running and records the resume time.
+ * Then call `truncateMetricsAfter(latestCheckpoint().step)` (and `truncateSamplesAfter`) so
+ * the steps after the checkpoint are not logged twice.
  */
-export function openRunForResume(dir: string, options: WriterOptions = {}): RunWriter {
+export function openRunForResume(dir: string, options: WriterOptions & { onWarning?: (line: string) => void } = {}): RunWriter {
   const runDir = resolve(dir);
   const metaFile = join(runDir, RUN_FILES.meta);
   if (!existsSync(metaFile)) throw new RunFormatError(metaFile, 'missing: not a run folder');
+  const lock = acquireRunLock(runDir, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
+  try {
+    return reopen(runDir, metaFile, lock, options);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+function reopen(runDir: string, metaFile: string, lock: RunLock, options: WriterOptions & { onWarning?: (line: string) => void }): RunWriter {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(metaFile, 'utf8'));
@@ -131,14 +162,32 @@ export function openRunForResume(dir: string, options: WriterOptions = {}): RunW
   }
   const parsed = runMetaSchema.safeParse(raw);
   if (!parsed.success) throw new RunFormatError(metaFile, formatZodIssues(parsed.error));
+  if (parsed.data.status === 'done') throw new RunAlreadyDoneError(runDir);
+  const warn = options.onWarning ?? ((line: string) => console.warn(line));
+  for (const leftover of removeLeftoverTempFiles(runDir)) warn(`removed ${leftover} (left by a writer that was killed)`);
   const metricsFile = join(runDir, RUN_FILES.metrics);
-  repairMetricsFile(metricsFile);
+  const cut = repairMetricsFile(metricsFile);
+  if (cut > 0) warn(`${metricsFile}: cut off a truncated last batch (${cut} bytes; the rows of an append a crash interrupted, re-logged from the checkpoint)`);
   const { columns } = readMetricsFileSync(metricsFile);
   const meta: RunMeta = { ...parsed.data, status: 'running', resumedAt: [...parsed.data.resumedAt, new Date().toISOString()] };
   delete meta.endedAt;
   delete meta.error;
   writeJsonAtomic(metaFile, meta);
-  return new RunWriter(runDir, meta, maxOf(columns.wallTime), options);
+  return new RunWriter(runDir, meta, maxOf(columns.wallTime), options, lock);
+}
+
+/** Temp files and folders of killed writers in the run folder and checkpoints/ (only safe while holding the lock). */
+function removeLeftoverTempFiles(runDir: string): string[] {
+  const removed: string[] = [];
+  for (const dir of [runDir, checkpointsDir(runDir)]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      if (!isTempFile(name)) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(join(dir, name));
+    }
+  }
+  return removed;
 }
 
 function maxOf(values: Float64Array): number {
@@ -159,8 +208,14 @@ export class RunWriter {
   private readonly flushEveryRows: number;
   private readonly flushIntervalMs: number;
 
-  constructor(dir: string, meta: RunMeta, wallOffset: number, options: WriterOptions) {
+  /** The run folder's lock, held until a final status is set (or the process exits). */
+  readonly lock: RunLock;
+
+  constructor(dir: string, meta: RunMeta, wallOffset: number, options: WriterOptions, lock: RunLock) {
     this.dir = dir;
+    this.lock = lock;
+    openWriters.add(this);
+    if (openWriters.size === 1) process.on('exit', markOpenRunsOnExit);
     this.metaValue = meta;
     this.wallOffset = wallOffset;
     this.directions = { ...(options.directions ?? {}) };
@@ -218,16 +273,46 @@ export class RunWriter {
     writeFileAtomic(file, kept.map((s) => `${JSON.stringify(s)}\n`).join(''));
   }
 
-  /** Records the status; `endedAt` is set for any status but running; `error` only for failed. */
+  /**
+   * Records the status; `endedAt` is set for any status but running; `error` only for failed.
+   * A final status (done, failed, interrupted) also releases the run's lock, even when the
+   * write fails (a full disk): the run then reads as crashed instead of running.
+   */
   setStatus(status: RunStatus, error?: unknown): void {
-    this.flush();
     const meta: RunMeta = { ...this.metaValue, status };
     if (status === 'running') delete meta.endedAt;
     else meta.endedAt = new Date().toISOString();
     if (status === 'failed' && error !== undefined) meta.error = toRunError(error);
     else delete meta.error;
-    writeJsonAtomic(join(this.dir, RUN_FILES.meta), meta);
-    this.metaValue = meta;
+    try {
+      this.flush();
+      writeJsonAtomic(join(this.dir, RUN_FILES.meta), meta);
+      this.metaValue = meta;
+    } finally {
+      if (status !== 'running') this.close();
+    }
+  }
+
+  /**
+   * Marks the run failed with `error`, and never throws: when meta.json cannot be written (a
+   * full disk) the write error goes to `onWarning` (default stderr) so that `error`, the cause,
+   * stays the one the caller reports; the lock is released either way, so the run reads as
+   * crashed rather than running.
+   */
+  fail(error: unknown, onWarning: (line: string) => void = (l) => console.error(l)): void {
+    if (this.lock.released) return;
+    try {
+      this.setStatus('failed', error);
+    } catch (writeError) {
+      onWarning(`could not record the failure in ${join(this.dir, RUN_FILES.meta)}: ${(writeError as Error).message}`);
+    }
+  }
+
+  /** Releases the lock (idempotent); the writer must not write after this. */
+  close(): void {
+    openWriters.delete(this);
+    if (openWriters.size === 0) process.off('exit', markOpenRunsOnExit);
+    this.lock.release();
   }
 
   /** Computes last/min/max/best of every metric logged so far and writes summary.json with `evalResults`. */
@@ -272,6 +357,22 @@ export class RunWriter {
   /** Keeps the newest `keep` checkpoints (and always the latest one); returns deleted names. */
   pruneCheckpoints(keep: number): string[] {
     return pruneCheckpoints(this.dir, keep);
+  }
+}
+
+const openWriters = new Set<RunWriter>();
+
+/**
+ * A process that exits while a run of it is still running (process.exit, a second Ctrl-C)
+ * records why, so the run does not look alive; a SIGKILLed one is seen through its stale lock.
+ */
+function markOpenRunsOnExit(code: number): void {
+  for (const run of [...openWriters]) {
+    try {
+      run.setStatus(code === 130 || code === 143 ? 'interrupted' : 'failed', new Error(`the process exited (code ${code}) before the run finished`));
+    } catch {
+      run.close();
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,7 +46,7 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).toContain('run        inspect/lm@lr=0.01-a');
     expect(text).toContain('status     done');
     expect(text).toContain('overrides  stages.lm.train.lr=0.01');
-    expect(text).toContain('checkpoint step-00000004 (step 4)');
+    expect(text).toContain('checkpoint step-00000004.safetensors (step 4)');
     expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
     expect(text).toMatch(/ppl_tokens\s+1234/);
     expect(text).toContain('sample @4 (lm): The cat ->  sat.');
@@ -62,6 +62,21 @@ describe('ls, show, compare on real run folders', () => {
     expect(summary).toMatch(/status\s+done\s+interrupted/);
     expect(summary).toMatch(/\nppl\s+1\.500\s+4\.500\n/);
     expect(summary).toMatch(/train\/loss \(last\)\s+[\d.]+\s+[\d.]+/);
+  });
+
+  test('ls and show print terminal escape sequences in folder names and errors as visible escapes', async () => {
+    const hostile = mkdtempSync(join(tmpdir(), 'exp-inspect-esc-'));
+    const run = createRun({ root: hostile, experiment: 'x', runId: 'r', config: {}, seed: 1, backend: 'cpu' });
+    run.setStatus('failed', new Error('bad\x1b[2J\rthing'));
+    const name = 'r\x1b]0;pwned\x07\x1b[31m';
+    renameSync(run.dir, join(hostile, 'x', name));
+    const listed = await lsText(hostile);
+    expect(listed).toContain('x/r\\x1b]0;pwned\\x07\\x1b[31m');
+    expect(listed).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    const shown = await showText(join(hostile, 'x', name));
+    expect(shown).toContain('status     failed: bad\\x1b[2J\\rthing'.replace('\\r', '\\x0d'));
+    expect(shown).toContain('folder     ' + join(hostile, 'x', 'r\\x1b]0;pwned\\x07\\x1b[31m'));
+    expect(shown).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
   });
 
   test('configDiff treats a missing key as a difference and ignores key order', () => {

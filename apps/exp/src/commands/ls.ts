@@ -43,7 +43,7 @@ export async function lsText(runsDir: string, experiment?: string): Promise<stri
   const rows: Cell[][] = await Promise.all(runs.map(async (r) => {
     if (!r.ok) return [r.id, 'unreadable', '-', undefined, undefined, undefined, undefined, undefined, r.error];
     const k = r.summary ? keyMetrics(r.summary) : await liveMetrics(r.dir);
-    return [r.id, r.meta.status, kindOf(r), k.steps, k.loss, k.valLoss, k.ppl, k.params, r.meta.startedAt.slice(0, 19).replace('T', ' ')];
+    return [r.id, r.status, kindOf(r), k.steps, k.loss, k.valLoss, k.ppl, k.params, r.meta.startedAt.slice(0, 19).replace('T', ' ')];
   }));
   return renderTable(['run', 'status', 'kind', 'step', 'loss', 'val loss', 'ppl', 'params', 'started'], rows);
 }

@@ -1,7 +1,7 @@
-/** `pnpm exp resume <runDir>`: continue an interrupted or failed run from its latest checkpoint. */
+/** `pnpm exp resume <runDir>`: continue an interrupted, failed or crashed run from its latest checkpoint (a done run: nothing to do). */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { readOverrides } from '@sentencelab/runs';
+import { readMeta, readOverrides } from '@sentencelab/runs';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
@@ -14,6 +14,10 @@ import { interruptOnSigint } from '../signals.js';
  */
 export async function resumeAction(runDir: string, cacheDir: string): Promise<number> {
   const t0 = performance.now();
+  if ((await readMeta(runDir)).status === 'done') {
+    console.log(`${runDir}: the run is already done; nothing to resume`);
+    return 0;
+  }
   const { STAGES, stageRegistry } = await import('../stages/registry.js');
   const { startBackend } = await import('../backend.js');
   const record = readStageRecord(runDir);
@@ -36,7 +40,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
     sig.dispose();
   }
   console.log(`elapsed: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return sig.signal.aborted ? 130 : 0;
+  return sig.signal.aborted ? sig.exitCode() : 0;
 }
 
 export function resumeCommand(): Command {

@@ -87,6 +87,27 @@ describe('exp run', () => {
     }
     expect((await readMeta(runDir)).status).toBe('done');
     expect(await losses(runDir)).toEqual(await losses(referenceRun));
+
+    // Resuming the done run again is a no-op that says so (it used to append another final val/loss row).
+    const metricsBefore = readFileSync(join(runDir, 'metrics.arrow'));
+    const said = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await resumeAction(runDir, join(dir, 'cache2'))).toBe(0);
+      expect(said.mock.calls.map((c) => String(c[0]))).toContain(`${runDir}: the run is already done; nothing to resume`);
+    } finally {
+      said.mockRestore();
+    }
+    expect(readFileSync(join(runDir, 'metrics.arrow'))).toEqual(metricsBefore);
+    expect((await readMeta(runDir)).resumedAt).toHaveLength(1);
+  }, 120_000);
+
+  test('an empty validation split is an error naming the split and the fix (it used to train with val loss NaN)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-empty-split-'));
+    const file = tinyPipeline(dir, 2);
+    const { config } = loadPipeline(file, STAGES, ['data.split.validation=0']);
+    await expect(executePipeline(config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).rejects.toThrow(
+      'stage svae: the validation split has no batch to evaluate on (0 documents); raise data.split.validation or use more data (data.source.limit)',
+    );
   }, 120_000);
 
   test('--parallel 2 runs each sweep point as its own process, one run folder per point named after its override', async () => {

@@ -77,7 +77,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
       const table = r.artifact.meta['table'];
       if (typeof table === 'string') console.log(`\n${r.name}: ${table}`);
     }
-    return sig.signal.aborted ? 130 : 0;
+    return sig.signal.aborted ? sig.exitCode() : 0;
   } finally {
     sig.dispose();
   }
@@ -100,7 +100,7 @@ async function runChildren(file: string, points: ValidPoint[], options: RunOptio
         };
         child.stdout.on('data', (c: Buffer) => prefix(c, process.stdout));
         child.stderr.on('data', (c: Buffer) => prefix(c, process.stderr));
-        child.on('close', (c, signal) => done(c ?? (signal === 'SIGINT' ? 130 : 1)));
+        child.on('close', (c, signal) => done(c ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1)));
       });
       console.error(`[${p.label}] exited with code ${code}`);
       worst = Math.max(worst, code);
@@ -137,7 +137,7 @@ export async function runCommandAction(file: string, overrides: string[], option
   } else {
     for (const p of points) {
       code = Math.max(code, await runPoint(file, p, options.cacheDir, registry));
-      if (code === 130) break;
+      if (code === 130 || code === 143) break;
     }
   }
   console.log(`elapsed: ${((performance.now() - t0) / 1000).toFixed(1)} s`);

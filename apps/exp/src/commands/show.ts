@@ -1,24 +1,24 @@
 /** `pnpm exp show <run>`: everything about one run, readable. */
 import { Command } from 'commander';
-import { latestCheckpoint, readRun, readSamples } from '@sentencelab/runs';
+import { latestCheckpoint, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
-import { renderTable } from '../table.js';
+import { printable, renderTable } from '../table.js';
 
 export async function showText(dir: string, options: { config?: boolean } = {}): Promise<string> {
   const run = await readRun(dir);
   const m = run.meta;
   const out: string[] = [];
-  out.push(`run        ${m.experiment}/${m.runId}`);
-  out.push(`folder     ${run.dir}`);
-  out.push(`status     ${m.status}${m.error ? `: ${m.error.message}` : ''}`);
+  out.push(`run        ${printable(`${m.experiment}/${m.runId}`)}`);
+  out.push(`folder     ${printable(run.dir)}`);
+  out.push(`status     ${runDisplayStatus(run.dir, m.status)}${m.error ? `: ${printable(m.error.message)}` : ''}`);
   out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${m.resumedAt.length > 0 ? `, resumed ${m.resumedAt.length}x` : ''}`);
-  out.push(`backend    ${m.backend}, seed ${m.seed}`);
+  out.push(`backend    ${printable(m.backend)}, seed ${m.seed}`);
   out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
-  out.push(`overrides  ${run.overrides.length > 0 ? run.overrides.join(' ') : '(none)'}`);
+  out.push(`overrides  ${run.overrides.length > 0 ? printable(run.overrides.join(' ')) : '(none)'}`);
   const ck = latestCheckpoint(run.dir);
-  out.push(`checkpoint ${ck ? `${ck.name} (step ${ck.step})` : '(none)'}`);
+  out.push(`checkpoint ${ck ? `${printable(ck.name)} (step ${ck.step})` : '(none)'}`);
   const metrics = Object.entries(run.summary?.metrics ?? {});
   if (metrics.length > 0) {
     out.push('', renderTable(['metric', 'last', 'min', 'max', 'best', 'best step', 'count'], metrics.map(([k, s]) => [k, s.last, s.min, s.max, s.best, s.bestStep, s.count])));
@@ -28,7 +28,7 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
     out.push('', renderTable(['eval', 'value'], evals.map(([k, v]) => [k, typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)])));
   }
   const samples = (await readSamples(run.dir)).slice(-3);
-  for (const s of samples) out.push('', `sample @${s.step}${s.model ? ` (${s.model})` : ''}: ${s.prompt} -> ${s.output}`);
+  for (const s of samples) out.push('', `sample @${s.step}${s.model ? ` (${printable(s.model)})` : ''}: ${printable(s.prompt)} -> ${printable(s.output)}`);
   if (options.config) out.push('', stringify(run.config).trimEnd());
   return out.join('\n');
 }

@@ -63,7 +63,36 @@ describe('loadConfig', () => {
   });
 });
 
+describe('errors name the file the value came from', () => {
+  test('a bad value or unknown key set in an extends parent names the parent, not the child', () => {
+    const d = dir({
+      'base.yaml': 'model: {dModel: -3, layerz: 2}\n',
+      'child.yaml': 'extends: base.yaml\nname: c\n',
+      'fixed.yaml': 'extends: base.yaml\nmodel: {dModel: -4}\n',
+    });
+    const message = (f: string, ov: string[] = []) => {
+      try {
+        loadConfig(join(d, f), schema, ov);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(message('child.yaml').split('\n').sort()).toEqual([`${join(d, 'base.yaml')}: model.dModel: Too small: expected number to be >0`, `${join(d, 'base.yaml')}: model: unknown key "layerz"`].sort());
+    expect(message('fixed.yaml')).toContain(`${join(d, 'fixed.yaml')}: model.dModel: Too small`);
+    expect(message('child.yaml', ['model.dModel=-5'])).toContain('override "model.dModel=-5": model.dModel: Too small');
+  });
+});
+
 describe('YAML safety', () => {
+  test('an alias bomb fails naming the file', () => {
+    const levels = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const d = dir({ 'bomb.yaml': `${levels.join('\n')}\n` });
+    expect(() => readYaml(join(d, 'bomb.yaml'))).toThrow(ConfigError);
+    expect(() => readYaml(join(d, 'bomb.yaml'))).toThrow(new RegExp(`^${join(d, 'bomb.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: Excessive alias count`));
+  });
+
   test('tags are never executed: a custom tag is an error', () => {
     const d = dir({ 'a.yaml': 'x: !!js/function "function () { return 1 }"\n' });
     expect(() => readYaml(join(d, 'a.yaml'))).toThrow(ConfigError);

@@ -24,7 +24,12 @@ export function readYaml(file: string): unknown {
     const line = p.linePos?.[0];
     throw new ConfigError(`${file}${line ? `:${line.line}:${line.col}` : ''}: ${p.message.split('\n')[0]}`, file);
   }
-  return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    // e.g. an alias bomb ("billion laughs"): the yaml package stops it, but names no file.
+    throw new ConfigError(describeAt(file, undefined, (e as Error).message), file);
+  }
 }
 
 /**
@@ -32,7 +37,7 @@ export function readYaml(file: string): unknown {
  * merged left to right, then the file itself on top). Returns the merged plain object without
  * the `extends` key, and the files it came from (outermost last).
  */
-export function loadComposed(file: string, seen: string[] = []): { value: Plain; files: string[] } {
+export function loadComposed(file: string, seen: string[] = []): { value: Plain; files: string[]; origins: Map<string, string> } {
   const abs = resolve(file);
   if (seen.includes(abs)) throw new ConfigError(describeAt(abs, 'extends', `cycle: ${[...seen, abs].join(' -> ')}`), abs, 'extends');
   const raw = readYaml(abs);
@@ -41,15 +46,37 @@ export function loadComposed(file: string, seen: string[] = []): { value: Plain;
   const parents = ext === undefined ? [] : Array.isArray(ext) ? ext : [ext];
   let value: Plain = {};
   const files: string[] = [];
+  const origins = new Map<string, string>();
   for (const p of parents) {
     if (typeof p !== 'string') throw new ConfigError(describeAt(abs, 'extends', 'must be a path or a list of paths'), abs, 'extends');
     const parent = loadComposed(resolve(dirname(abs), p), [...seen, abs]);
     value = deepMerge(value, parent.value) as Plain;
     files.push(...parent.files);
+    for (const [k, f] of parent.origins) origins.set(k, f);
   }
   value = deepMerge(value, own) as Plain;
+  recordOrigins(own, abs, '', origins);
   files.push(abs);
-  return { value, files };
+  return { value, files, origins };
+}
+
+/** key path -> the file that set it last (so an error in an `extends` parent names the parent). */
+function recordOrigins(value: unknown, origin: string, prefix: string, into: Map<string, string>): void {
+  if (!isPlainObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    into.set(path, origin);
+    recordOrigins(v, origin, path, into);
+  }
+}
+
+/** The file (or override) a key path's value came from: the longest recorded prefix of `path`. */
+function originOf(origins: ReadonlyMap<string, string>, path: readonly string[]): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const hit = origins.get(path.slice(0, n).join('.'));
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
 }
 
 /** Parses `a.b=value` (value read as a YAML scalar/flow value: `1e-3`, `true`, `[1, 2]`, `foo`). */
@@ -65,10 +92,12 @@ export function parseOverride(text: string): { keyPath: string; raw: string; val
   return { keyPath, raw, value: doc.toJS() };
 }
 
-export function applyOverrides(value: Plain, overrides: string[]): Plain {
+export function applyOverrides(value: Plain, overrides: string[], origins?: Map<string, string>): Plain {
   let out = value;
   for (const o of overrides) {
     const { keyPath, value: v } = parseOverride(o);
+    origins?.set(keyPath, `override "${o}"`);
+    for (const k of [...(origins?.keys() ?? [])]) if (k.startsWith(`${keyPath}.`)) origins!.delete(k);
     try {
       out = setPath(out, keyPath, v);
     } catch (e) {
@@ -78,15 +107,22 @@ export function applyOverrides(value: Plain, overrides: string[]): Plain {
   return out;
 }
 
-/** Formats a zod error as one line per problem: `file: key.path: reason`. */
-export function formatZodIssues(file: string | undefined, error: z.ZodError): string {
+/**
+ * Formats a zod error as one line per problem: `file: key.path: reason`; `file` may depend on
+ * the key path (the file of an `extends` chain, or the override, that set it).
+ */
+export function formatZodIssues(file: string | undefined | ((path: readonly string[]) => string | undefined), error: z.ZodError): string {
   return error.issues
     .map((i) => {
-      const keyPath = i.path.map(String).join('.');
+      const path = i.path.map(String);
+      const keyPath = path.join('.');
       const reason =
         i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
-      return describeAt(file, keyPath || '(top level)', reason);
+      const at = typeof file === 'function' ? file(i.code === 'unrecognized_keys' && i.keys.length === 1 ? [...path, String(i.keys[0])] : path) : file;
+      return describeAt(at, keyPath || '(top level)', reason);
     })
+    // A stage section's own refinements re-run its schema, so a problem can be reported twice.
+    .filter((line, i, all) => all.indexOf(line) === i)
     .join('\n');
 }
 
@@ -95,12 +131,13 @@ export function formatZodIssues(file: string | undefined, error: z.ZodError): st
  * Fails before any work starts, naming the file, key path and reason.
  */
 export function loadConfig<S extends z.ZodType>(file: string, schema: S, overrides: string[] = []): { config: z.output<S>; files: string[] } {
-  const { value, files } = loadComposed(file);
-  const merged = applyOverrides(value, overrides);
+  const { value, files, origins } = loadComposed(file);
+  const merged = applyOverrides(value, overrides, origins);
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new ConfigError(formatZodIssues(resolve(file), parsed.error), resolve(file), first?.path.map(String).join('.'));
+    const fileOf = (path: readonly string[]) => originOf(origins, path) ?? resolve(file);
+    throw new ConfigError(formatZodIssues(fileOf, parsed.error), resolve(file), first?.path.map(String).join('.'));
   }
   return { config: parsed.data, files };
 }

@@ -5,9 +5,9 @@ import {
   createRun,
   defaultRunId,
   openRunForResume,
-  writeJsonAtomic,
   type RunWriter,
 } from '@sentencelab/runs';
+import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
@@ -145,7 +145,7 @@ export async function executePipeline(
       reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
     } catch (e) {
       cache.discard(staging);
-      if (run && run.meta.status === 'running') run.setStatus('failed', e);
+      if (run && run.meta.status === 'running') run.fail(e, log);
       throw e;
     }
   }

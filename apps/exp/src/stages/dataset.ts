@@ -77,3 +77,16 @@ export async function promptSentences(text: string, data: LoadedData): Promise<s
 export function pickDocuments(docs: readonly DatasetDocument[], n: number, minSentences: number): DatasetDocument[] {
   return docs.filter((d) => d.sentences.length >= minSentences).slice(0, n);
 }
+
+/**
+ * The batches a stage validates on, or an error naming the split and the fix when there are
+ * none: with no validation batch, training would report `val loss NaN` at every evaluation.
+ */
+export function validationBatches<B>(batches: B[], docs: readonly DatasetDocument[], stage: string): B[] {
+  if (batches.length === 0) {
+    throw new Error(
+      `stage ${stage}: the validation split has no batch to evaluate on (${docs.length} documents); raise data.split.validation or use more data (data.source.limit)`,
+    );
+  }
+  return batches;
+}

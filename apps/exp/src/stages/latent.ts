@@ -10,10 +10,9 @@ import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, t
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
-import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
@@ -106,7 +105,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       tokens: windowTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters(),
@@ -114,10 +113,10 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       loss: (b) => model.loss(b),
     };
     ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers, token loss ${objectiveOf('token-lm', config)}`);
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: model.rngs, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
     ctx.run!.writeSummary(evalResults);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
@@ -172,7 +171,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
@@ -185,10 +184,10 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     ctx.log(
       `SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers, token loss ${objectiveOf('sllm', config)}`,
     );
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
+    const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: model.rngs, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
     ctx.run!.writeSummary(evalResults);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
     model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },

@@ -33,10 +33,9 @@ import type { SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 import { fit, meanLoss } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
-import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, Stage, StageContext } from './types.js';
@@ -153,7 +152,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     dispose: disposeBatch,
     what: `stage ${ctx.name}`,
   });
-  const valBatches = [...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches);
+  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches), valDocs, ctx.name);
   const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
     parameterMap: () => model.parameterMap(),
     namedParameters: () => model.namedParameters(),
@@ -161,7 +160,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     loss: (b) => model.loss(b),
   };
   ctx.log(`${probe.kind}: ${model.numParams()} parameters over ${svae.config.dModel}-d SentenceVAE embeddings`);
-  const result = await fit(ctx, { model: trainable, train: c.train, batches, rng: modelRngs(model), evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
+  const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: { model: model.rng }, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
   valBatches.forEach(disposeBatch);
 
   const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);

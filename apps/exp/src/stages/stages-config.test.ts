@@ -35,7 +35,19 @@ describe('stage config sections', () => {
   });
 
   test('train sections reject bad values and unknown keys', () => {
-    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {steps: 0}}\n`), STAGES)).toThrow(/stages\.svae\.train\.steps: Too small/);
+    let message = '';
+    try {
+      loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {steps: 0}}\n`), STAGES);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // Once, and alone (it used to print twice; a warmup complaint about steps 0 is noise).
+    expect(message.split('\n')).toEqual([expect.stringMatching(/stages\.svae\.train\.steps: Too small/)]);
+    // warmupSteps >= steps used to pass validation and --dry-run, then fail at training start.
+    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {steps: 40}}\n`), STAGES)).toThrow(
+      /stages\.svae\.train\.warmupSteps: 50 must be less than steps \(40\): a cosine schedule decays after the warmup; lower warmupSteps or use schedule: constant/,
+    );
+    expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {steps: 40, schedule: constant}}\n`), STAGES)).not.toThrow();
     expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {lr: fast}}\n`), STAGES)).toThrow(/stages\.svae\.train\.lr: Invalid input: expected number/);
     expect(() => loadPipeline(write(`${base}  svae: {kind: svae, inputs: {tokenizer: tok}, train: {stpes: 3}}\n`), STAGES)).toThrow(/stages\.svae\.train: unknown key "stpes"/);
   });

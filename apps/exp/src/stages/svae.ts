@@ -11,10 +11,9 @@ import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
-import { modelRngs } from '../train/rng-state.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
-import { datasetDirOf, loadData, tokenizerArtifact, type LoadedData } from './dataset.js';
+import { datasetDirOf, loadData, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import type { Stage } from './types.js';
 
@@ -100,7 +99,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       tokens: sentenceTokens,
       what: `stage ${ctx.name}`,
     });
-    const valBatches = [...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches);
+    const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
     const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
       parameterMap: () => model.parameterMap(),
       namedParameters: () => model.namedParameters(),
@@ -115,7 +114,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       model: trainable,
       train: c.train,
       batches,
-      rng: modelRngs(model),
+      rngs: model.rngs,
       // val loss is the training objective at this step's KL weight; neg_elbo is the real one.
       evaluate: async (step) => ({
         loss: await meanLoss(trainable, valBatches, step),
@@ -140,7 +139,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
     };
     ctx.run!.writeSummary(evalResults);
     ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config);
+    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
     model.dispose();
     return { files, meta: { config, eval: evalResults, dModel: config.dModel } };
   },

@@ -1,85 +1,81 @@
 /**
- * A training checkpoint is a folder `checkpoints/step-NNNNNNNN/` in the run folder:
- *   params.safetensors     the model's parameters by name
- *   optimizer.safetensors  AdamW moments (`m.<name>`, `v.<name>`); its step in trainer.json
- *   trainer.json           step, optimizer step, batch-stream position, RNG state
- * written into a dot-named temp folder and renamed into place, so a checkpoint either exists
- * whole or not at all.
+ * A training checkpoint is one file `checkpoints/step-NNNNNNNN.safetensors` in the run folder,
+ * in tensor's checkpoint format (the one format of the repo): the model's parameters, AdamW
+ * moments and step, the models' published RNG states by name, the step, and the batch stream's
+ * position in `extra.data`; sha256-checked on load and written atomically.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from '@sentencelab/runs';
-import { decodeTensors, encodeTensors, type AdamWState } from '@sentencelab/tensor';
+import { RUN_FILES, type RunWriter } from '@sentencelab/runs';
+import { CheckpointError, fromStoredTensor, loadCheckpoint, saveCheckpoint, type AdamW, type AdamWState, type Rng, type RngState } from '@sentencelab/tensor';
 
-export interface TrainerState {
-  step: number;
-  /** Batch stream position (`BatchStream.position()`), JSON. */
-  data: unknown;
-  /** RNG state, JSON; null when the loop has no RNG. */
-  rng: unknown;
-}
-
-interface TrainerFile extends TrainerState {
-  optimizerStep: number;
-}
+/** The extension of training checkpoint files (`step-00000100.safetensors`). */
+export const CHECKPOINT_EXT = '.safetensors';
 
 export interface TrainCheckpoint {
+  step: number;
   params: Map<string, tf.Tensor>;
   optimizer: AdamWState;
-  trainer: TrainerState;
+  /** Batch stream position (`BatchStream.position()`). */
+  data: unknown;
+  rngs: Record<string, RngState>;
+}
+
+/** Writes the checkpoint file atomically; the tensors are read asynchronously. */
+export async function writeTrainCheckpoint(
+  file: string,
+  c: { params: Map<string, tf.Variable>; optimizer: AdamW; step: number; data: unknown; rngs: Readonly<Record<string, Rng>> },
+): Promise<void> {
+  await saveCheckpoint(file, { model: { namedParameters: () => [...c.params] }, optimizer: c.optimizer, step: c.step, rngs: { ...c.rngs }, extra: { data: c.data } });
+}
+
+/** Reads and verifies a training checkpoint; the caller owns (and disposes) the returned tensors. */
+export function readTrainCheckpoint(file: string): TrainCheckpoint {
+  const ck = loadCheckpoint(file);
+  if (ck.optimizer === undefined) throw new CheckpointError(file, 'has no optimizer state: not a training checkpoint');
+  if (!('data' in ck.extra)) throw new CheckpointError(file, 'has no batch stream position (extra.data): not a training checkpoint');
+  const convert = (m: ReadonlyMap<string, Parameters<typeof fromStoredTensor>[0]>) => new Map([...m].map(([n, t]) => [n, fromStoredTensor(t)]));
+  return {
+    step: ck.step,
+    params: convert(ck.params),
+    optimizer: { step: ck.optimizer.step, m: convert(ck.optimizer.m), v: convert(ck.optimizer.v) },
+    data: ck.extra['data'],
+    rngs: ck.rngs,
+  };
 }
 
 /**
- * Writes the checkpoint folder `path` atomically (temp folder + rename). The tensors are read
- * asynchronously before anything is written.
+ * The checkpoint a resume continues from: the one `latest` points to, or, when that pointer is
+ * missing or broken or its checkpoint unreadable, the newest intact one, saying why through
+ * `warn`. Undefined when the run has no checkpoint at all (`warn` says so when some were
+ * unreadable): training then starts at step 0. The caller owns the returned tensors.
  */
-export async function writeTrainCheckpoint(path: string, c: { params: Map<string, tf.Variable>; optimizer: AdamWState; trainer: TrainerState }): Promise<void> {
-  const moments = new Map<string, tf.Tensor>();
-  for (const [n, t] of c.optimizer.m) moments.set(`m.${n}`, t);
-  for (const [n, t] of c.optimizer.v) moments.set(`v.${n}`, t);
-  const params = await encodeTensors(c.params);
-  const optimizer = await encodeTensors(moments);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileAtomic(join(tmp, 'params.safetensors'), params);
-  writeFileAtomic(join(tmp, 'optimizer.safetensors'), optimizer);
-  const trainer: TrainerFile = { ...c.trainer, optimizerStep: c.optimizer.step };
-  writeFileAtomic(join(tmp, 'trainer.json'), JSON.stringify(trainer, null, 2) + '\n');
-  rmSync(path, { recursive: true, force: true });
-  renameSync(tmp, path);
-}
-
-/** Reads a checkpoint folder; the caller owns (and disposes) the returned tensors. */
-export function readTrainCheckpoint(path: string): TrainCheckpoint {
-  for (const f of ['params.safetensors', 'optimizer.safetensors', 'trainer.json']) {
-    if (!existsSync(join(path, f))) throw new Error(`checkpoint ${path}: ${f} is missing`);
-  }
-  const params = decodeTensors(readFileSync(join(path, 'params.safetensors')), join(path, 'params.safetensors'));
-  const moments = decodeTensors(readFileSync(join(path, 'optimizer.safetensors')), join(path, 'optimizer.safetensors'));
-  let trainer: TrainerFile;
+export function readResumeCheckpoint(run: RunWriter, warn: (line: string) => void): { name: string; checkpoint: TrainCheckpoint } | undefined {
+  const dir = join(run.dir, RUN_FILES.checkpoints);
+  let pointed: string | undefined;
   try {
-    trainer = JSON.parse(readFileSync(join(path, 'trainer.json'), 'utf8')) as TrainerFile;
+    pointed = run.latestCheckpoint()?.name;
+    if (pointed === undefined && run.listCheckpoints().length > 0) warn(`${join(dir, RUN_FILES.latest)} is missing; resuming from the newest intact checkpoint`);
   } catch (e) {
-    throw new Error(`checkpoint ${path}/trainer.json: invalid JSON (${(e as Error).message})`);
+    warn(`${(e as Error).message}; resuming from the newest intact checkpoint`);
   }
-  if (!Number.isInteger(trainer.step) || !Number.isInteger(trainer.optimizerStep)) {
-    throw new Error(`checkpoint ${path}/trainer.json: step and optimizerStep must be integers`);
+  const names = run
+    .listCheckpoints()
+    .reverse()
+    .flatMap((c) => c.entries.filter((e) => e.endsWith(CHECKPOINT_EXT)))
+    .filter((n) => n !== pointed && existsSync(join(dir, n)));
+  const unreadable: string[] = [];
+  for (const name of pointed !== undefined ? [pointed, ...names] : names) {
+    try {
+      const checkpoint = readTrainCheckpoint(join(dir, name));
+      if (unreadable.length > 0) warn(`resuming from ${name} instead`);
+      return { name, checkpoint };
+    } catch (e) {
+      unreadable.push(name);
+      warn(e instanceof CheckpointError ? e.message : `checkpoint ${join(dir, name)}: ${(e as Error).message}`);
+    }
   }
-  const m = new Map<string, tf.Tensor>();
-  const v = new Map<string, tf.Tensor>();
-  for (const [k, t] of moments) {
-    if (k.startsWith('m.')) m.set(k.slice(2), t);
-    else if (k.startsWith('v.')) v.set(k.slice(2), t);
-    else throw new Error(`checkpoint ${path}/optimizer.safetensors: unexpected tensor "${k}"`);
-  }
-  return { params, optimizer: { step: trainer.optimizerStep, m, v }, trainer: { step: trainer.step, data: trainer.data, rng: trainer.rng } };
-}
-
-/** Only the parameters of a checkpoint folder (for evaluation and generation). */
-export function readCheckpointParams(path: string): Map<string, tf.Tensor> {
-  const file = join(path, 'params.safetensors');
-  if (!existsSync(file)) throw new Error(`checkpoint ${path}: params.safetensors is missing`);
-  return decodeTensors(readFileSync(file), file);
+  if (unreadable.length > 0) warn(`no intact checkpoint in ${dir}: training restarts from step 0`);
+  return undefined;
 }

@@ -3,12 +3,11 @@
  * a progress bar named after the stage, validation loss on fixed batches, and the trained
  * parameters saved into the stage's artifact folder.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, decodeTensors, encodeTensors, lrSchedule, type NamedParameters } from '@sentencelab/tensor';
+import { AdamW, fromStoredTensor, loadCheckpoint, lrSchedule, saveCheckpoint, type NamedParameters, type Rng } from '@sentencelab/tensor';
 import type { StageContext } from '../stages/types.js';
-import { trainLoop, type BatchStream, type StatefulRng, type Trainable, type TrainResult } from './loop.js';
+import { trainLoop, type BatchStream, type Trainable, type TrainResult } from './loop.js';
 import { progressFor } from './progress.js';
 import type { TrainConfig } from './schema.js';
 
@@ -18,7 +17,8 @@ export interface FitOptions<B> {
   batches: BatchStream<B>;
   /** Validation metrics (e.g. `{ loss }`), called in eval mode. */
   evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
-  rng?: StatefulRng;
+  /** The model's published generators (`model.rngs`), restored exactly on resume. */
+  rngs?: Readonly<Record<string, Rng>>;
 }
 
 export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Promise<TrainResult> {
@@ -34,7 +34,7 @@ export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Prom
       lrAt,
       clipNorm: t.clipNorm,
       batches: o.batches,
-      ...(o.rng ? { rng: o.rng } : {}),
+      ...(o.rngs ? { rngs: o.rngs } : {}),
       ...(o.evaluate ? { evaluate: o.evaluate } : {}),
       run,
       steps: t.steps,
@@ -76,17 +76,17 @@ export async function meanLoss<B>(model: Trainable<B>, batches: readonly B[], st
   return sum / batches.length;
 }
 
-/** Saves parameters as `<outDir>/<file>` (safetensors) and the model config beside it as JSON. */
-export async function saveModel(outDir: string, params: Map<string, tf.Tensor>, config: unknown, file = 'model.safetensors'): Promise<Record<string, string>> {
-  writeFileSync(join(outDir, file), await encodeTensors(params));
-  const configFile = file.replace(/\.safetensors$/, '.json');
-  writeFileSync(join(outDir, configFile), JSON.stringify(config, null, 2) + '\n');
-  return { [file.replace(/\.safetensors$/, '')]: file, [`${file.replace(/\.safetensors$/, '')}Config`]: configFile };
+/**
+ * Saves a trained model as `<outDir>/<file>` in tensor's checkpoint format (the one format):
+ * parameters, the model config and the step it was trained to, sha256-checked, written atomically.
+ */
+export async function saveModel(outDir: string, params: Map<string, tf.Tensor>, config: unknown, step: number, file = 'model.safetensors'): Promise<Record<string, string>> {
+  await saveCheckpoint(join(outDir, file), { model: { namedParameters: () => [...params] }, step, config });
+  return { [file.replace(/\.safetensors$/, '')]: file };
 }
 
 /** Reads what `saveModel` wrote: the parameters (caller disposes) and the config. */
 export function loadModel<C>(dir: string, file = 'model.safetensors'): { params: Map<string, tf.Tensor>; config: C } {
-  const params = decodeTensors(readFileSync(join(dir, file)), join(dir, file));
-  const config = JSON.parse(readFileSync(join(dir, file.replace(/\.safetensors$/, '.json')), 'utf8')) as C;
-  return { params, config };
+  const ck = loadCheckpoint(join(dir, file));
+  return { params: new Map([...ck.params].map(([n, t]) => [n, fromStoredTensor(t)])), config: ck.config as C };
 }

@@ -62,9 +62,9 @@ describe('trainLoop', () => {
     expect([...reference.values()].every(Number.isFinite)).toBe(true);
     const dir = join(root, 'loop', 'reference');
     expect([...(await series(dir, 'val/loss')).keys()]).toEqual([5, 10, 12]);
-    expect(readdirSync(join(dir, 'checkpoints')).sort()).toEqual(['latest', 'step-00000009', 'step-00000012']);
-    const ck = readTrainCheckpoint(join(dir, 'checkpoints', 'step-00000012'));
-    expect(ck.trainer.step).toBe(12);
+    expect(readdirSync(join(dir, 'checkpoints')).sort()).toEqual(['latest', 'step-00000009.safetensors', 'step-00000012.safetensors']);
+    const ck = readTrainCheckpoint(join(dir, 'checkpoints', 'step-00000012.safetensors'));
+    expect(ck.step).toBe(12);
     expect(ck.optimizer.step).toBe(12);
     expect(Array.from(ck.params.get('l1.weight')!.dataSync())).toEqual(referenceParams['l1.weight']);
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);

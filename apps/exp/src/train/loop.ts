@@ -7,10 +7,11 @@
  * the metrics logged after the checkpoint step are dropped on resume, so a resumed run logs
  * the same losses an uninterrupted one would, with no step missing or duplicated.
  */
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunWriter } from '@sentencelab/runs';
-import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type AdamWState, type MetricValues, type Schedule } from '@sentencelab/tensor';
-import { readTrainCheckpoint, writeTrainCheckpoint, type TrainerState } from './checkpoint.js';
+import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type MetricValues, type Rng, type Schedule } from '@sentencelab/tensor';
+import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
 import { TrainingDiverged, TrainingInterrupted } from './errors.js';
@@ -45,12 +46,6 @@ export interface BatchStream<B> {
   dispose?(batch: B): void;
 }
 
-/** The RNG whose state travels with checkpoints (dropout, sampling inside the loss). */
-export interface StatefulRng {
-  getState(): unknown;
-  setState(state: never): void;
-}
-
 export interface TrainLoopOptions<B> {
   model: Trainable<B>;
   optimizer: AdamW;
@@ -59,7 +54,8 @@ export interface TrainLoopOptions<B> {
   /** Clip the global gradient norm to this (null: no clipping; the norm is still logged). */
   clipNorm: number | null;
   batches: BatchStream<B>;
-  rng?: StatefulRng;
+  /** The generators the loss draws from (dropout, VAE noise, timesteps): the models' published `rngs`; their states travel with checkpoints. */
+  rngs?: Readonly<Record<string, Rng>>;
   /** Validation metrics (names without prefix, e.g. `{ loss: 2.1 }`); called in eval mode. */
   evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
   run: RunWriter;
@@ -106,11 +102,14 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
   let lastCheckpoint: number | undefined;
   try {
     if (o.resume) {
-      const latest = run.latestCheckpoint();
+      const latest = readResumeCheckpoint(run, (line) => {
+        console.warn(line);
+        run.log(line);
+      });
       if (latest) {
-        const ck = readTrainCheckpoint(latest.path);
-        restore(o, ck.params, ck.optimizer, ck.trainer);
-        step = ck.trainer.step;
+        const ck = latest.checkpoint;
+        restore(o, ck, join(run.dir, 'checkpoints', latest.name));
+        step = ck.step;
         lastCheckpoint = step;
         run.log(`resumed from ${latest.name}`);
       }
@@ -212,29 +211,20 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     const seconds = (performance.now() - t0) / 1000;
     return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep };
   } catch (e) {
-    if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.setStatus('failed', e);
+    if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.fail(e);
     throw e;
   }
 }
 
 async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<void> {
-  const path = o.run.checkpointPath(step);
-  const trainer: TrainerState = {
-    step,
-    data: o.batches.position(),
-    rng: o.rng?.getState() ?? null,
-  };
-  await writeTrainCheckpoint(path, { params: o.model.parameterMap(), optimizer: o.optimizer.getState(), trainer });
-  o.run.setLatestCheckpoint(path.slice(path.lastIndexOf('/') + 1));
+  const file = `${o.run.checkpointPath(step)}${CHECKPOINT_EXT}`;
+  await writeTrainCheckpoint(file, { params: o.model.parameterMap(), optimizer: o.optimizer, step, data: o.batches.position(), rngs: o.rngs ?? {} });
+  o.run.setLatestCheckpoint(basename(file));
   o.run.pruneCheckpoints(o.keepCheckpoints);
 }
 
-function restore<B>(
-  o: TrainLoopOptions<B>,
-  params: Map<string, tf.Tensor>,
-  optimizer: AdamWState,
-  trainer: TrainerState,
-): void {
+function restore<B>(o: TrainLoopOptions<B>, ck: TrainCheckpoint, file: string): void {
+  const { params, optimizer } = ck;
   const own = o.model.parameterMap();
   for (const [name, v] of own) {
     const t = params.get(name);
@@ -245,6 +235,10 @@ function restore<B>(
   tf.dispose([...params.values()]);
   o.optimizer.setState(optimizer);
   tf.dispose([...optimizer.m.values(), ...optimizer.v.values()]);
-  o.batches.seek(trainer.data);
-  if (o.rng && trainer.rng !== null) o.rng.setState(trainer.rng as never);
+  o.batches.seek(ck.data);
+  for (const [name, rng] of Object.entries(o.rngs ?? {})) {
+    const state = ck.rngs[name];
+    if (state === undefined) throw new Error(`checkpoint ${file}: has no RNG state "${name}" (saved: ${Object.keys(ck.rngs).join(', ') || 'none'})`);
+    rng.setState(state);
+  }
 }

@@ -19,6 +19,16 @@ export const trainSchema = z
     keepCheckpoints: z.number().int().positive().default(2).describe('checkpoints kept in the run folder (the latest is always kept)'),
     logEvery: z.number().int().positive().default(1).describe('log training metrics every N steps'),
   })
+  .superRefine((t, ctx) => {
+    // tensor's lrSchedule would refuse it at training start, naming no file or key.
+    if (t.schedule !== 'constant' && Number.isInteger(t.steps) && t.steps > 0 && t.warmupSteps >= t.steps) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['warmupSteps'],
+        message: `${t.warmupSteps} must be less than steps (${t.steps}): a ${t.schedule} schedule decays after the warmup; lower warmupSteps or use schedule: constant`,
+      });
+    }
+  })
   .describe('training loop: AdamW + warmup/decay schedule + gradient clipping, eval and checkpoint cadence');
 
 export type TrainConfig = z.output<typeof trainSchema>;

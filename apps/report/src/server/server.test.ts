@@ -23,10 +23,10 @@ afterAll(async () => {
 });
 
 /** A raw request: the path goes on the wire exactly as given (fetch would normalise `..`). */
-function raw(path: string, method = 'GET'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  const { port } = new URL(server.url);
+function raw(path: string, method = 'GET', headers: Record<string, string> = {}, url = server.url): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const { port } = new URL(url);
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -102,5 +102,32 @@ describe('report server', () => {
     const head = await raw('/api/runs', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
+  });
+
+  it('answers only loopback Host names (no DNS rebinding) unless bound to another address', async () => {
+    const { port } = new URL(server.url);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'app.localhost']) {
+      expect((await raw('/api/runs', 'GET', { Host: host })).status).toBe(200);
+    }
+    for (const host of [`evil.example:${port}`, 'evil.example', '127.0.0.1.evil.example', '10.0.0.1']) {
+      const refused = await raw('/api/runs', 'GET', { Host: host });
+      expect(refused.status).toBe(421);
+      expect(refused.body).toContain('answers loopback names only');
+      expect(refused.body).not.toContain('paper/');
+    }
+    const open = await startReportServer({ runsDir: join(root, 'runs'), host: '0.0.0.0', port: 0 });
+    try {
+      expect((await raw('/api/runs', 'GET', { Host: 'my-lab-box:4173' }, open.url)).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('error bodies name files relative to the runs folder, never by absolute path', async () => {
+    writeFileSync(join(root, 'runs', 'paper', 'token-lm', 'metrics.arrow'), 'not arrow at all');
+    const failed = await raw(`/api/metrics?run=${encodeURIComponent('paper/token-lm')}`);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toContain('paper/token-lm/metrics.arrow');
+    expect(failed.body).not.toContain(root);
   });
 });

@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildAssets, servedPage, type AppAssets } from './page.js';
-import { RunsStore } from './store.js';
+import { relativeTo, RunsStore } from './store.js';
 
 export interface ReportServerOptions {
   runsDir: string;
-  /** Default 127.0.0.1: reachable from this machine only. */
+  /**
+   * Default 127.0.0.1: reachable from this machine only, and only requests whose Host header
+   * is a loopback name are answered (a web page on another origin cannot reach it through DNS
+   * rebinding). A non-loopback address (`0.0.0.0`, a LAN address) serves any Host name.
+   */
   host?: string;
   /** Default 4173; 0 picks a free port. */
   port?: number;
@@ -33,12 +37,19 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
   const store = new RunsStore(options.runsDir);
   // Read every run once before listening, so the first page load finds a warm cache.
   const [assets] = await Promise.all([buildAssets(), store.runsJson()]);
+  const host = options.host ?? '127.0.0.1';
+  const anyHostName = !isLoopback(host);
   const server = createServer((req, res) => {
+    const name = hostNameOf(req.headers.host);
+    if (!anyHostName && (name === undefined || !isLoopback(name))) {
+      send(res, 421, 'application/json', JSON.stringify({ error: `Host ${JSON.stringify(req.headers.host ?? '')} is not served: this report answers loopback names only (localhost, 127.0.0.1, [::1]); start it with --host <address> to serve other names` }));
+      return;
+    }
     handle(req, res, store, assets).catch((error: unknown) => {
-      send(res, 500, 'application/json', JSON.stringify({ error: (error as Error).message }));
+      // Messages name files relative to the runs folder: no absolute paths leave the machine.
+      send(res, 500, 'application/json', JSON.stringify({ error: relativeTo(store.root, (error as Error).message) }));
     });
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4173, host, () => resolvePromise());
@@ -87,6 +98,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStor
     default:
       return send(res, 404, 'application/json', JSON.stringify({ error: 'not found' }));
   }
+}
+
+/** The host name of a Host header (`localhost:4173` -> `localhost`, `[::1]:80` -> `::1`). */
+function hostNameOf(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return undefined;
+  try {
+    return new URL(`http://${header}`).hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopback(name: string): boolean {
+  const n = name.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return n === 'localhost' || n.endsWith('.localhost') || n === '::1' || /^127(\.\d{1,3}){3}$/.test(n);
 }
 
 function sendJson(res: ServerResponse, value: unknown): void {

@@ -1,11 +1,13 @@
 import { statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
+  LOCK_FILE,
   RUN_FILES,
   listRunFolders,
   readMetrics,
   readRunInfo,
   readSamples,
+  runDisplayStatus,
   summarizeMetrics,
   type RunFolder,
   type RunInfo,
@@ -53,7 +55,8 @@ export class RunsStore {
   private async row(folder: RunFolder): Promise<RunRow> {
     const stamp = stampOf(folder.dir);
     const cached = this.cache.get(folder.id);
-    if (cached && cached.stamp === stamp) return cached.row;
+    // A SIGKILLed holder leaves its lock file unchanged: a running row is checked every time.
+    if (cached && cached.stamp === stamp && !(cached.row.ok && cached.row.status === 'running' && runDisplayStatus(folder.dir, 'running') === 'crashed')) return cached.row;
     const info = await readRunInfo(folder, { config: true });
     const row = await toRow(info, this.root);
     this.cache.set(folder.id, { stamp, row });
@@ -88,7 +91,8 @@ export class RunsStore {
   }
 }
 
-const STAMPED = [RUN_FILES.meta, RUN_FILES.summary, RUN_FILES.config, RUN_FILES.metrics];
+// run.lock: its refreshes and removal change a running row (running, crashed).
+const STAMPED = [RUN_FILES.meta, RUN_FILES.summary, RUN_FILES.config, RUN_FILES.metrics, LOCK_FILE];
 
 /** mtimes and sizes of the files a row is made of (sync: a stat is microseconds, 4,000 of them per poll). */
 function stampOf(dir: string): string {
@@ -99,7 +103,7 @@ function stampOf(dir: string): string {
 }
 
 /** Error messages name files relative to the runs folder (no local paths in shared exports). */
-function relativeTo(root: string, message: string): string {
+export function relativeTo(root: string, message: string): string {
   return message.split(`${root}${sep}`).join('');
 }
 
@@ -118,7 +122,7 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
   const row: RunRow = {
     ...base,
     ok: true,
-    status: meta.status,
+    status: info.status,
     startedAt: meta.startedAt,
     seed: meta.seed,
     backend: meta.backend,

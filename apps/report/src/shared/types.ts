@@ -21,7 +21,8 @@ export interface RunRow {
   ok: boolean;
   /** Why the folder could not be read (ok: false only). */
   error?: string;
-  status?: 'running' | 'done' | 'failed' | 'interrupted';
+  /** meta.json status, or `crashed` when it says running and no live process holds the run lock. */
+  status?: 'running' | 'done' | 'failed' | 'interrupted' | 'crashed';
   startedAt?: string;
   endedAt?: string;
   seed?: number;

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRun, RUN_FILES, writeJsonAtomic, type RunWriter } from '@sentencelab/runs';
+import { writeJsonAtomic } from '@sentencelab/fs-atomic';
+import { createRun, RUN_FILES, type RunWriter } from '@sentencelab/runs';
 
 const machine = { cpu: 'fixture cpu', cores: 2, memoryGb: 8, os: 'linux', node: 'v20' };
 const git = { sha: '0123456789abcdef0123456789abcdef01234567', dirty: false };

@@ -1,10 +1,10 @@
 /**
  * Training checkpoints: model weights + AdamW state + step + RNG states + config in one
- * safetensors file, written atomically (temp file, fsync, rename, fsync dir) with a sha256
+ * safetensors file, written with `@sentencelab/fs-atomic` (every byte checked, fsync, rename) with a sha256
  * of the data section in the metadata, verified on load.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@sentencelab/fs-atomic';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../module.js';
 import { Rng, type RngState } from '../rng.js';
@@ -15,7 +15,8 @@ import { CheckpointError, type StoredTensor } from './safetensors.js';
 export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
 
 export interface SaveCheckpointOptions {
-  model: Module;
+  /** A Module, or anything that names its parameters the same way (a training wrapper). */
+  model: { namedParameters(): ReadonlyArray<readonly [string, tf.Tensor]> };
   optimizer?: AdamW;
   /** Training step (e.g. optimizer steps taken). */
   step: number;
@@ -45,7 +46,7 @@ export interface LoadedCheckpoint {
  * The tensors are read asynchronously, so every backend (webgpu included) can save.
  */
 export async function saveCheckpoint(file: string, o: SaveCheckpointOptions): Promise<void> {
-  const named: Array<[string, tf.Tensor]> = o.model.namedParameters().map(([name, v]) => [`model.${name}`, v]);
+  const named: Array<[string, tf.Tensor]> = o.model.namedParameters().map(([name, v]): [string, tf.Tensor] => [`model.${name}`, v]);
   if (o.optimizer !== undefined) {
     const s = o.optimizer.getState();
     for (const [name, t] of s.m) named.push([`optim.m.${name}`, t]);
@@ -66,27 +67,7 @@ export async function saveCheckpoint(file: string, o: SaveCheckpointOptions): Pr
   }
   // The checksum covers the data section; a damaged header fails JSON or offset validation.
   const bytes = encodeChecked(tensors, meta);
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w');
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dirFd = openSync(dirname(file), 'r');
-    fsyncSync(dirFd);
-    closeSync(dirFd);
-  } catch {
-    // Directory fsync is not supported on every filesystem; the rename itself is atomic.
-  }
+  writeFileAtomic(file, bytes);
 }
 
 function parseJson(file: string, key: string, text: string | undefined): unknown {

@@ -6,7 +6,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, Dropout, Linear, lrSchedule, Module, Rng, type RngState } from '@sentencelab/tensor';
 import type { BatchStream, TrainLoopOptions } from '../loop.js';
-import { modelRngs } from '../rng-state.js';
 
 export interface TinyBatch {
   x: tf.Tensor2D;
@@ -95,7 +94,7 @@ export class TinyStream implements BatchStream<TinyBatch> {
 export function tinySetup(
   seed: number,
   stream: TinyStream,
-): Pick<TrainLoopOptions<TinyBatch>, 'model' | 'optimizer' | 'lrAt' | 'clipNorm' | 'batches' | 'rng' | 'evaluate'> & { model: TinyModel } {
+): Pick<TrainLoopOptions<TinyBatch>, 'model' | 'optimizer' | 'lrAt' | 'clipNorm' | 'batches' | 'rngs' | 'evaluate'> & { model: TinyModel } {
   const model = new TinyModel(seed);
   const optimizer = new AdamW(model.namedParameters(), { lr: 0.01, weightDecay: 0.01 });
   const val = new TinyStream(99);
@@ -106,7 +105,7 @@ export function tinySetup(
     lrAt: lrSchedule({ kind: 'cosine', lr: 0.01, warmupSteps: 2, totalSteps: 1000, minLr: 0.001 }),
     clipNorm: 1,
     batches: stream,
-    rng: modelRngs(model),
+    rngs: { model: model.rng },
     evaluate: async () => {
       let sum = 0;
       for (const b of valBatches) {

@@ -1,0 +1,3 @@
+import { preset } from '@sentencelab/config/vitest';
+
+export default preset();
