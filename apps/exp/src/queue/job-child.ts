@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { DataError } from '@sentencelab/data';
-import { RunFormatError } from '@sentencelab/runs';
+import { RunFormatError, RunLockedError } from '@sentencelab/runs';
 import { startBackend } from '../backend.js';
 import { ConfigError } from '../config/errors.js';
 import { executePipeline } from '../pipeline/execute.js';
@@ -66,9 +66,8 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
     send(controller.signal.aborted ? { type: 'failed', message: 'interrupted', interrupted: true, deterministic: false } : { type: 'done' });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    // RunLockedError comes from the runs package's run-folder lock (matched by name: the queue
-    // only needs to know the folder is busy).
-    const locked = e instanceof Error && e.name === 'RunLockedError';
+    // Another process holds the run folder's lock: the point goes back to the queue untried.
+    const locked = e instanceof RunLockedError;
     send({ type: 'failed', message, interrupted: e instanceof TrainingInterrupted || controller.signal.aborted, deterministic: deterministic(e), locked });
   }
 }
