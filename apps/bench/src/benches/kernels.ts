@@ -50,7 +50,7 @@ function parseArgs(args: string[]): Args {
 }
 
 /** Best GFLOP/s over reps of A op(B) on the active backend; reps shrink for slow backends. */
-function gemmGflops(n: number, reps: number, transposeB = false): number {
+export function gemmGflops(n: number, reps: number, transposeB = false): number {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
   const once = () => {

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { kernelTotals, parseArgs } from './train-step.js';
+import { kernelTotals, parseArgs, peakRssMb, resetPeakRss, sizes, trainingFlops } from './train-step.js';
 
 test('train-step options: defaults, webgpu on both sizes, torch device and python', () => {
   expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' });
@@ -11,7 +11,7 @@ test('train-step options: defaults, webgpu on both sizes, torch device and pytho
 
 test('train-step options: bad values name the option and the value', () => {
   expect(() => parseArgs(['--torch-device', 'gpu'])).toThrow('--torch-device must be cpu, cuda or auto, got "gpu"');
-  expect(() => parseArgs(['--size', 'huge'])).toThrow('--size must be tiny or large, got "huge"');
+  expect(() => parseArgs(['--size', 'huge'])).toThrow('--size must be tiny, medium or large, got "huge"');
   expect(() => parseArgs(['--steps', '0'])).toThrow('--steps must be a positive integer, got "0"');
   expect(() => parseArgs(['--backends', ','])).toThrow('--backends needs at least one backend name');
   expect(() => parseArgs(['--python'])).toThrow('--python needs a value');
@@ -32,4 +32,19 @@ test('kernel totals: summed by name, costliest first, untimed kernels counted bu
     { name: 'Reshape', ms: 0, count: 1 },
   ]);
   expect(kernelTotals([{ name: 'X', kernelTimeMs: { error: 'e' } }]).totalMs).toBeUndefined();
+});
+
+test('training FLOPs: 6 x matmul params x tokens plus the attention products, worked by hand', () => {
+  // 1 layer, d 2, seq 3, batch 1: attention 3 (fwd+bwd) x 4 x 1 x 3^2 x 2 x 1 = 216; 6 x 10 x 3 = 180.
+  expect(trainingFlops({ vocab: 5, dModel: 2, seq: 3, batch: 1, layers: 1, heads: 1 }, 10)).toBe(396);
+  expect(parseArgs(['--size', 'medium']).size).toBe('medium');
+  expect(sizes.medium).toEqual({ vocab: 4096, dModel: 256, seq: 64, batch: 32, layers: 4, heads: 4 });
+});
+
+test('peak RSS: after a reset it covers a 64 MB allocation touched since', () => {
+  if (!resetPeakRss()) return; // no /proc/self/clear_refs (not Linux): the bench prints "-"
+  const before = peakRssMb()!;
+  const a = new Float64Array(8 * 2 ** 20).fill(1);
+  expect(peakRssMb()! - before).toBeGreaterThan(50);
+  expect(a[a.length - 1]).toBe(1);
 });

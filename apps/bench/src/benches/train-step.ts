@@ -1,5 +1,5 @@
 /**
- * `pnpm bench train-step [--backends native,wasm,cpu,webgpu] [--steps N] [--cpu-steps N] [--size tiny|large]
+ * `pnpm bench train-step [--backends native,wasm,cpu,webgpu] [--steps N] [--cpu-steps N] [--size tiny|medium|large]
  *   [--no-torch] [--torch-device cpu|cuda|auto] [--python /usr/bin/python3]`
  *
  * One training step (forward, backward, AdamW) of a small GPT built from @sentencelab/tensor
@@ -12,8 +12,13 @@
  * on the device (webgpu in Node has no synchronous reads).
  * Also reports process CPU ms per step (`cpu_ms_per_step`), steadier than wall time on a
  * shared machine (torch's counts both of its threads).
+ * Effective training GFLOP/s: `trainingFlops` (6 x matmul parameters x tokens + attention) per
+ * step over ms/step, against the machine's GEMM peak measured in the same run (the best of a
+ * 1024^3 product on native and in torch/OpenBLAS). Peak RSS: the process's VmHWM over the timed
+ * steps, reset just before them (Linux /proc/self/clear_refs), for tfjs backends and torch alike.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -21,9 +26,12 @@ import {
   crossEntropy, initBackend, type BackendChoice,
 } from '@sentencelab/tensor';
 import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
+import { gemmGflops } from './kernels.js';
 
 export const sizes = {
   tiny: { vocab: 512, dModel: 256, seq: 128, batch: 8, layers: 2, heads: 4 },
+  // What the small-scale experiments train (SentenceVAE / SLLM at d 256).
+  medium: { vocab: 4096, dModel: 256, seq: 64, batch: 32, layers: 4, heads: 4 },
   large: { vocab: 4096, dModel: 512, seq: 256, batch: 32, layers: 4, heads: 8 },
 } as const;
 export type GptSize = (typeof sizes)[keyof typeof sizes];
@@ -49,6 +57,46 @@ export class BenchGPT extends Module {
       const x = tf.add(this.tok.forward(ids), this.pos.forward(ids.shape[1]!));
       return this.head.forward(this.blocks.forward(x, { causal: true }));
     });
+  }
+}
+
+/**
+ * FLOPs of one training step: 6 x (parameters used in matmuls) x tokens, the forward 2 and the
+ * backward 4 multiply-adds per weight and token, plus the attention products (QK^T and AV,
+ * 2 x 2 x seq^2 x dModel per sequence and layer forward, x3 with the backward; the causal half is
+ * computed too). The token and position tables are lookups, not matmuls, so they do not count.
+ */
+export function trainingFlops(c: GptSize, matmulParams: number): number {
+  const tokens = c.batch * c.seq;
+  const attention = 3 * 4 * c.batch * c.seq * c.seq * c.dModel * c.layers;
+  return 6 * matmulParams * tokens + attention;
+}
+
+/** Parameters of BenchGPT that multiply in matmuls (all but the token and position tables). */
+export function matmulParams(model: BenchGPT): number {
+  return model
+    .namedParameters()
+    .filter(([name]) => !name.startsWith('tok.') && !name.startsWith('pos.'))
+    .reduce((n, [, v]) => n + v.size, 0);
+}
+
+/** Resets the process's peak RSS (VmHWM) to its current RSS; false where Linux does not allow it. */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process's peak RSS in MB since the last reset (VmHWM), or undefined without /proc. */
+export function peakRssMb(): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m === null ? undefined : Number(m[1]) / 1024;
+  } catch {
+    return undefined;
   }
 }
 
@@ -90,7 +138,7 @@ export function parseArgs(args: string[]): TrainStepArgs {
     else if (a === '--cpu-steps') out.cpuSteps = count(value());
     else if (a === '--size') {
       const s = value();
-      if (s !== 'tiny' && s !== 'large') throw new Error(`train-step: --size must be tiny or large, got "${s}"`);
+      if (s !== 'tiny' && s !== 'medium' && s !== 'large') throw new Error(`train-step: --size must be tiny, medium or large, got "${s}"`);
       out.size = s;
     } else if (a === '--no-torch') out.torch = false;
     else if (a === '--torch-device') {
@@ -115,6 +163,10 @@ interface StepTimes {
    */
   kernelMs: number | undefined;
   topKernels: Array<{ name: string; ms: number; count: number }>;
+  /** Peak RSS (MB) of the process over the timed steps; undefined where it cannot be reset and read. */
+  peakRssMb: number | undefined;
+  /** FLOPs of one step (trainingFlops). */
+  flops: number;
 }
 
 /** Per-kernel-name totals of one profiled step, costliest first. */
@@ -147,6 +199,7 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
   const model = new BenchGPT(c, rng);
   const opt = new AdamW(model.namedParameters(), { lr: 3e-4, weightDecay: 0.01 });
   const named = model.namedParameters().filter(([, v]) => v.trainable);
+  const flops = trainingFlops(c, matmulParams(model));
   const n = c.batch * c.seq;
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
@@ -165,7 +218,8 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     value.dispose();
   };
   if (warmup) await step();
-  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, topKernels: [] };
+  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, topKernels: [], peakRssMb: undefined, flops };
+  const rssReset = resetPeakRss();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -174,6 +228,7 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     times.wall.push(performance.now() - t0);
     times.cpu.push((c1.user + c1.system) / 1000);
   }
+  if (rssReset) times.peakRssMb = peakRssMb();
   if (countKernels) {
     const profile = await tf.profile(step);
     times.kernels = profile.kernels.length;
@@ -197,15 +252,26 @@ interface TorchRun {
   cpuMs: number;
   /** The device torch ran on: `cpu`, or `cuda (<GPU name>)`. */
   device: string;
+  peakRssMb: number | undefined;
+  /** Best GFLOP/s of a GEMM_N^3 torch.mm on the same device. */
+  gemmGflops: number | undefined;
 }
+
+/** Side of the square GEMM that measures the machine's peak. */
+const GEMM_N = 1024;
 
 function runTorch(a: TrainStepArgs): TorchRun {
   const script = fileURLToPath(new URL('./train_step_torch.py', import.meta.url));
-  const r = spawnSync(a.python, [script, '--size', a.size, '--steps', String(a.steps), '--device', a.torchDevice], { encoding: 'utf8' });
+  const r = spawnSync(a.python, [script, '--size', a.size, '--steps', String(a.steps), '--device', a.torchDevice, '--gemm', String(GEMM_N)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`train_step_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
   const last = r.stdout.trim().split('\n').at(-1)!;
-  const r2 = JSON.parse(last) as { ms_per_step: number; cpu_ms_per_step: number; device: string; device_name: string };
-  return { ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step, device: r2.device === 'cuda' ? `cuda (${r2.device_name})` : 'cpu' };
+  const r2 = JSON.parse(last) as {
+    ms_per_step: number; cpu_ms_per_step: number; device: string; device_name: string; peak_rss_mb: number | null; gemm_gflops: number | null;
+  };
+  return {
+    ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step, device: r2.device === 'cuda' ? `cuda (${r2.device_name})` : 'cpu',
+    peakRssMb: r2.peak_rss_mb ?? undefined, gemmGflops: r2.gemm_gflops ?? undefined,
+  };
 }
 
 /** Backends that cannot run the large step here, and why (measured, not assumed). */
@@ -214,19 +280,34 @@ const largeUnfit: Record<string, string> = {
   cpu: 'the tfjs cpu backend would need hours per step (the tiny step alone takes ~35-60 s)',
 };
 
+interface Row {
+  system: string;
+  ms: number;
+  cpuMs: number;
+  steps: number;
+  kernels: number | undefined;
+  kernelMs?: number | undefined;
+  peakRssMb: number | undefined;
+}
+
 export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
   const requested = a.backends ?? ['native', 'wasm', 'cpu'];
-  const rows: { system: string; ms: number; cpuMs: number; steps: number; kernels: number | undefined; kernelMs?: number | undefined }[] = [];
+  const rows: Row[] = [];
   const skipped: string[] = [];
   let torchDevice: string | undefined;
+  let flops: number | undefined;
+  // The machine's GEMM peak in this run, by who reached it (native's kernel, torch's BLAS).
+  const gemm: Array<{ system: string; gflops: number }> = [];
   // PyTorch first: its figure survives a backend that runs out of time.
   if (a.torch) {
     if (torchAvailable(a.python)) {
       const t = runTorch(a);
       torchDevice = t.device;
-      rows.push({ system: t.device === 'cpu' ? 'torch' : 'torch-cuda', ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined });
+      const system = t.device === 'cpu' ? 'torch' : 'torch-cuda';
+      rows.push({ system, ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t.peakRssMb });
+      if (t.gemmGflops !== undefined) gemm.push({ system, gflops: t.gemmGflops });
     } else console.error(`skipped torch: ${a.python} cannot import torch`);
   }
   for (const b of requested) {
@@ -248,34 +329,56 @@ export async function run(args: string[]): Promise<BenchResult> {
     // The cpu backend's step takes ~35 s: no warm-up and no extra step to count its kernels.
     console.error(`train-step: ${b}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
     const t = await timeSteps(c, steps, !cpu, !cpu);
-    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs });
+    flops = t.flops;
+    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, peakRssMb: t.peakRssMb });
     if (t.topKernels.length > 0 && t.kernelMs !== undefined) {
       console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
     }
+    if (b === 'native') gemm.push({ system: b, gflops: gemmGflops(GEMM_N, 5) });
   }
   for (const s of skipped) console.error(`skipped ${s}`);
   const torch = rows.find((r) => r.system.startsWith('torch'));
   if (torchDevice !== undefined) console.error(`torch device: ${torchDevice}`);
+  const peak = gemm.length === 0 ? undefined : Math.max(...gemm.map((g) => g.gflops));
+  const gflops = (r: Row) => (flops === undefined ? undefined : flops / (r.ms / 1e3) / 1e9);
   printTable(
-    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'kernels/step', 'kernel ms/step', 'steps'],
-    rows.map((r) => [
-      r.system, r.ms, torch === undefined ? '-' : (r.ms / torch.ms).toFixed(1),
-      r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(1),
-      r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1), String(r.steps),
-    ]),
+    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'GFLOP/s', '% GEMM peak', 'peak RSS MB', 'kernels/step', 'kernel ms/step', 'steps'],
+    rows.map((r) => {
+      const g = gflops(r);
+      return [
+        r.system, r.ms, torch === undefined ? '-' : (r.ms / torch.ms).toFixed(2),
+        r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(2),
+        g === undefined ? '-' : g.toFixed(1), g === undefined || peak === undefined ? '-' : ((100 * g) / peak).toFixed(0),
+        r.peakRssMb === undefined ? '-' : r.peakRssMb.toFixed(0),
+        r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1), String(r.steps),
+      ];
+    }),
   );
+  if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (6 x matmul params x tokens + attention)`);
+  if (peak !== undefined) console.log(`GEMM peak (${GEMM_N}^3 fp32, best of 5): ${gemm.map((g) => `${g.system} ${g.gflops.toFixed(0)}`).join(', ')} GFLOP/s`);
   const round = (x: number) => Math.round(x * 10) / 10;
-  const results: BenchFigure[] = rows.flatMap((r) => [
-    { system: r.system, metric: 'ms_per_step', value: round(r.ms) },
-    { system: r.system, metric: 'cpu_ms_per_step', value: round(r.cpuMs) },
-    ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
-    ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
-  ]);
+  const results: BenchFigure[] = rows.flatMap((r) => {
+    const g = gflops(r);
+    return [
+      { system: r.system, metric: 'ms_per_step', value: round(r.ms) },
+      { system: r.system, metric: 'cpu_ms_per_step', value: round(r.cpuMs) },
+      ...(g === undefined ? [] : [{ system: r.system, metric: 'gflops', value: round(g) }]),
+      ...(g === undefined || peak === undefined ? [] : [{ system: r.system, metric: 'pct_of_gemm_peak', value: round((100 * g) / peak) }]),
+      ...(r.peakRssMb === undefined ? [] : [{ system: r.system, metric: 'peak_rss_mb', value: round(r.peakRssMb) }]),
+      ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
+      ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
+    ];
+  });
+  for (const g of gemm) results.push({ system: g.system, metric: `gemm_gflops_${GEMM_N}`, value: round(g.gflops) });
   return {
     bench: 'train-step',
     machine: machineInfo(),
-    config: { size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps, ...(torchDevice === undefined ? {} : { torch_device: torchDevice }) },
+    config: {
+      size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps,
+      ...(flops === undefined ? {} : { gflop_per_step: round(flops / 1e9) }),
+      ...(torchDevice === undefined ? {} : { torch_device: torchDevice }),
+    },
     results,
   };
 }

@@ -3,7 +3,10 @@ pre-norm blocks with LayerNorm, 4-head attention with biases, exact-GELU MLP 4x,
 untied head), cross-entropy, AdamW, fp32 eager, on `--device cpu|cuda|auto` (auto: cuda when
 available). Prints one JSON line {"ms_per_step", "cpu_ms_per_step", "device", "device_name", ...}
 (medians; CPU time counts every thread; on cuda each timed step is bracketed by
-torch.cuda.synchronize())."""
+torch.cuda.synchronize()), "peak_rss_mb" (the process's peak resident set during the timed steps,
+from /proc/self/status VmHWM after resetting it through /proc/self/clear_refs; null where Linux
+does not allow that) and, with --gemm N, "gemm_gflops": the best of 5 n x n fp32 torch.mm on the
+same device (OpenBLAS on Debian's CPU build), the machine's GEMM peak in this run."""
 import argparse
 import json
 import math
@@ -16,6 +19,7 @@ import torch.nn.functional as F
 
 SIZES = {
     "tiny": dict(vocab=512, d=256, seq=128, batch=8, layers=2, heads=4),
+    "medium": dict(vocab=4096, d=256, seq=64, batch=32, layers=4, heads=4),
     "large": dict(vocab=4096, d=512, seq=256, batch=32, layers=4, heads=8),
 }
 
@@ -59,12 +63,45 @@ class GPT(nn.Module):
         return self.head(self.norm(x))
 
 
+def reset_peak_rss():
+    """Resets VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def gemm_gflops(n, device, sync):
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    torch.mm(a, b)  # warm-up
+    best = math.inf
+    for _ in range(5):
+        sync()
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best / 1e9
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--size", choices=list(SIZES), default="tiny")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
+    p.add_argument("--gemm", type=int, default=0, help="also time an n x n torch.mm (0: no)")
     a = p.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     if device == "cuda" and not torch.cuda.is_available():
@@ -91,6 +128,7 @@ def main():
         return loss.item()
 
     step()  # warm-up
+    rss_reset = reset_peak_rss()
     times, cpu = [], []
     for _ in range(a.steps):
         sync()
@@ -99,7 +137,9 @@ def main():
         sync()
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
-    print(json.dumps({"ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
+    rss = peak_rss_mb() if rss_reset else None
+    gemm = gemm_gflops(a.gemm, device, sync) if a.gemm > 0 else None
+    print(json.dumps({"peak_rss_mb": rss, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
                       "torch": torch.__version__, "threads": a.threads, "device": device,
                       "device_name": torch.cuda.get_device_name() if cuda else "cpu"}))
 
