@@ -33,8 +33,15 @@ export const sizes = {
   // What the small-scale experiments train (SentenceVAE / SLLM at d 256).
   medium: { vocab: 4096, dModel: 256, seq: 64, batch: 32, layers: 4, heads: 4 },
   large: { vocab: 4096, dModel: 512, seq: 256, batch: 32, layers: 4, heads: 8 },
-} as const;
-export type GptSize = (typeof sizes)[keyof typeof sizes];
+} as const satisfies Record<string, GptSize>;
+export interface GptSize {
+  vocab: number;
+  dModel: number;
+  seq: number;
+  batch: number;
+  layers: number;
+  heads: number;
+}
 
 /** GPT-2 style: token + learned positions, pre-norm blocks (LayerNorm, GELU MLP 4x), final norm, untied head. */
 export class BenchGPT extends Module {
