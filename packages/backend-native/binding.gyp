@@ -31,6 +31,7 @@
         "native/src/dispatch.cc",
         "native/src/thread_pool.cc",
         "native/src/layout_ops.cc",
+        "native/src/fused_ops.cc",
         "native/src/openblas.cc"
       ],
       "dependencies": ["kernels_avx512", "kernels_avx2", "kernels_generic"],

@@ -44,6 +44,27 @@ export interface NativeAddon {
   slice(x: Array32, out: Array32, shape: Int32Array, begin: Int32Array, size: Int32Array): void;
   pad(x: Array32, out: Array32, shape: Int32Array, before: Int32Array, outShape: Int32Array, fill: Array32): void;
   copyRows(src: Array32, srcStride: number, dst: Array32, dstOffset: number, dstStride: number, rows: number, width: number): void;
+  // Fused ops (native/src/fused_impl.h): center = true is LayerNorm, false RMSNorm.
+  norm(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, cols: number, eps: number, center: boolean): void;
+  normGrad(
+    dy: Float32Array, x: Float32Array, gamma: Float32Array | null, dx: Float32Array,
+    dgamma: Float32Array | null, dbeta: Float32Array | null, cols: number, eps: number, center: boolean,
+  ): void;
+  /** Mean loss over the rows whose target is not ignoreIndex. */
+  crossEntropy(logits: Float32Array, targets: Int32Array, vocab: number, ignoreIndex: number): number;
+  crossEntropyGrad(dy: number, logits: Float32Array, targets: Int32Array, dlogits: Float32Array, vocab: number, ignoreIndex: number): void;
+  maskedSoftmax(
+    x: Float32Array, bias: Float32Array | null, biasStrides: Int32Array, y: Float32Array, shape: Int32Array,
+    scale: number, causal: boolean, offset: number,
+  ): void;
+  softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, cols: number, scale: number): void;
+  gelu(x: Float32Array, bias: Float32Array | null, y: Float32Array, cols: number): void;
+  geluGrad(dy: Float32Array, x: Float32Array, bias: Float32Array | null, dx: Float32Array, cols: number): void;
+  /** scalars: beta1, 1 - beta1, beta2, 1 - beta2, bc1, bc2, eps, lr, decay. */
+  adamw(
+    p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,
+    pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, scalars: Float32Array,
+  ): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -8,6 +8,7 @@ import '../../tensor/src/gradients.js';
 import { conformanceCases, runConformanceCase } from '../../tensor/src/testing/index.js';
 import { nativeInfo, registerNativeBackend, setNativeThreads } from './backend.js';
 import { expectClose, setup, skipReason } from './test/compare.js';
+import { fusedKernels } from './kernels/fused.js';
 import { createTinyGpt, type TinyGptConfig } from './tiny-gpt.js';
 
 const SMALL_GPT: TinyGptConfig = { vocab: 48, dModel: 32, seq: 16, batch: 2, layers: 2, heads: 4, seed: 7 };
@@ -24,7 +25,7 @@ describe.skipIf(skipReason !== '')('the native backend', () => {
     expect(info.simd).toBe(info.simdAvailable![0]);
     expect(info.threads).toBe(2);
     expect(info.kernels).toContain('BatchMatMul');
-    expect(tf.getKernelsForBackend('native').length).toBe(tf.getKernelsForBackend('cpu').length + 1); // + LogSoftmax
+    expect(tf.getKernelsForBackend('native').length).toBe(tf.getKernelsForBackend('cpu').length + 1 + fusedKernels.length); // + LogSoftmax and the fused ops
     expect(() => setNativeThreads(0)).toThrow(/integer >= 1, got 0/);
     expect(setNativeThreads(1)).toBe(1);
     expect(setNativeThreads(2)).toBe(2);

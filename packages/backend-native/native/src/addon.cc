@@ -173,6 +173,89 @@ Napi::Value CopyRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+const float* opt_f32(const Napi::Value& v) { return v.IsTypedArray() ? data_of<float>(v) : nullptr; }
+float f32(const Napi::Value& v) { return v.As<Napi::Number>().FloatValue(); }
+
+// norm(x, gamma | null, beta | null, y, cols, eps, center)
+Napi::Value Norm(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 3})) return info.Env().Undefined();
+  const int64_t cols = num(info[4]);
+  sl::norm(data_of<float>(info[0]), opt_f32(info[1]), opt_f32(info[2]), data_of<float>(info[3]),
+           length_of(info[0]) / cols, cols, f32(info[5]), info[6].As<Napi::Boolean>().Value() ? 1 : 0);
+  return info.Env().Undefined();
+}
+
+// normGrad(dy, x, gamma | null, dx, dgamma | null, dbeta | null, cols, eps, center)
+Napi::Value NormGrad(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1, 3})) return info.Env().Undefined();
+  const int64_t cols = num(info[6]);
+  sl::norm_grad(data_of<float>(info[0]), data_of<float>(info[1]), opt_f32(info[2]), data_of<float>(info[3]),
+                info[4].IsTypedArray() ? data_of<float>(info[4]) : nullptr,
+                info[5].IsTypedArray() ? data_of<float>(info[5]) : nullptr, length_of(info[1]) / cols, cols,
+                f32(info[7]), info[8].As<Napi::Boolean>().Value() ? 1 : 0);
+  return info.Env().Undefined();
+}
+
+// crossEntropy(logits, targets: Int32Array, vocab, ignoreIndex) -> mean loss
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1})) return info.Env().Undefined();
+  const float loss = sl::xent(data_of<float>(info[0]), data_of<int32_t>(info[1]), length_of(info[1]), num(info[2]),
+                              static_cast<int32_t>(num(info[3])));
+  return Napi::Number::New(info.Env(), loss);
+}
+
+// crossEntropyGrad(dy, logits, targets: Int32Array, dlogits, vocab, ignoreIndex)
+Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {1, 2, 3})) return info.Env().Undefined();
+  sl::xent_grad(f32(info[0]), data_of<float>(info[1]), data_of<int32_t>(info[2]), data_of<float>(info[3]),
+                length_of(info[2]), num(info[4]), static_cast<int32_t>(num(info[5])));
+  return info.Env().Undefined();
+}
+
+// maskedSoftmax(x, bias | null, biasStrides: Int32Array(4), y, shape: Int32Array(4), scale, causal, offset)
+Napi::Value MaskedSoftmax(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 2, 3, 4})) return info.Env().Undefined();
+  std::vector<int64_t> sb = ints(info[2]), shape = ints(info[4]);
+  sl::masked_softmax(data_of<float>(info[0]), opt_f32(info[1]), sb.data(), data_of<float>(info[3]), shape[0],
+                     shape[1], shape[2], shape[3], f32(info[5]), info[6].As<Napi::Boolean>().Value(), num(info[7]));
+  return info.Env().Undefined();
+}
+
+// softmaxGrad(dy, y, dx, cols, scale)
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1, 2})) return info.Env().Undefined();
+  const int64_t cols = num(info[3]);
+  sl::softmax_grad(data_of<float>(info[0]), data_of<float>(info[1]), data_of<float>(info[2]),
+                   length_of(info[2]) / cols, cols, f32(info[4]));
+  return info.Env().Undefined();
+}
+
+// gelu(x, bias | null, y, cols)
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 2})) return info.Env().Undefined();
+  const int64_t cols = num(info[3]);
+  sl::gelu(data_of<float>(info[0]), opt_f32(info[1]), data_of<float>(info[2]), length_of(info[2]) / cols, cols);
+  return info.Env().Undefined();
+}
+
+// geluGrad(dy, x, bias | null, dx, cols)
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1, 3})) return info.Env().Undefined();
+  const int64_t cols = num(info[4]);
+  sl::gelu_grad(data_of<float>(info[0]), data_of<float>(info[1]), opt_f32(info[2]), data_of<float>(info[3]),
+                length_of(info[3]) / cols, cols);
+  return info.Env().Undefined();
+}
+
+// adamw(p, m, v, g, pOut, mOut, vOut, scalars: Float32Array(9))
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1, 2, 3, 4, 5, 6, 7})) return info.Env().Undefined();
+  sl::adamw(data_of<float>(info[0]), data_of<float>(info[1]), data_of<float>(info[2]), data_of<float>(info[3]),
+            data_of<float>(info[4]), data_of<float>(info[5]), data_of<float>(info[6]), length_of(info[0]),
+            data_of<float>(info[7]));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* blas = std::getenv("SENTENCELAB_NATIVE_BLAS");
   if (blas && std::string(blas) == "openblas") sl::openblas_use(true, sl::threads());
@@ -192,6 +275,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("slice", Napi::Function::New(env, Slice));
   exports.Set("pad", Napi::Function::New(env, Pad));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
+  exports.Set("norm", Napi::Function::New(env, Norm));
+  exports.Set("normGrad", Napi::Function::New(env, NormGrad));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy));
+  exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
+  exports.Set("maskedSoftmax", Napi::Function::New(env, MaskedSoftmax));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
+  exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
   return exports;
 }
 

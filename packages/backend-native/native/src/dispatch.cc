@@ -59,8 +59,6 @@ ThreadPool& pool() {
 
 void run_tasks(int64_t n, const std::function<void(int64_t)>& fn) { pool().run(n, fn); }
 
-constexpr int64_t kElementGrain = 1 << 15;  // below this many floats a task isn't worth a wake-up
-
 }  // namespace
 
 const KernelTable& table() {
@@ -101,13 +99,6 @@ void parallel_ranges(int64_t n, int64_t grain, void (*body)(void*, int64_t, int6
     const int64_t b = t * step, e = std::min(n, b + step);
     if (b < e) body(ctx, b, e);
   });
-}
-
-
-template <class F>
-static void for_ranges(int64_t n, int64_t grain, F&& f) {
-  parallel_ranges(
-      n, grain, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); }, &f);
 }
 
 void matmul(const float* A, const float* B, float* C, int64_t batch, const int32_t* batchA, const int32_t* batchB,

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
@@ -45,5 +46,33 @@ void copy_rows(const uint32_t* src, int64_t src_stride, uint32_t* dst, int64_t d
 
 // Splits [0, n) into chunks of at least `grain` and runs them on the pool.
 void parallel_ranges(int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx);
+
+// parallel_ranges with a callable f(begin, end).
+template <class F>
+void for_ranges(int64_t n, int64_t grain, F&& f) {
+  parallel_ranges(
+      n, grain, [](void* c, int64_t b, int64_t e) { (*static_cast<std::remove_reference_t<F>*>(c))(b, e); }, &f);
+}
+
+// Below this many floats a task isn't worth a wake-up.
+constexpr int64_t kElementGrain = 1 << 15;
+
+// Fused ops (fused_ops.cc; the row kernels in fused_impl.h say what each computes).
+void norm(const float* x, const float* gamma, const float* beta, float* y, int64_t rows, int64_t cols, float eps,
+          int center);
+void norm_grad(const float* dy, const float* x, const float* gamma, float* dx, float* dgamma, float* dbeta,
+               int64_t rows, int64_t cols, float eps, int center);
+// Mean cross-entropy over the rows whose target != ignore.
+float xent(const float* logits, const int32_t* targets, int64_t rows, int64_t V, int32_t ignore);
+void xent_grad(float dy, const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
+               int32_t ignore);
+// x, y: [B, H, Q, KV]; bias (may be null) seen through element strides sb[4] (0 on broadcast dims).
+void masked_softmax(const float* x, const float* bias, const int64_t* sb, float* y, int64_t B, int64_t H, int64_t Q,
+                    int64_t KV, float scale, bool causal, int64_t offset);
+void softmax_grad(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);
+void gelu(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
+void gelu_grad(const float* dy, const float* x, const float* bias, float* dx, int64_t rows, int64_t cols);
+void adamw(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo, int64_t n,
+           const float* scalars);
 
 }  // namespace sl

@@ -52,6 +52,24 @@ struct KernelTable {
   void (*gemv_dots)(const float* x, const float* B, int64_t K, int64_t n, int64_t ldb, float* out);
   // c[r, :] = act(c[r, :] + bias[:]) (bias may be null), alpha for leaky relu.
   void (*bias_act)(float* c, const float* bias, int64_t rows, int64_t cols, int act, float alpha);
+  // Fused ops (fused_impl.h documents each).
+  void (*norm_rows)(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                    int64_t rows, int64_t cols, float eps, int center);
+  void (*norm_grad_rows)(const float* dy, const float* x, const float* gamma, float* dx, float* mean, float* rstd,
+                         int64_t rows, int64_t cols, float eps, int center);
+  void (*norm_param_grad)(const float* dy, const float* x, const float* mean, const float* rstd, float* dgamma,
+                          float* dbeta, int64_t rows, int64_t ld, int64_t width);
+  void (*xent_rows)(const float* logits, const int32_t* targets, float* nll, float* valid, int64_t rows, int64_t V,
+                    int32_t ignore);
+  void (*xent_grad_rows)(const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
+                         int32_t ignore, float scale);
+  void (*masked_softmax_row)(const float* x, const float* bias, int64_t bias_step, float* y, int64_t cols,
+                             float scale, int64_t visible);
+  void (*softmax_grad_rows)(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);
+  void (*gelu_rows)(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
+  void (*gelu_grad_rows)(const float* dy, const float* x, const float* bias, float* dx, int64_t rows, int64_t cols);
+  void (*adamw)(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo,
+                int64_t n, const float* scalars);
 };
 
 extern const KernelTable kTableAvx512;

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "elementwise_impl.h"
+#include "fused_impl.h"
 #include "gemm_impl.h"
 
 namespace sl {
@@ -47,6 +48,8 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 
 const KernelTable kTableAvx2 = {"avx2",         avx2::Micro::MR,    avx2::Micro::NR,    avx2::gemm_block,
                                 avx2::binary,   avx2::unary,        avx2::softmax_rows, avx2::reduce_inner,
-                                avx2::reduce_mid, avx2::gemv_rows, avx2::gemv_dots, avx2::bias_act};
+                                avx2::reduce_mid, avx2::gemv_rows, avx2::gemv_dots, avx2::bias_act,
+    avx2::norm_rows, avx2::norm_grad_rows, avx2::norm_param_grad, avx2::xent_rows, avx2::xent_grad_rows,
+    avx2::masked_softmax_row, avx2::softmax_grad_rows, avx2::gelu_rows, avx2::gelu_grad_rows, avx2::adamw};
 
 }  // namespace sl

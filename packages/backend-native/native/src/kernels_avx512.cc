@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include "elementwise_impl.h"
+#include "fused_impl.h"
 #include "gemm_impl.h"
 
 // Cache blocking (see gemm_impl.h); overridable at build time for tuning experiments.
@@ -59,6 +60,8 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 
 const KernelTable kTableAvx512 = {"avx512",         avx512::Micro::MR,    avx512::Micro::NR,    avx512::gemm_block,
                                   avx512::binary,   avx512::unary,        avx512::softmax_rows, avx512::reduce_inner,
-                                  avx512::reduce_mid, avx512::gemv_rows, avx512::gemv_dots, avx512::bias_act};
+                                  avx512::reduce_mid, avx512::gemv_rows, avx512::gemv_dots, avx512::bias_act,
+    avx512::norm_rows, avx512::norm_grad_rows, avx512::norm_param_grad, avx512::xent_rows, avx512::xent_grad_rows,
+    avx512::masked_softmax_row, avx512::softmax_grad_rows, avx512::gelu_rows, avx512::gelu_grad_rows, avx512::adamw};
 
 }  // namespace sl

@@ -3,6 +3,7 @@
 #define SL_VBYTES 16
 
 #include "elementwise_impl.h"
+#include "fused_impl.h"
 #include "gemm_impl.h"
 
 namespace sl {
@@ -43,6 +44,8 @@ static void gemm_block(const GemmArgs& g) { gemm_block_t<Micro>(g); }
 const KernelTable kTableGeneric = {"generic",         generic::Micro::MR,    generic::Micro::NR,
                                    generic::gemm_block, generic::binary,     generic::unary,
                                    generic::softmax_rows, generic::reduce_inner, generic::reduce_mid,
-                                   generic::gemv_rows, generic::gemv_dots, generic::bias_act};
+                                   generic::gemv_rows, generic::gemv_dots, generic::bias_act,
+    generic::norm_rows, generic::norm_grad_rows, generic::norm_param_grad, generic::xent_rows, generic::xent_grad_rows,
+    generic::masked_softmax_row, generic::softmax_grad_rows, generic::gelu_rows, generic::gelu_grad_rows, generic::adamw};
 
 }  // namespace sl

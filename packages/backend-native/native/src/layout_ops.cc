@@ -9,12 +9,6 @@
 namespace sl {
 namespace {
 
-template <class F>
-void for_ranges(int64_t n, int64_t grain, F&& f) {
-  parallel_ranges(
-      n, grain, [](void* c, int64_t b, int64_t e) { (*static_cast<F*>(c))(b, e); }, &f);
-}
-
 constexpr int64_t kGrain = 1 << 14;
 
 }  // namespace

@@ -1,5 +1,6 @@
 import { binaryKernels } from './binary.js';
 import { fillKernel } from './fill.js';
+import { fusedKernels } from './fused.js';
 import { layoutKernels } from './layout.js';
 import { batchMatMulKernel, fusedMatMulKernel } from './matmul.js';
 import { reduceKernels } from './reduce.js';
@@ -17,4 +18,5 @@ export const nativeKernels: NativeKernel[] = [
   ...reduceKernels,
   ...layoutKernels,
   fillKernel,
+  ...fusedKernels,
 ];

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The fused ops and their gradients live in @sentencelab/tensor (imported by path, see
+// backend.test.ts). On cpu they run their composite ops; on native, these C++ kernels.
+import '../../../tensor/src/gradients.js';
+import { adamwUpdate } from '../../../tensor/src/ops/adamw-update.js';
+import { columnSum, matMulBias } from '../../../tensor/src/ops/bias.js';
+import { softmaxCrossEntropy } from '../../../tensor/src/ops/cross-entropy.js';
+import { biasGelu, gelu } from '../../../tensor/src/ops/gelu.js';
+import { layerNorm } from '../../../tensor/src/ops/layer-norm.js';
+import { scaledMaskedSoftmax } from '../../../tensor/src/ops/masked-softmax.js';
+import { rmsNorm } from '../../../tensor/src/ops/rms-norm.js';
+import { compareWithCpu, randomArray, setup, skipReason, type Input } from '../test/compare.js';
+import { fusedKernelNames as K } from './fused.js';
+
+// Shapes cross the SIMD widths (16/8 floats) and the row split between threads.
+const ROWS = 70;
+const COLS = 37;
+const x: Input = { values: Array.from(randomArray(ROWS * COLS, 1), (v) => 3 * v + 0.5), shape: [2, 35, COLS] };
+const gamma: Input = { values: Array.from(randomArray(COLS, 2), (v) => 1 + v), shape: [COLS] };
+const beta: Input = { values: randomArray(COLS, 3), shape: [COLS] };
+const w: Input = { values: randomArray(ROWS * COLS, 4), shape: [2, 35, COLS] };
+
+/** y and the gradients of sum(w * y) with respect to every input of f. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor) {
+  return (wt: tf.Tensor, ...xs: tf.Tensor[]) => [f(...xs), ...tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), wt)))(xs)];
+}
+
+/** Names of the kernels fn runs on native. */
+async function nativeKernelsOf(inputs: Input[], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<string[]> {
+  await tf.setBackend('native');
+  const xs = inputs.map((i) => tf.tensor(Array.from(i.values), i.shape, i.dtype ?? 'float32'));
+  const info = await tf.profile(() => fn(...xs));
+  tf.dispose([...xs, info.result as tf.Tensor | tf.Tensor[]].flat());
+  return info.kernels.map((k) => k.name);
+}
+
+describe.skipIf(skipReason !== '')('fused-op kernels on native match the composite ops on cpu', () => {
+  beforeAll(setup);
+
+  it('LayerNorm and RMSNorm, affine and plain: forward and gradients, one kernel each way', async () => {
+    const cases: Array<[string, (...t: tf.Tensor[]) => tf.Tensor, Input[], string[]]> = [
+      ['layerNorm', (a, g, b) => layerNorm(a!, g, b, 1e-5), [x, gamma, beta], [K.layerNorm, K.layerNormGrad]],
+      ['layerNorm plain', (a) => layerNorm(a!, undefined, undefined, 1e-5), [x], [K.layerNormPlain, K.layerNormGrad]],
+      ['rmsNorm', (a, g) => rmsNorm(a!, g, 1e-6), [x, gamma], [K.rmsNorm, K.rmsNormGrad]],
+      ['rmsNorm plain', (a) => rmsNorm(a!, undefined, 1e-6), [x], [K.rmsNormPlain, K.rmsNormGrad]],
+    ];
+    for (const [what, f, inputs, kernels] of cases) {
+      await compareWithCpu([w, ...inputs], valueAndGrads(f), 2e-5, 2e-5, what);
+      const ran = await nativeKernelsOf([w, ...inputs], valueAndGrads(f));
+      for (const k of kernels) expect(ran, what).toContain(k);
+    }
+  });
+
+  it('softmax cross-entropy with ignored, negative and out-of-range targets, and its gradient', async () => {
+    const V = 53;
+    const logits: Input = { values: Array.from(randomArray(ROWS * V, 5), (v) => 4 * v), shape: [ROWS, V] };
+    const t = Array.from({ length: ROWS }, (_, i) => (i % 11 === 0 ? -1 : i % 13 === 0 ? -5 : i % 17 === 0 ? V + 2 : (i * 7) % V));
+    const targets: Input = { values: t, shape: [ROWS], dtype: 'int32' };
+    const f = (l: tf.Tensor, tt: tf.Tensor) => {
+      const loss = softmaxCrossEntropy(l, tt, -1);
+      return [loss, tf.grad((ll: tf.Tensor) => tf.mul(softmaxCrossEntropy(ll, tt, -1), 3))(l)];
+    };
+    await compareWithCpu([logits, targets], f, 2e-5, 1e-6, 'crossEntropy');
+    const ran = await nativeKernelsOf([logits, targets], f);
+    expect(ran).toContain(K.crossEntropy);
+    expect(ran).toContain(K.crossEntropyGrad);
+    expect(ran).not.toContain('OneHot');
+  });
+
+  it('scaled masked softmax: causal with offset, broadcast bias, and gradients of scores and bias', async () => {
+    const shape = [2, 3, 9, 21];
+    const scores: Input = { values: Array.from(randomArray(2 * 3 * 9 * 21, 6), (v) => 5 * v), shape };
+    const bias: Input = { values: Array.from(randomArray(2 * 21, 7), (v) => (v > 0.6 ? -1e9 : v)), shape: [2, 1, 1, 21] };
+    const ws: Input = { values: randomArray(2 * 3 * 9 * 21, 8), shape };
+    const f = (s: tf.Tensor, b: tf.Tensor) => scaledMaskedSoftmax(s, { scale: 0.35, causal: true, offset: 4, bias: b });
+    await compareWithCpu([ws, scores, bias], valueAndGrads(f), 2e-5, 1e-6, 'maskedSoftmax');
+    const plain = (s: tf.Tensor) => scaledMaskedSoftmax(s, { scale: 0.125, causal: true });
+    await compareWithCpu([ws, scores], valueAndGrads(plain), 2e-5, 1e-6, 'maskedSoftmax causal');
+    const ran = await nativeKernelsOf([ws, scores], valueAndGrads(plain));
+    expect(ran).toContain(K.maskedSoftmax);
+    expect(ran).toContain(K.maskedSoftmaxGrad);
+  });
+
+  it('GELU, bias + GELU, the bias gradient and x W + b: forward and gradients', async () => {
+    const wide: Input = { values: Array.from(randomArray(ROWS * COLS, 9), (v) => 4 * v), shape: [ROWS, COLS] };
+    const wWide: Input = { values: randomArray(ROWS * COLS, 10), shape: [ROWS, COLS] };
+    await compareWithCpu([wWide, wide], valueAndGrads((a) => gelu(a!)), 1e-5, 1e-6, 'gelu');
+    await compareWithCpu([wWide, wide, beta], valueAndGrads((a, b) => biasGelu(a!, b!)), 1e-5, 1e-6, 'biasGelu');
+    await compareWithCpu([wide], (a) => columnSum(a), 1e-5, 1e-5, 'columnSum');
+    const weight: Input = { values: randomArray(COLS * 19, 11), shape: [COLS, 19] };
+    const b19: Input = { values: randomArray(19, 12), shape: [19] };
+    const w19: Input = { values: randomArray(ROWS * 19, 13), shape: [ROWS, 19] };
+    await compareWithCpu([w19, wide, weight, b19], valueAndGrads((a, ww, b) => matMulBias(a!, ww!, b!)), 1e-5, 1e-5, 'matMulBias');
+    const ran = await nativeKernelsOf([wWide, wide, beta], valueAndGrads((a, b) => biasGelu(a!, b!)));
+    expect(ran).toContain(K.biasGelu);
+    expect(ran).toContain(K.biasGeluGrad);
+  });
+
+  it('AdamW update: p, m and v like the composite, with and without decay', async () => {
+    const n = 1000;
+    const inputs: Input[] = [1, 2, 3, 4].map((s) => ({ values: Array.from(randomArray(n, 20 + s), (v) => (s === 3 ? Math.abs(v) : v)), shape: [n] }));
+    for (const decay of [1, 1 - 3e-4 * 0.01]) {
+      const s = { beta1: 0.9, beta2: 0.999, eps: 1e-8, lr: 3e-4, bc1: 1 - 0.9 ** 3, bc2: 1 - 0.999 ** 3, decay };
+      const f = (p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor) => {
+        const u = adamwUpdate(p, m, v, g, s);
+        return [u.p, u.m, u.v];
+      };
+      await compareWithCpu(inputs, (p, m, v, g) => f(p!, m!, v!, g!), 1e-6, 1e-7, `adamw decay ${decay}`);
+      expect(await nativeKernelsOf(inputs, (p, m, v, g) => f(p!, m!, v!, g!))).toEqual([K.adamw]);
+    }
+  });
+});
