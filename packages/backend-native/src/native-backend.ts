@@ -1,10 +1,16 @@
+import { totalmem } from 'node:os';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 
 /** Outputs of at least this many floats are recycled; smaller ones are cheap to allocate. */
 const MIN_POOLED = 1 << 14;
-/** At most this many bytes wait in the pool. */
-const MAX_POOLED_BYTES = 512 * 2 ** 20;
+/**
+ * At most this many bytes wait in the pool: an eighth of the machine's memory, between 512 MiB
+ * and 4 GiB. A large training step (d 512, seq 256, batch 32) frees and reallocates GBs of
+ * 16-134 MB activations; with a 512 MiB pool most of them were fresh arrays, and the kernel's
+ * page faults and zero-filling took a third of the step's CPU time.
+ */
+const MAX_POOLED_BYTES = Math.min(4 * 2 ** 30, Math.max(512 * 2 ** 20, Math.floor(totalmem() / 8)));
 
 /**
  * The tfjs cpu backend plus a recycling allocator for native kernel outputs. A fresh 4 MiB

@@ -133,7 +133,11 @@ void matmul(const float* A, const float* B, float* C, int64_t batch, const int32
   int64_t P = 1;
   if (T > 1 && flops > 2.0 * 48 * 48 * 48 && batch % T != 0 && batch < 4 * T)
     P = std::max<int64_t>(1, (2 * T + batch - 1) / batch);
-  const bool splitN = N >= P * kt.gemm_nr * 2 || N >= M;
+  // Each part packs the whole of the operand it does not split (A when splitting N, B when
+  // splitting M), so split the longer side: M x K packed P times costs more than the product
+  // when N is small (a backward dX = dY W^T with N = dModel), and likewise K x N for small M.
+  const bool canN = N >= P * kt.gemm_nr * 2, canM = M >= P * kt.gemm_mr * 2;
+  const bool splitN = canN ? (N >= M || !canM) : !canM && N >= M;
   const int64_t unit = splitN ? kt.gemm_nr : kt.gemm_mr;
   const int64_t extent = splitN ? N : M;
   const int64_t part = std::max<int64_t>(unit, (extent / P + unit - 1) / unit * unit);
