@@ -60,6 +60,14 @@ export interface NativeAddon {
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, cols: number, scale: number): void;
   gelu(x: Float32Array, bias: Float32Array | null, y: Float32Array, cols: number): void;
   geluGrad(dy: Float32Array, x: Float32Array, bias: Float32Array | null, dx: Float32Array, cols: number): void;
+  /**
+   * split: dst [batch, heads, len, headDim] = columns [col0, col0 + heads * headDim) of src
+   * [batch * len, width] (+ bias); else the inverse copy into those columns of dst.
+   */
+  heads(
+    src: Float32Array, dst: Float32Array, batch: number, len: number, heads: number, headDim: number,
+    width: number, col0: number, bias: Float32Array | null, split: boolean,
+  ): void;
   /** scalars: beta1, 1 - beta1, beta2, 1 - beta2, bc1, bc2, eps, lr, decay. */
   adamw(
     p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array,

@@ -256,6 +256,14 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// heads(src, dst, batch, len, heads, headDim, width, col0, bias | null, split)
+Napi::Value Heads(const Napi::CallbackInfo& info) {
+  if (!check_arrays(info, {0, 1})) return info.Env().Undefined();
+  sl::heads(data_of<float>(info[0]), data_of<float>(info[1]), num(info[2]), num(info[3]), num(info[4]), num(info[5]),
+            num(info[6]), num(info[7]), opt_f32(info[8]), info[9].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const char* blas = std::getenv("SENTENCELAB_NATIVE_BLAS");
   if (blas && std::string(blas) == "openblas") sl::openblas_use(true, sl::threads());
@@ -284,6 +292,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("heads", Napi::Function::New(env, Heads));
   return exports;
 }
 

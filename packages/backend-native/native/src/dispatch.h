@@ -44,6 +44,11 @@ void pad(const uint32_t* x, uint32_t* out, int rank, const int64_t* shape, const
 // dst[r*dst_stride + j] = src[r*src_stride + j] for r < rows, j < width.
 void copy_rows(const uint32_t* src, int64_t src_stride, uint32_t* dst, int64_t dst_stride, int64_t rows, int64_t width);
 
+// split: dst [B, H, len, hd] = the columns [col0, col0 + H * hd) of src [B * len, width] (+ bias
+// [H * hd], may be null); !split: the inverse copy (bias unused), other columns of dst untouched.
+void heads(const float* src, float* dst, int64_t B, int64_t len, int64_t H, int64_t hd, int64_t width, int64_t col0,
+           const float* bias, bool split);
+
 // Splits [0, n) into chunks of at least `grain` and runs them on the pool.
 void parallel_ranges(int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx);
 

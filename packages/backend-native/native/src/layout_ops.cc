@@ -196,4 +196,28 @@ void copy_rows(const uint32_t* src, int64_t src_stride, uint32_t* dst, int64_t d
   });
 }
 
+void heads(const float* src, float* dst, int64_t B, int64_t len, int64_t H, int64_t hd, int64_t width, int64_t col0,
+           const float* bias, bool split) {
+  // Row r of the [B, H, len, hd] side is (b, h, t); its hd floats sit at column col0 + h * hd of
+  // row b * len + t on the [B * len, width] side.
+  for_ranges(B * H * len, std::max<int64_t>(1, kGrain / std::max<int64_t>(hd, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t t = r % len, h = (r / len) % H, b = r / (len * H);
+      const int64_t wide = (b * len + t) * width + col0 + h * hd;
+      if (split) {
+        const float* s = src + wide;
+        float* d = dst + r * hd;
+        if (bias) {
+          const float* bh = bias + h * hd;
+          for (int64_t j = 0; j < hd; ++j) d[j] = s[j] + bh[j];
+        } else {
+          std::memcpy(d, s, hd * sizeof(float));
+        }
+      } else {
+        std::memcpy(dst + wide, src + r * hd, hd * sizeof(float));
+      }
+    }
+  });
+}
+
 }  // namespace sl

@@ -30,6 +30,8 @@ export const fusedKernelNames = {
   biasGeluGrad: 'SlBiasGeluGrad',
   biasGrad: 'SlBiasGrad',
   matMulBias: 'SlMatMulBias',
+  splitHeads: 'SlSplitHeads',
+  splitHeadsGrad: 'SlSplitHeadsGrad',
 } as const;
 
 const K = fusedKernelNames;
@@ -203,5 +205,38 @@ export const fusedKernels: NativeKernel[] = [
       addon.biasAct(y, values(K.matMulBias, backend, inputs, 'bias'), rows, cols, 0, 0);
     }
     return backend.makeTensorInfo([rows, cols], 'float32', y);
+  }),
+  // y: [batch * len, parts * dModel], bias0..: [dModel] each or none -> parts x [batch, heads, len, headDim].
+  fused(K.splitHeads, (addon, backend, inputs, attrs) => {
+    const { batch, heads, parts } = attrs as { batch: number; heads: number; parts: number };
+    const [rows, width] = inputs.y!.shape as [number, number];
+    const len = rows / batch;
+    const dModel = width / parts;
+    const headDim = dModel / heads;
+    const y = values(K.splitHeads, backend, inputs, 'y');
+    return Array.from({ length: parts }, (_, p) => {
+      const out = allocF32(backend, rows * dModel);
+      if (out.length > 0) addon.heads(y, out, batch, len, heads, headDim, width, p * dModel, optional(K.splitHeads, backend, inputs, `bias${p}`), true);
+      return backend.makeTensorInfo([batch, heads, len, headDim], 'float32', out);
+    });
+  }),
+  // grad0..: [batch, heads, len, headDim] each -> [dY [batch * len, parts * dModel], dBias0.. [dModel] with attrs.withBias].
+  fused(K.splitHeadsGrad, (addon, backend, inputs, attrs) => {
+    const { parts, withBias } = attrs as { parts: number; withBias: boolean };
+    const [batch, heads, len, headDim] = inputs.grad0!.shape as [number, number, number, number];
+    const dModel = heads * headDim;
+    const width = parts * dModel;
+    const rows = batch * len;
+    const dY = allocF32(backend, rows * width);
+    for (let p = 0; p < parts && dY.length > 0; p++) {
+      addon.heads(values(K.splitHeadsGrad, backend, inputs, `grad${p}`), dY, batch, len, heads, headDim, width, p * dModel, null, false);
+    }
+    const out = [backend.makeTensorInfo([rows, width], 'float32', dY)];
+    if (withBias) {
+      const sums = new Float32Array(width);
+      if (dY.length > 0) addon.reduce(ReduceOp.Sum, dY, sums, 1, rows, width);
+      for (let p = 0; p < parts; p++) out.push(backend.makeTensorInfo([dModel], 'float32', sums.slice(p * dModel, (p + 1) * dModel)));
+    }
+    return out;
   }),
 ];
