@@ -12,7 +12,14 @@ import { splitHeads } from '../../../tensor/src/ops/heads.js';
 import { layerNorm } from '../../../tensor/src/ops/layer-norm.js';
 import { scaledMaskedSoftmax } from '../../../tensor/src/ops/masked-softmax.js';
 import { rmsNorm } from '../../../tensor/src/ops/rms-norm.js';
-import { compareWithCpu, randomArray, setup, skipReason, type Input } from '../test/compare.js';
+import { Embedding } from '../../../tensor/src/layers/embedding.js';
+import { Linear } from '../../../tensor/src/layers/linear.js';
+import { TransformerStack } from '../../../tensor/src/layers/transformer-stack.js';
+import { Rng } from '../../../tensor/src/rng.js';
+import { crossEntropy } from '../../../tensor/src/train/losses.js';
+import { AdamW } from '../../../tensor/src/train/adamw.js';
+import { setNativeThreads } from '../backend.js';
+import { compareWithCpu, expectClose, randomArray, setup, skipReason, type Input } from '../test/compare.js';
 import { fusedKernelNames as K } from './fused.js';
 
 // Shapes cross the SIMD widths (16/8 floats) and the row split between threads.
@@ -131,5 +138,41 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
     const ran = await nativeKernelsOf([...ws, y, ...biases], (...t) => f(true)(t[0]!, t[1]!, t[2]!, t[3]!, ...t.slice(4)));
     expect(ran).toContain(K.splitHeads);
     expect(ran).toContain(K.splitHeadsGrad);
+  });
+
+  it('a GPT trained through the fused ops: losses bit-identical run to run and across thread counts, close to cpu', async () => {
+    const [vocab, dModel, seq, batch] = [37, 32, 12, 3];
+    const train = async (backend: string, threads: number): Promise<number[]> => {
+      await tf.setBackend(backend);
+      if (backend === 'native') setNativeThreads(threads);
+      const rng = new Rng(5);
+      const tok = new Embedding({ numEmbeddings: vocab, dim: dModel, rng });
+      const stack = new TransformerStack({ numLayers: 2, dModel, numHeads: 4, rng });
+      const head = new Linear({ inFeatures: dModel, outFeatures: vocab, bias: false, rng });
+      const params = Object.entries({ tok, stack, head }).flatMap(([prefix, m]) => m.namedParameters().map(([n, v]) => [`${prefix}.${n}`, v] as const));
+      const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.01 });
+      const ids = tf.tensor2d(Int32Array.from({ length: batch * seq }, () => rng.int(vocab)), [batch, seq], 'int32');
+      const targets = tf.tensor2d(Int32Array.from({ length: batch * seq }, () => rng.int(vocab)), [batch, seq], 'int32');
+      const losses: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        const { value, grads } = tf.variableGrads(() => crossEntropy(head.forward(stack.forward(tok.forward(ids), { causal: true })), targets), params.map(([, v]) => v));
+        opt.applyGradients(new Map(params.map(([name, v]) => [name, grads[v.name]!])));
+        tf.dispose(Object.values(grads));
+        losses.push(value.dataSync()[0]!);
+        value.dispose();
+      }
+      tf.dispose([ids, targets]);
+      opt.dispose();
+      for (const m of [tok, stack, head]) m.dispose();
+      return losses;
+    };
+    const a = await train('native', 2);
+    const b = await train('native', 2);
+    const one = await train('native', 1);
+    setNativeThreads(2);
+    expect(b).toEqual(a);
+    expect(one).toEqual(a);
+    expect(a[3]).toBeLessThan(a[0]!);
+    expectClose(a, await train('cpu', 1), 1e-4, 1e-5, 'losses vs cpu');
   });
 });
