@@ -149,7 +149,7 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
       const tok = new Embedding({ numEmbeddings: vocab, dim: dModel, rng });
       const stack = new TransformerStack({ numLayers: 2, dModel, numHeads: 4, rng });
       const head = new Linear({ inFeatures: dModel, outFeatures: vocab, bias: false, rng });
-      const params = Object.entries({ tok, stack, head }).flatMap(([prefix, m]) => m.namedParameters().map(([n, v]) => [`${prefix}.${n}`, v] as const));
+      const params = Object.entries({ tok, stack, head }).flatMap(([prefix, m]) => m.namedParameters().map(([n, v]): [string, tf.Variable] => [`${prefix}.${n}`, v]));
       const opt = new AdamW(params, { lr: 1e-2, weightDecay: 0.01 });
       const ids = tf.tensor2d(Int32Array.from({ length: batch * seq }, () => rng.int(vocab)), [batch, seq], 'int32');
       const targets = tf.tensor2d(Int32Array.from({ length: batch * seq }, () => rng.int(vocab)), [batch, seq], 'int32');
