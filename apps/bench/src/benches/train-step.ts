@@ -19,6 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -303,6 +304,8 @@ export async function run(args: string[]): Promise<BenchResult> {
   const requested = a.backends ?? ['native', 'wasm', 'cpu'];
   const rows: Row[] = [];
   const skipped: string[] = [];
+  // Other processes' load: on a shared 2-core machine it changes every figure (torch's most).
+  const loadStart = loadavg()[0]!;
   let torchDevice: string | undefined;
   let flops: number | undefined;
   // The machine's GEMM peak in this run, by who reached it (native's kernel, torch's BLAS).
@@ -364,6 +367,8 @@ export async function run(args: string[]): Promise<BenchResult> {
   );
   if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (6 x matmul params x tokens + attention)`);
   if (peak !== undefined) console.log(`GEMM peak (${GEMM_N}^3 fp32, best of 5): ${gemm.map((g) => `${g.system} ${g.gflops.toFixed(0)}`).join(', ')} GFLOP/s`);
+  const loadEnd = loadavg()[0]!;
+  console.log(`machine load (1-min average): ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end, on ${machineInfo().cores} cores`);
   const round = (x: number) => Math.round(x * 10) / 10;
   const results: BenchFigure[] = rows.flatMap((r) => {
     const g = gflops(r);
@@ -384,6 +389,7 @@ export async function run(args: string[]): Promise<BenchResult> {
     config: {
       size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps,
       ...(flops === undefined ? {} : { gflop_per_step: round(flops / 1e9) }),
+      load_1m: [round(loadStart), round(loadEnd)],
       ...(torchDevice === undefined ? {} : { torch_device: torchDevice }),
     },
     results,
