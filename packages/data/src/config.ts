@@ -74,16 +74,36 @@ export const tokenizerConfigSchema = z.strictObject({
     .describe('Special token strings (a trained tokenizer needs four distinct ones).'),
 });
 
-export const segmentConfigSchema = z.strictObject({
-  mode: z.enum(['sentence', 'clause']).default('sentence').describe('Cut into sentences, or also at clause punctuation (, ; : and CJK forms).'),
-  maxTokens: z
-    .number()
-    .int()
-    .positive()
-    .default(64)
-    .describe('Longest sentence in tokens; longer ones are split at the best boundary, never truncated.'),
-  locale: z.string().nullable().default(null).describe('Intl.Segmenter locale (e.g. en, zh); null = the runtime default.'),
-});
+export const segmentConfigSchema = z
+  .strictObject({
+    mode: z
+      .enum(['sentence', 'clause', 'chunk'])
+      .default('sentence')
+      .describe('The unit: sentences, clauses (also cut at , ; : and CJK forms), or chunks of `tokens` tokens of each paragraph.'),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('Longest sentence in tokens; longer ones are split at the best boundary, never truncated.'),
+    tokens: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('mode chunk: tokens per chunk (K; the last chunk of a paragraph may be shorter); null for other modes.'),
+    locale: z.string().nullable().default(null).describe('Intl.Segmenter locale (e.g. en, zh); null = the runtime default.'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.mode === 'chunk' && s.tokens === null) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'mode chunk needs tokens: K (tokens per chunk, e.g. 8)' });
+    } else if (s.mode !== 'chunk' && s.tokens !== null) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: `tokens is the chunk length of mode chunk; mode is ${s.mode} (remove tokens or set mode: chunk)` });
+    } else if (s.tokens !== null && s.tokens > s.maxTokens) {
+      ctx.addIssue({ code: 'custom', path: ['maxTokens'], message: `must be >= tokens (${s.tokens}): it is the length every unit is padded to (set maxTokens: ${s.tokens})` });
+    }
+  });
 
 export const splitConfigSchema = z
   .strictObject({
@@ -111,7 +131,7 @@ export const dataConfigSchema = z
       .default({ path: null, vocabSize: 4096, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } })
       .describe('Byte-level BPE: trained on the corpus (and cached) or loaded from tokenizer.path.'),
     segment: segmentConfigSchema
-      .default({ mode: 'sentence', maxTokens: 64, locale: null })
+      .default({ mode: 'sentence', maxTokens: 64, tokens: null, locale: null })
       .describe('Sentence segmentation (the @sentencelab/segment options).'),
     split: splitConfigSchema
       .default({ validation: 0.05, test: 0.05, salt: '' })
