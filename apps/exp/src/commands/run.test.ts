@@ -62,6 +62,11 @@ describe('exp run', () => {
     const quiet = { overrides: [], cacheDir, log: () => {} };
     const reference = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), quiet);
     const referenceRun = reference[1]!.artifact.runDir!;
+    // Every evaluation logs how much the sentence vector carries (own vs shuffled vectors).
+    const names = ['val/recon_loss_own', 'val/recon_loss_shuffled', 'val/recon_loss_gap'];
+    const use = (await readMetrics(referenceRun, { names })).series;
+    for (const n of names) expect(Array.from(use[n]!.step)).toEqual([2, 4]);
+    use['val/recon_loss_gap']!.value.forEach((g, i) => expect(g).toBeCloseTo(use['val/recon_loss_shuffled']!.value[i]! - use['val/recon_loss_own']!.value[i]!, 5));
 
     const second = tinyPipeline(mkdtempSync(join(tmpdir(), 'exp-resume-b-')));
     const controller = new AbortController();

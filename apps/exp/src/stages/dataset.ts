@@ -1,5 +1,5 @@
 /** The prepared dataset behind a tokenizer artifact, loaded once per process and shared by stages. */
-import { openDataset, type Dataset, type DatasetDocument, type SplitName } from '@sentencelab/data';
+import { openDataset, segmentUnits, type Dataset, type DatasetDocument, type SplitName } from '@sentencelab/data';
 import type { Artifact } from './types.js';
 
 export interface LoadedData {
@@ -56,18 +56,11 @@ export function loadData(dir: string): Promise<LoadedData> {
 
 /**
  * A prompt cut into sentences with the dataset's own segmentation rules (mode, locale,
- * maxTokens measured by its tokenizer), as the documents the models trained on were.
+ * maxTokens measured by its tokenizer, or chunks of K tokens), as the documents the models
+ * trained on were.
  */
 export async function promptSentences(text: string, data: LoadedData): Promise<string[]> {
-  const { segment } = await import('@sentencelab/segment');
-  const s = data.dataset.manifest.config.segment;
-  const tok = data.dataset.tokenizer;
-  const parts = segment(text, {
-    mode: s.mode,
-    maxTokens: s.maxTokens,
-    lengthOf: (t: string) => tok.countTokens(t),
-    ...(s.locale !== null ? { locale: s.locale } : {}),
-  });
+  const parts = segmentUnits(text, data.dataset.manifest.config.segment, data.dataset.tokenizer);
   const out = parts.map((p) => p.text).filter((t) => t.trim().length > 0);
   if (out.length === 0) throw new Error('the prompt has no sentences');
   return out;

@@ -1,12 +1,15 @@
 /**
  * `kind: svae`: trains a SentenceVAE on the training split's sentences; evaluates
- * reconstruction (token accuracy, exact match, per-token PPL, BLEU) on validation sentences.
+ * reconstruction (token accuracy, exact match, per-token PPL, BLEU) on validation sentences,
+ * and logs every evalEvery how much the vector carries (`val/recon_loss_own` vs
+ * `val/recon_loss_shuffled`: decoder NLL with each sentence's own vector vs another's, and their
+ * `val/recon_loss_gap`).
  * The artifact holds the weights and the full model config, so later stages (SLLM init, the
  * concept space of the LCM heads) rebuild exactly this model.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
-import { SentenceVAE, sentenceVaeConfigSchema, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { SentenceVAE, sentenceVaeConfigSchema, vectorUse, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
@@ -116,10 +119,17 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       batches,
       rngs: model.rngs,
       // val loss is the training objective at this step's KL weight; neg_elbo is the real one.
-      evaluate: async (step) => ({
-        loss: await meanLoss(trainable, valBatches, step),
-        ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
-      }),
+      // recon_loss_gap is how much the vector carries: ~0 while the decoder ignores it (a plain LM).
+      evaluate: async (step) => {
+        const use = await vectorUse(model, valBatches);
+        return {
+          loss: await meanLoss(trainable, valBatches, step),
+          ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
+          recon_loss_own: use.own,
+          recon_loss_shuffled: use.shuffled,
+          recon_loss_gap: use.gap,
+        };
+      },
     });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
     if (evalSentences.length === 0) {

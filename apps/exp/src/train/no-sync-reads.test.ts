@@ -16,7 +16,7 @@ import type { DatasetDocument } from '@sentencelab/data';
 import { SLLM, TokenLM, type SllmBatch, type TokenWindowBatch } from '@sentencelab/latent-lm';
 import { perplexityOverDocuments } from '@sentencelab/metrics';
 import { createRun } from '@sentencelab/runs';
-import { SentenceVAE } from '@sentencelab/sentence-vae';
+import { SentenceVAE, vectorUse } from '@sentencelab/sentence-vae';
 import { AdamW, initBackend, type BackendChoice, type NamedParameters } from '@sentencelab/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { embedDocuments } from '../stages/lcm.js';
@@ -168,6 +168,7 @@ for (const { backend, skip } of backends) describe.skipIf(skip !== false)(`no sy
       };
       const result = await trainOneStep('svae', trainable(model, loss), repeat(() => sentences, 20), [sentences]);
       expect(Number.isFinite(result.val['loss']!)).toBe(true);
+      expect(Number.isFinite((await vectorUse(model, [sentences])).gap)).toBe(true);
       const m = await model.reconstructionMetrics(sentences, { decode: { maxTokens: 4 } });
       expect(m.sentences).toBe(sentences.length);
       const dataset: DatasetDocument[] = docs.map((d, i) => ({ id: `d${i}`, sentences: d.map((s) => Int32Array.from(s)), texts: d.map(String), paragraphStarts: d.map((_, j) => j === 0) }));
