@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { compareCommand } from './commands/compare.js';
 import { dataCommand } from './commands/data.js';
 import { generateCommand } from './commands/generate.js';
+import { lensCommand } from './commands/lens.js';
 import { lsCommand } from './commands/ls.js';
 import { queueCommand } from './commands/queue.js';
 import { resumeCommand } from './commands/resume.js';
@@ -25,6 +26,7 @@ const program = new Command('exp')
   .addCommand(showCommand())
   .addCommand(compareCommand())
   .addCommand(generateCommand())
+  .addCommand(lensCommand())
   .addCommand(dataCommand())
   .addCommand(workerCommand())
   .addCommand(queueCommand());
