@@ -12,6 +12,7 @@ import { executePipeline } from '../pipeline/execute.js';
 import { loadData } from '../stages/dataset.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { loadModel } from '../train/fit.js';
+import { generateAction } from './generate.js';
 import { lensAction, renderLens } from './lens.js';
 
 const exec = promisify(execFile);
@@ -24,18 +25,31 @@ beforeAll(async () => {
 });
 
 describe('exp lens', () => {
-  test('a tiny trained SLLM: the last layer is what generate decodes, and the CLI prints the grid', async () => {
+  test('tiny trained SLLM and Base-LCM runs: the output layer is what generate decodes, and the CLI prints the grid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-lens-'));
     const file = join(dir, 'tiny.yaml');
+    const docs = [
+      'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.',
+      'The cat sat on the mat. It purred in the sun. Then it fell asleep.',
+      'Rain fell over the city. People opened umbrellas. The streets shone at night.',
+      'A ship left at dawn. Sailors raised the sails. The wind carried them north.',
+      'We baked bread today. The kitchen smelled warm. Everyone wanted a slice.',
+      'The train was late again. We waited on the platform. It came at noon.',
+      'She planted tomatoes in May. They grew tall by July. The harvest was good.',
+      'The printer works again. Call me back soon. The line was busy.',
+      'Snow covered the hills. Children built a snowman. It melted by Sunday.',
+      'The library opens at nine. Bring your card. Books are due in two weeks.',
+    ];
+    writeFileSync(join(dir, 'docs.jsonl'), docs.map((t, i) => JSON.stringify({ id: `d${i}`, text: t })).join('\n'));
     writeFileSync(
       file,
       `name: tiny
 backend: cpu
 runsDir: ${join(dir, 'runs')}
 data:
-  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
+  source: {type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}
   tokenizer: {vocabSize: 300}
-  segment: {mode: sentence, maxTokens: 24}
+  segment: {mode: sentence, maxTokens: 48}
   split: {validation: 0.2, test: 0.2}
   output: {cacheDir: ${join(dir, 'data')}}
 stages:
@@ -45,6 +59,19 @@ stages:
     inputs: {tokenizer: tok}
     model: {svae: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}, decoder: {dModel: 16, layers: 2, heads: 2, maxLen: 2}}
     train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+  svae:
+    kind: svae
+    inputs: {tokenizer: tok}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    evalSentences: 4
+  mse:
+    kind: lcm-mse
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    evalDocuments: 2
+    roundTripSentences: 2
 `,
     );
     const cacheDir = join(dir, 'cache');
@@ -83,5 +110,16 @@ stages:
 
     const { stdout } = await exec(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'lens', run, '--text', text, '--max-tokens', '6', '--width', '100', '--cache-dir', cacheDir], { cwd: repoRoot });
     expect(stdout.trimEnd().split('\n')).toEqual(lines);
+
+    // A Base-LCM head: maxSentences 3 reads 2 sentences; its output layer is what it generates
+    // (this untrained head's prediction is far from the end sentence, so generate does not stop).
+    const mse = reports.find((r) => r.name === 'mse')!.artifact;
+    const head = await lensAction(mse.runDir!, { text, maxTokens: 6, cacheDir });
+    expect(head.sentences).toEqual(view.sentences);
+    expect(head.cells).toHaveLength(2);
+    expect(head.cells[0]![0]!.f1).not.toBeNull();
+    const continuation = await generateAction(mse.runDir!, { prompt: view.sentences[0]!, maxSentences: 1, maxTokens: 6, temperature: 0, topP: 1, seed: 0, runsDir: '', cacheDir }, () => {});
+    expect(` ${head.cells[1]![0]!.text}`).toBe(continuation);
+    await expect(lensAction(reports.find((r) => r.name === 'svae')!.artifact.runDir!, { text, maxTokens: 6, cacheDir })).rejects.toThrow(/a svae stage does not have a SentenceLens/);
   }, 180_000);
 });

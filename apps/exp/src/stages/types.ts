@@ -123,8 +123,9 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    */
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
   /**
-   * Sentence-level models with a SentenceVAE (sllm): SentenceLens over the first sentences of
-   * `text` (as many as the model reads), decoded greedily. Used by `pnpm exp lens`.
+   * Sentence-level models with a SentenceVAE (sllm, lcm-mse): SentenceLens over the first
+   * sentences of `text` (as many as the model reads), decoded greedily (`maxTokens`: sllm only).
+   * Used by `pnpm exp lens`.
    */
   lens?(artifact: Artifact, text: string, options: { maxTokens: number }): Promise<LensView>;
   /**
