@@ -50,6 +50,15 @@ describe('sentenceLens', () => {
     expect(states).toHaveLength(3);
     expect(Array.from(await states[2]!.data())).toEqual(Array.from(await h.data()));
     expect(Array.from(await states[0]!.data())).not.toEqual(Array.from(await h.data()));
+    // Intermediate states went through the final LayerNorm (untrained: unit gain, zero bias):
+    // every row has mean 0 and variance 1.
+    const first = await states[0]!.data();
+    for (let r = 0; r < doc.length; r++) {
+      const row = Array.from(first.subarray(r * 24, r * 24 + 24));
+      const mean = row.reduce((a, b) => a + b, 0) / 24;
+      expect(mean).toBeCloseTo(0, 4);
+      expect(row.reduce((a, b) => a + (b - mean) ** 2, 0) / 24).toBeCloseTo(1, 2);
+    }
 
     // Cosine of the last layer at position 1, recomputed by hand from the memory and the target's encoding.
     const memory = model.toMemory(tf.reshape(h, [doc.length, 24]) as tf.Tensor2D);
