@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { compareCommand } from './commands/compare.js';
 import { dataCommand } from './commands/data.js';
 import { generateCommand } from './commands/generate.js';
+import { lensCommand } from './commands/lens.js';
 import { lsCommand } from './commands/ls.js';
 import { queueCommand } from './commands/queue.js';
 import { resultsCommand } from './commands/results.js';
@@ -27,6 +28,7 @@ const program = new Command('exp')
   .addCommand(compareCommand())
   .addCommand(resultsCommand())
   .addCommand(generateCommand())
+  .addCommand(lensCommand())
   .addCommand(dataCommand())
   .addCommand(workerCommand())
   .addCommand(queueCommand());

@@ -29,6 +29,15 @@ export class BaseLcm extends ConceptModel<BaseLcmConfig> {
     return tf.tidy(() => this.postnet.forward(this.decoder.forward(x)) as tf.Tensor3D);
   }
 
+  /**
+   * What each decoder layer would predict (a lens): every layer's state (final norm applied, see
+   * `ConceptDecoder.layerStates`) through the postnet. x: [batch, n, dEmb] normalised ->
+   * layers x [batch, n, dEmb] normalised; the last equals `forward(x)`.
+   */
+  layerPredictions(x: tf.Tensor3D): tf.Tensor3D[] {
+    return tf.tidy(() => this.decoder.layerStates(x).map((h) => this.postnet.forward(h) as tf.Tensor3D));
+  }
+
   loss(batch: ConceptBatch): LossResult {
     const [b, s, d] = batch.x.shape;
     if (s < 2) throw new Error(`Base-LCM loss: windows of ${s} sentence(s) have no target`);

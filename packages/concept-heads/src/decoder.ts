@@ -73,15 +73,35 @@ export class ConceptDecoder extends Module {
   }
 
   forward(x: tf.Tensor3D, o: DecoderCallOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const h = this.embed(x, o.extra);
+      const out = o.mask === undefined ? this.stack.forward(h, { causal: true }) : this.stack.forward(h, { mask: o.mask });
+      return out as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * The causal pass's state after every layer, each through the stack's final norm (when it has
+   * one) as the last layer's is (for a lens): x: [batch, n, dEmb] -> layers x [batch, n, dModel];
+   * the last equals `forward(x)`.
+   */
+  layerStates(x: tf.Tensor3D): tf.Tensor3D[] {
+    return tf.tidy(() => {
+      const norm = this.stack.norm;
+      return this.stack.layerOutputs(this.embed(x), { causal: true }).map((h) => (norm === undefined ? h : norm.forward(h)) as tf.Tensor3D);
+    });
+  }
+
+  /** Prenet, `extra` and positions: x: [batch, n, dEmb] -> [batch, n, dModel]. */
+  private embed(x: tf.Tensor3D, extra?: tf.Tensor): tf.Tensor {
     const seq = x.shape[1];
     if (seq > this.maxLen) throw new Error(`sequence of ${seq} vectors exceeds the decoder's maximum of ${this.maxLen} (config maxSentences)`);
     return tf.tidy(() => {
       let h = this.prenet.forward(x);
-      if (o.extra !== undefined) h = tf.add(h, o.extra);
+      if (extra !== undefined) h = tf.add(h, extra);
       if (this.positions !== undefined) h = tf.add(h, this.positions.forward(seq));
       else if (this.positional === 'sinusoidal') h = tf.add(h, sinusoidalEncoding(seq, this.dModel));
-      const out = o.mask === undefined ? this.stack.forward(h, { causal: true }) : this.stack.forward(h, { mask: o.mask });
-      return out as tf.Tensor3D;
+      return h;
     });
   }
 }

@@ -45,6 +45,7 @@ export {
   type BatchPredictions,
 } from './model.js';
 export { BaseLcm } from './base-lcm.js';
+export { conceptLens, type ConceptLensCell, type ConceptLensGrid } from './lens.js';
 export { DiffusionLcm } from './diffusion.js';
 export { TwoTowerLcm } from './two-tower.js';
 export { OneTowerLcm } from './one-tower.js';

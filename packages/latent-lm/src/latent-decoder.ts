@@ -54,6 +54,24 @@ export class LatentDecoder extends Module {
    * x: [B, S, inputDim] -> [B, S, dModel]. Position i sees inputs 0..i only.
    */
   forward(x: tf.Tensor3D, { cache }: { cache?: StackCache } = {}): tf.Tensor3D {
+    return tf.tidy(() => this.transformer.forward(this.embed(x, cache), { causal: true, cache }) as tf.Tensor3D);
+  }
+
+  /**
+   * The hidden state after every layer, each through the stack's final norm (when it has one)
+   * as the last layer's is, so each can be read the way `forward`'s output is (a lens).
+   * x: [B, S, inputDim] -> layers tensors [B, S, dModel]; the last equals `forward(x)`.
+   */
+  layerStates(x: tf.Tensor3D): tf.Tensor3D[] {
+    return tf.tidy(() => {
+      const outs = this.transformer.layerOutputs(this.embed(x), { causal: true });
+      const norm = this.transformer.norm;
+      return outs.map((h) => (norm === undefined ? h : norm.forward(h)) as tf.Tensor3D);
+    });
+  }
+
+  /** Input projection and positions. x: [B, S, inputDim] -> [B, S, dModel] (positions from the cache's length on). */
+  private embed(x: tf.Tensor3D, cache?: StackCache): tf.Tensor {
     const [, S, inDim] = x.shape;
     if (inDim !== this.inputDim) throw new Error(`LatentDecoder: inputs have width ${inDim}, expected ${this.inputDim}`);
     const offset = cache?.length ?? 0;
@@ -61,10 +79,10 @@ export class LatentDecoder extends Module {
       throw new Error(`LatentDecoder: ${offset + S} positions exceed maxLen ${this.config.maxLen}`);
     }
     return tf.tidy(() => {
-      let h: tf.Tensor = this.input === undefined ? x : this.input.forward(x);
-      if (this.positions !== undefined) h = tf.add(h, this.positions.forward(S, offset));
-      else if (this.config.positions === 'sinusoidal') h = tf.add(h, sinusoidalEncoding(S, this.config.dModel, offset));
-      return this.transformer.forward(h, { causal: true, cache }) as tf.Tensor3D;
+      const h: tf.Tensor = this.input === undefined ? x : this.input.forward(x);
+      if (this.positions !== undefined) return tf.add(h, this.positions.forward(S, offset));
+      if (this.config.positions === 'sinusoidal') return tf.add(h, sinusoidalEncoding(S, this.config.dModel, offset));
+      return h;
     });
   }
 

@@ -83,7 +83,7 @@ export class SLLM extends Module {
   }
 
   /** Decoder hidden state -> SentenceVAE decoder memory. h: [m, dModel] -> [m, dSvae]. */
-  private toMemory(h: tf.Tensor2D): tf.Tensor2D {
+  toMemory(h: tf.Tensor2D): tf.Tensor2D {
     return this.memory === undefined ? h : (this.memory.forward(h) as tf.Tensor2D);
   }
 
@@ -98,6 +98,20 @@ export class SLLM extends Module {
       const flat = flattenSentences(batch, { pad: this.config.svae.specialIds.pad });
       const vectors = this.svae.encoder.forward(flat);
       return this.decoder.forward(scatterToSlots(vectors, flat.slots, [B, S]));
+    });
+  }
+
+  /**
+   * `hiddenStates` after every decoder layer (each through the final norm, see
+   * `LatentDecoder.layerStates`): layers tensors [B, S, dModel]; the last equals `hiddenStates`.
+   */
+  layerHiddenStates(batch: SentenceBatch): tf.Tensor3D[] {
+    const [B, S] = batch.shape;
+    if (S > this.config.decoder.maxLen) throw new Error(`SLLM: ${S} sentences per row exceed decoder.maxLen ${this.config.decoder.maxLen}`);
+    return tf.tidy(() => {
+      const flat = flattenSentences(batch, { pad: this.config.svae.specialIds.pad });
+      const vectors = this.svae.encoder.forward(flat);
+      return this.decoder.layerStates(scatterToSlots(vectors, flat.slots, [B, S]));
     });
   }
 

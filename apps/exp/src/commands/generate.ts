@@ -4,7 +4,7 @@ import { readConfig, readMeta } from '@sentencelab/runs';
 import { ArtifactCache } from '../pipeline/cache.js';
 import { readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
-import type { GenerateOptions } from '../stages/types.js';
+import type { AnyStage, Artifact, GenerateOptions } from '../stages/types.js';
 
 export interface GenerateCliOptions extends GenerateOptions {
   prompt: string;
@@ -12,21 +12,35 @@ export interface GenerateCliOptions extends GenerateOptions {
   cacheDir: string;
 }
 
-/** Writes the prompt, then streams the continuation to `write` as it is produced; returns the continuation. */
-export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
+/**
+ * A trained run's stage and model artifact, with the run's backend started, for commands that
+ * use the model (`generate`, `lens`); `has(stage)` says whether its kind can do `what`.
+ */
+export async function openRunModel<T extends AnyStage>(
+  runDir: string,
+  cacheDir: string,
+  what: string,
+  has: (stage: AnyStage) => stage is T,
+): Promise<{ stage: T; artifact: Artifact }> {
   const { stageRegistry } = await import('../stages/registry.js');
   const { startBackend } = await import('../backend.js');
   const record = readStageRecord(runDir);
   const stage = stageRegistry().get(record.kind);
-  if (!stage?.generate) throw new Error(`${runDir}: a ${record.kind} stage does not generate text`);
-  const artifact = new ArtifactCache(o.cacheDir).get(record.hash);
+  if (!stage || !has(stage)) throw new Error(`${runDir}: a ${record.kind} stage does not ${what}`);
+  const artifact = new ArtifactCache(cacheDir).get(record.hash);
   if (!artifact) {
-    throw new Error(`${runDir}: its model artifact ${record.hash.slice(0, 12)} is not in ${o.cacheDir} (finish or resume the run first)`);
+    throw new Error(`${runDir}: its model artifact ${record.hash.slice(0, 12)} is not in ${cacheDir} (finish or resume the run first)`);
   }
   const meta = await readMeta(runDir);
   // The run's adapter choice (webgpu), from the config it saved.
   const gpu = ((await readConfig(runDir)) as { gpu?: Parameters<typeof startBackend>[1] } | null | undefined)?.gpu;
   await startBackend(meta.backend as Parameters<typeof startBackend>[0], gpu);
+  return { stage, artifact };
+}
+
+/** Writes the prompt, then streams the continuation to `write` as it is produced; returns the continuation. */
+export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
+  const { stage, artifact } = await openRunModel(runDir, o.cacheDir, 'generate text', (s): s is AnyStage & Required<Pick<AnyStage, 'generate'>> => s.generate !== undefined);
   write(o.prompt);
   let text = '';
   for await (const chunk of stage.generate(artifact, o.prompt, o)) {
@@ -36,7 +50,7 @@ export async function generateAction(runDir: string, o: GenerateCliOptions, writ
   return text;
 }
 
-function num(min: number) {
+export function num(min: number) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
-import { SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
+import { sentenceLens, SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
 import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
@@ -16,7 +16,7 @@ import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationB
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
-import type { Artifact, GenerateOptions, Stage } from './types.js';
+import type { Artifact, GenerateOptions, LensView, Stage } from './types.js';
 
 export const tokenLmStageSchema = z
   .strictObject({
@@ -201,6 +201,24 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       const ids = await promptIds(prompt, data);
       const decode = { strategy: o.temperature > 0 ? ('sample' as const) : ('greedy' as const), temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: o.seed };
       for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
+    } finally {
+      model.dispose();
+    }
+  },
+  async lens(artifact, text, o): Promise<LensView> {
+    const data = await loadData(String(artifact.meta['datasetDir']));
+    const model = loadSllm(artifact);
+    try {
+      const tok = data.dataset.tokenizer;
+      const all = await promptSentences(text, data);
+      const sentences = all.slice(0, model.config.decoder.maxLen);
+      const grid = await sentenceLens(model, sentences.map((s) => tok.encodeSync(s)), { maxTokens: o.maxTokens });
+      return {
+        sentences,
+        droppedSentences: all.length - sentences.length,
+        targets: sentences.map((_, i) => sentences[i + 1] ?? null),
+        cells: grid.cells.map((row) => row.map((c) => ({ text: tok.decodeSync(c.tokens), cosine: c.cosine, f1: c.f1 }))),
+      };
     } finally {
       model.dispose();
     }

@@ -12,6 +12,7 @@ import {
   BaseLcm,
   baseLcmConfigSchema,
   conceptBatches,
+  conceptLens,
   contrastiveAccuracy,
   disposeBatch,
   fitConceptSpace,
@@ -28,6 +29,7 @@ import {
   type ConceptModel,
 } from '@sentencelab/concept-heads';
 import type { DatasetDocument } from '@sentencelab/data';
+import { tokenF1 } from '@sentencelab/latent-lm';
 import { Rng } from '@sentencelab/tensor';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
@@ -38,7 +40,7 @@ import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { loadSvae } from './svae.js';
-import type { Artifact, GenerateOptions, Stage, StageContext } from './types.js';
+import type { Artifact, GenerateOptions, LensView, Stage, StageContext } from './types.js';
 
 const DERIVED = { dEmb: 'the SentenceVAE (its dModel)', seed: 'the pipeline seed' } as const;
 
@@ -211,6 +213,38 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
   }
 }
 
+/**
+ * SentenceLens of a Base-LCM head (`pnpm exp lens`): each layer's prediction decoded by the
+ * SVAE, scored with its cosine to the true next sentence's embedding and the token F1 of its
+ * decoding (the SLLM lens's scores).
+ */
+async function lensOfHead(artifact: Artifact, text: string): Promise<LensView> {
+  const svae = loadSvae(String(artifact.meta['svaeDir']));
+  const data = await loadData(String(artifact.meta['datasetDir']));
+  const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
+  try {
+    if (!(model instanceof BaseLcm)) throw new Error(`${artifact.dir}: only Base-LCM (lcm-mse) heads have a lens; a diffusion head's layers denoise, they hold no prediction`);
+    const tok = data.dataset.tokenizer;
+    const all = await promptSentences(text, data);
+    const sentences = all.slice(0, model.maxContext);
+    const grid = await conceptLens(model, svaeCodec(svae, data), sentences);
+    return {
+      sentences,
+      droppedSentences: all.length - sentences.length,
+      targets: grid.targets,
+      cells: grid.cells.map((row) =>
+        row.map((c, i) => {
+          const target = grid.targets[i];
+          return { text: c.text, cosine: c.cosine, f1: target === null || target === undefined ? null : tokenF1(tok.encodeSync(c.text), tok.encodeSync(target)) };
+        }),
+      ),
+    };
+  } finally {
+    model.dispose();
+    svae.dispose();
+  }
+}
+
 const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'] as const;
 
 export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
@@ -222,6 +256,7 @@ export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   trains: true,
   run: (ctx) => runHead(ctx, 'base-lcm'),
   generate: generateFromHead,
+  lens: lensOfHead,
 };
 
 export const lcmDiffusionStage: Stage<typeof lcmDiffusionStageSchema> = {

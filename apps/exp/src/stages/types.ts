@@ -123,6 +123,12 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    */
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
   /**
+   * Sentence-level models with a SentenceVAE (sllm, lcm-mse): SentenceLens over the first
+   * sentences of `text` (as many as the model reads), decoded greedily (`maxTokens`: sllm only).
+   * Used by `pnpm exp lens`.
+   */
+  lens?(artifact: Artifact, text: string, options: { maxTokens: number }): Promise<LensView>;
+  /**
    * Token predictors (token-lm, sllm): the trained model as a scorer of documents (per-sentence
    * log-probabilities of sentences 2..N, each with its EOS), for the eval stage's perplexity
    * over identical tokens (`@sentencelab/metrics`). The caller disposes it.
@@ -150,6 +156,17 @@ export interface BenchOptions {
   contextSentences: number;
   /** Test documents used as prompts. */
   prompts: number;
+}
+
+/** What `Stage.lens` returns: latent-lm's `LensGrid` as text. */
+export interface LensView {
+  /** The sentences read (positions); `droppedSentences` more of the text did not fit. */
+  sentences: string[];
+  droppedSentences: number;
+  /** The true next sentence of each position; null at the last. */
+  targets: (string | null)[];
+  /** cells[layer][position]; the last layer is what generation decodes. */
+  cells: { text: string; cosine: number | null; f1: number | null }[][];
 }
 
 /** Options of `pnpm exp generate`, passed to `Stage.generate`. */

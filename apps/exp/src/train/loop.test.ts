@@ -70,6 +70,25 @@ describe('trainLoop', () => {
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
   });
 
+  test('logs system metrics (CPU %, RSS, heap) at every logged step, with plausible values', async () => {
+    const dir = join(root, 'loop', 'reference');
+    const cpu = await series(dir, 'sys/cpu_pct');
+    const rss = await series(dir, 'sys/rss_mb');
+    const heap = await series(dir, 'sys/heap_mb');
+    for (const s of [cpu, rss, heap]) expect([...s.keys()]).toEqual([...reference.keys()]);
+    // A training step keeps the process busy (in percent, not a fraction: > 1 even on a loaded
+    // shared machine), on a few threads at most.
+    expect([...cpu.values()].every((v) => v >= 0 && v < 100 * 64)).toBe(true);
+    expect(Math.max(...cpu.values())).toBeGreaterThan(1);
+    // Node alone needs tens of MB resident; the heap is part of the RSS.
+    for (const [step, v] of rss) {
+      expect(v).toBeGreaterThan(20);
+      expect(v).toBeLessThan(64_000);
+      expect(heap.get(step)!).toBeGreaterThan(1);
+      expect(heap.get(step)!).toBeLessThan(v);
+    }
+  });
+
   test('Ctrl-C (abort) checkpoints the current step and marks the run interrupted; resume continues with the same losses', async () => {
     const run = newRun(root, 'interrupted');
     const controller = new AbortController();

@@ -14,6 +14,7 @@ import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, 
 import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
+import { SystemSampler } from './system-metrics.js';
 import { TrainingDiverged, TrainingInterrupted } from './errors.js';
 
 export { TrainingDiverged, TrainingInterrupted } from './errors.js';
@@ -121,6 +122,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     let val: Record<string, number> = {};
     let tokens = 0;
     const t0 = performance.now();
+    const system = new SystemSampler();
     const checkpoint = async (): Promise<void> => {
       if (lastCheckpoint === step) return;
       await saveCheckpoint(o, step);
@@ -197,6 +199,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/grad_norm`]: gradNorm,
             [`${prefix}train/tokens_per_s`]: tokensPerS,
             ...Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'loss').map(([k, v]) => [`${prefix}train/${k}`, v])),
+            ...system.sample(prefix),
           });
         }
         progress.update({ step, loss, tokensPerS });

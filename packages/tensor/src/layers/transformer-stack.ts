@@ -60,11 +60,26 @@ export class TransformerStack extends Module {
 
   forward(x: tf.Tensor, o: TransformerStackCallOptions = {}): tf.Tensor {
     return tf.tidy(() => {
+      const outs = this.layerOutputs(x, o);
+      const h = outs[outs.length - 1]!;
+      return this.norm === undefined ? h : this.norm.forward(h);
+    });
+  }
+
+  /**
+   * Each block's output, before the final norm (for looking inside the stack, e.g. a lens):
+   * x: [batch, seq, dModel] -> numLayers tensors [batch, seq, dModel]. `forward` is the final
+   * norm of the last one, computed by this same loop.
+   */
+  layerOutputs(x: tf.Tensor, o: TransformerStackCallOptions = {}): tf.Tensor[] {
+    return tf.tidy(() => {
+      const outs: tf.Tensor[] = [];
       let h = x;
       this.layers.forEach((layer, i) => {
         h = layer.forward(h, { ...o, cache: o.cache?.layers[i] });
+        outs.push(h);
       });
-      return this.norm === undefined ? h : this.norm.forward(h);
+      return outs;
     });
   }
 }
