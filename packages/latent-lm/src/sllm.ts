@@ -11,7 +11,7 @@ import {
   type SentenceTokens,
 } from '@sentencelab/sentence-vae';
 import { sllmConfigSchema, type SllmConfig, type SllmConfigInput } from './config.js';
-import type { DocumentScore, DocumentSentences } from './document.js';
+import { checkContextStart, sentenceSpanTokens, type DocumentScore, type DocumentSentences, type ScoreOptions } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
 import { readAndDispose } from './read.js';
 
@@ -157,37 +157,82 @@ export class SLLM extends Module {
 
   /**
    * Log-likelihood of sentences 1..N-1 of a document (each with its EOS): the same tokens the
-   * token LM scores. Documents longer than decoder.maxLen sentences are read in windows that
-   * overlap by one sentence, so every sentence after the first is scored exactly once. Each
-   * window's log-probs are read back asynchronously.
+   * token LM scores; sentence i is decoded from position i - 1's hidden state. Without
+   * `contextStart`, documents longer than decoder.maxLen sentences are read in windows that
+   * overlap by one sentence, so every sentence after the first is scored exactly once. With it,
+   * each sentence is scored after exactly its context sentences (see {@link ScoreOptions}).
+   * Each window's log-probs are read back asynchronously.
    */
-  async scoreDocument(sentences: DocumentSentences): Promise<DocumentScore> {
+  async scoreDocument(sentences: DocumentSentences, options: ScoreOptions = {}): Promise<DocumentScore> {
     const N = sentences.length;
-    const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [] };
     const W = this.config.decoder.maxLen;
     if (W < 2) throw new Error('SLLM.scoreDocument: decoder.maxLen must be >= 2');
-    const pad = this.config.svae.specialIds.pad;
+    const rows: { context: number[][]; contextStart: number; target: number }[] = [];
+    if (options.contextStart !== undefined) {
+      checkContextStart(options.contextStart, N, 'SLLM.scoreDocument');
+      options.contextStart.forEach((start, k) => {
+        if (k + 1 - start > W) throw new Error(`SLLM.scoreDocument: sentence ${k + 1} has ${k + 1 - start} context sentences, decoder.maxLen is ${W}`);
+        rows.push({ context: sentences.slice(start, k + 1).map((s) => Array.from(s)), contextStart: start, target: k + 1 });
+      });
+      const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [], contextTokens: [], scoredIds: [] };
+      for (let r0 = 0; r0 < rows.length; r0 += 16) await this.scoreRows(sentences, rows.slice(r0, r0 + 16), score);
+      return score;
+    }
+    const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [], contextTokens: [], scoredIds: [] };
     for (let start = 0; start < N - 1; start += W - 1) {
       const window = sentences.slice(start, Math.min(N, start + W)).map((s) => Array.from(s));
-      const n = window.length;
-      const maxLen = Math.max(1, ...window.map((s) => s.length));
-      const packed = packSentences(window, { pad, maxLen });
-      const batch: SentenceBatch = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, maxLen] };
-      const targets = packSentences(window.slice(1), { pad, maxLen });
-      const lp = this.inEval(() =>
-        tf.tidy(() => {
-          const h = tf.reshape(this.hiddenStates(batch), [n, this.config.decoder.dModel]) as tf.Tensor2D;
-          const memory = this.toMemory(tf.slice(h, [0, 0], [n - 1, -1]) as tf.Tensor2D);
-          return tf.sum(this.svae.decoder.logProbs(memory, targets), 1);
-        }),
-      );
-      const values = await readAndDispose(lp);
-      for (let i = 0; i < n - 1; i++) {
-        score.sentenceLogProbs.push(values[i]!);
-        score.sentenceTokens.push(window[i + 1]!.length + 1);
-      }
+      // One row: the window's sentences 0..n-2 are the context of sentences 1..n-1.
+      await this.scoreRows(sentences, [{ context: window.slice(0, -1), contextStart: start, target: start + window.length - 1 }], score, true);
     }
     return score;
+  }
+
+  /**
+   * Scores rows of context sentences. Each row's hidden state at its last context sentence
+   * decodes its target sentence; with `all`, every position j decodes the sentence after it
+   * (one row holding a whole window: targets contextStart+1..target).
+   */
+  private async scoreRows(sentences: DocumentSentences, rows: { context: number[][]; contextStart: number; target: number }[], score: DocumentScore, all = false): Promise<void> {
+    const pad = this.config.svae.specialIds.pad;
+    const eos = this.config.svae.specialIds.eos;
+    const S = Math.max(...rows.map((r) => r.context.length));
+    const L = Math.max(1, ...rows.flatMap((r) => r.context.map((s) => s.length)));
+    // Batch [R, S, L], rows right-padded with empty sentences (causal: they never reach a real position).
+    const tokens = new Int32Array(rows.length * S * L).fill(pad);
+    const lengths = new Int32Array(rows.length * S);
+    const sources: number[] = [];
+    const targetIds: number[][] = [];
+    const contexts: number[] = [];
+    rows.forEach((r, b) => {
+      r.context.forEach((s, j) => {
+        tokens.set(s, (b * S + j) * L);
+        lengths[b * S + j] = s.length;
+      });
+      const n = r.context.length;
+      for (let j = all ? 0 : n - 1; j < n; j++) {
+        // The hidden state of context sentence j (document sentence contextStart + j) decodes sentence contextStart + j + 1.
+        sources.push(b * S + j);
+        targetIds.push(Array.from(sentences[r.contextStart + j + 1]!));
+        contexts.push(sentenceSpanTokens(sentences, r.contextStart, r.contextStart + j + 1));
+      }
+    });
+    const targets = packSentences(targetIds, { pad, maxLen: Math.max(1, ...targetIds.map((s) => s.length)) });
+    const lp = this.inEval(() =>
+      tf.tidy(() => {
+        // h: [R, S, d] -> the source positions' states [m, d] -> memory [m, dSvae]
+        const h = tf.reshape(this.hiddenStates({ tokens, lengths, shape: [rows.length, S, L] }), [rows.length * S, this.config.decoder.dModel]) as tf.Tensor2D;
+        const memory = this.toMemory(tf.gather(h, tf.tensor1d(sources, 'int32')) as tf.Tensor2D);
+        return tf.sum(this.svae.decoder.logProbs(memory, targets), 1);
+      }),
+    );
+    const values = await readAndDispose(lp);
+    targetIds.forEach((_, m) => {
+      const len = targets.lengths[m]!;
+      score.sentenceLogProbs.push(values[m]!);
+      score.sentenceTokens.push(len + 1);
+      score.contextTokens.push(contexts[m]!);
+      score.scoredIds.push([...targets.tokens.subarray(m * targets.maxLen, m * targets.maxLen + len), eos]);
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Embedding, init, Linear, Module, Rng, type StackCache } from '@sentencelab/tensor';
 import { argmax, sampleToken, targetLogProbs, type SpecialIds } from '@sentencelab/sentence-vae';
 import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
-import { documentStream, type DocumentScore, type DocumentSentences } from './document.js';
+import { checkContextStart, documentStream, sentenceSpanTokens, type DocumentScore, type DocumentSentences, type ScoreOptions } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
 import { readAndDispose } from './read.js';
 
@@ -95,16 +95,24 @@ export class TokenLM extends Module {
 
   /**
    * Log-likelihood of sentences 1..N-1 (each with its EOS) of a document, read from the stream
-   * `[BOS, s0, EOS, s1, EOS, ...]`. Streams longer than maxLen are scored in windows that
-   * overlap by half, so every scored token sees at least maxLen / 2 tokens of context. Each
-   * window's log-probs are read back asynchronously.
+   * `[BOS, s0, EOS, s1, EOS, ...]`. Without `contextStart`, streams longer than maxLen are
+   * scored in windows that overlap by half (each target scored once, by the first window that
+   * reaches it), so every scored token sees at least maxLen / 2 tokens of context. With it,
+   * each sentence is scored in its own row after exactly its context sentences (see
+   * {@link ScoreOptions}). Each window's log-probs are read back asynchronously.
    */
-  async scoreDocument(sentences: DocumentSentences): Promise<DocumentScore> {
+  async scoreDocument(sentences: DocumentSentences, options: ScoreOptions = {}): Promise<DocumentScore> {
+    if (options.contextStart !== undefined) return this.scoreWithContext(sentences, options.contextStart);
     const { bos, eos } = this.config.specialIds;
     const { stream, sentenceOf } = documentStream(sentences, bos, eos);
     const N = sentences.length;
-    const score: DocumentScore = { sentenceLogProbs: new Array<number>(Math.max(N - 1, 0)).fill(0), sentenceTokens: [] };
-    for (let i = 1; i < N; i++) score.sentenceTokens.push(sentences[i]!.length + 1);
+    const scored = Math.max(N - 1, 0);
+    const score: DocumentScore = {
+      sentenceLogProbs: new Array<number>(scored).fill(0),
+      sentenceTokens: sentences.slice(1).map((s) => s.length + 1),
+      contextTokens: new Array<number>(scored).fill(0),
+      scoredIds: Array.from({ length: scored }, () => []),
+    };
     const T = this.config.decoder.maxLen;
     const stride = Math.max(1, T >> 1);
     // Window w feeds stream[start, start + len) and scores targets at positions (from, start + len].
@@ -113,19 +121,64 @@ export class TokenLM extends Module {
       const end = Math.min(stream.length - 1, from === 0 ? T : from + stride);
       const start = Math.max(0, end - T);
       const len = end - start;
-      const logProbs = this.inEval(() =>
-        tf.tidy(() => {
-          const ids = tf.tensor2d(stream.subarray(start, end), [1, len], 'int32');
-          const tg = tf.tensor2d(stream.subarray(start + 1, end + 1), [1, len], 'int32');
-          return this.logProbs(ids, tg);
-        }),
-      );
+      const input = stream.subarray(start, end);
+      const target = stream.subarray(start + 1, end + 1);
+      const logProbs = this.inEval(() => tf.tidy(() => this.logProbs(tf.tensor2d(input, [1, len], 'int32'), tf.tensor2d(target, [1, len], 'int32'))));
       const lp = await readAndDispose(logProbs);
       for (let p = from + 1; p <= end; p++) {
         const s = sentenceOf[p]!;
-        if (s >= 1) score.sentenceLogProbs[s - 1]! += lp[p - 1 - start]!;
+        if (s < 1) continue;
+        const ids = score.scoredIds[s - 1]!;
+        // The sentence's first token: the stream positions this window shows before it (the BOS not counted).
+        if (ids.length === 0) score.contextTokens[s - 1] = p - Math.max(start, 1);
+        ids.push(target[p - 1 - start]!);
+        score.sentenceLogProbs[s - 1]! += lp[p - 1 - start]!;
       }
       from = end;
+    }
+    return score;
+  }
+
+  /** One row per scored sentence i: [BOS when the context starts the document] s_start EOS .. s_{i-1} EOS s_i EOS. */
+  private async scoreWithContext(sentences: DocumentSentences, contextStart: readonly number[]): Promise<DocumentScore> {
+    const N = sentences.length;
+    checkContextStart(contextStart, N, 'TokenLM.scoreDocument');
+    const { bos, eos, pad } = this.config.specialIds;
+    const T = this.config.decoder.maxLen;
+    const score: DocumentScore = { sentenceLogProbs: [], sentenceTokens: [], contextTokens: [], scoredIds: [] };
+    const rows = contextStart.map((start, k) => {
+      const i = k + 1;
+      const row = documentStream(sentences.slice(start, i + 1), bos, eos).stream;
+      // The stream's BOS marks a document start: a context cut from the middle has none, as in training windows.
+      const ids = start === 0 ? row : row.subarray(1);
+      if (ids.length - 1 > T) {
+        throw new Error(`TokenLM.scoreDocument: sentence ${i} with its context (sentences ${start}..${i - 1}) needs ${ids.length - 1} positions, decoder.maxLen is ${T}; give it less context`);
+      }
+      return { ids, scored: sentences[i]!.length + 1, context: sentenceSpanTokens(sentences, start, i) };
+    });
+    const chunk = 16;
+    for (let r0 = 0; r0 < rows.length; r0 += chunk) {
+      const group = rows.slice(r0, r0 + chunk);
+      const len = Math.max(...group.map((r) => r.ids.length - 1));
+      // input/target: [rows, len], right-padded (causal attention: padding never reaches a real position).
+      const input = new Int32Array(group.length * len).fill(pad);
+      const target = new Int32Array(group.length * len).fill(pad);
+      group.forEach((r, b) => {
+        input.set(r.ids.subarray(0, r.ids.length - 1), b * len);
+        target.set(r.ids.subarray(1), b * len);
+      });
+      const logProbs = this.inEval(() => tf.tidy(() => this.logProbs(tf.tensor2d(input, [group.length, len], 'int32'), tf.tensor2d(target, [group.length, len], 'int32'))));
+      const lp = await readAndDispose(logProbs);
+      group.forEach((r, b) => {
+        // The sentence's targets are the row's last `scored` positions.
+        const first = b * len + r.ids.length - 1 - r.scored;
+        let sum = 0;
+        for (let t = first; t < first + r.scored; t++) sum += lp[t]!;
+        score.sentenceLogProbs.push(sum);
+        score.sentenceTokens.push(r.scored);
+        score.contextTokens.push(r.context);
+        score.scoredIds.push(Array.from(target.subarray(first, first + r.scored)));
+      });
     }
     return score;
   }
