@@ -41,6 +41,18 @@ export interface SllmGenerateOptions {
   stopThreshold?: number;
   /** How each sentence is decoded (the SentenceVAE decoder's options). */
   decode?: DecodeOptions;
+  /**
+   * Token budget: at most this many SentenceVAE decoder steps in all (a sentence takes its
+   * length + 1: its tokens and the step that ends it, EOS or cut). The last sentence is cut to
+   * what is left. Default: no budget.
+   */
+  maxTokens?: number;
+  /**
+   * After every cache update, with the bytes all live KV caches hold then: the sentence-level
+   * decoder's, plus, while a sentence is decoded, the SentenceVAE decoder's self- and
+   * cross-attention caches.
+   */
+  onCacheBytes?: (bytes: number) => void;
 }
 
 const END = 0;
@@ -250,18 +262,26 @@ export class SLLM extends Module {
     const maxLen = this.config.decoder.maxLen;
     const window = Math.max(1, maxLen >> 1);
     const history = prompt.map((s) => Array.from(s));
+    const sentenceMax = options.decode?.maxTokens ?? this.config.svae.maxTokens;
+    let budget = options.maxTokens ?? Number.POSITIVE_INFINITY;
+    const onBytes = options.onCacheBytes;
     const wasTraining = this.training;
     this.eval();
     let cache = this.decoder.createCache();
     try {
       let last = this.advance(history.length >= maxLen ? history.slice(-window) : history, cache);
-      for (let produced = 0; produced < maxSentences; produced++) {
+      onBytes?.(cache.bytes());
+      for (let produced = 0; produced < maxSentences && budget > 0; produced++) {
         const pEnd = (await readAndDispose(tf.tidy(() => tf.softmax(this.stop.forward(last)))))[END]!;
         if (pEnd >= threshold) break;
         const memory = tf.tidy(() => this.toMemory(last));
-        const decoded = await decodeSentences(this.svae.decoder, memory, options.decode ?? {});
+        // At most `budget` steps: maxTokens tokens + the step that ends or cuts the sentence.
+        const decode = { ...options.decode, maxTokens: Math.min(sentenceMax, budget - 1) };
+        const sentenceBytes = cache.bytes();
+        const decoded = await decodeSentences(this.svae.decoder, memory, decode, onBytes === undefined ? {} : { onCacheBytes: (b) => onBytes(sentenceBytes + b) });
         memory.dispose();
         const sentence = decoded.tokens[0]!;
+        budget -= sentence.length + 1;
         yield sentence;
         // An empty sentence has no encoding the model was trained on: the document ends here.
         if (sentence.length === 0) break;
@@ -275,6 +295,7 @@ export class SLLM extends Module {
         } else {
           last = this.advance([sentence], cache);
         }
+        onBytes?.(cache.bytes());
       }
       last.dispose();
     } finally {
@@ -296,6 +317,17 @@ export class SLLM extends Module {
   /** Cached key/value bytes per sentence position of context (float32, every layer). */
   kvBytesPerSentence(): number {
     return this.decoder.kvBytesPerPosition();
+  }
+
+  /**
+   * The SentenceVAE decoder's cache after `steps` decoding steps of one sentence: every layer's
+   * self-attention k/v over `steps` positions plus its cross-attention k/v over the memory
+   * slots (1 for a plain [1, d] memory), float32.
+   */
+  sentenceDecoderKvBytes(steps: number): number {
+    const dec = this.svae.decoder;
+    const slots = dec.memoryProjection === undefined ? 1 : dec.memorySlots;
+    return this.config.svae.decoder.layers * 2 * this.config.svae.dModel * 4 * (steps + slots);
   }
 }
 

@@ -30,6 +30,8 @@ export interface TokenGenerateOptions {
   temperature?: number;
   topP?: number;
   seed?: number;
+  /** After every cache update (prefill, each step, each rebuild), with the bytes the KV cache holds then. */
+  onCacheBytes?: (bytes: number) => void;
 }
 
 /**
@@ -202,7 +204,7 @@ export class TokenLM extends Module {
     const wasTraining = this.training;
     this.eval();
     try {
-      let logits = await this.lastLogits(Int32Array.from(history.length >= maxLen ? history.slice(-window) : history), cache);
+      let logits = await this.lastLogits(Int32Array.from(history.length >= maxLen ? history.slice(-window) : history), cache, options.onCacheBytes);
       let sentence: number[] = [];
       let produced = 0;
       let sentences = 0;
@@ -224,9 +226,9 @@ export class TokenLM extends Module {
         if (cache.length >= maxLen) {
           cache.dispose();
           cache = this.decoder.createCache();
-          logits = await this.lastLogits(Int32Array.from(history.slice(-window)), cache);
+          logits = await this.lastLogits(Int32Array.from(history.slice(-window)), cache, options.onCacheBytes);
         } else {
-          logits = await this.lastLogits(Int32Array.of(next), cache);
+          logits = await this.lastLogits(Int32Array.of(next), cache, options.onCacheBytes);
         }
       }
       if (sentence.length > 0) yield sentence;
@@ -237,9 +239,10 @@ export class TokenLM extends Module {
   }
 
   /** Feeds `ids` through the cache and returns the last position's logits (read asynchronously). */
-  private async lastLogits(ids: Int32Array, cache: StackCache): Promise<Float32Array> {
+  private async lastLogits(ids: Int32Array, cache: StackCache, onCacheBytes?: (bytes: number) => void): Promise<Float32Array> {
     const last = tf.tidy(() => {
       const logits = this.logits(tf.tensor2d(ids, [1, ids.length], 'int32'), cache);
+      onCacheBytes?.(cache.bytes());
       return tf.slice(logits, [0, ids.length - 1, 0], [1, 1, this.config.vocabSize]);
     });
     return (await readAndDispose(last)) as Float32Array;

@@ -3,3 +3,4 @@ export * from './generation.js';
 export * from './memory.js';
 export * from './throughput.js';
 export * from './params.js';
+export * from './bootstrap.js';

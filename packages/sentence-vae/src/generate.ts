@@ -30,11 +30,17 @@ export interface DecodeResult {
   ended: boolean[];
 }
 
+/** Observers of decoding (not options of the decode itself). */
+export interface DecodeHooks {
+  /** After every decoder step, with the bytes its KV cache (self- and cross-attention, every layer) holds then. */
+  onCacheBytes?: (bytes: number) => void;
+}
+
 /**
  * Autoregressive decoding from conditioning vectors, memory: [n, d] or [n, k, d].
  * Every step feeds one token per row through the KV cache and reads the logits back once.
  */
-export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, options: DecodeOptions = {}): Promise<DecodeResult> {
+export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, options: DecodeOptions = {}, hooks: DecodeHooks = {}): Promise<DecodeResult> {
   const o = decodeOptionsSchema.parse(options);
   const maxTokens = o.maxTokens ?? decoder.maxTokens;
   if (decoder.positions !== undefined && maxTokens > decoder.maxTokens) {
@@ -43,7 +49,7 @@ export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, opti
   const wasTraining = decoder.training;
   decoder.eval();
   try {
-    return o.strategy === 'beam' ? await beamDecode(decoder, memory, maxTokens, o) : await stepDecode(decoder, memory, maxTokens, o);
+    return o.strategy === 'beam' ? await beamDecode(decoder, memory, maxTokens, o, hooks) : await stepDecode(decoder, memory, maxTokens, o, hooks);
   } finally {
     decoder.train(wasTraining);
   }
@@ -51,7 +57,7 @@ export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, opti
 
 type Parsed = z.output<typeof decodeOptionsSchema>;
 
-async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed): Promise<DecodeResult> {
+async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed, hooks: DecodeHooks): Promise<DecodeResult> {
   const { bos, eos } = decoder.specialIds;
   const V = decoder.vocabSize;
   const sampling = { temperature: o.strategy === 'greedy' ? 0 : o.temperature, topP: o.topP };
@@ -68,6 +74,7 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
     // Step t predicts token t; step maxTokens can only end the sentence.
     for (let t = 0; t <= maxTokens && active.length > 0; t++) {
       const logits = decoder.step(state, feed);
+      hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
       const data = await logits.data();
       logits.dispose();
       const keep: number[] = [];
@@ -92,7 +99,7 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   return { tokens, ended };
 }
 
-async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed): Promise<DecodeResult> {
+async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens: number, o: Parsed, hooks: DecodeHooks): Promise<DecodeResult> {
   const { bos, eos } = decoder.specialIds;
   const V = decoder.vocabSize;
   const n = memory.shape[0]!;
@@ -109,6 +116,7 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   try {
     while (!search.done) {
       const logits = decoder.step(state, feed);
+      hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
       const data = await logits.data();
       logits.dispose();
       const { parents, next } = search.step(data, V);

@@ -12,12 +12,13 @@
  * the weights), so neither would end its sentences by itself. Both are made to write
  * sentences of exactly `length + 1` tokens, each token one decoder step:
  * - token LM: greedy with EOS masked for `length` tokens, then EOS (the EOS step is counted);
- * - SLLM: the SentenceVAE decoder's EOS logit is pushed to -1e4 and each sentence is cut at
- *   `length + 1` tokens (no EOS step; the stop head is disabled with stopThreshold > 1).
+ * - SLLM: the SentenceVAE decoder's EOS logit is pushed to -1e4 and each sentence is cut after
+ *   `length` tokens: step `length` would have been its EOS and is its cut (the stop head is
+ *   disabled with stopThreshold > 1). A sentence counts for its `length` tokens + that step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '@sentencelab/tensor';
-import { documentStream, SLLM, TokenLM } from '@sentencelab/latent-lm';
+import { documentStream, SLLM, TokenLM, type SllmGenerateOptions } from '@sentencelab/latent-lm';
 import {
   analyticalKvBytesPerToken, countParams, measureGeneration, measureKvBytesPerPosition, peakTensorBytes, rssBytes,
   type Document, type GenerationSpeed, type KvSlope, type SentenceGenerator,
@@ -101,6 +102,27 @@ function argmaxExcept(x: Float32Array, skip: number): number {
   return best;
 }
 
+/** Pushes the SentenceVAE decoder's EOS logit to -1e4, so an untrained SLLM writes sentences until cut. */
+export async function maskSllmEos(sllm: SLLM): Promise<void> {
+  const eos = sllm.config.svae.specialIds.eos;
+  const headBias = sllm.parameterMap().get('svae.decoder.head.bias');
+  if (headBias === undefined) throw new Error('generation: the SLLM has no svae.decoder.head.bias to mask EOS with (tieOutput must be false)');
+  const bias = (await headBias.data()).slice();
+  bias[eos] = -1e4;
+  const t = tf.tensor1d(bias);
+  headBias.assign(t);
+  t.dispose();
+}
+
+/**
+ * SLLM options for `sentences` sentences of `length` tokens (EOS masked): each is cut after
+ * `length` tokens, at the decoder step that would have been its EOS, so it takes `length + 1`
+ * steps, what the default `tokensOf` (`s.length + 1`) counts.
+ */
+export function sllmFixedLength(sentences: number, length: number): SllmGenerateOptions {
+  return { maxSentences: sentences, stopThreshold: 1.01, decode: { maxTokens: length } };
+}
+
 interface Measured {
   system: string;
   params: number;
@@ -127,15 +149,10 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const tokenSlopeLengths = [16, 32, 64, 128].filter((n) => n <= tokenMaxLen);
   const tokenLm = new TokenLM({ vocabSize: a.vocab, decoder: { dModel: d, layers: 5, heads: 4, maxLen: tokenMaxLen } });
   const sllm = new SLLM({
-    svae: { vocabSize: a.vocab, dModel: d, maxTokens: L + 1, encoder: { layers: 1, heads: 4, dropout: 0 }, decoder: { layers: 1, heads: 4, dropout: 0 } },
+    svae: { vocabSize: a.vocab, dModel: d, maxTokens: L, encoder: { layers: 1, heads: 4, dropout: 0 }, decoder: { layers: 1, heads: 4, dropout: 0 } },
     decoder: { dModel: d, layers: 2, heads: 4, maxLen: Math.max(context + a.sentences + 1, 32) },
   });
-  const eos = sllm.config.svae.specialIds.eos;
-  const headBias = sllm.parameterMap().get('svae.decoder.head.bias');
-  if (headBias === undefined) throw new Error('generation: the SLLM has no svae.decoder.head.bias to mask EOS with (tieOutput must be false)');
-  const bias = (await headBias.data()).slice();
-  bias[eos] = -1e4;
-  headBias.assign(tf.tensor1d(bias));
+  await maskSllmEos(sllm);
   tokenLm.eval();
   sllm.eval();
 
@@ -163,9 +180,8 @@ export async function run(argv: string[]): Promise<BenchResult> {
       peakBytes: tokenPeak.peakBytes,
     });
 
-    const sllmOpts = { maxSentences: a.sentences, stopThreshold: 1.01, decode: { maxTokens: L + 1 } };
-    // No EOS is generated: a sentence counts for its L + 1 tokens, each one decoder step.
-    const sllmSpeed = await measureGeneration(sllm, prompts, { generateOptions: sllmOpts, warmup: 1, tokensOf: (s) => s.length });
+    const sllmOpts = sllmFixedLength(a.sentences, L);
+    const sllmSpeed = await measureGeneration(sllm, prompts, { generateOptions: sllmOpts, warmup: 1 });
     const sllmPeak = await peakTensorBytes(async () => {
       for await (const _ of sllm.generate(prompts[0]!, sllmOpts));
     });

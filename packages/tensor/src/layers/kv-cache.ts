@@ -16,6 +16,11 @@ export class KVCache {
     return this.k?.shape[2] ?? 0;
   }
 
+  /** Bytes of the cached k and v tensors (what this cache holds alive). */
+  bytes(): number {
+    return tensorBytes(this.k) + tensorBytes(this.v);
+  }
+
   /** Appends k, v: [batch, heads, new, headDim]; returns the full cached k, v. */
   append(k: tf.Tensor4D, v: tf.Tensor4D): { k: tf.Tensor4D; v: tf.Tensor4D } {
     if (this.frozen) throw new Error('KVCache: cannot append to a frozen (cross-attention) cache');
@@ -46,4 +51,11 @@ export class KVCache {
     this.v = undefined;
     this.frozen = false;
   }
+}
+
+/** Bytes of a tensor's values (4 per float32 / int32 element); 0 for none. */
+export function tensorBytes(t: tf.Tensor | undefined): number {
+  if (t === undefined) return 0;
+  if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`tensorBytes: unsupported dtype ${t.dtype} (float32 and int32 are 4 bytes per element)`);
+  return t.size * 4;
 }

@@ -21,6 +21,13 @@ export class StackCache {
     return this.layers[0]?.self.length ?? 0;
   }
 
+  /** Bytes of every layer's cached self- and cross-attention keys and values. */
+  bytes(): number {
+    let n = 0;
+    for (const l of this.layers) n += l.self.bytes() + l.cross.bytes();
+    return n;
+  }
+
   dispose(): void {
     for (const l of this.layers) {
       l.self.dispose();

@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import { bootstrapRatio, formatInterval, intervalsOverlap, quantile } from './bootstrap.js';
+
+describe('quantile', () => {
+  test('linear between order statistics (hand-computed)', () => {
+    expect(quantile([1, 2, 3, 4, 5], 0.5)).toBe(3);
+    // pos = 0.25 * 4 = 1: the second value; pos = 0.1 * 4 = 0.4: 1 + 0.4 * (2 - 1).
+    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
+    expect(quantile([1, 2, 3, 4, 5], 0.1)).toBeCloseTo(1.4, 12);
+    expect(() => quantile([], 0.5)).toThrow('no values');
+  });
+});
+
+describe('bootstrapRatio', () => {
+  test('identical documents: the interval is the figure itself', () => {
+    const i = bootstrapRatio([{ num: 3, den: 4 }, { num: 3, den: 4 }, { num: 3, den: 4 }]);
+    expect(i.low).toBeCloseTo(0.75, 12);
+    expect(i.high).toBeCloseTo(0.75, 12);
+  });
+
+  test('two documents: resamples are {a,a} (1/4), {a,b} (1/2), {b,b} (1/4), so the 95% interval spans a to b', () => {
+    // a: 1/2 = 0.5, b: 9/10 = 0.9, mixed: 10/12. The 2.5% and 97.5% quantiles fall inside the 1/4 tails.
+    const i = bootstrapRatio([{ num: 1, den: 2 }, { num: 9, den: 10 }], { resamples: 400, seed: 3 });
+    expect(i).toEqual({ low: 0.5, high: 0.9 });
+    // A 40% interval keeps only the mixed resample (its share is about 1/2 around the middle).
+    const mid = bootstrapRatio([{ num: 1, den: 2 }, { num: 9, den: 10 }], { resamples: 400, seed: 3, level: 0.4 });
+    expect(mid.low).toBeCloseTo(10 / 12, 12);
+    expect(mid.high).toBeCloseTo(10 / 12, 12);
+  });
+
+  test('seeded and deterministic; the transform maps each resampled ratio (PPL = exp(-ratio))', () => {
+    const docs = [{ num: -10, den: 5 }, { num: -30, den: 10 }, { num: -4, den: 4 }, { num: -12, den: 6 }, { num: -7, den: 3 }, { num: -11, den: 4 }, { num: -9, den: 7 }, { num: -13, den: 5 }];
+    const a = bootstrapRatio(docs, { seed: 7, transform: (r) => Math.exp(-r) });
+    expect(bootstrapRatio(docs, { seed: 7, transform: (r) => Math.exp(-r) })).toEqual(a);
+    expect(bootstrapRatio(docs, { seed: 8, transform: (r) => Math.exp(-r) })).not.toEqual(a);
+    // Per-document PPLs run from e^1 to e^3; the whole-set figure e^(96/44) lies inside the interval.
+    expect(a.low).toBeGreaterThanOrEqual(Math.E - 1e-9);
+    expect(a.high).toBeLessThanOrEqual(Math.exp(3) + 1e-9);
+    expect(a.low).toBeLessThan(Math.exp(96 / 44));
+    expect(a.high).toBeGreaterThan(Math.exp(96 / 44));
+  });
+
+  test('documents with nothing to count are skipped; none at all is an error', () => {
+    expect(bootstrapRatio([{ num: 2, den: 4 }, { num: 0, den: 0 }], { resamples: 200 })).toEqual({ low: 0.5, high: 0.5 });
+    expect(() => bootstrapRatio([{ num: 0, den: 0 }])).toThrow('every document has den 0');
+    expect(() => bootstrapRatio([])).toThrow('no documents');
+  });
+});
+
+describe('intervalsOverlap / formatInterval', () => {
+  test('touching intervals overlap; disjoint ones do not', () => {
+    expect(intervalsOverlap({ low: 1, high: 2 }, { low: 2, high: 3 })).toBe(true);
+    expect(intervalsOverlap({ low: 1, high: 2 }, { low: 2.5, high: 3 })).toBe(false);
+    expect(intervalsOverlap({ low: 2.5, high: 3 }, { low: 1, high: 2 })).toBe(false);
+    expect(formatInterval({ low: 1.234, high: 5.678 }, 1)).toBe('[1.2, 5.7]');
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Uncertainty of an eval figure from the few documents it was measured on: a percentile
+ * bootstrap over documents. Every figure in the eval table is a ratio of sums over documents
+ * (PPL = exp(-Σ log p / Σ tokens), L2 = Σ distances / Σ targets, accuracy = Σ correct / Σ
+ * judged), so one resampler serves all of them: documents are drawn with replacement, the
+ * sums recomputed, the statistic taken, and the central `level` share of the resampled values
+ * kept. Seeded: the same inputs give the same interval.
+ */
+import { Rng } from '@sentencelab/tensor';
+
+/** One document's contribution to a ratio-of-sums figure. */
+export interface DocumentSums {
+  num: number;
+  den: number;
+}
+
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+export interface BootstrapOptions {
+  /** Resamples of the documents. Default 1000. */
+  resamples?: number;
+  /** Seed of the resampling draws. Default 0. */
+  seed?: number;
+  /** Central share kept. Default 0.95. */
+  level?: number;
+  /** Maps the ratio Σ num / Σ den to the figure (e.g. PPL: r => exp(-r)). Default identity. */
+  transform?: (ratio: number) => number;
+}
+
+/** The q-quantile of sorted values, linear between order statistics (numpy's default). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new Error('quantile: no values');
+  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/**
+ * Percentile-bootstrap interval of `transform(Σ num / Σ den)` over documents. Resamples whose
+ * Σ den is 0 (every drawn document contributed nothing) are skipped. Needs >= 1 document.
+ */
+export function bootstrapRatio(docs: readonly DocumentSums[], options: BootstrapOptions = {}): Interval {
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  const transform = options.transform ?? ((r: number) => r);
+  if (docs.length === 0) throw new Error('bootstrapRatio: no documents');
+  if (!(Number.isInteger(resamples) && resamples >= 1)) throw new Error(`bootstrapRatio: resamples must be an integer >= 1, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrapRatio: level must be in (0, 1), got ${level}`);
+  const rng = new Rng(options.seed ?? 0);
+  const n = docs.length;
+  const values: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    let num = 0;
+    let den = 0;
+    for (let k = 0; k < n; k++) {
+      const d = docs[rng.int(n)]!;
+      num += d.num;
+      den += d.den;
+    }
+    if (den !== 0) values.push(transform(num / den));
+  }
+  if (values.length === 0) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
+  values.sort((a, b) => a - b);
+  const tail = (1 - level) / 2;
+  return { low: quantile(values, tail), high: quantile(values, 1 - tail) };
+}
+
+/** Whether two intervals share a point: their difference is not resolved by these documents. */
+export function intervalsOverlap(a: Interval, b: Interval): boolean {
+  return a.low <= b.high && b.low <= a.high;
+}
+
+/** `[low, high]` with the figure's own precision. */
+export function formatInterval(i: Interval, digits: number): string {
+  return `[${i.low.toFixed(digits)}, ${i.high.toFixed(digits)}]`;
+}
