@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sentencelab/tensor';
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { analyticalKvBytesPerToken, leastSquares, measureKvBytesPerPosition, meanTokensPerSentence, peakTensorBytes } from './memory.js';
+import { analyticalKvBytesPerToken, leastSquares, measureGenerationKvBytes, measureKvBytesPerPosition, meanTokensPerSentence, peakTensorBytes } from './memory.js';
 
 describe('leastSquares', () => {
   test('points on a line', () => {
@@ -97,5 +97,42 @@ describe('KV-cache bytes per context token', () => {
     expect(r.peakBytes).toBeGreaterThanOrEqual(4000);
     expect(r.newBytes).toBe(4);
     r.result.dispose();
+  });
+
+  test('during generation, on the cache objects: the slopes agree with the analytical figures, the intercepts hold the generation', async () => {
+    const lm = new TokenLM({ vocabSize: 32, decoder: { dModel: 16, layers: 2, heads: 2, maxLen: 64 } }).eval();
+    const sllm = new SLLM({
+      svae: { vocabSize: 32, dModel: 16, maxTokens: 4, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 } },
+      decoder: { dModel: 16, layers: 2, heads: 2, maxLen: 16 },
+    }).eval();
+    // Prompts of k sentences of 3 tokens (4 with EOS): context 4k tokens.
+    const prompt = (tokens: number) => Array.from({ length: Math.max(1, Math.floor(tokens / 4)) }, (_, s) => [3 + s, 4 + s, 5 + s]);
+    const contextOf = (p: number[][]) => meanTokensPerSentence([p]) * p.length;
+    try {
+      const budget = 8;
+      const tokenFit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
+        const p = prompt(n);
+        for await (const _ of lm.generate(p, { maxSentences: 100, maxTokens: budget, onCacheBytes }));
+        return contextOf(p);
+      }, [8, 16, 24, 32]);
+      expect(tokenFit.slope).toBeCloseTo(analyticalKvBytesPerToken(lm), 6);
+      // BOS + the generated tokens but the last: budget positions beyond the context.
+      expect(tokenFit.intercept).toBeCloseTo(budget * lm.kvBytesPerToken(), 6);
+      const steps: number[] = [];
+      const sllmFit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
+        const p = prompt(n);
+        for await (const s of sllm.generate(p, { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: 4 }, onCacheBytes })) steps.push(s.length + 1);
+        return contextOf(p);
+      }, [8, 16, 24, 32]);
+      // Every prompt sentence is 4 tokens: the analytical bytes per token of this context.
+      expect(sllmFit.slope).toBeCloseTo(analyticalKvBytesPerToken(sllm, 4), 6);
+      // The intercept is the SentenceVAE decoder's self + cross cache at the sentence's last step (here every generated sentence took the same steps).
+      expect(new Set(steps).size).toBe(1);
+      expect(sllmFit.intercept).toBeCloseTo(sllm.sentenceDecoderKvBytes(steps[0]!), 6);
+      expect(sllmFit.points.map((p) => p.length)).toEqual([8, 16, 24, 32]);
+    } finally {
+      lm.dispose();
+      sllm.dispose();
+    }
   });
 });

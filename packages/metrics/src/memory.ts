@@ -67,6 +67,31 @@ export function measureKvBytesPerPosition(prefill: (length: number) => Disposabl
   return { ...fit, points };
 }
 
+/**
+ * KV bytes during generation, measured on the cache objects: for each requested context
+ * length, `generate(length, onCacheBytes)` generates after a prompt of about that many
+ * tokens, calling `onCacheBytes` with the bytes all its live caches hold after every update,
+ * and resolves to the prompt's actual context tokens. The peak per prompt is fitted against
+ * the context tokens: slope = bytes per context token, intercept = what generation holds
+ * whatever the context (the tokens generated, a sentence decoder's cache).
+ */
+export async function measureGenerationKvBytes(
+  generate: (length: number, onCacheBytes: (bytes: number) => void) => Promise<number>,
+  lengths: readonly number[],
+): Promise<KvSlope> {
+  if (lengths.length < 2) throw new Error(`measureGenerationKvBytes: needs at least 2 context lengths, got [${lengths.join(', ')}]`);
+  const points: KvSlope['points'] = [];
+  for (const want of lengths) {
+    let peak = 0;
+    const length = await generate(want, (b) => {
+      peak = Math.max(peak, b);
+    });
+    if (peak === 0) throw new Error(`measureGenerationKvBytes: generating after ${length} context tokens reported no cache bytes`);
+    points.push({ length, bytes: peak });
+  }
+  return { ...leastSquares(points.map((p) => p.length), points.map((p) => p.bytes)), points };
+}
+
 /** A model whose cache grows by one position per token (a token LM). */
 export interface TokenKvModel {
   kvBytesPerToken(): number;
