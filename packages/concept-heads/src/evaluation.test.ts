@@ -1,7 +1,7 @@
 import { Rng } from '@sentencelab/tensor';
 import { describe, expect, it } from 'vitest';
 import { BagOfWordsCodec } from './bag-of-words-codec.js';
-import { contrastiveAccuracy, cosineToPrevious, nextEmbeddingL2, repetitionRate, roundTripL2 } from './evaluation.js';
+import { contrastiveAccuracy, cosineToPrevious, nextEmbeddingL2, repetitionRate, roundTripL2, scoresWithBaselines } from './evaluation.js';
 import { EmbeddingNormalizer } from './normalizer.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
@@ -28,6 +28,20 @@ describe('evaluation helpers', () => {
     const preds = Array.from({ length: 200 }, () => rng.normalArray(4));
     expect(Math.abs(contrastiveAccuracy(preds, many) - 0.5)).toBeLessThan(0.05);
     expect(() => contrastiveAccuracy([v(1)], [v(1)])).toThrow(/at least 2/);
+  });
+
+  it('scoresWithBaselines: the head, copy-previous and the training mean on the same targets (hand-computed)', () => {
+    const targets = [v(0, 0), v(10, 0), v(0, 10)];
+    const previous = [v(3, 4), v(0, 0), v(10, 0)];
+    const r = scoresWithBaselines(targets, targets, previous, v(0, 3));
+    expect(r.head).toEqual({ l2: [0, 0, 0], contrastive: [1, 1, 1] });
+    // copy-prev: distances 5, 10, 14.14; (3,4) is nearer t0 (5) than t1 (8.06) and t2 (6.7): 2/2.
+    // (0,0) vs own t1 10: t0 at 0 (no), t2 at 10 (tie) -> 0.5/2. (10,0) vs own t2 14.1: t0 10 (no), t1 0 (no) -> 0.
+    expect(r.copyPrev.l2.map((x) => Math.round(x * 100) / 100)).toEqual([5, 10, 14.14]);
+    expect(r.copyPrev.contrastive).toEqual([1, 0.25, 0]);
+    // train-mean (0,3): distances 3, 10.44, 7; every prediction is the same point, so t0 (the nearest) wins for row 0 only.
+    expect(r.trainMean.l2.map((x) => Math.round(x * 100) / 100)).toEqual([3, 10.44, 7]);
+    expect(r.trainMean.contrastive).toEqual([1, 0, 0.5]);
   });
 
   it('roundTripL2: 0 for bank sentences, > 0 for a vector between two sentences', async () => {

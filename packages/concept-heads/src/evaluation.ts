@@ -61,11 +61,16 @@ export function nextEmbeddingL2(predictions: Float32Array[], targets: Float32Arr
  * 1 = every true next sentence is the nearest.
  */
 export function contrastiveAccuracy(predictions: Float32Array[], targets: Float32Array[]): number {
+  const scores = contrastiveScores(predictions, targets);
+  return scores.reduce((a, b) => a + b, 0) / scores.length;
+}
+
+/** Each prediction's contrastive score (the mean of which is {@link contrastiveAccuracy}): distractors are all the other targets. */
+export function contrastiveScores(predictions: Float32Array[], targets: Float32Array[]): number[] {
   checkLists(predictions, targets, 'contrastiveAccuracy');
   const n = predictions.length;
   if (n < 2) throw new Error('contrastiveAccuracy needs at least 2 predictions (one distractor)');
-  let total = 0;
-  predictions.forEach((p, i) => {
+  return predictions.map((p, i) => {
     const own = l2(p, targets[i]!);
     let wins = 0;
     targets.forEach((t, j) => {
@@ -73,9 +78,25 @@ export function contrastiveAccuracy(predictions: Float32Array[], targets: Float3
       const d = l2(p, t);
       wins += d > own ? 1 : d === own ? 0.5 : 0;
     });
-    total += wins / (n - 1);
+    return wins / (n - 1);
   });
-  return total / n;
+}
+
+/** Per-prediction L2 distances and contrastive scores of one predictor. */
+export interface PredictionScores {
+  l2: number[];
+  contrastive: number[];
+}
+
+/**
+ * A head's next-concept predictions beside two baselines on the same targets: `copyPrev`
+ * predicts the previous sentence's embedding, `trainMean` always predicts `mean` (the training
+ * embeddings' mean). Per prediction, so callers can group them by document.
+ */
+export function scoresWithBaselines(predictions: Float32Array[], targets: Float32Array[], previous: Float32Array[], mean: Float32Array): { head: PredictionScores; copyPrev: PredictionScores; trainMean: PredictionScores } {
+  checkLists(previous, targets, 'scoresWithBaselines');
+  const score = (p: Float32Array[]): PredictionScores => ({ l2: p.map((v, i) => l2(v, targets[i]!)), contrastive: contrastiveScores(p, targets) });
+  return { head: score(predictions), copyPrev: score(previous), trainMean: score(targets.map(() => mean)) };
 }
 
 /** Decode each vector to text, re-encode it, and measure how far it moved (mean L2). */

@@ -45,26 +45,48 @@ export function quantile(sorted: readonly number[], q: number): number {
  * Σ den is 0 (every drawn document contributed nothing) are skipped. Needs >= 1 document.
  */
 export function bootstrapRatio(docs: readonly DocumentSums[], options: BootstrapOptions = {}): Interval {
+  if (docs.length === 0) throw new Error('bootstrapRatio: no documents');
+  const transform = options.transform ?? ((r: number) => r);
+  try {
+    return bootstrap(
+      docs,
+      (sample) => {
+        let num = 0;
+        let den = 0;
+        for (const d of sample) {
+          num += d.num;
+          den += d.den;
+        }
+        return den === 0 ? Number.NaN : transform(num / den);
+      },
+      options,
+    );
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('bootstrap: every resample')) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
+    throw e;
+  }
+}
+
+/**
+ * Percentile-bootstrap interval of any statistic of documents (for figures that are not one
+ * ratio of sums, e.g. BrierLM's geometric mean). Resamples whose statistic is NaN are skipped.
+ */
+export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[]) => number, options: Omit<BootstrapOptions, 'transform'> = {}): Interval {
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
-  const transform = options.transform ?? ((r: number) => r);
-  if (docs.length === 0) throw new Error('bootstrapRatio: no documents');
-  if (!(Number.isInteger(resamples) && resamples >= 1)) throw new Error(`bootstrapRatio: resamples must be an integer >= 1, got ${resamples}`);
-  if (!(level > 0 && level < 1)) throw new Error(`bootstrapRatio: level must be in (0, 1), got ${level}`);
+  if (docs.length === 0) throw new Error('bootstrap: no documents');
+  if (!(Number.isInteger(resamples) && resamples >= 1)) throw new Error(`bootstrap: resamples must be an integer >= 1, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrap: level must be in (0, 1), got ${level}`);
   const rng = new Rng(options.seed ?? 0);
   const n = docs.length;
   const values: number[] = [];
+  const sample: T[] = new Array<T>(n);
   for (let r = 0; r < resamples; r++) {
-    let num = 0;
-    let den = 0;
-    for (let k = 0; k < n; k++) {
-      const d = docs[rng.int(n)]!;
-      num += d.num;
-      den += d.den;
-    }
-    if (den !== 0) values.push(transform(num / den));
+    for (let k = 0; k < n; k++) sample[k] = docs[rng.int(n)]!;
+    const v = statistic(sample);
+    if (!Number.isNaN(v)) values.push(v);
   }
-  if (values.length === 0) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
+  if (values.length === 0) throw new Error('bootstrap: every resample gave NaN, so the figure is undefined');
   values.sort((a, b) => a - b);
   const tail = (1 - level) / 2;
   return { low: quantile(values, tail), high: quantile(values, 1 - tail) };

@@ -4,3 +4,4 @@ export * from './memory.js';
 export * from './throughput.js';
 export * from './params.js';
 export * from './bootstrap.js';
+export * from './brier.js';

@@ -1,5 +1,8 @@
 export {
   EVAL_KEYS,
+  EVAL_METRICS,
+  PPL_BY_CONTEXT_KEY,
+  intervalKeys,
   RUN_FILES,
   evalValueSchema,
   formatVersion,
@@ -13,6 +16,7 @@ export {
   runStatusSchema,
   sampleSchema,
   summarySchema,
+  type EvalKey,
   type EvalValue,
   type GitInfo,
   type MachineInfo,

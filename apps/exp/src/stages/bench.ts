@@ -1,26 +1,72 @@
 /**
  * `kind: bench`: generation speed and KV-cache memory of the input models, measured in one
- * process on the same backend, prompts and settings (batch 1, greedy, float32): tokens/s with
- * and without the first generated sentence (the paper excludes it), sentences/s, and cached
- * KV bytes per context token. An `eval` stage that takes this stage as an input shows the
- * figures in its table; they are also merged into each model's summary.json.
+ * process on the same backend, prompts and settings (batch 1, greedy, float32).
+ * - Speed: every model generates exactly `tokens` tokens per prompt (decoder steps: a
+ *   sentence's tokens and the step that ends it; the SLLM's stop head is disabled and its last
+ *   sentence cut to the budget), so tokens/s compare equal work; the generated count is stored.
+ * - Memory: for several context lengths, the bytes all live KV caches hold during generation
+ *   (the SLLM's sentence-level cache plus its SentenceVAE decoder's self- and cross-attention
+ *   cache), read on the cache objects; the peak per context is fitted: slope = bytes per
+ *   context token, intercept = what generation holds whatever the context.
+ * An `eval` stage that takes this stage as an input shows the figures in its table (beside the
+ * analytical KV figure it computes on its documents); they are also merged into each model's
+ * summary.json.
  */
-import { analyticalKvBytesPerToken, generationSummary, measureGeneration, meanTokensPerSentence } from '@sentencelab/metrics';
+import { generationSummary, measureGeneration, measureGenerationKvBytes, type Document } from '@sentencelab/metrics';
 import { mergeEvalResults } from '@sentencelab/runs';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
-import type { AnyStage, Artifact, Stage } from './types.js';
+import type { AnyStage, Artifact, BenchModel, Stage } from './types.js';
 
 export const benchStageSchema = z.strictObject({
   prompts: z.number().int().positive().default(4).describe('test documents used as prompts'),
   contextSentences: z.number().int().positive().default(2).describe('sentences of each document given as the prompt'),
-  sentences: z.number().int().positive().default(4).describe('sentences generated per prompt'),
+  tokens: z.number().int().positive().default(32).describe('tokens every model generates per prompt (the same budget for all)'),
   warmup: z.number().int().nonnegative().default(1).describe('untimed generations on the first prompt before timing'),
+  kvContexts: z.array(z.number().int().positive()).min(2).default([16, 32, 48, 64, 80]).describe('context lengths (tokens) at which the KV bytes during generation are measured; those that do not fit every model beside `tokens` are dropped'),
 });
+
+/**
+ * Speed over prompts with an exact token budget: a sentence counts for its decoder steps,
+ * length + 1 (its EOS or cut step), except a token LM's trailing sentence cut by the budget,
+ * which took only its length: each call's count is capped at what its budget had left.
+ */
+export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, prompts: readonly Document[], tokens: number, warmup: number): Promise<Record<string, number>> {
+  let left = 0;
+  const speed = await measureGeneration(
+    {
+      generate: (prompt) => {
+        left = tokens;
+        return model.generate(prompt, { maxTokens: tokens });
+      },
+    },
+    prompts,
+    {
+      generateOptions: {},
+      warmup,
+      tokensOf: (s) => {
+        const n = Math.min(s.length + 1, left);
+        left -= n;
+        return n;
+      },
+    },
+  );
+  return generationSummary(speed);
+}
+
+/** Whole sentences from the start of `doc` holding at most `tokens` tokens (each + EOS); at least one. */
+export function promptOf(doc: Document, tokens: number): Document {
+  let used = doc[0]!.length + 1;
+  let n = 1;
+  while (n < doc.length && used + doc[n]!.length + 1 <= tokens) used += doc[n++]!.length + 1;
+  return doc.slice(0, n);
+}
+
+const contextTokens = (prompt: Document): number => prompt.reduce((a, s) => a + s.length + 1, 0);
 
 export const benchStage: Stage<typeof benchStageSchema> = {
   kind: 'bench',
-  description: 'generation speed (tokens/s, sentences/s) and KV-cache bytes per context token',
+  description: 'generation speed (tokens/s at an equal token budget) and KV-cache bytes measured during generation',
   schema: benchStageSchema,
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose test documents are the prompts' },
@@ -33,26 +79,43 @@ export const benchStage: Stage<typeof benchStageSchema> = {
     const { stageRegistry } = await import('./registry.js');
     const registry: ReadonlyMap<string, AnyStage> = stageRegistry();
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
-    const prompts = pickDocuments(await data.split('test'), c.prompts, c.contextSentences);
+    const test = await data.split('test');
+    const prompts = pickDocuments(test, c.prompts, c.contextSentences);
     if (prompts.length === 0) throw new Error(`stage ${ctx.name}: no test document has ${c.contextSentences} sentences for a prompt`);
-    const results: Record<string, Record<string, number>> = {};
     const documents = prompts.map((d) => d.sentences.slice(0, c.contextSentences));
-    const tokensPerSentence = meanTokensPerSentence(documents);
-    for (const a of ctx.inputs['models'] as Artifact[]) {
-      const stage = registry.get(a.kind);
-      if (!stage?.generator) throw new Error(`stage ${ctx.name}: a ${a.kind} model cannot be benchmarked`);
-      const model = await stage.generator(a, c);
-      let r: Record<string, number>;
-      try {
-        const speed = await measureGeneration({ generate: (prompt) => model.generate(prompt) }, documents, { generateOptions: {}, warmup: c.warmup });
-        r = { ...generationSummary(speed), kv_bytes_per_token: analyticalKvBytesPerToken(model.kv, tokensPerSentence) };
-      } finally {
-        model.dispose();
+    const models: { artifact: Artifact; model: BenchModel }[] = [];
+    try {
+      for (const a of ctx.inputs['models'] as Artifact[]) {
+        const stage = registry.get(a.kind);
+        if (!stage?.generator) throw new Error(`stage ${ctx.name}: a ${a.kind} model cannot be benchmarked`);
+        models.push({ artifact: a, model: await stage.generator(a, c) });
       }
-      results[a.stage] = r;
-      ctx.log(`${a.stage}: ${r['tokens_per_s_excl_first']?.toFixed(1)} tokens/s after the first sentence (${r['tokens_per_s']?.toFixed(1)} with it), KV ${r['kv_bytes_per_token']?.toFixed(1)} B per context token`);
-      if (a.runDir) await mergeEvalResults(a.runDir, r);
+      // KV prompts: prefixes of the longest test document; contexts that would make a token LM's cache slide are dropped.
+      const longest = [...test].sort((x, y) => contextTokens(y.sentences) - contextTokens(x.sentences))[0]!.sentences;
+      const positions = Math.min(...models.map((m) => m.model.capacity.positions ?? Number.POSITIVE_INFINITY));
+      const kvPrompts = [...new Map(c.kvContexts.map((n) => promptOf(longest, n)).map((p) => [contextTokens(p), p])).values()].filter((p) => contextTokens(p) + 1 + c.tokens <= positions);
+      if (kvPrompts.length < 2) {
+        throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give fewer than 2 distinct prompts that fit ${positions} positions with ${c.tokens} generated tokens; lower tokens or the contexts`);
+      }
+      const results: Record<string, Record<string, number>> = {};
+      for (const { artifact: a, model } of models) {
+        const r = await measureBudgetedSpeed(model, documents, c.tokens, c.warmup);
+        const fit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
+          const prompt = kvPrompts.find((p) => contextTokens(p) === n)!;
+          for await (const _ of model.generate(prompt, { maxTokens: c.tokens, onCacheBytes }));
+          return n;
+        }, kvPrompts.map(contextTokens));
+        Object.assign(r, { kv_bytes_per_token_measured: fit.slope, kv_bytes_intercept: fit.intercept, kv_fit_r2: fit.r2 });
+        results[a.stage] = r;
+        ctx.log(
+          `${a.stage}: ${r['generated_tokens']} tokens generated, ${r['tokens_per_s']?.toFixed(1)} tokens/s (${r['tokens_per_s_excl_first']?.toFixed(1)} after the first sentence); ` +
+            `KV during generation ${fit.slope.toFixed(1)} B per context token + ${fit.intercept.toFixed(0)} B (r2 ${fit.r2.toFixed(3)}, contexts ${fit.points.map((p) => p.length).join('/')} tokens)`,
+        );
+        if (a.runDir) await mergeEvalResults(a.runDir, r);
+      }
+      return { files: {}, meta: { results, prompts: prompts.map((d) => d.id), kvContexts: kvPrompts.map(contextTokens), settings: c } };
+    } finally {
+      for (const m of models) m.model.dispose();
     }
-    return { files: {}, meta: { results, prompts: prompts.map((d) => d.id), settings: c } };
   },
 };

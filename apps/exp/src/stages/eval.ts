@@ -1,43 +1,56 @@
 /**
- * `kind: eval`: evaluates every input model on the same held-out documents and prints one
- * comparison table. Token predictors (token LM, SLLM) are scored on exactly the same tokens:
- * sentences 2..N of each document with their EOS (the scored token count is printed with the
- * PPL, and a mismatch between models is an error). Models evaluated by their own stage (the
- * SVAE's reconstruction, the concept heads' L2 / contrastive accuracy / round trip) bring
- * their results in their artifact. Results are also merged into each model's summary.json.
+ * `kind: eval`: evaluates every input model on the same held-out documents and prints the
+ * comparison. Token predictors (token LM, SLLM) are scored on exactly the same tokens
+ * (sentences 2..N of each document with their EOS; the ids each model scored are fingerprinted
+ * and checked) and, with `context: matched` (the default), after exactly the same context
+ * sentences: for every scored sentence, the whole earlier sentences that fit a shared token
+ * budget. Every figure that is a sum over documents gets a 95% bootstrap interval over the
+ * documents. Models evaluated by their own stage (the SVAE's reconstruction, the concept heads'
+ * L2 / contrastive accuracy against their baselines) bring their results and intervals in their
+ * artifact; bench stages bring speed and measured KV bytes. Results are also merged into each
+ * model's summary.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { perplexityOverDocuments, type PerplexityComparison } from '@sentencelab/metrics';
-import { mergeEvalResults } from '@sentencelab/runs';
+import {
+  analyticalKvBytesPerToken,
+  bootstrapRatio,
+  intervalsOverlap,
+  matchedContextStarts,
+  meanTokensPerSentence,
+  perplexityOverDocuments,
+  type Interval,
+  type PerplexityComparison,
+} from '@sentencelab/metrics';
+import { EVAL_METRICS, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
-import { renderTable, type Cell } from '../table.js';
+import { formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
-import { matchingReport, predictorProfile } from './matching.js';
-import type { AnyStage, Artifact, Stage } from './types.js';
+import type { AnyStage, Artifact, EvalScorer, Stage } from './types.js';
 
 export const evalStageSchema = z.strictObject({
   documents: z.number().int().positive().default(50).describe('held-out documents (with at least 2 sentences) every model is scored on'),
   split: z.enum(['test', 'validation']).default('test').describe('which held-out split the documents come from'),
   baseline: z.string().nullable().default(null).describe('stage whose figures the ratio columns divide by; null = the first token-lm input'),
+  context: z
+    .enum(['matched', 'unmatched'])
+    .default('matched')
+    .describe('matched: every token predictor scores each sentence after the same earlier sentences (those fitting contextTokens); unmatched: each model reads documents in its own windows (token LM: maxLen tokens, stride maxLen/2; SLLM: decoder.maxLen sentences)'),
+  contextTokens: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe('matched: the context budget in tokens (earlier sentences + their EOS); null = the most every model takes: each token LM\'s maxLen - 1 - the longest scored sentence, and at most each SLLM\'s decoder.maxLen sentences'),
+  resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the documents for the 95% intervals (seeded by the pipeline seed)'),
 });
 
-/** Columns of the comparison table, in order: [key in the results, header]. */
-const COLUMNS: readonly [string, string][] = [
-  ['params', 'params'],
-  ['ppl', 'PPL'],
-  ['ppl_tokens', 'PPL tokens'],
-  ['tokens_per_s_excl_first', 'tok/s'],
-  ['tokens_per_s', 'tok/s incl. 1st'],
-  ['kv_bytes_per_token', 'KV B/token'],
-  ['l2', 'L2'],
-  ['contrastive_acc', 'contrastive acc'],
-  ['roundtrip_l2', 'round-trip L2'],
-  ['recon_token_acc', 'recon token acc'],
-  ['recon_exact_match', 'recon exact'],
-];
+/** The table's figures, in the one list's order; context min/max print inside the mean's cell. */
+const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k) => k !== 'context_tokens_min' && k !== 'context_tokens_max');
+const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
-const RATIOS = ['params', 'ppl', 'tokens_per_s_excl_first', 'kv_bytes_per_token'];
+const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 
 export interface ModelResult {
   stage: string;
@@ -46,20 +59,75 @@ export interface ModelResult {
   results: Record<string, number>;
 }
 
-/** The comparison table (figures absent for a model print as "-"). */
+/** `66.90 [63.02, 71.20]` when the results hold the figure's interval. */
+function figureCell(results: Record<string, number>, key: EvalKey): Cell {
+  const v = results[key];
+  if (v === undefined) return undefined;
+  if (key === 'context_tokens_mean') return `${formatCell(v)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
+  const { low, high } = intervalKeys(key);
+  const lo = results[low];
+  const hi = results[high];
+  return lo === undefined || hi === undefined ? v : `${formatCell(v)} [${formatCell(lo)}, ${formatCell(hi)}]`;
+}
+
+/**
+ * The comparison table (figures absent for a model print as "-"; a figure with a 95% interval
+ * prints it in brackets). The ratio columns divide token predictors' figures by the baseline's.
+ */
 export function comparisonTable(rows: readonly ModelResult[], baseline: string | null): string {
-  const present = COLUMNS.filter(([k]) => rows.some((r) => r.results[k] !== undefined));
+  const present = TABLE_KEYS.filter((k) => rows.some((r) => r.results[k] !== undefined));
   const base = rows.find((r) => r.stage === baseline);
-  const ratios = base ? RATIOS.filter((k) => present.some(([p]) => p === k) && base.results[k] !== undefined && base.results[k] !== 0) : [];
-  const headers = ['model', 'kind', ...present.map(([, h]) => h), ...ratios.map((k) => `${COLUMNS.find(([c]) => c === k)![1]} x${baseline}`)];
+  const ratios = base ? RATIOS.filter((k) => present.includes(k) && base.results[k] !== undefined && base.results[k] !== 0) : [];
+  const flags = rows.some((r) => r.results['l2_copy_prev'] !== undefined);
+  const headers = ['model', 'kind', ...present.map((k) => LABELS.get(k)!), ...(flags ? ['vs copy-prev'] : []), ...ratios.map((k) => `${LABELS.get(k)} x${baseline}`)];
   const body: Cell[][] = rows.map((r) => [
     r.stage,
     r.kind,
-    ...present.map(([k]) => r.results[k]),
+    ...present.map((k) => figureCell(r.results, k)),
+    ...(flags ? [copyPrevFlag(r.results)] : []),
     // Ratios compare token predictors only (the paper's table); other rows leave them blank.
     ...ratios.map((k) => (r.results[k] === undefined || r.results['ppl_tokens'] === undefined ? undefined : r.results[k]! / base!.results[k]!)),
   ]);
   return renderTable(headers, body);
+}
+
+/** A concept head must beat "copy the previous sentence's embedding" on both L2 (lower) and contrastive accuracy (higher). */
+export function copyPrevFlag(r: Record<string, number>): string | undefined {
+  const l2 = r['l2'];
+  const base = r['l2_copy_prev'];
+  if (l2 === undefined || base === undefined) return undefined;
+  const acc = r['contrastive_acc'];
+  const accBase = r['contrastive_acc_copy_prev'];
+  const beats = l2 < base && (acc === undefined || accBase === undefined || acc > accBase);
+  return beats ? 'beats' : 'DOES NOT BEAT';
+}
+
+/** The PPL-by-context table: one row per model, one column per context bucket, `PPL (tokens)`. */
+export function contextTable(ppl: PerplexityComparison): string {
+  const buckets = ppl.models[0]!.byContext.map((b) => b.bucket);
+  return renderTable(
+    ['model', ...buckets.map((b) => `ctx ${b}`)],
+    ppl.models.map((m) => [m.name, ...m.byContext.map((b) => (b.tokens === 0 ? undefined : `${formatCell(b.ppl)} (${b.tokens})`))]),
+  );
+}
+
+/** One line per pair of models and figure with intervals: whether their 95% intervals overlap. */
+export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKey[], documents: number): string[] {
+  const lines: string[] = [];
+  for (const key of keys) {
+    const { low, high } = intervalKeys(key);
+    const withCi = rows.filter((r) => r.results[low] !== undefined && r.results[high] !== undefined);
+    for (let i = 0; i < withCi.length; i++) {
+      for (let j = i + 1; j < withCi.length; j++) {
+        const [a, b] = [withCi[i]!, withCi[j]!];
+        const ia: Interval = { low: a.results[low]!, high: a.results[high]! };
+        const ib: Interval = { low: b.results[low]!, high: b.results[high]! };
+        const verdict = intervalsOverlap(ia, ib) ? `95% intervals overlap: the difference is not resolved by these ${documents} documents` : '95% intervals do not overlap';
+        lines.push(`${LABELS.get(key)}: ${a.stage} ${figureCell(a.results, key)} vs ${b.stage} ${figureCell(b.results, key)}: ${verdict}`);
+      }
+    }
+  }
+  return lines;
 }
 
 function numbersOf(value: unknown): Record<string, number> {
@@ -70,9 +138,17 @@ function numbersOf(value: unknown): Record<string, number> {
   return out;
 }
 
+/** Matched context budget: what every scorer can take (see the `contextTokens` option). */
+export function matchedBudget(scorers: readonly Pick<EvalScorer, 'contextLimit'>[], longestSentence: number): { maxTokens: number; maxSentences: number } {
+  const positions = Math.min(...scorers.map((s) => s.contextLimit.positions ?? Number.POSITIVE_INFINITY));
+  const sentences = Math.min(...scorers.map((s) => s.contextLimit.sentences ?? Number.POSITIVE_INFINITY));
+  // A row holds [BOS] + context + the scored sentence's tokens as inputs (its EOS is only a target).
+  return { maxTokens: Number.isFinite(positions) ? Math.max(0, positions - 1 - longestSentence) : Number.POSITIVE_INFINITY, maxSentences: sentences };
+}
+
 export const evalStage: Stage<typeof evalStageSchema> = {
   kind: 'eval',
-  description: 'score every model on the same held-out documents; one comparison table',
+  description: 'score every model on the same held-out documents (same tokens, matched context); one comparison table with 95% intervals',
   schema: evalStageSchema,
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose held-out documents are scored' },
@@ -87,36 +163,90 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const docs = pickDocuments(await data.split(c.split), c.documents, 2);
     if (docs.length === 0) throw new Error(`stage ${ctx.name}: the ${c.split} split has no document with 2 or more sentences`);
+    const sentences = docs.map((d) => d.sentences);
     const inputs = ctx.inputs['models'] as Artifact[];
     const benches = inputs.filter((a) => a.kind === 'bench');
     const models = inputs.filter((a) => a.kind !== 'bench');
     const predictors = models.filter((a) => registry.get(a.kind)?.scorer !== undefined);
     const scorers = await Promise.all(predictors.map(async (a) => ({ name: a.stage, scorer: await registry.get(a.kind)!.scorer!(a) })));
     let ppl: PerplexityComparison | undefined;
+    const kvAnalytical = new Map<string, number>();
+    let contextNote = '';
     try {
-      if (scorers.length > 0) ppl = await perplexityOverDocuments(scorers, docs.map((d) => d.sentences), { log: ctx.log });
+      if (scorers.length > 0) {
+        let contextStarts: number[][] | undefined;
+        if (c.context === 'matched') {
+          const longest = Math.max(...sentences.flatMap((d) => d.slice(1).map((s) => s.length)));
+          const limit = matchedBudget(scorers.map((s) => s.scorer), longest);
+          const maxTokens = c.contextTokens ?? limit.maxTokens;
+          contextStarts = sentences.map((d) => matchedContextStarts(d, { maxTokens, maxSentences: limit.maxSentences }));
+          contextNote = `matched context: each sentence after the earlier whole sentences within ${maxTokens} tokens${Number.isFinite(limit.maxSentences) ? ` and ${limit.maxSentences} sentences` : ''} (at least one), the same for every model`;
+        } else {
+          contextNote = 'unmatched context: each model reads the documents in its own windows';
+        }
+        ppl = await perplexityOverDocuments(scorers, sentences, { log: ctx.log, eos: data.ids.eos, ...(contextStarts ? { contextStarts } : {}) });
+        const tokensPerSentence = meanTokensPerSentence(sentences);
+        for (const s of scorers) kvAnalytical.set(s.name, analyticalKvBytesPerToken(s.scorer.kv, tokensPerSentence));
+      }
     } finally {
       for (const s of scorers) s.scorer.dispose();
     }
     const rows: ModelResult[] = [];
+    const stored: Record<string, Record<string, EvalValue>> = {};
     for (const a of models) {
       const results = numbersOf((a.meta['eval'] as unknown) ?? {});
-      const p = ppl?.models.find((m) => m.name === a.stage);
-      if (p) Object.assign(results, { ppl: p.ppl, ppl_tokens: p.tokens });
+      const extra: Record<string, EvalValue> = {};
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
+      const p = ppl?.models.find((m) => m.name === a.stage);
+      if (p) {
+        const ci = bootstrapRatio(p.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
+        const k = intervalKeys('ppl');
+        Object.assign(results, {
+          ppl: p.ppl,
+          [k.low]: ci.low,
+          [k.high]: ci.high,
+          ppl_tokens: p.tokens,
+          context_tokens_mean: p.context.mean,
+          context_tokens_min: p.context.min,
+          context_tokens_max: p.context.max,
+          kv_bytes_per_token: kvAnalytical.get(a.stage)!,
+          eval_documents: docs.length,
+        });
+        extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
+        extra['ppl_fingerprint'] = p.fingerprint;
+        extra['ppl_context'] = ppl!.context;
+      }
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
-      if (a.runDir) await mergeEvalResults(a.runDir, results);
+      stored[a.stage] = { ...results, ...extra };
+      if (a.runDir) await mergeEvalResults(a.runDir, { ...results, ...extra });
     }
     const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
     if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
-    const matching = matchingReport(predictors.map(predictorProfile), baseline);
-    for (const line of [...matching.lines, ...matching.warnings]) ctx.log(line);
-    const table = [comparisonTable(rows, baseline), ...matching.lines, ...matching.warnings].join('\n');
-    const header = `${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same for every model (scored-token fingerprint ${ppl.fingerprint})` : ''}`;
-    writeFileSync(join(ctx.outDir, 'comparison.txt'), `${header}\n${table}\n`);
-    writeFileSync(join(ctx.outDir, 'comparison.json'), JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, rows, warnings: matching.warnings }, null, 2) + '\n');
-    return { files: { table: 'comparison.txt', results: 'comparison.json' }, meta: { table: `${header}\n${table}`, rows, baseline } };
+    const lines: string[] = [];
+    lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
+    lines.push('[low, high]: 95% bootstrap interval over the documents', '');
+    // Token predictors (scored on the shared tokens) and the other models in two tables, each with the columns its rows have.
+    const predictorRows = rows.filter((r) => r.results['ppl_tokens'] !== undefined);
+    const otherRows = rows.filter((r) => r.results['ppl_tokens'] === undefined);
+    if (predictorRows.length > 0) lines.push(comparisonTable(predictorRows, baseline));
+    if (otherRows.length > 0) lines.push(...(predictorRows.length > 0 ? [''] : []), comparisonTable(otherRows, null));
+    if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
+    const overlaps = overlapLines(rows, ['ppl', 'brier_lm'], docs.length);
+    const crossChecks = rows.flatMap((r) => {
+      const a = r.results['kv_bytes_per_token'];
+      const m = r.results['kv_bytes_per_token_measured'];
+      return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%)`];
+    });
+    const flagged = rows.filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT').map((r) => `${r.stage} does not beat the copy-previous baseline (L2 ${formatCell(r.results['l2'])} vs ${formatCell(r.results['l2_copy_prev'])})`);
+    if (overlaps.length + crossChecks.length + flagged.length > 0) lines.push('', ...overlaps, ...crossChecks, ...flagged);
+    const text = lines.join('\n');
+    writeFileSync(join(ctx.outDir, 'comparison.txt'), `${text}\n`);
+    writeFileSync(
+      join(ctx.outDir, 'comparison.json'),
+      JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, context: ppl?.context ?? null, rows, results: stored, ...(ppl ? { pplByContext: ppl.models.map((m) => ({ name: m.name, buckets: m.byContext })) } : {}) }, null, 2) + '\n',
+    );
+    return { files: { table: 'comparison.txt', results: 'comparison.json' }, meta: { table: text, rows, baseline } };
   },
 };

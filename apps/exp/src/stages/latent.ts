@@ -121,7 +121,8 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
   async scorer(artifact) {
-    return loadTokenLm(artifact);
+    const model = loadTokenLm(artifact);
+    return { scoreDocument: (d, o) => model.scoreDocument(d, o), contextLimit: { positions: model.config.decoder.maxLen }, kv: model, dispose: () => model.dispose() };
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));
@@ -134,9 +135,15 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       model.dispose();
     }
   },
-  async generator(artifact, o) {
+  async generator(artifact) {
     const model = loadTokenLm(artifact);
-    return { generate: (prompt) => model.generate(prompt, { maxSentences: o.sentences }), kv: model, dispose: () => model.dispose() };
+    return {
+      // maxSentences never binds first: the budget is spent exactly.
+      generate: (prompt, o) => model.generate(prompt, { maxSentences: o.maxTokens, maxTokens: o.maxTokens, ...(o.onCacheBytes ? { onCacheBytes: o.onCacheBytes } : {}) }),
+      capacity: { positions: model.config.decoder.maxLen },
+      kv: model,
+      dispose: () => model.dispose(),
+    };
   },
 };
 
@@ -192,7 +199,8 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
   async scorer(artifact) {
-    return loadSllm(artifact);
+    const model = loadSllm(artifact);
+    return { scoreDocument: (d, o) => model.scoreDocument(d, o), contextLimit: { sentences: model.config.decoder.maxLen }, kv: model, dispose: () => model.dispose() };
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));
@@ -223,9 +231,14 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       model.dispose();
     }
   },
-  async generator(artifact, o) {
+  async generator(artifact) {
     const model = loadSllm(artifact);
-    // stopThreshold above 1: every prompt generates exactly o.sentences sentences, as the token LM does.
-    return { generate: (prompt) => model.generate(prompt, { maxSentences: o.sentences, stopThreshold: 1.01 }), kv: model, dispose: () => model.dispose() };
+    return {
+      // stopThreshold above 1: the stop head never ends a document, so the budget is spent exactly, as the token LM does.
+      generate: (prompt, o) => model.generate(prompt, { maxSentences: o.maxTokens, maxTokens: o.maxTokens, stopThreshold: 1.01, ...(o.onCacheBytes ? { onCacheBytes: o.onCacheBytes } : {}) }),
+      capacity: { sentences: model.config.decoder.maxLen },
+      kv: model,
+      dispose: () => model.dispose(),
+    };
   },
 };

@@ -3,8 +3,10 @@
  * SentenceVAE embedding space. Documents are encoded sentence by sentence with the trained
  * SVAE encoder (from the same token ids the SVAE trained on), the normaliser is fitted on the
  * training embeddings, and the head learns to predict the next sentence's embedding.
- * Evaluation on test documents: L2 to the true next embedding, contrastive accuracy (0.5 =
- * chance) and round-trip L2 (decode to text with the SVAE, re-encode, compare).
+ * Evaluation on test documents: L2 to the true next embedding and contrastive accuracy (0.5 =
+ * chance), each beside two baselines on the same targets (copy the previous sentence's
+ * embedding; the training embeddings' mean) and with a 95% bootstrap interval over the
+ * documents, and round-trip L2 (decode to text with the SVAE, re-encode, compare).
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +15,6 @@ import {
   baseLcmConfigSchema,
   conceptBatches,
   conceptLens,
-  contrastiveAccuracy,
   disposeBatch,
   fitConceptSpace,
   loadConceptHead,
@@ -22,6 +23,7 @@ import {
   OneTowerLcm,
   oneTowerConfigSchema,
   roundTripL2,
+  scoresWithBaselines,
   TwoTowerLcm,
   twoTowerConfigSchema,
   type ConceptBatch,
@@ -30,6 +32,8 @@ import {
 } from '@sentencelab/concept-heads';
 import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
+import { bootstrapRatio } from '@sentencelab/metrics';
+import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
@@ -48,6 +52,7 @@ const common = {
   train: trainSchema.prefault({}),
   evalDocuments: z.number().int().positive().default(32).describe('test documents whose next-sentence embeddings are scored'),
   roundTripSentences: z.number().int().positive().default(64).describe('predicted embeddings decoded and re-encoded for round-trip L2'),
+  resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the test documents for the 95% intervals (seeded by the pipeline seed)'),
 };
 
 export const lcmMseStageSchema = z.strictObject({
@@ -167,36 +172,79 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
 
   const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
   if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
-  const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), c.roundTripSentences, c.train.batchSize);
+  const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), meanEmbedding(train), {
+    roundTrip: c.roundTripSentences,
+    batchSize: c.train.batchSize,
+    resamples: c.resamples,
+    seed: ctx.seed,
+  });
   Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
   ctx.run!.writeSummary(evalResults);
-  ctx.log(`test: L2 ${evalResults.l2.toFixed(4)}, contrastive acc ${evalResults.contrastive_acc.toFixed(3)}, round-trip L2 ${evalResults.roundtrip_l2.toFixed(4)}`);
+  const f = (k: string) => (evalResults[k] ?? Number.NaN).toFixed(4);
+  ctx.log(`test: L2 ${f('l2')} (copy-previous ${f('l2_copy_prev')}, training mean ${f('l2_train_mean')}), contrastive acc ${f('contrastive_acc')} (copy-previous ${f('contrastive_acc_copy_prev')}, training mean ${f('contrastive_acc_train_mean')}), round-trip L2 ${f('roundtrip_l2')}`);
   await saveConceptHead(join(ctx.outDir, 'head.safetensors'), model, { step: result.step });
   model.dispose();
   svae.dispose();
   return { files: { head: 'head.safetensors' }, meta: { config: probe, eval: evalResults, svaeDir: svaeInput.dir, datasetDir: data.dataset.dir } };
 }
 
-/** L2 / contrastive accuracy over teacher-forced predictions, round trip over some of them. */
-async function evaluateHead(
-  model: ConceptModel,
+/**
+ * L2 / contrastive accuracy over teacher-forced predictions, beside the copy-previous and
+ * training-mean baselines on the same targets, each with a 95% bootstrap interval over the
+ * documents (contrastive distractors: all targets of all documents); round trip over some
+ * predictions.
+ */
+export async function evaluateHead(
+  model: Pick<ConceptModel, 'predictBatch' | 'config' | 'normalizer'>,
   codec: ConceptCodec,
   docs: Float32Array[][],
-  roundTrip: number,
-  batchSize: number,
-): Promise<{ l2: number; l2_normalized: number | null; contrastive_acc: number; roundtrip_l2: number; eval_targets: number }> {
+  trainMean: Float32Array,
+  options: { roundTrip: number; batchSize: number; resamples: number; seed: number },
+): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
   const targets: Float32Array[] = [];
-  for (const b of conceptBatches(docs, { maxSentences: model.config.maxSentences, endVector: null, batchSize })) {
-    const p = await model.predictBatch(b);
-    predictions.push(...p.predictions);
-    targets.push(...p.targets);
-    disposeBatch(b);
+  const previous: Float32Array[] = [];
+  const docOf: number[] = [];
+  for (let d = 0; d < docs.length; d++) {
+    for (const b of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: options.batchSize })) {
+      const p = await model.predictBatch(b);
+      predictions.push(...p.predictions);
+      targets.push(...p.targets);
+      previous.push(...p.previous);
+      for (const _ of p.predictions) docOf.push(d);
+      disposeBatch(b);
+    }
   }
   if (predictions.length < 2) throw new Error(`evaluation needs at least 2 target sentences in the test documents, got ${predictions.length}`);
-  const l2 = nextEmbeddingL2(predictions, targets, model.normalizer);
-  const rt = await roundTripL2(predictions.slice(0, roundTrip), codec, model.normalizer);
-  return { l2: l2.raw, l2_normalized: l2.normalized, contrastive_acc: contrastiveAccuracy(predictions, targets), roundtrip_l2: rt.raw, eval_targets: predictions.length };
+  const scores = scoresWithBaselines(predictions, targets, previous, trainMean);
+  const out: Record<string, number | null> = {};
+  const figure = (key: EvalKey, values: number[]) => {
+    const sums = docs.map(() => ({ num: 0, den: 0 }));
+    values.forEach((x, i) => {
+      sums[docOf[i]!]!.num += x;
+      sums[docOf[i]!]!.den += 1;
+    });
+    const ci = bootstrapRatio(sums, { resamples: options.resamples, seed: options.seed });
+    const k = intervalKeys(key);
+    Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, [k.low]: ci.low, [k.high]: ci.high });
+  };
+  figure('l2', scores.head.l2);
+  figure('contrastive_acc', scores.head.contrastive);
+  figure('l2_copy_prev', scores.copyPrev.l2);
+  figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
+  figure('l2_train_mean', scores.trainMean.l2);
+  figure('contrastive_acc_train_mean', scores.trainMean.contrastive);
+  const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
+  return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+}
+
+/** Mean of every training sentence embedding (the training-mean baseline's constant prediction). */
+export function meanEmbedding(docs: readonly Float32Array[][]): Float32Array {
+  const all = docs.flat();
+  if (all.length === 0) throw new Error('meanEmbedding: no training embeddings');
+  const mean = new Float64Array(all[0]!.length);
+  for (const v of all) v.forEach((x, i) => (mean[i]! += x));
+  return Float32Array.from(mean, (x) => x / all.length);
 }
 
 /** Streams sentences continuing `prompt` (segmented by the data section's rules) from a head artifact. */
@@ -245,7 +293,7 @@ async function lensOfHead(artifact: Artifact, text: string): Promise<LensView> {
   }
 }
 
-const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'] as const;
+const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'] as const;
 
 export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   kind: 'lcm-mse',

@@ -133,7 +133,7 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    * log-probabilities of sentences 2..N, each with its EOS), for the eval stage's perplexity
    * over identical tokens (`@sentencelab/metrics`). The caller disposes it.
    */
-  scorer?(artifact: Artifact): Promise<Scorer & { dispose(): void }>;
+  scorer?(artifact: Artifact): Promise<EvalScorer>;
   /**
    * Generating models (token-lm, sllm) for the bench stage: batch-1 generation after a prompt
    * of whole sentences (token ids per sentence), and the model's KV-cache size. The caller disposes it.
@@ -141,17 +141,34 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
   generator?(artifact: Artifact, options: BenchOptions): Promise<BenchModel>;
 }
 
+/** What `Stage.scorer` returns: a scorer, what bounds its context, its KV-cache size. */
+export interface EvalScorer extends Scorer {
+  /** The token LM: positions per row (maxLen); the SLLM: sentence positions (decoder.maxLen). */
+  contextLimit: { positions?: number; sentences?: number };
+  kv: TokenKvModel | SentenceKvModel;
+  dispose(): void;
+}
+
+/** Options of one bench generation: the token budget it spends exactly, and a cache-bytes observer. */
+export interface BenchGenerateOptions {
+  /** Decoder steps in all (tokens, each sentence's EOS or cut step included). */
+  maxTokens: number;
+  onCacheBytes?: (bytes: number) => void;
+}
+
 /** What `Stage.generator` returns. */
 export interface BenchModel {
-  generate(prompt: readonly ArrayLike<number>[]): AsyncIterable<number[]>;
+  generate(prompt: readonly ArrayLike<number>[], options: BenchGenerateOptions): AsyncIterable<number[]>;
+  /** Positions of the longest prompt stream (token LM) or sentence sequence (SLLM) before the cache slides. */
+  capacity: { positions?: number; sentences?: number };
   kv: TokenKvModel | SentenceKvModel;
   dispose(): void;
 }
 
 /** Options of the bench stage. */
 export interface BenchOptions {
-  /** New sentences generated per prompt. */
-  sentences: number;
+  /** Tokens generated per prompt (the same budget for every model). */
+  tokens: number;
   /** Prompt sentences given as context. */
   contextSentences: number;
   /** Test documents used as prompts. */

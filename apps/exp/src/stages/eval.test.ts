@@ -1,0 +1,130 @@
+/**
+ * The eval stage end to end on a tiny pipeline (token LM, SentenceVAE, SLLM, MSE head, bench):
+ * what its table and each model's summary.json hold.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSummary } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { executePipeline, type StageReport } from '../pipeline/execute.js';
+import { STAGES, stageRegistry } from './registry.js';
+
+const repoRoot = join(__dirname, '..', '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'exp-eval-'));
+const file = join(dir, 'eval.yaml');
+const train = '{steps: 2, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}';
+writeFileSync(
+  file,
+  `name: evaltiny
+backend: cpu
+runsDir: ${join(dir, 'runs')}
+data:
+  source: {type: text, paths: [${join(repoRoot, 'datasets/samples')}/*.txt], unit: paragraph}
+  tokenizer: {vocabSize: 300}
+  segment: {mode: sentence, maxTokens: 24}
+  split: {validation: 0.2, test: 0.2, salt: e}
+  output: {cacheDir: ${join(dir, 'data')}}
+stages:
+  tok: {kind: tokenizer}
+  lm:
+    kind: token-lm
+    inputs: {tokenizer: tok}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 96}}
+    train: ${train}
+  svae:
+    kind: svae
+    inputs: {tokenizer: tok}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}, loss: {type: cross-entropy}}
+    train: ${train}
+    evalSentences: 4
+  sllm:
+    kind: sllm
+    inputs: {tokenizer: tok, svae: svae}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
+    train: ${train}
+  mse:
+    kind: lcm-mse
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 1, heads: 2, maxSentences: 4, dropout: 0}
+    train: ${train}
+    evalDocuments: 4
+    roundTripSentences: 2
+    resamples: 100
+  bench:
+    kind: bench
+    inputs: {tokenizer: tok, models: [lm, sllm]}
+    prompts: 2
+    contextSentences: 1
+    tokens: 6
+    warmup: 0
+    kvContexts: [12, 24, 48]
+  eval:
+    kind: eval
+    inputs: {tokenizer: tok, models: [lm, sllm, svae, mse, bench]}
+    documents: 4
+    resamples: 100
+`,
+);
+
+async function run(overrides: string[] = []): Promise<StageReport[]> {
+  return executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: () => {} });
+}
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+describe('eval stage', () => {
+  test('matched context, intervals, PPL by context, measured KV, equal generation budgets, concept baselines', async () => {
+    const reports = await run();
+    const ev = reports.find((r) => r.name === 'eval')!.artifact;
+    const text = readFileSync(join(ev.dir, 'comparison.txt'), 'utf8');
+    const json = JSON.parse(readFileSync(join(ev.dir, 'comparison.json'), 'utf8')) as { context: string; results: Record<string, Record<string, unknown>> };
+    const lm = json.results['lm']!;
+    const sllm = json.results['sllm']!;
+    expect(json.context).toBe('matched');
+    expect(text).toMatch(/matched context: each sentence after the earlier whole sentences within \d+ tokens and 4 sentences/);
+    // Matched: both models saw exactly the same context tokens.
+    for (const k of ['context_tokens_mean', 'context_tokens_min', 'context_tokens_max']) expect(sllm[k]).toBe(lm[k]);
+    expect(lm['ppl_fingerprint']).toBe(sllm['ppl_fingerprint']);
+    // Intervals around the figure, printed beside it.
+    for (const r of [lm, sllm]) {
+      expect(r['ppl_ci_low'] as number).toBeLessThanOrEqual(r['ppl'] as number);
+      expect(r['ppl_ci_high'] as number).toBeGreaterThanOrEqual(r['ppl'] as number);
+    }
+    expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
+    expect(text).toMatch(/^PPL: lm .* vs sllm .*: 95% intervals (do not )?overlap/m);
+    // PPL by context: one row per model, stored per bucket.
+    expect(text).toMatch(/^model\s+ctx 0-32\s+ctx 32-64\s+ctx 64-128\s+ctx 128-256\s+ctx 256\+$/m);
+    expect(Object.keys(lm['ppl_by_context'] as object)).toEqual(['0-32', '32-64', '64-128', '128-256', '256+']);
+    // Equal generation budgets: 2 prompts x 6 tokens each.
+    expect(lm['generated_tokens']).toBe(12);
+    expect(sllm['generated_tokens']).toBe(12);
+    // KV: analytical and measured during generation agree for the token LM (one position per token).
+    expect(lm['kv_bytes_per_token_measured'] as number).toBeCloseTo(lm['kv_bytes_per_token'] as number, 6);
+    expect(sllm['kv_bytes_intercept'] as number).toBeGreaterThan(0);
+    expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured during generation 128 \(0\.0%\)/);
+    // The head beside its baselines, with intervals and the copy-previous flag.
+    const mse = json.results['mse']!;
+    for (const k of ['l2', 'l2_copy_prev', 'l2_train_mean', 'contrastive_acc', 'contrastive_acc_copy_prev', 'contrastive_acc_train_mean']) {
+      expect(mse[`${k}_ci_low`] as number).toBeLessThanOrEqual(mse[k] as number);
+      expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
+    }
+    expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
+    // The same figures in the model's summary.json.
+    const summary = await readSummary(reports.find((r) => r.name === 'lm')!.artifact.runDir!);
+    expect(summary!.eval['ppl_ci_low']).toBe(lm['ppl_ci_low']);
+    expect(summary!.eval['kv_bytes_per_token_measured']).toBe(lm['kv_bytes_per_token_measured']);
+    expect((summary!.eval['ppl_by_context'] as Record<string, { tokens: number }>)['0-32']!.tokens).toBeGreaterThan(0);
+
+    // Unmatched: each model's own windows; the token LM sees more context than the 4-sentence SLLM window on average.
+    const again = await run(['stages.eval.context=unmatched']);
+    const un = JSON.parse(readFileSync(join(again.find((r) => r.name === 'eval')!.artifact.dir, 'comparison.json'), 'utf8')) as typeof json;
+    expect(un.context).toBe('unmatched');
+    expect(un.results['lm']!['context_tokens_mean']).not.toBe(un.results['sllm']!['context_tokens_mean']);
+    expect(un.results['lm']!['ppl_fingerprint']).toBe(lm['ppl_fingerprint']);
+  }, 300_000);
+});

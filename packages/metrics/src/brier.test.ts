@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'vitest';
+import { brierEstimate, brierLm, brierSample } from './brier.js';
+
+describe('brierEstimate', () => {
+  test('I[x1 = y] + I[x2 = y] - I[x1 = x2] on the first n ids (hand-worked)', () => {
+    const target = [5, 6, 7, 2];
+    expect(brierEstimate({ target, samples: [[5, 6, 7, 2], [5, 6, 7, 2]] }, 4)).toBe(1);
+    expect(brierEstimate({ target, samples: [[5, 6, 7, 2], [5, 9, 7, 2]] }, 4)).toBe(1);
+    expect(brierEstimate({ target, samples: [[5, 9, 7, 2], [5, 9, 7, 2]] }, 4)).toBe(-1);
+    expect(brierEstimate({ target, samples: [[5, 9, 7, 2], [5, 9, 7, 2]] }, 1)).toBe(1);
+    expect(brierEstimate({ target, samples: [[8], [9]] }, 1)).toBe(0);
+    // A short sentence is compared whole, EOS included: [5, 2] differs from [5, 6] at n = 2.
+    expect(brierEstimate({ target, samples: [[5, 2], [5, 6, 1]] }, 2)).toBe(1);
+    expect(brierEstimate({ target: [5, 2], samples: [[5, 2], [5, 2, 9]] }, 3)).toBe(1);
+  });
+
+  test('unbiased: averaged over every pair of draws it is 2 P(y) - Σ P(x)² (hand-computed distribution)', () => {
+    // P: a 0.5, b 0.3, c 0.2; target a. 2 * 0.5 - (0.25 + 0.09 + 0.04) = 0.62.
+    const p: [number[], number][] = [[[1], 0.5], [[2], 0.3], [[3], 0.2]];
+    let expected = 0;
+    for (const [x1, p1] of p) for (const [x2, p2] of p) expected += p1 * p2 * brierEstimate({ target: [1], samples: [x1, x2] }, 1);
+    expect(expected).toBeCloseTo(0.62, 12);
+  });
+});
+
+describe('brierLm', () => {
+  test('100 x geometric mean of the mean Brier-1..4; a mean <= 0 gives 0', () => {
+    const perfect = { target: [5, 6, 2], samples: [[5, 6, 2], [5, 6, 2]] as const };
+    const half = { target: [5, 6, 2], samples: [[5, 6, 2], [5, 7, 2]] as const };
+    // Brier-1: perfect 1, half 1 -> 1; Brier-2..4: perfect 1, half 1 + 0 - 0 = 1 -> 1.
+    expect(brierLm([perfect, half]).score).toBeCloseTo(100, 12);
+    const wrong = { target: [5, 6, 2], samples: [[9, 6, 2], [9, 6, 2]] as const };
+    // Brier-n of wrong: -1 for every n; means (1 - 1) / 2 = 0 -> score 0.
+    const r = brierLm([perfect, wrong]);
+    expect(r.byN).toEqual([0, 0, 0, 0]);
+    expect(r.score).toBe(0);
+    // byN = [1, 0.5, 0.5, 0.5] -> 100 * (0.125)^(1/4).
+    const split = { target: [5, 6, 2], samples: [[5, 7, 2], [5, 8, 2]] as const };
+    const s = brierLm([perfect, split]);
+    expect(s.byN).toEqual([1, 0.5, 0.5, 0.5]);
+    expect(s.score).toBeCloseTo(100 * 0.125 ** 0.25, 10);
+    expect(() => brierLm([])).toThrow('no items');
+  });
+
+  test('brierSample: EOS appended when the sentence ended within maxTokens', () => {
+    expect(brierSample([5, 6], 4, 2)).toEqual([5, 6, 2]);
+    expect(brierSample([5, 6, 7, 8], 4, 2)).toEqual([5, 6, 7, 8]);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * BrierLM (CALM, arXiv 2510.27688), a likelihood-free score: it needs only two samples from a
+ * model per prediction, so token LMs, sentence LLMs and concept heads decoded through the
+ * SentenceVAE decoder are rated on the same footing. For one prediction with target y and two
+ * independent samples x1, x2 of the model's distribution P,
+ *   I[x1 = y] + I[x2 = y] - I[x1 = x2]
+ * is an unbiased estimate of the Brier score 2 P(y) - Σ_x P(x)² (a strictly proper score:
+ * its expectation is highest for the true distribution). Brier-n compares the first n tokens;
+ * BrierLM = 100 x the geometric mean of the mean Brier-1..4.
+ *
+ * Here each prediction is "the next sentence": y is that sentence's ids followed by its EOS,
+ * and a sample is a model's continuation of the same context (its first tokens, ending with
+ * EOS when the sentence ended within them). CALM scores n-grams at every position; we score
+ * the sentence-initial n-gram of every held-out next sentence, the one unit every family can
+ * predict.
+ */
+
+/** One prediction: the target ids (the sentence and its EOS) and two samples. */
+export interface BrierItem {
+  target: readonly number[];
+  samples: readonly [readonly number[], readonly number[]];
+}
+
+function samePrefix(a: readonly number[], b: readonly number[], n: number): boolean {
+  // Sequences shorter than n are compared whole: their EOS is part of them.
+  const la = Math.min(a.length, n);
+  if (la !== Math.min(b.length, n)) return false;
+  for (let i = 0; i < la; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The unbiased Brier-n estimate of one item: I[x1 = y] + I[x2 = y] - I[x1 = x2] on the first n ids. */
+export function brierEstimate(item: BrierItem, n: number): number {
+  const [x1, x2] = item.samples;
+  return (samePrefix(x1, item.target, n) ? 1 : 0) + (samePrefix(x2, item.target, n) ? 1 : 0) - (samePrefix(x1, x2, n) ? 1 : 0);
+}
+
+export interface BrierLmResult {
+  /** 100 x geometric mean of the mean Brier-n, n = 1..maxN (0 when a mean Brier-n is <= 0). */
+  score: number;
+  /** Mean Brier-n for n = 1..maxN. */
+  byN: number[];
+  items: number;
+}
+
+/**
+ * BrierLM over items. A mean Brier-n at or below 0 (no better than confidently wrong) makes
+ * the geometric mean 0 rather than undefined. Needs >= 1 item.
+ */
+export function brierLm(items: readonly BrierItem[], maxN = 4): BrierLmResult {
+  if (items.length === 0) throw new Error('brierLm: no items');
+  const byN = Array.from({ length: maxN }, (_, k) => items.reduce((a, it) => a + brierEstimate(it, k + 1), 0) / items.length);
+  const score = byN.some((b) => b <= 0) ? 0 : 100 * Math.exp(byN.reduce((a, b) => a + Math.log(b), 0) / maxN);
+  return { score, byN, items: items.length };
+}
+
+/** A sampled continuation as BrierLM compares it: the tokens, then EOS when the sentence ended within `maxTokens`. */
+export function brierSample(sentence: readonly number[], maxTokens: number, eos: number): number[] {
+  return sentence.length < maxTokens ? [...sentence, eos] : sentence.slice(0, maxTokens);
+}
