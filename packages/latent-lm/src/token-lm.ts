@@ -32,6 +32,8 @@ export interface TokenGenerateOptions {
   seed?: number;
   /** After every cache update (prefill, each step, each rebuild), with the bytes the KV cache holds then. */
   onCacheBytes?: (bytes: number) => void;
+  /** Whether the prompt starts its document (a BOS before it, as in training). Default true. */
+  documentStart?: boolean;
 }
 
 /**
@@ -199,7 +201,9 @@ export class TokenLM extends Module {
     const maxTokens = options.maxTokens ?? maxSentences * maxLen;
     const window = Math.max(1, maxLen >> 1);
     const rng = new Rng(options.seed ?? 0);
-    const history = Array.from(documentStream(prompt, bos, eos).stream);
+    const stream = Array.from(documentStream(prompt, bos, eos).stream);
+    // A prompt cut from the middle of a document has no BOS, as in the training windows.
+    const history = options.documentStart === false ? stream.slice(1) : stream;
     let cache = this.decoder.createCache();
     const wasTraining = this.training;
     this.eval();

@@ -14,6 +14,10 @@
  * the sentence-initial n-gram of every held-out next sentence, the one unit every family can
  * predict.
  */
+import { bootstrap } from './bootstrap.js';
+
+/** BrierLM compares the first BRIER_TOKENS ids of each prediction (Brier-1..4, as in CALM). */
+export const BRIER_TOKENS = 4;
 
 /** One prediction: the target ids (the sentence and its EOS) and two samples. */
 export interface BrierItem {
@@ -47,11 +51,23 @@ export interface BrierLmResult {
  * BrierLM over items. A mean Brier-n at or below 0 (no better than confidently wrong) makes
  * the geometric mean 0 rather than undefined. Needs >= 1 item.
  */
-export function brierLm(items: readonly BrierItem[], maxN = 4): BrierLmResult {
+export function brierLm(items: readonly BrierItem[], maxN = BRIER_TOKENS): BrierLmResult {
   if (items.length === 0) throw new Error('brierLm: no items');
   const byN = Array.from({ length: maxN }, (_, k) => items.reduce((a, it) => a + brierEstimate(it, k + 1), 0) / items.length);
   const score = byN.some((b) => b <= 0) ? 0 : 100 * Math.exp(byN.reduce((a, b) => a + Math.log(b), 0) / maxN);
   return { score, byN, items: items.length };
+}
+
+/**
+ * BrierLM and Brier-1 over items grouped by document, each with a 95% bootstrap interval over
+ * the documents (documents without items are left out). As `summary.json` eval keys.
+ */
+export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[], options: { resamples?: number; seed?: number } = {}): Record<string, number> {
+  const used = itemsByDocument.filter((i) => i.length > 0);
+  const all = brierLm(used.flat());
+  const lm = bootstrap(used, (sample) => brierLm(sample.flat()).score, options);
+  const first = bootstrap(used, (sample) => brierLm(sample.flat()).byN[0]!, options);
+  return { brier_lm: all.score, brier_lm_ci_low: lm.low, brier_lm_ci_high: lm.high, brier_1: all.byN[0]!, brier_1_ci_low: first.low, brier_1_ci_high: first.high, brier_sentences: all.items };
 }
 
 /** A sampled continuation as BrierLM compares it: the tokens, then EOS when the sentence ended within `maxTokens`. */

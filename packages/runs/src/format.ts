@@ -120,6 +120,7 @@ export const EVAL_METRICS = [
   { key: 'context_tokens_min', label: 'ctx min', meaning: 'fewest context tokens behind a scored sentence', interval: false },
   { key: 'context_tokens_max', label: 'ctx max', meaning: 'most context tokens behind a scored sentence', interval: false },
   { key: 'brier_lm', label: 'BrierLM', meaning: 'likelihood-free score of sampled next sentences (0..100, higher is better)', interval: true },
+  { key: 'brier_1', label: 'Brier-1', meaning: 'mean Brier-1 estimate: the first token of each next sentence (-1..1, higher is better)', interval: true },
   { key: 'generated_tokens', label: 'gen tokens', meaning: 'tokens generated in the speed measurement (decoder steps)', interval: false },
   { key: 'tokens_per_s', label: 'tok/s', meaning: 'generation speed, tokens per second', interval: false },
   { key: 'tokens_per_s_excl_first', label: 'tok/s excl. 1st', meaning: 'generation speed after each prompt\'s first sentence', interval: false },

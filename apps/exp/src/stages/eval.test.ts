@@ -53,6 +53,7 @@ stages:
     evalDocuments: 4
     roundTripSentences: 2
     resamples: 100
+    brierSentences: 12
   bench:
     kind: bench
     inputs: {tokenizer: tok, models: [lm, sllm]}
@@ -66,6 +67,7 @@ stages:
     inputs: {tokenizer: tok, models: [lm, sllm, svae, mse, bench]}
     documents: 4
     resamples: 100
+    brierSentences: 12
 `,
 );
 
@@ -82,6 +84,7 @@ describe('eval stage', () => {
     const reports = await run();
     const ev = reports.find((r) => r.name === 'eval')!.artifact;
     const text = readFileSync(join(ev.dir, 'comparison.txt'), 'utf8');
+    console.log(text);
     const json = JSON.parse(readFileSync(join(ev.dir, 'comparison.json'), 'utf8')) as { context: string; results: Record<string, Record<string, unknown>> };
     const lm = json.results['lm']!;
     const sllm = json.results['sllm']!;
@@ -114,6 +117,13 @@ describe('eval stage', () => {
       expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
     }
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
+    // One likelihood-free score for every family, on at most 12 next sentences each.
+    for (const r of [lm, sllm, mse]) {
+      expect(r['brier_lm'] as number).toBeGreaterThanOrEqual(0);
+      expect(r['brier_lm_ci_low'] as number).toBeLessThanOrEqual(r['brier_lm'] as number);
+      expect(r['brier_sentences']).toBe(12);
+    }
+    expect(text).toMatch(/^BrierLM: 100 x geometric mean of Brier-1\.\.4/m);
     // The same figures in the model's summary.json.
     const summary = await readSummary(reports.find((r) => r.name === 'lm')!.artifact.runDir!);
     expect(summary!.eval['ppl_ci_low']).toBe(lm['ppl_ci_low']);

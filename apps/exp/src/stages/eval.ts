@@ -19,6 +19,10 @@ import {
   matchedContextStarts,
   meanTokensPerSentence,
   perplexityOverDocuments,
+  BRIER_TOKENS,
+  brierFigures,
+  brierSample,
+  type BrierItem,
   type Interval,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
@@ -27,6 +31,32 @@ import { z } from 'zod';
 import { formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import type { AnyStage, Artifact, EvalScorer, Stage } from './types.js';
+
+/**
+ * BrierLM of one model over the first `limit` scored sentences: two samples of each next
+ * sentence after its context (sentences starts[k]..k of its document), seeded per sentence and
+ * sample, so every model draws with the same seeds. Items grouped by document, for the bootstrap.
+ */
+export async function brierItems(
+  sampleNext: EvalScorer['sampleNext'],
+  docs: readonly (readonly ArrayLike<number>[])[],
+  starts: readonly (readonly number[])[],
+  { limit, eos, seed }: { limit: number; eos: number; seed: number },
+): Promise<BrierItem[][]> {
+  const out: BrierItem[][] = [];
+  let k = 0;
+  for (let d = 0; d < docs.length && k < limit; d++) {
+    const items: BrierItem[] = [];
+    for (let i = 1; i < docs[d]!.length && k < limit; i++, k++) {
+      const start = starts[d]![i - 1]!;
+      const context = docs[d]!.slice(start, i);
+      const draw = async (j: number) => brierSample(await sampleNext(context, { documentStart: start === 0, maxTokens: BRIER_TOKENS, seed: seed * 1_000_003 + 2 * k + j }), BRIER_TOKENS, eos);
+      items.push({ target: [...Array.from(docs[d]![i]!), eos], samples: [await draw(0), await draw(1)] });
+    }
+    out.push(items);
+  }
+  return out;
+}
 
 export const evalStageSchema = z.strictObject({
   documents: z.number().int().positive().default(50).describe('held-out documents (with at least 2 sentences) every model is scored on'),
@@ -44,7 +74,14 @@ export const evalStageSchema = z.strictObject({
     .default(null)
     .describe('matched: the context budget in tokens (earlier sentences + their EOS); null = the most every model takes: each token LM\'s maxLen - 1 - the longest scored sentence, and at most each SLLM\'s decoder.maxLen sentences'),
   resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the documents for the 95% intervals (seeded by the pipeline seed)'),
+  brierSentences: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(256)
+    .describe('BrierLM: the first scored sentences (in document order) each token predictor samples twice after the matched context; 0 = no BrierLM'),
 });
+
 
 /** The table's figures, in the one list's order; context min/max print inside the mean's cell. */
 const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k) => k !== 'context_tokens_min' && k !== 'context_tokens_max');
@@ -63,7 +100,7 @@ export interface ModelResult {
 function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const v = results[key];
   if (v === undefined) return undefined;
-  if (key === 'context_tokens_mean') return `${formatCell(v)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
+  if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
   const { low, high } = intervalKeys(key);
   const lo = results[low];
   const hi = results[high];
@@ -171,22 +208,29 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const scorers = await Promise.all(predictors.map(async (a) => ({ name: a.stage, scorer: await registry.get(a.kind)!.scorer!(a) })));
     let ppl: PerplexityComparison | undefined;
     const kvAnalytical = new Map<string, number>();
+    const brier = new Map<string, Record<string, number>>();
     let contextNote = '';
+    let brierNote = '';
     try {
       if (scorers.length > 0) {
-        let contextStarts: number[][] | undefined;
-        if (c.context === 'matched') {
-          const longest = Math.max(...sentences.flatMap((d) => d.slice(1).map((s) => s.length)));
-          const limit = matchedBudget(scorers.map((s) => s.scorer), longest);
-          const maxTokens = c.contextTokens ?? limit.maxTokens;
-          contextStarts = sentences.map((d) => matchedContextStarts(d, { maxTokens, maxSentences: limit.maxSentences }));
-          contextNote = `matched context: each sentence after the earlier whole sentences within ${maxTokens} tokens${Number.isFinite(limit.maxSentences) ? ` and ${limit.maxSentences} sentences` : ''} (at least one), the same for every model`;
-        } else {
-          contextNote = 'unmatched context: each model reads the documents in its own windows';
-        }
-        ppl = await perplexityOverDocuments(scorers, sentences, { log: ctx.log, eos: data.ids.eos, ...(contextStarts ? { contextStarts } : {}) });
+        const longest = Math.max(...sentences.flatMap((d) => d.slice(1).map((s) => s.length)));
+        const limit = matchedBudget(scorers.map((s) => s.scorer), longest);
+        const maxTokens = c.contextTokens ?? limit.maxTokens;
+        const starts = sentences.map((d) => matchedContextStarts(d, { maxTokens, maxSentences: limit.maxSentences }));
+        const matchedNote = `each sentence after the earlier whole sentences within ${maxTokens} tokens${Number.isFinite(limit.maxSentences) ? ` and ${limit.maxSentences} sentences` : ''} (at least one), the same for every model`;
+        contextNote = c.context === 'matched' ? `matched context: ${matchedNote}` : 'unmatched context: each model reads the documents in its own windows';
+        ppl = await perplexityOverDocuments(scorers, sentences, { log: ctx.log, eos: data.ids.eos, ...(c.context === 'matched' ? { contextStarts: starts } : {}) });
         const tokensPerSentence = meanTokensPerSentence(sentences);
         for (const s of scorers) kvAnalytical.set(s.name, analyticalKvBytesPerToken(s.scorer.kv, tokensPerSentence));
+        if (c.brierSentences > 0) {
+          for (const s of scorers) {
+            const items = await brierItems(s.scorer.sampleNext, sentences, starts, { limit: c.brierSentences, eos: data.ids.eos, seed: ctx.seed });
+            const f = brierFigures(items, { resamples: c.resamples, seed: ctx.seed });
+            brier.set(s.name, f);
+            ctx.log(`${s.name}: BrierLM ${f['brier_lm']!.toFixed(2)}, Brier-1 ${f['brier_1']!.toFixed(4)} over ${f['brier_sentences']} next sentences (2 samples each; matched context)`);
+          }
+          brierNote = `BrierLM: 100 x geometric mean of Brier-1..${BRIER_TOKENS} on the first ${BRIER_TOKENS} ids of each of the first ${c.brierSentences} next sentences, 2 samples each (temperature 1) after the matched context (${matchedNote}); concept heads: through the SentenceVAE decoder after their own windows, on their stage's test documents`;
+        }
       }
     } finally {
       for (const s of scorers) s.scorer.dispose();
@@ -212,6 +256,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
           kv_bytes_per_token: kvAnalytical.get(a.stage)!,
           eval_documents: docs.length,
         });
+        Object.assign(results, brier.get(a.stage) ?? {});
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
         extra['ppl_fingerprint'] = p.fingerprint;
         extra['ppl_context'] = ppl!.context;
@@ -226,14 +271,16 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     }
     const lines: string[] = [];
     lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
-    lines.push('[low, high]: 95% bootstrap interval over the documents', '');
+    lines.push('[low, high]: 95% bootstrap interval over the documents');
+    if (brierNote) lines.push(brierNote);
+    lines.push('');
     // Token predictors (scored on the shared tokens) and the other models in two tables, each with the columns its rows have.
     const predictorRows = rows.filter((r) => r.results['ppl_tokens'] !== undefined);
     const otherRows = rows.filter((r) => r.results['ppl_tokens'] === undefined);
     if (predictorRows.length > 0) lines.push(comparisonTable(predictorRows, baseline));
     if (otherRows.length > 0) lines.push(...(predictorRows.length > 0 ? [''] : []), comparisonTable(otherRows, null));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
-    const overlaps = overlapLines(rows, ['ppl', 'brier_lm'], docs.length);
+    const overlaps = overlapLines(rows, ['ppl', 'brier_lm', 'brier_1'], docs.length);
     const crossChecks = rows.flatMap((r) => {
       const a = r.results['kv_bytes_per_token'];
       const m = r.results['kv_bytes_per_token_measured'];

@@ -80,6 +80,14 @@ function loadSllm(artifact: Artifact): SLLM {
   return model.eval();
 }
 
+/** The first sentence a generator yields (consumes the rest: none is asked for). */
+async function firstSentence(sentences: AsyncIterable<number[]>): Promise<number[]> {
+  let first: number[] | undefined;
+  for await (const s of sentences) first ??= s;
+  if (first === undefined) throw new Error('sampleNext: the model generated no sentence');
+  return first;
+}
+
 /** Token ids of each prompt sentence (the dataset's segmentation and tokenizer). */
 async function promptIds(prompt: string, data: LoadedData): Promise<number[][]> {
   const tok = data.dataset.tokenizer;
@@ -122,7 +130,13 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
   },
   async scorer(artifact) {
     const model = loadTokenLm(artifact);
-    return { scoreDocument: (d, o) => model.scoreDocument(d, o), contextLimit: { positions: model.config.decoder.maxLen }, kv: model, dispose: () => model.dispose() };
+    return {
+      scoreDocument: (d, o) => model.scoreDocument(d, o),
+      contextLimit: { positions: model.config.decoder.maxLen },
+      kv: model,
+      sampleNext: (context, o) => firstSentence(model.generate(context, { maxSentences: 1, maxTokens: o.maxTokens, strategy: 'sample', temperature: 1, seed: o.seed, documentStart: o.documentStart })),
+      dispose: () => model.dispose(),
+    };
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));
@@ -200,7 +214,14 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
   },
   async scorer(artifact) {
     const model = loadSllm(artifact);
-    return { scoreDocument: (d, o) => model.scoreDocument(d, o), contextLimit: { sentences: model.config.decoder.maxLen }, kv: model, dispose: () => model.dispose() };
+    return {
+      scoreDocument: (d, o) => model.scoreDocument(d, o),
+      contextLimit: { sentences: model.config.decoder.maxLen },
+      kv: model,
+      sampleNext: (context, o) =>
+        firstSentence(model.generate(context, { maxSentences: 1, stopThreshold: 1.01, decode: { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed } })),
+      dispose: () => model.dispose(),
+    };
   },
   async *generate(artifact, prompt, o: GenerateOptions) {
     const data = await loadData(String(artifact.meta['datasetDir']));

@@ -32,7 +32,7 @@ import {
 } from '@sentencelab/concept-heads';
 import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
-import { bootstrapRatio } from '@sentencelab/metrics';
+import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, type BrierItem } from '@sentencelab/metrics';
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
@@ -53,6 +53,7 @@ const common = {
   evalDocuments: z.number().int().positive().default(32).describe('test documents whose next-sentence embeddings are scored'),
   roundTripSentences: z.number().int().positive().default(64).describe('predicted embeddings decoded and re-encoded for round-trip L2'),
   resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the test documents for the 95% intervals (seeded by the pipeline seed)'),
+  brierSentences: z.number().int().nonnegative().default(256).describe('BrierLM: the first predicted next sentences decoded twice through the SentenceVAE decoder; 0 = no BrierLM'),
 };
 
 export const lcmMseStageSchema = z.strictObject({
@@ -177,6 +178,19 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     batchSize: c.train.batchSize,
     resamples: c.resamples,
     seed: ctx.seed,
+    brier: {
+      sentences: c.brierSentences,
+      ids: evalDocs.map((d) => d.sentences),
+      eos: data.ids.eos,
+      decode: async (vectors, o) => {
+        const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
+        try {
+          return await svae.decode(x, { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed });
+        } finally {
+          x.dispose();
+        }
+      },
+    },
   });
   Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
   ctx.run!.writeSummary(evalResults);
@@ -199,7 +213,7 @@ export async function evaluateHead(
   codec: ConceptCodec,
   docs: Float32Array[][],
   trainMean: Float32Array,
-  options: { roundTrip: number; batchSize: number; resamples: number; seed: number },
+  options: { roundTrip: number; batchSize: number; resamples: number; seed: number; brier?: BrierOptions },
 ): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
   const targets: Float32Array[] = [];
@@ -234,8 +248,53 @@ export async function evaluateHead(
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
   figure('l2_train_mean', scores.trainMean.l2);
   figure('contrastive_acc_train_mean', scores.trainMean.contrastive);
+  if (options.brier && options.brier.sentences > 0) Object.assign(out, await headBrier(model, docs, docOf, predictions, targets, options, options.brier));
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+}
+
+/** What BrierLM of a concept head needs: the test documents' ids and a sampling decoder. */
+export interface BrierOptions {
+  sentences: number;
+  /** Token ids of each test document's sentences (the same documents as the embeddings). */
+  ids: readonly (readonly ArrayLike<number>[])[];
+  eos: number;
+  /** Samples a sentence from each vector through the SentenceVAE decoder (its first `maxTokens` tokens). */
+  decode(vectors: Float32Array[], o: { maxTokens: number; seed: number }): Promise<number[][]>;
+}
+
+/**
+ * BrierLM of a concept head: its first `sentences` teacher-forced predictions, a second
+ * prediction drawn with another seed (the same for a deterministic MSE head), each decoded
+ * with sampling through the SentenceVAE decoder; targets are the true next sentences' ids.
+ */
+async function headBrier(
+  model: Pick<ConceptModel, 'predictBatch' | 'config'>,
+  docs: Float32Array[][],
+  docOf: readonly number[],
+  predictions: Float32Array[],
+  targets: Float32Array[],
+  o: { batchSize: number; resamples: number; seed: number },
+  b: BrierOptions,
+): Promise<Record<string, number>> {
+  const n = Math.min(b.sentences, predictions.length);
+  const second: Float32Array[] = [];
+  for (let d = 0; d <= docOf[n - 1]!; d++) {
+    for (const batch of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: o.batchSize })) {
+      second.push(...(await model.predictBatch(batch, { seed: o.seed + 1 })).predictions);
+      disposeBatch(batch);
+    }
+  }
+  const [x1, x2] = [await b.decode(predictions.slice(0, n), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed }), await b.decode(second.slice(0, n), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed + 1 })];
+  const items: BrierItem[][] = docs.map(() => []);
+  for (let k = 0; k < n; k++) {
+    const d = docOf[k]!;
+    // The target's sentence: the document's embedding equal to it (equal embeddings come from equal ids).
+    const j = docs[d]!.findIndex((v) => v.every((x, i) => x === targets[k]![i]));
+    if (j < 0) throw new Error(`BrierLM: target ${k} is none of document ${d}'s sentence embeddings`);
+    items[d]!.push({ target: [...Array.from(b.ids[d]![j]!), b.eos], samples: [brierSample(x1[k]!, BRIER_TOKENS, b.eos), brierSample(x2[k]!, BRIER_TOKENS, b.eos)] });
+  }
+  return brierFigures(items, o);
 }
 
 /** Mean of every training sentence embedding (the training-mean baseline's constant prediction). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { planPipeline } from '../pipeline/plan.js';
-import { comparisonTable } from './eval.js';
+import { comparisonTable, matchedBudget, overlapLines } from './eval.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -96,5 +96,43 @@ describe('comparisonTable', () => {
     expect(lines[0]).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+L2\s+params xlm\s+PPL xlm$/);
     expect(lines[3]).toMatch(/^sllm\s+sllm\s+1500\s+60\s+500\s+-\s+1\.500\s+1\.500$/);
     expect(lines[4]).toMatch(/^mse\s+lcm-mse\s+-\s+-\s+-\s+0\.2500\s+-\s+-$/);
+  });
+
+  test('prints each 95% interval beside its figure, context min/max beside the mean, and flags a head that does not beat copy-previous', () => {
+    const table = comparisonTable(
+      [
+        { stage: 'lm', kind: 'token-lm', results: { ppl: 40, ppl_ci_low: 38.5, ppl_ci_high: 41.25, context_tokens_mean: 80.25, context_tokens_min: 3, context_tokens_max: 120 } },
+        { stage: 'mse', kind: 'lcm-mse', results: { l2: 0.5, l2_copy_prev: 0.4, contrastive_acc: 0.7, contrastive_acc_copy_prev: 0.6 } },
+        { stage: 'diff', kind: 'lcm-diffusion', results: { l2: 0.3, l2_copy_prev: 0.4, contrastive_acc: 0.7, contrastive_acc_copy_prev: 0.6 } },
+      ],
+      null,
+    );
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^model\s+kind\s+PPL\s+ctx tokens\s+L2\s+contr\. acc\s+L2 copy-prev\s+acc copy-prev\s+vs copy-prev$/);
+    expect(lines[2]).toMatch(/^lm\s+token-lm\s+40 \[38\.500, 41\.250\]\s+80\.3 \(3-120\)/);
+    expect(lines[3]).toMatch(/DOES NOT BEAT$/);
+    expect(lines[4]).toMatch(/beats$/);
+  });
+});
+
+describe('overlapLines', () => {
+  test('says whether two models\' 95% intervals overlap', () => {
+    const rows = [
+      { stage: 'a', kind: 'token-lm', results: { ppl: 40, ppl_ci_low: 38, ppl_ci_high: 42 } },
+      { stage: 'b', kind: 'sllm', results: { ppl: 41, ppl_ci_low: 39, ppl_ci_high: 43 } },
+      { stage: 'c', kind: 'sllm', results: { ppl: 60, ppl_ci_low: 55, ppl_ci_high: 65 } },
+    ];
+    expect(overlapLines(rows, ['ppl'], 7)).toEqual([
+      'PPL: a 40 [38, 42] vs b 41 [39, 43]: 95% intervals overlap: the difference is not resolved by these 7 documents',
+      'PPL: a 40 [38, 42] vs c 60 [55, 65]: 95% intervals do not overlap',
+      'PPL: b 41 [39, 43] vs c 60 [55, 65]: 95% intervals do not overlap',
+    ]);
+  });
+});
+
+describe('matchedBudget', () => {
+  test('the token LM\'s positions less a BOS and the longest scored sentence; the SLLM\'s sentence positions', () => {
+    expect(matchedBudget([{ contextLimit: { positions: 128 } }, { contextLimit: { sentences: 16 } }], 40)).toEqual({ maxTokens: 87, maxSentences: 16 });
+    expect(matchedBudget([{ contextLimit: { sentences: 8 } }], 40)).toEqual({ maxTokens: Number.POSITIVE_INFINITY, maxSentences: 8 });
   });
 });

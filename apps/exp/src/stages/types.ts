@@ -146,6 +146,11 @@ export interface EvalScorer extends Scorer {
   /** The token LM: positions per row (maxLen); the SLLM: sentence positions (decoder.maxLen). */
   contextLimit: { positions?: number; sentences?: number };
   kv: TokenKvModel | SentenceKvModel;
+  /**
+   * One sampled next sentence (temperature 1) after exactly `context`: its first `maxTokens`
+   * tokens, EOS excluded (shorter when it ended). `documentStart`: the context starts its document.
+   */
+  sampleNext(context: readonly ArrayLike<number>[], options: { documentStart: boolean; maxTokens: number; seed: number }): Promise<number[]>;
   dispose(): void;
 }
 
