@@ -1,6 +1,6 @@
 /** `pnpm exp ls [experiment]`: runs with status and key metrics. */
 import { Command } from 'commander';
-import { listRuns, readMetrics, type RunInfoOk, type Summary } from '@sentencelab/runs';
+import { EVAL_KEYS, listRuns, readMetrics, type RunInfoOk, type Summary } from '@sentencelab/runs';
 import { renderTable, type Cell } from '../table.js';
 
 /** The summary figures `ls` shows, in column order. */
@@ -12,8 +12,8 @@ export function keyMetrics(summary: Summary | undefined): { steps: Cell; loss: C
     steps: m['train/loss']?.lastStep,
     loss: m['train/loss']?.last,
     valLoss: m['val/loss']?.best,
-    ppl: num(e['ppl']),
-    params: num(e['params']),
+    ppl: num(e[EVAL_KEYS.ppl]),
+    params: num(e[EVAL_KEYS.params]),
   };
 }
 

@@ -1,14 +1,17 @@
-import { LCM_COLUMNS, SVAE_COLUMNS, formatPercent, paperTable, paperValue, percentChange, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatPercent, paperTable, paperValue, percentChange, seedTable, type PaperColumn } from '../shared/paper.js';
+import { groupBySeed } from '../shared/seed-groups.js';
 import { formatNumber } from '../shared/flatten.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
-import { barChart } from './charts.js';
+import { barChart, lineChart } from './charts.js';
 import { h, PALETTE, replaceChildren, select } from './dom.js';
 import type { AppState } from './state.js';
 
 /**
  * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
- * tokens/s, KV KB/token with % change vs the baseline) and the LCM table, with bar charts.
+ * tokens/s, KV KB/token with % change vs the baseline) and the LCM table, with bar charts; the
+ * PPL by context tokens as one curve per model; and, where runs differ only in their seed,
+ * each figure's mean, spread and n across the seeds.
  */
 export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRow[], allOk: RunRow[], update: (change: (s: AppState) => void) => void): void {
   const pool = selected.length > 0 ? selected : allOk;
@@ -58,6 +61,15 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       )
     : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2).');
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
+  const byContext = contextCurves([baseline, ...others]);
+  const contextChart = h('div', { id: 'paper-context' });
+  const seedGroups = groupBySeed([baseline, ...others].map((r) => ({ id: r.id, experiment: r.experiment, config: r.config ?? {} })))
+    .filter((g) => g.length > 1)
+    .map((ids) => ids.map((id) => [baseline, ...others].find((r) => r.id === id)!));
+  const seeds = seedTable(seedGroups, [...SVAE_COLUMNS, ...LCM_COLUMNS]);
+  const seedsTable = seedGroups.length
+    ? h('table', { class: 'grid', id: 'paper-seeds' }, h('thead', {}, h('tr', {}, ...seeds.header.map((c) => h('th', {}, c)))), h('tbody', {}, seeds.rows.map((row) => h('tr', {}, ...row.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))))
+    : h('p', { class: 'hint' }, 'No runs that differ only in their seed.');
   const lcmCharts = h('div', { class: 'bars' });
   replaceChildren(
     panel,
@@ -70,6 +82,10 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     h('h3', {}, 'SentenceVAE / SLLM vs token LM'),
     svaeTable,
     svaeCharts,
+    h('h3', {}, 'PPL by context tokens behind each scored sentence'),
+    byContext.curves.length ? contextChart : h('p', { class: 'hint' }, 'No run has PPL by context (eval ppl_by_context, written by the eval stage).'),
+    h('h3', {}, 'Across seeds: mean ± std (n)'),
+    seedsTable,
     h('h3', {}, 'Large Concept Model heads'),
     lcmTable,
     lcmCharts,
@@ -78,6 +94,15 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   );
   const runsShown = [baseline, ...candidates];
   SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, PALETTE[i % PALETTE.length]!));
+  if (byContext.curves.length) {
+    lineChart(contextChart, {
+      x: byContext.starts,
+      series: byContext.curves.map((c, i) => ({ label: c.id, color: PALETTE[i % PALETTE.length]!, y: c.y })),
+      xLabel: `context tokens (buckets ${byContext.buckets.join(', ')}; x = bucket start)`,
+      yLabel: 'PPL',
+      log: false,
+    });
+  }
   if (lcmRuns.length) LCM_COLUMNS.forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, PALETTE[(i + 4) % PALETTE.length]!));
 }
 

@@ -1,3 +1,4 @@
+import type { EvalKey } from '@sentencelab/runs';
 import { varyingKeys } from '../shared/config-diff.js';
 import { compareField, compareScalars, fieldValue, knownFields } from '../shared/fields.js';
 import { compileFilter, type Predicate } from '../shared/filter.js';
@@ -14,7 +15,7 @@ export interface Column {
 }
 
 const ROW_LIMIT = 200;
-const PREFERRED_EVAL = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
+const PREFERRED_EVAL: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
 
 /** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4). */
 export function tableColumns(rows: readonly RunRow[]): Column[] {
@@ -23,7 +24,7 @@ export function tableColumns(rows: readonly RunRow[]): Column[] {
   const config = varyingKeys(ok.map((r) => r.config ?? {}))
     .filter((k) => !isSeedKey(k))
     .slice(0, 6);
-  const evalKeys = [...PREFERRED_EVAL.filter((k) => fields.eval.includes(k)), ...fields.eval.filter((k) => !PREFERRED_EVAL.includes(k))].slice(0, 6);
+  const evalKeys = [...PREFERRED_EVAL.filter((k) => fields.eval.includes(k)), ...fields.eval.filter((k) => !(PREFERRED_EVAL as readonly string[]).includes(k))].slice(0, 6);
   const info = varyingKeys(ok.map((r) => r.info ?? {})).slice(0, 3);
   return [
     { field: 'status', label: 'status' },

@@ -1,10 +1,11 @@
+import type { EvalKey } from '@sentencelab/runs';
 import { formatNumber } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
 
-/** One column of the paper tables: an `eval` key (see the runs README's eval contract). */
+/** One column of the paper tables: an `eval` key of the one list (`EVAL_METRICS` in `@sentencelab/runs`). */
 export interface PaperColumn {
-  key: string;
+  key: EvalKey;
   label: string;
   /** Shown value = eval value * scale (KV bytes -> KB). */
   scale: number;
@@ -56,4 +57,52 @@ export function paperTable(baseline: RunRow, candidates: readonly RunRow[], colu
     return cells;
   });
   return { header, rows };
+}
+
+/** Mean, standard deviation (population), min, max and count of one figure over a seed group. */
+export interface SeedStats {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+/** Statistics of the values present; undefined when none is. */
+export function seedStats(values: readonly (number | undefined)[]): SeedStats | undefined {
+  const v = values.filter((x): x is number => x !== undefined);
+  if (v.length === 0) return undefined;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return { mean, std: Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length), min: Math.min(...v), max: Math.max(...v), n: v.length };
+}
+
+/** `48.70 ± 1.20 (n=3)`. */
+export function formatSeedStats(s: SeedStats | undefined): string {
+  return s === undefined ? '' : `${formatNumber(s.mean)} ± ${formatNumber(s.std)} (n=${s.n})`;
+}
+
+/** Across seeds: one row per group of runs that differ only in their seed, each column `mean ± std (n)`. */
+export function seedTable(groups: readonly (readonly RunRow[])[], columns: readonly PaperColumn[]): PlainTable {
+  return {
+    header: ['Runs', 'n', ...columns.map((c) => c.label)],
+    rows: groups.map((g) => [g.map((r) => r.id).join(', '), String(g.length), ...columns.map((c) => formatSeedStats(seedStats(g.map((r) => paperValue(r, c)))))]),
+  };
+}
+
+/** The summary key prefix of PPL by context (`ppl_by_context.<bucket>.ppl`, flattened). */
+const BY_CONTEXT = 'ppl_by_context.';
+
+/**
+ * PPL by context tokens: the buckets any run has (ordered by their first context length) and,
+ * per run with any, its PPL in each bucket (null where it scored nothing there).
+ */
+export function contextCurves(runs: readonly RunRow[]): { buckets: string[]; starts: number[]; curves: { id: string; y: (number | null)[] }[] } {
+  const buckets = [...new Set(runs.flatMap((r) => Object.keys(r.eval ?? {}).filter((k) => k.startsWith(BY_CONTEXT) && k.endsWith('.ppl')).map((k) => k.slice(BY_CONTEXT.length, -'.ppl'.length))))];
+  const starts = buckets.map((b) => Number.parseInt(b, 10));
+  const order = buckets.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
+  const sorted = order.map((i) => buckets[i]!);
+  const curves = runs
+    .map((r) => ({ id: r.id, y: sorted.map((b) => { const v = r.eval?.[`${BY_CONTEXT}${b}.ppl`]; return typeof v === 'number' && Number.isFinite(v) ? v : null; }) }))
+    .filter((c) => c.y.some((v) => v !== null));
+  return { buckets: sorted, starts: order.map((i) => starts[i]!), curves };
 }
