@@ -40,6 +40,7 @@ stages:
     model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}, loss: {type: cross-entropy}}
     train: ${train}
     evalSentences: 4
+    resamples: 100
   sllm:
     kind: sllm
     inputs: {tokenizer: tok, svae: svae}
@@ -84,7 +85,6 @@ describe('eval stage', () => {
     const reports = await run();
     const ev = reports.find((r) => r.name === 'eval')!.artifact;
     const text = readFileSync(join(ev.dir, 'comparison.txt'), 'utf8');
-    console.log(text);
     const json = JSON.parse(readFileSync(join(ev.dir, 'comparison.json'), 'utf8')) as { context: string; results: Record<string, Record<string, unknown>> };
     const lm = json.results['lm']!;
     const sllm = json.results['sllm']!;
@@ -117,6 +117,10 @@ describe('eval stage', () => {
       expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
     }
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
+    // The SentenceVAE's reconstruction with its interval over validation documents.
+    const svae = json.results['svae']!;
+    expect(svae['recon_token_acc_ci_low'] as number).toBeLessThanOrEqual(svae['recon_token_acc'] as number);
+    expect(svae['recon_token_acc_ci_high'] as number).toBeGreaterThanOrEqual(svae['recon_token_acc'] as number);
     // One likelihood-free score for every family, on at most 12 next sentences each.
     for (const r of [lm, sllm, mse]) {
       expect(r['brier_lm'] as number).toBeGreaterThanOrEqual(0);

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
+import { bootstrapRatio, type DocumentSums } from '@sentencelab/metrics';
 import { SentenceVAE, sentenceVaeConfigSchema, vectorUse, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
@@ -33,6 +34,7 @@ export const svaeStageSchema = z.strictObject({
   train: trainSchema.prefault({}),
   maxSentences: z.number().int().positive().default(8).describe('sentences per document window; a batch is train.batchSize windows'),
   evalSentences: z.number().int().positive().default(256).describe('validation sentences scored for reconstruction at the end'),
+  resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the validation documents for the 95% intervals of reconstruction (seeded by the pipeline seed)'),
 });
 export type SvaeStageConfig = z.output<typeof svaeStageSchema>;
 
@@ -88,7 +90,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
   description: 'train a SentenceVAE (sentence -> one vector -> sentence)',
   schema: svaeStageSchema,
   inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
-  packages: ['@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  packages: ['@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'],
   trains: true,
   async run(ctx) {
     const c = ctx.config;
@@ -136,10 +138,29 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       throw new Error(`stage ${ctx.name}: the validation split has no sentence to score reconstruction on (${validation.length} documents; raise data.split.validation or data.source.limit)`);
     }
     const recon = await model.reconstructionMetrics(evalSentences);
+    // 95% intervals over the validation documents the sentences come from: each document's metrics on its own sentences.
+    const perDoc: { tok: DocumentSums; exact: DocumentSums }[] = [];
+    let left = c.evalSentences;
+    for (const d of validation) {
+      if (left <= 0) break;
+      const sentences = d.sentences.slice(0, left).map((x) => Array.from(x));
+      if (sentences.length === 0) continue;
+      left -= sentences.length;
+      const r = await model.reconstructionMetrics(sentences);
+      const tokens = sentences.reduce((a, x) => a + x.length + 1, 0);
+      perDoc.push({ tok: { num: r.tokenAccuracy * tokens, den: tokens }, exact: { num: r.exactMatch * sentences.length, den: sentences.length } });
+    }
+    const ciOptions = { resamples: c.resamples, seed: ctx.seed };
+    const tokCi = bootstrapRatio(perDoc.map((p) => p.tok), ciOptions);
+    const exactCi = bootstrapRatio(perDoc.map((p) => p.exact), ciOptions);
     const evalResults = {
       params: model.numParams(),
       recon_token_acc: recon.tokenAccuracy,
+      recon_token_acc_ci_low: tokCi.low,
+      recon_token_acc_ci_high: tokCi.high,
       recon_exact_match: recon.exactMatch,
+      recon_exact_match_ci_low: exactCi.low,
+      recon_exact_match_ci_high: exactCi.high,
       recon_ppl: recon.perplexity,
       recon_bleu: recon.bleu,
       recon_sentences: recon.sentences,
