@@ -54,15 +54,24 @@ export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, 
   return generationSummary(speed);
 }
 
-/** Whole sentences from the start of `doc` holding at most `tokens` tokens (each + EOS); at least one. */
-export function promptOf(doc: Document, tokens: number): Document {
-  let used = doc[0]!.length + 1;
-  let n = 1;
-  while (n < doc.length && used + doc[n]!.length + 1 <= tokens) used += doc[n++]!.length + 1;
-  return doc.slice(0, n);
-}
-
 const contextTokens = (prompt: Document): number => prompt.reduce((a, s) => a + s.length + 1, 0);
+
+/** Among the whole-sentence prefixes of `docs`, the one with the most tokens <= `tokens` (else the shortest). */
+export function closestPrompt(docs: readonly Document[], tokens: number): Document {
+  let best: Document | undefined;
+  let shortest: Document | undefined;
+  for (const doc of docs) {
+    for (let n = 1; n <= doc.length; n++) {
+      const p = doc.slice(0, n);
+      const t = contextTokens(p);
+      if (shortest === undefined || t < contextTokens(shortest)) shortest = p;
+      if (t <= tokens && (best === undefined || t > contextTokens(best))) best = p;
+      if (t > tokens) break;
+    }
+  }
+  if (shortest === undefined) throw new Error('closestPrompt: no documents');
+  return best ?? shortest;
+}
 
 export const benchStage: Stage<typeof benchStageSchema> = {
   kind: 'bench',
@@ -90,10 +99,12 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         if (!stage?.generator) throw new Error(`stage ${ctx.name}: a ${a.kind} model cannot be benchmarked`);
         models.push({ artifact: a, model: await stage.generator(a, c) });
       }
-      // KV prompts: prefixes of the longest test document; contexts that would make a token LM's cache slide are dropped.
-      const longest = [...test].sort((x, y) => contextTokens(y.sentences) - contextTokens(x.sentences))[0]!.sentences;
+      // KV prompts: for each context length, the test-document prefix of whole sentences closest to it from below;
+      // contexts that would make a token LM's cache slide are dropped.
       const positions = Math.min(...models.map((m) => m.model.capacity.positions ?? Number.POSITIVE_INFINITY));
-      const kvPrompts = [...new Map(c.kvContexts.map((n) => promptOf(longest, n)).map((p) => [contextTokens(p), p])).values()].filter((p) => contextTokens(p) + 1 + c.tokens <= positions);
+      const kvPrompts = [...new Map(c.kvContexts.map((n) => closestPrompt(test.map((d) => d.sentences), n)).map((p) => [contextTokens(p), p])).values()].filter(
+        (p) => contextTokens(p) + 1 + c.tokens <= positions,
+      );
       if (kvPrompts.length < 2) {
         throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give fewer than 2 distinct prompts that fit ${positions} positions with ${c.tokens} generated tokens; lower tokens or the contexts`);
       }

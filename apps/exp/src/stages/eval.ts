@@ -159,6 +159,8 @@ export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKe
         const [a, b] = [withCi[i]!, withCi[j]!];
         const ia: Interval = { low: a.results[low]!, high: a.results[high]! };
         const ib: Interval = { low: b.results[low]!, high: b.results[high]! };
+        // Two identical single points (e.g. BrierLM 0 [0, 0] twice) say nothing about either model.
+        if (ia.low === ia.high && ib.low === ib.high && ia.low === ib.low) continue;
         const verdict = intervalsOverlap(ia, ib) ? `95% intervals overlap: the difference is not resolved by these ${documents} documents` : '95% intervals do not overlap';
         lines.push(`${LABELS.get(key)}: ${a.stage} ${figureCell(a.results, key)} vs ${b.stage} ${figureCell(b.results, key)}: ${verdict}`);
       }
@@ -286,7 +288,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const m = r.results['kv_bytes_per_token_measured'];
       return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%)`];
     });
-    const flagged = rows.filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT').map((r) => `${r.stage} does not beat the copy-previous baseline (L2 ${formatCell(r.results['l2'])} vs ${formatCell(r.results['l2_copy_prev'])})`);
+    const flagged = rows
+      .filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT')
+      .map((r) => `${r.stage} does not beat the copy-previous baseline on both figures (L2 ${formatCell(r.results['l2'])} vs ${formatCell(r.results['l2_copy_prev'])}, lower is better; contrastive acc ${formatCell(r.results['contrastive_acc'])} vs ${formatCell(r.results['contrastive_acc_copy_prev'])}, higher is better)`);
     if (overlaps.length + crossChecks.length + flagged.length > 0) lines.push('', ...overlaps, ...crossChecks, ...flagged);
     const text = lines.join('\n');
     writeFileSync(join(ctx.outDir, 'comparison.txt'), `${text}\n`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { planPipeline } from '../pipeline/plan.js';
+import { closestPrompt } from './bench.js';
 import { comparisonTable, matchedBudget, overlapLines } from './eval.js';
 import { STAGES, stageRegistry } from './registry.js';
 
@@ -127,6 +128,8 @@ describe('overlapLines', () => {
       'PPL: a 40 [38, 42] vs c 60 [55, 65]: 95% intervals do not overlap',
       'PPL: b 41 [39, 43] vs c 60 [55, 65]: 95% intervals do not overlap',
     ]);
+    // Two identical points (BrierLM 0 [0, 0] twice) say nothing: no line.
+    expect(overlapLines([{ stage: 'a', kind: 'token-lm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }, { stage: 'b', kind: 'sllm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }], ['brier_lm'], 3)).toEqual([]);
   });
 });
 
@@ -134,5 +137,17 @@ describe('matchedBudget', () => {
   test('the token LM\'s positions less a BOS and the longest scored sentence; the SLLM\'s sentence positions', () => {
     expect(matchedBudget([{ contextLimit: { positions: 128 } }, { contextLimit: { sentences: 16 } }], 40)).toEqual({ maxTokens: 87, maxSentences: 16 });
     expect(matchedBudget([{ contextLimit: { sentences: 8 } }], 40)).toEqual({ maxTokens: Number.POSITIVE_INFINITY, maxSentences: 8 });
+  });
+});
+
+describe('closestPrompt', () => {
+  test('the whole-sentence prefix with the most tokens up to the length, over all documents', () => {
+    // Tokens with EOS: doc a: 4, 3 (prefixes 4, 7); doc b: 6, 2 (prefixes 6, 8).
+    const docs = [[[1, 2, 3], [4, 5]], [[1, 2, 3, 4, 5], [6]]];
+    expect(closestPrompt(docs, 7)).toEqual(docs[0]);
+    expect(closestPrompt(docs, 6)).toEqual([docs[1]![0]]);
+    expect(closestPrompt(docs, 100)).toEqual(docs[1]);
+    // Shorter than every first sentence: the shortest prefix.
+    expect(closestPrompt(docs, 2)).toEqual([docs[0]![0]]);
   });
 });
