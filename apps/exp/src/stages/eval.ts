@@ -30,6 +30,7 @@ import { EVAL_METRICS, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type 
 import { z } from 'zod';
 import { formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
+import { matchingReport, predictorProfile } from './matching.js';
 import type { AnyStage, Artifact, EvalScorer, Stage } from './types.js';
 
 /**
@@ -271,6 +272,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
+    const matching = matchingReport(predictors.map(predictorProfile), baseline);
+    for (const line of [...matching.lines, ...matching.warnings]) ctx.log(line);
     const lines: string[] = [];
     lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
     lines.push('[low, high]: 95% bootstrap interval over the documents');
@@ -292,11 +295,12 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       .filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT')
       .map((r) => `${r.stage} does not beat the copy-previous baseline on both figures (L2 ${formatCell(r.results['l2'])} vs ${formatCell(r.results['l2_copy_prev'])}, lower is better; contrastive acc ${formatCell(r.results['contrastive_acc'])} vs ${formatCell(r.results['contrastive_acc_copy_prev'])}, higher is better)`);
     if (overlaps.length + crossChecks.length + flagged.length > 0) lines.push('', ...overlaps, ...crossChecks, ...flagged);
+    if (matching.lines.length + matching.warnings.length > 0) lines.push('', ...matching.lines, ...matching.warnings);
     const text = lines.join('\n');
     writeFileSync(join(ctx.outDir, 'comparison.txt'), `${text}\n`);
     writeFileSync(
       join(ctx.outDir, 'comparison.json'),
-      JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, context: ppl?.context ?? null, rows, results: stored, ...(ppl ? { pplByContext: ppl.models.map((m) => ({ name: m.name, buckets: m.byContext })) } : {}) }, null, 2) + '\n',
+      JSON.stringify({ documents: docs.map((d) => d.id), baseline, fingerprint: ppl?.fingerprint ?? null, context: ppl?.context ?? null, rows, warnings: matching.warnings, results: stored, ...(ppl ? { pplByContext: ppl.models.map((m) => ({ name: m.name, buckets: m.byContext })) } : {}) }, null, 2) + '\n',
     );
     return { files: { table: 'comparison.txt', results: 'comparison.json' }, meta: { table: text, rows, baseline } };
   },
