@@ -109,7 +109,7 @@ describe('eval stage', () => {
     // KV: analytical and measured during generation agree for the token LM (one position per token).
     expect(lm['kv_bytes_per_token_measured'] as number).toBeCloseTo(lm['kv_bytes_per_token'] as number, 6);
     expect(sllm['kv_bytes_intercept'] as number).toBeGreaterThan(0);
-    expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured during generation 128 \(0\.0%\)/);
+    expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured during generation 128 \(0\.0%, fit r2 1\.000\)/);
     // The head beside its baselines, with intervals and the copy-previous flag.
     const mse = json.results['mse']!;
     for (const k of ['l2', 'l2_copy_prev', 'l2_train_mean', 'contrastive_acc', 'contrastive_acc_copy_prev', 'contrastive_acc_train_mean']) {

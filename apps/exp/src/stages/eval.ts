@@ -289,7 +289,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const crossChecks = rows.flatMap((r) => {
       const a = r.results['kv_bytes_per_token'];
       const m = r.results['kv_bytes_per_token_measured'];
-      return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%)`];
+      const r2 = r.results['kv_fit_r2'];
+      // The measured peak also holds what generation adds (an SLLM's sentence decoder cache varies with what it writes): r2 says how well a line fits.
+      return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%${r2 === undefined ? '' : `, fit r2 ${r2.toFixed(3)}`})`];
     });
     const flagged = rows
       .filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT')
