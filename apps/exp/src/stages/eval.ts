@@ -272,8 +272,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
+    // Printed once, under the tables (the run command also prints them before training).
     const matching = matchingReport(predictors.map(predictorProfile), baseline);
-    for (const line of [...matching.lines, ...matching.warnings]) ctx.log(line);
     const lines: string[] = [];
     lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens, the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
     lines.push('[low, high]: 95% bootstrap interval over the documents');
