@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRunForResume } from '@sentencelab/runs';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
+import { bundledChromium } from './testing/chromium.js';
 import { LOSS_POINTS, PROMPTS, writeFixtureRuns, writeManyRuns, XSS_RUN } from './testing/fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
 /** `REPORT_SCREENSHOTS=1 pnpm vitest run src/browser.test.ts` refreshes the README's screenshots. */
 const SCREENSHOTS = Boolean(process.env.REPORT_SCREENSHOTS);
@@ -26,8 +26,11 @@ beforeAll(async () => {
   runsDir = join(work, 'runs');
   writeFixtureRuns(runsDir);
   server = await startReportServer({ runsDir, port: 0 });
+  const browser = bundledChromium();
   context = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
+    env: browser.env,
+    locale: 'en-US',
     headless: true,
     viewport: { width: 1400, height: 1000 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
