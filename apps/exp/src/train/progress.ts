@@ -29,15 +29,32 @@ export function progressFor(label: string, stream: NodeJS.WriteStream = process.
     },
     undefined,
   );
+  // The payload is kept here: a bar restarted around a note must render the last values, not
+  // its template. Notes after stop() (the final evaluation) are plain lines, with no restart.
+  let payload: { loss: string; tps: string | number } = { loss: '-', tps: '-' };
+  let active = false;
   return {
-    start: (total, step) => bar.start(total, step, { loss: '-', tps: '-' }),
-    update: (u) => bar.update(u.step, { loss: u.loss.toFixed(4), tps: Math.round(u.tokensPerS) }),
+    start: (total, step) => {
+      active = true;
+      bar.start(total, step, payload);
+    },
+    update: (u) => {
+      payload = { loss: u.loss.toFixed(4), tps: Math.round(u.tokensPerS) };
+      bar.update(u.step, payload);
+    },
     note: (line) => {
+      if (!active) {
+        stream.write(`${label} ${line}\n`);
+        return;
+      }
       bar.stop();
       stream.write(`${label} ${line}\n`);
-      bar.start(bar.getTotal(), (bar as unknown as { value: number }).value, {});
+      bar.start(bar.getTotal(), (bar as unknown as { value: number }).value, payload);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      active = false;
+      bar.stop();
+    },
   };
 }
 
