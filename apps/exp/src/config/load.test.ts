@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { applyOverrides, loadConfig, parseOverride, readYaml } from './load.js';
+import { applyOverrides, loadComposed, loadConfig, parseOverride, readYaml } from './load.js';
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'cfg-'));
@@ -28,6 +28,16 @@ describe('loadConfig', () => {
     const { config, files } = loadConfig(join(d, 'c.yaml'), schema);
     expect(config).toEqual({ seed: 2, model: { dModel: 32, layers: 3 }, name: 'c' });
     expect(files.map((f) => f.slice(d.length + 1))).toEqual(['a.yaml', 'b.yaml', 'c.yaml']);
+  });
+
+  test('extends: an object whose type changes replaces the parent object, one of the same type merges', () => {
+    const d = dir({
+      'a.yaml': 'model: {dModel: 32}\nsource: {type: brown, categories: [news], limit: 100}\nsame: {type: brown, limit: 5}\n',
+      'b.yaml': 'extends: a.yaml\nsource: {type: text, paths: [a.txt]}\nsame: {type: brown, categories: [x]}\n',
+    });
+    const { value } = loadComposed(join(d, 'b.yaml'));
+    expect(value['source']).toEqual({ type: 'text', paths: ['a.txt'] });
+    expect(value['same']).toEqual({ type: 'brown', limit: 5, categories: ['x'] });
   });
 
   test('overrides are typed YAML scalars and win over the files', () => {

@@ -4,9 +4,14 @@ export function isPlainObject(x: unknown): x is Plain {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Deep merge of `over` onto `base`: objects merge key by key, everything else replaces. */
+/**
+ * Deep merge of `over` onto `base`: objects merge key by key, everything else replaces. An
+ * object whose `type` differs from the base's is a different thing (`data.source: {type: text}`
+ * over a Brown source): it replaces the base object instead of inheriting its keys.
+ */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(over)) return structuredClone(over);
+  if ('type' in over && 'type' in base && over.type !== base.type) return structuredClone(over);
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = k in base ? deepMerge(base[k], v) : structuredClone(v);
   return out;

@@ -74,6 +74,13 @@ describe('stage config sections', () => {
     expect(() => loadPipeline(file, STAGES)).toThrow(/stages\.d\.model\.sampling\.steps: sampling\.steps \(500\) exceeds schedule\.steps \(100\)/);
   });
 
+  test('a config that extends the quickstart with its own text corpus validates (the source is replaced, not merged)', () => {
+    const file = write(`extends: ${join(repoRoot, 'configs/quickstart.yaml')}\ndata:\n  source: {type: text, paths: [corpus.txt]}\n`);
+    const { config } = loadPipeline(file, STAGES);
+    expect(config.data.source).toMatchObject({ type: 'text', paths: ['corpus.txt'] });
+    expect(config.data.source).not.toHaveProperty('limit');
+  });
+
   test('the shipped configs validate and plan', () => {
     for (const name of ['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml', 'configs/paper/lcm.yaml']) {
       const file = join(repoRoot, name);
