@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readMeta, readMetrics } from '@sentencelab/runs';
+import { readMeta, readMetrics, readSamples, validateRun } from '@sentencelab/runs';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
@@ -93,6 +93,15 @@ describe('exp run', () => {
     expect((await readMeta(runDir)).status).toBe('done');
     expect(await losses(runDir)).toEqual(await losses(referenceRun));
 
+    // samples.jsonl: the SentenceVAE's reconstructions of the same held-out sentences at every
+    // evaluation (steps 2 and 4), read back as the report reads them; none lost or repeated on resume.
+    const samples = await readSamples(referenceRun);
+    const prompts = samples.filter((s) => s.step === 2).map((s) => s.prompt);
+    expect(prompts.length).toBeGreaterThan(0);
+    expect(prompts.every((p) => p.length > 0)).toBe(true);
+    expect(samples.map((s) => [s.step, s.prompt, s.model])).toEqual([...prompts.map((p) => [2, p, 'svae']), ...prompts.map((p) => [4, p, 'svae'])]);
+    expect(await readSamples(runDir)).toEqual(samples);
+    expect(await validateRun(referenceRun)).toEqual([]);
     // Resuming the done run again is a no-op that says so (it used to append another final val/loss row).
     const metricsBefore = readFileSync(join(runDir, 'metrics.arrow'));
     const said = vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -143,6 +152,9 @@ describe('exp run', () => {
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.slice(1).join('')).toBe(text);
     expect(text.length).toBeGreaterThan(0);
+    const lmSamples = await readSamples(lmRun);
+    expect(lmSamples.length).toBeGreaterThan(0);
+    expect(lmSamples.every((s) => s.step === 2 && s.model === 'token-lm' && s.prompt.length > 0)).toBe(true);
     await expect(generateAction(reports.find((r) => r.name === 'svae')!.artifact.runDir!, { prompt: 'x', maxSentences: 1, maxTokens: 1, temperature: 0, topP: 1, seed: 0, runsDir: '', cacheDir }, () => {})).rejects.toThrow(
       /a svae stage does not generate text/,
     );

@@ -15,6 +15,7 @@ import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
+import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage } from './types.js';
 
@@ -121,7 +122,15 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       loss: (b) => model.loss(b),
     };
     ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers, token loss ${objectiveOf('token-lm', config)}`);
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: model.rngs, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
+    const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
+    const result = await fit(ctx, {
+      model: trainable,
+      train: c.train,
+      batches,
+      rngs: model.rngs,
+      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+      samples: textSamples(samplePrompts(validation), decode, 'token-lm', (p) => firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))),
+    });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
     ctx.run!.writeSummary(evalResults);
     const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
@@ -205,7 +214,18 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     ctx.log(
       `SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers, token loss ${objectiveOf('sllm', config)}`,
     );
-    const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: model.rngs, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
+    const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
+    const result = await fit(ctx, {
+      model: trainable,
+      train: c.train,
+      batches,
+      rngs: model.rngs,
+      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+      // stopThreshold above 1: always one sentence, as the token LM's.
+      samples: textSamples(samplePrompts(validation), decode, 'sllm', (p) =>
+        firstSentence(model.generate([p], { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: SAMPLE_TOKENS } })),
+      ),
+    });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
     ctx.run!.writeSummary(evalResults);
     const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);

@@ -77,8 +77,9 @@ describe('stage config sections', () => {
   test('a config that extends the quickstart with its own text corpus validates (the source is replaced, not merged)', () => {
     const file = write(`extends: ${join(repoRoot, 'configs/quickstart.yaml')}\ndata:\n  source: {type: text, paths: [corpus.txt]}\n`);
     const { config } = loadPipeline(file, STAGES);
-    expect(config.data.source).toMatchObject({ type: 'text', paths: ['corpus.txt'] });
-    expect(config.data.source).not.toHaveProperty('limit');
+    const { source } = config.data as { source: unknown };
+    expect(source).toMatchObject({ type: 'text', paths: ['corpus.txt'] });
+    expect(source).not.toHaveProperty('limit');
   });
 
   test('the shipped configs validate and plan', () => {

@@ -19,6 +19,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
+import { SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import type { Stage } from './types.js';
 
 /** Model fields the pipeline sets: from the tokenizer, the data section and the seed. */
@@ -114,6 +115,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
         return { loss: r.loss, metrics: { recon: r.metrics.recon, kl: r.metrics.kl } };
       },
     };
+    const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
     ctx.log(`SentenceVAE: ${model.numParams()} parameters, d=${config.dModel}, ${train.length} training documents`);
     const result = await fit(ctx, {
       model: trainable,
@@ -132,6 +134,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           recon_loss_gap: use.gap,
         };
       },
+      samples: textSamples(samplePrompts(validation), decode, 'svae', async (p) => (await model.reconstruct([p], { maxTokens: SAMPLE_TOKENS }))[0]!),
     });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
     if (evalSentences.length === 0) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, fromStoredTensor, loadCheckpoint, lrSchedule, saveCheckpoint, type NamedParameters, type Rng } from '@sentencelab/tensor';
 import type { StageContext } from '../stages/types.js';
-import { trainLoop, type BatchStream, type Trainable, type TrainResult } from './loop.js';
+import { trainLoop, type BatchStream, type Trainable, type TrainLoopOptions, type TrainResult } from './loop.js';
 import { progressFor } from './progress.js';
 import type { TrainConfig } from './schema.js';
 
@@ -19,6 +19,8 @@ export interface FitOptions<B> {
   evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
   /** The model's published generators (`model.rngs`), restored exactly on resume. */
   rngs?: Readonly<Record<string, Rng>>;
+  /** Text samples written to samples.jsonl with each evaluation (see `TrainLoopOptions.samples`). */
+  samples?: TrainLoopOptions<B>['samples'];
 }
 
 export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Promise<TrainResult> {
@@ -36,6 +38,7 @@ export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Prom
       batches: o.batches,
       ...(o.rngs ? { rngs: o.rngs } : {}),
       ...(o.evaluate ? { evaluate: o.evaluate } : {}),
+      ...(o.samples ? { samples: o.samples } : {}),
       run,
       steps: t.steps,
       evalEvery: t.evalEvery,

@@ -9,7 +9,7 @@
  */
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunWriter } from '@sentencelab/runs';
+import type { RunWriter, Sample } from '@sentencelab/runs';
 import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type MetricValues, type Rng, type Schedule } from '@sentencelab/tensor';
 import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
@@ -59,6 +59,12 @@ export interface TrainLoopOptions<B> {
   rngs?: Readonly<Record<string, Rng>>;
   /** Validation metrics (names without prefix, e.g. `{ loss: 2.1 }`); called in eval mode. */
   evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Text samples (e.g. continuations of fixed prompts), called in eval mode right after
+   * `evaluate` (every `evalEvery` steps and at the end); appended to the run's samples.jsonl.
+   * Must not draw from the training RNG, so samples never change the losses.
+   */
+  samples?: (step: number) => Promise<Omit<Sample, 'step'>[]>;
   run: RunWriter;
   steps: number;
   evalEvery: number;
@@ -129,13 +135,17 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
       lastCheckpoint = step;
     };
     const evaluate = async (): Promise<void> => {
-      if (!o.evaluate) return;
+      if (!o.evaluate && !o.samples) return;
       model.train(false);
+      let samples: Omit<Sample, 'step'>[] = [];
       try {
-        val = await o.evaluate(step);
+        if (o.evaluate) val = await o.evaluate(step);
+        if (o.samples) samples = await o.samples(step);
       } finally {
         model.train(true);
       }
+      for (const sample of samples) run.appendSample({ step, ...sample });
+      if (!o.evaluate) return;
       run.logMetrics(step, Object.fromEntries(Object.entries(val).map(([k, v]) => [`${prefix}val/${k}`, v])));
       progress.note(`step ${step}: ${Object.entries(val).map(([k, v]) => `val ${k} ${v.toFixed(4)}`).join(', ')}`);
     };
