@@ -1,4 +1,4 @@
-import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatPercent, paperTable, paperValue, percentChange, seedTable, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatPercent, paperTable, paperTableOf, paperValue, percentChange, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
 import { groupBySeed } from '../shared/seed-groups.js';
 import { formatNumber } from '../shared/flatten.js';
 import { exportTable } from '../shared/table-export.js';
@@ -25,10 +25,10 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     pool.find((r) => (r.info?.kind === 'token-lm' || /token/i.test(r.id)) && typeof r.eval?.ppl === 'number') ??
     pool[0]!;
   const others = pool.filter((r) => r !== baseline);
-  const hasAny = (r: RunRow, columns: PaperColumn[]) => columns.some((c) => paperValue(r, c) !== undefined);
-  const candidates = others.filter((r) => hasAny(r, SVAE_COLUMNS));
+  const candidates = others.filter((r) => paperTableOf(r) === 'lm');
   const svae = paperTable(baseline, candidates, SVAE_COLUMNS, true);
-  const lcmRuns = [baseline, ...others].filter((r) => hasAny(r, LCM_COLUMNS));
+  const lcmRuns = [baseline, ...others].filter((r) => paperTableOf(r) === 'lcm');
+  const lcmLabels = shortRunLabels(lcmRuns);
   const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 6, spellcheck: 'false' });
   markdown.value = exportTable(svae, 'markdown');
   const svaeTable = h(
@@ -57,7 +57,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
         'table',
         { class: 'grid', id: 'paper-lcm' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...LCM_COLUMNS.map((c) => h('th', {}, c.label)))),
-        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, run.id), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, fmt(paperValue(run, c))))))),
+        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, lcmLabels.get(run)!), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, fmt(paperValue(run, c))))))),
       )
     : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2).');
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
@@ -93,7 +93,8 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     markdown,
   );
   const runsShown = [baseline, ...candidates];
-  SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, PALETTE[i % PALETTE.length]!));
+  const svaeLabels = shortRunLabels(runsShown);
+  SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, svaeLabels, PALETTE[i % PALETTE.length]!));
   if (byContext.curves.length) {
     lineChart(contextChart, {
       x: byContext.starts,
@@ -103,13 +104,13 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       log: false,
     });
   }
-  if (lcmRuns.length) LCM_COLUMNS.forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, PALETTE[(i + 4) % PALETTE.length]!));
+  if (lcmRuns.length) LCM_COLUMNS.forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
 }
 
-function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], color: string): void {
+function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], labels: Map<RunRow, string>, color: string): void {
   const values = runs.map((r) => paperValue(r, column) ?? null);
   if (values.every((v) => v === null)) return;
-  barChart(holder, column.label, runs.map((r) => r.id), values, color);
+  barChart(holder, column.label, runs.map((r) => labels.get(r)!), values, color);
 }
 
 /** Green when the change is an improvement (PPL, KV, params, L2 down; speed, accuracy up). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { contextCurves, formatSeedStats, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { contextCurves, formatSeedStats, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -33,5 +33,29 @@ describe('contextCurves', () => {
       { id: 'lm', y: [50, null, 30, null] },
       { id: 'sllm', y: [60, 45, null, null] },
     ]);
+  });
+});
+
+const row = (id: string, kind?: string, evalValues: RunRow['eval'] = {}): RunRow => {
+  const [experiment, runId] = id.split('/') as [string, string];
+  return { id, experiment, runId, ok: true, ...(kind ? { info: { kind } } : {}), eval: evalValues };
+};
+
+describe('paper table membership and labels', () => {
+  test('each run goes to the table of its kind (SentenceVAE runs to neither), by eval keys when it has no kind', () => {
+    expect(['token-lm', 'sllm', 'svae', 'lcm-mse', 'lcm-diffusion'].map((k) => paperTableOf(row(`q/${k}`, k, { params: 1 })))).toEqual(['lm', 'lm', undefined, 'lcm', 'lcm']);
+    expect(paperTableOf(row('old/a', undefined, { ppl: 40 }))).toBe('lm');
+    expect(paperTableOf(row('old/b', undefined, { l2: 0.5 }))).toBe('lcm');
+    expect(paperTableOf(row('old/c', undefined, { params: 5 }))).toBeUndefined();
+  });
+
+  test('short labels drop the time stamp, and the experiment when all share one; ambiguous ones stay full ids', () => {
+    const lm = row('quickstart/lm-20261204-181500-a1b2');
+    const sllm = row('quickstart/sllm-20261204-182011-0f3c');
+    expect([...shortRunLabels([lm, sllm]).values()]).toEqual(['lm', 'sllm']);
+    const other = row('sweep/lm-20261205-090000-ffff');
+    expect([...shortRunLabels([lm, sllm, other]).values()]).toEqual(['quickstart/lm', 'quickstart/sllm', 'sweep/lm']);
+    const again = row('quickstart/lm-20261205-090000-ffff');
+    expect([...shortRunLabels([lm, again]).values()]).toEqual([lm.id, again.id]);
   });
 });

@@ -26,6 +26,34 @@ export const LCM_COLUMNS: PaperColumn[] = [
   { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1 },
 ];
 
+/**
+ * Which paper table a run belongs to, from the stage kind `pnpm exp` records (meta.json
+ * backendInfo.kind): token LM and SLLM runs in the PPL table, LCM heads in the LCM table, the
+ * rest (SentenceVAE, ...) in neither. A run without a kind goes where its eval keys say.
+ */
+export function paperTableOf(row: RunRow): 'lm' | 'lcm' | undefined {
+  const kind = row.info?.['kind'];
+  if (typeof kind === 'string') {
+    if (kind === 'token-lm' || kind === 'sllm') return 'lm';
+    return kind.startsWith('lcm') ? 'lcm' : undefined;
+  }
+  if (paperValue(row, SVAE_COLUMNS[1]!) !== undefined) return 'lm';
+  return LCM_COLUMNS.some((c) => paperValue(row, c) !== undefined) ? 'lcm' : undefined;
+}
+
+/** A run id without `pnpm exp`'s time-stamp suffix (`lm-20261204-181500-a1b2` -> `lm`). */
+const STAMP = /-\d{8}-\d{6}-[0-9a-f]{4}$/;
+
+/**
+ * Short labels for the runs of one table: ids without their time stamp, and without the
+ * experiment when all share one; a run whose short label would be ambiguous keeps its full id.
+ */
+export function shortRunLabels(rows: readonly RunRow[]): Map<RunRow, string> {
+  const oneExperiment = new Set(rows.map((r) => r.experiment)).size === 1;
+  const short = rows.map((r) => (oneExperiment ? r.runId : r.id).replace(STAMP, ''));
+  return new Map(rows.map((r, i) => [r, short.indexOf(short[i]!) === short.lastIndexOf(short[i]!) ? short[i]! : r.id]));
+}
+
 export function paperValue(row: RunRow, column: PaperColumn): number | undefined {
   const v = row.eval?.[column.key];
   return typeof v === 'number' && Number.isFinite(v) ? v * column.scale : undefined;
@@ -47,8 +75,9 @@ export function formatPercent(p: number | undefined): string {
 export function paperTable(baseline: RunRow, candidates: readonly RunRow[], columns: readonly PaperColumn[], withChange: boolean): PlainTable {
   const header = ['Run'];
   for (const c of columns) header.push(c.label, ...(withChange ? [`Δ ${c.label}`] : []));
+  const labels = shortRunLabels([baseline, ...candidates]);
   const rows = [baseline, ...candidates].map((run) => {
-    const cells = [run === baseline ? `${run.id} (baseline)` : run.id];
+    const cells = [run === baseline ? `${labels.get(run)!} (baseline)` : labels.get(run)!];
     for (const c of columns) {
       const v = paperValue(run, c);
       cells.push(v === undefined ? '' : formatNumber(v));

@@ -112,7 +112,8 @@ export function writeFixtureRuns(root: string): void {
       seed: 1,
       floor: 0.5,
       stage: `lcm-${head}`,
-      eval: { l2, contrastive_acc: acc, roundtrip_l2: rt },
+      // As `pnpm exp` writes them: LCM runs report their parameter count too.
+      eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt },
     });
   }
   train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
