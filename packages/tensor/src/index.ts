@@ -18,7 +18,7 @@ export { TransformerBlock, type TransformerBlockOptions, type TransformerBlockCa
 export { TransformerStack, StackCache, type TransformerStackOptions, type TransformerStackCallOptions } from './layers/transformer-stack.js';
 export { AdamW, type AdamWOptions, type AdamWState } from './train/adamw.js';
 export { lrSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
-export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
+export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type LossOutput, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
 export { readMetricValues, metricScalars, type MetricValues } from './train/metrics.js';
 export { crossEntropy } from './train/losses.js';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRun, openRunForResume, readMeta, readMetrics, type RunWriter } from '@sentencelab/runs';
-import { initBackend } from '@sentencelab/tensor';
+import { SLLM, type SllmBatch } from '@sentencelab/latent-lm';
+import { AdamW, initBackend, lrSchedule } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readTrainCheckpoint } from './checkpoint.js';
 import { trainLoop, TrainingDiverged, TrainingInterrupted, type TrainLoopOptions } from './loop.js';
@@ -188,4 +189,50 @@ describe('Ctrl-C in a real process', () => {
     expect(await series(dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
     expect(await params(o)).toEqual(await params(ro));
   }, 60_000);
+
+  test('an SLLM with a frozen SentenceVAE (freezeSvae) trains through the loop: only the decoder and stop head change', async () => {
+    const model = new SLLM({
+      svae: { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 },
+      decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 4 },
+      freezeSvae: true,
+      seed: 2,
+    });
+    // Two documents as one [B=2, S=3, L=6] batch.
+    const docs = [
+      [[5, 6, 7], [8, 9], [10, 5, 11]],
+      [[9, 8], [7, 6, 5, 4], [11, 3]],
+    ];
+    const tokens = new Int32Array(2 * 3 * 6);
+    const lengths = new Int32Array(2 * 3);
+    docs.forEach((d, b) => d.forEach((sentence, i) => (tokens.set(sentence, (b * 3 + i) * 6), (lengths[b * 3 + i] = sentence.length))));
+    const batch: SllmBatch = { tokens, lengths, shape: [2, 3, 6], windowStart: [0, 0], docSentences: [3, 3] };
+    const before = new Map([...model.parameterMap()].map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const optimizer = new AdamW(model.namedParameters().filter(([, v]) => v.trainable), { lr: 1e-2 });
+    const run = newRun(mkdtempSync(join(tmpdir(), 'exp-loop-sllm-')), 'sllm-frozen');
+    try {
+      const result = await trainLoop({
+        model: { parameterMap: () => model.parameterMap(), train: (on) => model.train(on), loss: (b: SllmBatch) => model.loss(b) },
+        optimizer,
+        lrAt: lrSchedule({ kind: 'constant', lr: 1e-2, warmupSteps: 0, totalSteps: 3 }),
+        clipNorm: 1,
+        batches: { next: () => batch, position: () => 0, seek: () => {}, tokens: () => 19 },
+        run,
+        steps: 3,
+        evalEvery: 0,
+        checkpointEvery: 0,
+        keepCheckpoints: 1,
+        logEvery: 1,
+      });
+      expect(Number.isFinite(result.loss)).toBe(true);
+      const norms = await series(run.dir, 'train/grad_norm');
+      expect([...norms.values()].every((n) => Number.isFinite(n) && n > 0)).toBe(true);
+      const changed = [...model.parameterMap()].filter(([k, v]) => Array.from(v.dataSync()).some((x, i) => x !== before.get(k)![i])).map(([k]) => k);
+      expect(changed.length).toBeGreaterThan(0);
+      expect(changed.some((k) => k.startsWith('svae.'))).toBe(false);
+    } finally {
+      optimizer.dispose();
+      model.dispose();
+    }
+  });
 });
+

@@ -10,7 +10,7 @@
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunWriter, Sample } from '@sentencelab/runs';
-import { clipGradNorm, globalNorm, metricScalars, readMetricValues, type AdamW, type MetricValues, type Rng, type Schedule } from '@sentencelab/tensor';
+import { clipGradNorm, globalNorm, valueAndGrads, type AdamW, type LossOutput, type Rng, type Schedule, type ValueAndGrads } from '@sentencelab/tensor';
 import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
@@ -28,7 +28,7 @@ export interface Trainable<B> {
    * with metrics logged as `train/<name>` (e.g. a VAE's KL term): numbers, or scalars the loop
    * reads after the step together with the loss (one asynchronous read, no synchronous one).
    */
-  loss(batch: B, step: number): tf.Scalar | { loss: tf.Scalar; metrics?: MetricValues };
+  loss(batch: B, step: number): LossOutput;
   /** Dropout on (train) or off (eval). */
   train(on?: boolean): unknown;
 }
@@ -101,10 +101,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
   const { model, run } = o;
   const progress = o.progress ?? silentProgress;
   const prefix = o.metricPrefix ?? '';
-  const params = model.parameterMap();
-  const names = [...params.keys()];
-  const vars = names.map((n) => params.get(n)!);
-  const varName = new Map(vars.map((v, i) => [v.name, names[i]!]));
+  const named = [...model.parameterMap()];
   let step = 0;
   let lastCheckpoint: number | undefined;
   try {
@@ -165,38 +162,33 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         const batch = o.batches.next();
         const next = step + 1;
         const lr = o.lrAt(step);
-        let extra: MetricValues = {};
-        const { value, grads } = tf.variableGrads(() => {
-          const out = model.loss(batch, step);
-          if (out instanceof tf.Tensor) return out;
-          // The loop logs the loss it differentiated; metric scalars outlive the step's scope
-          // and are read with the loss below.
-          extra = Object.fromEntries(Object.entries(out.metrics ?? {}).filter(([k]) => k !== 'loss'));
-          for (const s of metricScalars(extra)) tf.keep(s);
-          return out.loss;
-        }, vars);
-        o.batches.dispose?.(batch);
-        const values = await readMetricValues({ ...extra, loss: value });
-        loss = values['loss']!;
+        let out: ValueAndGrads;
+        try {
+          // Trainable parameters only: a frozen part (an SLLM's SentenceVAE with freezeSvae) gets no gradient.
+          out = await valueAndGrads(named, () => model.loss(batch, step));
+        } finally {
+          o.batches.dispose?.(batch);
+        }
+        const { grads, metrics } = out;
+        loss = out.loss;
         if (!Number.isFinite(loss)) {
-          tf.dispose(grads);
+          tf.dispose([...grads.values()]);
           run.logMetrics(next, { [`${prefix}train/loss`]: loss });
           const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint);
           run.log(err.message);
           run.setStatus('failed', err);
           throw err;
         }
-        const named = new Map(Object.entries(grads).map(([k, g]) => [varName.get(k) ?? k, g]));
-        const gradNorm = o.clipNorm === null ? await globalNorm(named) : await clipGradNorm(named, o.clipNorm);
+        const gradNorm = o.clipNorm === null ? await globalNorm(grads) : await clipGradNorm(grads, o.clipNorm);
         if (!Number.isFinite(gradNorm)) {
-          tf.dispose([...named.values()]);
+          tf.dispose([...grads.values()]);
           const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint, `the gradient norm is ${gradNorm}`);
           run.log(err.message);
           run.setStatus('failed', err);
           throw err;
         }
-        o.optimizer.applyGradients(named, lr);
-        tf.dispose([...named.values()]);
+        o.optimizer.applyGradients(grads, lr);
+        tf.dispose([...grads.values()]);
         step = next;
         const n = o.batches.tokens(batch);
         tokens += n;
@@ -208,7 +200,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/lr`]: lr,
             [`${prefix}train/grad_norm`]: gradNorm,
             [`${prefix}train/tokens_per_s`]: tokensPerS,
-            ...Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'loss').map(([k, v]) => [`${prefix}train/${k}`, v])),
+            ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}train/${k}`, v])),
             ...system.sample(prefix),
           });
         }

@@ -1,10 +1,13 @@
 import '../gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '../module.js';
+import type { Module, NamedParameters } from '../module.js';
+import { metricScalars, readMetricValues, type MetricValues } from './metrics.js';
 
 export interface ValueAndGrads {
   /** The (unscaled) loss value. */
   loss: number;
+  /** The loss function's other metrics (e.g. a VAE's KL term), read together with the loss. */
+  metrics: Record<string, number>;
   /** Gradients by parameter name (caller disposes, e.g. with {@link disposeGrads}). */
   grads: Map<string, tf.Tensor>;
 }
@@ -17,20 +20,38 @@ export interface ValueAndGradsOptions {
   lossScale?: number;
 }
 
+/** A scalar loss, or a loss with metrics (numbers, or scalars read with the loss). */
+export type LossOutput = tf.Scalar | { loss: tf.Scalar; metrics?: MetricValues };
+
 /**
- * Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `module`. The loss is
- * read back asynchronously (backends such as webgpu in Node have no synchronous reads).
+ * Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `params` (a module or
+ * its named parameters): frozen ones get no gradient, so they never reach the optimizer or the
+ * gradient norm. The loss and the metric scalars are read back together, with one asynchronous
+ * read (backends such as webgpu in Node have no synchronous reads).
  */
-export async function valueAndGrads(module: Module, lossFn: () => tf.Scalar, o: ValueAndGradsOptions = {}): Promise<ValueAndGrads> {
-  const named = module.namedParameters().filter(([, v]) => v.trainable);
+export async function valueAndGrads(params: Module | NamedParameters, lossFn: () => LossOutput, o: ValueAndGradsOptions = {}): Promise<ValueAndGrads> {
+  const named = (Array.isArray(params) ? params : params.namedParameters()).filter(([, v]) => v.trainable);
   const scale = o.lossScale ?? 1;
-  const { value, grads } = tf.variableGrads(() => (scale === 1 ? lossFn() : tf.mul(lossFn(), scale)), named.map(([, v]) => v));
-  let loss: number;
+  let extra: MetricValues = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const out = lossFn();
+    let loss = out;
+    if (!(out instanceof tf.Tensor)) {
+      loss = out.loss;
+      // Metric scalars outlive the gradient's scope; they are read (and disposed) with the loss.
+      extra = Object.fromEntries(Object.entries(out.metrics ?? {}).filter(([k]) => k !== 'loss'));
+      for (const m of metricScalars(extra)) tf.keep(m);
+    }
+    return scale === 1 ? (loss as tf.Scalar) : tf.mul(loss as tf.Scalar, scale);
+  }, named.map(([, v]) => v));
+  let values: Record<string, number>;
   try {
-    loss = (await value.data())[0]! / scale;
-  } finally {
-    value.dispose();
+    values = await readMetricValues({ ...extra, loss: value });
+  } catch (e) {
+    tf.dispose(Object.values(grads));
+    throw e;
   }
+  const { loss, ...metrics } = values;
   const out = new Map<string, tf.Tensor>();
   for (const [n, v] of named) {
     const g = grads[v.name];
@@ -41,7 +62,7 @@ export async function valueAndGrads(module: Module, lossFn: () => tf.Scalar, o: 
       g.dispose();
     }
   }
-  return { loss, grads: out };
+  return { loss: loss! / scale, metrics, grads: out };
 }
 
 export function disposeGrads(grads: Map<string, tf.Tensor>): void {
