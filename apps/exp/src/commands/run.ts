@@ -36,8 +36,8 @@ interface ValidPoint extends SweepPoint {
 }
 
 /** Loads and validates every sweep point (config schema and stage inputs) before any work. */
-export function validatePoints(file: string, overrides: string[], runsDir: string | undefined, stages: readonly AnyStage[]): ValidPoint[] {
-  const registry = new Map(stages.map((s) => [s.kind, s]));
+export function validatePoints(file: string, overrides: string[], runsDir: string | undefined, registry: ReadonlyMap<string, AnyStage>): ValidPoint[] {
+  const stages = [...registry.values()];
   return expandSweeps(overrides).map((point) => {
     const { config } = loadPipeline(file, stages, point.overrides);
     if (runsDir !== undefined) config.runsDir = runsDir;
@@ -113,9 +113,9 @@ async function runChildren(file: string, points: ValidPoint[], options: RunOptio
 export async function runCommandAction(file: string, overrides: string[], options: RunOptions): Promise<number> {
   const t0 = performance.now();
   // The stage adapters pull in tfjs and every model package: loaded only by the commands that run them.
-  const { STAGES, stageRegistry } = await import('../stages/registry.js');
+  const { stageRegistry } = await import('../stages/registry.js');
   const registry = stageRegistry();
-  const points = validatePoints(file, overrides, options.runsDir, STAGES);
+  const points = validatePoints(file, overrides, options.runsDir, registry);
   if (options.queue !== undefined) {
     const { enqueueAction } = await import('./enqueue.js');
     return enqueueAction(resolve(file), points, { ...options, queue: options.queue }, registry);

@@ -124,6 +124,7 @@ export async function executePipeline(
         resume,
         signal,
         ...(options.progress ? { progress: options.progress } : {}),
+        stages: registry,
         log: (line) => {
           log(`[${p.name}] ${line}`);
           run?.log(line);

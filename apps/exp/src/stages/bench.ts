@@ -16,7 +16,7 @@ import { generationSummary, measureGeneration, measureGenerationKvBytes, type Do
 import { mergeEvalResults } from '@sentencelab/runs';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
-import type { AnyStage, Artifact, BenchModel, Stage } from './types.js';
+import type { Artifact, BenchModel, Stage } from './types.js';
 
 export const benchStageSchema = z.strictObject({
   prompts: z.number().int().positive().default(4).describe('test documents used as prompts'),
@@ -85,8 +85,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
   trains: false,
   async run(ctx) {
     const c = ctx.config;
-    const { stageRegistry } = await import('./registry.js');
-    const registry: ReadonlyMap<string, AnyStage> = stageRegistry();
+    const registry = ctx.stages;
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const test = await data.split('test');
     const prompts = pickDocuments(test, c.prompts, c.contextSentences);

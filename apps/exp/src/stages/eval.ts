@@ -31,7 +31,7 @@ import { z } from 'zod';
 import { formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
-import type { AnyStage, Artifact, EvalScorer, Stage } from './types.js';
+import type { Artifact, EvalScorer, Stage } from './types.js';
 
 /**
  * BrierLM of one model over the first `limit` scored sentences: two samples of each next
@@ -198,8 +198,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
   trains: false,
   async run(ctx) {
     const c = ctx.config;
-    const { stageRegistry } = await import('./registry.js');
-    const registry: ReadonlyMap<string, AnyStage> = stageRegistry();
+    const registry = ctx.stages;
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const docs = pickDocuments(await data.split(c.split), c.documents, 2);
     if (docs.length === 0) throw new Error(`stage ${ctx.name}: the ${c.split} split has no document with 2 or more sentences`);

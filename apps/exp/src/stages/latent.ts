@@ -82,9 +82,8 @@ function loadSllm(artifact: Artifact): SLLM {
 }
 
 /** The first sentence a generator yields (consumes the rest: none is asked for). */
-async function firstSentence(sentences: AsyncIterable<number[]>): Promise<number[]> {
-  let first: number[] | undefined;
-  for await (const s of sentences) first ??= s;
+async function sampledSentence(sentences: AsyncIterable<number[]>): Promise<number[]> {
+  const first = await firstSentence(sentences);
   if (first === undefined) throw new Error('sampleNext: the model generated no sentence');
   return first;
 }
@@ -129,7 +128,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       batches,
       rngs: model.rngs,
       evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
-      samples: textSamples(samplePrompts(validation), decode, 'token-lm', (p) => firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))),
+      samples: textSamples(samplePrompts(validation), decode, 'token-lm', async (p) => (await firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))) ?? []),
     });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
     ctx.run!.writeSummary(evalResults);
@@ -143,7 +142,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       scoreDocument: (d, o) => model.scoreDocument(d, o),
       contextLimit: { positions: model.config.decoder.maxLen },
       kv: model,
-      sampleNext: (context, o) => firstSentence(model.generate(context, { maxSentences: 1, maxTokens: o.maxTokens, strategy: 'sample', temperature: 1, seed: o.seed, documentStart: o.documentStart })),
+      sampleNext: (context, o) => sampledSentence(model.generate(context, { maxSentences: 1, maxTokens: o.maxTokens, strategy: 'sample', temperature: 1, seed: o.seed, documentStart: o.documentStart })),
       dispose: () => model.dispose(),
     };
   },
@@ -222,8 +221,8 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       rngs: model.rngs,
       evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
       // stopThreshold above 1: always one sentence, as the token LM's.
-      samples: textSamples(samplePrompts(validation), decode, 'sllm', (p) =>
-        firstSentence(model.generate([p], { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: SAMPLE_TOKENS } })),
+      samples: textSamples(samplePrompts(validation), decode, 'sllm', async (p) =>
+        (await firstSentence(model.generate([p], { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: SAMPLE_TOKENS } }))) ?? [],
       ),
     });
     const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
@@ -239,7 +238,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
       contextLimit: { sentences: model.config.decoder.maxLen },
       kv: model,
       sampleNext: (context, o) =>
-        firstSentence(model.generate(context, { maxSentences: 1, stopThreshold: 1.01, decode: { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed } })),
+        sampledSentence(model.generate(context, { maxSentences: 1, stopThreshold: 1.01, decode: { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed } })),
       dispose: () => model.dispose(),
     };
   },

@@ -18,6 +18,9 @@ export const STAGES: readonly AnyStage[] = [
   benchStage,
 ] as unknown as readonly AnyStage[];
 
+const REGISTRY: ReadonlyMap<string, AnyStage> = new Map(STAGES.map((s) => [s.kind, s]));
+
+/** The stage kinds by name, built once; the runner passes it to every stage in its context. */
 export function stageRegistry(): ReadonlyMap<string, AnyStage> {
-  return new Map(STAGES.map((s) => [s.kind, s]));
+  return REGISTRY;
 }

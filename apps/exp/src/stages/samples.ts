@@ -35,8 +35,8 @@ export function textSamples(
   };
 }
 
-/** The first sentence a generator yields ([] when it yields none); leaving the loop closes the generator. */
-export async function firstSentence(sentences: AsyncGenerator<number[]>): Promise<number[]> {
+/** The first sentence a generator yields (undefined when it yields none); leaving the loop closes the generator. */
+export async function firstSentence(sentences: AsyncIterable<number[]>): Promise<number[] | undefined> {
   for await (const s of sentences) return s;
-  return [];
+  return undefined;
 }

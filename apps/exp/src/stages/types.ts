@@ -97,6 +97,8 @@ export interface StageContext<C> {
   log(message: string): void;
   /** Where training reports step, loss and tokens/s (default: a bar or lines on stderr). */
   progress?: (label: string) => Progress;
+  /** The stage kinds this pipeline runs with (to reach another kind's scorer or generator). */
+  stages: ReadonlyMap<string, AnyStage>;
 }
 
 /** One stage kind: its config schema, its input slots and how to run it. */
