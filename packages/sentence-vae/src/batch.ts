@@ -26,6 +26,9 @@ export interface SentenceTokens {
   maxLen: number;
 }
 
+/** Anything the model accepts as sentences: the data package's [B, S, L] batch, a flat batch, or token arrays. */
+export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly number[])[];
+
 /** The special token ids the model needs (take them from the tokenizer). */
 export interface SpecialIds {
   pad: number;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, type Embedding } from '@sentencelab/tensor';
-import { flattenSentences, packSentences, type SentenceBatch, type SentenceTokens } from './batch.js';
+import { flattenSentences, packSentences, type SentenceBatch, type SentencesInput, type SentenceTokens } from './batch.js';
 import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
 import { SentenceDecoder } from './decoder.js';
 import { SentenceEncoder } from './encoder.js';
@@ -15,9 +15,6 @@ export interface TokenizerLike {
   encode(text: string): Promise<number[]>;
   decode(ids: number[]): Promise<string>;
 }
-
-/** Anything the model accepts as sentences: the data package's [B, S, L] batch, a flat batch, or token arrays. */
-export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly number[])[];
 
 /**
  * What one loss evaluation logs besides the loss: counts known on the host are numbers, the rest

@@ -1,8 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { unpackSentences, type SentenceTokens } from './batch.js';
-import type { DecodeOptions } from './generate.js';
+import { unpackSentences, type SentencesInput, type SentenceTokens, type SpecialIds } from './batch.js';
+import type { SentenceDecoder } from './decoder.js';
+import type { DecodeOptions, DecodeResult } from './generate.js';
 import { corpusBleu, exactMatchRate, perplexity, tokenAccuracy, type ReconstructionPair } from './metrics.js';
-import type { SentencesInput, SentenceVAE } from './model.js';
+
+/** What scoring reconstructions needs of a SentenceVAE (stated here, so this file does not import the model that calls it). */
+export interface Reconstructor {
+  readonly config: { readonly specialIds: SpecialIds };
+  readonly decoder: SentenceDecoder;
+  sentences(input: SentencesInput): SentenceTokens;
+  /** One vector per sentence [n, d], eval mode. */
+  encode(input: SentencesInput): tf.Tensor2D;
+  decodeDetailed(vectors: tf.Tensor, options?: DecodeOptions): Promise<DecodeResult>;
+  inEval<T>(fn: () => T): T;
+}
 
 /** How well sentences survive encode -> decode. */
 export interface ReconstructionMetrics {
@@ -32,7 +43,7 @@ function slice(batch: SentenceTokens, from: number, to: number): SentenceTokens 
 }
 
 /** Encodes every sentence (eval mode), decodes it back and scores the reconstructions. */
-export async function reconstructionMetrics(model: SentenceVAE, input: SentencesInput, options: ReconstructionOptions = {}): Promise<ReconstructionMetrics> {
+export async function reconstructionMetrics(model: Reconstructor, input: SentencesInput, options: ReconstructionOptions = {}): Promise<ReconstructionMetrics> {
   const all = model.sentences(input);
   const batchSize = options.batchSize ?? 64;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`reconstructionMetrics: batchSize must be an integer >= 1, got ${batchSize}`);

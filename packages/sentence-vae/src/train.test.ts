@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, disposeGrads, initBackend, metricScalars, readMetricValues, restoreCheckpoint, saveCheckpoint, valueAndGrads } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SentenceVaeConfigInput } from './config.js';
-import { SentenceVAE, type SentencesInput, type SentenceVaeLossMetrics } from './model.js';
+import type { SentencesInput } from './batch.js';
+import { SentenceVAE, type SentenceVaeLossMetrics } from './model.js';
 
 type StepMetrics = { [K in keyof SentenceVaeLossMetrics]: number } & { loss: number };
 
