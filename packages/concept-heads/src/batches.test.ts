@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { collateWindows, conceptBatches, disposeBatch, documentWindows } from './batches.js';
+import { collateWindows, conceptBatches, disposeBatch, conceptWindows } from './batches.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -12,9 +12,9 @@ const doc = (d: number, n: number) => Array.from({ length: n }, (_, k) => Float3
 const end = Float32Array.from([-1, -1]);
 const id = (v: Float32Array) => `${v[0]},${v[1]}`;
 
-describe('documentWindows', () => {
+describe('conceptWindows', () => {
   it('appends the end vector and splits long documents into consecutive windows overlapping by one', () => {
-    const windows = documentWindows([doc(0, 5), doc(1, 1)], { maxSentences: 3, endVector: end });
+    const windows = conceptWindows([doc(0, 5), doc(1, 1)], { maxSentences: 3, endVector: end });
     expect(windows.map((w) => w.map(id))).toEqual([
       ['0,0', '0,1', '0,2'],
       ['0,2', '0,3', '0,4'],
@@ -25,7 +25,7 @@ describe('documentWindows', () => {
 
   it('makes every sentence after the first a target (position >= 1) exactly once', () => {
     for (const [n, max] of [[10, 4], [7, 2], [3, 8], [9, 3]] as const) {
-      const windows = documentWindows([doc(0, n)], { maxSentences: max, endVector: end });
+      const windows = conceptWindows([doc(0, n)], { maxSentences: max, endVector: end });
       const targets = windows.flatMap((w) => w.slice(1).map(id));
       const expected = [...doc(0, n).slice(1).map(id), '-1,-1'];
       expect(targets).toEqual(expected);
@@ -34,9 +34,9 @@ describe('documentWindows', () => {
   });
 
   it('skips documents with nothing to predict, and checks dims and maxSentences', () => {
-    expect(documentWindows([doc(0, 1)], { maxSentences: 4, endVector: null })).toEqual([]);
-    expect(() => documentWindows([doc(0, 3)], { maxSentences: 1, endVector: null })).toThrow(/maxSentences/);
-    expect(() => documentWindows([[Float32Array.from([1, 2, 3])]], { maxSentences: 4, endVector: end })).toThrow(/document 0, sentence 0/);
+    expect(conceptWindows([doc(0, 1)], { maxSentences: 4, endVector: null })).toEqual([]);
+    expect(() => conceptWindows([doc(0, 3)], { maxSentences: 1, endVector: null })).toThrow(/maxSentences/);
+    expect(() => conceptWindows([[Float32Array.from([1, 2, 3])]], { maxSentences: 4, endVector: end })).toThrow(/document 0, sentence 0/);
   });
 });
 
@@ -61,7 +61,7 @@ describe('collateWindows / conceptBatches', () => {
       return ids;
     };
     const a = order(1);
-    expect(a.length).toBe(documentWindows(docs, { maxSentences: 3, endVector: end }).length);
+    expect(a.length).toBe(conceptWindows(docs, { maxSentences: 3, endVector: end }).length);
     expect(order(1)).toEqual(a);
     expect(tf.memory().numTensors).toBe(0);
   });

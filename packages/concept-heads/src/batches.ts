@@ -24,7 +24,7 @@ export interface WindowOptions {
 }
 
 /** Splits documents into windows of at most `maxSentences` vectors (see the file comment). */
-export function documentWindows(docs: Float32Array[][], options: WindowOptions): Float32Array[][] {
+export function conceptWindows(docs: Float32Array[][], options: WindowOptions): Float32Array[][] {
   const { maxSentences, endVector } = options;
   if (!Number.isInteger(maxSentences) || maxSentences < 2) throw new Error(`maxSentences must be an integer >= 2, got ${maxSentences}`);
   const windows: Float32Array[][] = [];
@@ -70,7 +70,7 @@ export interface BatchOptions extends WindowOptions {
 export function* conceptBatches(docs: Float32Array[][], options: BatchOptions): Generator<ConceptBatch> {
   const { batchSize, rng } = options;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  const windows = documentWindows(docs, options);
+  const windows = conceptWindows(docs, options);
   if (rng) rng.shuffle(windows);
   const dim = windows[0]?.[0]?.length ?? 0;
   for (let i = 0; i < windows.length; i += batchSize) yield collateWindows(windows.slice(i, i + batchSize), dim);

@@ -12,7 +12,7 @@ export interface ConceptCodec {
 }
 
 /** Checks a codec's output so that a bad adapter fails at its source, not deep in a model. */
-export async function encodeChecked(codec: ConceptCodec, sentences: string[]): Promise<Float32Array[]> {
+export async function encodeWithCodec(codec: ConceptCodec, sentences: string[]): Promise<Float32Array[]> {
   const vectors = await codec.encode(sentences);
   if (vectors.length !== sentences.length) {
     throw new Error(`codec.encode returned ${vectors.length} vectors for ${sentences.length} sentences`);

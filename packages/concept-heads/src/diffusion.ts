@@ -15,7 +15,7 @@ import type { DiffusionConfig } from './config.js';
 import { ddimSample, type Denoiser } from './ddim.js';
 import { classifierFreeGuidance } from './guidance.js';
 import { maskedSquaredError } from './losses.js';
-import { ConceptModel, type ConceptSpace, type LossResult, type SampleOptions } from './model.js';
+import { ConceptModel, type ConceptSpace, type LossResult, type ConceptSampleOptions } from './model.js';
 import { addNoise, predictionTarget } from './prediction.js';
 import { makeSchedule, type NoiseSchedule } from './schedule.js';
 
@@ -74,7 +74,7 @@ export abstract class DiffusionLcm<C extends DiffusionConfig> extends ConceptMod
     });
   }
 
-  async predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: SampleOptions): Promise<tf.Tensor3D> {
+  async predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: ConceptSampleOptions): Promise<tf.Tensor3D> {
     const sampling = { ...this.config.sampling, ...options.sampling };
     const guidance = { ...this.config.guidance, ...options.guidance };
     const [b, n, d] = context.shape;

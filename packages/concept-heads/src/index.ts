@@ -1,4 +1,4 @@
-export { type ConceptCodec, encodeChecked } from './codec.js';
+export { type ConceptCodec, encodeWithCodec } from './codec.js';
 export { BagOfWordsCodec, type BagOfWordsCodecOptions } from './bag-of-words-codec.js';
 export { EmbeddingNormalizer, quantile, type NormalizerKind, type NormalizerJson } from './normalizer.js';
 export {
@@ -8,13 +8,13 @@ export {
   rescaleZeroTerminalSnr,
   defaultScheduleOptions,
   type NoiseSchedule,
-  type ScheduleKind,
-  type ScheduleOptions,
+  type NoiseScheduleKind,
+  type NoiseScheduleOptions,
 } from './schedule.js';
 export { addNoise, noiseLevel, outputToX0Eps, predictionTarget, type NoiseLevel, type PredictionKind } from './prediction.js';
 export { ddimSample, ddimTimesteps, ddimCoefficients, type DdimCoefficients, type DdimOptions, type Denoiser, type TimestepSpacing } from './ddim.js';
 export { classifierFreeGuidance } from './guidance.js';
-export { documentWindows, collateWindows, conceptBatches, disposeBatch, type ConceptBatch, type WindowOptions, type BatchOptions } from './batches.js';
+export { conceptWindows, collateWindows, conceptBatches, disposeBatch, type ConceptBatch, type WindowOptions, type BatchOptions } from './batches.js';
 export { l2, cosine, nextEmbeddingL2, contrastiveAccuracy, contrastiveScores, scoresWithBaselines, roundTripL2, repetitionRate, cosineToPrevious, type L2Result, type PredictionScores } from './evaluation.js';
 export {
   baseLcmConfigSchema,
@@ -39,7 +39,7 @@ export {
   ConceptModel,
   type ConceptSpace,
   type LossResult,
-  type SampleOptions,
+  type ConceptSampleOptions,
   type GenerateOptions,
   type GeneratedSentence,
   type BatchPredictions,

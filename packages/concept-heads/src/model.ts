@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng } from '@sentencelab/tensor';
 import type { ConceptBatch } from './batches.js';
-import { encodeChecked, type ConceptCodec } from './codec.js';
+import { encodeWithCodec, type ConceptCodec } from './codec.js';
 import type { ConceptHeadConfig } from './config.js';
 import { cosine } from './evaluation.js';
 import type { EmbeddingNormalizer } from './normalizer.js';
@@ -31,14 +31,14 @@ export interface ConceptSpace {
 }
 
 /** Per-call overrides of the diffusion sampler and guidance (ignored by Base-LCM). */
-export interface SampleOptions {
+export interface ConceptSampleOptions {
   /** Seeds the initial noise (and eta noise); default config.seed. */
   seed?: number;
   sampling?: Partial<{ steps: number; eta: number; spacing: 'trailing' | 'leading'; initialNoiseScale: number }>;
   guidance?: Partial<{ scale: number; rescale: number }>;
 }
 
-export interface GenerateOptions extends SampleOptions {
+export interface GenerateOptions extends ConceptSampleOptions {
   /** Default config.maxGenerated. */
   maxSentences?: number;
   /** Default config.stopThreshold. */
@@ -96,7 +96,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
    * [batch, n, dEmb] where output k predicts sentence k + 1 from sentences 0..k; with
    * `lastOnly`, just the last: [batch, 1, dEmb]. The caller disposes the result.
    */
-  abstract predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: SampleOptions): Promise<tf.Tensor3D>;
+  abstract predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: ConceptSampleOptions): Promise<tf.Tensor3D>;
 
   /** The longest context a prediction reads: the training windows' maxSentences - 1. */
   get maxContext(): number {
@@ -104,7 +104,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
   }
 
   /** The next raw embedding after `context` (raw vectors; only the last maxContext are read). */
-  async predictNext(context: Float32Array[], options: SampleOptions = {}): Promise<Float32Array> {
+  async predictNext(context: Float32Array[], options: ConceptSampleOptions = {}): Promise<Float32Array> {
     if (context.length === 0) throw new Error('predictNext needs at least one context sentence');
     const window = context.slice(-this.maxContext);
     const d = this.config.dEmb;
@@ -132,7 +132,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
   }
 
   /** Teacher-forced predictions of every target sentence of a batch (for the evaluation helpers). */
-  async predictBatch(batch: ConceptBatch, options: SampleOptions = {}): Promise<BatchPredictions> {
+  async predictBatch(batch: ConceptBatch, options: ConceptSampleOptions = {}): Promise<BatchPredictions> {
     const [b, s, d] = batch.x.shape;
     if (s < 2) throw new Error(`predictBatch: batch windows have ${s} sentence(s); need >= 2`);
     const context = tf.tidy(() => this.normalizer.normalize(tf.slice(batch.x, [0, 0, 0], [b, s - 1, d])) as tf.Tensor3D);
@@ -175,7 +175,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
     if (prompt.length === 0) throw new Error('generate needs at least one prompt sentence');
     const max = options.maxSentences ?? this.config.maxGenerated;
     const threshold = options.stopThreshold ?? this.config.stopThreshold;
-    const context = await encodeChecked(codec, prompt);
+    const context = await encodeWithCodec(codec, prompt);
     const seed = options.seed ?? this.config.seed;
     for (let i = 0; i < max; i++) {
       // A fresh seed per sentence keeps each step reproducible whatever was generated before.
@@ -185,7 +185,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
       const [text] = await codec.decode([vector]);
       if (text === undefined) throw new Error('codec.decode returned no sentence');
       yield { index: i, text, vector, endCosine };
-      context.push(options.feedback === 'reencode' ? (await encodeChecked(codec, [text]))[0]! : vector);
+      context.push(options.feedback === 'reencode' ? (await encodeWithCodec(codec, [text]))[0]! : vector);
     }
   }
 }

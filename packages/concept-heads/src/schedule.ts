@@ -8,10 +8,10 @@
  * step sees pure noise, as the sampler's first step does (Lin et al. 2023).
  */
 
-export type ScheduleKind = 'cosine' | 'linear' | 'sigmoid';
+export type NoiseScheduleKind = 'cosine' | 'linear' | 'sigmoid';
 
-export interface ScheduleOptions {
-  kind: ScheduleKind;
+export interface NoiseScheduleOptions {
+  kind: NoiseScheduleKind;
   /** Number of training timesteps T. */
   steps: number;
   /** Rescale so that alphaBar[T-1] = 0 while alphaBar[0] is unchanged. */
@@ -27,7 +27,7 @@ export interface ScheduleOptions {
   sigmoidTau: number;
 }
 
-export const defaultScheduleOptions: ScheduleOptions = {
+export const defaultScheduleOptions: NoiseScheduleOptions = {
   kind: 'cosine',
   steps: 100,
   zeroTerminalSnr: true,
@@ -40,7 +40,7 @@ export const defaultScheduleOptions: ScheduleOptions = {
 };
 
 export interface NoiseSchedule {
-  readonly options: ScheduleOptions;
+  readonly options: NoiseScheduleOptions;
   readonly steps: number;
   /** alphaBar[t] for t = 0 .. T-1 (float64). */
   readonly alphaBar: Float64Array;
@@ -80,8 +80,8 @@ export function rescaleZeroTerminalSnr(alphaBar: Float64Array): Float64Array {
   return out;
 }
 
-export function makeSchedule(partial: Partial<ScheduleOptions> = {}): NoiseSchedule {
-  const options: ScheduleOptions = { ...defaultScheduleOptions, ...partial };
+export function makeSchedule(partial: Partial<NoiseScheduleOptions> = {}): NoiseSchedule {
+  const options: NoiseScheduleOptions = { ...defaultScheduleOptions, ...partial };
   const T = options.steps;
   if (!Number.isInteger(T) || T < 2) throw new Error(`schedule.steps must be an integer >= 2, got ${T}`);
   let alphaBar: Float64Array = new Float64Array(T);

@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Linear, Module, Rng } from '@sentencelab/tensor';
 import {
   flattenSentences,
-  generate as decodeSentences,
+  decodeSentences,
   packSentences,
   scatterToSlots,
   SentenceVAE,
   type DecodeOptions,
-  type SentenceBatch,
+  type SentenceBatchInput,
   type SentenceTokens,
 } from '@sentencelab/sentence-vae';
 import { sllmConfigSchema, type SllmConfig, type SllmConfigInput } from './config.js';
@@ -20,7 +20,7 @@ import { readAndDispose } from './read.js';
  * row's whole document) lets the stop head learn "document ends" at the last sentence of a
  * document; without it, the stop label of a window's last sentence is unknown and not trained.
  */
-export interface SllmBatch extends SentenceBatch {
+export interface SllmBatch extends SentenceBatchInput {
   windowStart?: ArrayLike<number>;
   docSentences?: ArrayLike<number>;
 }
@@ -103,7 +103,7 @@ export class SLLM extends Module {
    * Sentence vectors on the document grid and the causal decoder over them.
    * Returns h: [B, S, dModel] (position i has seen sentences 0..i only).
    */
-  hiddenStates(batch: SentenceBatch): tf.Tensor3D {
+  hiddenStates(batch: SentenceBatchInput): tf.Tensor3D {
     const [B, S] = batch.shape;
     if (S > this.config.decoder.maxLen) throw new Error(`SLLM: ${S} sentences per row exceed decoder.maxLen ${this.config.decoder.maxLen}`);
     return tf.tidy(() => {
@@ -117,7 +117,7 @@ export class SLLM extends Module {
    * `hiddenStates` after every decoder layer (each through the final norm, see
    * `LatentDecoder.layerStates`): layers tensors [B, S, dModel]; the last equals `hiddenStates`.
    */
-  layerHiddenStates(batch: SentenceBatch): tf.Tensor3D[] {
+  layerHiddenStates(batch: SentenceBatchInput): tf.Tensor3D[] {
     const [B, S] = batch.shape;
     if (S > this.config.decoder.maxLen) throw new Error(`SLLM: ${S} sentences per row exceed decoder.maxLen ${this.config.decoder.maxLen}`);
     return tf.tidy(() => {
@@ -332,7 +332,7 @@ export class SLLM extends Module {
 }
 
 /** Flat slots b*S+i of every position with a next sentence, and those next sentences' slots. */
-export function nextSentencePairs(batch: SentenceBatch): { source: Int32Array; target: Int32Array } {
+export function nextSentencePairs(batch: SentenceBatchInput): { source: Int32Array; target: Int32Array } {
   const [B, S] = batch.shape;
   const source: number[] = [];
   const target: number[] = [];
@@ -376,7 +376,7 @@ export function stopTargets(batch: SllmBatch): { slots: Int32Array; labels: Int3
 }
 
 /** The sentences at the given flat slots of a [B, S, L] batch, as a flat [n, L] batch. */
-export function gatherSentences(batch: SentenceBatch, slots: Int32Array): SentenceTokens {
+export function gatherSentences(batch: SentenceBatchInput, slots: Int32Array): SentenceTokens {
   const L = batch.shape[2];
   const tokens = new Int32Array(slots.length * L);
   const lengths = new Int32Array(slots.length);

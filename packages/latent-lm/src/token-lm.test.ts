@@ -3,7 +3,7 @@ import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/te
 import { expectNoLeak } from '@sentencelab/tensor/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { documentStream } from './document.js';
-import { TokenLM, type TokenWindowBatch } from './token-lm.js';
+import { TokenLM, type TokenLmBatch } from './token-lm.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -12,7 +12,7 @@ beforeAll(async () => {
 const tiny = (maxLen = 32) => new TokenLM({ vocabSize: 12, decoder: { dModel: 16, layers: 2, heads: 2, maxLen }, seed: 3 });
 
 /** The documents' streams as one batch of windows (one row per document, PAD-filled, masked). */
-function windows(docs: number[][][], T: number): TokenWindowBatch {
+function windows(docs: number[][][], T: number): TokenLmBatch {
   const input = new Int32Array(docs.length * T);
   const target = new Int32Array(docs.length * T);
   const mask = new Uint8Array(docs.length * T);

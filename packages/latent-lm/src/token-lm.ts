@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Embedding, init, Linear, Module, Rng, type StackCache } from '@sentencelab/tensor';
-import { argmax, sampleToken, targetLogProbs, type SpecialIds } from '@sentencelab/sentence-vae';
+import { argmax, sampleToken, targetLogProbs } from '@sentencelab/sentence-vae';
 import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
 import { checkContextStart, documentStream, sentenceSpanTokens, type DocumentScore, type DocumentSentences, type ScoreOptions } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
 import { readAndDispose } from './read.js';
 
 /** A token-window batch (the data package's layout): input/target/mask [batch * seqLen]. */
-export interface TokenWindowBatch {
+export interface TokenLmBatch {
   input: Int32Array;
   target: Int32Array;
   /** 1 = score this target. */
@@ -59,7 +59,7 @@ export class TokenLM extends Module {
     this.rngs = { dropout: rng };
   }
 
-  get specialIds(): SpecialIds {
+  get specialIds(): TokenLmConfig['specialIds'] {
     return this.config.specialIds;
   }
 
@@ -81,7 +81,7 @@ export class TokenLM extends Module {
   }
 
   /** Mean cross-entropy over the masked targets of a token-window batch. */
-  loss(batch: TokenWindowBatch): TokenLmLoss {
+  loss(batch: TokenLmBatch): TokenLmLoss {
     const [B, T] = batch.shape;
     if (batch.input.length !== B * T || batch.target.length !== B * T || batch.mask.length !== B * T) {
       throw new Error(`TokenLM.loss: input/target/mask must have ${B}x${T} values`);

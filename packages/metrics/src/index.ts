@@ -1,7 +1,40 @@
-export * from './perplexity.js';
-export * from './generation.js';
-export * from './memory.js';
-export * from './throughput.js';
-export * from './params.js';
-export * from './bootstrap.js';
-export * from './brier.js';
+// The public API, listed name by name: a name here is exported by no other sentencelab package.
+export {
+  bucketLabel,
+  CONTEXT_BUCKETS,
+  fingerprintIds,
+  matchedContextStarts,
+  type ContextBucket,
+  type PerplexityOptions,
+  type ScoreOptions,
+  expectedSentenceTokens,
+  formatPerplexity,
+  perplexityOverDocuments,
+  scoredTokensFingerprint,
+  type Document,
+  type DocumentScore,
+  type ModelPerplexity,
+  type NamedScorer,
+  type PerplexityComparison,
+  type Scorer,
+} from './perplexity.js';
+export { generationSummary, measureGeneration, type GenerationOptions, type GenerationResult, type GenerationSpeed, type SentenceGenerator } from './generation.js';
+export {
+  analyticalKvBytesPerToken,
+  leastSquares,
+  meanTokensPerSentence,
+  measureGenerationKvBytes,
+  measureKvBytesPerPosition,
+  peakTensorBytes,
+  rssBytes,
+  type Disposable,
+  type KvSlope,
+  type LineFit,
+  type PeakBytes,
+  type SentenceKvModel,
+  type TokenKvModel,
+} from './memory.js';
+export { trainingThroughput, type StepTiming, type Throughput } from './throughput.js';
+export { countParams, type ParamCounts, type ParameterOwner } from './params.js';
+export { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap, quantile, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
+export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, type BrierItem, type BrierLmResult } from './brier.js';

@@ -8,7 +8,7 @@
  */
 
 /** A sentence batch as the data package produces it. */
-export interface SentenceBatch {
+export interface SentenceBatchInput {
   /** [B * S * L] token ids, PAD-filled. */
   tokens: Int32Array;
   /** [B * S] sentence lengths; 0 = empty slot. */
@@ -27,7 +27,7 @@ export interface SentenceTokens {
 }
 
 /** Anything the model accepts as sentences: the data package's [B, S, L] batch, a flat batch, or token arrays. */
-export type SentencesInput = SentenceBatch | SentenceTokens | readonly (readonly number[])[];
+export type SentencesInput = SentenceBatchInput | SentenceTokens | readonly (readonly number[])[];
 
 /** The special token ids the model needs (take them from the tokenizer). */
 export interface SpecialIds {
@@ -47,7 +47,7 @@ export interface FlatSentences extends SentenceTokens {
  * L' = the longest sentence present (so padding columns nobody uses cost nothing), unless
  * `trim: false` keeps L.
  */
-export function flattenSentences(batch: SentenceBatch, { pad, trim = true }: { pad: number; trim?: boolean }): FlatSentences {
+export function flattenSentences(batch: SentenceBatchInput, { pad, trim = true }: { pad: number; trim?: boolean }): FlatSentences {
   const [B, S, L] = batch.shape;
   if (batch.tokens.length !== B * S * L) {
     throw new Error(`flattenSentences: tokens has ${batch.tokens.length} values, shape [${B}, ${S}, ${L}] needs ${B * S * L}`);

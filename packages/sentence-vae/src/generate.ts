@@ -40,11 +40,11 @@ export interface DecodeHooks {
  * Autoregressive decoding from conditioning vectors, memory: [n, d] or [n, k, d].
  * Every step feeds one token per row through the KV cache and reads the logits back once.
  */
-export async function generate(decoder: SentenceDecoder, memory: tf.Tensor, options: DecodeOptions = {}, hooks: DecodeHooks = {}): Promise<DecodeResult> {
+export async function decodeSentences(decoder: SentenceDecoder, memory: tf.Tensor, options: DecodeOptions = {}, hooks: DecodeHooks = {}): Promise<DecodeResult> {
   const o = decodeOptionsSchema.parse(options);
   const maxTokens = o.maxTokens ?? decoder.maxTokens;
   if (decoder.positions !== undefined && maxTokens > decoder.maxTokens) {
-    throw new Error(`generate: maxTokens ${maxTokens} exceeds the model's maxTokens ${decoder.maxTokens} (learned positions)`);
+    throw new Error(`decodeSentences: maxTokens ${maxTokens} exceeds the model's maxTokens ${decoder.maxTokens} (learned positions)`);
   }
   const wasTraining = decoder.training;
   decoder.eval();

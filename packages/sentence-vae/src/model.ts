@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, type Embedding } from '@sentencelab/tensor';
-import { flattenSentences, packSentences, type SentenceBatch, type SentencesInput, type SentenceTokens } from './batch.js';
+import { flattenSentences, packSentences, type SentenceBatchInput, type SentencesInput, type SentenceTokens } from './batch.js';
 import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
 import { SentenceDecoder } from './decoder.js';
 import { SentenceEncoder } from './encoder.js';
-import { generate, type DecodeOptions, type DecodeResult } from './generate.js';
+import { decodeSentences, type DecodeOptions, type DecodeResult } from './generate.js';
 import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
 import { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions } from './reconstruction.js';
 import { createTokenEmbedding } from './token-input.js';
@@ -169,7 +169,7 @@ export class SentenceVAE extends Module {
 
   /** Like {@link decode}, also telling which sentences ended with EOS. */
   decodeDetailed(vectors: tf.Tensor, options: DecodeOptions = {}): Promise<DecodeResult> {
-    return generate(this.decoder, vectors, options);
+    return decodeSentences(this.decoder, vectors, options);
   }
 
   /** encode then decode. */

@@ -11,9 +11,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { BagOfWordsCodec, BaseLcm, collateWindows, disposeBatch, documentWindows, encodeDocuments, fitConceptSpace, saveConceptHead, TwoTowerLcm, type ConceptBatch, type ConceptModel } from '@sentencelab/concept-heads';
+import { BagOfWordsCodec, BaseLcm, collateWindows, disposeBatch, conceptWindows, encodeDocuments, fitConceptSpace, saveConceptHead, TwoTowerLcm, type ConceptBatch, type ConceptModel } from '@sentencelab/concept-heads';
 import type { DatasetDocument } from '@sentencelab/data';
-import { SLLM, TokenLM, type SllmBatch, type TokenWindowBatch } from '@sentencelab/latent-lm';
+import { SLLM, TokenLM, type SllmBatch, type TokenLmBatch } from '@sentencelab/latent-lm';
 import { perplexityOverDocuments } from '@sentencelab/metrics';
 import { createRun } from '@sentencelab/runs';
 import { SentenceVAE, vectorUse } from '@sentencelab/sentence-vae';
@@ -121,14 +121,14 @@ for (const { backend, skip } of backends) describe.skipIf(skip !== false)(`no sy
   test('token LM: train step, checkpoint, validation, scoring, perplexity, generation', async () => {
     const model = new TokenLM({ vocabSize: 12, decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 8, dropout: 0.1 } });
     const [B, T] = [2, 6];
-    const window = (): TokenWindowBatch => ({
+    const window = (): TokenLmBatch => ({
       input: Int32Array.from({ length: B * T }, (_, i) => 3 + (i % 9)),
       target: Int32Array.from({ length: B * T }, (_, i) => 3 + ((i + 1) % 9)),
       mask: new Uint8Array(B * T).fill(1),
       shape: [B, T],
     });
     await withoutSyncReads(async () => {
-      const result = await trainOneStep('token-lm', trainable(model, (b: TokenWindowBatch) => model.loss(b)), repeat(window, B * T), [window()]);
+      const result = await trainOneStep('token-lm', trainable(model, (b: TokenLmBatch) => model.loss(b)), repeat(window, B * T), [window()]);
       expect(Number.isFinite(result.loss) && Number.isFinite(result.val['loss']!)).toBe(true);
       const ppl = await perplexityOverDocuments([{ name: 'token-lm', scorer: model }], docs);
       expect(ppl.models[0]!.tokens).toBe(15);
@@ -188,7 +188,7 @@ for (const { backend, skip } of backends) describe.skipIf(skip !== false)(`no sy
     const vectors = await encodeDocuments(codec, texts);
     const space = await fitConceptSpace(codec, vectors, { normalizer: 'robust', endSentence: 'The end.' });
     const model = make(space);
-    const batch = (): ConceptBatch => collateWindows(documentWindows(vectors, { maxSentences: 4, endVector: space.endVector }), 16);
+    const batch = (): ConceptBatch => collateWindows(conceptWindows(vectors, { maxSentences: 4, endVector: space.endVector }), 16);
     await withoutSyncReads(async () => {
       const val = [batch()];
       const result = await trainOneStep(name.replace(/\W/g, ''), trainable(model, (b: ConceptBatch) => model.loss(b)), repeat(batch, 8, disposeBatch), val);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, disposeGrads, Rng, valueAndGrads } from '@sentencelab/tensor';
 import { BagOfWordsCodec } from '../bag-of-words-codec.js';
 import { loadConceptHead, saveConceptHead } from '../checkpoint.js';
-import { collateWindows, disposeBatch, documentWindows, type ConceptBatch } from '../batches.js';
+import { collateWindows, disposeBatch, conceptWindows, type ConceptBatch } from '../batches.js';
 import { encodeDocuments, fitConceptSpace } from '../concepts.js';
 import type { ConceptModel, ConceptSpace } from '../model.js';
 
@@ -52,7 +52,7 @@ export async function fixture(): Promise<Fixture> {
  * noise draws per step for the diffusion heads); the caller disposes it.
  */
 export function trainingBatch(f: Fixture, maxSentences: number, copies = 1): ConceptBatch {
-  const windows = documentWindows(f.vectors, { maxSentences, endVector: f.space.endVector });
+  const windows = conceptWindows(f.vectors, { maxSentences, endVector: f.space.endVector });
   return collateWindows(Array.from({ length: copies }, () => windows).flat(), DIM);
 }
 
