@@ -4,9 +4,9 @@
  * between plausible continuations (the diffusion heads exist to fix that).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear } from '@sentencelab/tensor';
+import { Linear, parseConfig } from '@sentencelab/tensor';
 import type { ConceptBatch } from './batches.js';
-import { baseLcmConfigSchema, parseConfig, type BaseLcmConfig, type BaseLcmConfigInput } from './config.js';
+import { baseLcmConfigSchema, type BaseLcmConfig, type BaseLcmConfigInput } from './config.js';
 import { ConceptDecoder } from './decoder.js';
 import { maskedSquaredError } from './losses.js';
 import { ConceptModel, type ConceptSpace, type LossResult } from './model.js';

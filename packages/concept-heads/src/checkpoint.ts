@@ -5,9 +5,9 @@
  * loaded head normalises, denormalises and stops exactly as the trained one did.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CheckpointError, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type SaveCheckpointOptions } from '@sentencelab/tensor';
+import { CheckpointError, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type SaveCheckpointOptions, parseConfig } from '@sentencelab/tensor';
 import { BaseLcm } from './base-lcm.js';
-import { conceptHeadConfigSchema, parseConfig, type ConceptHeadConfig } from './config.js';
+import { conceptHeadConfigSchema, type ConceptHeadConfig } from './config.js';
 import type { ConceptModel, ConceptSpace } from './model.js';
 import { EmbeddingNormalizer, type NormalizerJson } from './normalizer.js';
 import { OneTowerLcm } from './one-tower.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baseLcmConfigSchema, conceptHeadConfigSchema, parseConfig, twoTowerConfigSchema } from './config.js';
+import { parseConfig } from '@sentencelab/tensor';
+import { baseLcmConfigSchema, conceptHeadConfigSchema, twoTowerConfigSchema } from './config.js';
 
 describe('config schemas', () => {
   it('fill the LCM defaults', () => {

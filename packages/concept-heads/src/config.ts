@@ -136,11 +136,3 @@ export type DiffusionConfig = TwoTowerConfig | OneTowerConfig;
 export type BaseLcmConfigInput = z.input<typeof baseLcmConfigSchema>;
 export type TwoTowerConfigInput = z.input<typeof twoTowerConfigSchema>;
 export type OneTowerConfigInput = z.input<typeof oneTowerConfigSchema>;
-
-/** Parses a head config, failing with every bad key path and reason in one message. */
-export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`);
-  throw new Error(`invalid ${what} config: ${lines.join('; ')}`);
-}

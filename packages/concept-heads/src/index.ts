@@ -21,7 +21,6 @@ export {
   twoTowerConfigSchema,
   oneTowerConfigSchema,
   conceptHeadConfigSchema,
-  parseConfig,
   scheduleSchema,
   guidanceSchema,
   samplingSchema,

@@ -6,8 +6,8 @@
  * train in parallel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, TimestepEmbedder } from '@sentencelab/tensor';
-import { oneTowerConfigSchema, parseConfig, type OneTowerConfig, type OneTowerConfigInput } from './config.js';
+import { Linear, TimestepEmbedder, parseConfig } from '@sentencelab/tensor';
+import { oneTowerConfigSchema, type OneTowerConfig, type OneTowerConfigInput } from './config.js';
 import { ConceptDecoder } from './decoder.js';
 import { DiffusionLcm, repeatRows } from './diffusion.js';
 import { interleave, oddPositions, oneTowerMask } from './masks.js';

@@ -6,8 +6,8 @@
  * encoding in the denoiser: where it is comes only through what it may attend to.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AdaLNZero, init, Linear, makeNorm, modulate, TimestepEmbedder, TransformerStack, type LayerNorm, type RMSNorm } from '@sentencelab/tensor';
-import { parseConfig, twoTowerConfigSchema, type TwoTowerConfig, type TwoTowerConfigInput } from './config.js';
+import { AdaLNZero, init, Linear, makeNorm, modulate, TimestepEmbedder, TransformerStack, type LayerNorm, type RMSNorm, parseConfig } from '@sentencelab/tensor';
+import { twoTowerConfigSchema, type TwoTowerConfig, type TwoTowerConfigInput } from './config.js';
 import { ConceptDecoder, mlpWidth } from './decoder.js';
 import { DiffusionLcm, repeatRows } from './diffusion.js';
 import type { ConceptSpace } from './model.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, Module, Rng } from '@sentencelab/tensor';
+import { Linear, Module, Rng, parseConfig } from '@sentencelab/tensor';
 import {
   flattenSentences,
   decodeSentences,
@@ -76,7 +76,7 @@ export class SLLM extends Module {
 
   constructor(config: SllmConfigInput = {}) {
     super();
-    const c = sllmConfigSchema.parse(config);
+    const c = parseConfig(sllmConfigSchema, config, 'SLLM');
     this.config = c;
     this.svae = this.addModule('svae', new SentenceVAE(c.svae));
     const rng = new Rng(c.seed);

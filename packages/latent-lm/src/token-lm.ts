@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, init, Linear, Module, Rng, type StackCache } from '@sentencelab/tensor';
+import { Embedding, init, Linear, Module, Rng, type StackCache, parseConfig } from '@sentencelab/tensor';
 import { argmax, sampleToken, targetLogProbs } from '@sentencelab/sentence-vae';
 import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
 import { checkContextStart, documentStream, sentenceSpanTokens, type DocumentScore, type DocumentSentences, type ScoreOptions } from './document.js';
@@ -49,7 +49,7 @@ export class TokenLM extends Module {
 
   constructor(config: TokenLmConfigInput = {}) {
     super();
-    const c = tokenLmConfigSchema.parse(config);
+    const c = parseConfig(tokenLmConfigSchema, config, 'token LM');
     this.config = c;
     const rng = new Rng(c.seed);
     const d = c.decoder.dModel;

@@ -40,6 +40,8 @@ describe('config', () => {
     expect(paths).toContain('encoder');
     expect(paths).toContain('encoder.heads');
     expect(() => new SentenceVAE({ specialIds: { eos: 5000 } })).toThrow(/specialIds|outside the vocabulary/);
+    // Every bad key path in one line, as the concept heads' constructors say it.
+    expect(() => new SentenceVAE({ dModel: 30, encoder: { heads: 4, layerz: 1 } as never })).toThrow(/^invalid SentenceVAE config: encoder: Unrecognized key: "layerz"; encoder\.heads: /);
   });
 });
 

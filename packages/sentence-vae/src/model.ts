@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng, type Embedding } from '@sentencelab/tensor';
+import { Module, Rng, type Embedding, parseConfig } from '@sentencelab/tensor';
 import { flattenSentences, packSentences, type SentenceBatchInput, type SentencesInput, type SentenceTokens } from './batch.js';
 import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
 import { SentenceDecoder } from './decoder.js';
@@ -62,7 +62,7 @@ export class SentenceVAE extends Module {
   /** `config` is validated with {@link sentenceVaeConfigSchema} (defaults filled in). */
   constructor(config: SentenceVaeConfigInput = {}) {
     super();
-    const c = sentenceVaeConfigSchema.parse(config);
+    const c = parseConfig(sentenceVaeConfigSchema, config, 'SentenceVAE');
     this.config = c;
     const rng = new Rng(c.seed);
     const shared: Embedding | undefined = c.shareEmbeddings ? this.addModule('embed', createTokenEmbedding(c.vocabSize, c.dModel, rng)) : undefined;

@@ -19,6 +19,7 @@ export { TransformerStack, StackCache, type TransformerStackOptions, type Transf
 export { AdamW, type AdamWOptions, type AdamWState } from './train/adamw.js';
 export { lrSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type LossOutput, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
+export { parseConfig } from './parse-config.js';
 export { readMetricValues, metricScalars, type MetricValues } from './train/metrics.js';
 export { crossEntropy } from './train/losses.js';
 export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
