@@ -142,7 +142,12 @@ describe('exp run', () => {
   test('generate streams a continuation from the run folder of a trained token LM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-generate-'));
     const file = tinyPipeline(dir, 2);
-    writeFileSync(file, `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 32}}\n    seqLen: 32\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`);
+    writeFileSync(
+      file,
+      `${readFileSync(file, 'utf8')}  lm:\n    kind: token-lm\n    inputs: {tokenizer: tok}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 32}}\n    seqLen: 32\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n` +
+        // An SLLM over the trained SentenceVAE, frozen.
+        `  sllm:\n    kind: sllm\n    inputs: {tokenizer: tok, svae: svae}\n    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}, freezeSvae: true}\n    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}\n`,
+    );
     const cacheDir = join(dir, 'cache');
     const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} });
     const lmRun = reports.find((r) => r.name === 'lm')!.artifact.runDir!;
@@ -155,6 +160,8 @@ describe('exp run', () => {
     const lmSamples = await readSamples(lmRun);
     expect(lmSamples.length).toBeGreaterThan(0);
     expect(lmSamples.every((s) => s.step === 2 && s.model === 'token-lm' && s.prompt.length > 0)).toBe(true);
+    const sllmSamples = await readSamples(reports.find((r) => r.name === 'sllm')!.artifact.runDir!);
+    expect(sllmSamples.map((s) => [s.step, s.prompt, s.model])).toEqual(lmSamples.map((s) => [2, s.prompt, 'sllm']));
     await expect(generateAction(reports.find((r) => r.name === 'svae')!.artifact.runDir!, { prompt: 'x', maxSentences: 1, maxTokens: 1, temperature: 0, topP: 1, seed: 0, runsDir: '', cacheDir }, () => {})).rejects.toThrow(
       /a svae stage does not generate text/,
     );

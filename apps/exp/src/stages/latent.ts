@@ -8,11 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
 import { sentenceLens, SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
-import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
+import { loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
+import { trainStage } from '../train/train-stage.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
@@ -106,34 +107,35 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const config = tokenLmConfigSchema.parse({ ...c.model, vocabSize: data.vocabSize, specialIds: data.ids, seed: ctx.seed });
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
-    const model = new TokenLM(config);
     const windowOptions = { seqLen: c.seqLen ?? config.decoder.maxLen, batchSize: c.train.batchSize };
-    const batches = epochStream<TokenWindowBatch>({
-      makeEpoch: (epoch) => tokenWindows(train, data.ids, { ...windowOptions, seed: ctx.seed, epoch }),
-      tokens: windowTokens,
-      what: `stage ${ctx.name}`,
-    });
     const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
-    const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
-      parameterMap: () => model.parameterMap(),
-      namedParameters: () => model.namedParameters(),
-      train: (on) => model.train(on),
-      loss: (b) => model.loss(b),
-    };
-    ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers, token loss ${objectiveOf('token-lm', config)}`);
     const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
-    const result = await fit(ctx, {
-      model: trainable,
-      train: c.train,
-      batches,
-      rngs: model.rngs,
-      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
-      samples: textSamples(samplePrompts(validation), decode, 'token-lm', async (p) => (await firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))) ?? []),
+    const { evalResults, files } = await trainStage(ctx, {
+      build: () => new TokenLM(config),
+      fit: (model) => {
+        const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
+          parameterMap: () => model.parameterMap(),
+          namedParameters: () => model.namedParameters(),
+          train: (on) => model.train(on),
+          loss: (b) => model.loss(b),
+        };
+        ctx.log(`token LM: ${model.numParams()} parameters, d=${config.decoder.dModel}, ${config.decoder.layers} layers, token loss ${objectiveOf('token-lm', config)}`);
+        return {
+          model: trainable,
+          train: c.train,
+          batches: epochStream<TokenWindowBatch>({
+            makeEpoch: (epoch) => tokenWindows(train, data.ids, { ...windowOptions, seed: ctx.seed, epoch }),
+            tokens: windowTokens,
+            what: `stage ${ctx.name}`,
+          }),
+          rngs: model.rngs,
+          evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+          samples: textSamples(samplePrompts(validation), decode, 'token-lm', async (p) => (await firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))) ?? []),
+        };
+      },
+      results: (model, result) => ({ params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() }),
+      save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
     });
-    const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() };
-    ctx.run!.writeSummary(evalResults);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
-    model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
   async scorer(artifact) {
@@ -186,49 +188,53 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     if (svaeInput && 'svae' in c.model) throw new Error(`stage ${ctx.name}: model.svae is set but the SentenceVAE comes from input "svae"; remove one`);
     const svaeConfig = svaeInput ? loadModel(svaeInput.dir).config : svaeModelConfig((c.model['svae'] as Record<string, unknown> | undefined) ?? {}, data, ctx.seed);
     const config = sllmConfigSchema.parse({ ...c.model, svae: svaeConfig, seed: ctx.seed });
-    const model = new SLLM(config);
-    if (svaeInput) {
-      const { params } = loadModel(svaeInput.dir);
-      model.svae.loadParameters(params);
-      tf.dispose([...params.values()]);
-      ctx.log(`SentenceVAE initialised from stage ${svaeInput.stage}${config.freezeSvae ? ' (frozen)' : ' (fine-tuned)'}`);
-    }
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const batchOptions = { batchSize: c.train.batchSize, maxLen: config.decoder.maxLen, maxTokens: data.maxTokens };
-    const batches = epochStream<SllmBatch>({
-      makeEpoch: (epoch) => sllmBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
-      tokens: sentenceTokens,
-      what: `stage ${ctx.name}`,
-    });
     const valBatches = validationBatches([...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
-    const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
-      parameterMap: () => model.parameterMap(),
-      namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
-      train: (on) => model.train(on),
-      loss: (b) => {
-        const r = model.loss(b);
-        return { loss: r.loss, metrics: { token_loss: r.metrics.tokenLoss, stop_loss: r.metrics.stopLoss } };
-      },
-    };
-    ctx.log(
-      `SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers, token loss ${objectiveOf('sllm', config)}`,
-    );
     const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
-    const result = await fit(ctx, {
-      model: trainable,
-      train: c.train,
-      batches,
-      rngs: model.rngs,
-      evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
-      // stopThreshold above 1: always one sentence, as the token LM's.
-      samples: textSamples(samplePrompts(validation), decode, 'sllm', async (p) =>
-        (await firstSentence(model.generate([p], { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: SAMPLE_TOKENS } }))) ?? [],
-      ),
+    const { evalResults, files } = await trainStage(ctx, {
+      build: () => {
+        const model = new SLLM(config);
+        if (svaeInput) {
+          const { params } = loadModel(svaeInput.dir);
+          model.svae.loadParameters(params);
+          tf.dispose([...params.values()]);
+          ctx.log(`SentenceVAE initialised from stage ${svaeInput.stage}${config.freezeSvae ? ' (frozen)' : ' (fine-tuned)'}`);
+        }
+        return model;
+      },
+      fit: (model) => {
+        const trainable: Trainable<SllmBatch> & { namedParameters: SLLM['namedParameters'] } = {
+          parameterMap: () => model.parameterMap(),
+          namedParameters: () => model.namedParameters().filter(([, v]) => v.trainable),
+          train: (on) => model.train(on),
+          loss: (b) => {
+            const r = model.loss(b);
+            return { loss: r.loss, metrics: { token_loss: r.metrics.tokenLoss, stop_loss: r.metrics.stopLoss } };
+          },
+        };
+        ctx.log(
+          `SLLM: ${model.numParams()} parameters (SentenceVAE ${model.svae.numParams()}), decoder d=${config.decoder.dModel} x ${config.decoder.layers} layers, token loss ${objectiveOf('sllm', config)}`,
+        );
+        return {
+          model: trainable,
+          train: c.train,
+          batches: epochStream<SllmBatch>({
+            makeEpoch: (epoch) => sllmBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
+            tokens: sentenceTokens,
+            what: `stage ${ctx.name}`,
+          }),
+          rngs: model.rngs,
+          evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+          // stopThreshold above 1: always one sentence, as the token LM's.
+          samples: textSamples(samplePrompts(validation), decode, 'sllm', async (p) =>
+            (await firstSentence(model.generate([p], { maxSentences: 1, stopThreshold: 1.01, decode: { maxTokens: Math.min(SAMPLE_TOKENS, config.svae.maxTokens) } }))) ?? [],
+          ),
+        };
+      },
+      results: (model, result) => ({ params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS }),
+      save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
     });
-    const evalResults = { params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS };
-    ctx.run!.writeSummary(evalResults);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
-    model.dispose();
     return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
   },
   async scorer(artifact) {

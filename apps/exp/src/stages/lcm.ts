@@ -37,7 +37,8 @@ import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
-import { fit, meanLoss } from '../train/fit.js';
+import { meanLoss } from '../train/fit.js';
+import { trainStage } from '../train/train-stage.js';
 import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
@@ -151,54 +152,67 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const configInput = kind === 'base-lcm' ? { ...raw, kind: 'base-lcm' } : { kind: 'two-tower', ...raw };
   const probe = kind === 'base-lcm' ? baseLcmConfigSchema.parse(configInput) : diffusionModelSchema.parse(configInput);
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
-  const model: ConceptModel =
-    probe.kind === 'base-lcm' ? new BaseLcm(probe, space) : probe.kind === 'two-tower' ? new TwoTowerLcm(probe, space) : new OneTowerLcm(probe, space);
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
-  const batches = epochStream<ConceptBatch>({
-    makeEpoch: (epoch) => conceptBatches(train, { ...windowOptions, batchSize: c.train.batchSize, rng: new Rng(ctx.seed * 1000 + epoch) }),
-    tokens: (b) => b.mask.shape[0] * b.mask.shape[1],
-    dispose: disposeBatch,
-    what: `stage ${ctx.name}`,
-  });
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches), valDocs, ctx.name);
-  const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
-    parameterMap: () => model.parameterMap(),
-    namedParameters: () => model.namedParameters(),
-    train: (on) => model.train(on),
-    loss: (b) => model.loss(b),
-  };
-  ctx.log(`${probe.kind}: ${model.numParams()} parameters over ${svae.config.dModel}-d SentenceVAE embeddings`);
-  const result = await fit(ctx, { model: trainable, train: c.train, batches, rngs: { model: model.rng }, evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }) });
-  valBatches.forEach(disposeBatch);
-
-  const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
-  if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
-  const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), meanEmbedding(train), {
-    roundTrip: c.roundTripSentences,
-    batchSize: c.train.batchSize,
-    resamples: c.resamples,
-    seed: ctx.seed,
-    brier: {
-      sentences: c.brierSentences,
-      ids: evalDocs.map((d) => d.sentences),
-      eos: data.ids.eos,
-      decode: async (vectors, o) => {
-        const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
-        try {
-          return await svae.decode(x, { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed });
-        } finally {
-          x.dispose();
-        }
-      },
+  const { evalResults } = await trainStage(ctx, {
+    build: (): ConceptModel => (probe.kind === 'base-lcm' ? new BaseLcm(probe, space) : probe.kind === 'two-tower' ? new TwoTowerLcm(probe, space) : new OneTowerLcm(probe, space)),
+    fit: (model) => {
+      const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
+        parameterMap: () => model.parameterMap(),
+        namedParameters: () => model.namedParameters(),
+        train: (on) => model.train(on),
+        loss: (b) => model.loss(b),
+      };
+      ctx.log(`${probe.kind}: ${model.numParams()} parameters over ${svae.config.dModel}-d SentenceVAE embeddings`);
+      return {
+        model: trainable,
+        train: c.train,
+        batches: epochStream<ConceptBatch>({
+          makeEpoch: (epoch) => conceptBatches(train, { ...windowOptions, batchSize: c.train.batchSize, rng: new Rng(ctx.seed * 1000 + epoch) }),
+          tokens: (b) => b.mask.shape[0] * b.mask.shape[1],
+          dispose: disposeBatch,
+          what: `stage ${ctx.name}`,
+        }),
+        rngs: { model: model.rng },
+        evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
+      };
+    },
+    results: async (model, result) => {
+      const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
+      if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
+      const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), meanEmbedding(train), {
+        roundTrip: c.roundTripSentences,
+        batchSize: c.train.batchSize,
+        resamples: c.resamples,
+        seed: ctx.seed,
+        brier: {
+          sentences: c.brierSentences,
+          ids: evalDocs.map((d) => d.sentences),
+          eos: data.ids.eos,
+          decode: async (vectors, o) => {
+            const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
+            try {
+              return await svae.decode(x, { strategy: 'sample', temperature: 1, maxTokens: o.maxTokens, seed: o.seed });
+            } finally {
+              x.dispose();
+            }
+          },
+        },
+      });
+      Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
+      const f = (k: string) => (evalResults[k] ?? Number.NaN).toFixed(4);
+      ctx.log(`test: L2 ${f('l2')} (copy-previous ${f('l2_copy_prev')}, training mean ${f('l2_train_mean')}), contrastive acc ${f('contrastive_acc')} (copy-previous ${f('contrastive_acc_copy_prev')}, training mean ${f('contrastive_acc_train_mean')}), round-trip L2 ${f('roundtrip_l2')}`);
+      return evalResults;
+    },
+    save: async (model, result) => {
+      await saveConceptHead(join(ctx.outDir, 'head.safetensors'), model, { step: result.step });
+      return { head: 'head.safetensors' };
+    },
+    dispose: () => {
+      valBatches.forEach(disposeBatch);
+      svae.dispose();
     },
   });
-  Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
-  ctx.run!.writeSummary(evalResults);
-  const f = (k: string) => (evalResults[k] ?? Number.NaN).toFixed(4);
-  ctx.log(`test: L2 ${f('l2')} (copy-previous ${f('l2_copy_prev')}, training mean ${f('l2_train_mean')}), contrastive acc ${f('contrastive_acc')} (copy-previous ${f('contrastive_acc_copy_prev')}, training mean ${f('contrastive_acc_train_mean')}), round-trip L2 ${f('roundtrip_l2')}`);
-  await saveConceptHead(join(ctx.outDir, 'head.safetensors'), model, { step: result.step });
-  model.dispose();
-  svae.dispose();
   return { files: { head: 'head.safetensors' }, meta: { config: probe, eval: evalResults, svaeDir: svaeInput.dir, datasetDir: data.dataset.dir } };
 }
 

@@ -13,11 +13,12 @@ import { bootstrapRatio, type DocumentSums } from '@sentencelab/metrics';
 import { SentenceVAE, sentenceVaeConfigSchema, vectorUse, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
-import { fit, loadModel, meanLoss, saveModel } from '../train/fit.js';
+import { loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
+import { trainStage } from '../train/train-stage.js';
 import { modelSection } from './model-section.js';
 import { SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import type { Stage } from './types.js';
@@ -98,83 +99,87 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const config = svaeModelConfig(c.model, data, ctx.seed);
-    const model = new SentenceVAE(config);
     const batchOptions = { batchSize: c.train.batchSize, maxSentences: c.maxSentences, maxTokens: data.maxTokens };
-    const batches = epochStream<DataSentenceBatch>({
-      makeEpoch: (epoch) => sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
-      tokens: sentenceTokens,
-      what: `stage ${ctx.name}`,
-    });
     const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
-    const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
-      parameterMap: () => model.parameterMap(),
-      namedParameters: () => model.namedParameters(),
-      train: (on) => model.train(on),
-      loss: (b, step) => {
-        const r = model.loss(b, { step });
-        return { loss: r.loss, metrics: { recon: r.metrics.recon, kl: r.metrics.kl } };
-      },
-    };
-    const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
-    ctx.log(`SentenceVAE: ${model.numParams()} parameters, d=${config.dModel}, ${train.length} training documents`);
-    const result = await fit(ctx, {
-      model: trainable,
-      train: c.train,
-      batches,
-      rngs: model.rngs,
-      // val loss is the training objective at this step's KL weight; neg_elbo is the real one.
-      // recon_loss_gap is how much the vector carries: ~0 while the decoder ignores it (a plain LM).
-      evaluate: async (step) => {
-        const use = await vectorUse(model, valBatches);
-        return {
-          loss: await meanLoss(trainable, valBatches, step),
-          ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
-          recon_loss_own: use.own,
-          recon_loss_shuffled: use.shuffled,
-          recon_loss_gap: use.gap,
-        };
-      },
-      samples: textSamples(samplePrompts(validation), decode, 'svae', async (p) => (await model.reconstruct([p], { maxTokens: SAMPLE_TOKENS }))[0]!),
-    });
     const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
     if (evalSentences.length === 0) {
       throw new Error(`stage ${ctx.name}: the validation split has no sentence to score reconstruction on (${validation.length} documents; raise data.split.validation or data.source.limit)`);
     }
-    const recon = await model.reconstructionMetrics(evalSentences);
-    // 95% intervals over the validation documents the sentences come from: each document's metrics on its own sentences.
-    const perDoc: { tok: DocumentSums; exact: DocumentSums }[] = [];
-    let left = c.evalSentences;
-    for (const d of validation) {
-      if (left <= 0) break;
-      const sentences = d.sentences.slice(0, left).map((x) => Array.from(x));
-      if (sentences.length === 0) continue;
-      left -= sentences.length;
-      const r = await model.reconstructionMetrics(sentences);
-      const tokens = sentences.reduce((a, x) => a + x.length + 1, 0);
-      perDoc.push({ tok: { num: r.tokenAccuracy * tokens, den: tokens }, exact: { num: r.exactMatch * sentences.length, den: sentences.length } });
-    }
-    const ciOptions = { resamples: c.resamples, seed: ctx.seed };
-    const tokCi = bootstrapRatio(perDoc.map((p) => p.tok), ciOptions);
-    const exactCi = bootstrapRatio(perDoc.map((p) => p.exact), ciOptions);
-    const evalResults = {
-      params: model.numParams(),
-      recon_token_acc: recon.tokenAccuracy,
-      recon_token_acc_ci_low: tokCi.low,
-      recon_token_acc_ci_high: tokCi.high,
-      recon_exact_match: recon.exactMatch,
-      recon_exact_match_ci_low: exactCi.low,
-      recon_exact_match_ci_high: exactCi.high,
-      recon_ppl: recon.perplexity,
-      recon_bleu: recon.bleu,
-      recon_sentences: recon.sentences,
-      val_loss: result.val['loss'] ?? null,
-      ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
-      train_tokens_per_s: result.tokensPerS,
-    };
-    ctx.run!.writeSummary(evalResults);
-    ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
-    const files = await saveModel(ctx.outDir, model.parameterMap(), config, result.step);
-    model.dispose();
+    const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
+    const { evalResults, files } = await trainStage(ctx, {
+      build: () => new SentenceVAE(config),
+      fit: (model) => {
+        const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
+          parameterMap: () => model.parameterMap(),
+          namedParameters: () => model.namedParameters(),
+          train: (on) => model.train(on),
+          loss: (b, step) => {
+            const r = model.loss(b, { step });
+            return { loss: r.loss, metrics: { recon: r.metrics.recon, kl: r.metrics.kl } };
+          },
+        };
+        ctx.log(`SentenceVAE: ${model.numParams()} parameters, d=${config.dModel}, ${train.length} training documents`);
+        return {
+          model: trainable,
+          train: c.train,
+          batches: epochStream<DataSentenceBatch>({
+            makeEpoch: (epoch) => sentenceBatches(train, data.ids.pad, { ...batchOptions, seed: ctx.seed, epoch }),
+            tokens: sentenceTokens,
+            what: `stage ${ctx.name}`,
+          }),
+          rngs: model.rngs,
+          // val loss is the training objective at this step's KL weight; neg_elbo is the real one.
+          // recon_loss_gap is how much the vector carries: ~0 while the decoder ignores it (a plain LM).
+          evaluate: async (step) => {
+            const use = await vectorUse(model, valBatches);
+            return {
+              loss: await meanLoss(trainable, valBatches, step),
+              ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
+              recon_loss_own: use.own,
+              recon_loss_shuffled: use.shuffled,
+              recon_loss_gap: use.gap,
+            };
+          },
+          samples: textSamples(samplePrompts(validation), decode, 'svae', async (p) => (await model.reconstruct([p], { maxTokens: Math.min(SAMPLE_TOKENS, config.maxTokens) }))[0]!),
+        };
+      },
+      results: async (model, result) => {
+        const recon = await model.reconstructionMetrics(evalSentences);
+        // 95% intervals over the validation documents the sentences come from: each document's metrics on its own sentences.
+        const perDoc: { tok: DocumentSums; exact: DocumentSums }[] = [];
+        let left = c.evalSentences;
+        for (const d of validation) {
+          if (left <= 0) break;
+          const sentences = d.sentences.slice(0, left).map((x) => Array.from(x));
+          if (sentences.length === 0) continue;
+          left -= sentences.length;
+          const r = await model.reconstructionMetrics(sentences);
+          const tokens = sentences.reduce((a, x) => a + x.length + 1, 0);
+          perDoc.push({ tok: { num: r.tokenAccuracy * tokens, den: tokens }, exact: { num: r.exactMatch * sentences.length, den: sentences.length } });
+        }
+        const ciOptions = { resamples: c.resamples, seed: ctx.seed };
+        const tokCi = bootstrapRatio(perDoc.map((p) => p.tok), ciOptions);
+        const exactCi = bootstrapRatio(perDoc.map((p) => p.exact), ciOptions);
+        const evalResults = {
+          params: model.numParams(),
+          recon_token_acc: recon.tokenAccuracy,
+          recon_token_acc_ci_low: tokCi.low,
+          recon_token_acc_ci_high: tokCi.high,
+          recon_exact_match: recon.exactMatch,
+          recon_exact_match_ci_low: exactCi.low,
+          recon_exact_match_ci_high: exactCi.high,
+          recon_ppl: recon.perplexity,
+          recon_bleu: recon.bleu,
+          recon_sentences: recon.sentences,
+          val_loss: result.val['loss'] ?? null,
+          ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
+          train_tokens_per_s: result.tokensPerS,
+        };
+        ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
+        return evalResults;
+      },
+      save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
+    });
     return { files, meta: { config, eval: evalResults, dModel: config.dModel } };
   },
 };
