@@ -9,7 +9,7 @@ import type { DatasetDocument } from '@sentencelab/data';
 import type { Sample } from '@sentencelab/runs';
 import { pickDocuments } from './dataset.js';
 
-/** Prompts per stage and the most tokens generated for each: a few seconds at most. */
+/** Prompts per stage and the most tokens generated for each (at most a SentenceVAE's maxTokens per sentence): a few seconds at most. */
 export const SAMPLE_PROMPTS = 3;
 export const SAMPLE_TOKENS = 24;
 
