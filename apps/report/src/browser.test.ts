@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRunForResume } from '@sentencelab/runs';
+import type { RunWriter } from '@sentencelab/runs';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
 import { bundledChromium } from './testing/chromium.js';
@@ -17,6 +17,7 @@ const SCREENSHOTS = Boolean(process.env.REPORT_SCREENSHOTS);
 let work: string;
 let runsDir: string;
 let server: ReportServer;
+let live: RunWriter;
 let context: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
@@ -24,7 +25,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'report-browser-'));
   runsDir = join(work, 'runs');
-  writeFixtureRuns(runsDir);
+  live = writeFixtureRuns(runsDir).live;
   server = await startReportServer({ runsDir, port: 0 });
   const browser = bundledChromium();
   context = await chromium.launchPersistentContext(join(work, 'profile'), {
@@ -197,7 +198,7 @@ describe('report app in Chromium', () => {
     await openTab('curves');
     expect(await page.inputValue('#curve-metric')).toBe('loss');
     expect((await chartPoints()).counts[0]).toBe(LOSS_POINTS);
-    const run = openRunForResume(join(runsDir, 'paper', 'sllm-h8-live'));
+    const run = live;
     for (let step = 200; step < 240; step += 4) run.logMetrics(step, { loss: 3 });
     run.flush();
     await page.waitForFunction(

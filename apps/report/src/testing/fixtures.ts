@@ -66,7 +66,7 @@ const model = (kind: string, svaeLayers: number) => ({
  * 2-layer one with three seeds), LCM heads, a running run, a corrupted and a half-written run,
  * and a run whose name, config and samples try to inject HTML.
  */
-export function writeFixtureRuns(root: string): void {
+export function writeFixtureRuns(root: string): { live: RunWriter } {
   const baseline = train(root, {
     experiment: 'paper',
     runId: 'token-lm',
@@ -116,7 +116,7 @@ export function writeFixtureRuns(root: string): void {
       eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt },
     });
   }
-  train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
+  const live = train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
 
   mkdirSync(join(root, 'broken', 'half-written'), { recursive: true });
   const corrupt = createRun({ root, experiment: 'broken', runId: 'corrupt', config: {}, seed: 1, backend: 'cpu', git, machine });
@@ -133,6 +133,8 @@ export function writeFixtureRuns(root: string): void {
   });
   xss.appendSample({ step: 200, prompt: PROMPTS[0]!, output: '<b>bold</b><img src=x onerror="window.__xss=3">', model: 'token-lm' });
   renameSync(xss.dir, join(root, 'paper', XSS_RUN));
+  // The running run stays open (and locked) in this process: tests append to it through this writer.
+  return { live };
 }
 
 const TEMPLATES = 60;
