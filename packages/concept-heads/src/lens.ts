@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BaseLcm } from './base-lcm.js';
-import { encodeChecked, type ConceptCodec } from './codec.js';
+import { encodeWithCodec, type ConceptCodec } from './codec.js';
 import { cosine } from './evaluation.js';
 
 export interface ConceptLensCell {
@@ -31,7 +31,7 @@ export async function conceptLens(model: BaseLcm, codec: ConceptCodec, sentences
   const n = sentences.length;
   if (n < 1 || n > model.maxContext) throw new Error(`conceptLens: ${n} sentences; the head reads 1..${model.maxContext} (maxSentences - 1)`);
   const d = model.config.dEmb;
-  const vectors = await encodeChecked(codec, sentences);
+  const vectors = await encodeWithCodec(codec, sentences);
   const flat = new Float32Array(n * d);
   vectors.forEach((v, i) => flat.set(model.normalizer.normalizeVector(v), i * d));
   // predictions: [layers * n, dEmb] normalised, row layer * n + position.

@@ -4,7 +4,7 @@
  * SentenceVAE decoder exactly as the last layer's state is read when generating.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { generate as decodeSentences, packSentences, type SentenceBatch } from '@sentencelab/sentence-vae';
+import { decodeSentences, packSentences, type SentenceBatchInput } from '@sentencelab/sentence-vae';
 import type { DocumentSentences } from './document.js';
 import { readAndDispose } from './read.js';
 import type { SLLM } from './sllm.js';
@@ -46,7 +46,7 @@ export async function sentenceLens(model: SLLM, sentences: DocumentSentences, op
   const doc = sentences.map((s) => Array.from(s));
   const pad = model.config.svae.specialIds.pad;
   const packed = packSentences(doc, { pad });
-  const batch: SentenceBatch = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, packed.maxLen] };
+  const batch: SentenceBatchInput = { tokens: packed.tokens, lengths: packed.lengths, shape: [1, n, packed.maxLen] };
   const layers = model.config.decoder.layers;
   const d = model.config.decoder.dModel;
   const { memory, cosines } = model.inEval(() =>

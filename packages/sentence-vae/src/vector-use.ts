@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { SentencesInput, SentenceVAE } from './model.js';
+import type { SentencesInput } from './batch.js';
+import type { SentenceVAE } from './model.js';
 
 /** How much the sentence vectors carry, measured on the same tokens two ways. */
 export interface VectorUse {
