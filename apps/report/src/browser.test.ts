@@ -274,6 +274,8 @@ describe('report app in Chromium', () => {
   it('exports a self-contained static page that works from file://', async () => {
     const out = join(work, 'static');
     const { file } = await exportStatic(runsDir, out);
+    // Leave the served page first: its live poll must not be counted as the static page's request.
+    await page.goto('about:blank');
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await load(`file://${file}`);
