@@ -1,6 +1,6 @@
 export { type ConceptCodec, encodeWithCodec } from './codec.js';
 export { BagOfWordsCodec, type BagOfWordsCodecOptions } from './bag-of-words-codec.js';
-export { EmbeddingNormalizer, quantile, type NormalizerKind, type NormalizerJson } from './normalizer.js';
+export { EmbeddingNormalizer, type NormalizerKind, type NormalizerJson } from './normalizer.js';
 export {
   makeSchedule,
   cosineAlphaBar,

@@ -6,6 +6,7 @@
  * outliers, `standard` uses mean / std, `none` is the identity (for ablations).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { quantile } from '@sentencelab/tensor';
 
 export type NormalizerKind = 'robust' | 'standard' | 'none';
 
@@ -19,14 +20,6 @@ export interface NormalizerJson {
 const IQR_TO_STD = 1.349;
 /** Below this spread a dimension is treated as constant and left unscaled. */
 const MIN_SCALE = 1e-12;
-
-/** Quantile with linear interpolation between order statistics (numpy's default). */
-export function quantile(sorted: Float64Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 export class EmbeddingNormalizer {
   readonly dim: number;

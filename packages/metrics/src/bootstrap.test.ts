@@ -1,15 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bootstrapRatio, formatInterval, intervalsOverlap, quantile } from './bootstrap.js';
-
-describe('quantile', () => {
-  test('linear between order statistics (hand-computed)', () => {
-    expect(quantile([1, 2, 3, 4, 5], 0.5)).toBe(3);
-    // pos = 0.25 * 4 = 1: the second value; pos = 0.1 * 4 = 0.4: 1 + 0.4 * (2 - 1).
-    expect(quantile([1, 2, 3, 4, 5], 0.25)).toBe(2);
-    expect(quantile([1, 2, 3, 4, 5], 0.1)).toBeCloseTo(1.4, 12);
-    expect(() => quantile([], 0.5)).toThrow('no values');
-  });
-});
+import { bootstrapRatio, formatInterval, intervalsOverlap } from './bootstrap.js';
 
 describe('bootstrapRatio', () => {
   test('identical documents: the interval is the figure itself', () => {

@@ -6,7 +6,7 @@
  * sums recomputed, the statistic taken, and the central `level` share of the resampled values
  * kept. Seeded: the same inputs give the same interval.
  */
-import { Rng } from '@sentencelab/tensor';
+import { quantile, Rng } from '@sentencelab/tensor';
 
 /** One document's contribution to a ratio-of-sums figure. */
 export interface DocumentSums {
@@ -28,16 +28,6 @@ export interface BootstrapOptions {
   level?: number;
   /** Maps the ratio Σ num / Σ den to the figure (e.g. PPL: r => exp(-r)). Default identity. */
   transform?: (ratio: number) => number;
-}
-
-/** The q-quantile of sorted values, linear between order statistics (numpy's default). */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('quantile: no values');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /**
