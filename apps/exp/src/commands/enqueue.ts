@@ -1,7 +1,7 @@
 /** `pnpm exp run <config> [sweep] --queue URL`: validate every point, enqueue them, follow the sweep. */
-import { checkQueue, openRedis } from '../queue/connection.js';
+import { checkQueue, openQueue, openRedis } from '@sentencelab/runs/queue';
 import { enqueueSweep } from '../queue/enqueue.js';
-import { openQueue } from '../queue/jobs.js';
+import type { AnyJob } from '../queue/jobs.js';
 import { followSweep } from '../queue/status.js';
 import type { AnyStage, PipelineConfig } from '../stages/types.js';
 
@@ -34,7 +34,7 @@ export async function enqueueAction(
   });
   print(`sweep ${record.id}: ${points.length} point(s) on ${q.masked}${record.shared ? `, shared stages first: ${record.shared.stages.join(', ')}` : ''}`);
   if (options.detach) return 0;
-  const queue = openQueue(q);
+  const queue = openQueue<AnyJob>(q);
   const client = openRedis(q);
   try {
     const s = await followSweep(queue, client, record, print);

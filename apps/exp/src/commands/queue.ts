@@ -1,16 +1,17 @@
 /** `pnpm exp queue [sweep] [--queue URL]` and `pnpm exp queue cancel <sweep>`: sweeps on a Redis queue. */
 import { Command } from 'commander';
-import { checkQueue, openRedis, type QueueUrl } from '../queue/connection.js';
-import { openQueue } from '../queue/jobs.js';
-import { cancelSweep, describeProgress, sweepRecord, sweepRecords, sweepStatus } from '../queue/status.js';
+import type { Queue } from 'bullmq';
+import { checkQueue, describeProgress, openQueue, openRedis, sweepRecord, sweepRecords, sweepStatus, type QueueUrl } from '@sentencelab/runs/queue';
+import type { AnyJob } from '../queue/jobs.js';
+import { cancelSweep } from '../queue/status.js';
 import { renderTable } from '../table.js';
 
 // $EXP_QUEUE is read in the actions, not given to commander as a default: --help would print its password.
 const queueOption = ['--queue <url>', 'redis://[:password@]host[:port][/db] (default: $EXP_QUEUE)'] as const;
 
-async function withQueue<T>(url: string, f: (queue: ReturnType<typeof openQueue>, client: ReturnType<typeof openRedis>, q: QueueUrl) => Promise<T>): Promise<T> {
+async function withQueue<T>(url: string, f: (queue: Queue<AnyJob>, client: ReturnType<typeof openRedis>, q: QueueUrl) => Promise<T>): Promise<T> {
   const q = await checkQueue(url);
-  const queue = openQueue(q);
+  const queue = openQueue<AnyJob>(q);
   const client = openRedis(q);
   try {
     return await f(queue, client, q);

@@ -8,18 +8,8 @@ import { FlowProducer, type JobsOptions } from 'bullmq';
 import { stageHashes } from '../pipeline/execute.js';
 import { planPipeline, upstreamOf } from '../pipeline/plan.js';
 import type { AnyStage, PipelineConfig } from '../stages/types.js';
-import { openRedis, redisOptions, type QueueUrl } from './connection.js';
-import {
-  newSweepId,
-  openQueue,
-  pointJobId,
-  QUEUE_NAME,
-  SWEEPS_KEY,
-  type PointJob,
-  type PointJobOptions,
-  type SharedJob,
-  type SweepRecord,
-} from './jobs.js';
+import { openQueue, openRedis, QUEUE_NAME, redisOptions, SWEEPS_KEY, type QueueUrl, type SweepRecord } from '@sentencelab/runs/queue';
+import { newSweepId, pointJobId, type AnyJob, type PointJob, type PointJobOptions, type SharedJob } from './jobs.js';
 
 export interface EnqueuePoint {
   label: string;
@@ -82,7 +72,7 @@ export async function enqueueSweep(
     points: jobs.map((j, i) => ({ id: pointJobId(sweep, i), label: j.label })),
   };
   if (items.length > 0) record.shared = { id: `${sweep}.shared`, releaseId: `${sweep}.release`, stages: items.map((i) => i.stage) };
-  const queue = openQueue(q);
+  const queue = openQueue<AnyJob>(q);
   const client = openRedis(q);
   try {
     await client.hset(SWEEPS_KEY, sweep, JSON.stringify(record));

@@ -14,10 +14,9 @@ import { executePipeline } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { tinyPipeline } from '../testing/tiny-pipeline.js';
 import { silentProgress } from '../train/progress.js';
-import { checkQueue } from './connection.js';
-import { openQueue, type PointJob } from './jobs.js';
-import type { PointProgress } from './protocol.js';
-import { redisMissing, startRedis, type TestRedis } from './testing/redis.js';
+import { checkQueue, openQueue, type PointProgress } from '@sentencelab/runs/queue';
+import type { AnyJob, PointJob } from './jobs.js';
+import { redisMissing, startRedis, type TestRedis } from '@sentencelab/runs/queue/testing';
 import { runQueued, settled } from './testing/sweeps.js';
 import { spawnWorker, type TestWorker } from './testing/workers.js';
 
@@ -57,7 +56,7 @@ describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
     await initBackend('cpu', { log: false });
     const reference = executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache-ref'), log: () => {}, progress: () => silentProgress });
 
-    const queue = openQueue(await checkQueue(redis.url));
+    const queue = openQueue<AnyJob>(await checkQueue(redis.url));
     /** Waits until the point's progress passes `step` with a checkpoint on disk. */
     const reach = async (step: number, worker: TestWorker): Promise<PointProgress> => {
       for (let t0 = Date.now(); Date.now() - t0 < 90_000; await new Promise((r) => setTimeout(r, 50))) {
@@ -121,7 +120,7 @@ describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
     await redis.start();
     const s = await settled(redis.url, sweep);
     expect(s.points.map((p) => p.state)).toEqual(['done', 'done']);
-    const queue = openQueue(await checkQueue(redis.url));
+    const queue = openQueue<AnyJob>(await checkQueue(redis.url));
     try {
       for (const p of s.record.points) {
         const runDir = ((await queue.getJob(p.id))!.data as PointJob).runs!['svae']!;
@@ -147,7 +146,7 @@ describe.skipIf(missing !== undefined)('queued sweeps under faults', () => {
     writeFileSync(blocked2, '');
     const later = await runQueued(file, ['seed=6'], redis.url, { cacheDir: blocked2, detach: true, attempts: 3, backoffMs: 1500 });
 
-    const queue = openQueue(await checkQueue(redis.url));
+    const queue = openQueue<AnyJob>(await checkQueue(redis.url));
     try {
       for (let t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 100))) {
         if (((await queue.getJob(`${later.sweep}.p0`))?.attemptsMade ?? 0) >= 1) break;

@@ -13,7 +13,8 @@ import { executePipeline } from '../pipeline/execute.js';
 import { stageRegistry } from '../stages/registry.js';
 import { TrainingDiverged, TrainingInterrupted } from '../train/errors.js';
 import type { Progress, ProgressUpdate } from '../train/progress.js';
-import type { ChildReply, ChildRequest, PointProgress } from './protocol.js';
+import type { PointProgress } from '@sentencelab/runs/queue';
+import type { ChildReply, ChildRequest } from './protocol.js';
 
 if (!process.send) throw new Error('job-child.ts runs as a child process of `pnpm exp worker`');
 const send = (m: ChildReply): void => {

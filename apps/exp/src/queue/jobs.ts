@@ -5,18 +5,11 @@
  * - `shared`: the stages several points share (a tokenizer, a SentenceVAE), computed once,
  * - `release`: the parent of a `shared` job in a BullMQ flow; it runs once its child is done
  *   and enqueues the points.
- * Job data never holds the queue URL or its password.
+ * Job data never holds the queue URL or its password. The queue's names in Redis, the sweep
+ * record and point states live in `@sentencelab/runs/queue` (the report reads them too).
  */
 import { randomBytes } from 'node:crypto';
-import { Queue } from 'bullmq';
 import type { PipelineConfig } from '../stages/types.js';
-import { redisOptions, type QueueUrl } from './connection.js';
-
-export const QUEUE_NAME = 'sentencelab';
-/** Redis hash: sweep id -> SweepRecord (JSON). */
-export const SWEEPS_KEY = 'sentencelab:sweeps';
-/** Redis key set when a sweep is cancelled; workers poll it and stop that sweep's running points. */
-export const cancelKey = (sweep: string): string => `sentencelab:cancel:${sweep}`;
 
 export interface PointJob {
   type: 'point';
@@ -59,17 +52,6 @@ export interface PointJobOptions {
   backoffMs: number;
 }
 
-export interface SweepRecord {
-  id: string;
-  experiment: string;
-  file: string;
-  createdAt: string;
-  /** Job ids of the points, in sweep order, with their labels. */
-  points: { id: string; label: string }[];
-  /** Job ids of the shared-stage job and its release parent, when the sweep has shared stages. */
-  shared?: { id: string; releaseId: string; stages: string[] };
-}
-
 /** `sw-<yyyymmdd-hhmmss>-<4 hex>`: sortable by creation time, unique enough across enqueuers. */
 export function newSweepId(now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -77,9 +59,3 @@ export function newSweepId(now = new Date()): string {
 }
 
 export const pointJobId = (sweep: string, index: number): string => `${sweep}.p${index}`;
-
-export function openQueue(q: QueueUrl): Queue<AnyJob> {
-  const queue = new Queue<AnyJob>(QUEUE_NAME, { connection: redisOptions(q) });
-  queue.on('error', () => {});
-  return queue;
-}

@@ -1,24 +1,6 @@
 /** Messages between a queue worker and the child process that runs its jobs' pipelines. */
+import type { PointProgress } from '@sentencelab/runs/queue';
 import type { PointJob, SharedJob } from './jobs.js';
-
-/** What a worker reports through `job.updateProgress`: read by `exp queue`, `run --queue` and the report. */
-export interface PointProgress {
-  stage?: string;
-  step?: number;
-  total?: number;
-  loss?: number;
-  tokensPerS?: number;
-  host: string;
-  /** The process running the pipeline. */
-  pid: number;
-  /** The worker (`host:pid`) holding the job. */
-  worker?: string;
-  backend?: string;
-  device?: string;
-  runDir?: string;
-  /** ms since the epoch of this report. */
-  at: number;
-}
 
 export type ChildRequest =
   /** `resume[i]`: the run folder item i (the point's pipeline, or shared item i) continues, if any. */

@@ -10,11 +10,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { queueAction } from '../commands/queue.js';
 import { repoRoot, tinyPipeline } from '../testing/tiny-pipeline.js';
-import { checkQueue, openRedis, parseQueueUrl } from './connection.js';
-import { openQueue, SWEEPS_KEY, type PointJob } from './jobs.js';
-import { cancelSweep, sweepRecords } from './status.js';
-import type { PointProgress } from './protocol.js';
-import { freePort, redisMissing, startRedis, type TestRedis } from './testing/redis.js';
+import { checkQueue, openQueue, openRedis, parseQueueUrl, SWEEPS_KEY, sweepRecords, type PointProgress } from '@sentencelab/runs/queue';
+import { freePort, redisMissing, startRedis, type TestRedis } from '@sentencelab/runs/queue/testing';
+import type { AnyJob, PointJob } from './jobs.js';
+import { cancelSweep } from './status.js';
 import { runQueued } from './testing/sweeps.js';
 import { cliArgs, spawnWorker, type TestWorker } from './testing/workers.js';
 
@@ -108,7 +107,7 @@ describe.skipIf(missing !== undefined)('exp run --queue / exp worker / exp queue
     const logs = workers.map((w) => w.output()).join('\n');
     expect(logs.match(/\[tok\] done in/g)).toHaveLength(1);
     expect(logs.match(/\[tok\] reused tokenizer artifact/g)).toHaveLength(3);
-    const queue = openQueue(parseQueueUrl(redis.url));
+    const queue = openQueue<AnyJob>(parseQueueUrl(redis.url));
     try {
       for (let i = 0; i < 3; i++) {
         const job = (await queue.getJob(`${sweep}.p${i}`))!;
@@ -149,7 +148,7 @@ describe.skipIf(missing !== undefined)('exp run --queue / exp worker / exp queue
     expect(code).toBe(0);
     const sweep = /^sweep (sw-\S+): 2 point/m.exec(lines.join('\n'))![1]!;
     const q = await checkQueue(redis.url);
-    const queue = openQueue(q);
+    const queue = openQueue<AnyJob>(q);
     const client = openRedis(q);
     try {
       expect(await cancelSweep(queue, client, sweep)).toEqual({ removed: 2, running: 0 });

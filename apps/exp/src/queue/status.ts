@@ -1,105 +1,11 @@
 /**
- * Sweep status from Redis: per point its state (waiting / active / done / failed), the worker
- * running it and its last reported progress; following a sweep until every point finished;
- * cancelling one.
+ * Following a sweep until every point finished, and cancelling one (point states are read by
+ * `@sentencelab/runs/queue`, which the report shares).
  */
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { cancelKey, SWEEPS_KEY, type AnyJob, type SweepRecord } from './jobs.js';
-import type { PointProgress } from './protocol.js';
-
-export type PointState = 'pending' | 'waiting' | 'active' | 'done' | 'failed' | 'cancelled';
-
-export interface PointStatus {
-  id: string;
-  label: string;
-  state: PointState;
-  /** Tries started so far. */
-  tries: number;
-  progress?: PointProgress;
-  error?: string;
-  /** ms since the epoch: added to the queue, taken by a worker (last try), finished. */
-  enqueuedAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-  /** The worker (`host:pid`) that took it last. */
-  worker?: string;
-}
-
-export interface SweepStatus {
-  record: SweepRecord;
-  /** The shared-stage job's state, when the sweep has one. */
-  shared?: PointStatus;
-  points: PointStatus[];
-}
-
-function isProgress(p: unknown): p is PointProgress {
-  return typeof p === 'object' && p !== null && 'host' in p;
-}
-
-async function statusOf(queue: Queue<AnyJob>, id: string, label: string, cancelled: boolean): Promise<PointStatus> {
-  const job: Job<AnyJob> | undefined = await queue.getJob(id);
-  // A point not enqueued yet waits for the sweep's shared stages; in a cancelled sweep it was removed.
-  if (!job) return { id, label, state: cancelled ? 'cancelled' : 'pending', tries: 0 };
-  const raw = await job.getState();
-  const state: PointState =
-    raw === 'active' ? 'active' : raw === 'completed' ? 'done' : raw === 'failed' ? (job.failedReason?.startsWith('cancelled') ? 'cancelled' : 'failed') : 'waiting';
-  return {
-    id,
-    label,
-    state,
-    tries: job.attemptsStarted,
-    ...(isProgress(job.progress) ? { progress: job.progress } : {}),
-    ...(state === 'failed' || state === 'cancelled' ? { error: job.failedReason } : {}),
-    enqueuedAt: job.timestamp,
-    ...(job.processedOn !== undefined ? { startedAt: job.processedOn } : {}),
-    ...(job.finishedOn !== undefined ? { finishedAt: job.finishedOn } : {}),
-    ...(job.processedBy !== undefined ? { worker: job.processedBy } : {}),
-  };
-}
-
-export async function sweepRecords(client: Redis): Promise<SweepRecord[]> {
-  const all = await client.hgetall(SWEEPS_KEY);
-  return Object.values(all)
-    .map((v) => JSON.parse(v) as SweepRecord)
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
-
-export async function sweepRecord(client: Redis, id: string): Promise<SweepRecord> {
-  const raw = await client.hget(SWEEPS_KEY, id);
-  if (raw === null) {
-    const known = (await sweepRecords(client)).map((r) => r.id);
-    throw new Error(`no sweep "${id}" in the queue (sweeps: ${known.slice(-10).join(', ') || 'none'})`);
-  }
-  return JSON.parse(raw) as SweepRecord;
-}
-
-export async function sweepStatus(queue: Queue<AnyJob>, client: Redis, record: SweepRecord): Promise<SweepStatus> {
-  const cancelled = (await client.exists(cancelKey(record.id))) > 0;
-  const shared = record.shared ? await statusOf(queue, record.shared.id, 'shared', cancelled) : undefined;
-  const points = await Promise.all(record.points.map((p) => statusOf(queue, p.id, p.label, cancelled)));
-  // Points of a sweep whose shared stages failed are never enqueued: they fail with it.
-  if (shared && (shared.state === 'failed' || shared.state === 'cancelled')) {
-    for (const p of points) if (p.state === 'pending') Object.assign(p, { state: shared.state, error: `shared stages ${shared.state}: ${shared.error ?? ''}` });
-  }
-  return { record, ...(shared ? { shared } : {}), points };
-}
-
-export function finished(s: PointStatus): boolean {
-  return s.state === 'done' || s.state === 'failed' || s.state === 'cancelled';
-}
-
-/** One line about a point's progress: `svae 12/40 loss 3.2100 1,234 tok/s on <worker host:pid> (cpu)`. */
-export function describeProgress(p: PointProgress | undefined): string {
-  if (!p) return '';
-  const parts: string[] = [];
-  if (p.stage) parts.push(p.stage);
-  if (p.step !== undefined && p.total) parts.push(`${p.step}/${p.total}`);
-  if (p.loss !== undefined) parts.push(`loss ${p.loss.toFixed(4)}`);
-  if (p.tokensPerS !== undefined) parts.push(`${Math.round(p.tokensPerS).toLocaleString('en-US')} tok/s`);
-  parts.push(`on ${p.worker ?? `${p.host}:${p.pid}`}${p.backend ? ` (${p.backend}${p.device ? `, ${p.device}` : ''})` : ''}`);
-  return parts.join(' ');
-}
+import { cancelKey, describeProgress, finished, sweepRecord, sweepStatus, type PointState, type SweepRecord, type SweepStatus } from '@sentencelab/runs/queue';
+import type { AnyJob } from './jobs.js';
 
 /**
  * Polls a sweep until every point finished, printing each state change and, for running

@@ -19,10 +19,10 @@ import { hostname } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { checkQueue, openRedis, redisOptions, scrub } from './connection.js';
+import { cancelKey, checkQueue, openRedis, QUEUE_NAME, redisOptions, scrub, type PointProgress } from '@sentencelab/runs/queue';
 import { pointJobOptions } from './enqueue.js';
-import { cancelKey, QUEUE_NAME, type AnyJob, type PointJob, type SharedJob } from './jobs.js';
-import type { ChildReply, ChildRequest, PointProgress } from './protocol.js';
+import type { AnyJob, PointJob, SharedJob } from './jobs.js';
+import type { ChildReply, ChildRequest } from './protocol.js';
 
 export interface WorkerOptions {
   concurrency: number;

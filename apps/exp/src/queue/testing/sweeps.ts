@@ -1,9 +1,9 @@
 /** Enqueueing and following sweeps from the queue tests, through the real commands. */
 import { vi } from 'vitest';
 import { runCommandAction } from '../../commands/run.js';
-import { checkQueue, openRedis } from '../connection.js';
-import { openQueue } from '../jobs.js';
-import { followSweep, sweepRecord, type SweepStatus } from '../status.js';
+import { checkQueue, openQueue, openRedis, sweepRecord, type SweepStatus } from '@sentencelab/runs/queue';
+import type { AnyJob } from '../jobs.js';
+import { followSweep } from '../status.js';
 
 /** `exp run <file> <overrides> --queue url` in this process: its exit code, printed lines and sweep id. */
 export async function runQueued(
@@ -27,7 +27,7 @@ export async function runQueued(
 /** Waits until every point of the sweep finished (done, failed or cancelled). */
 export async function settled(url: string, sweep: string): Promise<SweepStatus> {
   const q = await checkQueue(url);
-  const queue = openQueue(q);
+  const queue = openQueue<AnyJob>(q);
   const client = openRedis(q);
   try {
     return await followSweep(queue, client, await sweepRecord(client, sweep), () => {}, { pollMs: 200 });
