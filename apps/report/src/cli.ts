@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { maskUrl } from '@sentencelab/runs/queue';
 import { parseArgs, USAGE } from './server/args.js';
 import { startReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
@@ -19,8 +20,10 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${file} (${runs} runs, ${(bytes / 1024).toFixed(0)} KiB)\n`);
     return;
   }
-  const server = await startReportServer({ runsDir, host: args.host, port: args.port });
-  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir})\n`);
+  // $EXP_QUEUE as `pnpm exp` reads it; only its masked form is ever printed.
+  const queue = args.queue ?? (process.env.EXP_QUEUE || undefined);
+  const server = await startReportServer({ runsDir, host: args.host, port: args.port, ...(queue !== undefined ? { queue } : {}) });
+  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir}${queue !== undefined ? `, queue: ${maskUrl(queue)}` : ''})\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -101,11 +101,12 @@ async function refresh(): Promise<void> {
     const payload = await source.runs();
     state.updatedAt = new Date();
     delete state.loadError;
+    state.queueError = payload.queue?.error;
     if (payload.version !== state.version) {
       const firstLoad = state.version === '';
       state.version = payload.version;
       state.runs = payload.runs;
-      const ids = new Set(payload.runs.filter((r) => r.ok).map((r) => r.id));
+      const ids = new Set(payload.runs.filter((r) => r.ok && !r.queueOnly).map((r) => r.id));
       for (const id of [...state.selected]) if (!ids.has(id)) state.selected.delete(id);
       table.render();
       if (firstLoad) {
@@ -120,9 +121,9 @@ async function refresh(): Promise<void> {
   liveStatus.textContent = state.loadError
     ? `cannot reach the report server: ${state.loadError}`
     : source.live
-      ? `live · updated ${state.updatedAt?.toLocaleTimeString() ?? ''}`
+      ? `live · updated ${state.updatedAt?.toLocaleTimeString() ?? ''}${state.queueError ? ` · ${state.queueError}` : ''}`
       : 'static export';
-  liveStatus.className = state.loadError ? 'live error' : 'live';
+  liveStatus.className = state.loadError || state.queueError ? 'live error' : 'live';
 }
 
 function main(): void {

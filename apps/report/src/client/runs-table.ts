@@ -109,7 +109,7 @@ export class RunsTable {
 
   private selectVisible(): void {
     const { rows } = visibleRows(this.state);
-    this.handlers.update((s) => rows.filter((r) => r.ok).forEach((r) => s.selected.add(r.id)));
+    this.handlers.update((s) => rows.filter((r) => r.ok && !r.queueOnly).forEach((r) => s.selected.add(r.id)));
   }
 
   render(): void {
@@ -169,7 +169,7 @@ export class RunsTable {
       for (const key of keys) {
         if (budget <= 0) break;
         const members = groups.get(key)!;
-        const selectable = members.filter((r) => r.ok);
+        const selectable = members.filter((r) => r.ok && !r.queueOnly);
         const allSelected = selectable.length > 0 && selectable.every((r) => state.selected.has(r.id));
         const box = h('input', { type: 'checkbox', checked: allSelected, title: 'select this group' });
         box.addEventListener('change', () =>
@@ -220,14 +220,27 @@ export class RunsTable {
     box.addEventListener('change', () => this.handlers.update((s) => (box.checked ? s.selected.add(row.id) : s.selected.delete(row.id))));
     const cells = columns.map((c) => {
       if (c.field === 'status') {
-        return h('td', {}, h('span', { class: `badge status-${row.status}`, title: row.failure ?? row.status ?? '' }, row.status ?? ''));
+        const badge = h('span', { class: `badge status-${row.status}`, title: row.failure ?? row.status ?? '' }, row.status ?? '');
+        return h('td', { class: 'status' }, badge, row.queue ? h('span', { class: 'queue-info' }, queueText(row)) : null);
       }
       if (c.field === 'name') return h('td', { class: 'name', title: row.id }, row.id);
       const value = fieldValue(row, c.field);
       return h('td', { class: typeof value === 'number' ? 'num' : null }, formatValue(value ?? null));
     });
-    return h('tr', { 'data-run-id': row.id, class: selected ? 'selected' : null }, h('td', { class: 'check' }, box), ...cells);
+    // A queued point has no run folder yet: nothing to plot or compare.
+    const check = row.queueOnly ? h('td', { class: 'check' }) : h('td', { class: 'check' }, box);
+    return h('tr', { 'data-run-id': row.id, class: [selected ? 'selected' : '', row.queueOnly ? 'queued-row' : ''].join(' ').trim() || null }, check, ...cells);
   }
+}
+
+/** `sweep sw-… seed=1 · svae 12/40 loss 3.2100 1,234 tok/s on host:pid (cpu)`, or its error. */
+function queueText(row: RunRow): string {
+  const q = row.queue!;
+  const point = `sweep ${q.sweep}${q.label ? ` ${q.label}` : ''}`;
+  if (q.state === 'active') return `${point} · ${q.detail ?? `on ${q.worker ?? '?'}`}`;
+  if (q.state === 'failed' || q.state === 'cancelled') return `${point} · ${q.error ?? q.state}`;
+  if (q.state === 'waiting' || q.state === 'pending') return `${point} · ${q.state === 'pending' ? 'waits for shared stages' : 'waits for a worker'}`;
+  return point;
 }
 
 function numOrText(s: string): string | number {

@@ -19,6 +19,8 @@ export interface AppState {
   version: string;
   updatedAt?: Date;
   loadError?: string;
+  /** Why the sweep queue could not be read on the last poll (`--queue`). */
+  queueError?: string | undefined;
   selected: Set<string>;
   filter: string;
   sort: { field: string; desc: boolean };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildAssets, servedPage, type AppAssets } from './page.js';
+import { mergeQueue, QueueReader } from './queue-rows.js';
 import { relativeTo, RunsStore } from './store.js';
 
 export interface ReportServerOptions {
@@ -13,6 +14,12 @@ export interface ReportServerOptions {
   host?: string;
   /** Default 4173; 0 picks a free port. */
   port?: number;
+  /**
+   * A sweep queue (`redis://[:password@]host[:port][/db]`, as `pnpm exp run --queue`): its
+   * queued, running and failed points are listed next to the run folders. Checked before the
+   * server listens; its password is never sent to the page.
+   */
+  queue?: string;
 }
 
 export interface ReportServer {
@@ -35,8 +42,15 @@ const SECURITY_HEADERS = {
  */
 export async function startReportServer(options: ReportServerOptions): Promise<ReportServer> {
   const store = new RunsStore(options.runsDir);
+  const queue = options.queue !== undefined ? await QueueReader.open(options.queue) : undefined;
+  const runsJson = queue
+    ? async () => JSON.stringify(mergeQueue(await store.runs(), store.root, queue.url, await queue.read()))
+    : () => store.runsJson();
   // Read every run once before listening, so the first page load finds a warm cache.
-  const [assets] = await Promise.all([buildAssets(), store.runsJson()]);
+  const [assets] = await Promise.all([buildAssets(), store.runsJson()]).catch(async (error: unknown) => {
+    await queue?.close();
+    throw error;
+  });
   const host = options.host ?? '127.0.0.1';
   const anyHostName = !isLoopback(host);
   const server = createServer((req, res) => {
@@ -45,7 +59,7 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
       send(res, 421, 'application/json', JSON.stringify({ error: `Host ${JSON.stringify(req.headers.host ?? '')} is not served: this report answers loopback names only (localhost, 127.0.0.1, [::1]); start it with --host <address> to serve other names` }));
       return;
     }
-    handle(req, res, store, assets).catch((error: unknown) => {
+    handle(req, res, store, assets, runsJson).catch((error: unknown) => {
       // Messages name files relative to the runs folder: no absolute paths leave the machine.
       send(res, 500, 'application/json', JSON.stringify({ error: relativeTo(store.root, (error as Error).message) }));
     });
@@ -53,6 +67,9 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4173, host, () => resolvePromise());
+  }).catch(async (error: unknown) => {
+    await queue?.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -64,11 +81,11 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
       new Promise<void>((resolvePromise) => {
         server.closeAllConnections();
         server.close(() => resolvePromise());
-      }),
+      }).then(() => queue?.close()),
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStore, assets: AppAssets): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStore, assets: AppAssets, runsJson: () => Promise<string>): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'only GET' }), { Allow: 'GET, HEAD' });
     return;
@@ -87,7 +104,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStor
       res.end();
       return;
     case '/api/runs':
-      return send(res, 200, 'application/json; charset=utf-8', await store.runsJson());
+      return send(res, 200, 'application/json; charset=utf-8', await runsJson());
     case '/api/metrics':
     case '/api/samples': {
       const id = url.searchParams.get('run') ?? '';

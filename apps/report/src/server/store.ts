@@ -140,7 +140,7 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
 }
 
 /** FNV-1a, enough to tell "something changed" apart. */
-function hash(text: string): string {
+export function hash(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

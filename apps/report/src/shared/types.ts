@@ -21,8 +21,12 @@ export interface RunRow {
   ok: boolean;
   /** Why the folder could not be read (ok: false only). */
   error?: string;
-  /** meta.json status, or `crashed` when it says running and no live process holds the run lock. */
-  status?: 'running' | 'done' | 'failed' | 'interrupted' | 'crashed';
+  /**
+   * meta.json status, or `crashed` when it says running and no live process holds the run lock.
+   * With `--queue`: a sweep point's live state from the queue wins over a folder that is not
+   * done (`queued`: waiting for a worker or for its sweep's shared stages).
+   */
+  status?: 'running' | 'done' | 'failed' | 'interrupted' | 'crashed' | 'queued' | 'cancelled';
   startedAt?: string;
   endedAt?: string;
   seed?: number;
@@ -41,12 +45,38 @@ export interface RunRow {
   eval?: Record<string, Scalar>;
   /** Changes whenever metrics.arrow changes (its mtime in ms). */
   metricsVersion?: number;
+  /** The sweep point this run belongs to (`pnpm report --queue`). */
+  queue?: QueueInfo;
+  /** A queued point with no run folder yet: nothing to plot or compare, not selectable. */
+  queueOnly?: boolean;
+}
+
+/** A sweep point as the queue reports it. */
+export interface QueueInfo {
+  sweep: string;
+  /** The point's sweep label (`seed=1`), '' for a single point. */
+  label: string;
+  job: string;
+  state: 'pending' | 'waiting' | 'active' | 'done' | 'failed' | 'cancelled';
+  /** The worker (`host:pid`) that took it last. */
+  worker?: string;
+  stage?: string;
+  step?: number;
+  total?: number;
+  loss?: number;
+  tokensPerS?: number;
+  /** One line: `svae 12/40 loss 3.2100 1,234 tok/s on host:pid (cpu)`. */
+  detail?: string;
+  /** Why it failed (password masked). */
+  error?: string;
 }
 
 export interface RunsPayload {
   /** Changes whenever any run changes; the client skips re-rendering when it is the same. */
   version: string;
   runs: RunRow[];
+  /** With `--queue`: the masked queue URL, and why it could not be read this time, if so. */
+  queue?: { url: string; error?: string };
 }
 
 export interface SeriesPayload {
