@@ -7,11 +7,12 @@ describe('parseArgs', () => {
   });
 
   it('reads every option in both spellings', () => {
-    expect(parseArgs(['--runs', 'r', '--port=0', '--host', '0.0.0.0', '--static', 'out/'])).toEqual({
+    expect(parseArgs(['--runs', 'r', '--port=0', '--host', '0.0.0.0', '--static', 'out/', '--queue', 'redis://q'])).toEqual({
       runs: 'r',
       port: 0,
       host: '0.0.0.0',
       static: 'out/',
+      queue: 'redis://q',
       help: false,
     });
   });
