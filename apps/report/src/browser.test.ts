@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunWriter } from '@sentencelab/runs';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
+import { redisMissing, startRedis } from '@sentencelab/runs/queue/testing';
 import { bundledChromium } from './testing/chromium.js';
+import { enqueueSweep } from './testing/sweep.js';
 import { LOSS_POINTS, PROMPTS, writeFixtureRuns, writeManyRuns, XSS_RUN } from './testing/fixtures.js';
 
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
@@ -311,6 +313,38 @@ describe('report app in Chromium', () => {
       expect(await rowIds()).toHaveLength(1000);
     } finally {
       await many.close();
+    }
+  });
+
+  it.skipIf(redisMissing() !== undefined)('shows the queued points of a sweep, without the queue password, and says when the queue is gone', async () => {
+    const secret = 'browser-Pa55';
+    const redis = await startRedis({ password: secret });
+    const queueDir = join(work, 'queue');
+    const queueRuns = join(queueDir, 'runs');
+    mkdirSync(queueRuns, { recursive: true });
+    const withQueue = await startReportServer({ runsDir: queueRuns, port: 0, queue: redis.url }).catch(async (e: unknown) => {
+      await redis.stop();
+      throw e;
+    });
+    try {
+      const sweep = await enqueueSweep(queueDir, queueRuns, redis.url, 4);
+      await load(withQueue.url);
+      await page.waitForSelector('#runs-table tr.queued-row');
+      const rows = await page.$$eval('#runs-table tbody tr.queued-row', (trs) =>
+        trs.map((tr) => [tr.querySelector('td.name')!.textContent, tr.querySelector('td.status .badge')!.textContent, tr.querySelector('td.status .queue-info')!.textContent, tr.querySelectorAll('input').length]),
+      );
+      expect(rows).toEqual([
+        [`tiny/${sweep} seed=1`, 'queued', `sweep ${sweep} seed=1 · waits for a worker`, 0],
+        [`tiny/${sweep} seed=2`, 'queued', `sweep ${sweep} seed=2 · waits for a worker`, 0],
+      ]);
+      expect(await page.content()).not.toContain(secret);
+      await redis.kill();
+      await page.waitForSelector('#live-status.error', { timeout: 15_000 });
+      expect(await page.textContent('#live-status')).toMatch(new RegExp(`cannot read the queue at 127\\.0\\.0\\.1:${redis.port} \\(redis://:\\*\\*\\*@127`));
+      expect(await page.content()).not.toContain(secret);
+    } finally {
+      await withQueue.close();
+      await redis.stop();
     }
   });
 

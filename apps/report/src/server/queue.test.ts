@@ -2,54 +2,24 @@
  * `pnpm report --queue`: a real redis-server, a sweep enqueued by the real `pnpm exp run --queue`
  * and worked by a real `pnpm exp worker` (child processes), read through the report server.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseQueueUrl } from '@sentencelab/runs/queue';
 import { redisMissing, startRedis, type TestRedis } from '@sentencelab/runs/queue/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunRow, RunsPayload } from '../shared/types.js';
+import { enqueueSweep, expCli, repoRoot } from '../testing/sweep.js';
 import { mergeQueue, type QueuePoint } from './queue-rows.js';
 import { startReportServer, type ReportServer } from './server.js';
 
-const exec = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
-const expCli = ['--conditions=source', '--import', 'tsx', join(repoRoot, 'apps', 'exp', 'src', 'cli.ts')];
 const missing = redisMissing();
 if (missing) console.warn(`skipping the report --queue tests: ${missing}`);
 
 const SECRET = 'queue-Pa55-word';
 const root = mkdtempSync(join(tmpdir(), 'report-queue-'));
 const runsDir = join(root, 'runs');
-
-/** The exp command tests' tiny pipeline: a tokenizer and a small SentenceVAE trained for `steps`. */
-function tinyPipeline(steps: number): string {
-  const file = join(root, 'tiny.yaml');
-  writeFileSync(
-    file,
-    `name: tiny
-backend: cpu
-runsDir: ${runsDir}
-data:
-  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: clause, maxTokens: 24}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${join(root, 'datasets')}}
-stages:
-  tok: {kind: tokenizer}
-  svae:
-    kind: svae
-    inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0.1}, decoder: {layers: 1, heads: 2, dropout: 0.1}}
-    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}
-    evalSentences: 4
-`,
-  );
-  return file;
-}
 
 async function runs(server: ReportServer): Promise<{ body: string; payload: RunsPayload }> {
   const res = await fetch(`${server.url}api/runs`);
@@ -85,10 +55,7 @@ describe.skipIf(missing !== undefined)('pnpm report --queue', () => {
   });
 
   test('lists queued points, then a running point once with its worker, step, loss and tok/s; never the password', async () => {
-    const file = tinyPipeline(100_000);
-    const enq = await exec(process.execPath, [...expCli, 'run', file, 'seed=1,2', '--queue', redis.url, '--detach', '--cache-dir', join(root, 'cache')], { cwd: repoRoot });
-    const sweep = /^sweep (sw-\S+): 2 point/m.exec(enq.stdout)?.[1];
-    expect(sweep, enq.stdout + enq.stderr).toBeDefined();
+    const sweep = await enqueueSweep(root, runsDir, redis.url, 100_000);
 
     server = await startReportServer({ runsDir, port: 0, queue: redis.url });
     const page = await (await fetch(server.url)).text();
