@@ -9,10 +9,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { redisMissing, startRedis } from '@sentencelab/runs/queue/testing';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
 const root = resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -28,17 +28,6 @@ export interface PointTimes {
   startedAt?: number;
   finishedAt?: number;
   worker?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
 }
 
 /** Starts a child and resolves once its output matches `ready`. */
@@ -111,13 +100,12 @@ export async function run(argv: string[]): Promise<BenchResult> {
   const nPoints = Number(values.points);
   const steps = Number(values.steps);
   const workerCounts = values.workers.split(',').map(Number);
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new Error('pnpm bench sweep needs redis-server (Debian: apt-get install redis-server)');
+  const missing = redisMissing();
+  if (missing !== undefined) throw new Error(`pnpm bench sweep needs ${missing}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-sweep-'));
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  const redis = await startProcess('redis-server', ['--save', '', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir], /Ready to accept connections/);
+  const redis = await startRedis();
+  const url = redis.url;
   const file = tinyConfig(dir, steps);
   const lrs = Array.from({ length: nPoints }, (_, i) => (0.001 * (i + 1)).toPrecision(2)).join(',');
   const rows: (string | number)[][] = [];
@@ -151,7 +139,7 @@ export async function run(argv: string[]): Promise<BenchResult> {
       }
     }
   } finally {
-    redis.kill('SIGKILL');
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`sweep of ${nPoints} tiny SentenceVAE points (${steps} steps each, cpu backend, shared tokenizer job first), redis-server on loopback`);
