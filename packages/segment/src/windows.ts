@@ -11,11 +11,16 @@ export const SEGMENT_WINDOW = 1 << 20;
  *
  * Each window is segmented on its own; the segments that end in its last quarter are dropped
  * (the window's end may have cut them, and a boundary looks a few words ahead), and the next
- * window starts where the first dropped one starts: always a place where the whole text starts
- * a segment too. That segment gets the flags it has in the whole text: `paragraphStart` from
- * the blank lines before it, and `split` when it continues a sentence that was being split for
- * length. The quarter must hold more than a segment's lookahead (some 48 characters) and more
- * than one length-split piece; a window whose first three quarters end no segment is doubled.
+ * window starts where the first dropped one starts, moved back to the start of its sentence
+ * when the window holds that start: a place where the whole text starts a sentence too. Its
+ * first segment gets the flags it has in the whole text: `paragraphStart` from the blank lines
+ * before it, and `split` when it continues a sentence that was being split for length. The
+ * quarter must hold more than a segment's lookahead (some 48 characters) and more than one
+ * length-split piece; a window whose first three quarters end no segment is doubled.
+ *
+ * Only a sentence longer than about three quarters of the window is resumed mid-sentence, at a
+ * piece start; there a `lengthOf` that can shrink as text grows (a BPE token count can) may
+ * cut its later pieces elsewhere than `segment` would. No text is dropped or repeated either way.
  */
 export function* segmentInWindows(text: string, options: SegmentOptions = {}, window = SEGMENT_WINDOW): Generator<Segment> {
   if (!(Number.isInteger(window) && window >= 64)) throw new RangeError(`segmentInWindows: window must be an integer >= 64, got ${String(window)}`);
@@ -26,7 +31,8 @@ export function* segmentInWindows(text: string, options: SegmentOptions = {}, wi
   while (pos < text.length) {
     const end = Math.min(text.length, pos + size);
     const last = end === text.length;
-    const segs = segment(text.slice(pos, end), options);
+    const part = text.slice(pos, end);
+    const segs = segment(part, options);
     const limit = end - pos - (size >> 2);
     let keep = segs.length;
     if (!last) {
@@ -36,6 +42,20 @@ export function* segmentInWindows(text: string, options: SegmentOptions = {}, wi
         // No segment ends early enough to trust, or the rest is whitespace: look further.
         size *= 2;
         continue;
+      }
+      if (segs[keep]!.split) {
+        // Restart at the start of that piece's sentence if the window holds it: pieces of a
+        // split sentence depend on where its splitting began.
+        const { maxTokens: _, ...unsplit } = options;
+        const at = segs[keep]!.start;
+        let sentenceStart = 0;
+        for (const s of segment(part, unsplit)) {
+          if (s.start > at) break;
+          sentenceStart = s.start;
+        }
+        let k = keep;
+        while (k > 0 && segs[k - 1]!.start >= sentenceStart) k--;
+        if (k > 0) keep = k;
       }
     }
     for (let k = 0; k < keep; k++) {
