@@ -32,15 +32,15 @@ export const documentSchema = new Schema([
 const encoder = new TextEncoder();
 
 function utf8Data(strings: readonly string[]): Data<Utf8> {
-  const bytes = strings.map((s) => encoder.encode(s));
+  // Encoded straight into one buffer: a Uint8Array per string cost more than the text itself.
   const offsets = new Int32Array(strings.length + 1);
   let total = 0;
-  bytes.forEach((b, i) => {
-    total += b.length;
+  strings.forEach((s, i) => {
+    total += Buffer.byteLength(s, 'utf8');
     offsets[i + 1] = total;
   });
   const data = new Uint8Array(total);
-  bytes.forEach((b, i) => data.set(b, offsets[i]!));
+  strings.forEach((s, i) => encoder.encodeInto(s, data.subarray(offsets[i]!, offsets[i + 1]!)));
   return makeData({ type: new Utf8(), length: strings.length, valueOffsets: offsets, data });
 }
 

@@ -9,7 +9,7 @@ export { docHash, splitOf } from './split.js';
 export { batchToDocuments, documentSchema, documentsToBatch, DocumentFileWriter, readDocumentFile } from './arrow.js';
 export * from './stats.js';
 export * from './prepare.js';
-export { segmentUnits, type TextUnit } from './units.js';
+export { eachUnit, segmentUnits, type TextUnit } from './units.js';
 export { openDataset, type Dataset, type DatasetSplit } from './dataset.js';
 export * from './batching.js';
 export { seededRandom, shuffled } from './shuffle.js';

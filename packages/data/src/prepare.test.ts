@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dataConfig, type DataConfigInput } from './config.js';
@@ -265,6 +266,28 @@ describe('breakLongLines (the tokenizer training file of a corpus with very long
     expect(readFileSync(join(d, 'broken.txt'), 'utf8').split('\n').length).toBeGreaterThan(50);
     const options = { vocabSize: 285, specials: { pad: '<pad>', bos: '<bos>', eos: '<eos>', unk: '<unk>' } };
     expect(await trainTokenizer([join(d, 'broken.txt')], options)).toBe(await trainTokenizer([join(d, 'whole.txt')], options));
+  }, 60_000);
+});
+
+describe('a corpus whose document is one huge line', () => {
+  test('prepares 10 MB on one line within a 56 MB heap (the whole-document segmentation needed over 72 MB)', () => {
+    const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'then', 'ran', 'away', 'Mr.', 'Smith', 'said', 'it', 'was', '12', 'dogs', '"hello"', '(maybe)', 'U.S.'];
+    const parts: string[] = [];
+    let length = 0;
+    for (let i = 0; length < 10_000_000; i++) {
+      const sentence = Array.from({ length: 5 + (i % 17) }, (_, k) => words[(i * 7 + k * 3 + (i >> 4)) % words.length]).join(' ');
+      parts.push(`${sentence}${i % 5 === 0 ? '?' : '.'} `);
+      length += parts[parts.length - 1]!.length;
+    }
+    const d = tempDir({ 'line.txt': `${parts.join('').trimEnd()}\n` });
+    const child = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=56', '--import', 'tsx', join(import.meta.dirname, 'test-support', 'prepare-child.ts'), join(d, 'line.txt'), join(d, 'cache')],
+      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' },
+    );
+    expect(child.stderr.slice(-2000)).not.toMatch(/heap out of memory/);
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout).sentences).toBeGreaterThan(80_000);
   }, 60_000);
 });
 

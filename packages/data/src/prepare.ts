@@ -13,7 +13,7 @@ import { splitOf } from './split.js';
 import { StatsBuilder, type DatasetStats } from './stats.js';
 import { BpeTokenizer } from './tokenizer.js';
 import { trainTokenizer } from './train-tokenizer.js';
-import { segmentUnits } from './units.js';
+import { eachUnit } from './units.js';
 import { findWorkspaceRoot } from './workspace.js';
 
 /** Bumped whenever the prepared files change meaning, so old caches are not reused. */
@@ -251,14 +251,19 @@ async function obtainTokenizer(
   return { tokenizer, origin: `trained ${on} (${file})` };
 }
 
-/** One document as sentences (over-long ones split by segment) and their token ids. */
+/**
+ * One document as sentences (over-long ones split by segment) and their token ids. The ids of
+ * all its sentences share one buffer (each sentence a view): an array of its own per sentence
+ * cost several times the text's size on a document that is one huge line.
+ */
 function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: BpeTokenizer, stats: StatsBuilder): DatasetDocument {
-  const segs = segmentUnits(doc.text, config.segment, tokenizer);
-  const sentences: Int32Array[] = [];
+  const lengths: number[] = [];
   const texts: string[] = [];
   const paragraphStarts: boolean[] = [];
+  let ids = new Int32Array(1024);
+  let used = 0;
   let pendingParagraph = true;
-  for (const s of segs) {
+  for (const s of eachUnit(doc.text, config.segment, tokenizer)) {
     if (s.split) stats.splitForLength++;
     pendingParagraph ||= s.paragraphStart;
     // A chunk of whitespace tokens is kept: dropping it would drop tokens of the paragraph.
@@ -268,10 +273,24 @@ function prepareDocument(doc: SourceDocument, config: DataConfig, tokenizer: Bpe
     }
     const tokens = s.tokens;
     if (tokens.length > config.segment.maxTokens) stats.overMax++;
-    sentences.push(tokens);
+    if (used + tokens.length > ids.length) {
+      const grown = new Int32Array(Math.max(ids.length * 2, used + tokens.length));
+      grown.set(ids.subarray(0, used));
+      ids = grown;
+    }
+    ids.set(tokens, used);
+    used += tokens.length;
+    lengths.push(tokens.length);
     texts.push(s.text);
     paragraphStarts.push(pendingParagraph);
     pendingParagraph = false;
+  }
+  if (ids.length > 2 * used + 1024) ids = ids.slice(0, used);
+  const sentences: Int32Array[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    sentences.push(ids.subarray(at, at + n));
+    at += n;
   }
   return { id: doc.id, sentences, texts, paragraphStarts };
 }

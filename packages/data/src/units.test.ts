@@ -8,7 +8,9 @@ import { prepareDataset } from './prepare.js';
 import { ROOT, SAMPLES, removeTempDirs, tempDir } from './test-support/fixtures.js';
 import { BpeTokenizer, DEFAULT_SPECIALS } from './tokenizer.js';
 import { trainTokenizer } from './train-tokenizer.js';
-import { segmentUnits, type TextUnit } from './units.js';
+import { segment } from '@sentencelab/segment';
+import { brownSource } from './sources/brown.js';
+import { eachUnit, segmentUnits, type TextUnit } from './units.js';
 
 afterAll(removeTempDirs);
 
@@ -129,3 +131,26 @@ test('prepare with chunks: units of K tokens in the Arrow files, a dataset of it
     }
   }
 });
+
+describe('eachUnit on one long paragraph', () => {
+  test('small windows give the units of whole-text segmentation on real Brown text', async () => {
+    let documents = 0;
+    for await (const doc of brownSource({ type: 'brown', categories: [], limit: 4 }).documents()) {
+      // Each Brown text as one line (a single paragraph of some 10,000 characters).
+      const text = doc.text.replace(/\s+/g, ' ');
+      for (const mode of ['sentence', 'clause'] as const) {
+        const config = segmentConfigSchema.parse({ mode, maxTokens: 12 });
+        const whole = segment(text, { mode, maxTokens: 12, lengthOf: (s) => tok.countTokens(s) });
+        expect(whole.length).toBeGreaterThan(100);
+        for (const window of [400, 1000, 2000]) {
+          const units = [...eachUnit(text, config, tok, window)];
+          expect(units.map(({ tokens: _, ...s }) => s)).toEqual(whole);
+          for (const u of units) expect([...u.tokens]).toEqual(tok.encodeSync(u.text));
+        }
+      }
+      documents++;
+    }
+    expect(documents).toBe(4);
+  });
+});
+

@@ -1,4 +1,4 @@
-import { segment, type Segment } from '@sentencelab/segment';
+import { segment, segmentInWindows, type Segment } from '@sentencelab/segment';
 import type { SegmentConfig } from './config.js';
 import { DataError } from './errors.js';
 import type { BpeTokenizer } from './tokenizer.js';
@@ -22,10 +22,21 @@ export interface TextUnit extends Segment {
  * Nothing is dropped: the units' texts, with the whitespace between them, rebuild `text`.
  */
 export function segmentUnits(text: string, config: SegmentConfig, tokenizer: BpeTokenizer): TextUnit[] {
+  return [...eachUnit(text, config, tokenizer)];
+}
+
+/**
+ * The units of {@link segmentUnits} one at a time. Sentences and clauses are found a bounded
+ * window of text at a time (`segmentInWindows`), so a document that is one 50 MB line costs
+ * memory for its units as they are consumed, not a whole-document segmentation at once; a
+ * chunk-mode paragraph is encoded whole.
+ */
+export function* eachUnit(text: string, config: SegmentConfig, tokenizer: BpeTokenizer, window?: number): Generator<TextUnit> {
   const locale = config.locale !== null ? { locale: config.locale } : {};
   if (config.mode !== 'chunk') {
-    const segs = segment(text, { mode: config.mode, maxTokens: config.maxTokens, lengthOf: (s: string) => tokenizer.countTokens(s), ...locale });
-    return segs.map((s) => ({ ...s, tokens: Int32Array.from(tokenizer.encodeSync(s.text)) }));
+    const options = { mode: config.mode, maxTokens: config.maxTokens, lengthOf: (s: string) => tokenizer.countTokens(s), ...locale };
+    for (const s of segmentInWindows(text, options, window)) yield { ...s, tokens: Int32Array.from(tokenizer.encodeSync(s.text)) };
+    return;
   }
   if (config.tokens === null) throw new DataError('segment.tokens: mode chunk needs the chunk length in tokens (e.g. tokens: 8)');
   const out: TextUnit[] = [];
@@ -34,9 +45,10 @@ export function segmentUnits(text: string, config: SegmentConfig, tokenizer: Bpe
     let last = k;
     while (last + 1 < sentences.length && !sentences[last + 1]!.paragraphStart) last++;
     chunkParagraph(text, sentences[k]!.start, sentences[last]!.end, config.tokens, tokenizer, out);
+    yield* out;
+    out.length = 0;
     k = last + 1;
   }
-  return out;
 }
 
 /**
