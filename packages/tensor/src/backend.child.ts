@@ -1,9 +1,46 @@
-/** Child process for backend.test.ts: initialises the backend named in argv and prints the outcome as JSON. */
-import { initBackend, type BackendChoice } from './backend.js';
+/**
+ * Child process for backend.test.ts: `webgpu` (or any backend name) initialises that backend and
+ * prints the outcome as JSON; `adapter-choice` runs the webgpu adapter-choice sequence and prints
+ * what each step saw. The sequence runs here, not in the test worker, because several Dawn
+ * instances in one process can crash it at exit (seen on lavapipe under load): the JSON is
+ * printed before that, and the test asserts on it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError, initBackend, type BackendChoice } from './backend.js';
+import { webgpuAvailability } from './testing/webgpu.js';
+
+const errorOf = async (p: Promise<unknown>): Promise<{ backendError: boolean; message: string } | null> =>
+  p.then(
+    () => null,
+    (e: unknown) => ({ backendError: e instanceof BackendError, message: e instanceof Error ? e.message : String(e) }),
+  );
+
+async function adapterChoice(): Promise<unknown> {
+  const probe = await webgpuAvailability();
+  if (!probe.ok) return { skip: probe.reason };
+  const unknownFirst = await errorOf(initBackend('webgpu', { log: false, gpu: { adapter: 'No Such GPU 9000' } }));
+  const lines: string[] = [];
+  const info = await initBackend('webgpu', { log: (l) => lines.push(l), gpu: { powerPreference: 'high-performance' } });
+  const active = tf.getBackend();
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const product = Array.from(await tf.matMul(x, x).data());
+  // A different adapter choice re-creates the backend instead of silently keeping the old one.
+  const again = await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } });
+  const sum = Array.from(await tf.add(tf.tensor1d([1]), tf.tensor1d([2])).data());
+  // A failed attempt with an unknown adapter name leaves the next default request working.
+  const unknownAfter = await errorOf(initBackend('webgpu', { log: false, gpu: { adapter: 'No Such GPU 9000' } }));
+  const last = await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } });
+  return { probeDevice: probe.device, unknownFirst, info, active, firstLine: lines[0], product, again, sum, unknownAfter, last };
+}
 
 try {
-  const info = await initBackend(process.argv[2] as BackendChoice, { log: false });
-  console.log(JSON.stringify({ ok: true, info }));
+  const mode = process.argv[2]!;
+  if (mode === 'adapter-choice') {
+    console.log(JSON.stringify(await adapterChoice()));
+  } else {
+    const info = await initBackend(mode as BackendChoice, { log: false });
+    console.log(JSON.stringify({ ok: true, info }));
+  }
 } catch (e) {
   console.log(JSON.stringify({ ok: false, error: (e as Error).message }));
 }
