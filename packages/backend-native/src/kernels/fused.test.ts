@@ -20,6 +20,7 @@ import { crossEntropy } from '../../../tensor/src/train/losses.js';
 import { AdamW } from '../../../tensor/src/train/adamw.js';
 import { setNativeThreads } from '../backend.js';
 import { compareWithCpu, expectClose, randomArray, setup, skipReason, type Input } from '../test/compare.js';
+import { fusedKernelNames as tensorKernelNames } from '../../../tensor/src/webgpu/register.js';
 import { fusedKernelNames as K } from './fused.js';
 
 // Shapes cross the SIMD widths (16/8 floats) and the row split between threads.
@@ -43,6 +44,12 @@ async function nativeKernelsOf(inputs: Input[], fn: (...xs: tf.Tensor[]) => tf.T
   tf.dispose([...xs, info.result as tf.Tensor | tf.Tensor[]].flat());
   return info.kernels.map((k) => k.name);
 }
+
+describe('fused kernel names', () => {
+  it("each native kernel name is the one tensor's fused op runs (the list is repeated here: tensor depends on this package)", () => {
+    for (const [op, name] of Object.entries(K)) expect([op, name]).toEqual([op, (tensorKernelNames as Record<string, string>)[op]]);
+  });
+});
 
 describe.skipIf(skipReason !== '')('fused-op kernels on native match the composite ops on cpu', () => {
   beforeAll(setup);
