@@ -8,10 +8,11 @@
  * its start on that worker.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tinySvaeStage, writeTinyPipelineFile } from '@sentencelab/exp/testing';
 import { redisMissing, startRedis } from '@sentencelab/runs/queue/testing';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
@@ -52,29 +53,8 @@ function startProcess(cmd: string, args: string[], ready: RegExp): Promise<Child
 }
 
 function tinyConfig(dir: string, steps: number): string {
-  const file = join(dir, 'sweep.yaml');
-  writeFileSync(
-    file,
-    `name: bench-sweep
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: jsonl, paths: [${join(root, 'datasets/tiny.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: clause, maxTokens: 24}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${join(dir, 'data')}}
-stages:
-  tok: {kind: tokenizer}
-  svae:
-    kind: svae
-    inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2}, decoder: {layers: 1, heads: 2}}
-    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: ${steps}, checkpointEvery: ${steps}, evalBatches: 1}
-    evalSentences: 4
-`,
-  );
-  return file;
+  const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps, evalEvery: steps, checkpointEvery: steps })}`;
+  return writeTinyPipelineFile(dir, { name: 'bench-sweep', runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages }, 'sweep.yaml');
 }
 
 /** Mean and max wait per point for a free worker (see the module comment). */

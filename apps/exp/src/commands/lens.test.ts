@@ -12,11 +12,11 @@ import { executePipeline } from '../pipeline/execute.js';
 import { loadData } from '../stages/dataset.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { loadModel } from '../train/fit.js';
+import { repoRoot, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
 import { generateAction } from './generate.js';
 import { lensAction, renderLens } from './lens.js';
 
 const exec = promisify(execFile);
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 const cli = join(__dirname, '..', 'cli.ts');
 const text = 'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.';
 
@@ -43,17 +43,12 @@ describe('exp lens', () => {
     writeFileSync(join(dir, 'docs.jsonl'), docs.map((t, i) => JSON.stringify({ id: `d${i}`, text: t })).join('\n'));
     writeFileSync(
       file,
-      `name: tiny
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: sentence, maxTokens: 48}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${join(dir, 'data')}}
-stages:
-  tok: {kind: tokenizer}
+      tinyPipelineYaml({
+        runsDir: join(dir, 'runs'),
+        cacheDir: join(dir, 'data'),
+        source: `{type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}`,
+        segment: '{mode: sentence, maxTokens: 48}',
+        stages: `  tok: {kind: tokenizer}
   sllm:
     kind: sllm
     inputs: {tokenizer: tok}
@@ -73,6 +68,7 @@ stages:
     evalDocuments: 2
     roundTripSentences: 2
 `,
+      }),
     );
     const cacheDir = join(dir, 'cache');
     const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} });

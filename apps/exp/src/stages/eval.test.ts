@@ -10,25 +10,22 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, type StageReport } from '../pipeline/execute.js';
+import { SAMPLES_TEXT_SOURCE, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
 
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'exp-eval-'));
 const file = join(dir, 'eval.yaml');
 const train = '{steps: 2, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}';
 writeFileSync(
   file,
-  `name: evaltiny
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: text, paths: [${join(repoRoot, 'datasets/samples')}/*.txt], unit: paragraph}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: sentence, maxTokens: 24}
-  split: {validation: 0.2, test: 0.2, salt: e}
-  output: {cacheDir: ${join(dir, 'data')}}
-stages:
-  tok: {kind: tokenizer}
+  tinyPipelineYaml({
+    name: 'evaltiny',
+    runsDir: join(dir, 'runs'),
+    cacheDir: join(dir, 'data'),
+    source: SAMPLES_TEXT_SOURCE,
+    segment: '{mode: sentence, maxTokens: 24}',
+    split: '{validation: 0.2, test: 0.2, salt: e}',
+    stages: `  tok: {kind: tokenizer}
   lm:
     kind: token-lm
     inputs: {tokenizer: tok}
@@ -70,6 +67,7 @@ stages:
     resamples: 100
     brierSentences: 12
 `,
+  }),
 );
 
 async function run(overrides: string[] = []): Promise<StageReport[]> {

@@ -5,25 +5,15 @@ import { openDataset } from '@sentencelab/data';
 import { describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
+import { tinyPipelineYaml } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
-
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 function pipeline(stages: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'exp-tokenizer-'));
   const file = join(dir, 'p.yaml');
   writeFileSync(
     file,
-    `name: units
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: sentence, maxTokens: 24}
-  output: {cacheDir: ${join(dir, 'datasets')}}
-stages:
-${stages}`,
+    tinyPipelineYaml({ name: 'units', runsDir: join(dir, 'runs'), cacheDir: join(dir, 'datasets'), segment: '{mode: sentence, maxTokens: 24}', split: null, stages }),
   );
   return file;
 }

@@ -8,10 +8,10 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
+import { SAMPLES_TEXT_SOURCE, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
 import { sllmBatches } from './latent.js';
 import { STAGES, stageRegistry } from './registry.js';
 
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -60,17 +60,13 @@ describe('variational SentenceVAE validation', () => {
     const file = join(dir, 'p.yaml');
     writeFileSync(
       file,
-      `name: elbo
-backend: cpu
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: text, paths: [${join(repoRoot, 'datasets/samples/*.txt')}], unit: paragraph}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: clause, maxTokens: 24}
-  split: {validation: 0.3, test: 0.1}
-  output: {cacheDir: ${join(dir, 'data')}}
-stages:
-  tok: {kind: tokenizer}
+      tinyPipelineYaml({
+        name: 'elbo',
+        runsDir: join(dir, 'runs'),
+        cacheDir: join(dir, 'data'),
+        source: SAMPLES_TEXT_SOURCE,
+        split: '{validation: 0.3, test: 0.1}',
+        stages: `  tok: {kind: tokenizer}
   svae:
     kind: svae
     inputs: {tokenizer: tok}
@@ -78,6 +74,7 @@ stages:
     train: {steps: 4, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 4, evalBatches: 2}
     evalSentences: 4
 `,
+      }),
     );
     const results = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} });
     const runDir = results.find((r) => r.name === 'svae')!.artifact.runDir!;

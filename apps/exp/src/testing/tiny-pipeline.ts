@@ -1,35 +1,87 @@
 /**
- * A tiny pipeline for the command tests: a tokenizer and a small SentenceVAE on the committed
- * `datasets/tiny.jsonl` fixture, on the cpu backend (seconds to train).
+ * Tiny pipelines for tests and harnesses (exp's command and stage tests, the report's browser
+ * tests, `pnpm bench sweep`): a tokenizer with a 300-token vocabulary and small models on a
+ * committed fixture, on the cpu backend, seconds to train. One home for the YAML they share;
+ * each caller changes only what its test is about.
+ *
+ * Exported as `@sentencelab/exp/testing` (source only: it runs under vitest or tsx).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 
-/** Writes `<dir>/tiny.yaml` (runs in `<dir>/runs`, prepared data in `datasets`) and returns its path. */
-export function tinyPipeline(dir: string, datasets: string, steps = 4, train = ''): string {
-  const file = join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    `name: tiny
+/** The committed 5-document JSONL fixture, as a `data.source` flow map. */
+export const TINY_JSONL_SOURCE = `{type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}`;
+
+/** The committed paragraph samples (`datasets/samples/*.txt`), as a `data.source` flow map. */
+export const SAMPLES_TEXT_SOURCE = `{type: text, paths: [${join(repoRoot, 'datasets/samples')}/*.txt], unit: paragraph}`;
+
+export interface TinyPipelineOptions {
+  /** Folder of the run folders. */
+  runsDir: string;
+  /** `data.output.cacheDir`: where prepared datasets go (share one across a file's tests). */
+  cacheDir: string;
+  /** Experiment name (default `tiny`). */
+  name?: string;
+  /** `data.source` as a YAML flow map (default the tiny JSONL fixture). */
+  source?: string;
+  /** `data.segment` as a YAML flow map (default clauses of at most 24 tokens). */
+  segment?: string;
+  /** `data.split` as a YAML flow map (default 20 % validation, 20 % test); null leaves it out. */
+  split?: string | null;
+  /** The `stages:` entries, each line indented two spaces (default: `tok` + {@link tinySvaeStage}). */
+  stages?: string;
+}
+
+/** The YAML of a tiny pipeline. */
+export function tinyPipelineYaml(o: TinyPipelineOptions): string {
+  const split = o.split === undefined ? '{validation: 0.2, test: 0.2}' : o.split;
+  return `name: ${o.name ?? 'tiny'}
 backend: cpu
-runsDir: ${join(dir, 'runs')}
+runsDir: ${o.runsDir}
 data:
-  source: {type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}
+  source: ${o.source ?? TINY_JSONL_SOURCE}
   tokenizer: {vocabSize: 300}
-  segment: {mode: clause, maxTokens: 24}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${datasets}}
+  segment: ${o.segment ?? '{mode: clause, maxTokens: 24}'}
+${split === null ? '' : `  split: ${split}\n`}  output: {cacheDir: ${o.cacheDir}}
 stages:
-  tok: {kind: tokenizer}
-  svae:
+${o.stages ?? `  tok: {kind: tokenizer}\n${tinySvaeStage()}`}`;
+}
+
+export interface TinySvaeOptions {
+  /** Stage name (default `svae`). */
+  name?: string;
+  steps?: number;
+  /** Default: every 2 steps. */
+  evalEvery?: number;
+  /** Default: every 2 steps. */
+  checkpointEvery?: number;
+  dropout?: number;
+  /** Extra keys appended inside `train: {...}`, e.g. `, lr: 0.01`. */
+  train?: string;
+}
+
+/** A d-16 SentenceVAE stage on `tok`, as `stages:` lines. */
+export function tinySvaeStage(o: TinySvaeOptions = {}): string {
+  const dropout = o.dropout ?? 0.1;
+  return `  ${o.name ?? 'svae'}:
     kind: svae
     inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0.1}, decoder: {layers: 1, heads: 2, dropout: 0.1}}
-    train: {steps: ${steps}, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1${train}}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: ${dropout}}, decoder: {layers: 1, heads: 2, dropout: ${dropout}}}
+    train: {steps: ${o.steps ?? 4}, batchSize: 2, warmupSteps: 1, evalEvery: ${o.evalEvery ?? 2}, checkpointEvery: ${o.checkpointEvery ?? 2}, evalBatches: 1${o.train ?? ''}}
     evalSentences: 4
-`,
-  );
-  return file;
+`;
+}
+
+/** Writes `<dir>/<file>` with {@link tinyPipelineYaml} and returns its path. */
+export function writeTinyPipelineFile(dir: string, o: TinyPipelineOptions, file = 'tiny.yaml'): string {
+  const path = join(dir, file);
+  writeFileSync(path, tinyPipelineYaml(o));
+  return path;
+}
+
+/** Writes `<dir>/tiny.yaml` (tokenizer + SentenceVAE; runs in `<dir>/runs`, prepared data in `datasets`) and returns its path. */
+export function tinyPipeline(dir: string, datasets: string, steps = 4, train = ''): string {
+  return writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: datasets, stages: `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps, train })}` });
 }
