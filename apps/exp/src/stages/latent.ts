@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
 import { sentenceLens, SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
-import { loadModel, meanLoss, saveModel } from '../train/fit.js';
+import { loadModel, loadModelConfig, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
@@ -186,7 +186,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
     const svaeInput = ctx.inputs['svae'] as Artifact | undefined;
     if (svaeInput && 'svae' in c.model) throw new Error(`stage ${ctx.name}: model.svae is set but the SentenceVAE comes from input "svae"; remove one`);
-    const svaeConfig = svaeInput ? loadModel(svaeInput.dir).config : svaeModelConfig((c.model['svae'] as Record<string, unknown> | undefined) ?? {}, data, ctx.seed);
+    const svaeConfig = svaeInput ? loadModelConfig(svaeInput.dir) : svaeModelConfig((c.model['svae'] as Record<string, unknown> | undefined) ?? {}, data, ctx.seed);
     const config = sllmConfigSchema.parse({ ...c.model, svae: svaeConfig, seed: ctx.seed });
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const batchOptions = { batchSize: c.train.batchSize, maxLen: config.decoder.maxLen, maxTokens: data.maxTokens };

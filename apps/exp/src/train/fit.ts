@@ -88,6 +88,11 @@ export async function saveModel(outDir: string, params: Map<string, tf.Tensor>, 
   return { [file.replace(/\.safetensors$/, '')]: file };
 }
 
+/** The config a saved model was built with, without reading its weights into tensors. */
+export function loadModelConfig<C>(dir: string, file = 'model.safetensors'): C {
+  return loadCheckpoint(join(dir, file)).config as C;
+}
+
 /** Reads what `saveModel` wrote: the parameters (caller disposes) and the config. */
 export function loadModel<C>(dir: string, file = 'model.safetensors'): { params: Map<string, tf.Tensor>; config: C } {
   const ck = loadCheckpoint(join(dir, file));
