@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { brierEstimate, brierLm, brierSample } from './brier.js';
+import { brierEstimate, brierLm, brierSample, spreadPicks } from './brier.js';
 
 describe('brierEstimate', () => {
   test('I[x1 = y] + I[x2 = y] - I[x1 = x2] on the first n ids (hand-worked)', () => {
@@ -47,3 +47,26 @@ describe('brierLm', () => {
     expect(brierSample([5, 6, 7, 8], 4, 2)).toEqual([5, 6, 7, 8]);
   });
 });
+
+describe('spreadPicks', () => {
+  test('an even share of every group, the rest to the larger ones, evenly spaced (hand-worked)', () => {
+    // 8 of 18: shares of 2, the group of 2 is full, then 1 more each to the others.
+    expect(spreadPicks([10, 2, 6], 8)).toEqual([[1, 5, 8], [0, 1], [1, 3, 5]]);
+    expect(spreadPicks([3, 0, 1], 10)).toEqual([[0, 1, 2], [], [0]]);
+    expect(spreadPicks([5, 5], 1)).toEqual([[2], []]);
+    expect(spreadPicks([4], 0)).toEqual([[]]);
+  });
+
+  test('never more than limit, never an index twice, each within its group', () => {
+    for (const [counts, limit] of [[[300, 1, 7, 40], 256], [[1, 1, 1], 2], [[9, 9, 9, 9], 13]] as const) {
+      const picks = spreadPicks(counts, limit);
+      expect(picks.flat().length).toBe(Math.min(limit, counts.reduce((a, c) => a + c, 0)));
+      picks.forEach((p, i) => {
+        expect(new Set(p).size).toBe(p.length);
+        p.forEach((x) => expect(x).toBeGreaterThanOrEqual(0));
+        p.forEach((x) => expect(x).toBeLessThan(counts[i]!));
+      });
+    }
+  });
+});
+

@@ -59,6 +59,31 @@ export function brierLm(items: readonly BrierItem[], maxN = BRIER_TOKENS): Brier
 }
 
 /**
+ * Which items to score when only `limit` of them fit: as even a share of every group as its
+ * size allows (a group smaller than its share gives the rest to the others), evenly spaced
+ * within each group. Taking the first `limit` items instead puts them in one or two long
+ * documents, where a bootstrap over documents has nothing to resample. Returns each group's
+ * chosen indices, ascending: counts [10, 2, 6], limit 8 -> [[1, 5, 8], [0, 1], [1, 3, 5]].
+ */
+export function spreadPicks(counts: readonly number[], limit: number): number[][] {
+  const quota = counts.map(() => 0);
+  let left = Math.min(limit, counts.reduce((a, c) => a + c, 0));
+  let open = counts.flatMap((c, i) => (c > 0 ? [i] : []));
+  while (left > 0 && open.length > 0) {
+    const share = Math.max(1, Math.floor(left / open.length));
+    for (const i of open) {
+      const add = Math.min(share, counts[i]! - quota[i]!, left);
+      quota[i]! += add;
+      left -= add;
+      if (left === 0) break;
+    }
+    open = open.filter((i) => quota[i]! < counts[i]!);
+  }
+  // floor((j + 0.5) c / q): q distinct indices in 0..c-1, centred in equal strides.
+  return quota.map((q, i) => Array.from({ length: q }, (_, j) => Math.floor(((j + 0.5) * counts[i]!) / q)));
+}
+
+/**
  * BrierLM and Brier-1 over items grouped by document, each with a 95% bootstrap interval over
  * the documents (documents without items are left out). As `summary.json` eval keys.
  */

@@ -37,4 +37,4 @@ export {
 export { trainingThroughput, type StepTiming, type Throughput } from './throughput.js';
 export { countParams, type ParamCounts, type ParameterOwner } from './params.js';
 export { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
-export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, type BrierItem, type BrierLmResult } from './brier.js';
+export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, spreadPicks, type BrierItem, type BrierLmResult } from './brier.js';

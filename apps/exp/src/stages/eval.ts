@@ -22,6 +22,7 @@ import {
   BRIER_TOKENS,
   brierFigures,
   brierSample,
+  spreadPicks,
   type BrierItem,
   type Interval,
   type PerplexityComparison,
@@ -34,9 +35,11 @@ import { matchingReport, predictorProfile } from './matching.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
 
 /**
- * BrierLM of one model over the first `limit` scored sentences: two samples of each next
- * sentence after its context (sentences starts[k]..k of its document), seeded per sentence and
- * sample, so every model draws with the same seeds. Items grouped by document, for the bootstrap.
+ * BrierLM of one model over `limit` scored sentences spread across the documents
+ * (`spreadPicks`: an even share of each, evenly spaced, so the bootstrap over documents has
+ * documents to resample): two samples of each next sentence after its context (sentences
+ * starts[k]..k of its document), seeded per item and sample, so every model draws with the
+ * same seeds. Items grouped by document, for the bootstrap.
  */
 export async function brierItems(
   sampleNext: EvalScorer['sampleNext'],
@@ -44,14 +47,18 @@ export async function brierItems(
   starts: readonly (readonly number[])[],
   { limit, eos, seed }: { limit: number; eos: number; seed: number },
 ): Promise<BrierItem[][]> {
+  // Sentence i >= 1 of a document is scored after sentences starts[i - 1]..i - 1.
+  const picks = spreadPicks(docs.map((d) => Math.max(0, d.length - 1)), limit);
   const out: BrierItem[][] = [];
   let k = 0;
-  for (let d = 0; d < docs.length && k < limit; d++) {
+  for (let d = 0; d < docs.length; d++) {
     const items: BrierItem[] = [];
-    for (let i = 1; i < docs[d]!.length && k < limit; i++, k++) {
-      const start = starts[d]![i - 1]!;
+    for (const p of picks[d]!) {
+      const i = p + 1;
+      const start = starts[d]![p]!;
       const context = docs[d]!.slice(start, i);
-      const draw = async (j: number) => brierSample(await sampleNext(context, { documentStart: start === 0, maxTokens: BRIER_TOKENS, seed: seed * 1_000_003 + 2 * k + j }), BRIER_TOKENS, eos);
+      const item = k++;
+      const draw = async (j: number) => brierSample(await sampleNext(context, { documentStart: start === 0, maxTokens: BRIER_TOKENS, seed: seed * 1_000_003 + 2 * item + j }), BRIER_TOKENS, eos);
       items.push({ target: [...Array.from(docs[d]![i]!), eos], samples: [await draw(0), await draw(1)] });
     }
     out.push(items);
@@ -80,7 +87,7 @@ export const evalStageSchema = z.strictObject({
     .int()
     .nonnegative()
     .default(256)
-    .describe('BrierLM: the first scored sentences (in document order) each token predictor samples twice after the matched context; 0 = no BrierLM'),
+    .describe('BrierLM: how many scored sentences (spread evenly over the documents) each token predictor samples twice after the matched context; 0 = no BrierLM'),
 });
 
 
@@ -231,7 +238,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
             brier.set(s.name, f);
             ctx.log(`${s.name}: BrierLM ${f['brier_lm']!.toFixed(2)}, Brier-1 ${f['brier_1']!.toFixed(4)} over ${f['brier_sentences']} next sentences (2 samples each; matched context)`);
           }
-          brierNote = `BrierLM: 100 x geometric mean of Brier-1..${BRIER_TOKENS} on the first ${BRIER_TOKENS} ids of each of the first ${c.brierSentences} next sentences, 2 samples each (temperature 1) after the matched context (${matchedNote}); concept heads: through the SentenceVAE decoder after their own windows, on their stage's test documents`;
+          brierNote = `BrierLM: 100 x geometric mean of Brier-1..${BRIER_TOKENS} on the first ${BRIER_TOKENS} ids of each of ${c.brierSentences} next sentences spread evenly over the documents, 2 samples each (temperature 1) after the matched context (${matchedNote}); concept heads: through the SentenceVAE decoder after their own windows, on their stage's test documents`;
         }
       }
     } finally {

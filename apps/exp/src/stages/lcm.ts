@@ -32,7 +32,7 @@ import {
 } from '@sentencelab/concept-heads';
 import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
-import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, type BrierItem } from '@sentencelab/metrics';
+import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
@@ -54,7 +54,7 @@ const common = {
   evalDocuments: z.number().int().positive().default(32).describe('test documents whose next-sentence embeddings are scored'),
   roundTripSentences: z.number().int().positive().default(64).describe('predicted embeddings decoded and re-encoded for round-trip L2'),
   resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the test documents for the 95% intervals (seeded by the pipeline seed)'),
-  brierSentences: z.number().int().nonnegative().default(256).describe('BrierLM: the first predicted next sentences decoded twice through the SentenceVAE decoder; 0 = no BrierLM'),
+  brierSentences: z.number().int().nonnegative().default(256).describe('BrierLM: how many predicted next sentences (spread evenly over the test documents) are decoded twice through the SentenceVAE decoder; 0 = no BrierLM'),
 };
 
 export const lcmMseStageSchema = z.strictObject({
@@ -278,7 +278,7 @@ export interface BrierOptions {
 }
 
 /**
- * BrierLM of a concept head: its first `sentences` teacher-forced predictions, a second
+ * BrierLM of a concept head: `sentences` of its teacher-forced predictions, spread evenly over the documents, a second
  * prediction drawn with another seed (the same for a deterministic MSE head), each decoded
  * with sampling through the SentenceVAE decoder; targets are the true next sentences' ids.
  */
@@ -291,23 +291,30 @@ async function headBrier(
   o: { batchSize: number; resamples: number; seed: number },
   b: BrierOptions,
 ): Promise<Record<string, number>> {
-  const n = Math.min(b.sentences, predictions.length);
+  // Which predictions: spread evenly over the documents (spreadPicks); k indexes predictions.
+  const perDoc = docs.map(() => [] as number[]);
+  docOf.forEach((d, k) => perDoc[d]!.push(k));
+  const chosen = spreadPicks(perDoc.map((ks) => ks.length), b.sentences).flatMap((picks, d) => picks.map((p) => perDoc[d]![p]!));
+  const lastDoc = chosen.length > 0 ? docOf[chosen[chosen.length - 1]!]! : -1;
   const second: Float32Array[] = [];
-  for (let d = 0; d <= docOf[n - 1]!; d++) {
+  for (let d = 0; d <= lastDoc; d++) {
     for (const batch of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: o.batchSize })) {
       second.push(...(await model.predictBatch(batch, { seed: o.seed + 1 })).predictions);
       disposeBatch(batch);
     }
   }
-  const [x1, x2] = [await b.decode(predictions.slice(0, n), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed }), await b.decode(second.slice(0, n), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed + 1 })];
+  const [x1, x2] = [
+    await b.decode(chosen.map((k) => predictions[k]!), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed }),
+    await b.decode(chosen.map((k) => second[k]!), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed + 1 }),
+  ];
   const items: BrierItem[][] = docs.map(() => []);
-  for (let k = 0; k < n; k++) {
+  chosen.forEach((k, c) => {
     const d = docOf[k]!;
     // The target's sentence: the document's embedding equal to it (equal embeddings come from equal ids).
     const j = docs[d]!.findIndex((v) => v.every((x, i) => x === targets[k]![i]));
     if (j < 0) throw new Error(`BrierLM: target ${k} is none of document ${d}'s sentence embeddings`);
-    items[d]!.push({ target: [...Array.from(b.ids[d]![j]!), b.eos], samples: [brierSample(x1[k]!, BRIER_TOKENS, b.eos), brierSample(x2[k]!, BRIER_TOKENS, b.eos)] });
-  }
+    items[d]!.push({ target: [...Array.from(b.ids[d]![j]!), b.eos], samples: [brierSample(x1[c]!, BRIER_TOKENS, b.eos), brierSample(x2[c]!, BRIER_TOKENS, b.eos)] });
+  });
   return brierFigures(items, o);
 }
 
