@@ -44,6 +44,14 @@ export const runErrorSchema = z.object({
 });
 export type RunError = z.infer<typeof runErrorSchema>;
 
+export const runResourcesSchema = z.object({
+  cpuUserS: z.number().nonnegative().describe('user CPU seconds of the writing process (all its threads) while the run was open, summed over its resumes'),
+  cpuSystemS: z.number().nonnegative().describe('system CPU seconds, likewise'),
+  loadAvgStart: z.array(z.number()).length(3).describe('os.loadavg() [1, 5, 15 min] when the run started (a resume keeps the first)'),
+  loadAvgEnd: z.array(z.number()).length(3).optional().describe('os.loadavg() when the run last stopped (done, failed or interrupted)'),
+});
+export type RunResources = z.infer<typeof runResourcesSchema>;
+
 export const runMetaSchema = z.object({
   formatVersion: z.literal(formatVersion),
   experiment: z.string(),
@@ -58,6 +66,7 @@ export const runMetaSchema = z.object({
   backendInfo: z.record(z.string(), z.unknown()).optional().describe('adapter details, e.g. GPU name'),
   machine: machineInfoSchema,
   seed: z.number().int(),
+  resources: runResourcesSchema.optional().describe('CPU time and machine load; absent in runs written before it was recorded'),
   error: runErrorSchema.optional(),
 });
 export type RunMeta = z.infer<typeof runMetaSchema>;

@@ -125,6 +125,35 @@ describe('RunWriter', () => {
   });
 });
 
+/** Keeps this thread busy for `ms` of CPU time. */
+function burnCpu(ms: number): void {
+  const start = process.cpuUsage();
+  let x = 0;
+  while ((process.cpuUsage(start).user + process.cpuUsage(start).system) / 1000 < ms) x += Math.sqrt(x + 1);
+}
+
+describe('resources', () => {
+  it('records the CPU seconds the process used while the run was open, summed over resumes, and the load average at start and end', async () => {
+    const run = createRun({ ...base, root, runId: 'r1' });
+    expect(run.meta.resources).toMatchObject({ cpuUserS: 0, cpuSystemS: 0 });
+    expect(run.meta.resources?.loadAvgStart).toHaveLength(3);
+    burnCpu(60);
+    run.setStatus('interrupted');
+    const first = (await readMeta(run.dir)).resources!;
+    expect(first.cpuUserS + first.cpuSystemS).toBeGreaterThanOrEqual(0.06);
+    expect(first.loadAvgEnd).toHaveLength(3);
+
+    const resumed = openRunForResume(run.dir);
+    burnCpu(60);
+    resumed.writeSummary();
+    resumed.setStatus('done');
+    const total = (await readMeta(run.dir)).resources!;
+    expect(total.cpuUserS + total.cpuSystemS).toBeGreaterThanOrEqual(first.cpuUserS + first.cpuSystemS + 0.06);
+    expect(total.loadAvgStart).toEqual(first.loadAvgStart);
+    expect(await validateRun(run.dir)).toEqual([]);
+  });
+});
+
 describe('resume', () => {
   it('drops metrics and samples after the checkpoint and continues wall time', async () => {
     const run = createRun({ ...base, root, runId: 'r1', flushEveryRows: 1 });

@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { isTempFile, writeFileAtomic, writeJsonAtomic } from '@sentencelab/fs-atomic';
@@ -27,6 +28,7 @@ import {
   type MetricDirection,
   type RunError,
   type RunMeta,
+  type RunResources,
   type RunStatus,
   type Sample,
   type Summary,
@@ -118,6 +120,7 @@ export function createRun(options: CreateRunOptions): RunWriter {
     ...(options.backendInfo ? { backendInfo: options.backendInfo } : {}),
     machine: options.machine ?? collectMachineInfo(),
     seed: options.seed,
+    resources: { cpuUserS: 0, cpuSystemS: 0, loadAvgStart: loadavg() },
   };
   try {
     writeFileAtomic(join(dir, RUN_FILES.config), stringify(options.config ?? {}));
@@ -207,6 +210,10 @@ export class RunWriter {
   private readonly directions: Record<string, MetricDirection>;
   private readonly flushEveryRows: number;
   private readonly flushIntervalMs: number;
+  /** The process's CPU time when this writer opened the run (the resources recorded add what it used since). */
+  private readonly cpuAtOpen = process.cpuUsage();
+  /** meta.resources as this writer found it (a resumed run's earlier segments); absent for runs from before it was recorded. */
+  private readonly resourcesAtOpen: RunResources | undefined;
 
   /** The run folder's lock, held until a final status is set (or the process exits). */
   readonly lock: RunLock;
@@ -217,6 +224,7 @@ export class RunWriter {
     openWriters.add(this);
     if (openWriters.size === 1) process.on('exit', markOpenRunsOnExit);
     this.metaValue = meta;
+    this.resourcesAtOpen = meta.resources;
     this.wallOffset = wallOffset;
     this.directions = { ...(options.directions ?? {}) };
     this.flushEveryRows = options.flushEveryRows ?? 512;
@@ -282,6 +290,8 @@ export class RunWriter {
     const meta: RunMeta = { ...this.metaValue, status };
     if (status === 'running') delete meta.endedAt;
     else meta.endedAt = new Date().toISOString();
+    const resources = this.resources(status !== 'running');
+    if (resources) meta.resources = resources;
     if (status === 'failed' && error !== undefined) meta.error = toRunError(error);
     else delete meta.error;
     try {
@@ -306,6 +316,23 @@ export class RunWriter {
     } catch (writeError) {
       onWarning(`could not record the failure in ${join(this.dir, RUN_FILES.meta)}: ${(writeError as Error).message}`);
     }
+  }
+
+  /**
+   * CPU seconds (user, system) of the process since this writer opened the run, added to those
+   * of earlier segments; with `ended`, the load average now. Every thread of the process counts:
+   * a process that runs something else beside the run (two runs at once) charges it to both.
+   */
+  private resources(ended: boolean): RunResources | undefined {
+    const base = this.resourcesAtOpen;
+    if (!base) return undefined;
+    const used = process.cpuUsage(this.cpuAtOpen);
+    return {
+      cpuUserS: base.cpuUserS + used.user / 1e6,
+      cpuSystemS: base.cpuSystemS + used.system / 1e6,
+      loadAvgStart: base.loadAvgStart,
+      ...(ended ? { loadAvgEnd: loadavg() } : base.loadAvgEnd ? { loadAvgEnd: base.loadAvgEnd } : {}),
+    };
   }
 
   /** Releases the lock (idempotent); the writer must not write after this. */
