@@ -37,4 +37,5 @@ export {
 export { trainingThroughput, type StepTiming, type Throughput } from './throughput.js';
 export { countParams, type ParamCounts, type ParameterOwner } from './params.js';
 export { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
+export { seedSpread, tQuantile975, type SeedSpread } from './seeds.js';
 export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, spreadPicks, type BrierItem, type BrierLmResult } from './brier.js';
