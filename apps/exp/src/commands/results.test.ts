@@ -1,22 +1,51 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRun } from '@sentencelab/runs';
-import { describe, expect, test } from 'vitest';
+import { createRun, listRuns, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { STAGE_FILE } from '../pipeline/execute.js';
-import { meanSpread, resultsAction } from './results.js';
+import { meanSpread } from '../results/points.js';
+import { tinyPipeline } from '../testing/tiny-pipeline.js';
+import { formatCell } from '../table.js';
+import { resultsAction } from './results.js';
+import { runCommandAction } from './run.js';
 
 const machine = { cpu: 'Test CPU', cores: 2, memoryGb: 8, os: 'linux', node: 'v20' };
 const git = { sha: '0123456789abcdef0123', dirty: false };
 
-/** A finished stage run, written with the runs package's own writer. */
-function stageRun(root: string, stage: string, seed: number, dModel: number, evalResults: Record<string, number>): void {
-  const config = { name: 'exp1', seed, runsDir: root, stages: { [stage]: { kind: 'svae', model: { dModel } } } };
-  const run = createRun({ root, experiment: 'exp1', runId: `${stage}@d${dModel}s${seed}`, config, seed, backend: 'native', git, machine });
-  writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage, kind: 'svae', hash: 'h', label: '' }));
-  run.writeSummary(evalResults);
+/** A finished stage run, written with the runs package's own writer: `metrics` as [step, {name: value}]. */
+function stageRun(
+  root: string,
+  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][] },
+): void {
+  const experiment = o.experiment ?? 'exp1';
+  const config = { name: experiment, seed: o.seed, runsDir: root, stages: { [o.stage]: { kind: o.kind, model: o.model ?? {} } } };
+  const run = createRun({ root, experiment, runId: `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
+  writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage: o.stage, kind: o.kind, hash: 'h', label: '' }));
+  for (const [step, values] of o.metrics ?? []) run.logMetrics(step, values);
+  run.writeSummary(o.eval);
   run.setStatus('done');
 }
+
+/** Decoded PNG and the share of its pixels in rows [y0, y1) that are not the white background. */
+function inked(png: PNG, y0: number, y1: number): number {
+  let ink = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const i = (y * png.width + x) * 4;
+      if (png.data[i]! < 200 || png.data[i + 1]! < 200 || png.data[i + 2]! < 200) ink++;
+    }
+  }
+  return ink / ((y1 - y0) * png.width);
+}
+
+const readPng = (file: string) => PNG.sync.read(readFileSync(file));
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
 
 describe('exp results', () => {
   test('meanSpread: the mean, and the sample standard deviation over n >= 2 runs', () => {
@@ -25,21 +54,80 @@ describe('exp results', () => {
     expect(meanSpread([])).toBe('');
   });
 
-  test('one table per stage, a column per sweep point, seeds pooled; git, machine and configs', async () => {
+  test('one table per stage, a column per sweep point, seeds pooled, 95% intervals; runs, git, machine, configs; a chart per figure', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-'));
-    stageRun(root, 'svae', 0, 64, { recon_ppl: 10, recon_token_acc: 0.5 });
-    stageRun(root, 'svae', 1, 64, { recon_ppl: 14, recon_token_acc: 0.7 });
-    stageRun(root, 'svae', 0, 128, { recon_ppl: 5, recon_token_acc: 0.9 });
-    const out = join(root, 'exp1.md');
-    expect(await resultsAction('exp1', { runsDir: root, out })).toBe(out);
+    const ctx = (a: number, b: number) => ({ '0-32': { ppl: a, tokens: 100, sentences: 5 }, '32-64': { ppl: b, tokens: 80, sentences: 4 } });
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
+    stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
+    stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 0.8, l2_ci_low: 0.7, l2_ci_high: 0.9, l2_copy_prev: 1.1, l2_train_mean: 0.95, contrastive_acc: 0.61, contrastive_acc_copy_prev: 0.55, contrastive_acc_train_mean: 0.5 } });
+    const out = join(root, 'docs', 'exp1.md');
+    const r = await resultsAction('exp1', { runsDir: root, out });
+    expect(r.markdown).toBe(out);
     const md = readFileSync(out, 'utf8');
     expect(md).toContain('- git: 0123456789ab');
-    expect(md).toContain('- machine: Test CPU, 2 cores');
+    expect(md).toContain('- machine: Test CPU, 2 cores, 8 GB, linux, Node v20');
     expect(md).toContain('- seeds: 0, 1');
-    expect(md).toContain('| result | model.dModel=64 | model.dModel=128 |');
-    expect(md).toContain('| recon_ppl | 12 ± 2.828 (n=2) | 5 |');
-    expect(md).toContain('| recon_token_acc | 0.6000 ± 0.1414 (n=2) | 0.9000 |');
-    expect(md.match(/<summary>resolved config<\/summary>/g)).toHaveLength(3);
+    expect(md).toMatch(/- load average \(1 min\): [\d.]+(-[\d.]+)? when the runs started, [\d.]+(-[\d.]+)? when they ended/);
+    expect(md).toContain('## lm (token-lm)');
+    // Two seeds: mean ± sd, and the Student-t interval of the mean: 105 ± 12.706 * 7.071 / sqrt(2) = 105 ± 63.53.
+    expect(md).toContain('| ppl | 105 ± 7.071 (n=2) |');
+    expect(md).toContain('| ppl 95% interval | [41.470, 168.5] t over 2 seeds |');
+    // One seed: the value and the bootstrap interval the eval stored beside it.
+    expect(md).toContain('| ppl | 80 |');
+    expect(md).toContain('| ppl 95% interval | [70, 91] bootstrap over documents |');
+    expect(md).toContain('| ctx 0-32 | ctx 32-64 |');
+    expect(md).toContain('| lm | 125 (100 tokens) | 95 (80 tokens) |');
+    expect(md).toContain('- `ppl`: perplexity on the shared held-out tokens');
+    expect(md).toContain('| l2_copy_prev | 1.100 |');
+    expect(md.match(/<summary>resolved config<\/summary>/g)).toHaveLength(4);
+    // Every run in the runs table with its speeds.
+    expect(md).toMatch(/\| lm@s1 \| lm \| - \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 950 \| 420 \| [\d.]+ → [\d.]+ \|/);
+    const charts = ['ppl', 'tokens_per_s', 'train_tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'ppl_by_context'];
+    expect(r.charts.map((f) => f.slice(join(root, 'docs', 'exp1').length + 1))).toEqual(charts.map((c) => `${c}.png`));
+    for (const c of charts) expect(md).toContain(`](exp1/${c}.png)`);
+    for (const f of r.charts) {
+      const png = readPng(f);
+      expect(png.width).toBeGreaterThan(1100); // 560 px of plot, x2
+      expect(png.height).toBeGreaterThan(600);
+      // The title band holds text (dark glyphs on white), the plot holds marks, and most of the image is background.
+      expect(inked(png, 0, 40), f).toBeGreaterThan(0.01);
+      expect(inked(png, 100, png.height - 100), f).toBeGreaterThan(0.005);
+      expect(inked(png, 0, png.height), f).toBeLessThan(0.5);
+    }
     await expect(resultsAction('nope', { runsDir: root, out })).rejects.toThrow(/no finished run of experiment "nope" .* \(experiments there: exp1\)/);
   });
+
+  test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
+    const file = tinyPipeline(dir, join(dir, 'datasets'), 4, ', logEvery: 1');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await runCommandAction(file, ['stages.svae.model.dModel=8,32'], { dryRun: false, parallel: 1, cacheDir: join(dir, 'cache') })).toBe(0);
+    } finally {
+      log.mockRestore();
+      err.mockRestore();
+    }
+    const runs = (await listRuns(join(dir, 'runs'), { config: true })).filter((r): r is RunInfoOk => r.ok);
+    expect(runs).toHaveLength(2);
+    const out = join(dir, 'docs', 'tiny.md');
+    const r = await resultsAction('tiny', { runsDir: join(dir, 'runs'), out });
+    const md = readFileSync(out, 'utf8');
+    expect(md).toContain('| result | model.dModel=8 | model.dModel=32 |');
+    const byWidth = (d: number) => runs.find((x) => (x.config as { stages: { svae: { model: { dModel: number } } } }).stages.svae.model.dModel === d)!;
+    const figure = (d: number, k: string) => formatCell((byWidth(d).summary!.eval as Record<string, number>)[k]);
+    expect(md).toContain(`| recon_ppl | ${figure(8, 'recon_ppl')} | ${figure(32, 'recon_ppl')} |`);
+    expect(md).toContain(`| recon_token_acc | ${figure(8, 'recon_token_acc')} | ${figure(32, 'recon_token_acc')} |`);
+    expect(md).toMatch(/\| recon_token_acc 95% interval \| \[[\d.]+, [\d.]+\] bootstrap over documents \|/);
+    for (const d of [8, 32]) {
+      const res = (await readMeta(byWidth(d).dir)).resources!;
+      expect(res.cpuUserS + res.cpuSystemS).toBeGreaterThan(0);
+      expect(md).toContain(`| ${byWidth(d).meta.runId} | svae | model.dModel=${d} | 0 | `);
+    }
+    expect(md).toMatch(/- CPU time: [\d.]+ s user \+ sys summed over the runs/);
+    const names = r.charts.map((f) => f.slice(join(dir, 'docs', 'tiny').length + 1));
+    expect(names).toEqual(expect.arrayContaining(['recon_ppl.png', 'recon_token_acc.png', 'train_tokens_per_s.png', 'vector-use-svae.png', 'loss-svae.png']));
+    for (const f of r.charts) expect(inked(readPng(f), 0, 40), f).toBeGreaterThan(0.01);
+  }, 120_000);
 });

@@ -1,97 +1,166 @@
 /**
  * `pnpm exp results <experiment>`: the finished runs of one experiment as a Markdown report,
- * `docs/results/<experiment>.md`: one table per stage (its final eval results, one column per
- * sweep point, mean ± sample standard deviation over the seeds), then git sha, machine,
- * backend, wall time and the resolved config of every point.
+ * `docs/results/<experiment>.md`, with its charts as PNGs in `docs/results/<experiment>/`:
+ * one table per stage (its final eval results, one column per sweep point, mean ± sample
+ * standard deviation over the seeds and 95% intervals), PPL by context, every run's wall time,
+ * CPU time, speeds and machine load, then git sha, machine, backend and the resolved configs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { listRuns, type RunInfoOk } from '@sentencelab/runs';
-import { readStageRecord } from '../pipeline/execute.js';
+import { EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, type RunInfoOk } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
-import { configDiff, flatten } from './compare.js';
+import { experimentCharts } from '../results/charts.js';
+import { evalNumbers, figureEstimate, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { renderChartPng } from '../results/render.js';
 import { formatCell } from '../table.js';
 
-/** Runs of one stage that differ only by seed: one column of the report. */
-export interface ResultPoint {
-  /** `key=value` of the config keys (seed aside) that differ between this stage's runs; '' when none. */
-  label: string;
-  runs: RunInfoOk[];
-}
-
-/** Mean ± sample standard deviation (n >= 2), or the value alone. */
-export function meanSpread(values: readonly number[]): string {
-  if (values.length === 0) return '';
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length === 1) return formatCell(mean);
-  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
-  return `${formatCell(mean)} ± ${formatCell(sd)} (n=${values.length})`;
-}
-
-/** Groups one stage's runs into points (in the order they ran): runs whose configs differ only in `seed` share a point. */
-export function groupPoints(runs: readonly RunInfoOk[]): ResultPoint[] {
-  const keys = configDiff(runs.map((r) => r.config))
-    .map((d) => d.key)
-    .filter((k) => k !== 'seed' && k !== 'runsDir');
-  const points = new Map<string, ResultPoint>();
-  for (const r of runs) {
-    const flat = flatten(r.config);
-    const label = keys.map((k) => `${k.replace(/^stages\.[^.]+\./, '')}=${canonicalJson(flat[k] ?? null)}`).join(', ');
-    let p = points.get(label);
-    if (!p) points.set(label, (p = { label, runs: [] }));
-    p.runs.push(r);
-  }
-  const start = (p: ResultPoint) => Math.min(...p.runs.map((r) => Date.parse(r.meta.startedAt)));
-  return [...points.values()].sort((a, b) => start(a) - start(b)); // sweep order
-}
+const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
 
 function seconds(r: RunInfoOk): number | null {
   if (r.meta.endedAt === undefined) return null;
   return (Date.parse(r.meta.endedAt) - Date.parse(r.meta.startedAt)) / 1000;
 }
 
-/** The table of one stage: rows = numeric eval results (flattened), columns = points. */
-export function stageTable(points: readonly ResultPoint[]): string {
-  const flat = points.map((p) => p.runs.map((r) => flatten(r.summary?.eval ?? {})));
-  const keys = [...new Set(flat.flat().flatMap((f) => Object.keys(f).filter((k) => typeof f[k] === 'number')))].sort();
-  const header = ['result', ...points.map((p) => p.label || 'value')];
-  const rows = keys.map((k) => [k, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v))))]);
-  rows.push(['wall time (s)', ...points.map((p) => meanSpread(p.runs.map(seconds).filter((s): s is number => s !== null)))]);
-  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+function cpuSeconds(r: RunInfoOk): number | null {
+  const res = r.meta.resources;
+  return res ? res.cpuUserS + res.cpuSystemS : null;
 }
 
-/** The Markdown report of an experiment's finished runs. */
-export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[]): string {
-  const byStage = new Map<string, RunInfoOk[]>();
-  for (const r of runs) {
-    const stage = readStageRecord(r.dir).stage;
-    byStage.set(stage, [...(byStage.get(stage) ?? []), r]);
+const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+const table = (header: readonly string[], rows: readonly (readonly string[])[]) => [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** `[low, high] ...` of a figure's 95% interval in one point, or '' when it has none. */
+function intervalCell(p: ResultPoint, key: string): string {
+  const e = figureEstimate(p.runs, key);
+  if (!e || e.low === undefined || e.high === undefined) return '';
+  return `[${formatCell(e.low)}, ${formatCell(e.high)}] ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
+}
+
+/**
+ * The table of one stage: rows = numeric eval results (flattened; PPL by context has its own
+ * table), each figure with a stored interval followed by a row of 95% intervals; then wall
+ * and CPU time. Columns = points.
+ */
+export function stageTable(points: readonly ResultPoint[]): string {
+  const flat = points.map((p) => p.runs.map(evalNumbers));
+  const all = new Set(flat.flat().flatMap((f) => Object.keys(f)));
+  const isInterval = (k: string) => /_ci_(low|high)$/.test(k) && all.has(k.replace(/_ci_(low|high)$/, ''));
+  const keys = [...all].filter((k) => !isInterval(k) && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`)).sort();
+  const header = ['result', ...points.map((p) => p.label || 'value')];
+  const rows: string[][] = [];
+  for (const k of keys) {
+    rows.push([k, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
+    if (all.has(`${k}_ci_low`)) rows.push([`${k} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
   }
-  const first = runs[0]!.meta;
+  rows.push(['wall time (s)', ...points.map((p) => meanSpread(p.runs.map(seconds).filter(finite)))]);
+  rows.push(['CPU time, user + sys (s)', ...points.map((p) => meanSpread(p.runs.map(cpuSeconds).filter(finite)))]);
+  return table(header, rows);
+}
+
+/** PPL by context bucket per point (mean over seeds) with the scored tokens; '' when no point has it. */
+export function contextTable(s: StageResults): string {
+  const buckets = [
+    ...new Set(s.points.flatMap((p) => p.runs.flatMap((r) => Object.keys(evalNumbers(r)).flatMap((k) => k.match(new RegExp(`^${PPL_BY_CONTEXT_KEY}\\.(.+)\\.ppl$`))?.[1] ?? [])))),
+  ];
+  if (buckets.length === 0) return '';
+  const rows = s.points.map((p) => [
+    pointName(p, s.points.length),
+    ...buckets.map((b) => {
+      const ppl = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${b}.ppl`);
+      const tokens = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${b}.tokens`);
+      return ppl ? `${formatCell(ppl.mean)} (${formatCell(tokens?.mean)} tokens)` : '-';
+    }),
+  ]);
+  return table(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
+}
+
+/** Every run: wall time, CPU time, training and generation speed, machine load. */
+export function runsTable(stages: readonly StageResults[]): string {
+  const rows = stages.flatMap((s) =>
+    s.points.flatMap((p) =>
+      p.runs.map((r) => {
+        const e = evalNumbers(r);
+        const wall = seconds(r);
+        const cpu = cpuSeconds(r);
+        const load = r.meta.resources;
+        return [
+          r.meta.runId,
+          s.stage,
+          p.label || '-',
+          String(r.meta.seed),
+          formatCell(wall),
+          formatCell(cpu),
+          cpu !== null && wall ? formatCell(cpu / wall) : '-',
+          formatCell(e['train_tokens_per_s']),
+          formatCell(e['tokens_per_s']),
+          load ? `${formatCell(load.loadAvgStart[0])} → ${formatCell(load.loadAvgEnd?.[0])}` : '-',
+        ];
+      }),
+    ),
+  );
+  return table(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'generation tok/s', 'load avg 1 min, start → end'], rows);
+}
+
+function range(values: readonly number[]): string {
+  if (values.length === 0) return '-';
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo === hi ? formatCell(lo) : `${formatCell(lo)}-${formatCell(hi)}`;
+}
+
+export interface ChartLink {
+  title: string;
+  /** Path of the PNG relative to the Markdown file. */
+  href: string;
+}
+
+/** The Markdown report of an experiment's finished runs, linking `charts`. */
+export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = []): string {
+  const stages = stageResults(runs);
   const shas = [...new Set(runs.map((r) => `${r.meta.git.sha?.slice(0, 12) ?? 'no git'}${r.meta.git.dirty ? ' (dirty)' : ''}`))];
   const total = runs.map(seconds).reduce<number>((a, s) => a + (s ?? 0), 0);
   const starts = runs.map((r) => Date.parse(r.meta.startedAt));
-  const ends = runs.map((r) => (r.meta.endedAt ? Date.parse(r.meta.endedAt) : NaN)).filter(Number.isFinite);
-  const m = first.machine;
+  // eval and bench stages write their figures into the model runs' summaries when they finish.
+  const lastWrite = Math.max(...runs.flatMap((r) => [r.meta.endedAt ? Date.parse(r.meta.endedAt) : Number.NaN, r.summary ? Date.parse(r.summary.updatedAt) : Number.NaN]).filter(Number.isFinite));
+  const machines = [...new Set(runs.map((r) => { const m = r.meta.machine; return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}`; }))];
+  const withResources = runs.filter((r) => r.meta.resources !== undefined);
+  const cpuTotal = withResources.reduce((a, r) => a + cpuSeconds(r)!, 0);
   const out = [
     `# ${experiment}`,
     '',
-    `Generated by \`pnpm exp results ${experiment}\` from ${runs.length} finished run folders (one per stage and sweep point).`,
+    `Generated by \`pnpm exp results ${experiment}\` from ${runs.length} finished run folders (one per training stage and sweep point; eval and bench stages write their figures into the runs of the models they measure).`,
     '',
     `- git: ${shas.join(', ')}`,
-    `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}`,
     `- backend: ${[...new Set(runs.map((r) => r.meta.backend))].join(', ')}`,
-    `- wall time: ${formatCell(total)} s summed over the stage runs; first start to last end ${formatCell((Math.max(...ends) - Math.min(...starts)) / 1000)} s`,
+    `- machine: ${machines.join('; ')}`,
+    withResources.length > 0
+      ? `- load average (1 min): ${range(withResources.map((r) => r.meta.resources!.loadAvgStart[0]!))} when the runs started, ${range(withResources.flatMap((r) => r.meta.resources!.loadAvgEnd?.[0] ?? []))} when they ended`
+      : '- load average: not recorded (runs written before meta.json had resources)',
     `- seeds: ${[...new Set(runs.map((r) => r.meta.seed))].sort((a, b) => a - b).join(', ')}`,
-    '',
-    'Cells: mean ± sample standard deviation over the runs of a point (n = runs), or the single value.',
+    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation); ${formatCell((lastWrite - Math.min(...starts)) / 1000)} s from the first run's start to the last result written (eval and bench stages included)`,
+    withResources.length > 0
+      ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs (eval and bench stages not included)`
+      : '- CPU time: not recorded (runs written before meta.json had resources)',
   ];
-  for (const [stage, stageRuns] of byStage) {
-    out.push('', `## ${stage}`, '', stageTable(groupPoints(stageRuns)));
+  if (charts.length > 0) {
+    out.push('', '## Charts', '');
+    for (const c of charts) out.push(`![${c.title}](${c.href})`, '');
   }
+  out.push(
+    '',
+    'Tables: a column per sweep point; cells are mean ± sample standard deviation over the runs of a point (n = runs, one per seed), or the single value. A "95% interval" row gives, for a point of several seeds, the Student-t interval of the mean over the seeds, and for one seed the bootstrap interval over the eval documents stored with the figure.',
+  );
+  for (const s of stages) {
+    out.push('', `## ${s.stage} (${s.kind})`, '', stageTable(s.points));
+    const known = Object.keys(evalNumbers(s.points[0]!.runs[0]!)).filter((k) => MEANINGS.has(k));
+    if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
+    const ctx = contextTable(s);
+    if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
+  }
+  out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included); generation tok/s: the bench stage at an equal token budget.', '', runsTable(stages));
   const configs = new Map<string, unknown>();
   for (const r of runs) {
     const { runsDir: _runsDir, ...config } = r.config as Record<string, unknown>;
@@ -102,7 +171,13 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[]):
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-export async function resultsAction(experiment: string, options: { runsDir: string; out: string | undefined }): Promise<string> {
+export interface ResultsFiles {
+  markdown: string;
+  charts: string[];
+}
+
+/** Writes the Markdown to `out` (default `docs/results/<experiment>.md`) and its charts to the folder beside it named like it. */
+export async function resultsAction(experiment: string, options: { runsDir: string; out: string | undefined }): Promise<ResultsFiles> {
   const root = resolve(options.runsDir);
   const all = await listRuns(root, { config: true });
   const runs = all.filter((r): r is RunInfoOk => r.ok && r.meta.experiment === experiment && r.meta.status === 'done');
@@ -111,18 +186,29 @@ export async function resultsAction(experiment: string, options: { runsDir: stri
     throw new Error(`no finished run of experiment "${experiment}" in ${root} (experiments there: ${names.join(', ') || 'none'})`);
   }
   const file = resolve(options.out ?? join('docs', 'results', `${experiment}.md`));
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, resultsMarkdown(experiment, runs));
-  return file;
+  const chartDir = join(dirname(file), basename(file, '.md'));
+  mkdirSync(chartDir, { recursive: true });
+  // Charts of an earlier report that this one no longer draws would linger unlinked.
+  for (const f of readdirSync(chartDir)) if (f.endsWith('.png')) rmSync(join(chartDir, f));
+  const charts = await experimentCharts(stageResults(runs));
+  const files: string[] = [];
+  for (const c of charts) {
+    const png = join(chartDir, `${c.id}.png`);
+    writeFileSync(png, await renderChartPng(c.spec));
+    files.push(png);
+  }
+  writeFileSync(file, resultsMarkdown(experiment, runs, charts.map((c) => ({ title: c.title, href: `${basename(chartDir)}/${c.id}.png` }))));
+  return { markdown: file, charts: files };
 }
 
 export function resultsCommand(): Command {
   return new Command('results')
-    .description('write docs/results/<experiment>.md: one table per stage over its sweep points (mean ± sd over seeds), git sha, machine, wall time, configs')
+    .description('write docs/results/<experiment>.md (a table per stage over its sweep points, mean ± sd and 95% intervals over seeds, runs\' wall/CPU time and speed, git sha, machine, configs) and its PNG charts in docs/results/<experiment>/')
     .argument('<experiment>', 'the experiment name (the config\'s name:)')
     .option('--runs-dir <dir>', 'root of the run folders', 'runs')
-    .option('--out <file>', 'where to write (default docs/results/<experiment>.md)')
+    .option('--out <file>', 'where to write the Markdown (default docs/results/<experiment>.md; charts go to the folder beside it of the same name)')
     .action(async (experiment: string, o: { runsDir: string; out?: string }) => {
-      console.log(`wrote ${await resultsAction(experiment, { runsDir: o.runsDir, out: o.out })}`);
+      const r = await resultsAction(experiment, { runsDir: o.runsDir, out: o.out });
+      console.log(`wrote ${r.markdown} and ${r.charts.length} charts in ${dirname(r.charts[0] ?? r.markdown)}`);
     });
 }

@@ -1,0 +1,106 @@
+/**
+ * An experiment's finished runs as the results report sees them: grouped by stage, then into
+ * points (runs whose configs differ only by seed), with each figure's mean, spread and 95%
+ * interval over a point's runs.
+ */
+import { seedSpread } from '@sentencelab/metrics';
+import { intervalKeys, type EvalKey, type RunInfoOk } from '@sentencelab/runs';
+import { readStageRecord } from '../pipeline/execute.js';
+import { canonicalJson } from '../stages/hash.js';
+import { configDiff, flatten } from '../commands/compare.js';
+import { formatCell } from '../table.js';
+
+/** Runs of one stage that differ only by seed: one column of a table, one bar or point of a chart. */
+export interface ResultPoint {
+  stage: string;
+  kind: string;
+  /** `key=value` of the config keys (seed aside) that differ between this stage's runs; '' when none. */
+  label: string;
+  /** Those keys (without the `stages.<stage>.` prefix) and this point's values. */
+  values: Record<string, unknown>;
+  runs: RunInfoOk[];
+}
+
+export interface StageResults {
+  stage: string;
+  kind: string;
+  points: ResultPoint[];
+}
+
+/** The runs by stage (in the order stages first ran), each grouped into points. */
+export function stageResults(runs: readonly RunInfoOk[]): StageResults[] {
+  const byStage = new Map<string, { kind: string; runs: RunInfoOk[] }>();
+  for (const r of [...runs].sort((a, b) => Date.parse(a.meta.startedAt) - Date.parse(b.meta.startedAt))) {
+    const record = readStageRecord(r.dir);
+    const s = byStage.get(record.stage) ?? { kind: record.kind, runs: [] };
+    s.runs.push(r);
+    byStage.set(record.stage, s);
+  }
+  return [...byStage].map(([stage, s]) => ({ stage, kind: s.kind, points: groupPoints(s.runs, stage, s.kind) }));
+}
+
+/** Groups one stage's runs into points (in the order they ran): runs whose configs differ only in `seed` share a point. */
+export function groupPoints(runs: readonly RunInfoOk[], stage = '', kind = ''): ResultPoint[] {
+  const keys = configDiff(runs.map((r) => r.config))
+    .map((d) => d.key)
+    .filter((k) => k !== 'seed' && k !== 'runsDir');
+  const points = new Map<string, ResultPoint>();
+  for (const r of runs) {
+    const flat = flatten(r.config);
+    const values = Object.fromEntries(keys.map((k) => [k.replace(/^stages\.[^.]+\./, ''), flat[k] ?? null]));
+    const label = Object.entries(values).map(([k, v]) => `${k}=${canonicalJson(v)}`).join(', ');
+    let p = points.get(label);
+    if (!p) points.set(label, (p = { stage, kind, label, values, runs: [] }));
+    p.runs.push(r);
+  }
+  const start = (p: ResultPoint) => Math.min(...p.runs.map((r) => Date.parse(r.meta.startedAt)));
+  return [...points.values()].sort((a, b) => start(a) - start(b)); // sweep order
+}
+
+const numbersCache = new WeakMap<RunInfoOk, Record<string, number>>();
+
+/** A run's numeric eval results, nested objects flattened to `a.b` keys. */
+export function evalNumbers(run: RunInfoOk): Record<string, number> {
+  let out = numbersCache.get(run);
+  if (!out) {
+    out = {};
+    for (const [k, v] of Object.entries(flatten(run.summary?.eval ?? {}))) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    numbersCache.set(run, out);
+  }
+  return out;
+}
+
+/** One figure of a point: mean over its runs, and a 95% interval when there is one. */
+export interface FigureEstimate {
+  n: number;
+  mean: number;
+  /** Sample standard deviation over the runs (n >= 2). */
+  sd?: number;
+  low?: number;
+  high?: number;
+  /** seeds: Student-t interval of the mean over the n runs; documents: the one run's stored bootstrap interval over its eval documents. */
+  interval?: 'seeds' | 'documents';
+}
+
+/** The figure `key` (a flattened eval key) over `runs`; undefined when no run has it. */
+export function figureEstimate(runs: readonly RunInfoOk[], key: string): FigureEstimate | undefined {
+  const withKey = runs.filter((r) => evalNumbers(r)[key] !== undefined);
+  const s = seedSpread(withKey.map((r) => evalNumbers(r)[key]!));
+  if (!s) return undefined;
+  if (s.interval && s.sd !== undefined) return { n: s.n, mean: s.mean, sd: s.sd, low: s.interval.low, high: s.interval.high, interval: 'seeds' };
+  const { low, high } = intervalKeys(key as EvalKey);
+  const own = evalNumbers(withKey[0]!);
+  return own[low] !== undefined && own[high] !== undefined ? { n: 1, mean: s.mean, low: own[low], high: own[high], interval: 'documents' } : { n: 1, mean: s.mean };
+}
+
+/** Mean ± sample standard deviation (n >= 2), or the value alone. */
+export function meanSpread(values: readonly number[]): string {
+  const s = seedSpread(values);
+  if (!s) return '';
+  return s.sd === undefined ? formatCell(s.mean) : `${formatCell(s.mean)} ± ${formatCell(s.sd)} (n=${s.n})`;
+}
+
+/** `stage` when the stage has one point, else `stage (label)`: a point's name in charts and tables. */
+export function pointName(p: ResultPoint, pointsOfStage: number): string {
+  return pointsOfStage > 1 && p.label ? `${p.stage} (${p.label})` : p.stage;
+}
