@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRun, listRuns, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
@@ -101,6 +101,8 @@ describe('exp results', () => {
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
     const file = tinyPipeline(dir, join(dir, 'datasets'), 4, ', logEvery: 1');
+    // An eval stage has no run folder: it records its cost in the run of the model it measured.
+    appendFileSync(file, '  eval:\n    kind: eval\n    inputs: {tokenizer: tok, models: [svae]}\n    documents: 2\n    split: validation\n');
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -125,7 +127,10 @@ describe('exp results', () => {
       expect(res.cpuUserS + res.cpuSystemS).toBeGreaterThan(0);
       expect(md).toContain(`| ${byWidth(d).meta.runId} | svae | model.dModel=${d} | 0 | `);
     }
-    expect(md).toMatch(/- CPU time: [\d.]+ s user \+ sys summed over the runs/);
+    expect(md).toMatch(/- CPU time: [\d.]+ s user \+ sys summed over the runs \(and 2 eval and bench stages: [\d.]+ s wall, [\d.]+ s CPU\)/);
+    expect(md).toContain('## Eval and bench stages');
+    expect(md.match(/^\| eval \| eval \| \S+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ → [\d.]+ \| svae \|$/gm)).toHaveLength(2);
+    expect(md).not.toContain('stage_costs');
     const names = r.charts.map((f) => f.slice(join(dir, 'docs', 'tiny').length + 1));
     expect(names).toEqual(expect.arrayContaining(['recon_ppl.png', 'recon_token_acc.png', 'train_tokens_per_s.png', 'vector-use-svae.png', 'loss-svae.png']));
     for (const f of r.charts) expect(inked(readPng(f), 0, 40), f).toBeGreaterThan(0.01);

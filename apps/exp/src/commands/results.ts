@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, type RunInfoOk } from '@sentencelab/runs';
+import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
 import { evalNumbers, figureEstimate, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
@@ -48,7 +49,7 @@ export function stageTable(points: readonly ResultPoint[]): string {
   const flat = points.map((p) => p.runs.map(evalNumbers));
   const all = new Set(flat.flat().flatMap((f) => Object.keys(f)));
   const isInterval = (k: string) => /_ci_(low|high)$/.test(k) && all.has(k.replace(/_ci_(low|high)$/, ''));
-  const keys = [...all].filter((k) => !isInterval(k) && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`)).sort();
+  const keys = [...all].filter((k) => !isInterval(k) && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
   const header = ['result', ...points.map((p) => p.label || 'value')];
   const rows: string[][] = [];
   for (const k of keys) {
@@ -104,6 +105,44 @@ export function runsTable(stages: readonly StageResults[]): string {
   return table(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'generation tok/s', 'load avg 1 min, start → end'], rows);
 }
 
+/** A stage without a run folder (eval, bench) and the models it measured. */
+export interface MeasuringStage extends StageCost {
+  stage: string;
+  models: string[];
+}
+
+/** Every eval and bench stage of these runs, once (each model run it measured holds the same record). */
+export function measuringStages(runs: readonly RunInfoOk[]): MeasuringStage[] {
+  const out = new Map<string, MeasuringStage>();
+  for (const r of runs) {
+    const costs = r.summary?.eval[STAGE_COSTS_KEY];
+    if (costs === null || typeof costs !== 'object' || Array.isArray(costs)) continue;
+    for (const [stage, c] of Object.entries(costs as unknown as Record<string, StageCost>)) {
+      const key = `${stage}\u0000${c.startedAt}`;
+      const m = out.get(key) ?? { ...c, stage, models: [] };
+      m.models.push(readStageRecord(r.dir).stage);
+      out.set(key, m);
+    }
+  }
+  return [...out.values()].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+}
+
+function measuringTable(stages: readonly MeasuringStage[]): string {
+  return table(
+    ['stage', 'kind', 'started', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'load avg 1 min, start → end', 'models measured'],
+    stages.map((m) => [
+      m.stage,
+      m.kind,
+      m.startedAt,
+      formatCell(m.wall_s),
+      formatCell(m.cpu_user_s + m.cpu_system_s),
+      m.wall_s > 0 ? formatCell((m.cpu_user_s + m.cpu_system_s) / m.wall_s) : '-',
+      `${formatCell(m.load_avg_start[0])} → ${formatCell(m.load_avg_end[0])}`,
+      m.models.join(', '),
+    ]),
+  );
+}
+
 function range(values: readonly number[]): string {
   if (values.length === 0) return '-';
   const lo = Math.min(...values);
@@ -128,6 +167,8 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], 
   const machines = [...new Set(runs.map((r) => { const m = r.meta.machine; return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}`; }))];
   const withResources = runs.filter((r) => r.meta.resources !== undefined);
   const cpuTotal = withResources.reduce((a, r) => a + cpuSeconds(r)!, 0);
+  const measuring = measuringStages(runs);
+  const measuringNote = measuring.length > 0 ? ` (and ${measuring.length} eval and bench stages: ${formatCell(measuring.reduce((a, m) => a + m.wall_s, 0))} s wall, ${formatCell(measuring.reduce((a, m) => a + m.cpu_user_s + m.cpu_system_s, 0))} s CPU)` : ' (eval and bench stages not recorded)';
   const out = [
     `# ${experiment}`,
     '',
@@ -140,10 +181,10 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], 
       ? `- load average (1 min): ${range(withResources.map((r) => r.meta.resources!.loadAvgStart[0]!))} when the runs started, ${range(withResources.flatMap((r) => r.meta.resources!.loadAvgEnd?.[0] ?? []))} when they ended`
       : '- load average: not recorded (runs written before meta.json had resources)',
     `- seeds: ${[...new Set(runs.map((r) => r.meta.seed))].sort((a, b) => a - b).join(', ')}`,
-    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation); ${formatCell((lastWrite - Math.min(...starts)) / 1000)} s from the first run's start to the last result written (eval and bench stages included)`,
+    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell((lastWrite - Math.min(...starts)) / 1000)} s from the first run's start to the last result written`,
     withResources.length > 0
-      ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs (eval and bench stages not included)`
-      : '- CPU time: not recorded (runs written before meta.json had resources)',
+      ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
+      : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
   ];
   if (charts.length > 0) {
     out.push('', '## Charts', '');
@@ -161,6 +202,9 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], 
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
   }
   out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included); generation tok/s: the bench stage at an equal token budget.', '', runsTable(stages));
+  if (measuring.length > 0) {
+    out.push('', '## Eval and bench stages', '', 'They have no run folder: each records its wall time, the CPU seconds of the process while it ran and the load in the summaries of the models it measured.', '', measuringTable(measuring));
+  }
   const configs = new Map<string, unknown>();
   for (const r of runs) {
     const { runsDir: _runsDir, ...config } = r.config as Record<string, unknown>;

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   collectPackageVersions,
   createRun,
   defaultRunId,
+  mergeEvalResults,
   openRunForResume,
+  readSummary,
+  type EvalValue,
   type RunWriter,
 } from '@sentencelab/runs';
 import { writeJsonAtomic } from '@sentencelab/fs-atomic';
@@ -95,6 +99,7 @@ export async function executePipeline(
       continue;
     }
     const t0 = performance.now();
+    const cost = startCost();
     const staging = cache.staging(hash);
     let run: RunWriter | undefined;
     let resume = false;
@@ -141,6 +146,7 @@ export async function executePipeline(
       });
       if (run && run.meta.status === 'running') run.setStatus('done');
       const seconds = (performance.now() - t0) / 1000;
+      if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
       log(`[${p.name}] done in ${seconds.toFixed(1)} s`);
       artifacts.set(p.name, artifact);
       reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
@@ -151,6 +157,50 @@ export async function executePipeline(
     }
   }
   return reports;
+}
+
+/** summary.json `eval` key under which a stage without a run folder (eval, bench) records its cost in the runs of the models it took. */
+export const STAGE_COSTS_KEY = 'stage_costs';
+
+/** What a stage without a run folder cost: one entry of {@link STAGE_COSTS_KEY}, keyed by stage name. */
+export interface StageCost {
+  kind: string;
+  startedAt: string;
+  wall_s: number;
+  /** CPU seconds of the whole process (every thread) while the stage ran. */
+  cpu_user_s: number;
+  cpu_system_s: number;
+  /** os.loadavg() (1, 5, 15 min) at the stage's start and end. */
+  load_avg_start: number[];
+  load_avg_end: number[];
+}
+
+function startCost(): { startedAt: string; t0: number; cpu: NodeJS.CpuUsage; load: number[] } {
+  return { startedAt: new Date().toISOString(), t0: performance.now(), cpu: process.cpuUsage(), load: loadavg() };
+}
+
+/**
+ * Records a finished stage's wall time, CPU time and load in the summary of every input that has
+ * a run folder (the models an eval or bench stage measured), beside the figures it merged there,
+ * so that `exp results` can count the stages that have no run folder of their own.
+ */
+async function recordStageCost(inputs: Record<string, Artifact | Artifact[]>, stage: string, kind: string, start: ReturnType<typeof startCost>): Promise<void> {
+  const cpu = process.cpuUsage(start.cpu);
+  const cost: StageCost = {
+    kind,
+    startedAt: start.startedAt,
+    wall_s: (performance.now() - start.t0) / 1000,
+    cpu_user_s: cpu.user / 1e6,
+    cpu_system_s: cpu.system / 1e6,
+    load_avg_start: start.load,
+    load_avg_end: loadavg(),
+  };
+  const dirs = new Set(Object.values(inputs).flat().flatMap((a) => (a.runDir ? [a.runDir] : [])));
+  for (const dir of dirs) {
+    const earlier = (await readSummary(dir))?.eval[STAGE_COSTS_KEY];
+    const costs = earlier !== null && typeof earlier === 'object' && !Array.isArray(earlier) ? earlier : {};
+    await mergeEvalResults(dir, { [STAGE_COSTS_KEY]: { ...costs, [stage]: cost as unknown as EvalValue } });
+  }
 }
 
 /**
