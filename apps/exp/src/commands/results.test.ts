@@ -1,7 +1,7 @@
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRun, listRuns, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
+import { createRun, listRuns, openRunForResume, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
 import { initBackend } from '@sentencelab/tensor';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
@@ -18,13 +18,17 @@ const git = { sha: '0123456789abcdef0123', dirty: false };
 /** A finished stage run, written with the runs package's own writer: `metrics` as [step, {name: value}]. */
 function stageRun(
   root: string,
-  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][] },
+  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean },
 ): void {
   const experiment = o.experiment ?? 'exp1';
   const config = { name: experiment, seed: o.seed, runsDir: root, stages: { [o.stage]: { kind: o.kind, model: o.model ?? {} } } };
-  const run = createRun({ root, experiment, runId: `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
+  let run = createRun({ root, experiment, runId: `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
   writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage: o.stage, kind: o.kind, hash: 'h', label: '' }));
   for (const [step, values] of o.metrics ?? []) run.logMetrics(step, values);
+  if (o.resumed) {
+    run.setStatus('interrupted');
+    run = openRunForResume(run.dir, { onWarning: () => {} });
+  }
   run.writeSummary(o.eval);
   run.setStatus('done');
 }
@@ -59,7 +63,7 @@ describe('exp results', () => {
     const ctx = (a: number, b: number) => ({ '0-32': { ppl: a, tokens: 100, sentences: 5 }, '32-64': { ppl: b, tokens: 80, sentences: 4 } });
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
-    stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
+    stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, resumed: true, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
     stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 0.8, l2_ci_low: 0.7, l2_ci_high: 0.9, l2_copy_prev: 1.1, l2_train_mean: 0.95, contrastive_acc: 0.61, contrastive_acc_copy_prev: 0.55, contrastive_acc_train_mean: 0.5 } });
     const out = join(root, 'docs', 'exp1.md');
     const r = await resultsAction('exp1', { runsDir: root, out });
@@ -83,6 +87,8 @@ describe('exp results', () => {
     expect(md.match(/<summary>resolved config<\/summary>/g)).toHaveLength(4);
     // Every run in the runs table with its speeds.
     expect(md).toMatch(/\| lm@s1 \| lm \| - \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 950 \| 420 \| [\d.]+ → [\d.]+ \|/);
+    // A resumed run's start-to-end time includes its pause: the runs table says so.
+    expect(md).toMatch(/\| sllm@s0 \| sllm \| - \| 0 \| [\d.]+ \(resumed 1x: includes the pause\) \|/);
     const charts = ['ppl', 'tokens_per_s', 'train_tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'ppl_by_context'];
     expect(r.charts.map((f) => f.slice(join(root, 'docs', 'exp1').length + 1))).toEqual(charts.map((c) => `${c}.png`));
     for (const c of charts) expect(md).toContain(`](exp1/${c}.png)`);

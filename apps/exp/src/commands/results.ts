@@ -92,7 +92,8 @@ export function runsTable(stages: readonly StageResults[]): string {
           s.stage,
           p.label || '-',
           String(r.meta.seed),
-          formatCell(wall),
+          // A resumed run's start-to-end time includes the time it was stopped.
+          r.meta.resumedAt.length > 0 ? `${formatCell(wall)} (resumed ${r.meta.resumedAt.length}x: includes the pause)` : formatCell(wall),
           formatCell(cpu),
           cpu !== null && wall ? formatCell(cpu / wall) : '-',
           formatCell(e['train_tokens_per_s']),
@@ -201,7 +202,7 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], 
     const ctx = contextTable(s);
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
   }
-  out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included); generation tok/s: the bench stage at an equal token budget.', '', runsTable(stages));
+  out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); generation tok/s: the bench stage at an equal token budget.', '', runsTable(stages));
   if (measuring.length > 0) {
     out.push('', '## Eval and bench stages', '', 'They have no run folder: each records its wall time, the CPU seconds of the process while it ran and the load in the summaries of the models it measured.', '', measuringTable(measuring));
   }
