@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRun, listRuns, openRunForResume, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
@@ -7,7 +7,7 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { STAGE_FILE } from '../pipeline/execute.js';
 import { meanSpread } from '../results/points.js';
-import { tinyPipeline } from '../testing/tiny-pipeline.js';
+import { tinySvaeStage, writeTinyPipelineFile } from '../testing/tiny-pipeline.js';
 import { formatCell } from '../table.js';
 import { resultsAction } from './results.js';
 import { runCommandAction } from './run.js';
@@ -106,9 +106,9 @@ describe('exp results', () => {
 
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
-    const file = tinyPipeline(dir, join(dir, 'datasets'), 4, ', logEvery: 1');
     // An eval stage has no run folder: it records its cost in the run of the model it measured.
-    appendFileSync(file, '  eval:\n    kind: eval\n    inputs: {tokenizer: tok, models: [svae]}\n    documents: 2\n    split: validation\n');
+    const evalStage = '  eval: {kind: eval, inputs: {tokenizer: tok, models: [svae]}, documents: 2, split: validation}\n';
+    const file = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'datasets'), stages: `  tok: {kind: tokenizer}\n${tinySvaeStage({ train: ', logEvery: 1' })}${evalStage}` });
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
