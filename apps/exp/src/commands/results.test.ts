@@ -62,7 +62,7 @@ describe('exp results', () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-'));
     const ctx = (a: number, b: number) => ({ '0-32': { ppl: a, tokens: 100, sentences: 5 }, '32-64': { ppl: b, tokens: 80, sentences: 4 } });
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
-    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, metrics: [[1, { 'train/tokens_per_s': 1100 }], [2, { 'train/tokens_per_s': 900 }], [3, { 'train/tokens_per_s': 1000 }]], eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
     stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, resumed: true, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
     stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 0.8, l2_ci_low: 0.7, l2_ci_high: 0.9, l2_copy_prev: 1.1, l2_train_mean: 0.95, contrastive_acc: 0.61, contrastive_acc_copy_prev: 0.55, contrastive_acc_train_mean: 0.5 } });
     const out = join(root, 'docs', 'exp1.md');
@@ -86,7 +86,7 @@ describe('exp results', () => {
     expect(md).toContain('| l2_copy_prev | 1.100 |');
     expect(md.match(/<summary>resolved config<\/summary>/g)).toHaveLength(4);
     // Every run in the runs table with its speeds.
-    expect(md).toMatch(/\| lm@s1 \| lm \| - \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 950 \| 420 \| [\d.]+ → [\d.]+ \|/);
+    expect(md).toMatch(/\| lm@s1 \| lm \| - \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 950 \| 1000 \| 420 \| [\d.]+ → [\d.]+ \|/);
     // A resumed run's start-to-end time includes its pause: the runs table says so.
     expect(md).toMatch(/\| sllm@s0 \| sllm \| - \| 0 \| [\d.]+ \(resumed 1x: includes the pause\) \|/);
     const charts = ['ppl', 'tokens_per_s', 'train_tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'ppl_by_context'];

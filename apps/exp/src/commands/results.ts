@@ -9,7 +9,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, type RunInfoOk } from '@sentencelab/runs';
+import { EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
+import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
@@ -78,8 +79,22 @@ export function contextTable(s: StageResults): string {
   return table(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
 }
 
+/**
+ * Median of a run's logged `train/tokens_per_s` (each logged step's tokens over that step's
+ * time: no validation or checkpoint in it), for runs whose stage reports `train_tokens_per_s`
+ * (stages that train on tokens; a concept head's steps count vectors).
+ */
+export async function medianStepTokensPerS(run: RunInfoOk): Promise<number | null> {
+  if (evalNumbers(run)['train_tokens_per_s'] === undefined) return null;
+  const series = (await readMetrics(run.dir, { names: ['train/tokens_per_s'] })).series['train/tokens_per_s'];
+  const values = Float64Array.from(series?.value ?? []).filter(Number.isFinite).sort();
+  return values.length > 0 ? quantile(values, 0.5) : null;
+}
+
 /** Every run: wall time, CPU time, training and generation speed, machine load. */
-export function runsTable(stages: readonly StageResults[]): string {
+export async function runsTable(stages: readonly StageResults[]): Promise<string> {
+  const stepSpeed = new Map<RunInfoOk, number | null>();
+  for (const r of stages.flatMap((s) => s.points.flatMap((p) => p.runs))) stepSpeed.set(r, await medianStepTokensPerS(r));
   const rows = stages.flatMap((s) =>
     s.points.flatMap((p) =>
       p.runs.map((r) => {
@@ -97,13 +112,14 @@ export function runsTable(stages: readonly StageResults[]): string {
           formatCell(cpu),
           cpu !== null && wall ? formatCell(cpu / wall) : '-',
           formatCell(e['train_tokens_per_s']),
+          formatCell(stepSpeed.get(r)),
           formatCell(e['tokens_per_s']),
           load ? `${formatCell(load.loadAvgStart[0])} → ${formatCell(load.loadAvgEnd?.[0])}` : '-',
         ];
       }),
     ),
   );
-  return table(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'generation tok/s', 'load avg 1 min, start → end'], rows);
+  return table(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'train tok/s, median step', 'generation tok/s', 'load avg 1 min, start → end'], rows);
 }
 
 /** A stage without a run folder (eval, bench) and the models it measured. */
@@ -158,7 +174,7 @@ export interface ChartLink {
 }
 
 /** The Markdown report of an experiment's finished runs, linking `charts`. */
-export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = []): string {
+export async function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = []): Promise<string> {
   const stages = stageResults(runs);
   const shas = [...new Set(runs.map((r) => `${r.meta.git.sha?.slice(0, 12) ?? 'no git'}${r.meta.git.dirty ? ' (dirty)' : ''}`))];
   const total = runs.map(seconds).reduce<number>((a, s) => a + (s ?? 0), 0);
@@ -202,7 +218,7 @@ export function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], 
     const ctx = contextTable(s);
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
   }
-  out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); generation tok/s: the bench stage at an equal token budget.', '', runsTable(stages));
+  out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); median step: the median of the logged steps\' tokens over their own time; generation tok/s: the bench stage at an equal token budget.', '', await runsTable(stages));
   if (measuring.length > 0) {
     out.push('', '## Eval and bench stages', '', 'They have no run folder: each records its wall time, the CPU seconds of the process while it ran and the load in the summaries of the models it measured.', '', measuringTable(measuring));
   }
@@ -242,7 +258,7 @@ export async function resultsAction(experiment: string, options: { runsDir: stri
     writeFileSync(png, await renderChartPng(c.spec));
     files.push(png);
   }
-  writeFileSync(file, resultsMarkdown(experiment, runs, charts.map((c) => ({ title: c.title, href: `${basename(chartDir)}/${c.id}.png` }))));
+  writeFileSync(file, await resultsMarkdown(experiment, runs, charts.map((c) => ({ title: c.title, href: `${basename(chartDir)}/${c.id}.png` }))));
   return { markdown: file, charts: files };
 }
 
