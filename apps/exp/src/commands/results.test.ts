@@ -18,11 +18,11 @@ const git = { sha: '0123456789abcdef0123', dirty: false };
 /** A finished stage run, written with the runs package's own writer: `metrics` as [step, {name: value}]. */
 function stageRun(
   root: string,
-  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean },
+  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean; runId?: string },
 ): void {
   const experiment = o.experiment ?? 'exp1';
   const config = { name: experiment, seed: o.seed, runsDir: root, stages: { [o.stage]: { kind: o.kind, model: o.model ?? {} } } };
-  let run = createRun({ root, experiment, runId: `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
+  let run = createRun({ root, experiment, runId: o.runId ?? `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
   writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage: o.stage, kind: o.kind, hash: 'h', label: '' }));
   for (const [step, values] of o.metrics ?? []) run.logMetrics(step, values);
   if (o.resumed) {
@@ -64,6 +64,8 @@ describe('exp results', () => {
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, metrics: [[1, { 'train/tokens_per_s': 1100 }], [2, { 'train/tokens_per_s': 900 }], [3, { 'train/tokens_per_s': 1000 }]], eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
     stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, resumed: true, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
+    // The same stage, config and seed run twice: the earlier run is left out, not pooled as another seed.
+    stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, runId: 'mse-first', eval: { l2: 5 } });
     stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 0.8, l2_ci_low: 0.7, l2_ci_high: 0.9, l2_copy_prev: 1.1, l2_train_mean: 0.95, contrastive_acc: 0.61, contrastive_acc_copy_prev: 0.55, contrastive_acc_train_mean: 0.5 } });
     const out = join(root, 'docs', 'exp1.md');
     const r = await resultsAction('exp1', { runsDir: root, out });
@@ -84,6 +86,8 @@ describe('exp results', () => {
     expect(md).toContain('| lm | 125 (100 tokens) | 95 (80 tokens) |');
     expect(md).toContain('- `ppl`: perplexity on the shared held-out tokens');
     expect(md).toContain('| l2_copy_prev | 1.100 |');
+    expect(md).toContain('| l2 | 0.8000 |');
+    expect(md).toContain('- left out: 1 earlier finished runs with the same stage and config as a later one (only the latest of each is reported): mse-first');
     expect(md.match(/<summary>resolved config<\/summary>/g)).toHaveLength(4);
     // Every run in the runs table with its speeds.
     expect(md).toMatch(/\| lm@s1 \| lm \| - \| 1 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| 950 \| 1000 \| 420 \| [\d.]+ → [\d.]+ \|/);

@@ -14,7 +14,7 @@ import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
-import { evalNumbers, figureEstimate, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { evalNumbers, figureEstimate, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { renderChartPng } from '../results/render.js';
 import { formatCell } from '../table.js';
 
@@ -174,7 +174,7 @@ export interface ChartLink {
 }
 
 /** The Markdown report of an experiment's finished runs, linking `charts`. */
-export async function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = []): Promise<string> {
+export async function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = [], superseded: readonly RunInfoOk[] = []): Promise<string> {
   const stages = stageResults(runs);
   const shas = [...new Set(runs.map((r) => `${r.meta.git.sha?.slice(0, 12) ?? 'no git'}${r.meta.git.dirty ? ' (dirty)' : ''}`))];
   const total = runs.map(seconds).reduce<number>((a, s) => a + (s ?? 0), 0);
@@ -198,6 +198,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       ? `- load average (1 min): ${range(withResources.map((r) => r.meta.resources!.loadAvgStart[0]!))} when the runs started, ${range(withResources.flatMap((r) => r.meta.resources!.loadAvgEnd?.[0] ?? []))} when they ended`
       : '- load average: not recorded (runs written before meta.json had resources)',
     `- seeds: ${[...new Set(runs.map((r) => r.meta.seed))].sort((a, b) => a - b).join(', ')}`,
+    ...(superseded.length > 0 ? [`- left out: ${superseded.length} earlier finished runs with the same stage and config as a later one (only the latest of each is reported): ${superseded.map((r) => r.meta.runId).join(', ')}`] : []),
     `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell((lastWrite - Math.min(...starts)) / 1000)} s from the first run's start to the last result written`,
     withResources.length > 0
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
@@ -241,7 +242,8 @@ export interface ResultsFiles {
 export async function resultsAction(experiment: string, options: { runsDir: string; out: string | undefined }): Promise<ResultsFiles> {
   const root = resolve(options.runsDir);
   const all = await listRuns(root, { config: true });
-  const runs = all.filter((r): r is RunInfoOk => r.ok && r.meta.experiment === experiment && r.meta.status === 'done');
+  const done = all.filter((r): r is RunInfoOk => r.ok && r.meta.experiment === experiment && r.meta.status === 'done');
+  const { kept: runs, superseded } = latestRuns(done);
   if (runs.length === 0) {
     const names = [...new Set(all.filter((r): r is RunInfoOk => r.ok).map((r) => r.meta.experiment))];
     throw new Error(`no finished run of experiment "${experiment}" in ${root} (experiments there: ${names.join(', ') || 'none'})`);
@@ -258,7 +260,7 @@ export async function resultsAction(experiment: string, options: { runsDir: stri
     writeFileSync(png, await renderChartPng(c.spec));
     files.push(png);
   }
-  writeFileSync(file, await resultsMarkdown(experiment, runs, charts.map((c) => ({ title: c.title, href: `${basename(chartDir)}/${c.id}.png` }))));
+  writeFileSync(file, await resultsMarkdown(experiment, runs, charts.map((c) => ({ title: c.title, href: `${basename(chartDir)}/${c.id}.png` })), superseded));
   return { markdown: file, charts: files };
 }
 

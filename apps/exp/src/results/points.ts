@@ -39,6 +39,25 @@ export function stageResults(runs: readonly RunInfoOk[]): StageResults[] {
   return [...byStage].map(([stage, s]) => ({ stage, kind: s.kind, points: groupPoints(s.runs, stage, s.kind) }));
 }
 
+/**
+ * The latest finished run of each stage and config (seed included): an experiment run again
+ * with the same config leaves earlier runs that are not other seeds and must not be pooled
+ * with them. `superseded`: the earlier ones.
+ */
+export function latestRuns(runs: readonly RunInfoOk[]): { kept: RunInfoOk[]; superseded: RunInfoOk[] } {
+  const latest = new Map<string, RunInfoOk>();
+  const superseded: RunInfoOk[] = [];
+  for (const r of [...runs].sort((a, b) => Date.parse(a.meta.startedAt) - Date.parse(b.meta.startedAt))) {
+    const { runsDir: _runsDir, ...config } = (r.config ?? {}) as Record<string, unknown>;
+    const key = `${readStageRecord(r.dir).stage}\u0000${canonicalJson(config)}`;
+    const earlier = latest.get(key);
+    if (earlier) superseded.push(earlier);
+    latest.set(key, r);
+  }
+  const kept = new Set(latest.values());
+  return { kept: runs.filter((r) => kept.has(r)), superseded };
+}
+
 /** Groups one stage's runs into points (in the order they ran): runs whose configs differ only in `seed` share a point. */
 export function groupPoints(runs: readonly RunInfoOk[], stage = '', kind = ''): ResultPoint[] {
   const keys = configDiff(runs.map((r) => r.config))
