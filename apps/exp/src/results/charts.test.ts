@@ -37,6 +37,20 @@ describe('figure charts', () => {
     expect(layers(figureChart(chart('recon_ppl'), sweep([64, 128]))!.spec)[0]!.encoding['x']!.scale!.type).toBe('linear');
   });
 
+  test('a width sweep on two corpora: one scaling curve per corpus over the width', () => {
+    const points = ['brown', 'sotu'].flatMap((corpus, c) =>
+      [64, 256].map((d) => point('svae', { 'data.source.type': corpus, 'model.dModel': d }, [run({ recon_ppl: d / 8 + c })])),
+    );
+    const spec = figureChart(chart('recon_ppl'), [{ stage: 'svae', kind: 'svae', points }])!.spec;
+    expect(layers(spec)[0]!.encoding['x']!.scale!.type).toBe('log');
+    expect(values(spec).map((v) => [v['series'], v['x'], v['mean']])).toEqual([
+      ['data.source.type="brown"', 64, 8],
+      ['data.source.type="brown"', 256, 32],
+      ['data.source.type="sotu"', 64, 9],
+      ['data.source.type="sotu"', 256, 33],
+    ]);
+  });
+
   test('several stages: a bar per point, the baselines beside it; several seeds give the mean and the t interval over them', () => {
     const heads: StageResults[] = ['mse', 'two-tower'].map((stage, i) => ({
       stage,

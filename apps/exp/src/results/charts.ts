@@ -10,6 +10,7 @@
  *   each step), one chart per stage kind.
  */
 import { readMetrics, PPL_BY_CONTEXT_KEY } from '@sentencelab/runs';
+import { canonicalJson } from '../stages/hash.js';
 import type { ChartSpec } from './render.js';
 import { evalNumbers, figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
 
@@ -145,32 +146,49 @@ function intervalNote(estimates: readonly FigureEstimate[]): string[] {
   return parts;
 }
 
-/** The one numeric key a stage's points differ by, when all its points have a positive number there. */
-function sweepKey(points: readonly ResultPoint[]): string | undefined {
+/**
+ * How a stage's points lie on scaling curves: x is the one config key with a positive number at
+ * every point and 2+ distinct values; the other keys the points differ by (a second corpus,
+ * say) name one curve each.
+ */
+interface SweepAxis {
+  key: string;
+  x(p: ResultPoint): number;
+  curve(p: ResultPoint): string;
+}
+
+function sweepAxis(points: readonly ResultPoint[]): SweepAxis | undefined {
   if (points.length < 2) return undefined;
   const keys = Object.keys(points[0]!.values);
-  if (keys.length !== 1) return undefined;
-  const key = keys[0]!;
-  return points.every((p) => typeof p.values[key] === 'number' && (p.values[key] as number) > 0) ? key : undefined;
+  const numeric = keys.filter((k) => points.every((p) => typeof p.values[k] === 'number' && (p.values[k] as number) > 0) && new Set(points.map((p) => p.values[k])).size > 1);
+  if (numeric.length !== 1) return undefined;
+  const key = numeric[0]!;
+  const others = keys.filter((k) => k !== key);
+  return { key, x: (p) => p.values[key] as number, curve: (p) => others.map((k) => `${k}=${canonicalJson(p.values[k])}`).join(', ') };
 }
 
 export function figureChart(c: FigureChart, stages: readonly StageResults[]): Chart | undefined {
   const first = c.series[0]!.key;
   const named = namedPoints(stages, (p) => p.runs.some((r) => evalNumbers(r)[first] !== undefined));
   if (named.length === 0) return undefined;
+  const stagesWith = new Set(named.map((n) => n.point.stage));
+  const axis = stagesWith.size === 1 ? sweepAxis(stages.find((s) => stagesWith.has(s.stage))!.points) : undefined;
+  const present = c.series.filter((s) => named.some(({ point }) => figureEstimate(point.runs, s.key) !== undefined));
   const rows: Record<string, unknown>[] = [];
   const estimates: FigureEstimate[] = [];
   for (const { point, name } of named) {
-    for (const s of c.series) {
+    for (const s of present) {
       const e = figureEstimate(point.runs, s.key);
       if (!e) continue;
       estimates.push(e);
-      rows.push({ point: name, x: sweepKeyValue(point), series: s.name, mean: e.mean, low: e.low ?? null, high: e.high ?? null, n: e.n });
+      // On scaling curves a colour is a curve (other swept keys) and series; on bars, the series.
+      const line = axis?.curve(point) ?? '';
+      const series = line && present.length > 1 ? `${line}: ${s.name}` : line || s.name;
+      rows.push({ point: name, x: axis?.x(point) ?? null, series, mean: e.mean, low: e.low ?? null, high: e.high ?? null, n: e.n });
     }
   }
-  const series = c.series.map((s) => s.name).filter((n) => rows.some((r) => r['series'] === n));
-  const stagesWith = new Set(named.map((n) => n.point.stage));
-  const key = stagesWith.size === 1 ? sweepKey(stages.find((s) => stagesWith.has(s.stage))!.points) : undefined;
+  const series = [...new Set(rows.map((r) => r['series'] as string))];
+  const key = axis?.key;
   const color = { field: 'series', type: 'nominal', sort: series, title: null, legend: series.length > 1 ? LEGEND : null } as const;
   const whiskers = rows.some((r) => r['low'] !== null);
   const rule = c.rule
@@ -183,7 +201,7 @@ export function figureChart(c: FigureChart, stages: readonly StageResults[]): Ch
   if (key) {
     const xs = [...new Set(rows.map((r) => r['x'] as number))].sort((a, b) => a - b);
     const log = xs[xs.length - 1]! / xs[0]! >= 4;
-    const x = { field: 'x', type: 'quantitative', title: key, scale: { type: log ? 'log' : 'linear', zero: false, nice: false, padding: 24 }, axis: { values: xs, format: '~g' } } as const;
+    const x = { field: 'x', type: 'quantitative', title: key, scale: log ? { type: 'log', nice: false, padding: 24 } : { type: 'linear', zero: false, nice: false, padding: 24 }, axis: { values: xs, format: '~g' } } as const;
     const y = { field: 'mean', type: 'quantitative', title: c.y, scale: { zero: false } } as const;
     layers = [
       { mark: { type: 'line', point: { size: 60 } }, encoding: { x, y, color } },
@@ -208,10 +226,6 @@ export function figureChart(c: FigureChart, stages: readonly StageResults[]): Ch
   return { id: c.id, title: c.title, spec };
 }
 
-function sweepKeyValue(p: ResultPoint): number | null {
-  const v = Object.values(p.values)[0];
-  return typeof v === 'number' ? v : null;
-}
 
 /** PPL per context bucket (the eval stage's `ppl_by_context`), a line per point, mean over seeds. */
 export function pplByContextChart(stages: readonly StageResults[]): Chart | undefined {
