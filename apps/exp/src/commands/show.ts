@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { latestCheckpoint, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
-import { printable, renderTable } from '../table.js';
+import { formatCell, printable, renderTable } from '../table.js';
 
 export async function showText(dir: string, options: { config?: boolean } = {}): Promise<string> {
   const run = await readRun(dir);
@@ -16,6 +16,8 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`backend    ${printable(m.backend)}, seed ${m.seed}`);
   out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
+  const r = m.resources;
+  if (r) out.push(`cpu        ${formatCell(r.cpuUserS)} s user + ${formatCell(r.cpuSystemS)} s sys; load avg (1 min) ${formatCell(r.loadAvgStart[0])} at start${r.loadAvgEnd ? `, ${formatCell(r.loadAvgEnd[0])} at end` : ''}`);
   out.push(`overrides  ${run.overrides.length > 0 ? printable(run.overrides.join(' ')) : '(none)'}`);
   const ck = latestCheckpoint(run.dir);
   out.push(`checkpoint ${ck ? `${printable(ck.name)} (step ${ck.step})` : '(none)'}`);
