@@ -14,7 +14,7 @@ import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
-import { evalNumbers, figureEstimate, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { contextBuckets, contextFigures, evalNumbers, figureEstimate, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { renderChartPng } from '../results/render.js';
 import { formatCell } from '../table.js';
 
@@ -64,16 +64,13 @@ export function stageTable(points: readonly ResultPoint[]): string {
 
 /** PPL by context bucket per point (mean over seeds) with the scored tokens; '' when no point has it. */
 export function contextTable(s: StageResults): string {
-  const buckets = [
-    ...new Set(s.points.flatMap((p) => p.runs.flatMap((r) => Object.keys(evalNumbers(r)).flatMap((k) => k.match(new RegExp(`^${PPL_BY_CONTEXT_KEY}\\.(.+)\\.ppl$`))?.[1] ?? [])))),
-  ];
+  const buckets = contextBuckets(s.points.flatMap((p) => p.runs));
   if (buckets.length === 0) return '';
   const rows = s.points.map((p) => [
     pointName(p, s.points.length),
     ...buckets.map((b) => {
-      const ppl = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${b}.ppl`);
-      const tokens = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${b}.tokens`);
-      return ppl ? `${formatCell(ppl.mean)} (${formatCell(tokens?.mean)} tokens)` : '-';
+      const f = contextFigures(p, b);
+      return f ? `${formatCell(f.ppl.mean)} (${formatCell(f.tokens?.mean)} tokens)` : '-';
     }),
   ]);
   return table(['point', ...buckets.map((b) => `ctx ${b}`)], rows);

@@ -9,10 +9,10 @@
  * - A curve is a metric over training steps, one line per point and metric (mean over seeds at
  *   each step), one chart per stage kind.
  */
-import { readMetrics, PPL_BY_CONTEXT_KEY } from '@sentencelab/runs';
+import { readMetrics } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import type { ChartSpec } from './render.js';
-import { evalNumbers, figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
+import { contextBuckets, contextFigures, evalNumbers, figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
 
 /** A figure chart: `series[0]` decides which points appear; the others (baselines) are drawn beside it. */
 export interface FigureChart {
@@ -226,25 +226,18 @@ export function figureChart(c: FigureChart, stages: readonly StageResults[]): Ch
   return { id: c.id, title: c.title, spec };
 }
 
-
 /** PPL per context bucket (the eval stage's `ppl_by_context`), a line per point, mean over seeds. */
 export function pplByContextChart(stages: readonly StageResults[]): Chart | undefined {
-  const named = namedPoints(stages, (p) => p.runs.some((r) => Object.keys(evalNumbers(r)).some((k) => k.startsWith(`${PPL_BY_CONTEXT_KEY}.`))));
-  if (named.length === 0) return undefined;
-  const buckets: string[] = [];
+  const named = namedPoints(stages, (p) => contextBuckets(p.runs).length > 0);
+  const buckets = contextBuckets(named.flatMap((n) => n.point.runs));
   const rows: Record<string, unknown>[] = [];
   const ns = new Set<number>();
   for (const { point, name } of named) {
-    for (const k of Object.keys(evalNumbers(point.runs[0]!))) {
-      const m = k.match(new RegExp(`^${PPL_BY_CONTEXT_KEY}\\.(.+)\\.ppl$`));
-      if (m && !buckets.includes(m[1]!)) buckets.push(m[1]!);
-    }
     for (const b of buckets) {
-      const e = figureEstimate(point.runs, `${PPL_BY_CONTEXT_KEY}.${b}.ppl`);
-      if (!e) continue;
-      ns.add(e.n);
-      const tokens = figureEstimate(point.runs, `${PPL_BY_CONTEXT_KEY}.${b}.tokens`);
-      rows.push({ point: name, bucket: b, mean: e.mean, tokens: tokens?.mean ?? null });
+      const f = contextFigures(point, b);
+      if (!f) continue;
+      ns.add(f.ppl.n);
+      rows.push({ point: name, bucket: b, mean: f.ppl.mean, tokens: f.tokens?.mean ?? null });
     }
   }
   if (rows.length === 0) return undefined;

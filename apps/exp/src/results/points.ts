@@ -4,7 +4,7 @@
  * interval over a point's runs.
  */
 import { seedSpread } from '@sentencelab/metrics';
-import { intervalKeys, type EvalKey, type RunInfoOk } from '@sentencelab/runs';
+import { intervalKeys, PPL_BY_CONTEXT_KEY, type EvalKey, type RunInfoOk } from '@sentencelab/runs';
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
@@ -122,4 +122,16 @@ export function meanSpread(values: readonly number[]): string {
 /** `stage` when the stage has one point, else `stage (label)`: a point's name in charts and tables. */
 export function pointName(p: ResultPoint, pointsOfStage: number): string {
   return pointsOfStage > 1 && p.label ? `${p.stage} (${p.label})` : p.stage;
+}
+
+/** The context buckets of the eval stage's `ppl_by_context` that these runs hold, in stored order (`0-32`, `32-64`, ...). */
+export function contextBuckets(runs: readonly RunInfoOk[]): string[] {
+  const pattern = new RegExp(`^${PPL_BY_CONTEXT_KEY}\\.(.+)\\.ppl$`);
+  return [...new Set(runs.flatMap((r) => Object.keys(evalNumbers(r)).flatMap((k) => k.match(pattern)?.[1] ?? [])))];
+}
+
+/** A point's PPL in one context bucket and the tokens scored there, each a mean over its runs; undefined when no run scored any. */
+export function contextFigures(p: ResultPoint, bucket: string): { ppl: FigureEstimate; tokens: FigureEstimate | undefined } | undefined {
+  const ppl = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${bucket}.ppl`);
+  return ppl ? { ppl, tokens: figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${bucket}.tokens`) } : undefined;
 }
