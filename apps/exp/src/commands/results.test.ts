@@ -131,6 +131,9 @@ describe('exp results', () => {
     const figure = (d: number, k: string) => formatCell((byWidth(d).summary!.eval as Record<string, number>)[k]);
     expect(md).toContain(`| recon_ppl | ${figure(8, 'recon_ppl')} | ${figure(32, 'recon_ppl')} |`);
     expect(md).toContain(`| recon_token_acc | ${figure(8, 'recon_token_acc')} | ${figure(32, 'recon_token_acc')} |`);
+    // What the vector carries at the last evaluation, from the metric summaries, beside the eval results.
+    const last = (d: number, m: string) => formatCell(byWidth(d).summary!.metrics[m]!.last);
+    expect(md).toContain(`| val/recon_loss_gap (last) | ${last(8, 'val/recon_loss_gap')} | ${last(32, 'val/recon_loss_gap')} |`);
     expect(md).toMatch(/\| recon_token_acc 95% interval \| \[[\d.]+, [\d.]+\] bootstrap over documents \|/);
     for (const d of [8, 32]) {
       const res = (await readMeta(byWidth(d).dir)).resources!;
@@ -142,7 +145,7 @@ describe('exp results', () => {
     expect(md.match(/^\| eval \| eval \| \S+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ → [\d.]+ \| svae \|$/gm)).toHaveLength(2);
     expect(md).not.toContain('stage_costs');
     const names = r.charts.map((f) => f.slice(join(dir, 'docs', 'tiny').length + 1));
-    expect(names).toEqual(expect.arrayContaining(['recon_ppl.png', 'recon_token_acc.png', 'train_tokens_per_s.png', 'vector-use-svae.png', 'loss-svae.png']));
+    expect(names).toEqual(expect.arrayContaining(['recon_ppl.png', 'recon_token_acc.png', 'recon_loss_gap.png', 'train_tokens_per_s.png', 'vector-use-svae.png', 'loss-svae.png']));
     for (const f of r.charts) expect(inked(readPng(f), 0, 40), f).toBeGreaterThan(0.01);
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
-import { contextBuckets, contextFigures, evalNumbers, figureEstimate, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { renderChartPng } from '../results/render.js';
 import { formatCell } from '../table.js';
 
@@ -57,6 +57,9 @@ export function stageTable(points: readonly ResultPoint[]): string {
     rows.push([k, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
     if (all.has(`${k}_ci_low`)) rows.push([`${k} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
   }
+  // The validation metrics' last values (the training run's final evaluation).
+  const valMetrics = [...new Set(points.flatMap((p) => p.runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {}))))].filter((m) => /(^|\/)val\//.test(m)).sort();
+  for (const m of valMetrics) rows.push([`${m} (last)`, ...points.map((p) => meanSpread(p.runs.map((r) => figureValue(r, `${m}${LAST_VALUE}`)).filter(finite)))]);
   rows.push(['wall time (s)', ...points.map((p) => meanSpread(p.runs.map(seconds).filter(finite)))]);
   rows.push(['CPU time, user + sys (s)', ...points.map((p) => meanSpread(p.runs.map(cpuSeconds).filter(finite)))]);
   return table(header, rows);

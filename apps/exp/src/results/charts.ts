@@ -12,7 +12,7 @@
 import { readMetrics } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import type { ChartSpec } from './render.js';
-import { contextBuckets, contextFigures, evalNumbers, figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
+import { contextBuckets, contextFigures, figureEstimate, figureValue, LAST_VALUE, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
 
 /** A figure chart: `series[0]` decides which points appear; the others (baselines) are drawn beside it. */
 export interface FigureChart {
@@ -29,6 +29,12 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
   { id: 'recon_ppl', title: 'Held-out reconstruction PPL, teacher-forced (lower is better)', y: 'reconstruction PPL', series: [{ key: 'recon_ppl', name: 'reconstruction PPL' }] },
   { id: 'recon_token_acc', title: 'Held-out reconstruction token accuracy, greedy', y: 'token accuracy', series: [{ key: 'recon_token_acc', name: 'token accuracy' }] },
   { id: 'recon_exact_match', title: 'Held-out sentences reconstructed exactly, greedy', y: 'exact-match rate', series: [{ key: 'recon_exact_match', name: 'exact match' }] },
+  {
+    id: 'recon_loss_gap',
+    title: 'What the sentence vector carries after training: shuffled minus own vectors',
+    y: 'validation loss gap (nats/token)',
+    series: [{ key: `val/recon_loss_gap${LAST_VALUE}`, name: 'loss gap at the last evaluation' }],
+  },
   { id: 'recon_bleu', title: 'Held-out reconstruction BLEU, greedy', y: 'BLEU', series: [{ key: 'recon_bleu', name: 'BLEU' }] },
   {
     id: 'tokens_per_s',
@@ -169,7 +175,7 @@ function sweepAxis(points: readonly ResultPoint[]): SweepAxis | undefined {
 
 export function figureChart(c: FigureChart, stages: readonly StageResults[]): Chart | undefined {
   const first = c.series[0]!.key;
-  const named = namedPoints(stages, (p) => p.runs.some((r) => evalNumbers(r)[first] !== undefined));
+  const named = namedPoints(stages, (p) => p.runs.some((r) => figureValue(r, first) !== undefined));
   if (named.length === 0) return undefined;
   const stagesWith = new Set(named.map((n) => n.point.stage));
   const axis = stagesWith.size === 1 ? sweepAxis(stages.find((s) => stagesWith.has(s.stage))!.points) : undefined;

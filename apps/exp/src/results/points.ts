@@ -89,6 +89,16 @@ export function evalNumbers(run: RunInfoOk): Record<string, number> {
   return out;
 }
 
+/** A figure key ending in this reads a logged metric's last value from summary.json `metrics` (`val/recon_loss_gap@last`). */
+export const LAST_VALUE = '@last';
+
+/** The figure `key` of a run: a flattened eval result, or `<metric>@last`; undefined when absent or not finite. */
+export function figureValue(run: RunInfoOk, key: string): number | undefined {
+  if (!key.endsWith(LAST_VALUE)) return evalNumbers(run)[key];
+  const v = run.summary?.metrics[key.slice(0, -LAST_VALUE.length)]?.last;
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
 /** One figure of a point: mean over its runs, and a 95% interval when there is one. */
 export interface FigureEstimate {
   n: number;
@@ -101,10 +111,10 @@ export interface FigureEstimate {
   interval?: 'seeds' | 'documents';
 }
 
-/** The figure `key` (a flattened eval key) over `runs`; undefined when no run has it. */
+/** The figure `key` (see {@link figureValue}) over `runs`; undefined when no run has it. */
 export function figureEstimate(runs: readonly RunInfoOk[], key: string): FigureEstimate | undefined {
-  const withKey = runs.filter((r) => evalNumbers(r)[key] !== undefined);
-  const s = seedSpread(withKey.map((r) => evalNumbers(r)[key]!));
+  const withKey = runs.filter((r) => figureValue(r, key) !== undefined);
+  const s = seedSpread(withKey.map((r) => figureValue(r, key)!));
   if (!s) return undefined;
   if (s.interval && s.sd !== undefined) return { n: s.n, mean: s.mean, sd: s.sd, low: s.interval.low, high: s.interval.high, interval: 'seeds' };
   const { low, high } = intervalKeys(key as EvalKey);
