@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { NativeCpuBackend } from './native-backend.js';
+import { maxPooledBytes, poolClass, type NativeCpuBackend } from './native-backend.js';
 import { randomArray, setup, skipReason } from './test/compare.js';
 
 const N = 1 << 16; // above the pooling threshold
@@ -23,6 +23,22 @@ describe.skipIf(skipReason !== '')('the native backend output pool', () => {
     tf.dispose([x, b]);
   });
 
+  it('reuses a disposed output for the next output of another size in the same class (shapes that vary by batch)', () => {
+    const a = tf.exp(tf.tensor1d(randomArray(N + 100, 3)));
+    const values = backend().data.get(a.dataId).values as Float32Array;
+    expect(values.length).toBe(N + 100);
+    const buffer = values.buffer;
+    a.dispose();
+    // N + 100 and N + 2000 both round up to N + N / 8.
+    const x = tf.tensor1d(randomArray(N + 2000, 4));
+    const b = tf.exp(x);
+    const reused = backend().data.get(b.dataId).values as Float32Array;
+    expect(reused.buffer).toBe(buffer);
+    expect(reused.length).toBe(N + 2000);
+    expect(Array.from(b.dataSync().subarray(0, 3))).toEqual(Array.from(x.dataSync().subarray(0, 3)).map((v) => Math.fround(Math.exp(v))));
+    tf.dispose([x, b]);
+  });
+
   it('never reuses values that were read out (dataSync) or that a live view still uses', () => {
     const x = tf.tensor1d(randomArray(N, 2));
     const a = tf.exp(x);
@@ -39,5 +55,24 @@ describe.skipIf(skipReason !== '')('the native backend output pool', () => {
     expect(view.dataSync()).toEqual(expected);
     for (const t of others) expect(backend().data.get(t.dataId).values).not.toBe(parentValues);
     tf.dispose([x, view, ...others]);
+  });
+});
+
+describe('pool sizing', () => {
+  it('size classes: n rounded up to an eighth of the power of two below it', () => {
+    expect(poolClass(1 << 16)).toBe(1 << 16);
+    expect(poolClass((1 << 16) + 1)).toBe((1 << 16) + (1 << 13));
+    expect(poolClass(100_000)).toBe(106_496); // 2^16 + 5 x 2^13
+    for (const n of [16_384, 20_000, 65_535, 1_000_003, 12_345_678]) {
+      expect(poolClass(n)).toBeGreaterThanOrEqual(n);
+      expect(poolClass(n)).toBeLessThanOrEqual(n * 1.125);
+    }
+  });
+
+  it('SENTENCELAB_NATIVE_POOL_MB caps the pool; a bad value names the variable', () => {
+    expect(maxPooledBytes('256')).toBe(256 * 2 ** 20);
+    expect(maxPooledBytes('0')).toBe(0);
+    expect(maxPooledBytes(undefined)).toBeGreaterThanOrEqual(512 * 2 ** 20);
+    expect(() => maxPooledBytes('lots')).toThrow(/SENTENCELAB_NATIVE_POOL_MB must be a number of MiB >= 0, got "lots"/);
   });
 });

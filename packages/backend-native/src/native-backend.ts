@@ -5,12 +5,33 @@ import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 /** Outputs of at least this many floats are recycled; smaller ones are cheap to allocate. */
 const MIN_POOLED = 1 << 14;
 /**
- * At most this many bytes wait in the pool: an eighth of the machine's memory, between 512 MiB
- * and 4 GiB. A large training step (d 512, seq 256, batch 32) frees and reallocates GBs of
- * 16-134 MB activations; with a 512 MiB pool most of them were fresh arrays, and the kernel's
- * page faults and zero-filling took a third of the step's CPU time.
+ * At most this many bytes wait in the pool: `SENTENCELAB_NATIVE_POOL_MB`, else an eighth of
+ * the machine's memory, between 512 MiB and 4 GiB. A large training step (d 512, seq 256,
+ * batch 32) frees and reallocates GBs of 16-134 MB activations; with a 512 MiB pool most of
+ * them were fresh arrays, and the kernel's page faults and zero-filling took a third of the
+ * step's CPU time. Several training processes on one machine (a sweep's workers) each hold a
+ * pool: lower the cap there.
  */
-const MAX_POOLED_BYTES = Math.min(4 * 2 ** 30, Math.max(512 * 2 ** 20, Math.floor(totalmem() / 8)));
+export function maxPooledBytes(env: string | undefined = process.env['SENTENCELAB_NATIVE_POOL_MB']): number {
+  if (env !== undefined && env !== '') {
+    const mb = Number(env);
+    if (!Number.isFinite(mb) || mb < 0) throw new Error(`SENTENCELAB_NATIVE_POOL_MB must be a number of MiB >= 0, got ${JSON.stringify(env)}`);
+    return Math.floor(mb * 2 ** 20);
+  }
+  return Math.min(4 * 2 ** 30, Math.max(512 * 2 ** 20, Math.floor(totalmem() / 8)));
+}
+const MAX_POOLED_BYTES = maxPooledBytes();
+
+/**
+ * The pool's size class of an n-float output: n rounded up to an eighth of the power of two
+ * below it (at most 12.5 % more). Exact sizes made the pool useless for shapes that vary from
+ * batch to batch (sentences of every length): each new size was a fresh array, and the pool
+ * filled to its cap with sizes never asked for again (4 GB resident for a d-128 SentenceVAE).
+ */
+export function poolClass(n: number): number {
+  const step = 2 ** Math.floor(Math.log2(n)) / 8;
+  return Math.ceil(n / step) * step;
+}
 
 /**
  * The tfjs cpu backend plus a recycling allocator for native kernel outputs. A fresh 4 MiB
@@ -20,7 +41,8 @@ const MAX_POOLED_BYTES = Math.min(4 * 2 ** 30, Math.max(512 * 2 ** 20, Math.floo
  * dataSync/data, which hands out the array itself), so no live array is ever reused.
  */
 export class NativeCpuBackend extends MathBackendCPU {
-  private readonly free = new Map<number, Float32Array[]>();
+  /** Pooled buffers by size class (floats). */
+  private readonly free = new Map<number, ArrayBuffer[]>();
   private pooledBytes = 0;
   /** Buffers this backend allocated -> number of live data entries using them (views included). */
   private readonly owners = new WeakMap<ArrayBufferLike, number>();
@@ -35,15 +57,12 @@ export class NativeCpuBackend extends MathBackendCPU {
   /** An uninitialised float32 output of n elements (the kernel must write all of it). */
   allocF32(n: number): Float32Array {
     if (n < MIN_POOLED) return new Float32Array(n);
-    const reused = this.free.get(n)?.pop();
-    if (reused) {
-      this.pooledBytes -= reused.byteLength;
-      this.owners.set(reused.buffer, 0);
-      return reused;
-    }
-    const fresh = new Float32Array(n);
-    this.owners.set(fresh.buffer, 0);
-    return fresh;
+    const size = poolClass(n);
+    const reused = this.free.get(size)?.pop();
+    if (reused) this.pooledBytes -= reused.byteLength;
+    const buffer = reused ?? new ArrayBuffer(size * 4);
+    this.owners.set(buffer, 0);
+    return new Float32Array(buffer, 0, n);
   }
 
   private track(values: BackendValues | undefined, delta: number): number | undefined {
@@ -86,12 +105,13 @@ export class NativeCpuBackend extends MathBackendCPU {
   }
 
   private recycle(values: Float32Array): void {
-    const whole = values.byteOffset === 0 && values.byteLength === values.buffer.byteLength;
-    if (!whole || this.escaped.has(values.buffer) || this.pooledBytes + values.byteLength > MAX_POOLED_BYTES) return;
-    this.owners.delete(values.buffer);
-    let list = this.free.get(values.length);
-    if (!list) this.free.set(values.length, (list = []));
-    list.push(values);
-    this.pooledBytes += values.byteLength;
+    const buffer = values.buffer as ArrayBuffer;
+    if (this.escaped.has(buffer) || this.pooledBytes + buffer.byteLength > MAX_POOLED_BYTES) return;
+    this.owners.delete(buffer);
+    const size = buffer.byteLength / 4;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(buffer);
+    this.pooledBytes += buffer.byteLength;
   }
 }
