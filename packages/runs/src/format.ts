@@ -17,6 +17,7 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
   latest: 'latest',
   samples: 'samples.jsonl',
+  embeddings: 'embeddings.json',
   log: 'log.txt',
 } as const;
 

@@ -83,3 +83,12 @@ export {
   type RunInfoOk,
 } from './reader.js';
 export { validateRun } from './validate.js';
+export {
+  embeddingsSchema,
+  firstSentences,
+  MAX_EMBEDDING_SENTENCES,
+  readEmbeddings,
+  writeEmbeddings,
+  type Embeddings,
+  type EmbeddingsInput,
+} from './embeddings.js';

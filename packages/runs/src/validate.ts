@@ -4,6 +4,7 @@ import { isTempFile } from '@sentencelab/fs-atomic';
 import { latestCheckpoint } from './checkpoints.js';
 import { RUN_FILES } from './format.js';
 import { readConfig, readMeta, readMetrics, readSummary } from './reader.js';
+import { readEmbeddings } from './embeddings.js';
 import { readSamplesFile } from './samples.js';
 
 /**
@@ -34,6 +35,7 @@ export async function validateRun(dir: string): Promise<string[]> {
   }
   const samples = await attempt(() => readSamplesFile(join(runDir, RUN_FILES.samples)));
   if (samples) problems.push(...samples.problems);
+  await attempt(() => readEmbeddings(runDir));
   await attempt(async () => latestCheckpoint(runDir));
   const entries = await attempt(() => readdir(runDir));
   for (const name of entries ?? []) {

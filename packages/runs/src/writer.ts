@@ -14,6 +14,7 @@ import {
   type CheckpointEntry,
   type CheckpointRef,
 } from './checkpoints.js';
+import { writeEmbeddings, type Embeddings, type EmbeddingsInput } from './embeddings.js';
 import { RunFormatError } from './errors.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import {
@@ -355,6 +356,11 @@ export class RunWriter {
     const parsed = sampleSchema.safeParse(sample);
     if (!parsed.success) throw new Error(`appendSample: ${formatZodIssues(parsed.error)}`);
     appendFileSync(join(this.dir, RUN_FILES.samples), `${JSON.stringify(parsed.data)}\n`);
+  }
+
+  /** Writes embeddings.json (a bounded sample of sentence vectors, see {@link writeEmbeddings}). */
+  writeEmbeddings(embeddings: EmbeddingsInput): Embeddings {
+    return writeEmbeddings(this.dir, embeddings);
   }
 
   /** Appends one line to log.txt. */
