@@ -5,12 +5,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSummary } from '@sentencelab/runs';
+import { readEmbeddings, readSummary } from '@sentencelab/runs';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, type StageReport } from '../pipeline/execute.js';
 import { SAMPLES_TEXT_SOURCE, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
+import { datasetDirOf, loadData } from './dataset.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exp-eval-'));
@@ -138,5 +139,30 @@ describe('eval stage', () => {
     expect(un.context).toBe('unmatched');
     expect(un.results['lm']!['context_tokens_mean']).not.toBe(un.results['sllm']!['context_tokens_mean']);
     expect(un.results['lm']!['ppl_fingerprint']).toBe(lm['ppl_fingerprint']);
+  }, 300_000);
+
+  test('the SentenceVAE and the concept head keep their held-out sentence vectors (and the head its predictions) in embeddings.json', async () => {
+    const reports = await run();
+    const svae = reports.find((r) => r.name === 'svae')!.artifact;
+    const validation = await (await loadData(datasetDirOf(reports.find((r) => r.name === 'tok')!.artifact))).split('validation');
+    const own = (await readEmbeddings(svae.runDir!))!;
+    expect(own.source).toBe('svae');
+    expect(own.dim).toBe(16);
+    expect(own.documents.map((d) => d.id)).toEqual(validation.filter((d) => d.sentences.length > 0).map((d) => d.id));
+    expect(own.documents.map((d) => d.sentences.map((s) => s.text))).toEqual(validation.filter((d) => d.sentences.length > 0).map((d) => d.texts));
+    expect(own.predictions).toEqual([]);
+
+    const mse = reports.find((r) => r.name === 'mse')!.artifact;
+    const head = (await readEmbeddings(mse.runDir!))!;
+    const summary = (await readSummary(mse.runDir!))!.eval;
+    expect(head.source).toBe('concept-head');
+    expect(head.documents).toHaveLength(summary['eval_documents'] as number);
+    // Every target sentence (each document's second onwards) has its prediction; their mean L2
+    // to the true next sentence's vector is the head's reported L2 (to the file's 4 digits).
+    expect(head.predictions).toHaveLength(summary['eval_targets'] as number);
+    expect(head.predictions.every((p) => p.sentence >= 1)).toBe(true);
+    const dist = (a: number[], b: number[]) => Math.hypot(...a.map((x, i) => x - b[i]!));
+    const l2 = head.predictions.reduce((sum, p) => sum + dist(p.vector, head.documents[p.document]!.sentences[p.sentence]!.vector), 0) / head.predictions.length;
+    expect(Math.abs(l2 - (summary['l2'] as number)) / (summary['l2'] as number)).toBeLessThan(2e-3);
   }, 300_000);
 });

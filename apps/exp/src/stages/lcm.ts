@@ -30,7 +30,6 @@ import {
   type ConceptCodec,
   type ConceptModel,
 } from '@sentencelab/concept-heads';
-import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
@@ -44,6 +43,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
+import { embedDocuments, headEmbeddings, rows } from './embeddings.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage, StageContext } from './types.js';
 
@@ -107,31 +107,6 @@ function concat(vs: Float32Array[]): Float32Array {
   return out;
 }
 
-/** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
-async function rows(t: tf.Tensor2D): Promise<Float32Array[]> {
-  const [n, d] = t.shape;
-  let flat: Float32Array;
-  try {
-    flat = (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
-  }
-  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
-}
-
-/** Each document's sentences as SVAE embeddings, encoded from their token ids in chunks. */
-export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
-  const out: Float32Array[][] = [];
-  for (const doc of docs) {
-    const vectors: Float32Array[] = [];
-    for (let i = 0; i < doc.sentences.length; i += 256) {
-      vectors.push(...(await rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
-    }
-    out.push(vectors);
-  }
-  return out;
-}
-
 function svaeArtifact(inputs: Record<string, Artifact | Artifact[]>): Artifact {
   const a = inputs['svae'];
   if (!a || Array.isArray(a)) throw new Error('input "svae" must be one svae stage');
@@ -180,7 +155,9 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     results: async (model, result) => {
       const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
       if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
-      const evalResults = await evaluateHead(model, codec, await embedDocuments(svae, evalDocs), meanEmbedding(train), {
+      const evalVectors = await embedDocuments(svae, evalDocs);
+      const evalResults = await evaluateHead(model, codec, evalVectors, meanEmbedding(train), {
+        onPredictions: (p) => ctx.run!.writeEmbeddings(headEmbeddings(evalDocs, evalVectors, p, result.step)),
         roundTrip: c.roundTripSentences,
         batchSize: c.train.batchSize,
         resamples: c.resamples,
@@ -227,7 +204,15 @@ export async function evaluateHead(
   codec: ConceptCodec,
   docs: Float32Array[][],
   trainMean: Float32Array,
-  options: { roundTrip: number; batchSize: number; resamples: number; seed: number; brier?: BrierOptions },
+  options: {
+    roundTrip: number;
+    batchSize: number;
+    resamples: number;
+    seed: number;
+    brier?: BrierOptions;
+    /** Called with the teacher-forced predictions, their targets and documents (in document order). */
+    onPredictions?: (p: { predictions: Float32Array[]; targets: Float32Array[]; docOf: number[] }) => void;
+  },
 ): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
   const targets: Float32Array[] = [];
@@ -244,6 +229,7 @@ export async function evaluateHead(
     }
   }
   if (predictions.length < 2) throw new Error(`evaluation needs at least 2 target sentences in the test documents, got ${predictions.length}`);
+  options.onPredictions?.({ predictions, targets, docOf });
   const scores = scoresWithBaselines(predictions, targets, previous, trainMean);
   const out: Record<string, number | null> = {};
   const figure = (key: EvalKey, values: number[]) => {

@@ -17,6 +17,7 @@ import { loadModel, meanLoss, saveModel } from '../train/fit.js';
 import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
+import { svaeEmbeddings } from './embeddings.js';
 import { datasetDirOf, loadData, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { trainStage } from '../train/train-stage.js';
 import { modelSection } from './model-section.js';
@@ -175,6 +176,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
           train_tokens_per_s: result.tokensPerS,
         };
+        ctx.run!.writeEmbeddings(await svaeEmbeddings(model, validation, result.step));
         ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
         return evalResults;
       },

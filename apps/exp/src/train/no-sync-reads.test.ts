@@ -19,7 +19,7 @@ import { createRun } from '@sentencelab/runs';
 import { SentenceVAE, vectorUse } from '@sentencelab/sentence-vae';
 import { AdamW, initBackend, type BackendChoice, type NamedParameters } from '@sentencelab/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { embedDocuments } from '../stages/lcm.js';
+import { embedDocuments } from '../stages/embeddings.js';
 import { readTrainCheckpoint } from './checkpoint.js';
 import { meanLoss, saveModel } from './fit.js';
 import { trainLoop, type BatchStream, type Trainable, type TrainResult } from './loop.js';

@@ -1,0 +1,84 @@
+/**
+ * Sentence vectors of held-out documents: encoding them with a SentenceVAE, and the bounded
+ * sample a run keeps of them in `embeddings.json` (`@sentencelab/runs`) for the report's
+ * embedding view.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { DatasetDocument } from '@sentencelab/data';
+import { firstSentences, MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
+import type { SentenceVAE } from '@sentencelab/sentence-vae';
+
+/** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
+export async function rows(t: tf.Tensor2D): Promise<Float32Array[]> {
+  const [n, d] = t.shape;
+  let flat: Float32Array;
+  try {
+    flat = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}
+
+/** Each document's sentences as SVAE embeddings, encoded from their token ids in chunks. */
+export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
+  const out: Float32Array[][] = [];
+  for (const doc of docs) {
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < doc.sentences.length; i += 256) {
+      vectors.push(...(await rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
+    }
+    out.push(vectors);
+  }
+  return out;
+}
+
+/**
+ * A SentenceVAE run's embeddings.json: the first sentences of the held-out documents (at most
+ * {@link MAX_EMBEDDING_SENTENCES} in all, whole documents first), encoded by the trained model.
+ */
+export async function svaeEmbeddings(svae: SentenceVAE, docs: readonly DatasetDocument[], step: number): Promise<EmbeddingsInput> {
+  const kept = firstSentences(docs.map((d) => ({ sentences: d.sentences.map((ids, i) => ({ ids, text: d.texts[i] ?? '' })) })))
+    .map((sentences, i) => ({ doc: docs[i]!, sentences }))
+    .filter((d) => d.sentences.length > 0);
+  const vectors = await embedDocuments(svae, kept.map((d) => ({ ...d.doc, sentences: d.sentences.map((s) => s.ids) })));
+  return {
+    formatVersion: 1,
+    source: 'svae',
+    step,
+    dim: svae.config.dModel,
+    documents: kept.map((d, i) => ({ id: d.doc.id, sentences: d.sentences.map((s, j) => ({ text: s.text, vector: Array.from(vectors[i]![j]!) })) })),
+  };
+}
+
+/**
+ * A concept head's embeddings.json: its test documents' sentence vectors and its teacher-forced
+ * prediction of every sentence after each document's first (`predictions[k]` is the prediction
+ * of document `docOf[k]`'s next sentence, in order), cut to the bound whole sentences first.
+ */
+export function headEmbeddings(
+  docs: readonly DatasetDocument[],
+  vectors: readonly Float32Array[][],
+  predictions: { predictions: readonly Float32Array[]; targets: readonly Float32Array[]; docOf: readonly number[] },
+  step: number,
+): EmbeddingsInput {
+  const kept = firstSentences(vectors.map((v) => ({ sentences: v })));
+  const next = docs.map(() => 1);
+  const out: EmbeddingsInput['predictions'] = [];
+  predictions.predictions.forEach((p, k) => {
+    const d = predictions.docOf[k]!;
+    const sentence = next[d]!++;
+    // Windows overlap by one sentence, so each document's targets are its sentences 1..n-1 in order.
+    const truth = vectors[d]?.[sentence];
+    if (!truth || !truth.every((x, i) => x === predictions.targets[k]![i])) throw new Error(`prediction ${k}: its target is not sentence ${sentence} of test document ${d}`);
+    if (sentence < kept[d]!.length && out.length < MAX_EMBEDDING_SENTENCES) out.push({ document: d, sentence, vector: Array.from(p) });
+  });
+  return {
+    formatVersion: 1,
+    source: 'concept-head',
+    step,
+    dim: vectors[0]?.[0]?.length ?? 0,
+    documents: docs.map((d, i) => ({ id: d.id, sentences: kept[i]!.map((v, j) => ({ text: d.texts[j] ?? '', vector: Array.from(v) })) })),
+    predictions: out,
+  };
+}
