@@ -9,6 +9,7 @@ import { AdamW, initBackend, lrSchedule } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readTrainCheckpoint } from './checkpoint.js';
 import { trainLoop, TrainingDiverged, TrainingInterrupted, type TrainLoopOptions } from './loop.js';
+import { KernelTimer } from './system-metrics.js';
 import { TinyStream, tinySetup, type TinyBatch } from './testing/tiny.js';
 
 beforeAll(async () => {
@@ -88,6 +89,34 @@ describe('trainLoop', () => {
       expect(heap.get(step)!).toBeGreaterThan(1);
       expect(heap.get(step)!).toBeLessThan(v);
     }
+    // GPU kernel time is logged on webgpu with timestamp queries only.
+    expect((await readMetrics(dir)).series['sys/gpu_kernel_ms']).toBeUndefined();
+  });
+
+  test('a kernel timer logs the kernel ms of one logged step in `every`, without changing the losses', async () => {
+    const run = newRun(root, 'timed');
+    await trainLoop(options(run, new TinyStream(7), { kernelTimer: new KernelTimer(5) }));
+    expect(await series(run.dir, 'train/loss')).toEqual(reference);
+    const kernelMs = await series(run.dir, 'sys/gpu_kernel_ms');
+    expect([...kernelMs.keys()]).toEqual([1, 6, 11]);
+    // On the cpu backend tf.profile times each kernel by the wall clock: > 0, below the whole run's time.
+    for (const v of kernelMs.values()) expect(v > 0 && v < 60_000).toBe(true);
+    expect(tf.engine().state.profiling).toBe(false);
+  });
+
+  test('a kernel timer whose step throws leaves the engine out of profiling mode', async () => {
+    const timer = new KernelTimer(1);
+    await expect(timer.time(1, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(tf.engine().state.profiling).toBe(false);
+    const { result, kernelMs } = await timer.time(2, async () => {
+      const x = tf.ones([64, 64]);
+      const y = tf.matMul(x, x);
+      const v = (await y.data())[0];
+      tf.dispose([x, y]);
+      return v;
+    });
+    expect(result).toBe(64);
+    expect(kernelMs).toBeGreaterThan(0);
   });
 
   test('Ctrl-C (abort) checkpoints the current step and marks the run interrupted; resume continues with the same losses', async () => {

@@ -14,7 +14,7 @@ import { clipGradNorm, globalNorm, valueAndGrads, type AdamW, type LossOutput, t
 import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
-import { SystemSampler } from './system-metrics.js';
+import { KernelTimer, SystemSampler } from './system-metrics.js';
 import { TrainingDiverged, TrainingInterrupted } from './errors.js';
 
 export { TrainingDiverged, TrainingInterrupted } from './errors.js';
@@ -78,6 +78,11 @@ export interface TrainLoopOptions<B> {
   progress?: Progress;
   /** Prefix of metric names (`train/loss`, `val/loss` by default). */
   metricPrefix?: string;
+  /**
+   * Times the kernels of some logged steps, logged as `sys/gpu_kernel_ms`; default: on webgpu
+   * with timestamp queries ({@link KernelTimer.forBackend}), null = never.
+   */
+  kernelTimer?: KernelTimer | null;
 }
 
 export interface TrainResult {
@@ -126,6 +131,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     let tokens = 0;
     const t0 = performance.now();
     const system = new SystemSampler();
+    const kernelTimer = o.kernelTimer === undefined ? KernelTimer.forBackend() : (o.kernelTimer ?? undefined);
     const checkpoint = async (): Promise<void> => {
       if (lastCheckpoint === step) return;
       await saveCheckpoint(o, step);
@@ -162,39 +168,48 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         const batch = o.batches.next();
         const next = step + 1;
         const lr = o.lrAt(step);
-        let out: ValueAndGrads;
-        try {
-          // Trainable parameters only: a frozen part (an SLLM's SentenceVAE with freezeSvae) gets no gradient.
-          out = await valueAndGrads(named, () => model.loss(batch, step));
-        } finally {
-          o.batches.dispose?.(batch);
-        }
+        const logged = next % o.logEvery === 0 || next === o.steps;
+        // Forward, backward, clipping and the update; a non-finite loss or norm skips the update.
+        const compute = async (): Promise<{ out: ValueAndGrads; gradNorm: number }> => {
+          let out: ValueAndGrads;
+          try {
+            // Trainable parameters only: a frozen part (an SLLM's SentenceVAE with freezeSvae) gets no gradient.
+            out = await valueAndGrads(named, () => model.loss(batch, step));
+          } finally {
+            o.batches.dispose?.(batch);
+          }
+          if (!Number.isFinite(out.loss)) return { out, gradNorm: NaN };
+          const gradNorm = o.clipNorm === null ? await globalNorm(out.grads) : await clipGradNorm(out.grads, o.clipNorm);
+          if (Number.isFinite(gradNorm)) o.optimizer.applyGradients(out.grads, lr);
+          return { out, gradNorm };
+        };
+        let kernelMs: number | undefined;
+        let computed: { out: ValueAndGrads; gradNorm: number };
+        if (logged && kernelTimer?.due(next)) ({ result: computed, kernelMs } = await kernelTimer.time(next, compute));
+        else computed = await compute();
+        const { out, gradNorm } = computed;
         const { grads, metrics } = out;
+        tf.dispose([...grads.values()]);
         loss = out.loss;
         if (!Number.isFinite(loss)) {
-          tf.dispose([...grads.values()]);
           run.logMetrics(next, { [`${prefix}train/loss`]: loss });
           const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint);
           run.log(err.message);
           run.setStatus('failed', err);
           throw err;
         }
-        const gradNorm = o.clipNorm === null ? await globalNorm(grads) : await clipGradNorm(grads, o.clipNorm);
         if (!Number.isFinite(gradNorm)) {
-          tf.dispose([...grads.values()]);
           const err = new TrainingDiverged(run.dir, next, loss, lastCheckpoint, `the gradient norm is ${gradNorm}`);
           run.log(err.message);
           run.setStatus('failed', err);
           throw err;
         }
-        o.optimizer.applyGradients(grads, lr);
-        tf.dispose([...grads.values()]);
         step = next;
         const n = o.batches.tokens(batch);
         tokens += n;
         const stepS = (performance.now() - tStep) / 1000;
         const tokensPerS = n / Math.max(stepS, 1e-9);
-        if (step % o.logEvery === 0 || step === o.steps) {
+        if (logged) {
           run.logMetrics(step, {
             [`${prefix}train/loss`]: loss,
             [`${prefix}train/lr`]: lr,
@@ -202,6 +217,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/tokens_per_s`]: tokensPerS,
             ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}train/${k}`, v])),
             ...system.sample(prefix),
+            ...(kernelMs !== undefined ? { [`${prefix}sys/gpu_kernel_ms`]: kernelMs } : {}),
           });
         }
         progress.update({ step, loss, tokensPerS });

@@ -15,7 +15,7 @@ import { BagOfWordsCodec, BaseLcm, collateWindows, disposeBatch, conceptWindows,
 import type { DatasetDocument } from '@sentencelab/data';
 import { SLLM, TokenLM, type SllmBatch, type TokenLmBatch } from '@sentencelab/latent-lm';
 import { perplexityOverDocuments } from '@sentencelab/metrics';
-import { createRun } from '@sentencelab/runs';
+import { createRun, readMetrics } from '@sentencelab/runs';
 import { SentenceVAE, vectorUse } from '@sentencelab/sentence-vae';
 import { AdamW, initBackend, type BackendChoice, type NamedParameters } from '@sentencelab/tensor';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -55,6 +55,10 @@ async function trainOneStep<B>(name: string, model: Trainable<B> & { namedParame
       evaluate: async () => ({ loss: await meanLoss(model, val) }),
     });
     expect(run.latestCheckpoint()?.step).toBe(1);
+    // The one (logged) step is kernel-timed where the backend has GPU timestamp queries (webgpu, lavapipe included).
+    const kernelMs = (await readMetrics(run.dir)).series['sys/gpu_kernel_ms'];
+    if (backend === 'webgpu') expect(kernelMs?.value[0]).toBeGreaterThan(0);
+    else expect(kernelMs).toBeUndefined();
     const ck = readTrainCheckpoint(run.latestCheckpoint()!.path);
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
     const dir = mkdtempSync(join(root, `${name}-model-`));

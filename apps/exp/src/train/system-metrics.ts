@@ -2,6 +2,7 @@
  * System metrics the training loop logs beside the losses: this process's CPU use since the
  * previous sample and its memory now.
  */
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Samples `sys/cpu_pct`, `sys/rss_mb` and `sys/heap_mb` (names prefixed with `prefix`). */
 export class SystemSampler {
@@ -26,5 +27,51 @@ export class SystemSampler {
       [`${prefix}sys/rss_mb`]: mem.rss / 1e6,
       [`${prefix}sys/heap_mb`]: mem.heapUsed / 1e6,
     };
+  }
+}
+
+/**
+ * Steps between two timed ones at most once: timing submits every kernel of the step on its own
+ * (the webgpu backend's timestamp queries; ~1,400 submits for a step of the large bench model),
+ * which slows that step down, so with the default `logEvery: 1` only one step in 50 pays for it.
+ */
+export const KERNEL_TIMING_EVERY = 50;
+
+/**
+ * Kernel time of one training step, summed over its kernels (`tf.profile`): on webgpu with the
+ * `timestamp-query` feature, the GPU time of every kernel. The loop logs it as `sys/gpu_kernel_ms`
+ * on the logged steps that are due ({@link KernelTimer.due}).
+ */
+export class KernelTimer {
+  private last = -Infinity;
+
+  constructor(private readonly every = KERNEL_TIMING_EVERY) {}
+
+  /** A timer when the active backend measures GPU kernel time (webgpu with timestamp queries), else undefined. */
+  static forBackend(): KernelTimer | undefined {
+    const backend = tf.backend() as { supportTimestampQuery?: boolean };
+    return tf.getBackend() === 'webgpu' && backend.supportTimestampQuery === true ? new KernelTimer() : undefined;
+  }
+
+  /** Whether the logged step `step` is timed: the first one, then at least `every` steps apart. */
+  due(step: number): boolean {
+    return step - this.last >= this.every;
+  }
+
+  /** Runs `f` with every kernel timed; `f` must not leave the engine in profiling mode by throwing (it is reset). */
+  async time<T>(step: number, f: () => Promise<T>): Promise<{ result: T; kernelMs: number }> {
+    this.last = step;
+    let result: T | undefined;
+    try {
+      const profile = await tf.profile(async () => {
+        result = await f();
+        return [];
+      });
+      const kernelMs = profile.kernels.reduce((sum, k) => sum + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
+      return { result: result as T, kernelMs };
+    } finally {
+      // tf.profile leaves profiling on when its function throws; later steps must not be profiled.
+      tf.engine().state.profiling = false;
+    }
   }
 }
