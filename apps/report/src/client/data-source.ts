@@ -1,4 +1,4 @@
-import type { MetricsPayload, RunsPayload, SamplesPayload, StaticData } from '../shared/types.js';
+import type { EmbeddingsPayload, MetricsPayload, RunsPayload, SamplesPayload, StaticData } from '../shared/types.js';
 
 /** Where the client's data comes from: the report server, or the data embedded by `--static`. */
 export interface DataSource {
@@ -6,6 +6,7 @@ export interface DataSource {
   runs(): Promise<RunsPayload>;
   metrics(run: string): Promise<MetricsPayload>;
   samples(run: string): Promise<SamplesPayload>;
+  embeddings(run: string): Promise<EmbeddingsPayload>;
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -21,6 +22,7 @@ export function httpSource(): DataSource {
     runs: () => getJson<RunsPayload>('/api/runs'),
     metrics: (run) => getJson<MetricsPayload>(`/api/metrics?run=${encodeURIComponent(run)}`),
     samples: (run) => getJson<SamplesPayload>(`/api/samples?run=${encodeURIComponent(run)}`),
+    embeddings: (run) => getJson<EmbeddingsPayload>(`/api/embeddings?run=${encodeURIComponent(run)}`),
   };
 }
 
@@ -30,6 +32,7 @@ export function staticSource(data: StaticData): DataSource {
     runs: () => Promise.resolve(data.runs),
     metrics: (run) => Promise.resolve(data.metrics[run] ?? { run, series: {} }),
     samples: (run) => Promise.resolve(data.samples[run] ?? { run, samples: [] }),
+    embeddings: (run) => Promise.resolve(data.embeddings?.[run] ?? { run, embeddings: null }),
   };
 }
 

@@ -86,6 +86,9 @@ describe('report server', () => {
       '/api/samples?run=paper/../../secret.txt',
       '/api/metrics?run=%2Fetc%2Fpasswd',
       '/api/samples?run=paper%2F..%2F..',
+      '/api/embeddings?run=../secret.txt',
+      '/api/embeddings?run=paper%2F..%2F..%2Fsecret.txt',
+      '/paper/token-lm/embeddings.json',
       '//etc/passwd',
       '/paper/token-lm/meta.json',
     ];

@@ -106,9 +106,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStor
     case '/api/runs':
       return send(res, 200, 'application/json; charset=utf-8', await runsJson());
     case '/api/metrics':
-    case '/api/samples': {
+    case '/api/samples':
+    case '/api/embeddings': {
       const id = url.searchParams.get('run') ?? '';
-      const payload = url.pathname === '/api/metrics' ? await store.metrics(id) : await store.samples(id);
+      const payload = url.pathname === '/api/metrics' ? await store.metrics(id) : url.pathname === '/api/samples' ? await store.samples(id) : await store.embeddings(id);
       if (!payload) return send(res, 404, 'application/json', JSON.stringify({ error: `no run "${id}" in the runs folder` }));
       return sendJson(res, payload);
     }

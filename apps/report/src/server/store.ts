@@ -1,9 +1,10 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import {
   LOCK_FILE,
   RUN_FILES,
   listRunFolders,
+  readEmbeddings,
   readMetrics,
   readRunInfo,
   readSamples,
@@ -13,7 +14,7 @@ import {
   type RunInfo,
 } from '@sentencelab/runs';
 import { flatten } from '../shared/flatten.js';
-import type { MetricsPayload, RunRow, RunsPayload, SamplesPayload } from '../shared/types.js';
+import type { EmbeddingsPayload, MetricsPayload, RunRow, RunsPayload, SamplesPayload } from '../shared/types.js';
 
 interface Cached {
   stamp: string;
@@ -84,6 +85,13 @@ export class RunsStore {
     return { run: id, series };
   }
 
+  /** The listed run's embeddings.json (null when it has none); undefined for an unknown id. */
+  async embeddings(id: string): Promise<EmbeddingsPayload | undefined> {
+    const folder = await this.folder(id);
+    if (!folder) return undefined;
+    return { run: id, embeddings: (await readEmbeddings(folder.dir)) ?? null };
+  }
+
   async samples(id: string): Promise<SamplesPayload | undefined> {
     const folder = await this.folder(id);
     if (!folder) return undefined;
@@ -92,7 +100,7 @@ export class RunsStore {
 }
 
 // run.lock: its refreshes and removal change a running row (running, crashed).
-const STAMPED = [RUN_FILES.meta, RUN_FILES.summary, RUN_FILES.config, RUN_FILES.metrics, LOCK_FILE];
+const STAMPED = [RUN_FILES.meta, RUN_FILES.summary, RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.embeddings, LOCK_FILE];
 
 /** mtimes and sizes of the files a row is made of (sync: a stat is microseconds, 4,000 of them per poll). */
 function stampOf(dir: string): string {
@@ -136,6 +144,7 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
   if (meta.endedAt) row.endedAt = meta.endedAt;
   if (meta.error) row.failure = meta.error.message;
   if (info.metricsMtimeMs !== undefined) row.metricsVersion = info.metricsMtimeMs;
+  if (existsSync(join(info.dir, RUN_FILES.embeddings))) row.hasEmbeddings = true;
   return row;
 }
 

@@ -106,7 +106,7 @@ function fixSign(v: number[]): number[] {
 export function symmetricEigen(matrix: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
   const n = matrix.length;
   const a = matrix.map((r) => [...r]);
-  const v = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
+  const v: number[][] = a.map((_, i) => a.map((__, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p]![q]! ** 2;

@@ -1,4 +1,5 @@
 /** What the server (or a static export) hands the browser client. */
+import type { Embeddings } from '@sentencelab/runs';
 
 export type Scalar = string | number | boolean | null;
 
@@ -49,6 +50,8 @@ export interface RunRow {
   queue?: QueueInfo;
   /** A queued point with no run folder yet: nothing to plot or compare, not selectable. */
   queueOnly?: boolean;
+  /** The run folder has embeddings.json (sentence vectors for the embedding view). */
+  hasEmbeddings?: boolean;
 }
 
 /** A sweep point as the queue reports it. */
@@ -103,9 +106,17 @@ export interface SamplesPayload {
   samples: SamplePayload[];
 }
 
+export interface EmbeddingsPayload {
+  run: string;
+  /** The run's embeddings.json, null when it has none. */
+  embeddings: Embeddings | null;
+}
+
 /** Everything a `--static` export embeds. */
 export interface StaticData {
   runs: RunsPayload;
   metrics: Record<string, MetricsPayload>;
   samples: Record<string, SamplesPayload>;
+  /** Runs with embeddings.json only. */
+  embeddings?: Record<string, EmbeddingsPayload>;
 }
