@@ -2,11 +2,16 @@ import uPlot from 'uplot';
 import { formatCompact } from '../shared/flatten.js';
 import { h } from './dom.js';
 
-const live: uPlot[] = [];
+const live: { destroy(): void }[] = [];
 
-/** Destroys the charts of the previous render (uPlot keeps window listeners until destroyed). */
+/** Destroys the charts of the previous render (uPlot and ECharts keep window listeners until destroyed). */
 export function destroyCharts(): void {
   for (const chart of live.splice(0)) chart.destroy();
+}
+
+/** Registers a chart of another library to be destroyed with the others at the next render. */
+export function trackChart(chart: { destroy(): void }): void {
+  live.push(chart);
 }
 
 export interface LineSeries {
@@ -25,6 +30,8 @@ export interface LineChartSpec {
   xLabel: string;
   yLabel: string;
   log: boolean;
+  /** Pixels; default 340. */
+  height?: number;
   /** Fill between pairs of series indices (1-based as in uPlot: [upper, lower]). */
   bands?: { upper: number; lower: number; fill: string }[];
 }
@@ -34,7 +41,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec): uPlot {
   const width = Math.max(320, container.clientWidth || 800);
   const opts: uPlot.Options = {
     width,
-    height: 340,
+    height: spec.height ?? 340,
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
       { label: spec.xLabel, stroke: '#555', grid: { stroke: '#eee' } },

@@ -3,12 +3,15 @@ import { destroyCharts } from './charts.js';
 import { renderCurves } from './curves-view.js';
 import { detectSource } from './data-source.js';
 import { renderDiff } from './diff-view.js';
+import { renderEmbeddings } from './embedding-view.js';
 import { h, replaceChildren } from './dom.js';
 import { renderPaper } from './paper-view.js';
+import { renderParallel } from './parallel-view.js';
 import { RunsTable, visibleRows } from './runs-table.js';
 import { renderSamples } from './samples-view.js';
 import { initialState, RunDataCache, type AppState, type Tab } from './state.js';
 import { renderSummary } from './summary-view.js';
+import { renderSystem } from './system-view.js';
 
 const POLL_MS = 2000;
 const TABS: { id: Tab; label: string }[] = [
@@ -17,6 +20,9 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'summary', label: 'Summary & pivot' },
   { id: 'paper', label: 'Paper view' },
   { id: 'samples', label: 'Samples' },
+  { id: 'parallel', label: 'Parallel coordinates' },
+  { id: 'system', label: 'System' },
+  { id: 'embeddings', label: 'Embeddings' },
 ];
 
 const source = detectSource();
@@ -88,6 +94,15 @@ async function renderPanel(): Promise<void> {
         break;
       case 'samples':
         await renderSamples(panel, selected, cache);
+        break;
+      case 'parallel':
+        renderParallel(panel, state, selected, panelUpdate, (change) => update(change, { table: true, panel: false }));
+        break;
+      case 'system':
+        await renderSystem(panel, selected, cache);
+        break;
+      case 'embeddings':
+        await renderEmbeddings(panel, state, selected, cache, panelUpdate);
         break;
     }
   } catch (error) {

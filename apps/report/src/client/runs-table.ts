@@ -3,6 +3,7 @@ import { varyingKeys } from '../shared/config-diff.js';
 import { compareField, compareScalars, fieldValue, knownFields } from '../shared/fields.js';
 import { compileFilter, type Predicate } from '../shared/filter.js';
 import { formatValue } from '../shared/flatten.js';
+import { brushPredicate, describeBrush } from '../shared/parallel.js';
 import { isSeedKey } from '../shared/seed-groups.js';
 import type { RunRow } from '../shared/types.js';
 import { h, replaceChildren, select } from './dom.js';
@@ -47,7 +48,8 @@ export function visibleRows(state: AppState): { rows: RunRow[]; filterError?: st
     predicate = () => true;
     filterError = (error as Error).message;
   }
-  const rows = state.runs.filter(predicate);
+  const inBrush = brushPredicate(state.brush);
+  const rows = state.runs.filter((r) => predicate(r) && inBrush(r));
   const { field, desc } = state.sort;
   const missing = (r: RunRow) => {
     const v = fieldValue(r, field);
@@ -72,6 +74,7 @@ export class RunsTable {
   readonly el: HTMLElement;
   private readonly filterInput: HTMLInputElement;
   private readonly filterMessage = h('span', { class: 'filter-error', id: 'filter-error' });
+  private readonly brushNote = h('div', { class: 'brush-note', id: 'brush-note' });
   private readonly groupHolder = h('span');
   private readonly counts = h('span', { class: 'counts', id: 'run-counts' });
   private readonly tableHolder = h('div', { class: 'table-wrap' });
@@ -103,6 +106,7 @@ export class RunsTable {
         this.counts,
       ),
       this.filterMessage,
+      this.brushNote,
       this.tableHolder,
     );
   }
@@ -116,6 +120,12 @@ export class RunsTable {
     const state = this.state;
     const { rows, filterError } = visibleRows(state);
     this.filterMessage.textContent = filterError ? `Filter not applied: ${filterError}` : '';
+    replaceChildren(
+      this.brushNote,
+      Object.keys(state.brush).length > 0
+        ? [`Brushed in parallel coordinates: ${describeBrush(state.brush)} `, h('button', { type: 'button', id: 'clear-brush', onclick: () => this.handlers.update((s) => (s.brush = {})) }, 'Clear brush')]
+        : null,
+    );
     const okRuns = state.runs.filter((r) => r.ok);
     const fields = knownFields(okRuns);
     const groupOptions = [

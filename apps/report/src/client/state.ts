@@ -1,8 +1,9 @@
 import type { ExportFormat } from '../shared/table-export.js';
-import type { MetricsPayload, RunRow, SamplesPayload } from '../shared/types.js';
+import type { Brush } from '../shared/parallel.js';
+import type { EmbeddingsPayload, MetricsPayload, RunRow, SamplesPayload } from '../shared/types.js';
 import type { DataSource } from './data-source.js';
 
-export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples';
+export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples' | 'parallel' | 'system' | 'embeddings';
 
 export interface CurveOptions {
   metric: string;
@@ -30,6 +31,12 @@ export interface AppState {
   curve: CurveOptions;
   pivot: { rows: string; cols: string; cell: string; format: ExportFormat; output: string };
   paperBaseline: string;
+  /** Parallel coordinates: the metric fields drawn as axes (null: a default from the runs). */
+  parallelMetrics: string[] | null;
+  /** Axes brushed in parallel coordinates: the runs table shows only the runs inside. */
+  brush: Brush;
+  /** Embedding view: the run shown ('' = the first selected run with embeddings). */
+  embeddingRun: string;
 }
 
 export function initialState(): AppState {
@@ -45,13 +52,17 @@ export function initialState(): AppState {
     curve: { metric: '', x: 'step', log: false, smoothing: 0.6, groupSeeds: false, band: 'minmax' },
     pivot: { rows: '', cols: '', cell: '', format: 'markdown', output: '' },
     paperBaseline: '',
+    parallelMetrics: null,
+    brush: {},
+    embeddingRun: '',
   };
 }
 
-/** Fetched metrics and samples, refetched when a run's metrics file changes. */
+/** Fetched metrics, samples and embeddings, refetched when a run's metrics file changes. */
 export class RunDataCache {
   private metrics = new Map<string, { version: number | undefined; data: Promise<MetricsPayload> }>();
   private samples = new Map<string, { version: number | undefined; data: Promise<SamplesPayload> }>();
+  private embeddings = new Map<string, { version: number | undefined; data: Promise<EmbeddingsPayload> }>();
 
   constructor(private readonly source: DataSource) {}
 
@@ -61,6 +72,15 @@ export class RunDataCache {
     const data = this.source.metrics(row.id);
     this.metrics.set(row.id, { version: row.metricsVersion, data });
     data.catch(() => this.metrics.delete(row.id));
+    return data;
+  }
+
+  embeddingsOf(row: RunRow): Promise<EmbeddingsPayload> {
+    const hit = this.embeddings.get(row.id);
+    if (hit && hit.version === row.metricsVersion) return hit.data;
+    const data = this.source.embeddings(row.id);
+    this.embeddings.set(row.id, { version: row.metricsVersion, data });
+    data.catch(() => this.embeddings.delete(row.id));
     return data;
   }
 

@@ -43,8 +43,8 @@ describe('parallel coordinates', () => {
     expect(keep({})).toEqual(['a', 'b', 'c', 'd']);
     expect(keep({ 'eval.ppl': { kind: 'value', intervals: [[50, 42]] } })).toEqual(['b', 'c']);
     expect(keep({ 'eval.ppl': { kind: 'value', intervals: [[0, 41], [49, 60]] } })).toEqual(['a', 'c']);
-    expect(keep({ 'eval.ppl': { kind: 'value', intervals: [[0, 100]] }, 'config.model.kind': { kind: 'category', values: ['sllm'] } })).toEqual(['a', 'b']);
-    expect(keep({ 'config.model.kind': { kind: 'category', values: ['(none)'] } })).toEqual(['d']);
-    expect(describeBrush({ 'eval.ppl': { kind: 'value', intervals: [[50, 42]] }, 'config.model.kind': { kind: 'category', values: ['sllm', 'token-lm'] } })).toBe('ppl in [42, 50]; model.kind in {sllm, token-lm}');
+    expect(keep({ 'eval.ppl': { kind: 'value', intervals: [[0, 100]] }, 'config.model.kind': { kind: 'category', values: ['sllm'], intervals: [[0, 0]] } })).toEqual(['a', 'b']);
+    expect(keep({ 'config.model.kind': { kind: 'category', values: ['(none)'], intervals: [[2, 2]] } })).toEqual(['d']);
+    expect(describeBrush({ 'eval.ppl': { kind: 'value', intervals: [[50, 42]] }, 'config.model.kind': { kind: 'category', values: ['sllm', 'token-lm'], intervals: [[0, 1]] } })).toBe('ppl in [42, 50]; model.kind in {sllm, token-lm}');
   });
 });

@@ -22,7 +22,10 @@ export interface ParallelAxis {
 }
 
 /** A brushed axis: the value intervals, or the category labels, a run must fall in. */
-export type BrushRange = { kind: 'value'; intervals: [number, number][] } | { kind: 'category'; values: string[] };
+export type BrushRange =
+  | { kind: 'value'; intervals: [number, number][] }
+  /** `intervals`: the brushed ranges in category positions (0, 1, ...), as drawn. */
+  | { kind: 'category'; values: string[]; intervals: [number, number][] };
 /** Brushed axes by field; a run passes when it falls in every one. */
 export type Brush = Record<string, BrushRange>;
 
@@ -32,10 +35,14 @@ export function metricChoices(rows: readonly RunRow[]): string[] {
   return [...fields.eval.map((k) => `eval.${k}`), ...fields.metrics.flatMap((m) => [`${m}.last`, `${m}.best`])];
 }
 
-/** Default metric axes: up to 3 eval results that every run has, else the last value of a loss. */
+/** Eval results offered first as default axes (the headline figures of each kind of run). */
+const HEADLINE_EVAL = ['ppl', 'l2', 'contrastive_acc', 'recon_token_acc', 'brier_lm', 'tokens_per_s', 'params'];
+
+/** Default metric axes: up to 3 eval results that every run has (headline figures first), else the last value of a loss. */
 export function defaultMetrics(rows: readonly RunRow[]): string[] {
   const fields = knownFields(rows);
-  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number') && !/_ci_(low|high)$/.test(k));
+  const rank = (k: string) => (HEADLINE_EVAL.includes(k) ? HEADLINE_EVAL.indexOf(k) : HEADLINE_EVAL.length);
+  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number') && !/_ci_(low|high)$/.test(k)).sort((a, b) => rank(a) - rank(b));
   if (shared.length > 0) return shared.slice(0, 3).map((k) => `eval.${k}`);
   const loss = fields.metrics.find((m) => /(^|\/)loss$/.test(m)) ?? fields.metrics[0];
   return loss ? [`${loss}.last`] : [];
