@@ -1,0 +1,52 @@
+import type { DatasetDocument } from '@sentencelab/data';
+import { embeddingsSchema, MAX_EMBEDDING_SENTENCES } from '@sentencelab/runs';
+import { describe, expect, test } from 'vitest';
+import { headEmbeddings } from './embeddings.js';
+
+/** A document of `n` sentences whose vector i is [doc, i]. */
+function doc(d: number, n: number): { doc: DatasetDocument; vectors: Float32Array[] } {
+  return {
+    doc: { id: `doc${d}`, sentences: Array.from({ length: n }, () => Int32Array.from([1])), texts: Array.from({ length: n }, (_, i) => `doc ${d} sentence ${i}.`), paragraphStarts: Array.from({ length: n }, (_, i) => i === 0) },
+    vectors: Array.from({ length: n }, (_, i) => Float32Array.from([d, i])),
+  };
+}
+
+/** Teacher-forced predictions as evaluateHead collects them: each document's sentences 1..n-1, in order. */
+function predictionsOf(docs: Float32Array[][]) {
+  const predictions: Float32Array[] = [];
+  const targets: Float32Array[] = [];
+  const docOf: number[] = [];
+  docs.forEach((vs, d) =>
+    vs.slice(1).forEach((t) => {
+      predictions.push(Float32Array.from([t[0]! + 0.5, t[1]! + 0.5]));
+      targets.push(t);
+      docOf.push(d);
+    }),
+  );
+  return { predictions, targets, docOf };
+}
+
+describe('headEmbeddings', () => {
+  test('pairs each prediction with its true next sentence and keeps whole sentences first up to the bound', () => {
+    const docs = [doc(0, 200), doc(1, 100)];
+    const vectors = docs.map((d) => d.vectors);
+    const e = embeddingsSchema.parse(headEmbeddings(docs.map((d) => d.doc), vectors, predictionsOf(vectors), 7));
+    expect(e.documents.map((d) => d.sentences.length)).toEqual([200, MAX_EMBEDDING_SENTENCES - 200]);
+    expect(e.documents[1]!.sentences[3]).toEqual({ text: 'doc 1 sentence 3.', vector: [1, 3] });
+    // Predictions of kept sentences only: 199 of the first document, 55 of the second.
+    expect(e.predictions).toHaveLength(199 + 55);
+    for (const p of e.predictions) {
+      const truth = e.documents[p.document]!.sentences[p.sentence]!.vector;
+      expect(p.vector).toEqual([truth[0]! + 0.5, truth[1]! + 0.5]);
+    }
+    expect(e.step).toBe(7);
+  });
+
+  test('a prediction whose target is not the next sentence in order is an error', () => {
+    const docs = [doc(0, 3)];
+    const vectors = docs.map((d) => d.vectors);
+    const p = predictionsOf(vectors);
+    p.targets.reverse();
+    expect(() => headEmbeddings(docs.map((d) => d.doc), vectors, p, 1)).toThrow('prediction 0: its target is not sentence 1 of test document 0');
+  });
+});
