@@ -13,8 +13,19 @@ export interface AppAssets {
   css: string;
 }
 
-/** Bundles the browser client (TypeScript + uPlot) with esbuild into one minified script. */
-export async function buildAssets(): Promise<AppAssets> {
+let built: Promise<AppAssets> | undefined;
+
+/**
+ * Bundles the browser client (TypeScript + uPlot + the ECharts parts) with esbuild into one
+ * minified script, once per process (a second server or a static export reuses it).
+ */
+export function buildAssets(): Promise<AppAssets> {
+  built ??= bundle();
+  built.catch(() => (built = undefined));
+  return built;
+}
+
+async function bundle(): Promise<AppAssets> {
   const result = await build({
     entryPoints: [clientEntry],
     bundle: true,
