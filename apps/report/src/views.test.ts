@@ -13,7 +13,8 @@ import type { RunWriter } from '@sentencelab/runs';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
 import { bundledChromium } from './testing/chromium.js';
-import { TINY_DOCS, TINY_STEPS, trainTinyRuns } from './testing/exp-runs.js';
+import { THREE_SENTENCE_DOCS } from '@sentencelab/exp/testing';
+import { TINY_STEPS, trainTinyRuns } from './testing/exp-runs.js';
 import { writeFixtureRuns } from './testing/fixtures.js';
 
 const SHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
@@ -122,15 +123,15 @@ function scatterPoint(series: string, index: number): Promise<{ x: number; y: nu
   );
 }
 
-/** The tooltip shown, checked against the corpus: `docK · sentence N` (or a prediction of it) shows sentence N of document K. */
+/** The tooltip shown, checked against the corpus: `dK · sentence N` (or a prediction of it) shows sentence N of document K. */
 async function hovered(): Promise<{ prediction: boolean; text: string }> {
   const tip = page.locator('.embedding-tooltip .embedding-tip');
   await tip.waitFor({ state: 'visible' });
   const label = (await tip.locator('.tip-label').textContent()) ?? '';
   const text = (await tip.locator('.tip-text').textContent()) ?? '';
-  const m = /^(prediction of )?doc(\d) · sentence (\d)(; true:)?$/.exec(label);
+  const m = /^(prediction of )?d(\d) · sentence (\d)(; true:)?$/.exec(label);
   if (!m) throw new Error(`unexpected tooltip label ${JSON.stringify(label)}`);
-  expect(text).toBe(TINY_DOCS[Number(m[2])]!.split(/(?<=\.) /)[Number(m[3]) - 1]);
+  expect(text).toBe(THREE_SENTENCE_DOCS[Number(m[2])]!.split(/(?<=\.) /)[Number(m[3]) - 1]);
   return { prediction: m[1] !== undefined, text };
 }
 
@@ -205,7 +206,7 @@ describe('sweep views in Chromium', () => {
     const own = await seriesOf();
     // One scatter series per held-out document, no predictions.
     expect(own.length).toBeGreaterThan(0);
-    expect(own.every((s) => s.type === 'scatter' && /^doc\d$/.test(s.name) && s.points === 3)).toBe(true);
+    expect(own.every((s) => s.type === 'scatter' && /^d\d$/.test(s.name) && s.points === 3)).toBe(true);
     expect(await page.textContent('#embedding-caption')).toMatch(new RegExp(`^PCA of ${own.length * 3} sentence vectors \\(d = 16\\) from ${own.length} documents, step 4`));
     const first = await scatterPoint(own[0]!.name, 0);
     await page.mouse.move(first.x, first.y);

@@ -12,7 +12,7 @@ import { executePipeline } from '../pipeline/execute.js';
 import { loadData } from '../stages/dataset.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { loadModel } from '../train/fit.js';
-import { repoRoot, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyPipelineYaml, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
 import { generateAction } from './generate.js';
 import { lensAction, renderLens } from './lens.js';
 
@@ -28,25 +28,13 @@ describe('exp lens', () => {
   test('tiny trained SLLM and Base-LCM runs: the output layer is what generate decodes, and the CLI prints the grid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-lens-'));
     const file = join(dir, 'tiny.yaml');
-    const docs = [
-      'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.',
-      'The cat sat on the mat. It purred in the sun. Then it fell asleep.',
-      'Rain fell over the city. People opened umbrellas. The streets shone at night.',
-      'A ship left at dawn. Sailors raised the sails. The wind carried them north.',
-      'We baked bread today. The kitchen smelled warm. Everyone wanted a slice.',
-      'The train was late again. We waited on the platform. It came at noon.',
-      'She planted tomatoes in May. They grew tall by July. The harvest was good.',
-      'The printer works again. Call me back soon. The line was busy.',
-      'Snow covered the hills. Children built a snowman. It melted by Sunday.',
-      'The library opens at nine. Bring your card. Books are due in two weeks.',
-    ];
-    writeFileSync(join(dir, 'docs.jsonl'), docs.map((t, i) => JSON.stringify({ id: `d${i}`, text: t })).join('\n'));
+    const source = writeThreeSentenceDocs(dir);
     writeFileSync(
       file,
       tinyPipelineYaml({
         runsDir: join(dir, 'runs'),
         cacheDir: join(dir, 'data'),
-        source: `{type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}`,
+        source,
         segment: '{mode: sentence, maxTokens: 48}',
         stages: `  tok: {kind: tokenizer}
   sllm:

@@ -17,6 +17,30 @@ export const TINY_JSONL_SOURCE = `{type: jsonl, paths: [${join(repoRoot, 'datase
 /** The committed paragraph samples (`datasets/samples/*.txt`), as a `data.source` flow map. */
 export const SAMPLES_TEXT_SOURCE = `{type: text, paths: [${join(repoRoot, 'datasets/samples')}/*.txt], unit: paragraph}`;
 
+/**
+ * Ten documents of three short sentences: with sentence segmentation, enough for all three
+ * splits of a sentence-level pipeline (the lens test, the report's sweep-view tests).
+ */
+export const THREE_SENTENCE_DOCS = [
+  'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.',
+  'The cat sat on the mat. It purred in the sun. Then it fell asleep.',
+  'Rain fell over the city. People opened umbrellas. The streets shone at night.',
+  'A ship left at dawn. Sailors raised the sails. The wind carried them north.',
+  'We baked bread today. The kitchen smelled warm. Everyone wanted a slice.',
+  'The train was late again. We waited on the platform. It came at noon.',
+  'She planted tomatoes in May. They grew tall by July. The harvest was good.',
+  'The printer works again. Call me back soon. The line was busy.',
+  'Snow covered the hills. Children built a snowman. It melted by Sunday.',
+  'The library opens at nine. Bring your card. Books are due in two weeks.',
+] as const;
+
+/** Writes {@link THREE_SENTENCE_DOCS} to `<dir>/docs.jsonl` (ids `d0`..`d9`); returns it as a `data.source` flow map. */
+export function writeThreeSentenceDocs(dir: string): string {
+  const file = join(dir, 'docs.jsonl');
+  writeFileSync(file, THREE_SENTENCE_DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
+  return `{type: jsonl, paths: [${file}], textField: text, idField: id}`;
+}
+
 export interface TinyPipelineOptions {
   /** Folder of the run folders. */
   runsDir: string;
