@@ -40,7 +40,12 @@ describe('embeddings.json', () => {
     expect(() => writeEmbeddings(dir, { ...base, documents: [doc('a', 2)], predictions: [{ document: 0, sentence: 2, vector: [1, 2, 3] }] })).toThrow('predictions.0: document 0 sentence 2 is not in documents');
   });
 
-  test('firstSentences keeps whole documents in order until the bound', () => {
-    expect(firstSentences([{ sentences: [1, 2, 3] }, { sentences: [4, 5] }, { sentences: [6] }], 4)).toEqual([[1, 2, 3], [4], []]);
+  test('firstSentences keeps an equal share of each document\'s first sentences, a short one\'s rest going to the others', () => {
+    const docs = [{ sentences: [1, 2, 3, 4, 5] }, { sentences: [6] }, { sentences: [7, 8, 9, 10] }];
+    // share 2 each: 1,2 | 6 | 7,8 -> 1 left, to the first document
+    expect(firstSentences(docs, 6)).toEqual([[1, 2, 3], [6], [7, 8]]);
+    expect(firstSentences(docs, 100)).toEqual([[1, 2, 3, 4, 5], [6], [7, 8, 9, 10]]);
+    // fewer than one each: in document order
+    expect(firstSentences(docs, 2)).toEqual([[1, 2], [], []]);
   });
 });

@@ -27,14 +27,15 @@ function predictionsOf(docs: Float32Array[][]) {
 }
 
 describe('headEmbeddings', () => {
-  test('pairs each prediction with its true next sentence and keeps whole sentences first up to the bound', () => {
+  test('pairs each prediction with its true next sentence and keeps the first sentences of every document up to the bound', () => {
     const docs = [doc(0, 200), doc(1, 100)];
     const vectors = docs.map((d) => d.vectors);
     const e = embeddingsSchema.parse(headEmbeddings(docs.map((d) => d.doc), vectors, predictionsOf(vectors), 7));
-    expect(e.documents.map((d) => d.sentences.length)).toEqual([200, MAX_EMBEDDING_SENTENCES - 200]);
+    // An equal share (128) each; the second document's unused 28 go to the first.
+    expect(e.documents.map((d) => d.sentences.length)).toEqual([MAX_EMBEDDING_SENTENCES - 100, 100]);
     expect(e.documents[1]!.sentences[3]).toEqual({ text: 'doc 1 sentence 3.', vector: [1, 3] });
-    // Predictions of kept sentences only: 199 of the first document, 55 of the second.
-    expect(e.predictions).toHaveLength(199 + 55);
+    // Predictions of kept sentences only: 155 of the first document, 99 of the second.
+    expect(e.predictions).toHaveLength(155 + 99);
     for (const p of e.predictions) {
       const truth = e.documents[p.document]!.sentences[p.sentence]!.vector;
       expect(p.vector).toEqual([truth[0]! + 0.5, truth[1]! + 0.5]);

@@ -34,8 +34,8 @@ export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDo
 }
 
 /**
- * A SentenceVAE run's embeddings.json: the first sentences of the held-out documents (at most
- * {@link MAX_EMBEDDING_SENTENCES} in all, whole documents first), encoded by the trained model.
+ * A SentenceVAE run's embeddings.json: the first sentences of each held-out document (at most
+ * {@link MAX_EMBEDDING_SENTENCES} in all, see `firstSentences`), encoded by the trained model.
  */
 export async function svaeEmbeddings(svae: SentenceVAE, docs: readonly DatasetDocument[], step: number): Promise<EmbeddingsInput> {
   const kept = firstSentences(docs.map((d) => ({ sentences: d.sentences.map((ids, i) => ({ ids, text: d.texts[i] ?? '' })) })))
