@@ -147,8 +147,9 @@ describe('sweep views in Chromium', () => {
     await selectOnly(runs);
     await openTab('parallel');
     const axes = await page.$eval('#parallel-chart', (el) => (el as unknown as { echarts: { getOption(): { parallelAxis: { id: string }[] } } }).echarts.getOption().parallelAxis.map((a) => a.id));
-    // model.kind, svaeLayers and seed differ (the token LM has neither); then the headline eval figures every run has.
-    expect(axes).toEqual(['config.model.kind', 'config.model.svaeLayers', 'config.seed', 'eval.ppl', 'eval.tokens_per_s', 'eval.params']);
+    // The runs' kind and stage (meta.json), then model.kind, svaeLayers and seed (the token LM
+    // has neither); then the headline eval figures every run has.
+    expect(axes).toEqual(['info.kind', 'info.stage', 'config.model.kind', 'config.model.svaeLayers', 'config.seed', 'eval.ppl', 'eval.tokens_per_s', 'eval.params']);
     expect(await rowIds()).toHaveLength(15);
     // Brush PPL 46..50 by dragging along its axis: token-lm (45.3) and sllm-h1 (52.1) fall outside,
     // and so does every run with another or no PPL (the other seeds at 49.1 and 49.5 are inside).

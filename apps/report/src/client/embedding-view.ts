@@ -97,7 +97,8 @@ function drawEmbeddings(holder: HTMLElement, e: Embeddings): number[] {
   chart.setOption({
     animation: false,
     grid: { left: 60, right: 30, top: 40, bottom: 50 },
-    legend: { type: 'scroll', top: 0, data: e.documents.map((d) => d.id) },
+    // Click a legend entry to hide a document, the predictions or their lines.
+    legend: { type: 'scroll', top: 0, data: [...e.documents.map((d) => d.id), ...extra.map((x) => x.name)] },
     xAxis: { type: 'value', name: `PC1 (${(100 * (p.explained[0] ?? 0)).toFixed(1)}%)`, nameLocation: 'middle', nameGap: 28, scale: true, splitLine: { lineStyle: { color: '#eee' } } },
     yAxis: { type: 'value', name: `PC2 (${(100 * (p.explained[1] ?? 0)).toFixed(1)}%)`, nameLocation: 'middle', nameGap: 40, scale: true, splitLine: { lineStyle: { color: '#eee' } } },
     tooltip: {

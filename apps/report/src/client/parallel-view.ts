@@ -12,7 +12,7 @@ interface AreaSelected {
 }
 
 /**
- * Parallel coordinates over the selected runs: one axis per config key that differs, then the
+ * Parallel coordinates over the selected runs: one axis per meta (stage, kind) or config key that differs, then the
  * chosen metric fields; one line per run. Dragging along an axis brushes it (ECharts), and the
  * runs table then shows only the runs inside every brushed axis (`state.brush`).
  */
@@ -42,7 +42,7 @@ export function renderParallel(
   const note = h('p', { class: 'hint', id: 'parallel-note' });
   const describe = (brush: Brush) =>
     (note.textContent =
-      `${selected.length} runs · ${axes.length} axes (config keys that differ, then metrics). Drag along an axis to brush it; click the axis to clear. ` +
+      `${selected.length} runs · ${axes.length} axes (run kind and config keys that differ, then metrics). Drag along an axis to brush it; click the axis to clear. ` +
       (Object.keys(brush).length > 0 ? `${selected.filter(brushPredicate(brush)).length} of ${selected.length} runs in the brush (the table shows only those).` : 'The runs table then shows only the runs inside every brushed axis.'));
   describe(state.brush);
   const holder = h('div', { class: 'chart', id: 'parallel-chart' });

@@ -21,6 +21,15 @@ const rows = [
 ];
 
 describe('parallel coordinates', () => {
+  test('the meta keys that differ come first (the runs of one pipeline share its config)', () => {
+    const withInfo = rows.map((r, i) => ({ ...r, info: { stage: i < 2 ? 'svae' : 'lm', requested: 'cpu' } }));
+    expect(parallelAxes(withInfo, []).map((a) => [a.field, a.categories])).toEqual([
+      ['info.stage', ['lm', 'svae']],
+      ['config.model.kind', ['sllm', 'token-lm', '(none)']],
+      ['config.train.lr', ['1.000e-4', '3.000e-4', '0.001']],
+    ]);
+  });
+
   test('axes: the config keys that differ (as categories, missing last), then the chosen metrics', () => {
     const axes = parallelAxes(rows, ['eval.ppl', 'loss.last']);
     expect(axes.map((a) => [a.field, a.label, a.kind, a.categories])).toEqual([

@@ -48,16 +48,23 @@ export function defaultMetrics(rows: readonly RunRow[]): string[] {
   return loss ? [`${loss}.last`] : [];
 }
 
-/** The config keys that differ across `rows` (up to {@link MAX_CONFIG_AXES}), then `metrics`. */
+/**
+ * The meta keys that differ across `rows` (`info.kind`, `info.stage`: the runs of one pipeline
+ * share its config and differ in these; up to 3, as in the runs table), the config keys that
+ * differ (up to {@link MAX_CONFIG_AXES}), then `metrics`.
+ */
 export function parallelAxes(rows: readonly RunRow[], metrics: readonly string[]): ParallelAxis[] {
+  const info = varyingKeys(rows.map((r) => r.info ?? {}))
+    .slice(0, 3)
+    .map((k) => `info.${k}`);
   const config = varyingKeys(rows.map((r) => r.config ?? {}))
     .slice(0, MAX_CONFIG_AXES)
     .map((k) => `config.${k}`);
-  return [...config, ...metrics].map((field) => {
+  return [...info, ...config, ...metrics].map((field) => {
     const values = rows.map((r) => fieldValue(r, field));
-    const label = field.replace(/^(config|eval)\./, '');
+    const label = field.replace(/^(config|eval|info)\./, '');
     const numbers = values.filter((v) => v !== undefined && v !== null).every((v) => typeof v === 'number');
-    const isConfig = field.startsWith('config.');
+    const isConfig = field.startsWith('config.') || field.startsWith('info.');
     if (numbers && (!isConfig || (values.every((v) => typeof v === 'number') && new Set(values).size > 8))) return { field, label, kind: 'value', categories: [] };
     // Config values (a sweep's few settings) as evenly spaced categories, in numeric/text order, missing last.
     const distinct = [...new Map(values.map((v) => [categoryOf(v), v ?? null])).entries()].sort(([a, x], [b, y]) => (a === MISSING) !== (b === MISSING) ? (a === MISSING ? 1 : -1) : compareScalars(x, y));
@@ -92,7 +99,7 @@ export function brushPredicate(brush: Brush): (row: RunRow) => boolean {
 export function describeBrush(brush: Brush): string {
   return Object.entries(brush)
     .map(([field, r]) => {
-      const name = field.replace(/^(config|eval)\./, '');
+      const name = field.replace(/^(config|eval|info)\./, '');
       return r.kind === 'category' ? `${name} in {${r.values.join(', ')}}` : `${name} in ${r.intervals.map(([a, b]) => `[${formatValue(Math.min(a, b))}, ${formatValue(Math.max(a, b))}]`).join(' or ')}`;
     })
     .join('; ');
