@@ -195,6 +195,10 @@ describe('sweep views in Chromium', () => {
       [tiny.svae, 'cpu'],
     ]);
     await shot('system.png');
+    // They have their own tab: the runs table's metric columns leave them out.
+    const columns = await page.$$eval('#runs-table th[data-field]', (ths) => ths.map((th) => th.getAttribute('data-field') ?? ''));
+    expect(columns).toContain('train/loss.last');
+    expect(columns.filter((c) => c.includes('sys/'))).toEqual([]);
   });
 
   it('embeddings: a PCA of the SentenceVAE vectors coloured by document with the sentence on hover; a head\'s predictions with lines to the true sentences', async () => {

@@ -18,7 +18,7 @@ export interface Column {
 const ROW_LIMIT = 200;
 const PREFERRED_EVAL: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
 
-/** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4). */
+/** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4, system metrics left out). */
 export function tableColumns(rows: readonly RunRow[]): Column[] {
   const ok = rows.filter((r) => r.ok);
   const fields = knownFields(ok);
@@ -34,7 +34,11 @@ export function tableColumns(rows: readonly RunRow[]): Column[] {
     ...config.map((k) => ({ field: `config.${k}`, label: k, title: `config ${k}` })),
     { field: 'seed', label: 'seed' },
     ...evalKeys.map((k) => ({ field: `eval.${k}`, label: k, title: `summary eval.${k}` })),
-    ...fields.metrics.slice(0, 4).map((m) => ({ field: `${m}.last`, label: `${m} (last)`, title: `last logged ${m}` })),
+    // System metrics (sys/cpu_pct...) sort first but say little in a table: they have their own tab.
+    ...fields.metrics
+      .filter((m) => !/(^|\/)sys\//.test(m))
+      .slice(0, 4)
+      .map((m) => ({ field: `${m}.last`, label: `${m} (last)`, title: `last logged ${m}` })),
   ];
 }
 
