@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { brierEstimate, brierLm, brierSample, spreadPicks } from './brier.js';
+import { brierEstimate, brierLm, brierSample, spreadPicks, spreadQuota } from './brier.js';
 
 describe('brierEstimate', () => {
   test('I[x1 = y] + I[x2 = y] - I[x1 = x2] on the first n ids (hand-worked)', () => {
@@ -51,6 +51,7 @@ describe('brierLm', () => {
 describe('spreadPicks', () => {
   test('an even share of every group, the rest to the larger ones, evenly spaced (hand-worked)', () => {
     // 8 of 18: shares of 2, the group of 2 is full, then 1 more each to the others.
+    expect(spreadQuota([10, 2, 6], 8)).toEqual([3, 2, 3]);
     expect(spreadPicks([10, 2, 6], 8)).toEqual([[1, 5, 8], [0, 1], [1, 3, 5]]);
     expect(spreadPicks([3, 0, 1], 10)).toEqual([[0, 1, 2], [], [0]]);
     expect(spreadPicks([5, 5], 1)).toEqual([[2], []]);

@@ -59,13 +59,11 @@ export function brierLm(items: readonly BrierItem[], maxN = BRIER_TOKENS): Brier
 }
 
 /**
- * Which items to score when only `limit` of them fit: as even a share of every group as its
- * size allows (a group smaller than its share gives the rest to the others), evenly spaced
- * within each group. Taking the first `limit` items instead puts them in one or two long
- * documents, where a bootstrap over documents has nothing to resample. Returns each group's
- * chosen indices, ascending: counts [10, 2, 6], limit 8 -> [[1, 5, 8], [0, 1], [1, 3, 5]].
+ * How many items of each group fit in `limit`: as even a share of every group as its size
+ * allows (a group smaller than its share gives the rest to the others, in order):
+ * counts [10, 2, 6], limit 8 -> [3, 2, 3].
  */
-export function spreadPicks(counts: readonly number[], limit: number): number[][] {
+export function spreadQuota(counts: readonly number[], limit: number): number[] {
   const quota = counts.map(() => 0);
   let left = Math.min(limit, counts.reduce((a, c) => a + c, 0));
   let open = counts.flatMap((c, i) => (c > 0 ? [i] : []));
@@ -79,8 +77,18 @@ export function spreadPicks(counts: readonly number[], limit: number): number[][
     }
     open = open.filter((i) => quota[i]! < counts[i]!);
   }
+  return quota;
+}
+
+/**
+ * Which items to score when only `limit` of them fit: each group's {@link spreadQuota}, evenly
+ * spaced within the group. Taking the first `limit` items instead puts them in one or two long
+ * documents, where a bootstrap over documents has nothing to resample. Returns each group's
+ * chosen indices, ascending: counts [10, 2, 6], limit 8 -> [[1, 5, 8], [0, 1], [1, 3, 5]].
+ */
+export function spreadPicks(counts: readonly number[], limit: number): number[][] {
   // floor((j + 0.5) c / q): q distinct indices in 0..c-1, centred in equal strides.
-  return quota.map((q, i) => Array.from({ length: q }, (_, j) => Math.floor(((j + 0.5) * counts[i]!) / q)));
+  return spreadQuota(counts, limit).map((q, i) => Array.from({ length: q }, (_, j) => Math.floor(((j + 0.5) * counts[i]!) / q)));
 }
 
 /**

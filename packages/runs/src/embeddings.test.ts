@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { firstSentences, MAX_EMBEDDING_SENTENCES, readEmbeddings, writeEmbeddings } from './embeddings.js';
+import { MAX_EMBEDDING_SENTENCES, readEmbeddings, writeEmbeddings } from './embeddings.js';
 import { validateRun } from './validate.js';
 
 const doc = (id: string, n: number, dim = 3) => ({ id, sentences: Array.from({ length: n }, (_, i) => ({ text: `${id} sentence ${i}.`, vector: Array.from({ length: dim }, (_, k) => i + k / 3) })) });
@@ -38,14 +38,5 @@ describe('embeddings.json', () => {
     const base = { formatVersion: 1 as const, source: 'svae' as const, step: 0, dim: 3 };
     expect(() => writeEmbeddings(dir, { ...base, documents: [doc('a', MAX_EMBEDDING_SENTENCES + 1)] })).toThrow(`documents: ${MAX_EMBEDDING_SENTENCES + 1} sentences, at most ${MAX_EMBEDDING_SENTENCES}`);
     expect(() => writeEmbeddings(dir, { ...base, documents: [doc('a', 2)], predictions: [{ document: 0, sentence: 2, vector: [1, 2, 3] }] })).toThrow('predictions.0: document 0 sentence 2 is not in documents');
-  });
-
-  test('firstSentences keeps an equal share of each document\'s first sentences, a short one\'s rest going to the others', () => {
-    const docs = [{ sentences: [1, 2, 3, 4, 5] }, { sentences: [6] }, { sentences: [7, 8, 9, 10] }];
-    // share 2 each: 1,2 | 6 | 7,8 -> 1 left, to the first document
-    expect(firstSentences(docs, 6)).toEqual([[1, 2, 3], [6], [7, 8]]);
-    expect(firstSentences(docs, 100)).toEqual([[1, 2, 3, 4, 5], [6], [7, 8, 9, 10]]);
-    // fewer than one each: in document order
-    expect(firstSentences(docs, 2)).toEqual([[1, 2], [], []]);
   });
 });

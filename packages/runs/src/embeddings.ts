@@ -62,23 +62,6 @@ export const embeddingsSchema = z
 export type Embeddings = z.output<typeof embeddingsSchema>;
 export type EmbeddingsInput = z.input<typeof embeddingsSchema>;
 
-/**
- * The first sentences of every document, at most `max` in all: an equal share each (so a plot
- * coloured by document shows them all), what a shorter document leaves of its share going to
- * the following ones in order.
- */
-export function firstSentences<T>(documents: readonly { sentences: readonly T[] }[], max = MAX_EMBEDDING_SENTENCES): T[][] {
-  const share = documents.length > 0 ? Math.floor(max / documents.length) : 0;
-  const counts = documents.map((d) => Math.min(d.sentences.length, share));
-  let left = max - counts.reduce((a, b) => a + b, 0);
-  documents.forEach((d, i) => {
-    const more = Math.min(d.sentences.length - counts[i]!, left);
-    counts[i]! += more;
-    left -= more;
-  });
-  return documents.map((d, i) => d.sentences.slice(0, counts[i]));
-}
-
 const round = (x: number) => Number(x.toPrecision(SIGNIFICANT_DIGITS));
 
 /**

@@ -85,7 +85,6 @@ export {
 export { validateRun } from './validate.js';
 export {
   embeddingsSchema,
-  firstSentences,
   MAX_EMBEDDING_SENTENCES,
   readEmbeddings,
   writeEmbeddings,

@@ -5,7 +5,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { DatasetDocument } from '@sentencelab/data';
-import { firstSentences, MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
+import { spreadQuota } from '@sentencelab/metrics';
+import { MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
 import type { SentenceVAE } from '@sentencelab/sentence-vae';
 
 /** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
@@ -34,11 +35,20 @@ export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDo
 }
 
 /**
+ * The first sentences of every document, {@link MAX_EMBEDDING_SENTENCES} in all at most: an
+ * equal share each (`spreadQuota`, so a plot coloured by document shows them all).
+ */
+function firstSentences<T>(documents: readonly (readonly T[])[]): T[][] {
+  const quota = spreadQuota(documents.map((d) => d.length), MAX_EMBEDDING_SENTENCES);
+  return documents.map((d, i) => d.slice(0, quota[i]));
+}
+
+/**
  * A SentenceVAE run's embeddings.json: the first sentences of each held-out document (at most
- * {@link MAX_EMBEDDING_SENTENCES} in all, see `firstSentences`), encoded by the trained model.
+ * {@link MAX_EMBEDDING_SENTENCES} in all, an equal share each), encoded by the trained model.
  */
 export async function svaeEmbeddings(svae: SentenceVAE, docs: readonly DatasetDocument[], step: number): Promise<EmbeddingsInput> {
-  const kept = firstSentences(docs.map((d) => ({ sentences: d.sentences.map((ids, i) => ({ ids, text: d.texts[i] ?? '' })) })))
+  const kept = firstSentences(docs.map((d) => d.sentences.map((ids, i) => ({ ids, text: d.texts[i] ?? '' }))))
     .map((sentences, i) => ({ doc: docs[i]!, sentences }))
     .filter((d) => d.sentences.length > 0);
   const vectors = await embedDocuments(svae, kept.map((d) => ({ ...d.doc, sentences: d.sentences.map((s) => s.ids) })));
@@ -62,7 +72,7 @@ export function headEmbeddings(
   predictions: { predictions: readonly Float32Array[]; targets: readonly Float32Array[]; docOf: readonly number[] },
   step: number,
 ): EmbeddingsInput {
-  const kept = firstSentences(vectors.map((v) => ({ sentences: v })));
+  const kept = firstSentences(vectors);
   const next = docs.map(() => 1);
   const out: EmbeddingsInput['predictions'] = [];
   predictions.predictions.forEach((p, k) => {
