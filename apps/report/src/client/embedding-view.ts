@@ -82,7 +82,8 @@ function drawEmbeddings(holder: HTMLElement, e: Embeddings): number[] {
             type: 'lines',
             coordinateSystem: 'cartesian2d',
             silent: true,
-            lineStyle: { width: 1, opacity: 0.6, type: 'dashed' },
+            // Series colours are what the legend shows; each line and marker takes its document's.
+            lineStyle: { color: '#888', width: 1, opacity: 0.6, type: 'dashed' },
             data: predicted.map((q) => ({ coords: [q.from, q.to], lineStyle: { color: colorOf(q.doc) } })),
           },
           {
@@ -90,6 +91,7 @@ function drawEmbeddings(holder: HTMLElement, e: Embeddings): number[] {
             type: 'scatter',
             symbol: 'emptyCircle',
             symbolSize: 10,
+            itemStyle: { color: '#888', borderWidth: 2 },
             data: predicted.map((q): PointInfo & { itemStyle: object } => ({ value: q.from, label: q.label, text: q.text, itemStyle: { color: withAlpha(colorOf(q.doc), 0.9), borderWidth: 2 } })),
           },
         ];
