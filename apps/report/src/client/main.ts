@@ -5,6 +5,7 @@ import { detectSource } from './data-source.js';
 import { renderDiff } from './diff-view.js';
 import { h, replaceChildren } from './dom.js';
 import { renderPaper } from './paper-view.js';
+import { renderPlayground } from './playground-tab.js';
 import { RunsTable, visibleRows } from './runs-table.js';
 import { renderSamples } from './samples-view.js';
 import { initialState, RunDataCache, type AppState, type Tab } from './state.js';
@@ -17,6 +18,7 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'summary', label: 'Summary & pivot' },
   { id: 'paper', label: 'Paper view' },
   { id: 'samples', label: 'Samples' },
+  { id: 'playground', label: 'Playground' },
 ];
 
 const source = detectSource();
@@ -88,6 +90,9 @@ async function renderPanel(): Promise<void> {
         break;
       case 'samples':
         await renderSamples(panel, selected, cache);
+        break;
+      case 'playground':
+        await renderPlayground(panel, state.runs, source.live);
         break;
     }
   } catch (error) {

@@ -2,7 +2,7 @@ import type { ExportFormat } from '../shared/table-export.js';
 import type { MetricsPayload, RunRow, SamplesPayload } from '../shared/types.js';
 import type { DataSource } from './data-source.js';
 
-export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples';
+export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples' | 'playground';
 
 export interface CurveOptions {
   metric: string;

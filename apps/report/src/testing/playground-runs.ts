@@ -1,0 +1,88 @@
+/**
+ * A tiny token LM and SLLM trained by the real `pnpm exp run` (child process, wasm backend,
+ * seconds), and their continuations by the real `pnpm exp generate`: what the playground
+ * tests hold the browser to.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expCli, repoRoot } from './sweep.js';
+
+const exec = promisify(execFile);
+
+const DOCS = [
+  'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.',
+  'The cat sat on the mat. It purred in the sun. Then it fell asleep.',
+  'Rain fell over the city. People opened umbrellas. The streets shone at night.',
+  'A ship left at dawn. Sailors raised the sails. The wind carried them north.',
+  'We baked bread today. The kitchen smelled warm. Everyone wanted a slice.',
+  'The train was late again. We waited on the platform. It came at noon.',
+  'She planted tomatoes in May. They grew tall by July. The harvest was good.',
+  'The printer works again. Call me back soon. The line was busy.',
+  'Snow covered the hills. Children built a snowman. It melted by Sunday.',
+  'The library opens at nine. Bring your card. Books are due in two weeks.',
+];
+
+export interface PlaygroundRuns {
+  runsDir: string;
+  cacheDir: string;
+  /** Run ids (`<experiment>/<run-id>`) by stage kind. */
+  lm: string;
+  sllm: string;
+}
+
+/** Trains the runs into `<dir>/runs` (artifacts in `<dir>/cache`) on `backend`. */
+export async function trainPlaygroundRuns(dir: string, backend: 'wasm' | 'cpu' = 'wasm'): Promise<PlaygroundRuns> {
+  writeFileSync(join(dir, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
+  const file = join(dir, 'tiny.yaml');
+  writeFileSync(
+    file,
+    `name: play
+backend: ${backend}
+runsDir: ${join(dir, 'runs')}
+data:
+  source: {type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}
+  tokenizer: {vocabSize: 300}
+  segment: {mode: sentence, maxTokens: 48}
+  split: {validation: 0.2, test: 0.2}
+  output: {cacheDir: ${join(dir, 'data')}}
+stages:
+  tok: {kind: tokenizer}
+  lm:
+    kind: token-lm
+    inputs: {tokenizer: tok}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+  sllm:
+    kind: sllm
+    inputs: {tokenizer: tok}
+    model: {svae: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}, decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+`,
+  );
+  const cacheDir = join(dir, 'cache');
+  const { stdout } = await exec(process.execPath, [...expCli, 'run', file, '--cache-dir', cacheDir], { cwd: repoRoot });
+  const runOf = (stage: string) => {
+    // Its closing table: `<stage>  <kind>  ran  <seconds>  <run folder>`.
+    const m = new RegExp(`^${stage} .*[/\\\\](play[/\\\\][^/\\\\\\s]+)$`, 'm').exec(stdout);
+    if (!m) throw new Error(`exp run printed no run folder for stage ${stage}:\n${stdout}`);
+    return m[1]!.replace(/\\/g, '/');
+  };
+  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm') };
+}
+
+export interface GenerateArgs {
+  prompt: string;
+  temperature: number;
+  maxSentences: number;
+  seed: number;
+}
+
+/** The continuation `pnpm exp generate` prints after the prompt. */
+export async function expGenerate(runs: PlaygroundRuns, run: string, o: GenerateArgs): Promise<string> {
+  const args = ['generate', run, '--prompt', o.prompt, '--temperature', String(o.temperature), '--max-sentences', String(o.maxSentences), '--seed', String(o.seed)];
+  const { stdout } = await exec(process.execPath, [...expCli, ...args, '--runs-dir', runs.runsDir, '--cache-dir', runs.cacheDir], { cwd: repoRoot });
+  if (!stdout.startsWith(o.prompt) || !stdout.endsWith('\n')) throw new Error(`exp generate printed no prompt + continuation:\n${stdout}`);
+  return stdout.slice(o.prompt.length, -1);
+}
