@@ -24,12 +24,12 @@ let expected: Promise<{ lm: string; sllm: string }>;
 
 beforeAll(async () => {
   work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'report-playground-'));
-  runs = await trainPlaygroundRuns(work);
-  // Node's continuations (two child processes) while the browser starts.
-  expected = Promise.all([expGenerate(runs, runs.lm, GEN), expGenerate(runs, runs.sllm, GEN)]).then(([lm, sllm]) => ({ lm, sllm }));
-  server = await startReportServer({ runsDir: runs.runsDir, cacheDir: runs.cacheDir, port: 0 });
+  // The server lists runs as they appear: it starts, bundles /playground.js and the browser
+  // launches while the runs train.
+  server = await startReportServer({ runsDir: join(work, 'runs'), cacheDir: join(work, 'cache'), port: 0 });
+  const bundled = fetch(`${server.url}playground.js`).then((r) => r.text());
   const browser = bundledChromium();
-  context = await chromium.launchPersistentContext(join(work, 'profile'), {
+  const launched = chromium.launchPersistentContext(join(work, 'profile'), {
     executablePath: browser.executablePath,
     env: browser.env,
     locale: 'en-US',
@@ -37,6 +37,12 @@ beforeAll(async () => {
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  runs = await trainPlaygroundRuns(work, SCREENSHOTS ? 300 : 2);
+  // Node's continuations (two child processes) while the browser generates.
+  expected = Promise.all([expGenerate(runs, runs.lm, GEN), expGenerate(runs, runs.sllm, GEN)]).then(([lm, sllm]) => ({ lm, sllm }));
+  expected.catch(() => {});
+  context = await launched;
+  await bundled;
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
@@ -133,7 +139,7 @@ describe('playground in Chromium (wasm backend)', () => {
         if (url.searchParams.get('role') !== 'checkpoint' || url.searchParams.get('run') !== runs.sllm) return route.continue();
         const res = await route.fetch();
         const body = Buffer.from(await res.body());
-        if (damage === 'corrupt') body[body.length >> 1] ^= 0xff;
+        if (damage === 'corrupt') body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
         await route.fulfill({ status: 200, headers: res.headers(), body: damage === 'truncate' ? body.subarray(0, body.length - 100) : body });
       });
       // A fresh page: models are kept per page once loaded.

@@ -32,14 +32,18 @@ export interface PlaygroundRuns {
   sllm: string;
 }
 
-/** Trains the runs into `<dir>/runs` (artifacts in `<dir>/cache`) on `backend`. */
-export async function trainPlaygroundRuns(dir: string, backend: 'wasm' | 'cpu' = 'wasm'): Promise<PlaygroundRuns> {
+/**
+ * Trains the runs into `<dir>/runs` (artifacts in `<dir>/cache`) on the wasm backend: `steps`
+ * 2 for tests (seconds; text is noise, but noise the same seed must reproduce), more for a
+ * screenshot that reads like the corpus.
+ */
+export async function trainPlaygroundRuns(dir: string, steps = 2): Promise<PlaygroundRuns> {
   writeFileSync(join(dir, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
   const file = join(dir, 'tiny.yaml');
   writeFileSync(
     file,
     `name: play
-backend: ${backend}
+backend: wasm
 runsDir: ${join(dir, 'runs')}
 data:
   source: {type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}
@@ -53,12 +57,12 @@ stages:
     kind: token-lm
     inputs: {tokenizer: tok}
     model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    train: {steps: ${steps}, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}
   sllm:
     kind: sllm
     inputs: {tokenizer: tok}
     model: {svae: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}, decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    train: {steps: ${steps}, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}
 `,
   );
   const cacheDir = join(dir, 'cache');
