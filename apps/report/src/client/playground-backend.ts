@@ -34,8 +34,21 @@ function prepare(name: BrowserBackend): void {
   installWasmKernels();
 }
 
-async function activate(name: BrowserBackend): Promise<string | undefined> {
+/** The WebGL renderer's name when it is a CPU emulation (SwiftShader, llvmpipe), else undefined. */
+function softwareWebgl(): string | undefined {
+  const gl = document.createElement('canvas').getContext('webgl2');
+  if (!gl) return undefined;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|software/i.test(renderer) ? renderer : undefined;
+}
+
+async function activate(name: BrowserBackend, auto: boolean): Promise<string | undefined> {
   if (name === 'webgpu' && !('gpu' in navigator)) return 'webgpu: this browser has no navigator.gpu';
+  // WebGL emulated on the CPU compiles a shader per op and shape: far slower than wasm.
+  const software = auto && name === 'webgl' ? softwareWebgl() : undefined;
+  if (software !== undefined) return `webgl: software renderer (${software}), slower than wasm`;
   try {
     prepare(name);
     if (!(await tf.setBackend(name))) return `${name}: failed to initialise`;
@@ -52,7 +65,7 @@ export async function chooseBackend(request: BackendRequest): Promise<BackendCho
   const skipped: string[] = [];
   for (const name of order) {
     if (tf.getBackend() === name) return { name, skipped };
-    const reason = await activate(name);
+    const reason = await activate(name, request === 'auto');
     if (reason === undefined) return { name, skipped };
     skipped.push(reason);
   }
