@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { writeTinyPipelineFile } from '@sentencelab/exp/testing';
 import { expCli, repoRoot } from './sweep.js';
 
 const exec = promisify(execFile);
@@ -39,32 +40,27 @@ export interface PlaygroundRuns {
  */
 export async function trainPlaygroundRuns(dir: string, steps = 2): Promise<PlaygroundRuns> {
   writeFileSync(join(dir, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
-  const file = join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    `name: play
-backend: wasm
-runsDir: ${join(dir, 'runs')}
-data:
-  source: {type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}
-  tokenizer: {vocabSize: 300}
-  segment: {mode: sentence, maxTokens: 48}
-  split: {validation: 0.2, test: 0.2}
-  output: {cacheDir: ${join(dir, 'data')}}
-stages:
-  tok: {kind: tokenizer}
+  const train = `{steps: ${steps}, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}`;
+  const file = writeTinyPipelineFile(dir, {
+    name: 'play',
+    backend: 'wasm',
+    runsDir: join(dir, 'runs'),
+    cacheDir: join(dir, 'data'),
+    source: `{type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}`,
+    segment: '{mode: sentence, maxTokens: 48}',
+    stages: `  tok: {kind: tokenizer}
   lm:
     kind: token-lm
     inputs: {tokenizer: tok}
     model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64}}
-    train: {steps: ${steps}, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}
+    train: ${train}
   sllm:
     kind: sllm
     inputs: {tokenizer: tok}
     model: {svae: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}, decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
-    train: {steps: ${steps}, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}
+    train: ${train}
 `,
-  );
+  });
   const cacheDir = join(dir, 'cache');
   const { stdout } = await exec(process.execPath, [...expCli, 'run', file, '--cache-dir', cacheDir], { cwd: repoRoot });
   const runOf = (stage: string) => {
