@@ -51,6 +51,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The exp generate children finish before their folder goes.
+  await expected?.catch(() => {});
   await context?.close();
   await server?.close();
   rmSync(work, { recursive: true, force: true });
@@ -107,6 +109,17 @@ describe('server: run files by run id and role only', () => {
     expect((await fetch(`${server.url}api/run-file/../../${runs.lm}/meta.json`)).status).toBe(404);
     expect((await fetch(`${server.url}tfjs/..%2Fpackage.json`)).status).toBe(404);
     expect(JSON.stringify(await (await fetch(`${server.url}api/playground?run=${lm}`)).json())).not.toContain(work);
+  });
+
+  it('a run whose artifact is not in the stage cache is explained, naming the run and the fix', async () => {
+    const elsewhere = await startReportServer({ runsDir: runs.runsDir, cacheDir: join(work, 'no-cache'), port: 0 });
+    try {
+      const res = await fetch(`${elsewhere.url}api/playground?run=${encodeURIComponent(runs.lm)}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: string }).error).toMatch(new RegExp(`^run ${runs.lm}: its model artifact [0-9a-f]{12} is not in the stage cache .*--cache-dir`));
+    } finally {
+      await elsewhere.close();
+    }
   });
 });
 
