@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const queue = args.queue ?? (process.env.EXP_QUEUE || undefined);
   const cacheDir = resolve(cwd, args.cacheDir ?? '.cache/stages');
   const server = await startReportServer({ runsDir, host: args.host, port: args.port, cacheDir, ...(queue !== undefined ? { queue } : {}) });
-  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir}${queue !== undefined ? `, queue: ${maskUrl(queue)}` : ''})\n`);
+  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir}, stage cache: ${cacheDir}${queue !== undefined ? `, queue: ${maskUrl(queue)}` : ''})\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
