@@ -35,7 +35,7 @@ import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
-import type { SentenceVAE } from '@sentencelab/sentence-vae';
+import { textCodec, vectorRows, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 import { meanLoss } from '../train/fit.js';
 import { trainStage } from '../train/train-stage.js';
@@ -79,25 +79,7 @@ const inputs = {
 
 /** The SentenceVAE + tokenizer as a concept codec (text <-> vectors). */
 export function svaeCodec(svae: SentenceVAE, data: LoadedData): ConceptCodec {
-  const tok = data.dataset.tokenizer;
-  return {
-    dim: svae.config.dModel,
-    async encode(sentences) {
-      const ids = sentences.map((s) => {
-        const t = tok.encodeSync(s).slice(0, svae.config.maxTokens);
-        return t.length > 0 ? t : [tok.eos];
-      });
-      return await rows(svae.encode(ids));
-    },
-    async decode(vectors) {
-      const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
-      try {
-        return await svae.decodeText(x, tok);
-      } finally {
-        x.dispose();
-      }
-    },
-  };
+  return textCodec(svae, data.dataset.tokenizer);
 }
 
 function concat(vs: Float32Array[]): Float32Array {
@@ -107,25 +89,13 @@ function concat(vs: Float32Array[]): Float32Array {
   return out;
 }
 
-/** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
-async function rows(t: tf.Tensor2D): Promise<Float32Array[]> {
-  const [n, d] = t.shape;
-  let flat: Float32Array;
-  try {
-    flat = (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
-  }
-  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
-}
-
 /** Each document's sentences as SVAE embeddings, encoded from their token ids in chunks. */
 export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
   const out: Float32Array[][] = [];
   for (const doc of docs) {
     const vectors: Float32Array[] = [];
     for (let i = 0; i < doc.sentences.length; i += 256) {
-      vectors.push(...(await rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
+      vectors.push(...(await vectorRows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
     }
     out.push(vectors);
   }
