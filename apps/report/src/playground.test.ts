@@ -20,7 +20,13 @@ let page: Page;
 const pageErrors: string[] = [];
 /** Sampling (temperature > 0) with a seed: the RNG's draws must match too, not only argmax. */
 const GEN: GenerateArgs = { prompt: 'The cat sat on the mat. It purred in the sun.', temperature: 1, maxSentences: 2, seed: 7 };
-let expected: Promise<{ lm: string; sllm: string }>;
+let expected: Promise<Texts>;
+
+interface Texts {
+  lm: string;
+  sllm: string;
+  head: string;
+}
 
 beforeAll(async () => {
   work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'report-playground-'));
@@ -39,7 +45,7 @@ beforeAll(async () => {
   });
   runs = await trainPlaygroundRuns(work, SCREENSHOTS ? 300 : 2);
   // Node's continuations (two child processes) while the browser generates.
-  expected = Promise.all([expGenerate(runs, runs.lm, GEN), expGenerate(runs, runs.sllm, GEN)]).then(([lm, sllm]) => ({ lm, sllm }));
+  expected = Promise.all([expGenerate(runs, runs.lm, GEN), expGenerate(runs, runs.sllm, GEN), expGenerate(runs, runs.mse, GEN)]).then(([lm, sllm, head]) => ({ lm, sllm, head }));
   expected.catch(() => {});
   context = await launched;
   await bundled;
@@ -65,7 +71,7 @@ async function openPlayground(url = server.url): Promise<void> {
   await page.waitForSelector('#pg-generate');
 }
 
-async function generateIn(backend: string): Promise<{ lm: string; sllm: string }> {
+async function generateIn(backend: string): Promise<Texts> {
   await page.selectOption('#pg-backend', backend);
   await page.fill('#pg-prompt', GEN.prompt);
   await page.fill('#pg-temperature', String(GEN.temperature));
@@ -74,7 +80,7 @@ async function generateIn(backend: string): Promise<{ lm: string; sllm: string }
   await page.click('#pg-generate');
   await page.waitForSelector('#playground[data-state="done"]');
   const text = (kind: string) => page.$eval(`#pg-${kind} .pg-text`, (el) => el.textContent ?? '');
-  return { lm: await text('token-lm'), sllm: await text('sllm') };
+  return { lm: await text('token-lm'), sllm: await text('sllm'), head: await text('head') };
 }
 
 describe('server: run files by run id and role only', () => {
@@ -116,7 +122,7 @@ describe('server: run files by run id and role only', () => {
     try {
       const res = await fetch(`${elsewhere.url}api/playground?run=${encodeURIComponent(runs.lm)}`);
       expect(res.status).toBe(404);
-      expect(((await res.json()) as { error: string }).error).toMatch(new RegExp(`^run ${runs.lm}: its model artifact [0-9a-f]{12} is not in the stage cache .*--cache-dir`));
+      expect(((await res.json()) as { error: string }).error).toMatch(new RegExp(`^run ${runs.lm}: its artifact [0-9a-f]{12} is not in the stage cache .*--cache-dir`));
     } finally {
       await elsewhere.close();
     }
@@ -124,18 +130,21 @@ describe('server: run files by run id and role only', () => {
 });
 
 describe('playground in Chromium (wasm backend)', () => {
-  it('generates the same text as pnpm exp generate for the same seed, token LM and SLLM side by side', async () => {
+  it('generates the same text as pnpm exp generate for the same seed: token LM, SLLM and concept head side by side', async () => {
     await openPlayground();
     const got = await generateIn('wasm');
     expect(await page.textContent('#pg-backend-name')).toMatch(/^backend: wasm/);
     const want = await expected;
     expect(want.lm.trim().length).toBeGreaterThan(0);
     expect(want.sllm.trim().length).toBeGreaterThan(0);
+    expect(want.head.trim().length).toBeGreaterThan(0);
     expect(got).toEqual(want);
     for (const kind of ['token-lm', 'sllm']) {
       expect(await page.textContent(`#pg-${kind} .pg-stats`)).toMatch(/^\d+ tokens · [\d.]+ tokens\/s · KV cache [\d.]+ (B|KB|MB) \(peak [\d.]+ (B|KB|MB)\)$/);
       expect(await page.textContent(`#pg-${kind} .pg-status`)).toMatch(/parameters, .* loaded and checked \(sha256\)/);
     }
+    expect(await page.textContent('#pg-head .pg-stats')).toMatch(/^\d+ sentences · [\d.]+ sentences\/s · no KV cache/);
+    expect(await page.textContent('#pg-run-head')).toContain(runs.mse);
     if (SCREENSHOTS) {
       mkdirSync(SHOTS, { recursive: true });
       await page.locator('#panel').screenshot({ path: join(SHOTS, 'playground.png') });

@@ -22,6 +22,7 @@ export function fetchInfo(run: string): Promise<PlaygroundInfo> {
  */
 export async function fetchRunFile(info: PlaygroundInfo, role: FileRole, onProgress: (received: number, total: number) => void = () => {}): Promise<Uint8Array> {
   const expected = info.files[role];
+  if (expected === undefined) throw new TransferError(`${info.run}: has no ${role} file`);
   const what = `${info.run}: ${role} ${expected.name}`;
   let res: Response;
   try {
@@ -59,9 +60,11 @@ export async function fetchRunFile(info: PlaygroundInfo, role: FileRole, onProgr
   return bytes;
 }
 
+export type RunFileBytes = Record<'checkpoint' | 'tokenizer', Uint8Array> & { svae?: Uint8Array };
+
 /** Every file of a run, downloaded and checked. */
-export async function fetchRunFiles(info: PlaygroundInfo, onProgress: (role: FileRole, received: number, total: number) => void): Promise<Record<FileRole, Uint8Array>> {
-  const out = {} as Record<FileRole, Uint8Array>;
-  for (const role of FILE_ROLES) out[role] = await fetchRunFile(info, role, (r, t) => onProgress(role, r, t));
-  return out;
+export async function fetchRunFiles(info: PlaygroundInfo, onProgress: (role: FileRole, received: number, total: number) => void): Promise<RunFileBytes> {
+  const out: Partial<Record<FileRole, Uint8Array>> = {};
+  for (const role of FILE_ROLES) if (info.files[role] !== undefined) out[role] = await fetchRunFile(info, role, (r, t) => onProgress(role, r, t));
+  return out as RunFileBytes;
 }

@@ -1,17 +1,28 @@
 /**
- * The Playground tab: a prompt, the sampling settings of `pnpm exp generate`, and two columns
- * (a token LM run and an SLLM run) that continue the prompt in the browser, each with live
- * tokens/s and KV-cache bytes. One element for the page's lifetime: the report re-renders its
+ * The Playground tab: a prompt, the sampling settings of `pnpm exp generate`, and three columns
+ * (a token LM run, an SLLM run, a concept head run) that continue the prompt in the browser,
+ * each with its live speed and KV-cache bytes. One element for the page's lifetime: the report re-renders its
  * panel on every poll, and a generation in progress must survive that.
  */
-import { PLAYGROUND_KINDS, type PlaygroundKind } from '../shared/playground.js';
+import { HEAD_KINDS, type PlaygroundKind } from '../shared/playground.js';
 import type { RunRow } from '../shared/types.js';
 import { h, replaceChildren } from './dom.js';
 import { BROWSER_BACKENDS, chooseBackend, type BackendRequest } from './playground-backend.js';
 import { fetchInfo, fetchRunFiles } from './playground-files.js';
 import { generate, loadRun, type GenerateSettings, type LoadedRun } from './playground-model.js';
 
-const TITLES: Record<PlaygroundKind, string> = { 'token-lm': 'Token LM (token by token)', sllm: 'SLLM (sentence by sentence)' };
+interface ColumnSpec {
+  /** Element id suffix: `#pg-<id>`. */
+  id: string;
+  title: string;
+  kinds: readonly PlaygroundKind[];
+}
+
+const COLUMNS: ColumnSpec[] = [
+  { id: 'token-lm', title: 'Token LM (token by token)', kinds: ['token-lm'] },
+  { id: 'sllm', title: 'SLLM (sentence by sentence)', kinds: ['sllm'] },
+  { id: 'head', title: 'Concept head + SentenceVAE (sentence by sentence)', kinds: HEAD_KINDS },
+];
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -33,14 +44,18 @@ class Column {
   private readonly promptEl = h('span', { class: 'pg-prompt' });
   private readonly textEl = h('span', { class: 'pg-text' });
   private loaded: { key: string; run: LoadedRun } | undefined;
+  private picked = false;
 
-  constructor(readonly kind: PlaygroundKind) {
-    this.picker.id = `pg-run-${kind}`;
-    this.picker.addEventListener('change', () => this.unload());
+  constructor(readonly spec: ColumnSpec) {
+    this.picker.id = `pg-run-${spec.id}`;
+    this.picker.addEventListener('change', () => {
+      this.picked = true;
+      this.unload();
+    });
     this.el = h(
       'section',
-      { class: 'pg-column', id: `pg-${kind}` },
-      h('h3', {}, TITLES[kind]),
+      { class: 'pg-column', id: `pg-${spec.id}` },
+      h('h3', {}, spec.title),
       h('label', {}, 'run ', this.picker),
       this.status,
       this.stats,
@@ -49,14 +64,16 @@ class Column {
   }
 
   setRuns(runs: RunRow[]): void {
-    const mine = runs.filter((r) => r.ok && r.status === 'done' && r.info?.['kind'] === this.kind).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+    const mine = runs.filter((r) => r.ok && r.status === 'done' && this.spec.kinds.includes(r.info?.['kind'] as PlaygroundKind)).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
     const current = this.picker.value;
     replaceChildren(
       this.picker,
-      mine.length === 0 ? h('option', { value: '' }, `no finished ${this.kind} run`) : null,
+      h('option', { value: '' }, mine.length === 0 ? `no finished ${this.spec.kinds.join(' / ')} run` : 'none'),
       mine.map((r) => h('option', { value: r.id }, `${r.id}${r.backend ? ` (${r.backend})` : ''}`)),
     );
-    if (mine.some((r) => r.id === current)) this.picker.value = current;
+    // The newest run until the user picks one (or none).
+    if (current === '' && !this.picked && mine[0]) this.picker.value = mine[0].id;
+    else if (current === '' || mine.some((r) => r.id === current)) this.picker.value = current;
   }
 
   unload(): void {
@@ -83,7 +100,7 @@ class Column {
     const files = await fetchRunFiles(info, (role, received, total) => this.show(`loading ${id}: ${role} ${formatBytes(received)} / ${formatBytes(total)}`));
     const run = await loadRun(info, files);
     this.loaded = { key, run };
-    const bytes = info.files.checkpoint.bytes + info.files.tokenizer.bytes;
+    const bytes = info.files.checkpoint.bytes + info.files.tokenizer.bytes + (info.files.svae?.bytes ?? 0);
     this.show(`${id}: ${run.params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} loaded and checked (sha256) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return run;
   }
@@ -94,7 +111,7 @@ class Column {
     this.stats.textContent = '';
     this.promptEl.textContent = '';
     if (this.picker.value === '') {
-      this.show(`no finished ${this.kind} run in the runs folder`);
+      this.show('no run picked');
       this.el.dataset.state = 'idle';
       return;
     }
@@ -105,10 +122,15 @@ class Column {
       let peak = 0;
       const text = await generate(model, prompt, settings, {
         onText: (t) => (this.textEl.textContent = t),
-        onStats: (tokens, kv) => {
-          peak = Math.max(peak, kv);
+        onStats: (count, kv) => {
           const s = (performance.now() - t0) / 1000;
-          this.stats.textContent = `${tokens} tokens · ${s > 0 ? (tokens / s).toFixed(1) : '-'} tokens/s · KV cache ${formatBytes(kv)} (peak ${formatBytes(peak)})`;
+          const rate = s > 0 ? (count / s).toFixed(1) : '-';
+          if (kv === null) {
+            this.stats.textContent = `${count} sentences · ${rate} sentences/s · no KV cache (the head re-reads its context)`;
+            return;
+          }
+          peak = Math.max(peak, kv);
+          this.stats.textContent = `${count} tokens · ${rate} tokens/s · KV cache ${formatBytes(kv)} (peak ${formatBytes(peak)})`;
         },
       });
       this.textEl.textContent = text;
@@ -122,7 +144,7 @@ class Column {
 
 export class Playground {
   readonly el: HTMLElement;
-  private readonly columns = PLAYGROUND_KINDS.map((k) => new Column(k));
+  private readonly columns = COLUMNS.map((c) => new Column(c));
   private readonly backendPicker = h('select', { id: 'pg-backend' }, h('option', { value: 'auto' }, 'auto (webgpu, webgl, wasm)'), BROWSER_BACKENDS.map((b) => h('option', { value: b }, b)));
   private readonly backendStatus = h('span', { id: 'pg-backend-name', class: 'hint' }, 'backend: not started');
   private readonly prompt = h('textarea', { id: 'pg-prompt', rows: 3 }, 'The meeting moved to Thursday.');
@@ -190,7 +212,7 @@ export class Playground {
 export const PLAYGROUND_CSS = `
 #playground textarea { width: 100%; box-sizing: border-box; font: inherit; padding: 6px 8px; border: 1px solid #c8ccd1; border-radius: 4px; }
 #playground input[type="number"] { width: 5em; font: inherit; }
-.pg-columns { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; margin-top: 8px; }
+.pg-columns { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; margin-top: 8px; }
 .pg-column { border: 1px solid var(--line); border-radius: 4px; padding: 4px 12px 12px; min-width: 0; }
 .pg-column select { max-width: 100%; }
 .pg-status, .pg-stats { color: var(--muted); font-size: 12px; margin: 6px 0; min-height: 1em; overflow-wrap: anywhere; }

@@ -1,12 +1,18 @@
 import type { SegmentConfig, SpecialTokens } from '@sentencelab/data/browser';
 
-/** The files of a run the report serves, by role: never by path. */
-export const FILE_ROLES = ['checkpoint', 'tokenizer'] as const;
+/**
+ * The files of a run the report serves, by role: never by path. `svae`: the SentenceVAE a
+ * concept head's vectors are decoded with (concept heads only).
+ */
+export const FILE_ROLES = ['checkpoint', 'tokenizer', 'svae'] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
 /** Stage kinds the playground runs in the browser. */
-export const PLAYGROUND_KINDS = ['token-lm', 'sllm'] as const;
+export const PLAYGROUND_KINDS = ['token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion'] as const;
 export type PlaygroundKind = (typeof PLAYGROUND_KINDS)[number];
+
+/** Concept heads: they predict sentence vectors that their SentenceVAE decodes. */
+export const HEAD_KINDS: readonly PlaygroundKind[] = ['lcm-mse', 'lcm-diffusion'];
 
 export interface PlaygroundFileInfo {
   /** The file's own name (for messages), e.g. model.safetensors. */
@@ -19,7 +25,8 @@ export interface PlaygroundFileInfo {
 export interface PlaygroundInfo {
   run: string;
   kind: PlaygroundKind;
-  files: Record<FileRole, PlaygroundFileInfo>;
+  /** `svae` for concept heads only. */
+  files: Record<'checkpoint' | 'tokenizer', PlaygroundFileInfo> & { svae?: PlaygroundFileInfo };
   /** The dataset's segmentation: prompts are cut into sentences as its documents were. */
   segment: SegmentConfig;
   specials: SpecialTokens;

@@ -1,5 +1,5 @@
 /**
- * A tiny token LM and SLLM trained by the real `pnpm exp run` (child process, wasm backend,
+ * A tiny token LM, SLLM and Base-LCM head (with its SentenceVAE) trained by the real `pnpm exp run` (child process, wasm backend,
  * seconds), and their continuations by the real `pnpm exp generate`: what the playground
  * tests hold the browser to.
  */
@@ -28,9 +28,11 @@ const DOCS = [
 export interface PlaygroundRuns {
   runsDir: string;
   cacheDir: string;
-  /** Run ids (`<experiment>/<run-id>`) by stage kind. */
+  /** Run ids (`<experiment>/<run-id>`) by stage. */
   lm: string;
   sllm: string;
+  /** A Base-LCM (lcm-mse) head over the `svae` stage's SentenceVAE. */
+  mse: string;
 }
 
 /**
@@ -59,6 +61,19 @@ export async function trainPlaygroundRuns(dir: string, steps = 2): Promise<Playg
     inputs: {tokenizer: tok}
     model: {svae: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}, decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
     train: ${train}
+  svae:
+    kind: svae
+    inputs: {tokenizer: tok}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
+    train: ${train}
+    evalSentences: 4
+  mse:
+    kind: lcm-mse
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0}
+    train: ${train}
+    evalDocuments: 2
+    roundTripSentences: 2
 `,
   });
   const cacheDir = join(dir, 'cache');
@@ -69,7 +84,7 @@ export async function trainPlaygroundRuns(dir: string, steps = 2): Promise<Playg
     if (!m) throw new Error(`exp run printed no run folder for stage ${stage}:\n${stdout}`);
     return m[1]!.replace(/\\/g, '/');
   };
-  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm') };
+  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm'), mse: runOf('mse') };
 }
 
 export interface GenerateArgs {
