@@ -218,6 +218,6 @@ export const PLAYGROUND_CSS = `
 .pg-status, .pg-stats { color: var(--muted); font-size: 12px; margin: 6px 0; min-height: 1em; overflow-wrap: anywhere; }
 .pg-status.error-msg { color: #b31d28; }
 .pg-stats { font-variant-numeric: tabular-nums; }
-.pg-output { white-space: pre-wrap; line-height: 1.5; }
+.pg-output { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
 .pg-prompt { color: var(--muted); }
 `;
