@@ -22,8 +22,9 @@ async function main(): Promise<void> {
   }
   // $EXP_QUEUE as `pnpm exp` reads it; only its masked form is ever printed.
   const queue = args.queue ?? (process.env.EXP_QUEUE || undefined);
-  const server = await startReportServer({ runsDir, host: args.host, port: args.port, ...(queue !== undefined ? { queue } : {}) });
-  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir}${queue !== undefined ? `, queue: ${maskUrl(queue)}` : ''})\n`);
+  const cacheDir = resolve(cwd, args.cacheDir ?? '.cache/stages');
+  const server = await startReportServer({ runsDir, host: args.host, port: args.port, cacheDir, ...(queue !== undefined ? { queue } : {}) });
+  process.stdout.write(`sentencelab report: ${server.url} (runs: ${runsDir}, stage cache: ${cacheDir}${queue !== undefined ? `, queue: ${maskUrl(queue)}` : ''})\n`);
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -67,6 +67,11 @@ export async function saveConceptHead(file: string, model: ConceptModel, options
  */
 export function loadConceptHead(file: string): { model: ConceptModel; checkpoint: LoadedCheckpoint } {
   const checkpoint = loadCheckpoint(file);
+  return { model: conceptHeadFromCheckpoint(checkpoint, file), checkpoint };
+}
+
+/** The head a loaded checkpoint holds (bytes read in Node or fetched by a browser); `file` names it in errors. */
+export function conceptHeadFromCheckpoint(checkpoint: LoadedCheckpoint, file: string): ConceptModel {
   let model: ConceptModel;
   try {
     model = createConceptHead(checkpoint.config, conceptSpaceFromJson(checkpoint.extra.conceptSpace));
@@ -81,5 +86,5 @@ export function loadConceptHead(file: string): { model: ConceptModel; checkpoint
   }
   const rng = checkpoint.rngs.model;
   if (rng !== undefined) model.rng.setState(rng);
-  return { model, checkpoint };
+  return model;
 }

@@ -52,6 +52,7 @@ export {
   createConceptHead,
   saveConceptHead,
   loadConceptHead,
+  conceptHeadFromCheckpoint,
   conceptSpaceToJson,
   conceptSpaceFromJson,
   type ConceptSpaceJson,

@@ -2,6 +2,7 @@ export * from './config.js';
 export { DataError } from './errors.js';
 export { byteLevelAlphabet, byteToChar, ByteLevelBpe } from './byte-level.js';
 export { BpeTokenizer, DEFAULT_SPECIALS } from './tokenizer.js';
+export { ByteLevelTokenizer } from './tokenizer-json.js';
 export { MAX_TRAINED_VOCAB, trainTokenizer, type TrainTokenizerOptions } from './train-tokenizer.js';
 export * from './sources/index.js';
 export { SPLITS, type DatasetDocument, type SplitName } from './document.js';

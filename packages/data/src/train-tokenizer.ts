@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { byteLevelAlphabet } from './byte-level.js';
 import type { SpecialTokens } from './config.js';
 import { DataError } from './errors.js';
-import { parseMerges } from './tokenizer.js';
+import { parseMerges } from './tokenizer-json.js';
 
 export interface TrainTokenizerOptions {
   /** Exact size of the resulting vocabulary: specials + 256 byte symbols + merges. */

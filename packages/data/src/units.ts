@@ -1,7 +1,7 @@
 import { segment, segmentInWindows, type Segment } from '@sentencelab/segment';
 import type { SegmentConfig } from './config.js';
 import { DataError } from './errors.js';
-import type { BpeTokenizer } from './tokenizer.js';
+import type { ByteLevelTokenizer } from './tokenizer-json.js';
 
 /**
  * One unit of a document (sentence, clause or chunk) with its token ids. A sentence or clause
@@ -21,7 +21,7 @@ export interface TextUnit extends Segment {
  *   shorter), as CALM (arXiv 2510.27688) autoencodes chunks of K tokens.
  * Nothing is dropped: the units' texts, with the whitespace between them, rebuild `text`.
  */
-export function segmentUnits(text: string, config: SegmentConfig, tokenizer: BpeTokenizer): TextUnit[] {
+export function segmentUnits(text: string, config: SegmentConfig, tokenizer: ByteLevelTokenizer): TextUnit[] {
   return [...eachUnit(text, config, tokenizer)];
 }
 
@@ -31,7 +31,7 @@ export function segmentUnits(text: string, config: SegmentConfig, tokenizer: Bpe
  * memory for its units as they are consumed, not a whole-document segmentation at once; a
  * chunk-mode paragraph is encoded whole.
  */
-export function* eachUnit(text: string, config: SegmentConfig, tokenizer: BpeTokenizer, window?: number): Generator<TextUnit> {
+export function* eachUnit(text: string, config: SegmentConfig, tokenizer: ByteLevelTokenizer, window?: number): Generator<TextUnit> {
   const locale = config.locale !== null ? { locale: config.locale } : {};
   if (config.mode !== 'chunk') {
     const options = { mode: config.mode, maxTokens: config.maxTokens, lengthOf: (s: string) => tokenizer.countTokens(s), ...locale };
@@ -57,7 +57,7 @@ export function* eachUnit(text: string, config: SegmentConfig, tokenizer: BpeTok
  * BPE can cut one), the chunk ends before that character, or, if it would then be empty, after
  * it (only when one character takes more than `size` tokens, so never for size >= 4).
  */
-function chunkParagraph(text: string, start: number, end: number, size: number, tokenizer: BpeTokenizer, out: TextUnit[]): void {
+function chunkParagraph(text: string, start: number, end: number, size: number, tokenizer: ByteLevelTokenizer, out: TextUnit[]): void {
   const paragraph = text.slice(start, end);
   const ids = tokenizer.encodeSync(paragraph);
   // byteEnd[i]: UTF-8 offset just past token i in the paragraph.

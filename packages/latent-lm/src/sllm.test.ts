@@ -133,6 +133,16 @@ describe('SLLM', () => {
     opt.dispose();
   });
 
+  test('decode.maxTokens above the SentenceVAE\'s maxTokens is cut to it: every sentence can be re-encoded', async () => {
+    const model = new SLLM(tinyConfig()).eval();
+    const got: number[][] = [];
+    // stopThreshold above 1: the stop head never ends it early; untrained, the decoder rarely emits EOS within 6 tokens.
+    for await (const s of model.generate([[5, 6, 7]], { maxSentences: 4, stopThreshold: 1.01, decode: { maxTokens: 40, strategy: 'sample', temperature: 1, seed: 3 } })) got.push(s);
+    expect(got).toHaveLength(4);
+    expect(Math.max(...got.map((s) => s.length))).toBe(6);
+    model.dispose();
+  });
+
   test('a prompt longer than decoder.maxLen sentences is read through a sliding window', async () => {
     const model = new SLLM(tinyConfig(4));
     const prompt = Array.from({ length: 6 }, (_, i) => [5 + (i % 5), 6]);

@@ -262,7 +262,8 @@ export class SLLM extends Module {
     const maxLen = this.config.decoder.maxLen;
     const window = Math.max(1, maxLen >> 1);
     const history = prompt.map((s) => Array.from(s));
-    const sentenceMax = options.decode?.maxTokens ?? this.config.svae.maxTokens;
+    // A longer sentence could not be re-encoded as the next step's input (the SentenceVAE takes maxTokens).
+    const sentenceMax = Math.min(options.decode?.maxTokens ?? Infinity, this.config.svae.maxTokens);
     let budget = options.maxTokens ?? Number.POSITIVE_INFINITY;
     const onBytes = options.onCacheBytes;
     const wasTraining = this.training;

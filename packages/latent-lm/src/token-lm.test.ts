@@ -124,6 +124,24 @@ describe('TokenLM', () => {
     expect(got.flat().length + got.length).toBeGreaterThan(maxLen);
   });
 
+  test('onToken sees every generated token, EOS included, before its sentence is yielded', async () => {
+    const model = tiny().eval();
+    const tokens: number[] = [];
+    const seenAtYield: number[] = [];
+    const got: number[][] = [];
+    for await (const s of model.generate([[5, 6, 7]], { maxSentences: 3, maxTokens: 12, strategy: 'sample', temperature: 1.5, seed: 4, onToken: (id) => tokens.push(id) })) {
+      got.push(s);
+      seenAtYield.push(tokens.length);
+    }
+    // Each sentence ends with EOS (2) except a last one cut by maxTokens.
+    const stream = got.flatMap((s, i) => (i < got.length - 1 || tokens.at(-1) === 2 ? [...s, 2] : s));
+    expect(tokens).toEqual(stream);
+    expect(tokens.length).toBeLessThanOrEqual(12);
+    // When sentence i is yielded, onToken has seen it and its EOS, nothing after.
+    let end = 0;
+    expect(seenAtYield).toEqual(got.map((s) => (end = Math.min(end + s.length + 1, tokens.length))));
+  });
+
   test('a training step does not leak tensors', async () => {
     const model = tiny();
     const batch = windows(docs, 16);

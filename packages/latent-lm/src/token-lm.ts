@@ -32,6 +32,8 @@ export interface TokenGenerateOptions {
   seed?: number;
   /** After every cache update (prefill, each step, each rebuild), with the bytes the KV cache holds then. */
   onCacheBytes?: (bytes: number) => void;
+  /** After each generated token (EOS included), before its sentence is yielded: streams text token by token. */
+  onToken?: (id: number) => void;
   /** Whether the prompt starts its document (a BOS before it, as in training). Default true. */
   documentStart?: boolean;
 }
@@ -219,6 +221,7 @@ export class TokenLM extends Module {
             : argmax(logits);
         produced++;
         history.push(next);
+        options.onToken?.(next);
         if (next === eos) {
           yield sentence;
           sentence = [];

@@ -21,6 +21,7 @@ export {
   type SentenceVaeConfig,
   type SentenceVaeConfigInput,
 } from './config.js';
+export { textCodec, vectorRows, type CodecTokenizer, type TextCodec } from './text-codec.js';
 export { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
 export { targetLogProbs, tokenLoss } from './token-loss.js';
 

@@ -1,6 +1,7 @@
 import './gradients.js';
 export { Rng, type RngState } from './rng.js';
 export { quantile } from './quantile.js';
+export { installWasmKernels } from './wasm-kernels.js';
 export { initBackend, backendNames, backendConfigSchema, BackendError, type BackendChoice, type BackendConfig, type BackendInfo, type GpuDevice, type GpuOptions, type InitBackendOptions } from './backend.js';
 export { init, initValues, type Init } from './init.js';
 export { Module, type NamedParameters } from './module.js';
@@ -23,7 +24,7 @@ export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator,
 export { parseConfig } from './parse-config.js';
 export { readMetricValues, metricScalars, type MetricValues } from './train/metrics.js';
 export { crossEntropy } from './train/losses.js';
-export { saveCheckpoint, loadCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, decodeCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
 export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTensor, toStoredTensors, fromStoredTensor } from './checkpoint/checked.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';
 export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/layer-norm.js';

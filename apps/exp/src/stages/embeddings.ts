@@ -3,23 +3,10 @@
  * sample a run keeps of them in `embeddings.json` (`@sentencelab/runs`) for the report's
  * embedding view.
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import type { DatasetDocument } from '@sentencelab/data';
 import { spreadQuota } from '@sentencelab/metrics';
 import { MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
-import type { SentenceVAE } from '@sentencelab/sentence-vae';
-
-/** [n, d] tensor -> n vectors, read asynchronously (disposes the tensor). */
-export async function rows(t: tf.Tensor2D): Promise<Float32Array[]> {
-  const [n, d] = t.shape;
-  let flat: Float32Array;
-  try {
-    flat = (await t.data()) as Float32Array;
-  } finally {
-    t.dispose();
-  }
-  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
-}
+import { vectorRows, type SentenceVAE } from '@sentencelab/sentence-vae';
 
 /** Each document's sentences as SVAE embeddings, encoded from their token ids in chunks. */
 export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
@@ -27,7 +14,7 @@ export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDo
   for (const doc of docs) {
     const vectors: Float32Array[] = [];
     for (let i = 0; i < doc.sentences.length; i += 256) {
-      vectors.push(...(await rows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
+      vectors.push(...(await vectorRows(svae.encode(doc.sentences.slice(i, i + 256).map((s) => Array.from(s))))));
     }
     out.push(vectors);
   }

@@ -34,7 +34,7 @@ import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
-import type { SentenceVAE } from '@sentencelab/sentence-vae';
+import { textCodec, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 import { meanLoss } from '../train/fit.js';
 import { trainStage } from '../train/train-stage.js';
@@ -43,7 +43,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
-import { embedDocuments, headEmbeddings, rows } from './embeddings.js';
+import { embedDocuments, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage, StageContext } from './types.js';
 
@@ -79,25 +79,7 @@ const inputs = {
 
 /** The SentenceVAE + tokenizer as a concept codec (text <-> vectors). */
 export function svaeCodec(svae: SentenceVAE, data: LoadedData): ConceptCodec {
-  const tok = data.dataset.tokenizer;
-  return {
-    dim: svae.config.dModel,
-    async encode(sentences) {
-      const ids = sentences.map((s) => {
-        const t = tok.encodeSync(s).slice(0, svae.config.maxTokens);
-        return t.length > 0 ? t : [tok.eos];
-      });
-      return await rows(svae.encode(ids));
-    },
-    async decode(vectors) {
-      const x = tf.tensor2d(concat(vectors), [vectors.length, svae.config.dModel]);
-      try {
-        return await svae.decodeText(x, tok);
-      } finally {
-        x.dispose();
-      }
-    },
-  };
+  return textCodec(svae, data.dataset.tokenizer);
 }
 
 function concat(vs: Float32Array[]): Float32Array {

@@ -48,6 +48,8 @@ export interface TinyPipelineOptions {
   cacheDir: string;
   /** Experiment name (default `tiny`). */
   name?: string;
+  /** Compute backend (default `cpu`). */
+  backend?: string;
   /** `data.source` as a YAML flow map (default the tiny JSONL fixture). */
   source?: string;
   /** `data.segment` as a YAML flow map (default clauses of at most 24 tokens). */
@@ -62,7 +64,7 @@ export interface TinyPipelineOptions {
 export function tinyPipelineYaml(o: TinyPipelineOptions): string {
   const split = o.split === undefined ? '{validation: 0.2, test: 0.2}' : o.split;
   return `name: ${o.name ?? 'tiny'}
-backend: cpu
+backend: ${o.backend ?? 'cpu'}
 runsDir: ${o.runsDir}
 data:
   source: ${o.source ?? TINY_JSONL_SOURCE}

@@ -7,6 +7,7 @@ import { renderEmbeddings } from './embedding-view.js';
 import { h, replaceChildren } from './dom.js';
 import { renderPaper } from './paper-view.js';
 import { renderParallel } from './parallel-view.js';
+import { renderPlayground } from './playground-tab.js';
 import { RunsTable, visibleRows } from './runs-table.js';
 import { renderSamples } from './samples-view.js';
 import { initialState, RunDataCache, type AppState, type Tab } from './state.js';
@@ -23,6 +24,7 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'parallel', label: 'Parallel coordinates' },
   { id: 'system', label: 'System' },
   { id: 'embeddings', label: 'Embeddings' },
+  { id: 'playground', label: 'Playground' },
 ];
 
 const source = detectSource();
@@ -103,6 +105,9 @@ async function renderPanel(): Promise<void> {
         break;
       case 'embeddings':
         await renderEmbeddings(panel, state, selected, cache, panelUpdate);
+        break;
+      case 'playground':
+        await renderPlayground(panel, state.runs, source.live);
         break;
     }
   } catch (error) {

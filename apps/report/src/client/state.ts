@@ -3,7 +3,7 @@ import type { Brush } from '../shared/parallel.js';
 import type { EmbeddingsPayload, MetricsPayload, RunRow, SamplesPayload } from '../shared/types.js';
 import type { DataSource } from './data-source.js';
 
-export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples' | 'parallel' | 'system' | 'embeddings';
+export type Tab = 'curves' | 'diff' | 'summary' | 'paper' | 'samples' | 'parallel' | 'system' | 'embeddings' | 'playground';
 
 export interface CurveOptions {
   metric: string;

@@ -7,12 +7,13 @@ describe('parseArgs', () => {
   });
 
   it('reads every option in both spellings', () => {
-    expect(parseArgs(['--runs', 'r', '--port=0', '--host', '0.0.0.0', '--static', 'out/', '--queue', 'redis://q'])).toEqual({
+    expect(parseArgs(['--runs', 'r', '--port=0', '--host', '0.0.0.0', '--static', 'out/', '--queue', 'redis://q', '--cache-dir', 'c'])).toEqual({
       runs: 'r',
       port: 0,
       host: '0.0.0.0',
       static: 'out/',
       queue: 'redis://q',
+      cacheDir: 'c',
       help: false,
     });
   });

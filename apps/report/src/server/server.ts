@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RunFiles } from './files.js';
 import { buildAssets, servedPage, type AppAssets } from './page.js';
+import { PlaygroundRoutes } from './playground-routes.js';
 import { mergeQueue, QueueReader } from './queue-rows.js';
 import { relativeTo, RunsStore } from './store.js';
 
@@ -20,6 +22,11 @@ export interface ReportServerOptions {
    * server listens; its password is never sent to the page.
    */
   queue?: string;
+  /**
+   * The stage artifact cache of `pnpm exp` (its `--cache-dir`, default `.cache/stages`), where
+   * the playground finds a run's checkpoint and tokenizer.
+   */
+  cacheDir?: string;
 }
 
 export interface ReportServer {
@@ -33,7 +40,7 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 /**
@@ -51,6 +58,7 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
     await queue?.close();
     throw error;
   });
+  const playground = new PlaygroundRoutes(new RunFiles(store, options.cacheDir ?? '.cache/stages'), send, SECURITY_HEADERS);
   const host = options.host ?? '127.0.0.1';
   const anyHostName = !isLoopback(host);
   const server = createServer((req, res) => {
@@ -59,7 +67,7 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
       send(res, 421, 'application/json', JSON.stringify({ error: `Host ${JSON.stringify(req.headers.host ?? '')} is not served: this report answers loopback names only (localhost, 127.0.0.1, [::1]); start it with --host <address> to serve other names` }));
       return;
     }
-    handle(req, res, store, assets, runsJson).catch((error: unknown) => {
+    handle(req, res, store, assets, runsJson, playground).catch((error: unknown) => {
       // Messages name files relative to the runs folder: no absolute paths leave the machine.
       send(res, 500, 'application/json', JSON.stringify({ error: relativeTo(store.root, (error as Error).message) }));
     });
@@ -85,12 +93,13 @@ export async function startReportServer(options: ReportServerOptions): Promise<R
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStore, assets: AppAssets, runsJson: () => Promise<string>): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, store: RunsStore, assets: AppAssets, runsJson: () => Promise<string>, playground: PlaygroundRoutes): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'application/json', JSON.stringify({ error: 'only GET' }), { Allow: 'GET, HEAD' });
     return;
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  if (await playground.handle(req, res, url)) return;
   switch (url.pathname) {
     case '/':
     case '/index.html':

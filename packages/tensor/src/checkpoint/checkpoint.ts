@@ -10,7 +10,7 @@ import type { Module } from '../module.js';
 import { Rng, type RngState } from '../rng.js';
 import type { AdamW } from '../train/adamw.js';
 import { decodeChecked, encodeChecked, fromStoredTensor, toStoredTensors } from './checked.js';
-import { CheckpointError, type StoredTensor } from './safetensors.js';
+import { CheckpointError, type DecodedSafetensors, type StoredTensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'sentencelab-checkpoint/1';
 
@@ -87,7 +87,15 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     throw new CheckpointError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const { metadata, tensors } = decodeChecked(bytes, file);
+  return decodeCheckpoint(decodeChecked(bytes, file), file);
+}
+
+/**
+ * A checkpoint from its decoded safetensors (checksum already verified: {@link decodeChecked}
+ * in Node, a Web Crypto digest in a browser); problems throw {@link CheckpointError} naming `file`.
+ */
+export function decodeCheckpoint(decoded: DecodedSafetensors, file: string): LoadedCheckpoint {
+  const { metadata, tensors } = decoded;
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(file, `not a sentencelab checkpoint (metadata format ${JSON.stringify(metadata.format)}, expected "${CHECKPOINT_FORMAT}")`);
   }

@@ -1,0 +1,162 @@
+/**
+ * A run's model in the browser: its checkpoint and tokenizer (downloaded and checked) turned
+ * into the project's own TokenLM or SLLM, and text generated exactly as `pnpm exp generate`
+ * does for that kind (apps/exp stages/latent.ts: same prompt segmentation, same options, each
+ * sentence as " " + its text); the browser test holds the two to the same output.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { conceptHeadFromCheckpoint, type ConceptModel } from '@sentencelab/concept-heads';
+import { ByteLevelTokenizer, segmentUnits } from '@sentencelab/data/browser';
+import { SLLM, TokenLM, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
+import { SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { CheckpointError, decodeCheckpoint, decodeSafetensors, fromStoredTensor, type LoadedCheckpoint } from '@sentencelab/tensor';
+import type { PlaygroundInfo } from '../shared/playground.js';
+import type { RunFileBytes } from './playground-files.js';
+import { sha256Hex } from './playground-sha256.js';
+
+/** A concept head and the SentenceVAE that decodes its vectors. */
+export interface HeadModel {
+  head: ConceptModel;
+  svae: SentenceVAE;
+}
+
+export interface LoadedRun {
+  info: PlaygroundInfo;
+  model: TokenLM | SLLM | HeadModel;
+  tokenizer: ByteLevelTokenizer;
+  /** Parameters of the model (numbers, not bytes). */
+  params: number;
+  dispose(): void;
+}
+
+/** The options of `pnpm exp generate` (its defaults in the page's fields). */
+export interface GenerateSettings {
+  maxSentences: number;
+  /** Most tokens per sentence. */
+  maxTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topP: number;
+  seed: number;
+}
+
+export interface GenerateEvents {
+  /** The continuation so far (the tail may be a sentence still being written). */
+  onText(text: string): void;
+  /**
+   * Tokens produced so far (EOS / end-of-sentence steps included) and the bytes the KV caches
+   * hold now; for a concept head, sentences produced and null (it keeps no KV cache).
+   */
+  onStats(count: number, kvBytes: number | null): void;
+}
+
+function isHead(m: LoadedRun['model']): m is HeadModel {
+  return !(m instanceof TokenLM) && !(m instanceof SLLM);
+}
+
+/** A checkpoint from checked file bytes, its data-section checksum verified as loadCheckpoint does in Node. */
+async function checkpointOf(bytes: Uint8Array, label: string): Promise<LoadedCheckpoint> {
+  const decoded = decodeSafetensors(bytes, label);
+  const expected = decoded.metadata['sha256'];
+  if (expected === undefined) throw new CheckpointError(label, 'metadata "sha256" is missing');
+  const actual = await sha256Hex(decoded.data);
+  if (actual !== expected) throw new CheckpointError(label, `corrupted: sha256 of the data section does not match the header (checksum mismatch: ${actual} vs ${expected})`);
+  return decodeCheckpoint(decoded, label);
+}
+
+/** A TokenLM, SLLM or SentenceVAE from its checkpoint (as exp's loadModel + constructor + loadParameters). */
+function withParameters<M extends TokenLM | SLLM | SentenceVAE>(model: M, checkpoint: LoadedCheckpoint): M {
+  const params = new Map([...checkpoint.params].map(([name, t]) => [name, fromStoredTensor(t)]));
+  try {
+    model.loadParameters(params);
+  } finally {
+    tf.dispose([...params.values()]);
+  }
+  model.eval();
+  return model;
+}
+
+/** Builds the model from checked file bytes on the active backend. */
+export async function loadRun(info: PlaygroundInfo, files: RunFileBytes): Promise<LoadedRun> {
+  const checkpoint = await checkpointOf(files.checkpoint, `${info.run}: ${info.files.checkpoint.name}`);
+  const tokenizer = ByteLevelTokenizer.parse(new TextDecoder().decode(files.tokenizer), info.specials, `${info.run}: ${info.files.tokenizer.name}`);
+  let model: LoadedRun['model'];
+  if (info.kind === 'token-lm') model = withParameters(new TokenLM(checkpoint.config as TokenLmConfig), checkpoint);
+  else if (info.kind === 'sllm') model = withParameters(new SLLM(checkpoint.config as SllmConfig), checkpoint);
+  else {
+    if (files.svae === undefined || info.files.svae === undefined) throw new Error(`${info.run}: a concept head needs its SentenceVAE`);
+    const svaeCheckpoint = await checkpointOf(files.svae, `${info.run}: svae ${info.files.svae.name}`);
+    const svae = withParameters(new SentenceVAE(svaeCheckpoint.config as SentenceVaeConfig), svaeCheckpoint);
+    model = { head: conceptHeadFromCheckpoint(checkpoint, `${info.run}: ${info.files.checkpoint.name}`), svae };
+  }
+  const m = model;
+  const params = isHead(m) ? m.head.numParams() + m.svae.numParams() : m.numParams();
+  const dispose = () => (isHead(m) ? (m.head.dispose(), m.svae.dispose()) : m.dispose());
+  return { info, model: m, tokenizer, params, dispose };
+}
+
+/** The prompt's sentences, segmented as the run's dataset was (exp's promptSentences). */
+export function promptSentences(run: LoadedRun, prompt: string): string[] {
+  const sentences = segmentUnits(prompt, run.info.segment, run.tokenizer)
+    .map((u) => u.text)
+    .filter((t) => t.trim().length > 0);
+  if (sentences.length === 0) throw new Error('the prompt has no sentences');
+  return sentences;
+}
+
+/**
+ * Streams the continuation of `prompt`: the token LM token by token, the SLLM sentence by
+ * sentence. Returns the whole continuation, as `pnpm exp generate` prints it after the prompt.
+ */
+export async function generate(run: LoadedRun, prompt: string, s: GenerateSettings, events: GenerateEvents): Promise<string> {
+  const sentences = promptSentences(run, prompt);
+  if (isHead(run.model)) {
+    // As exp's generateFromHead: the head's own sampling (no temperature), a seed per sentence.
+    let text = '';
+    let n = 0;
+    for await (const g of run.model.head.generate(textCodec(run.model.svae, run.tokenizer), sentences, { maxSentences: s.maxSentences, seed: s.seed })) {
+      text += ` ${g.text}`;
+      events.onText(text);
+      events.onStats(++n, null);
+    }
+    return text;
+  }
+  const ids = sentences.map((t) => run.tokenizer.encodeSync(t));
+  const strategy = s.temperature > 0 ? ('sample' as const) : ('greedy' as const);
+  const tok = run.tokenizer;
+  let text = '';
+  let tokens = 0;
+  let kv = 0;
+  const onCacheBytes = (bytes: number) => {
+    kv = bytes;
+    events.onStats(tokens, kv);
+  };
+  if (run.model instanceof TokenLM) {
+    const eos = run.model.config.specialIds.eos;
+    let current: number[] = [];
+    const onToken = (id: number) => {
+      tokens++;
+      if (id === eos) current = [];
+      else {
+        current.push(id);
+        events.onText(`${text} ${tok.decodeSync(current)}`);
+      }
+      events.onStats(tokens, kv);
+    };
+    const options = { maxSentences: s.maxSentences, maxTokens: s.maxTokens * s.maxSentences, strategy, temperature: s.temperature, topP: s.topP, seed: s.seed, onToken, onCacheBytes };
+    for await (const sentence of run.model.generate(ids, options)) {
+      text += ` ${tok.decodeSync(sentence)}`;
+      events.onText(text);
+    }
+    return text;
+  }
+  const decode = { strategy, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed };
+  for await (const sentence of run.model.generate(ids, { maxSentences: s.maxSentences, decode, onCacheBytes })) {
+    // Its tokens and the step that ended it (EOS or the cut), as the SLLM's budget counts them.
+    tokens += sentence.length + 1;
+    text += ` ${tok.decodeSync(sentence)}`;
+    events.onText(text);
+    events.onStats(tokens, kv);
+  }
+  return text;
+}

@@ -1,0 +1,223 @@
+/**
+ * The Playground tab: a prompt, the sampling settings of `pnpm exp generate`, and three columns
+ * (a token LM run, an SLLM run, a concept head run) that continue the prompt in the browser,
+ * each with its live speed and KV-cache bytes. One element for the page's lifetime: the report re-renders its
+ * panel on every poll, and a generation in progress must survive that.
+ */
+import { HEAD_KINDS, type PlaygroundKind } from '../shared/playground.js';
+import type { RunRow } from '../shared/types.js';
+import { h, replaceChildren } from './dom.js';
+import { BROWSER_BACKENDS, chooseBackend, type BackendRequest } from './playground-backend.js';
+import { fetchInfo, fetchRunFiles } from './playground-files.js';
+import { generate, loadRun, type GenerateSettings, type LoadedRun } from './playground-model.js';
+
+interface ColumnSpec {
+  /** Element id suffix: `#pg-<id>`. */
+  id: string;
+  title: string;
+  kinds: readonly PlaygroundKind[];
+}
+
+const COLUMNS: ColumnSpec[] = [
+  { id: 'token-lm', title: 'Token LM (token by token)', kinds: ['token-lm'] },
+  { id: 'sllm', title: 'SLLM (sentence by sentence)', kinds: ['sllm'] },
+  { id: 'head', title: 'Concept head + SentenceVAE (sentence by sentence)', kinds: HEAD_KINDS },
+];
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MB`;
+}
+
+function numberField(id: string, label: string, value: number, attrs: Record<string, string | number> = {}): { label: HTMLLabelElement; input: HTMLInputElement } {
+  const input = h('input', { id, type: 'number', value, ...attrs });
+  return { label: h('label', {}, `${label} `, input), input };
+}
+
+/** One model column: its run picker, load state, live figures and text. */
+class Column {
+  readonly el: HTMLElement;
+  readonly picker = h('select', {});
+  private readonly status = h('div', { class: 'pg-status' });
+  private readonly stats = h('div', { class: 'pg-stats' });
+  private readonly promptEl = h('span', { class: 'pg-prompt' });
+  private readonly textEl = h('span', { class: 'pg-text' });
+  private loaded: { key: string; run: LoadedRun } | undefined;
+  private picked = false;
+
+  constructor(readonly spec: ColumnSpec) {
+    this.picker.id = `pg-run-${spec.id}`;
+    this.picker.addEventListener('change', () => {
+      this.picked = true;
+      this.unload();
+    });
+    this.el = h(
+      'section',
+      { class: 'pg-column', id: `pg-${spec.id}` },
+      h('h3', {}, spec.title),
+      h('label', {}, 'run ', this.picker),
+      this.status,
+      this.stats,
+      h('p', { class: 'pg-output' }, this.promptEl, this.textEl),
+    );
+  }
+
+  setRuns(runs: RunRow[]): void {
+    const mine = runs.filter((r) => r.ok && r.status === 'done' && this.spec.kinds.includes(r.info?.['kind'] as PlaygroundKind)).sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+    const current = this.picker.value;
+    replaceChildren(
+      this.picker,
+      h('option', { value: '' }, mine.length === 0 ? `no finished ${this.spec.kinds.join(' / ')} run` : 'none'),
+      mine.map((r) => h('option', { value: r.id }, `${r.id}${r.backend ? ` (${r.backend})` : ''}`)),
+    );
+    // The newest run until the user picks one (or none).
+    if (current === '' && !this.picked && mine[0]) this.picker.value = mine[0].id;
+    else if (current === '' || mine.some((r) => r.id === current)) this.picker.value = current;
+  }
+
+  unload(): void {
+    this.loaded?.run.dispose();
+    this.loaded = undefined;
+  }
+
+  private show(status: string, error = false): void {
+    this.status.textContent = status;
+    this.status.className = error ? 'pg-status error-msg' : 'pg-status';
+    if (error) this.status.setAttribute('role', 'alert');
+    else this.status.removeAttribute('role');
+  }
+
+  /** The run's model on the active backend, downloading and building it once. */
+  private async model(backend: string): Promise<LoadedRun> {
+    const id = this.picker.value;
+    const key = `${id}@${backend}`;
+    if (this.loaded?.key === key) return this.loaded.run;
+    this.unload();
+    const t0 = performance.now();
+    this.show(`loading ${id} ...`);
+    const info = await fetchInfo(id);
+    const files = await fetchRunFiles(info, (role, received, total) => this.show(`loading ${id}: ${role} ${formatBytes(received)} / ${formatBytes(total)}`));
+    const run = await loadRun(info, files);
+    this.loaded = { key, run };
+    const bytes = info.files.checkpoint.bytes + info.files.tokenizer.bytes + (info.files.svae?.bytes ?? 0);
+    this.show(`${id}: ${run.params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} loaded and checked (sha256) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return run;
+  }
+
+  async run(backend: string, prompt: string, settings: GenerateSettings): Promise<void> {
+    this.el.dataset.state = 'running';
+    this.textEl.textContent = '';
+    this.stats.textContent = '';
+    this.promptEl.textContent = '';
+    if (this.picker.value === '') {
+      this.show('no run picked');
+      this.el.dataset.state = 'idle';
+      return;
+    }
+    try {
+      const model = await this.model(backend);
+      this.promptEl.textContent = prompt;
+      const t0 = performance.now();
+      let peak = 0;
+      const text = await generate(model, prompt, settings, {
+        onText: (t) => (this.textEl.textContent = t),
+        onStats: (count, kv) => {
+          const s = (performance.now() - t0) / 1000;
+          const rate = s > 0 ? (count / s).toFixed(1) : '-';
+          if (kv === null) {
+            this.stats.textContent = `${count} sentences · ${rate} sentences/s · no KV cache (the head re-reads its context)`;
+            return;
+          }
+          peak = Math.max(peak, kv);
+          this.stats.textContent = `${count} tokens · ${rate} tokens/s · KV cache ${formatBytes(kv)} (peak ${formatBytes(peak)})`;
+        },
+      });
+      this.textEl.textContent = text;
+      this.el.dataset.state = 'done';
+    } catch (error) {
+      this.show((error as Error).message, true);
+      this.el.dataset.state = 'error';
+    }
+  }
+}
+
+export class Playground {
+  readonly el: HTMLElement;
+  private readonly columns = COLUMNS.map((c) => new Column(c));
+  private readonly backendPicker = h('select', { id: 'pg-backend' }, h('option', { value: 'auto' }, 'auto (webgpu, webgl, wasm)'), BROWSER_BACKENDS.map((b) => h('option', { value: b }, b)));
+  private readonly backendStatus = h('span', { id: 'pg-backend-name', class: 'hint' }, 'backend: not started');
+  private readonly prompt = h('textarea', { id: 'pg-prompt', rows: 3 }, 'The meeting moved to Thursday.');
+  private readonly generateButton = h('button', { type: 'button', id: 'pg-generate' }, 'Generate');
+  private readonly fields = {
+    temperature: numberField('pg-temperature', 'temperature', 0, { min: 0, step: 0.1 }),
+    topP: numberField('pg-top-p', 'top-p', 1, { min: 0, max: 1, step: 0.05 }),
+    maxSentences: numberField('pg-max-sentences', 'max sentences', 3, { min: 1, step: 1 }),
+    maxTokens: numberField('pg-max-tokens', 'max tokens/sentence', 64, { min: 1, step: 1 }),
+    seed: numberField('pg-seed', 'seed', 0, { min: 0, step: 1 }),
+  };
+
+  constructor() {
+    this.generateButton.addEventListener('click', () => void this.generate());
+    this.backendPicker.addEventListener('change', () => {
+      for (const c of this.columns) c.unload();
+    });
+    this.el = h(
+      'div',
+      { id: 'playground' },
+      h('p', { class: 'hint' }, 'Runs a finished run\'s checkpoint in this browser with tfjs. The same seed gives the same text as ', h('code', {}, 'pnpm exp generate'), ' on the same kind of backend.'),
+      h('div', { class: 'controls' }, h('label', {}, 'backend ', this.backendPicker), this.backendStatus),
+      this.prompt,
+      h('div', { class: 'controls' }, Object.values(this.fields).map((f) => f.label), this.generateButton),
+      h('div', { class: 'pg-columns' }, this.columns.map((c) => c.el)),
+    );
+  }
+
+  setRuns(runs: RunRow[]): void {
+    for (const c of this.columns) c.setRuns(runs);
+  }
+
+  private settings(): GenerateSettings {
+    const f = this.fields;
+    return {
+      temperature: Math.max(0, Number(f.temperature.input.value) || 0),
+      topP: Math.min(1, Math.max(0, Number(f.topP.input.value) || 1)),
+      maxSentences: Math.max(1, Math.floor(Number(f.maxSentences.input.value) || 1)),
+      maxTokens: Math.max(1, Math.floor(Number(f.maxTokens.input.value) || 1)),
+      seed: Math.max(0, Math.floor(Number(f.seed.input.value) || 0)),
+    };
+  }
+
+  private async generate(): Promise<void> {
+    this.generateButton.disabled = true;
+    this.el.dataset.state = 'running';
+    try {
+      const choice = await chooseBackend(this.backendPicker.value as BackendRequest);
+      this.backendStatus.textContent = `backend: ${choice.name}${choice.skipped.length > 0 ? ` (passed over: ${choice.skipped.join('; ')})` : ''}`;
+      this.backendStatus.className = 'hint';
+      const prompt = this.prompt.value;
+      const settings = this.settings();
+      // One model at a time: each column's tokens/s is its own model's speed, not a share of the page's.
+      for (const c of this.columns) await c.run(choice.name, prompt, settings);
+    } catch (error) {
+      this.backendStatus.textContent = (error as Error).message;
+      this.backendStatus.className = 'error-msg';
+    } finally {
+      this.generateButton.disabled = false;
+      this.el.dataset.state = 'done';
+    }
+  }
+}
+
+export const PLAYGROUND_CSS = `
+#playground textarea { width: 100%; box-sizing: border-box; font: inherit; padding: 6px 8px; border: 1px solid #c8ccd1; border-radius: 4px; }
+#playground input[type="number"] { width: 5em; font: inherit; }
+.pg-columns { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; margin-top: 8px; }
+.pg-column { border: 1px solid var(--line); border-radius: 4px; padding: 4px 12px 12px; min-width: 0; }
+.pg-column select { max-width: 100%; }
+.pg-status, .pg-stats { color: var(--muted); font-size: 12px; margin: 6px 0; min-height: 1em; overflow-wrap: anywhere; }
+.pg-status.error-msg { color: #b31d28; }
+.pg-stats { font-variant-numeric: tabular-nums; }
+.pg-output { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
+.pg-prompt { color: var(--muted); }
+`;

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReportServer, type ReportServer } from './server/server.js';
+import { exportStatic } from './server/static-export.js';
+import { bundledChromium } from './testing/chromium.js';
+import { expGenerate, trainPlaygroundRuns, type GenerateArgs, type PlaygroundRuns } from './testing/playground-runs.js';
+
+const SCREENSHOTS = Boolean(process.env.REPORT_SCREENSHOTS);
+const SHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+
+let work: string;
+let runs: PlaygroundRuns;
+let server: ReportServer;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+/** Sampling (temperature > 0) with a seed: the RNG's draws must match too, not only argmax. */
+/** Two sentences: the page must segment them as Node does. */
+const GEN: GenerateArgs = { prompt: 'The cat sat on the mat. It purred in the sun.', temperature: 1, maxSentences: 2, seed: 7 };
+let expected: Promise<Texts>;
+
+interface Texts {
+  lm: string;
+  sllm: string;
+  head: string;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'report-playground-'));
+  // The server lists runs as they appear: it starts, bundles /playground.js and the browser
+  // launches while the runs train.
+  server = await startReportServer({ runsDir: join(work, 'runs'), cacheDir: join(work, 'cache'), port: 0 });
+  const bundled = fetch(`${server.url}playground.js`).then((r) => r.text());
+  const browser = bundledChromium();
+  const launched = chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: browser.executablePath,
+    env: browser.env,
+    locale: 'en-US',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  runs = await trainPlaygroundRuns(work);
+  // Node's continuations (two child processes) while the browser generates.
+  expected = Promise.all([expGenerate(runs, runs.lm, GEN), expGenerate(runs, runs.sllm, GEN), expGenerate(runs, runs.mse, GEN)]).then(([lm, sllm, head]) => ({ lm, sllm, head }));
+  expected.catch(() => {});
+  context = await launched;
+  await bundled;
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+});
+
+afterAll(async () => {
+  // The exp generate children finish before their folder goes.
+  await expected?.catch(() => {});
+  await context?.close();
+  await server?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function openPlayground(url = server.url): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('body[data-loaded="true"]');
+  await page.click('#tab-playground');
+  await page.waitForSelector('#pg-generate');
+}
+
+async function generateIn(backend: string): Promise<Texts> {
+  await page.selectOption('#pg-backend', backend);
+  await page.fill('#pg-prompt', GEN.prompt);
+  await page.fill('#pg-temperature', String(GEN.temperature));
+  await page.fill('#pg-max-sentences', String(GEN.maxSentences));
+  await page.fill('#pg-seed', String(GEN.seed));
+  await page.click('#pg-generate');
+  await page.waitForSelector('#playground[data-state="done"]');
+  const text = (kind: string) => page.$eval(`#pg-${kind} .pg-text`, (el) => el.textContent ?? '');
+  return { lm: await text('token-lm'), sllm: await text('sllm'), head: await text('head') };
+}
+
+describe('server: run files by run id and role only', () => {
+  it('serves a listed run\'s checkpoint and tokenizer with their length and sha256', async () => {
+    const info = (await (await fetch(`${server.url}api/playground?run=${encodeURIComponent(runs.sllm)}`)).json()) as { kind: string; files: Record<string, { bytes: number; sha256: string }> };
+    expect(info.kind).toBe('sllm');
+    const res = await fetch(`${server.url}api/run-file?run=${encodeURIComponent(runs.sllm)}&role=checkpoint`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(Number(res.headers.get('content-length'))).toBe(info.files['checkpoint']!.bytes);
+    expect(body.length).toBe(info.files['checkpoint']!.bytes);
+    expect(res.headers.get('x-content-sha256')).toBe(info.files['checkpoint']!.sha256);
+    expect(Buffer.from(await crypto.subtle.digest('SHA-256', body)).toString('hex')).toBe(info.files['checkpoint']!.sha256);
+  });
+
+  it('refuses paths, traversal, unlisted runs and unknown roles', async () => {
+    const get = async (query: string) => {
+      const res = await fetch(`${server.url}api/run-file?${query}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const lm = encodeURIComponent(runs.lm);
+    for (const run of ['play/..', '../runs/' + runs.lm, join(runs.runsDir, runs.lm), '/etc/passwd', 'play/nope']) {
+      const r = await get(`run=${encodeURIComponent(run)}&role=checkpoint`);
+      expect(r.status, run).toBe(404);
+      expect(r.body).toContain('in the runs folder');
+    }
+    for (const role of ['../meta.json', 'config.yaml', join(runs.runsDir, runs.lm, 'meta.json'), 'checkpoint/../../x']) {
+      const r = await get(`run=${lm}&role=${encodeURIComponent(role)}`);
+      expect(r.status, role).toBe(404);
+      expect(r.body).toContain('no file role');
+    }
+    // A path in the URL itself is no route.
+    expect((await fetch(`${server.url}api/run-file/../../${runs.lm}/meta.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}tfjs/..%2Fpackage.json`)).status).toBe(404);
+    expect(JSON.stringify(await (await fetch(`${server.url}api/playground?run=${lm}`)).json())).not.toContain(work);
+  });
+
+  it('a run whose artifact is not in the stage cache is explained, naming the run and the fix', async () => {
+    const elsewhere = await startReportServer({ runsDir: runs.runsDir, cacheDir: join(work, 'no-cache'), port: 0 });
+    try {
+      const res = await fetch(`${elsewhere.url}api/playground?run=${encodeURIComponent(runs.lm)}`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: string }).error).toMatch(new RegExp(`^run ${runs.lm}: its artifact [0-9a-f]{12} is not in the stage cache .*--cache-dir`));
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
+
+describe('playground in Chromium (wasm backend)', () => {
+  it('generates the same text as pnpm exp generate for the same seed: token LM, SLLM and concept head side by side', async () => {
+    await openPlayground();
+    const got = await generateIn('wasm');
+    expect(await page.textContent('#pg-backend-name')).toMatch(/^backend: wasm/);
+    const want = await expected;
+    for (const text of Object.values(want)) expect(text.trim().length, JSON.stringify(want)).toBeGreaterThan(0);
+    expect(got).toEqual(want);
+    for (const kind of ['token-lm', 'sllm']) {
+      expect(await page.textContent(`#pg-${kind} .pg-stats`)).toMatch(/^\d+ tokens · [\d.]+ tokens\/s · KV cache [\d.]+ (B|KB|MB) \(peak [\d.]+ (B|KB|MB)\)$/);
+      expect(await page.textContent(`#pg-${kind} .pg-status`)).toMatch(/parameters, .* loaded and checked \(sha256\)/);
+    }
+    expect(await page.textContent('#pg-head .pg-stats')).toMatch(/^\d+ sentences · [\d.]+ sentences\/s · no KV cache/);
+    expect(await page.textContent('#pg-run-head')).toContain(runs.mse);
+    if (SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.locator('#panel').screenshot({ path: join(SHOTS, 'playground.png') });
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a corrupted or truncated checkpoint transfer is an error naming the run and file', async () => {
+    const checkpoint = `${runs.sllm}: checkpoint model.safetensors`;
+    for (const damage of ['corrupt', 'truncate'] as const) {
+      await page.unrouteAll();
+      await page.route('**/api/run-file?*', async (route) => {
+        const url = new URL(route.request().url());
+        if (url.searchParams.get('role') !== 'checkpoint' || url.searchParams.get('run') !== runs.sllm) return route.continue();
+        const res = await route.fetch();
+        const body = Buffer.from(await res.body());
+        if (damage === 'corrupt') body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
+        await route.fulfill({ status: 200, headers: res.headers(), body: damage === 'truncate' ? body.subarray(0, body.length - 100) : body });
+      });
+      // A fresh page: models are kept per page once loaded.
+      await openPlayground();
+      await generateIn('wasm');
+      const error = await page.textContent('#pg-sllm .pg-status[role="alert"]');
+      expect(error, damage).toContain(checkpoint);
+      expect(error).toMatch(damage === 'corrupt' ? /corrupted transfer, sha256 [0-9a-f]{64} is not [0-9a-f]{64}/ : /truncated transfer|broke off after \d+ of \d+ bytes/);
+      // The token LM's files were not touched: it still generates.
+      expect(await page.getAttribute('#pg-token-lm', 'data-state')).toBe('done');
+    }
+    await page.unrouteAll();
+  });
+
+  it('a static export\'s playground tab says it needs pnpm report', async () => {
+    const { file } = await exportStatic(runs.runsDir, join(work, 'static'));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    await page.click('#tab-playground');
+    expect(await page.textContent('#playground-static')).toContain('start pnpm report to use it');
+  });
+});

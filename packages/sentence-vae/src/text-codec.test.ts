@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@sentencelab/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SentenceVAE } from './model.js';
+import { textCodec, vectorRows, type CodecTokenizer } from './text-codec.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+});
+
+/** Letters a..i as ids 3..11, one per character. */
+const letters: CodecTokenizer = {
+  encodeSync: (s) => Array.from(s, (c) => 3 + ((c.charCodeAt(0) - 97) % 9)),
+  encode: async (s) => letters.encodeSync(s),
+  decode: async (ids) => ids.map((i) => String.fromCharCode(97 + i - 3)).join(''),
+  eos: 2,
+};
+
+describe('textCodec', () => {
+  it('encodes as the SentenceVAE trained (cut to maxTokens, an empty sentence as a lone EOS) and decodes greedily', async () => {
+    const svae = new SentenceVAE({ vocabSize: 12, dModel: 8, maxTokens: 4, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 }).eval();
+    const codec = textCodec(svae, letters);
+    expect(codec.dim).toBe(8);
+    const [long, cut, empty] = await codec.encode(['abcdefg', 'abcd', '']);
+    expect(long).toEqual(cut);
+    expect(empty).toEqual((await vectorRows(svae.encode([[2]])))[0]);
+    expect(long).not.toEqual(empty);
+    const x = tf.tensor2d([...long!, ...empty!], [2, 8]);
+    expect(await codec.decode([long!, empty!])).toEqual(await svae.decodeText(x, letters));
+    x.dispose();
+    svae.dispose();
+  });
+
+  it('vectorRows reads [n, d] into n vectors and disposes the tensor', async () => {
+    const t = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    expect(await vectorRows(t)).toEqual([Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6)]);
+    expect(t.isDisposed).toBe(true);
+  });
+});

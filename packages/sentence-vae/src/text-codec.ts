@@ -1,0 +1,59 @@
+/**
+ * A SentenceVAE and its tokenizer as a text codec (sentences <-> vectors): the concept space of
+ * the LCM heads (`@sentencelab/concept-heads`' `ConceptCodec` has this shape), in Node and in
+ * a browser alike.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SentenceVAE, TokenizerLike } from './model.js';
+
+export interface TextCodec {
+  dim: number;
+  encode(sentences: string[]): Promise<Float32Array[]>;
+  decode(vectors: Float32Array[]): Promise<string[]>;
+}
+
+/** A tokenizer that also encodes synchronously and names its EOS id (the data package's do). */
+export interface CodecTokenizer extends TokenizerLike {
+  encodeSync(text: string): number[];
+  eos: number;
+}
+
+/**
+ * Sentences are encoded as the SentenceVAE trained on them: cut to its maxTokens, an empty one
+ * as a lone EOS; vectors decode greedily.
+ */
+export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer): TextCodec {
+  const d = svae.config.dModel;
+  return {
+    dim: d,
+    async encode(sentences) {
+      const ids = sentences.map((s) => {
+        const t = tokenizer.encodeSync(s).slice(0, svae.config.maxTokens);
+        return t.length > 0 ? t : [tokenizer.eos];
+      });
+      return await vectorRows(svae.encode(ids));
+    },
+    async decode(vectors) {
+      const flat = new Float32Array(vectors.length * d);
+      vectors.forEach((v, i) => flat.set(v, i * d));
+      const x = tf.tensor2d(flat, [vectors.length, d]);
+      try {
+        return await svae.decodeText(x, tokenizer);
+      } finally {
+        x.dispose();
+      }
+    },
+  };
+}
+
+/** t: [n, d] -> n vectors, read asynchronously; disposes `t`. */
+export async function vectorRows(t: tf.Tensor2D): Promise<Float32Array[]> {
+  const [n, d] = t.shape;
+  let flat: Float32Array;
+  try {
+    flat = (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}
