@@ -1,8 +1,8 @@
 /**
  * `pnpm bench <name> [--flag value ...]`: runs the benchmark in `src/benches/<name>.ts`.
- * Each benchmark module exports `run(args)`, prints a readable table and returns its
- * {@link BenchResult}; the dispatcher prints that object as the very last line and writes it
- * to `bench-results/<name>.json`.
+ * Each benchmark module exports `usage` (what `pnpm bench <name> --help` prints) and
+ * `run(args)`, which prints a readable table and returns its {@link BenchResult}; the dispatcher
+ * prints that object as the very last line and writes it to `bench-results/<name>.json`.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   const names = available();
   if (name === undefined || name === '--help' || name === '-h') {
-    console.log(`usage: pnpm bench <name> [options]\nbenchmarks: ${names.join(', ')}`);
+    console.log(`usage: pnpm bench <name> [options]   (pnpm bench <name> --help: its options)\nbenchmarks: ${names.join(', ')}`);
     return;
   }
   if (!names.includes(name)) {
@@ -30,6 +30,10 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const mod = (await import(`./benches/${name}.ts`)) as BenchModule;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(mod.usage);
+    return;
+  }
   const result = await mod.run(rest);
   const file = writeBenchResult(result);
   console.error(`(written to ${file})`);

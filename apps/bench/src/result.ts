@@ -19,6 +19,8 @@ export interface BenchResult {
 }
 
 export interface BenchModule {
+  /** What `pnpm bench <name> --help` prints: the command line and every option with its default. */
+  usage: string;
   run(args: string[]): Promise<BenchResult>;
 }
 

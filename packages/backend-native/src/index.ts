@@ -9,3 +9,4 @@ export {
   type RegisterNativeOptions,
   type RegisterResult,
 } from './backend.js';
+export { traceNativeGemm, type NativeGemmCall } from './gemm-trace.js';

@@ -25,6 +25,15 @@ import {
 } from '@sentencelab/metrics';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
+export const usage = `pnpm bench generation [options]
+  Generation speed and KV-cache memory of a token LM and an SLLM of comparable size, one backend.
+  --backend NAME    auto, native, wasm, cpu, webgpu (default auto)
+  --sentences N     sentences generated per prompt (default 6)
+  --length N        tokens per sentence, EOS excluded (default 8)
+  --prompts N       prompts timed (default 3)
+  --d-model N       model width (default 64)
+  --vocab N         vocabulary size (default 512)`;
+
 interface Args {
   backend: BackendChoice;
   sentences: number;
@@ -51,7 +60,7 @@ function parseArgs(args: string[]): Args {
     else if (a === '--prompts') out.prompts = count();
     else if (a === '--d-model') out.dModel = count();
     else if (a === '--vocab') out.vocab = count();
-    else throw new Error(`generation: unknown option ${a} (expected --backend, --sentences, --length, --prompts, --d-model, --vocab)`);
+    else throw new Error(`generation: unknown option ${a} (see pnpm bench generation --help)`);
   }
   return out;
 }

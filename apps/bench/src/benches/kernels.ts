@@ -18,6 +18,15 @@ import { nativeInfo, setNativeBlas } from '@sentencelab/backend-native';
 import { initBackend, type BackendChoice } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 
+export const usage = `pnpm bench kernels [options]
+  Square float32 GEMM (n x n) in GFLOP/s: native built-in, native -> OpenBLAS, numpy, tfjs wasm, tfjs cpu.
+  --sizes LIST   sides n, comma-separated (default 256,512,1024,2048)
+  --reps N       products per system and size, best kept (default 5)
+  --threads N    native kernel threads (default: all cores)
+  --no-numpy     skip numpy
+  --no-wasm      skip tfjs wasm
+  --no-cpu       skip tfjs cpu (1024 only)`;
+
 interface Args {
   sizes: number[];
   reps: number;
@@ -44,7 +53,7 @@ function parseArgs(args: string[]): Args {
     else if (flag === '--no-numpy') out.numpy = false;
     else if (flag === '--no-wasm') out.wasm = false;
     else if (flag === '--no-cpu') out.cpu = false;
-    else throw new Error(`bench kernels: unknown option ${flag} (see the usage in apps/bench/src/benches/kernels.ts)`);
+    else throw new Error(`bench kernels: unknown option ${flag} (see pnpm bench kernels --help)`);
   }
   return out;
 }
@@ -70,23 +79,30 @@ export function gemmGflops(n: number, reps: number, transposeB = false): number 
   return (2 * n ** 3) / (Math.min(...times) / 1e3) / 1e9;
 }
 
-/** numpy through /usr/bin/python3 (Debian numpy + system OpenBLAS) or python3 on PATH. */
-function numpyGflops(sizes: number[], reps: number): { python: string; blas: string; gflops: Record<string, number> } | string {
-  const script = fileURLToPath(new URL('./kernels_numpy.py', import.meta.url));
-  // The environment may pin OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which slows OpenBLAS down.
+/**
+ * Runs a numpy script of this folder with the first of `pythons` that can (Debian's
+ * /usr/bin/python3 has numpy + the system OpenBLAS), without the environment's OpenBLAS pins
+ * (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE slow it down). Returns the script's last stdout line
+ * parsed as JSON and the python that ran it, or why none could.
+ */
+export function runNumpy<T>(script: string, args: string[], pythons: string[]): { python: string; out: T } | string {
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const reasons: string[] = [];
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(python, [script, sizes.join(','), String(reps)], { encoding: 'utf8', env, timeout: 300_000 });
-    if (r.status === 0) {
-      const parsed = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { blas: string; gflops: Record<string, number> };
-      return { python, ...parsed };
-    }
+  for (const python of pythons) {
+    const r = spawnSync(python, [path, ...args], { encoding: 'utf8', env, timeout: 300_000 });
+    if (r.status === 0) return { python, out: JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T };
     reasons.push(`${python}: ${(r.stderr || String(r.error ?? '')).trim().split('\n').at(-1)}`);
   }
   return reasons.join('; ');
+}
+
+/** numpy through /usr/bin/python3 (Debian numpy + system OpenBLAS) or python3 on PATH. */
+function numpyGflops(sizes: number[], reps: number): { python: string; blas: string; gflops: Record<string, number> } | string {
+  const r = runNumpy<{ blas: string; gflops: Record<string, number> }>('kernels_numpy.py', [sizes.join(','), String(reps)], ['/usr/bin/python3', 'python3']);
+  return typeof r === 'string' ? r : { python: r.python, ...r.out };
 }
 
 export async function run(args: string[]): Promise<BenchResult> {

@@ -62,6 +62,13 @@ function generate(paragraphs: string[], names: string[], chinese: boolean, bytes
   return out.join('\n\n');
 }
 
+export const usage = `pnpm bench segment [options]
+  segment() throughput (MB/s of UTF-8) on English and Chinese prose, sentence and clause mode.
+  --mb N     MB of generated text per language (default 5)
+  --runs N   runs per measurement, median kept (default 3)`;
+
+const OPTIONS = ['--mb', '--runs'];
+
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   if (i < 0) return fallback;
@@ -141,6 +148,9 @@ function brownAccuracy(): { texts: number; precision: number; recall: number } |
 }
 
 export async function run(args: string[]): Promise<BenchResult> {
+  args.forEach((a, i) => {
+    if (i % 2 === 0 && !OPTIONS.includes(a)) throw new Error(`bench segment: unknown option ${a} (see pnpm bench segment --help)`);
+  });
   const mb = flag(args, 'mb', 5);
   const runs = flag(args, 'runs', 3);
   const texts = {

@@ -20,6 +20,13 @@ const root = resolve(import.meta.dirname, '..', '..', '..', '..');
 const expCli = join(root, 'apps', 'exp', 'src', 'cli.ts');
 const exp = (...args: string[]): string[] => ['--conditions=source', '--import', 'tsx', expCli, ...args];
 
+export const usage = `pnpm bench sweep [options]
+  A sweep of tiny SentenceVAE points on a real Redis queue (needs redis-server), run by 1 worker,
+  then by 2: points per minute and scheduling overhead per point.
+  --points N       sweep points (default 8)
+  --steps N        training steps per point (default 4)
+  --workers LIST   worker counts to run in turn, comma-separated (default 1,2)`;
+
 /** What `pnpm exp queue <sweep> --json` prints, as far as this bench reads it. */
 export interface PointTimes {
   id: string;

@@ -125,7 +125,15 @@ export interface TrainStepArgs {
   python: string;
 }
 
-const options = '--backends, --steps, --cpu-steps, --size, --no-torch, --torch-device, --python';
+export const usage = `pnpm bench train-step [options]
+  One GPT training step (forward, backward, AdamW) per backend beside the same model in PyTorch.
+  --backends LIST       tfjs backends, comma-separated: native, wasm, cpu, webgpu (default native,wasm,cpu)
+  --size NAME           tiny, medium or large (default tiny)
+  --steps N             timed steps per backend after 1 warm-up, median kept (default 5)
+  --cpu-steps N         timed steps on the slow tfjs cpu backend (default 1, no warm-up)
+  --no-torch            skip PyTorch
+  --torch-device NAME   cpu, cuda or auto (default cpu)
+  --python PATH         the python that has torch (default /usr/bin/python3)`;
 
 export function parseArgs(args: string[]): TrainStepArgs {
   const out: TrainStepArgs = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' };
@@ -157,7 +165,7 @@ export function parseArgs(args: string[]): TrainStepArgs {
       if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new Error(`train-step: --torch-device must be cpu, cuda or auto, got "${d}"`);
       out.torchDevice = d;
     } else if (a === '--python') out.python = value();
-    else throw new Error(`train-step: unknown option "${a}" (options: ${options})`);
+    else throw new Error(`train-step: unknown option "${a}" (see pnpm bench train-step --help)`);
   }
   return out;
 }
@@ -173,6 +181,11 @@ interface StepTimes {
    * wall minus this is host-side overhead), and the costliest kernels by name.
    */
   kernelMs: number | undefined;
+  /**
+   * Wall time of the profiled step (the tf.profile call, reads of its kernel times included):
+   * the kernel time above is a part of it, never more (kernels do not nest in this model).
+   */
+  profiledMs: number | undefined;
   topKernels: Array<{ name: string; ms: number; count: number }>;
   /** Peak RSS (MB) of the process over the timed steps; undefined where it cannot be reset and read. */
   peakRssMb: number | undefined;
@@ -201,17 +214,23 @@ export function kernelTotals(kernels: ReadonlyArray<{ name: string; kernelTimeMs
   return { totalMs: timed === 0 ? undefined : total, byName: [...byName.values()].sort((x, y) => y.ms - x.ms || y.count - x.count) };
 }
 
-/**
- * Times `steps` training steps after one warm-up step (skipped when warmup is false), then
- * counts the kernels of one more step with tf.profile when countKernels is true.
- */
-async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
+/** One training step of BenchGPT at size c (forward, backward, AdamW), on the active backend. */
+export interface TrainStep {
+  /** Runs one step; resolves once its loss has been read (so the step has finished on the device). */
+  step(): Promise<void>;
+  /** FLOPs of one step (trainingFlops). */
+  flops: number;
+  dispose(): void;
+}
+
+/** Builds BenchGPT at size c with its AdamW optimizer and a fixed random batch (seed 0). */
+export function buildTrainStep(c: GptSize): TrainStep {
   const rng = new Rng(0);
   const model = new BenchGPT(c, rng);
   const opt = new AdamW(model.namedParameters(), { lr: 3e-4, weightDecay: 0.01 });
   const named = model.namedParameters().filter(([, v]) => v.trainable);
-  const flops = trainingFlops(c, matmulParams(model));
   const n = c.batch * c.seq;
+  // ids, targets: int32 [batch, seq]
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const step = async (): Promise<void> => {
@@ -228,8 +247,26 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     await value.data();
     value.dispose();
   };
+  return {
+    step,
+    flops: trainingFlops(c, matmulParams(model)),
+    dispose: () => {
+      ids.dispose();
+      targets.dispose();
+      opt.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * Times `steps` training steps after one warm-up step (skipped when warmup is false), then
+ * counts the kernels of one more step with tf.profile when countKernels is true.
+ */
+async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
+  const { step, flops, dispose } = buildTrainStep(c);
   if (warmup) await step();
-  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, topKernels: [], peakRssMb: undefined, flops };
+  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, flops };
   const rssReset = resetPeakRss();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -241,16 +278,15 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
   }
   if (rssReset) times.peakRssMb = peakRssMb();
   if (countKernels) {
+    const t0 = performance.now();
     const profile = await tf.profile(step);
+    times.profiledMs = performance.now() - t0;
     times.kernels = profile.kernels.length;
     const totals = kernelTotals(profile.kernels as Array<{ name: string; kernelTimeMs: number | { error: string } }>);
     times.kernelMs = totals.totalMs;
     times.topKernels = totals.byName.slice(0, 8);
   }
-  ids.dispose();
-  targets.dispose();
-  opt.dispose();
-  model.dispose();
+  dispose();
   return times;
 }
 
@@ -298,8 +334,12 @@ interface Row {
   steps: number;
   kernels: number | undefined;
   kernelMs?: number | undefined;
+  profiledMs?: number | undefined;
   peakRssMb: number | undefined;
 }
+
+/** How far apart two timings of the same work may be before the bench says the machine changed under it. */
+const DISTURBED = 1.5;
 
 export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
@@ -312,7 +352,8 @@ export async function run(args: string[]): Promise<BenchResult> {
   let torchDevice: string | undefined;
   let flops: number | undefined;
   // The machine's GEMM peak in this run, by who reached it (native's kernel, torch's BLAS).
-  const gemm: Array<{ system: string; gflops: number }> = [];
+  const gemm: Array<{ system: string; gflops: number; detail?: string }> = [];
+  const warnings: string[] = [];
   // PyTorch first: its figure survives a backend that runs out of time.
   if (a.torch) {
     if (torchAvailable(a.python)) {
@@ -341,14 +382,27 @@ export async function run(args: string[]): Promise<BenchResult> {
     const steps = cpu ? a.cpuSteps : a.steps;
     // The cpu backend's step takes ~35 s: no warm-up and no extra step to count its kernels.
     console.error(`train-step: ${b}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
+    // native's GEMM peak, before its steps (a fresh process) and after them: a gap between the
+    // two says the machine's state changed during the run (another job started, memory pressure).
+    const gemmBefore = b === 'native' ? gemmGflops(GEMM_N, 5) : undefined;
     const t = await timeSteps(c, steps, !cpu, !cpu);
     flops = t.flops;
-    rows.push({ system: b, ms: median(t.wall), cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, peakRssMb: t.peakRssMb });
-    if (t.topKernels.length > 0 && t.kernelMs !== undefined) {
-      console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms; costliest kernels:`);
+    const ms = median(t.wall);
+    rows.push({ system: b, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb });
+    if (t.topKernels.length > 0 && t.kernelMs !== undefined && t.profiledMs !== undefined) {
+      console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
+      if (t.profiledMs > DISTURBED * ms) {
+        warnings.push(`${b}: the profiled step took ${t.profiledMs.toFixed(0)} ms, ${(t.profiledMs / ms).toFixed(1)}x the timed steps' median: its kernel times are inflated by whatever slowed it down`);
+      }
     }
-    if (b === 'native') gemm.push({ system: b, gflops: gemmGflops(GEMM_N, 5) });
+    if (gemmBefore !== undefined) {
+      const after = gemmGflops(GEMM_N, 5);
+      gemm.push({ system: b, gflops: Math.max(gemmBefore, after), detail: `best of ${gemmBefore.toFixed(0)} before its steps, ${after.toFixed(0)} after` });
+      if (Math.max(gemmBefore, after) > DISTURBED * Math.min(gemmBefore, after)) {
+        warnings.push(`${b}: its ${GEMM_N}^3 GEMM reached ${gemmBefore.toFixed(0)} GFLOP/s before its steps and ${after.toFixed(0)} after: the machine's load changed during the run`);
+      }
+    }
   }
   for (const s of skipped) console.error(`skipped ${s}`);
   const torch = rows.find((r) => r.system.startsWith('torch'));
@@ -369,7 +423,11 @@ export async function run(args: string[]): Promise<BenchResult> {
     }),
   );
   if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (6 x matmul params x tokens + attention)`);
-  if (peak !== undefined) console.log(`GEMM peak (${GEMM_N}^3 fp32, best of 5): ${gemm.map((g) => `${g.system} ${g.gflops.toFixed(0)}`).join(', ')} GFLOP/s`);
+  if (peak !== undefined) {
+    const each = gemm.map((g) => `${g.system} ${g.gflops.toFixed(0)}${g.detail === undefined ? '' : ` (${g.detail})`}`);
+    console.log(`GEMM peak (${GEMM_N}^3 fp32, best of 5): ${each.join(', ')} GFLOP/s`);
+  }
+  for (const w of warnings) console.log(`warning: ${w}`);
   const loadEnd = loadavg()[0]!;
   console.log(`machine load (1-min average): ${loadStart.toFixed(1)} at the start, ${loadEnd.toFixed(1)} at the end, on ${machineInfo().cores} cores`);
   const round = (x: number) => Math.round(x * 10) / 10;
@@ -383,6 +441,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ...(r.peakRssMb === undefined ? [] : [{ system: r.system, metric: 'peak_rss_mb', value: round(r.peakRssMb) }]),
       ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
       ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
+      ...(r.profiledMs === undefined ? [] : [{ system: r.system, metric: 'profiled_step_ms', value: round(r.profiledMs) }]),
     ];
   });
   for (const g of gemm) results.push({ system: g.system, metric: `gemm_gflops_${GEMM_N}`, value: round(g.gflops) });
@@ -393,6 +452,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       size: a.size, ...c, optimizer: 'adamw', steps: a.steps, cpu_steps: a.cpuSteps,
       ...(flops === undefined ? {} : { gflop_per_step: round(flops / 1e9) }),
       load_1m: [round(loadStart), round(loadEnd)],
+      ...(warnings.length === 0 ? {} : { warnings }),
       ...(torchDevice === undefined ? {} : { torch_device: torchDevice }),
     },
     results,
