@@ -7,17 +7,36 @@
 #include "fused_impl.h"
 #include "gemm_impl.h"
 
+// Cache blocking (see gemm_impl.h); overridable at build time for tuning experiments.
+#ifndef SL_AVX2_KC
+#define SL_AVX2_KC 256
+#endif
+#ifndef SL_AVX2_MC
+#define SL_AVX2_MC (6 * 24)
+#endif
+#ifndef SL_AVX2_NC
+#define SL_AVX2_NC 1024
+#endif
+
 namespace sl {
 namespace avx2 {
 
 struct Micro {
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = 256, MC = 6 * 24, NC = 1024;
+  static constexpr int64_t KC = SL_AVX2_KC, MC = SL_AVX2_MC, NC = SL_AVX2_NC;
   static inline void run(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
                          bool acc) {
     __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+    // The C tile is read (acc) or written after the K loop: fetch its lines meanwhile (with K
+    // blocks, C is updated once per block and has left L2 between two updates).
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const float* ci = c + i * ldc;
+      _mm_prefetch(reinterpret_cast<const char*>(ci), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ci + 15), _MM_HINT_T0);
+    }
     for (int64_t k = 0; k < kc; ++k) {
       const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6

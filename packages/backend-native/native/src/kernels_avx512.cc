@@ -29,6 +29,15 @@ struct Micro {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
     for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+    // The C tile is read (acc) or written after the K loop: fetch its lines meanwhile (with K
+    // blocks, C is updated once per block and has left L2 between two updates).
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      const float* ci = c + i * ldc;
+      _mm_prefetch(reinterpret_cast<const char*>(ci), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ci + 16), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ci + 31), _MM_HINT_T0);
+    }
     for (int64_t k = 0; k < kc; ++k) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
       _mm_prefetch(reinterpret_cast<const char*>(b + 4 * NR), _MM_HINT_T0);
