@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { kernelTotals, parseArgs, peakRssMb, resetPeakRss, sizes, trainingFlops } from './train-step.js';
+import { disturbances, kernelTotals, parseArgs, peakRssMb, resetPeakRss, sizes, trainingFlops } from './train-step.js';
 
 test('train-step options: defaults, webgpu on both sizes, torch device and python', () => {
   expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' });
@@ -47,4 +47,13 @@ test('peak RSS: after a reset it covers a 64 MB allocation touched since', () =>
   const a = new Float64Array(8 * 2 ** 20).fill(1);
   expect(peakRssMb()! - before).toBeGreaterThan(50);
   expect(a[a.length - 1]).toBe(1);
+});
+
+test('disturbances: a slow profiled step or a GEMM peak that moved by more than 1.5x is reported, small drifts are not', () => {
+  expect(disturbances('native', { medianMs: 6694, profiledMs: 7000, gemmBefore: 156, gemmAfter: 140 })).toEqual([]);
+  const w = disturbances('native', { medianMs: 6694, profiledMs: 19126, gemmBefore: 156, gemmAfter: 56 });
+  expect(w).toHaveLength(2);
+  expect(w[0]).toContain('the profiled step took 19126 ms, 2.9x the timed steps\' median');
+  expect(w[1]).toContain('reached 156 GFLOP/s before its steps and 56 after');
+  expect(disturbances('wasm', { medianMs: 100 })).toEqual([]);
 });

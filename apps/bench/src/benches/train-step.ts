@@ -341,6 +341,23 @@ interface Row {
 /** How far apart two timings of the same work may be before the bench says the machine changed under it. */
 const DISTURBED = 1.5;
 
+/**
+ * Why a backend's figures in this run are suspect, if they are: its profiled step (whose kernel
+ * times the bench reports) ran much slower than its timed steps, or its GEMM peak before its
+ * steps and after them differ: either way the machine's load changed during the run.
+ */
+export function disturbances(system: string, t: { medianMs: number; profiledMs?: number; gemmBefore?: number; gemmAfter?: number }): string[] {
+  const out: string[] = [];
+  if (t.profiledMs !== undefined && t.profiledMs > DISTURBED * t.medianMs) {
+    out.push(`${system}: the profiled step took ${t.profiledMs.toFixed(0)} ms, ${(t.profiledMs / t.medianMs).toFixed(1)}x the timed steps' median: its kernel times are inflated by whatever slowed it down`);
+  }
+  const { gemmBefore: before, gemmAfter: after } = t;
+  if (before !== undefined && after !== undefined && Math.max(before, after) > DISTURBED * Math.min(before, after)) {
+    out.push(`${system}: its ${GEMM_N}^3 GEMM reached ${before.toFixed(0)} GFLOP/s before its steps and ${after.toFixed(0)} after: the machine's load changed during the run`);
+  }
+  return out;
+}
+
 export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
@@ -392,17 +409,12 @@ export async function run(args: string[]): Promise<BenchResult> {
     if (t.topKernels.length > 0 && t.kernelMs !== undefined && t.profiledMs !== undefined) {
       console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
-      if (t.profiledMs > DISTURBED * ms) {
-        warnings.push(`${b}: the profiled step took ${t.profiledMs.toFixed(0)} ms, ${(t.profiledMs / ms).toFixed(1)}x the timed steps' median: its kernel times are inflated by whatever slowed it down`);
-      }
     }
-    if (gemmBefore !== undefined) {
-      const after = gemmGflops(GEMM_N, 5);
-      gemm.push({ system: b, gflops: Math.max(gemmBefore, after), detail: `best of ${gemmBefore.toFixed(0)} before its steps, ${after.toFixed(0)} after` });
-      if (Math.max(gemmBefore, after) > DISTURBED * Math.min(gemmBefore, after)) {
-        warnings.push(`${b}: its ${GEMM_N}^3 GEMM reached ${gemmBefore.toFixed(0)} GFLOP/s before its steps and ${after.toFixed(0)} after: the machine's load changed during the run`);
-      }
+    const gemmAfter = gemmBefore === undefined ? undefined : gemmGflops(GEMM_N, 5);
+    if (gemmBefore !== undefined && gemmAfter !== undefined) {
+      gemm.push({ system: b, gflops: Math.max(gemmBefore, gemmAfter), detail: `best of ${gemmBefore.toFixed(0)} before its steps, ${gemmAfter.toFixed(0)} after` });
     }
+    warnings.push(...disturbances(b, { medianMs: ms, ...(t.profiledMs === undefined ? {} : { profiledMs: t.profiledMs }), ...(gemmAfter === undefined ? {} : { gemmBefore, gemmAfter }) }));
   }
   for (const s of skipped) console.error(`skipped ${s}`);
   const torch = rows.find((r) => r.system.startsWith('torch'));
