@@ -103,7 +103,7 @@ export function shapeKey(s: GemmShape): string {
   return `b${s.batch}_${s.m}x${s.n}x${s.k}_${op(s.transposeA, s.aMatrices)}${op(s.transposeB, s.bMatrices)}`;
 }
 
-/** `256 x [256x64 . 64x256^T]`-style label: batch, op(A) [m x k], op(B) [k x n]. */
+/** `256 x 256x64 . 64x256^T`: the batch (when > 1), op(A) [m x k] and op(B) [k x n], `(bcast)` on a broadcast operand. */
 export function shapeLabel(s: GemmShape): string {
   const side = (rows: number, cols: number, t: boolean, count: number) =>
     `${rows}x${cols}${t ? '^T' : ''}${count === 1 && s.batch > 1 ? '(bcast)' : ''}`;
