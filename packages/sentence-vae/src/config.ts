@@ -43,6 +43,14 @@ export const decoderConfigSchema = z
       .default(1)
       .describe('Cross-attention memory length: 1 = the sentence vector itself (the paper); k > 1 = a Linear(d, k*d) expands it to k slots.'),
     tieOutput: z.boolean().default(false).describe('Output projection = the decoder token embedding transposed (false: a separate Linear, as the paper).'),
+    wordDropout: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        'Training only: each teacher-forced input token (not the BOS) is replaced by the pad id with this probability (Bowman et al. 2016), so the decoder has to read the vector; 0 = off (the paper).',
+      ),
   })
   .describe('Sentence decoder: causal transformer cross-attending to the sentence vector -> vocabulary logits.');
 

@@ -5,6 +5,7 @@ import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
 import { targetLogProbs, tokenLoss } from './token-loss.js';
 import { checkSentences, createTokenEmbedding, embedTokens } from './token-input.js';
+import { dropWords } from './word-dropout.js';
 
 export interface SentenceDecoderOptions {
   vocabSize: number;
@@ -97,6 +98,9 @@ export class SentenceDecoder extends Module {
   readonly memoryProjection: Linear | undefined;
   readonly transformer: TransformerStack;
   readonly head: Linear | undefined;
+  /** Word dropout rate of the teacher-forced inputs in training mode (config `wordDropout`). */
+  readonly wordDropout: number;
+  private readonly rng: Rng;
 
   constructor(o: SentenceDecoderOptions) {
     super();
@@ -106,6 +110,8 @@ export class SentenceDecoder extends Module {
     this.memorySlots = o.config.memorySlots;
     this.specialIds = o.specialIds;
     this.lossConfig = o.loss;
+    this.wordDropout = o.config.wordDropout;
+    this.rng = o.rng;
     this.embedding = o.embedding ?? this.addModule('embed', createTokenEmbedding(o.vocabSize, o.dModel, o.rng));
     if (o.config.positions === 'learned') {
       // BOS + up to maxTokens tokens are fed.
@@ -160,12 +166,15 @@ export class SentenceDecoder extends Module {
   /**
    * Teacher-forced log p(target) of the scored positions only (real tokens + EOS, in row-major
    * order): [count]. The vocabulary projection, the costliest matmul, skips the padding rows.
+   * In training mode with `wordDropout` > 0 some inputs are replaced by the pad id first.
    */
   private teacherForced(memory: tf.Tensor, targets: SentenceTokens): { logp: tf.Tensor1D; tf: TeacherForcing } {
     const batch = checkSentences(targets, this.maxTokens, this.vocabSize);
     if (memory.shape[0] !== batch.n) throw new Error(`SentenceDecoder: memory has ${memory.shape[0]} rows but targets has ${batch.n} sentences`);
     const tfb = teacherForcing(batch, this.specialIds);
     const { n, T, count } = tfb;
+    // The pad id stands for a dropped word: no scored position ever reads it otherwise.
+    const inputs = this.training ? dropWords(tfb, batch.lengths, this.wordDropout, this.specialIds.pad, this.rng) : tfb.inputs;
     const rows = new Int32Array(count);
     const scored = new Int32Array(count);
     for (let p = 0, c = 0; p < n * T; p++) {
@@ -174,7 +183,7 @@ export class SentenceDecoder extends Module {
       scored[c++] = tfb.targets[p]!;
     }
     const logp = tf.tidy(() => {
-      const h = this.hidden(this.context(memory), tf.tensor2d(tfb.inputs, [n, T], 'int32'));
+      const h = this.hidden(this.context(memory), tf.tensor2d(inputs, [n, T], 'int32'));
       const picked = tf.gather(tf.reshape(h, [n * T, this.dModel]), tf.tensor1d(rows, 'int32'));
       return targetLogProbs(this.project(picked) as tf.Tensor2D, tf.tensor1d(scored, 'int32'));
     });
