@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
+import { init, LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
 import { teacherForcing, type SentenceTokens, type SpecialIds, type TeacherForcing } from './batch.js';
 import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
@@ -118,7 +118,15 @@ export class SentenceDecoder extends Module {
       this.positions = this.addModule('positions', new LearnedPositionalEmbedding({ maxLen: o.maxTokens + 1, dim: o.dModel, rng: o.rng }));
     }
     if (this.memorySlots > 1) {
-      this.memoryProjection = this.addModule('memory', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel * this.memorySlots, rng: o.rng }));
+      // N(0, 1/d) keeps each slot at the vector's own scale (unit per element after the
+      // encoder's LayerNorm). Linear's default N(0, 0.02) made the slots ~0.2x the vector at
+      // d 128, so the vector reached the decoder through three small matrices (memory, value,
+      // output) instead of two: on Brown clauses the decoder then ignored it for 200 steps
+      // (val/recon_loss_gap 0.000) where one slot had a gap of 0.58.
+      this.memoryProjection = this.addModule(
+        'memory',
+        new Linear({ inFeatures: o.dModel, outFeatures: o.dModel * this.memorySlots, init: init.normal(1 / Math.sqrt(o.dModel)), rng: o.rng }),
+      );
     }
     this.transformer = this.addModule('transformer', createStack(o.config, o.dModel, true, o.rng));
     if (!o.config.tieOutput) this.head = this.addModule('head', new Linear({ inFeatures: o.dModel, outFeatures: o.vocabSize, rng: o.rng }));

@@ -137,6 +137,19 @@ describe('encoder', () => {
 });
 
 describe('decoder', () => {
+  it('memory slots start at the scale of the vector they expand (k > 1 is not a weaker path than k = 1)', () => {
+    const model = new SentenceVAE({ vocabSize: 12, dModel: 64, maxTokens: 6, encoder: { dropout: 0 }, decoder: { dropout: 0, memorySlots: 4 } });
+    const rms = (t: tf.Tensor) => Math.sqrt(tf.tidy(() => tf.mean(tf.square(t)).dataSync()[0]!));
+    const memory = model.encode(sentences); // [3, 64], unit scale per element (LayerNorm)
+    const ctx = model.decoder.context(memory); // [3, 4, 64]
+    const ratio = rms(ctx) / rms(memory);
+    // N(0, 1/d) keeps the scale (~1); Linear's default N(0, 0.02) gave 0.02 * sqrt(64) = 0.16.
+    expect(ratio).toBeGreaterThan(0.7);
+    expect(ratio).toBeLessThan(1.4);
+    tf.dispose([memory, ctx]);
+    model.dispose();
+  });
+
   it('is causal: changing input token j changes no output before j', () => {
     const model = new SentenceVAE(tiny({ decoder: { layers: 2, memorySlots: 3 } }));
     const memory = model.encode(sentences.slice(0, 1));
