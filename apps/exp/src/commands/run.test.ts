@@ -84,6 +84,13 @@ describe('exp run', () => {
     const runDir = (err as TrainingInterrupted).runDir;
     expect((await readMeta(runDir)).status).toBe('interrupted');
     expect(readStageRecord(runDir).stage).toBe('svae');
+    // The same pipeline with another runsDir starts its own run there; the interrupted one is
+    // left for its own runsDir (it used to be resumed in place, outside the folder asked for).
+    const elsewhere = join(dir, 'runs-elsewhere');
+    const moved = await executePipeline({ ...config, runsDir: elsewhere }, stageRegistry(), { ...quiet, cacheDir: join(dir, 'cache2') });
+    expect(moved[1]!.artifact.runDir!.startsWith(elsewhere)).toBe(true);
+    expect((await readMeta(runDir)).status).toBe('interrupted');
+    expect(await losses(moved[1]!.artifact.runDir!)).toEqual(await losses(referenceRun));
     const out = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       expect(await resumeAction(runDir, join(dir, 'cache2'))).toBe(0);

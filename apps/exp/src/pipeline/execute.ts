@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import {
   collectPackageVersions,
   createRun,
@@ -105,7 +105,7 @@ export async function executePipeline(
     let resume = false;
     try {
       if (p.stage.trains) {
-        const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash);
+        const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash, config.runsDir);
         if (previous) {
           run = openRunForResume(previous);
           resume = true;
@@ -256,11 +256,16 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
   return run;
 }
 
-/** The run an earlier process left interrupted for this hash, if any (so `run` again continues it). */
-function interruptedRun(cache: ArtifactCache, hash: string): string | undefined {
+/**
+ * The run an earlier process left interrupted for this hash, if any, so `run` again continues
+ * it; only one under this pipeline's runsDir (a run asked for elsewhere starts its own folder
+ * there rather than growing one in a folder the user has moved away from).
+ */
+function interruptedRun(cache: ArtifactCache, hash: string, runsDir: string): string | undefined {
   const pointer = `${cache.pathOf(hash)}.run`;
   if (!existsSync(pointer)) return undefined;
   const dir = readFileSync(pointer, 'utf8').trim();
+  if (!resolve(dir).startsWith(resolve(runsDir) + sep)) return undefined;
   try {
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { status?: string };
     return meta.status === 'interrupted' ? dir : undefined;
