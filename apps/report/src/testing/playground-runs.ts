@@ -4,26 +4,13 @@
  * tests hold the browser to.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeTinyPipelineFile } from '@sentencelab/exp/testing';
+import { writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
 import { expCli, repoRoot } from './sweep.js';
 
 const exec = promisify(execFile);
 
-const DOCS = [
-  'The meeting moved to Thursday. Please bring the budget sheet. Remember to water the plants.',
-  'The cat sat on the mat. It purred in the sun. Then it fell asleep.',
-  'Rain fell over the city. People opened umbrellas. The streets shone at night.',
-  'A ship left at dawn. Sailors raised the sails. The wind carried them north.',
-  'We baked bread today. The kitchen smelled warm. Everyone wanted a slice.',
-  'The train was late again. We waited on the platform. It came at noon.',
-  'She planted tomatoes in May. They grew tall by July. The harvest was good.',
-  'The printer works again. Call me back soon. The line was busy.',
-  'Snow covered the hills. Children built a snowman. It melted by Sunday.',
-  'The library opens at nine. Bring your card. Books are due in two weeks.',
-];
 
 export interface PlaygroundRuns {
   runsDir: string;
@@ -41,14 +28,14 @@ export interface PlaygroundRuns {
  * stop heads rarely end a document at once (trained ones on this corpus often do).
  */
 export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> {
-  writeFileSync(join(dir, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
+  const source = writeThreeSentenceDocs(dir);
   const train = `{steps: 2, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}`;
   const file = writeTinyPipelineFile(dir, {
     name: 'play',
     backend: 'wasm',
     runsDir: join(dir, 'runs'),
     cacheDir: join(dir, 'data'),
-    source: `{type: jsonl, paths: [${join(dir, 'docs.jsonl')}], textField: text, idField: id}`,
+    source,
     segment: '{mode: sentence, maxTokens: 48}',
     stages: `  tok: {kind: tokenizer}
   lm:
