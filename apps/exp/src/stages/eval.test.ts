@@ -10,7 +10,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, type StageReport } from '../pipeline/execute.js';
-import { SAMPLES_TEXT_SOURCE, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
+import { tinyPipelineYaml, writeSamplesJsonl } from '../testing/tiny-pipeline.js';
 import { datasetDirOf, loadData } from './dataset.js';
 import { STAGES, stageRegistry } from './registry.js';
 
@@ -23,9 +23,9 @@ writeFileSync(
     name: 'evaltiny',
     runsDir: join(dir, 'runs'),
     cacheDir: join(dir, 'data'),
-    source: SAMPLES_TEXT_SOURCE,
+    source: writeSamplesJsonl(dir),
     segment: '{mode: sentence, maxTokens: 24}',
-    split: '{validation: 0.2, test: 0.2, salt: e}',
+    split: '{validation: 0.2, test: 0.2, salt: a}',
     stages: `  tok: {kind: tokenizer}
   lm:
     kind: token-lm

@@ -8,7 +8,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
-import { SAMPLES_TEXT_SOURCE, tinyPipelineYaml } from '../testing/tiny-pipeline.js';
+import { tinyPipelineYaml, writeSamplesJsonl } from '../testing/tiny-pipeline.js';
 import { sllmBatches } from './latent.js';
 import { STAGES, stageRegistry } from './registry.js';
 
@@ -64,7 +64,7 @@ describe('variational SentenceVAE validation', () => {
         name: 'elbo',
         runsDir: join(dir, 'runs'),
         cacheDir: join(dir, 'data'),
-        source: SAMPLES_TEXT_SOURCE,
+        source: writeSamplesJsonl(dir),
         split: '{validation: 0.3, test: 0.1}',
         stages: `  tok: {kind: tokenizer}
   svae:

@@ -6,7 +6,8 @@
  *
  * Exported as `@sentencelab/exp/testing` (source only: it runs under vitest or tsx).
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { paragraphs } from '@sentencelab/data';
 import { join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
@@ -14,8 +15,23 @@ export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 /** The committed 5-document JSONL fixture, as a `data.source` flow map. */
 export const TINY_JSONL_SOURCE = `{type: jsonl, paths: [${join(repoRoot, 'datasets/tiny.jsonl')}], textField: text, idField: id}`;
 
-/** The committed paragraph samples (`datasets/samples/*.txt`), as a `data.source` flow map. */
-export const SAMPLES_TEXT_SOURCE = `{type: text, paths: [${join(repoRoot, 'datasets/samples')}/*.txt], unit: paragraph}`;
+/**
+ * The committed paragraph samples (`datasets/samples/*.txt`, one document per paragraph) written
+ * to `<dir>/samples.jsonl` with ids `<file>#<n>`; returns it as a `data.source` flow map. Read
+ * through a `text` source, the files' documents would be named by their absolute path (they lie
+ * outside the working directory), so the split, which hashes the ids, changed with where the
+ * repository was cloned.
+ */
+export function writeSamplesJsonl(dir: string): string {
+  const samples = join(repoRoot, 'datasets', 'samples');
+  const docs = readdirSync(samples)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .flatMap((f) => paragraphs(readFileSync(join(samples, f), 'utf8')).map((text, i) => ({ id: `${f}#${i + 1}`, text })));
+  const file = join(dir, 'samples.jsonl');
+  writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n'));
+  return `{type: jsonl, paths: [${file}], textField: text, idField: id}`;
+}
 
 /**
  * Ten documents of three short sentences: with sentence segmentation, enough for all three
