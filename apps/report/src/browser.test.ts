@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunWriter } from '@sentencelab/runs';
+import { boxByName, reportPage } from './testing/report-page.js';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
 import { redisMissing, startRedis } from '@sentencelab/runs/queue/testing';
@@ -53,27 +54,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function load(url = server.url): Promise<void> {
-  await page.goto(url);
-  await page.waitForSelector('body[data-loaded="true"]');
-}
-
-const rowIds = () => page.$$eval('#runs-table tbody tr[data-run-id]', (trs) => trs.map((tr) => tr.getAttribute('data-run-id')));
-const panelReady = () => page.waitForSelector('#panel[data-ready="true"]');
-const exactly = (text: string) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-const rowBox = (id: string) =>
-  page.locator('#runs-table tr[data-run-id]').filter({ has: page.locator('td.name', { hasText: exactly(id) }) }).locator('input[type=checkbox]');
-
-async function selectOnly(ids: string[]): Promise<void> {
-  await page.click('#clear-selection');
-  for (const id of ids) await rowBox(id).check();
-  await panelReady();
-}
-
-async function openTab(tab: string): Promise<void> {
-  await page.click(`#tab-${tab}`);
-  await panelReady();
-}
+const ui = reportPage(() => page, boxByName);
+const { rowIds, panelReady, rowBox, selectOnly, openTab } = ui;
+const load = (url = server.url) => ui.load(url);
 
 const chartX = () => page.$eval('#curve-chart', (el) => Array.from((el as unknown as { uplot: { data: number[][] } }).uplot.data[0]!));
 

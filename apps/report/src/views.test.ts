@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunWriter } from '@sentencelab/runs';
+import { boxByRunId, reportPage } from './testing/report-page.js';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
 import { bundledChromium } from './testing/chromium.js';
@@ -62,25 +63,9 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function load(url = server.url): Promise<void> {
-  await page.goto(url);
-  await page.waitForSelector('body[data-loaded="true"]');
-}
-
-const rowIds = () => page.$$eval('#runs-table tbody tr[data-run-id]', (trs) => trs.map((tr) => tr.getAttribute('data-run-id')));
-const panelReady = () => page.waitForSelector('#panel[data-ready="true"]');
-const rowBox = (id: string) => page.locator(`#runs-table tr[data-run-id="${id}"] input[type=checkbox]`);
-
-async function selectOnly(ids: string[]): Promise<void> {
-  await page.click('#clear-selection');
-  for (const id of ids) await rowBox(id).check();
-  await panelReady();
-}
-
-async function openTab(tab: string): Promise<void> {
-  await page.click(`#tab-${tab}`);
-  await panelReady();
-}
+const ui = reportPage(() => page, boxByRunId);
+const { rowIds, panelReady, selectOnly, openTab } = ui;
+const load = (url = server.url) => ui.load(url);
 
 async function shot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
