@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { jsonlSourceSchema } from '../config.js';
 import { DataError } from '../errors.js';
-import { displayPath, readUtf8Lines, resolveInputs } from './read.js';
+import { readUtf8Lines, resolveInputs } from './read.js';
 import type { CorpusSource, SourceDocument } from './types.js';
 
 function field(record: Record<string, unknown>, path: string): unknown {
@@ -19,14 +19,15 @@ function field(record: Record<string, unknown>, path: string): unknown {
  * anything else that is not a JSON object with a string text fails naming file and line.
  */
 export async function jsonlSource(config: z.output<typeof jsonlSourceSchema>, baseDir: string): Promise<CorpusSource> {
-  const files = await resolveInputs(config.paths, baseDir, 'source.paths');
+  const inputs = await resolveInputs(config.paths, baseDir, 'source.paths');
+  const files = inputs.map((f) => f.path);
   return {
     description: `jsonl (${files.length} file${files.length === 1 ? '' : 's'}, text field "${config.textField}")`,
     files,
     async *documents(): AsyncGenerator<SourceDocument> {
       for (let i = 0; i < files.length; i++) {
         const file = files[i]!;
-        const name = displayPath(file, baseDir);
+        const name = inputs[i]!.name;
         for await (const { line, text } of readUtf8Lines(file)) {
           if (text.trim().length === 0) continue;
           const at = `${file}:${line}`;

@@ -1,5 +1,5 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { DataError } from '../errors.js';
 
@@ -150,36 +150,71 @@ function tailOfIncomplete(chunk: Uint8Array): Uint8Array {
   return new Uint8Array(0);
 }
 
+/** One input file: its absolute path and the name its documents' ids start with. */
+export interface InputFile {
+  path: string;
+  /** See {@link inputName}. */
+  name: string;
+}
+
 /**
  * Resolves config paths (files or globs, relative to `baseDir`) to existing files, sorted within
  * each pattern and without duplicates. A missing file or a glob that matches nothing fails.
  */
-export async function resolveInputs(patterns: readonly string[], baseDir: string, key: string): Promise<string[]> {
-  const out: string[] = [];
+export async function resolveInputs(patterns: readonly string[], baseDir: string, key: string): Promise<InputFile[]> {
+  const out: InputFile[] = [];
   const seen = new Set<string>();
   for (const p of patterns) {
     let files: string[];
+    let base: string;
     if (isDynamicPattern(p)) {
       files = (await glob(p, { cwd: baseDir, absolute: true, onlyFiles: true, expandDirectories: false })).map((f) => resolve(f)).sort();
       if (files.length === 0) throw new DataError(`${key}: "${p}" matches no files (relative to ${baseDir})`);
+      base = resolve(baseDir, staticPrefix(p));
     } else {
       const f = isAbsolute(p) ? p : resolve(baseDir, p);
       checkFile(f);
       files = [f];
+      base = dirname(f);
     }
     for (const f of files) {
       if (!seen.has(f)) {
         seen.add(f);
-        out.push(f);
+        out.push({ path: f, name: inputName(f, baseDir, base) });
       }
     }
   }
   return out;
 }
 
-/** A path for ids and messages: relative to `baseDir` with `/` separators when inside it. */
-export function displayPath(file: string, baseDir: string): string {
-  const rel = relative(baseDir, file);
-  if (rel.startsWith('..') || isAbsolute(rel)) return file;
-  return rel.split(sep).join('/');
+/**
+ * The name a file's document ids start with, so that a corpus keeps its ids (and hence its
+ * hashed split) wherever it lies: inside `baseDir`, the path relative to it with `/` separators
+ * (`datasets/samples/en-bread.txt`); outside it, the path relative to the folder above the
+ * pattern's fixed part (the glob `/data/corpus/*.txt` names `/data/corpus/b.txt` `corpus/b.txt`,
+ * the single file `/data/x.jsonl` `data/x.jsonl`), never an absolute path, which would change
+ * with the clone's or the corpus's location.
+ */
+export function inputName(file: string, baseDir: string, patternBase: string): string {
+  const inside = relative(baseDir, file);
+  if (!inside.startsWith('..') && !isAbsolute(inside)) return slashes(inside);
+  const root = dirname(patternBase) === patternBase ? patternBase : dirname(patternBase);
+  return slashes(relative(root, file));
+}
+
+/** The leading path segments of a glob that contain no glob syntax (`.` when the first does). */
+function staticPrefix(pattern: string): string {
+  const parts = pattern.split(/[\\/]/);
+  const fixed: string[] = [];
+  for (const part of parts.slice(0, -1)) {
+    if (isDynamicPattern(part)) break;
+    fixed.push(part);
+  }
+  if (fixed.length === 0) return '.';
+  if (fixed.length === 1 && fixed[0] === '') return sep; // a pattern such as /*.txt
+  return fixed.join(sep) || sep;
+}
+
+function slashes(path: string): string {
+  return path.split(sep).join('/');
 }

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { DataError } from '../errors.js';
 import { ROOT, removeTempDirs, tempDir } from '../test-support/fixtures.js';
@@ -78,6 +78,30 @@ describe('text', () => {
       'datasets/samples/zh-tea.txt',
     ]);
     expect(docs[3]!.text).toContain('茶起源于中国');
+  });
+
+  test('a corpus outside the base folder keeps its ids wherever it lies (no absolute paths)', async () => {
+    const files = { 'corpus/a.txt': 'One.', 'corpus/sub/b.txt': 'Two.', 'single.jsonl': '{"text": "Three."}\n' };
+    const ids = async (where: string, base: string) => [
+      ...(await all(await textSource({ type: 'text', paths: [join(where, 'corpus/**/*.txt')], unit: 'file' }, base))).map((d) => d.id),
+      ...(await all(await textSource({ type: 'text', paths: [join(where, 'corpus/a.txt')], unit: 'paragraph' }, base))).map((d) => d.id),
+      ...(await all(await jsonlSource({ type: 'jsonl', paths: [join(where, 'single.jsonl')], textField: 'text', idField: null }, base))).map((d) => d.id),
+    ];
+    const place = (dir: string) => {
+      for (const [name, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
+        writeFileSync(join(dir, name), text);
+      }
+      return dir;
+    };
+    const first = place(tempDir());
+    const expected = ['corpus/a.txt', 'corpus/sub/b.txt', 'corpus/a.txt#1', `${first.split(/[\\/]/).pop()}/single.jsonl:1`];
+    expect(await ids(first, tempDir())).toEqual(expected);
+    // The same files elsewhere, read from another working folder: the same ids, so the same split.
+    const moved = place(join(tempDir(), first.split(/[\\/]/).pop()!));
+    expect(await ids(moved, tempDir())).toEqual(expected);
+    // Inside the base folder, ids stay relative to it, as before.
+    expect((await all(await textSource({ type: 'text', paths: ['corpus/*.txt'], unit: 'file' }, first))).map((d) => d.id)).toEqual(['corpus/a.txt']);
   });
 
   test('one document per paragraph (blank lines, CRLF and whitespace-only lines included)', async () => {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { textSourceSchema } from '../config.js';
-import { displayPath, readUtf8File, resolveInputs } from './read.js';
+import { readUtf8File, resolveInputs } from './read.js';
 import type { CorpusSource, SourceDocument } from './types.js';
 
 /** Paragraphs are separated by one or more blank (whitespace-only) lines. */
@@ -18,18 +18,20 @@ export function paragraphs(text: string): string[] {
 }
 
 /**
- * Plain text files: one document per file (id: the path relative to the working directory), or
- * one per paragraph (id: `path#N`, N counting from 1).
+ * Plain text files: one document per file (id: the file's name, {@link inputName}: its path relative
+ * to the working directory, or for a file outside it relative to the folder above its pattern's
+ * fixed part), or one per paragraph (id: `name#N`, N counting from 1).
  */
 export async function textSource(config: z.output<typeof textSourceSchema>, baseDir: string): Promise<CorpusSource> {
-  const files = await resolveInputs(config.paths, baseDir, 'source.paths');
+  const inputs = await resolveInputs(config.paths, baseDir, 'source.paths');
+  const files = inputs.map((f) => f.path);
   return {
     description: `text (${files.length} file${files.length === 1 ? '' : 's'}, one document per ${config.unit})`,
     files,
     async *documents(): AsyncGenerator<SourceDocument> {
       for (let i = 0; i < files.length; i++) {
         const file = files[i]!;
-        const name = displayPath(file, baseDir);
+        const name = inputs[i]!.name;
         const text = readUtf8File(file);
         if (config.unit === 'file') {
           yield { id: name, text, origin: file, fileIndex: i };
