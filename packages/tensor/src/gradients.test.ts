@@ -1,12 +1,14 @@
 /**
  * Every gradient in gradients.ts against central finite differences of the forward kernel,
  * on cpu and wasm (wasm also exercises the patched BatchMatMul and the JS UnsortedSegmentSum).
- * The loss is sum(f(x) * r) for a fixed random r, accumulated in float64.
+ * The loss is sum(f(x) * r) for a fixed random r, accumulated in float64. Each gradient also
+ * goes through train/backward.ts's early-freeing backward, which must give tf.grads's bits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { Rng } from './rng.js';
+import { gradients } from './train/backward.js';
 
 type Domain = 'any' | 'pos' | 'away0';
 interface OpCase {
@@ -117,16 +119,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const values = c.shapes.map((s) => sample(rng, s, c.domain ?? 'any'));
         const xs = values.map((v, i) => tf.tensor(v, c.shapes[i]));
         const rSeed = 17;
-        const analytic = tf.tidy(() =>
-          tf
-            .grads((...ins: tf.Tensor[]) => {
-              const y = c.fn(...ins);
-              const r = new Rng(rSeed);
-              const parts = (Array.isArray(y) ? y : [y]).map((t) => tf.sum(tf.mul(t, tf.tensor(r.normalArray(t.size), t.shape))));
-              return tf.addN(parts) as tf.Scalar;
-            })(xs)
-            .map((g) => g.dataSync().slice()),
-        );
+        const loss = (...ins: tf.Tensor[]) => {
+          const y = c.fn(...ins);
+          const r = new Rng(rSeed);
+          const parts = (Array.isArray(y) ? y : [y]).map((t) => tf.sum(tf.mul(t, tf.tensor(r.normalArray(t.size), t.shape))));
+          return tf.addN(parts) as tf.Scalar;
+        };
+        const analytic = tf.tidy(() => tf.grads(loss)(xs).map((g) => g.dataSync().slice()));
+        // The early-freeing backward that training uses gives the same bits.
+        const early = tf.tidy(() => gradients(() => loss(...xs), xs).grads.map((g) => g!.dataSync().slice()));
+        expect(early, `${c.name}: early-freeing backward vs tf.grads`).toEqual(analytic);
         const eps = 1e-2;
         values.forEach((v, i) => {
           for (let j = 0; j < v.length; j++) {

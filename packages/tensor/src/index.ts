@@ -21,6 +21,7 @@ export { TransformerStack, StackCache, type TransformerStackOptions, type Transf
 export { AdamW, type AdamWOptions, type AdamWState } from './train/adamw.js';
 export { lrSchedule, type Schedule, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator, DynamicLossScaler, type LossOutput, type ValueAndGrads, type ValueAndGradsOptions } from './train/grads.js';
+export { gradients, variableGrads } from './train/backward.js';
 export { parseConfig } from './parse-config.js';
 export { readMetricValues, metricScalars, type MetricValues } from './train/metrics.js';
 export { crossEntropy } from './train/losses.js';

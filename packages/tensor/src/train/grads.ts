@@ -1,6 +1,7 @@
 import '../gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module, NamedParameters } from '../module.js';
+import { variableGrads } from './backward.js';
 import { metricScalars, readMetricValues, type MetricValues } from './metrics.js';
 
 export interface ValueAndGrads {
@@ -27,13 +28,14 @@ export type LossOutput = tf.Scalar | { loss: tf.Scalar; metrics?: MetricValues }
  * Runs `lossFn` and differentiates it w.r.t. every trainable parameter of `params` (a module or
  * its named parameters): frozen ones get no gradient, so they never reach the optimizer or the
  * gradient norm. The loss and the metric scalars are read back together, with one asynchronous
- * read (backends such as webgpu in Node have no synchronous reads).
+ * read (backends such as webgpu in Node have no synchronous reads). The backward frees each
+ * node's gradients and saved tensors as soon as it has run ({@link variableGrads}).
  */
 export async function valueAndGrads(params: Module | NamedParameters, lossFn: () => LossOutput, o: ValueAndGradsOptions = {}): Promise<ValueAndGrads> {
   const named = (Array.isArray(params) ? params : params.namedParameters()).filter(([, v]) => v.trainable);
   const scale = o.lossScale ?? 1;
   let extra: MetricValues = {};
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGrads(() => {
     const out = lossFn();
     let loss = out;
     if (!(out instanceof tf.Tensor)) {
@@ -48,14 +50,14 @@ export async function valueAndGrads(params: Module | NamedParameters, lossFn: ()
   try {
     values = await readMetricValues({ ...extra, loss: value });
   } catch (e) {
-    tf.dispose(Object.values(grads));
+    tf.dispose(Object.values(grads).filter((g) => g !== null));
     throw e;
   }
   const { loss, ...metrics } = values;
   const out = new Map<string, tf.Tensor>();
   for (const [n, v] of named) {
     const g = grads[v.name];
-    if (g === undefined) continue;
+    if (g == null) continue;
     if (scale === 1) out.set(n, g);
     else {
       out.set(n, tf.div(g, scale));
