@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AdamW, Embedding, LearnedPositionalEmbedding, Linear, Module, Rng, TransformerStack,
-  crossEntropy, initBackend, type BackendChoice,
+  crossEntropy, initBackend, variableGrads, type BackendChoice,
 } from '@sentencelab/tensor';
 import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
 import { gemmGflops } from './kernels.js';
@@ -234,14 +234,15 @@ export function buildTrainStep(c: GptSize): TrainStep {
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const step = async (): Promise<void> => {
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(ids), targets), named.map(([, v]) => v));
+    // The backward training uses (valueAndGrads): each node's memory is freed once it has run.
+    const { value, grads } = variableGrads(() => crossEntropy(model.forward(ids), targets), named.map(([, v]) => v));
     const byName = new Map<string, tf.Tensor>();
     for (const [name, v] of named) {
       const g = grads[v.name];
-      if (g !== undefined) byName.set(name, g);
+      if (g != null) byName.set(name, g);
     }
     opt.applyGradients(byName);
-    tf.dispose(Object.values(grads));
+    tf.dispose([...byName.values()]);
     // Read after the update is queued: the read waits for the whole step on the device, and
     // it is asynchronous because webgpu in Node has no synchronous reads.
     await value.data();

@@ -20,6 +20,7 @@ import { TransformerBlock } from '../layers/transformer-block.js';
 import { TransformerStack } from '../layers/transformer-stack.js';
 import { Module } from '../module.js';
 import { Rng } from '../rng.js';
+import { variableGrads } from '../train/backward.js';
 import { crossEntropy } from '../train/losses.js';
 import {
   arr, attentionRef, blockRef, crossEntropyRef, embeddingRef, layerNormRef, linearRef, mlpRef, rmsNormRef, siluRef,
@@ -278,7 +279,8 @@ export async function evaluateCase(c: ConformanceCase, seed = 0): Promise<CaseRe
   const named = [...module.namedParameters(), ...[...inputVars].map(([n, v]) => [`input.${n}`, v] as [string, tf.Variable])];
   // Reads are asynchronous: webgpu in Node has no synchronous download.
   let y: tf.Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
+  // The backward training uses (valueAndGrads), so every backend runs it here.
+  const { value, grads } = variableGrads(() => {
     y = tf.keep(forward(all));
     return tf.sum(tf.mul(y, tf.tensor(lossWeights(y.size), y.shape))) as tf.Scalar;
   }, named.map(([, v]) => v));
@@ -289,9 +291,9 @@ export async function evaluateCase(c: ConformanceCase, seed = 0): Promise<CaseRe
   const out = new Map<string, Float32Array>();
   for (const [n, v] of named) {
     const g = grads[v.name];
-    if (g !== undefined) out.set(n, (await g.data()).slice() as Float32Array);
+    if (g != null) out.set(n, (await g.data()).slice() as Float32Array);
   }
-  tf.dispose(Object.values(grads));
+  tf.dispose([...Object.values(grads)].filter((g) => g !== null));
   tf.dispose(Object.values(fixed));
   inputVars.forEach((v) => v.dispose());
   module.dispose();
