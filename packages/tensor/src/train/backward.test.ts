@@ -96,7 +96,7 @@ for (const b of backends) {
       const vars = model.parameters();
       const old = await peakBytes(() => tf.variableGrads(loss, vars));
       const ours = await peakBytes(() => variableGrads(loss, vars));
-      // Measured 0.51 on cpu, 0.60 on native (its fused kernels save fewer tensors to free).
+      // Measured 0.51 on cpu and wasm, 0.50 on native and webgpu (their fused kernels: fewer nodes).
       expect(ours / old).toBeLessThan(0.7);
       dispose();
     }, 60_000);
