@@ -165,7 +165,7 @@ describe('early-freeing backward: ownership and fallbacks (cpu)', () => {
     tf.dispose([x, d2!]);
   });
 
-  it('frees the tape when a gradient function throws, and the next backward works', () => {
+  it('frees the tape when the forward or a gradient function throws, and the next backward works', () => {
     const bad = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [a, save] = args as [tf.Tensor, tf.GradSaveFunc];
       save([a]);
@@ -179,6 +179,12 @@ describe('early-freeing backward: ownership and fallbacks (cpu)', () => {
     const x = tf.tensor1d([1, 2]);
     const before = tf.memory().numTensors;
     expect(() => gradients(() => tf.sum(bad(tf.exp(x))), [x])).toThrow('bad gradient');
+    expect(tf.memory().numTensors).toBe(before);
+    const failing = () => {
+      tf.square(tf.exp(x)); // saves tensors for a backward that never runs
+      throw new Error('bad forward');
+    };
+    expect(() => gradients(failing, [x])).toThrow('bad forward');
     expect(tf.memory().numTensors).toBe(before);
     const { value, grads } = gradients(() => tf.sum(tf.square(x)), [x]);
     expect(Array.from(grads[0]!.dataSync())).toEqual([2, 4]);

@@ -214,6 +214,10 @@ export function gradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?:
   try {
     y = f();
     fromF = y instanceof tf.Tensor && y.scopeId === e.state.activeScope!.id && !y.kept;
+  } catch (err) {
+    for (const node of e.state.activeTape ?? []) for (const s of node.saved ?? []) s.dispose();
+    e.state.activeTape = null;
+    throw err;
   } finally {
     e.endScope(y);
     e.endTape();
