@@ -66,6 +66,11 @@ struct KernelTable {
   void (*masked_softmax_row)(const float* x, const float* bias, int64_t bias_step, float* y, int64_t cols,
                              float scale, int64_t visible);
   void (*softmax_grad_rows)(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);
+  float (*attn_probs_row)(float* s, const float* bias, int64_t bias_step, int64_t cols, float scale,
+                          int64_t visible);
+  void (*attn_grad_row)(float* s, float* dp, const float* bias, int64_t bias_step, int64_t cols, float scale,
+                        int64_t visible, float lse, float d);
+  float (*row_dot)(const float* a, const float* b, int64_t n);
   void (*gelu_rows)(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
   void (*gelu_grad_rows)(const float* dy, const float* x, const float* bias, float* dx, int64_t rows, int64_t cols);
   void (*adamw)(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo,

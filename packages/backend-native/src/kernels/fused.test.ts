@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 // backend.test.ts). On cpu they run their composite ops; on native, these C++ kernels.
 import '../../../tensor/src/gradients.js';
 import { adamwUpdate } from '../../../tensor/src/ops/adamw-update.js';
+import { scaledDotProductAttention } from '../../../tensor/src/ops/attention.js';
 import { columnSum, matMulBias } from '../../../tensor/src/ops/bias.js';
 import { softmaxCrossEntropy } from '../../../tensor/src/ops/cross-entropy.js';
 import { biasGelu, gelu } from '../../../tensor/src/ops/gelu.js';
@@ -96,6 +97,44 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
     const ran = await nativeKernelsOf([ws, scores], valueAndGrads(plain));
     expect(ran).toContain(K.maskedSoftmax);
     expect(ran).toContain(K.maskedSoftmaxGrad);
+  });
+
+  it('scaled dot-product attention: every mask, cross-attention, one query over a cache, blocks of queries; forward and q/k/v gradients', async () => {
+    const input = (shape: number[], seed: number, amp = 1): Input => ({ values: Array.from(randomArray(shape.reduce((a, b) => a * b), seed), (v) => amp * v), shape });
+    // [batch, heads, q, kv, dim, dimV, options]: dims cross the SIMD widths and the 6 x 16 GEMM
+    // tiles; q 300 at kv 70 spans two blocks of queries (the block is 16384 / kv rows).
+    const keyPad: Input = { values: Array.from(randomArray(2 * 21, 7), (v) => (v > 0.5 ? -1e9 : 0)), shape: [2, 1, 1, 21] };
+    const custom: Input = { values: Array.from(randomArray(9 * 21, 9), (v) => (v > 0.3 ? -1e9 : 0.25 * v)), shape: [1, 1, 9, 21] };
+    const cases: Array<[string, number[], { causal?: boolean; offset?: number }, Input | undefined]> = [
+      ['causal self-attention', [2, 3, 21, 21, 19, 19], { causal: true }, undefined],
+      ['causal with a cache offset and key padding', [2, 3, 9, 21, 19, 19], { causal: true, offset: 12 }, keyPad],
+      ['custom mask, cross-attention (q 9, kv 21), dimV != dim', [2, 3, 9, 21, 19, 11], {}, custom],
+      ['one query over a cache of 20', [2, 3, 1, 21, 19, 19], { causal: true, offset: 20 }, undefined],
+      ['two blocks of queries, causal', [1, 2, 300, 70, 8, 8], { causal: true, offset: 0 }, undefined],
+      ['two blocks of queries, causal + key padding', [1, 2, 300, 70, 8, 8], { causal: true }, { values: Array.from({ length: 70 }, (_, j) => (j % 7 === 3 ? -1e9 : 0)), shape: [1, 1, 1, 70] }],
+    ];
+    for (const [what, [b, h, q, kv, d, dv], o, bias] of cases) {
+      const inputs = [input([b!, h!, q!, dv!], 11), input([b!, h!, q!, d!], 12, 2), input([b!, h!, kv!, d!], 13, 2), input([b!, h!, kv!, dv!], 14)];
+      const all = bias === undefined ? inputs : [...inputs, bias];
+      // The bias is a constant mask: gradients of q, k, v only.
+      const g = (wt: tf.Tensor, qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, bb?: tf.Tensor) => {
+        const y = (a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => scaledDotProductAttention(a, c, e, { scale: 1 / Math.sqrt(d!), ...o, bias: bb });
+        return [y(qq, kk, vv), ...tf.grads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(y(a, c, e), wt)))([qq, kk, vv])];
+      };
+      await compareWithCpu(all, g as (...xs: tf.Tensor[]) => tf.Tensor[], 1e-4, 2e-6, what);
+      const ran = await nativeKernelsOf(all, g as (...xs: tf.Tensor[]) => tf.Tensor[]);
+      expect(ran, what).toContain(bias === undefined ? K.attention : K.attentionBias);
+      expect(ran, what).toContain(K.attentionGrad);
+      expect(ran, what).not.toContain('BatchMatMul');
+    }
+  });
+
+  it('scaled dot-product attention: the gradient of a bias on the backward path', async () => {
+    const [b, h, q, kv, d] = [2, 3, 9, 21, 19];
+    const bias: Input = { values: randomArray(b * q * kv, 21), shape: [b, 1, q, kv] };
+    const inputs = [{ values: randomArray(b * h * q * d, 22), shape: [b, h, q, d] }, { values: randomArray(b * h * q * d, 23), shape: [b, h, q, d] }, { values: randomArray(b * h * kv * d, 24), shape: [b, h, kv, d] }, { values: randomArray(b * h * kv * d, 25), shape: [b, h, kv, d] }, bias];
+    const f = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, bb: tf.Tensor) => scaledDotProductAttention(qq, kk, vv, { scale: 0.3, causal: true, offset: 12, bias: bb });
+    await compareWithCpu(inputs, valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor), 1e-4, 2e-6, 'attention bias');
   });
 
   it('GELU, bias + GELU, the bias gradient and x W + b: forward and gradients', async () => {

@@ -24,6 +24,9 @@ export const fusedKernelNames = {
   adamw: 'SlAdamW',
   maskedSoftmax: 'SlScaledMaskedSoftmax',
   maskedSoftmaxGrad: 'SlScaledMaskedSoftmaxGrad',
+  attention: 'SlAttention',
+  attentionBias: 'SlAttentionBias',
+  attentionGrad: 'SlAttentionGrad',
   gelu: 'SlGelu',
   geluGrad: 'SlGeluGrad',
   biasGelu: 'SlBiasGelu',
@@ -101,6 +104,31 @@ function targetsOf(kernel: string, backend: MathBackendCPU, inputs: Inputs): Int
   return v;
 }
 
+function attention(name: string): NativeKernel {
+  return fused(name, (addon, backend, inputs, attrs) => {
+    const [dims, strides] = attentionDims(inputs);
+    const out = allocF32(backend, dims[0]! * dims[1]! * dims[2]! * dims[5]!);
+    const lse = allocF32(backend, dims[0]! * dims[1]! * dims[2]!);
+    const v = (input: string) => values(name, backend, inputs, input);
+    if (out.length > 0) {
+      addon.attention(
+        v('q'), v('k'), v('v'), optional(name, backend, inputs, 'bias'), strides, out, lse, dims,
+        attrs.scale as number, attrs.causal as boolean, attrs.offset as number,
+      );
+    }
+    return [backend.makeTensorInfo([dims[0]!, dims[1]!, dims[2]!, dims[5]!], 'float32', out), backend.makeTensorInfo([dims[0]!, dims[1]!, dims[2]!], 'float32', lse)];
+  });
+}
+
+// [batch, heads, q, kv, dim, dimV] of an attention kernel's q, k, v and the bias's element strides.
+function attentionDims(inputs: Inputs): [Int32Array, Int32Array] {
+  const [b, h, q, d] = inputs.q!.shape as [number, number, number, number];
+  const [kv, dv] = [inputs.v!.shape[2]!, inputs.v!.shape[3]!];
+  const bias = inputs.bias;
+  const strides = bias === undefined ? new Int32Array(4) : broadcastStrides(bias.shape, [b, h, q, kv]);
+  return [Int32Array.of(b, h, q, kv, d, dv), strides];
+}
+
 export const fusedKernels: NativeKernel[] = [
   norm(K.layerNorm, true),
   norm(K.layerNormPlain, true),
@@ -153,6 +181,24 @@ export const fusedKernels: NativeKernel[] = [
     const dx = allocF32(backend, sizeOf(y.shape));
     if (dx.length > 0) addon.softmaxGrad(values(K.maskedSoftmaxGrad, backend, inputs, 'dy'), values(K.maskedSoftmaxGrad, backend, inputs, 'y'), dx, lastDim(y), attrs.scale as number);
     return backend.makeTensorInfo(y.shape, 'float32', dx);
+  }),
+  // q: [batch, heads, q, dim], k: [batch, heads, kv, dim], v: [batch, heads, kv, dimV] (+ bias:
+  // broadcastable 4-D for SlAttentionBias) -> [out [batch, heads, q, dimV], lse [batch, heads, q]].
+  attention(K.attention),
+  attention(K.attentionBias),
+  // dy: [batch, heads, q, dimV], q, k, v, bias as SlAttention's, out, lse: its outputs -> [dq, dk, dv].
+  fused(K.attentionGrad, (addon, backend, inputs, attrs) => {
+    const [dims, strides] = attentionDims(inputs);
+    const shapes = [inputs.q!.shape, inputs.k!.shape, inputs.v!.shape];
+    const [dq, dk, dv] = shapes.map((s) => allocF32(backend, sizeOf(s))) as [Float32Array, Float32Array, Float32Array];
+    const v = (name: string) => values(K.attentionGrad, backend, inputs, name);
+    if (dq.length + dk.length + dv.length > 0) {
+      addon.attentionGrad(
+        v('dy'), v('q'), v('k'), v('v'), v('out'), v('lse'), optional(K.attentionGrad, backend, inputs, 'bias'), strides,
+        dq, dk, dv, dims, attrs.scale as number, attrs.causal as boolean, attrs.offset as number,
+      );
+    }
+    return [dq, dk, dv].map((a, i) => backend.makeTensorInfo(shapes[i]!, 'float32', a));
   }),
   // x: any shape -> GELU(x).
   fused(K.gelu, (addon, backend, inputs) => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
+import { scaledDotProductAttention } from '../ops/attention.js';
 import { splitHeads } from '../ops/heads.js';
 import { MASKED, scaledMaskedSoftmax } from '../ops/masked-softmax.js';
 import type { Rng } from '../rng.js';
@@ -133,13 +134,18 @@ export class MultiHeadAttention extends Module {
         }
       }
       const kvLen = k.shape[2];
-      // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
-      const scores = tf.matMul(q, k, false, true);
       const bias = this.maskBias(batch, qLen, kvLen, o);
-      let probs = scaledMaskedSoftmax(scores, { scale: 1 / Math.sqrt(this.headDim), causal: o.causal === true, offset, bias });
-      probs = dropout(probs, this.dropoutRate, this.rng, this.training);
-      // ctx: [batch, heads, q, headDim] -> [batch, q, dModel]
-      const ctx = tf.matMul(probs, v);
+      const softmax = { scale: 1 / Math.sqrt(this.headDim), causal: o.causal === true, offset, bias };
+      // ctx: [batch, heads, q, headDim]; one fused op unless dropout needs the probabilities
+      let ctx: tf.Tensor;
+      if (this.training && this.dropoutRate !== 0) {
+        // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
+        const probs = scaledMaskedSoftmax(tf.matMul(q, k, false, true), softmax);
+        ctx = tf.matMul(dropout(probs, this.dropoutRate, this.rng, this.training), v);
+      } else {
+        ctx = scaledDotProductAttention(q, k, v, softmax);
+      }
+      // [batch, heads, q, headDim] -> [batch, q, dModel]
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, qLen, this.dModel]);
       return this.out.forward(merged);
     });
