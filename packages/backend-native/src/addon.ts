@@ -60,18 +60,17 @@ export interface NativeAddon {
   softmaxGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, cols: number, scale: number): void;
   /**
    * Scaled dot-product attention: q [B, H, Q, D], k [B, H, KV, D], v [B, H, KV, Dv] -> out [B, H,
-   * Q, Dv] and lse [B, H, Q] (each row's logsumexp); dims = [B, H, Q, KV, D, Dv]; the bias is
-   * seen through biasStrides like maskedSoftmax's.
+   * Q, Dv] and probs [B, H, Q, KV]; dims = [B, H, Q, KV, D, Dv]; the bias is seen through
+   * biasStrides like maskedSoftmax's.
    */
   attention(
     q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, biasStrides: Int32Array,
-    out: Float32Array, lse: Float32Array, dims: Int32Array, scale: number, causal: boolean, offset: number,
+    out: Float32Array, probs: Float32Array, dims: Int32Array, scale: number, causal: boolean, offset: number,
   ): void;
-  /** Gradients of attention() from dout and its saved out and lse into dq, dk, dv. */
+  /** Gradients of attention() from dout and its probs into dq, dk, dv; biased: whether the forward had a bias. */
   attentionGrad(
-    dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array,
-    bias: Float32Array | null, biasStrides: Int32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array,
-    dims: Int32Array, scale: number, causal: boolean, offset: number,
+    dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Int32Array, scale: number, causal: boolean, offset: number, biased: boolean,
   ): void;
   gelu(x: Float32Array, bias: Float32Array | null, y: Float32Array, cols: number): void;
   geluGrad(dy: Float32Array, x: Float32Array, bias: Float32Array | null, dx: Float32Array, cols: number): void;

@@ -231,31 +231,33 @@ Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
 }
 
 // The AttnShape of attention(...)/attentionGrad(...): dims Int32Array [B, H, Q, KV, D, Dv].
-sl::AttnShape attn_shape(const Napi::Value& dims, const float* bias, const std::vector<int64_t>& sb,
+sl::AttnShape attn_shape(const Napi::Value& dims, bool biased, const float* bias, const std::vector<int64_t>& sb,
                          const Napi::Value& scale, const Napi::Value& causal, const Napi::Value& offset) {
   const std::vector<int64_t> d = ints(dims);
-  return {d[0], d[1], d[2], d[3], d[4], d[5], f32(scale), causal.As<Napi::Boolean>().Value(), num(offset), bias,
-          sb.data()};
+  return {d[0], d[1], d[2], d[3], d[4], d[5], f32(scale), causal.As<Napi::Boolean>().Value(), num(offset), biased,
+          bias, sb.data()};
 }
 
-// attention(q, k, v, bias | null, biasStrides: Int32Array(4), out, lse, dims: Int32Array(6), scale, causal, offset)
+// attention(q, k, v, bias | null, biasStrides: Int32Array(4), out, probs, dims: Int32Array(6), scale, causal, offset)
 Napi::Value Attention(const Napi::CallbackInfo& info) {
   if (!check_arrays(info, {0, 1, 2, 4, 5, 6, 7})) return info.Env().Undefined();
   const std::vector<int64_t> sb = ints(info[4]);
-  const sl::AttnShape a = attn_shape(info[7], opt_f32(info[3]), sb, info[8], info[9], info[10]);
+  const float* bias = opt_f32(info[3]);
+  const sl::AttnShape a = attn_shape(info[7], bias != nullptr, bias, sb, info[8], info[9], info[10]);
   sl::attention(a, data_of<float>(info[0]), data_of<float>(info[1]), data_of<float>(info[2]), data_of<float>(info[5]),
                 data_of<float>(info[6]));
   return info.Env().Undefined();
 }
 
-// attentionGrad(dout, q, k, v, out, lse, bias | null, biasStrides, dq, dk, dv, dims, scale, causal, offset)
+// attentionGrad(dout, q, k, v, probs, dq, dk, dv, dims, scale, causal, offset, biased)
 Napi::Value AttentionGrad(const Napi::CallbackInfo& info) {
-  if (!check_arrays(info, {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11})) return info.Env().Undefined();
-  const std::vector<int64_t> sb = ints(info[7]);
-  const sl::AttnShape a = attn_shape(info[11], opt_f32(info[6]), sb, info[12], info[13], info[14]);
+  if (!check_arrays(info, {0, 1, 2, 3, 4, 5, 6, 7, 8})) return info.Env().Undefined();
+  const std::vector<int64_t> sb(4, 0);
+  const sl::AttnShape a =
+      attn_shape(info[8], info[12].As<Napi::Boolean>().Value(), nullptr, sb, info[9], info[10], info[11]);
   sl::attention_grad(a, data_of<float>(info[0]), data_of<float>(info[1]), data_of<float>(info[2]),
-                     data_of<float>(info[3]), data_of<float>(info[4]), data_of<float>(info[5]), data_of<float>(info[8]),
-                     data_of<float>(info[9]), data_of<float>(info[10]));
+                     data_of<float>(info[3]), data_of<float>(info[4]), data_of<float>(info[5]), data_of<float>(info[6]),
+                     data_of<float>(info[7]));
   return info.Env().Undefined();
 }
 

@@ -75,22 +75,23 @@ void xent_grad(float dy, const float* logits, const int32_t* targets, float* dl,
 void masked_softmax(const float* x, const float* bias, const int64_t* sb, float* y, int64_t B, int64_t H, int64_t Q,
                     int64_t KV, float scale, bool causal, int64_t offset);
 void softmax_grad(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);
-// Scaled dot-product attention, one fused pass per (batch, head) and block of query rows.
-// Shapes: q [B, H, Q, D], k [B, H, KV, D], v [B, H, KV, Dv], out [B, H, Q, Dv], lse [B, H, Q]
-// (each row's logsumexp); bias (may be null) is seen through element strides sb[4] like
-// masked_softmax's, with sb[3] 0 or 1. The scores of a block stay in a per-thread buffer.
+// Scaled dot-product attention, one fused pass per (batch, head): q [B, H, Q, D], k [B, H, KV,
+// D], v [B, H, KV, Dv] -> out [B, H, Q, Dv] and probs [B, H, Q, KV] (saved for the backward);
+// bias (may be null) is seen through element strides sb[4] like masked_softmax's, with sb[3] 0
+// or 1. `biased` says whether the forward had a bias (the backward gets no bias, only that).
 struct AttnShape {
   int64_t B, H, Q, KV, D, Dv;
   float scale;
   bool causal;
   int64_t offset;
+  bool biased;
   const float* bias;
   const int64_t* sb;
 };
-void attention(const AttnShape& a, const float* q, const float* k, const float* v, float* out, float* lse);
-// Gradients of attention() from dout [B, H, Q, Dv] and its saved out and lse.
+void attention(const AttnShape& a, const float* q, const float* k, const float* v, float* out, float* probs);
+// Gradients of attention() from dout [B, H, Q, Dv] and its probs.
 void attention_grad(const AttnShape& a, const float* dout, const float* q, const float* k, const float* v,
-                    const float* out, const float* lse, float* dq, float* dk, float* dv);
+                    const float* probs, float* dq, float* dk, float* dv);
 void gelu(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
 void gelu_grad(const float* dy, const float* x, const float* bias, float* dx, int64_t rows, int64_t cols);
 void adamw(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo, int64_t n,

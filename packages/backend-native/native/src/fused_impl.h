@@ -200,66 +200,72 @@ static void masked_softmax_row(const float* x, const float* bias, int64_t bias_s
   map1(y, y, cols, [s](vf v) { return v / s; });
 }
 
-// z = s * scale + (mask + bias) over one attention row, written to z (may alias s): the
-// logits of masked_softmax_row, vectorised. Entries j >= visible get mask = -1e9; bias (may be
-// null) is one value per entry (bias_step 1) or one for the row (bias_step 0).
-static inline void attn_logits_row(const float* s, float* z, const float* bias, int64_t bias_step, int64_t cols,
-                                   float scale, int64_t visible) {
-  constexpr float kMasked = -1e9f;
-  const vf sc = splat(scale);
-  const vf b0 = splat(bias && bias_step == 0 ? bias[0] : 0.0f);
-  for (int64_t j0 = 0; j0 < cols; j0 += VW) {
-    const int64_t n = cols - j0 < VW ? cols - j0 : VW;
-    vf sv, add = b0;
-    if (n == VW) {
-      sv = vload(s + j0);
-      if (bias && bias_step == 1) add = vload(bias + j0);
-    } else {
-      float st[VW] = {}, at[VW] = {};
-      std::memcpy(st, s + j0, n * sizeof(float));
-      sv = vload(st);
-      if (bias && bias_step == 1) std::memcpy(at, bias + j0, n * sizeof(float)), add = vload(at);
-    }
-    if (j0 + VW > visible) {
-      float mk[VW];
-      for (int t = 0; t < VW; ++t) mk[t] = j0 + t >= visible ? kMasked : 0.0f;
-      add = vload(mk) + add;
-    }
-    const vf v = sv * sc + add;
-    if (n == VW) {
-      vstore(z + j0, v);
-    } else {
-      float t[VW];
-      vstore(t, v);
-      std::memcpy(z + j0, t, n * sizeof(float));
-    }
+// Attention rows: z = s * scale + (mask + bias), the logits of masked_softmax_row, where
+// entries j >= visible get mask = -1e9 and bias (may be null) is one value per entry (bias_step
+// 1) or one for the row (bias_step 0). attn_logits gives lanes [0, VW) of a row that starts at
+// s, bias and key 0 - j0 (vector bodies and zero-padded tails share it).
+static inline vf attn_logits(const float* s, const float* bias, int64_t bias_step, int64_t j0, int64_t visible,
+                             vf sc, vf b0) {
+  vf add = bias && bias_step == 1 ? vload(bias) : b0;
+  if (j0 + VW > visible) {
+    float mk[VW];
+    for (int t = 0; t < VW; ++t) mk[t] = j0 + t >= visible ? -1e9f : 0.0f;
+    add = vload(mk) + add;
+  }
+  return vload(s) * sc + add;
+}
+
+// Runs body(s, bias, j0, lanes) on every vector of a row of cols; the tail goes through
+// zero-padded copies, `lanes` < VW of them real.
+template <class F>
+static inline void attn_row_vectors(float* s, const float* bias, int64_t bias_step, int64_t cols, F body) {
+  int64_t j = 0;
+  for (; j + VW <= cols; j += VW) body(s + j, bias && bias_step == 1 ? bias + j : bias, j, VW);
+  if (j < cols) {
+    const int64_t n = cols - j;
+    float st[VW] = {}, bt[VW] = {};
+    std::memcpy(st, s + j, n * sizeof(float));
+    if (bias && bias_step == 1) std::memcpy(bt, bias + j, n * sizeof(float));
+    body(st, bias && bias_step == 1 ? bt : bias, j, static_cast<int>(n));
+    std::memcpy(s + j, st, n * sizeof(float));
   }
 }
 
-// One attention row in place: scores s -> probabilities softmax(attn_logits_row(s)); returns the
-// row's logsumexp (max + log sum), which the backward uses to recompute the probabilities.
-static float attn_probs_row(float* s, const float* bias, int64_t bias_step, int64_t cols, float scale,
+// One attention row in place: scores s -> probabilities softmax(z), in three passes (logits and
+// their max, exp and its sum, the normalisation) where masked_softmax_row makes five.
+static void attn_probs_row(float* s, const float* bias, int64_t bias_step, int64_t cols, float scale,
                             int64_t visible) {
-  attn_logits_row(s, s, bias, bias_step, cols, scale, visible);
-  const float mx = reduce_row(kMaxR, s, cols);
-  const vf mv = splat(mx);
-  map1(s, s, cols, [mv](vf v) { return vexp(v - mv); });
-  const float sum = row_sum(s, cols);
-  const vf sv = splat(sum);
-  map1(s, s, cols, [sv](vf v) { return v / sv; });
-  return mx + std::log(sum);
-}
-
-// One row of the attention backward: s (the scores) -> p = exp(z - lse), z the forward's logits;
-// dp (dO . V^T) -> ds = scale * p * (dp - d), d = sum(dO * O) over the row's head dims.
-static void attn_grad_row(float* s, float* dp, const float* bias, int64_t bias_step, int64_t cols, float scale,
-                          int64_t visible, float lse, float d) {
-  attn_logits_row(s, s, bias, bias_step, cols, scale, visible);
-  const vf lv = splat(lse), dv = splat(d), sc = splat(scale);
-  map1(s, s, cols, [lv](vf v) { return vexp(v - lv); });
-  int64_t j = 0;
-  for (; j + VW <= cols; j += VW) vstore(dp + j, (vload(s + j) * (vload(dp + j) - dv)) * sc);
-  for (; j < cols; ++j) dp[j] = (s[j] * (dp[j] - d)) * scale;
+  const vf sc = splat(scale), b0 = splat(bias && bias_step == 0 ? bias[0] : 0.0f);
+  const float inf = __builtin_inff();
+  vf mx = splat(-inf);
+  attn_row_vectors(s, bias, bias_step, cols, [&](float* sv, const float* bv, int64_t j0, int lanes) {
+    vf z = attn_logits(sv, bv, bias_step, j0, visible, sc, b0);
+    vstore(sv, z);
+    if (lanes < VW) {
+      float t[VW];
+      vstore(t, z);
+      for (int l = lanes; l < VW; ++l) t[l] = -inf;
+      z = vload(t);
+    }
+    mx = vmax_nan(mx, z);
+  });
+  const float m = hmax_nan(mx);
+  const vf mv = splat(m);
+  vf acc = splat(0.0f);
+  attn_row_vectors(s, nullptr, 0, cols, [&](float* sv, const float*, int64_t, int lanes) {
+    vf e = vexp(vload(sv) - mv);
+    vstore(sv, e);
+    if (lanes < VW) {
+      float t[VW];
+      vstore(t, e);
+      for (int l = lanes; l < VW; ++l) t[l] = 0.0f;
+      e = vload(t);
+    }
+    acc += e;
+  });
+  const float sum = hsum(acc);
+  const vf inv = splat(1.0f / sum);
+  map1(s, s, cols, [inv](vf v) { return v * inv; });
 }
 
 // dx = scale * y * (dy - sum(dy * y)) per row.

@@ -77,21 +77,32 @@ void softmax_grad(const float* dy, const float* y, float* dx, int64_t rows, int6
   });
 }
 
-// Query rows per block: the block's scores (rows x KV floats, and as many for dP in the
-// backward) stay in L1/L2; at KV <= 256 a 64-row block is one GEMM of MR-row panels.
-static int64_t attn_block_rows(int64_t Q, int64_t KV) {
-  return std::clamp<int64_t>((int64_t{1} << 14) / std::max<int64_t>(KV, 1), 1, std::max<int64_t>(Q, 1));
+// Causal attention without a bias skips what the mask makes exactly zero: the GEMMs leave out
+// the micro-tiles of scores past a row panel's last visible key and the parts of K where the
+// probabilities are 0 (GemmTri), about 3/5 of the products at 64 queries over 64 keys. With a
+// bias (which may hide every key of a row: the row then attends uniformly to all of them, as in
+// the composite) or without a causal mask, every product is dense.
+static bool attn_skips(const AttnShape& a) { return a.causal && !a.biased && a.offset >= 0; }
+
+// Keys the queries [0, r1) need.
+static int64_t attn_keys(const AttnShape& a, int64_t r1) {
+  return attn_skips(a) ? std::clamp<int64_t>(r1 + a.offset, 1, a.KV) : a.KV;
 }
 
-// Keys the block of query rows [0, r1) needs: with a causal mask and no bias, keys past the
-// block's last visible one have probability exactly 0 and are skipped; otherwise all of them.
-static int64_t attn_keys(const AttnShape& a, int64_t r1) {
-  if (!a.causal || a.bias != nullptr || a.offset < 0) return a.KV;
-  return std::clamp<int64_t>(r1 + a.offset, 1, a.KV);
+// Query rows per chunk of the backward: a chunk's dP/dS stays in a per-thread buffer of at most
+// 2^16 floats (256 KB, L2), the whole (batch, head) up to 256 x 256.
+static int64_t attn_chunk_rows(const AttnShape& a) {
+  return std::clamp<int64_t>((int64_t{1} << 16) / std::max<int64_t>(a.KV, 1), 1, std::max<int64_t>(a.Q, 1));
 }
 
 static int64_t attn_visible(const AttnShape& a, int64_t row, int64_t keys) {
   return a.causal ? std::clamp<int64_t>(row + a.offset + 1, 0, keys) : keys;
+}
+
+// Columns of row `row` the row kernels compute: the visible keys when keys are skipped (the
+// rest of the row is 0), else all n.
+static int64_t attn_cols(const AttnShape& a, int64_t row, int64_t n) {
+  return attn_skips(a) ? attn_visible(a, row, n) : n;
 }
 
 // (batch, head) pairs per task: whole pairs, so each output is computed by one task in a fixed
@@ -100,32 +111,31 @@ static int64_t attn_grain(const AttnShape& a) {
   return std::max<int64_t>(1, (int64_t{1} << 18) / std::max<int64_t>(a.Q * a.KV * std::max(a.D, a.Dv), 1));
 }
 
-static const float* attn_bias_row(const AttnShape& a, int64_t b, int64_t h, int64_t i) {
-  return a.bias ? a.bias + b * a.sb[0] + h * a.sb[1] + i * a.sb[2] : nullptr;
+static GemmArgs tri(GemmArgs g, const AttnShape& a, int mode, int64_t off) {
+  if (attn_skips(a)) g.tri = mode, g.tri_off = off;
+  return g;
 }
 
-void attention(const AttnShape& a, const float* q, const float* k, const float* v, float* out, float* lse) {
+void attention(const AttnShape& a, const float* q, const float* k, const float* v, float* out, float* probs) {
   const KernelTable& kt = table();
-  const int64_t qb = attn_block_rows(a.Q, a.KV);
+  const int64_t n = attn_keys(a, a.Q);
   for_ranges(a.B * a.H, attn_grain(a), [&](int64_t lo, int64_t hi) {
-    static thread_local std::vector<float> s;
-    s.resize(qb * a.KV);
     for (int64_t bh = lo; bh < hi; ++bh) {
       const int64_t b = bh / a.H, h = bh % a.H;
-      const float* qh = q + bh * a.Q * a.D;
-      const float* kh = k + bh * a.KV * a.D;
-      const float* vh = v + bh * a.KV * a.Dv;
-      for (int64_t r0 = 0; r0 < a.Q; r0 += qb) {
-        const int64_t m = std::min(qb, a.Q - r0), n = attn_keys(a, r0 + m);
-        // s [m, n] = q rows . k^T
-        kt.gemm_block({m, n, a.D, qh + r0 * a.D, a.D, 1, kh, 1, a.D, s.data(), n});
-        for (int64_t i = 0; i < m; ++i) {
-          lse[bh * a.Q + r0 + i] = kt.attn_probs_row(s.data() + i * n, attn_bias_row(a, b, h, r0 + i),
-                                                     a.bias ? a.sb[3] : 0, n, a.scale, attn_visible(a, r0 + i, n));
-        }
-        // out rows [m, Dv] = p [m, n] . v [n, Dv]
-        kt.gemm_block({m, a.Dv, n, s.data(), n, 1, vh, a.Dv, 1, out + (bh * a.Q + r0) * a.Dv, a.Dv});
+      float* p = probs + bh * a.Q * a.KV;
+      // p [Q, n] = q . k^T, then the softmax of each row in place
+      kt.gemm_block(tri({a.Q, n, a.D, q + bh * a.Q * a.D, a.D, 1, k + bh * a.KV * a.D, 1, a.D, p, a.KV}, a, kTriCols,
+                        a.offset));
+      for (int64_t i = 0; i < a.Q; ++i) {
+        const int64_t cols = attn_cols(a, i, n);
+        float* row = p + i * a.KV;
+        const float* bias = a.bias ? a.bias + b * a.sb[0] + h * a.sb[1] + i * a.sb[2] : nullptr;
+        kt.attn_probs_row(row, bias, a.bias ? a.sb[3] : 0, cols, a.scale, attn_visible(a, i, n));
+        std::fill(row + cols, row + a.KV, 0.0f);  // skipped keys
       }
+      // out [Q, Dv] = p [Q, n] . v [n, Dv]
+      kt.gemm_block(tri({a.Q, a.Dv, n, p, a.KV, 1, v + bh * a.KV * a.Dv, a.Dv, 1, out + bh * a.Q * a.Dv, a.Dv}, a,
+                        kTriLowerK, a.offset));
     }
   });
 }
@@ -135,48 +145,47 @@ static void add_into(float* acc, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc[i] += x[i];
 }
 
+// Per chunk of query rows: ds = scale * p * (dp - sum(dp * p)) with dp = dout . v^T, then
+// dq = ds k, dv += p^T dout, dk += ds^T q.
 void attention_grad(const AttnShape& a, const float* dout, const float* q, const float* k, const float* v,
-                    const float* out, const float* lse, float* dq, float* dk, float* dv) {
+                    const float* probs, float* dq, float* dk, float* dv) {
   const KernelTable& kt = table();
-  const int64_t qb = attn_block_rows(a.Q, a.KV);
+  const int64_t qc = attn_chunk_rows(a);
+  const bool one_chunk = qc >= a.Q;
   for_ranges(a.B * a.H, attn_grain(a), [&](int64_t lo, int64_t hi) {
-    static thread_local std::vector<float> s, dp, tmp;
-    s.resize(qb * a.KV);
-    dp.resize(qb * a.KV);
-    tmp.resize(a.KV * std::max(a.D, a.Dv));
+    static thread_local std::vector<float> ds, tmp;
+    ds.resize(qc * a.KV);
+    tmp.resize(one_chunk ? 0 : a.KV * std::max(a.D, a.Dv));
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const int64_t b = bh / a.H, h = bh % a.H;
-      const float* qh = q + bh * a.Q * a.D;
       const float* kh = k + bh * a.KV * a.D;
       const float* vh = v + bh * a.KV * a.Dv;
-      const float* doh = dout + bh * a.Q * a.Dv;
-      const float* oh = out + bh * a.Q * a.Dv;
       float* dkh = dk + bh * a.KV * a.D;
       float* dvh = dv + bh * a.KV * a.Dv;
       std::fill(dkh, dkh + a.KV * a.D, 0.0f);
       std::fill(dvh, dvh + a.KV * a.Dv, 0.0f);
-      for (int64_t r0 = 0; r0 < a.Q; r0 += qb) {
-        const int64_t m = std::min(qb, a.Q - r0), n = attn_keys(a, r0 + m);
-        const float* qr = qh + r0 * a.D;
-        const float* dor = doh + r0 * a.Dv;
-        // s [m, n] = q rows . k^T; dp [m, n] = dout rows . v^T
-        kt.gemm_block({m, n, a.D, qr, a.D, 1, kh, 1, a.D, s.data(), n});
-        kt.gemm_block({m, n, a.Dv, dor, a.Dv, 1, vh, 1, a.Dv, dp.data(), n});
+      for (int64_t r0 = 0; r0 < a.Q; r0 += qc) {
+        const int64_t m = std::min(qc, a.Q - r0), n = attn_keys(a, r0 + m), off = r0 + a.offset;
+        const float* qr = q + (bh * a.Q + r0) * a.D;
+        const float* dor = dout + (bh * a.Q + r0) * a.Dv;
+        const float* pr = probs + (bh * a.Q + r0) * a.KV;
+        // ds [m, n] = dout rows . v^T (dp first)
+        kt.gemm_block(tri({m, n, a.Dv, dor, a.Dv, 1, vh, 1, a.Dv, ds.data(), n}, a, kTriCols, off));
         for (int64_t i = 0; i < m; ++i) {
-          const int64_t r = r0 + i;
-          const float d = kt.row_dot(dor + i * a.Dv, oh + r * a.Dv, a.Dv);
-          kt.attn_grad_row(s.data() + i * n, dp.data() + i * n, attn_bias_row(a, b, h, r), a.bias ? a.sb[3] : 0, n,
-                           a.scale, attn_visible(a, r, n), lse[bh * a.Q + r], d);
+          const int64_t cols = attn_cols(a, r0 + i, n);
+          float* dsr = ds.data() + i * n;
+          kt.softmax_grad_rows(dsr, pr + i * a.KV, dsr, 1, cols, a.scale);
+          std::fill(dsr + cols, dsr + n, 0.0f);  // skipped keys
         }
-        // s now holds p, dp holds ds (scaled).
-        // dv [n, Dv] += p^T . dout rows
-        kt.gemm_block({n, a.Dv, m, s.data(), 1, n, dor, a.Dv, 1, tmp.data(), a.Dv});
-        add_into(dvh, tmp.data(), n * a.Dv);
-        // dq rows [m, D] = ds . k [n, D]
-        kt.gemm_block({m, a.D, n, dp.data(), n, 1, kh, a.D, 1, dq + (bh * a.Q + r0) * a.D, a.D});
-        // dk [n, D] += ds^T . q rows
-        kt.gemm_block({n, a.D, m, dp.data(), 1, n, qr, a.D, 1, tmp.data(), a.D});
-        add_into(dkh, tmp.data(), n * a.D);
+        // dq rows [m, D] = ds [m, n] . k [n, D]
+        kt.gemm_block(
+            tri({m, a.D, n, ds.data(), n, 1, kh, a.D, 1, dq + (bh * a.Q + r0) * a.D, a.D}, a, kTriLowerK, off));
+        // dv [n, Dv] += p^T . dout rows; dk [n, D] += ds^T . q rows
+        float* dvo = one_chunk ? dvh : tmp.data();
+        kt.gemm_block(tri({n, a.Dv, m, pr, 1, a.KV, dor, a.Dv, 1, dvo, a.Dv}, a, kTriUpperK, off));
+        if (!one_chunk) add_into(dvh, tmp.data(), n * a.Dv);
+        float* dko = one_chunk ? dkh : tmp.data();
+        kt.gemm_block(tri({n, a.D, m, ds.data(), 1, n, qr, a.D, 1, dko, a.D}, a, kTriUpperK, off));
+        if (!one_chunk) add_into(dkh, tmp.data(), n * a.D);
       }
     }
   });

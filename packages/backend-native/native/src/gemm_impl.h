@@ -145,6 +145,7 @@ static void gemm_block_t(const GemmArgs& g) {
   buf.b = PackBuffers::grow(buf.b, buf.b_cap, kc_max * nc_max);
   buf.a = PackBuffers::grow(buf.a, buf.a_cap, kc_max * mc_max);
   alignas(64) float edge[MR * NR];
+  const bool one_k = g.K <= KC;
 
   for (int64_t jc = 0; jc < g.N; jc += NC) {
     const int64_t nc = std::min<int64_t>(NC, g.N - jc);
@@ -160,12 +161,18 @@ static void gemm_block_t(const GemmArgs& g) {
           const float* bp = buf.b + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t h = std::min<int64_t>(MR, mc - ir);
-            const float* ap = buf.a + ir * kc;
-            float* c = g.C + (ic + ir) * g.ldc + (jc + jr);
+            const int64_t i0 = ic + ir;
+            // The panel's part of K (all of it unless a causal structure makes the rest zero).
+            int64_t k0 = 0, k1 = kc;
+            if (g.tri == kTriCols && jc + jr > i0 + h - 1 + g.tri_off) continue;
+            if (g.tri == kTriLowerK && one_k) k1 = std::clamp<int64_t>(i0 + h + g.tri_off, 0, kc);
+            if (g.tri == kTriUpperK && one_k) k0 = std::clamp<int64_t>(i0 - g.tri_off, 0, kc);
+            const float* ap = buf.a + ir * kc + k0 * MR;
+            float* c = g.C + i0 * g.ldc + (jc + jr);
             if (h == MR && w == NR) {
-              UK::run(kc, ap, bp, c, g.ldc, acc);
+              UK::run(k1 - k0, ap, bp + k0 * NR, c, g.ldc, acc);
             } else {
-              UK::run(kc, ap, bp, edge, NR, false);
+              UK::run(k1 - k0, ap, bp + k0 * NR, edge, NR, false);
               for (int64_t i = 0; i < h; ++i) {
                 float* ci = c + i * g.ldc;
                 const float* ei = edge + i * NR;

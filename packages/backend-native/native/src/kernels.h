@@ -17,7 +17,14 @@ struct GemmArgs {
   int64_t rsB, csB;
   float* C;
   int64_t ldc;
+  // Causal structure the product may skip (attention, fused_ops.cc), with o = tri_off:
+  // kTriCols: only C(i, j) for j <= i + o is needed (tiles wholly past it are not written);
+  // kTriLowerK: A(i, k) = 0 for k > i + o; kTriUpperK: A(i, k) = 0 for k < i - o (both skip the
+  // zero part of K where all of it fits one K block, else run dense).
+  int tri = 0;
+  int64_t tri_off = 0;
 };
+enum GemmTri : int { kTriNone = 0, kTriCols, kTriLowerK, kTriUpperK };
 
 enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax, kMin, kSqDiff, kPow };
 // mode: 0 = both vectors, 1 = a is a scalar, 2 = b is a scalar.
@@ -66,11 +73,8 @@ struct KernelTable {
   void (*masked_softmax_row)(const float* x, const float* bias, int64_t bias_step, float* y, int64_t cols,
                              float scale, int64_t visible);
   void (*softmax_grad_rows)(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);
-  float (*attn_probs_row)(float* s, const float* bias, int64_t bias_step, int64_t cols, float scale,
-                          int64_t visible);
-  void (*attn_grad_row)(float* s, float* dp, const float* bias, int64_t bias_step, int64_t cols, float scale,
-                        int64_t visible, float lse, float d);
-  float (*row_dot)(const float* a, const float* b, int64_t n);
+  void (*attn_probs_row)(float* s, const float* bias, int64_t bias_step, int64_t cols, float scale,
+                         int64_t visible);
   void (*gelu_rows)(const float* x, const float* bias, float* y, int64_t rows, int64_t cols);
   void (*gelu_grad_rows)(const float* dy, const float* x, const float* bias, float* dx, int64_t rows, int64_t cols);
   void (*adamw)(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo,

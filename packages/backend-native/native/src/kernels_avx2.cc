@@ -69,6 +69,6 @@ const KernelTable kTableAvx2 = {"avx2",         avx2::Micro::MR,    avx2::Micro:
                                 avx2::binary,   avx2::unary,        avx2::softmax_rows, avx2::reduce_inner,
                                 avx2::reduce_mid, avx2::gemv_rows, avx2::gemv_dots, avx2::bias_act,
     avx2::norm_rows, avx2::norm_grad_rows, avx2::norm_param_grad, avx2::xent_rows, avx2::xent_grad_rows,
-    avx2::masked_softmax_row, avx2::softmax_grad_rows, avx2::attn_probs_row, avx2::attn_grad_row, avx2::row_dot, avx2::gelu_rows, avx2::gelu_grad_rows, avx2::adamw};
+    avx2::masked_softmax_row, avx2::softmax_grad_rows, avx2::attn_probs_row, avx2::gelu_rows, avx2::gelu_grad_rows, avx2::adamw};
 
 }  // namespace sl

@@ -71,6 +71,6 @@ const KernelTable kTableAvx512 = {"avx512",         avx512::Micro::MR,    avx512
                                   avx512::binary,   avx512::unary,        avx512::softmax_rows, avx512::reduce_inner,
                                   avx512::reduce_mid, avx512::gemv_rows, avx512::gemv_dots, avx512::bias_act,
     avx512::norm_rows, avx512::norm_grad_rows, avx512::norm_param_grad, avx512::xent_rows, avx512::xent_grad_rows,
-    avx512::masked_softmax_row, avx512::softmax_grad_rows, avx512::attn_probs_row, avx512::attn_grad_row, avx512::row_dot, avx512::gelu_rows, avx512::gelu_grad_rows, avx512::adamw};
+    avx512::masked_softmax_row, avx512::softmax_grad_rows, avx512::attn_probs_row, avx512::gelu_rows, avx512::gelu_grad_rows, avx512::adamw};
 
 }  // namespace sl

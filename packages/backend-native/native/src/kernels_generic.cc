@@ -46,6 +46,6 @@ const KernelTable kTableGeneric = {"generic",         generic::Micro::MR,    gen
                                    generic::softmax_rows, generic::reduce_inner, generic::reduce_mid,
                                    generic::gemv_rows, generic::gemv_dots, generic::bias_act,
     generic::norm_rows, generic::norm_grad_rows, generic::norm_param_grad, generic::xent_rows, generic::xent_grad_rows,
-    generic::masked_softmax_row, generic::softmax_grad_rows, generic::attn_probs_row, generic::attn_grad_row, generic::row_dot, generic::gelu_rows, generic::gelu_grad_rows, generic::adamw};
+    generic::masked_softmax_row, generic::softmax_grad_rows, generic::attn_probs_row, generic::gelu_rows, generic::gelu_grad_rows, generic::adamw};
 
 }  // namespace sl

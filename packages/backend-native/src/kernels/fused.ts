@@ -106,27 +106,27 @@ function targetsOf(kernel: string, backend: MathBackendCPU, inputs: Inputs): Int
 
 function attention(name: string): NativeKernel {
   return fused(name, (addon, backend, inputs, attrs) => {
-    const [dims, strides] = attentionDims(inputs);
-    const out = allocF32(backend, dims[0]! * dims[1]! * dims[2]! * dims[5]!);
-    const lse = allocF32(backend, dims[0]! * dims[1]! * dims[2]!);
+    const dims = attentionDims(inputs);
+    const [b, h, q, kv, , dv] = dims as unknown as [number, number, number, number, number, number];
+    const out = allocF32(backend, b * h * q * dv);
+    const probs = allocF32(backend, b * h * q * kv);
+    const bias = inputs.bias;
+    const strides = bias === undefined ? new Int32Array(4) : broadcastStrides(bias.shape, [b, h, q, kv]);
     const v = (input: string) => values(name, backend, inputs, input);
     if (out.length > 0) {
       addon.attention(
-        v('q'), v('k'), v('v'), optional(name, backend, inputs, 'bias'), strides, out, lse, dims,
+        v('q'), v('k'), v('v'), optional(name, backend, inputs, 'bias'), strides, out, probs, dims,
         attrs.scale as number, attrs.causal as boolean, attrs.offset as number,
       );
     }
-    return [backend.makeTensorInfo([dims[0]!, dims[1]!, dims[2]!, dims[5]!], 'float32', out), backend.makeTensorInfo([dims[0]!, dims[1]!, dims[2]!], 'float32', lse)];
+    return [backend.makeTensorInfo([b, h, q, dv], 'float32', out), backend.makeTensorInfo([b, h, q, kv], 'float32', probs)];
   });
 }
 
-// [batch, heads, q, kv, dim, dimV] of an attention kernel's q, k, v and the bias's element strides.
-function attentionDims(inputs: Inputs): [Int32Array, Int32Array] {
+// [batch, heads, q, kv, dim, dimV] of an attention kernel's q and v.
+function attentionDims(inputs: Inputs): Int32Array {
   const [b, h, q, d] = inputs.q!.shape as [number, number, number, number];
-  const [kv, dv] = [inputs.v!.shape[2]!, inputs.v!.shape[3]!];
-  const bias = inputs.bias;
-  const strides = bias === undefined ? new Int32Array(4) : broadcastStrides(bias.shape, [b, h, q, kv]);
-  return [Int32Array.of(b, h, q, kv, d, dv), strides];
+  return Int32Array.of(b, h, q, inputs.v!.shape[2]!, d, inputs.v!.shape[3]!);
 }
 
 export const fusedKernels: NativeKernel[] = [
@@ -183,19 +183,19 @@ export const fusedKernels: NativeKernel[] = [
     return backend.makeTensorInfo(y.shape, 'float32', dx);
   }),
   // q: [batch, heads, q, dim], k: [batch, heads, kv, dim], v: [batch, heads, kv, dimV] (+ bias:
-  // broadcastable 4-D for SlAttentionBias) -> [out [batch, heads, q, dimV], lse [batch, heads, q]].
+  // broadcastable 4-D for SlAttentionBias) -> [out [batch, heads, q, dimV], probs [batch, heads, q, kv]].
   attention(K.attention),
   attention(K.attentionBias),
-  // dy: [batch, heads, q, dimV], q, k, v, bias as SlAttention's, out, lse: its outputs -> [dq, dk, dv].
+  // dy: [batch, heads, q, dimV], q, k, v as SlAttention's, probs: its second output -> [dq, dk, dv].
   fused(K.attentionGrad, (addon, backend, inputs, attrs) => {
-    const [dims, strides] = attentionDims(inputs);
+    const dims = attentionDims(inputs);
     const shapes = [inputs.q!.shape, inputs.k!.shape, inputs.v!.shape];
     const [dq, dk, dv] = shapes.map((s) => allocF32(backend, sizeOf(s))) as [Float32Array, Float32Array, Float32Array];
     const v = (name: string) => values(K.attentionGrad, backend, inputs, name);
     if (dq.length + dk.length + dv.length > 0) {
       addon.attentionGrad(
-        v('dy'), v('q'), v('k'), v('v'), v('out'), v('lse'), optional(K.attentionGrad, backend, inputs, 'bias'), strides,
-        dq, dk, dv, dims, attrs.scale as number, attrs.causal as boolean, attrs.offset as number,
+        v('dy'), v('q'), v('k'), v('v'), v('probs'), dq, dk, dv, dims,
+        attrs.scale as number, attrs.causal as boolean, attrs.offset as number, attrs.biased as boolean,
       );
     }
     return [dq, dk, dv].map((a, i) => backend.makeTensorInfo(shapes[i]!, 'float32', a));

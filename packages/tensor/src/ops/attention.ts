@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernelNames as K } from '../webgpu/register.js';
 import { hasFusedKernel, runFused } from './fused.js';
-import { causalBias, scaledMaskedSoftmax, type MaskedSoftmaxOptions } from './masked-softmax.js';
+import { scaledMaskedSoftmax, type MaskedSoftmaxOptions } from './masked-softmax.js';
 
 /**
  * softmax(q k^T * scale + bias + causal mask) v: scaled dot-product attention over heads, with the
@@ -9,10 +9,10 @@ import { causalBias, scaledMaskedSoftmax, type MaskedSoftmaxOptions } from './ma
  * q: [batch, heads, q, dim], k: [batch, heads, kv, dim], v: [batch, heads, kv, dimV] ->
  * [batch, heads, q, dimV].
  *
- * Where the backend has the fused kernel (native), one kernel per direction: the scores of each
- * (batch, head) and block of queries stay in cache instead of becoming [batch, heads, q, kv]
- * tensors, and the backward recomputes them from each row's saved logsumexp. Elsewhere (cpu,
- * wasm, webgpu) it is exactly the composite `matMul`, `scaledMaskedSoftmax`, `matMul`.
+ * Where the backend has the fused kernel (native), one kernel per direction, which with a causal
+ * mask and no bias also skips the products the mask makes zero; the probabilities are its one
+ * [batch, heads, q, kv] tensor, kept for the backward. Elsewhere (cpu, wasm, webgpu) it is
+ * exactly the composite `matMul`, `scaledMaskedSoftmax`, `matMul`.
  */
 export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor4D {
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
@@ -34,9 +34,9 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
       if (!ok) throw new Error(`scaledDotProductAttention: bias [${bias.shape}] must be 4-D and broadcast to the scores [${batch},${heads},${qLen},${kvLen}]`);
     }
     const inputs: Record<string, tf.Tensor> = bias === undefined ? { q, k, v } : { q, k, v, bias };
-    const [out, lse] = runFused(name, inputs, { scale: o.scale, causal, offset }) as tf.Tensor[];
-    // The tape keeps its own copy of lse for the backward.
-    lse!.dispose();
+    const [out, probs] = runFused(name, inputs, { scale: o.scale, causal, offset }) as tf.Tensor[];
+    // The tape keeps its own reference for the backward.
+    probs!.dispose();
     return out as tf.Tensor4D;
   }
   return tf.tidy(() => tf.matMul(scaledMaskedSoftmax(tf.matMul(q, k, false, true), o), v) as tf.Tensor4D);
@@ -44,32 +44,28 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
 
 // The gradients of SlAttention (inputs q, k, v) and SlAttentionBias (q, k, v, bias): two kernel
 // names because the inputs a gradient saves are fixed per kernel.
-function attentionGrad(kernelName: string, withBias: boolean): tf.GradConfig {
+function attentionGrad(kernelName: string, biased: boolean): tf.GradConfig {
   return {
     kernelName,
-    inputsToSave: withBias ? ['q', 'k', 'v', 'bias'] : ['q', 'k', 'v'],
-    outputsToSave: [true, true],
+    inputsToSave: biased ? ['q', 'k', 'v', 'bias'] : ['q', 'k', 'v'],
+    outputsToSave: [false, true],
     gradFunc: (dys, saved, attrs) => {
       const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
       const [q, k, v] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const bias = withBias ? saved[3] : undefined;
-      const [out, lse] = saved.slice(withBias ? 4 : 3) as [tf.Tensor, tf.Tensor];
+      const bias = biased ? saved[3] : undefined;
+      const probs = saved[saved.length - 1]!;
       const { scale, causal, offset } = attrs as unknown as { scale: number; causal: boolean; offset: number };
       // Computed here rather than in the per-input thunks: one kernel yields all three gradients.
-      const inputs: Record<string, tf.Tensor> = bias === undefined ? { dy, q, k, v, out, lse } : { dy, q, k, v, out, lse, bias };
-      const [dq, dk, dv] = runFused(K.attentionGrad, inputs, { scale, causal, offset }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [dq, dk, dv] = runFused(K.attentionGrad, { dy, q, k, v, probs }, { scale, causal, offset, biased }) as [tf.Tensor, tf.Tensor, tf.Tensor];
       return {
         q: () => dq,
         k: () => dk,
         v: () => dv,
-        // Asked for only when the bias is on the backward's path (masks are constants): the
-        // composite formula, d bias = p * (dp - sum(dp * p)) over its broadcast axes, p recomputed.
+        // Asked for only when the bias is on the backward's path (masks are constants):
+        // d bias = p * (dp - sum(dp * p)) over its broadcast axes.
         bias: () => {
-          let z = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias!);
-          if (causal) z = tf.add(z, causalBias(q.shape[2]!, k.shape[2]!, offset));
-          const p = tf.softmax(z, -1);
           const dp = tf.matMul(dy, v, false, true);
-          const dz = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
+          const dz = tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true)));
           const axes = bias!.shape.flatMap((d, i) => (d === 1 && dz.shape[i] !== 1 ? [i] : []));
           return axes.length === 0 ? dz : tf.sum(dz, axes, true);
         },
