@@ -14,6 +14,7 @@ import { layerNorm } from '../../../tensor/src/ops/layer-norm.js';
 import { scaledMaskedSoftmax } from '../../../tensor/src/ops/masked-softmax.js';
 import { rmsNorm } from '../../../tensor/src/ops/rms-norm.js';
 import { Embedding } from '../../../tensor/src/layers/embedding.js';
+import { MultiHeadAttention } from '../../../tensor/src/layers/attention.js';
 import { Linear } from '../../../tensor/src/layers/linear.js';
 import { TransformerStack } from '../../../tensor/src/layers/transformer-stack.js';
 import { Rng } from '../../../tensor/src/rng.js';
@@ -101,17 +102,18 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
 
   it('scaled dot-product attention: every mask, cross-attention, one query over a cache, blocks of queries; forward and q/k/v gradients', async () => {
     const input = (shape: number[], seed: number, amp = 1): Input => ({ values: Array.from(randomArray(shape.reduce((a, b) => a * b), seed), (v) => amp * v), shape });
-    // [batch, heads, q, kv, dim, dimV, options]: dims cross the SIMD widths and the 6 x 16 GEMM
-    // tiles; q 300 at kv 70 spans two blocks of queries (the block is 16384 / kv rows).
+    // [batch, heads, q, kv, dim, dimV], options, bias: dims cross the SIMD widths and the GEMM
+    // tiles; q 300 over kv 300 spans two chunks of the backward (2^16 / kv = 218 query rows).
     const keyPad: Input = { values: Array.from(randomArray(2 * 21, 7), (v) => (v > 0.5 ? -1e9 : 0)), shape: [2, 1, 1, 21] };
     const custom: Input = { values: Array.from(randomArray(9 * 21, 9), (v) => (v > 0.3 ? -1e9 : 0.25 * v)), shape: [1, 1, 9, 21] };
     const cases: Array<[string, number[], { causal?: boolean; offset?: number }, Input | undefined]> = [
       ['causal self-attention', [2, 3, 21, 21, 19, 19], { causal: true }, undefined],
       ['causal with a cache offset and key padding', [2, 3, 9, 21, 19, 19], { causal: true, offset: 12 }, keyPad],
+      ['causal with a cache offset', [2, 3, 9, 21, 19, 19], { causal: true, offset: 12 }, undefined],
       ['custom mask, cross-attention (q 9, kv 21), dimV != dim', [2, 3, 9, 21, 19, 11], {}, custom],
       ['one query over a cache of 20', [2, 3, 1, 21, 19, 19], { causal: true, offset: 20 }, undefined],
-      ['two blocks of queries, causal', [1, 2, 300, 70, 8, 8], { causal: true, offset: 0 }, undefined],
-      ['two blocks of queries, causal + key padding', [1, 2, 300, 70, 8, 8], { causal: true }, { values: Array.from({ length: 70 }, (_, j) => (j % 7 === 3 ? -1e9 : 0)), shape: [1, 1, 1, 70] }],
+      ['two chunks of queries, causal', [1, 2, 300, 300, 8, 8], { causal: true }, undefined],
+      ['two chunks of queries, causal + key padding', [1, 2, 300, 300, 8, 8], { causal: true }, { values: Array.from({ length: 300 }, (_, j) => (j % 7 === 3 ? -1e9 : 0)), shape: [1, 1, 1, 300] }],
     ];
     for (const [what, [b, h, q, kv, d, dv], o, bias] of cases) {
       const inputs = [input([b!, h!, q!, dv!], 11), input([b!, h!, q!, d!], 12, 2), input([b!, h!, kv!, d!], 13, 2), input([b!, h!, kv!, dv!], 14)];
@@ -135,6 +137,39 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
     const inputs = [{ values: randomArray(b * h * q * d, 22), shape: [b, h, q, d] }, { values: randomArray(b * h * q * d, 23), shape: [b, h, q, d] }, { values: randomArray(b * h * kv * d, 24), shape: [b, h, kv, d] }, { values: randomArray(b * h * kv * d, 25), shape: [b, h, kv, d] }, bias];
     const f = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor, bb: tf.Tensor) => scaledDotProductAttention(qq, kk, vv, { scale: 0.3, causal: true, offset: 12, bias: bb });
     await compareWithCpu(inputs, valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor), 1e-4, 2e-6, 'attention bias');
+  });
+
+  it('MultiHeadAttention through the fused op: KV-cache decoding with rotary and cross-attention, key padding, and dropout taking the unfused path', async () => {
+    const [batch, seq, dModel] = [2, 7, 16];
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const rng = new Rng(3);
+      const stack = new TransformerStack({ numLayers: 2, dModel, numHeads: 4, rotary: true, crossAttention: true, rng });
+      stack.eval();
+      const x = tf.tensor(rng.normalArray(batch * seq * dModel), [batch, seq, dModel]);
+      const ctx = tf.tensor(rng.normalArray(batch * 5 * dModel), [batch, 5, dModel]);
+      const keyMask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0]], [batch, seq], 'bool');
+      const full = stack.forward(x, { causal: true, context: ctx });
+      const cache = stack.createCache();
+      const steps = [tf.slice(x, [0, 0, 0], [batch, 3, dModel]), ...[3, 4, 5, 6].map((i) => tf.slice(x, [0, i, 0], [batch, 1, dModel]))];
+      const decoded = tf.concat(steps.map((xs) => stack.forward(xs, { causal: true, context: ctx, cache })), 1);
+      const padded = stack.forward(x, { keyMask, context: ctx });
+      const out = [full, decoded, padded].map((t) => Array.from(t.dataSync()));
+      const attn = new MultiHeadAttention({ dModel, numHeads: 4, dropout: 0.5, rng });
+      const info = await tf.profile(() => attn.forward(x, { causal: true }));
+      tf.dispose(info.result as tf.Tensor);
+      tf.dispose([x, ctx, keyMask, full, decoded, padded, ...steps]);
+      cache.dispose();
+      stack.dispose();
+      attn.dispose();
+      return { out, kernels: info.kernels.map((k) => k.name) };
+    };
+    const native = await run('native');
+    const cpu = await run('cpu');
+    expectClose(native.out[1]!, native.out[0]!, 1e-4, 1e-5, 'cached decoding vs the full pass');
+    native.out.forEach((o, i) => expectClose(o, cpu.out[i]!, 1e-4, 1e-5, ['full', 'decoded', 'key padding'][i]));
+    expect(native.kernels).toContain(K.maskedSoftmax);
+    expect(native.kernels).not.toContain(K.attention);
   });
 
   it('GELU, bias + GELU, the bias gradient and x W + b: forward and gradients', async () => {
