@@ -12,3 +12,11 @@ describe('README example', () => {
     expect(logs.at(-1)).toMatch(/^\d+ parameters, e\.g\. blocks\.layers\.0\.norm1\.weight$/);
   });
 });
+
+describe('README: attention as one op', () => {
+  it('runs as written: the output shape, and the causal first query returning the first value', async () => {
+    const { logs, errors } = await runReadmeExample(new URL('../README.md', import.meta.url), { heading: '### Attention as one op' });
+    expect(errors[0]).toMatch(/^backend: (native|wasm|cpu)/);
+    expect(logs).toEqual(['out [2,4,8,16]', 'first query - first value: below 1e-6']);
+  });
+});

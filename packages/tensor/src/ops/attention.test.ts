@@ -88,7 +88,7 @@ describe('scaledDotProductAttention on cpu', () => {
       const grads = gradTensors.map((g) => g.dataSync());
       // sum(w * out) in float64 with one input replaced.
       const loss = (which: number, x: Float64Array) => {
-        const ins = [q!, k!, v!];
+        const ins: Float64Array[] = [q!, k!, v!];
         ins[which] = x;
         return reference(c, ins[0]!, ins[1]!, ins[2]!, scale).reduce((s, o, i) => s + o * w![i]!, 0);
       };
