@@ -32,7 +32,7 @@ export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/la
 export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entropy.js';
 export { adamwUpdate, adamwUpdateInPlace, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';
-export { scaledDotProductAttention } from './ops/attention.js';
+export { scaledDotProductAttention, scaledDotProductAttentionComposite } from './ops/attention.js';
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
 export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
 export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';

@@ -39,6 +39,12 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     probs!.dispose();
     return out as tf.Tensor4D;
   }
+  return scaledDotProductAttentionComposite(q, k, v, o);
+}
+
+/** The composite the op runs where the backend has no fused kernel: matMul, scaledMaskedSoftmax, matMul. */
+export function scaledDotProductAttentionComposite(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, o: MaskedSoftmaxOptions): tf.Tensor4D {
+  // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
   return tf.tidy(() => tf.matMul(scaledMaskedSoftmax(tf.matMul(q, k, false, true), o), v) as tf.Tensor4D);
 }
 
