@@ -112,6 +112,8 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
       ['causal with a cache offset', [2, 3, 9, 21, 19, 19], { causal: true, offset: 12 }, undefined],
       ['custom mask, cross-attention (q 9, kv 21), dimV != dim', [2, 3, 9, 21, 19, 11], {}, custom],
       ['one query over a cache of 20', [2, 3, 1, 21, 19, 19], { causal: true, offset: 20 }, undefined],
+      ['causal with more queries than keys', [1, 2, 10, 4, 8, 8], { causal: true }, undefined],
+      ['causal with a negative offset (fully masked first rows attend uniformly)', [1, 2, 10, 6, 8, 8], { causal: true, offset: -2 }, undefined],
       ['two chunks of queries, causal', [1, 2, 300, 300, 8, 8], { causal: true }, undefined],
       ['two chunks of queries, causal + key padding', [1, 2, 300, 300, 8, 8], { causal: true }, { values: Array.from({ length: 300 }, (_, j) => (j % 7 === 3 ? -1e9 : 0)), shape: [1, 1, 1, 300] }],
     ];
