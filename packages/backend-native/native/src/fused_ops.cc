@@ -99,10 +99,12 @@ static int64_t attn_visible(const AttnShape& a, int64_t row, int64_t keys) {
   return a.causal ? std::clamp<int64_t>(row + a.offset + 1, 0, keys) : keys;
 }
 
-// Columns of row `row` the row kernels compute: the visible keys when keys are skipped (the
-// rest of the row is 0), else all n.
-static int64_t attn_cols(const AttnShape& a, int64_t row, int64_t n) {
-  return attn_skips(a) ? attn_visible(a, row, n) : n;
+// Columns of row `row` the row kernels compute: all n, or when keys are skipped its visible keys
+// rounded up to the GEMM's tile width nr (a whole number of vectors: no padded tails; the scores
+// there are computed, being in the tile of the last visible key, and masked to p = 0), the rest
+// of the row being 0.
+static int64_t attn_cols(const AttnShape& a, int64_t row, int64_t n, int64_t nr) {
+  return attn_skips(a) ? std::min(n, (attn_visible(a, row, n) + nr - 1) / nr * nr) : n;
 }
 
 // (batch, head) pairs per task: whole pairs, so each output is computed by one task in a fixed
@@ -127,7 +129,7 @@ void attention(const AttnShape& a, const float* q, const float* k, const float* 
       kt.gemm_block(tri({a.Q, n, a.D, q + bh * a.Q * a.D, a.D, 1, k + bh * a.KV * a.D, 1, a.D, p, a.KV}, a, kTriCols,
                         a.offset));
       for (int64_t i = 0; i < a.Q; ++i) {
-        const int64_t cols = attn_cols(a, i, n);
+        const int64_t cols = attn_cols(a, i, n, kt.gemm_nr);
         float* row = p + i * a.KV;
         const float* bias = a.bias ? a.bias + b * a.sb[0] + h * a.sb[1] + i * a.sb[2] : nullptr;
         kt.attn_probs_row(row, bias, a.bias ? a.sb[3] : 0, cols, a.scale, attn_visible(a, i, n));
@@ -171,7 +173,7 @@ void attention_grad(const AttnShape& a, const float* dout, const float* q, const
         // ds [m, n] = dout rows . v^T (dp first)
         kt.gemm_block(tri({m, n, a.Dv, dor, a.Dv, 1, vh, 1, a.Dv, ds.data(), n}, a, kTriCols, off));
         for (int64_t i = 0; i < m; ++i) {
-          const int64_t cols = attn_cols(a, r0 + i, n);
+          const int64_t cols = attn_cols(a, r0 + i, n, kt.gemm_nr);
           float* dsr = ds.data() + i * n;
           kt.softmax_grad_rows(dsr, pr + i * a.KV, dsr, 1, cols, a.scale);
           std::fill(dsr + cols, dsr + n, 0.0f);  // skipped keys
