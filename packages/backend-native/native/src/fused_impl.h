@@ -1,5 +1,6 @@
 // Row kernels of @sentencelab/tensor's fused ops (LayerNorm/RMSNorm, softmax cross-entropy,
-// scaled masked softmax, GELU, AdamW), compiled once per ISA like elementwise_impl.h. Each one
+// scaled masked softmax, attention's softmax, GELU, AdamW), compiled once per ISA like
+// elementwise_impl.h. Each one
 // reads its inputs once or twice and writes its outputs once, where the composite ops they
 // replace make 5-15 passes with a temporary tensor each. Threading is the caller's (fused_ops.cc);
 // every output element is computed by one call in a fixed order, so results are bit-identical
