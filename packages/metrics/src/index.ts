@@ -10,6 +10,8 @@ export {
   expectedSentenceTokens,
   formatPerplexity,
   perplexityOverDocuments,
+  bitsPerByte,
+  scoredBytes,
   scoredTokensFingerprint,
   type Document,
   type DocumentScore,

@@ -1,7 +1,7 @@
 import { initBackend } from '@sentencelab/tensor';
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { formatPerplexity, matchedContextStarts, perplexityOverDocuments, scoredTokensFingerprint, type Document, type DocumentScore, type Scorer } from './perplexity.js';
+import { bitsPerByte, formatPerplexity, matchedContextStarts, scoredBytes, perplexityOverDocuments, scoredTokensFingerprint, type Document, type DocumentScore, type Scorer } from './perplexity.js';
 
 const docs: Document[] = [
   [[5, 6, 7], [8, 9], [10, 5, 11]],
@@ -141,5 +141,21 @@ describe('perplexityOverDocuments', () => {
         sllm.dispose();
       }
     });
+  });
+});
+
+describe('bits per byte', () => {
+  test('scoredBytes counts the UTF-8 bytes of sentences 2..N of each document', () => {
+    // "Hi." is 3 bytes, " é" 3 (é is 2), "茶" 3; the first sentence of each document is context.
+    expect(scoredBytes([['First.', 'Hi.', ' é'], ['only one'], ['x', '茶']])).toEqual([6, 0, 3]);
+  });
+
+  test('bitsPerByte: nats over bytes in bits, and the EOS-density confound it removes', () => {
+    // 8 bytes scored at a total of -8 ln 2 nats: 1 bit per byte.
+    expect(bitsPerByte(-8 * Math.LN2, 8)).toBeCloseTo(1, 12);
+    // 12 bytes scored as 3 tokens + 1 EOS or as 3 tokens + 3 free EOS (log p = 0): the same
+    // total loss of 6 nats, so the same bits per byte (PPL per token would be e^1.5 vs e^1).
+    expect(bitsPerByte(-6, 12)).toBeCloseTo(6 / (12 * Math.LN2), 12);
+    expect(() => bitsPerByte(-1, 0)).toThrow(/bytes must be > 0, got 0/);
   });
 });

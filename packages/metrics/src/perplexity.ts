@@ -97,6 +97,26 @@ export function expectedSentenceTokens(doc: Document): number[] {
 }
 
 /**
+ * UTF-8 bytes of the text each document's PPL scores: its sentences 2..N (the EOS after each adds
+ * none). `texts[d][k]`: the text of sentence k of document d.
+ */
+export function scoredBytes(texts: readonly (readonly string[])[]): number[] {
+  const utf8 = new TextEncoder();
+  return texts.map((doc) => doc.slice(1).reduce((n, t) => n + utf8.encode(t).length, 0));
+}
+
+/**
+ * Bits per UTF-8 byte of the scored text: -logProb / (bytes * ln 2), logProb in nats over the
+ * scored tokens (EOS included). Unlike PPL per token it compares models that cut or tokenize the
+ * same text differently: a unit that ends every K tokens adds K-predictable EOS tokens, which
+ * lower its PPL per token but add no bytes.
+ */
+export function bitsPerByte(logProb: number, bytes: number): number {
+  if (!(bytes > 0)) throw new Error(`bitsPerByte: bytes must be > 0, got ${bytes}`);
+  return -logProb / (bytes * Math.LN2);
+}
+
+/**
  * sha256 (first 16 hex digits) over, per document, each scored sentence's ids followed by -1,
  * then -2 (int32 little-endian). `scoredIds[d][k]`: the ids scored for sentence k + 1 of
  * document d (its tokens and EOS, as a scorer reports them).

@@ -126,6 +126,8 @@ export const EVAL_METRICS = [
   { key: 'params', label: 'params', meaning: 'trainable parameter count', interval: false },
   { key: 'ppl', label: 'PPL', meaning: 'perplexity on the shared held-out tokens (sentences 2..N + EOS)', interval: true },
   { key: 'ppl_tokens', label: 'PPL tokens', meaning: 'tokens that PPL was scored on', interval: false },
+  { key: 'bits_per_byte', label: 'bits/byte', meaning: 'loss over the scored tokens (EOS included) per UTF-8 byte of their text, in bits: comparable across tokenizers and units, where PPL per token is not', interval: true },
+  { key: 'ppl_bytes', label: 'bytes', meaning: 'UTF-8 bytes of the text PPL was scored on', interval: false },
   { key: 'context_tokens_mean', label: 'ctx tokens', meaning: 'mean context tokens behind each scored sentence', interval: false },
   { key: 'context_tokens_min', label: 'ctx min', meaning: 'fewest context tokens behind a scored sentence', interval: false },
   { key: 'context_tokens_max', label: 'ctx max', meaning: 'most context tokens behind a scored sentence', interval: false },

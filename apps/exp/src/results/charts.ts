@@ -26,6 +26,7 @@ export interface FigureChart {
 
 export const FIGURE_CHARTS: readonly FigureChart[] = [
   { id: 'ppl', title: 'PPL on the shared held-out tokens (lower is better)', y: 'PPL', series: [{ key: 'ppl', name: 'PPL' }] },
+  { id: 'bits_per_byte', title: 'Bits per byte of the scored text (lower is better; comparable across units and tokenizers)', y: 'bits per byte', series: [{ key: 'bits_per_byte', name: 'bits per byte' }] },
   { id: 'recon_ppl', title: 'Held-out reconstruction PPL, teacher-forced (lower is better)', y: 'reconstruction PPL', series: [{ key: 'recon_ppl', name: 'reconstruction PPL' }] },
   { id: 'recon_token_acc', title: 'Held-out reconstruction token accuracy, greedy', y: 'token accuracy', series: [{ key: 'recon_token_acc', name: 'token accuracy' }] },
   { id: 'recon_exact_match', title: 'Held-out sentences reconstructed exactly, greedy', y: 'exact-match rate', series: [{ key: 'recon_exact_match', name: 'exact match' }] },

@@ -96,7 +96,15 @@ describe('eval stage', () => {
     for (const r of [lm, sllm]) {
       expect(r['ppl_ci_low'] as number).toBeLessThanOrEqual(r['ppl'] as number);
       expect(r['ppl_ci_high'] as number).toBeGreaterThanOrEqual(r['ppl'] as number);
+      // Bits per byte: the same total loss as PPL, over the scored text's UTF-8 bytes.
+      const totalNats = Math.log(r['ppl'] as number) * (r['ppl_tokens'] as number);
+      expect((r['bits_per_byte'] as number) * (r['ppl_bytes'] as number) * Math.LN2).toBeCloseTo(totalNats, 6);
+      expect(r['bits_per_byte_ci_low'] as number).toBeLessThanOrEqual(r['bits_per_byte'] as number);
+      expect(r['bits_per_byte_ci_high'] as number).toBeGreaterThanOrEqual(r['bits_per_byte'] as number);
     }
+    expect(lm['ppl_bytes']).toBe(sllm['ppl_bytes']);
+    expect(lm['ppl_bytes'] as number).toBeGreaterThan(lm['ppl_tokens'] as number);
+    expect(text).toMatch(new RegExp(`: ${lm['ppl_tokens']} tokens \\(${lm['ppl_bytes']} bytes of text`));
     expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
     expect(text).toMatch(/^PPL: lm .* vs sllm .*: 95% intervals (do not )?overlap/m);
     // PPL by context: one row per model, stored per bucket.
