@@ -213,6 +213,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (docs.length === 0) throw new Error(`stage ${ctx.name}: the ${c.split} split has no document with 2 or more sentences`);
     const sentences = docs.map((d) => d.sentences);
     const bytes = scoredBytes(docs.map((d) => d.texts));
+    const bytesTotal = bytes.reduce((a, b) => a + b, 0);
     const inputs = ctx.inputs['models'] as Artifact[];
     const benches = inputs.filter((a) => a.kind === 'bench');
     const models = inputs.filter((a) => a.kind !== 'bench');
@@ -259,7 +260,6 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         const k = intervalKeys('ppl');
         // Per byte of the scored text: comparable across units and tokenizers (PPL per token is not).
         const perByte = p.documents.map((d, i) => ({ num: d.num, den: bytes[i]! }));
-        const bytesTotal = bytes.reduce((a, b) => a + b, 0);
         const bpbCi = bootstrapRatio(perByte, { resamples: c.resamples, seed: ctx.seed, transform: (r) => -r / Math.LN2 });
         const kb = intervalKeys('bits_per_byte');
         Object.assign(results, {
@@ -293,7 +293,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     // Printed once, under the tables (the run command also prints them before training).
     const matching = matchingReport(predictors.map(predictorProfile), baseline);
     const lines: string[] = [];
-    lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens (${bytes.reduce((a, b) => a + b, 0)} bytes of text: bits/byte compares models that cut or tokenize it differently), the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
+    lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens (${bytesTotal} bytes of text: bits/byte compares models that cut or tokenize it differently), the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
     lines.push('[low, high]: 95% bootstrap interval over the documents');
     if (brierNote) lines.push(brierNote);
     lines.push('');

@@ -211,8 +211,7 @@ function staticPrefix(pattern: string): string {
     fixed.push(part);
   }
   if (fixed.length === 0) return '.';
-  if (fixed.length === 1 && fixed[0] === '') return sep; // a pattern such as /*.txt
-  return fixed.join(sep) || sep;
+  return fixed.join(sep) || sep; // '' for a pattern such as /*.txt: the root
 }
 
 function slashes(path: string): string {
