@@ -145,6 +145,8 @@ describe('resources', () => {
 
     const resumed = openRunForResume(run.dir);
     burnCpu(60);
+    // cpuSeconds() while open: the earlier segment plus this one's.
+    expect(resumed.cpuSeconds()).toBeGreaterThanOrEqual(first.cpuUserS + first.cpuSystemS + 0.06);
     resumed.writeSummary();
     resumed.setStatus('done');
     const total = (await readMeta(run.dir)).resources!;

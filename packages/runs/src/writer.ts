@@ -236,6 +236,15 @@ export class RunWriter {
     return this.metaValue;
   }
 
+  /**
+   * CPU seconds (user + system) the run has used so far, its earlier segments included; undefined
+   * for a run resumed from before resources were recorded. Every thread of the process counts.
+   */
+  cpuSeconds(): number | undefined {
+    const r = this.resources(false);
+    return r ? r.cpuUserS + r.cpuSystemS : undefined;
+  }
+
   /** Seconds since the run started (continuing across resumes). */
   wallTime(): number {
     return this.wallOffset + (performance.now() - this.clockStart) / 1000;

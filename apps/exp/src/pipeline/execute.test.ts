@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { pipelineSchema, type AnyStage, type PipelineConfig } from '../stages/types.js';
+import { computeOf } from './compute.js';
 import { executePipeline, readStageRecord } from './execute.js';
 import { planPipeline } from './plan.js';
 
@@ -144,6 +145,19 @@ describe('executePipeline', () => {
     calls.length = 0;
     await executePipeline(load(['data.corpus=other']), registry, quiet);
     expect(calls).toEqual(['tok', 'enc', 'ev']);
+  });
+
+  test('each artifact records its CPU seconds and those of every stage upstream (the training stage\'s from its run folder)', async () => {
+    const { dir, load, registry } = setup(PIPE, fixtureStages([]));
+    const [tok, enc, ev] = (await executePipeline(load(), registry, { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).map((r) => r.artifact);
+    const [cTok, cEnc, cEv] = [tok!, enc!, ev!].map((a) => computeOf(a)!);
+    expect(cTok).toMatchObject({ upstream: {}, complete: true });
+    expect(cEnc.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s } });
+    expect(cEv.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s }, [enc!.hash]: { stage: 'enc', cpu_s: cEnc.cpu_s } });
+    // The training stage's cost is its run folder's (meta.json resources), so a resumed run counts its earlier segments.
+    const res = (await readMeta(enc!.runDir!)).resources!;
+    expect(cEnc.cpu_s).toBeGreaterThan(0);
+    expect(cEnc.cpu_s).toBeLessThanOrEqual(res.cpuUserS + res.cpuSystemS);
   });
 
   test('an exception marks the stage run failed with the error in meta.json and leaves no artifact', async () => {

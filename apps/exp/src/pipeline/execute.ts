@@ -16,6 +16,7 @@ import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
 import { ArtifactCache } from './cache.js';
+import { COMPUTE_KEY, stageCompute } from './compute.js';
 import { planPipeline, type PlannedStage } from './plan.js';
 
 /** A file every training stage's run folder gets beside the runs format's own files. */
@@ -140,7 +141,8 @@ export async function executePipeline(
         kind: p.stage.kind,
         hash,
         files: output.files,
-        meta: output.meta,
+        // A resumed run's earlier segments count (the run folder sums them); a stage without one costs what this process used.
+        meta: { ...output.meta, [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs) },
         ...(run ? { runDir: run.dir } : {}),
         createdAt: new Date().toISOString(),
       });
@@ -173,6 +175,11 @@ export interface StageCost {
   /** os.loadavg() (1, 5, 15 min) at the stage's start and end. */
   load_avg_start: number[];
   load_avg_end: number[];
+}
+
+function cpuSince(start: ReturnType<typeof startCost>): number {
+  const cpu = process.cpuUsage(start.cpu);
+  return (cpu.user + cpu.system) / 1e6;
 }
 
 function startCost(): { startedAt: string; t0: number; cpu: NodeJS.CpuUsage; load: number[] } {

@@ -107,6 +107,9 @@ describe('eval stage', () => {
     expect(text).toMatch(new RegExp(`: ${lm['ppl_tokens']} tokens \\(${lm['ppl_bytes']} bytes of text`));
     expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
     expect(text).toMatch(/^PPL: lm .* vs sllm .*: 95% intervals (do not )?overlap/m);
+    // Training compute beside each predictor: the SLLM's counts its SentenceVAE's.
+    expect(text).toMatch(/^lm \(token-lm\): .* CPU s to train \(.*itself [\d,]+.*tok [\d,]+.*\)$/m);
+    expect(text).toMatch(/^sllm \(sllm\): .* CPU s to train \(.*svae [\d,]+.*\)$/m);
     // PPL by context: one row per model, stored per bucket.
     expect(text).toMatch(/^model\s+ctx 0-32\s+ctx 32-64\s+ctx 64-128\s+ctx 128-256\s+ctx 256\+$/m);
     expect(Object.keys(lm['ppl_by_context'] as object)).toEqual(['0-32', '32-64', '64-128', '128-256', '256+']);

@@ -3,6 +3,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { matchingReport, objectiveOf, plannedBaseline, plannedProfiles, predictorProfile, type PredictorProfile } from './matching.js';
+import { stageCompute } from '../pipeline/compute.js';
 import { STAGES } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -39,6 +40,32 @@ describe('matched comparisons', () => {
     // 10% apart is still matched; just over is not, whichever side is larger.
     expect(matchingReport([predictorProfile(lm), predictorProfile(sllm(272_800, { loss: { type: 'cross-entropy' } }))], 'lm').warnings).toEqual([]);
     expect(matchingReport([predictorProfile(lm), predictorProfile(sllm(225_000, { loss: { type: 'cross-entropy' } }))], 'lm').warnings).toHaveLength(1);
+  });
+
+  test('training compute: printed per predictor with its upstream stages; a warning beyond 25% that names a compute-matched predictor', () => {
+    const tok = { stage: 'tok', kind: 'tokenizer' as const, hash: 'h-tok', dir: '/x', files: {}, meta: { compute: stageCompute(4, {}) }, createdAt: '' };
+    const svae = { ...tok, stage: 'svae', kind: 'svae' as const, hash: 'h-svae', meta: { compute: stageCompute(326, { tokenizer: tok }) } };
+    const withCompute = <T extends { meta: object }>(a: T, cpuS: number, inputs: Parameters<typeof stageCompute>[1]): T => ({ ...a, meta: { ...a.meta, compute: stageCompute(cpuS, inputs) } });
+    const cross = { loss: { type: 'cross-entropy' } };
+    const profiles = [
+      predictorProfile(withCompute(lm, 104, { tokenizer: tok })),
+      predictorProfile(withCompute(sllm(250_626, cross), 267, { tokenizer: tok, svae })),
+      predictorProfile(withCompute({ ...lm, stage: 'lm-compute' }, 591, { tokenizer: tok })),
+    ];
+    const r = matchingReport(profiles, 'lm');
+    expect(r.lines[0]).toBe('lm (token-lm): 248,000 parameters (x1.00 lm), trained with cross-entropy, 108 CPU s to train (itself 104, tok 4)');
+    expect(r.lines[1]).toBe('sllm (sllm): 250,626 parameters (x1.01 lm), trained with cross-entropy, 597 CPU s to train (svae 326, itself 267, tok 4)');
+    expect(r.warnings).toEqual([
+      'warning: sllm took 597 CPU s to train (with the stages it builds on), lm 108: x5.53, more than 25% apart: their PPLs are not compute-matched (within 25% of sllm: lm-compute)',
+      'warning: lm-compute took 595 CPU s to train (with the stages it builds on), lm 108: x5.51, more than 25% apart: their PPLs are not compute-matched (within 25% of lm-compute: sllm)',
+    ]);
+    // Within 25%: no warning; an artifact from before costs were recorded: nothing printed or compared.
+    const close = [predictorProfile(withCompute(lm, 100, {})), predictorProfile(withCompute(sllm(250_626, cross), 125, {}))];
+    expect(matchingReport(close, 'lm').warnings).toEqual([]);
+    expect(matchingReport([predictorProfile(lm), predictorProfile(withCompute(sllm(250_626, cross), 999, {}))], 'lm')).toEqual({
+      lines: ['lm (token-lm): 248,000 parameters (x1.00 lm), trained with cross-entropy', 'sllm (sllm): 250,626 parameters (x1.01 lm), trained with cross-entropy, 999 CPU s to train (itself 999)'],
+      warnings: [],
+    });
   });
 
   test('no baseline among the predictors: compared with the first; a single predictor: nothing to say', () => {

@@ -1,13 +1,19 @@
 /**
  * Whether a comparison of token predictors (token LM, SLLM) is like for like beyond the scored
- * tokens: the same training objective, and parameter counts within {@link PARAMS_TOLERANCE}.
- * The eval stage prints every predictor's profile and a warning for each pair that differs.
+ * tokens: the same training objective, parameter counts within {@link PARAMS_TOLERANCE}, and
+ * training compute (CPU seconds, the stages each builds on included) within
+ * {@link COMPUTE_TOLERANCE}. The eval stage prints every predictor's profile and a warning for
+ * each pair that differs.
  */
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
+import { computeOf, totalCpuSeconds, type StageCompute } from '../pipeline/compute.js';
 import type { Artifact, PipelineConfig } from './types.js';
 
 /** Parameter counts further apart than this (larger / smaller - 1) are not matched. */
 export const PARAMS_TOLERANCE = 0.1;
+
+/** Training CPU seconds further apart than this (larger / smaller - 1) are not matched. */
+export const COMPUTE_TOLERANCE = 0.25;
 
 /** The token loss a predictor was trained with, and its size. */
 export interface PredictorProfile {
@@ -17,6 +23,8 @@ export interface PredictorProfile {
   params: number | null;
   /** `cross-entropy` or `focal (gamma g)`. */
   objective: string;
+  /** What it cost to train, upstream stages included; null before training or for an artifact from before costs were recorded. */
+  compute: StageCompute | null;
 }
 
 interface LossLike {
@@ -45,7 +53,22 @@ export function objectiveOf(kind: string, config: unknown): string {
 /** A predictor's profile from its artifact (meta.config and meta.eval.params, as the training stages write them). */
 export function predictorProfile(a: Pick<Artifact, 'stage' | 'kind' | 'meta'>): PredictorProfile {
   const params = (a.meta['eval'] as { params?: unknown } | undefined)?.params;
-  return { stage: a.stage, kind: a.kind, params: typeof params === 'number' ? params : null, objective: objectiveOf(a.kind, a.meta['config']) };
+  return { stage: a.stage, kind: a.kind, params: typeof params === 'number' ? params : null, objective: objectiveOf(a.kind, a.meta['config']), compute: computeOf(a) };
+}
+
+const seconds = (s: number): string => Math.round(s).toLocaleString('en-US');
+
+/** `, 597 CPU s to train (sllm-h1 267, svae-h1 326, tok 4)`: the total, then each stage, largest first. */
+function computeNote(c: StageCompute | null): string {
+  if (c === null) return '';
+  const parts = [{ stage: 'itself', cpu_s: c.cpu_s }, ...Object.values(c.upstream)].sort((a, b) => b.cpu_s - a.cpu_s);
+  return `, ${c.complete ? '' : 'at least '}${seconds(totalCpuSeconds(c))} CPU s to train (${parts.map((u) => `${u.stage} ${seconds(u.cpu_s)}`).join(', ')})`;
+}
+
+/** `[lo, hi]` with lo <= hi, and whether they are further apart than `tolerance` (larger / smaller - 1). */
+function apart(a: number, b: number, tolerance: number): { lo: number; hi: number; differ: boolean } {
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  return { lo, hi, differ: lo <= 0 || hi - lo > tolerance * lo };
 }
 
 /**
@@ -58,7 +81,7 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
   if (ref === undefined || profiles.length < 2) return { lines: [], warnings: [] };
   const lines = profiles.map((p) => {
     const ratio = p.params !== null && ref.params !== null && ref.params > 0 ? ` (x${(p.params / ref.params).toFixed(2)} ${ref.stage})` : '';
-    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}`;
+    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute)}`;
   });
   const warnings: string[] = [];
   for (const p of profiles) {
@@ -67,10 +90,20 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
       warnings.push(`warning: ${p.stage} trained with ${p.objective}, ${ref.stage} with ${ref.objective}: their PPLs compare different objectives`);
     }
     if (p.params !== null && ref.params !== null) {
-      const [lo, hi] = p.params < ref.params ? [p.params, ref.params] : [ref.params, p.params];
-      if (lo <= 0 || hi - lo > PARAMS_TOLERANCE * lo) {
+      const { lo, hi, differ } = apart(p.params, ref.params, PARAMS_TOLERANCE);
+      if (differ) {
         warnings.push(
           `warning: ${p.stage} has ${p.params.toLocaleString('en-US')} parameters, ${ref.stage} ${ref.params.toLocaleString('en-US')}: ${((hi / lo - 1) * 100).toFixed(0)}% apart, more than ${PARAMS_TOLERANCE * 100}%`,
+        );
+      }
+    }
+    if (p.compute !== null && ref.compute !== null) {
+      const [mine, theirs] = [totalCpuSeconds(p.compute), totalCpuSeconds(ref.compute)];
+      if (apart(mine, theirs, COMPUTE_TOLERANCE).differ) {
+        // Another predictor that is matched with this one (a token LM trained as long) is the fair comparison: name it.
+        const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(totalCpuSeconds(q.compute), mine, COMPUTE_TOLERANCE).differ);
+        warnings.push(
+          `warning: ${p.stage} took ${seconds(mine)} CPU s to train (with the stages it builds on), ${ref.stage} ${seconds(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
         );
       }
     }
