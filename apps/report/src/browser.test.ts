@@ -236,13 +236,13 @@ describe('report app in Chromium', () => {
     const cells = await page.$$eval('#paper-svae tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     // Only token-LM and SLLM runs, with short labels: the LCM runs (which have a parameter count) are not rows of dashes here.
     expect(cells.map((row) => row[0])).toEqual(['token-lm (baseline)', 'sllm-h1', 'sllm-h4']);
-    expect(cells[1]).toEqual(['sllm-h1', '1170000', '-2.5%', '52.1', '+15.0%', '2100', '+147.1%', '2.6667', '-66.7%']);
+    expect(cells[1]).toEqual(['sllm-h1', '1170000', '-2.5%', '52.1', '+15.0%', '2.45', '-2.0%', '2100', '+147.1%', '2.6667', '-66.7%']);
     const lcm = await page.$$eval('#paper-lcm tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(lcm).toEqual([
       ['mse', '0.82', '0.61', '0.9'],
       ['two-tower', '0.71', '0.68', '0.79'],
     ]);
-    expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(4);
+    expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
     await shot('paper-view.png');
   });
 

@@ -15,6 +15,8 @@ export interface PaperColumn {
 export const SVAE_COLUMNS: PaperColumn[] = [
   { key: 'params', label: 'Params', scale: 1 },
   { key: 'ppl', label: 'PPL', scale: 1 },
+  // Per byte of the same text: comparable where PPL per token is not (units or tokenizers that differ).
+  { key: 'bits_per_byte', label: 'Bits/byte', scale: 1 },
   { key: 'tokens_per_s', label: 'Tokens/s', scale: 1 },
   { key: 'kv_bytes_per_token', label: 'KV KB/token', scale: 1 / 1024 },
 ];

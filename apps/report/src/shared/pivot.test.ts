@@ -31,14 +31,14 @@ describe('pivot', () => {
 });
 
 describe('paper table', () => {
-  it('shows % change against the baseline, KV bytes as KB', () => {
-    const base = run('token-lm', 4, 0.001, 40, { params: 1000, tokens_per_s: 100, kv_bytes_per_token: 4096 });
-    const cand = run('sllm', 4, 0.001, 44, { params: 900, tokens_per_s: 250, kv_bytes_per_token: 1024 });
+  it('shows % change against the baseline, bits per byte beside PPL, KV bytes as KB', () => {
+    const base = run('token-lm', 4, 0.001, 40, { params: 1000, bits_per_byte: 2.5, tokens_per_s: 100, kv_bytes_per_token: 4096 });
+    const cand = run('sllm', 4, 0.001, 44, { params: 900, bits_per_byte: 2, tokens_per_s: 250, kv_bytes_per_token: 1024 });
     const t = paperTable(base, [cand], SVAE_COLUMNS, true);
-    expect(t.header).toEqual(['Run', 'Params', 'Δ Params', 'PPL', 'Δ PPL', 'Tokens/s', 'Δ Tokens/s', 'KV KB/token', 'Δ KV KB/token']);
+    expect(t.header).toEqual(['Run', 'Params', 'Δ Params', 'PPL', 'Δ PPL', 'Bits/byte', 'Δ Bits/byte', 'Tokens/s', 'Δ Tokens/s', 'KV KB/token', 'Δ KV KB/token']);
     expect(t.rows).toEqual([
-      ['token-lm (baseline)', '1000', '', '40', '', '100', '', '4', ''],
-      ['sllm', '900', '-10.0%', '44', '+10.0%', '250', '+150.0%', '1', '-75.0%'],
+      ['token-lm (baseline)', '1000', '', '40', '', '2.5', '', '100', '', '4', ''],
+      ['sllm', '900', '-10.0%', '44', '+10.0%', '2', '-20.0%', '250', '+150.0%', '1', '-75.0%'],
     ]);
     expect(percentChange(1, 0)).toBeUndefined();
   });
