@@ -53,6 +53,11 @@ export const runResourcesSchema = z.object({
 });
 export type RunResources = z.infer<typeof runResourcesSchema>;
 
+/** CPU seconds, user + system, of recorded resources (undefined when the run has none). */
+export function cpuSecondsOf(resources: RunResources | undefined): number | undefined {
+  return resources ? resources.cpuUserS + resources.cpuSystemS : undefined;
+}
+
 export const runMetaSchema = z.object({
   formatVersion: z.literal(formatVersion),
   experiment: z.string(),

@@ -1,4 +1,5 @@
 export {
+  cpuSecondsOf,
   EVAL_KEYS,
   EVAL_METRICS,
   PPL_BY_CONTEXT_KEY,

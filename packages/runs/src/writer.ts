@@ -18,6 +18,7 @@ import { writeEmbeddings, type Embeddings, type EmbeddingsInput } from './embedd
 import { RunFormatError } from './errors.js';
 import { acquireRunLock, type RunLock } from './lock.js';
 import {
+  cpuSecondsOf,
   RUN_FILES,
   formatVersion,
   formatZodIssues,
@@ -241,8 +242,7 @@ export class RunWriter {
    * for a run resumed from before resources were recorded. Every thread of the process counts.
    */
   cpuSeconds(): number | undefined {
-    const r = this.resources(false);
-    return r ? r.cpuUserS + r.cpuSystemS : undefined;
+    return cpuSecondsOf(this.resources(false));
   }
 
   /** Seconds since the run started (continuing across resumes). */

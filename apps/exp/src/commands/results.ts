@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
+import { cpuSecondsOf, EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -26,8 +26,7 @@ function seconds(r: RunInfoOk): number | null {
 }
 
 function cpuSeconds(r: RunInfoOk): number | null {
-  const res = r.meta.resources;
-  return res ? res.cpuUserS + res.cpuSystemS : null;
+  return cpuSecondsOf(r.meta.resources) ?? null;
 }
 
 const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;

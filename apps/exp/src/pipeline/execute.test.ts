@@ -150,7 +150,7 @@ describe('executePipeline', () => {
   test('each artifact records its CPU seconds and those of every stage upstream (the training stage\'s from its run folder)', async () => {
     const { dir, load, registry } = setup(PIPE, fixtureStages([]));
     const [tok, enc, ev] = (await executePipeline(load(), registry, { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).map((r) => r.artifact);
-    const [cTok, cEnc, cEv] = [tok!, enc!, ev!].map((a) => computeOf(a)!);
+    const [cTok, cEnc, cEv] = [computeOf(tok!)!, computeOf(enc!)!, computeOf(ev!)!];
     expect(cTok).toMatchObject({ upstream: {}, complete: true });
     expect(cEnc.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s } });
     expect(cEv.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s }, [enc!.hash]: { stage: 'enc', cpu_s: cEnc.cpu_s } });
