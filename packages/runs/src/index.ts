@@ -52,6 +52,7 @@ export {
   DEFAULT_LEASE_MS,
   describeHolder,
   LOCK_FILE,
+  processAlive,
   readRunLock,
   RunLockedError,
   RunLockLostError,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRunLock, LOCK_FILE, readRunLock, runLockState, RunLockedError, RunLockLostError, type LockHolder } from './lock.js';
+import { acquireRunLock, LOCK_FILE, processAlive, readRunLock, runLockState, RunLockedError, RunLockLostError, type LockHolder } from './lock.js';
 import { listRuns } from './reader.js';
 import { createRun, openRunForResume, RunAlreadyDoneError } from './writer.js';
 
@@ -88,6 +88,21 @@ describe('acquireRunLock', () => {
     for (const r of results) if (r.line !== 'won') expect(r.line).toContain(`refused run folder ${dir} is in use by pid ${winners[0]!.proc.pid} `);
     expect(readRunLock(dir)?.pid).toBe(winners[0]!.proc.pid);
     expect(readdirSync(dir)).toEqual([LOCK_FILE]);
+  });
+
+  it.skipIf(process.platform !== 'linux')('takes over from a holder that has exited but not been reaped (a zombie)', async () => {
+    // The shell forks a short sleep, then becomes a long one that never waits for it: the short
+    // one exits and stays a zombie, as a killed worker's job process does until it is reaped.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(parent);
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (c: Buffer) => resolve(c.toString()))));
+    for (let t0 = Date.now(); !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') && Date.now() - t0 < 5_000; ) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain(') Z '); // still there for kill(pid, 0)
+    expect(processAlive(pid)).toBe(false);
+    expect(processAlive(process.pid)).toBe(true);
+    writeFileSync(join(dir, LOCK_FILE), lockOf({ pid }));
+    expect(runLockState(dir)).toMatchObject({ state: 'stale', reason: `process ${pid} is gone` });
+    acquireRunLock(dir, { autoRefresh: false }).release();
   });
 
   it('honours another host\'s lock until its lease expires', () => {

@@ -104,14 +104,27 @@ function parseLock(file: string): { exists: boolean; holder?: LockHolder } {
   return { exists: true };
 }
 
-/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
-function processAlive(pid: number): boolean {
+/**
+ * Whether a process with this pid runs on this machine (EPERM: it runs, as another user). On
+ * Linux a zombie counts as gone: it has exited and only waits to be reaped by whoever adopted
+ * it, which can take seconds (or forever, in a container whose init does not reap), and it can
+ * write nothing more.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true; // no procfs (macOS, Windows): the signal probe decides
+  }
+  // "pid (comm) S ...": the state letter follows the command's last closing parenthesis.
+  const close = stat.lastIndexOf(')');
+  return stat.charAt(close + 2) !== 'Z';
 }
 
 /** Held, stale (and why) or free. Same host: stale when the pid is gone. Other hosts: stale when the lease expired. */

@@ -2,7 +2,8 @@
  * The process a queue worker runs its jobs' pipelines in (one per concurrency slot, reused
  * from job to job). Training on tfjs blocks its event loop for whole steps; kept out of the
  * worker process, it can never stop the worker renewing its job locks. It exits as soon as
- * its worker is gone (the IPC channel closes), so a killed worker leaves no training behind.
+ * its worker is gone, mid-step included (orphan-watchdog.ts), so a killed worker leaves no
+ * training behind.
  */
 import { hostname } from 'node:os';
 import { DataError } from '@sentencelab/data';
@@ -14,6 +15,7 @@ import { stageRegistry } from '../stages/registry.js';
 import { TrainingDiverged, TrainingInterrupted } from '../train/errors.js';
 import type { Progress, ProgressUpdate } from '../train/progress.js';
 import type { PointProgress } from '@sentencelab/runs/queue';
+import { exitWithParent } from './orphan-watchdog.js';
 import type { ChildReply, ChildRequest } from './protocol.js';
 
 if (!process.send) throw new Error('job-child.ts runs as a child process of `pnpm exp worker`');
@@ -21,6 +23,7 @@ const send = (m: ChildReply): void => {
   process.send!(m);
 };
 process.on('disconnect', () => process.exit(1));
+exitWithParent();
 // Ctrl-C in a terminal reaches the whole process group: the worker decides (it asks this
 // process to checkpoint and stop, then hands the point back to the queue).
 process.on('SIGINT', () => {});
