@@ -1,7 +1,9 @@
 import type { DatasetDocument } from '@sentencelab/data';
 import { embeddingsSchema, MAX_EMBEDDING_SENTENCES } from '@sentencelab/runs';
+import { SentenceVAE, vectorRows } from '@sentencelab/sentence-vae';
+import { initBackend, Rng, type BackendChoice } from '@sentencelab/tensor';
 import { describe, expect, test } from 'vitest';
-import { headEmbeddings } from './embeddings.js';
+import { embedDocuments, headEmbeddings } from './embeddings.js';
 
 /** A document of `n` sentences whose vector i is [doc, i]. */
 function doc(d: number, n: number): { doc: DatasetDocument; vectors: Float32Array[] } {
@@ -50,4 +52,39 @@ describe('headEmbeddings', () => {
     p.targets.reverse();
     expect(() => headEmbeddings(docs.map((d) => d.doc), vectors, p, 1)).toThrow('prediction 0: its target is not sentence 1 of test document 0');
   });
+});
+
+describe('embedDocuments', () => {
+  // Documents whose sentences run from 1 to 12 tokens in no order, 600 in all: the length-sorted
+  // batches of 256 mix documents and cut across them.
+  const rng = new Rng(3);
+  const docs: DatasetDocument[] = [170, 1, 300, 129].map((n, d) => ({
+    id: `d${d}`,
+    sentences: Array.from({ length: n }, () => Int32Array.from({ length: 1 + rng.int(12) }, () => 4 + rng.int(20))),
+    texts: Array.from({ length: n }, () => ''),
+    paragraphStarts: Array.from({ length: n }, (_, i) => i === 0),
+  }));
+
+  for (const backend of ['cpu', 'native'] as BackendChoice[]) {
+    test(`each sentence's vector, in document order, equal to encoding it alone (${backend})`, async (t) => {
+      const failed = await initBackend(backend, { log: false }).then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+      if (failed) t.skip(failed);
+      const svae = new SentenceVAE({ vocabSize: 24, dModel: 16, maxTokens: 12, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 5 });
+      try {
+        const vectors = await embedDocuments(svae, docs);
+        expect(vectors.map((v) => v.length)).toEqual([170, 1, 300, 129]);
+        for (const [d, doc] of docs.entries()) {
+          // A sample of each document (all of the short ones), each sentence in a batch of its own: no padding at all.
+          for (const i of [0, 1, 2, doc.sentences.length - 1].filter((i, k, a) => i >= 0 && i < doc.sentences.length && a.indexOf(i) === k)) {
+            const [alone] = await vectorRows(svae.encode([Array.from(doc.sentences[i]!)]));
+            // Equal to float rounding: the native kernels may sum padded rows in another order.
+            const diff = Math.max(...Array.from(alone!, (x, k) => Math.abs(x - vectors[d]![i]![k]!)));
+            expect(diff, `document ${d} sentence ${i}`).toBeLessThan(1e-5);
+          }
+        }
+      } finally {
+        svae.dispose();
+      }
+    });
+  }
 });
