@@ -39,6 +39,27 @@ describe.skipIf(skipReason !== '')('the native backend output pool', () => {
     tf.dispose([x, b]);
   });
 
+  it('a full pool drops the size classes used longest ago to keep the new one (a later stage\'s shapes)', () => {
+    const b = backend();
+    const cap = b.poolCapBytes;
+    b.poolCapBytes = 2 * N * 4; // room for two outputs of N floats
+    try {
+      const x = tf.tensor1d(randomArray(N, 5));
+      tf.dispose([tf.exp(x), tf.neg(x)]); // an earlier stage's shapes fill the pool
+      expect(b.pooled).toBe(2 * N * 4);
+      const y = tf.tensor1d(randomArray(2 * N, 6));
+      const c = tf.exp(y);
+      const buffer = (b.data.get(c.dataId).values as Float32Array).buffer;
+      c.dispose(); // kept: the two N-float buffers make room
+      expect(b.pooled).toBe(2 * N * 4);
+      const d = tf.exp(y);
+      expect((b.data.get(d.dataId).values as Float32Array).buffer).toBe(buffer);
+      tf.dispose([x, y, d]);
+    } finally {
+      b.poolCapBytes = cap;
+    }
+  });
+
   it('never reuses values that were read out (dataSync) or that a live view still uses', () => {
     const x = tf.tensor1d(randomArray(N, 2));
     const a = tf.exp(x);

@@ -39,11 +39,19 @@ export function poolClass(n: number): number {
  * fills it; a training step allocates the same sizes over and over. A buffer goes back to the
  * pool when the last tensor using it is disposed, unless its values escaped (read by
  * dataSync/data, which hands out the array itself), so no live array is ever reused.
+ *
+ * A full pool makes room by dropping the buffers of the size classes used longest ago. Without
+ * that, the first stages of a pipeline filled it with their own shapes and every later stage
+ * (the next model, the next sweep point) found it full of sizes it never asks for: all its
+ * outputs were fresh arrays again, and the same training steps took 1.6-1.8x the CPU seconds
+ * in the second and third seeds of a sweep run in one process.
  */
 export class NativeCpuBackend extends MathBackendCPU {
-  /** Pooled buffers by size class (floats). */
+  /** Pooled buffers by size class (floats), least recently used class first. */
   private readonly free = new Map<number, ArrayBuffer[]>();
   private pooledBytes = 0;
+  /** The pool's cap in bytes (`SENTENCELAB_NATIVE_POOL_MB`); tests lower it. */
+  poolCapBytes = MAX_POOLED_BYTES;
   /** Buffers this backend allocated -> number of live data entries using them (views included). */
   private readonly owners = new WeakMap<ArrayBufferLike, number>();
   private readonly escaped = new WeakSet<ArrayBufferLike>();
@@ -58,7 +66,7 @@ export class NativeCpuBackend extends MathBackendCPU {
   allocF32(n: number): Float32Array {
     if (n < MIN_POOLED) return new Float32Array(n);
     const size = poolClass(n);
-    const reused = this.free.get(size)?.pop();
+    const reused = this.touch(size).pop();
     if (reused) this.pooledBytes -= reused.byteLength;
     const buffer = reused ?? new ArrayBuffer(size * 4);
     this.owners.set(buffer, 0);
@@ -104,14 +112,34 @@ export class NativeCpuBackend extends MathBackendCPU {
     return released;
   }
 
+  /** The free list of a size class, marked as the most recently used. */
+  private touch(size: number): ArrayBuffer[] {
+    const list = this.free.get(size) ?? [];
+    this.free.delete(size);
+    this.free.set(size, list);
+    return list;
+  }
+
   private recycle(values: Float32Array): void {
     const buffer = values.buffer as ArrayBuffer;
-    if (this.escaped.has(buffer) || this.pooledBytes + buffer.byteLength > MAX_POOLED_BYTES) return;
-    this.owners.delete(buffer);
+    if (this.escaped.has(buffer) || buffer.byteLength > this.poolCapBytes) return;
     const size = buffer.byteLength / 4;
-    let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
+    const list = this.touch(size);
+    const fits = (): boolean => this.pooledBytes + buffer.byteLength <= this.poolCapBytes;
+    // Full: drop buffers of the classes used longest ago (this one, just touched, comes last).
+    for (const [other, buffers] of this.free) {
+      if (fits() || other === size) break;
+      while (buffers.length > 0 && !fits()) this.pooledBytes -= buffers.pop()!.byteLength;
+      if (buffers.length === 0) this.free.delete(other);
+    }
+    if (!fits()) return;
+    this.owners.delete(buffer);
     list.push(buffer);
     this.pooledBytes += buffer.byteLength;
+  }
+
+  /** Bytes waiting in the pool. */
+  get pooled(): number {
+    return this.pooledBytes;
   }
 }
