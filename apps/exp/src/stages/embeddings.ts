@@ -20,7 +20,7 @@ const ENCODE_BATCH = 256;
  * Brown's training documents the vectors came out bit-identical; embeddings.test.ts).
  */
 export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
-  const order = docs.flatMap((d, doc) => d.sentences.map((_, i) => ({ doc, i, length: d.sentences[i]!.length })));
+  const order = docs.flatMap((d, doc) => d.sentences.map((s, i) => ({ doc, i, length: s.length })));
   order.sort((a, b) => a.length - b.length); // stable: equal lengths keep document order
   const out: Float32Array[][] = docs.map((d) => new Array<Float32Array>(d.sentences.length));
   for (let k = 0; k < order.length; k += ENCODE_BATCH) {
