@@ -17,16 +17,52 @@ const benches: Record<string, BenchModule> = { 'train-step': trainStep, generati
 
 const usage = `usage: gpu-check.mjs adapter | conformance [backend] | bench <${Object.keys(benches).join('|')}> [options] | exp <command> [args]`;
 
+/** The features that decide how far WGSL kernels can go on this adapter. */
+const FEATURES_OF_INTEREST = ['shader-f16', 'subgroups', 'subgroup-size-control', 'chromium-experimental-subgroup-matrix', 'timestamp-query'];
+
+interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+/**
+ * What Dawn offers with its experimental features unlocked (`allow_unsafe_apis`): the features
+ * above and the subgroup-matrix shapes and types (tensor-core matrices from WGSL), which decide
+ * whether matmuls can use them: NVIDIA's Vulkan cooperative matrices take f16/bf16/int8 inputs, so
+ * without shader-f16 there may be no float configuration at all.
+ */
+async function adapterFeatures(): Promise<void> {
+  const specifier = 'webgpu';
+  const dawn = (await import(/* @vite-ignore */ specifier)) as { create(flags: string[]): { requestAdapter(o?: object): Promise<{ features: Set<string>; info: { subgroupMatrixConfigs?: SubgroupMatrixConfig[]; subgroupMinSize?: number; subgroupMaxSize?: number }; limits: Record<string, number> } | null> } };
+  const adapter = await dawn.create(['enable-dawn-features=allow_unsafe_apis']).requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) return;
+  console.log(`features: ${FEATURES_OF_INTEREST.map((f) => `${f} ${adapter.features.has(f) ? 'yes' : 'no'}`).join(', ')}`);
+  const { subgroupMinSize, subgroupMaxSize, subgroupMatrixConfigs } = adapter.info;
+  if (subgroupMinSize !== undefined) console.log(`subgroup size: ${subgroupMinSize}-${subgroupMaxSize}`);
+  const configs = subgroupMatrixConfigs ?? [];
+  console.log(`subgroup-matrix configs (${configs.length}): ${configs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`).join(', ') || 'none'}`);
+  const limits = ['maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize'];
+  console.log(`limits: ${limits.map((k) => `${k} ${adapter.limits[k]}`).join(', ')}`);
+}
+
 /** The adapter `initBackend('webgpu')` picks (high-performance, Dawn's default selector), or why there is none. */
 async function adapter(): Promise<number> {
   try {
     const { device } = await initBackend('webgpu', { log: false });
     console.log(`webgpu adapter: ${device!.description || device!.device} (vendor ${device!.vendor || '?'}, architecture ${device!.architecture || '?'}, device ${device!.device || '?'}${device!.software ? ', software' : ''})`);
-    return 0;
   } catch (e) {
     console.log(`webgpu adapter: none (${(e as Error).message})`);
     return 1;
   }
+  try {
+    await adapterFeatures();
+  } catch (e) {
+    console.log(`adapter features: not read (${(e as Error).message})`);
+  }
+  return 0;
 }
 
 async function conformance(backend: string): Promise<number> {

@@ -3,12 +3,15 @@
 # that `pnpm gpu-check:pack` built carried along (it needs bash, xz, tar, dpkg, coreutils and a
 # python3 with torch; no Node.js, no package registry):
 #
-#   bash scripts/gpu-check/run.sh           the check (<= 5 minutes)
-#   bash scripts/gpu-check/run.sh --quick   tiny sizes and few steps (a rehearsal on a software adapter)
+#   bash scripts/gpu-check/run.sh                    the check (<= 5 minutes)
+#   bash scripts/gpu-check/run.sh --part gpu-config  configs/paper/sllm-vs-token-gpu.yaml (<= 5 minutes)
+#   bash scripts/gpu-check/run.sh --part all         both, one after the other (<= 10 minutes)
+#   bash scripts/gpu-check/run.sh --quick            tiny sizes and few steps (a rehearsal on a software adapter)
 #
 # In order, each step with its own time limit, a failed step logged and the next one run:
 # adapter, conformance on webgpu, train-step tiny and large (webgpu + PyTorch CUDA fp32 eager,
-# with the ratio), the generation benchmark on webgpu, a shortened quickstart on webgpu.
+# with the ratio), the generation benchmark on webgpu, a shortened quickstart on webgpu; then,
+# with --part gpu-config or all, the d 512 SLLM-vs-token-LM config on webgpu.
 # Everything is teed into $OUT/gpu-check.log; the bench JSON lines go to $OUT/*.json.
 # The exit status is the number of failed steps.
 set -u -o pipefail
@@ -19,26 +22,45 @@ pack="$root/.gpu-check"
 out="${OUT:-/tmp/sentencelab-gpu-check-out}"
 work="${GPU_CHECK_WORK:-/tmp/sentencelab-gpu-check}"
 quick=0
-for a in "$@"; do
-  case "$a" in
+part=check
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) quick=1 ;;
-    *) echo "run.sh: unknown option \"$a\" (options: --quick)" >&2; exit 2 ;;
+    --part)
+      part=${2:-}
+      shift
+      case "$part" in
+        check | gpu-config | all) ;;
+        *) echo "run.sh: --part must be check, gpu-config or all, got \"$part\"" >&2; exit 2 ;;
+      esac
+      ;;
+    *) echo "run.sh: unknown option \"$1\" (options: --quick, --part check|gpu-config|all)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 secs() { printf '%d.%01d' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
 
 start_ms=$(now_ms)
-# The whole check must end within 5 minutes on the server; the last step gets what is left.
-if [ "$quick" = 1 ]; then budget_s=3600; else budget_s=285; fi
+# Each part must end within 5 minutes on the server; a part's last step gets what is left of it.
+part_s=285
+if [ "$quick" = 1 ]; then part_s=3600; fi
+case "$part" in
+  all) budget_s=$(( 2 * part_s )) ;;
+  *) budget_s=$part_s ;;
+esac
+# Seconds from the start until which the check part may run (its quickstart gets what is left).
+check_end_s=$part_s
 failures=0
 summary=()
 
-# step <name> <limit s> <json file or -> <command...>: runs with a time limit, records the outcome.
+# step <name> <limit s> <json file or -> <command...>: runs with a time limit (cut to what is left
+# of the budget, or of $step_end_s seconds from the start when set), records the outcome.
+step_end_s=
 step() {
   local name=$1 limit=$2 json=$3; shift 3
-  local left=$(( budget_s - ($(now_ms) - start_ms) / 1000 ))
+  local left=$(( ${step_end_s:-$budget_s} - ($(now_ms) - start_ms) / 1000 ))
   if [ "$limit" -gt "$left" ]; then limit=$left; fi
   if [ "$limit" -lt 5 ]; then
     echo "=== $name: SKIPPED (the ${budget_s} s budget is spent)"
@@ -146,6 +168,19 @@ main() {
   # A software adapter (the --quick rehearsal) is 100-1000x slower: its limits are looser.
   local slow=1; [ "$quick" = 1 ] && slow=8
   step adapter $(( 20 * slow )) - "$node" "$js" adapter
+  [ "$part" = gpu-config ] || check "$slow"
+  [ "$part" = check ] || gpu_config
+
+  echo
+  echo "=== summary ($(secs $(( $(now_ms) - start_ms ))) s in all; outputs in $out)"
+  printf '%s\n' "${summary[@]}"
+  return "$failures"
+}
+
+# The check (main's node, js and torch_args): conformance, train-step tiny and large, generation,
+# a shortened quickstart.
+check() {
+  local slow=$1
   step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu
   local runs="$work/runs" overrides=() s
   if [ "$quick" = 1 ]; then
@@ -168,13 +203,28 @@ main() {
       overrides+=("stages.$s.train.evalEvery=50" "stages.$s.train.checkpointEvery=50")
     done
   fi
+  step_end_s=$check_end_s
   step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
     "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"
+  step_end_s=
+}
 
-  echo
-  echo "=== summary ($(secs $(( $(now_ms) - start_ms ))) s in all; outputs in $out)"
-  printf '%s\n' "${summary[@]}"
-  return "$failures"
+# configs/paper/sllm-vs-token-gpu.yaml: a d 512 token LM and SLLM trained and compared on the GPU
+# (with --quick at d 64, one layer and three steps each, to rehearse on a software adapter).
+gpu_config() {
+  local overrides=() s
+  if [ "$quick" = 1 ]; then
+    overrides=(data.source.limit=80 data.split.validation=0.2 data.split.test=0.2 stages.eval.documents=2 stages.eval.brierSentences=4
+      stages.bench.prompts=1 stages.svae.evalSentences=8
+      stages.lm.model.decoder.dModel=64 stages.lm.model.decoder.layers=1 stages.lm.model.decoder.heads=2 stages.lm.model.decoder.maxLen=128 stages.lm.seqLen=128 stages.lm.train.batchSize=2
+      stages.svae.model.dModel=64 stages.svae.model.encoder.heads=2 stages.svae.model.decoder.heads=2 stages.svae.train.batchSize=2
+      stages.sllm.model.decoder.dModel=64 stages.sllm.model.decoder.layers=1 stages.sllm.model.decoder.heads=2 stages.sllm.train.batchSize=2)
+    for s in lm svae sllm; do
+      overrides+=("stages.$s.train.steps=3" "stages.$s.train.evalEvery=3" "stages.$s.train.checkpointEvery=3" "stages.$s.train.warmupSteps=1" "stages.$s.train.evalBatches=1")
+    done
+  fi
+  step gpu-config "$budget_s" - "$node" "$js" exp run "$root/configs/paper/sllm-vs-token-gpu.yaml" "data.output.cacheDir=$work/datasets" \
+    "${overrides[@]}" --runs-dir "$work/runs" --cache-dir "$work/stage-cache"
 }
 
 mkdir -p "$out"

@@ -15,7 +15,6 @@ import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/ex
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
-import { renderChartPng } from '../results/render.js';
 import { formatCell } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
@@ -253,6 +252,9 @@ export async function resultsAction(experiment: string, options: { runsDir: stri
   // Charts of an earlier report that this one no longer draws would linger unlinked.
   for (const f of readdirSync(chartDir)) if (f.endsWith('.png')) rmSync(join(chartDir, f));
   const charts = await experimentCharts(stageResults(runs));
+  // Loaded here, not with the CLI: the renderer needs resvg's native binary and the DejaVu fonts
+  // package, which only `exp results` uses (the GPU check's bundle ships neither).
+  const { renderChartPng } = await import('../results/render.js');
   const files: string[] = [];
   for (const c of charts) {
     const png = join(chartDir, `${c.id}.png`);

@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMeta } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { pipelineSchema, type AnyStage, type PipelineConfig } from '../stages/types.js';
-import { computeOf } from './compute.js';
+import { computeOf, type StageCompute } from './compute.js';
 import { executePipeline, readStageRecord } from './execute.js';
 import { planPipeline } from './plan.js';
 
@@ -147,13 +148,22 @@ describe('executePipeline', () => {
     expect(calls).toEqual(['tok', 'enc', 'ev']);
   });
 
-  test('each artifact records its CPU seconds and those of every stage upstream (the training stage\'s from its run folder)', async () => {
+  test('each artifact records its CPU and wall seconds, its backend, and those of every stage upstream (the training stage\'s from its run folder)', async () => {
+    await initBackend('cpu', { log: false });
     const { dir, load, registry } = setup(PIPE, fixtureStages([]));
+    const t0 = performance.now();
     const [tok, enc, ev] = (await executePipeline(load(), registry, { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).map((r) => r.artifact);
+    const elapsed = (performance.now() - t0) / 1000;
     const [cTok, cEnc, cEv] = [computeOf(tok!)!, computeOf(enc!)!, computeOf(ev!)!];
-    expect(cTok).toMatchObject({ upstream: {}, complete: true });
-    expect(cEnc.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s } });
-    expect(cEv.upstream).toEqual({ [tok!.hash]: { stage: 'tok', cpu_s: cTok.cpu_s }, [enc!.hash]: { stage: 'enc', cpu_s: cEnc.cpu_s } });
+    expect(cTok).toMatchObject({ upstream: {}, complete: true, backend: 'cpu' });
+    const cost = (stage: string, c: StageCompute) => ({ stage, cpu_s: c.cpu_s, wall_s: c.wall_s, backend: c.backend });
+    expect(cEnc.upstream).toEqual({ [tok!.hash]: cost('tok', cTok) });
+    expect(cEv.upstream).toEqual({ [tok!.hash]: cost('tok', cTok), [enc!.hash]: cost('enc', cEnc) });
+    for (const c of [cTok, cEnc, cEv]) {
+      expect(c.wall_s).toBeGreaterThan(0);
+      expect(c.wall_s).toBeLessThanOrEqual(elapsed);
+    }
+    expect(cTok.wall_s! + cEnc.wall_s! + cEv.wall_s!).toBeLessThanOrEqual(elapsed);
     // The training stage's cost is its run folder's (meta.json resources), so a resumed run counts its earlier segments.
     const res = (await readMeta(enc!.runDir!)).resources!;
     expect(cEnc.cpu_s).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   collectPackageVersions,
   createRun,
@@ -142,7 +143,10 @@ export async function executePipeline(
         hash,
         files: output.files,
         // A resumed run's earlier segments count (the run folder sums them); a stage without one costs what this process used.
-        meta: { ...output.meta, [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs) },
+        meta: {
+          ...output.meta,
+          [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs, { wallS: run?.wallTime() ?? (performance.now() - t0) / 1000, backend: tf.getBackend() }),
+        },
         ...(run ? { runDir: run.dir } : {}),
         createdAt: new Date().toISOString(),
       });

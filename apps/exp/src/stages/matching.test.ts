@@ -3,7 +3,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { matchingReport, objectiveOf, plannedBaseline, plannedProfiles, predictorProfile, type PredictorProfile } from './matching.js';
-import { stageCompute } from '../pipeline/compute.js';
+import { stageCompute, type StageCompute } from '../pipeline/compute.js';
 import { STAGES } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -68,6 +68,25 @@ describe('matched comparisons', () => {
     });
   });
 
+  test('on webgpu the predictors are compared by wall seconds (the host\'s CPU seconds are dispatch and waiting), on the CPU by CPU seconds', () => {
+    const gpu = (wallS: number) => ({ wallS, backend: 'webgpu' });
+    const tok = { stage: 'tok', kind: 'tokenizer' as const, hash: 'h-tok', dir: '/x', files: {}, meta: { compute: stageCompute(2, {}, gpu(2)) }, createdAt: '' };
+    const svae = { ...tok, stage: 'svae', kind: 'svae' as const, hash: 'h-svae', meta: { compute: stageCompute(90, { tokenizer: tok }, gpu(40)) } };
+    const cross = { loss: { type: 'cross-entropy' } };
+    // CPU seconds alike (100 vs 104), wall seconds 2.5x apart: on a GPU it is the wall seconds that count.
+    const lmGpu = { ...lm, meta: { ...lm.meta, compute: stageCompute(98, { tokenizer: tok }, gpu(38)) } };
+    const sllmGpu = { ...sllm(250_626, cross), meta: { ...sllm(250_626, cross).meta, compute: stageCompute(12, { tokenizer: tok, svae }, gpu(55)) } };
+    const r = matchingReport([predictorProfile(lmGpu), predictorProfile(sllmGpu)], 'lm');
+    expect(r.lines).toEqual([
+      'lm (token-lm): 248,000 parameters (x1.00 lm), trained with cross-entropy, 40 wall s on webgpu to train (itself 38, tok 2)',
+      'sllm (sllm): 250,626 parameters (x1.01 lm), trained with cross-entropy, 97 wall s on webgpu to train (itself 55, svae 40, tok 2)',
+    ]);
+    expect(r.warnings).toEqual(['warning: sllm took 97 wall s on webgpu to train (with the stages it builds on), lm 40: x2.42, more than 25% apart: their PPLs are not compute-matched']);
+    // The same record from the native backend: CPU seconds, and matched.
+    const onCpu = <T extends { meta: { compute: StageCompute } }>(a: T): T => ({ ...a, meta: { ...a.meta, compute: { ...a.meta.compute, backend: 'native' } } });
+    expect(matchingReport([predictorProfile(onCpu(lmGpu)), predictorProfile(onCpu(sllmGpu))], 'lm').warnings).toEqual([]);
+  });
+
   test('no baseline among the predictors: compared with the first; a single predictor: nothing to say', () => {
     const r = matchingReport([predictorProfile(sllm(100, { loss: { type: 'focal', gamma: 2 } })), predictorProfile(lm)], 'svae');
     expect(r.warnings[0]).toBe('warning: lm trained with cross-entropy, sllm with focal (gamma 2): their PPLs compare different objectives');
@@ -78,7 +97,7 @@ describe('matched comparisons', () => {
 describe('the shipped comparisons are matched', () => {
   const profiles = (file: string): PredictorProfile[] => plannedProfiles(loadPipeline(join(repoRoot, file), STAGES).config);
 
-  test.each(['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml'])('%s: every SLLM within 10% of the token LM\'s parameters, all with cross-entropy', (file) => {
+  test.each(['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml', 'configs/paper/sllm-vs-token-gpu.yaml'])('%s: every SLLM within 10% of the token LM\'s parameters, all with cross-entropy', (file) => {
     const p = profiles(file);
     expect(p.filter((x) => x.kind === 'sllm').length).toBeGreaterThan(0);
     expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));

@@ -1,12 +1,12 @@
 /**
  * Whether a comparison of token predictors (token LM, SLLM) is like for like beyond the scored
  * tokens: the same training objective, parameter counts within {@link PARAMS_TOLERANCE}, and
- * training compute (CPU seconds, the stages each builds on included) within
- * {@link COMPUTE_TOLERANCE}. The eval stage prints every predictor's profile and a warning for
+ * training compute (the stages each builds on included) within {@link COMPUTE_TOLERANCE}: CPU
+ * seconds, or wall seconds where every stage ran on a GPU backend (see `computeMeasure`). The eval stage prints every predictor's profile and a warning for
  * each pair that differs.
  */
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
-import { computeOf, totalCpuSeconds, type StageCompute } from '../pipeline/compute.js';
+import { computeMeasure, computeOf, secondsOf, totalSeconds, type ComputeMeasure, type StageCompute } from '../pipeline/compute.js';
 import type { Artifact, PipelineConfig } from './types.js';
 
 /** Parameter counts further apart than this (larger / smaller - 1) are not matched. */
@@ -58,11 +58,20 @@ export function predictorProfile(a: Pick<Artifact, 'stage' | 'kind' | 'meta'>): 
 
 const seconds = (s: number): string => Math.round(s).toLocaleString('en-US');
 
+/** What the seconds of `measure` are called: `CPU s`, or `wall s on webgpu`. */
+function unitOf(measure: ComputeMeasure, profiles: readonly PredictorProfile[]): string {
+  if (measure === 'cpu') return 'CPU s';
+  const backends = [...new Set(profiles.map((p) => p.compute?.backend).filter((b) => b !== undefined))];
+  return `wall s on ${backends.join('/')}`;
+}
+
 /** `, 597 CPU s to train (sllm-h1 267, svae-h1 326, tok 4)`: the total, then each stage, largest first. */
-function computeNote(c: StageCompute | null): string {
+function computeNote(c: StageCompute | null, measure: ComputeMeasure, unit: string): string {
   if (c === null) return '';
-  const parts = [{ stage: 'itself', cpu_s: c.cpu_s }, ...Object.values(c.upstream)].sort((a, b) => b.cpu_s - a.cpu_s);
-  return `, ${c.complete ? '' : 'at least '}${seconds(totalCpuSeconds(c))} CPU s to train (${parts.map((u) => `${u.stage} ${seconds(u.cpu_s)}`).join(', ')})`;
+  const parts = [{ ...c, stage: 'itself' }, ...Object.values(c.upstream)]
+    .map((u) => ({ stage: u.stage, s: secondsOf(u, measure) }))
+    .sort((a, b) => b.s - a.s);
+  return `, ${c.complete ? '' : 'at least '}${seconds(totalSeconds(c, measure))} ${unit} to train (${parts.map((u) => `${u.stage} ${seconds(u.s)}`).join(', ')})`;
 }
 
 /** `[lo, hi]` with lo <= hi, and whether they are further apart than `tolerance` (larger / smaller - 1). */
@@ -79,9 +88,14 @@ function apart(a: number, b: number, tolerance: number): { lo: number; hi: numbe
 export function matchingReport(profiles: readonly PredictorProfile[], baseline: string | null): { lines: string[]; warnings: string[] } {
   const ref = profiles.find((p) => p.stage === baseline) ?? profiles[0];
   if (ref === undefined || profiles.length < 2) return { lines: [], warnings: [] };
+  // One measure for all: wall seconds only when every predictor (and what it builds on) ran on a GPU backend.
+  const measured = profiles.filter((p) => p.compute !== null);
+  const measure: ComputeMeasure = measured.length > 0 && measured.every((p) => computeMeasure(p.compute!) === 'device-wall') ? 'device-wall' : 'cpu';
+  const unit = unitOf(measure, measured);
+  const total = (c: StageCompute): number => totalSeconds(c, measure);
   const lines = profiles.map((p) => {
     const ratio = p.params !== null && ref.params !== null && ref.params > 0 ? ` (x${(p.params / ref.params).toFixed(2)} ${ref.stage})` : '';
-    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute)}`;
+    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute, measure, unit)}`;
   });
   const warnings: string[] = [];
   for (const p of profiles) {
@@ -98,12 +112,12 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
       }
     }
     if (p.compute !== null && ref.compute !== null) {
-      const [mine, theirs] = [totalCpuSeconds(p.compute), totalCpuSeconds(ref.compute)];
+      const [mine, theirs] = [total(p.compute), total(ref.compute)];
       if (apart(mine, theirs, COMPUTE_TOLERANCE).differ) {
         // Another predictor that is matched with this one (a token LM trained as long) is the fair comparison: name it.
-        const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(totalCpuSeconds(q.compute), mine, COMPUTE_TOLERANCE).differ);
+        const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(total(q.compute), mine, COMPUTE_TOLERANCE).differ);
         warnings.push(
-          `warning: ${p.stage} took ${seconds(mine)} CPU s to train (with the stages it builds on), ${ref.stage} ${seconds(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
+          `warning: ${p.stage} took ${seconds(mine)} ${unit} to train (with the stages it builds on), ${ref.stage} ${seconds(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
         );
       }
     }
