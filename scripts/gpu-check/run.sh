@@ -177,31 +177,30 @@ main() {
   return "$failures"
 }
 
+# overrides <name>: the exp overrides in overrides/<name>.txt, one per line (# comments), which
+# apps/exp's gpu-check-overrides test dry-runs against their configs.
+overrides() {
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$here/overrides/$1.txt"
+}
+
 # The check (main's node, js and torch_args): conformance, train-step tiny and large, generation,
 # a shortened quickstart.
 check() {
   local slow=$1
   step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu
-  local runs="$work/runs" overrides=() s
+  local runs="$work/runs" overrides=()
   if [ "$quick" = 1 ]; then
     step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${torch_args[@]}"
     echo "=== train-step-large: skipped with --quick"
     step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 8 --prompts 1
-    overrides=(data.source.limit=40 data.split.validation=0.2 data.split.test=0.2 data.tokenizer.vocabSize=512 stages.bench.prompts=1 stages.bench.sentences=1 stages.eval.documents=2
-      stages.svae.evalSentences=8 stages.mse.evalDocuments=2 stages.mse.roundTripSentences=4 stages.diffusion.evalDocuments=2
-      stages.diffusion.roundTripSentences=4 stages.diffusion.model.sampling.steps=2)
-    for s in lm svae sllm mse diffusion; do
-      overrides+=("stages.$s.train.steps=3" "stages.$s.train.evalEvery=3" "stages.$s.train.checkpointEvery=3" "stages.$s.train.warmupSteps=1")
-    done
+    mapfile -t overrides < <(overrides quickstart-quick)
   else
-    step train-step-tiny 45 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 5 "${torch_args[@]}"
-    step train-step-large 70 train-step-large.json "$node" "$js" bench train-step --backends webgpu --size large --steps 3 "${torch_args[@]}"
+    # Each also times webgpu with fewer, larger command-buffer submits (tfjs submits every 15 dispatches).
+    local variant=(--webgpu-flags 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=128')
+    step train-step-tiny 50 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 5 "${variant[@]}" "${torch_args[@]}"
+    step train-step-large 90 train-step-large.json "$node" "$js" bench train-step --backends webgpu --size large --steps 3 "${variant[@]}" "${torch_args[@]}"
     step generation 35 generation.json "$node" "$js" bench generation --backend webgpu
-    # The quickstart's data and models, about a tenth of its steps.
-    overrides=(stages.lm.train.steps=100 stages.svae.train.steps=80 stages.sllm.train.steps=50 stages.mse.train.steps=50 stages.diffusion.train.steps=50)
-    for s in lm svae sllm mse diffusion; do
-      overrides+=("stages.$s.train.evalEvery=50" "stages.$s.train.checkpointEvery=50")
-    done
+    mapfile -t overrides < <(overrides quickstart)
   fi
   step_end_s=$check_end_s
   step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
@@ -212,17 +211,8 @@ check() {
 # configs/paper/sllm-vs-token-gpu.yaml: a d 512 token LM and SLLM trained and compared on the GPU
 # (with --quick at d 64, one layer and three steps each, to rehearse on a software adapter).
 gpu_config() {
-  local overrides=() s
-  if [ "$quick" = 1 ]; then
-    overrides=(data.source.limit=80 data.split.validation=0.2 data.split.test=0.2 stages.eval.documents=2 stages.eval.brierSentences=4
-      stages.bench.prompts=1 stages.svae.evalSentences=8
-      stages.lm.model.decoder.dModel=64 stages.lm.model.decoder.layers=1 stages.lm.model.decoder.heads=2 stages.lm.model.decoder.maxLen=128 stages.lm.seqLen=128 stages.lm.train.batchSize=2
-      stages.svae.model.dModel=64 stages.svae.model.encoder.heads=2 stages.svae.model.decoder.heads=2 stages.svae.train.batchSize=2
-      stages.sllm.model.decoder.dModel=64 stages.sllm.model.decoder.layers=1 stages.sllm.model.decoder.heads=2 stages.sllm.train.batchSize=2)
-    for s in lm svae sllm; do
-      overrides+=("stages.$s.train.steps=3" "stages.$s.train.evalEvery=3" "stages.$s.train.checkpointEvery=3" "stages.$s.train.warmupSteps=1" "stages.$s.train.evalBatches=1")
-    done
-  fi
+  local overrides=()
+  [ "$quick" = 1 ] && mapfile -t overrides < <(overrides gpu-config-quick)
   step gpu-config "$budget_s" - "$node" "$js" exp run "$root/configs/paper/sllm-vs-token-gpu.yaml" "data.output.cacheDir=$work/datasets" \
     "${overrides[@]}" --runs-dir "$work/runs" --cache-dir "$work/stage-cache"
 }

@@ -1,10 +1,12 @@
 import { expect, test } from 'vitest';
-import { disturbances, kernelTotals, parseArgs, peakRssMb, resetPeakRss, sizes, trainingFlops } from './train-step.js';
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { disturbances, kernelTotals, parseArgs, parseFlagVariants, peakRssMb, resetPeakRss, setFlags, sizes, trainingFlops, variantName } from './train-step.js';
 
 test('train-step options: defaults, webgpu on both sizes, torch device and python', () => {
-  expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' });
+  expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3', webgpuVariants: [] });
   expect(parseArgs(['--backends', 'webgpu,', '--size', 'large', '--steps', '3', '--torch-device', 'auto', '--python', '/opt/conda/bin/python3'])).toEqual({
-    backends: ['webgpu'], steps: 3, cpuSteps: 1, size: 'large', torch: true, torchDevice: 'auto', python: '/opt/conda/bin/python3',
+    backends: ['webgpu'], steps: 3, cpuSteps: 1, size: 'large', torch: true, torchDevice: 'auto', python: '/opt/conda/bin/python3', webgpuVariants: [],
   });
   expect(parseArgs(['--no-torch', '--cpu-steps', '2']).torch).toBe(false);
 });
@@ -16,6 +18,25 @@ test('train-step options: bad values name the option and the value', () => {
   expect(() => parseArgs(['--backends', ','])).toThrow('--backends needs at least one backend name');
   expect(() => parseArgs(['--python'])).toThrow('--python needs a value');
   expect(() => parseArgs(['--fast'])).toThrow('unknown option "--fast"');
+});
+
+test('webgpu flag variants: parsed into rows of their own, each flag typed like tfjs\'s own value and restored after', () => {
+  const v = parseArgs(['--webgpu-flags', 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64;WEBGPU_CPU_FORWARD=false, WEBGPU_MATMUL_PROGRAM_TYPE=3;']).webgpuVariants;
+  expect(v).toEqual([{ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '64' }, { WEBGPU_CPU_FORWARD: 'false', WEBGPU_MATMUL_PROGRAM_TYPE: '3' }]);
+  expect(variantName(v[1]!)).toBe('webgpu [WEBGPU_CPU_FORWARD=false WEBGPU_MATMUL_PROGRAM_TYPE=3]');
+  expect(() => parseFlagVariants('BATCH=64')).toThrow('"BATCH=64" is not FLAG=value with a WEBGPU_* flag name');
+  // The flags tfjs-backend-webgpu registers on import (no adapter needed).
+  const env = tf.env();
+  const before = [env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')];
+  const restore = setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '64', WEBGPU_CPU_FORWARD: 'false' });
+  expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual([64, false]);
+  restore();
+  expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual(before);
+  expect(() => setFlags({ WEBGPU_NO_SUCH_FLAG: '1' })).toThrow(/unknown flag WEBGPU_NO_SUCH_FLAG \(tfjs-webgpu has .*WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE/);
+  expect(() => setFlags({ WEBGPU_CPU_FORWARD: 'no' })).toThrow('WEBGPU_CPU_FORWARD takes true or false, got "no"');
+  expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '8', WEBGPU_CPU_FORWARD: 'no' })).toThrow('takes true or false');
+  expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 'many' })).toThrow('takes a number, got "many"');
+  expect(env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')).toBe(before[0]);
 });
 
 test('kernel totals: summed by name, costliest first, untimed kernels counted but not summed', () => {

@@ -123,6 +123,8 @@ export interface TrainStepArgs {
   torchDevice: TorchDevice;
   /** The Python that has torch (default /usr/bin/python3). */
   python: string;
+  /** Extra webgpu rows, each with these tfjs flags set (e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64). */
+  webgpuVariants: Array<Record<string, string>>;
 }
 
 export const usage = `pnpm bench train-step [options]
@@ -133,10 +135,13 @@ export const usage = `pnpm bench train-step [options]
   --cpu-steps N         timed steps on the slow tfjs cpu backend (default 1, no warm-up)
   --no-torch            skip PyTorch
   --torch-device NAME   cpu, cuda or auto (default cpu)
-  --python PATH         the python that has torch (default /usr/bin/python3)`;
+  --python PATH         the python that has torch (default /usr/bin/python3)
+  --webgpu-flags LIST   extra webgpu rows, ';'-separated, each a ','-separated list of tfjs flags,
+                        e.g. 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64;WEBGPU_CPU_FORWARD=false'
+  On cuda, PyTorch runs twice: fp32 (TF32 off; the ratios) and with TF32 matmuls (torch-cuda-tf32).`;
 
 export function parseArgs(args: string[]): TrainStepArgs {
-  const out: TrainStepArgs = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3' };
+  const out: TrainStepArgs = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3', webgpuVariants: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -165,9 +170,59 @@ export function parseArgs(args: string[]): TrainStepArgs {
       if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new Error(`train-step: --torch-device must be cpu, cuda or auto, got "${d}"`);
       out.torchDevice = d;
     } else if (a === '--python') out.python = value();
+    else if (a === '--webgpu-flags') out.webgpuVariants = parseFlagVariants(value());
     else throw new Error(`train-step: unknown option "${a}" (see pnpm bench train-step --help)`);
   }
   return out;
+}
+
+/** `A=1,B=x;C=2` -> [{A: '1', B: 'x'}, {C: '2'}]; names must look like tfjs-webgpu's flags. */
+export function parseFlagVariants(text: string): Array<Record<string, string>> {
+  return text
+    .split(';')
+    .filter((v) => v.trim() !== '')
+    .map((variant) => {
+      const flags: Record<string, string> = {};
+      for (const pair of variant.split(',')) {
+        const m = /^\s*(WEBGPU_[A-Z0-9_]+)=([^=]+?)\s*$/.exec(pair);
+        if (m === null) throw new Error(`train-step: --webgpu-flags: "${pair.trim()}" is not FLAG=value with a WEBGPU_* flag name`);
+        flags[m[1]!] = m[2]!;
+      }
+      return flags;
+    });
+}
+
+/** The variant's name in the table: `webgpu [A=1 B=x]`. */
+export function variantName(flags: Record<string, string>): string {
+  return `webgpu [${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(' ')}]`;
+}
+
+/**
+ * Sets tfjs flags (typed like their current values: number or boolean) on the active backend's
+ * environment; returns a function that restores the previous values. An unknown flag throws,
+ * naming the flags tfjs-webgpu registered.
+ */
+export function setFlags(flags: Record<string, string>): () => void {
+  const env = tf.env();
+  const known = Object.keys((env as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry).filter((k) => k.startsWith('WEBGPU_'));
+  // Every value checked before any is set: a bad one leaves the environment as it was.
+  const changes = Object.entries(flags).map(([name, text]) => {
+    if (!known.includes(name)) throw new Error(`train-step: --webgpu-flags: unknown flag ${name} (tfjs-webgpu has ${known.sort().join(', ')})`);
+    const current = env.get(name) as number | boolean | string;
+    let value: number | boolean | string = text;
+    if (typeof current === 'number') {
+      value = Number(text);
+      if (!Number.isFinite(value)) throw new Error(`train-step: --webgpu-flags: ${name} takes a number, got "${text}"`);
+    } else if (typeof current === 'boolean') {
+      if (text !== 'true' && text !== 'false') throw new Error(`train-step: --webgpu-flags: ${name} takes true or false, got "${text}"`);
+      value = text === 'true';
+    }
+    return { name, current, value };
+  });
+  for (const c of changes) env.set(c.name, c.value);
+  return () => {
+    for (const c of changes) env.set(c.name, c.current);
+  };
 }
 
 interface StepTimes {
@@ -308,9 +363,11 @@ interface TorchRun {
 /** Side of the square GEMM that measures the machine's peak. */
 const GEMM_N = 1024;
 
-function runTorch(a: TrainStepArgs): TorchRun {
+/** PyTorch's step (fp32; with tf32, TF32 matmuls on cuda), and with gemm its GEMM peak. */
+function runTorch(a: TrainStepArgs, device: TorchDevice, options: { tf32?: boolean; gemm?: boolean } = {}): TorchRun {
   const script = fileURLToPath(new URL('./train_step_torch.py', import.meta.url));
-  const r = spawnSync(a.python, [script, '--size', a.size, '--steps', String(a.steps), '--device', a.torchDevice, '--gemm', String(GEMM_N)], { encoding: 'utf8' });
+  const args = [script, '--size', a.size, '--steps', String(a.steps), '--device', device, '--gemm', String(options.gemm === false ? 0 : GEMM_N), ...(options.tf32 ? ['--tf32'] : [])];
+  const r = spawnSync(a.python, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`train_step_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
   const last = r.stdout.trim().split('\n').at(-1)!;
   const r2 = JSON.parse(last) as {
@@ -375,14 +432,22 @@ export async function run(args: string[]): Promise<BenchResult> {
   // PyTorch first: its figure survives a backend that runs out of time.
   if (a.torch) {
     if (torchAvailable(a.python)) {
-      const t = runTorch(a);
+      const t = runTorch(a, a.torchDevice);
       torchDevice = t.device;
       const system = t.device === 'cpu' ? 'torch' : 'torch-cuda';
       rows.push({ system, ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t.peakRssMb });
       if (t.gemmGflops !== undefined) gemm.push({ system, gflops: t.gemmGflops });
+      if (t.device !== 'cpu') {
+        // The issue's stretch target is against TF32: PyTorch's tensor-core fp32 matmuls.
+        const t32 = runTorch(a, 'cuda', { tf32: true, gemm: false });
+        rows.push({ system: 'torch-cuda-tf32', ms: t32.ms, cpuMs: t32.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t32.peakRssMb });
+      }
     } else console.error(`skipped torch: ${a.python} cannot import torch`);
   }
-  for (const b of requested) {
+  // Each --webgpu-flags variant runs right after webgpu, as its own row.
+  const systems = requested.flatMap((b) => (b === 'webgpu' ? [{ backend: b, flags: undefined }, ...a.webgpuVariants.map((flags) => ({ backend: b, flags }))] : [{ backend: b, flags: undefined }]));
+  if (a.webgpuVariants.length > 0 && !requested.includes('webgpu')) throw new Error('train-step: --webgpu-flags needs webgpu among --backends');
+  for (const { backend: b, flags } of systems) {
     const unfit = a.size === 'large' ? largeUnfit[b] : undefined;
     if (unfit !== undefined) {
       if (a.backends !== undefined) throw new Error(`train-step --size large on ${b}: ${unfit}`);
@@ -398,24 +463,31 @@ export async function run(args: string[]): Promise<BenchResult> {
     }
     const cpu = b === 'cpu';
     const steps = cpu ? a.cpuSteps : a.steps;
+    const name = flags === undefined ? b : variantName(flags);
+    const restore = flags === undefined ? () => {} : setFlags(flags);
     // The cpu backend's step takes ~35 s: no warm-up and no extra step to count its kernels.
-    console.error(`train-step: ${b}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
+    console.error(`train-step: ${name}, ${steps} step(s)${cpu ? ' (no warm-up: ~35 s each)' : ' after 1 warm-up, then 1 profiled step'}...`);
     // native's GEMM peak, before its steps (a fresh process) and after them: a gap between the
     // two says the machine's state changed during the run (another job started, memory pressure).
     const gemmBefore = b === 'native' ? gemmGflops(GEMM_N, 5) : undefined;
-    const t = await timeSteps(c, steps, !cpu, !cpu);
+    let t: StepTimes;
+    try {
+      t = await timeSteps(c, steps, !cpu, !cpu);
+    } finally {
+      restore();
+    }
     flops = t.flops;
     const ms = median(t.wall);
-    rows.push({ system: b, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb });
+    rows.push({ system: name, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb });
     if (t.topKernels.length > 0 && t.kernelMs !== undefined && t.profiledMs !== undefined) {
-      console.error(`${b}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
+      console.error(`${name}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
     }
     const gemmAfter = gemmBefore === undefined ? undefined : gemmGflops(GEMM_N, 5);
     if (gemmBefore !== undefined && gemmAfter !== undefined) {
       gemm.push({ system: b, gflops: Math.max(gemmBefore, gemmAfter), detail: `best of ${gemmBefore.toFixed(0)} before its steps, ${gemmAfter.toFixed(0)} after` });
     }
-    warnings.push(...disturbances(b, { medianMs: ms, ...(t.profiledMs === undefined ? {} : { profiledMs: t.profiledMs }), ...(gemmAfter === undefined ? {} : { gemmBefore, gemmAfter }) }));
+    warnings.push(...disturbances(name, { medianMs: ms, ...(t.profiledMs === undefined ? {} : { profiledMs: t.profiledMs }), ...(gemmAfter === undefined ? {} : { gemmBefore, gemmAfter }) }));
   }
   for (const s of skipped) console.error(`skipped ${s}`);
   const torch = rows.find((r) => r.system.startsWith('torch'));
@@ -436,6 +508,11 @@ export async function run(args: string[]): Promise<BenchResult> {
     }),
   );
   if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (6 x matmul params x tokens + attention)`);
+  const tf32 = rows.find((r) => r.system === 'torch-cuda-tf32');
+  if (tf32 !== undefined) {
+    const others = rows.filter((r) => !r.system.startsWith('torch'));
+    console.log(`x torch-cuda-tf32 (TF32 matmuls, ${tf32.ms.toFixed(1)} ms/step): ${others.map((r) => `${r.system} ${(r.ms / tf32.ms).toFixed(2)}`).join(', ') || '-'}`);
+  }
   if (peak !== undefined) {
     const each = gemm.map((g) => `${g.system} ${g.gflops.toFixed(0)}${g.detail === undefined ? '' : ` (${g.detail})`}`);
     console.log(`GEMM peak (${GEMM_N}^3 fp32, best of 5): ${each.join(', ')} GFLOP/s`);

@@ -1,7 +1,8 @@
 """PyTorch reference for `pnpm bench train-step`: the same GPT (token + learned positions,
 pre-norm blocks with LayerNorm, 4-head attention with biases, exact-GELU MLP 4x, final norm,
 untied head), cross-entropy, AdamW, fp32 eager, on `--device cpu|cuda|auto` (auto: cuda when
-available). Prints one JSON line {"ms_per_step", "cpu_ms_per_step", "device", "device_name", ...}
+available); with --tf32 (cuda only) matmuls may use TF32 tensor cores, as PyTorch allows with
+`torch.backends.cuda.matmul.allow_tf32`. Prints one JSON line {"ms_per_step", "cpu_ms_per_step", "device", "device_name", ...}
 (medians; CPU time counts every thread; on cuda each timed step is bracketed by
 torch.cuda.synchronize()), "peak_rss_mb" (the process's peak resident set during the timed steps,
 from /proc/self/status VmHWM after resetting it through /proc/self/clear_refs; null where Linux
@@ -102,15 +103,18 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
     p.add_argument("--gemm", type=int, default=0, help="also time an n x n torch.mm (0: no)")
+    p.add_argument("--tf32", action="store_true", help="cuda: let matmuls use TF32 tensor cores (default: fp32 throughout)")
     a = p.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("train_step_torch.py: --device cuda but torch.cuda.is_available() is False")
     cuda = device == "cuda"
+    if a.tf32 and not cuda:
+        raise SystemExit("train_step_torch.py: --tf32 needs --device cuda (or auto on a machine with a GPU)")
     if cuda:
-        # fp32 means fp32: no TF32 tensor-core matmuls.
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        # fp32 means fp32: no TF32 tensor-core matmuls, unless --tf32 asks for them.
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     c = SIZES[a.size]
@@ -140,7 +144,7 @@ def main():
     rss = peak_rss_mb() if rss_reset else None
     gemm = gemm_gflops(a.gemm, device, sync) if a.gemm > 0 else None
     print(json.dumps({"peak_rss_mb": rss, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
-                      "torch": torch.__version__, "threads": a.threads, "device": device,
+                      "torch": torch.__version__, "threads": a.threads, "device": device, "tf32": a.tf32,
                       "device_name": torch.cuda.get_device_name() if cuda else "cpu"}))
 
 
