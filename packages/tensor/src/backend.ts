@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import './gradients.js';
 import { installWasmKernels } from './wasm-kernels.js';
+import { installTiledMatMul } from './webgpu/matmul.js';
 
 export const backendNames = ['auto', 'native', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof backendNames)[number];
@@ -185,6 +186,8 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
   } catch (e) {
     return { ok: false, reason: `needs the optional package "@tensorflow/tfjs-backend-webgpu" (pnpm add @tensorflow/tfjs-backend-webgpu@4.22.0): ${reasonOf(e)}` };
   }
+  // Its BatchMatMul kernel is registered now: wrap it so SL_WEBGPU_MATMUL can select the tiled one.
+  installTiledMatMul();
   if (key !== webgpuKey) {
     // Replace the package's own factory (it asks for its adapter itself and fails obscurely
     // when there is none) with one that uses the adapter chosen above.

@@ -24,7 +24,8 @@ test('webgpu flag variants: parsed into rows of their own, each flag typed like 
   const v = parseArgs(['--webgpu-flags', 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64;WEBGPU_CPU_FORWARD=false, WEBGPU_MATMUL_PROGRAM_TYPE=3;']).webgpuVariants;
   expect(v).toEqual([{ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '64' }, { WEBGPU_CPU_FORWARD: 'false', WEBGPU_MATMUL_PROGRAM_TYPE: '3' }]);
   expect(variantName(v[1]!)).toBe('webgpu [WEBGPU_CPU_FORWARD=false WEBGPU_MATMUL_PROGRAM_TYPE=3]');
-  expect(() => parseFlagVariants('BATCH=64')).toThrow('"BATCH=64" is not FLAG=value with a WEBGPU_* flag name');
+  expect(() => parseFlagVariants('BATCH=64')).toThrow('"BATCH=64" is not FLAG=value with a WEBGPU_* or SL_WEBGPU_* flag name');
+  expect(parseFlagVariants('SL_WEBGPU_MATMUL=tiled64')).toEqual([{ SL_WEBGPU_MATMUL: 'tiled64' }]);
   // The flags tfjs-backend-webgpu registers on import (no adapter needed).
   const env = tf.env();
   const before = [env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')];
@@ -32,7 +33,13 @@ test('webgpu flag variants: parsed into rows of their own, each flag typed like 
   expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual([64, false]);
   restore();
   expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual(before);
-  expect(() => setFlags({ WEBGPU_NO_SUCH_FLAG: '1' })).toThrow(/unknown flag WEBGPU_NO_SUCH_FLAG \(tfjs-webgpu has .*WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE/);
+  expect(() => setFlags({ WEBGPU_NO_SUCH_FLAG: '1' })).toThrow(/unknown flag WEBGPU_NO_SUCH_FLAG \(known: SL_WEBGPU_MATMUL, .*WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE/);
+  // This repo's matmul choice (a string flag), validated by its own hook.
+  const back = setFlags({ SL_WEBGPU_MATMUL: 'tiled64' });
+  expect(env.get('SL_WEBGPU_MATMUL')).toBe('tiled64');
+  back();
+  expect(() => setFlags({ SL_WEBGPU_MATMUL: 'fast' })).toThrow('SL_WEBGPU_MATMUL must be one of tfjs, tiled64, tiled128, got "fast"');
+  expect(env.get('SL_WEBGPU_MATMUL')).toBe('tfjs');
   expect(() => setFlags({ WEBGPU_CPU_FORWARD: 'no' })).toThrow('WEBGPU_CPU_FORWARD takes true or false, got "no"');
   expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '8', WEBGPU_CPU_FORWARD: 'no' })).toThrow('takes true or false');
   expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 'many' })).toThrow('takes a number, got "many"');

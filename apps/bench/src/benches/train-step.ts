@@ -176,7 +176,7 @@ export function parseArgs(args: string[]): TrainStepArgs {
   return out;
 }
 
-/** `A=1,B=x;C=2` -> [{A: '1', B: 'x'}, {C: '2'}]; names must look like tfjs-webgpu's flags. */
+/** `A=1,B=x;C=2` -> [{A: '1', B: 'x'}, {C: '2'}]; names must look like webgpu flags (tfjs-webgpu's WEBGPU_*, this repo's SL_WEBGPU_*). */
 export function parseFlagVariants(text: string): Array<Record<string, string>> {
   return text
     .split(';')
@@ -184,8 +184,8 @@ export function parseFlagVariants(text: string): Array<Record<string, string>> {
     .map((variant) => {
       const flags: Record<string, string> = {};
       for (const pair of variant.split(',')) {
-        const m = /^\s*(WEBGPU_[A-Z0-9_]+)=([^=]+?)\s*$/.exec(pair);
-        if (m === null) throw new Error(`train-step: --webgpu-flags: "${pair.trim()}" is not FLAG=value with a WEBGPU_* flag name`);
+        const m = /^\s*((?:SL_)?WEBGPU_[A-Z0-9_]+)=([^=]+?)\s*$/.exec(pair);
+        if (m === null) throw new Error(`train-step: --webgpu-flags: "${pair.trim()}" is not FLAG=value with a WEBGPU_* or SL_WEBGPU_* flag name`);
         flags[m[1]!] = m[2]!;
       }
       return flags;
@@ -204,10 +204,10 @@ export function variantName(flags: Record<string, string>): string {
  */
 export function setFlags(flags: Record<string, string>): () => void {
   const env = tf.env();
-  const known = Object.keys((env as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry).filter((k) => k.startsWith('WEBGPU_'));
+  const known = Object.keys((env as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry).filter((k) => /^(SL_)?WEBGPU_/.test(k));
   // Every value checked before any is set: a bad one leaves the environment as it was.
   const changes = Object.entries(flags).map(([name, text]) => {
-    if (!known.includes(name)) throw new Error(`train-step: --webgpu-flags: unknown flag ${name} (tfjs-webgpu has ${known.sort().join(', ')})`);
+    if (!known.includes(name)) throw new Error(`train-step: --webgpu-flags: unknown flag ${name} (known: ${known.sort().join(', ')})`);
     const current = env.get(name) as number | boolean | string;
     let value: number | boolean | string = text;
     if (typeof current === 'number') {

@@ -1,0 +1,220 @@
+/**
+ * A register-blocked, shared-memory tiled float32 matmul for webgpu, selectable in place of
+ * tfjs-webgpu's own (`SL_WEBGPU_MATMUL`): tfjs tiles 32 x 32 outputs per 64-thread workgroup
+ * (4 x 4 per thread), which on a datacentre GPU reaches ~12 TFLOP/s of an H200's fp32 (measured
+ * before this existed; the large train step's matmuls were 113 of its 148 GPU ms). These tile
+ * 64 x 64 or 128 x 128 outputs per 256-thread workgroup (4 x 4 or 8 x 8 per thread), reading
+ * each A and B element from global memory 2x or 4x less often per FMA.
+ *
+ * Which is faster on a given GPU is measured, not assumed: the default stays `tfjs` until a GPU
+ * run of `pnpm bench train-step --webgpu-flags SL_WEBGPU_MATMUL=tiled64;SL_WEBGPU_MATMUL=tiled128`
+ * says otherwise (scripts/gpu-check runs it). Every variant is tested against cpu (matmul.test.ts).
+ *
+ * Layout: A [batchA, M, K] (or [batchA, K, M] with transposeA), B [batchB, K, N] (or [batchB, N, K]
+ * with transposeB), C [batch, M, N]; batchA and batchB are batch or 1 (broadcast). A thread
+ * (tx, ty) of a workgroup owns the strided outputs (ty + i*threadsY, tx + j*threadsX) of its tile,
+ * so neighbouring threads write neighbouring columns and read shared memory without conflicts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { i32, runProgram, type WebgpuProgram } from './program.js';
+
+export interface MatMulTiling {
+  /** Output rows and columns per workgroup, and the K slice staged in shared memory per step. */
+  tileM: number;
+  tileN: number;
+  tileK: number;
+  /** Threads per workgroup along N (x) and M (y). */
+  threadsX: number;
+  threadsY: number;
+}
+
+/** The tilings `SL_WEBGPU_MATMUL` can select (shared memory (tileM + tileN) x tileK x 4 B = 8 KiB each). */
+export const matMulTilings = {
+  tiled64: { tileM: 64, tileN: 64, tileK: 16, threadsX: 16, threadsY: 16 },
+  tiled128: { tileM: 128, tileN: 128, tileK: 8, threadsX: 16, threadsY: 16 },
+} as const satisfies Record<string, MatMulTiling>;
+export type MatMulTilingName = keyof typeof matMulTilings;
+
+/** tfjs flag choosing the webgpu matmul: `tfjs` (its own programs, the default) or a tiling above. */
+export const MATMUL_FLAG = 'SL_WEBGPU_MATMUL';
+export const matMulChoices = ['tfjs', ...(Object.keys(matMulTilings) as MatMulTilingName[])] as const;
+
+/** The flag's last accepted value: tfjs stores a value before its set hook runs, so a refused one is put back. */
+let accepted: string = 'tfjs';
+if (!(MATMUL_FLAG in (tf.env() as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry)) {
+  tf.env().registerFlag(MATMUL_FLAG, () => 'tfjs', (v) => {
+    if (!(matMulChoices as readonly unknown[]).includes(v)) {
+      (tf.env() as unknown as { flags: Record<string, unknown> }).flags[MATMUL_FLAG] = accepted;
+      throw new Error(`${MATMUL_FLAG} must be one of ${matMulChoices.join(', ')}, got "${String(v)}"`);
+    }
+    accepted = v as string;
+  });
+}
+
+/** The tiling the flag selects, or undefined for tfjs's own matmul. */
+export function selectedTiling(): MatMulTiling | undefined {
+  const v = tf.env().get(MATMUL_FLAG) as string;
+  return v === 'tfjs' ? undefined : matMulTilings[v as MatMulTilingName];
+}
+
+function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number, transposeA: boolean, transposeB: boolean, withBias: boolean): WebgpuProgram {
+  const { tileM: BM, tileN: BN, tileK: BK, threadsX: WX, threadsY: WY } = t;
+  const threads = WX * WY;
+  const TM = BM / WY;
+  const TN = BN / WX;
+  const loadsA = (BM * BK) / threads;
+  const loadsB = (BN * BK) / threads;
+  // Global reads in the order each operand is stored, so neighbouring threads read neighbouring floats.
+  const aCoords = transposeA ? `let kk = idx / ${BM}; let mm = idx % ${BM};` : `let mm = idx / ${BK}; let kk = idx % ${BK};`;
+  const aIndex = transposeA ? 'k * M + row' : 'row * K + k';
+  const bCoords = transposeB ? `let nn = idx / ${BK}; let kk = idx % ${BK};` : `let kk = idx / ${BN}; let nn = idx % ${BN};`;
+  const bIndex = transposeB ? 'col * K + k' : 'k * N + col';
+  const code = `
+    var<workgroup> As : array<f32, ${BK * BM}>;
+    var<workgroup> Bs : array<f32, ${BK * BN}>;
+
+    fn main() {
+      let tx = i32(localId.x);
+      let ty = i32(localId.y);
+      let tid = ty * ${WX} + tx;
+      let M = uniforms.m;
+      let N = uniforms.n;
+      let K = uniforms.k;
+      let b = i32(workgroupId.z);
+      let m0 = i32(workgroupId.y) * ${BM};
+      let n0 = i32(workgroupId.x) * ${BN};
+      let aBase = (b % uniforms.batchA) * M * K;
+      let bBase = (b % uniforms.batchB) * K * N;
+      var acc : array<f32, ${TM * TN}>;
+      var a : array<f32, ${TM}>;
+      var w : array<f32, ${TN}>;
+      for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
+        for (var l = 0; l < ${loadsA}; l = l + 1) {
+          let idx = tid + l * ${threads};
+          ${aCoords}
+          let row = m0 + mm;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (row < M && k < K) { v = A[aBase + ${aIndex}]; }
+          As[kk * ${BM} + mm] = v;
+        }
+        for (var l = 0; l < ${loadsB}; l = l + 1) {
+          let idx = tid + l * ${threads};
+          ${bCoords}
+          let col = n0 + nn;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (col < N && k < K) { v = B[bBase + ${bIndex}]; }
+          Bs[kk * ${BN} + nn] = v;
+        }
+        workgroupBarrier();
+        for (var kk = 0; kk < ${BK}; kk = kk + 1) {
+          for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${BM} + ty + i * ${WY}]; }
+          for (var j = 0; j < ${TN}; j = j + 1) { w[j] = Bs[kk * ${BN} + tx + j * ${WX}]; }
+          for (var i = 0; i < ${TM}; i = i + 1) {
+            for (var j = 0; j < ${TN}; j = j + 1) {
+              acc[i * ${TN} + j] = fma(a[i], w[j], acc[i * ${TN} + j]);
+            }
+          }
+        }
+        workgroupBarrier();
+      }
+      for (var i = 0; i < ${TM}; i = i + 1) {
+        let row = m0 + ty + i * ${WY};
+        if (row >= M) { break; }
+        for (var j = 0; j < ${TN}; j = j + 1) {
+          let col = n0 + tx + j * ${WX};
+          if (col < N) {
+            result[(b * M + row) * N + col] = acc[i * ${TN} + j]${withBias ? ' + bias[col]' : ''};
+          }
+        }
+      }
+    }`;
+  return {
+    outputShape: [batch, m, n],
+    shaderKey: `slMatMul_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${withBias}`,
+    dispatchLayout: { x: [2], y: [1], z: [0] } as unknown as { x: number[] },
+    dispatch: [Math.ceil(n / BN), Math.ceil(m / BM), batch],
+    variableNames: withBias ? ['A', 'B', 'bias'] : ['A', 'B'],
+    workgroupSize: [WX, WY, 1],
+    uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32,',
+    getUserCode: () => code,
+  };
+}
+
+/** A TensorInfo viewing the same data under another shape (no copy; never returned or disposed). */
+const view = (t: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ dataId: t.dataId, shape, dtype: t.dtype });
+
+const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+
+/**
+ * a [...batch, M, K] x b [...batch, K, N] (each optionally transposed in its last two dims, each
+ * batch either the other's or all ones) -> [...batch, M, N] with `tiling`, plus bias [N] in the
+ * epilogue. Undefined when the shapes are outside what the program handles (other broadcasts,
+ * non-float32, a batch over the dispatch limit): the caller runs tfjs's matmul instead.
+ */
+export function tiledMatMul(
+  backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, tiling: MatMulTiling, bias?: tf.TensorInfo,
+): tf.TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  if (k !== kb) return undefined;
+  const batchDimsA = a.shape.slice(0, -2);
+  const batchDimsB = b.shape.slice(0, -2);
+  const batchA = prod(batchDimsA);
+  const batchB = prod(batchDimsB);
+  // Same batch dims, or one side without batch (all ones): the only broadcasts handled here.
+  let batchDims: number[];
+  if (batchA === batchB && (batchDimsA.length === batchDimsB.length ? batchDimsA.every((d, i) => d === batchDimsB[i]) : batchA === 1)) {
+    batchDims = batchDimsA.length >= batchDimsB.length ? batchDimsA : batchDimsB;
+  } else if (batchB === 1 && batchDimsB.length <= batchDimsA.length) batchDims = batchDimsA;
+  else if (batchA === 1 && batchDimsA.length <= batchDimsB.length) batchDims = batchDimsB;
+  else return undefined;
+  const batch = Math.max(batchA, batchB);
+  if (batch > 65535 || Math.ceil(n / tiling.tileN) > 65535 || Math.ceil(m / tiling.tileM) > 65535) return undefined;
+  if (bias !== undefined && (bias.dtype !== 'float32' || prod(bias.shape) !== n)) return undefined;
+  const program = tiledMatMulProgram(tiling, batch, m, n, transposeA, transposeB, bias !== undefined);
+  const inputs = [view(a, [batchA, transposeA ? k : m, transposeA ? m : k]), view(b, [batchB, transposeB ? n : k, transposeB ? k : n])];
+  if (bias !== undefined) inputs.push(view(bias, [n]));
+  const out = runProgram(backend, program, inputs, [i32(m), i32(n), i32(k), i32(batchA), i32(batchB)]);
+  const shape = [...batchDims, m, n];
+  if (shape.length === 3 && shape[0] === batch) return out;
+  // The output's data is [batch, M, N] row-major already: a reshape shares it.
+  const reshape = tf.getKernel(tf.Reshape, 'webgpu')!;
+  const reshaped = reshape.kernelFunc({ inputs: { x: out }, backend: backend as tf.KernelBackend, attrs: { shape } }) as tf.TensorInfo;
+  (backend as tf.KernelBackend).disposeData(out.dataId);
+  return reshaped;
+}
+
+let installed = false;
+
+/**
+ * Puts a wrapper around the webgpu backend's BatchMatMul kernel that runs {@link tiledMatMul} when
+ * `SL_WEBGPU_MATMUL` selects a tiling (and the shapes fit), else the wrapped kernel. Called once
+ * tfjs-backend-webgpu has registered its kernels (initBackend('webgpu')); idempotent.
+ */
+export function installTiledMatMul(): void {
+  if (installed) return;
+  const original = tf.getKernel(tf.BatchMatMul, 'webgpu');
+  if (original === undefined) return;
+  installed = true;
+  tf.unregisterKernel(tf.BatchMatMul, 'webgpu');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const tiling = selectedTiling();
+      if (tiling !== undefined) {
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+        const out = tiledMatMul(args.backend, a, b, attrs.transposeA, attrs.transposeB, tiling);
+        if (out !== undefined) return out;
+      }
+      return original.kernelFunc(args);
+    },
+  });
+}
