@@ -28,7 +28,7 @@ export interface MatMulTiling {
   threadsY: number;
 }
 
-/** The tilings `SL_WEBGPU_MATMUL` can select (shared memory (tileM + tileN) x tileK x 4 B = 8 KiB each). */
+/** The tilings `SL_WEBGPU_MATMUL` can select (shared memory (tileM + tileN + 2) x tileK x 4 B, ~8 KiB each). */
 export const matMulTilings = {
   tiled64: { tileM: 64, tileN: 64, tileK: 16, threadsX: 16, threadsY: 16 },
   tiled128: { tileM: 128, tileN: 128, tileK: 8, threadsX: 16, threadsY: 16 },
@@ -64,14 +64,18 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
   const TN = BN / WX;
   const loadsA = (BM * BK) / threads;
   const loadsB = (BN * BK) / threads;
+  // Rows of the staged tiles are one float longer than the tile: a warp storing a K-contiguous
+  // slice (A as stored, or B transposed) then hits 32 banks instead of one.
+  const SA = BM + 1;
+  const SB = BN + 1;
   // Global reads in the order each operand is stored, so neighbouring threads read neighbouring floats.
   const aCoords = transposeA ? `let kk = idx / ${BM}; let mm = idx % ${BM};` : `let mm = idx / ${BK}; let kk = idx % ${BK};`;
   const aIndex = transposeA ? 'k * M + row' : 'row * K + k';
   const bCoords = transposeB ? `let nn = idx / ${BK}; let kk = idx % ${BK};` : `let kk = idx / ${BN}; let nn = idx % ${BN};`;
   const bIndex = transposeB ? 'col * K + k' : 'k * N + col';
   const code = `
-    var<workgroup> As : array<f32, ${BK * BM}>;
-    var<workgroup> Bs : array<f32, ${BK * BN}>;
+    var<workgroup> As : array<f32, ${BK * SA}>;
+    var<workgroup> Bs : array<f32, ${BK * SB}>;
 
     fn main() {
       let tx = i32(localId.x);
@@ -96,7 +100,7 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
           let k = k0 + kk;
           var v = 0.0;
           if (row < M && k < K) { v = A[aBase + ${aIndex}]; }
-          As[kk * ${BM} + mm] = v;
+          As[kk * ${SA} + mm] = v;
         }
         for (var l = 0; l < ${loadsB}; l = l + 1) {
           let idx = tid + l * ${threads};
@@ -105,12 +109,12 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
           let k = k0 + kk;
           var v = 0.0;
           if (col < N && k < K) { v = B[bBase + ${bIndex}]; }
-          Bs[kk * ${BN} + nn] = v;
+          Bs[kk * ${SB} + nn] = v;
         }
         workgroupBarrier();
         for (var kk = 0; kk < ${BK}; kk = kk + 1) {
-          for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${BM} + ty + i * ${WY}]; }
-          for (var j = 0; j < ${TN}; j = j + 1) { w[j] = Bs[kk * ${BN} + tx + j * ${WX}]; }
+          for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${SA} + ty + i * ${WY}]; }
+          for (var j = 0; j < ${TN}; j = j + 1) { w[j] = Bs[kk * ${SB} + tx + j * ${WX}]; }
           for (var i = 0; i < ${TM}; i = i + 1) {
             for (var j = 0; j < ${TN}; j = j + 1) {
               acc[i * ${TN} + j] = fma(a[i], w[j], acc[i * ${TN} + j]);
