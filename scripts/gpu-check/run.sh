@@ -10,7 +10,8 @@
 #
 # In order, each step with its own time limit, a failed step logged and the next one run:
 # adapter, conformance on webgpu, train-step tiny and large (webgpu + PyTorch CUDA fp32 eager,
-# with the ratio), the generation benchmark on webgpu, a shortened quickstart on webgpu; then,
+# with the ratio), the generation benchmark on webgpu, the quickstart models' first 20 training
+# losses on webgpu against native's (exp agree), a shortened quickstart on webgpu; then,
 # with --part gpu-config or all, the d 512 SLLM-vs-token-LM config on webgpu.
 # Everything is teed into $OUT/gpu-check.log; the bench JSON lines go to $OUT/*.json.
 # The exit status is the number of failed steps.
@@ -45,7 +46,7 @@ secs() { printf '%d.%01d' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
 start_ms=$(now_ms)
 # Each part must end within about 5 minutes on the server (both together within one 600 s device
 # call); a part's last step gets what is left of it.
-check_s=300 config_s=280
+check_s=320 config_s=260
 if [ "$quick" = 1 ]; then check_s=3600 config_s=3600; fi
 case "$part" in
   all) budget_s=$(( check_s + config_s )) ;;
@@ -205,6 +206,11 @@ check() {
     step generation 35 generation.json "$node" "$js" bench generation --backend webgpu
     mapfile -t overrides < <(overrides quickstart)
   fi
+  # Training losses on webgpu against native's, saved by gpu-check:pack where the addon runs.
+  local agree_steps=20 agree_limit=90
+  [ "$quick" = 1 ] && agree_steps=3 agree_limit=600
+  step agree "$agree_limit" - "$node" "$js" exp agree "$root/configs/quickstart.yaml" "data.output.cacheDir=$work/datasets" \
+    --backends webgpu --steps "$agree_steps" --reference "$pack/agree-native.json"
   step_end_s=$check_end_s
   step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
     "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"

@@ -3,6 +3,7 @@
  * `src/commands/<command>.ts` and exports a commander `Command`.
  */
 import { Command } from 'commander';
+import { agreeCommand } from './commands/agree.js';
 import { compareCommand } from './commands/compare.js';
 import { dataCommand } from './commands/data.js';
 import { generateCommand } from './commands/generate.js';
@@ -31,7 +32,8 @@ const program = new Command('exp')
   .addCommand(lensCommand())
   .addCommand(dataCommand())
   .addCommand(workerCommand())
-  .addCommand(queueCommand());
+  .addCommand(queueCommand())
+  .addCommand(agreeCommand());
 
 try {
   await program.parseAsync(process.argv);
