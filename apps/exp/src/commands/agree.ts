@@ -20,6 +20,7 @@ import { loadPipeline } from '../config/pipeline.js';
 import { expandSweeps } from '../config/sweep.js';
 import type { AnyStage, PipelineConfig } from '../stages/types.js';
 import { renderTable } from '../table.js';
+import { positiveInt, positiveNumber } from './options.js';
 
 export interface AgreeOptions {
   backends: string[];
@@ -161,18 +162,6 @@ export async function agreeCommandAction(file: string, overrides: string[], opti
     failed ||= rows.some((r) => !(r.worst <= options.tolerance));
   }
   return failed ? 1 : 0;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
 }
 
 export function agreeCommand(): Command {

@@ -1,10 +1,11 @@
 /** `pnpm exp generate <run> --prompt "..."`: stream text from a trained model. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { readConfig, readMeta } from '@sentencelab/runs';
 import { ArtifactCache } from '../pipeline/cache.js';
 import { readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
 import type { AnyStage, Artifact, GenerateOptions } from '../stages/types.js';
+import { num } from './options.js';
 
 export interface GenerateCliOptions extends GenerateOptions {
   prompt: string;
@@ -48,14 +49,6 @@ export async function generateAction(runDir: string, o: GenerateCliOptions, writ
     write(chunk);
   }
   return text;
-}
-
-export function num(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}`);
-    return n;
-  };
 }
 
 export function generateCommand(): Command {

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { resolveRunDir } from '../runs-lookup.js';
 import type { AnyStage, LensView } from '../stages/types.js';
-import { num, openRunModel } from './generate.js';
+import { openRunModel } from './generate.js';
+import { num } from './options.js';
 
 export interface LensCliOptions {
   text: string;

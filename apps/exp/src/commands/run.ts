@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { loadPipeline } from '../config/pipeline.js';
 import { expandSweeps, folderSafe, type SweepPoint } from '../config/sweep.js';
@@ -13,6 +13,7 @@ import { planPipeline } from '../pipeline/plan.js';
 import { interruptOnSigint } from '../signals.js';
 import type { AnyStage, PipelineConfig } from '../stages/types.js';
 import { renderTable } from '../table.js';
+import { positiveInt } from './options.js';
 
 export interface RunOptions {
   dryRun: boolean;
@@ -142,12 +143,6 @@ export async function runCommandAction(file: string, overrides: string[], option
   }
   console.log(`elapsed: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return code;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function runCommand(): Command {

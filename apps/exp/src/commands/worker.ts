@@ -1,12 +1,7 @@
 /** `pnpm exp worker --queue URL [--concurrency N]`: run sweep points from a Redis queue until stopped. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { startWorker } from '../queue/worker.js';
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
+import { positiveInt } from './options.js';
 
 export function workerCommand(): Command {
   return new Command('worker')
