@@ -6,7 +6,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { loadPipeline } from '../config/pipeline.js';
 import { stageRegistry } from '../stages/registry.js';
 import { tinySvaeStage, writeTinyPipelineFile } from '../testing/tiny-pipeline.js';
-import { agreeCommandAction, agreementOverrides, compareLosses, type SavedLosses } from './agree.js';
+import { agreeCommandAction, agreementOverrides, compareLosses, dataFingerprint, type SavedLosses } from './agree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exp-agree-test-'));
 afterAll(async () => {
@@ -21,6 +21,13 @@ describe('exp agree', () => {
     expect(rows[1]!.worst).toBeCloseTo(0.004 / 80, 10);
     expect(rows[2]!.worst).toBe(Number.POSITIVE_INFINITY);
     expect(rows[3]!.worst).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test('the data fingerprint follows the counts and the vocabulary, not where the files lie', () => {
+    const stats = (path: string, tokens: number) => ({ source: `jsonl ${path}`, documents: 5, tokens, splits: { train: { tokens } }, tokenizer: { vocabSize: 300, origin: `trained on 3 documents (${path}/tokenizer.json)` } });
+    expect(dataFingerprint([stats('/work/a', 900)])).toBe(dataFingerprint([stats('/tmp/b', 900)]));
+    expect(dataFingerprint([stats('/work/a', 900)])).not.toBe(dataFingerprint([stats('/work/a', 901)]));
+    expect(dataFingerprint([{ ...stats('/a', 900), tokenizer: { vocabSize: 512 } }])).not.toBe(dataFingerprint([stats('/a', 900)]));
   });
 
   test('cuts every training stage of the quickstart to N steps, warmup at most half of them; the others are untouched', () => {

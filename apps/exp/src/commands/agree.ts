@@ -66,8 +66,27 @@ export function agreementOverrides(config: PipelineConfig, registry: ReadonlyMap
   return out;
 }
 
-/** Trains the config's training stages on `backend`; their losses per step, by stage, and the data's fingerprint. */
-async function lossesOn(file: string, overrides: string[], backend: string, steps: number, registry: ReadonlyMap<string, AnyStage>): Promise<{ losses: Record<string, number[]>; data: string }> {
+/**
+ * The prepared data's fingerprint: sha256 of every tokenizer stage's counts (documents,
+ * sentences, tokens and characters per split, the sentence-length histogram, the vocabulary),
+ * leaving out where files lie.
+ */
+export function dataFingerprint(stats: unknown[]): string {
+  const counts = stats.map((s) => {
+    const { source: _source, tokenizer, ...rest } = (s ?? {}) as { source?: unknown; tokenizer?: { vocabSize?: unknown } };
+    return { ...rest, vocabSize: tokenizer?.vocabSize };
+  });
+  return createHash('sha256').update(JSON.stringify(counts)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Trains the config's training stages on `backend`; their losses per step, by stage, and the
+ * data's fingerprint. The data are prepared first: a fingerprint other than `expectData` stops
+ * before any training.
+ */
+async function lossesOn(
+  file: string, overrides: string[], backend: string, steps: number, registry: ReadonlyMap<string, AnyStage>, expectData?: { data: string; from: string },
+): Promise<{ losses: Record<string, number[]>; data: string }> {
   const stages = [...registry.values()];
   const base = loadPipeline(file, stages, overrides).config;
   const { config } = loadPipeline(file, stages, [...overrides, `backend=${backend}`, ...agreementOverrides(base, registry, steps)]);
@@ -78,18 +97,23 @@ async function lossesOn(file: string, overrides: string[], backend: string, step
     const { startBackend } = await import('../backend.js');
     const { executePipeline } = await import('../pipeline/execute.js');
     const started = await startBackend(config.backend, config.gpu);
-    const reports = await executePipeline(config, registry, {
-      file: resolve(file),
-      overrides,
-      cacheDir: join(work, 'cache'),
-      backendInUse: started.backend,
-      ...(started.device ? { backendDevice: started.device } : {}),
-      log: (line) => console.error(`[${backend}] ${line}`),
-    });
+    const execute = (c: PipelineConfig) =>
+      executePipeline(c, registry, {
+        file: resolve(file),
+        overrides,
+        cacheDir: join(work, 'cache'),
+        backendInUse: started.backend,
+        ...(started.device ? { backendDevice: started.device } : {}),
+        log: (line) => console.error(`[${backend}] ${line}`),
+      });
+    // The tokenizer stages alone first (the full run below reuses them from the cache).
+    const prepare = { ...config, stages: Object.fromEntries(Object.entries(config.stages).filter(([, s]) => s.kind === 'tokenizer')) };
+    const data = dataFingerprint((await execute(prepare)).map((r) => r.artifact.meta['stats']));
+    if (expectData !== undefined && expectData.data !== data) {
+      throw new Error(`the data prepared here (fingerprint ${data}) differ from the data of ${expectData.from} (${expectData.data}): another tokenizer or segmentation, so the losses cannot be compared`);
+    }
     const losses: Record<string, number[]> = {};
-    const stats = reports.filter((r) => r.kind === 'tokenizer').map((r) => r.artifact.meta['stats']);
-    const data = createHash('sha256').update(JSON.stringify(stats)).digest('hex').slice(0, 16);
-    for (const r of reports) {
+    for (const r of await execute(config)) {
       if (r.artifact.runDir === undefined) continue;
       const series = (await readMetrics(r.artifact.runDir)).series['train/loss'];
       if (series === undefined) throw new Error(`stage ${r.name} logged no train/loss`);
@@ -136,11 +160,10 @@ export async function agreeCommandAction(file: string, overrides: string[], opti
   const runs: SavedLosses[] = reference ? [reference] : [];
   for (const backend of options.backends) {
     const t0 = performance.now();
-    const { losses, data } = await lossesOn(file, overrides, backend, options.steps, registry);
+    // Every backend on the same data: the reference file's, or the first run's.
+    const expect = reference ? { data: reference.data, from: `--reference ${options.reference}` } : runs[0] ? { data: runs[0].data, from: runs[0].backend } : undefined;
+    const { losses, data } = await lossesOn(file, overrides, backend, options.steps, registry, expect);
     console.error(`[${backend}] ${Object.keys(losses).length} training stages, ${options.steps} steps each, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    if (reference !== undefined && reference.data !== data) {
-      throw new Error(`the data prepared here (fingerprint ${data}) differ from the data of --reference ${options.reference} (${reference.data}): another tokenizer or segmentation, so the losses cannot be compared`);
-    }
     runs.push({ config: basename(file), overrides, steps: options.steps, backend, data, losses });
   }
   if (options.save !== undefined) await writeJsonAtomic(options.save, runs.length === 1 ? runs[0] : runs);
