@@ -208,7 +208,7 @@ check() {
   fi
   # Training losses on webgpu against native's, saved by gpu-check:pack where the addon runs.
   local agree_steps=20 agree_limit=90
-  [ "$quick" = 1 ] && agree_steps=3 agree_limit=600
+  [ "$quick" = 1 ] && agree_limit=900
   step agree "$agree_limit" - "$node" "$js" exp agree "$root/configs/quickstart.yaml" "data.output.cacheDir=$work/datasets" \
     --backends webgpu --steps "$agree_steps" --reference "$pack/agree-native.json"
   step_end_s=$check_end_s

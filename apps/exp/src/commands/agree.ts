@@ -147,15 +147,14 @@ export async function agreeCommandAction(file: string, overrides: string[], opti
   let reference: SavedLosses | undefined;
   if (options.reference !== undefined) {
     const saved = JSON.parse(readFileSync(options.reference, 'utf8')) as SavedLosses;
-    if (saved.steps < options.steps) throw new Error(`--reference ${options.reference} has ${saved.steps} steps, --steps asks for ${options.steps}`);
+    // The same count, not a prefix: the learning-rate schedule (warmup, decay) spans the steps.
+    if (saved.steps !== options.steps) throw new Error(`--reference ${options.reference} has ${saved.steps} steps, --steps asks for ${options.steps} (the schedule spans the steps: they must be equal)`);
     // Where prepared data is kept (data.output.*) changes no number: every other override must match.
     const relevant = (o: string[]) => o.filter((x) => !x.startsWith('data.output.')).join(' ');
     if (saved.config !== basename(file) || relevant(saved.overrides) !== relevant(overrides)) {
       throw new Error(`--reference ${options.reference} was saved for ${saved.config} ${relevant(saved.overrides)}, not ${basename(file)} ${relevant(overrides)}`);
     }
-    // Its first --steps steps (a later step depends only on the earlier ones).
-    const losses = Object.fromEntries(Object.entries(saved.losses).map(([k, v]) => [k, v.slice(0, options.steps)]));
-    reference = { ...saved, steps: options.steps, losses };
+    reference = saved;
   }
   const runs: SavedLosses[] = reference ? [reference] : [];
   for (const backend of options.backends) {
