@@ -70,6 +70,10 @@ describe('exp agree', () => {
       await expect(agreeCommandAction(file, [], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: bad })).rejects.toThrow(/differ from the data of --reference .* \(feedfacefeedface\)/);
       await expect(agreeCommandAction(file, [], { backends: ['native'], steps: 2, tolerance: 1e-3, reference: ref })).rejects.toThrow('has 3 steps, --steps asks for 2');
       await expect(agreeCommandAction(file, ['stages.svae.train.lr=0.5'], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: ref })).rejects.toThrow('was saved for tiny.yaml , not tiny.yaml stages.svae.train.lr=0.5');
+      // The two-backend file itself serves too (its first run is the reference); a file of anything else is refused.
+      expect(await agreeCommandAction(file, [], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: saved })).toBe(0);
+      writeFileSync(bad, JSON.stringify({ loss: 1 }));
+      await expect(agreeCommandAction(file, [], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: bad })).rejects.toThrow('is not a file written by exp agree --save');
       // Where the prepared data are kept does not matter.
       expect(await agreeCommandAction(file, [`data.output.cacheDir=${join(dir, 'datasets')}`], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: ref })).toBe(0);
     } finally {

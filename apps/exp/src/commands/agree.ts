@@ -146,7 +146,12 @@ export async function agreeCommandAction(file: string, overrides: string[], opti
   const registry = stageRegistry();
   let reference: SavedLosses | undefined;
   if (options.reference !== undefined) {
-    const saved = JSON.parse(readFileSync(options.reference, 'utf8')) as SavedLosses;
+    // A file of several backends' runs (--save with two backends) holds its reference first.
+    const parsed = JSON.parse(readFileSync(options.reference, 'utf8')) as SavedLosses | SavedLosses[];
+    const saved = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (saved === undefined || typeof saved.steps !== 'number' || typeof saved.losses !== 'object' || typeof saved.data !== 'string') {
+      throw new Error(`--reference ${options.reference} is not a file written by exp agree --save (steps, data and losses expected)`);
+    }
     // The same count, not a prefix: the learning-rate schedule (warmup, decay) spans the steps.
     if (saved.steps !== options.steps) throw new Error(`--reference ${options.reference} has ${saved.steps} steps, --steps asks for ${options.steps} (the schedule spans the steps: they must be equal)`);
     // Where prepared data is kept (data.output.*) changes no number: every other override must match.
