@@ -65,7 +65,8 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
   const loadsA = (BM * BK) / threads;
   const loadsB = (BN * BK) / threads;
   // Rows of the staged tiles are one float longer than the tile: a warp storing a K-contiguous
-  // slice (A as stored, or B transposed) then hits 32 banks instead of one.
+  // slice (A as stored, or B transposed) then spreads over the banks instead of hitting one
+  // bank 16 times (a row stride of 64 or 128 floats is a multiple of the 32 banks).
   const SA = BM + 1;
   const SB = BN + 1;
   // Global reads in the order each operand is stored, so neighbouring threads read neighbouring floats.
