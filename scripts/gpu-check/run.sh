@@ -210,7 +210,7 @@ check() {
   local agree_steps=20 agree_limit=90
   [ "$quick" = 1 ] && agree_limit=900
   step agree "$agree_limit" - "$node" "$js" exp agree "$root/configs/quickstart.yaml" "data.output.cacheDir=$work/datasets" \
-    --backends webgpu --steps "$agree_steps" --reference "$pack/agree-native.json"
+    --backends webgpu --steps "$agree_steps" --reference "$pack/agree-native.json" --save "$out/agree.json"
   step_end_s=$check_end_s
   step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
     "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"
