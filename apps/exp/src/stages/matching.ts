@@ -2,8 +2,8 @@
  * Whether a comparison of token predictors (token LM, SLLM) is like for like beyond the scored
  * tokens: the same training objective, parameter counts within {@link PARAMS_TOLERANCE}, and
  * training compute (the stages each builds on included) within {@link COMPUTE_TOLERANCE}: CPU
- * seconds, or wall seconds where every stage ran on a GPU backend (see `computeMeasure`). The eval stage prints every predictor's profile and a warning for
- * each pair that differs.
+ * seconds, or wall seconds where every stage ran on a GPU backend (see `computeMeasure`). The
+ * eval stage prints every predictor's profile and a warning for each pair that differs.
  */
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
 import { computeMeasure, computeOf, secondsOf, totalSeconds, type ComputeMeasure, type StageCompute } from '../pipeline/compute.js';
