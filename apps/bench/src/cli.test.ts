@@ -24,3 +24,10 @@ test('pnpm bench <name> --help prints the usage and runs nothing', () => {
   expect(r.stdout).toContain('--python PATH');
   expect(r.stdout).not.toContain('{"bench"');
 }, 60_000);
+
+test('a bad option is one line naming it, exit status 1, no stack', () => {
+  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'train-step', '--backends', 'native', '--webgpu-flags', 'WEBGPU_CPU_FORWARD=false', '--no-torch'], { encoding: 'utf8', timeout: 60_000 });
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim()).toBe('bench: train-step: --webgpu-flags needs webgpu among --backends');
+}, 60_000);

@@ -40,4 +40,11 @@ async function main(argv: string[]): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-await main(process.argv.slice(2));
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  // A bad option or a backend that cannot run the size: one line naming it (BENCH_DEBUG=1: the stack).
+  console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+  if (process.env['BENCH_DEBUG'] && e instanceof Error) console.error(e.stack);
+  process.exitCode = 1;
+}

@@ -198,9 +198,9 @@ export function variantName(flags: Record<string, string>): string {
 }
 
 /**
- * Sets tfjs flags (typed like their current values: number or boolean) on the active backend's
+ * Sets webgpu flags (typed like their current values: number, boolean or string) in the tfjs
  * environment; returns a function that restores the previous values. An unknown flag throws,
- * naming the flags tfjs-webgpu registered.
+ * naming the WEBGPU_* and SL_WEBGPU_* flags registered (tfjs-webgpu's, this repo's matmul choice).
  */
 export function setFlags(flags: Record<string, string>): () => void {
   const env = tf.env();
@@ -420,6 +420,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const a = parseArgs(args);
   const c = sizes[a.size];
   const requested = a.backends ?? ['native', 'wasm', 'cpu'];
+  if (a.webgpuVariants.length > 0 && !requested.includes('webgpu')) throw new Error('train-step: --webgpu-flags needs webgpu among --backends');
   const rows: Row[] = [];
   const skipped: string[] = [];
   // Other processes' load: on a shared 2-core machine it changes every figure (torch's most).
@@ -446,7 +447,6 @@ export async function run(args: string[]): Promise<BenchResult> {
   }
   // Each --webgpu-flags variant runs right after webgpu, as its own row.
   const systems = requested.flatMap((b) => (b === 'webgpu' ? [{ backend: b, flags: undefined }, ...a.webgpuVariants.map((flags) => ({ backend: b, flags }))] : [{ backend: b, flags: undefined }]));
-  if (a.webgpuVariants.length > 0 && !requested.includes('webgpu')) throw new Error('train-step: --webgpu-flags needs webgpu among --backends');
   for (const { backend: b, flags } of systems) {
     const unfit = a.size === 'large' ? largeUnfit[b] : undefined;
     if (unfit !== undefined) {
