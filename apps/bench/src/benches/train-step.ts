@@ -244,6 +244,8 @@ interface StepTimes {
   topKernels: Array<{ name: string; ms: number; count: number }>;
   /** Peak RSS (MB) of the process over the timed steps; undefined where it cannot be reset and read. */
   peakRssMb: number | undefined;
+  /** webgpu: the MB tfjs's buffer pool holds after the timed steps (it keeps every buffer it made: its high-water mark). */
+  gpuReservedMb: number | undefined;
   /** FLOPs of one step (trainingFlops). */
   flops: number;
 }
@@ -322,7 +324,7 @@ export function buildTrainStep(c: GptSize): TrainStep {
 async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
   const { step, flops, dispose } = buildTrainStep(c);
   if (warmup) await step();
-  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, flops };
+  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, gpuReservedMb: undefined, flops };
   const rssReset = resetPeakRss();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -333,6 +335,8 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     times.cpu.push((c1.user + c1.system) / 1000);
   }
   if (rssReset) times.peakRssMb = peakRssMb();
+  const gpu = (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
+  if (gpu !== undefined) times.gpuReservedMb = gpu / 2 ** 20;
   if (countKernels) {
     const t0 = performance.now();
     const profile = await tf.profile(step);
@@ -356,6 +360,8 @@ interface TorchRun {
   /** The device torch ran on: `cpu`, or `cuda (<GPU name>)`. */
   device: string;
   peakRssMb: number | undefined;
+  /** cuda: torch.cuda.max_memory_reserved over the timed steps, MB. */
+  gpuReservedMb: number | undefined;
   /** Best GFLOP/s of a GEMM_N^3 torch.mm on the same device. */
   gemmGflops: number | undefined;
 }
@@ -371,11 +377,11 @@ function runTorch(a: TrainStepArgs, device: TorchDevice, options: { tf32?: boole
   if (r.status !== 0) throw new Error(`train_step_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').at(-1)}`);
   const last = r.stdout.trim().split('\n').at(-1)!;
   const r2 = JSON.parse(last) as {
-    ms_per_step: number; cpu_ms_per_step: number; device: string; device_name: string; peak_rss_mb: number | null; gemm_gflops: number | null;
+    ms_per_step: number; cpu_ms_per_step: number; device: string; device_name: string; peak_rss_mb: number | null; gpu_reserved_mb: number | null; gemm_gflops: number | null;
   };
   return {
     ms: r2.ms_per_step, cpuMs: r2.cpu_ms_per_step, device: r2.device === 'cuda' ? `cuda (${r2.device_name})` : 'cpu',
-    peakRssMb: r2.peak_rss_mb ?? undefined, gemmGflops: r2.gemm_gflops ?? undefined,
+    peakRssMb: r2.peak_rss_mb ?? undefined, gpuReservedMb: r2.gpu_reserved_mb ?? undefined, gemmGflops: r2.gemm_gflops ?? undefined,
   };
 }
 
@@ -394,6 +400,7 @@ interface Row {
   kernelMs?: number | undefined;
   profiledMs?: number | undefined;
   peakRssMb: number | undefined;
+  gpuReservedMb?: number | undefined;
 }
 
 /** How far apart two timings of the same work may be before the bench says the machine changed under it. */
@@ -436,12 +443,12 @@ export async function run(args: string[]): Promise<BenchResult> {
       const t = runTorch(a, a.torchDevice);
       torchDevice = t.device;
       const system = t.device === 'cpu' ? 'torch' : 'torch-cuda';
-      rows.push({ system, ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t.peakRssMb });
+      rows.push({ system, ms: t.ms, cpuMs: t.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t.peakRssMb, gpuReservedMb: t.gpuReservedMb });
       if (t.gemmGflops !== undefined) gemm.push({ system, gflops: t.gemmGflops });
       if (t.device !== 'cpu') {
         // The issue's stretch target is against TF32: PyTorch's tensor-core fp32 matmuls.
         const t32 = runTorch(a, 'cuda', { tf32: true, gemm: false });
-        rows.push({ system: 'torch-cuda-tf32', ms: t32.ms, cpuMs: t32.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t32.peakRssMb });
+        rows.push({ system: 'torch-cuda-tf32', ms: t32.ms, cpuMs: t32.cpuMs, steps: a.steps, kernels: undefined, peakRssMb: t32.peakRssMb, gpuReservedMb: t32.gpuReservedMb });
       }
     } else console.error(`skipped torch: ${a.python} cannot import torch`);
   }
@@ -478,7 +485,9 @@ export async function run(args: string[]): Promise<BenchResult> {
     }
     flops = t.flops;
     const ms = median(t.wall);
-    rows.push({ system: name, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb });
+    // The pool is shared by the webgpu rows of this process and never shrinks: only the first (plain) one is its own.
+    const gpuReservedMb = b === 'webgpu' && flags === undefined ? t.gpuReservedMb : undefined;
+    rows.push({ system: name, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb, gpuReservedMb });
     if (t.topKernels.length > 0 && t.kernelMs !== undefined && t.profiledMs !== undefined) {
       console.error(`${name}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
@@ -495,7 +504,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const peak = gemm.length === 0 ? undefined : Math.max(...gemm.map((g) => g.gflops));
   const gflops = (r: Row) => (flops === undefined ? undefined : flops / (r.ms / 1e3) / 1e9);
   printTable(
-    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'GFLOP/s', '% GEMM peak', 'peak RSS MB', 'kernels/step', 'kernel ms/step', 'steps'],
+    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'GFLOP/s', '% GEMM peak', 'peak RSS MB', 'GPU MB reserved', 'kernels/step', 'kernel ms/step', 'steps'],
     rows.map((r) => {
       const g = gflops(r);
       return [
@@ -503,6 +512,7 @@ export async function run(args: string[]): Promise<BenchResult> {
         r.cpuMs, torch === undefined ? '-' : (r.cpuMs / torch.cpuMs).toFixed(2),
         g === undefined ? '-' : g.toFixed(1), g === undefined || peak === undefined ? '-' : ((100 * g) / peak).toFixed(0),
         r.peakRssMb === undefined ? '-' : r.peakRssMb.toFixed(0),
+        r.gpuReservedMb === undefined ? '-' : r.gpuReservedMb.toFixed(0),
         r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1), String(r.steps),
       ];
     }),
@@ -529,6 +539,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ...(g === undefined ? [] : [{ system: r.system, metric: 'gflops', value: round(g) }]),
       ...(g === undefined || peak === undefined ? [] : [{ system: r.system, metric: 'pct_of_gemm_peak', value: round((100 * g) / peak) }]),
       ...(r.peakRssMb === undefined ? [] : [{ system: r.system, metric: 'peak_rss_mb', value: round(r.peakRssMb) }]),
+      ...(r.gpuReservedMb === undefined ? [] : [{ system: r.system, metric: 'gpu_reserved_mb', value: round(r.gpuReservedMb) }]),
       ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
       ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
       ...(r.profiledMs === undefined ? [] : [{ system: r.system, metric: 'profiled_step_ms', value: round(r.profiledMs) }]),

@@ -7,7 +7,9 @@ available); with --tf32 (cuda only) matmuls may use TF32 tensor cores, as PyTorc
 torch.cuda.synchronize()), "peak_rss_mb" (the process's peak resident set during the timed steps,
 from /proc/self/status VmHWM after resetting it through /proc/self/clear_refs; null where Linux
 does not allow that) and, with --gemm N, "gemm_gflops": the best of 5 n x n fp32 torch.mm on the
-same device (OpenBLAS on Debian's CPU build), the machine's GEMM peak in this run."""
+same device (OpenBLAS on Debian's CPU build), the machine's GEMM peak in this run. On cuda,
+"gpu_reserved_mb" and "gpu_allocated_mb": torch.cuda.max_memory_reserved / max_memory_allocated
+over the timed steps."""
 import argparse
 import json
 import math
@@ -133,6 +135,8 @@ def main():
 
     step()  # warm-up
     rss_reset = reset_peak_rss()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     times, cpu = [], []
     for _ in range(a.steps):
         sync()
@@ -142,8 +146,11 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     rss = peak_rss_mb() if rss_reset else None
+    # What the caching allocator held at most during the timed steps (parameters, optimizer state, activations).
+    gpu_reserved = torch.cuda.max_memory_reserved() / 2**20 if cuda else None
+    gpu_allocated = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
     gemm = gemm_gflops(a.gemm, device, sync) if a.gemm > 0 else None
-    print(json.dumps({"peak_rss_mb": rss, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
+    print(json.dumps({"peak_rss_mb": rss, "gpu_reserved_mb": gpu_reserved, "gpu_allocated_mb": gpu_allocated, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
                       "torch": torch.__version__, "threads": a.threads, "device": device, "tf32": a.tf32,
                       "device_name": torch.cuda.get_device_name() if cuda else "cpu"}))
 
