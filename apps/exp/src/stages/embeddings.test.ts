@@ -2,8 +2,9 @@ import type { DatasetDocument } from '@sentencelab/data';
 import { embeddingsSchema, MAX_EMBEDDING_SENTENCES } from '@sentencelab/runs';
 import { SentenceVAE, vectorRows } from '@sentencelab/sentence-vae';
 import { initBackend, Rng, type BackendChoice } from '@sentencelab/tensor';
+import { webgpuAvailability } from '@sentencelab/tensor/testing';
 import { describe, expect, test } from 'vitest';
-import { embedDocuments, headEmbeddings } from './embeddings.js';
+import { embedDocuments, GPU_LENGTH_MULTIPLE, headEmbeddings } from './embeddings.js';
 
 /** A document of `n` sentences whose vector i is [doc, i]. */
 function doc(d: number, n: number): { doc: DatasetDocument; vectors: Float32Array[] } {
@@ -87,4 +88,41 @@ describe('embedDocuments', () => {
       }
     });
   }
+
+  test('padded to a multiple of 8 tokens (what webgpu does) the vectors are the same, and the batches have 2 widths instead of 3', async () => {
+    await initBackend('cpu', { log: false });
+    const svae = new SentenceVAE({ vocabSize: 24, dModel: 16, maxTokens: 16, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 5 });
+    const widths = new Set<number>();
+    const encode = svae.encode.bind(svae);
+    svae.encode = (input) => {
+      widths.add((input as { maxLen: number }).maxLen);
+      return encode(input);
+    };
+    try {
+      // 50 sentences of each length 1..12: batches of 256 up to 6, 11 and 12 tokens wide, padded 8, 16 and 16.
+      const small = [{ ...docs[0]!, sentences: Array.from({ length: 600 }, (_, i) => Int32Array.from({ length: 1 + Math.floor(i / 50) }, () => 5)) }];
+      small[0]!.texts = small[0]!.sentences.map(() => '');
+      const plain = await embedDocuments(svae, small, { lengthMultiple: 1 });
+      expect([...widths].sort((a, b) => a - b)).toEqual([6, 11, 12]);
+      widths.clear();
+      const padded = await embedDocuments(svae, small, { lengthMultiple: 8 });
+      expect([...widths].sort((a, b) => a - b)).toEqual([8, 16]);
+      const diff = Math.max(...plain[0]!.flatMap((v, i) => Array.from(v, (x, k) => Math.abs(x - padded[0]![i]![k]!))));
+      expect(diff).toBeLessThan(1e-6);
+      // By default only webgpu pads (where an adapter exists; lavapipe in CI).
+      widths.clear();
+      await embedDocuments(svae, small);
+      expect([...widths].sort((a, b) => a - b)).toEqual([6, 11, 12]);
+      if ((await webgpuAvailability()).ok) {
+        await initBackend('webgpu', { log: false });
+        widths.clear();
+        const onGpu = await embedDocuments(svae, small);
+        expect([...widths].every((w) => w % GPU_LENGTH_MULTIPLE === 0)).toBe(true);
+        expect(Math.max(...plain[0]!.flatMap((v, i) => Array.from(v, (x, k) => Math.abs(x - onGpu[0]![i]![k]!))))).toBeLessThan(1e-4);
+      }
+    } finally {
+      svae.dispose();
+      await initBackend('cpu', { log: false });
+    }
+  }, 60_000);
 });

@@ -3,13 +3,28 @@
  * sample a run keeps of them in `embeddings.json` (`@sentencelab/runs`) for the report's
  * embedding view.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetDocument } from '@sentencelab/data';
 import { spreadQuota } from '@sentencelab/metrics';
 import { MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
-import { vectorRows, type SentenceVAE } from '@sentencelab/sentence-vae';
+import { packSentences, vectorRows, type SentenceVAE } from '@sentencelab/sentence-vae';
 
 /** Sentences per encoder call. */
 const ENCODE_BATCH = 256;
+
+/**
+ * On webgpu a batch is padded to a multiple of this many tokens: tfjs's buffer pool keeps a
+ * buffer of every size it ever made (a fresh, zero-initialised GPU allocation the first time),
+ * so batches padded to their own longest sentence would leave one set of activation buffers per
+ * sentence length (64 lengths at the paper's limit) where 8 do. On CPU backends the padding would
+ * only be work, so there batches keep their own length.
+ */
+export const GPU_LENGTH_MULTIPLE = 8;
+
+export interface EmbedOptions {
+  /** Pad each batch to a multiple of this many tokens (default {@link GPU_LENGTH_MULTIPLE} on webgpu, else 1). */
+  lengthMultiple?: number;
+}
 
 /**
  * Each document's sentences as SVAE embeddings. All sentences are encoded together, shortest
@@ -17,15 +32,19 @@ const ENCODE_BATCH = 256;
  * batching sentences of similar length instead of each document's in order does a third of the
  * work on Brown (15 s instead of 48 s for the 449 training documents on one core). The encoder
  * masks padding, so a sentence's vector does not depend on its batch (to float rounding: on
- * Brown's training documents the vectors came out bit-identical; embeddings.test.ts).
+ * Brown's training documents the vectors came out bit-identical; embeddings.test.ts), nor on
+ * padding to {@link GPU_LENGTH_MULTIPLE} on webgpu.
  */
-export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[]): Promise<Float32Array[][]> {
+export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[], options: EmbedOptions = {}): Promise<Float32Array[][]> {
+  const multiple = options.lengthMultiple ?? (tf.getBackend() === 'webgpu' ? GPU_LENGTH_MULTIPLE : 1);
   const order = docs.flatMap((d, doc) => d.sentences.map((s, i) => ({ doc, i, length: s.length })));
   order.sort((a, b) => a.length - b.length); // stable: equal lengths keep document order
   const out: Float32Array[][] = docs.map((d) => new Array<Float32Array>(d.sentences.length));
   for (let k = 0; k < order.length; k += ENCODE_BATCH) {
     const batch = order.slice(k, k + ENCODE_BATCH);
-    const rows = await vectorRows(svae.encode(batch.map((s) => Array.from(docs[s.doc]!.sentences[s.i]!))));
+    const longest = batch.at(-1)!.length; // sorted: the last is the longest
+    const sentences = packSentences(batch.map((s) => Array.from(docs[s.doc]!.sentences[s.i]!)), { pad: svae.config.specialIds.pad, maxLen: Math.ceil(longest / multiple) * multiple });
+    const rows = await vectorRows(svae.encode(sentences));
     batch.forEach((s, r) => (out[s.doc]![s.i] = rows[r]!));
   }
   return out;
