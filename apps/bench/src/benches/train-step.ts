@@ -176,7 +176,10 @@ export function parseArgs(args: string[]): TrainStepArgs {
   return out;
 }
 
-/** `A=1,B=x;C=2` -> [{A: '1', B: 'x'}, {C: '2'}]; names must look like webgpu flags (tfjs-webgpu's WEBGPU_*, this repo's SL_WEBGPU_*). */
+/** Names of webgpu flags: tfjs-webgpu's WEBGPU_*, this repo's SL_WEBGPU_* (the matmul choice). */
+const WEBGPU_FLAG = /^(?:SL_)?WEBGPU_[A-Z0-9_]+$/;
+
+/** `A=1,B=x;C=2` -> [{A: '1', B: 'x'}, {C: '2'}]; names must be {@link WEBGPU_FLAG}s. */
 export function parseFlagVariants(text: string): Array<Record<string, string>> {
   return text
     .split(';')
@@ -184,8 +187,8 @@ export function parseFlagVariants(text: string): Array<Record<string, string>> {
     .map((variant) => {
       const flags: Record<string, string> = {};
       for (const pair of variant.split(',')) {
-        const m = /^\s*((?:SL_)?WEBGPU_[A-Z0-9_]+)=([^=]+?)\s*$/.exec(pair);
-        if (m === null) throw new Error(`train-step: --webgpu-flags: "${pair.trim()}" is not FLAG=value with a WEBGPU_* or SL_WEBGPU_* flag name`);
+        const m = /^\s*([A-Z0-9_]+)=([^=]+?)\s*$/.exec(pair);
+        if (m === null || !WEBGPU_FLAG.test(m[1]!)) throw new Error(`train-step: --webgpu-flags: "${pair.trim()}" is not FLAG=value with a WEBGPU_* or SL_WEBGPU_* flag name`);
         flags[m[1]!] = m[2]!;
       }
       return flags;
@@ -204,7 +207,7 @@ export function variantName(flags: Record<string, string>): string {
  */
 export function setFlags(flags: Record<string, string>): () => void {
   const env = tf.env();
-  const known = Object.keys((env as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry).filter((k) => /^(SL_)?WEBGPU_/.test(k));
+  const known = Object.keys((env as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry).filter((k) => WEBGPU_FLAG.test(k));
   // Every value checked before any is set: a bad one leaves the environment as it was.
   const changes = Object.entries(flags).map(([name, text]) => {
     if (!known.includes(name)) throw new Error(`train-step: --webgpu-flags: unknown flag ${name} (known: ${known.sort().join(', ')})`);

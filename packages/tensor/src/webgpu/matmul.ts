@@ -57,23 +57,39 @@ export function selectedTiling(): MatMulTiling | undefined {
   return v === 'tfjs' ? undefined : matMulTilings[v as MatMulTilingName];
 }
 
+/**
+ * WGSL that stages one operand's [tile, tileK] slice (k from k0) in shared memory `staged`,
+ * k-major with row stride `stride`, zero past the matrix's edges. The global reads follow the
+ * operand's storage order (K-contiguous: [dim, K]; else [K, dim]), so neighbouring threads read
+ * neighbouring floats.
+ */
+function stageSlice(o: { input: string; staged: string; base: string; origin: string; dim: string; tile: number; stride: number; kContiguous: boolean }, tileK: number, threads: number): string {
+  const coords = o.kContiguous ? `let outer = idx / ${tileK}; let kk = idx % ${tileK};` : `let kk = idx / ${o.tile}; let outer = idx % ${o.tile};`;
+  const index = o.kContiguous ? `at * K + k` : `k * ${o.dim} + at`;
+  return `
+        for (var l = 0; l < ${(o.tile * tileK) / threads}; l = l + 1) {
+          let idx = tid + l * ${threads};
+          ${coords}
+          let at = ${o.origin} + outer;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (at < ${o.dim} && k < K) { v = ${o.input}[${o.base} + ${index}]; }
+          ${o.staged}[kk * ${o.stride} + outer] = v;
+        }`;
+}
+
 function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number, transposeA: boolean, transposeB: boolean, withBias: boolean): WebgpuProgram {
   const { tileM: BM, tileN: BN, tileK: BK, threadsX: WX, threadsY: WY } = t;
   const threads = WX * WY;
   const TM = BM / WY;
   const TN = BN / WX;
-  const loadsA = (BM * BK) / threads;
-  const loadsB = (BN * BK) / threads;
   // Rows of the staged tiles are one float longer than the tile: a warp storing a K-contiguous
   // slice (A as stored, or B transposed) then spreads over the banks instead of hitting one
   // bank 16 times (a row stride of 64 or 128 floats is a multiple of the 32 banks).
   const SA = BM + 1;
   const SB = BN + 1;
-  // Global reads in the order each operand is stored, so neighbouring threads read neighbouring floats.
-  const aCoords = transposeA ? `let kk = idx / ${BM}; let mm = idx % ${BM};` : `let mm = idx / ${BK}; let kk = idx % ${BK};`;
-  const aIndex = transposeA ? 'k * M + row' : 'row * K + k';
-  const bCoords = transposeB ? `let nn = idx / ${BK}; let kk = idx % ${BK};` : `let kk = idx / ${BN}; let nn = idx % ${BN};`;
-  const bIndex = transposeB ? 'col * K + k' : 'k * N + col';
+  const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
+  const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
   const code = `
     var<workgroup> As : array<f32, ${BK * SA}>;
     var<workgroup> Bs : array<f32, ${BK * SB}>;
@@ -94,24 +110,7 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
       var a : array<f32, ${TM}>;
       var w : array<f32, ${TN}>;
       for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-        for (var l = 0; l < ${loadsA}; l = l + 1) {
-          let idx = tid + l * ${threads};
-          ${aCoords}
-          let row = m0 + mm;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (row < M && k < K) { v = A[aBase + ${aIndex}]; }
-          As[kk * ${SA} + mm] = v;
-        }
-        for (var l = 0; l < ${loadsB}; l = l + 1) {
-          let idx = tid + l * ${threads};
-          ${bCoords}
-          let col = n0 + nn;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (col < N && k < K) { v = B[bBase + ${bIndex}]; }
-          Bs[kk * ${SB} + nn] = v;
-        }
+${stageA}${stageB}
         workgroupBarrier();
         for (var kk = 0; kk < ${BK}; kk = kk + 1) {
           for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${SA} + ty + i * ${WY}]; }
