@@ -3,19 +3,22 @@
  * and run by run.sh with the packed node binary (no pnpm, tsx or node_modules on the server):
  *
  *   gpu-check.mjs adapter                       the WebGPU adapter Dawn picks (high-performance)
- *   gpu-check.mjs conformance [backend]         the tensor conformance suite (default webgpu)
- *   gpu-check.mjs bench <train-step|generation> [options]   as `pnpm bench <name>`
+ *   gpu-check.mjs conformance [backend] [--matmul LIST|all]   the tensor conformance suite (default
+ *                                               webgpu), once per listed webgpu matmul kernel
+ *   gpu-check.mjs matmuls                       the webgpu matmul kernels (SL_WEBGPU_MATMUL values)
+ *   gpu-check.mjs bench <train-step|generation|webgpu-gemm> [options]   as `pnpm bench <name>` (--help: its options)
  *   gpu-check.mjs exp <command> [args]          as `pnpm exp <command>`
  */
 import { runConformanceSuite } from '../../packages/tensor/src/testing/index.js';
-import { backendNames, initBackend, type BackendChoice } from '../../packages/tensor/src/index.js';
+import { backendNames, initBackend, matMulChoices, type BackendChoice, type MatMulChoice } from '../../packages/tensor/src/index.js';
 import * as generation from '../../apps/bench/src/benches/generation.js';
 import * as trainStep from '../../apps/bench/src/benches/train-step.js';
+import * as webgpuGemm from '../../apps/bench/src/benches/webgpu-gemm.js';
 import { printTable, writeBenchResult, type BenchModule } from '../../apps/bench/src/result.js';
 
-const benches: Record<string, BenchModule> = { 'train-step': trainStep, generation };
+const benches: Record<string, BenchModule> = { 'train-step': trainStep, generation, 'webgpu-gemm': webgpuGemm };
 
-const usage = `usage: gpu-check.mjs adapter | conformance [backend] | bench <${Object.keys(benches).join('|')}> [options] | exp <command> [args]`;
+const usage = `usage: gpu-check.mjs adapter | conformance [backend] [--matmul LIST|all] | matmuls | bench <${Object.keys(benches).join('|')}> [options] | exp <command> [args]`;
 
 /** The features that decide how far WGSL kernels can go on this adapter. */
 const FEATURES_OF_INTEREST = ['shader-f16', 'subgroups', 'subgroup-size-control', 'chromium-experimental-subgroup-matrix', 'timestamp-query'];
@@ -65,20 +68,45 @@ async function adapter(): Promise<number> {
   return 0;
 }
 
-async function conformance(backend: string): Promise<number> {
+/** `conformance [backend] [--matmul LIST|all]`: the suite against cpu, on webgpu once per matmul kernel (a column each). */
+async function conformance(args: string[]): Promise<number> {
+  const at = args.indexOf('--matmul');
+  const list = at < 0 ? undefined : args[at + 1];
+  if (at >= 0 && (list === undefined || list.startsWith('--'))) throw new Error('conformance: --matmul needs a list (comma-separated) or all');
+  const [backend = 'webgpu', ...extra] = at < 0 ? args : [...args.slice(0, at), ...args.slice(at + 2)];
+  if (extra.length > 0) throw new Error(`conformance: unexpected arguments ${extra.join(' ')}`);
   if (!(backendNames as readonly string[]).includes(backend)) throw new Error(`conformance: unknown backend "${backend}" (one of ${backendNames.join(', ')})`);
-  await initBackend(backend as BackendChoice);
+  const kernels = list === undefined ? [undefined] : list === 'all' ? [...matMulChoices] : list.split(',');
+  for (const k of kernels) {
+    if (k !== undefined && !(matMulChoices as readonly string[]).includes(k)) throw new Error(`conformance: unknown matmul "${k}" (one of ${matMulChoices.join(', ')}, or all)`);
+  }
+  if (list !== undefined && backend !== 'webgpu') throw new Error('conformance: --matmul chooses webgpu kernels; the backend must be webgpu');
   const t0 = performance.now();
-  const results = await runConformanceSuite(backend as BackendChoice);
-  printTable(['case', 'result'], results.map((r) => [r.name, r.error === undefined ? 'ok' : `FAIL: ${r.error}`]));
-  const failed = results.filter((r) => r.error !== undefined).length;
-  console.log(`conformance on ${backend}: ${results.length - failed}/${results.length} cases agree with cpu (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const columns: Array<{ name: string; results: Awaited<ReturnType<typeof runConformanceSuite>> }> = [];
+  for (const k of kernels) {
+    await initBackend(backend as BackendChoice, k === undefined ? {} : { gpu: { matmul: k as MatMulChoice }, log: false });
+    columns.push({ name: k === undefined ? 'result' : `matmul ${k}`, results: await runConformanceSuite(backend as BackendChoice) });
+  }
+  const cell = (r: { error?: string }) => (r.error === undefined ? 'ok' : `FAIL: ${r.error}`);
+  printTable(['case', ...columns.map((c) => c.name)], columns[0]!.results.map((r, i) => [r.name, ...columns.map((c) => cell(c.results[i]!))]));
+  const cases = columns[0]!.results.length;
+  let failed = 0;
+  for (const c of columns) {
+    const bad = c.results.filter((r) => r.error !== undefined).length;
+    failed += bad;
+    console.log(`conformance on ${backend}${c.name === 'result' ? '' : ` (${c.name})`}: ${cases - bad}/${cases} cases agree with cpu`);
+  }
+  console.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return failed === 0 ? 0 : 1;
 }
 
 async function bench(name: string | undefined, args: string[]): Promise<number> {
   const mod = name === undefined ? undefined : benches[name];
   if (mod === undefined) throw new Error(`bench: unknown benchmark "${name ?? ''}" (bundled: ${Object.keys(benches).join(', ')})`);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(mod.usage);
+    return 0;
+  }
   const result = await mod.run(args);
   console.error(`(written to ${writeBenchResult(result)})`);
   console.log(JSON.stringify(result));
@@ -95,7 +123,11 @@ async function main(argv: string[]): Promise<void> {
   }
   let code: number;
   if (command === 'adapter') code = await adapter();
-  else if (command === 'conformance') code = await conformance(rest[0] ?? 'webgpu');
+  else if (command === 'conformance') code = await conformance(rest);
+  else if (command === 'matmuls') {
+    console.log(matMulChoices.join(' '));
+    code = 0;
+  }
   else if (command === 'bench') code = await bench(rest[0], rest.slice(1));
   else {
     console.error(usage);

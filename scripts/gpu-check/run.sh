@@ -9,10 +9,13 @@
 #   bash scripts/gpu-check/run.sh --quick            tiny sizes and few steps (a rehearsal on a software adapter)
 #
 # In order, each step with its own time limit, a failed step logged and the next one run:
-# adapter, conformance on webgpu, train-step tiny and large (webgpu + PyTorch CUDA fp32 eager,
-# with the ratio), the generation benchmark on webgpu, the quickstart models' first 20 training
-# losses on webgpu against native's (exp agree), a shortened quickstart on webgpu; then,
-# with --part gpu-config or all, the d 512 SLLM-vs-token-LM config on webgpu.
+# adapter, conformance on webgpu (once per matmul kernel), train-step tiny and large (webgpu and
+# its variants + PyTorch CUDA fp32 eager and TF32, with the ratios), webgpu-gemm (every matmul
+# kernel on the large step's GEMM shapes beside PyTorch), the generation benchmark on webgpu,
+# the quickstart models' first 20 training losses on webgpu against native's (exp agree), a
+# shortened quickstart on webgpu; then, with --part gpu-config or all, the d 512
+# SLLM-vs-token-LM config on webgpu. The exp steps train with the matmul kernel that was
+# fastest on the largest train step timed (fastest_matmul).
 # Everything is teed into $OUT/gpu-check.log; the bench JSON lines go to $OUT/*.json.
 # The exit status is the number of failed steps.
 set -u -o pipefail
@@ -57,6 +60,8 @@ esac
 check_end_s=$check_s
 failures=0
 summary=()
+# The matmul kernel the exp steps train with (the fastest one timed; see fastest_matmul).
+matmul=""
 
 # step <name> <limit s> <json file or -> <command...>: runs with a time limit (cut to what is left
 # of the budget, or of $step_end_s seconds from the start when set), records the outcome.
@@ -190,31 +195,63 @@ overrides() {
 # a shortened quickstart.
 check() {
   local slow=$1
-  step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu
+  step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu --matmul all
   local runs="$work/runs" overrides=()
+  # Each train-step also times webgpu with fewer, larger command-buffer submits (tfjs submits every
+  # 15 dispatches) and with this repo's matmuls instead of tfjs's (packages/tensor/src/webgpu/matmul.ts).
+  local variants=(--webgpu-flags "WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=128;$(matmul_flags)")
+  # Every matmul kernel on the GEMM shapes of the large step (and a square one), beside PyTorch's.
+  local gemm_torch=(--no-torch); [ -n "$py" ] && gemm_torch=(--python "$py")
   if [ "$quick" = 1 ]; then
-    step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${torch_args[@]}"
+    step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${variants[@]}" "${torch_args[@]}"
     echo "=== train-step-large: skipped with --quick"
+    step webgpu-gemm 600 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size tiny --reps 1 --shapes qkv,qk,head.dw "${gemm_torch[@]}"
     step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 8 --prompts 1
     mapfile -t overrides < <(overrides quickstart-quick)
   else
-    # Each also times webgpu with fewer, larger command-buffer submits (tfjs submits every 15
-    # dispatches) and with this repo's tiled matmuls instead of tfjs's (packages/tensor/src/webgpu/matmul.ts).
-    local variants=(--webgpu-flags 'WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=128;SL_WEBGPU_MATMUL=tiled64;SL_WEBGPU_MATMUL=tiled128')
     step train-step-tiny 60 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 5 "${variants[@]}" "${torch_args[@]}"
     step train-step-large 120 train-step-large.json "$node" "$js" bench train-step --backends webgpu --size large --steps 3 "${variants[@]}" "${torch_args[@]}"
+    step webgpu-gemm 60 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size large --reps 10 "${gemm_torch[@]}"
     step generation 35 generation.json "$node" "$js" bench generation --backend webgpu
     mapfile -t overrides < <(overrides quickstart)
   fi
+  # The rest trains with the matmul that was fastest on the largest step timed above.
+  matmul=$(fastest_matmul)
   # Training losses on webgpu against native's, saved by gpu-check:pack where the addon runs.
   local agree_steps=20 agree_limit=90
   [ "$quick" = 1 ] && agree_limit=900
-  step agree "$agree_limit" - "$node" "$js" exp agree "$root/configs/quickstart.yaml" "data.output.cacheDir=$work/datasets" \
+  step agree "$agree_limit" - "$node" "$js" exp agree "$root/configs/quickstart.yaml" "data.output.cacheDir=$work/datasets" "gpu.matmul=$matmul" \
     --backends webgpu --steps "$agree_steps" --reference "$pack/agree-native.json" --save "$out/agree.json"
   step_end_s=$check_end_s
   step quickstart "$budget_s" - "$node" "$js" exp run "$root/configs/quickstart.yaml" backend=webgpu "data.output.cacheDir=$work/datasets" \
-    "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"
+    "gpu.matmul=$matmul" "${overrides[@]}" --runs-dir "$runs" --cache-dir "$work/stage-cache"
   step_end_s=
+}
+
+# `SL_WEBGPU_MATMUL=<kernel>` for every kernel but tfjs's, `;`-separated (the pack's list).
+matmul_flags() {
+  "$node" "$js" matmuls | tr ' ' '\n' | grep -v '^tfjs$' | sed 's/^/SL_WEBGPU_MATMUL=/' | paste -sd ';'
+}
+
+# The matmul kernel of the fastest webgpu row (ms per step) of the largest train-step run so far
+# (large, else tiny), printed to stderr with its time against tfjs's; tfjs when none ran.
+fastest_matmul() {
+  local f
+  for f in "$out/train-step-large.json" "$out/train-step-tiny.json"; do
+    [ -s "$f" ] || continue
+    "$node" -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const rows = r.results.filter((x) => x.metric === "ms_per_step" && /^webgpu( \[SL_WEBGPU_MATMUL=\w+\])?$/.test(x.system));
+      if (rows.length === 0) process.exit(1);
+      const best = rows.reduce((a, b) => (b.value < a.value ? b : a));
+      const name = (s) => (s.match(/SL_WEBGPU_MATMUL=(\w+)/) || [, "tfjs"])[1];
+      const tfjs = rows.find((x) => x.system === "webgpu");
+      console.error(`matmul for the steps below: ${name(best.system)}, the fastest on the ${r.config.size} step (${best.value} ms` + (tfjs ? `; tfjs ${tfjs.value} ms)` : ")"));
+      console.log(name(best.system));
+    ' "$f" && return
+  done
+  echo "matmul for the steps below: tfjs (no train-step figures to choose from)" >&2
+  echo tfjs
 }
 
 # configs/paper/sllm-vs-token-gpu.yaml: a d 512 token LM and SLLM trained and compared on the GPU
@@ -222,10 +259,13 @@ check() {
 gpu_config() {
   local overrides=()
   [ "$quick" = 1 ] && mapfile -t overrides < <(overrides gpu-config-quick)
+  [ -n "$matmul" ] || matmul=$(fastest_matmul)
   step gpu-config "$budget_s" - "$node" "$js" exp run "$root/configs/paper/sllm-vs-token-gpu.yaml" "data.output.cacheDir=$work/datasets" \
-    "${overrides[@]}" --runs-dir "$work/runs" --cache-dir "$work/stage-cache"
+    "gpu.matmul=$matmul" "${overrides[@]}" --runs-dir "$work/runs" --cache-dir "$work/stage-cache"
 }
 
 mkdir -p "$out"
+# The figures this run chooses its matmul from must be its own.
+rm -f "$out"/train-step-tiny.json "$out"/train-step-large.json "$out"/generation.json "$out"/webgpu-gemm.json
 main 2>&1 | tee "$out/gpu-check.log"
 exit "${PIPESTATUS[0]}"

@@ -46,4 +46,16 @@ test('the GPU check bundles, and its exp and bench commands start with only the 
   const bench = run('bench', 'train-step', '--no-such-option');
   expect(bench.status).toBe(1);
   expect(bench.stderr).toContain('train-step: unknown option "--no-such-option"');
+  // Every bundled bench prints its options (and runs nothing) with --help.
+  const help = run('bench', 'webgpu-gemm', '--help');
+  expect(help.status, help.stderr).toBe(0);
+  expect(help.stdout).toMatch(/^pnpm bench webgpu-gemm \[options\]\n/);
+  expect(help.stdout).not.toContain('{"bench"');
+  // run.sh times every matmul kernel the bundle has, then checks each with the conformance suite.
+  const matmuls = run('matmuls');
+  expect(matmuls.status, matmuls.stderr).toBe(0);
+  expect(matmuls.stdout.trim()).toBe('tfjs tiled64 tiled128 vec64 vec128');
+  const bad = run('conformance', 'webgpu', '--matmul', 'tiled32');
+  expect(bad.status).toBe(1);
+  expect(bad.stderr).toContain('conformance: unknown matmul "tiled32" (one of tfjs, tiled64, tiled128, vec64, vec128, or all)');
 }, 120_000);

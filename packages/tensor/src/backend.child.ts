@@ -30,7 +30,18 @@ async function adapterChoice(): Promise<unknown> {
   // A failed attempt with an unknown adapter name leaves the next default request working.
   const unknownAfter = await errorOf(initBackend('webgpu', { log: false, gpu: { adapter: 'No Such GPU 9000' } }));
   const last = await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } });
-  return { probeDevice: probe.device, unknownFirst, info, active, firstLine: lines[0], product, again, sum, unknownAfter, last };
+  // The matmul kernel chosen with the adapter: the flag is set, reported, and that kernel computes.
+  const vecLines: string[] = [];
+  const vec = await initBackend('webgpu', { log: (l) => vecLines.push(l), gpu: { powerPreference: 'low-power', matmul: 'vec64' } });
+  const y = tf.tensor2d([[1, 2], [3, 4]]);
+  const vecProduct = Array.from(await tf.matMul(y, y).data());
+  const vecFlag = tf.env().get('SL_WEBGPU_MATMUL');
+  const vecKernel = Object.keys((tf.backend() as unknown as { pipelineCache: Record<string, unknown> }).pipelineCache).some((k) => k.startsWith('slMatMulV4_64_'));
+  const unchanged = (await initBackend('webgpu', { log: false, gpu: { powerPreference: 'low-power' } })).matmul;
+  return {
+    probeDevice: probe.device, unknownFirst, info, active, firstLine: lines[0], product, again, sum, unknownAfter, last,
+    vec: { matmul: vec.matmul, line: vecLines[0], product: vecProduct, flag: vecFlag, kernel: vecKernel, unchanged },
+  };
 }
 
 try {

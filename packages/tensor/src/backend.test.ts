@@ -31,6 +31,9 @@ describe('initBackend', () => {
     expect(backendConfigSchema.safeParse({ backend: 'gpu' }).success).toBe(false);
     expect(backendConfigSchema.parse({ backend: 'webgpu', gpu: { powerPreference: 'low-power' } }).gpu).toEqual({ powerPreference: 'low-power' });
     expect(backendConfigSchema.safeParse({ backend: 'webgpu', gpu: { index: 1 } }).success).toBe(false);
+    expect(backendConfigSchema.parse({ backend: 'webgpu', gpu: { matmul: 'vec128' } }).gpu).toEqual({ matmul: 'vec128' });
+    const bad = backendConfigSchema.safeParse({ backend: 'webgpu', gpu: { matmul: 'fast' } });
+    expect(bad.success || bad.error.issues[0]).toMatchObject({ path: ['gpu', 'matmul'], message: expect.stringContaining('"tfjs"|"tiled64"|"tiled128"|"vec64"|"vec128"') });
   });
 });
 
@@ -57,7 +60,7 @@ describe('webgpu', () => {
   // whole test worker down. A child that dies before reporting fails the test, which is retried.
   type Step = { backendError: boolean; message: string } | null;
   type Device = { description: string; device: string };
-  type Choice = { skip?: string; ok?: false; error?: string; probeDevice?: Device; unknownFirst?: Step; info?: { backend: string; device: Device }; active?: string; firstLine?: string; product?: number[]; again?: { device?: Device }; sum?: number[]; unknownAfter?: Step; last?: { device?: Device } };
+  type Choice = { skip?: string; ok?: false; error?: string; probeDevice?: Device; unknownFirst?: Step; info?: { backend: string; device: Device }; active?: string; firstLine?: string; product?: number[]; again?: { device?: Device }; sum?: number[]; unknownAfter?: Step; last?: { device?: Device; matmul?: string }; vec?: { matmul?: string; line?: string; product?: number[]; flag?: string; kernel?: boolean; unchanged?: string } };
   let choice: Choice | undefined;
   const adapterChoice = () => {
     if (choice === undefined) {
@@ -94,5 +97,8 @@ describe('webgpu', () => {
     // A failed attempt with an unknown adapter name leaves the next default request working.
     expect(c.unknownAfter?.message).toMatch(/no suitable backends found/);
     expect(c.last?.device).toEqual(c.again?.device);
+    expect(c.last?.matmul).toBe('tfjs');
+    // gpu.matmul sets the kernel (reported, and the one that ran); a later call without it keeps it.
+    expect(c.vec).toEqual({ matmul: 'vec64', line: expect.stringMatching(/; matmul vec64\)$/), product: [7, 10, 15, 22], flag: 'vec64', kernel: true, unchanged: 'vec64' });
   });
 });

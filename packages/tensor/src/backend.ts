@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import './gradients.js';
 import { installWasmKernels } from './wasm-kernels.js';
-import { installTiledMatMul } from './webgpu/matmul.js';
+import { installTiledMatMul, MATMUL_FLAG, matMulChoices, type MatMulChoice } from './webgpu/matmul.js';
 
 export const backendNames = ['auto', 'native', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof backendNames)[number];
@@ -22,10 +22,14 @@ export const backendConfigSchema = z.object({
     .object({
       powerPreference: z.enum(['high-performance', 'low-power']).optional().describe('which adapter WebGPU prefers when there are several (default high-performance)'),
       adapter: z.string().min(1).optional().describe("Dawn adapter name, e.g. 'NVIDIA H200' (a name that matches none makes Dawn list the adapters it sees)"),
+      matmul: z
+        .enum(matMulChoices)
+        .optional()
+        .describe("float32 matmul kernel: 'tfjs' (tfjs-webgpu's own, the default) or one of this package's tilings, tiled64, tiled128, vec64, vec128 (see the tensor README)"),
     })
     .strict()
     .optional()
-    .describe('webgpu backend: adapter choice'),
+    .describe('webgpu backend: adapter and matmul kernel choice'),
 });
 export type BackendConfig = z.infer<typeof backendConfigSchema>;
 
@@ -46,12 +50,16 @@ export interface BackendInfo {
   notice: string;
   /** The adapter in use (webgpu only). */
   device?: GpuDevice;
+  /** The float32 matmul kernel in use (webgpu only): `SL_WEBGPU_MATMUL`'s value. */
+  matmul?: MatMulChoice;
 }
 
 export interface GpuOptions {
   powerPreference?: 'high-performance' | 'low-power';
   /** Dawn's adapter selector (a substring of the adapter's name). */
   adapter?: string;
+  /** Sets `SL_WEBGPU_MATMUL` (the float32 matmul kernel) once the backend is up; unset leaves the flag as it is. */
+  matmul?: MatMulChoice;
 }
 
 export interface InitBackendOptions {
@@ -159,7 +167,10 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
     // Mesa's Vulkan loader complains on every start without it (headless servers).
     process.env['XDG_RUNTIME_DIR'] ??= tmpdir();
     Object.assign(globalThis, dawn.globals);
-    dawnInstance = { adapter: gpu.adapter, gpu: dawn.create(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`]) };
+    // Exact GPU timestamps: Dawn rounds them to ~65 us by default (a browser's timing-attack
+    // guard), too coarse for the kernel times tf.profile reports (a GEMM can take 0.3 ms).
+    const flags = ['disable-dawn-features=timestamp_quantization', ...(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`])];
+    dawnInstance = { adapter: gpu.adapter, gpu: dawn.create(flags) };
     // Node 20's navigator is a read-only getter: define instead of assigning.
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnInstance.gpu }, configurable: true, writable: true });
   }
@@ -208,6 +219,7 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
   }
   const r = await activate('webgpu');
   if (!r.ok) return r;
+  if (gpu.matmul !== undefined) tf.env().set(MATMUL_FLAG, gpu.matmul);
   const { vendor, architecture, device, description } = adapter.info;
   return { ok: true, device: { vendor, architecture, device, description, software: architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(description) } };
 }
@@ -265,7 +277,9 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
     if (!r.ok) throw new BackendError(choice, r.reason);
     const d = r.device;
     const on = d === undefined ? '' : `; ${d.description || d.device || d.vendor}${d.software ? ': a software (CPU-emulated) adapter, correct but slow' : ''}`;
-    info = { backend: choice, notice: `backend: ${choice} (requested${on})`, ...(d === undefined ? {} : { device: d }) };
+    const matmul = choice === 'webgpu' ? (tf.env().get(MATMUL_FLAG) as MatMulChoice) : undefined;
+    const kernel = matmul === undefined || matmul === 'tfjs' ? '' : `; matmul ${matmul}`;
+    info = { backend: choice, notice: `backend: ${choice} (requested${on}${kernel})`, ...(d === undefined ? {} : { device: d }), ...(matmul === undefined ? {} : { matmul }) };
   }
   if (log !== false) log(info.notice);
   return info;

@@ -34,7 +34,8 @@ export { adamwUpdate, adamwUpdateInPlace, type AdamWUpdate, type AdamWScalars } 
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';
 export { scaledDotProductAttention, scaledDotProductAttentionComposite } from './ops/attention.js';
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
+export { MATMUL_FLAG, matMulChoices, matMulTilings, type MatMulChoice, type MatMulTiling, type MatMulTilingName } from './webgpu/matmul.js';
 export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
 export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';
 export { biasGelu, geluComposite, geluGradComposite } from './ops/gelu.js';
-export { columnSum, matMulBias } from './ops/bias.js';
+export { columnSum, matMulBias, matMulBiasAdd } from './ops/bias.js';

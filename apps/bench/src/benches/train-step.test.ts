@@ -38,7 +38,7 @@ test('webgpu flag variants: parsed into rows of their own, each flag typed like 
   const back = setFlags({ SL_WEBGPU_MATMUL: 'tiled64' });
   expect(env.get('SL_WEBGPU_MATMUL')).toBe('tiled64');
   back();
-  expect(() => setFlags({ SL_WEBGPU_MATMUL: 'fast' })).toThrow('SL_WEBGPU_MATMUL must be one of tfjs, tiled64, tiled128, got "fast"');
+  expect(() => setFlags({ SL_WEBGPU_MATMUL: 'fast' })).toThrow('SL_WEBGPU_MATMUL must be one of tfjs, tiled64, tiled128, vec64, vec128, got "fast"');
   expect(env.get('SL_WEBGPU_MATMUL')).toBe('tfjs');
   expect(() => setFlags({ WEBGPU_CPU_FORWARD: 'no' })).toThrow('WEBGPU_CPU_FORWARD takes true or false, got "no"');
   expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '8', WEBGPU_CPU_FORWARD: 'no' })).toThrow('takes true or false');

@@ -76,6 +76,8 @@ describe('exp agree', () => {
       await expect(agreeCommandAction(file, [], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: bad })).rejects.toThrow('is not a file written by exp agree --save');
       // Where the prepared data are kept does not matter.
       expect(await agreeCommandAction(file, [`data.output.cacheDir=${join(dir, 'datasets')}`], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: ref })).toBe(0);
+      // Nor does the GPU's adapter or kernel choice: that is what is compared (native ignores it).
+      expect(await agreeCommandAction(file, ['gpu.matmul=vec128'], { backends: ['native'], steps: 3, tolerance: 1e-3, reference: ref })).toBe(0);
     } finally {
       log.mockRestore();
       error.mockRestore();

@@ -154,8 +154,9 @@ export async function agreeCommandAction(file: string, overrides: string[], opti
     }
     // The same count, not a prefix: the learning-rate schedule (warmup, decay) spans the steps.
     if (saved.steps !== options.steps) throw new Error(`--reference ${options.reference} has ${saved.steps} steps, --steps asks for ${options.steps} (the schedule spans the steps: they must be equal)`);
-    // Where prepared data is kept (data.output.*) changes no number: every other override must match.
-    const relevant = (o: string[]) => o.filter((x) => !x.startsWith('data.output.')).join(' ');
+    // Where prepared data is kept (data.output.*) changes no number, and the GPU's adapter and
+    // kernels (gpu.*) are what is compared: every other override must match.
+    const relevant = (o: string[]) => o.filter((x) => !x.startsWith('data.output.') && !x.startsWith('gpu.')).join(' ');
     if (saved.config !== basename(file) || relevant(saved.overrides) !== relevant(overrides)) {
       throw new Error(`--reference ${options.reference} was saved for ${saved.config} ${relevant(saved.overrides)}, not ${basename(file)} ${relevant(overrides)}`);
     }

@@ -40,6 +40,8 @@ export interface AttentionCallOptions {
   mask?: tf.Tensor;
   /** Incremental decoding: self-attention appends this call's keys/values; cross-attention stores them once. */
   cache?: KVCache;
+  /** [batch, q, dModel] added to the output (a block's residual stream), in the output projection's epilogue where it can be. */
+  residual?: tf.Tensor;
 }
 
 
@@ -147,7 +149,7 @@ export class MultiHeadAttention extends Module {
       }
       // [batch, heads, q, headDim] -> [batch, q, dModel]
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, qLen, this.dModel]);
-      return this.out.forward(merged);
+      return this.out.forward(merged, undefined, o.residual);
     });
   }
 

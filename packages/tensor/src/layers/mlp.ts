@@ -51,13 +51,16 @@ export class MLP extends Module {
     this.rng = o.rng;
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** `residual` ([..., dModel]) is added to the output, in the down projection's epilogue where it can be (no dropout active). */
+  forward(x: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       let h: tf.Tensor;
       if (this.activation === 'relu') h = tf.relu(this.up.forward(x));
       else if (this.activation === 'gelu') h = this.up.forward(x, 'gelu');
       else h = tf.mul(silu(this.gate!.forward(x)), this.up.forward(x));
-      return dropout(this.down.forward(h), this.dropoutRate, this.rng, this.training);
+      if (residual !== undefined && (this.dropoutRate === 0 || !this.training)) return this.down.forward(h, undefined, residual);
+      const y = dropout(this.down.forward(h), this.dropoutRate, this.rng, this.training);
+      return residual === undefined ? y : tf.add(residual, y);
     });
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { selectedTiling } from '../webgpu/matmul.js';
 import { fusedKernelNames as K } from '../webgpu/register.js';
 import { hasFusedKernel, runFused } from './fused.js';
 
@@ -30,12 +31,46 @@ export function matMulBias(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tens
   return tf.tidy(() => tf.add(tf.matMul(x, w), bias));
 }
 
+/**
+ * x W + b + r: a Linear layer's output added to a residual of its shape (a transformer block's
+ * projection back into the residual stream). x: [rows, in], w: [in, out], bias: [out],
+ * residual: [rows, out] -> [rows, out]. One dispatch forward where the backend has the kernel
+ * and `SL_WEBGPU_MATMUL` selects one of this package's tiled matmuls (webgpu: the residual is
+ * added in the matmul's epilogue), else {@link matMulBias} and an add, (x W + b) + r either way;
+ * backward as matMulBias's, and r's gradient is dy itself (no dispatch).
+ */
+export function matMulBiasAdd(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor, residual: tf.Tensor): tf.Tensor2D {
+  if (residual.rank !== 2 || residual.shape[0] !== x.shape[0] || residual.shape[1] !== w.shape[1]) {
+    throw new Error(`matMulBiasAdd: residual [${residual.shape}] is not [rows, out] = [${x.shape[0]}, ${w.shape[1]}]`);
+  }
+  const floats = x.dtype === 'float32' && w.dtype === 'float32' && bias.dtype === 'float32' && residual.dtype === 'float32';
+  if (floats && x.rank === 2 && w.rank === 2 && bias.rank === 1 && x.shape[1] === w.shape[0] && w.shape[1] === bias.shape[0] && residualInEpilogue()) {
+    return runFused(K.matMulBiasAdd, { x, w, bias, residual }) as tf.Tensor2D;
+  }
+  return tf.tidy(() => tf.add(matMulBias(x, w, bias), residual));
+}
+
+/** Whether {@link matMulBiasAdd} adds the residual in the matmul's epilogue on the active backend now (else it is a separate add). */
+export function residualInEpilogue(): boolean {
+  return hasFusedKernel(K.matMulBiasAdd, matMulBiasAddGradConfig) && selectedTiling() !== undefined;
+}
+
+/** x W + b's gradients (shared by both ops): dx = dy Wᵀ, dW = xᵀ dy, db = column sums of dy. */
+function linearGrads(dy: tf.Tensor, saved: tf.Tensor[]): Record<string, () => tf.Tensor> {
+  const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
+  const d = dy as tf.Tensor2D;
+  return { x: () => tf.matMul(d, w, false, true), w: () => tf.matMul(x, d, true, false), bias: () => columnSum(d) };
+}
+
 const matMulBiasGradConfig: tf.GradConfig = {
   kernelName: K.matMulBias,
   inputsToSave: ['x', 'w'],
-  gradFunc: (dy, saved) => {
-    const [x, w] = saved as [tf.Tensor2D, tf.Tensor2D];
-    const d = dy as tf.Tensor2D;
-    return { x: () => tf.matMul(d, w, false, true), w: () => tf.matMul(x, d, true, false), bias: () => columnSum(d) };
-  },
+  gradFunc: (dy, saved) => linearGrads(dy as tf.Tensor, saved),
+};
+
+const matMulBiasAddGradConfig: tf.GradConfig = {
+  kernelName: K.matMulBiasAdd,
+  inputsToSave: ['x', 'w'],
+  // The residual's gradient is dy, under its own handle (as tfjs's Add gradient hands it on).
+  gradFunc: (dy, saved) => ({ ...linearGrads(dy as tf.Tensor, saved), residual: () => tf.reshape(dy as tf.Tensor, (dy as tf.Tensor).shape) }),
 };

@@ -16,6 +16,8 @@
  * so neighbouring threads write neighbouring columns and read shared memory without conflicts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { epilogueKey, epilogueTerms, tilePrologue, tiledProgram, type Epilogue } from './matmul-program.js';
+import { vec4MatMulProgram } from './matmul-vec4.js';
 import { i32, runProgram, type WebgpuProgram } from './program.js';
 
 export interface MatMulTiling {
@@ -26,18 +28,23 @@ export interface MatMulTiling {
   /** Threads per workgroup along N (x) and M (y). */
   threadsX: number;
   threadsY: number;
+  /** 16-byte loads and 4 x 4 register blocks with an unrolled k loop (./matmul-vec4.ts), else float by float. */
+  vec4: boolean;
 }
 
-/** The tilings `SL_WEBGPU_MATMUL` can select (shared memory (tileM + tileN + 2) x tileK x 4 B, ~8 KiB each). */
+/** The tilings `SL_WEBGPU_MATMUL` can select (shared memory ~(tileM + tileN) x tileK x 4 B, 8 KiB each). */
 export const matMulTilings = {
-  tiled64: { tileM: 64, tileN: 64, tileK: 16, threadsX: 16, threadsY: 16 },
-  tiled128: { tileM: 128, tileN: 128, tileK: 8, threadsX: 16, threadsY: 16 },
+  tiled64: { tileM: 64, tileN: 64, tileK: 16, threadsX: 16, threadsY: 16, vec4: false },
+  tiled128: { tileM: 128, tileN: 128, tileK: 8, threadsX: 16, threadsY: 16, vec4: false },
+  vec64: { tileM: 64, tileN: 64, tileK: 16, threadsX: 16, threadsY: 16, vec4: true },
+  vec128: { tileM: 128, tileN: 128, tileK: 8, threadsX: 16, threadsY: 16, vec4: true },
 } as const satisfies Record<string, MatMulTiling>;
 export type MatMulTilingName = keyof typeof matMulTilings;
 
 /** tfjs flag choosing the webgpu matmul: `tfjs` (its own programs, the default) or a tiling above. */
 export const MATMUL_FLAG = 'SL_WEBGPU_MATMUL';
-export const matMulChoices = ['tfjs', ...(Object.keys(matMulTilings) as MatMulTilingName[])] as const;
+export const matMulChoices = ['tfjs', ...(Object.keys(matMulTilings) as MatMulTilingName[])] as [string, ...string[]] as ['tfjs', ...MatMulTilingName[]];
+export type MatMulChoice = 'tfjs' | MatMulTilingName;
 
 /** The flag's last accepted value: tfjs stores a value before its set hook runs, so a refused one is put back. */
 let accepted: string = 'tfjs';
@@ -78,7 +85,7 @@ function stageSlice(o: { input: string; staged: string; base: string; origin: st
         }`;
 }
 
-function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number, transposeA: boolean, transposeB: boolean, withBias: boolean): WebgpuProgram {
+function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number, transposeA: boolean, transposeB: boolean, epilogue: Epilogue): WebgpuProgram {
   const { tileM: BM, tileN: BN, tileK: BK, threadsX: WX, threadsY: WY } = t;
   const threads = WX * WY;
   const TM = BM / WY;
@@ -94,18 +101,7 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
     var<workgroup> As : array<f32, ${BK * SA}>;
     var<workgroup> Bs : array<f32, ${BK * SB}>;
 
-    fn main() {
-      let tx = i32(localId.x);
-      let ty = i32(localId.y);
-      let tid = ty * ${WX} + tx;
-      let M = uniforms.m;
-      let N = uniforms.n;
-      let K = uniforms.k;
-      let b = i32(workgroupId.z);
-      let m0 = i32(workgroupId.y) * ${BM};
-      let n0 = i32(workgroupId.x) * ${BN};
-      let aBase = (b % uniforms.batchA) * M * K;
-      let bBase = (b % uniforms.batchB) * K * N;
+    fn main() {${tilePrologue(t)}
       var acc : array<f32, ${TM * TN}>;
       var a : array<f32, ${TM}>;
       var w : array<f32, ${TN}>;
@@ -129,21 +125,13 @@ ${stageA}${stageB}
         for (var j = 0; j < ${TN}; j = j + 1) {
           let col = n0 + tx + j * ${WX};
           if (col < N) {
-            result[(b * M + row) * N + col] = acc[i * ${TN} + j]${withBias ? ' + bias[col]' : ''};
+            let at = (b * M + row) * N + col;
+            result[at] = acc[i * ${TN} + j]${epilogueTerms(epilogue, 'at', 'col')};
           }
         }
       }
     }`;
-  return {
-    outputShape: [batch, m, n],
-    shaderKey: `slMatMul_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${withBias}`,
-    dispatchLayout: { x: [2], y: [1], z: [0] } as unknown as { x: number[] },
-    dispatch: [Math.ceil(n / BN), Math.ceil(m / BM), batch],
-    variableNames: withBias ? ['A', 'B', 'bias'] : ['A', 'B'],
-    workgroupSize: [WX, WY, 1],
-    uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32,',
-    getUserCode: () => code,
-  };
+  return tiledProgram(t, batch, m, n, epilogue, `slMatMul_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${epilogueKey(epilogue)}`, code);
 }
 
 /** A TensorInfo viewing the same data under another shape (no copy; never returned or disposed). */
@@ -153,12 +141,13 @@ const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
 
 /**
  * a [...batch, M, K] x b [...batch, K, N] (each optionally transposed in its last two dims, each
- * batch either the other's or all ones) -> [...batch, M, N] with `tiling`, plus bias [N] in the
- * epilogue. Undefined when the shapes are outside what the program handles (other broadcasts,
- * non-float32, a batch over the dispatch limit): the caller runs tfjs's matmul instead.
+ * batch either the other's or all ones) -> [...batch, M, N] with `tiling`, plus bias [N] and a
+ * residual of the output's size in the epilogue. Undefined when the shapes are outside what the
+ * program handles (other broadcasts, non-float32, a batch over the dispatch limit): the caller
+ * runs tfjs's kernels instead.
  */
 export function tiledMatMul(
-  backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, tiling: MatMulTiling, bias?: tf.TensorInfo,
+  backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, tiling: MatMulTiling, bias?: tf.TensorInfo, residual?: tf.TensorInfo,
 ): tf.TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const ra = a.shape.length;
@@ -182,9 +171,15 @@ export function tiledMatMul(
   const batch = Math.max(batchA, batchB);
   if (batch > 65535 || Math.ceil(n / tiling.tileN) > 65535 || Math.ceil(m / tiling.tileM) > 65535) return undefined;
   if (bias !== undefined && (bias.dtype !== 'float32' || prod(bias.shape) !== n)) return undefined;
-  const program = tiledMatMulProgram(tiling, batch, m, n, transposeA, transposeB, bias !== undefined);
+  if (residual !== undefined && (residual.dtype !== 'float32' || prod(residual.shape) !== batch * m * n)) return undefined;
+  const epilogue = { bias: bias !== undefined, residual: residual !== undefined };
+  // vec4 reads need the contiguous dimension of an operand's storage to be a multiple of 4.
+  const program = tiling.vec4
+    ? vec4MatMulProgram(tiling, batch, m, n, transposeA, transposeB, epilogue, (transposeA ? m : k) % 4 === 0, (transposeB ? k : n) % 4 === 0)
+    : tiledMatMulProgram(tiling, batch, m, n, transposeA, transposeB, epilogue);
   const inputs = [view(a, [batchA, transposeA ? k : m, transposeA ? m : k]), view(b, [batchB, transposeB ? n : k, transposeB ? k : n])];
   if (bias !== undefined) inputs.push(view(bias, [n]));
+  if (residual !== undefined) inputs.push(view(residual, [batch * m * n]));
   const out = runProgram(backend, program, inputs, [i32(m), i32(n), i32(k), i32(batchA), i32(batchB)]);
   const shape = [...batchDims, m, n];
   if (shape.length === 3 && shape[0] === batch) return out;

@@ -22,6 +22,8 @@ export interface WebgpuProgram {
   /** WGSL struct fields, e.g. `eps : f32, rows : i32,` (in the order of the uniform values). */
   uniforms?: string;
   size?: boolean;
+  /** Components per element of each input's storage array (4: `array<vec4<f32>>`); default 1. */
+  variableComponents?: number[];
   getUserCode(): string;
 }
 

@@ -13,7 +13,7 @@ import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads
 import { biasGeluBackward, biasGrad, geluBackward, geluForward } from './gelu.js';
 import { normBackward, normForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
-import { matMulBiasForward } from './matmul-bias.js';
+import { matMulBiasAddForward, matMulBiasForward } from './matmul-bias.js';
 import { splitForward } from './split.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
@@ -42,6 +42,7 @@ export const fusedKernelNames = {
   biasGeluGrad: 'SlBiasGeluGrad',
   biasGrad: 'SlBiasGrad',
   matMulBias: 'SlMatMulBias',
+  matMulBiasAdd: 'SlMatMulBiasAdd',
   split: 'SlSplit',
 } as const;
 
@@ -82,6 +83,7 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.biasGeluGrad]: ({ inputs, backend }) => biasGeluBackward(backend, inputs.dy!, inputs.x!, inputs.bias!),
   [K.biasGrad]: ({ inputs, backend, attrs }) => biasGrad(backend, inputs.dy!, attrs.rows as number, attrs.cols as number),
   [K.matMulBias]: ({ inputs, backend }) => matMulBiasForward(backend, inputs.x!, inputs.w!, inputs.bias!),
+  [K.matMulBiasAdd]: ({ inputs, backend }) => matMulBiasAddForward(backend, inputs.x!, inputs.w!, inputs.bias!, inputs.residual!),
   [K.split]: ({ inputs, backend, attrs }) => splitForward(backend, inputs.x!, attrs.sizes as number[], attrs.axis as number),
 };
 

@@ -1,0 +1,57 @@
+import type { MatMulTiling } from './matmul.js';
+import type { WebgpuProgram } from './program.js';
+
+/**
+ * What the tiled matmul programs (./matmul.ts, ./matmul-vec4.ts) share: their geometry (one
+ * workgroup per output tile of one batch matrix), the WGSL that locates a workgroup's tile, and
+ * the epilogue, what they add to an output element before storing it: a bias over the columns (a Linear layer's, `SlMatMulBias`) and a residual of the output's
+ * shape (`SlMatMulBiasAdd`: a transformer block's x + W·h + b in the projection's one dispatch).
+ * Added left to right after the product, as the composite (x W + b) + r does.
+ */
+export interface Epilogue {
+  bias: boolean;
+  residual: boolean;
+}
+
+/** The epilogue's part of a program's shader key. */
+export const epilogueKey = (e: Epilogue): string => `${e.bias}${e.residual ? '_res' : ''}`;
+
+/** The epilogue's inputs, after A and B: `bias` [N], `residual` [batch, M, N]. */
+export const epilogueInputs = (e: Epilogue): string[] => [...(e.bias ? ['bias'] : []), ...(e.residual ? ['residual'] : [])];
+
+/** WGSL terms added to the product of output `at` (flat index) in column `col`. */
+export const epilogueTerms = (e: Epilogue, at: string, col: string): string => `${e.bias ? ` + bias[${col}]` : ''}${e.residual ? ` + residual[${at}]` : ''}`;
+
+/**
+ * WGSL declaring, at the top of main(), a thread's place (tx, ty, tid), the sizes (M, N, K), its
+ * batch matrix b, its tile's origin (m0, n0) and the operands' batch offsets (aBase, bBase).
+ */
+export function tilePrologue(t: MatMulTiling): string {
+  return `
+      let tx = i32(localId.x);
+      let ty = i32(localId.y);
+      let tid = ty * ${t.threadsX} + tx;
+      let M = uniforms.m;
+      let N = uniforms.n;
+      let K = uniforms.k;
+      let b = i32(workgroupId.z);
+      let m0 = i32(workgroupId.y) * ${t.tileM};
+      let n0 = i32(workgroupId.x) * ${t.tileN};
+      let aBase = (b % uniforms.batchA) * M * K;
+      let bBase = (b % uniforms.batchB) * K * N;`;
+}
+
+/** A tiled matmul program: C [batch, m, n] from A, B and the epilogue's inputs, one workgroup per tile. */
+export function tiledProgram(t: MatMulTiling, batch: number, m: number, n: number, epilogue: Epilogue, shaderKey: string, code: string, components?: [number, number]): WebgpuProgram {
+  return {
+    outputShape: [batch, m, n],
+    shaderKey,
+    dispatchLayout: { x: [2], y: [1], z: [0] } as unknown as { x: number[] },
+    dispatch: [Math.ceil(n / t.tileN), Math.ceil(m / t.tileM), batch],
+    variableNames: ['A', 'B', ...epilogueInputs(epilogue)],
+    ...(components === undefined ? {} : { variableComponents: [...components, ...epilogueInputs(epilogue).map(() => 1)] }),
+    workgroupSize: [t.threadsX, t.threadsY, 1],
+    uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32,',
+    getUserCode: () => code,
+  };
+}
