@@ -29,6 +29,7 @@ export { saveCheckpoint, loadCheckpoint, decodeCheckpoint, restoreCheckpoint, CH
 export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTensor, toStoredTensors, fromStoredTensor } from './checkpoint/checked.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';
 export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/layer-norm.js';
+export { normWithSkip, type NormSkipOptions } from './ops/norm-skip.js';
 export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entropy.js';
 export { adamwUpdate, adamwUpdateInPlace, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';

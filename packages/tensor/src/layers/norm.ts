@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { init as inits } from '../init.js';
 import { Module } from '../module.js';
 import { layerNorm } from '../ops/layer-norm.js';
+import { normWithSkip } from '../ops/norm-skip.js';
 import { rmsNorm } from '../ops/rms-norm.js';
 import type { Rng } from '../rng.js';
 
@@ -34,6 +35,11 @@ export class LayerNorm extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return layerNorm(x, this.weight, this.bias, this.eps);
   }
+
+  /** [x, norm(x)] for a pre-norm residual branch: x's two gradients are summed in the norm's backward where it can be (ops/norm-skip.ts). */
+  forwardWithSkip(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    return normWithSkip(x, { center: true, gamma: this.weight, beta: this.bias, eps: this.eps });
+  }
 }
 
 /** RMSNorm over the last dim: x / rms(x) * weight. Parameter: `weight` [dim] (ones). */
@@ -52,6 +58,11 @@ export class RMSNorm extends Module {
   // x: [..., dim] -> [..., dim] (one fused kernel on webgpu, see ops/rms-norm.ts)
   forward(x: tf.Tensor): tf.Tensor {
     return rmsNorm(x, this.weight, this.eps);
+  }
+
+  /** [x, norm(x)] for a pre-norm residual branch (see LayerNorm.forwardWithSkip). */
+  forwardWithSkip(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    return normWithSkip(x, { center: false, gamma: this.weight, eps: this.eps });
   }
 }
 

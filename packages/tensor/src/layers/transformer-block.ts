@@ -126,11 +126,17 @@ export class TransformerBlock extends Module {
         return tf.add(h, tf.mul(gate2, this.drop(this.mlp.forward(modulate(this.norm2.forward(h), shift2, scale2)))));
       }
       if (this.prenorm && (this.dropoutRate === 0 || !this.training)) {
-        // x + f(x) with the add in each sublayer's last projection (one dispatch fewer per
-        // sublayer where a tiled webgpu matmul runs; the same sums everywhere else).
-        let h = this.attn.forward(this.norm1.forward(x), { ...selfOpts, residual: x });
-        if (this.crossAttn !== undefined) h = this.crossAttn.forward(this.normCross!.forward(h), { ...crossOpts, residual: h });
-        return this.mlp.forward(this.norm2.forward(h), h);
+        // x + f(norm(x)) with the add in each sublayer's last projection (one dispatch fewer per
+        // sublayer where a tiled webgpu matmul runs), and x's two gradients summed in the norm's
+        // backward (one fewer on webgpu); the same sums everywhere else.
+        const [x1, n1] = this.norm1.forwardWithSkip(x);
+        let h = this.attn.forward(n1, { ...selfOpts, residual: x1 });
+        if (this.crossAttn !== undefined) {
+          const [hc, nc] = this.normCross!.forwardWithSkip(h);
+          h = this.crossAttn.forward(nc, { ...crossOpts, residual: hc });
+        }
+        const [h2, n2] = this.norm2.forwardWithSkip(h);
+        return this.mlp.forward(n2, h2);
       }
       if (this.prenorm) {
         let h = tf.add(x, this.drop(this.attn.forward(this.norm1.forward(x), selfOpts)));

@@ -69,8 +69,12 @@ function forwardProgram(shape: number[], rows: number, cols: number, v: NormVari
 }
 
 // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma (no mean(g) term without
-// centring); with gamma also the row's (mean, rstd) into stats [rows, 2] for the dgamma sums.
-function dxKernel(x: tf.TensorInfo, dy: tf.TensorInfo, gamma: tf.TensorInfo | undefined, dx: tf.TensorInfo, stats: tf.TensorInfo | undefined, rows: number, cols: number, eps: number, center: boolean): RawKernel {
+// centring), plus `addend` (the gradient x also gets from a skip connection) where given; with
+// gamma also the row's (mean, rstd) into stats [rows, 2] for the dgamma sums.
+function dxKernel(
+  x: tf.TensorInfo, dy: tf.TensorInfo, gamma: tf.TensorInfo | undefined, addend: tf.TensorInfo | undefined, dx: tf.TensorInfo, stats: tf.TensorInfo | undefined,
+  rows: number, cols: number, eps: number, center: boolean,
+): RawKernel {
   const wg = rowWorkgroup(cols);
   const g = gamma !== undefined ? 'dy[base + c] * gamma[c]' : 'dy[base + c]';
   const body = `
@@ -101,16 +105,17 @@ function dxKernel(x: tf.TensorInfo, dy: tf.TensorInfo, gamma: tf.TensorInfo | un
       if (valid) {
         for (var c = tid; c < cols; c += ${wg}) {
           let xhat = (x[base + c] - mean) * rstd;
-          dx[base + c] = rstd * (${g} - m1 - xhat * m2);
+          dx[base + c] = rstd * (${g} - m1 - xhat * m2)${addend === undefined ? '' : ' + addend[base + c]'};
         }
         ${stats === undefined ? '' : 'if (tid == 0) { stats[row * 2] = mean; stats[row * 2 + 1] = rstd; }'}
       }`;
   return {
-    key: `slNormDx_${center}_${gamma !== undefined}`,
+    key: `slNormDx_${center}_${gamma !== undefined}${addend === undefined ? '' : '_addend'}`,
     bindings: [
       { name: 'dy', tensor: dy },
       { name: 'x', tensor: x },
       ...(gamma === undefined ? [] : [{ name: 'gamma', tensor: gamma }]),
+      ...(addend === undefined ? [] : [{ name: 'addend', tensor: addend }]),
       { name: 'dx', tensor: dx, write: true },
       ...(stats === undefined ? [] : [{ name: 'stats', tensor: stats, write: true }]),
     ],
@@ -135,13 +140,26 @@ export function normForward(backend: unknown, x: tf.TensorInfo, gamma: tf.Tensor
   return runProgram(backend, forwardProgram(x.shape, rows, cols, v), inputs, [f32(eps), i32(rows), i32(cols)]);
 }
 
-/** SlLayerNormGrad / SlRmsNormGrad (dy, x, gamma?), attrs { eps, beta } -> [dx], [dx, dgamma] or [dx, dgamma, dbeta]. */
-export function normBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, eps: number, center: boolean, beta: boolean): tf.TensorInfo[] {
+/**
+ * SlLayerNormSkip (x, gamma, beta) / SlRmsNormSkip (x, gamma); attrs { eps } -> [x, y]: a
+ * pre-norm block's branch point, x passed on as the residual stream (the same data, no dispatch)
+ * beside its norm, so that one backward node receives both gradients (see ops/norm-skip.ts).
+ */
+export function normSkipForward(backend: unknown, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo | undefined, eps: number, center: boolean): tf.TensorInfo[] {
+  (backend as { incRef(id: unknown): void }).incRef(x.dataId);
+  return [{ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, normForward(backend, x, gamma, beta, eps, center)];
+}
+
+/**
+ * SlLayerNormGrad / SlRmsNormGrad (dy, x, gamma?, addend?), attrs { eps, beta } -> [dx], [dx,
+ * dgamma] or [dx, dgamma, dbeta]; `addend` (like x) is added to dx in the same pass.
+ */
+export function normBackward(backend: unknown, dy: tf.TensorInfo, x: tf.TensorInfo, gamma: tf.TensorInfo | undefined, eps: number, center: boolean, beta: boolean, addend?: tf.TensorInfo): tf.TensorInfo[] {
   const b = rawBackend(backend);
   const { rows, cols } = dims(x);
   const dx = rawOutput(b, x.shape);
   const stats = gamma === undefined ? undefined : rawOutput(b, [rows, 2]);
-  runRaw(b, dxKernel(x, dy, gamma, dx, stats, rows, cols, eps, center));
+  runRaw(b, dxKernel(x, dy, gamma, addend, dx, stats, rows, cols, eps, center));
   if (stats === undefined) return [dx];
   // dgamma (and dbeta) from one pass over dy
   const sums = runColumnSums(b, {

@@ -11,7 +11,7 @@ import { adamwStepInPlace } from './adamw-inplace.js';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.js';
 import { splitHeadsBackward, splitHeadsForward, type HeadsLayout } from './heads.js';
 import { biasGeluBackward, biasGrad, geluBackward, geluForward } from './gelu.js';
-import { normBackward, normForward } from './layer-norm.js';
+import { normBackward, normForward, normSkipForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
 import { matMulBiasAddForward, matMulBiasForward } from './matmul-bias.js';
 import { splitForward } from './split.js';
@@ -24,6 +24,8 @@ export const fusedKernelNames = {
   rmsNorm: 'SlRmsNorm',
   rmsNormPlain: 'SlRmsNormPlain',
   rmsNormGrad: 'SlRmsNormGrad',
+  layerNormSkip: 'SlLayerNormSkip',
+  rmsNormSkip: 'SlRmsNormSkip',
   crossEntropy: 'SlSoftmaxCrossEntropy',
   crossEntropyGrad: 'SlSoftmaxCrossEntropyGrad',
   adamw: 'SlAdamW',
@@ -52,10 +54,12 @@ type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 const webgpuKernels: Record<string, KernelFunc> = {
   [K.layerNorm]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, inputs.gamma!, inputs.beta!, attrs.eps as number, true),
   [K.layerNormPlain]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, undefined, undefined, attrs.eps as number, true),
-  [K.layerNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, true, inputs.gamma !== undefined),
+  [K.layerNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, true, inputs.gamma !== undefined, inputs.addend),
   [K.rmsNorm]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, inputs.gamma!, undefined, attrs.eps as number, false),
   [K.rmsNormPlain]: ({ inputs, backend, attrs }) => normForward(backend, inputs.x!, undefined, undefined, attrs.eps as number, false),
-  [K.rmsNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, false, false),
+  [K.rmsNormGrad]: ({ inputs, backend, attrs }) => normBackward(backend, inputs.dy!, inputs.x!, inputs.gamma, attrs.eps as number, false, false, inputs.addend),
+  [K.layerNormSkip]: ({ inputs, backend, attrs }) => normSkipForward(backend, inputs.x!, inputs.gamma!, inputs.beta!, attrs.eps as number, true),
+  [K.rmsNormSkip]: ({ inputs, backend, attrs }) => normSkipForward(backend, inputs.x!, inputs.gamma!, undefined, attrs.eps as number, false),
   [K.crossEntropy]: ({ inputs, backend, attrs }) => crossEntropyForward(backend, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.crossEntropyGrad]: ({ inputs, backend, attrs }) => crossEntropyBackward(backend, inputs.dy!, inputs.logits!, inputs.targets!, attrs.ignoreIndex as number),
   [K.adamw]: ({ inputs, backend, attrs }) => adamwStep(backend, inputs.p!, inputs.m!, inputs.v!, inputs.g!, attrs as unknown as AdamWScalars),
