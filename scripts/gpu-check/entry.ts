@@ -97,6 +97,9 @@ async function conformance(args: string[]): Promise<number> {
     console.log(`conformance on ${backend}${c.name === 'result' ? '' : ` (${c.name})`}: ${cases - bad}/${cases} cases agree with cpu`);
   }
   console.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  // Last line, for run.sh: the cases each kernel passed (it trains only with a kernel that passed all).
+  const passed = Object.fromEntries(columns.map((c, i) => [kernels[i] ?? 'default', c.results.filter((r) => r.error === undefined).length]));
+  console.log(JSON.stringify({ conformance: backend, cases, passed }));
   return failed === 0 ? 0 : 1;
 }
 

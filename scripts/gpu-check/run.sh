@@ -195,7 +195,7 @@ overrides() {
 # a shortened quickstart.
 check() {
   local slow=$1
-  step conformance $(( 40 * slow )) - "$node" "$js" conformance webgpu --matmul all
+  step conformance $(( 40 * slow )) conformance.json "$node" "$js" conformance webgpu --matmul all
   local runs="$work/runs" overrides=()
   # Each train-step also times webgpu with fewer, larger command-buffer submits (tfjs submits every
   # 15 dispatches) and with this repo's matmuls instead of tfjs's (packages/tensor/src/webgpu/matmul.ts).
@@ -233,22 +233,13 @@ matmul_flags() {
   "$node" "$js" matmuls | tr ' ' '\n' | grep -v '^tfjs$' | sed 's/^/SL_WEBGPU_MATMUL=/' | paste -sd ';'
 }
 
-# The matmul kernel of the fastest webgpu row (ms per step) of the largest train-step run so far
-# (large, else tiny), printed to stderr with its time against tfjs's; tfjs when none ran.
+# The matmul kernel the exp steps train with: the fastest of the largest train-step run so far
+# (large, else tiny) among those that passed the conformance suite (fastest-matmul.cjs); tfjs
+# when none ran.
 fastest_matmul() {
   local f
   for f in "$out/train-step-large.json" "$out/train-step-tiny.json"; do
-    [ -s "$f" ] || continue
-    "$node" -e '
-      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-      const rows = r.results.filter((x) => x.metric === "ms_per_step" && /^webgpu( \[SL_WEBGPU_MATMUL=\w+\])?$/.test(x.system));
-      if (rows.length === 0) process.exit(1);
-      const best = rows.reduce((a, b) => (b.value < a.value ? b : a));
-      const name = (s) => (s.match(/SL_WEBGPU_MATMUL=(\w+)/) || [, "tfjs"])[1];
-      const tfjs = rows.find((x) => x.system === "webgpu");
-      console.error(`matmul for the steps below: ${name(best.system)}, the fastest on the ${r.config.size} step (${best.value} ms` + (tfjs ? `; tfjs ${tfjs.value} ms)` : ")"));
-      console.log(name(best.system));
-    ' "$f" && return
+    [ -s "$f" ] && "$node" "$here/fastest-matmul.cjs" "$f" "$out/conformance.json" && return
   done
   echo "matmul for the steps below: tfjs (no train-step figures to choose from)" >&2
   echo tfjs
@@ -266,6 +257,6 @@ gpu_config() {
 
 mkdir -p "$out"
 # The figures this run chooses its matmul from must be its own.
-rm -f "$out"/train-step-tiny.json "$out"/train-step-large.json "$out"/generation.json "$out"/webgpu-gemm.json
+rm -f "$out"/conformance.json "$out"/train-step-tiny.json "$out"/train-step-large.json "$out"/generation.json "$out"/webgpu-gemm.json
 main 2>&1 | tee "$out/gpu-check.log"
 exit "${PIPESTATUS[0]}"
