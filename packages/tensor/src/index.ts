@@ -30,6 +30,7 @@ export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTen
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';
 export { layerNorm, layerNormGradComposite, type LayerNormGrads } from './ops/layer-norm.js';
 export { normWithSkip, type NormSkipOptions } from './ops/norm-skip.js';
+export { mergedContext } from './ops/merged-context.js';
 export { softmaxCrossEntropy, crossEntropyGradComposite } from './ops/cross-entropy.js';
 export { adamwUpdate, adamwUpdateInPlace, type AdamWUpdate, type AdamWScalars } from './ops/adamw-update.js';
 export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } from './ops/masked-softmax.js';

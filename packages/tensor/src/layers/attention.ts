@@ -3,6 +3,7 @@ import { init as inits, type Init } from '../init.js';
 import { Module } from '../module.js';
 import { scaledDotProductAttention } from '../ops/attention.js';
 import { splitHeads } from '../ops/heads.js';
+import { mergedContext, mergedContextInOneKernel } from '../ops/merged-context.js';
 import { MASKED, scaledMaskedSoftmax } from '../ops/masked-softmax.js';
 import type { Rng } from '../rng.js';
 import { dropout } from './dropout.js';
@@ -138,17 +139,21 @@ export class MultiHeadAttention extends Module {
       const kvLen = k.shape[2];
       const bias = this.maskBias(batch, qLen, kvLen, o);
       const softmax = { scale: 1 / Math.sqrt(this.headDim), causal: o.causal === true, offset, bias };
-      // ctx: [batch, heads, q, headDim]; one fused op unless dropout needs the probabilities
-      let ctx: tf.Tensor;
+      // merged: [batch, q, dModel], the heads' contexts side by side; one fused op where the
+      // backend has it (native), else the probabilities and mergedContext (on webgpu with a tiled
+      // matmul the product is written merged: no Transpose), or as before.
+      let merged: tf.Tensor;
+      // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
+      const probs = () => scaledMaskedSoftmax(tf.matMul(q, k, false, true), softmax);
       if (this.training && this.dropoutRate !== 0) {
-        // scores: [batch, heads, q, kv] (k enters transposed through the matmul flag, not a Transpose)
-        const probs = scaledMaskedSoftmax(tf.matMul(q, k, false, true), softmax);
-        ctx = tf.matMul(dropout(probs, this.dropoutRate, this.rng, this.training), v);
+        merged = mergedContext(dropout(probs(), this.dropoutRate, this.rng, this.training), v);
+      } else if (mergedContextInOneKernel()) {
+        merged = mergedContext(probs(), v);
       } else {
-        ctx = scaledDotProductAttention(q, k, v, softmax);
+        // ctx: [batch, heads, q, headDim] -> [batch, q, dModel]
+        const ctx = scaledDotProductAttention(q, k, v, softmax);
+        merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, qLen, this.dModel]);
       }
-      // [batch, heads, q, headDim] -> [batch, q, dModel]
-      const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, qLen, this.dModel]);
       return this.out.forward(merged, undefined, o.residual);
     });
   }

@@ -12,7 +12,7 @@ import { selectedTiling, tiledMatMul } from './matmul.js';
 /** SlMatMulBias (x [rows, in], w [in, out], bias [out]) -> [rows, out]. */
 export function matMulBiasForward(backend: unknown, x: tf.TensorInfo, w: tf.TensorInfo, bias: tf.TensorInfo): tf.TensorInfo {
   const tiling = selectedTiling();
-  const tiled = tiling === undefined ? undefined : tiledMatMul(backend, x, w, false, false, tiling, bias);
+  const tiled = tiling === undefined ? undefined : tiledMatMul(backend, x, w, tiling, { bias });
   if (tiled !== undefined) return tiled;
   const k = tf.getKernel(tf._FusedMatMul, 'webgpu');
   if (k === undefined) throw new Error('SlMatMulBias: the webgpu backend has no _FusedMatMul kernel');
@@ -23,7 +23,7 @@ export function matMulBiasForward(backend: unknown, x: tf.TensorInfo, w: tf.Tens
 /** SlMatMulBiasAdd (x [rows, in], w [in, out], bias [out], residual [rows, out]) -> x w + bias + residual. */
 export function matMulBiasAddForward(backend: unknown, x: tf.TensorInfo, w: tf.TensorInfo, bias: tf.TensorInfo, residual: tf.TensorInfo): tf.TensorInfo {
   const tiling = selectedTiling();
-  const tiled = tiling === undefined ? undefined : tiledMatMul(backend, x, w, false, false, tiling, bias, residual);
+  const tiled = tiling === undefined ? undefined : tiledMatMul(backend, x, w, tiling, { bias, residual });
   if (tiled !== undefined) return tiled;
   // Shapes a tiled matmul does not take: two dispatches, as the composite.
   const y = matMulBiasForward(backend, x, w, bias);

@@ -24,9 +24,16 @@ export const epilogueTerms = (e: Epilogue, at: string, col: string): string => `
 
 /**
  * WGSL declaring, at the top of main(), a thread's place (tx, ty, tid), the sizes (M, N, K), its
- * batch matrix b, its tile's origin (m0, n0) and the operands' batch offsets (aBase, bBase).
+ * batch matrix b, its tile's origin (m0, n0), and where the operands' and the output's matrices
+ * start and how far apart their rows are (aBase/aStride, bBase/bStride, cBase/cStride).
+ *
+ * Each of A, B and C may hold its batch matrices in heads layout (uniforms headsA/headsB/headsC,
+ * 1 for plain): [batch / heads, rows, heads, cols], the rows of a batch's heads interleaved, as
+ * attention's [batch, len, heads, dim] against its per-head [batch, heads, len, dim]. Matrix i then
+ * starts at (i / h) * rows * cols * h + (i % h) * cols and its rows are cols * h apart; with h = 1
+ * that is i * rows * cols and cols.
  */
-export function tilePrologue(t: MatMulTiling): string {
+export function tilePrologue(t: MatMulTiling, transposeA: boolean, transposeB: boolean): string {
   return `
       let tx = i32(localId.x);
       let ty = i32(localId.y);
@@ -37,8 +44,17 @@ export function tilePrologue(t: MatMulTiling): string {
       let b = i32(workgroupId.z);
       let m0 = i32(workgroupId.y) * ${t.tileM};
       let n0 = i32(workgroupId.x) * ${t.tileN};
-      let aBase = (b % uniforms.batchA) * M * K;
-      let bBase = (b % uniforms.batchB) * K * N;`;
+      let bA = b % uniforms.batchA;
+      let hA = uniforms.headsA;
+      let aStride = ${transposeA ? 'M' : 'K'} * hA;
+      let aBase = (bA / hA) * M * K * hA + (bA % hA) * ${transposeA ? 'M' : 'K'};
+      let bB = b % uniforms.batchB;
+      let hB = uniforms.headsB;
+      let bStride = ${transposeB ? 'K' : 'N'} * hB;
+      let bBase = (bB / hB) * K * N * hB + (bB % hB) * ${transposeB ? 'K' : 'N'};
+      let hC = uniforms.headsC;
+      let cStride = N * hC;
+      let cBase = (b / hC) * M * N * hC + (b % hC) * N;`;
 }
 
 /** A tiled matmul program: C [batch, m, n] from A, B and the epilogue's inputs, one workgroup per tile. */
@@ -51,7 +67,7 @@ export function tiledProgram(t: MatMulTiling, batch: number, m: number, n: numbe
     variableNames: ['A', 'B', ...epilogueInputs(epilogue)],
     ...(components === undefined ? {} : { variableComponents: [...components, ...epilogueInputs(epilogue).map(() => 1)] }),
     workgroupSize: [t.threadsX, t.threadsY, 1],
-    uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32,',
+    uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32, headsA : i32, headsB : i32, headsC : i32,',
     getUserCode: () => code,
   };
 }

@@ -26,6 +26,8 @@ interface Operand {
   input: 'A' | 'B';
   staged: 'As' | 'Bs';
   base: 'aBase' | 'bBase';
+  /** How far apart the stored rows are ('aStride', 'bStride': the heads layout's, see tilePrologue). */
+  rowStride: 'aStride' | 'bStride';
   /** The slice's first row (A, in M) or column (B, in N) of the output tile. */
   origin: 'm0' | 'n0';
   /** The operand's output dimension (M for A, N for B). */
@@ -50,8 +52,8 @@ function stage(o: Operand, tileK: number, threads: number): string {
   if (o.kContiguous) {
     // [dim, K] in memory: 4 consecutive k of one row, stored as 4 floats of 4 k-rows of the slice.
     const read = o.vec
-      ? `select(vec4<f32>(0.0), ${o.input}[select(0, (${o.base} + at * K + k) / 4, inside)], inside)`
-      : guarded(`${o.base} + at * K + k`, (c) => `(at < ${o.dim} && k + ${c} < K)`);
+      ? `select(vec4<f32>(0.0), ${o.input}[select(0, (${o.base} + at * ${o.rowStride} + k) / 4, inside)], inside)`
+      : guarded(`${o.base} + at * ${o.rowStride} + k`, (c) => `(at < ${o.dim} && k + ${c} < K)`);
     return `
         for (var l = 0; l < ${loads}; l = l + 1) {
           let idx = tid + l * ${threads};
@@ -66,8 +68,8 @@ function stage(o: Operand, tileK: number, threads: number): string {
   }
   // [K, dim] in memory: 4 consecutive columns of one k, stored as they are.
   const read = o.vec
-    ? `select(vec4<f32>(0.0), ${o.input}[select(0, (${o.base} + k * ${o.dim} + at) / 4, inside)], inside)`
-    : guarded(`${o.base} + k * ${o.dim} + at`, (c) => `(at + ${c} < ${o.dim} && k < K)`);
+    ? `select(vec4<f32>(0.0), ${o.input}[select(0, (${o.base} + k * ${o.rowStride} + at) / 4, inside)], inside)`
+    : guarded(`${o.base} + k * ${o.rowStride} + at`, (c) => `(at + ${c} < ${o.dim} && k < K)`);
   return `
         for (var l = 0; l < ${loads}; l = l + 1) {
           let idx = tid + l * ${threads};
@@ -103,25 +105,25 @@ export function vec4MatMulProgram(
       {
         let row = m0 + ${gm * 4 * WY + r} + 4 * ty;
         if (row < M) {${range(GN).map((gn) => `
-          store(row, n0 + ${gn * 4 * WX} + 4 * tx, ${acc(gm, r, gn)});`).join('')}
+          store(cBase + row * cStride, n0 + ${gn * 4 * WX} + 4 * tx, ${acc(gm, r, gn)});`).join('')}
         }
       }`)).join('');
-  const a: Operand = { input: 'A', staged: 'As', base: 'aBase', origin: 'm0', dim: 'M', tile: BM, kContiguous: !transposeA, vec: vecA };
-  const b: Operand = { input: 'B', staged: 'Bs', base: 'bBase', origin: 'n0', dim: 'N', tile: BN, kContiguous: transposeB, vec: vecB };
+  const a: Operand = { input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, kContiguous: !transposeA, vec: vecA };
+  const b: Operand = { input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, kContiguous: transposeB, vec: vecB };
   const code = `
     var<workgroup> As : array<vec4<f32>, ${(BK * BM) / 4}>;
     var<workgroup> Bs : array<vec4<f32>, ${(BK * BN) / 4}>;
 
-    // The 4 columns from col of one output row, each written if inside the matrix.
-    fn store(row : i32, col : i32, v : vec4<f32>) {
+    // The 4 columns from col of the output row starting at rowStart, each written if inside the matrix.
+    fn store(rowStart : i32, col : i32, v : vec4<f32>) {
       let N = uniforms.n;
-      let at = (i32(workgroupId.z) * uniforms.m + row) * N + col;
+      let at = rowStart + col;
       for (var c = 0; c < 4; c = c + 1) {
         if (col + c < N) { result[at + c] = v[c]${epilogueTerms(epilogue, 'at + c', 'col + c')}; }
       }
     }
 
-    fn main() {${tilePrologue(t)}
+    fn main() {${tilePrologue(t, transposeA, transposeB)}
       ${decls.join('\n      ')}
       for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
 ${stage(a, BK, threads)}${stage(b, BK, threads)}

@@ -70,9 +70,9 @@ export function selectedTiling(): MatMulTiling | undefined {
  * operand's storage order (K-contiguous: [dim, K]; else [K, dim]), so neighbouring threads read
  * neighbouring floats.
  */
-function stageSlice(o: { input: string; staged: string; base: string; origin: string; dim: string; tile: number; stride: number; kContiguous: boolean }, tileK: number, threads: number): string {
+function stageSlice(o: { input: string; staged: string; base: string; rowStride: string; origin: string; dim: string; tile: number; stride: number; kContiguous: boolean }, tileK: number, threads: number): string {
   const coords = o.kContiguous ? `let outer = idx / ${tileK}; let kk = idx % ${tileK};` : `let kk = idx / ${o.tile}; let outer = idx % ${o.tile};`;
-  const index = o.kContiguous ? `at * K + k` : `k * ${o.dim} + at`;
+  const index = o.kContiguous ? `at * ${o.rowStride} + k` : `k * ${o.rowStride} + at`;
   return `
         for (var l = 0; l < ${(o.tile * tileK) / threads}; l = l + 1) {
           let idx = tid + l * ${threads};
@@ -95,13 +95,13 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
   // bank 16 times (a row stride of 64 or 128 floats is a multiple of the 32 banks).
   const SA = BM + 1;
   const SB = BN + 1;
-  const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
-  const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
+  const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
+  const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
   const code = `
     var<workgroup> As : array<f32, ${BK * SA}>;
     var<workgroup> Bs : array<f32, ${BK * SB}>;
 
-    fn main() {${tilePrologue(t)}
+    fn main() {${tilePrologue(t, transposeA, transposeB)}
       var acc : array<f32, ${TM * TN}>;
       var a : array<f32, ${TM}>;
       var w : array<f32, ${TN}>;
@@ -125,7 +125,7 @@ ${stageA}${stageB}
         for (var j = 0; j < ${TN}; j = j + 1) {
           let col = n0 + tx + j * ${WX};
           if (col < N) {
-            let at = (b * M + row) * N + col;
+            let at = cBase + row * cStride + col;
             result[at] = acc[i * ${TN} + j]${epilogueTerms(epilogue, 'at', 'col')};
           }
         }
@@ -139,16 +139,33 @@ const view = (t: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ dataId: t.
 
 const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
 
+/** Options of {@link tiledMatMul}. */
+export interface TiledMatMulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+  /** [N], added in the epilogue. */
+  bias?: tf.TensorInfo;
+  /** The output's size and layout, added in the epilogue. */
+  residual?: tf.TensorInfo;
+  /**
+   * Heads layout of A, B or the output (./matmul-program.ts tilePrologue): `h` > 1 holds the batch
+   * matrices as [batch / h, rows, h, cols]. The operand is then given with its logical shape
+   * [batch, rows, cols]; an output in heads layout is returned with shape [batch, M, N] over data
+   * laid out [batch / h, M, h, N] (reshape it to [batch / h, M, h * N]). Needs equal batches.
+   */
+  heads?: { a?: number; b?: number; out?: number };
+}
+
 /**
  * a [...batch, M, K] x b [...batch, K, N] (each optionally transposed in its last two dims, each
  * batch either the other's or all ones) -> [...batch, M, N] with `tiling`, plus bias [N] and a
- * residual of the output's size in the epilogue. Undefined when the shapes are outside what the
- * program handles (other broadcasts, non-float32, a batch over the dispatch limit): the caller
- * runs tfjs's kernels instead.
+ * residual of the output's size in the epilogue, operands and output optionally in heads layout.
+ * Undefined when the shapes are outside what the program handles (other broadcasts, non-float32,
+ * a batch over the dispatch limit): the caller runs tfjs's kernels instead.
  */
-export function tiledMatMul(
-  backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, tiling: MatMulTiling, bias?: tf.TensorInfo, residual?: tf.TensorInfo,
-): tf.TensorInfo | undefined {
+export function tiledMatMul(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, tiling: MatMulTiling, o: TiledMatMulOptions = {}): tf.TensorInfo | undefined {
+  const { transposeA = false, transposeB = false, bias, residual } = o;
+  const heads = { a: o.heads?.a ?? 1, b: o.heads?.b ?? 1, out: o.heads?.out ?? 1 };
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -172,6 +189,8 @@ export function tiledMatMul(
   if (batch > 65535 || Math.ceil(n / tiling.tileN) > 65535 || Math.ceil(m / tiling.tileM) > 65535) return undefined;
   if (bias !== undefined && (bias.dtype !== 'float32' || prod(bias.shape) !== n)) return undefined;
   if (residual !== undefined && (residual.dtype !== 'float32' || prod(residual.shape) !== batch * m * n)) return undefined;
+  const headed = heads.a > 1 || heads.b > 1 || heads.out > 1;
+  if (headed && (batchA !== batch || batchB !== batch || [heads.a, heads.b, heads.out].some((h) => !Number.isInteger(h) || h < 1 || batch % h !== 0))) return undefined;
   const epilogue = { bias: bias !== undefined, residual: residual !== undefined };
   // vec4 reads need the contiguous dimension of an operand's storage to be a multiple of 4.
   const program = tiling.vec4
@@ -180,7 +199,7 @@ export function tiledMatMul(
   const inputs = [view(a, [batchA, transposeA ? k : m, transposeA ? m : k]), view(b, [batchB, transposeB ? n : k, transposeB ? k : n])];
   if (bias !== undefined) inputs.push(view(bias, [n]));
   if (residual !== undefined) inputs.push(view(residual, [batch * m * n]));
-  const out = runProgram(backend, program, inputs, [i32(m), i32(n), i32(k), i32(batchA), i32(batchB)]);
+  const out = runProgram(backend, program, inputs, [i32(m), i32(n), i32(k), i32(batchA), i32(batchB), i32(heads.a), i32(heads.b), i32(heads.out)]);
   const shape = [...batchDims, m, n];
   if (shape.length === 3 && shape[0] === batch) return out;
   // The output's data is [batch, M, N] row-major already: a reshape shares it.
@@ -210,7 +229,7 @@ export function installTiledMatMul(): void {
       if (tiling !== undefined) {
         const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
         const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-        const out = tiledMatMul(args.backend, a, b, attrs.transposeA, attrs.transposeB, tiling);
+        const out = tiledMatMul(args.backend, a, b, tiling, { transposeA: attrs.transposeA, transposeB: attrs.transposeB });
         if (out !== undefined) return out;
       }
       return original.kernelFunc(args);

@@ -14,6 +14,7 @@ import { biasGeluBackward, biasGrad, geluBackward, geluForward } from './gelu.js
 import { normBackward, normForward, normSkipForward } from './layer-norm.js';
 import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js';
 import { matMulBiasAddForward, matMulBiasForward } from './matmul-bias.js';
+import { mergedContextBackward, mergedContextForward } from './merged-context.js';
 import { splitForward } from './split.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
@@ -45,6 +46,8 @@ export const fusedKernelNames = {
   biasGrad: 'SlBiasGrad',
   matMulBias: 'SlMatMulBias',
   matMulBiasAdd: 'SlMatMulBiasAdd',
+  mergedContext: 'SlMergedContext',
+  mergedContextGrad: 'SlMergedContextGrad',
   split: 'SlSplit',
 } as const;
 
@@ -88,6 +91,8 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.biasGrad]: ({ inputs, backend, attrs }) => biasGrad(backend, inputs.dy!, attrs.rows as number, attrs.cols as number),
   [K.matMulBias]: ({ inputs, backend }) => matMulBiasForward(backend, inputs.x!, inputs.w!, inputs.bias!),
   [K.matMulBiasAdd]: ({ inputs, backend }) => matMulBiasAddForward(backend, inputs.x!, inputs.w!, inputs.bias!, inputs.residual!),
+  [K.mergedContext]: ({ inputs, backend }) => mergedContextForward(backend, inputs.p!, inputs.v!),
+  [K.mergedContextGrad]: ({ inputs, backend }) => mergedContextBackward(backend, inputs.dy!, inputs.p!, inputs.v!),
   [K.split]: ({ inputs, backend, attrs }) => splitForward(backend, inputs.x!, attrs.sizes as number[], attrs.axis as number),
 };
 
