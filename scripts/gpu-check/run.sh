@@ -10,12 +10,13 @@
 #
 # In order, each step with its own time limit, a failed step logged and the next one run:
 # adapter, conformance on webgpu (once per matmul kernel), train-step tiny and large (webgpu and
-# its variants + PyTorch CUDA fp32 eager and TF32, with the ratios), webgpu-gemm (every matmul
-# kernel on the large step's GEMM shapes beside PyTorch), the generation benchmark on webgpu,
-# the quickstart models' first 20 training losses on webgpu against native's (exp agree), a
-# shortened quickstart on webgpu; then, with --part gpu-config or all, the d 512
-# SLLM-vs-token-LM config on webgpu. The exp steps train with the matmul kernel that was
-# fastest on the largest train step timed (fastest_matmul).
+# its variants + PyTorch CUDA fp32 eager and TF32, with the ratios), the generation benchmark on
+# webgpu, the quickstart models' first 20 training losses on webgpu against native's (exp
+# agree), a shortened quickstart on webgpu (at least 90 s of the check's 320 are left for it);
+# then, with --part gpu-config or all, the d 512 SLLM-vs-token-LM config on webgpu; last, on
+# what time is left, webgpu-gemm (every matmul kernel on the large step's GEMM shapes beside
+# PyTorch). The exp steps train with the fastest matmul kernel of the largest train step timed
+# that passed the conformance suite (fastest_matmul).
 # Everything is teed into $OUT/gpu-check.log; the bench JSON lines go to $OUT/*.json.
 # The exit status is the number of failed steps.
 set -u -o pipefail
@@ -56,8 +57,10 @@ case "$part" in
   check) budget_s=$check_s ;;
   gpu-config) budget_s=$config_s ;;
 esac
-# Seconds from the start until which the check part may run (its quickstart gets what is left).
+# Seconds from the start until which the check part may run (its quickstart gets what is left,
+# and the steps before it leave the quickstart at least quickstart_s of it).
 check_end_s=$check_s
+quickstart_s=90
 failures=0
 summary=()
 # The matmul kernel the exp steps train with (the fastest one timed; see fastest_matmul).
@@ -178,6 +181,7 @@ main() {
   step adapter $(( 20 * slow )) - "$node" "$js" adapter
   [ "$part" = gpu-config ] || check "$slow"
   [ "$part" = check ] || gpu_config
+  gemm
 
   echo
   echo "=== summary ($(secs $(( $(now_ms) - start_ms ))) s in all; outputs in $out)"
@@ -195,23 +199,20 @@ overrides() {
 # a shortened quickstart.
 check() {
   local slow=$1
+  step_end_s=$(( check_end_s - quickstart_s ))
   step conformance $(( 40 * slow )) conformance.json "$node" "$js" conformance webgpu --matmul all
   local runs="$work/runs" overrides=()
   # Each train-step also times webgpu with fewer, larger command-buffer submits (tfjs submits every
   # 15 dispatches) and with this repo's matmuls instead of tfjs's (packages/tensor/src/webgpu/matmul.ts).
   local variants=(--webgpu-flags "WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=128;$(matmul_flags)")
-  # Every matmul kernel on the GEMM shapes of the large step (and a square one), beside PyTorch's.
-  local gemm_torch=(--no-torch); [ -n "$py" ] && gemm_torch=(--python "$py")
   if [ "$quick" = 1 ]; then
     step train-step-tiny 600 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 1 "${variants[@]}" "${torch_args[@]}"
     echo "=== train-step-large: skipped with --quick"
-    step webgpu-gemm 600 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size tiny --reps 1 --shapes qkv,qk,head.dw "${gemm_torch[@]}"
     step generation 600 generation.json "$node" "$js" bench generation --backend webgpu --sentences 2 --length 8 --prompts 1
     mapfile -t overrides < <(overrides quickstart-quick)
   else
     step train-step-tiny 60 train-step-tiny.json "$node" "$js" bench train-step --backends webgpu --size tiny --steps 5 "${variants[@]}" "${torch_args[@]}"
     step train-step-large 120 train-step-large.json "$node" "$js" bench train-step --backends webgpu --size large --steps 3 "${variants[@]}" "${torch_args[@]}"
-    step webgpu-gemm 60 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size large --reps 10 "${gemm_torch[@]}"
     step generation 35 generation.json "$node" "$js" bench generation --backend webgpu
     mapfile -t overrides < <(overrides quickstart)
   fi
@@ -243,6 +244,24 @@ fastest_matmul() {
   done
   echo "matmul for the steps below: tfjs (no train-step figures to choose from)" >&2
   echo tfjs
+}
+
+# Every matmul kernel on the GEMM shapes of the large step (and a square one) beside PyTorch's:
+# a diagnosis for the next kernel, so it runs last, on what is left of the budget.
+gemm() {
+  local gemm_torch=(--no-torch); [ -n "$py" ] && gemm_torch=(--python "$py")
+  local left=$(( budget_s - ($(now_ms) - start_ms) / 1000 ))
+  if [ "$left" -lt 15 ]; then
+    # Not a failure: the steps above had the budget's priority.
+    echo "=== webgpu-gemm: not run (${left} s of the ${budget_s} s budget left)"
+    summary+=("$(printf '%-22s %-26s %8s' webgpu-gemm 'not run (no time left)' '-')")
+    return
+  fi
+  if [ "$quick" = 1 ]; then
+    step webgpu-gemm 600 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size tiny --reps 1 --shapes qkv,qk,head.dw "${gemm_torch[@]}"
+  else
+    step webgpu-gemm 60 webgpu-gemm.json "$node" "$js" bench webgpu-gemm --size large --reps 10 "${gemm_torch[@]}"
+  fi
 }
 
 # configs/paper/sllm-vs-token-gpu.yaml: a d 512 token LM and SLLM trained and compared on the GPU
