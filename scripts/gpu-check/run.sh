@@ -253,7 +253,7 @@ gemm() {
   local left=$(( budget_s - ($(now_ms) - start_ms) / 1000 ))
   if [ "$left" -lt 15 ]; then
     # Not a failure: the steps above had the budget's priority.
-    echo "=== webgpu-gemm: not run (${left} s of the ${budget_s} s budget left)"
+    echo "=== webgpu-gemm: not run ($(( left > 0 ? left : 0 )) s of the ${budget_s} s budget left)"
     summary+=("$(printf '%-22s %-26s %8s' webgpu-gemm 'not run (no time left)' '-')")
     return
   fi
