@@ -46,7 +46,8 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).toContain('run        inspect/lm@lr=0.01-a');
     expect(text).toContain('status     done');
     expect(text).toContain('overrides  stages.lm.train.lr=0.01');
-    expect(text).toMatch(/^cpu {8}[\d.]+ s user \+ [\d.]+ s sys; load avg \(1 min\) [\d.]+ at start, [\d.]+ at end$/m);
+    // Seconds as formatCell writes them: 0.0922, or 1.89e-4 for a run this short.
+    expect(text).toMatch(/^cpu {8}[\d.e-]+ s user \+ [\d.e-]+ s sys; load avg \(1 min\) [\d.]+ at start, [\d.]+ at end$/m);
     expect(text).toContain('checkpoint step-00000004.safetensors (step 4)');
     expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
     expect(text).toMatch(/ppl_tokens\s+1234/);
