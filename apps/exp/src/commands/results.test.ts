@@ -140,7 +140,8 @@ describe('exp results', () => {
       expect(res.cpuUserS + res.cpuSystemS).toBeGreaterThan(0);
       expect(md).toContain(`| ${byWidth(d).meta.runId} | svae | model.dModel=${d} | 0 | `);
     }
-    expect(md).toMatch(/- CPU time: [\d.]+ s user \+ sys summed over the runs \(and 2 eval and bench stages: [\d.]+ s wall, [\d.]+ s CPU\)/);
+    // Seconds as formatCell writes them (scientific below 1e-3, as a very short stage can take).
+    expect(md).toMatch(/- CPU time: [\d.e-]+ s user \+ sys summed over the runs \(and 2 eval and bench stages: [\d.e-]+ s wall, [\d.e-]+ s CPU\)/);
     expect(md).toContain('## Eval and bench stages');
     expect(md.match(/^\| eval \| eval \| \S+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ → [\d.]+ \| svae \|$/gm)).toHaveLength(2);
     expect(md).not.toContain('stage_costs');
