@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, scaledDotProductAttention, scaledDotProductAttentionComposite } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 import { sizes } from './train-step.js';
+import { options } from '../options.js';
 
 export const usage = `pnpm bench attention [options]
   Fused attention (scaledDotProductAttention) vs the composite it replaced, forward and
@@ -34,26 +35,11 @@ interface Args {
 
 export function parseArgs(args: string[]): Args {
   const out: Args = { sizes: ['medium', 'large'], reps: 10, threads: undefined };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`attention: ${a} needs a value`);
-      return v;
-    };
-    const count = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`attention: ${a} must be a positive integer, got "${v}"`);
-      return n;
-    };
-    if (a === '--sizes') {
-      const list = value().split(',').filter((s) => s !== '');
-      const bad = list.find((s) => !(s in sizes));
-      if (bad !== undefined || list.length === 0) throw new Error(`attention: --sizes takes ${Object.keys(sizes).join(', ')}, got "${args[i]}"`);
-      out.sizes = list as SizeName[];
-    } else if (a === '--reps') out.reps = count(value());
-    else if (a === '--threads') out.threads = count(value());
-    else throw new Error(`attention: unknown option "${a}" (see pnpm bench attention --help)`);
+  for (const o of options('attention', args)) {
+    if (o.name === '--sizes') out.sizes = o.list(Object.keys(sizes) as SizeName[]);
+    else if (o.name === '--reps') out.reps = o.count();
+    else if (o.name === '--threads') out.threads = o.count();
+    else o.unknown();
   }
   return out;
 }

@@ -9,7 +9,7 @@ test('gemm-shapes options: defaults, sizes, reps; bad values name the option', (
   expect(parseArgs(['--sizes', 'tiny', '--reps', '3', '--threads', '1', '--no-numpy', '--no-openblas', '--python', '/p'])).toEqual({
     sizes: ['tiny'], reps: 3, threads: 1, python: '/p', numpy: false, openblas: false,
   });
-  expect(() => parseArgs(['--sizes', 'huge'])).toThrow('--sizes takes tiny, medium, large, got "huge"');
+  expect(() => parseArgs(['--sizes', 'huge'])).toThrow('--sizes takes a comma-separated list of tiny, medium, large; got "huge"');
   expect(() => parseArgs(['--reps', '0'])).toThrow('--reps must be a positive integer, got "0"');
   expect(() => parseArgs(['--fast'])).toThrow('unknown option "--fast"');
 });

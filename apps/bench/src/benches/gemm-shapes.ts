@@ -23,6 +23,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
 import { runNumpy } from './kernels.js';
 import { buildTrainStep, sizes } from './train-step.js';
+import { options } from '../options.js';
 
 export const usage = `pnpm bench gemm-shapes [options]
   Times every GEMM shape of the train-step GPT step (collected from a traced step) on the
@@ -47,28 +48,14 @@ interface Args {
 
 export function parseArgs(args: string[]): Args {
   const out: Args = { sizes: ['medium', 'large'], reps: 5, threads: undefined, python: undefined, numpy: true, openblas: true };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`gemm-shapes: ${a} needs a value`);
-      return v;
-    };
-    const count = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`gemm-shapes: ${a} must be a positive integer, got "${v}"`);
-      return n;
-    };
-    if (a === '--sizes') {
-      const list = value().split(',').filter((s) => s !== '');
-      const bad = list.find((s) => !(s in sizes));
-      if (bad !== undefined || list.length === 0) throw new Error(`gemm-shapes: --sizes takes ${Object.keys(sizes).join(', ')}, got "${args[i]}"`);
-      out.sizes = list as SizeName[];
-    } else if (a === '--reps') out.reps = count(value());
-    else if (a === '--threads') out.threads = count(value()); else if (a === '--python') out.python = value();
-    else if (a === '--no-numpy') out.numpy = false;
-    else if (a === '--no-openblas') out.openblas = false;
-    else throw new Error(`gemm-shapes: unknown option "${a}" (see pnpm bench gemm-shapes --help)`);
+  for (const o of options('gemm-shapes', args)) {
+    if (o.name === '--sizes') out.sizes = o.list(Object.keys(sizes) as SizeName[]);
+    else if (o.name === '--reps') out.reps = o.count();
+    else if (o.name === '--threads') out.threads = o.count();
+    else if (o.name === '--python') out.python = o.value();
+    else if (o.name === '--no-numpy') out.numpy = false;
+    else if (o.name === '--no-openblas') out.openblas = false;
+    else o.unknown();
   }
   return out;
 }

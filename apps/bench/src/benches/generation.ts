@@ -24,6 +24,7 @@ import {
   type Document, type GenerationSpeed, type KvSlope, type SentenceGenerator,
 } from '@sentencelab/metrics';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
+import { options } from '../options.js';
 
 export const usage = `pnpm bench generation [options]
   Generation speed and KV-cache memory of a token LM and an SLLM of comparable size, one backend.
@@ -45,22 +46,14 @@ interface Args {
 
 function parseArgs(args: string[]): Args {
   const out: Args = { backend: 'auto', sentences: 6, length: 8, prompts: 3, dModel: 64, vocab: 512 };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const v = args[++i];
-    if (v === undefined) throw new Error(`generation: ${a} needs a value`);
-    const count = () => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`generation: ${a} must be a positive integer, got "${v}"`);
-      return n;
-    };
-    if (a === '--backend') out.backend = v as BackendChoice;
-    else if (a === '--sentences') out.sentences = count();
-    else if (a === '--length') out.length = count();
-    else if (a === '--prompts') out.prompts = count();
-    else if (a === '--d-model') out.dModel = count();
-    else if (a === '--vocab') out.vocab = count();
-    else throw new Error(`generation: unknown option ${a} (see pnpm bench generation --help)`);
+  for (const o of options('generation', args)) {
+    if (o.name === '--backend') out.backend = o.value() as BackendChoice;
+    else if (o.name === '--sentences') out.sentences = o.count();
+    else if (o.name === '--length') out.length = o.count();
+    else if (o.name === '--prompts') out.prompts = o.count();
+    else if (o.name === '--d-model') out.dModel = o.count();
+    else if (o.name === '--vocab') out.vocab = o.count();
+    else o.unknown();
   }
   return out;
 }

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { nativeInfo, setNativeBlas } from '@sentencelab/backend-native';
 import { initBackend, type BackendChoice } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
+import { options } from '../options.js';
 
 export const usage = `pnpm bench kernels [options]
   Square float32 GEMM (n x n) in GFLOP/s: native built-in, native -> OpenBLAS, numpy, tfjs wasm, tfjs cpu.
@@ -38,22 +39,17 @@ interface Args {
 
 function parseArgs(args: string[]): Args {
   const out: Args = { sizes: [256, 512, 1024, 2048], reps: 5, threads: undefined, numpy: true, wasm: true, cpu: true };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`bench kernels: ${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--sizes') {
-      out.sizes = value().split(',').map(Number);
-      if (out.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bench kernels: --sizes must be positive integers, got ${args[i]}`);
-    } else if (flag === '--reps') out.reps = Math.max(1, Number(value()));
-    else if (flag === '--threads') out.threads = Number(value());
-    else if (flag === '--no-numpy') out.numpy = false;
-    else if (flag === '--no-wasm') out.wasm = false;
-    else if (flag === '--no-cpu') out.cpu = false;
-    else throw new Error(`bench kernels: unknown option ${flag} (see pnpm bench kernels --help)`);
+  for (const o of options('kernels', args)) {
+    if (o.name === '--sizes') {
+      const v = o.value();
+      out.sizes = v.split(',').map(Number);
+      if (out.sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`kernels: --sizes must be positive integers, got "${v}"`);
+    } else if (o.name === '--reps') out.reps = o.count();
+    else if (o.name === '--threads') out.threads = o.count();
+    else if (o.name === '--no-numpy') out.numpy = false;
+    else if (o.name === '--no-wasm') out.wasm = false;
+    else if (o.name === '--no-cpu') out.cpu = false;
+    else o.unknown();
   }
   return out;
 }

@@ -28,6 +28,7 @@ import {
 } from '@sentencelab/tensor';
 import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
 import { gemmGflops } from './kernels.js';
+import { options } from '../options.js';
 
 export const sizes = {
   tiny: { vocab: 512, dModel: 256, seq: 128, batch: 8, layers: 2, heads: 4 },
@@ -142,36 +143,26 @@ export const usage = `pnpm bench train-step [options]
 
 export function parseArgs(args: string[]): TrainStepArgs {
   const out: TrainStepArgs = { backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3', webgpuVariants: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`train-step: ${a} needs a value`);
-      return v;
-    };
-    const count = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`train-step: ${a} must be a positive integer, got "${v}"`);
-      return n;
-    };
+  for (const o of options('train-step', args)) {
+    const a = o.name;
     if (a === '--backends') {
-      const list = value().split(',').filter((b) => b !== '');
+      const list = o.value().split(',').filter((b) => b !== '');
       if (list.length === 0) throw new Error('train-step: --backends needs at least one backend name');
       out.backends = list;
-    } else if (a === '--steps') out.steps = count(value());
-    else if (a === '--cpu-steps') out.cpuSteps = count(value());
+    } else if (a === '--steps') out.steps = o.count();
+    else if (a === '--cpu-steps') out.cpuSteps = o.count();
     else if (a === '--size') {
-      const s = value();
+      const s = o.value();
       if (s !== 'tiny' && s !== 'medium' && s !== 'large') throw new Error(`train-step: --size must be tiny, medium or large, got "${s}"`);
       out.size = s;
     } else if (a === '--no-torch') out.torch = false;
     else if (a === '--torch-device') {
-      const d = value();
+      const d = o.value();
       if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new Error(`train-step: --torch-device must be cpu, cuda or auto, got "${d}"`);
       out.torchDevice = d;
-    } else if (a === '--python') out.python = value();
-    else if (a === '--webgpu-flags') out.webgpuVariants = parseFlagVariants(value());
-    else throw new Error(`train-step: unknown option "${a}" (see pnpm bench train-step --help)`);
+    } else if (a === '--python') out.python = o.value();
+    else if (a === '--webgpu-flags') out.webgpuVariants = parseFlagVariants(o.value());
+    else o.unknown();
   }
   return out;
 }

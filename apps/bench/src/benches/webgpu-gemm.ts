@@ -24,6 +24,7 @@ import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../
 import { shapeKey, shapeLabel, type GemmShape } from './gemm-shapes.js';
 import { runNumpy } from './kernels.js';
 import { sizes, type GptSize } from './train-step.js';
+import { options } from '../options.js';
 
 type SizeName = keyof typeof sizes;
 
@@ -56,36 +57,18 @@ export interface WebgpuGemmArgs {
 
 export function parseArgs(args: string[]): WebgpuGemmArgs {
   const out: WebgpuGemmArgs = { size: 'large', reps: 10, shapes: undefined, variants: undefined, square: undefined, python: '/usr/bin/python3', torch: true };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`webgpu-gemm: ${a} needs a value`);
-      return v;
-    };
-    const count = (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`webgpu-gemm: ${a} must be a positive integer, got "${v}"`);
-      return n;
-    };
-    // A comma-separated subset of `known`, at least one.
-    const list = (v: string, known: readonly string[]) => {
-      const names = v.split(',').filter((s) => s !== '');
-      const bad = names.find((s) => !known.includes(s));
-      if (bad !== undefined || names.length === 0) throw new Error(`webgpu-gemm: ${a} takes a comma-separated list of ${known.join(', ')}; got "${v}"`);
-      return names;
-    };
-    if (a === '--size') {
-      const s = value();
+  for (const o of options('webgpu-gemm', args)) {
+    if (o.name === '--size') {
+      const s = o.value();
       if (!(s in sizes)) throw new Error(`webgpu-gemm: --size must be ${Object.keys(sizes).join(', ')}, got "${s}"`);
       out.size = s as SizeName;
-    } else if (a === '--reps') out.reps = count(value());
-    else if (a === '--shapes') out.shapes = list(value(), gemmNames());
-    else if (a === '--variants') out.variants = list(value(), matMulChoices);
-    else if (a === '--square') out.square = count(value());
-    else if (a === '--python') out.python = value();
-    else if (a === '--no-torch') out.torch = false;
-    else throw new Error(`webgpu-gemm: unknown option "${a}" (see pnpm bench webgpu-gemm --help)`);
+    } else if (o.name === '--reps') out.reps = o.count();
+    else if (o.name === '--shapes') out.shapes = o.list(gemmNames());
+    else if (o.name === '--variants') out.variants = o.list(matMulChoices);
+    else if (o.name === '--square') out.square = o.count();
+    else if (o.name === '--python') out.python = o.value();
+    else if (o.name === '--no-torch') out.torch = false;
+    else o.unknown();
   }
   return out;
 }
