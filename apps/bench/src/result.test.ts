@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, test } from 'vitest';
-import { formatNumber, machineInfo, median, writeBenchResult } from './result.js';
+import { afterEach, expect, test, vi } from 'vitest';
+import { formatNumber, machineInfo, median, printTable, writeBenchResult } from './result.js';
 
 afterEach(() => {
   delete process.env.SENTENCELAB_BENCH_DIR;
@@ -32,4 +32,15 @@ test('formatNumber keeps three significant-ish digits', () => {
   expect(formatNumber(1234.4)).toBe('1234');
   expect(formatNumber(12.34)).toBe('12.3');
   expect(formatNumber(1.234)).toBe('1.23');
+});
+
+test('printTable right-aligns all-number columns and the ones it is told to (numbers the caller formatted)', () => {
+  const lines: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l));
+  try {
+    printTable(['name', 'ms', '% torch'], [['a', 1.5, '12%'], ['bb', 100, '-']], { right: [2] });
+  } finally {
+    log.mockRestore();
+  }
+  expect(lines).toEqual(['name    ms  % torch', '----  ----  -------', 'a     1.50      12%', 'bb     100        -']);
 });

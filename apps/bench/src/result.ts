@@ -48,12 +48,13 @@ export function writeBenchResult(result: BenchResult): string {
 }
 
 /** Prints rows as an aligned text table (numbers right-aligned). */
-export function printTable(headers: string[], rows: (string | number)[][]): void {
+export function printTable(headers: string[], rows: (string | number)[][], options: { right?: readonly number[] } = {}): void {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[], numeric: boolean[]) =>
     r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  const numericCols = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
+  // Right-aligned: all-number columns, and `right`'s (numbers formatted by the caller, `-` among them).
+  const numericCols = headers.map((_, i) => options.right?.includes(i) === true || (rows.length > 0 && rows.every((r) => typeof r[i] === 'number')));
   console.log(line(headers, numericCols));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of cells) console.log(line(r, numericCols));

@@ -8,8 +8,7 @@ torch.cuda.synchronize()), "peak_rss_mb" (the process's peak resident set during
 from /proc/self/status VmHWM after resetting it through /proc/self/clear_refs; null where Linux
 does not allow that) and, with --gemm N, "gemm_gflops": the best of 5 n x n fp32 torch.mm on the
 same device (OpenBLAS on Debian's CPU build), the machine's GEMM peak in this run. On cuda,
-"gpu_reserved_mb" and "gpu_allocated_mb": torch.cuda.max_memory_reserved / max_memory_allocated
-over the timed steps."""
+"gpu_reserved_mb": torch.cuda.max_memory_reserved over the timed steps."""
 import argparse
 import json
 import math
@@ -148,9 +147,8 @@ def main():
     rss = peak_rss_mb() if rss_reset else None
     # What the caching allocator held at most during the timed steps (parameters, optimizer state, activations).
     gpu_reserved = torch.cuda.max_memory_reserved() / 2**20 if cuda else None
-    gpu_allocated = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
     gemm = gemm_gflops(a.gemm, device, sync) if a.gemm > 0 else None
-    print(json.dumps({"peak_rss_mb": rss, "gpu_reserved_mb": gpu_reserved, "gpu_allocated_mb": gpu_allocated, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
+    print(json.dumps({"peak_rss_mb": rss, "gpu_reserved_mb": gpu_reserved, "gemm_gflops": gemm, "ms_per_step": statistics.median(times), "cpu_ms_per_step": statistics.median(cpu),
                       "torch": torch.__version__, "threads": a.threads, "device": device, "tf32": a.tf32,
                       "device_name": torch.cuda.get_device_name() if cuda else "cpu"}))
 

@@ -245,15 +245,6 @@ const ms3 = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));
 /** torch-cuda's ms over the system's, as `N%` (`-` without torch, and for torch-cuda itself). */
 const pct = (torchMs: number | undefined, ms: number, system: string) => (torchMs === undefined || system === 'torch-cuda' ? '-' : `${((100 * torchMs) / ms).toFixed(0)}%`);
 
-/** printTable with the given columns of formatted numbers (strings, some `-`) right-aligned under their headers. */
-function printRightAligned(headers: string[], rows: string[][], columns: number[]): void {
-  for (const c of columns) {
-    const width = Math.max(headers[c]!.length, ...rows.map((r) => r[c]!.length));
-    for (const r of rows) r[c] = r[c]!.padStart(width);
-  }
-  printTable(headers, rows);
-}
-
 export async function run(args: string[]): Promise<BenchResult> {
   const opts = parseArgs(args);
   const c = sizes[opts.size];
@@ -335,7 +326,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ]);
     }
   }
-  printRightAligned(['GEMM', 'shape (batch x op(A) . op(B))', 'calls/step', 'system', 'ms/call', 'GFLOP/s', '% torch fp32', 'wall ms/call', 'webgpu program'], rows, [2, 4, 5, 6, 7]);
+  printTable(['GEMM', 'shape (batch x op(A) . op(B))', 'calls/step', 'system', 'ms/call', 'GFLOP/s', '% torch fp32', 'wall ms/call', 'webgpu program'], rows, { right: [2, 4, 5, 6, 7] });
 
   // Totals: each shape of the step weighted by its calls (the square product has none).
   const inStep = shapes.map((s, i) => ({ s, t: timings[i]! })).filter(({ s }) => s.calls > 0);
@@ -345,10 +336,10 @@ export async function run(args: string[]): Promise<BenchResult> {
     const torchTotal = torch === undefined ? undefined : total('torch-cuda');
     const totals = systems.map((system) => ({ system, ms: total(system) }));
     console.log();
-    printRightAligned(
+    printTable(
       ['system', `GEMM ms per ${opts.size} step`, 'GFLOP/s', '% torch fp32'],
       totals.map(({ system, ms }) => [system, ms3(ms), (flops / (ms / 1e3) / 1e9).toFixed(0), pct(torchTotal, ms, system)]),
-      [1, 2, 3],
+      { right: [1, 2, 3] },
     );
     for (const { system, ms } of totals) {
       results.push({ system, metric: `gemm_ms_per_step_${opts.size}`, value: round(ms, 3) });

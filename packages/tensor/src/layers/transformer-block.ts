@@ -125,23 +125,18 @@ export class TransformerBlock extends Module {
         if (this.crossAttn !== undefined) h = tf.add(h, this.drop(this.crossAttn.forward(this.normCross!.forward(h), crossOpts)));
         return tf.add(h, tf.mul(gate2, this.drop(this.mlp.forward(modulate(this.norm2.forward(h), shift2, scale2)))));
       }
-      if (this.prenorm && (this.dropoutRate === 0 || !this.training)) {
-        // x + f(norm(x)) with the add in each sublayer's last projection (one dispatch fewer per
-        // sublayer where a tiled webgpu matmul runs), and x's two gradients summed in the norm's
-        // backward (one fewer on webgpu); the same sums everywhere else.
-        const [x1, n1] = this.norm1.forwardWithSkip(x);
-        let h = this.attn.forward(n1, { ...selfOpts, residual: x1 });
-        if (this.crossAttn !== undefined) {
-          const [hc, nc] = this.normCross!.forwardWithSkip(h);
-          h = this.crossAttn.forward(nc, { ...crossOpts, residual: hc });
-        }
-        const [h2, n2] = this.norm2.forwardWithSkip(h);
-        return this.mlp.forward(n2, h2);
-      }
       if (this.prenorm) {
-        let h = tf.add(x, this.drop(this.attn.forward(this.norm1.forward(x), selfOpts)));
-        if (this.crossAttn !== undefined) h = tf.add(h, this.drop(this.crossAttn.forward(this.normCross!.forward(h), crossOpts)));
-        return tf.add(h, this.drop(this.mlp.forward(this.norm2.forward(h))));
+        // x + drop(f(norm(x))) per sublayer: x's two gradients are summed in the norm's backward
+        // (one dispatch fewer on webgpu), and without active dropout the add runs in f's last
+        // projection (one fewer where a tiled webgpu matmul runs); the same sums everywhere else.
+        const fuse = this.dropoutRate === 0 || !this.training;
+        const sublayer = (input: tf.Tensor, norm: LayerNorm | RMSNorm, f: (n: tf.Tensor, residual?: tf.Tensor) => tf.Tensor) => {
+          const [skip, n] = norm.forwardWithSkip(input);
+          return fuse ? f(n, skip) : tf.add(skip, this.drop(f(n)));
+        };
+        let h = sublayer(x, this.norm1, (n, residual) => this.attn.forward(n, { ...selfOpts, residual }));
+        if (this.crossAttn !== undefined) h = sublayer(h, this.normCross!, (n, residual) => this.crossAttn!.forward(n, { ...crossOpts, residual }));
+        return sublayer(h, this.norm2, (n, residual) => this.mlp.forward(n, residual));
       }
       let h = this.norm1.forward(tf.add(x, this.drop(this.attn.forward(x, selfOpts))));
       if (this.crossAttn !== undefined) h = this.normCross!.forward(tf.add(h, this.drop(this.crossAttn.forward(h, crossOpts))));

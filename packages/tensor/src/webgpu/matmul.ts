@@ -6,9 +6,10 @@
  * 64 x 64 or 128 x 128 outputs per 256-thread workgroup (4 x 4 or 8 x 8 per thread), reading
  * each A and B element from global memory 2x or 4x less often per FMA.
  *
- * Which is faster on a given GPU is measured, not assumed: the default stays `tfjs` until a GPU
- * run of `pnpm bench train-step --webgpu-flags SL_WEBGPU_MATMUL=tiled64;SL_WEBGPU_MATMUL=tiled128`
- * says otherwise (scripts/gpu-check runs it). Every variant is tested against cpu (matmul.test.ts).
+ * `vec64`/`vec128` are the same tiles with 16-byte loads (./matmul-vec4.ts). Which is faster on a
+ * given GPU is measured, not assumed: the default stays `tfjs` until a GPU run of `pnpm bench
+ * train-step --webgpu-flags` with every tiling says otherwise (scripts/gpu-check runs it). Every
+ * variant is tested against cpu (matmul.test.ts).
  *
  * Layout: A [batchA, M, K] (or [batchA, K, M] with transposeA), B [batchB, K, N] (or [batchB, N, K]
  * with transposeB), C [batch, M, N]; batchA and batchB are batch or 1 (broadcast). A thread
