@@ -12,7 +12,7 @@ const sentences = [
 /** Loss, a few gradient entries and greedy decodes of one model on the active backend. */
 async function probe(model: SentenceVAE) {
   const { loss, grads } = await valueAndGrads(model, () => model.loss(sentences, { step: 3 }).loss);
-  const picks = ['encoder.embed.weight', 'encoder.transformer.layers.0.mlp.up.weight', 'decoder.transformer.layers.1.crossAttn.v.weight', 'decoder.head.weight'].map(
+  const picks = ['encoder.embed.weight', 'encoder.transformer.layers.0.mlp.up.weight', 'decoder.transformer.layers.1.crossAttn.kv.weight', 'decoder.head.weight'].map(
     // rows from 4 on: token ids 0..3 are specials the batch never uses
     (name) => Array.from(grads.get(name)!.dataSync().slice(64, 192)),
   );

@@ -50,9 +50,9 @@ describe('parameters', () => {
     const model = new SentenceVAE(tiny());
     const names = model.namedParameters().map(([n]) => n);
     expect(names).toContain('encoder.embed.weight');
-    expect(names).toContain('encoder.transformer.layers.0.attn.q.weight');
+    expect(names).toContain('encoder.transformer.layers.0.attn.qkv.weight');
     expect(names).toContain('encoder.norm.weight');
-    expect(names).toContain('decoder.transformer.layers.0.crossAttn.k.weight');
+    expect(names).toContain('decoder.transformer.layers.0.crossAttn.kv.weight');
     expect(names).toContain('decoder.head.weight');
     // encoder: embed 96 + layer (attn 4*72 + 2 norms 32 + mlp 144+136) 600 + norm 16 = 712
     // decoder: embed 96 + layer (2 attn 576 + 3 norms 48 + mlp 280) 904 + head 108 = 1108

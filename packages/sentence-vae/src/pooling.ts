@@ -34,7 +34,7 @@ export class Pooling extends Module {
     }
     if (o.kind === 'attention') {
       this.query = this.addParam('query', [1, 1, o.dModel], init.normal(1), o.rng);
-      this.attn = this.addModule('attn', new MultiHeadAttention({ dModel: o.dModel, numHeads: o.numHeads, rng: o.rng }));
+      this.attn = this.addModule('attn', new MultiHeadAttention({ kind: 'cross', dModel: o.dModel, numHeads: o.numHeads, rng: o.rng }));
     }
   }
 

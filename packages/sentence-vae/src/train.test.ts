@@ -173,11 +173,11 @@ describe('gradients', () => {
     const params = model.parameterMap();
     const checks: Array<[string, number]> = [
       ['encoder.embed.weight', 4 * 8 + 3],
-      ['encoder.transformer.layers.0.attn.v.weight', 5],
+      ['encoder.transformer.layers.0.attn.qkv.weight', 21], // v's block: columns 16-23 of [8, 24]
       ['encoder.transformer.layers.0.mlp.up.weight', 7],
       ['encoder.pooling.weight.weight', 2],
       ['decoder.memory.weight', 17],
-      ['decoder.transformer.layers.0.crossAttn.v.weight', 9],
+      ['decoder.transformer.layers.0.crossAttn.kv.weight', 25], // v's block: columns 8-15 of [8, 16]
       ['decoder.head.weight', 13],
     ];
     const eps = 1e-2;

@@ -38,3 +38,21 @@ export function initValues(scheme: Init, shape: readonly number[], rng: Rng): Fl
       return new Float32Array(size).fill(1);
   }
 }
+
+/**
+ * `shape`'s values with its last axis split into `parts` equal blocks, each drawn by
+ * {@link initValues} as its own [..., last / parts] tensor, in order, then laid side by side:
+ * what separate layers would have drawn, packed into one parameter.
+ */
+export function initParts(scheme: Init, shape: readonly number[], rng: Rng, parts: number): Float32Array {
+  if (parts === 1) return initValues(scheme, shape, rng);
+  const width = shape[shape.length - 1]!;
+  const w = width / parts;
+  if (!Number.isInteger(w)) throw new Error(`initParts: last dim ${width} of [${shape}] is not ${parts} equal parts`);
+  const blocks = Array.from({ length: parts }, () => initValues(scheme, [...shape.slice(0, -1), w], rng));
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let r = 0; r < out.length / width; r++) {
+    blocks.forEach((b, p) => out.set(b.subarray(r * w, (r + 1) * w), r * width + p * w));
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ describe('Module registry', () => {
   it('names parameters hierarchically and counts them', () => {
     const stack = new TransformerStack({ numLayers: 2, dModel: 8, numHeads: 2, rng: new Rng(0) });
     const names = stack.namedParameters().map(([n]) => n);
-    expect(names).toContain('layers.0.attn.q.weight');
+    expect(names).toContain('layers.0.attn.qkv.weight');
     expect(names).toContain('layers.1.mlp.down.bias');
     expect(names).toContain('norm.weight');
     // per layer: 4 attn projections (8*8+8) + 2 layernorms (2*8 each) + mlp (8*32+32 + 32*8+8)

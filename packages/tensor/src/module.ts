@@ -1,10 +1,10 @@
 /**
  * The parameter registry: every block extends {@link Module}, registers its parameters and
- * children by name, and gets hierarchical names ("decoder.layers.0.attn.q.weight"), counts,
+ * children by name, and gets hierarchical names ("decoder.layers.0.attn.qkv.weight"), counts,
  * train/eval mode and disposal for free.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initValues, type Init } from './init.js';
+import { initParts, type Init } from './init.js';
 import type { Rng } from './rng.js';
 
 export type NamedParameters = Array<[string, tf.Variable]>;
@@ -12,22 +12,32 @@ export type NamedParameters = Array<[string, tf.Variable]>;
 export abstract class Module {
   private readonly params = new Map<string, tf.Variable>();
   private readonly children = new Map<string, Module>();
+  private readonly packs = new Map<string, string[]>();
   private isTraining = true;
 
-  /** Creates, registers and returns a trainable parameter initialised from `rng`. */
-  protected addParam(name: string, shape: number[], scheme: Init, rng: Rng): tf.Variable {
+  /**
+   * Creates, registers and returns a trainable parameter initialised from `rng`. With `parts`, its
+   * last axis is that many blocks side by side, each drawn (and its fans taken) as its own tensor.
+   */
+  protected addParam(name: string, shape: number[], scheme: Init, rng: Rng, parts = 1): tf.Variable {
     this.checkName(name);
-    const init = tf.tensor(initValues(scheme, shape, rng), shape, 'float32');
+    const init = tf.tensor(initParts(scheme, shape, rng, parts), shape, 'float32');
     const v = tf.variable(init, true);
     init.dispose(); // the variable holds its own reference to the data
     this.params.set(name, v);
     return v;
   }
 
-  /** Registers a child module; its parameters appear as `<name>.<param>`. */
-  protected addModule<M extends Module>(name: string, child: M): M {
+  /**
+   * Registers a child module; its parameters appear as `<name>.<param>`. `packs`: the child holds
+   * what were once these sibling modules' parameters side by side along the last axis (attention's
+   * `qkv` for `q`, `k`, `v`), so weights saved before the packing still load
+   * ({@link packLegacyParameters}).
+   */
+  protected addModule<M extends Module>(name: string, child: M, packs?: string[]): M {
     this.checkName(name);
     this.children.set(name, child);
+    if (packs !== undefined) this.packs.set(name, packs);
     return child;
   }
 
@@ -99,11 +109,43 @@ export abstract class Module {
   }
 
   /**
+   * `values` by parameter name (weights, or an optimizer's moments) with the parts of a packed
+   * child saved under their old names (`attn.q.weight`, `attn.k.weight`, `attn.v.weight`)
+   * concatenated along the last axis under the packed name (`attn.qkv.weight`); everything else
+   * passes through. A new map; the concatenations are new tensors (call inside a tidy).
+   */
+  packLegacyParameters(values: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
+    const out = new Map(values);
+    this.packInto(out, '');
+    return out;
+  }
+
+  private packInto(values: Map<string, tf.Tensor>, prefix: string): void {
+    for (const [name, child] of this.children) {
+      const parts = this.packs.get(name);
+      if (parts !== undefined) {
+        for (const [param] of child.namedParameters()) {
+          const packed = `${prefix}${name}.${param}`;
+          const old = parts.map((p) => `${prefix}${p}.${param}`);
+          if (values.has(packed) || !old.every((n) => values.has(n))) continue;
+          values.set(packed, tf.concat(old.map((n) => values.get(n)!), -1));
+          for (const n of old) values.delete(n);
+        }
+      }
+      child.packInto(values, `${prefix}${name}.`);
+    }
+  }
+
+  /**
    * Copies values into the parameters by name. Every parameter must be present with the same
    * shape; unknown names are an error too, so a renamed layer cannot load silently half-way.
+   * Weights saved before a child was packed load too ({@link packLegacyParameters}).
    */
   loadParameters(values: Map<string, tf.Tensor> | Record<string, tf.Tensor>): void {
-    const src = values instanceof Map ? values : new Map(Object.entries(values));
+    tf.tidy(() => this.loadPacked(this.packLegacyParameters(values instanceof Map ? values : new Map(Object.entries(values)))));
+  }
+
+  private loadPacked(src: Map<string, tf.Tensor>): void {
     const own = this.parameterMap();
     const missing = [...own.keys()].filter((k) => !src.has(k));
     const unknown = [...src.keys()].filter((k) => !own.has(k));

@@ -116,6 +116,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
         const trainable: Trainable<TokenWindowBatch> & { namedParameters: TokenLM['namedParameters'] } = {
           parameterMap: () => model.parameterMap(),
           namedParameters: () => model.namedParameters(),
+          packLegacyParameters: (values) => model.packLegacyParameters(values),
           train: (on) => model.train(on),
           loss: (b) => model.loss(b),
         };

@@ -117,6 +117,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
       const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
         parameterMap: () => model.parameterMap(),
         namedParameters: () => model.namedParameters(),
+        packLegacyParameters: (values) => model.packLegacyParameters(values),
         train: (on) => model.train(on),
         loss: (b) => model.loss(b),
       };

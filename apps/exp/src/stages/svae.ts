@@ -113,6 +113,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
         const trainable: Trainable<DataSentenceBatch> & { namedParameters: SentenceVAE['namedParameters'] } = {
           parameterMap: () => model.parameterMap(),
           namedParameters: () => model.namedParameters(),
+          packLegacyParameters: (values) => model.packLegacyParameters(values),
           train: (on) => model.train(on),
           loss: (b, step) => {
             const r = model.loss(b, { step });

@@ -31,6 +31,8 @@ export interface Trainable<B> {
   loss(batch: B, step: number): LossOutput;
   /** Dropout on (train) or off (eval). */
   train(on?: boolean): unknown;
+  /** Renames tensors saved before a layer was packed (Module.packLegacyParameters), so older run folders resume. */
+  packLegacyParameters?(values: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor>;
 }
 
 /**
@@ -245,7 +247,10 @@ async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<
 }
 
 function restore<B>(o: TrainLoopOptions<B>, ck: TrainCheckpoint, file: string): void {
-  const { params, optimizer } = ck;
+  const saved = [ck.params, ck.optimizer.m, ck.optimizer.v];
+  const pack = (values: Map<string, tf.Tensor>) => o.model.packLegacyParameters?.(values) ?? values;
+  const params = pack(ck.params);
+  const optimizer = { ...ck.optimizer, m: pack(ck.optimizer.m), v: pack(ck.optimizer.v) };
   const own = o.model.parameterMap();
   for (const [name, v] of own) {
     const t = params.get(name);
@@ -253,9 +258,8 @@ function restore<B>(o: TrainLoopOptions<B>, ck: TrainCheckpoint, file: string): 
     if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`checkpoint parameter "${name}" has shape [${t.shape}], the model expects [${v.shape}]`);
     v.assign(t);
   }
-  tf.dispose([...params.values()]);
   o.optimizer.setState(optimizer);
-  tf.dispose([...optimizer.m.values(), ...optimizer.v.values()]);
+  tf.dispose([...saved, params, optimizer.m, optimizer.v].flatMap((m) => [...m.values()]));
   o.batches.seek(ck.data);
   for (const [name, rng] of Object.entries(o.rngs ?? {})) {
     const state = ck.rngs[name];

@@ -203,22 +203,22 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
     }
   });
 
-  it('split heads with and without biases: the parts, and the gradients of y and the biases', async () => {
+  it('split heads with and without the bias: the parts, and the gradients of y and the bias', async () => {
     const [batch, len, heads, headDim, parts] = [2, 5, 3, 6, 3];
     const width = parts * heads * headDim;
     const y: Input = { values: randomArray(batch * len * width, 30), shape: [batch * len, width] };
-    const biases: Input[] = [31, 32, 33].map((s) => ({ values: randomArray(heads * headDim, s), shape: [heads * headDim] }));
+    const bias: Input = { values: randomArray(width, 31), shape: [width] };
     const ws: Input[] = [34, 35, 36].map((s) => ({ values: randomArray(batch * len * width / parts, s), shape: [batch, heads, len, headDim] }));
     // sum over parts of sum(w_p * out_p), and its gradients.
-    const loss = (w: tf.Tensor[], withBias: boolean) => (yt: tf.Tensor, ...bs: tf.Tensor[]) =>
-      tf.addN(splitHeads(yt, { batch, heads, parts, ...(withBias ? { biases: bs } : {}) }).map((o, p) => tf.sum(tf.mul(o, w[p]!))));
-    const f = (withBias: boolean) => (w0: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, yt: tf.Tensor, ...bs: tf.Tensor[]) => {
-      const outs = splitHeads(yt, { batch, heads, parts, ...(withBias ? { biases: bs } : {}) });
-      return [...outs, ...tf.grads(loss([w0, w1, w2], withBias))(withBias ? [yt, ...bs] : [yt])];
+    const loss = (w: tf.Tensor[], withBias: boolean) => (yt: tf.Tensor, bt?: tf.Tensor) =>
+      tf.addN(splitHeads(yt, { batch, heads, parts, ...(withBias ? { bias: bt } : {}) }).map((o, p) => tf.sum(tf.mul(o, w[p]!))));
+    const f = (withBias: boolean) => (w0: tf.Tensor, w1: tf.Tensor, w2: tf.Tensor, yt: tf.Tensor, bt?: tf.Tensor) => {
+      const outs = splitHeads(yt, { batch, heads, parts, ...(withBias ? { bias: bt } : {}) });
+      return [...outs, ...tf.grads(loss([w0, w1, w2], withBias))(withBias ? [yt, bt!] : [yt])];
     };
-    await compareWithCpu([...ws, y, ...biases], (...t) => f(true)(t[0]!, t[1]!, t[2]!, t[3]!, ...t.slice(4)), 1e-6, 1e-6, 'splitHeads + biases');
+    await compareWithCpu([...ws, y, bias], (...t) => f(true)(t[0]!, t[1]!, t[2]!, t[3]!, t[4]), 1e-6, 1e-6, 'splitHeads + bias');
     await compareWithCpu([...ws, y], (...t) => f(false)(t[0]!, t[1]!, t[2]!, t[3]!), 0, 0, 'splitHeads');
-    const ran = await nativeKernelsOf([...ws, y, ...biases], (...t) => f(true)(t[0]!, t[1]!, t[2]!, t[3]!, ...t.slice(4)));
+    const ran = await nativeKernelsOf([...ws, y, bias], (...t) => f(true)(t[0]!, t[1]!, t[2]!, t[3]!, t[4]));
     expect(ran).toContain(K.splitHeads);
     expect(ran).toContain(K.splitHeadsGrad);
   });

@@ -252,7 +252,7 @@ export const fusedKernels: NativeKernel[] = [
     }
     return backend.makeTensorInfo([rows, cols], 'float32', y);
   }),
-  // y: [batch * len, parts * dModel], bias0..: [dModel] each or none -> parts x [batch, heads, len, headDim].
+  // y: [batch * len, parts * dModel], bias: [parts * dModel] or none -> parts x [batch, heads, len, headDim].
   fused(K.splitHeads, (addon, backend, inputs, attrs) => {
     const { batch, heads, parts } = attrs as { batch: number; heads: number; parts: number };
     const [rows, width] = inputs.y!.shape as [number, number];
@@ -260,13 +260,14 @@ export const fusedKernels: NativeKernel[] = [
     const dModel = width / parts;
     const headDim = dModel / heads;
     const y = values(K.splitHeads, backend, inputs, 'y');
+    const bias = optional(K.splitHeads, backend, inputs, 'bias');
     return Array.from({ length: parts }, (_, p) => {
       const out = allocF32(backend, rows * dModel);
-      if (out.length > 0) addon.heads(y, out, batch, len, heads, headDim, width, p * dModel, optional(K.splitHeads, backend, inputs, `bias${p}`), true);
+      if (out.length > 0) addon.heads(y, out, batch, len, heads, headDim, width, p * dModel, bias?.subarray(p * dModel, (p + 1) * dModel) ?? null, true);
       return backend.makeTensorInfo([batch, heads, len, headDim], 'float32', out);
     });
   }),
-  // grad0..: [batch, heads, len, headDim] each -> [dY [batch * len, parts * dModel], dBias0.. [dModel] with attrs.withBias].
+  // grad0..: [batch, heads, len, headDim] each -> [dY [batch * len, parts * dModel], dBias [parts * dModel] with attrs.withBias].
   fused(K.splitHeadsGrad, (addon, backend, inputs, attrs) => {
     const { parts, withBias } = attrs as { parts: number; withBias: boolean };
     const [batch, heads, len, headDim] = inputs.grad0!.shape as [number, number, number, number];
@@ -281,7 +282,7 @@ export const fusedKernels: NativeKernel[] = [
     if (withBias) {
       const sums = new Float32Array(width);
       if (dY.length > 0) addon.reduce(ReduceOp.Sum, dY, sums, 1, rows, width);
-      for (let p = 0; p < parts; p++) out.push(backend.makeTensorInfo([dModel], 'float32', sums.slice(p * dModel, (p + 1) * dModel)));
+      out.push(backend.makeTensorInfo([width], 'float32', sums));
     }
     return out;
   }),

@@ -139,6 +139,40 @@ describe('checkpoints', () => {
     expect(expected[5]!).toBeLessThan(expected[0]!);
   });
 
+  it('a checkpoint written before q, k and v were packed (separate q/k/v layers) resumes the same loss curve', async () => {
+    const straight = new Tiny(new Rng(4));
+    const straightOpt = new AdamW(straight.namedParameters(), { lr: 1e-2 });
+    const expected = await train(straight, straightOpt, 5);
+
+    const rng = new Rng(4);
+    const first = new Tiny(rng);
+    const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
+    const head = await train(first, firstOpt, 2);
+    // The old layout: every packed tensor (weights and both moments) as three [..., 8] layers.
+    const packed = /^(.*attn\.)qkv\.(weight|bias)$/;
+    const legacy = (entries: Iterable<[string, tf.Tensor]>): Array<[string, tf.Variable]> =>
+      [...entries].flatMap(([name, t]): Array<[string, tf.Variable]> => {
+        const m = packed.exec(name);
+        if (m === null) return [[name, tf.variable(t)]];
+        return tf.split(t, 3, -1).map((part, i): [string, tf.Variable] => [`${m[1]}${'qkv'[i]}.${m[2]}`, tf.variable(part)]);
+      });
+    const oldParams = legacy(first.namedParameters());
+    expect(oldParams.map(([n]) => n)).toContain('blocks.layers.0.attn.v.bias');
+    const oldOpt = new AdamW(oldParams, { lr: 1e-2 });
+    const state = firstOpt.getState();
+    oldOpt.setState({ step: state.step, m: new Map(legacy(state.m)), v: new Map(legacy(state.v)) });
+    const file = join(dir, 'legacy.safetensors');
+    await saveCheckpoint(file, { model: { namedParameters: () => oldParams }, optimizer: oldOpt, step: 2, rngs: { main: rng } });
+    expect([...loadCheckpoint(file).params.keys()]).toContain('blocks.layers.0.attn.q.weight');
+
+    const rng2 = new Rng(777);
+    const resumed = new Tiny(rng2);
+    const resumedOpt = new AdamW(resumed.namedParameters(), { lr: 1e-2 });
+    restoreCheckpoint(file, { model: resumed, optimizer: resumedOpt, rngs: { main: rng2 } });
+    const tail = await train(resumed, resumedOpt, 3);
+    expect([...head, ...tail]).toEqual(expected);
+  });
+
   it('detects corruption by checksum and names the file', async () => {
     const model = new Tiny(new Rng(1));
     const file = join(dir, 'corrupt.safetensors');

@@ -152,13 +152,9 @@ export function restoreCheckpoint(file: string, targets: RestoreTargets): Loaded
     if (targets.optimizer !== undefined) {
       if (ck.optimizer === undefined) throw new CheckpointError(file, 'has no optimizer state, but an optimizer was given to restore');
       const o = ck.optimizer;
-      wrap(() =>
-        targets.optimizer!.setState({
-          step: o.step,
-          m: new Map([...o.m].map(([n, t]) => [n, fromStoredTensor(t)])),
-          v: new Map([...o.v].map(([n, t]) => [n, fromStoredTensor(t)])),
-        }),
-      );
+      // moments saved before a layer was packed are packed like its weights
+      const moments = (saved: Map<string, StoredTensor>) => targets.model.packLegacyParameters(new Map([...saved].map(([n, t]) => [n, fromStoredTensor(t)])));
+      wrap(() => targets.optimizer!.setState({ step: o.step, m: moments(o.m), v: moments(o.v) }));
     }
   });
   for (const [name, r] of Object.entries(targets.rngs ?? {})) {

@@ -4,6 +4,7 @@ import { initBackend } from '../backend.js';
 import { Rng } from '../rng.js';
 import { MultiHeadAttention } from './attention.js';
 import { KVCache } from './kv-cache.js';
+import { Linear } from './linear.js';
 import { TransformerStack } from './transformer-stack.js';
 
 const B = 2, S = 5, D = 8, H = 2;
@@ -37,7 +38,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('keyMask: padded keys have no influence', () => {
       const rng = new Rng(2);
-      const attn = new MultiHeadAttention({ dModel: D, numHeads: H, rng });
+      const attn = new MultiHeadAttention({ kind: 'cross', dModel: D, numHeads: H, rng });
       const x = randn(rng, [B, S, D]);
       const ctx = randn(rng, [B, 3, D]);
       const ctx2 = tf.concat([tf.slice(ctx, [0, 0, 0], [B, 2, D]), randn(rng, [B, 1, D])], 1);
@@ -95,3 +96,55 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('packed projections', () => {
+  beforeAll(async () => {
+    await initBackend('cpu', { log: false });
+  });
+  afterAll(() => tf.disposeVariables());
+
+  const values = (t: tf.Tensor) => Array.from(t.dataSync());
+
+  it('self-attention packs q, k, v into qkv, cross-attention k, v into kv; shapes and kinds', () => {
+    const self = new MultiHeadAttention({ dModel: D, numHeads: H, rng: new Rng(1) });
+    expect(self.namedParameters().map(([n, v]) => `${n} [${v.shape}]`)).toEqual([`qkv.weight [${D},${3 * D}]`, `qkv.bias [${3 * D}]`, `out.weight [${D},${D}]`, `out.bias [${D}]`]);
+    const cross = new MultiHeadAttention({ dModel: D, numHeads: H, contextDim: 6, rng: new Rng(1) });
+    expect(cross.kind).toBe('cross');
+    expect(cross.namedParameters().map(([n, v]) => `${n} [${v.shape}]`)).toEqual([`q.weight [${D},${D}]`, `q.bias [${D}]`, `kv.weight [6,${2 * D}]`, `kv.bias [${2 * D}]`, `out.weight [${D},${D}]`, `out.bias [${D}]`]);
+    const x = tf.zeros([1, 2, D]);
+    expect(() => self.forward(x, { context: tf.zeros([1, 3, D]) })).toThrow(/a context was given to self-attention \(construct it with kind: "cross"\)/);
+    expect(() => cross.forward(x)).toThrow(/cross-attention needs a context/);
+    expect(() => new MultiHeadAttention({ kind: 'self', contextDim: 6, dModel: D, numHeads: H, rng: new Rng(1) })).toThrow(/contextDim is for cross-attention/);
+  });
+
+  it('initialises every part exactly as the separate q, k, v layers did (same draws, same order)', () => {
+    const packed = new MultiHeadAttention({ dModel: D, numHeads: H, rng: new Rng(5) });
+    const rng = new Rng(5);
+    const [q, k, v, out] = [0, 1, 2, 3].map(() => new Linear({ inFeatures: D, outFeatures: D, rng }));
+    expect(values(packed.qkv!.weight)).toEqual(values(tf.concat([q!.weight, k!.weight, v!.weight], 1)));
+    expect(values(packed.out.weight)).toEqual(values(out!.weight));
+    const cross = new MultiHeadAttention({ kind: 'cross', dModel: D, numHeads: H, rng: new Rng(6) });
+    const rng2 = new Rng(6);
+    const [q2, k2, v2] = [0, 1, 2].map(() => new Linear({ inFeatures: D, outFeatures: D, rng: rng2 }));
+    expect(values(cross.q!.weight)).toEqual(values(q2!.weight));
+    expect(values(cross.kv!.weight)).toEqual(values(tf.concat([k2!.weight, v2!.weight], 1)));
+  });
+
+  it('loads weights saved as separate q, k, v layers, and refuses an incomplete set by name', () => {
+    const a = new TransformerStack({ numLayers: 1, dModel: D, numHeads: H, crossAttention: true, rng: new Rng(7) });
+    const old = new Map<string, tf.Tensor>();
+    for (const [name, t] of a.namedParameters()) {
+      const m = /^(.*)\.(qkv|kv)\.(weight|bias)$/.exec(name);
+      if (m === null) old.set(name, t);
+      else tf.split(t, m[2]!.length, -1).forEach((part, i) => old.set(`${m[1]}.${m[2]![i]}.${m[3]}`, part));
+    }
+    expect([...old.keys()]).toEqual(expect.arrayContaining(['layers.0.attn.q.weight', 'layers.0.attn.v.bias', 'layers.0.crossAttn.q.weight', 'layers.0.crossAttn.k.weight']));
+    const b = new TransformerStack({ numLayers: 1, dModel: D, numHeads: H, crossAttention: true, rng: new Rng(8) });
+    b.loadParameters(old);
+    const x = tf.tensor(new Rng(9).normalArray(B * S * D), [B, S, D]);
+    const context = tf.tensor(new Rng(10).normalArray(B * 3 * D), [B, 3, D]);
+    expect(maxAbsDiff(b.forward(x, { causal: true, context }), a.forward(x, { causal: true, context }))).toBe(0);
+    old.delete('layers.0.attn.v.weight');
+    expect(() => b.loadParameters(old)).toThrow(/missing layers\.0\.attn\.qkv\.weight; unknown layers\.0\.attn\.q\.weight, layers\.0\.attn\.k\.weight/);
+  });
+});

@@ -14,6 +14,11 @@ import { RotaryEmbedding } from './positional.js';
 export interface AttentionOptions {
   dModel: number;
   numHeads: number;
+  /**
+   * Self-attention (the default) or cross-attention (the default when `contextDim` is given):
+   * which projections are packed into one parameter (`qkv`; `q` and `kv`).
+   */
+  kind?: 'self' | 'cross';
   /** Width of the context for cross-attention; default dModel. */
   contextDim?: number;
   /** Biases on the q/k/v/out projections; default true. */
@@ -48,7 +53,11 @@ export interface AttentionCallOptions {
 
 /**
  * Multi-head scaled dot-product attention (self or cross).
- * Parameters: `q`, `k`, `v`, `out` Linear layers (weights [in, dModel]).
+ * Parameters, Linear layers: self-attention `qkv` (weight [dModel, 3 dModel]: q, k and v side by
+ * side, one matmul and one parameter each for weight and bias), cross-attention `q` (weight
+ * [dModel, dModel]) and `kv` (weight [contextDim, 2 dModel]); both `out` ([dModel, dModel]).
+ * Each part is initialised as its own layer was before the packing, and weights saved as
+ * separate `q`, `k`, `v` layers still load (Module.packLegacyParameters).
  * x: [batch, q, dModel] -> [batch, q, dModel].
  * A fully masked row attends uniformly to nothing useful; keep at least one key visible.
  */
@@ -56,9 +65,12 @@ export class MultiHeadAttention extends Module {
   readonly dModel: number;
   readonly numHeads: number;
   readonly headDim: number;
-  readonly q: Linear;
-  readonly k: Linear;
-  readonly v: Linear;
+  readonly kind: 'self' | 'cross';
+  /** Self-attention: q, k and v packed. */
+  readonly qkv: Linear | undefined;
+  /** Cross-attention: the query projection and k, v packed. */
+  readonly q: Linear | undefined;
+  readonly kv: Linear | undefined;
   readonly out: Linear;
   readonly rotary: RotaryEmbedding | undefined;
   private readonly dropoutRate: number;
@@ -72,10 +84,16 @@ export class MultiHeadAttention extends Module {
     this.headDim = o.dModel / o.numHeads;
     const bias = o.bias ?? true;
     const w = o.init ?? inits.normal(0.02);
-    const kvIn = o.contextDim ?? o.dModel;
-    this.q = this.addModule('q', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
-    this.k = this.addModule('k', new Linear({ inFeatures: kvIn, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
-    this.v = this.addModule('v', new Linear({ inFeatures: kvIn, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+    this.kind = o.kind ?? (o.contextDim === undefined ? 'self' : 'cross');
+    if (this.kind === 'self' && o.contextDim !== undefined) throw new Error('MultiHeadAttention: contextDim is for cross-attention (kind: "cross")');
+    // The same RNG draws, in the same order, as the separate q, k, v layers before the packing.
+    const project = (inFeatures: number, parts: number) => new Linear({ inFeatures, outFeatures: parts * o.dModel, parts, bias, init: w, rng: o.rng });
+    if (this.kind === 'self') {
+      this.qkv = this.addModule('qkv', project(o.dModel, 3), ['q', 'k', 'v']);
+    } else {
+      this.q = this.addModule('q', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+      this.kv = this.addModule('kv', project(o.contextDim ?? o.dModel, 2), ['k', 'v']);
+    }
     this.out = this.addModule('out', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: o.outInit ?? w, rng: o.rng }));
     this.rotary = o.rotary === true ? new RotaryEmbedding(this.headDim, o.rotaryBase) : undefined;
     this.dropoutRate = o.dropout ?? 0;
@@ -89,25 +107,26 @@ export class MultiHeadAttention extends Module {
   }
 
   /**
-   * Several Linear layers on the same input as one matmul against their concatenated weights,
-   * split into heads afterwards: one pass over x (and one transpose of x in the backward pass)
-   * instead of one per projection, and on webgpu one kernel per head tensor (ops/heads.ts).
-   * x: [batch, len, in] -> one [batch, heads, len, headDim] per layer.
+   * A packed projection (`qkv`, `kv`) as one matmul, split into heads with its bias added by one
+   * kernel where the backend has it (ops/heads.ts): one pass over x and no concatenation of
+   * weights or split of their gradient.
+   * x: [batch, len, in] -> one [batch, heads, len, headDim] per part.
    */
-  private projectHeads(layers: Linear[], x: tf.Tensor): tf.Tensor4D[] {
-    const y = tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]!]), tf.concat(layers.map((l) => l.weight), 1));
-    const biases = layers.map((l) => l.bias);
-    const all = biases.every((b) => b !== undefined) ? (biases as tf.Tensor[]) : undefined;
-    return splitHeads(y, { batch: x.shape[0]!, heads: this.numHeads, parts: layers.length, biases: all });
+  private projectHeads(layer: Linear, x: tf.Tensor): tf.Tensor4D[] {
+    const y = tf.matMul(tf.reshape(x, [-1, layer.inFeatures]), layer.weight); // [batch * len, parts * dModel]
+    return splitHeads(y, { batch: x.shape[0]!, heads: this.numHeads, parts: layer.outFeatures / this.dModel, bias: layer.bias });
   }
 
   forward(x: tf.Tensor, o: AttentionCallOptions = {}): tf.Tensor {
     if (x.rank !== 3 || x.shape[2] !== this.dModel) {
       throw new Error(`MultiHeadAttention: x must be [batch, seq, ${this.dModel}], got [${x.shape}]`);
     }
-    const cross = o.context !== undefined;
-    if (cross && (o.context!.rank !== 3 || o.context!.shape[0] !== x.shape[0] || o.context!.shape[2] !== this.k.inFeatures)) {
-      throw new Error(`MultiHeadAttention: context must be [batch=${x.shape[0]}, len, contextDim=${this.k.inFeatures}], got [${o.context!.shape}]`);
+    const cross = this.kind === 'cross';
+    if (cross !== (o.context !== undefined)) {
+      throw new Error(cross ? 'MultiHeadAttention: cross-attention needs a context' : 'MultiHeadAttention: a context was given to self-attention (construct it with kind: "cross")');
+    }
+    if (cross && (o.context!.rank !== 3 || o.context!.shape[0] !== x.shape[0] || o.context!.shape[2] !== this.kv!.inFeatures)) {
+      throw new Error(`MultiHeadAttention: context must be [batch=${x.shape[0]}, len, contextDim=${this.kv!.inFeatures}], got [${o.context!.shape}]`);
     }
     if (cross && this.rotary !== undefined) throw new Error('MultiHeadAttention: rotary embeddings apply to self-attention only');
     return tf.tidy(() => {
@@ -117,15 +136,15 @@ export class MultiHeadAttention extends Module {
       let k: tf.Tensor4D;
       let v: tf.Tensor4D;
       if (cross && o.cache?.frozen === true) {
-        q = this.splitHeads(this.q.forward(x));
+        q = this.splitHeads(this.q!.forward(x));
         k = o.cache.k!;
         v = o.cache.v!;
       } else {
         if (cross) {
-          q = this.splitHeads(this.q.forward(x));
-          [k, v] = this.projectHeads([this.k, this.v], o.context!) as [tf.Tensor4D, tf.Tensor4D];
+          q = this.splitHeads(this.q!.forward(x));
+          [k, v] = this.projectHeads(this.kv!, o.context!) as [tf.Tensor4D, tf.Tensor4D];
         } else {
-          [q, k, v] = this.projectHeads([this.q, this.k, this.v], x) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          [q, k, v] = this.projectHeads(this.qkv!, x) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         }
         if (this.rotary !== undefined) {
           q = this.rotary.apply(q, offset) as tf.Tensor4D;

@@ -12,6 +12,12 @@ export interface LinearOptions {
   bias?: boolean;
   /** Weight init; default normal(0.02). Bias starts at zero. */
   init?: Init;
+  /**
+   * The weight is this many projections side by side (attention's packed q/k/v), default 1: each
+   * part is initialised as its own [in, out / parts] matrix, in order, so the values, fans and
+   * RNG draws are those of separate layers.
+   */
+  parts?: number;
   rng: Rng;
 }
 
@@ -27,7 +33,11 @@ export class Linear extends Module {
     if (!(o.inFeatures > 0 && o.outFeatures > 0)) throw new Error(`Linear: bad sizes in=${o.inFeatures} out=${o.outFeatures}`);
     this.inFeatures = o.inFeatures;
     this.outFeatures = o.outFeatures;
-    this.weight = this.addParam('weight', [o.inFeatures, o.outFeatures], o.init ?? inits.normal(0.02), o.rng);
+    const parts = o.parts ?? 1;
+    if (!(Number.isInteger(parts) && parts >= 1 && o.outFeatures % parts === 0)) {
+      throw new Error(`Linear: out=${o.outFeatures} is not ${parts} equal parts`);
+    }
+    this.weight = this.addParam('weight', [o.inFeatures, o.outFeatures], o.init ?? inits.normal(0.02), o.rng, parts);
     this.bias = o.bias === false ? undefined : this.addParam('bias', [o.outFeatures], inits.zeros(), o.rng);
   }
 

@@ -321,33 +321,33 @@ describe('splitHeads', () => {
   const dModel = heads * headDim;
   const rng = new Rng(31);
   const y = rng.normalArray(batch * len * parts * dModel);
-  const biases = Array.from({ length: parts }, () => rng.normalArray(dModel));
+  const bias = rng.normalArray(parts * dModel); // the parts' biases side by side
   const ws = Array.from({ length: parts }, () => rng.normalArray(batch * heads * len * headDim));
 
-  // the head tensors and d(sum_p w_p * head_p)/d(y, biases...)
+  // the head tensors and d(sum_p w_p * head_p)/d(y, bias)
   const headsAndGrads = (withBias: boolean) => () => {
     const yt = tf.tensor2d(y, [batch * len, parts * dModel]);
-    const bs = biases.map((b) => tf.tensor1d(b));
-    const f = (...a: tf.Tensor[]) => splitHeads(a[0]!, { batch, heads, parts, biases: withBias ? a.slice(1) : undefined });
+    const bt = tf.tensor1d(bias);
+    const f = (...a: tf.Tensor[]) => splitHeads(a[0]!, { batch, heads, parts, bias: withBias ? a[1] : undefined });
     const loss = (...a: tf.Tensor[]) => tf.addN(f(...a).map((h, p) => tf.sum(tf.mul(h, tf.tensor4d(ws[p]!, h.shape)))));
-    return [...f(yt, ...bs), ...tf.grads(loss)(withBias ? [yt, ...bs] : [yt])];
+    return [...f(yt, bt), ...tf.grads(loss)(withBias ? [yt, bt] : [yt])];
   };
 
-  it('on cpu puts y[b * len + l, p * dModel + h * headDim + d] + bias_p at [b, h, l, d] of part p', async () => {
+  it('on cpu puts y[b * len + l, p * dModel + h * headDim + d] + bias[p * dModel + h * headDim + d] at [b, h, l, d] of part p', async () => {
     const out = await onBackend('cpu', headsAndGrads(true));
     for (const [p, b, h, l, d] of [[0, 0, 0, 0, 0], [1, 1, 2, 4, 3], [2, 1, 1, 3, 2], [2, 0, 2, 1, 0]] as const) {
-      const want = y[(b * len + l) * parts * dModel + p * dModel + h * headDim + d]! + biases[p]![h * headDim + d]!;
+      const want = y[(b * len + l) * parts * dModel + p * dModel + h * headDim + d]! + bias[p * dModel + h * headDim + d]!;
       expect(out[p]![((b * heads + h) * len + l) * headDim + d]).toBeCloseTo(want, 5);
     }
-    // d/dy is w_p back in y's layout; d/dbias_p sums w_p over batch and positions
+    // d/dy is w_p back in y's layout; d/dbias at part p sums w_p over batch and positions
     const dy = out[parts]!;
     expect(dy[(1 * len + 4) * parts * dModel + 1 * dModel + 2 * headDim + 3]).toBeCloseTo(ws[1]![((1 * heads + 2) * len + 4) * headDim + 3]!, 6);
     let s = 0;
     for (let b = 0; b < batch; b++) for (let l = 0; l < len; l++) s += ws[2]![((b * heads + 1) * len + l) * headDim + 2]!;
-    expect(out[parts + 3]![1 * headDim + 2]).toBeCloseTo(s, 5);
+    expect(out[parts + 1]![2 * dModel + 1 * headDim + 2]).toBeCloseTo(s, 5);
   });
 
-  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, with and without biases (${why})`, async () => {
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, with and without the bias (${why})`, async () => {
     for (const withBias of [true, false]) {
       const want = await onBackend('cpu', headsAndGrads(withBias));
       const got = await onBackend('webgpu', headsAndGrads(withBias));

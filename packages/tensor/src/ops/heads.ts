@@ -7,15 +7,15 @@ export interface SplitHeadsOptions {
   heads: number;
   /** Projections side by side in y (3 for q/k/v). */
   parts: number;
-  /** One [dModel] bias per part, added first; all or none. */
-  biases?: tf.Tensor[];
+  /** The parts' biases side by side, [parts * dModel] (a packed Linear's bias), added first. */
+  bias?: tf.Tensor;
 }
 
 /**
  * y: [batch * len, parts * dModel] (projections side by side) -> one [batch, heads, len,
- * dModel / heads] tensor per part, each part's bias added. One dispatch per part (and one plus a
- * column sum per bias backward) where the backend has the kernel (webgpu), else the composite
- * add, split, reshape and transposes.
+ * dModel / heads] tensor per part, the bias [parts * dModel] added. One dispatch for all parts
+ * (and one plus a column sum for the bias backward) where the backend has the kernel (webgpu,
+ * native), else the composite add, split, reshape and transposes.
  */
 export function splitHeads(y: tf.Tensor, o: SplitHeadsOptions): tf.Tensor4D[] {
   const [rows, width] = y.shape as [number, number];
@@ -25,18 +25,17 @@ export function splitHeads(y: tf.Tensor, o: SplitHeadsOptions): tf.Tensor4D[] {
     throw new Error(`splitHeads: y [${y.shape}] is not [batch=${o.batch} * len, parts=${o.parts} * heads=${o.heads} * headDim]`);
   }
   const len = rows / o.batch;
-  const biases = o.biases;
-  if (biases !== undefined && (biases.length !== o.parts || biases.some((b) => b.size !== dModel))) {
-    throw new Error(`splitHeads: expected ${o.parts} biases of [${dModel}], got ${biases.map((b) => `[${b.shape}]`).join(', ')}`);
+  const bias = o.bias;
+  if (bias !== undefined && (bias.rank !== 1 || bias.size !== width)) {
+    throw new Error(`splitHeads: bias must be [parts * dModel] = [${width}], got [${bias.shape}]`);
   }
   if (y.dtype === 'float32' && hasFusedKernel(K.splitHeads, splitHeadsGradConfig)) {
-    const inputs: Record<string, tf.Tensor> = { y };
-    biases?.forEach((b, p) => (inputs[`bias${p}`] = b));
-    const out = runFused(K.splitHeads, inputs, { batch: o.batch, heads: o.heads, parts: o.parts, withBias: biases !== undefined });
+    const inputs: Record<string, tf.Tensor> = bias === undefined ? { y } : { y, bias };
+    const out = runFused(K.splitHeads, inputs, { batch: o.batch, heads: o.heads, parts: o.parts, withBias: bias !== undefined });
     return (Array.isArray(out) ? out : [out]) as tf.Tensor4D[];
   }
   return tf.tidy(() => {
-    const yb = biases === undefined ? y : tf.add(y, tf.concat(biases, 0));
+    const yb = bias === undefined ? y : tf.add(y, bias);
     const pieces = o.parts === 1 ? [yb] : tf.split(yb, Array<number>(o.parts).fill(dModel), 1);
     return pieces.map((t) => tf.transpose(tf.reshape(t, [o.batch, len, o.heads, headDim]), [0, 2, 1, 3]) as tf.Tensor4D);
   });
@@ -46,7 +45,6 @@ const splitHeadsGradConfig: tf.GradConfig = {
   kernelName: K.splitHeads,
   gradFunc: (dy, _saved, attrs) => {
     const dys = Array.isArray(dy) ? dy : [dy];
-    const parts = attrs.parts as number;
     const withBias = attrs.withBias as boolean;
     // Computed here rather than in the per-input thunks: one kernel yields every input's gradient.
     let grads: tf.Tensor[];
@@ -56,8 +54,8 @@ const splitHeadsGradConfig: tf.GradConfig = {
     } else {
       const [batch, heads, len, headDim] = dys[0]!.shape as [number, number, number, number];
       const dY = tf.concat(dys.map((d) => tf.reshape(tf.transpose(d, [0, 2, 1, 3]), [batch * len, heads * headDim])), 1);
-      grads = withBias ? [dY, ...tf.split(tf.sum(dY, 0), parts, 0)] : [dY];
+      grads = withBias ? [dY, tf.sum(dY, 0)] : [dY];
     }
-    return Object.fromEntries(grads.map((g, i) => [i === 0 ? 'y' : `bias${i - 1}`, () => g]));
+    return Object.fromEntries(grads.map((g, i) => [i === 0 ? 'y' : 'bias', () => g]));
   },
 };

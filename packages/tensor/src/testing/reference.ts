@@ -48,6 +48,17 @@ export function linearRef(x: Arr, p: Params, prefix: string): Arr {
   return out;
 }
 
+/** a [..., parts * w] -> parts x [..., w], the last axis cut into equal blocks. */
+export function splitLastRef(a: Arr, parts: number): Arr[] {
+  const width = last(a);
+  const w = width / parts;
+  return Array.from({ length: parts }, (_, part) => {
+    const out = arr([...a.shape.slice(0, -1), w]);
+    for (let r = 0; r < a.data.length / width; r++) out.data.set(a.data.subarray(r * width + part * w, r * width + (part + 1) * w), r * w);
+    return out;
+  });
+}
+
 export function layerNormRef(x: Arr, p: Params, prefix: string, eps = 1e-5): Arr {
   const d = last(x);
   const w = p.get(`${prefix}weight`);
@@ -146,9 +157,10 @@ export function attentionRef(x: Arr, p: Params, prefix: string, o: AttentionRefO
   const Sk = src.shape[1]!;
   const H = o.numHeads;
   const Dh = D / H;
-  const q = linearRef(x, p, `${prefix}q.`);
-  const k = linearRef(src, p, `${prefix}k.`);
-  const v = linearRef(src, p, `${prefix}v.`);
+  // self: q, k, v packed in `qkv`; cross: `q`, and k, v packed in `kv` (the module's parameters)
+  const [q, k, v] = (o.context === undefined
+    ? splitLastRef(linearRef(x, p, `${prefix}qkv.`), 3)
+    : [linearRef(x, p, `${prefix}q.`), ...splitLastRef(linearRef(src, p, `${prefix}kv.`), 2)]) as [Arr, Arr, Arr];
   const offset = o.offset ?? 0;
   const ctx = arr([B, Sq, D]);
   const vec = (a: Arr, b: number, s: number, len: number, h: number): Float64Array => a.data.slice((b * len + s) * D + h * Dh, (b * len + s) * D + (h + 1) * Dh);

@@ -1,9 +1,9 @@
 /**
  * Attention's head layout changes as WGSL kernels. Forward: the fused q/k/v projection
- * [batch * len, parts * dModel] plus each part's bias becomes one [batch, heads, len, headDim]
- * tensor per part, all in one dispatch (the composite adds the bias, slices each part out and
- * transposes it: ~7 dispatches for q/k/v). Backward: the parts' gradients are interleaved back
- * into [batch * len, parts * dModel] in one dispatch, and the bias gradients are one more.
+ * [batch * len, parts * dModel] plus its bias [parts * dModel] becomes one [batch, heads, len,
+ * headDim] tensor per part, all in one dispatch (the composite adds the bias, slices each part out
+ * and transposes it: ~7 dispatches for q/k/v). Backward: the parts' gradients are interleaved back
+ * into [batch * len, parts * dModel] in one dispatch, and the bias gradient is one more.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { elementwiseProgram, i32, runProgram } from './program.js';
@@ -18,15 +18,15 @@ export interface HeadsLayout {
 
 const mergeUniforms = 'len : i32, heads : i32, headDim : i32, parts : i32,';
 
-/** SlSplitHeads (y [batch * len, parts * dModel], bias0..: [dModel] each or none), attrs HeadsLayout -> parts x [batch, heads, len, headDim]. */
-export function splitHeadsForward(backend: unknown, y: tf.TensorInfo, biases: tf.TensorInfo[], l: HeadsLayout): tf.TensorInfo[] {
+/** SlSplitHeads (y [batch * len, parts * dModel], bias [parts * dModel] or none), attrs HeadsLayout -> parts x [batch, heads, len, headDim]. */
+export function splitHeadsForward(backend: unknown, y: tf.TensorInfo, bias: tf.TensorInfo | undefined, l: HeadsLayout): tf.TensorInfo[] {
   const [rows, width] = y.shape as [number, number];
   const len = rows / l.batch;
   const headDim = width / l.parts / l.heads;
-  return splitHeadsRaw(rawBackend(backend), y, biases, l, len, headDim);
+  return splitHeadsRaw(rawBackend(backend), y, bias, l, len, headDim);
 }
 
-/** SlSplitHeadsGrad (grad0.. [batch, heads, len, headDim] each), attrs HeadsLayout -> [dY [batch * len, parts * dModel], dBias0..] (bias grads with attrs.withBias). */
+/** SlSplitHeadsGrad (grad0.. [batch, heads, len, headDim] each), attrs HeadsLayout -> [dY [batch * len, parts * dModel], dBias [parts * dModel] with attrs.withBias]. */
 export function splitHeadsBackward(backend: unknown, dys: tf.TensorInfo[], l: HeadsLayout, withBias: boolean): tf.TensorInfo[] {
   const [batch, heads, len, headDim] = dys[0]!.shape as [number, number, number, number];
   const dModel = heads * headDim;
@@ -55,29 +55,27 @@ export function splitHeadsBackward(backend: unknown, dys: tf.TensorInfo[], l: He
   const rows = batch * len;
   const dY = runProgram(backend, elementwiseProgram(`slMergeHeads_${dys.length}`, [rows, l.parts * dModel], names, mergeUniforms, code), dys, u);
   if (!withBias) return [dY];
-  // every bias gradient from one pass over dY
-  const sums = runColumnSums(rawBackend(backend), {
-    key: `headsBiasGrads${l.parts}`,
+  const [dBias] = runColumnSums(rawBackend(backend), {
+    key: 'headsBiasGrad',
     rows,
-    cols: dModel,
+    cols: l.parts * dModel,
     inputs: [{ name: 'x', tensor: dY }],
-    outputs: dys.map((_, p) => ({ name: `dbias${p}`, term: `x[r * u.width + ${p} * u.cols + j]` })),
-    uniforms: [['width', l.parts * dModel]],
+    outputs: [{ name: 'dbias', term: 'x[r * u.cols + j]' }],
   });
-  return [dY, ...sums];
+  return [dY, dBias!];
 }
 
 // All parts in one dispatch: each thread writes element `i` of every part's head tensor.
-function splitHeadsRaw(b: BackendInternals, y: tf.TensorInfo, biases: tf.TensorInfo[], l: HeadsLayout, len: number, headDim: number): tf.TensorInfo[] {
+function splitHeadsRaw(b: BackendInternals, y: tf.TensorInfo, bias: tf.TensorInfo | undefined, l: HeadsLayout, len: number, headDim: number): tf.TensorInfo[] {
   const size = l.batch * l.heads * len * headDim;
   const outs = Array.from({ length: l.parts }, () => rawOutput(b, [l.batch, l.heads, len, headDim]));
-  const withBias = biases.length > 0;
-  const writes = outs.map((_, p) => `out${p}[i] = y[src + ${p} * dModel]${withBias ? ` + bias${p}[col]` : ''};`);
+  const withBias = bias !== undefined;
+  const writes = outs.map((_, p) => `out${p}[i] = y[src + ${p} * dModel]${withBias ? ` + bias[col + ${p} * dModel]` : ''};`);
   runRaw(b, {
     key: `slSplitHeads_${l.parts}_${withBias}`,
     bindings: [
       { name: 'y', tensor: y },
-      ...biases.map((t, p) => ({ name: `bias${p}`, tensor: t })),
+      ...(bias === undefined ? [] : [{ name: 'bias', tensor: bias }]),
       ...outs.map((t, p) => ({ name: `out${p}`, tensor: t, write: true })),
     ],
     uniforms: [['size : i32', i32u(size)], ['len : i32', i32u(len)], ['heads : i32', i32u(l.heads)], ['headDim : i32', i32u(headDim)]],

@@ -75,9 +75,7 @@ const webgpuKernels: Record<string, KernelFunc> = {
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
   [K.splitHeads]: ({ inputs, backend, attrs }) => {
-    const l = attrs as unknown as HeadsLayout;
-    const biases = Array.from({ length: l.parts }, (_, p) => inputs[`bias${p}`]).filter((b) => b !== undefined);
-    return splitHeadsForward(backend, inputs.y!, biases, l);
+    return splitHeadsForward(backend, inputs.y!, inputs.bias, attrs as unknown as HeadsLayout);
   },
   [K.splitHeadsGrad]: ({ inputs, backend, attrs }) => {
     const l = attrs as unknown as HeadsLayout;
