@@ -7,7 +7,9 @@
  * (train_step_torch.py, fp32 eager, on `--torch-device`) when `<python> -c "import torch"` works,
  * with the ratio. `kernels/step` counts the tfjs kernels of one extra, untimed step (tf.profile),
  * and `kernel ms/step` sums their times (GPU time on webgpu: wall minus it is host overhead);
- * the costliest kernels go to stderr.
+ * the costliest kernels go to stderr. On webgpu `issue ms/step` is the main thread's time to issue
+ * a step (forward, backward, AdamW recorded) before it waits for the loss: near ms/step, the step
+ * is bound by the host; far below, by the device.
  * The step reads its loss with `await data()` after the update, so each timed step has finished
  * on the device (webgpu in Node has no synchronous reads).
  * Also reports process CPU ms per step (`cpu_ms_per_step`), steadier than wall time on a
@@ -221,6 +223,12 @@ export function setFlags(flags: Record<string, string>): () => void {
 
 interface StepTimes {
   wall: number[];
+  /**
+   * Main-thread ms to issue each step before waiting for its loss: on webgpu the host's share
+   * (tfjs's engine, this package's ops, recording the dispatches); where the backend computes
+   * synchronously (native, wasm, cpu), the compute itself, so only webgpu's is reported.
+   */
+  issue: number[];
   /** Process CPU time (user + system) per step: less sensitive than wall time to a busy machine. */
   cpu: number[];
   /** tfjs kernels run by one step (from tf.profile of one extra, untimed step); undefined when not counted. */
@@ -267,8 +275,11 @@ export function kernelTotals(kernels: ReadonlyArray<{ name: string; kernelTimeMs
 
 /** One training step of BenchGPT at size c (forward, backward, AdamW), on the active backend. */
 export interface TrainStep {
-  /** Runs one step; resolves once its loss has been read (so the step has finished on the device). */
-  step(): Promise<void>;
+  /**
+   * Runs one step; resolves once its loss has been read (so the step has finished on the device),
+   * with the ms the main thread took to issue it (forward, backward, update) before that read.
+   */
+  step(): Promise<number>;
   /** FLOPs of one step (trainingFlops). */
   flops: number;
   dispose(): void;
@@ -284,7 +295,8 @@ export function buildTrainStep(c: GptSize): TrainStep {
   // ids, targets: int32 [batch, seq]
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
-  const step = async (): Promise<void> => {
+  const step = async (): Promise<number> => {
+    const t0 = performance.now();
     // The backward training uses (valueAndGrads): each node's memory is freed once it has run.
     const { value, grads } = variableGrads(() => crossEntropy(model.forward(ids), targets), named.map(([, v]) => v));
     const byName = new Map<string, tf.Tensor>();
@@ -294,10 +306,12 @@ export function buildTrainStep(c: GptSize): TrainStep {
     }
     opt.applyGradients(byName);
     tf.dispose([...byName.values()]);
+    const issueMs = performance.now() - t0;
     // Read after the update is queued: the read waits for the whole step on the device, and
     // it is asynchronous because webgpu in Node has no synchronous reads.
     await value.data();
     value.dispose();
+    return issueMs;
   };
   return {
     step,
@@ -318,12 +332,12 @@ export function buildTrainStep(c: GptSize): TrainStep {
 async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
   const { step, flops, dispose } = buildTrainStep(c);
   if (warmup) await step();
-  const times: StepTimes = { wall: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, gpuReservedMb: undefined, flops };
+  const times: StepTimes = { wall: [], issue: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, gpuReservedMb: undefined, flops };
   const rssReset = resetPeakRss();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    await step();
+    times.issue.push(await step());
     const c1 = process.cpuUsage(c0);
     times.wall.push(performance.now() - t0);
     times.cpu.push((c1.user + c1.system) / 1000);
@@ -393,6 +407,8 @@ interface Row {
   kernels: number | undefined;
   kernelMs?: number | undefined;
   profiledMs?: number | undefined;
+  /** webgpu: median main-thread ms to issue a step (StepTimes.issue). */
+  issueMs?: number | undefined;
   peakRssMb: number | undefined;
   gpuReservedMb?: number | undefined;
 }
@@ -481,7 +497,8 @@ export async function run(args: string[]): Promise<BenchResult> {
     const ms = median(t.wall);
     // The pool is shared by the webgpu rows of this process and never shrinks: only the first (plain) one is its own.
     const gpuReservedMb = b === 'webgpu' && flags === undefined ? t.gpuReservedMb : undefined;
-    rows.push({ system: name, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, peakRssMb: t.peakRssMb, gpuReservedMb });
+    const issueMs = b === 'webgpu' ? median(t.issue) : undefined;
+    rows.push({ system: name, ms, cpuMs: median(t.cpu), steps, kernels: t.kernels, kernelMs: t.kernelMs, profiledMs: t.profiledMs, issueMs, peakRssMb: t.peakRssMb, gpuReservedMb });
     if (t.topKernels.length > 0 && t.kernelMs !== undefined && t.profiledMs !== undefined) {
       console.error(`${name}: kernel time of the profiled step ${t.kernelMs.toFixed(1)} ms of its ${t.profiledMs.toFixed(0)} ms wall time; costliest kernels:`);
       for (const k of t.topKernels) console.error(`  ${k.name.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ms  x${k.count}`);
@@ -498,7 +515,7 @@ export async function run(args: string[]): Promise<BenchResult> {
   const peak = gemm.length === 0 ? undefined : Math.max(...gemm.map((g) => g.gflops));
   const gflops = (r: Row) => (flops === undefined ? undefined : flops / (r.ms / 1e3) / 1e9);
   printTable(
-    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'GFLOP/s', '% GEMM peak', 'peak RSS MB', 'GPU MB reserved', 'kernels/step', 'kernel ms/step', 'steps'],
+    ['system', 'ms/step', 'x torch', 'cpu ms/step', 'x torch (cpu)', 'GFLOP/s', '% GEMM peak', 'peak RSS MB', 'GPU MB reserved', 'kernels/step', 'kernel ms/step', 'issue ms/step', 'steps'],
     rows.map((r) => {
       const g = gflops(r);
       return [
@@ -507,7 +524,8 @@ export async function run(args: string[]): Promise<BenchResult> {
         g === undefined ? '-' : g.toFixed(1), g === undefined || peak === undefined ? '-' : ((100 * g) / peak).toFixed(0),
         r.peakRssMb === undefined ? '-' : r.peakRssMb.toFixed(0),
         r.gpuReservedMb === undefined ? '-' : r.gpuReservedMb.toFixed(0),
-        r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1), String(r.steps),
+        r.kernels === undefined ? '-' : String(r.kernels), r.kernelMs === undefined ? '-' : r.kernelMs.toFixed(1),
+        r.issueMs === undefined ? '-' : r.issueMs.toFixed(1), String(r.steps),
       ];
     }),
   );
@@ -537,6 +555,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ...(r.kernels === undefined ? [] : [{ system: r.system, metric: 'kernels_per_step', value: r.kernels }]),
       ...(r.kernelMs === undefined ? [] : [{ system: r.system, metric: 'kernel_ms_per_step', value: round(r.kernelMs) }]),
       ...(r.profiledMs === undefined ? [] : [{ system: r.system, metric: 'profiled_step_ms', value: round(r.profiledMs) }]),
+      ...(r.issueMs === undefined ? [] : [{ system: r.system, metric: 'issue_ms_per_step', value: round(r.issueMs) }]),
     ];
   });
   for (const g of gemm) results.push({ system: g.system, metric: `gemm_gflops_${GEMM_N}`, value: round(g.gflops) });

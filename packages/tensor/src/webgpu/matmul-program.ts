@@ -57,8 +57,15 @@ export function tilePrologue(t: MatMulTiling, transposeA: boolean, transposeB: b
       let cBase = (b / hC) * M * N * hC + (b % hC) * N;`;
 }
 
-/** A tiled matmul program: C [batch, m, n] from A, B and the epilogue's inputs, one workgroup per tile. */
-export function tiledProgram(t: MatMulTiling, batch: number, m: number, n: number, epilogue: Epilogue, shaderKey: string, code: string, components?: [number, number]): WebgpuProgram {
+// WGSL text by shader key: built once, when a key is first compiled.
+const codes = new Map<string, string>();
+
+/**
+ * A tiled matmul program: C [batch, m, n] from A, B and the epilogue's inputs, one workgroup per
+ * tile. `build` writes the WGSL named by `shaderKey`; it runs only when tfjs compiles that key
+ * (once), not on every dispatch: the unrolled vec4 text takes ~0.1 ms of host time to write.
+ */
+export function tiledProgram(t: MatMulTiling, batch: number, m: number, n: number, epilogue: Epilogue, shaderKey: string, build: () => string, components?: [number, number]): WebgpuProgram {
   return {
     outputShape: [batch, m, n],
     shaderKey,
@@ -68,6 +75,10 @@ export function tiledProgram(t: MatMulTiling, batch: number, m: number, n: numbe
     ...(components === undefined ? {} : { variableComponents: [...components, ...epilogueInputs(epilogue).map(() => 1)] }),
     workgroupSize: [t.threadsX, t.threadsY, 1],
     uniforms: 'm : i32, n : i32, k : i32, batchA : i32, batchB : i32, headsA : i32, headsB : i32, headsC : i32,',
-    getUserCode: () => code,
+    getUserCode: () => {
+      let code = codes.get(shaderKey);
+      if (code === undefined) codes.set(shaderKey, (code = build()));
+      return code;
+    },
   };
 }

@@ -91,49 +91,51 @@ export function vec4MatMulProgram(
   if (!Number.isInteger(GM) || !Number.isInteger(GN) || BK % 4 !== 0 || (BM * BK) % (4 * threads) !== 0 || (BN * BK) % (4 * threads) !== 0) {
     throw new Error(`vec4 matmul: tiling ${JSON.stringify(t)} does not divide into 4 x 4 blocks and whole vec4 loads per thread`);
   }
-  const range = (len: number) => Array.from({ length: len }, (_, i) => i);
-  const acc = (gm: number, r: number, gn: number) => `c${gm}${r}_${gn}`;
-  const lane = ['x', 'y', 'z', 'w'];
-  const decls = range(GM).flatMap((gm) => range(4).flatMap((r) => range(GN).map((gn) => `var ${acc(gm, r, gn)} = vec4<f32>(0.0);`)));
-  // One k of the staged slice: GM + GN shared loads, then 16 * GM * GN vec4 FMAs.
-  const step = (kk: number) => [
-    ...range(GM).map((gm) => `let a${gm} = As[${kk * (BM / 4) + gm * WY} + ty];`),
-    ...range(GN).map((gn) => `let b${gn} = Bs[${kk * (BN / 4) + gn * WX} + tx];`),
-    ...range(GM).flatMap((gm) => range(4).flatMap((r) => range(GN).map((gn) => `${acc(gm, r, gn)} = fma(vec4<f32>(a${gm}.${lane[r]}), b${gn}, ${acc(gm, r, gn)});`))),
-  ].join('\n          ');
-  const write = range(GM).flatMap((gm) => range(4).map((r) => `
-      {
-        let row = m0 + ${gm * 4 * WY + r} + 4 * ty;
-        if (row < M) {${range(GN).map((gn) => `
-          store(cBase + row * cStride, n0 + ${gn * 4 * WX} + 4 * tx, ${acc(gm, r, gn)});`).join('')}
-        }
-      }`)).join('');
-  const a: Operand = { input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, kContiguous: !transposeA, vec: vecA };
-  const b: Operand = { input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, kContiguous: transposeB, vec: vecB };
-  const code = `
-    var<workgroup> As : array<vec4<f32>, ${(BK * BM) / 4}>;
-    var<workgroup> Bs : array<vec4<f32>, ${(BK * BN) / 4}>;
-
-    // The 4 columns from col of the output row starting at rowStart, each written if inside the matrix.
-    fn store(rowStart : i32, col : i32, v : vec4<f32>) {
-      let N = uniforms.n;
-      let at = rowStart + col;
-      for (var c = 0; c < 4; c = c + 1) {
-        if (col + c < N) { result[at + c] = v[c]${epilogueTerms(epilogue, 'at + c', 'col + c')}; }
-      }
-    }
-
-    fn main() {${tilePrologue(t, transposeA, transposeB)}
-      ${decls.join('\n      ')}
-      for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-${stage(a, BK, threads)}${stage(b, BK, threads)}
-        workgroupBarrier();
-        {
-          ${range(BK).map(step).join('\n        }\n        {\n          ')}
-        }
-        workgroupBarrier();
-      }${write}
-    }`;
   const key = `slMatMulV4_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${epilogue.bias}_${vecA}_${vecB}${epilogue.residual ? '_res' : ''}`;
-  return tiledProgram(t, batch, m, n, epilogue, key, code, [vecA ? 4 : 1, vecB ? 4 : 1]);
+  return tiledProgram(t, batch, m, n, epilogue, key, () => {
+    const range = (len: number) => Array.from({ length: len }, (_, i) => i);
+    const acc = (gm: number, r: number, gn: number) => `c${gm}${r}_${gn}`;
+    const lane = ['x', 'y', 'z', 'w'];
+    const decls = range(GM).flatMap((gm) => range(4).flatMap((r) => range(GN).map((gn) => `var ${acc(gm, r, gn)} = vec4<f32>(0.0);`)));
+    // One k of the staged slice: GM + GN shared loads, then 16 * GM * GN vec4 FMAs.
+    const step = (kk: number) => [
+      ...range(GM).map((gm) => `let a${gm} = As[${kk * (BM / 4) + gm * WY} + ty];`),
+      ...range(GN).map((gn) => `let b${gn} = Bs[${kk * (BN / 4) + gn * WX} + tx];`),
+      ...range(GM).flatMap((gm) => range(4).flatMap((r) => range(GN).map((gn) => `${acc(gm, r, gn)} = fma(vec4<f32>(a${gm}.${lane[r]}), b${gn}, ${acc(gm, r, gn)});`))),
+    ].join('\n          ');
+    const write = range(GM).flatMap((gm) => range(4).map((r) => `
+        {
+          let row = m0 + ${gm * 4 * WY + r} + 4 * ty;
+          if (row < M) {${range(GN).map((gn) => `
+            store(cBase + row * cStride, n0 + ${gn * 4 * WX} + 4 * tx, ${acc(gm, r, gn)});`).join('')}
+          }
+        }`)).join('');
+    const a: Operand = { input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, kContiguous: !transposeA, vec: vecA };
+    const b: Operand = { input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, kContiguous: transposeB, vec: vecB };
+    const code = `
+      var<workgroup> As : array<vec4<f32>, ${(BK * BM) / 4}>;
+      var<workgroup> Bs : array<vec4<f32>, ${(BK * BN) / 4}>;
+
+      // The 4 columns from col of the output row starting at rowStart, each written if inside the matrix.
+      fn store(rowStart : i32, col : i32, v : vec4<f32>) {
+        let N = uniforms.n;
+        let at = rowStart + col;
+        for (var c = 0; c < 4; c = c + 1) {
+          if (col + c < N) { result[at + c] = v[c]${epilogueTerms(epilogue, 'at + c', 'col + c')}; }
+        }
+      }
+
+      fn main() {${tilePrologue(t, transposeA, transposeB)}
+        ${decls.join('\n      ')}
+        for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
+  ${stage(a, BK, threads)}${stage(b, BK, threads)}
+          workgroupBarrier();
+          {
+            ${range(BK).map(step).join('\n        }\n        {\n          ')}
+          }
+          workgroupBarrier();
+        }${write}
+      }`;
+    return code;
+  }, [vecA ? 4 : 1, vecB ? 4 : 1]);
 }

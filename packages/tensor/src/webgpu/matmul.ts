@@ -96,43 +96,46 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
   // bank 16 times (a row stride of 64 or 128 floats is a multiple of the 32 banks).
   const SA = BM + 1;
   const SB = BN + 1;
-  const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
-  const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
-  const code = `
-    var<workgroup> As : array<f32, ${BK * SA}>;
-    var<workgroup> Bs : array<f32, ${BK * SB}>;
+  const key = `slMatMul_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${epilogueKey(epilogue)}`;
+  return tiledProgram(t, batch, m, n, epilogue, key, () => {
+    const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
+    const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
+    const code = `
+      var<workgroup> As : array<f32, ${BK * SA}>;
+      var<workgroup> Bs : array<f32, ${BK * SB}>;
 
-    fn main() {${tilePrologue(t, transposeA, transposeB)}
-      var acc : array<f32, ${TM * TN}>;
-      var a : array<f32, ${TM}>;
-      var w : array<f32, ${TN}>;
-      for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
-${stageA}${stageB}
-        workgroupBarrier();
-        for (var kk = 0; kk < ${BK}; kk = kk + 1) {
-          for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${SA} + ty + i * ${WY}]; }
-          for (var j = 0; j < ${TN}; j = j + 1) { w[j] = Bs[kk * ${SB} + tx + j * ${WX}]; }
-          for (var i = 0; i < ${TM}; i = i + 1) {
-            for (var j = 0; j < ${TN}; j = j + 1) {
-              acc[i * ${TN} + j] = fma(a[i], w[j], acc[i * ${TN} + j]);
+      fn main() {${tilePrologue(t, transposeA, transposeB)}
+        var acc : array<f32, ${TM * TN}>;
+        var a : array<f32, ${TM}>;
+        var w : array<f32, ${TN}>;
+        for (var k0 = 0; k0 < K; k0 = k0 + ${BK}) {
+  ${stageA}${stageB}
+          workgroupBarrier();
+          for (var kk = 0; kk < ${BK}; kk = kk + 1) {
+            for (var i = 0; i < ${TM}; i = i + 1) { a[i] = As[kk * ${SA} + ty + i * ${WY}]; }
+            for (var j = 0; j < ${TN}; j = j + 1) { w[j] = Bs[kk * ${SB} + tx + j * ${WX}]; }
+            for (var i = 0; i < ${TM}; i = i + 1) {
+              for (var j = 0; j < ${TN}; j = j + 1) {
+                acc[i * ${TN} + j] = fma(a[i], w[j], acc[i * ${TN} + j]);
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var i = 0; i < ${TM}; i = i + 1) {
+          let row = m0 + ty + i * ${WY};
+          if (row >= M) { break; }
+          for (var j = 0; j < ${TN}; j = j + 1) {
+            let col = n0 + tx + j * ${WX};
+            if (col < N) {
+              let at = cBase + row * cStride + col;
+              result[at] = acc[i * ${TN} + j]${epilogueTerms(epilogue, 'at', 'col')};
             }
           }
         }
-        workgroupBarrier();
-      }
-      for (var i = 0; i < ${TM}; i = i + 1) {
-        let row = m0 + ty + i * ${WY};
-        if (row >= M) { break; }
-        for (var j = 0; j < ${TN}; j = j + 1) {
-          let col = n0 + tx + j * ${WX};
-          if (col < N) {
-            let at = cBase + row * cStride + col;
-            result[at] = acc[i * ${TN} + j]${epilogueTerms(epilogue, 'at', 'col')};
-          }
-        }
-      }
-    }`;
-  return tiledProgram(t, batch, m, n, epilogue, `slMatMul_${BM}_${BN}_${BK}_${WX}_${WY}_${transposeA}_${transposeB}_${epilogueKey(epilogue)}`, code);
+      }`;
+    return code;
+  });
 }
 
 /** A TensorInfo viewing the same data under another shape (no copy; never returned or disposed). */

@@ -67,14 +67,21 @@ export interface RawKernel {
   prelude?: string;
 }
 
-const pipelines = new WeakMap<object, Map<string, Pipeline>>();
+// A compiled kernel and its bind group layout (asked of the pipeline once: Dawn makes a new
+// layout object per call).
+interface Compiled {
+  pipeline: Pipeline;
+  layout: unknown;
+}
 
-function pipelineFor(b: BackendInternals, k: RawKernel): Pipeline {
+const pipelines = new WeakMap<object, Map<string, Compiled>>();
+
+function pipelineFor(b: BackendInternals, k: RawKernel): Compiled {
   let cache = pipelines.get(b.device);
   if (cache === undefined) pipelines.set(b.device, (cache = new Map()));
   const key = `${k.key}_${k.workgroupSize}_${k.bindings.map((x) => `${x.tensor.dtype}${x.write === true ? 'w' : 'r'}`).join('')}`;
-  let pipeline = cache.get(key);
-  if (pipeline === undefined) {
+  let compiled = cache.get(key);
+  if (compiled === undefined) {
     const decls = k.bindings.map(
       (x, i) => `@group(0) @binding(${i}) var<storage, ${x.write === true ? 'read_write' : 'read'}> ${x.name} : array<${x.tensor.dtype === 'float32' ? 'f32' : 'i32'}>;`,
     );
@@ -89,10 +96,10 @@ fn main(@builtin(workgroup_id) wid : vec3<u32>, @builtin(num_workgroups) groups 
   let tid = i32(lid);
   ${k.body}
 }`;
-    pipeline = b.device.createComputePipeline({ layout: 'auto', compute: { module: b.device.createShaderModule({ code }), entryPoint: 'main' } });
-    cache.set(key, pipeline);
+    const pipeline = b.device.createComputePipeline({ layout: 'auto', compute: { module: b.device.createShaderModule({ code }), entryPoint: 'main' } });
+    cache.set(key, (compiled = { pipeline, layout: pipeline.getBindGroupLayout(0) }));
   }
-  return pipeline;
+  return compiled;
 }
 
 /** The backend as raw-kernel capable, or a clear error (the ops check {@link rawAvailable} first). */
@@ -112,9 +119,9 @@ export function rawOutput(b: BackendInternals, shape: number[]): tf.TensorInfo {
 export function runRaw(b: BackendInternals, k: RawKernel): void {
   if (k.workgroups === 0) return;
   for (const x of k.bindings) b.uploadToGPU(x.tensor.dataId);
-  const pipeline = pipelineFor(b, k);
+  const { pipeline, layout } = pipelineFor(b, k);
   const resources = [...k.bindings.map((x) => b.tensorToBinding(x.tensor)), b.makeUniforms(k.uniforms.map(([, v]) => v))];
-  const bindGroup = b.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: resources.map((resource, binding) => ({ binding, resource })) });
+  const bindGroup = b.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })) });
   for (const x of k.bindings) b.commandQueueOwnedIds.add(x.tensor.dataId);
   const gx = Math.min(k.workgroups, b.device.limits.maxComputeWorkgroupsPerDimension);
   b.ensureCommandEncoderReady();
