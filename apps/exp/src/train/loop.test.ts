@@ -7,7 +7,7 @@ import { createRun, openRunForResume, readMeta, readMetrics, type RunWriter } fr
 import { SLLM, type SllmBatch } from '@sentencelab/latent-lm';
 import { AdamW, initBackend, lrSchedule } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { readTrainCheckpoint } from './checkpoint.js';
+import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.js';
 import { trainLoop, TrainingDiverged, TrainingInterrupted, type TrainLoopOptions } from './loop.js';
 import { KernelTimer } from './system-metrics.js';
 import { TinyStream, tinySetup, type TinyBatch } from './testing/tiny.js';
@@ -218,6 +218,59 @@ describe('Ctrl-C in a real process', () => {
     expect(await series(dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
     expect(await params(o)).toEqual(await params(ro));
   }, 60_000);
+
+  test('a run folder checkpointed before attention packed q, k and v (separate layers) resumes with the same losses', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-loop-legacy-'));
+    const sllm = () =>
+      new SLLM({
+        svae: { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 },
+        decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 4 },
+        seed: 2,
+      });
+    const tokens = new Int32Array(2 * 3 * 6).map((_, i) => 3 + (i % 9));
+    const batch: SllmBatch = { tokens, lengths: new Int32Array(6).fill(4), shape: [2, 3, 6], windowStart: [0, 0], docSentences: [3, 3] };
+    const train = async (run: RunWriter, model: SLLM, steps: number, resume: boolean) => {
+      const optimizer = new AdamW(model.namedParameters(), { lr: 1e-2 });
+      await trainLoop({
+        model: { parameterMap: () => model.parameterMap(), train: (on) => model.train(on), loss: (b: SllmBatch) => model.loss(b), packLegacyParameters: (v) => model.packLegacyParameters(v) },
+        optimizer,
+        lrAt: lrSchedule({ kind: 'constant', lr: 1e-2, warmupSteps: 0, totalSteps: 4 }),
+        clipNorm: 1,
+        batches: { next: () => batch, position: () => 0, seek: () => {}, tokens: () => 24 },
+        run,
+        steps,
+        evalEvery: 0,
+        checkpointEvery: 2,
+        keepCheckpoints: 1,
+        logEvery: 1,
+        resume,
+      });
+      optimizer.dispose();
+    };
+    const reference = newRun(root, 'reference');
+    await train(reference, sllm(), 4, false);
+    const first = newRun(root, 'legacy');
+    await train(first, sllm(), 2, false);
+    first.close(); // as a process that stopped after step 2
+    // Rewrite its checkpoint as the code before the packing wrote it: qkv -> q, k, v; kv -> k, v.
+    const file = first.latestCheckpoint()!.path;
+    const ck = readTrainCheckpoint(file);
+    const legacy = (m: Map<string, tf.Tensor>) =>
+      new Map([...m].flatMap(([name, t]): Array<[string, tf.Variable]> => {
+        const packed = /^(.*)\.(qkv|kv)\.(weight|bias)$/.exec(name);
+        if (packed === null) return [[name, tf.variable(t)]];
+        return tf.split(t, packed[2]!.length, -1).map((part, i): [string, tf.Variable] => [`${packed[1]}.${packed[2]![i]}.${packed[3]}`, tf.variable(part)]);
+      }));
+    const params = legacy(ck.params);
+    expect([...params.keys()]).toEqual(expect.arrayContaining(['svae.encoder.transformer.layers.0.attn.q.weight', 'svae.decoder.transformer.layers.0.crossAttn.v.bias']));
+    const optimizer = new AdamW([...params], { lr: 1e-2 });
+    optimizer.setState({ step: ck.optimizer.step, m: legacy(ck.optimizer.m), v: legacy(ck.optimizer.v) });
+    await writeTrainCheckpoint(file, { params, optimizer, step: ck.step, data: ck.data, rngs: {} });
+    expect([...readTrainCheckpoint(file).params.keys()]).toContain('decoder.transformer.layers.0.attn.k.weight');
+
+    await train(openRunForResume(first.dir, { flushIntervalMs: 0 }), sllm(), 4, true);
+    expect(await series(first.dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
+  });
 
   test('an SLLM with a frozen SentenceVAE (freezeSvae) trains through the loop: only the decoder and stop head change', async () => {
     const model = new SLLM({
