@@ -155,8 +155,9 @@ export class MultiHeadAttention extends Module {
           else ({ k, v } = o.cache.append(k, v));
         }
       }
-      const kvLen = k.shape[2];
-      const bias = this.maskBias(batch, qLen, kvLen, o);
+      // keys: the cached positions (a webgpu cache's tensors have spare slots past them, zeros)
+      const kvLen = o.cache === undefined ? k.shape[2] : o.cache.length;
+      const bias = this.hideSpareSlots(this.maskBias(batch, qLen, kvLen, o), kvLen, k.shape[2] - kvLen, o.causal === true);
       const softmax = { scale: 1 / Math.sqrt(this.headDim), causal: o.causal === true, offset, bias };
       // merged: [batch, q, dModel], the heads' contexts side by side; one fused op where the
       // backend has it (native), else the probabilities and mergedContext (on webgpu with a tiled
@@ -175,6 +176,20 @@ export class MultiHeadAttention extends Module {
       }
       return this.out.forward(merged, undefined, o.residual);
     });
+  }
+
+  /**
+   * The mask bias widened over a cache's `spare` slots past its kvLen positions, which no query
+   * may see: the bias padded with the masked value; with no bias, the causal mask hides them
+   * already (a spare slot lies after every query), else a bias of their own. bias: broadcastable
+   * to [batch, heads, q, kvLen] -> to [batch, heads, q, kvLen + spare].
+   */
+  private hideSpareSlots(bias: tf.Tensor | undefined, kvLen: number, spare: number, causal: boolean): tf.Tensor | undefined {
+    if (spare === 0 || (bias === undefined && causal)) return bias;
+    const b = bias ?? tf.zeros([1, 1, 1, kvLen]);
+    const pad = b.shape.map((): [number, number] => [0, 0]);
+    pad[pad.length - 1] = [0, spare];
+    return tf.pad(b, pad, MASKED);
   }
 
   // Additive padding/custom-mask bias (0 = visible, -1e9 = hidden) broadcastable to [batch, heads, q, kv]; the causal mask is the softmax op's.

@@ -16,6 +16,7 @@ import { maskedSoftmaxBackward, maskedSoftmaxForward } from './masked-softmax.js
 import { matMulBiasAddForward, matMulBiasForward } from './matmul-bias.js';
 import { mergedContextBackward, mergedContextForward } from './merged-context.js';
 import { splitForward } from './split.js';
+import { writeRowsInPlace } from './write-rows.js';
 
 /** Kernel names of the fused ops (inputs and attrs are documented on each op). */
 export const fusedKernelNames = {
@@ -49,6 +50,7 @@ export const fusedKernelNames = {
   mergedContext: 'SlMergedContext',
   mergedContextGrad: 'SlMergedContextGrad',
   split: 'SlSplit',
+  writeRowsInPlace: 'SlWriteRowsInPlace',
 } as const;
 
 const K = fusedKernelNames;
@@ -74,9 +76,8 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
-  [K.splitHeads]: ({ inputs, backend, attrs }) => {
-    return splitHeadsForward(backend, inputs.y!, inputs.bias, attrs as unknown as HeadsLayout);
-  },
+  [K.writeRowsInPlace]: ({ inputs, backend, attrs }) => writeRowsInPlace(backend, inputs.cache!, inputs.x!, attrs.at as number),
+  [K.splitHeads]: ({ inputs, backend, attrs }) => splitHeadsForward(backend, inputs.y!, inputs.bias, attrs as unknown as HeadsLayout),
   [K.splitHeadsGrad]: ({ inputs, backend, attrs }) => {
     const l = attrs as unknown as HeadsLayout;
     const dys = Array.from({ length: l.parts }, (_, p) => inputs[`grad${p}`]!);
