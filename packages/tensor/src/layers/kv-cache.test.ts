@@ -64,17 +64,26 @@ describe('KVCache', () => {
       // 40 positions in tensors of 3 sizes, not 38
       expect([...capacities]).toEqual([16, 32, 64]);
     }
-    // Within capacity, an append is one in-place write each for k and v: no new tensor.
+    // Within capacity, an append is one in-place write of k and v: no new tensor.
     await tf.setBackend('webgpu');
     const cache = new KVCache();
     const [k0, v0, k1, v1] = [0, 1, 2, 3].map((i) => tf.fill([1, 2, 1, 4], i) as tf.Tensor4D);
     cache.append(k0!, v0!);
     const before = tf.memory().numTensors;
     const info = await tf.profile(() => void cache.append(k1!, v1!));
-    expect(info.kernels.map((k) => k.name)).toEqual(['SlWriteRowsInPlace', 'SlWriteRowsInPlace']);
+    expect(info.kernels.map((k) => k.name)).toEqual(['SlWriteRowsInPlace']);
     expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(await cache.k!.data()).slice(0, 12)).toEqual([0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0]);
     expect(Array.from(await cache.v!.data()).slice(0, 12)).toEqual([1, 1, 1, 1, 3, 3, 3, 3, 0, 0, 0, 0]);
-    tf.dispose([k0!, v0!, k1!, v1!]);
+    // A tensor sharing the cache's buffer (a reshape) keeps its values: that append copies.
+    const alias = tf.reshape(cache.k!, [-1]);
+    const [k2, v2] = [7, 8].map((i) => tf.fill([1, 2, 1, 4], i) as tf.Tensor4D);
+    const kernels = (await tf.profile(() => void cache.append(k2!, v2!))).kernels.map((k) => k.name);
+    expect(kernels).not.toContain('SlWriteRowsInPlace');
+    expect(Array.from(await alias.data()).slice(0, 12)).toEqual([0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0]);
+    expect(Array.from(await cache.k!.data()).slice(0, 12)).toEqual([0, 0, 0, 0, 2, 2, 2, 2, 7, 7, 7, 7]);
+    expect(cache.length).toBe(3);
+    tf.dispose([k0!, v0!, k1!, v1!, k2!, v2!, alias]);
     cache.dispose();
   }, 120_000);
 });

@@ -13,7 +13,7 @@ const MIN_CAPACITY = 16;
  *
  * Where the backend writes tensors in place (webgpu), the tensors have room for more positions
  * than are cached (`capacity`, doubled when full: 16, 32, 64, ...) and an append writes the new
- * positions into them, one dispatch, no new tensor. Slots past `length` hold zeros, and attention
+ * positions of k and v into them, one dispatch for both, no new tensor. Slots past `length` hold zeros, and attention
  * hides them (the causal mask does already, see MultiHeadAttention). Growing by one position per
  * step instead would leave tfjs-webgpu's buffer pool, which keeps a buffer of every size it ever
  * made, holding O(steps²) bytes. Elsewhere the tensors are exactly `length` long, as before.
@@ -60,8 +60,7 @@ export class KVCache {
           old === undefined ? tf.zeros([x.shape[0], x.shape[1], capacity, x.shape[3]]) : tf.pad(old, [[0, 0], [0, 0], [0, capacity - old.shape[2]], [0, 0]]);
         this.replace(grow(this.k, k) as tf.Tensor4D, grow(this.v, v) as tf.Tensor4D);
       }
-      this.k = writeRows(this.k!, k, at);
-      this.v = writeRows(this.v!, v, at);
+      [this.k, this.v] = writeRows([this.k!, this.v!], [k, v], at) as [tf.Tensor4D, tf.Tensor4D];
     } else {
       const nk = this.k === undefined ? k.clone() : tf.concat([this.k, k], 2);
       const nv = this.v === undefined ? v.clone() : tf.concat([this.v, v], 2);
@@ -97,18 +96,23 @@ export class KVCache {
 }
 
 /**
- * cache with x's positions at `at..`: written in place where nothing else shares the cache's
- * buffer (one dispatch), else as a new tensor of the same shape (the cache is then replaced).
+ * The caches with the xs' positions at `at..` (k's and v's): written in place where nothing else
+ * shares their buffers (one dispatch for all), else as new tensors of the same shapes (each
+ * cache then replaced). caches: [b, h, capacity, d], xs: [b, h, n, d].
  */
-function writeRows(cache: tf.Tensor4D, x: tf.Tensor4D, at: number): tf.Tensor4D {
-  if (canWriteRowsInPlace(tf.backend(), cache, x)) {
-    runFused(K.writeRowsInPlace, { cache, x }, { at });
-    return cache;
+function writeRows(caches: tf.Tensor4D[], xs: tf.Tensor4D[], at: number): tf.Tensor4D[] {
+  if (canWriteRowsInPlace(tf.backend(), caches, xs)) {
+    const inputs = Object.fromEntries(caches.flatMap((c, i) => [[`cache${i}`, c], [`x${i}`, xs[i]!]]));
+    runFused(K.writeRowsInPlace, inputs, { at, pairs: caches.length });
+    return caches;
   }
-  // the slots at.. of cache are zeros: adding x padded to the cache's length places it exactly
-  const next = tf.keep(tf.tidy(() => tf.add(cache, tf.pad(x, [[0, 0], [0, 0], [at, cache.shape[2] - at - x.shape[2]], [0, 0]])) as tf.Tensor4D));
-  cache.dispose();
-  return next;
+  // the slots at.. of a cache are zeros: adding x padded to the cache's length places it exactly
+  return caches.map((cache, i) => {
+    const x = xs[i]!;
+    const next = tf.keep(tf.tidy(() => tf.add(cache, tf.pad(x, [[0, 0], [0, 0], [at, cache.shape[2] - at - x.shape[2]], [0, 0]])) as tf.Tensor4D));
+    cache.dispose();
+    return next;
+  });
 }
 
 /** Bytes of a tensor's values (4 per float32 / int32 element); 0 for none. */

@@ -76,7 +76,10 @@ const webgpuKernels: Record<string, KernelFunc> = {
   [K.maskedSoftmax]: ({ inputs, backend, attrs }) =>
     maskedSoftmaxForward(backend, inputs.scores!, inputs.bias, attrs.scale as number, attrs.causal as boolean, attrs.offset as number),
   [K.maskedSoftmaxGrad]: ({ inputs, backend, attrs }) => maskedSoftmaxBackward(backend, inputs.dy!, inputs.y!, attrs.scale as number),
-  [K.writeRowsInPlace]: ({ inputs, backend, attrs }) => writeRowsInPlace(backend, inputs.cache!, inputs.x!, attrs.at as number),
+  [K.writeRowsInPlace]: ({ inputs, backend, attrs }) => {
+    const pairs = Array.from({ length: attrs.pairs as number }, (_, i) => i);
+    return writeRowsInPlace(backend, pairs.map((i) => inputs[`cache${i}`]!), pairs.map((i) => inputs[`x${i}`]!), attrs.at as number);
+  },
   [K.splitHeads]: ({ inputs, backend, attrs }) => splitHeadsForward(backend, inputs.y!, inputs.bias, attrs as unknown as HeadsLayout),
   [K.splitHeadsGrad]: ({ inputs, backend, attrs }) => {
     const l = attrs as unknown as HeadsLayout;

@@ -1,29 +1,36 @@
 /**
- * A KV cache's append on webgpu without a new tensor: x's positions written into the cache's
- * buffer in place (a raw kernel, see raw.ts), one dispatch.
+ * A KV cache's append on webgpu without new tensors: the new positions of k and v written into
+ * the cache's buffers in place (a raw kernel, see raw.ts), both in one dispatch.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { i32u, rawAvailable, rawBackend, runRaw } from './raw.js';
 
 const WG = 64;
 
-/** Whether `cache` may be written in place: raw kernels, no other tensor shares its buffer, x is another buffer. */
-export function canWriteRowsInPlace(backend: unknown, cache: tf.TensorInfo, x: tf.TensorInfo): boolean {
+/**
+ * Whether every cache may be written in place: raw kernels, no other tensor shares a cache's
+ * buffer, and no buffer is bound twice.
+ */
+export function canWriteRowsInPlace(backend: unknown, caches: tf.TensorInfo[], xs: tf.TensorInfo[]): boolean {
   if (!rawAvailable(backend)) return false;
-  return cache.dataId !== x.dataId && backend.tensorMap.get(cache.dataId)?.refCount === 1;
+  if (new Set([...caches, ...xs].map((t) => t.dataId)).size !== caches.length + xs.length) return false;
+  return caches.every((c) => backend.tensorMap.get(c.dataId)?.refCount === 1);
 }
 
-/** SlWriteRowsInPlace (cache [b, h, capacity, d], x [b, h, n, d]), attrs {at} -> no outputs; cache[:, :, at + t] = x[:, :, t]. */
-export function writeRowsInPlace(backend: unknown, cache: tf.TensorInfo, x: tf.TensorInfo, at: number): tf.TensorInfo[] {
-  const [b, h, capacity, d] = cache.shape as [number, number, number, number];
-  const n = x.shape[2]!;
+/**
+ * SlWriteRowsInPlace (cache0, x0, cache1, x1, ...: cache [b, h, capacity, d], x [b, h, n, d], every
+ * pair the same shapes), attrs {at, pairs} -> no outputs; cache_i[:, :, at + t] = x_i[:, :, t].
+ */
+export function writeRowsInPlace(backend: unknown, caches: tf.TensorInfo[], xs: tf.TensorInfo[], at: number): tf.TensorInfo[] {
+  const [b, h, capacity, d] = caches[0]!.shape as [number, number, number, number];
+  const n = xs[0]!.shape[2]!;
   const size = b * h * n * d;
   runRaw(rawBackend(backend), {
-    key: 'slWriteRowsInPlace',
-    bindings: [
-      { name: 'x', tensor: x },
-      { name: 'cache', tensor: cache, write: true },
-    ],
+    key: `slWriteRowsInPlace${caches.length}`,
+    bindings: caches.flatMap((cache, i) => [
+      { name: `x${i}`, tensor: xs[i]! },
+      { name: `cache${i}`, tensor: cache, write: true },
+    ]),
     uniforms: [['size : i32', i32u(size)], ['n : i32', i32u(n)], ['d : i32', i32u(d)], ['capacity : i32', i32u(capacity)], ['at : i32', i32u(at)]],
     workgroupSize: WG,
     workgroups: Math.ceil(size / WG),
@@ -33,7 +40,8 @@ export function writeRowsInPlace(backend: unknown, cache: tf.TensorInfo, x: tf.T
   let c = i % u.d;
   let t = (i / u.d) % u.n;
   let bh = i / (u.d * u.n);
-  cache[(bh * u.capacity + u.at + t) * u.d + c] = x[i];`,
+  let to = (bh * u.capacity + u.at + t) * u.d + c;
+  ${caches.map((_, k) => `cache${k}[to] = x${k}[i];`).join('\n  ')}`,
   });
   return [];
 }
