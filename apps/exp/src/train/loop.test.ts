@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRun, openRunForResume, readMeta, readMetrics, type RunWriter } from '@sentencelab/runs';
 import { SLLM, type SllmBatch } from '@sentencelab/latent-lm';
 import { AdamW, initBackend, lrSchedule } from '@sentencelab/tensor';
+import { legacyAttentionLayout } from '@sentencelab/tensor/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readTrainCheckpoint, writeTrainCheckpoint } from './checkpoint.js';
 import { trainLoop, TrainingDiverged, TrainingInterrupted, type TrainLoopOptions } from './loop.js';
@@ -255,16 +256,10 @@ describe('Ctrl-C in a real process', () => {
     // Rewrite its checkpoint as the code before the packing wrote it: qkv -> q, k, v; kv -> k, v.
     const file = first.latestCheckpoint()!.path;
     const ck = readTrainCheckpoint(file);
-    const legacy = (m: Map<string, tf.Tensor>) =>
-      new Map([...m].flatMap(([name, t]): Array<[string, tf.Variable]> => {
-        const packed = /^(.*)\.(qkv|kv)\.(weight|bias)$/.exec(name);
-        if (packed === null) return [[name, tf.variable(t)]];
-        return tf.split(t, packed[2]!.length, -1).map((part, i): [string, tf.Variable] => [`${packed[1]}.${packed[2]![i]}.${packed[3]}`, tf.variable(part)]);
-      }));
-    const params = legacy(ck.params);
+    const params = legacyAttentionLayout(ck.params);
     expect([...params.keys()]).toEqual(expect.arrayContaining(['svae.encoder.transformer.layers.0.attn.q.weight', 'svae.decoder.transformer.layers.0.crossAttn.v.bias']));
     const optimizer = new AdamW([...params], { lr: 1e-2 });
-    optimizer.setState({ step: ck.optimizer.step, m: legacy(ck.optimizer.m), v: legacy(ck.optimizer.v) });
+    optimizer.setState({ step: ck.optimizer.step, m: legacyAttentionLayout(ck.optimizer.m), v: legacyAttentionLayout(ck.optimizer.v) });
     await writeTrainCheckpoint(file, { params, optimizer, step: ck.step, data: ck.data, rngs: {} });
     expect([...readTrainCheckpoint(file).params.keys()]).toContain('decoder.transformer.layers.0.attn.k.weight');
 

@@ -8,6 +8,7 @@ import { Embedding } from '../layers/embedding.js';
 import { TransformerStack } from '../layers/transformer-stack.js';
 import { Module } from '../module.js';
 import { Rng } from '../rng.js';
+import { legacyAttentionLayout } from '../testing/legacy-layout.js';
 import { AdamW } from '../train/adamw.js';
 import { disposeGrads, valueAndGrads } from '../train/grads.js';
 import { crossEntropy } from '../train/losses.js';
@@ -149,18 +150,11 @@ describe('checkpoints', () => {
     const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
     const head = await train(first, firstOpt, 2);
     // The old layout: every packed tensor (weights and both moments) as three [..., 8] layers.
-    const packed = /^(.*attn\.)qkv\.(weight|bias)$/;
-    const legacy = (entries: Iterable<[string, tf.Tensor]>): Array<[string, tf.Variable]> =>
-      [...entries].flatMap(([name, t]): Array<[string, tf.Variable]> => {
-        const m = packed.exec(name);
-        if (m === null) return [[name, tf.variable(t)]];
-        return tf.split(t, 3, -1).map((part, i): [string, tf.Variable] => [`${m[1]}${'qkv'[i]}.${m[2]}`, tf.variable(part)]);
-      });
-    const oldParams = legacy(first.namedParameters());
+    const oldParams = [...legacyAttentionLayout(first.namedParameters())];
     expect(oldParams.map(([n]) => n)).toContain('blocks.layers.0.attn.v.bias');
     const oldOpt = new AdamW(oldParams, { lr: 1e-2 });
     const state = firstOpt.getState();
-    oldOpt.setState({ step: state.step, m: new Map(legacy(state.m)), v: new Map(legacy(state.v)) });
+    oldOpt.setState({ step: state.step, m: legacyAttentionLayout(state.m), v: legacyAttentionLayout(state.v) });
     const file = join(dir, 'legacy.safetensors');
     await saveCheckpoint(file, { model: { namedParameters: () => oldParams }, optimizer: oldOpt, step: 2, rngs: { main: rng } });
     expect([...loadCheckpoint(file).params.keys()]).toContain('blocks.layers.0.attn.q.weight');

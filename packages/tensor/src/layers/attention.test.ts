@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { Rng } from '../rng.js';
+import { legacyAttentionLayout } from '../testing/legacy-layout.js';
 import { MultiHeadAttention } from './attention.js';
 import { KVCache } from './kv-cache.js';
 import { Linear } from './linear.js';
@@ -132,12 +133,7 @@ describe('packed projections', () => {
 
   it('loads weights saved as separate q, k, v layers, and refuses an incomplete set by name', () => {
     const a = new TransformerStack({ numLayers: 1, dModel: D, numHeads: H, crossAttention: true, rng: new Rng(7) });
-    const old = new Map<string, tf.Tensor>();
-    for (const [name, t] of a.namedParameters()) {
-      const m = /^(.*)\.(qkv|kv)\.(weight|bias)$/.exec(name);
-      if (m === null) old.set(name, t);
-      else tf.split(t, m[2]!.length, -1).forEach((part, i) => old.set(`${m[1]}.${m[2]![i]}.${m[3]}`, part));
-    }
+    const old: Map<string, tf.Tensor> = legacyAttentionLayout(a.namedParameters());
     expect([...old.keys()]).toEqual(expect.arrayContaining(['layers.0.attn.q.weight', 'layers.0.attn.v.bias', 'layers.0.crossAttn.q.weight', 'layers.0.crossAttn.k.weight']));
     const b = new TransformerStack({ numLayers: 1, dModel: D, numHeads: H, crossAttention: true, rng: new Rng(8) });
     b.loadParameters(old);

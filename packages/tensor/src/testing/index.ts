@@ -6,3 +6,4 @@ export {
 export { webgpuAvailability, type WebgpuAvailability } from './webgpu.js';
 export { withoutSyncReads } from './sync-reads.js';
 export * as reference from './reference.js';
+export { legacyAttentionLayout } from './legacy-layout.js';
