@@ -185,6 +185,16 @@ describe('trainLoop', () => {
   });
 });
 
+/** An SLLM small enough to train a few steps in a test (vocabulary 12, d 16, one layer each). */
+function tinySllm(freezeSvae: boolean): SLLM {
+  return new SLLM({
+    svae: { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 },
+    decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 4 },
+    freezeSvae,
+    seed: 2,
+  });
+}
+
 describe('Ctrl-C in a real process', () => {
   test('SIGINT saves a checkpoint, marks the run interrupted and exits 130; resume then matches an uninterrupted run', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-sigint-'));
@@ -222,12 +232,6 @@ describe('Ctrl-C in a real process', () => {
 
   test('a run folder checkpointed before attention packed q, k and v (separate layers) resumes with the same losses', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-loop-legacy-'));
-    const sllm = () =>
-      new SLLM({
-        svae: { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 },
-        decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 4 },
-        seed: 2,
-      });
     const tokens = new Int32Array(2 * 3 * 6).map((_, i) => 3 + (i % 9));
     const batch: SllmBatch = { tokens, lengths: new Int32Array(6).fill(4), shape: [2, 3, 6], windowStart: [0, 0], docSentences: [3, 3] };
     const train = async (run: RunWriter, model: SLLM, steps: number, resume: boolean) => {
@@ -249,9 +253,9 @@ describe('Ctrl-C in a real process', () => {
       optimizer.dispose();
     };
     const reference = newRun(root, 'reference');
-    await train(reference, sllm(), 4, false);
+    await train(reference, tinySllm(false), 4, false);
     const first = newRun(root, 'legacy');
-    await train(first, sllm(), 2, false);
+    await train(first, tinySllm(false), 2, false);
     first.close(); // as a process that stopped after step 2
     // Rewrite its checkpoint as the code before the packing wrote it: qkv -> q, k, v; kv -> k, v.
     const file = first.latestCheckpoint()!.path;
@@ -263,17 +267,12 @@ describe('Ctrl-C in a real process', () => {
     await writeTrainCheckpoint(file, { params, optimizer, step: ck.step, data: ck.data, rngs: {} });
     expect([...readTrainCheckpoint(file).params.keys()]).toContain('decoder.transformer.layers.0.attn.k.weight');
 
-    await train(openRunForResume(first.dir, { flushIntervalMs: 0 }), sllm(), 4, true);
+    await train(openRunForResume(first.dir, { flushIntervalMs: 0 }), tinySllm(false), 4, true);
     expect(await series(first.dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
   });
 
   test('an SLLM with a frozen SentenceVAE (freezeSvae) trains through the loop: only the decoder and stop head change', async () => {
-    const model = new SLLM({
-      svae: { vocabSize: 12, dModel: 16, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 1 },
-      decoder: { dModel: 16, layers: 1, heads: 2, maxLen: 4 },
-      freezeSvae: true,
-      seed: 2,
-    });
+    const model = tinySllm(true);
     // Two documents as one [B=2, S=3, L=6] batch.
     const docs = [
       [[5, 6, 7], [8, 9], [10, 5, 11]],

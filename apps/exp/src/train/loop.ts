@@ -247,19 +247,19 @@ async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<
 }
 
 function restore<B>(o: TrainLoopOptions<B>, ck: TrainCheckpoint, file: string): void {
-  const saved = [ck.params, ck.optimizer.m, ck.optimizer.v];
-  const pack = (values: Map<string, tf.Tensor>) => o.model.packLegacyParameters?.(values) ?? values;
-  const params = pack(ck.params);
-  const optimizer = { ...ck.optimizer, m: pack(ck.optimizer.m), v: pack(ck.optimizer.v) };
-  const own = o.model.parameterMap();
-  for (const [name, v] of own) {
-    const t = params.get(name);
-    if (!t) throw new Error(`checkpoint has no parameter "${name}" (the model changed since it was written)`);
-    if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`checkpoint parameter "${name}" has shape [${t.shape}], the model expects [${v.shape}]`);
-    v.assign(t);
-  }
-  o.optimizer.setState(optimizer);
-  tf.dispose([...saved, params, optimizer.m, optimizer.v].flatMap((m) => [...m.values()]));
+  // tensors saved before a layer was packed are packed like it (the tidy frees the concatenations)
+  tf.tidy(() => {
+    const pack = (values: Map<string, tf.Tensor>) => o.model.packLegacyParameters?.(values) ?? values;
+    const params = pack(ck.params);
+    for (const [name, v] of o.model.parameterMap()) {
+      const t = params.get(name);
+      if (!t) throw new Error(`checkpoint has no parameter "${name}" (the model changed since it was written)`);
+      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new Error(`checkpoint parameter "${name}" has shape [${t.shape}], the model expects [${v.shape}]`);
+      v.assign(t);
+    }
+    o.optimizer.setState({ ...ck.optimizer, m: pack(ck.optimizer.m), v: pack(ck.optimizer.v) });
+  });
+  tf.dispose([ck.params, ck.optimizer.m, ck.optimizer.v].flatMap((m) => [...m.values()]));
   o.batches.seek(ck.data);
   for (const [name, rng] of Object.entries(o.rngs ?? {})) {
     const state = ck.rngs[name];

@@ -38,6 +38,13 @@ class Tiny extends Module {
 const ids = () => tf.tensor2d([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]], [2, 5], 'int32');
 const targets = () => tf.tensor2d([[2, 3, 4, 5, 6], [7, 8, 9, 10, 0]], [2, 5], 'int32');
 
+/** A Tiny model built from (and drawing dropout from) Rng(seed), with its AdamW. */
+function tinyWithOptimizer(seed: number): { rng: Rng; model: Tiny; opt: AdamW } {
+  const rng = new Rng(seed);
+  const model = new Tiny(rng);
+  return { rng, model, opt: new AdamW(model.namedParameters(), { lr: 1e-2 }) };
+}
+
 async function train(model: Tiny, opt: AdamW, steps: number): Promise<number[]> {
   const x = ids();
   const y = targets();
@@ -119,51 +126,40 @@ describe('checkpoints', () => {
   });
 
   it('resuming from a checkpoint continues the exact same loss curve', async () => {
-    const straightRng = new Rng(3);
-    const straight = new Tiny(straightRng);
-    const straightOpt = new AdamW(straight.namedParameters(), { lr: 1e-2 });
-    const expected = await train(straight, straightOpt, 6);
+    const straight = tinyWithOptimizer(3);
+    const expected = await train(straight.model, straight.opt, 6);
 
-    const rng = new Rng(3);
-    const first = new Tiny(rng);
-    const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
-    const head = await train(first, firstOpt, 3);
+    const first = tinyWithOptimizer(3);
+    const head = await train(first.model, first.opt, 3);
     const file = join(dir, 'resume.safetensors');
-    await saveCheckpoint(file, { model: first, optimizer: firstOpt, step: 3, rngs: { main: rng } });
+    await saveCheckpoint(file, { model: first.model, optimizer: first.opt, step: 3, rngs: { main: first.rng } });
 
-    const rng2 = new Rng(12345);
-    const resumed = new Tiny(rng2);
-    const resumedOpt = new AdamW(resumed.namedParameters(), { lr: 1e-2 });
-    restoreCheckpoint(file, { model: resumed, optimizer: resumedOpt, rngs: { main: rng2 } });
-    const tail = await train(resumed, resumedOpt, 3);
+    const resumed = tinyWithOptimizer(12345);
+    restoreCheckpoint(file, { model: resumed.model, optimizer: resumed.opt, rngs: { main: resumed.rng } });
+    const tail = await train(resumed.model, resumed.opt, 3);
     expect([...head, ...tail]).toEqual(expected);
     expect(expected[5]!).toBeLessThan(expected[0]!);
   });
 
   it('a checkpoint written before q, k and v were packed (separate q/k/v layers) resumes the same loss curve', async () => {
-    const straight = new Tiny(new Rng(4));
-    const straightOpt = new AdamW(straight.namedParameters(), { lr: 1e-2 });
-    const expected = await train(straight, straightOpt, 5);
+    const straight = tinyWithOptimizer(4);
+    const expected = await train(straight.model, straight.opt, 5);
 
-    const rng = new Rng(4);
-    const first = new Tiny(rng);
-    const firstOpt = new AdamW(first.namedParameters(), { lr: 1e-2 });
-    const head = await train(first, firstOpt, 2);
+    const first = tinyWithOptimizer(4);
+    const head = await train(first.model, first.opt, 2);
     // The old layout: every packed tensor (weights and both moments) as three [..., 8] layers.
-    const oldParams = [...legacyAttentionLayout(first.namedParameters())];
+    const oldParams = [...legacyAttentionLayout(first.model.namedParameters())];
     expect(oldParams.map(([n]) => n)).toContain('blocks.layers.0.attn.v.bias');
     const oldOpt = new AdamW(oldParams, { lr: 1e-2 });
-    const state = firstOpt.getState();
+    const state = first.opt.getState();
     oldOpt.setState({ step: state.step, m: legacyAttentionLayout(state.m), v: legacyAttentionLayout(state.v) });
     const file = join(dir, 'legacy.safetensors');
-    await saveCheckpoint(file, { model: { namedParameters: () => oldParams }, optimizer: oldOpt, step: 2, rngs: { main: rng } });
+    await saveCheckpoint(file, { model: { namedParameters: () => oldParams }, optimizer: oldOpt, step: 2, rngs: { main: first.rng } });
     expect([...loadCheckpoint(file).params.keys()]).toContain('blocks.layers.0.attn.q.weight');
 
-    const rng2 = new Rng(777);
-    const resumed = new Tiny(rng2);
-    const resumedOpt = new AdamW(resumed.namedParameters(), { lr: 1e-2 });
-    restoreCheckpoint(file, { model: resumed, optimizer: resumedOpt, rngs: { main: rng2 } });
-    const tail = await train(resumed, resumedOpt, 3);
+    const resumed = tinyWithOptimizer(777);
+    restoreCheckpoint(file, { model: resumed.model, optimizer: resumed.opt, rngs: { main: resumed.rng } });
+    const tail = await train(resumed.model, resumed.opt, 3);
     expect([...head, ...tail]).toEqual(expected);
   });
 

@@ -91,7 +91,7 @@ export class MultiHeadAttention extends Module {
     if (this.kind === 'self') {
       this.qkv = this.addModule('qkv', project(o.dModel, 3), ['q', 'k', 'v']);
     } else {
-      this.q = this.addModule('q', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: w, rng: o.rng }));
+      this.q = this.addModule('q', project(o.dModel, 1));
       this.kv = this.addModule('kv', project(o.contextDim ?? o.dModel, 2), ['k', 'v']);
     }
     this.out = this.addModule('out', new Linear({ inFeatures: o.dModel, outFeatures: o.dModel, bias, init: o.outInit ?? w, rng: o.rng }));

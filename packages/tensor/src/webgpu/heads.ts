@@ -7,7 +7,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { elementwiseProgram, i32, runProgram } from './program.js';
-import { i32u, rawBackend, rawOutput, runColumnSums, runRaw, type BackendInternals } from './raw.js';
+import { biasGrad } from './gelu.js';
+import { i32u, rawBackend, rawOutput, runRaw, type BackendInternals } from './raw.js';
 
 export interface HeadsLayout {
   batch: number;
@@ -54,15 +55,7 @@ export function splitHeadsBackward(backend: unknown, dys: tf.TensorInfo[], l: He
   const u = [i32(len), i32(heads), i32(headDim), i32(l.parts)];
   const rows = batch * len;
   const dY = runProgram(backend, elementwiseProgram(`slMergeHeads_${dys.length}`, [rows, l.parts * dModel], names, mergeUniforms, code), dys, u);
-  if (!withBias) return [dY];
-  const [dBias] = runColumnSums(rawBackend(backend), {
-    key: 'headsBiasGrad',
-    rows,
-    cols: l.parts * dModel,
-    inputs: [{ name: 'x', tensor: dY }],
-    outputs: [{ name: 'dbias', term: 'x[r * u.cols + j]' }],
-  });
-  return [dY, dBias!];
+  return withBias ? [dY, biasGrad(backend, dY, rows, l.parts * dModel)] : [dY];
 }
 
 // All parts in one dispatch: each thread writes element `i` of every part's head tensor.
