@@ -3,6 +3,7 @@
  * decoder steps), and the KV bytes held by the cache objects during generation, checked
  * against the analytical figure from the shapes.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { documentStream } from './document.js';
@@ -33,6 +34,19 @@ function countSteps(model: SLLM): () => number {
   return () => n;
 }
 
+/** Makes EOS the SentenceVAE decoder's likeliest token at every step (an undertrained model often starts with it). */
+function eosFirst(model: SLLM): void {
+  const decoder = model.svae.decoder;
+  const step = decoder.step.bind(decoder);
+  const { eos } = decoder.specialIds;
+  decoder.step = (state, tokens) => {
+    const logits = step(state, tokens);
+    const biased = tf.tidy(() => tf.add(logits, tf.mul(tf.oneHot(tf.tensor1d([eos], 'int32'), decoder.vocabSize), 100)));
+    logits.dispose();
+    return biased as typeof logits;
+  };
+}
+
 const prompt = [[5, 6, 7], [8, 9]];
 
 describe('SLLM generation steps', () => {
@@ -51,6 +65,19 @@ describe('SLLM generation steps', () => {
     for await (const s of model.generate(prompt, { maxSentences: 100, maxTokens: 11, stopThreshold: 1.01, decode: { maxTokens: 4 } })) out.push(s);
     expect(out.reduce((n, s) => n + s.length + 1, 0)).toBe(11);
     expect(steps()).toBe(11);
+  });
+
+  test('an empty sentence ends the document, unless decode.minTokens forbids it: then the budget is spent', async () => {
+    const model = sllm();
+    eosFirst(model);
+    const out: number[][] = [];
+    for await (const s of model.generate(prompt, { maxSentences: 100, maxTokens: 11, stopThreshold: 1.01 })) out.push(s);
+    expect(out).toEqual([[]]);
+    const floored: number[][] = [];
+    for await (const s of model.generate(prompt, { maxSentences: 100, maxTokens: 11, stopThreshold: 1.01, decode: { minTokens: 1 } })) floored.push(s);
+    // EOS as soon as allowed: sentences of one token (2 steps each), the last cut to the 1 step left.
+    expect(floored.map((s) => s.length)).toEqual([1, 1, 1, 1, 1, 0]);
+    expect(floored.reduce((n, s) => n + s.length + 1, 0)).toBe(11);
   });
 
   test('the token LM spends the same budget: 11 steps, the cut sentence counting its tokens only', async () => {

@@ -14,6 +14,12 @@ export const decodeOptionsSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe('Most tokens per sentence, EOS not counted; null = the model\'s maxTokens. A sentence that has not ended by then is cut.'),
+  minTokens: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Fewest tokens per sentence: EOS cannot be chosen before (capped at maxTokens). 0 = no floor; 1 = no empty sentences.'),
   temperature: z.number().min(0).default(1).describe('Sampling temperature (sample; 0 = greedy).'),
   topP: z.number().gt(0).max(1).default(1).describe('Nucleus mass kept when sampling (1 = the whole distribution).'),
   beamSize: z.number().int().min(1).default(4).describe('Beams per sentence (beam).'),
@@ -65,6 +71,7 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   const uniform = () => rng.uniform();
   const state = decoder.begin(memory, { useCache: o.useCache });
   const n = state.rows;
+  const minTokens = Math.min(o.minTokens, maxTokens);
   const tokens: number[][] = Array.from({ length: n }, () => []);
   const ended = new Array<boolean>(n).fill(false);
   // active[r] = the sentence decoded by state row r; finished rows are dropped from the state.
@@ -75,8 +82,9 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
     for (let t = 0; t <= maxTokens && active.length > 0; t++) {
       const logits = decoder.step(state, feed);
       hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
-      const data = await logits.data();
+      const read = await logits.data();
       logits.dispose();
+      const data = t < minTokens ? withoutToken(read, eos, V) : read;
       const keep: number[] = [];
       const next: number[] = [];
       active.forEach((i, r) => {
@@ -113,12 +121,14 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   expanded.dispose();
   const search = new BeamSearch({ batch: n, beamSize: k, eos, maxTokens, lengthPenalty: o.lengthPenalty });
   let feed: Int32Array = new Int32Array(n * k).fill(bos);
+  const minTokens = Math.min(o.minTokens, maxTokens);
   try {
-    while (!search.done) {
+    for (let t = 0; !search.done; t++) {
       const logits = decoder.step(state, feed);
       hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
-      const data = await logits.data();
+      const read = await logits.data();
       logits.dispose();
+      const data = t < minTokens ? withoutToken(read, eos, V) : read;
       const { parents, next } = search.step(data, V);
       state.select(parents);
       feed = next;
@@ -127,4 +137,11 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
     state.dispose();
   }
   return { tokens: search.best(), ended: search.endedFlags() };
+}
+
+/** A copy of `logits` ([rows, vocab], flat; a backend may hand out its own storage) where no row can pick `token`: its logit is -Infinity. */
+function withoutToken(logits: tf.TypedArray, token: number, vocab: number): Float32Array {
+  const out = Float32Array.from(logits);
+  for (let i = token; i < out.length; i += vocab) out[i] = Number.NEGATIVE_INFINITY;
+  return out;
 }

@@ -236,6 +236,28 @@ describe('decoder', () => {
     model.dispose();
   });
 
+  it('minTokens keeps EOS out until a sentence has that many tokens (greedy, sample, beam)', async () => {
+    const model = new SentenceVAE(tiny({ decoder: { layers: 1 }, seed: 3 }));
+    const { eos } = model.decoder.specialIds;
+    // An output bias that makes EOS every step's likeliest token: without a floor, every sentence is empty.
+    const bias = model.namedParameters().find(([n]) => n === 'decoder.head.bias')![1];
+    bias.assign(tf.tidy(() => tf.add(bias, tf.tensor1d(Array.from({ length: 12 }, (_, i) => (i === eos ? 100 : 0)))) as tf.Tensor1D));
+    const memory = tf.randomNormal([3, 8], 0, 1, 'float32', 5);
+    for (const o of [{ strategy: 'greedy' as const }, { strategy: 'sample' as const, temperature: 1, seed: 7 }, { strategy: 'beam' as const, beamSize: 2 }]) {
+      expect((await model.decodeDetailed(memory, { ...o, maxTokens: 5 })).tokens).toEqual([[], [], []]);
+      const floored = await model.decodeDetailed(memory, { ...o, maxTokens: 5, minTokens: 3 });
+      // exactly 3: EOS is still the likeliest once allowed, and no row picks it before
+      expect(floored.tokens.map((s) => s.length)).toEqual([3, 3, 3]);
+      expect(floored.tokens.flat()).not.toContain(eos);
+      expect(floored.ended).toEqual([true, true, true]);
+      // a floor above maxTokens stops at maxTokens (the sentence is cut, not ended)
+      const capped = await model.decodeDetailed(memory, { ...o, maxTokens: 2, minTokens: 4 });
+      expect(capped.tokens.map((s) => s.length)).toEqual([2, 2, 2]);
+    }
+    memory.dispose();
+    model.dispose();
+  });
+
   it('leaves no tensors behind when decoding', async () => {
     const model = new SentenceVAE(tiny());
     const memory = model.encode(sentences);

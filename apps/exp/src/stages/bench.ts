@@ -2,8 +2,9 @@
  * `kind: bench`: generation speed and KV-cache memory of the input models, measured in one
  * process on the same backend, prompts and settings (batch 1, greedy, float32).
  * - Speed: every model generates exactly `tokens` tokens per prompt (decoder steps: a
- *   sentence's tokens and the step that ends it; the SLLM's stop head is disabled and its last
- *   sentence cut to the budget), so tokens/s compare equal work; the generated count is stored.
+ *   sentence's tokens and the step that ends it; the SLLM's stop head is disabled, it decodes no
+ *   empty sentence (which would end its document) and its last sentence is cut to the budget), so
+ *   tokens/s compare equal work; the generated count is stored (the eval warns if counts differ).
  * - Memory: for several context lengths, the bytes all live KV caches hold during generation
  *   (the SLLM's sentence-level cache plus its SentenceVAE decoder's self- and cross-attention
  *   cache), read on the cache objects; the peak per context is fitted: slope = bytes per
@@ -53,6 +54,10 @@ export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, 
   );
   return generationSummary(speed);
 }
+
+/** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
+const rate = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? v.toFixed(1) : '-');
+const afterFirst = (v: number | undefined): string => (v !== undefined && Number.isFinite(v) ? `${rate(v)} after the first sentence` : 'no prompt had a sentence after the first');
 
 const contextTokens = (prompt: Document): number => prompt.reduce((a, s) => a + s.length + 1, 0);
 
@@ -118,7 +123,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         Object.assign(r, { kv_bytes_per_token_measured: fit.slope, kv_bytes_intercept: fit.intercept, kv_fit_r2: fit.r2 });
         results[a.stage] = r;
         ctx.log(
-          `${a.stage}: ${r['generated_tokens']} tokens generated, ${r['tokens_per_s']?.toFixed(1)} tokens/s (${r['tokens_per_s_excl_first']?.toFixed(1)} after the first sentence); ` +
+          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (${afterFirst(r['tokens_per_s_excl_first'])}); ` +
             `KV during generation ${fit.slope.toFixed(1)} B per context token + ${fit.intercept.toFixed(0)} B (r2 ${fit.r2.toFixed(3)}, contexts ${fit.points.map((p) => p.length).join('/')} tokens)`,
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);

@@ -179,6 +179,16 @@ export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKe
   return lines;
 }
 
+/**
+ * A warning when the benched models generated different numbers of tokens: their tokens/s are
+ * then not equal work (a bench stage gives each the same budget, so this means one stopped early).
+ */
+export function unequalBudgets(rows: readonly ModelResult[]): string[] {
+  const counted = rows.filter((r) => r.results['generated_tokens'] !== undefined);
+  if (new Set(counted.map((r) => r.results['generated_tokens'])).size < 2) return [];
+  return [`warning: the models generated different numbers of tokens (${counted.map((r) => `${r.stage} ${r.results['generated_tokens']}`).join(', ')}): their tok/s are not equal work`];
+}
+
 function numbersOf(value: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   if (value !== null && typeof value === 'object') {
@@ -311,10 +321,11 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       // The measured peak also holds what generation adds (an SLLM's sentence decoder cache varies with what it writes): r2 says how well a line fits.
       return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%${r2 === undefined ? '' : `, fit r2 ${r2.toFixed(3)}`})`];
     });
+    const budgets = unequalBudgets(rows);
     const flagged = rows
       .filter((r) => copyPrevFlag(r.results) === 'DOES NOT BEAT')
       .map((r) => `${r.stage} does not beat the copy-previous baseline on both figures (L2 ${formatCell(r.results['l2'])} vs ${formatCell(r.results['l2_copy_prev'])}, lower is better; contrastive acc ${formatCell(r.results['contrastive_acc'])} vs ${formatCell(r.results['contrastive_acc_copy_prev'])}, higher is better)`);
-    if (overlaps.length + crossChecks.length + flagged.length > 0) lines.push('', ...overlaps, ...crossChecks, ...flagged);
+    if (overlaps.length + crossChecks.length + budgets.length + flagged.length > 0) lines.push('', ...overlaps, ...crossChecks, ...budgets, ...flagged);
     if (matching.lines.length + matching.warnings.length > 0) lines.push('', ...matching.lines, ...matching.warnings);
     const text = lines.join('\n');
     writeFileSync(join(ctx.outDir, 'comparison.txt'), `${text}\n`);

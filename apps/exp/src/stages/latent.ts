@@ -281,8 +281,10 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
   async generator(artifact) {
     const model = loadSllm(artifact);
     return {
-      // stopThreshold above 1: the stop head never ends a document, so the budget is spent exactly, as the token LM does.
-      generate: (prompt, o) => model.generate(prompt, { maxSentences: o.maxTokens, maxTokens: o.maxTokens, stopThreshold: 1.01, ...(o.onCacheBytes ? { onCacheBytes: o.onCacheBytes } : {}) }),
+      // The budget is spent exactly, as the token LM does: stopThreshold above 1, so the stop head never ends the
+      // document, and minTokens 1, so no empty sentence does (an undertrained model's likeliest first token is often EOS).
+      generate: (prompt, o) =>
+        model.generate(prompt, { maxSentences: o.maxTokens, maxTokens: o.maxTokens, stopThreshold: 1.01, decode: { minTokens: 1 }, ...(o.onCacheBytes ? { onCacheBytes: o.onCacheBytes } : {}) }),
       capacity: { sentences: model.config.decoder.maxLen },
       kv: model,
       dispose: () => model.dispose(),

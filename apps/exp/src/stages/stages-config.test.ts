@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { planPipeline } from '../pipeline/plan.js';
 import { closestPrompt } from './bench.js';
-import { comparisonTable, matchedBudget, overlapLines } from './eval.js';
+import { comparisonTable, matchedBudget, overlapLines, unequalBudgets } from './eval.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -138,6 +138,14 @@ describe('overlapLines', () => {
     ]);
     // Two identical points (BrierLM 0 [0, 0] twice) say nothing: no line.
     expect(overlapLines([{ stage: 'a', kind: 'token-lm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }, { stage: 'b', kind: 'sllm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }], ['brier_lm'], 3)).toEqual([]);
+  });
+});
+
+describe('unequalBudgets', () => {
+  test('warns when the benched models generated different numbers of tokens, else says nothing', () => {
+    const row = (stage: string, generated?: number) => ({ stage, kind: 'sllm', results: generated === undefined ? { ppl: 1 } : ({ generated_tokens: generated, tokens_per_s: 10 } as Record<string, number>) });
+    expect(unequalBudgets([row('lm', 96), row('sllm', 96), row('svae')])).toEqual([]);
+    expect(unequalBudgets([row('lm', 8), row('sllm', 1), row('svae')])).toEqual(['warning: the models generated different numbers of tokens (lm 8, sllm 1): their tok/s are not equal work']);
   });
 });
 
