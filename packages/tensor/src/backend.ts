@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import './gradients.js';
 import { installWasmKernels } from './wasm-kernels.js';
+import { boundBufferPool } from './webgpu/buffer-pool.js';
 import { installTiledMatMul, MATMUL_FLAG, matMulChoices, type MatMulChoice } from './webgpu/matmul.js';
 
 export const backendNames = ['auto', 'native', 'wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
@@ -213,7 +214,10 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
           ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup', 'maxStorageBuffersPerShaderStage'].map((k) => [k, limits[k]!]),
         ),
       });
-      return new mod.WebGPUBackend(device, chosen.info);
+      const backend = new mod.WebGPUBackend(device, chosen.info);
+      // tfjs keeps a free buffer of every size it ever made: bounded, or varying batch shapes grow GPU memory without end.
+      boundBufferPool(backend);
+      return backend;
     });
     webgpuKey = key;
   }

@@ -37,6 +37,7 @@ export { scaledMaskedSoftmax, causalBias, MASKED, type MaskedSoftmaxOptions } fr
 export { scaledDotProductAttention, scaledDotProductAttentionComposite } from './ops/attention.js';
 export { fusedKernelNames, registerWebgpuKernels } from './webgpu/register.js';
 export { MATMUL_FLAG, matMulChoices, matMulTilings, type MatMulChoice, type MatMulTiling, type MatMulTilingName } from './webgpu/matmul.js';
+export { boundBufferPool, bufferPoolBoundOf, FREE_POOL_FLAG, MIN_FREE_POOL_BYTES, type BufferPoolBound } from './webgpu/buffer-pool.js';
 export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
 export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';
 export { biasGelu, geluComposite, geluGradComposite } from './ops/gelu.js';

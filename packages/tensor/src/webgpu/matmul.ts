@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { epilogueKey, epilogueTerms, tilePrologue, tiledProgram, type Epilogue } from './matmul-program.js';
+import { registerCheckedFlag } from './flag.js';
 import { vec4MatMulProgram } from './matmul-vec4.js';
 import { i32, runProgram, type WebgpuProgram } from './program.js';
 
@@ -47,17 +48,7 @@ export const MATMUL_FLAG = 'SL_WEBGPU_MATMUL';
 export const matMulChoices = ['tfjs', ...(Object.keys(matMulTilings) as MatMulTilingName[])] as [string, ...string[]] as ['tfjs', ...MatMulTilingName[]];
 export type MatMulChoice = 'tfjs' | MatMulTilingName;
 
-/** The flag's last accepted value: tfjs stores a value before its set hook runs, so a refused one is put back. */
-let accepted: string = 'tfjs';
-if (!(MATMUL_FLAG in (tf.env() as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry)) {
-  tf.env().registerFlag(MATMUL_FLAG, () => 'tfjs', (v) => {
-    if (!(matMulChoices as readonly unknown[]).includes(v)) {
-      (tf.env() as unknown as { flags: Record<string, unknown> }).flags[MATMUL_FLAG] = accepted;
-      throw new Error(`${MATMUL_FLAG} must be one of ${matMulChoices.join(', ')}, got "${String(v)}"`);
-    }
-    accepted = v as string;
-  });
-}
+registerCheckedFlag(MATMUL_FLAG, 'tfjs', (v) => ((matMulChoices as readonly unknown[]).includes(v) ? undefined : `must be one of ${matMulChoices.join(', ')}`));
 
 /** The tiling the flag selects, or undefined for tfjs's own matmul. */
 export function selectedTiling(): MatMulTiling | undefined {
