@@ -59,6 +59,13 @@ async function trainOneStep<B>(name: string, model: Trainable<B> & { namedParame
     const kernelMs = (await readMetrics(run.dir)).series['sys/gpu_kernel_ms'];
     if (backend === 'webgpu') expect(kernelMs?.value[0]).toBeGreaterThan(0);
     else expect(kernelMs).toBeUndefined();
+    // GPU memory beside it on webgpu: what the backend holds (its pool included) >= what tensors use > 0.
+    const series = (await readMetrics(run.dir)).series;
+    const [gpu, used] = [series['sys/gpu_mb']?.value[0], series['sys/gpu_used_mb']?.value[0]];
+    if (backend === 'webgpu') {
+      expect(used).toBeGreaterThan(0);
+      expect(gpu).toBeGreaterThanOrEqual(used!);
+    } else expect([gpu, used]).toEqual([undefined, undefined]);
     const ck = readTrainCheckpoint(run.latestCheckpoint()!.path);
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
     const dir = mkdtempSync(join(root, `${name}-model-`));

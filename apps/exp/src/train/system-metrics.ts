@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Samples `sys/cpu_pct`, `sys/rss_mb` and `sys/heap_mb` (names prefixed with `prefix`). */
+/** Samples `sys/cpu_pct`, `sys/rss_mb` and `sys/heap_mb`, and on webgpu `sys/gpu_mb` and `sys/gpu_used_mb` (names prefixed with `prefix`). */
 export class SystemSampler {
   private cpu = process.cpuUsage();
   private wallMs = performance.now();
@@ -13,7 +13,9 @@ export class SystemSampler {
    * `cpu_pct`: user + system CPU time of the process over the wall time since the previous
    * sample (or construction), in percent; above 100 when several threads (native kernels,
    * libuv) run at once. `rss_mb`: resident set size; `heap_mb`: V8 heap used (MB = 10^6 bytes;
-   * tensor data lives outside the V8 heap, so it shows in RSS, not heap).
+   * tensor data lives outside the V8 heap, so it shows in RSS, not heap). Where the backend holds
+   * GPU buffers (webgpu): `gpu_mb`, the bytes of every buffer it holds, its pool of free ones
+   * included (what the GPU has given this process), and `gpu_used_mb`, those tensors use now.
    */
   sample(prefix = ''): Record<string, number> {
     const cpu = process.cpuUsage(this.cpu);
@@ -26,8 +28,16 @@ export class SystemSampler {
       [`${prefix}sys/cpu_pct`]: (100 * (cpu.user + cpu.system)) / wallUs,
       [`${prefix}sys/rss_mb`]: mem.rss / 1e6,
       [`${prefix}sys/heap_mb`]: mem.heapUsed / 1e6,
+      ...gpuMemory(prefix),
     };
   }
+}
+
+/** `sys/gpu_mb` and `sys/gpu_used_mb` where the active backend reports GPU bytes (webgpu), else nothing. */
+function gpuMemory(prefix: string): Record<string, number> {
+  const m = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number; numBytesInGPU?: number };
+  if (typeof m.numBytesAllocatedInGPU !== 'number' || typeof m.numBytesInGPU !== 'number') return {};
+  return { [`${prefix}sys/gpu_mb`]: m.numBytesAllocatedInGPU / 1e6, [`${prefix}sys/gpu_used_mb`]: m.numBytesInGPU / 1e6 };
 }
 
 /**

@@ -10,6 +10,8 @@ const SYSTEM_METRICS: { name: string; title: string }[] = [
   { name: 'rss_mb', title: 'resident set size, MB (tensor data included)' },
   { name: 'heap_mb', title: 'V8 heap used, MB' },
   { name: 'gpu_kernel_ms', title: 'GPU kernel ms of one step (webgpu, timestamp queries)' },
+  { name: 'gpu_mb', title: 'GPU buffers the backend holds, MB (webgpu; its pool of free buffers included)' },
+  { name: 'gpu_used_mb', title: 'GPU buffers tensors use, MB (webgpu)' },
 ];
 const MAX_RUNS = 40;
 /** `sys/cpu_pct`, or `<prefix>sys/cpu_pct` for stages that prefix their metrics. */
