@@ -16,6 +16,7 @@ import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
+import { gpuMemoryMb } from '../train/system-metrics.js';
 import { ArtifactCache } from './cache.js';
 import { COMPUTE_KEY, stageCompute } from './compute.js';
 import { planPipeline, type PlannedStage } from './plan.js';
@@ -153,7 +154,8 @@ export async function executePipeline(
       if (run && run.meta.status === 'running') run.setStatus('done');
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
-      log(`[${p.name}] done in ${seconds.toFixed(1)} s`);
+      const gpu = gpuMemoryMb();
+      log(`[${p.name}] done in ${seconds.toFixed(1)} s${gpu === undefined ? '' : ` (GPU buffers held ${gpu.held.toFixed(1)} MB, in use ${gpu.used.toFixed(1)} MB)`}`);
       artifacts.set(p.name, artifact);
       reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
     } catch (e) {

@@ -33,11 +33,18 @@ export class SystemSampler {
   }
 }
 
-/** `sys/gpu_mb` and `sys/gpu_used_mb` where the active backend reports GPU bytes (webgpu), else nothing. */
-function gpuMemory(prefix: string): Record<string, number> {
+/** MB (10^6 bytes) of GPU buffers the active backend holds (its free pool included) and tensors use; undefined where it reports none (not webgpu). */
+export function gpuMemoryMb(): { held: number; used: number } | undefined {
+  if (!tf.engine().backendName) return undefined; // none initialised (a stage without tensors): tf.memory() would start one
   const m = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number; numBytesInGPU?: number };
-  if (typeof m.numBytesAllocatedInGPU !== 'number' || typeof m.numBytesInGPU !== 'number') return {};
-  return { [`${prefix}sys/gpu_mb`]: m.numBytesAllocatedInGPU / 1e6, [`${prefix}sys/gpu_used_mb`]: m.numBytesInGPU / 1e6 };
+  if (typeof m.numBytesAllocatedInGPU !== 'number' || typeof m.numBytesInGPU !== 'number') return undefined;
+  return { held: m.numBytesAllocatedInGPU / 1e6, used: m.numBytesInGPU / 1e6 };
+}
+
+/** `sys/gpu_mb` and `sys/gpu_used_mb` where the active backend reports GPU bytes, else nothing. */
+function gpuMemory(prefix: string): Record<string, number> {
+  const m = gpuMemoryMb();
+  return m === undefined ? {} : { [`${prefix}sys/gpu_mb`]: m.held, [`${prefix}sys/gpu_used_mb`]: m.used };
 }
 
 /**
