@@ -33,13 +33,19 @@ test('webgpu flag variants: parsed into rows of their own, each flag typed like 
   expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual([64, false]);
   restore();
   expect([env.get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'), env.get('WEBGPU_CPU_FORWARD')]).toEqual(before);
-  expect(() => setFlags({ WEBGPU_NO_SUCH_FLAG: '1' })).toThrow(/unknown flag WEBGPU_NO_SUCH_FLAG \(known: SL_WEBGPU_MATMUL, .*WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE/);
+  expect(() => setFlags({ WEBGPU_NO_SUCH_FLAG: '1' })).toThrow(/unknown flag WEBGPU_NO_SUCH_FLAG \(known: SL_WEBGPU_FREE_POOL_MB, SL_WEBGPU_MATMUL, .*WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE/);
   // This repo's matmul choice (a string flag), validated by its own hook.
   const back = setFlags({ SL_WEBGPU_MATMUL: 'tiled64' });
   expect(env.get('SL_WEBGPU_MATMUL')).toBe('tiled64');
   back();
   expect(() => setFlags({ SL_WEBGPU_MATMUL: 'fast' })).toThrow('SL_WEBGPU_MATMUL must be one of tfjs, tiled64, tiled128, vec64, vec128, got "fast"');
   expect(env.get('SL_WEBGPU_MATMUL')).toBe('tfjs');
+  // The GPU buffer pool's cap (a number flag, MiB), refused below 0.
+  const pool = setFlags({ SL_WEBGPU_FREE_POOL_MB: '256' });
+  expect(env.get('SL_WEBGPU_FREE_POOL_MB')).toBe(256);
+  pool();
+  expect(env.get('SL_WEBGPU_FREE_POOL_MB')).toBe(0);
+  expect(() => setFlags({ SL_WEBGPU_FREE_POOL_MB: '-5' })).toThrow('SL_WEBGPU_FREE_POOL_MB must be a number of MiB >= 0 (0 = the peak bytes in use), got -5');
   expect(() => setFlags({ WEBGPU_CPU_FORWARD: 'no' })).toThrow('WEBGPU_CPU_FORWARD takes true or false, got "no"');
   expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: '8', WEBGPU_CPU_FORWARD: 'no' })).toThrow('takes true or false');
   expect(() => setFlags({ WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 'many' })).toThrow('takes a number, got "many"');
