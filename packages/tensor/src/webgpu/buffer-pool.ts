@@ -124,9 +124,11 @@ export function boundBufferPool(backend: unknown, options: { maxFreeBytes?: numb
       if (freeBytes <= limit) break;
       const list = manager.freeBuffers.get(key);
       const at = list === undefined ? -1 : list.indexOf(old);
-      if (at >= 0) list!.splice(at, 1);
       free.delete(old);
       freeBytes -= old.size;
+      // Not in tfjs's free list (never expected): forget it, but leave it alone.
+      if (at < 0) continue;
+      list!.splice(at, 1);
       manager.numFreeBuffers--;
       manager.numBytesAllocated -= old.size;
       old.destroy();
