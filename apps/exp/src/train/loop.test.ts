@@ -159,6 +159,26 @@ describe('trainLoop', () => {
     expect(await params(o)).toEqual(referenceParams);
   });
 
+  test('a process killed between writing a checkpoint and moving latest loses no metric: they are on disk before the checkpoint', async () => {
+    // Metrics buffered (no time-based flush), and the process "dies" as `latest` is about to move:
+    // nothing after that runs (no failure status, which would flush).
+    const run = createRun({ root, experiment: 'loop', runId: 'killed-at-checkpoint', config: { tiny: true }, seed: 7, backend: 'cpu', flushIntervalMs: 3_600_000 });
+    const killed = new Error('SIGKILL');
+    run.setLatestCheckpoint = () => {
+      throw killed;
+    };
+    run.fail = () => {};
+    run.setStatus = () => {};
+    await expect(trainLoop(options(run, new TinyStream(7)))).rejects.toBe(killed);
+    // The checkpoint of step 3 is on disk without `latest`: a resume starts from it, after steps 1-3.
+    expect(readdirSync(join(run.dir, 'checkpoints'))).toEqual(['step-00000003.safetensors']);
+    expect([...(await series(run.dir, 'train/loss')).keys()]).toEqual([1, 2, 3]);
+    run.close();
+    const o = options(openRunForResume(run.dir, { flushIntervalMs: 0 }), new TinyStream(7), { resume: true });
+    await trainLoop(o);
+    expect(await series(run.dir, 'train/loss')).toEqual(reference);
+  });
+
   test('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const run = newRun(root, 'nan');
     const o = options(run, new TinyStream(7, { poisonAt: 5 }), { checkpointEvery: 2 });
