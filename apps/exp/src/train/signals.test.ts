@@ -66,7 +66,10 @@ describe('dead and concurrent processes', () => {
     expect((await readMeta(dir)).status).toBe('running');
     expect(await lsText(root)).toMatch(/loop\/sigint\s+crashed/);
 
-    const [a, b] = [start(root, steps, 'resume', 60), start(root, steps, 'resume', 60)];
+    // 150 ms a step: the winner holds the lock for ~5.5 s, so the other is refused even when its
+    // start lags by seconds on a loaded machine (at 60 ms it could open the run after the winner
+    // had finished and, finding it done, exit 0 too).
+    const [a, b] = [start(root, steps, 'resume', 150), start(root, steps, 'resume', 150)];
     const [ea, eb] = await Promise.all([a.exited, b.exited]);
     const codes = [ea.code, eb.code].sort();
     expect(codes).toEqual([0, 3]);
