@@ -155,7 +155,9 @@ export async function executePipeline(
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
       const gpu = gpuMemoryMb();
-      log(`[${p.name}] done in ${seconds.toFixed(1)} s${gpu === undefined ? '' : ` (GPU buffers held ${gpu.held.toFixed(1)} MB, in use ${gpu.used.toFixed(1)} MB)`}`);
+      // Where the backend holds GPU buffers (webgpu) and this or an earlier stage made some.
+      const gpuNote = gpu === undefined || gpu.held === 0 ? '' : ` (GPU buffers held ${gpu.held.toFixed(1)} MB, in use ${gpu.used.toFixed(1)} MB)`;
+      log(`[${p.name}] done in ${seconds.toFixed(1)} s${gpuNote}`);
       artifacts.set(p.name, artifact);
       reports.push({ name: p.name, kind: p.stage.kind, hash, reused: false, seconds, artifact });
     } catch (e) {
