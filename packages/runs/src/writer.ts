@@ -377,8 +377,14 @@ export class RunWriter {
     appendFileSync(join(this.dir, RUN_FILES.log), line.endsWith('\n') ? line : `${line}\n`);
   }
 
-  /** Where the checkpoint of `step` goes (`checkpoints/step-00000100`); the folder `checkpoints/` exists. */
+  /**
+   * Where the checkpoint of `step` goes (`checkpoints/step-00000100`); the folder `checkpoints/`
+   * exists. Flushes the metrics first: a resume may start from the newest checkpoint file when
+   * `latest` has not moved yet (a kill in between), so no file may be written before the metrics
+   * of the steps it covers are on disk.
+   */
   checkpointPath(step: number): string {
+    this.flush();
     return join(ensureCheckpointsDir(this.dir), checkpointName(step));
   }
 

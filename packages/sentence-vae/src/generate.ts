@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { BeamSearch } from './beam.js';
-import type { SentenceDecoder } from './decoder.js';
+import type { DecoderState, SentenceDecoder } from './decoder.js';
 import { sampleToken } from './sampling.js';
 
 export const decodeOptionsSchema = z.strictObject({
@@ -52,10 +52,12 @@ export async function decodeSentences(decoder: SentenceDecoder, memory: tf.Tenso
   if (decoder.positions !== undefined && maxTokens > decoder.maxTokens) {
     throw new Error(`decodeSentences: maxTokens ${maxTokens} exceeds the model's maxTokens ${decoder.maxTokens} (learned positions)`);
   }
+  // A floor above maxTokens would mask EOS at the step that can only end the sentence.
+  const floored = { ...o, minTokens: Math.min(o.minTokens, maxTokens) };
   const wasTraining = decoder.training;
   decoder.eval();
   try {
-    return o.strategy === 'beam' ? await beamDecode(decoder, memory, maxTokens, o, hooks) : await stepDecode(decoder, memory, maxTokens, o, hooks);
+    return o.strategy === 'beam' ? await beamDecode(decoder, memory, maxTokens, floored, hooks) : await stepDecode(decoder, memory, maxTokens, floored, hooks);
   } finally {
     decoder.train(wasTraining);
   }
@@ -71,7 +73,6 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   const uniform = () => rng.uniform();
   const state = decoder.begin(memory, { useCache: o.useCache });
   const n = state.rows;
-  const minTokens = Math.min(o.minTokens, maxTokens);
   const tokens: number[][] = Array.from({ length: n }, () => []);
   const ended = new Array<boolean>(n).fill(false);
   // active[r] = the sentence decoded by state row r; finished rows are dropped from the state.
@@ -80,11 +81,7 @@ async function stepDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   try {
     // Step t predicts token t; step maxTokens can only end the sentence.
     for (let t = 0; t <= maxTokens && active.length > 0; t++) {
-      const logits = decoder.step(state, feed);
-      hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
-      const read = await logits.data();
-      logits.dispose();
-      const data = t < minTokens ? withoutToken(read, eos, V) : read;
+      const data = await stepLogits(decoder, state, feed, hooks, t < o.minTokens ? eos : undefined);
       const keep: number[] = [];
       const next: number[] = [];
       active.forEach((i, r) => {
@@ -121,14 +118,9 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   expanded.dispose();
   const search = new BeamSearch({ batch: n, beamSize: k, eos, maxTokens, lengthPenalty: o.lengthPenalty });
   let feed: Int32Array = new Int32Array(n * k).fill(bos);
-  const minTokens = Math.min(o.minTokens, maxTokens);
   try {
     for (let t = 0; !search.done; t++) {
-      const logits = decoder.step(state, feed);
-      hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
-      const read = await logits.data();
-      logits.dispose();
-      const data = t < minTokens ? withoutToken(read, eos, V) : read;
+      const data = await stepLogits(decoder, state, feed, hooks, t < o.minTokens ? eos : undefined);
       const { parents, next } = search.step(data, V);
       state.select(parents);
       feed = next;
@@ -139,9 +131,18 @@ async function beamDecode(decoder: SentenceDecoder, memory: tf.Tensor, maxTokens
   return { tokens: search.best(), ended: search.endedFlags() };
 }
 
-/** A copy of `logits` ([rows, vocab], flat; a backend may hand out its own storage) where no row can pick `token`: its logit is -Infinity. */
-function withoutToken(logits: tf.TypedArray, token: number, vocab: number): Float32Array {
-  const out = Float32Array.from(logits);
-  for (let i = token; i < out.length; i += vocab) out[i] = Number.NEGATIVE_INFINITY;
+/**
+ * One decoder step's logits, read back ([rows, vocab], flat), after telling `hooks` the cache's
+ * bytes; with `banned`, a copy where no row can pick that token (its logit -Infinity; a backend
+ * may hand out its own storage, so the read is not written to).
+ */
+async function stepLogits(decoder: SentenceDecoder, state: DecoderState, feed: Int32Array, hooks: DecodeHooks, banned: number | undefined): Promise<tf.TypedArray> {
+  const logits = decoder.step(state, feed);
+  hooks.onCacheBytes?.(state.cache?.bytes() ?? 0);
+  const read = await logits.data();
+  logits.dispose();
+  if (banned === undefined) return read;
+  const out = Float32Array.from(read);
+  for (let i = banned; i < out.length; i += decoder.vocabSize) out[i] = Number.NEGATIVE_INFINITY;
   return out;
 }

@@ -240,9 +240,6 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
 }
 
 async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<void> {
-  // Metrics first: a process killed after the checkpoint file is written but before `latest` moves
-  // resumes from that file (the newest intact one), so its steps' metrics must already be on disk.
-  o.run.flush();
   const file = `${o.run.checkpointPath(step)}${CHECKPOINT_EXT}`;
   await writeTrainCheckpoint(file, { params: o.model.parameterMap(), optimizer: o.optimizer, step, data: o.batches.position(), rngs: o.rngs ?? {} });
   o.run.setLatestCheckpoint(basename(file));

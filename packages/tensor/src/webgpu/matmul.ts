@@ -91,7 +91,7 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
   return tiledProgram(t, batch, m, n, epilogue, key, () => {
     const stageA = stageSlice({ input: 'A', staged: 'As', base: 'aBase', rowStride: 'aStride', origin: 'm0', dim: 'M', tile: BM, stride: SA, kContiguous: !transposeA }, BK, threads);
     const stageB = stageSlice({ input: 'B', staged: 'Bs', base: 'bBase', rowStride: 'bStride', origin: 'n0', dim: 'N', tile: BN, stride: SB, kContiguous: transposeB }, BK, threads);
-    const code = `
+    return `
       var<workgroup> As : array<f32, ${BK * SA}>;
       var<workgroup> Bs : array<f32, ${BK * SB}>;
 
@@ -125,7 +125,6 @@ function tiledMatMulProgram(t: MatMulTiling, batch: number, m: number, n: number
           }
         }
       }`;
-    return code;
   });
 }
 
