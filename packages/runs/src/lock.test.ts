@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireRunLock, LOCK_FILE, processAlive, readRunLock, runLockState, RunLockedError, RunLockLostError, type LockHolder } from './lock.js';
+import { acquireRunLock, isLeftoverLockTemp, isLockTempFile, LOCK_FILE, LOCK_TEMP_MAX_AGE_MS, processAlive, readRunLock, runLockState, RunLockedError, RunLockLostError, type LockHolder } from './lock.js';
 import { listRuns } from './reader.js';
 import { createRun, openRunForResume, RunAlreadyDoneError } from './writer.js';
 
@@ -160,6 +160,25 @@ describe('run folders and their lock', () => {
     expect(() => openRunForResume(run.dir)).toThrow(`run ${run.dir} is already done; nothing to resume`);
     expect(readFileSync(join(run.dir, 'meta.json'), 'utf8')).toBe(meta);
     expect(existsSync(join(run.dir, LOCK_FILE))).toBe(false);
+  });
+
+  it("resume leaves the lock's temp files of a process taking the lock right now alone (its link(2) would fail), and removes old ones", () => {
+    const run = createRun({ root: dir, experiment: 'x', runId: 'taker', config: {}, seed: 1, backend: 'cpu', git: { sha: null, dirty: false }, machine });
+    run.setStatus('interrupted');
+    // What a concurrent `openRunForResume` has on disk between writing its lock and linking it (or moving a stale one aside).
+    const live = ['.run.lock.999.ab12cd34.tmp', '.run.lock.stale.999.ab12cd34.tmp'];
+    for (const name of live) writeFileSync(join(run.dir, name), '{}');
+    const warnings: string[] = [];
+    openRunForResume(run.dir, { onWarning: (l) => warnings.push(l) }).setStatus('interrupted');
+    expect(readdirSync(run.dir).filter((n) => n.startsWith('.')).sort()).toEqual(live);
+    expect(warnings).toEqual([]);
+    expect(isLockTempFile('.run.lock.999.ab12cd34.tmp')).toBe(true);
+    expect(isLockTempFile('.meta.json.999.ab12cd34.tmp')).toBe(false);
+    // A process killed mid-acquisition leaves one: older than a few minutes, it is a leftover.
+    const path = join(run.dir, live[0]!);
+    expect(isLeftoverLockTemp(path)).toBe(false);
+    expect(isLeftoverLockTemp(path, Date.now() + LOCK_TEMP_MAX_AGE_MS + 1000)).toBe(true);
+    expect(isLeftoverLockTemp(join(run.dir, 'gone.tmp'), Date.now() + LOCK_TEMP_MAX_AGE_MS + 1000)).toBe(false);
   });
 
   it('resume removes the temp files and folders that killed writers left, saying so', () => {

@@ -6,7 +6,7 @@
  * (a shared runs folder) when its lease was not refreshed in time.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RunStatus } from './format.js';
@@ -17,6 +17,32 @@ export const LOCK_FILE = 'run.lock';
 
 /** Default lease: a holder on another host that has not refreshed for this long is presumed dead. */
 export const DEFAULT_LEASE_MS = 60_000;
+
+/**
+ * Temp files of the lock itself (`.run.lock.<pid>.<hex>.tmp` while a lock is published,
+ * `.run.lock.stale.<pid>.<hex>.tmp` while a stale one is moved aside). Unlike other temp
+ * files they are made by processes that do not hold the lock (that is how one takes it), so
+ * the holder's clean-up of killed writers' leftovers must not remove a live one: a taker
+ * whose temp file vanished before link(2) failed with ENOENT instead of being refused, and
+ * one whose moved-aside lock vanished could no longer put back a lock it moved by mistake.
+ * Each lives for milliseconds (link and rename set its ctime), so one older than this was
+ * left by a process killed mid-acquisition.
+ */
+export const LOCK_TEMP_MAX_AGE_MS = 10 * 60_000;
+
+/** Whether `name` (a file in a run folder) is a temp file of {@link LOCK_FILE}. */
+export function isLockTempFile(name: string): boolean {
+  return name.startsWith(`.${LOCK_FILE}.`) && name.endsWith('.tmp');
+}
+
+/** Whether the lock temp file at `path` is a leftover (older than {@link LOCK_TEMP_MAX_AGE_MS}); a live acquirer's is not. */
+export function isLeftoverLockTemp(path: string, now: number = Date.now()): boolean {
+  try {
+    return now - statSync(path).ctimeMs > LOCK_TEMP_MAX_AGE_MS;
+  } catch {
+    return false; // already gone
+  }
+}
 
 /** What `run.lock` holds. */
 export interface LockHolder {

@@ -16,7 +16,7 @@ import {
 } from './checkpoints.js';
 import { writeEmbeddings, type Embeddings, type EmbeddingsInput } from './embeddings.js';
 import { RunFormatError } from './errors.js';
-import { acquireRunLock, type RunLock } from './lock.js';
+import { acquireRunLock, isLeftoverLockTemp, isLockTempFile, type RunLock } from './lock.js';
 import {
   cpuSecondsOf,
   RUN_FILES,
@@ -181,13 +181,14 @@ function reopen(runDir: string, metaFile: string, lock: RunLock, options: Writer
   return new RunWriter(runDir, meta, maxOf(columns.wallTime), options, lock);
 }
 
-/** Temp files and folders of killed writers in the run folder and checkpoints/ (only safe while holding the lock). */
+/** Temp files and folders of killed writers in the run folder and checkpoints/ (only safe while holding the lock; the lock's own temp files only once old: see `isLockTempFile`). */
 function removeLeftoverTempFiles(runDir: string): string[] {
   const removed: string[] = [];
   for (const dir of [runDir, checkpointsDir(runDir)]) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
       if (!isTempFile(name)) continue;
+      if (isLockTempFile(name) && !isLeftoverLockTemp(join(dir, name))) continue; // another process taking (or refused) the lock right now
       rmSync(join(dir, name), { recursive: true, force: true });
       removed.push(join(dir, name));
     }
