@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { bootstrapRatio, formatInterval, intervalsOverlap } from './bootstrap.js';
+import { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap } from './bootstrap.js';
 
 describe('bootstrapRatio', () => {
   test('identical documents: the interval is the figure itself', () => {
-    const i = bootstrapRatio([{ num: 3, den: 4 }, { num: 3, den: 4 }, { num: 3, den: 4 }]);
+    const i = bootstrapRatio([{ num: 3, den: 4 }, { num: 3, den: 4 }, { num: 3, den: 4 }])!;
     expect(i.low).toBeCloseTo(0.75, 12);
     expect(i.high).toBeCloseTo(0.75, 12);
   });
@@ -13,14 +13,14 @@ describe('bootstrapRatio', () => {
     const i = bootstrapRatio([{ num: 1, den: 2 }, { num: 9, den: 10 }], { resamples: 400, seed: 3 });
     expect(i).toEqual({ low: 0.5, high: 0.9 });
     // A 40% interval keeps only the mixed resample (its share is about 1/2 around the middle).
-    const mid = bootstrapRatio([{ num: 1, den: 2 }, { num: 9, den: 10 }], { resamples: 400, seed: 3, level: 0.4 });
+    const mid = bootstrapRatio([{ num: 1, den: 2 }, { num: 9, den: 10 }], { resamples: 400, seed: 3, level: 0.4 })!;
     expect(mid.low).toBeCloseTo(10 / 12, 12);
     expect(mid.high).toBeCloseTo(10 / 12, 12);
   });
 
   test('seeded and deterministic; the transform maps each resampled ratio (PPL = exp(-ratio))', () => {
     const docs = [{ num: -10, den: 5 }, { num: -30, den: 10 }, { num: -4, den: 4 }, { num: -12, den: 6 }, { num: -7, den: 3 }, { num: -11, den: 4 }, { num: -9, den: 7 }, { num: -13, den: 5 }];
-    const a = bootstrapRatio(docs, { seed: 7, transform: (r) => Math.exp(-r) });
+    const a = bootstrapRatio(docs, { seed: 7, transform: (r) => Math.exp(-r) })!;
     expect(bootstrapRatio(docs, { seed: 7, transform: (r) => Math.exp(-r) })).toEqual(a);
     expect(bootstrapRatio(docs, { seed: 8, transform: (r) => Math.exp(-r) })).not.toEqual(a);
     // Per-document PPLs run from e^1 to e^3; the whole-set figure e^(96/44) lies inside the interval.
@@ -30,8 +30,15 @@ describe('bootstrapRatio', () => {
     expect(a.high).toBeGreaterThan(Math.exp(96 / 44));
   });
 
+  test('one document (or one that counts anything) has nothing to resample: no interval, not a zero-width one', () => {
+    expect(bootstrapRatio([{ num: 2, den: 4 }])).toBeUndefined();
+    expect(bootstrapRatio([{ num: 2, den: 4 }, { num: 0, den: 0 }], { resamples: 200 })).toBeUndefined();
+    expect(bootstrap([7], (s) => s[0]!)).toBeUndefined();
+    expect(bootstrap([7, 9], (s) => s[0]!, { resamples: 200 })).toEqual({ low: 7, high: 9 });
+  });
+
   test('documents with nothing to count are skipped; none at all is an error', () => {
-    expect(bootstrapRatio([{ num: 2, den: 4 }, { num: 0, den: 0 }], { resamples: 200 })).toEqual({ low: 0.5, high: 0.5 });
+    expect(bootstrapRatio([{ num: 2, den: 4 }, { num: 0, den: 0 }, { num: 1, den: 4 }], { resamples: 200 })).toEqual({ low: 0.25, high: 0.5 });
     expect(() => bootstrapRatio([{ num: 0, den: 0 }])).toThrow('every document has den 0');
     expect(() => bootstrapRatio([])).toThrow('no documents');
   });

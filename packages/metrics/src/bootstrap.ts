@@ -4,7 +4,9 @@
  * (PPL = exp(-Σ log p / Σ tokens), L2 = Σ distances / Σ targets, accuracy = Σ correct / Σ
  * judged), so one resampler serves all of them: documents are drawn with replacement, the
  * sums recomputed, the statistic taken, and the central `level` share of the resampled values
- * kept. Seeded: the same inputs give the same interval.
+ * kept. Seeded: the same inputs give the same interval. One document has nothing to resample:
+ * every resample is that document, and the "interval" would be the figure itself, a width of
+ * 0 that reads as certainty; so there is no interval (undefined) below two documents.
  */
 import { quantile, Rng } from '@sentencelab/tensor';
 
@@ -30,41 +32,45 @@ export interface BootstrapOptions {
   transform?: (ratio: number) => number;
 }
 
+/** Documents an interval needs: with one, every resample is that document. */
+export const MIN_INTERVAL_DOCUMENTS = 2;
+
 /**
  * Percentile-bootstrap interval of `transform(Σ num / Σ den)` over documents. Resamples whose
- * Σ den is 0 (every drawn document contributed nothing) are skipped. Needs >= 1 document.
+ * Σ den is 0 (every drawn document contributed nothing) are skipped. Undefined when fewer than
+ * two documents contribute (den > 0); throws when there are none, or none contributes.
  */
-export function bootstrapRatio(docs: readonly DocumentSums[], options: BootstrapOptions = {}): Interval {
+export function bootstrapRatio(docs: readonly DocumentSums[], options: BootstrapOptions = {}): Interval | undefined {
   if (docs.length === 0) throw new Error('bootstrapRatio: no documents');
+  const contributing = docs.filter((d) => d.den > 0).length;
+  if (contributing === 0) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
+  if (contributing < MIN_INTERVAL_DOCUMENTS) return undefined;
   const transform = options.transform ?? ((r: number) => r);
-  try {
-    return bootstrap(
-      docs,
-      (sample) => {
-        let num = 0;
-        let den = 0;
-        for (const d of sample) {
-          num += d.num;
-          den += d.den;
-        }
-        return den === 0 ? Number.NaN : transform(num / den);
-      },
-      options,
-    );
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith('bootstrap: every resample')) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
-    throw e;
-  }
+  return bootstrap(
+    docs,
+    (sample) => {
+      let num = 0;
+      let den = 0;
+      for (const d of sample) {
+        num += d.num;
+        den += d.den;
+      }
+      return den === 0 ? Number.NaN : transform(num / den);
+    },
+    options,
+  );
 }
 
 /**
  * Percentile-bootstrap interval of any statistic of documents (for figures that are not one
  * ratio of sums, e.g. BrierLM's geometric mean). Resamples whose statistic is NaN are skipped.
+ * Undefined for a single document.
  */
-export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[]) => number, options: Omit<BootstrapOptions, 'transform'> = {}): Interval {
+export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[]) => number, options: Omit<BootstrapOptions, 'transform'> = {}): Interval | undefined {
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
   if (docs.length === 0) throw new Error('bootstrap: no documents');
+  if (docs.length < MIN_INTERVAL_DOCUMENTS) return undefined;
   if (!(Number.isInteger(resamples) && resamples >= 1)) throw new Error(`bootstrap: resamples must be an integer >= 1, got ${resamples}`);
   if (!(level > 0 && level < 1)) throw new Error(`bootstrap: level must be in (0, 1), got ${level}`);
   const rng = new Rng(options.seed ?? 0);

@@ -93,14 +93,20 @@ export function spreadPicks(counts: readonly number[], limit: number): number[][
 
 /**
  * BrierLM and Brier-1 over items grouped by document, each with a 95% bootstrap interval over
- * the documents (documents without items are left out). As `summary.json` eval keys.
+ * the documents (documents without items are left out; no interval when one document has items). As `summary.json` eval keys.
  */
 export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[], options: { resamples?: number; seed?: number } = {}): Record<string, number> {
   const used = itemsByDocument.filter((i) => i.length > 0);
   const all = brierLm(used.flat());
   const lm = bootstrap(used, (sample) => brierLm(sample.flat()).score, options);
   const first = bootstrap(used, (sample) => brierLm(sample.flat()).byN[0]!, options);
-  return { brier_lm: all.score, brier_lm_ci_low: lm.low, brier_lm_ci_high: lm.high, brier_1: all.byN[0]!, brier_1_ci_low: first.low, brier_1_ci_high: first.high, brier_sentences: all.items };
+  return {
+    brier_lm: all.score,
+    ...(lm ? { brier_lm_ci_low: lm.low, brier_lm_ci_high: lm.high } : {}),
+    brier_1: all.byN[0]!,
+    ...(first ? { brier_1_ci_low: first.low, brier_1_ci_high: first.high } : {}),
+    brier_sentences: all.items,
+  };
 }
 
 /** A sampled continuation as BrierLM compares it: the tokens, then EOS when the sentence ended within `maxTokens`. */

@@ -165,6 +165,13 @@ export function intervalKeys(key: EvalKey): { low: string; high: string } {
   return { low: `${key}_ci_low`, high: `${key}_ci_high` };
 }
 
+/** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
+export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
+  if (ci === undefined) return {};
+  const k = intervalKeys(key);
+  return { [k.low]: ci.low, [k.high]: ci.high };
+}
+
 /** Per model: PPL by the context tokens behind each scored sentence, `{bucket: {ppl, tokens}}` (`0-32` .. `256+`). */
 export const PPL_BY_CONTEXT_KEY = 'ppl_by_context';
 

@@ -50,6 +50,6 @@ export { BeamSearch, type BeamSearchOptions, type BeamStep } from './beam.js';
 export { argmax, logSoftmax, nucleusDistribution, sampleToken, type SampleOptions, type Uniform } from './sampling.js';
 
 // Reconstruction quality.
-export { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions, type Reconstructor } from './reconstruction.js';
+export { reconstructionMetrics, type ReconstructionGroup, type ReconstructionMetrics, type ReconstructionOptions, type Reconstructor } from './reconstruction.js';
 export { corpusBleu, exactMatchRate, perplexity, tokenAccuracy, type BleuResult, type ReconstructionPair, type Token } from './metrics.js';
 export { vectorUse, type VectorUse } from './vector-use.js';

@@ -28,6 +28,17 @@ export interface ReconstructionMetrics {
   sentences: number;
   /** Scored tokens (real tokens + EOS). */
   tokens: number;
+  /** With `groups`: token accuracy and exact match of each group of consecutive sentences, in order. */
+  byGroup?: ReconstructionGroup[];
+}
+
+/** One group's share of the figures (e.g. the sentences of one document, for intervals over documents). */
+export interface ReconstructionGroup {
+  sentences: number;
+  /** Reference tokens + EOS. */
+  tokens: number;
+  tokenAccuracy: number;
+  exactMatch: number;
 }
 
 export interface ReconstructionOptions {
@@ -35,6 +46,8 @@ export interface ReconstructionOptions {
   batchSize?: number;
   /** How to decode; default greedy. */
   decode?: DecodeOptions;
+  /** Sizes of consecutive groups of the input sentences (summing to their count): adds `byGroup`. */
+  groups?: readonly number[];
 }
 
 function slice(batch: SentenceTokens, from: number, to: number): SentenceTokens {
@@ -47,6 +60,10 @@ export async function reconstructionMetrics(model: Reconstructor, input: Sentenc
   const all = model.sentences(input);
   const batchSize = options.batchSize ?? 64;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`reconstructionMetrics: batchSize must be an integer >= 1, got ${batchSize}`);
+  const groups = options.groups;
+  if (groups && !(groups.every((g) => Number.isInteger(g) && g >= 0) && groups.reduce((a, g) => a + g, 0) === all.n)) {
+    throw new Error(`reconstructionMetrics: groups must be counts >= 0 summing to the ${all.n} sentences, got [${groups.join(', ')}]`);
+  }
   const { eos } = model.config.specialIds;
   const pairs: ReconstructionPair[] = [];
   const bleuPairs: ReconstructionPair[] = [];
@@ -79,5 +96,14 @@ export async function reconstructionMetrics(model: Reconstructor, input: Sentenc
     bleu: corpusBleu(bleuPairs).bleu,
     sentences: all.n,
     tokens: count,
+    ...(groups ? { byGroup: groupFigures(pairs, groups) } : {}),
   };
+}
+
+function groupFigures(pairs: readonly ReconstructionPair[], groups: readonly number[]): ReconstructionGroup[] {
+  let from = 0;
+  return groups.map((n) => {
+    const part = pairs.slice(from, (from += n));
+    return { sentences: n, tokens: part.reduce((a, p) => a + p.ref.length, 0), tokenAccuracy: tokenAccuracy(part), exactMatch: exactMatchRate(part) };
+  });
 }

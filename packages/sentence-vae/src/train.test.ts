@@ -76,6 +76,19 @@ describe('training', () => {
     expect(m).toMatchObject({ tokenAccuracy: 1, exactMatch: 1, bleu: 1, sentences: 8, tokens: 49 });
     expect(m.perplexity).toBeGreaterThan(1);
     expect(m.perplexity).toBeLessThan(2);
+    // byGroup: each group's figures are those of its sentences alone (trained sentences, then reversed ones it has not seen).
+    const mixed = [corpus[0]!, corpus[1]!, [...corpus[4]!].reverse(), [...corpus[6]!].reverse(), corpus[5]!];
+    const grouped = await model.reconstructionMetrics(mixed, { groups: [2, 0, 2, 1] });
+    expect(grouped.byGroup!.map((g) => g.sentences)).toEqual([2, 0, 2, 1]);
+    for (const [g, part] of [[0, mixed.slice(0, 2)], [2, mixed.slice(2, 4)], [3, mixed.slice(4)]] as const) {
+      const alone = await model.reconstructionMetrics(part);
+      expect(grouped.byGroup![g]).toEqual({ sentences: alone.sentences, tokens: alone.tokens, tokenAccuracy: alone.tokenAccuracy, exactMatch: alone.exactMatch });
+    }
+    expect(grouped.byGroup![0]!.exactMatch).toBe(1);
+    expect(grouped.byGroup![2]!.tokenAccuracy).toBeLessThan(1);
+    const total = grouped.byGroup!.reduce((a, g) => a + g.tokenAccuracy * g.tokens, 0);
+    expect(total / grouped.tokens).toBeCloseTo(grouped.tokenAccuracy, 12);
+    await expect(model.reconstructionMetrics(mixed, { groups: [2, 2] })).rejects.toThrow('groups must be counts >= 0 summing to the 5 sentences, got [2, 2]');
     // beam search (raw log-probabilities) finds sequences at least as likely as greedy's
     const beam = await model.reconstruct(corpus, { strategy: 'beam', beamSize: 3, lengthPenalty: 0 });
     const vectors = model.encode(corpus);

@@ -71,8 +71,8 @@ writeFileSync(
   }),
 );
 
-async function run(overrides: string[] = []): Promise<StageReport[]> {
-  return executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: () => {} });
+async function run(overrides: string[] = [], log: (line: string) => void = () => {}): Promise<StageReport[]> {
+  return executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log });
 }
 
 beforeAll(async () => {
@@ -81,7 +81,8 @@ beforeAll(async () => {
 
 describe('eval stage', () => {
   test('matched context, intervals, PPL by context, measured KV, equal generation budgets, concept baselines', async () => {
-    const reports = await run();
+    const logged: string[] = [];
+    const reports = await run([], (l) => logged.push(l));
     const ev = reports.find((r) => r.name === 'eval')!.artifact;
     const text = readFileSync(join(ev.dir, 'comparison.txt'), 'utf8');
     const json = JSON.parse(readFileSync(join(ev.dir, 'comparison.json'), 'utf8')) as { context: string; results: Record<string, Record<string, unknown>> };
@@ -127,7 +128,11 @@ describe('eval stage', () => {
       expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
     }
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
-    // The SentenceVAE's reconstruction with its interval over validation documents.
+    // The SentenceVAE's reconstruction with its interval over validation documents: its 4
+    // sentences spread over them (the first 4 would all sit in the first document, no interval).
+    const validation = await (await loadData(datasetDirOf(reports.find((r) => r.name === 'tok')!.artifact))).split('validation');
+    expect(validation[0]!.sentences.length).toBeGreaterThanOrEqual(4);
+    expect(logged.join('\n')).toContain(`reconstruction on 4 validation sentences from ${Math.min(4, validation.length)} documents`);
     const svae = json.results['svae']!;
     expect(svae['recon_token_acc_ci_low'] as number).toBeLessThanOrEqual(svae['recon_token_acc'] as number);
     expect(svae['recon_token_acc_ci_high'] as number).toBeGreaterThanOrEqual(svae['recon_token_acc'] as number);

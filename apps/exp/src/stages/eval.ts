@@ -29,7 +29,7 @@ import {
   type Interval,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -267,19 +267,15 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const p = ppl?.models.find((m) => m.name === a.stage);
       if (p) {
         const ci = bootstrapRatio(p.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
-        const k = intervalKeys('ppl');
         // Per byte of the scored text: comparable across units and tokenizers (PPL per token is not).
         const perByte = p.documents.map((d, i) => ({ num: d.num, den: bytes[i]! }));
         const bpbCi = bootstrapRatio(perByte, { resamples: c.resamples, seed: ctx.seed, transform: (r) => -r / Math.LN2 });
-        const kb = intervalKeys('bits_per_byte');
         Object.assign(results, {
           ppl: p.ppl,
-          [k.low]: ci.low,
-          [k.high]: ci.high,
+          ...intervalEntries('ppl', ci),
           ppl_tokens: p.tokens,
           bits_per_byte: bitsPerByte(p.logProb, bytesTotal),
-          [kb.low]: bpbCi.low,
-          [kb.high]: bpbCi.high,
+          ...intervalEntries('bits_per_byte', bpbCi),
           ppl_bytes: bytesTotal,
           context_tokens_mean: p.context.mean,
           context_tokens_min: p.context.min,
@@ -304,7 +300,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const matching = matchingReport(predictors.map(predictorProfile), baseline);
     const lines: string[] = [];
     lines.push(`${docs.length} ${c.split} documents; PPL over sentences 2..N of each (+ EOS)${ppl ? `: ${ppl.tokens} tokens (${bytesTotal} bytes of text: bits/byte compares models that cut or tokenize it differently), the same ids for every model (scored-id fingerprint ${ppl.fingerprint}); ${contextNote}` : ''}`);
-    lines.push('[low, high]: 95% bootstrap interval over the documents');
+    lines.push('[low, high]: 95% bootstrap interval over the documents (a figure measured on a single document has none)');
     if (brierNote) lines.push(brierNote);
     lines.push('');
     // Token predictors (scored on the shared tokens) and the other models in two tables, each with the columns its rows have.

@@ -32,7 +32,7 @@ import {
 } from '@sentencelab/concept-heads';
 import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
-import { intervalKeys, type EvalKey } from '@sentencelab/runs';
+import { intervalEntries, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import { textCodec, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
@@ -222,8 +222,7 @@ export async function evaluateHead(
       sums[docOf[i]!]!.den += 1;
     });
     const ci = bootstrapRatio(sums, { resamples: options.resamples, seed: options.seed });
-    const k = intervalKeys(key);
-    Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, [k.low]: ci.low, [k.high]: ci.high });
+    Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, ...intervalEntries(key, ci) });
   };
   figure('l2', scores.head.l2);
   figure('contrastive_acc', scores.head.contrastive);

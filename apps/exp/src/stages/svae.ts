@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
-import { bootstrapRatio, type DocumentSums } from '@sentencelab/metrics';
+import { bootstrapRatio, spreadPicks } from '@sentencelab/metrics';
+import { intervalEntries } from '@sentencelab/runs';
 import { SentenceVAE, sentenceVaeConfigSchema, vectorUse, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
@@ -36,7 +37,7 @@ export const svaeStageSchema = z.strictObject({
   model: modelSection(sentenceVaeConfigSchema, DERIVED_MODEL_FIELDS),
   train: trainSchema.prefault({}),
   maxSentences: z.number().int().positive().default(8).describe('sentences per document window; a batch is train.batchSize windows'),
-  evalSentences: z.number().int().positive().default(256).describe('validation sentences scored for reconstruction at the end'),
+  evalSentences: z.number().int().positive().default(256).describe('validation sentences scored for reconstruction at the end, an even share of each validation document'),
   resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the validation documents for the 95% intervals of reconstruction (seeded by the pipeline seed)'),
 });
 export type SvaeStageConfig = z.output<typeof svaeStageSchema>;
@@ -102,7 +103,10 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
     const config = svaeModelConfig(c.model, data, ctx.seed);
     const batchOptions = { batchSize: c.train.batchSize, maxSentences: c.maxSentences, maxTokens: data.maxTokens };
     const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
-    const evalSentences = validation.flatMap((d) => d.sentences).slice(0, c.evalSentences).map((s) => Array.from(s));
+    // Spread over the validation documents (an even share of each): the first N sentences sit in one
+    // or two long documents, which neither represent the split nor give an interval over documents.
+    const evalPicks = spreadPicks(validation.map((d) => d.sentences.length), c.evalSentences);
+    const evalSentences = evalPicks.flatMap((picks, d) => picks.map((i) => Array.from(validation[d]!.sentences[i]!)));
     if (evalSentences.length === 0) {
       throw new Error(`stage ${ctx.name}: the validation split has no sentence to score reconstruction on (${validation.length} documents; raise data.split.validation or data.source.limit)`);
     }
@@ -146,30 +150,18 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
         };
       },
       results: async (model, result) => {
-        const recon = await model.reconstructionMetrics(evalSentences);
-        // 95% intervals over the validation documents the sentences come from: each document's metrics on its own sentences.
-        const perDoc: { tok: DocumentSums; exact: DocumentSums }[] = [];
-        let left = c.evalSentences;
-        for (const d of validation) {
-          if (left <= 0) break;
-          const sentences = d.sentences.slice(0, left).map((x) => Array.from(x));
-          if (sentences.length === 0) continue;
-          left -= sentences.length;
-          const r = await model.reconstructionMetrics(sentences);
-          const tokens = sentences.reduce((a, x) => a + x.length + 1, 0);
-          perDoc.push({ tok: { num: r.tokenAccuracy * tokens, den: tokens }, exact: { num: r.exactMatch * sentences.length, den: sentences.length } });
-        }
+        const recon = await model.reconstructionMetrics(evalSentences, { groups: evalPicks.map((p) => p.length) });
+        // 95% intervals over the validation documents the sentences come from (none from a single document).
+        const perDoc = recon.byGroup!.filter((g) => g.sentences > 0);
         const ciOptions = { resamples: c.resamples, seed: ctx.seed };
-        const tokCi = bootstrapRatio(perDoc.map((p) => p.tok), ciOptions);
-        const exactCi = bootstrapRatio(perDoc.map((p) => p.exact), ciOptions);
+        const tokCi = bootstrapRatio(perDoc.map((g) => ({ num: g.tokenAccuracy * g.tokens, den: g.tokens })), ciOptions);
+        const exactCi = bootstrapRatio(perDoc.map((g) => ({ num: g.exactMatch * g.sentences, den: g.sentences })), ciOptions);
         const evalResults = {
           params: model.numParams(),
           recon_token_acc: recon.tokenAccuracy,
-          recon_token_acc_ci_low: tokCi.low,
-          recon_token_acc_ci_high: tokCi.high,
+          ...intervalEntries('recon_token_acc', tokCi),
           recon_exact_match: recon.exactMatch,
-          recon_exact_match_ci_low: exactCi.low,
-          recon_exact_match_ci_high: exactCi.high,
+          ...intervalEntries('recon_exact_match', exactCi),
           recon_ppl: recon.perplexity,
           recon_bleu: recon.bleu,
           recon_sentences: recon.sentences,
@@ -178,7 +170,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           train_tokens_per_s: result.tokensPerS,
         };
         ctx.run!.writeEmbeddings(await svaeEmbeddings(model, validation, result.step));
-        ctx.log(`reconstruction on ${recon.sentences} validation sentences: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
+        ctx.log(`reconstruction on ${recon.sentences} validation sentences from ${perDoc.length} documents: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
         return evalResults;
       },
       save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
