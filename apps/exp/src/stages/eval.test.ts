@@ -128,6 +128,11 @@ describe('eval stage', () => {
       expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
     }
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
+    // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.
+    expect(text).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+PPL xlm$/m);
+    expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
+    expect(text).toMatch(/^model\s+kind\s+params\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
+    expect(text).toMatch(/^model\s+kind\s+params\s+recon tok acc\s+recon exact$/m);
     // The SentenceVAE's reconstruction with its interval over validation documents: its 4
     // sentences spread over them (the first 4 would all sit in the first document, no interval).
     const validation = await (await loadData(datasetDirOf(reports.find((r) => r.name === 'tok')!.artifact))).split('validation');

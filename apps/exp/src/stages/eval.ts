@@ -98,6 +98,8 @@ const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k)
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
 const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
+/** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
+const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_bytes_intercept']);
 
 export interface ModelResult {
   stage: string;
@@ -120,9 +122,11 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
 /**
  * The comparison table (figures absent for a model print as "-"; a figure with a 95% interval
  * prints it in brackets). The ratio columns divide token predictors' figures by the baseline's.
+ * `part` keeps the quality figures or the generation measurements only (default: all).
  */
-export function comparisonTable(rows: readonly ModelResult[], baseline: string | null): string {
-  const present = TABLE_KEYS.filter((k) => rows.some((r) => r.results[k] !== undefined));
+export function comparisonTable(rows: readonly ModelResult[], baseline: string | null, part: 'all' | 'quality' | 'generation' = 'all'): string {
+  const inPart = (k: EvalKey) => part === 'all' || (part === 'generation') === GENERATION_KEYS.has(k);
+  const present = TABLE_KEYS.filter((k) => inPart(k) && rows.some((r) => r.results[k] !== undefined));
   const base = rows.find((r) => r.stage === baseline);
   const ratios = base ? RATIOS.filter((k) => present.includes(k) && base.results[k] !== undefined && base.results[k] !== 0) : [];
   const flags = rows.some((r) => r.results['l2_copy_prev'] !== undefined);
@@ -303,11 +307,20 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     lines.push('[low, high]: 95% bootstrap interval over the documents (a figure measured on a single document has none)');
     if (brierNote) lines.push(brierNote);
     lines.push('');
-    // Token predictors (scored on the shared tokens) and the other models in two tables, each with the columns its rows have.
+    // Tables, each with the columns its rows have: the token predictors (scored on the shared
+    // tokens; quality, then generation), the concept heads (L2 and their baselines), the rest
+    // (the SentenceVAE's reconstruction).
     const predictorRows = rows.filter((r) => r.results['ppl_tokens'] !== undefined);
     const otherRows = rows.filter((r) => r.results['ppl_tokens'] === undefined);
-    if (predictorRows.length > 0) lines.push(comparisonTable(predictorRows, baseline));
-    if (otherRows.length > 0) lines.push(...(predictorRows.length > 0 ? [''] : []), comparisonTable(otherRows, null));
+    if (predictorRows.length > 0) {
+      lines.push(comparisonTable(predictorRows, baseline, 'quality'));
+      if (predictorRows.some((r) => TABLE_KEYS.some((k) => GENERATION_KEYS.has(k) && r.results[k] !== undefined))) {
+        lines.push('', 'Generation (the bench stage: batch 1, greedy, the same token budget per prompt):', comparisonTable(predictorRows, baseline, 'generation'));
+      }
+    }
+    const headRows = otherRows.filter((r) => r.results['l2'] !== undefined);
+    const restRows = otherRows.filter((r) => r.results['l2'] === undefined);
+    for (const group of [headRows, restRows].filter((g) => g.length > 0)) lines.push(...(lines.at(-1) === '' ? [] : ['']), comparisonTable(group, null));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
     const overlaps = overlapLines(rows, ['ppl', 'brier_lm', 'brier_1'], docs.length);
     const crossChecks = rows.flatMap((r) => {

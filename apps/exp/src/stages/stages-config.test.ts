@@ -107,6 +107,18 @@ describe('comparisonTable', () => {
     expect(lines[4]).toMatch(/^mse\s+lcm-mse\s+-\s+-\s+-\s+0\.2500\s+-\s+-$/);
   });
 
+  test('the quality and generation parts split the columns, each with its own ratios', () => {
+    const rows = [
+      { stage: 'lm', kind: 'token-lm', results: { params: 1000, ppl: 40, ppl_tokens: 500, generated_tokens: 96, tokens_per_s: 200, kv_bytes_per_token: 128 } },
+      { stage: 'sllm', kind: 'sllm', results: { params: 1500, ppl: 60, ppl_tokens: 500, generated_tokens: 96, tokens_per_s: 300, kv_bytes_per_token: 32 } },
+    ];
+    expect(comparisonTable(rows, 'lm', 'quality').split('\n')[0]).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+params xlm\s+PPL xlm$/);
+    const generation = comparisonTable(rows, 'lm', 'generation').split('\n');
+    expect(generation[0]).toMatch(/^model\s+kind\s+gen tokens\s+tok\/s\s+KV B\/tok analyt\.\s+tok\/s xlm\s+KV B\/tok analyt\. xlm$/);
+    expect(generation[3]).toMatch(/^sllm\s+sllm\s+96\s+300\s+32\.?0*\s+1\.500\s+0\.2500$/);
+    expect(comparisonTable(rows, 'lm').split('\n')[0]).toMatch(/params\s+PPL\s+PPL tokens\s+gen tokens/);
+  });
+
   test('prints each 95% interval beside its figure, context min/max beside the mean, and flags a head that does not beat copy-previous', () => {
     const table = comparisonTable(
       [
