@@ -4,6 +4,7 @@ import { readRun, type RunData } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import { isPlainObject } from '../config/merge.js';
 import { resolveRunDir } from '../runs-lookup.js';
+import { evalCells } from './eval-cells.js';
 import { renderTable, type Cell } from '../table.js';
 
 /** `{a: {b: 1}}` -> `{ 'a.b': 1 }`; lists are leaves. */
@@ -50,13 +51,9 @@ export function compareText(runs: RunData[]): string {
     ['kind', ...runs.map((r) => info(r, 'kind'))],
     ['status', ...runs.map((r) => r.meta.status)],
   ];
-  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.eval ?? {})))].sort();
-  for (const k of evalKeys) {
-    rows.push([k, ...runs.map((r) => {
-      const v = r.summary?.eval[k];
-      return typeof v === 'number' || typeof v === 'string' ? v : v === undefined ? undefined : JSON.stringify(v);
-    })]);
-  }
+  const evals = runs.map((r) => new Map(evalCells(r.summary?.eval ?? {})));
+  const evalKeys = [...new Set(evals.flatMap((e) => [...e.keys()]))].sort();
+  for (const k of evalKeys) rows.push([k, ...evals.map((e) => e.get(k))]);
   const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {})))].sort();
   for (const k of metricKeys) {
     rows.push([`${k} (last)`, ...runs.map((r) => r.summary?.metrics[k]?.last)]);

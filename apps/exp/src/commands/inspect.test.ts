@@ -25,7 +25,7 @@ beforeAll(async () => {
     const setup = tinySetup(7, new TinyStream(7));
     setup.optimizer.lr = lr;
     await trainLoop({ ...setup, lrAt: () => lr, run, steps: 4, evalEvery: 2, checkpointEvery: 2, keepCheckpoints: 1, logEvery: 1 });
-    run.writeSummary({ params: setup.model.numParams(), ppl: lr * 150, ppl_tokens: 1234 });
+    run.writeSummary({ params: setup.model.numParams(), ppl: lr * 150, ppl_ci_low: lr * 140, ppl_ci_high: lr * 160, ppl_tokens: 1234 });
     run.appendSample({ step: 4, prompt: 'The cat', output: ' sat.', model: 'lm' });
     run.setStatus(status);
   }
@@ -51,6 +51,8 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).toContain('checkpoint step-00000004.safetensors (step 4)');
     expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
     expect(text).toMatch(/ppl_tokens\s+1234/);
+    expect(text).toMatch(/^ppl\s+1\.500 \[1\.400, 1\.600\]$/m);
+    expect(text).not.toContain('ppl_ci_low');
     expect(text).toContain('sample @4 (lm): The cat ->  sat.');
   });
 
@@ -62,7 +64,7 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).not.toContain('stages.lm.train.steps');
     expect(rest).toEqual([]);
     expect(summary).toMatch(/status\s+done\s+interrupted/);
-    expect(summary).toMatch(/\nppl\s+1\.500\s+4\.500\n/);
+    expect(summary).toMatch(/\nppl\s+1\.500 \[1\.400, 1\.600\]\s+4\.500 \[4\.200, 4\.800\]\n/);
     expect(summary).toMatch(/train\/loss \(last\)\s+[\d.]+\s+[\d.]+/);
   });
 

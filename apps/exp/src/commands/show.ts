@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { latestCheckpoint, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
+import { evalCells } from './eval-cells.js';
 import { formatCell, printable, renderTable } from '../table.js';
 
 export async function showText(dir: string, options: { config?: boolean } = {}): Promise<string> {
@@ -27,7 +28,7 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   }
   const evals = Object.entries(run.summary?.eval ?? {});
   if (evals.length > 0) {
-    out.push('', renderTable(['eval', 'value'], evals.map(([k, v]) => [k, typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)])));
+    out.push('', renderTable(['eval', 'value'], evalCells(run.summary!.eval)));
   }
   const samples = (await readSamples(run.dir)).slice(-3);
   for (const s of samples) out.push('', `sample @${s.step}${s.model ? ` (${printable(s.model)})` : ''}: ${printable(s.prompt)} -> ${printable(s.output)}`);

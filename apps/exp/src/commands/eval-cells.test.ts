@@ -1,0 +1,28 @@
+import { describe, expect, test } from 'vitest';
+import { evalCells } from './eval-cells.js';
+
+describe('evalCells', () => {
+  test('folds each interval into its figure, writes PPL by context and stage costs on one line, keeps the rest', () => {
+    const rows = evalCells({
+      ppl: 100.72,
+      ppl_ci_low: 91.474,
+      ppl_ci_high: 112.7,
+      ppl_tokens: 29804,
+      // An interval whose figure is absent (or not a number) stays visible.
+      orphan_ci_low: 0.5,
+      ppl_by_context: { '0-32': { ppl: 110.51, tokens: 2708, sentences: 133 }, '32-64': { ppl: 99.692, tokens: 26819, sentences: 1319 }, '256+': { ppl: null, tokens: 0, sentences: 0 } },
+      stage_costs: { eval: { kind: 'eval', startedAt: 'x', wall_s: 8.906, cpu_user_s: 10.5, cpu_system_s: 0.463, load_avg_start: [1], load_avg_end: [1] }, odd: 3 },
+      ppl_context: 'matched',
+      tags: ['a', 'b'],
+    });
+    expect(rows).toEqual([
+      ['ppl', '100.7 [91.474, 112.7]'],
+      ['ppl_tokens', 29804],
+      ['orphan_ci_low', 0.5],
+      ['ppl_by_context', '0-32: 110.5 (2708 tokens), 32-64: 99.692 (26819 tokens)'],
+      ['stage_costs', 'eval 8.906 s wall, 10.963 CPU s; odd 3'],
+      ['ppl_context', 'matched'],
+      ['tags', '["a","b"]'],
+    ]);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * A run's `summary.json` eval figures as `show` and `compare` print them: a figure's 95%
+ * interval beside it (`100.7 [91.474, 112.7]`) instead of three rows, PPL by context and the
+ * costs of stages without a run folder on one readable line each, anything else as JSON.
+ */
+import { PPL_BY_CONTEXT_KEY, type EvalValue } from '@sentencelab/runs';
+import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
+import { formatCell, type Cell } from '../table.js';
+
+const CI_LOW = '_ci_low';
+const CI_HIGH = '_ci_high';
+
+function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `0-32: 110.5 (2708 tokens), 32-64: ...`: buckets that scored something. */
+function contextCell(v: { [key: string]: EvalValue }): string {
+  const parts = Object.entries(v).flatMap(([bucket, b]) => {
+    if (!isRecord(b) || typeof b['tokens'] !== 'number' || b['tokens'] === 0) return [];
+    return [`${bucket}: ${typeof b['ppl'] === 'number' ? formatCell(b['ppl']) : '-'} (${b['tokens']} tokens)`];
+  });
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+/** `eval 10.4 s wall, 10.8 CPU s; bench ...`. */
+function costsCell(v: { [key: string]: EvalValue }): string {
+  return Object.entries(v)
+    .map(([stage, c]) => {
+      if (!isRecord(c) || typeof c['wall_s'] !== 'number') return `${stage} ${JSON.stringify(c)}`;
+      const cpu = typeof c['cpu_user_s'] === 'number' && typeof c['cpu_system_s'] === 'number' ? `, ${formatCell(c['cpu_user_s'] + c['cpu_system_s'])} CPU s` : '';
+      return `${stage} ${formatCell(c['wall_s'])} s wall${cpu}`;
+    })
+    .join('; ');
+}
+
+/** The eval figures as [key, cell] rows in the record's order (interval keys folded into their figure's cell). */
+export function evalCells(record: Readonly<Record<string, EvalValue>>): [string, Cell][] {
+  const rows: [string, Cell][] = [];
+  for (const [key, v] of Object.entries(record)) {
+    const base = key.endsWith(CI_LOW) ? key.slice(0, -CI_LOW.length) : key.endsWith(CI_HIGH) ? key.slice(0, -CI_HIGH.length) : undefined;
+    if (base !== undefined && typeof record[base] === 'number') continue; // printed with its figure
+    const lo = record[`${key}${CI_LOW}`];
+    const hi = record[`${key}${CI_HIGH}`];
+    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} [${formatCell(lo)}, ${formatCell(hi)}]`]);
+    else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
+    else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
+    else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);
+    else rows.push([key, JSON.stringify(v)]);
+  }
+  return rows;
+}
