@@ -1,5 +1,6 @@
 /** The prepared dataset behind a tokenizer artifact, loaded once per process and shared by stages. */
 import { openDataset, segmentUnits, type Dataset, type DatasetDocument, type SplitName } from '@sentencelab/data';
+import { spreadPicks } from '@sentencelab/metrics';
 import type { Artifact } from './types.js';
 
 export interface LoadedData {
@@ -66,20 +67,33 @@ export async function promptSentences(text: string, data: LoadedData): Promise<s
   return out;
 }
 
-/** The first `n` documents of a split with at least `minSentences` sentences (evaluation sets). */
+/**
+ * `n` of the documents with at least `minSentences` sentences (evaluation sets), evenly spaced
+ * over the split in its order, all of them when there are no more. Corpora list documents by
+ * source or genre (Brown: press first, then religion, ..., humour), so the first `n` would all
+ * come from the first genre or two.
+ */
 export function pickDocuments(docs: readonly DatasetDocument[], n: number, minSentences: number): DatasetDocument[] {
-  return docs.filter((d) => d.sentences.length >= minSentences).slice(0, n);
+  const eligible = docs.filter((d) => d.sentences.length >= minSentences);
+  return evenlySpaced(eligible, n);
+}
+
+/** `n` items evenly spaced over `items` (centred strides, in order; all of them when there are no more than `n`). */
+function evenlySpaced<T>(items: readonly T[], n: number): T[] {
+  return spreadPicks([items.length], n)[0]!.map((i) => items[i]!);
 }
 
 /**
- * The batches a stage validates on, or an error naming the split and the fix when there are
- * none: with no validation batch, training would report `val loss NaN` at every evaluation.
+ * `count` of a stage's validation batches (built from the split in document order), evenly
+ * spaced over them so that they span the split rather than its first documents, or an error
+ * naming the split and the fix when there are none: with no validation batch, training would
+ * report `val loss NaN` at every evaluation.
  */
-export function validationBatches<B>(batches: B[], docs: readonly DatasetDocument[], stage: string): B[] {
+export function validationBatches<B>(batches: readonly B[], count: number, docs: readonly DatasetDocument[], stage: string): B[] {
   if (batches.length === 0) {
     throw new Error(
       `stage ${stage}: the validation split has no batch to evaluate on (${docs.length} documents); raise data.split.validation or use more data (data.source.limit)`,
     );
   }
-  return batches;
+  return evenlySpaced(batches, count);
 }

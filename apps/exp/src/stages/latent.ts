@@ -108,7 +108,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const config = tokenLmConfigSchema.parse({ ...c.model, vocabSize: data.vocabSize, specialIds: data.ids, seed: ctx.seed });
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const windowOptions = { seqLen: c.seqLen ?? config.decoder.maxLen, batchSize: c.train.batchSize };
-    const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
+    const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })], c.train.evalBatches, validation, ctx.name);
     const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
     const { evalResults, files } = await trainStage(ctx, {
       build: () => new TokenLM(config),
@@ -191,7 +191,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     const config = sllmConfigSchema.parse({ ...c.model, svae: svaeConfig, seed: ctx.seed });
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const batchOptions = { batchSize: c.train.batchSize, maxLen: config.decoder.maxLen, maxTokens: data.maxTokens };
-    const valBatches = validationBatches([...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
+    const valBatches = validationBatches([...sllmBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })], c.train.evalBatches, validation, ctx.name);
     const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
     const { evalResults, files } = await trainStage(ctx, {
       build: () => {

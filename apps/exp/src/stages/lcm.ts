@@ -110,7 +110,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const probe = kind === 'base-lcm' ? baseLcmConfigSchema.parse(configInput) : diffusionModelSchema.parse(configInput);
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
-  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })].slice(0, c.train.evalBatches), valDocs, ctx.name);
+  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })], c.train.evalBatches, valDocs, ctx.name);
   const { evalResults } = await trainStage(ctx, {
     build: (): ConceptModel => (probe.kind === 'base-lcm' ? new BaseLcm(probe, space) : probe.kind === 'two-tower' ? new TwoTowerLcm(probe, space) : new OneTowerLcm(probe, space)),
     fit: (model) => {

@@ -102,7 +102,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
     const [train, validation] = await Promise.all([data.split('train'), data.split('validation')]);
     const config = svaeModelConfig(c.model, data, ctx.seed);
     const batchOptions = { batchSize: c.train.batchSize, maxSentences: c.maxSentences, maxTokens: data.maxTokens };
-    const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })].slice(0, c.train.evalBatches), validation, ctx.name);
+    const valBatches = validationBatches([...sentenceBatches(validation, data.ids.pad, { ...batchOptions, shuffle: false })], c.train.evalBatches, validation, ctx.name);
     // Spread over the validation documents (an even share of each): the first N sentences sit in one
     // or two long documents, which neither represent the split nor give an interval over documents.
     const evalPicks = spreadPicks(validation.map((d) => d.sentences.length), c.evalSentences);
