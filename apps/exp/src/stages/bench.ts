@@ -24,6 +24,7 @@ export const benchStageSchema = z.strictObject({
   contextSentences: z.number().int().positive().default(2).describe('sentences of each document given as the prompt'),
   tokens: z.number().int().positive().default(32).describe('tokens every model generates per prompt (the same budget for all)'),
   warmup: z.number().int().nonnegative().default(1).describe('untimed generations on the first prompt before timing'),
+  repeats: z.number().int().positive().default(5).describe('timed passes over the prompts: each rate is their median (one pass of a small budget takes ~0.1 s and moves by tens of percent); the tokens/s range is stored beside it'),
   kvContexts: z.array(z.number().int().positive()).min(2).default([16, 32, 48, 64, 80]).describe('context lengths (tokens) at which the KV bytes during generation are measured; those that do not fit every model beside `tokens` are dropped'),
 });
 
@@ -31,28 +32,45 @@ export const benchStageSchema = z.strictObject({
  * Speed over prompts with an exact token budget: a sentence counts for its decoder steps,
  * length + 1 (its EOS or cut step), except a token LM's trailing sentence cut by the budget,
  * which took only its length: each call's count is capped at what its budget had left.
+ * `repeats` timed passes (the warm-up before the first only): each rate is the passes' median,
+ * `tokens_per_s_min` / `_max` their range, `speed_repeats` their count; every pass generates
+ * the same tokens (greedy), so `generated_tokens` is one pass's.
  */
-export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, prompts: readonly Document[], tokens: number, warmup: number): Promise<Record<string, number>> {
-  let left = 0;
-  const speed = await measureGeneration(
-    {
-      generate: (prompt) => {
-        left = tokens;
-        return model.generate(prompt, { maxTokens: tokens });
+export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, prompts: readonly Document[], tokens: number, warmup: number, repeats = 1): Promise<Record<string, number>> {
+  const passes: Record<string, number>[] = [];
+  for (let pass = 0; pass < repeats; pass++) {
+    let left = 0;
+    const speed = await measureGeneration(
+      {
+        generate: (prompt) => {
+          left = tokens;
+          return model.generate(prompt, { maxTokens: tokens });
+        },
       },
-    },
-    prompts,
-    {
-      generateOptions: {},
-      warmup,
-      tokensOf: (s) => {
-        const n = Math.min(s.length + 1, left);
-        left -= n;
-        return n;
+      prompts,
+      {
+        generateOptions: {},
+        warmup: pass === 0 ? warmup : 0,
+        tokensOf: (s) => {
+          const n = Math.min(s.length + 1, left);
+          left -= n;
+          return n;
+        },
       },
-    },
-  );
-  return generationSummary(speed);
+    );
+    passes.push(generationSummary(speed));
+  }
+  const out: Record<string, number> = { ...passes[0]! };
+  for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = median(passes.map((p) => p[key]!));
+  const rates = passes.map((p) => p['tokens_per_s']!);
+  return { ...out, tokens_per_s_min: Math.min(...rates), tokens_per_s_max: Math.max(...rates), speed_repeats: repeats };
+}
+
+/** The median (NaN values, from passes with no second sentence, sort last and count). */
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
@@ -114,7 +132,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
       }
       const results: Record<string, Record<string, number>> = {};
       for (const { artifact: a, model } of models) {
-        const r = await measureBudgetedSpeed(model, documents, c.tokens, c.warmup);
+        const r = await measureBudgetedSpeed(model, documents, c.tokens, c.warmup, c.repeats);
         const fit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
           const prompt = kvPrompts.find((p) => contextTokens(p) === n)!;
           for await (const _ of model.generate(prompt, { maxTokens: c.tokens, onCacheBytes }));
@@ -123,7 +141,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         Object.assign(r, { kv_bytes_per_token_measured: fit.slope, kv_bytes_intercept: fit.intercept, kv_fit_r2: fit.r2 });
         results[a.stage] = r;
         ctx.log(
-          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (${afterFirst(r['tokens_per_s_excl_first'])}); ` +
+          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes, ${rate(r['tokens_per_s_min'])}-${rate(r['tokens_per_s_max'])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
             `KV during generation ${fit.slope.toFixed(1)} B per context token + ${fit.intercept.toFixed(0)} B (r2 ${fit.r2.toFixed(3)}, contexts ${fit.points.map((p) => p.length).join('/')} tokens)`,
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);

@@ -60,6 +60,7 @@ writeFileSync(
     contextSentences: 1
     tokens: 6
     warmup: 0
+    repeats: 3
     kvContexts: [12, 24, 48]
   eval:
     kind: eval
@@ -117,6 +118,13 @@ describe('eval stage', () => {
     // Equal generation budgets: 2 prompts x 6 tokens each.
     expect(lm['generated_tokens']).toBe(12);
     expect(sllm['generated_tokens']).toBe(12);
+    // Speed: the median of 3 timed passes, their range beside it.
+    for (const r of [lm, sllm]) {
+      expect(r['speed_repeats']).toBe(3);
+      expect(r['tokens_per_s_min'] as number).toBeLessThanOrEqual(r['tokens_per_s'] as number);
+      expect(r['tokens_per_s_max'] as number).toBeGreaterThanOrEqual(r['tokens_per_s'] as number);
+    }
+    expect(logged.join('\n')).toMatch(/\[bench\] lm: 12 tokens generated, [\d.]+ tokens\/s \(median of 3 passes, [\d.]+-[\d.]+; /);
     // KV: analytical and measured during generation agree for the token LM (one position per token).
     expect(lm['kv_bytes_per_token_measured'] as number).toBeCloseTo(lm['kv_bytes_per_token'] as number, 6);
     expect(sllm['kv_bytes_intercept'] as number).toBeGreaterThan(0);
@@ -130,7 +138,8 @@ describe('eval stage', () => {
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.
     expect(text).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+PPL xlm$/m);
-    expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
+    expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
+    expect(text).toMatch(/^lm\s+token-lm\s+12\s+[\d.]+ \([\d.]+-[\d.]+\)\s/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+recon tok acc\s+recon exact$/m);
     // The SentenceVAE's reconstruction with its interval over validation documents: its 4

@@ -108,11 +108,14 @@ export interface ModelResult {
   results: Record<string, number>;
 }
 
-/** `66.90 [63.02, 71.20]` when the results hold the figure's interval. */
+/** `66.90 [63.02, 71.20]` when the results hold the figure's interval; tokens/s with its range over the timed passes, `1263 (887-1419)`. */
 function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const v = results[key];
   if (v === undefined) return undefined;
   if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
+  if (key === 'tokens_per_s' && results['tokens_per_s_min'] !== undefined && results['tokens_per_s_max'] !== undefined) {
+    return `${formatCell(v)} (${formatCell(results['tokens_per_s_min'])}-${formatCell(results['tokens_per_s_max'])})`;
+  }
   const { low, high } = intervalKeys(key);
   const lo = results[low];
   const hi = results[high];
@@ -315,7 +318,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (predictorRows.length > 0) {
       lines.push(comparisonTable(predictorRows, baseline, 'quality'));
       if (predictorRows.some((r) => TABLE_KEYS.some((k) => GENERATION_KEYS.has(k) && r.results[k] !== undefined))) {
-        lines.push('', 'Generation (the bench stage: batch 1, greedy, the same token budget per prompt):', comparisonTable(predictorRows, baseline, 'generation'));
+        const repeats = predictorRows.map((r) => r.results['speed_repeats']).find((n) => n !== undefined);
+        const speedNote = repeats === undefined ? '' : `; tok/s: median of ${repeats} timed passes (their range)`;
+        lines.push('', `Generation (the bench stage: batch 1, greedy, the same token budget per prompt${speedNote}):`, comparisonTable(predictorRows, baseline, 'generation'));
       }
     }
     const headRows = otherRows.filter((r) => r.results['l2'] !== undefined);

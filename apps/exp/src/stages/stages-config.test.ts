@@ -117,6 +117,9 @@ describe('comparisonTable', () => {
     expect(generation[0]).toMatch(/^model\s+kind\s+gen tokens\s+tok\/s\s+KV B\/tok analyt\.\s+tok\/s xlm\s+KV B\/tok analyt\. xlm$/);
     expect(generation[3]).toMatch(/^sllm\s+sllm\s+96\s+300\s+32\.?0*\s+1\.500\s+0\.2500$/);
     expect(comparisonTable(rows, 'lm').split('\n')[0]).toMatch(/params\s+PPL\s+PPL tokens\s+gen tokens/);
+    // With the timed passes' range, tok/s prints it beside the median.
+    const ranged = comparisonTable([{ ...rows[0]!, results: { ...rows[0]!.results, tokens_per_s_min: 150, tokens_per_s_max: 260.5 } }], 'lm', 'generation').split('\n');
+    expect(ranged[2]).toMatch(/^lm\s+token-lm\s+96\s+200 \(150-260\.5\)\s+128\s+1\s+1$/);
   });
 
   test('prints each 95% interval beside its figure, context min/max beside the mean, and flags a head that does not beat copy-previous', () => {
