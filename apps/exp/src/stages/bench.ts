@@ -15,6 +15,7 @@
  */
 import { generationSummary, measureGeneration, measureGenerationKvBytes, type Document } from '@sentencelab/metrics';
 import { mergeEvalResults } from '@sentencelab/runs';
+import { quantile } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import type { Artifact, BenchModel, Stage } from './types.js';
@@ -61,16 +62,10 @@ export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, 
     passes.push(generationSummary(speed));
   }
   const out: Record<string, number> = { ...passes[0]! };
-  for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = median(passes.map((p) => p[key]!));
+  // A rate is NaN in every pass or in none (the passes generate the same sentences).
+  for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = quantile(passes.map((p) => p[key]!).sort((a, b) => a - b), 0.5);
   const rates = passes.map((p) => p['tokens_per_s']!);
   return { ...out, tokens_per_s_min: Math.min(...rates), tokens_per_s_max: Math.max(...rates), speed_repeats: repeats };
-}
-
-/** The median (NaN values, from passes with no second sentence, sort last and count). */
-function median(values: readonly number[]): number {
-  const v = [...values].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 /** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
@@ -104,7 +99,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose test documents are the prompts' },
     models: { kinds: ['token-lm', 'sllm'], many: true, description: 'the generating models to measure' },
   },
-  packages: ['@sentencelab/latent-lm', '@sentencelab/data', '@sentencelab/metrics'],
+  packages: ['@sentencelab/latent-lm', '@sentencelab/data', '@sentencelab/metrics', '@sentencelab/tensor'],
   trains: false,
   async run(ctx) {
     const c = ctx.config;

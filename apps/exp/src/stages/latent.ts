@@ -100,7 +100,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
   description: 'train the token-by-token causal LM baseline',
   schema: tokenLmStageSchema,
   inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
-  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'],
   trains: true,
   async run(ctx) {
     const c = ctx.config;
@@ -180,7 +180,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' },
     svae: { kinds: ['svae'], optional: true, description: 'initialise the SentenceVAE from this trained one (else it trains from scratch inside the SLLM)' },
   },
-  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data'],
+  packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'],
   trains: true,
   async run(ctx) {
     const c = ctx.config;
