@@ -35,6 +35,12 @@ const program = new Command('exp')
   .addCommand(queueCommand())
   .addCommand(agreeCommand());
 
+// `pnpm exp ls | head`: the reader has gone. Drop the rest of the output instead of dying on an
+// unhandled EPIPE with a stack trace (a training run keeps going: its logs are in its run folder).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

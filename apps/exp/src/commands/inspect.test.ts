@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,5 +95,15 @@ describe('ls, show, compare on real run folders', () => {
     const bad = await exec(node[0], [...node[1], 'show', 'lm@', '--runs-dir', root]).catch((e: { stderr: string; code: number }) => e);
     expect(bad).toMatchObject({ code: 1 });
     expect((bad as { stderr: string }).stderr).toContain('"lm@" matches 2 runs: inspect/lm@lr=0.01-a, inspect/lm@lr=0.03-b');
+  }, 60_000);
+
+  test('output into a pipe whose reader has gone (exp ls | head) ends quietly, not with an EPIPE stack trace', async () => {
+    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', cli, 'ls', '--runs-dir', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.destroy(); // closed before the CLI has written a byte
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((done) => proc.on('close', done));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   }, 60_000);
 });
