@@ -24,6 +24,11 @@ export function formatCell(c: Cell): string {
   return c.toExponential(2);
 }
 
+/** A 95% interval as tables print it beside its figure: `[91.474, 112.7]`. */
+export function intervalText(low: number, high: number): string {
+  return `[${formatCell(low)}, ${formatCell(high)}]`;
+}
+
 export function renderTable(headers: string[], rows: Cell[][]): string {
   const cells = rows.map((r) => headers.map((_, i) => formatCell(r[i])));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null || r[i] === undefined));

@@ -161,8 +161,13 @@ export type EvalKey = (typeof EVAL_METRICS)[number]['key'];
 export const EVAL_KEYS = Object.fromEntries(EVAL_METRICS.map((m) => [m.key, m.key])) as { readonly [K in EvalKey]: K };
 
 /** The `summary.json` keys of a figure's 95% interval. */
-export function intervalKeys(key: EvalKey): { low: string; high: string } {
+export function intervalKeys(key: string): { low: string; high: string } {
   return { low: `${key}_ci_low`, high: `${key}_ci_high` };
+}
+
+/** The figure an interval key belongs to (`ppl_ci_low` -> `ppl`); undefined for any other key. */
+export function intervalBase(key: string): string | undefined {
+  return /^(.+)_ci_(low|high)$/.exec(key)?.[1];
 }
 
 /** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */

@@ -3,6 +3,7 @@ export {
   EVAL_KEYS,
   EVAL_METRICS,
   PPL_BY_CONTEXT_KEY,
+  intervalBase,
   intervalEntries,
   intervalKeys,
   RUN_FILES,

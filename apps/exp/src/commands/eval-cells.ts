@@ -3,12 +3,9 @@
  * interval beside it (`100.7 [91.474, 112.7]`) instead of three rows, PPL by context and the
  * costs of stages without a run folder on one readable line each, anything else as JSON.
  */
-import { PPL_BY_CONTEXT_KEY, type EvalValue } from '@sentencelab/runs';
+import { intervalBase, intervalKeys, PPL_BY_CONTEXT_KEY, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { formatCell, type Cell } from '../table.js';
-
-const CI_LOW = '_ci_low';
-const CI_HIGH = '_ci_high';
+import { formatCell, intervalText, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -38,11 +35,12 @@ function costsCell(v: { [key: string]: EvalValue }): string {
 export function evalCells(record: Readonly<Record<string, EvalValue>>): [string, Cell][] {
   const rows: [string, Cell][] = [];
   for (const [key, v] of Object.entries(record)) {
-    const base = key.endsWith(CI_LOW) ? key.slice(0, -CI_LOW.length) : key.endsWith(CI_HIGH) ? key.slice(0, -CI_HIGH.length) : undefined;
+    const base = intervalBase(key);
     if (base !== undefined && typeof record[base] === 'number') continue; // printed with its figure
-    const lo = record[`${key}${CI_LOW}`];
-    const hi = record[`${key}${CI_HIGH}`];
-    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} [${formatCell(lo)}, ${formatCell(hi)}]`]);
+    const k = intervalKeys(key);
+    const lo = record[k.low];
+    const hi = record[k.high];
+    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} ${intervalText(lo, hi)}`]);
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);

@@ -9,13 +9,13 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { cpuSecondsOf, EVAL_METRICS, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
+import { cpuSecondsOf, EVAL_METRICS, intervalBase, intervalKeys, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
-import { formatCell } from '../table.js';
+import { formatCell, intervalText } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
 
@@ -36,7 +36,7 @@ const finite = (v: number | null | undefined): v is number => typeof v === 'numb
 function intervalCell(p: ResultPoint, key: string): string {
   const e = figureEstimate(p.runs, key);
   if (!e || e.low === undefined || e.high === undefined) return '';
-  return `[${formatCell(e.low)}, ${formatCell(e.high)}] ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
+  return `${intervalText(e.low, e.high)} ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
 }
 
 /**
@@ -47,13 +47,13 @@ function intervalCell(p: ResultPoint, key: string): string {
 export function stageTable(points: readonly ResultPoint[]): string {
   const flat = points.map((p) => p.runs.map(evalNumbers));
   const all = new Set(flat.flat().flatMap((f) => Object.keys(f)));
-  const isInterval = (k: string) => /_ci_(low|high)$/.test(k) && all.has(k.replace(/_ci_(low|high)$/, ''));
+  const isInterval = (k: string) => all.has(intervalBase(k) ?? '');
   const keys = [...all].filter((k) => !isInterval(k) && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
   const header = ['result', ...points.map((p) => p.label || 'value')];
   const rows: string[][] = [];
   for (const k of keys) {
     rows.push([k, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
-    if (all.has(`${k}_ci_low`)) rows.push([`${k} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
+    if (all.has(intervalKeys(k).low)) rows.push([`${k} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
   }
   // The validation metrics' last values (the training run's final evaluation).
   const valMetrics = [...new Set(points.flatMap((p) => p.runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {}))))].filter((m) => /(^|\/)val\//.test(m)).sort();

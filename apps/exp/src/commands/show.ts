@@ -26,10 +26,8 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   if (metrics.length > 0) {
     out.push('', renderTable(['metric', 'last', 'min', 'max', 'best', 'best step', 'count'], metrics.map(([k, s]) => [k, s.last, s.min, s.max, s.best, s.bestStep, s.count])));
   }
-  const evals = Object.entries(run.summary?.eval ?? {});
-  if (evals.length > 0) {
-    out.push('', renderTable(['eval', 'value'], evalCells(run.summary!.eval)));
-  }
+  const evals = evalCells(run.summary?.eval ?? {});
+  if (evals.length > 0) out.push('', renderTable(['eval', 'value'], evals));
   const samples = (await readSamples(run.dir)).slice(-3);
   for (const s of samples) out.push('', `sample @${s.step}${s.model ? ` (${printable(s.model)})` : ''}: ${printable(s.prompt)} -> ${printable(s.output)}`);
   if (options.config) out.push('', stringify(run.config).trimEnd());

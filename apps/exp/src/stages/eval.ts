@@ -31,7 +31,7 @@ import {
 } from '@sentencelab/metrics';
 import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
-import { formatCell, renderTable, type Cell } from '../table.js';
+import { formatCell, intervalText, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
@@ -119,7 +119,7 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const { low, high } = intervalKeys(key);
   const lo = results[low];
   const hi = results[high];
-  return lo === undefined || hi === undefined ? v : `${formatCell(v)} [${formatCell(lo)}, ${formatCell(hi)}]`;
+  return lo === undefined || hi === undefined ? v : `${formatCell(v)} ${intervalText(lo, hi)}`;
 }
 
 /**
@@ -315,17 +315,19 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     // (the SentenceVAE's reconstruction).
     const predictorRows = rows.filter((r) => r.results['ppl_tokens'] !== undefined);
     const otherRows = rows.filter((r) => r.results['ppl_tokens'] === undefined);
+    const tables: string[] = [];
     if (predictorRows.length > 0) {
-      lines.push(comparisonTable(predictorRows, baseline, 'quality'));
-      if (predictorRows.some((r) => TABLE_KEYS.some((k) => GENERATION_KEYS.has(k) && r.results[k] !== undefined))) {
+      tables.push(comparisonTable(predictorRows, baseline, 'quality'));
+      if ([...GENERATION_KEYS].some((k) => predictorRows.some((r) => r.results[k] !== undefined))) {
         const repeats = predictorRows.map((r) => r.results['speed_repeats']).find((n) => n !== undefined);
         const speedNote = repeats === undefined ? '' : `; tok/s: median of ${repeats} timed passes (their range)`;
-        lines.push('', `Generation (the bench stage: batch 1, greedy, the same token budget per prompt${speedNote}):`, comparisonTable(predictorRows, baseline, 'generation'));
+        tables.push(`Generation (the bench stage: batch 1, greedy, the same token budget per prompt${speedNote}):\n${comparisonTable(predictorRows, baseline, 'generation')}`);
       }
     }
-    const headRows = otherRows.filter((r) => r.results['l2'] !== undefined);
-    const restRows = otherRows.filter((r) => r.results['l2'] === undefined);
-    for (const group of [headRows, restRows].filter((g) => g.length > 0)) lines.push(...(lines.at(-1) === '' ? [] : ['']), comparisonTable(group, null));
+    for (const group of [otherRows.filter((r) => r.results['l2'] !== undefined), otherRows.filter((r) => r.results['l2'] === undefined)]) {
+      if (group.length > 0) tables.push(comparisonTable(group, null));
+    }
+    lines.push(tables.join('\n\n'));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
     const overlaps = overlapLines(rows, ['ppl', 'brier_lm', 'brier_1'], docs.length);
     const crossChecks = rows.flatMap((r) => {
