@@ -1,9 +1,9 @@
 /**
  * Child process for backend.test.ts: `webgpu` (or any backend name) initialises that backend and
  * prints the outcome as JSON; `adapter-choice` runs the webgpu adapter-choice sequence and prints
- * what each step saw. The sequence runs here, not in the test worker, because several Dawn
- * instances in one process can crash it at exit (seen on lavapipe under load): the JSON is
- * printed before that, and the test asserts on it.
+ * what each step saw. The sequence runs here, not in the test worker, because a Dawn instance
+ * collected under a live device (the bug it guards against) crashes or hangs the whole process.
+ * Run with `--expose-gc` so that the sequence can collect garbage where that bug would bite.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, initBackend, type BackendChoice } from './backend.js';
@@ -15,6 +15,15 @@ const errorOf = async (p: Promise<unknown>): Promise<{ backendError: boolean; me
     (e: unknown) => ({ backendError: e instanceof BackendError, message: e instanceof Error ? e.message : String(e) }),
   );
 
+/** A full collection, twice around a turn of the event loop (finalizers run in between). */
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run this child with node --expose-gc');
+  gc();
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+}
+
 async function adapterChoice(): Promise<unknown> {
   const probe = await webgpuAvailability();
   if (!probe.ok) return { skip: probe.reason };
@@ -22,6 +31,11 @@ async function adapterChoice(): Promise<unknown> {
   const lines: string[] = [];
   const info = await initBackend('webgpu', { log: (l) => lines.push(l), gpu: { powerPreference: 'high-performance' } });
   const active = tf.getBackend();
+  // The probe's Dawn instance is no longer navigator.gpu (two adapter choices created others),
+  // yet the backend made from its adapter is the one about to compute (same options). Collecting
+  // garbage now crashed or hung this process at the matmul below every time until backend.ts
+  // kept every instance it creates; without a forced collection it did so about half the time.
+  await collectGarbage();
   const x = tf.tensor2d([[1, 2], [3, 4]]);
   const product = Array.from(await tf.matMul(x, x).data());
   // A different adapter choice re-creates the backend instead of silently keeping the old one.

@@ -150,8 +150,14 @@ interface WebgpuAdapter {
 
 /** The webgpu backend's options at its last initialisation (a change re-creates it). */
 let webgpuKey: string | undefined;
-/** The Dawn instance in `navigator.gpu` and the adapter name it was created for. */
-let dawnInstance: { adapter: string | undefined; gpu: ReturnType<Dawn['create']> } | undefined;
+/**
+ * Every Dawn instance this process created, with the adapter name it was created for; the last
+ * is the one in `navigator.gpu`. Earlier ones stay referenced for the life of the process: a
+ * backend made from one of their adapters may still be registered and computing (an adapter
+ * choice that failed, or one with the same options, keeps it), and a garbage-collected instance
+ * is destroyed under that backend's device: a native crash or a hang at its next GPU work.
+ */
+const dawnInstances: { adapter: string | undefined; gpu: ReturnType<Dawn['create']> }[] = [];
 
 async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
   let dawn: Dawn;
@@ -164,18 +170,20 @@ async function tryWebgpu(gpu: GpuOptions): Promise<Attempt> {
   const key = JSON.stringify({ adapter: gpu.adapter ?? null, powerPreference: gpu.powerPreference ?? 'high-performance' });
   // A Dawn instance is bound to its adapter selector: a new one for another name (also after a
   // failed attempt with a name that matched nothing).
-  if (dawnInstance === undefined || dawnInstance.adapter !== gpu.adapter) {
+  let current = dawnInstances.at(-1);
+  if (current === undefined || current.adapter !== gpu.adapter) {
     // Mesa's Vulkan loader complains on every start without it (headless servers).
     process.env['XDG_RUNTIME_DIR'] ??= tmpdir();
     Object.assign(globalThis, dawn.globals);
     // Exact GPU timestamps: Dawn rounds them to ~65 us by default (a browser's timing-attack
     // guard), too coarse for the kernel times tf.profile reports (a GEMM can take 0.3 ms).
     const flags = ['disable-dawn-features=timestamp_quantization', ...(gpu.adapter === undefined ? [] : [`adapter=${gpu.adapter}`])];
-    dawnInstance = { adapter: gpu.adapter, gpu: dawn.create(flags) };
+    current = { adapter: gpu.adapter, gpu: dawn.create(flags) };
+    dawnInstances.push(current);
     // Node 20's navigator is a read-only getter: define instead of assigning.
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawnInstance.gpu }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: current.gpu }, configurable: true, writable: true });
   }
-  const instance = dawnInstance.gpu;
+  const instance = current.gpu;
   let adapter: WebgpuAdapter | null;
   try {
     adapter = await instance.requestAdapter({ powerPreference: gpu.powerPreference ?? 'high-performance' });
