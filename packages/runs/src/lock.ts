@@ -44,6 +44,11 @@ export function isLeftoverLockTemp(path: string, now: number = Date.now()): bool
   }
 }
 
+/** Whether `name` in `dir` is a lock temp file of a process taking (or refused) the lock right now: not a leftover, leave it be. */
+export function isLiveLockTemp(dir: string, name: string, now: number = Date.now()): boolean {
+  return isLockTempFile(name) && !isLeftoverLockTemp(join(dir, name), now);
+}
+
 /** What `run.lock` holds. */
 export interface LockHolder {
   pid: number;

@@ -73,4 +73,13 @@ describe('validateRun', () => {
     expect(problems[1]).toMatch(/metrics.arrow: \d+ bytes of a truncated last batch/);
     expect(problems[2]).toMatch(/samples.jsonl:2: step/);
   });
+
+  it('reports a killed writer\'s temp file, not the lock temp file of a process taking the lock right now', async () => {
+    const run = make('exp', 'tmp');
+    run.close();
+    writeFileSync(join(run.dir, '.meta.json.999.ab12cd34.tmp'), '{');
+    writeFileSync(join(run.dir, '.run.lock.999.ab12cd34.tmp'), '{"pid":999}');
+    const problems = await validateRun(run.dir);
+    expect(problems).toEqual([`${join(run.dir, '.meta.json.999.ab12cd34.tmp')}: leftover temp file of an interrupted write`]);
+  });
 });

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isTempFile } from '@sentencelab/fs-atomic';
 import { latestCheckpoint } from './checkpoints.js';
+import { isLiveLockTemp } from './lock.js';
 import { RUN_FILES } from './format.js';
 import { readConfig, readMeta, readMetrics, readSummary } from './reader.js';
 import { readEmbeddings } from './embeddings.js';
@@ -39,7 +40,7 @@ export async function validateRun(dir: string): Promise<string[]> {
   await attempt(async () => latestCheckpoint(runDir));
   const entries = await attempt(() => readdir(runDir));
   for (const name of entries ?? []) {
-    if (isTempFile(name)) problems.push(`${join(runDir, name)}: leftover temp file of an interrupted write`);
+    if (isTempFile(name) && !isLiveLockTemp(runDir, name)) problems.push(`${join(runDir, name)}: leftover temp file of an interrupted write`);
   }
   return problems;
 }

@@ -16,7 +16,7 @@ import {
 } from './checkpoints.js';
 import { writeEmbeddings, type Embeddings, type EmbeddingsInput } from './embeddings.js';
 import { RunFormatError } from './errors.js';
-import { acquireRunLock, isLeftoverLockTemp, isLockTempFile, type RunLock } from './lock.js';
+import { acquireRunLock, isLiveLockTemp, type RunLock } from './lock.js';
 import {
   cpuSecondsOf,
   RUN_FILES,
@@ -188,7 +188,7 @@ function removeLeftoverTempFiles(runDir: string): string[] {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir)) {
       if (!isTempFile(name)) continue;
-      if (isLockTempFile(name) && !isLeftoverLockTemp(join(dir, name))) continue; // another process taking (or refused) the lock right now
+      if (isLiveLockTemp(dir, name)) continue; // another process taking (or refused) the lock right now
       rmSync(join(dir, name), { recursive: true, force: true });
       removed.push(join(dir, name));
     }
