@@ -226,6 +226,12 @@ describe('report app in Chromium', () => {
     expect(latex).toContain('2 & 48.7 & 49.1 & 49.5 \\\\');
     expect(await page.getAttribute('#export-download', 'download')).toBe('pivot.tex');
     expect(await page.textContent('#metric-summary')).toContain('val_ppl');
+    // The learning rate has no better side: no best value or step, direction none, no "lr best" cell.
+    const lrRow = await page.$$eval('#metric-summary tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)).find((c) => c[0] === 'lr'));
+    expect(lrRow?.slice(5)).toEqual(['-', '-', 'none']);
+    const cells = await page.$$eval('#pivot-cell option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(cells).toEqual(expect.arrayContaining(['loss.best', 'lr.last']));
+    expect(cells).not.toContain('lr.best');
     await shot('summary-pivot.png');
   });
 

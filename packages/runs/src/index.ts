@@ -38,7 +38,7 @@ export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';
 export { assertPathSegment, defaultRunId } from './names.js';
 export { metricsSchema, type MetricColumns, type MetricRow } from './metrics-file.js';
-export { buildSummary, metricDirection, summarizeMetrics } from './summary.js';
+export { buildSummary, metricDirection, metricHasBetterSide, summarizeMetrics } from './summary.js';
 export {
   checkpointName,
   checkpointStep,

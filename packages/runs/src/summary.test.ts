@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metricDirection, summarizeMetrics } from './summary.js';
+import { metricDirection, metricHasBetterSide, summarizeMetrics } from './summary.js';
 
 describe('summarizeMetrics', () => {
   it('matches a hand-worked example, skipping NaN and honouring directions', () => {
@@ -20,5 +20,14 @@ describe('summarizeMetrics', () => {
     expect(metricDirection('contrastive_acc')).toBe('max');
     expect(metricDirection('tokens_per_s')).toBe('max');
     expect(metricDirection('accident_rate')).toBe('min');
+  });
+
+  it('knows the metrics whose "best" means nothing (schedule, diagnostics, counts, process load)', () => {
+    for (const name of ['train/lr', 'svae/train/lr', 'train/grad_norm', 'train/targets', 'train/dropped_rows', 'sys/rss_mb', 'svae/sys/cpu_pct', 'sys/gpu_kernel_ms']) {
+      expect(metricHasBetterSide(name), name).toBe(false);
+    }
+    for (const name of ['train/loss', 'val/loss', 'train/tokens_per_s', 'val/recon_loss_gap', 'train/lr_ratio_loss', 'sysloss']) {
+      expect(metricHasBetterSide(name), name).toBe(true);
+    }
   });
 });

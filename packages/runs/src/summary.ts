@@ -8,6 +8,19 @@ export function metricDirection(name: string): MetricDirection {
   return HIGHER_IS_BETTER.test(name) ? 'max' : 'min';
 }
 
+/** The learning-rate schedule, diagnostics (gradient norm), counts, and the process's load (`sys/...`). */
+const NO_BETTER_SIDE = /((^|\/)(lr|grad_norm|targets|dropped_rows)$)|((^|\/)sys\/)/;
+
+/**
+ * Whether a metric has a better side, so that its `best` means something. summary.json gives
+ * every metric a `best` (the extreme that {@link metricDirection} guesses: a field each reader
+ * expects), but the "best" learning rate or gradient norm is only its minimum: tables leave
+ * `best` out for these.
+ */
+export function metricHasBetterSide(name: string): boolean {
+  return !NO_BETTER_SIDE.test(name);
+}
+
 /**
  * last/min/max/best per metric over finite values; `last` is the value at the highest step
  * (the later row wins a tie). Metrics with no finite value are left out.

@@ -1,6 +1,6 @@
 /** `pnpm exp compare <run...>`: config differences only, then summary metrics side by side. */
 import { Command } from 'commander';
-import { readRun, type RunData } from '@sentencelab/runs';
+import { metricHasBetterSide, readRun, type RunData } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import { isPlainObject } from '../config/merge.js';
 import { resolveRunDir } from '../runs-lookup.js';
@@ -57,7 +57,7 @@ export function compareText(runs: RunData[]): string {
   const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {})))].sort();
   for (const k of metricKeys) {
     rows.push([`${k} (last)`, ...runs.map((r) => r.summary?.metrics[k]?.last)]);
-    rows.push([`${k} (best)`, ...runs.map((r) => r.summary?.metrics[k]?.best)]);
+    if (metricHasBetterSide(k)) rows.push([`${k} (best)`, ...runs.map((r) => r.summary?.metrics[k]?.best)]);
   }
   out.push('', renderTable(['summary', ...labels], rows));
   return out.join('\n');

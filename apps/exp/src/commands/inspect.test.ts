@@ -50,6 +50,9 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).toMatch(/^cpu {8}[\d.e-]+ s user \+ [\d.e-]+ s sys; load avg \(1 min\) [\d.]+ at start, [\d.]+ at end$/m);
     expect(text).toContain('checkpoint step-00000004.safetensors (step 4)');
     expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
+    // The learning rate and gradient norm have no better side: no "best" (nor its step).
+    expect(text).toMatch(/^train\/lr\s+0\.0100\s+0\.0100\s+0\.0100\s+-\s+-\s+4$/m);
+    expect(text).toMatch(/^train\/grad_norm\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+-\s+-\s+4$/m);
     expect(text).toMatch(/ppl_tokens\s+1234/);
     expect(text).toMatch(/^ppl\s+1\.500 \[1\.400, 1\.600\]$/m);
     expect(text).not.toContain('ppl_ci_low');
@@ -66,6 +69,9 @@ describe('ls, show, compare on real run folders', () => {
     expect(summary).toMatch(/status\s+done\s+interrupted/);
     expect(summary).toMatch(/\nppl\s+1\.500 \[1\.400, 1\.600\]\s+4\.500 \[4\.200, 4\.800\]\n/);
     expect(summary).toMatch(/train\/loss \(last\)\s+[\d.]+\s+[\d.]+/);
+    expect(summary).toMatch(/train\/loss \(best\)\s+[\d.]+\s+[\d.]+/);
+    expect(summary).toMatch(/train\/lr \(last\)\s+0\.0100\s+0\.0300/);
+    expect(summary).not.toMatch(/train\/(lr|grad_norm) \(best\)|sys\/\w+ \(best\)/);
   });
 
   test('ls and show print terminal escape sequences in folder names and errors as visible escapes', async () => {

@@ -1,6 +1,6 @@
 /** `pnpm exp show <run>`: everything about one run, readable. */
 import { Command } from 'commander';
-import { latestCheckpoint, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
+import { latestCheckpoint, metricHasBetterSide, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
 import { evalCells } from './eval-cells.js';
@@ -24,7 +24,9 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`checkpoint ${ck ? `${printable(ck.name)} (step ${ck.step})` : '(none)'}`);
   const metrics = Object.entries(run.summary?.metrics ?? {});
   if (metrics.length > 0) {
-    out.push('', renderTable(['metric', 'last', 'min', 'max', 'best', 'best step', 'count'], metrics.map(([k, s]) => [k, s.last, s.min, s.max, s.best, s.bestStep, s.count])));
+    // No "best" for a metric with no better side (learning rate, gradient norm, sys/...): '-'.
+    const best = (k: string, v: number) => (metricHasBetterSide(k) ? v : undefined);
+    out.push('', renderTable(['metric', 'last', 'min', 'max', 'best', 'best step', 'count'], metrics.map(([k, s]) => [k, s.last, s.min, s.max, best(k, s.best), best(k, s.bestStep), s.count])));
   }
   const evals = evalCells(run.summary?.eval ?? {});
   if (evals.length > 0) out.push('', renderTable(['eval', 'value'], evals));

@@ -31,7 +31,7 @@ function metricTables(runs: RunRow[]): HTMLElement[] {
             h('td', { class: 'key' }, i === 0 ? m : ''),
             h('td', {}, r.id),
             ...(s
-              ? [s.last, s.min, s.max, s.best].map((v) => h('td', { class: 'num' }, formatNumber(v))).concat([h('td', { class: 'num' }, String(s.bestStep)), h('td', {}, s.direction)])
+              ? [s.last, s.min, s.max, s.best].map((v) => h('td', { class: 'num' }, v === undefined ? '-' : formatNumber(v))).concat([h('td', { class: 'num' }, s.bestStep === undefined ? '-' : String(s.bestStep)), h('td', {}, s.direction)])
               : [h('td', { colspan: 6, class: 'missing' }, 'not logged')]),
           );
         }),
@@ -61,7 +61,7 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
   ];
   const cellOptions = [
     ...fields.eval.map((k) => ({ value: `eval.${k}`, label: `eval ${k}` })),
-    ...fields.metrics.flatMap((m) => ['best', 'last', 'min', 'max'].map((s) => ({ value: `${m}.${s}`, label: `${m} ${s}` }))),
+    ...fields.metrics.flatMap((m) => [...(fields.best.includes(m) ? ['best'] : []), 'last', 'min', 'max'].map((s) => ({ value: `${m}.${s}`, label: `${m} ${s}` }))),
   ];
   const varying = varyingKeys(runs.map((r) => r.config ?? {})).map((k) => `config.${k}`);
   const has = (opts: { value: string }[], v: string) => opts.some((o) => o.value === v);

@@ -23,3 +23,17 @@ describe('RunsStore statuses', () => {
     expect(await statuses()).toEqual({ 'x/dead': 'crashed', 'x/live': 'done' });
   });
 });
+
+describe('RunsStore metric figures', () => {
+  it('gives no "best" to a metric with no better side (learning rate, gradient norm, sys/...)', async () => {
+    const run = createRun({ root, experiment: 'm', runId: 'r', config: {}, seed: 1, backend: 'cpu', git: { sha: null, dirty: false } });
+    run.logMetrics(1, { 'train/loss': 3, 'train/lr': 0.01, 'sys/rss_mb': 300 });
+    run.logMetrics(2, { 'train/loss': 2, 'train/lr': 0.005, 'sys/rss_mb': 310 });
+    run.writeSummary({});
+    run.setStatus('done');
+    const row = (await new RunsStore(root).runs()).runs.find((r) => r.id === 'm/r')!;
+    expect(row.metrics?.['train/loss']).toEqual({ count: 2, last: 2, lastStep: 2, min: 2, max: 3, best: 2, bestStep: 2, direction: 'min' });
+    expect(row.metrics?.['train/lr']).toEqual({ count: 2, last: 0.005, lastStep: 2, min: 0.005, max: 0.01, direction: 'none' });
+    expect(row.metrics?.['sys/rss_mb']).toEqual({ count: 2, last: 310, lastStep: 2, min: 300, max: 310, direction: 'none' });
+  });
+});

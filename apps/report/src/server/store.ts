@@ -7,14 +7,16 @@ import {
   readEmbeddings,
   readMetrics,
   readRunInfo,
+  metricHasBetterSide,
   readSamples,
   runDisplayStatus,
   summarizeMetrics,
+  type MetricSummary,
   type RunFolder,
   type RunInfo,
 } from '@sentencelab/runs';
 import { flatten } from '../shared/flatten.js';
-import type { EmbeddingsPayload, MetricsPayload, RunRow, RunsPayload, SamplesPayload } from '../shared/types.js';
+import type { EmbeddingsPayload, MetricStats, MetricsPayload, RunRow, RunsPayload, SamplesPayload } from '../shared/types.js';
 
 interface Cached {
   stamp: string;
@@ -115,6 +117,17 @@ export function relativeTo(root: string, message: string): string {
   return message.split(`${root}${sep}`).join('');
 }
 
+/** summary.json's per-metric figures as the client shows them: no `best` where a metric has no better side (learning rate, gradient norm, sys/...). */
+function clientStats(metrics: Record<string, MetricSummary>): Record<string, MetricStats> {
+  return Object.fromEntries(
+    Object.entries(metrics).map(([name, s]) => {
+      if (metricHasBetterSide(name)) return [name, s];
+      const { best: _best, bestStep: _bestStep, ...rest } = s;
+      return [name, { ...rest, direction: 'none' }];
+    }),
+  );
+}
+
 async function toRow(info: RunInfo, root: string): Promise<RunRow> {
   const base = { id: info.id, experiment: info.experiment, runId: info.runId };
   if (!info.ok) return { ...base, ok: false, error: relativeTo(root, info.error) };
@@ -138,7 +151,7 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
     gitDirty: meta.git.dirty,
     info: flatten(meta.backendInfo ?? {}),
     config: flatten(info.config ?? {}),
-    metrics,
+    metrics: clientStats(metrics),
     eval: flatten(summary?.eval ?? {}),
   };
   if (meta.endedAt) row.endedAt = meta.endedAt;

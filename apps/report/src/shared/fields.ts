@@ -35,24 +35,28 @@ export function fieldValue(row: RunRow, field: string): Scalar | undefined {
     const dot = field.lastIndexOf('.');
     const stat = field.slice(dot + 1) as (typeof STATS)[number];
     const metric = row.metrics[field.slice(0, dot)];
-    if (dot > 0 && metric && (STATS as readonly string[]).includes(stat)) return metric[stat] as number;
+    if (dot > 0 && metric && (STATS as readonly string[]).includes(stat)) return metric[stat];
   }
   return undefined;
 }
 
-/** Field names offered in pickers: meta fields, config keys, eval keys, metric stats. */
-export function knownFields(rows: readonly RunRow[]): { config: string[]; eval: string[]; metrics: string[]; info: string[] } {
+/** Field names offered in pickers: meta fields, config keys, eval keys, metrics (`best`: those with a best value, i.e. a better side). */
+export function knownFields(rows: readonly RunRow[]): { config: string[]; eval: string[]; metrics: string[]; best: string[]; info: string[] } {
   const config = new Set<string>();
   const info = new Set<string>();
   const evalKeys = new Set<string>();
   const metrics = new Set<string>();
+  const best = new Set<string>();
   for (const r of rows) {
     for (const k of Object.keys(r.config ?? {})) config.add(k);
     for (const [k, v] of Object.entries(r.eval ?? {})) if (typeof v === 'number') evalKeys.add(k);
-    for (const k of Object.keys(r.metrics ?? {})) metrics.add(k);
+    for (const [k, s] of Object.entries(r.metrics ?? {})) {
+      metrics.add(k);
+      if (s.best !== undefined) best.add(k);
+    }
     for (const k of Object.keys(r.info ?? {})) info.add(k);
   }
-  return { config: [...config].sort(), eval: [...evalKeys].sort(), metrics: [...metrics].sort(), info: [...info].sort() };
+  return { config: [...config].sort(), eval: [...evalKeys].sort(), metrics: [...metrics].sort(), best: [...best].sort(), info: [...info].sort() };
 }
 
 

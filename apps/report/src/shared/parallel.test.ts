@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { axisValue, brushPredicate, defaultMetrics, describeBrush, parallelAxes } from './parallel.js';
+import { axisValue, brushPredicate, defaultMetrics, describeBrush, metricChoices, parallelAxes } from './parallel.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, config: RunRow['config'], ppl?: number): RunRow => ({
@@ -21,6 +21,12 @@ const rows = [
 ];
 
 describe('parallel coordinates', () => {
+  test('metric axes offered: eval results, then each metric\'s last value, and its best where it has a better side', () => {
+    const lr = { count: 2, last: 0.1, lastStep: 2, min: 0.1, max: 0.2, direction: 'none' as const };
+    const withLr = rows.map((r) => ({ ...r, metrics: { ...r.metrics, 'train/lr': lr } }));
+    expect(metricChoices(withLr)).toEqual(['eval.ppl', 'loss.last', 'loss.best', 'train/lr.last']);
+  });
+
   test('the meta keys that differ come first (the runs of one pipeline share its config)', () => {
     const withInfo = rows.map((r, i) => ({ ...r, info: { stage: i < 2 ? 'svae' : 'lm', requested: 'cpu' } }));
     expect(parallelAxes(withInfo, []).map((a) => [a.field, a.categories])).toEqual([

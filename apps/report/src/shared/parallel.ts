@@ -29,10 +29,10 @@ export type BrushRange =
 /** Brushed axes by field; a run passes when it falls in every one. */
 export type Brush = Record<string, BrushRange>;
 
-/** The metric fields offered as axes: numeric eval results, then each metric's last and best value. */
+/** The metric fields offered as axes: numeric eval results, then each metric's last and (where it has a better side) best value. */
 export function metricChoices(rows: readonly RunRow[]): string[] {
   const fields = knownFields(rows);
-  return [...fields.eval.map((k) => `eval.${k}`), ...fields.metrics.flatMap((m) => [`${m}.last`, `${m}.best`])];
+  return [...fields.eval.map((k) => `eval.${k}`), ...fields.metrics.flatMap((m) => [`${m}.last`, ...(fields.best.includes(m) ? [`${m}.best`] : [])])];
 }
 
 /** Eval results offered first as default axes (the headline figures of each kind of run). */

@@ -9,9 +9,10 @@ export interface MetricStats {
   lastStep: number;
   min: number;
   max: number;
-  best: number;
-  bestStep: number;
-  direction: 'min' | 'max';
+  /** Absent where the metric has no better side (`direction` none: learning rate, gradient norm, sys/...). */
+  best?: number;
+  bestStep?: number;
+  direction: 'min' | 'max' | 'none';
 }
 
 export interface RunRow {
