@@ -16,7 +16,7 @@ describe('evalCells', () => {
       tags: ['a', 'b'],
     });
     expect(rows).toEqual([
-      ['ppl', '100.7 [91.474, 112.7]'],
+      ['ppl', '100.7 [91.5, 112.7]'],
       ['ppl_tokens', 29804],
       ['orphan_ci_low', 0.5],
       ['ppl_by_context', '0-32: 110.5 (2708 tokens), 32-64: 99.692 (26819 tokens)'],

@@ -40,7 +40,7 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
     const k = intervalKeys(key);
     const lo = record[k.low];
     const hi = record[k.high];
-    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} ${intervalText(lo, hi)}`]);
+    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} ${intervalText(lo, hi, v)}`]);
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);

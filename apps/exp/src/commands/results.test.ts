@@ -78,7 +78,7 @@ describe('exp results', () => {
     expect(md).toContain('## lm (token-lm)');
     // Two seeds: mean ± sd, and the Student-t interval of the mean: 105 ± 12.706 * 7.071 / sqrt(2) = 105 ± 63.53.
     expect(md).toContain('| ppl | 105 ± 7.071 (n=2) |');
-    expect(md).toContain('| ppl 95% interval | [41.470, 168.5] t over 2 seeds |');
+    expect(md).toContain('| ppl 95% interval | [41.5, 168.5] t over 2 seeds |');
     // One seed: the value and the bootstrap interval the eval stored beside it.
     expect(md).toContain('| ppl | 80 |');
     expect(md).toContain('| ppl 95% interval | [70, 91] bootstrap over documents |');

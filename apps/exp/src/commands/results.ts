@@ -36,7 +36,7 @@ const finite = (v: number | null | undefined): v is number => typeof v === 'numb
 function intervalCell(p: ResultPoint, key: string): string {
   const e = figureEstimate(p.runs, key);
   if (!e || e.low === undefined || e.high === undefined) return '';
-  return `${intervalText(e.low, e.high)} ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
+  return `${intervalText(e.low, e.high, e.mean)} ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
 }
 
 /**

@@ -119,7 +119,7 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const { low, high } = intervalKeys(key);
   const lo = results[low];
   const hi = results[high];
-  return lo === undefined || hi === undefined ? v : `${formatCell(v)} ${intervalText(lo, hi)}`;
+  return lo === undefined || hi === undefined ? v : `${formatCell(v)} ${intervalText(lo, hi, v)}`;
 }
 
 /**
