@@ -32,17 +32,33 @@ export function formatCell(c: Cell): string {
 }
 
 /**
- * A 95% interval as tables print it beside its figure: with the figure's decimal places, so
- * that `100.7 [91.5, 112.7]` (not `[91.474, 112.7]`) and `2.819 [2.710, 2.982]` line up. Without
- * a figure (or with 0, whose size says nothing) each bound is formatted on its own; beside an
- * integer figure, integer bounds print as integers.
+ * A figure and its bounds formatted alike, so that they line up: integers when all three are,
+ * else all with the decimal places {@link formatCell} gives the figure's size (`100.7`, `91.5`,
+ * `112.7`; not `91.474`). A figure of 0, whose size says nothing, leaves each to formatCell.
  */
-export function intervalText(low: number, high: number, figure?: number): string {
-  if (figure === undefined || figure === 0 || !Number.isFinite(figure)) return `[${formatCell(low)}, ${formatCell(high)}]`;
+function alike(figure: number, low: number, high: number): [string, string, string] {
+  if ([figure, low, high].every(Number.isInteger)) return [String(figure), String(low), String(high)];
+  if (figure === 0 || !Number.isFinite(figure)) return [formatCell(figure), formatCell(low), formatCell(high)];
   const decimals = decimalsFor(figure);
-  // An integer figure prints as one (formatCell): integer bounds beside it do too.
-  if ([figure, low, high].every(Number.isInteger)) return `[${low}, ${high}]`;
-  return `[${withDecimals(low, decimals)}, ${withDecimals(high, decimals)}]`;
+  return [withDecimals(figure, decimals), withDecimals(low, decimals), withDecimals(high, decimals)];
+}
+
+/** A figure with its 95% interval: `100.7 [91.5, 112.7]`. */
+export function figureWithInterval(figure: number, low: number, high: number): string {
+  const [f, l, h] = alike(figure, low, high);
+  return `${f} [${l}, ${h}]`;
+}
+
+/** A figure with the range it came from: `1235 (956-1543)` (the bench's median tok/s of its passes). */
+export function figureWithRange(figure: number, low: number, high: number): string {
+  const [f, l, h] = alike(figure, low, high);
+  return `${f} (${l}-${h})`;
+}
+
+/** A 95% interval alone, `[91.5, 112.7]`: formatted like its figure where given (printed elsewhere), else each bound on its own. */
+export function intervalText(low: number, high: number, figure?: number): string {
+  const [, l, h] = figure === undefined ? ['', formatCell(low), formatCell(high)] : alike(figure, low, high);
+  return `[${l}, ${h}]`;
 }
 
 export function renderTable(headers: string[], rows: Cell[][]): string {

@@ -5,7 +5,7 @@
  */
 import { intervalBase, intervalKeys, PPL_BY_CONTEXT_KEY, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { formatCell, intervalText, type Cell } from '../table.js';
+import { figureWithInterval, formatCell, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,7 +40,7 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
     const k = intervalKeys(key);
     const lo = record[k.low];
     const hi = record[k.high];
-    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, `${formatCell(v)} ${intervalText(lo, hi, v)}`]);
+    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, figureWithInterval(v, lo, hi)]);
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);

@@ -31,7 +31,7 @@ import {
 } from '@sentencelab/metrics';
 import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
-import { formatCell, intervalText, renderTable, type Cell } from '../table.js';
+import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
@@ -114,12 +114,12 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   if (v === undefined) return undefined;
   if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
   if (key === 'tokens_per_s' && results['tokens_per_s_min'] !== undefined && results['tokens_per_s_max'] !== undefined) {
-    return `${formatCell(v)} (${formatCell(results['tokens_per_s_min'])}-${formatCell(results['tokens_per_s_max'])})`;
+    return figureWithRange(v, results['tokens_per_s_min'], results['tokens_per_s_max']);
   }
   const { low, high } = intervalKeys(key);
   const lo = results[low];
   const hi = results[high];
-  return lo === undefined || hi === undefined ? v : `${formatCell(v)} ${intervalText(lo, hi, v)}`;
+  return lo === undefined || hi === undefined ? v : figureWithInterval(v, lo, hi);
 }
 
 /**
@@ -165,12 +165,17 @@ export function contextTable(ppl: PerplexityComparison): string {
   );
 }
 
-/** One line per pair of models and figure with intervals: whether their 95% intervals overlap. */
+/**
+ * Whether models' 95% intervals overlap, one line per figure: a single pair with both figures,
+ * several pairs grouped into those apart and those overlapping (the figures are in the tables).
+ */
 export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKey[], documents: number): string[] {
   const lines: string[] = [];
+  const docs = `these ${documents} documents`;
   for (const key of keys) {
     const { low, high } = intervalKeys(key);
     const withCi = rows.filter((r) => r.results[low] !== undefined && r.results[high] !== undefined);
+    const pairs: { a: ModelResult; b: ModelResult; overlap: boolean }[] = [];
     for (let i = 0; i < withCi.length; i++) {
       for (let j = i + 1; j < withCi.length; j++) {
         const [a, b] = [withCi[i]!, withCi[j]!];
@@ -178,9 +183,24 @@ export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKe
         const ib: Interval = { low: b.results[low]!, high: b.results[high]! };
         // Two identical single points (e.g. BrierLM 0 [0, 0] twice) say nothing about either model.
         if (ia.low === ia.high && ib.low === ib.high && ia.low === ib.low) continue;
-        const verdict = intervalsOverlap(ia, ib) ? `95% intervals overlap: the difference is not resolved by these ${documents} documents` : '95% intervals do not overlap';
-        lines.push(`${LABELS.get(key)}: ${a.stage} ${figureCell(a.results, key)} vs ${b.stage} ${figureCell(b.results, key)}: ${verdict}`);
+        pairs.push({ a, b, overlap: intervalsOverlap(ia, ib) });
       }
+    }
+    const label = LABELS.get(key);
+    if (pairs.length === 1) {
+      const { a, b, overlap } = pairs[0]!;
+      const verdict = overlap ? `95% intervals overlap: the difference is not resolved by ${docs}` : '95% intervals do not overlap';
+      lines.push(`${label}: ${a.stage} ${figureCell(a.results, key)} vs ${b.stage} ${figureCell(b.results, key)}: ${verdict}`);
+    } else if (pairs.length > 1) {
+      const names = (overlap: boolean) => pairs.filter((p) => p.overlap === overlap).map((p) => `${p.a.stage} vs ${p.b.stage}`);
+      const [apart, overlapping] = [names(false), names(true)];
+      const verdict =
+        apart.length === 0
+          ? `every pair's 95% intervals overlap: no difference is resolved by ${docs}`
+          : overlapping.length === 0
+            ? "every pair's 95% intervals are apart"
+            : `95% intervals apart: ${apart.join(', ')}; overlapping (not resolved by ${docs}): ${overlapping.join(', ')}`;
+      lines.push(`${label} (${[...new Set(pairs.flatMap((p) => [p.a.stage, p.b.stage]))].join(', ')}): ${verdict}`);
     }
   }
   return lines;

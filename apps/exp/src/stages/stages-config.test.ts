@@ -119,7 +119,7 @@ describe('comparisonTable', () => {
     expect(comparisonTable(rows, 'lm').split('\n')[0]).toMatch(/params\s+PPL\s+PPL tokens\s+gen tokens/);
     // With the timed passes' range, tok/s prints it beside the median.
     const ranged = comparisonTable([{ ...rows[0]!, results: { ...rows[0]!.results, tokens_per_s_min: 150, tokens_per_s_max: 260.5 } }], 'lm', 'generation').split('\n');
-    expect(ranged[2]).toMatch(/^lm\s+token-lm\s+96\s+200 \(150-260\.5\)\s+128\s+1\s+1$/);
+    expect(ranged[2]).toMatch(/^lm\s+token-lm\s+96\s+200.0 \(150.0-260.5\)\s+128\s+1\s+1$/);
   });
 
   test('prints each 95% interval beside its figure, context min/max beside the mean, and flags a head that does not beat copy-previous', () => {
@@ -133,7 +133,7 @@ describe('comparisonTable', () => {
     );
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^model\s+kind\s+PPL\s+ctx tokens\s+L2\s+contr\. acc\s+L2 copy-prev\s+acc copy-prev\s+vs copy-prev$/);
-    expect(lines[2]).toMatch(/^lm\s+token-lm\s+40 \[38\.500, 41\.250\]\s+80\.3 \(3-120\)/);
+    expect(lines[2]).toMatch(/^lm\s+token-lm\s+40.000 \[38\.500, 41\.250\]\s+80\.3 \(3-120\)/);
     expect(lines[3]).toMatch(/DOES NOT BEAT$/);
     expect(lines[4]).toMatch(/beats$/);
   });
@@ -146,11 +146,13 @@ describe('overlapLines', () => {
       { stage: 'b', kind: 'sllm', results: { ppl: 41, ppl_ci_low: 39, ppl_ci_high: 43 } },
       { stage: 'c', kind: 'sllm', results: { ppl: 60, ppl_ci_low: 55, ppl_ci_high: 65 } },
     ];
-    expect(overlapLines(rows, ['ppl'], 7)).toEqual([
-      'PPL: a 40 [38, 42] vs b 41 [39, 43]: 95% intervals overlap: the difference is not resolved by these 7 documents',
-      'PPL: a 40 [38, 42] vs c 60 [55, 65]: 95% intervals do not overlap',
-      'PPL: b 41 [39, 43] vs c 60 [55, 65]: 95% intervals do not overlap',
-    ]);
+    // One pair: both figures on the line.
+    expect(overlapLines(rows.slice(0, 2), ['ppl'], 7)).toEqual(['PPL: a 40 [38, 42] vs b 41 [39, 43]: 95% intervals overlap: the difference is not resolved by these 7 documents']);
+    expect(overlapLines(rows.slice(1), ['ppl'], 7)).toEqual(['PPL: b 41 [39, 43] vs c 60 [55, 65]: 95% intervals do not overlap']);
+    // Several pairs: one line, the pairs grouped (the figures are in the tables above it).
+    expect(overlapLines(rows, ['ppl'], 7)).toEqual(['PPL (a, b, c): 95% intervals apart: a vs c, b vs c; overlapping (not resolved by these 7 documents): a vs b']);
+    const close = rows.map((r) => ({ ...r, results: { ...r.results, ppl_ci_low: 30, ppl_ci_high: 70 } }));
+    expect(overlapLines(close, ['ppl'], 7)).toEqual(["PPL (a, b, c): every pair's 95% intervals overlap: no difference is resolved by these 7 documents"]);
     // Two identical points (BrierLM 0 [0, 0] twice) say nothing: no line.
     expect(overlapLines([{ stage: 'a', kind: 'token-lm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }, { stage: 'b', kind: 'sllm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }], ['brier_lm'], 3)).toEqual([]);
   });
