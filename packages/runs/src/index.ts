@@ -1,11 +1,6 @@
 export {
   cpuSecondsOf,
-  EVAL_KEYS,
-  EVAL_METRICS,
   PPL_BY_CONTEXT_KEY,
-  intervalBase,
-  intervalEntries,
-  intervalKeys,
   RUN_FILES,
   evalValueSchema,
   formatVersion,
@@ -20,7 +15,6 @@ export {
   runStatusSchema,
   sampleSchema,
   summarySchema,
-  type EvalKey,
   type EvalValue,
   type GitInfo,
   type MachineInfo,
@@ -33,6 +27,7 @@ export {
   type Sample,
   type Summary,
 } from './format.js';
+export { EVAL_KEYS, EVAL_METRICS, intervalBase, intervalEntries, intervalKeys, type EvalKey } from './eval-keys.js';
 export { RunFormatError } from './errors.js';
 export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';

@@ -1,6 +1,5 @@
-import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatPercent, paperTable, paperTableOf, paperValue, percentChange, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatChange, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
 import { groupBySeed } from '../shared/seed-groups.js';
-import { formatNumber } from '../shared/flatten.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
 import { barChart, lineChart } from './charts.js';
@@ -9,7 +8,8 @@ import type { AppState } from './state.js';
 
 /**
  * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
- * tokens/s, KV KB/token with % change vs the baseline) and the LCM table, with bar charts; the
+ * tokens/s, KV KB/token with % change vs the baseline; a figure's 95% interval beside it where
+ * stored, and a change within overlapping intervals marked, uncoloured) and the LCM table, with bar charts; the
  * PPL by context tokens as one curve per model; and, where runs differ only in their seed,
  * each figure's mean, spread and n across the seeds.
  */
@@ -44,9 +44,11 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
           { class: run === baseline ? 'baseline' : null },
           h('td', { class: 'key' }, svae.rows[ri]![0]!),
           ...SVAE_COLUMNS.flatMap((c) => {
-            const v = paperValue(run, c);
-            const change = run === baseline ? undefined : percentChange(v, paperValue(baseline, c));
-            return [h('td', { class: 'num' }, v === undefined ? '—' : formatNumber(v)), h('td', { class: `num change ${changeClass(c, change)}` }, formatPercent(change))];
+            const change = run === baseline ? undefined : paperChange(run, baseline, c);
+            const changeCell = change?.overlap
+              ? h('td', { class: 'num change unresolved', title: 'the 95% intervals overlap: these documents do not resolve the difference' }, formatChange(change))
+              : h('td', { class: `num change ${changeClass(c, change?.percent)}` }, change === undefined ? '' : formatChange(change));
+            return [h('td', { class: 'num' }, paperCell(run, c) || '—'), changeCell];
           }),
         ),
       ),
@@ -57,7 +59,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
         'table',
         { class: 'grid', id: 'paper-lcm' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...LCM_COLUMNS.map((c) => h('th', {}, c.label)))),
-        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, lcmLabels.get(run)!), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, fmt(paperValue(run, c))))))),
+        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, lcmLabels.get(run)!), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, paperCell(run, c) || '—'))))),
       )
     : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2).');
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
@@ -120,6 +122,3 @@ function changeClass(column: PaperColumn, change: number | undefined): string {
   return change > 0 === higherIsBetter ? 'better' : 'worse';
 }
 
-function fmt(v: number | undefined): string {
-  return v === undefined ? '—' : formatNumber(v);
-}

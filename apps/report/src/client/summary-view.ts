@@ -1,5 +1,6 @@
+import { intervalBase, intervalKeys } from '@sentencelab/runs/eval-keys';
 import { knownFields } from '../shared/fields.js';
-import { formatNumber, formatValue } from '../shared/flatten.js';
+import { formatNumber, formatValue, formatWithInterval } from '../shared/flatten.js';
 import { pivot, pivotTable, type PivotSpec } from '../shared/pivot.js';
 import { exportTable, type ExportFormat, type PlainTable } from '../shared/table-export.js';
 import { varyingKeys } from '../shared/config-diff.js';
@@ -38,7 +39,15 @@ function metricTables(runs: RunRow[]): HTMLElement[] {
       ),
     ),
   );
-  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.eval ?? {})))].sort();
+  // A figure's 95% interval is shown in its cell (`52.1 [47.46, 57.02]`), not as rows of its own.
+  const allEvalKeys = new Set(runs.flatMap((r) => Object.keys(r.eval ?? {})));
+  const evalKeys = [...allEvalKeys].filter((k) => !allEvalKeys.has(intervalBase(k) ?? '')).sort();
+  const evalCell = (r: RunRow, k: string): string => {
+    const v = r.eval?.[k];
+    const { low, high } = intervalKeys(k);
+    const [lo, hi] = [r.eval?.[low], r.eval?.[high]];
+    return typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number' ? formatWithInterval(v, lo, hi) : formatValue(v ?? null);
+  };
   const evalTable = h(
     'table',
     { class: 'grid', id: 'eval-summary' },
@@ -46,7 +55,7 @@ function metricTables(runs: RunRow[]): HTMLElement[] {
     h(
       'tbody',
       {},
-      evalKeys.map((k) => h('tr', {}, h('td', { class: 'key' }, k), ...runs.map((r) => h('td', { class: 'num' }, formatValue(r.eval?.[k] ?? null))))),
+      evalKeys.map((k) => h('tr', {}, h('td', { class: 'key' }, k), ...runs.map((r) => h('td', { class: 'num' }, evalCell(r, k))))),
     ),
   );
   return [h('h3', {}, 'Metrics'), metricTable, h('h3', {}, 'Final evaluation (summary.json eval)'), evalKeys.length ? evalTable : h('p', { class: 'hint' }, 'No eval results yet.')];

@@ -33,6 +33,8 @@ async function bundle(): Promise<AppAssets> {
     format: 'iife',
     target: 'es2020',
     platform: 'browser',
+    // Workspace packages from their TypeScript sources (@sentencelab/runs/eval-keys), built or not.
+    conditions: ['source'],
     write: false,
     legalComments: 'none',
     logLevel: 'silent',

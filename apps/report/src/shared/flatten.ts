@@ -16,6 +16,14 @@ export function flatten(value: unknown, prefix = '', out: Record<string, Scalar>
   return out;
 }
 
+/**
+ * A figure with its 95% interval, `52.1 [47.46, 57.02]`: each number as {@link formatNumber}
+ * writes it (the figure's own digits would round a bound of `2.5 [2.47, 2.53]` to `2.5`).
+ */
+export function formatWithInterval(figure: number, low: number, high: number): string {
+  return `${formatNumber(figure)} [${formatNumber(low)}, ${formatNumber(high)}]`;
+}
+
 /** Display form of a cell value: numbers with up to 4 significant decimals, null as an empty cell. */
 export function formatValue(value: Scalar | undefined): string {
   if (value === undefined || value === null) return '';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { contextCurves, formatSeedStats, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { contextCurves, formatSeedStats, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -57,5 +57,27 @@ describe('paper table membership and labels', () => {
     expect([...shortRunLabels([lm, sllm, other]).values()]).toEqual(['quickstart/lm', 'quickstart/sllm', 'sweep/lm']);
     const again = row('quickstart/lm-20261205-090000-ffff');
     expect([...shortRunLabels([lm, again]).values()]).toEqual([lm.id, again.id]);
+  });
+});
+
+describe('paper table figures with their intervals', () => {
+  test('a figure shows its stored 95% interval; a change within overlapping intervals says so (hand-made intervals)', () => {
+    const [ppl, kv] = [SVAE_COLUMNS[1]!, SVAE_COLUMNS[4]!];
+    const base = row('q/lm', 'token-lm', { ppl: 40, ppl_ci_low: 38, ppl_ci_high: 42.5, kv_bytes_per_token: 2048 });
+    const near = row('q/near', 'sllm', { ppl: 43, ppl_ci_low: 42.5, ppl_ci_high: 44, kv_bytes_per_token: 512 });
+    const far = row('q/far', 'sllm', { ppl: 50, ppl_ci_low: 45, ppl_ci_high: 55 });
+    const bare = row('q/bare', 'sllm', { ppl: 41 });
+    // Intervals that touch overlap; apart, they do not; without an interval on either side, nothing is said.
+    expect(paperChange(near, base, ppl)).toEqual({ percent: 7.5, overlap: true });
+    expect(paperChange(far, base, ppl)).toEqual({ percent: 25, overlap: false });
+    expect(paperChange(bare, base, ppl)).toEqual({ percent: 2.5, overlap: false });
+    const t = paperTable(base, [near, far, bare], [ppl, kv], true);
+    expect(t.header).toEqual(['Run', 'PPL', 'Δ PPL', 'KV KB/token', 'Δ KV KB/token']);
+    expect(t.rows).toEqual([
+      ['lm (baseline)', '40 [38, 42.5]', '', '2', ''],
+      ['near', '43 [42.5, 44]', '+7.5% (intervals overlap)', '0.5', '-75.0%'],
+      ['far', '50 [45, 55]', '+25.0%', '', ''],
+      ['bare', '41', '+2.5%', '', ''],
+    ]);
   });
 });

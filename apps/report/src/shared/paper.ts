@@ -1,5 +1,6 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { formatNumber } from './flatten.js';
+import { intervalKeys } from '@sentencelab/runs/eval-keys';
+import { formatNumber, formatWithInterval } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
 
@@ -61,6 +62,41 @@ export function paperValue(row: RunRow, column: PaperColumn): number | undefined
   return typeof v === 'number' && Number.isFinite(v) ? v * column.scale : undefined;
 }
 
+/** A figure's stored 95% interval over documents, scaled like the figure; undefined when the run has none. */
+export function paperInterval(row: RunRow, column: PaperColumn): { low: number; high: number } | undefined {
+  const { low, high } = intervalKeys(column.key);
+  const lo = row.eval?.[low];
+  const hi = row.eval?.[high];
+  return typeof lo === 'number' && typeof hi === 'number' ? { low: lo * column.scale, high: hi * column.scale } : undefined;
+}
+
+/** A run's figure as the paper tables show it: with its 95% interval where stored (`52.1 [47.46, 57.02]`); '' when missing. */
+export function paperCell(row: RunRow, column: PaperColumn): string {
+  const v = paperValue(row, column);
+  if (v === undefined) return '';
+  const ci = paperInterval(row, column);
+  return ci === undefined ? formatNumber(v) : formatWithInterval(v, ci.low, ci.high);
+}
+
+/** A change against the baseline: the percent, and whether both runs' 95% intervals overlap (the documents do not resolve it). */
+export interface PaperChange {
+  percent: number | undefined;
+  overlap: boolean;
+}
+
+export function paperChange(row: RunRow, baseline: RunRow, column: PaperColumn): PaperChange {
+  const percent = percentChange(paperValue(row, column), paperValue(baseline, column));
+  const a = paperInterval(row, column);
+  const b = paperInterval(baseline, column);
+  return { percent, overlap: percent !== undefined && a !== undefined && b !== undefined && a.low <= b.high && b.low <= a.high };
+}
+
+/** `+15.0%`, or `+15.0% (intervals overlap)` when the documents do not resolve it; '' without a change. */
+export function formatChange(change: PaperChange): string {
+  const p = formatPercent(change.percent);
+  return change.overlap && p !== '' ? `${p} (intervals overlap)` : p;
+}
+
 /** (value - base) / base in percent; undefined when either is missing or base is 0. */
 export function percentChange(value: number | undefined, base: number | undefined): number | undefined {
   if (value === undefined || base === undefined || base === 0) return undefined;
@@ -81,9 +117,8 @@ export function paperTable(baseline: RunRow, candidates: readonly RunRow[], colu
   const rows = [baseline, ...candidates].map((run) => {
     const cells = [run === baseline ? `${labels.get(run)!} (baseline)` : labels.get(run)!];
     for (const c of columns) {
-      const v = paperValue(run, c);
-      cells.push(v === undefined ? '' : formatNumber(v));
-      if (withChange) cells.push(run === baseline ? '' : formatPercent(percentChange(v, paperValue(baseline, c))));
+      cells.push(paperCell(run, c));
+      if (withChange) cells.push(run === baseline ? '' : formatChange(paperChange(run, baseline, c)));
     }
     return cells;
   });

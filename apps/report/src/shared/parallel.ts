@@ -2,6 +2,7 @@
  * Parallel coordinates over runs: which axes (the config keys that differ, then chosen metric
  * fields), each run's value on them, and the filter a brush on the axes stands for.
  */
+import { intervalBase } from '@sentencelab/runs/eval-keys';
 import { varyingKeys } from './config-diff.js';
 import { compareScalars, fieldValue, knownFields } from './fields.js';
 import { formatValue } from './flatten.js';
@@ -42,7 +43,7 @@ const HEADLINE_EVAL = ['ppl', 'l2', 'contrastive_acc', 'recon_token_acc', 'brier
 export function defaultMetrics(rows: readonly RunRow[]): string[] {
   const fields = knownFields(rows);
   const rank = (k: string) => (HEADLINE_EVAL.includes(k) ? HEADLINE_EVAL.indexOf(k) : HEADLINE_EVAL.length);
-  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number') && !/_ci_(low|high)$/.test(k)).sort((a, b) => rank(a) - rank(b));
+  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number') && intervalBase(k) === undefined).sort((a, b) => rank(a) - rank(b));
   if (shared.length > 0) return shared.slice(0, 3).map((k) => `eval.${k}`);
   const loss = fields.metrics.find((m) => /(^|\/)loss$/.test(m)) ?? fields.metrics[0];
   return loss ? [`${loss}.last`] : [];

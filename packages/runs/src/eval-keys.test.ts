@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { intervalBase, intervalEntries, intervalKeys } from './format.js';
+import { intervalBase, intervalEntries, intervalKeys } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {

@@ -1,0 +1,60 @@
+/**
+ * The `summary.json` `eval` keys and their interval keys: plain data and string functions with
+ * no imports, so that the report's browser bundle can share them (`@sentencelab/runs/eval-keys`).
+ */
+
+/**
+ * The `eval` figures: the one list of their keys in `summary.json` `eval` (the contract between
+ * `apps/exp`, which writes them, and `apps/report`, which reads them), with the eval table's
+ * header for each and whether a 95% bootstrap interval over documents is stored beside it
+ * (as `<key>_ci_low` / `<key>_ci_high`).
+ */
+export const EVAL_METRICS = [
+  { key: 'params', label: 'params', meaning: 'trainable parameter count', interval: false },
+  { key: 'ppl', label: 'PPL', meaning: 'perplexity on the shared held-out tokens (sentences 2..N + EOS)', interval: true },
+  { key: 'ppl_tokens', label: 'PPL tokens', meaning: 'tokens that PPL was scored on', interval: false },
+  { key: 'bits_per_byte', label: 'bits/byte', meaning: 'loss over the scored tokens (EOS included) per UTF-8 byte of their text, in bits: comparable across tokenizers and units, where PPL per token is not', interval: true },
+  { key: 'ppl_bytes', label: 'bytes', meaning: 'UTF-8 bytes of the text PPL was scored on', interval: false },
+  { key: 'context_tokens_mean', label: 'ctx tokens', meaning: 'mean context tokens behind each scored sentence', interval: false },
+  { key: 'context_tokens_min', label: 'ctx min', meaning: 'fewest context tokens behind a scored sentence', interval: false },
+  { key: 'context_tokens_max', label: 'ctx max', meaning: 'most context tokens behind a scored sentence', interval: false },
+  { key: 'brier_lm', label: 'BrierLM', meaning: 'likelihood-free score of sampled next sentences (0..100, higher is better)', interval: true },
+  { key: 'brier_1', label: 'Brier-1', meaning: 'mean Brier-1 estimate: the first token of each next sentence (-1..1, higher is better)', interval: true },
+  { key: 'generated_tokens', label: 'gen tokens', meaning: 'tokens generated in the speed measurement (decoder steps)', interval: false },
+  { key: 'tokens_per_s', label: 'tok/s', meaning: 'generation speed, tokens per second', interval: false },
+  { key: 'tokens_per_s_excl_first', label: 'tok/s excl. 1st', meaning: 'generation speed after each prompt\'s first sentence', interval: false },
+  { key: 'kv_bytes_per_token', label: 'KV B/tok analyt.', meaning: 'KV-cache bytes per context token, analytical (from the cached shapes, over the eval documents)', interval: false },
+  { key: 'kv_bytes_per_token_measured', label: 'KV B/tok meas.', meaning: 'slope of the live cache bytes during generation vs context tokens', interval: false },
+  { key: 'kv_bytes_intercept', label: 'KV intercept B', meaning: 'intercept of that fit: cache bytes generation holds whatever the context', interval: false },
+  { key: 'l2', label: 'L2', meaning: 'LCM: L2 distance between predicted and true next concept', interval: true },
+  { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
+  { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
+  { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },
+  { key: 'l2_train_mean', label: 'L2 train-mean', meaning: 'LCM baseline: L2 of the training embeddings\' mean as the prediction', interval: true },
+  { key: 'contrastive_acc_train_mean', label: 'acc train-mean', meaning: 'LCM baseline: contrastive accuracy of the training mean', interval: true },
+  { key: 'roundtrip_l2', label: 'round-trip L2', meaning: 'LCM: L2 after decode + re-encode of the prediction', interval: false },
+  { key: 'recon_token_acc', label: 'recon tok acc', meaning: 'SVAE: reconstruction token accuracy', interval: true },
+  { key: 'recon_exact_match', label: 'recon exact', meaning: 'SVAE: share of sentences reconstructed exactly', interval: true },
+] as const;
+
+export type EvalKey = (typeof EVAL_METRICS)[number]['key'];
+
+/** The eval keys by name, e.g. `EVAL_KEYS.ppl === 'ppl'`. */
+export const EVAL_KEYS = Object.fromEntries(EVAL_METRICS.map((m) => [m.key, m.key])) as { readonly [K in EvalKey]: K };
+
+/** The `summary.json` keys of a figure's 95% interval. */
+export function intervalKeys(key: string): { low: string; high: string } {
+  return { low: `${key}_ci_low`, high: `${key}_ci_high` };
+}
+
+/** The figure an interval key belongs to (`ppl_ci_low` -> `ppl`); undefined for any other key. */
+export function intervalBase(key: string): string | undefined {
+  return /^(.+)_ci_(low|high)$/.exec(key)?.[1];
+}
+
+/** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
+export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
+  if (ci === undefined) return {};
+  const k = intervalKeys(key);
+  return { [k.low]: ci.low, [k.high]: ci.high };
+}
