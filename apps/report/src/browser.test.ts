@@ -247,11 +247,11 @@ describe('report app in Chromium', () => {
     // Only token-LM and SLLM runs, with short labels: the LCM runs (which have a parameter count) are not rows of dashes here.
     expect(cells.map((row) => row[0])).toEqual(['token-lm (baseline)', 'sllm-h1', 'sllm-h4']);
     // Each figure with its stored 95% interval; a change within overlapping intervals says so, uncoloured.
-    expect(cells[0]!.slice(3, 6)).toEqual(['45.3 [42.04, 48.91]', '', '2.5 [2.47, 2.53]']);
-    expect(cells[1]).toEqual(['sllm-h1', '1170000', '-2.5%', '52.1 [47.46, 57.02]', '+15.0% (intervals overlap)', '2.45 [2.441, 2.459]', '-2.0%', '2100', '+147.1%', '2.6667', '-66.7%']);
+    expect(cells[0]!.slice(3, 8)).toEqual(['45.3 [42.04, 48.91]', '', '2.5 [2.47, 2.53]', '', '850 (800-900)']);
+    expect(cells[1]).toEqual(['sllm-h1', '1170000', '-2.5%', '52.1 [47.46, 57.02]', '+15.0% (intervals overlap)', '2.45 [2.441, 2.459]', '-2.0%', '2100 (1900-2300)', '+147.1%', '2.6667', '-66.7%']);
     expect(cells[2]!.slice(3, 5)).toEqual(['47.9', '+5.7%']);
     const classes = await page.$$eval('#paper-svae tbody tr:nth-child(2) td.change', (tds) => tds.map((td) => td.className));
-    expect(classes.slice(0, 3)).toEqual(['num change better', 'num change unresolved', 'num change better']);
+    expect(classes.slice(0, 4)).toEqual(['num change better', 'num change unresolved', 'num change better', 'num change better']);
     expect(await page.inputValue('#paper-markdown')).toContain('| sllm-h1 | 1170000 | -2.5% | 52.1 [47.46, 57.02] | +15.0% (intervals overlap) |');
     const lcm = await page.$$eval('#paper-lcm tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(lcm).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { intervalBase, intervalEntries, intervalKeys } from './eval-keys.js';
+import { intervalBase, intervalEntries, intervalKeys, rangeKeys } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -10,5 +10,8 @@ describe('interval keys', () => {
     expect(intervalBase('_ci_low')).toBeUndefined();
     expect(intervalEntries('ppl', { low: 1, high: 2 })).toEqual({ ppl_ci_low: 1, ppl_ci_high: 2 });
     expect(intervalEntries('ppl', undefined)).toEqual({});
+    // A measurement's range (the bench's passes) is not an interval: keys of its own.
+    expect(rangeKeys('tokens_per_s')).toEqual({ low: 'tokens_per_s_min', high: 'tokens_per_s_max' });
+    expect(intervalBase('tokens_per_s_min')).toBeUndefined();
   });
 });

@@ -52,6 +52,15 @@ export function intervalBase(key: string): string | undefined {
   return /^(.+)_ci_(low|high)$/.exec(key)?.[1];
 }
 
+/**
+ * The `summary.json` keys of the range a figure's repeated measurements spanned: the bench
+ * stores its generation speed as the median of its timed passes (`tokens_per_s`) with their
+ * slowest and fastest (`tokens_per_s_min`, `tokens_per_s_max`). Not a confidence interval.
+ */
+export function rangeKeys(key: string): { low: string; high: string } {
+  return { low: `${key}_min`, high: `${key}_max` };
+}
+
 /** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
 export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
   if (ci === undefined) return {};

@@ -14,7 +14,7 @@
  * summary.json.
  */
 import { generationSummary, measureGeneration, measureGenerationKvBytes, type Document } from '@sentencelab/metrics';
-import { mergeEvalResults } from '@sentencelab/runs';
+import { mergeEvalResults, rangeKeys } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -28,6 +28,9 @@ export const benchStageSchema = z.strictObject({
   repeats: z.number().int().positive().default(5).describe('timed passes over the prompts: each rate is their median (one pass of a small budget takes ~0.1 s and moves by tens of percent); the tokens/s range is stored beside it'),
   kvContexts: z.array(z.number().int().positive()).min(2).default([16, 32, 48, 64, 80]).describe('context lengths (tokens) at which the KV bytes during generation are measured; those that do not fit every model beside `tokens` are dropped'),
 });
+
+/** Where the slowest and fastest pass's tokens/s are stored: `tokens_per_s_min`, `tokens_per_s_max`. */
+const SPEED_RANGE = rangeKeys('tokens_per_s');
 
 /**
  * Speed over prompts with an exact token budget: a sentence counts for its decoder steps,
@@ -65,7 +68,7 @@ export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, 
   // A rate is NaN in every pass or in none (the passes generate the same sentences).
   for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = quantile(passes.map((p) => p[key]!).sort((a, b) => a - b), 0.5);
   const rates = passes.map((p) => p['tokens_per_s']!);
-  return { ...out, tokens_per_s_min: Math.min(...rates), tokens_per_s_max: Math.max(...rates), speed_repeats: repeats };
+  return { ...out, [SPEED_RANGE.low]: Math.min(...rates), [SPEED_RANGE.high]: Math.max(...rates), speed_repeats: repeats };
 }
 
 /** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
@@ -136,7 +139,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         Object.assign(r, { kv_bytes_per_token_measured: fit.slope, kv_bytes_intercept: fit.intercept, kv_fit_r2: fit.r2 });
         results[a.stage] = r;
         ctx.log(
-          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes, ${rate(r['tokens_per_s_min'])}-${rate(r['tokens_per_s_max'])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
+          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes, ${rate(r[SPEED_RANGE.low])}-${rate(r[SPEED_RANGE.high])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
             `KV during generation ${fit.slope.toFixed(1)} B per context token + ${fit.intercept.toFixed(0)} B (r2 ${fit.r2.toFixed(3)}, contexts ${fit.points.map((p) => p.length).join('/')} tokens)`,
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);

@@ -29,7 +29,7 @@ import {
   type Interval,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, rangeKeys, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -113,8 +113,9 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const v = results[key];
   if (v === undefined) return undefined;
   if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
-  if (key === 'tokens_per_s' && results['tokens_per_s_min'] !== undefined && results['tokens_per_s_max'] !== undefined) {
-    return figureWithRange(v, results['tokens_per_s_min'], results['tokens_per_s_max']);
+  const range = rangeKeys(key);
+  if (results[range.low] !== undefined && results[range.high] !== undefined) {
+    return figureWithRange(v, results[range.low]!, results[range.high]!);
   }
   const { low, high } = intervalKeys(key);
   const lo = results[low];

@@ -46,7 +46,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
           ...SVAE_COLUMNS.flatMap((c) => {
             const change = run === baseline ? undefined : paperChange(run, baseline, c);
             const changeCell = change?.overlap
-              ? h('td', { class: 'num change unresolved', title: 'the 95% intervals overlap: these documents do not resolve the difference' }, formatChange(change))
+              ? h('td', { class: 'num change unresolved', title: change.overlap === 'intervals' ? 'the 95% intervals overlap: these documents do not resolve the difference' : 'the ranges of the timed passes overlap' }, formatChange(change))
               : h('td', { class: `num change ${changeClass(c, change?.percent)}` }, change === undefined ? '' : formatChange(change));
             return [h('td', { class: 'num' }, paperCell(run, c) || '—'), changeCell];
           }),

@@ -68,9 +68,9 @@ describe('paper table figures with their intervals', () => {
     const far = row('q/far', 'sllm', { ppl: 50, ppl_ci_low: 45, ppl_ci_high: 55 });
     const bare = row('q/bare', 'sllm', { ppl: 41 });
     // Intervals that touch overlap; apart, they do not; without an interval on either side, nothing is said.
-    expect(paperChange(near, base, ppl)).toEqual({ percent: 7.5, overlap: true });
-    expect(paperChange(far, base, ppl)).toEqual({ percent: 25, overlap: false });
-    expect(paperChange(bare, base, ppl)).toEqual({ percent: 2.5, overlap: false });
+    expect(paperChange(near, base, ppl)).toEqual({ percent: 7.5, overlap: 'intervals' });
+    expect(paperChange(far, base, ppl)).toEqual({ percent: 25 });
+    expect(paperChange(bare, base, ppl)).toEqual({ percent: 2.5 });
     const t = paperTable(base, [near, far, bare], [ppl, kv], true);
     expect(t.header).toEqual(['Run', 'PPL', 'Δ PPL', 'KV KB/token', 'Δ KV KB/token']);
     expect(t.rows).toEqual([
@@ -78,6 +78,22 @@ describe('paper table figures with their intervals', () => {
       ['near', '43 [42.5, 44]', '+7.5% (intervals overlap)', '0.5', '-75.0%'],
       ['far', '50 [45, 55]', '+25.0%', '', ''],
       ['bare', '41', '+2.5%', '', ''],
+    ]);
+  });
+});
+
+describe('paper table speed with the range of its timed passes', () => {
+  test('tok/s shows the slowest and fastest pass; a change within overlapping ranges says so', () => {
+    const speed = SVAE_COLUMNS[3]!;
+    const base = row('q/lm', 'token-lm', { tokens_per_s: 1313, tokens_per_s_min: 1244, tokens_per_s_max: 1437 });
+    const close = row('q/close', 'sllm', { tokens_per_s: 1558, tokens_per_s_min: 1346, tokens_per_s_max: 1832 });
+    const apart = row('q/apart', 'sllm', { tokens_per_s: 1715, tokens_per_s_min: 1670, tokens_per_s_max: 1793 });
+    expect(paperChange(close, base, speed)).toEqual({ percent: expect.closeTo(18.66, 2), overlap: 'ranges' });
+    expect(paperChange(apart, base, speed)).toEqual({ percent: expect.closeTo(30.62, 2) });
+    expect(paperTable(base, [close, apart], [speed], true).rows).toEqual([
+      ['lm (baseline)', '1313 (1244-1437)', ''],
+      ['close', '1558 (1346-1832)', '+18.7% (ranges overlap)'],
+      ['apart', '1715 (1670-1793)', '+30.6%'],
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys } from '@sentencelab/runs/eval-keys';
+import { intervalKeys, rangeKeys } from '@sentencelab/runs/eval-keys';
 import { formatNumber, formatWithInterval } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
@@ -62,39 +62,47 @@ export function paperValue(row: RunRow, column: PaperColumn): number | undefined
   return typeof v === 'number' && Number.isFinite(v) ? v * column.scale : undefined;
 }
 
-/** A figure's stored 95% interval over documents, scaled like the figure; undefined when the run has none. */
-export function paperInterval(row: RunRow, column: PaperColumn): { low: number; high: number } | undefined {
-  const { low, high } = intervalKeys(column.key);
-  const lo = row.eval?.[low];
-  const hi = row.eval?.[high];
-  return typeof lo === 'number' && typeof hi === 'number' ? { low: lo * column.scale, high: hi * column.scale } : undefined;
+/**
+ * How far a figure could be off, as stored beside it, scaled like the figure: its 95% interval
+ * over documents (`<key>_ci_low/_high`), else the range of its repeated measurements
+ * (`<key>_min/_max`: the bench's tok/s passes); undefined when the run stored neither.
+ */
+export function paperSpread(row: RunRow, column: PaperColumn): { kind: 'intervals' | 'ranges'; low: number; high: number } | undefined {
+  for (const [kind, keys] of [['intervals', intervalKeys(column.key)], ['ranges', rangeKeys(column.key)]] as const) {
+    const lo = row.eval?.[keys.low];
+    const hi = row.eval?.[keys.high];
+    if (typeof lo === 'number' && typeof hi === 'number') return { kind, low: lo * column.scale, high: hi * column.scale };
+  }
+  return undefined;
 }
 
-/** A run's figure as the paper tables show it: with its 95% interval where stored (`52.1 [47.46, 57.02]`); '' when missing. */
+/** A run's figure as the paper tables show it: `52.1 [47.46, 57.02]` with a 95% interval, `2100 (1900-2300)` with a range; '' when missing. */
 export function paperCell(row: RunRow, column: PaperColumn): string {
   const v = paperValue(row, column);
   if (v === undefined) return '';
-  const ci = paperInterval(row, column);
-  return ci === undefined ? formatNumber(v) : formatWithInterval(v, ci.low, ci.high);
+  const s = paperSpread(row, column);
+  if (s === undefined) return formatNumber(v);
+  return s.kind === 'intervals' ? formatWithInterval(v, s.low, s.high) : `${formatNumber(v)} (${formatNumber(s.low)}-${formatNumber(s.high)})`;
 }
 
-/** A change against the baseline: the percent, and whether both runs' 95% intervals overlap (the documents do not resolve it). */
+/** A change against the baseline: the percent, and `overlap` when both runs' intervals (or ranges) overlap, so that the change is not resolved. */
 export interface PaperChange {
   percent: number | undefined;
-  overlap: boolean;
+  overlap?: 'intervals' | 'ranges';
 }
 
 export function paperChange(row: RunRow, baseline: RunRow, column: PaperColumn): PaperChange {
   const percent = percentChange(paperValue(row, column), paperValue(baseline, column));
-  const a = paperInterval(row, column);
-  const b = paperInterval(baseline, column);
-  return { percent, overlap: percent !== undefined && a !== undefined && b !== undefined && a.low <= b.high && b.low <= a.high };
+  const a = paperSpread(row, column);
+  const b = paperSpread(baseline, column);
+  const overlap = percent !== undefined && a !== undefined && b !== undefined && a.kind === b.kind && a.low <= b.high && b.low <= a.high;
+  return overlap ? { percent, overlap: a.kind } : { percent };
 }
 
-/** `+15.0%`, or `+15.0% (intervals overlap)` when the documents do not resolve it; '' without a change. */
+/** `+15.0%`, or `+15.0% (intervals overlap)` / `(ranges overlap)` when it is not resolved; '' without a change. */
 export function formatChange(change: PaperChange): string {
   const p = formatPercent(change.percent);
-  return change.overlap && p !== '' ? `${p} (intervals overlap)` : p;
+  return change.overlap !== undefined && p !== '' ? `${p} (${change.overlap} overlap)` : p;
 }
 
 /** (value - base) / base in percent; undefined when either is missing or base is 0. */
