@@ -8,8 +8,9 @@ import type { AppState } from './state.js';
 
 /**
  * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
- * tokens/s, KV KB/token with % change vs the baseline; a figure's 95% interval beside it where
- * stored, and a change within overlapping intervals marked, uncoloured) and the LCM table, with bar charts; the
+ * tokens/s, KV KB/token with % change vs the baseline; a figure's 95% interval, or tok/s's
+ * range over the timed passes, beside it where stored, and a change within overlapping
+ * intervals or ranges marked, uncoloured) and the LCM table, with bar charts; the
  * PPL by context tokens as one curve per model; and, where runs differ only in their seed,
  * each figure's mean, spread and n across the seeds.
  */
