@@ -351,6 +351,24 @@ describe('report app in Chromium', () => {
     }
   });
 
+  it('starts where the browser reports a language Intl rejects (en-US@posix: Chromium under LANG=C), as en-US', async () => {
+    const b = bundledChromium();
+    const other = await chromium.launch({ executablePath: b.executablePath, env: b.env, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const p = await other.newPage({ locale: 'en-US@posix' });
+      const errors: string[] = [];
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.goto(server.url);
+      // Without src/client/locale.ts uPlot threw "Invalid language tag: en-US@posix" as the bundle loaded: no page at all.
+      await p.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+      expect(errors).toEqual([]);
+      expect(await p.evaluate(() => navigator.language)).toBe('en-US');
+      expect(await p.$$eval('#runs-table tbody tr', (trs) => trs.length)).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('raised no page errors', () => {
     expect(pageErrors).toEqual([]);
   });

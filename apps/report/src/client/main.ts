@@ -1,3 +1,5 @@
+// First: a browser language that Intl rejects would stop the chart libraries from loading.
+import './locale.js';
 import type { RunRow } from '../shared/types.js';
 import { destroyCharts } from './charts.js';
 import { renderCurves } from './curves-view.js';
