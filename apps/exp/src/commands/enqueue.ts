@@ -1,5 +1,5 @@
 /** `pnpm exp run <config> [sweep] --queue URL`: validate every point, enqueue them, follow the sweep. */
-import { checkQueue, openQueue, openRedis } from '@sentencelab/runs/queue';
+import { checkQueue, closeWhenConnected, openQueue, openRedis } from '@sentencelab/runs/queue';
 import { enqueueSweep } from '../queue/enqueue.js';
 import type { AnyJob } from '../queue/jobs.js';
 import { followSweep } from '../queue/status.js';
@@ -42,7 +42,7 @@ export async function enqueueAction(
     print(`sweep ${record.id}: ${s.points.length - bad.length} done, ${bad.length} failed or cancelled`);
     return bad.length > 0 ? 1 : 0;
   } finally {
-    await queue.close();
+    await closeWhenConnected(queue);
     client.disconnect();
   }
 }

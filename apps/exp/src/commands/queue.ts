@@ -1,7 +1,7 @@
 /** `pnpm exp queue [sweep] [--queue URL]` and `pnpm exp queue cancel <sweep>`: sweeps on a Redis queue. */
 import { Command } from 'commander';
 import type { Queue } from 'bullmq';
-import { checkQueue, describeProgress, openQueue, openRedis, sweepRecord, sweepRecords, sweepStatus, type QueueUrl } from '@sentencelab/runs/queue';
+import { checkQueue, closeWhenConnected, describeProgress, openQueue, openRedis, sweepRecord, sweepRecords, sweepStatus, type QueueUrl } from '@sentencelab/runs/queue';
 import type { AnyJob } from '../queue/jobs.js';
 import { cancelSweep } from '../queue/status.js';
 import { renderTable } from '../table.js';
@@ -16,7 +16,7 @@ async function withQueue<T>(url: string, f: (queue: Queue<AnyJob>, client: Retur
   try {
     return await f(queue, client, q);
   } finally {
-    await queue.close();
+    await closeWhenConnected(queue);
     client.disconnect();
   }
 }

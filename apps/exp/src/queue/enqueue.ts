@@ -8,7 +8,7 @@ import { FlowProducer, type JobsOptions } from 'bullmq';
 import { stageHashes } from '../pipeline/execute.js';
 import { planPipeline, upstreamOf } from '../pipeline/plan.js';
 import type { AnyStage, PipelineConfig } from '../stages/types.js';
-import { openQueue, openRedis, QUEUE_NAME, redisOptions, SWEEPS_KEY, type QueueUrl, type SweepRecord } from '@sentencelab/runs/queue';
+import { closeWhenConnected, openQueue, openRedis, QUEUE_NAME, redisOptions, SWEEPS_KEY, type QueueUrl, type SweepRecord } from '@sentencelab/runs/queue';
 import { newSweepId, pointJobId, type AnyJob, type PointJob, type PointJobOptions, type SharedJob } from './jobs.js';
 
 export interface EnqueuePoint {
@@ -96,13 +96,13 @@ export async function enqueueSweep(
           ],
         });
       } finally {
-        await flow.close();
+        await closeWhenConnected(flow);
       }
     } else {
       await queue.addBulk(jobs.map((data, i) => ({ name: 'point', data, opts: pointJobOptions(pointJobId(sweep, i), o) })));
     }
   } finally {
-    await queue.close();
+    await closeWhenConnected(queue);
     client.disconnect();
   }
   return record;

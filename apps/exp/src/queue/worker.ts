@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { cancelKey, checkQueue, openRedis, QUEUE_NAME, redisOptions, scrub, type PointProgress } from '@sentencelab/runs/queue';
+import { cancelKey, checkQueue, closeWhenConnected, openRedis, QUEUE_NAME, redisOptions, scrub, type PointProgress } from '@sentencelab/runs/queue';
 import { pointJobOptions } from './enqueue.js';
 import type { AnyJob, PointJob, SharedJob } from './jobs.js';
 import type { ChildReply, ChildRequest } from './protocol.js';
@@ -207,7 +207,7 @@ export async function startWorker(url: string, o: WorkerOptions): Promise<Runnin
       await worker.close();
       // Idle job processes ignore SIGTERM (the worker decides when they stop): end them outright.
       for (const s of idle) s.child.kill('SIGKILL');
-      await queue.close();
+      await closeWhenConnected(queue);
       client.disconnect();
     },
   };

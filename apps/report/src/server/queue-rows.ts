@@ -10,6 +10,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   checkQueue,
+  closeWhenConnected,
   describeProgress,
   hostOf,
   openQueue,
@@ -74,7 +75,7 @@ export class QueueReader {
   }
 
   async close(): Promise<void> {
-    await this.queue.close().catch(() => {});
+    await closeWhenConnected(this.queue).catch(() => {});
     this.client.disconnect();
   }
 }

@@ -124,3 +124,24 @@ export async function checkQueue(url: string, timeoutMs = 5000): Promise<QueueUr
     client.disconnect();
   }
 }
+
+/** How long {@link closeWhenConnected} waits for a client still connecting before closing it anyway. */
+export const CONNECT_WAIT_MS = 5000;
+
+/**
+ * Closes a BullMQ Queue, Worker or FlowProducer once its connection has finished connecting
+ * (at most {@link CONNECT_WAIT_MS}). BullMQ 5.81 closes one that is still connecting by
+ * dropping its socket and removing its listeners; the connection attempt then fails with
+ * "Connection is closed", emitted as an 'error' event that nothing listens to any more: an
+ * uncaught exception. `exp queue` with no sweeps closed its queue that early and died that way
+ * in about 1 run in 10.
+ */
+export async function closeWhenConnected(client: { waitUntilReady(): Promise<unknown>; close(): Promise<void> }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.waitUntilReady().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECT_WAIT_MS)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+  await client.close();
+}

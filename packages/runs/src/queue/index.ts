@@ -3,7 +3,7 @@
  * masking, connection checks, the names in Redis, point states). A separate entry so that
  * reading run folders does not load BullMQ.
  */
-export { checkQueue, hostOf, maskUrl, openRedis, parseQueueUrl, QueueConnectionError, redisOptions, scrub, type QueueUrl } from './connection.js';
+export { checkQueue, closeWhenConnected, CONNECT_WAIT_MS, hostOf, maskUrl, openRedis, parseQueueUrl, QueueConnectionError, redisOptions, scrub, type QueueUrl } from './connection.js';
 export {
   cancelKey,
   describeProgress,
