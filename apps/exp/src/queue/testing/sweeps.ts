@@ -1,7 +1,7 @@
 /** Enqueueing and following sweeps from the queue tests, through the real commands. */
 import { vi } from 'vitest';
 import { runCommandAction } from '../../commands/run.js';
-import { checkQueue, openQueue, openRedis, sweepRecord, type SweepStatus } from '@sentencelab/runs/queue';
+import { checkQueue, closeWhenConnected, openQueue, openRedis, sweepRecord, type SweepStatus } from '@sentencelab/runs/queue';
 import type { AnyJob } from '../jobs.js';
 import { followSweep } from '../status.js';
 
@@ -32,7 +32,7 @@ export async function settled(url: string, sweep: string): Promise<SweepStatus> 
   try {
     return await followSweep(queue, client, await sweepRecord(client, sweep), () => {}, { pollMs: 200 });
   } finally {
-    await queue.close();
+    await closeWhenConnected(queue);
     client.disconnect();
   }
 }
