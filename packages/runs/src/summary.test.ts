@@ -23,10 +23,10 @@ describe('summarizeMetrics', () => {
   });
 
   it('knows the metrics whose "best" means nothing (schedule, diagnostics, counts, process load)', () => {
-    for (const name of ['train/lr', 'svae/train/lr', 'train/grad_norm', 'train/targets', 'train/dropped_rows', 'sys/rss_mb', 'svae/sys/cpu_pct', 'sys/gpu_kernel_ms']) {
+    for (const name of ['train/lr', 'svae/train/lr', 'train/grad_norm', 'train/tokens', 'train/targets', 'train/dropped_rows', 'sys/rss_mb', 'svae/sys/cpu_pct', 'sys/gpu_kernel_ms']) {
       expect(metricHasBetterSide(name), name).toBe(false);
     }
-    for (const name of ['train/loss', 'val/loss', 'train/tokens_per_s', 'val/recon_loss_gap', 'train/lr_ratio_loss', 'sysloss']) {
+    for (const name of ['train/loss', 'val/loss', 'train/tokens_per_s', 'eval/tokens_total_loss', 'val/recon_loss_gap', 'train/lr_ratio_loss', 'sysloss']) {
       expect(metricHasBetterSide(name), name).toBe(true);
     }
   });

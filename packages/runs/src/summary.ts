@@ -8,8 +8,8 @@ export function metricDirection(name: string): MetricDirection {
   return HIGHER_IS_BETTER.test(name) ? 'max' : 'min';
 }
 
-/** The learning-rate schedule, diagnostics (gradient norm), counts, and the process's load (`sys/...`). */
-const NO_BETTER_SIDE = /((^|\/)(lr|grad_norm|targets|dropped_rows)$)|((^|\/)sys\/)/;
+/** The learning-rate schedule, diagnostics (gradient norm), counts (tokens or targets per batch), and the process's load (`sys/...`). */
+const NO_BETTER_SIDE = /((^|\/)(lr|grad_norm|tokens|targets|dropped_rows)$)|((^|\/)sys\/)/;
 
 /**
  * Whether a metric has a better side, so that its `best` means something. summary.json gives
