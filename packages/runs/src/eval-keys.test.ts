@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { intervalBase, intervalEntries, intervalKeys, rangeKeys } from './eval-keys.js';
+import { intervalBase, intervalEntries, intervalKeys, rangeKeys, storedBounds } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -13,5 +13,10 @@ describe('interval keys', () => {
     // A measurement's range (the bench's passes) is not an interval: keys of its own.
     expect(rangeKeys('tokens_per_s')).toEqual({ low: 'tokens_per_s_min', high: 'tokens_per_s_max' });
     expect(intervalBase('tokens_per_s_min')).toBeUndefined();
+    // Reading them back: both bounds numbers, else nothing.
+    const record = { ppl: 50, ppl_ci_low: 45, ppl_ci_high: 55, tokens_per_s_min: 900, tokens_per_s_max: null };
+    expect(storedBounds(record, intervalKeys('ppl'))).toEqual({ low: 45, high: 55 });
+    expect(storedBounds(record, rangeKeys('tokens_per_s'))).toBeUndefined();
+    expect(storedBounds(undefined, intervalKeys('ppl'))).toBeUndefined();
   });
 });

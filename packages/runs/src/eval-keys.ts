@@ -61,6 +61,16 @@ export function rangeKeys(key: string): { low: string; high: string } {
   return { low: `${key}_min`, high: `${key}_max` };
 }
 
+/**
+ * The two bounds stored under `keys` (`intervalKeys(k)` or `rangeKeys(k)`) in an eval record,
+ * when both are numbers: the one reader of a figure's interval or range.
+ */
+export function storedBounds(record: Readonly<Record<string, unknown>> | undefined, keys: { low: string; high: string }): { low: number; high: number } | undefined {
+  const low = record?.[keys.low];
+  const high = record?.[keys.high];
+  return typeof low === 'number' && typeof high === 'number' ? { low, high } : undefined;
+}
+
 /** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
 export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
   if (ci === undefined) return {};

@@ -3,7 +3,7 @@
  * interval beside it (`100.7 [91.474, 112.7]`) instead of three rows, PPL by context and the
  * costs of stages without a run folder on one readable line each, anything else as JSON.
  */
-import { intervalBase, intervalKeys, PPL_BY_CONTEXT_KEY, type EvalValue } from '@sentencelab/runs';
+import { intervalBase, intervalKeys, PPL_BY_CONTEXT_KEY, storedBounds, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
 import { figureWithInterval, formatCell, type Cell } from '../table.js';
 
@@ -37,10 +37,8 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
   for (const [key, v] of Object.entries(record)) {
     const base = intervalBase(key);
     if (base !== undefined && typeof record[base] === 'number') continue; // printed with its figure
-    const k = intervalKeys(key);
-    const lo = record[k.low];
-    const hi = record[k.high];
-    if (typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number') rows.push([key, figureWithInterval(v, lo, hi)]);
+    const ci = storedBounds(record, intervalKeys(key));
+    if (typeof v === 'number' && ci) rows.push([key, figureWithInterval(v, ci.low, ci.high)]);
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);

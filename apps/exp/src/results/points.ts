@@ -4,7 +4,7 @@
  * interval over a point's runs.
  */
 import { seedSpread } from '@sentencelab/metrics';
-import { intervalKeys, PPL_BY_CONTEXT_KEY, type RunInfoOk } from '@sentencelab/runs';
+import { intervalKeys, PPL_BY_CONTEXT_KEY, storedBounds, type RunInfoOk } from '@sentencelab/runs';
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
@@ -117,9 +117,8 @@ export function figureEstimate(runs: readonly RunInfoOk[], key: string): FigureE
   const s = seedSpread(withKey.map((r) => figureValue(r, key)!));
   if (!s) return undefined;
   if (s.interval && s.sd !== undefined) return { n: s.n, mean: s.mean, sd: s.sd, low: s.interval.low, high: s.interval.high, interval: 'seeds' };
-  const { low, high } = intervalKeys(key);
-  const own = evalNumbers(withKey[0]!);
-  return own[low] !== undefined && own[high] !== undefined ? { n: 1, mean: s.mean, low: own[low], high: own[high], interval: 'documents' } : { n: 1, mean: s.mean };
+  const ci = storedBounds(evalNumbers(withKey[0]!), intervalKeys(key));
+  return ci ? { n: 1, mean: s.mean, ...ci, interval: 'documents' } : { n: 1, mean: s.mean };
 }
 
 /** Mean ± sample standard deviation (n >= 2), or the value alone. */

@@ -26,10 +26,9 @@ import {
   brierSample,
   spreadPicks,
   type BrierItem,
-  type Interval,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, rangeKeys, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -113,14 +112,10 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const v = results[key];
   if (v === undefined) return undefined;
   if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
-  const range = rangeKeys(key);
-  if (results[range.low] !== undefined && results[range.high] !== undefined) {
-    return figureWithRange(v, results[range.low]!, results[range.high]!);
-  }
-  const { low, high } = intervalKeys(key);
-  const lo = results[low];
-  const hi = results[high];
-  return lo === undefined || hi === undefined ? v : figureWithInterval(v, lo, hi);
+  const range = storedBounds(results, rangeKeys(key));
+  if (range) return figureWithRange(v, range.low, range.high);
+  const ci = storedBounds(results, intervalKeys(key));
+  return ci ? figureWithInterval(v, ci.low, ci.high) : v;
 }
 
 /**
@@ -174,14 +169,14 @@ export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKe
   const lines: string[] = [];
   const docs = `these ${documents} documents`;
   for (const key of keys) {
-    const { low, high } = intervalKeys(key);
-    const withCi = rows.filter((r) => r.results[low] !== undefined && r.results[high] !== undefined);
+    const withCi = rows.flatMap((row) => {
+      const ci = storedBounds(row.results, intervalKeys(key));
+      return ci ? [{ row, ci }] : [];
+    });
     const pairs: { a: ModelResult; b: ModelResult; overlap: boolean }[] = [];
     for (let i = 0; i < withCi.length; i++) {
       for (let j = i + 1; j < withCi.length; j++) {
-        const [a, b] = [withCi[i]!, withCi[j]!];
-        const ia: Interval = { low: a.results[low]!, high: a.results[high]! };
-        const ib: Interval = { low: b.results[low]!, high: b.results[high]! };
+        const [{ row: a, ci: ia }, { row: b, ci: ib }] = [withCi[i]!, withCi[j]!];
         // Two identical single points (e.g. BrierLM 0 [0, 0] twice) say nothing about either model.
         if (ia.low === ia.high && ib.low === ib.high && ia.low === ib.low) continue;
         pairs.push({ a, b, overlap: intervalsOverlap(ia, ib) });

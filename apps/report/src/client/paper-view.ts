@@ -46,9 +46,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
           h('td', { class: 'key' }, svae.rows[ri]![0]!),
           ...SVAE_COLUMNS.flatMap((c) => {
             const change = run === baseline ? undefined : paperChange(run, baseline, c);
-            const changeCell = change?.overlap
-              ? h('td', { class: 'num change unresolved', title: change.overlap === 'intervals' ? 'the 95% intervals overlap: these documents do not resolve the difference' : 'the ranges of the timed passes overlap' }, formatChange(change))
-              : h('td', { class: `num change ${changeClass(c, change?.percent)}` }, change === undefined ? '' : formatChange(change));
+            const changeCell = h('td', { class: `num change ${change?.overlap ? 'unresolved' : changeClass(c, change?.percent)}`, title: change?.overlap ? OVERLAP_TITLES[change.overlap] : null }, change === undefined ? '' : formatChange(change));
             return [h('td', { class: 'num' }, paperCell(run, c) || '—'), changeCell];
           }),
         ),
@@ -115,6 +113,9 @@ function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], labe
   if (values.every((v) => v === null)) return;
   barChart(holder, column.label, runs.map((r) => labels.get(r)!), values, color);
 }
+
+/** Hover text of a change within overlapping intervals or ranges. */
+const OVERLAP_TITLES = { intervals: 'the 95% intervals overlap: these documents do not resolve the difference', ranges: 'the ranges of the timed passes overlap' } as const;
 
 /** Green when the change is an improvement (PPL, KV, params, L2 down; speed, accuracy up). */
 function changeClass(column: PaperColumn, change: number | undefined): string {

@@ -1,4 +1,4 @@
-import { intervalBase, intervalKeys } from '@sentencelab/runs/eval-keys';
+import { intervalBase, intervalKeys, storedBounds } from '@sentencelab/runs/eval-keys';
 import { knownFields } from '../shared/fields.js';
 import { formatNumber, formatValue, formatWithInterval } from '../shared/flatten.js';
 import { pivot, pivotTable, type PivotSpec } from '../shared/pivot.js';
@@ -44,9 +44,8 @@ function metricTables(runs: RunRow[]): HTMLElement[] {
   const evalKeys = [...allEvalKeys].filter((k) => !allEvalKeys.has(intervalBase(k) ?? '')).sort();
   const evalCell = (r: RunRow, k: string): string => {
     const v = r.eval?.[k];
-    const { low, high } = intervalKeys(k);
-    const [lo, hi] = [r.eval?.[low], r.eval?.[high]];
-    return typeof v === 'number' && typeof lo === 'number' && typeof hi === 'number' ? formatWithInterval(v, lo, hi) : formatValue(v ?? null);
+    const ci = storedBounds(r.eval, intervalKeys(k));
+    return typeof v === 'number' && ci ? formatWithInterval(v, ci.low, ci.high) : formatValue(v ?? null);
   };
   const evalTable = h(
     'table',

@@ -24,6 +24,11 @@ export function formatWithInterval(figure: number, low: number, high: number): s
   return `${formatNumber(figure)} [${formatNumber(low)}, ${formatNumber(high)}]`;
 }
 
+/** A figure with the range of its repeated measurements, `2100 (1900-2300)` (the bench's tok/s passes). */
+export function formatWithRange(figure: number, low: number, high: number): string {
+  return `${formatNumber(figure)} (${formatNumber(low)}-${formatNumber(high)})`;
+}
+
 /** Display form of a cell value: numbers with up to 4 significant decimals, null as an empty cell. */
 export function formatValue(value: Scalar | undefined): string {
   if (value === undefined || value === null) return '';

@@ -1,6 +1,6 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys, rangeKeys } from '@sentencelab/runs/eval-keys';
-import { formatNumber, formatWithInterval } from './flatten.js';
+import { intervalKeys, rangeKeys, storedBounds } from '@sentencelab/runs/eval-keys';
+import { formatNumber, formatWithInterval, formatWithRange } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
 
@@ -69,9 +69,8 @@ export function paperValue(row: RunRow, column: PaperColumn): number | undefined
  */
 export function paperSpread(row: RunRow, column: PaperColumn): { kind: 'intervals' | 'ranges'; low: number; high: number } | undefined {
   for (const [kind, keys] of [['intervals', intervalKeys(column.key)], ['ranges', rangeKeys(column.key)]] as const) {
-    const lo = row.eval?.[keys.low];
-    const hi = row.eval?.[keys.high];
-    if (typeof lo === 'number' && typeof hi === 'number') return { kind, low: lo * column.scale, high: hi * column.scale };
+    const b = storedBounds(row.eval, keys);
+    if (b) return { kind, low: b.low * column.scale, high: b.high * column.scale };
   }
   return undefined;
 }
@@ -82,7 +81,7 @@ export function paperCell(row: RunRow, column: PaperColumn): string {
   if (v === undefined) return '';
   const s = paperSpread(row, column);
   if (s === undefined) return formatNumber(v);
-  return s.kind === 'intervals' ? formatWithInterval(v, s.low, s.high) : `${formatNumber(v)} (${formatNumber(s.low)}-${formatNumber(s.high)})`;
+  return (s.kind === 'intervals' ? formatWithInterval : formatWithRange)(v, s.low, s.high);
 }
 
 /** A change against the baseline: the percent, and `overlap` when both runs' intervals (or ranges) overlap, so that the change is not resolved. */
