@@ -50,7 +50,7 @@ export interface SllmGenerateOptions {
   /**
    * After every cache update, with the bytes all live KV caches hold then: the sentence-level
    * decoder's, plus, while a sentence is decoded, the SentenceVAE decoder's self- and
-   * cross-attention caches.
+   * cross-attention caches. The first report is the sentence-level cache once the prompt is in it.
    */
   onCacheBytes?: (bytes: number) => void;
 }

@@ -30,7 +30,7 @@ export interface TokenGenerateOptions {
   temperature?: number;
   topP?: number;
   seed?: number;
-  /** After every cache update (prefill, each step, each rebuild), with the bytes the KV cache holds then. */
+  /** After every cache update (prefill, each step, each rebuild), with the bytes the KV cache holds then: first once the prompt is in it. */
   onCacheBytes?: (bytes: number) => void;
   /** After each generated token (EOS included), before its sentence is yielded: streams text token by token. */
   onToken?: (id: number) => void;

@@ -67,29 +67,51 @@ export function measureKvBytesPerPosition(prefill: (length: number) => Disposabl
   return { ...fit, points };
 }
 
+export interface GenerationKvFit extends LineFit {
+  /**
+   * Per prompt: its length (what `generate` resolved to: cache positions), the bytes its caches
+   * held once the prompt was in (the first report) and the most they held while generating.
+   */
+  points: { length: number; bytes: number; peak: number }[];
+  /**
+   * The most cache bytes generation held beyond the prompt's cache, over the prompts: the
+   * generated positions and, for an SLLM, the sentence decoder's cache of the sentence being
+   * written. It does not grow with the context.
+   */
+  generationBytes: number;
+}
+
 /**
- * KV bytes during generation, measured on the cache objects: for each requested context
- * length, `generate(length, onCacheBytes)` generates after a prompt of about that many
- * tokens, calling `onCacheBytes` with the bytes all its live caches hold after every update,
- * and resolves to the prompt's actual context tokens. The peak per prompt is fitted against
- * the context tokens: slope = bytes per context token, intercept = what generation holds
- * whatever the context (the tokens generated, a sentence decoder's cache).
+ * KV bytes per cache position, measured on the cache objects during generation: for each
+ * requested context length, `generate(length, onCacheBytes)` generates after a prompt of about
+ * that length, calling `onCacheBytes` with the bytes all its live caches hold, first once the
+ * prompt is in its cache and then after every update, and resolves to the positions the prompt
+ * takes in the cache (tokens for a token model, sentences for a sentence model: per token, divide
+ * the slope by {@link tokensPerCachePosition}). The first report per prompt is fitted against
+ * those positions: slope = bytes per position, intercept = what the cache holds whatever the
+ * context (a BOS position). What generating adds on top (peak minus first report) is returned
+ * apart (`generationBytes`): fitting the peak instead would mix it into the slope, and an SLLM's
+ * share of it (its sentence decoder's cache, the sentences it wrote) varies with what it writes,
+ * not with the context.
  */
 export async function measureGenerationKvBytes(
   generate: (length: number, onCacheBytes: (bytes: number) => void) => Promise<number>,
   lengths: readonly number[],
-): Promise<KvSlope> {
+): Promise<GenerationKvFit> {
   if (lengths.length < 2) throw new Error(`measureGenerationKvBytes: needs at least 2 context lengths, got [${lengths.join(', ')}]`);
-  const points: KvSlope['points'] = [];
+  const points: GenerationKvFit['points'] = [];
   for (const want of lengths) {
+    let first: number | undefined;
     let peak = 0;
     const length = await generate(want, (b) => {
+      first ??= b;
       peak = Math.max(peak, b);
     });
-    if (peak === 0) throw new Error(`measureGenerationKvBytes: generating after ${length} context tokens reported no cache bytes`);
-    points.push({ length, bytes: peak });
+    if (first === undefined || peak === 0) throw new Error(`measureGenerationKvBytes: generating after a prompt of ${length} positions reported no cache bytes`);
+    points.push({ length, bytes: first, peak });
   }
-  return { ...leastSquares(points.map((p) => p.length), points.map((p) => p.bytes)), points };
+  const fit = leastSquares(points.map((p) => p.length), points.map((p) => p.bytes));
+  return { ...fit, points, generationBytes: Math.max(...points.map((p) => p.peak - p.bytes)) };
 }
 
 /** A model whose cache grows by one position per token (a token LM). */
@@ -115,16 +137,25 @@ export function meanTokensPerSentence(documents: readonly Document[]): number {
 }
 
 /**
+ * Context tokens one cache position stands for: 1 for a token model; `tokensPerSentence` for a
+ * sentence model (from {@link meanTokensPerSentence} over the evaluation documents). Bytes per
+ * position / this = bytes per context token.
+ */
+export function tokensPerCachePosition(model: TokenKvModel | SentenceKvModel, tokensPerSentence?: number): number {
+  if ('kvBytesPerToken' in model) return 1;
+  if (tokensPerSentence === undefined || !(tokensPerSentence > 0)) {
+    throw new Error(`a sentence-level model's KV bytes per token need tokensPerSentence > 0, got ${tokensPerSentence}`);
+  }
+  return tokensPerSentence;
+}
+
+/**
  * Analytical KV bytes per context token: `kvBytesPerToken()` for a token model;
- * `kvBytesPerSentence() / tokensPerSentence` for a sentence model (tokensPerSentence from
- * {@link meanTokensPerSentence} over the evaluation documents).
+ * `kvBytesPerSentence() / tokensPerSentence` for a sentence model ({@link tokensPerCachePosition}).
  */
 export function analyticalKvBytesPerToken(model: TokenKvModel | SentenceKvModel, tokensPerSentence?: number): number {
-  if ('kvBytesPerToken' in model) return model.kvBytesPerToken();
-  if (tokensPerSentence === undefined || !(tokensPerSentence > 0)) {
-    throw new Error(`analyticalKvBytesPerToken: a sentence-level model needs tokensPerSentence > 0, got ${tokensPerSentence}`);
-  }
-  return model.kvBytesPerSentence() / tokensPerSentence;
+  const perPosition = 'kvBytesPerToken' in model ? model.kvBytesPerToken() : model.kvBytesPerSentence();
+  return perPosition / tokensPerCachePosition(model, tokensPerSentence);
 }
 
 export interface PeakBytes<T> {

@@ -53,7 +53,7 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
     y: 'bytes',
     series: [
       { key: 'kv_bytes_per_token', name: 'analytical (eval documents)' },
-      { key: 'kv_bytes_per_token_measured', name: 'measured during generation' },
+      { key: 'kv_bytes_per_token_measured', name: 'measured on the caches' },
     ],
   },
   {

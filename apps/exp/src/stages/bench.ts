@@ -5,10 +5,13 @@
  *   sentence's tokens and the step that ends it; the SLLM's stop head is disabled, it decodes no
  *   empty sentence (which would end its document) and its last sentence is cut to the budget), so
  *   tokens/s compare equal work; the generated count is stored (the eval warns if counts differ).
- * - Memory: for several context lengths, the bytes all live KV caches hold during generation
- *   (the SLLM's sentence-level cache plus its SentenceVAE decoder's self- and cross-attention
- *   cache), read on the cache objects; the peak per context is fitted: slope = bytes per
- *   context token, intercept = what generation holds whatever the context.
+ * - Memory: for several context lengths, the bytes all live KV caches hold, read on the cache
+ *   objects once the prompt is in them, fitted against the positions the prompt takes (tokens for
+ *   a token LM, sentences for an SLLM): slope = bytes per cache position (`kv_bytes_per_position_measured`;
+ *   the eval stage turns it into bytes per context token over its documents, as it does the
+ *   analytical figure). What generating adds on top (the generated positions; the SLLM's
+ *   SentenceVAE decoder self- and cross-attention cache), which does not grow with the context,
+ *   is stored apart: its most over the prompts (`kv_generation_bytes`).
  * An `eval` stage that takes this stage as an input shows the figures in its table (beside the
  * analytical KV figure it computes on its documents); they are also merged into each model's
  * summary.json.
@@ -96,7 +99,7 @@ export function closestPrompt(docs: readonly Document[], tokens: number): Docume
 
 export const benchStage: Stage<typeof benchStageSchema> = {
   kind: 'bench',
-  description: 'generation speed (tokens/s at an equal token budget) and KV-cache bytes measured during generation',
+  description: 'generation speed (tokens/s at an equal token budget) and KV-cache bytes per cache position measured on the caches during generation',
   schema: benchStageSchema,
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose test documents are the prompts' },
@@ -120,27 +123,34 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         models.push({ artifact: a, model: await stage.generator(a, c) });
       }
       // KV prompts: for each context length, the test-document prefix of whole sentences closest to it from below;
-      // contexts that would make a token LM's cache slide are dropped.
+      // contexts that would make a token LM's cache slide are dropped, and prompts as long as an SLLM's sentence window.
       const positions = Math.min(...models.map((m) => m.model.capacity.positions ?? Number.POSITIVE_INFINITY));
+      const sentences = Math.min(...models.map((m) => m.model.capacity.sentences ?? Number.POSITIVE_INFINITY));
       const kvPrompts = [...new Map(c.kvContexts.map((n) => closestPrompt(test.map((d) => d.sentences), n)).map((p) => [contextTokens(p), p])).values()].filter(
-        (p) => contextTokens(p) + 1 + c.tokens <= positions,
+        (p) => contextTokens(p) + 1 + c.tokens <= positions && p.length < sentences,
       );
       if (kvPrompts.length < 2) {
-        throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give fewer than 2 distinct prompts that fit ${positions} positions with ${c.tokens} generated tokens; lower tokens or the contexts`);
+        throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give fewer than 2 distinct prompts that fit ${positions} positions with ${c.tokens} generated tokens (and fewer than ${sentences} sentences); lower tokens or the contexts`);
       }
       const results: Record<string, Record<string, number>> = {};
       for (const { artifact: a, model } of models) {
         const r = await measureBudgetedSpeed(model, documents, c.tokens, c.warmup, c.repeats);
+        // An SLLM caches one position per sentence, a token LM one per token.
+        const unit = 'kvBytesPerSentence' in model.kv ? 'sentence' : 'token';
+        const positions = (p: Document) => (unit === 'sentence' ? p.length : contextTokens(p));
+        if (new Set(kvPrompts.map(positions)).size < 2) {
+          throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give prompts of ${kvPrompts.map(positions).join('/')} ${unit}s for ${a.stage}: it needs 2 or more lengths to measure its KV bytes per ${unit}; spread the contexts`);
+        }
         const fit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
           const prompt = kvPrompts.find((p) => contextTokens(p) === n)!;
           for await (const _ of model.generate(prompt, { maxTokens: c.tokens, onCacheBytes }));
-          return n;
+          return positions(prompt);
         }, kvPrompts.map(contextTokens));
-        Object.assign(r, { kv_bytes_per_token_measured: fit.slope, kv_bytes_intercept: fit.intercept, kv_fit_r2: fit.r2 });
+        Object.assign(r, { kv_bytes_per_position_measured: fit.slope, kv_generation_bytes: fit.generationBytes, kv_fit_r2: fit.r2 });
         results[a.stage] = r;
         ctx.log(
           `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes, ${rate(r[SPEED_RANGE.low])}-${rate(r[SPEED_RANGE.high])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
-            `KV during generation ${fit.slope.toFixed(1)} B per context token + ${fit.intercept.toFixed(0)} B (r2 ${fit.r2.toFixed(3)}, contexts ${fit.points.map((p) => p.length).join('/')} tokens)`,
+            `KV ${fit.slope.toFixed(1)} B per cached ${unit} (r2 ${fit.r2.toFixed(3)}, prompts of ${fit.points.map((p) => p.length).join('/')} ${unit}s), generating added up to ${fit.generationBytes.toFixed(0)} B`,
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);
       }

@@ -125,10 +125,20 @@ describe('eval stage', () => {
       expect(r['tokens_per_s_max'] as number).toBeGreaterThanOrEqual(r['tokens_per_s'] as number);
     }
     expect(logged.join('\n')).toMatch(/\[bench\] lm: 12 tokens generated, [\d.]+ tokens\/s \(median of 3 passes, [\d.]+-[\d.]+; /);
-    // KV: analytical and measured during generation agree for the token LM (one position per token).
-    expect(lm['kv_bytes_per_token_measured'] as number).toBeCloseTo(lm['kv_bytes_per_token'] as number, 6);
-    expect(sllm['kv_bytes_intercept'] as number).toBeGreaterThan(0);
-    expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured during generation 128 \(0\.0%, fit r2 1\.000\)/);
+    // KV: analytical and measured on the caches agree (the bench measures bytes per cache position:
+    // a token for the token LM, a sentence for the SLLM; per token over the eval documents for both);
+    // what generating adds is apart: the token LM's 6 - 1 generated positions, the SLLM's sentence decoder cache.
+    for (const r of [lm, sllm]) {
+      expect(r['kv_bytes_per_token_measured'] as number).toBeCloseTo(r['kv_bytes_per_token'] as number, 6);
+      expect(r['kv_fit_r2']).toBeCloseTo(1, 9);
+    }
+    expect(lm['kv_bytes_per_position_measured']).toBeCloseTo(lm['kv_bytes_per_token'] as number, 6);
+    expect(lm['kv_generation_bytes']).toBe(5 * (lm['kv_bytes_per_token'] as number));
+    expect(sllm['kv_generation_bytes'] as number).toBeGreaterThan(0);
+    expect(sllm['kv_bytes_intercept']).toBeUndefined();
+    expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured on the caches 128 \(0\.0%, fit r2 1\.000\)/);
+    expect(text).toMatch(/KV bytes per context token, sllm: analytical [\d.]+ vs measured on the caches [\d.]+ \(0\.0%, fit r2 1\.000\)/);
+    expect(logged.join('\n')).toMatch(/\[bench\] sllm: .*KV [\d.]+ B per cached sentence \(r2 1\.000, prompts of [\d/]+ sentences\), generating added up to \d+ B/);
     // The head beside its baselines, with intervals and the copy-previous flag.
     const mse = json.results['mse']!;
     for (const k of ['l2', 'l2_copy_prev', 'l2_train_mean', 'contrastive_acc', 'contrastive_acc_copy_prev', 'contrastive_acc_train_mean']) {
@@ -169,6 +179,17 @@ describe('eval stage', () => {
     expect(un.context).toBe('unmatched');
     expect(un.results['lm']!['context_tokens_mean']).not.toBe(un.results['sllm']!['context_tokens_mean']);
     expect(un.results['lm']!['ppl_fingerprint']).toBe(lm['ppl_fingerprint']);
+
+    // KV contexts whose prompts are all one sentence (of different token counts): the token LM
+    // could be fitted, the SLLM, one position per sentence, cannot; the error says so and why.
+    const test = await (await loadData(datasetDirOf(reports.find((r) => r.name === 'tok')!.artifact))).split('test');
+    const tokens = (s: ArrayLike<number>) => s.length + 1;
+    const twoSentences = Math.min(...test.filter((d) => d.sentences.length >= 2).map((d) => tokens(d.sentences[0]!) + tokens(d.sentences[1]!)));
+    const single = [...new Set(test.map((d) => tokens(d.sentences[0]!)))].filter((t) => t < twoSentences && t + 1 + 6 <= 96).sort((x, y) => x - y);
+    expect(single.length).toBeGreaterThanOrEqual(2);
+    await expect(run([`stages.bench.kvContexts=[${single[0]}, ${single.at(-1)}]`])).rejects.toThrow(
+      `stage bench: kvContexts [${single[0]},${single.at(-1)}] give prompts of 1/1 sentences for sllm: it needs 2 or more lengths to measure its KV bytes per sentence; spread the contexts`,
+    );
   }, 300_000);
 
   test('the SentenceVAE and the concept head keep their held-out sentence vectors (and the head its predictions) in embeddings.json', async () => {

@@ -25,6 +25,7 @@ import {
   brierFigures,
   brierSample,
   spreadPicks,
+  tokensPerCachePosition,
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
@@ -92,13 +93,13 @@ export const evalStageSchema = z.strictObject({
 });
 
 
-/** The table's figures, in the one list's order; context min/max print inside the mean's cell. */
-const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k) => k !== 'context_tokens_min' && k !== 'context_tokens_max');
+/** The table's figures, in the one list's order; context min/max print inside the mean's cell; the bench's bytes per position as bytes per token. */
+const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k) => k !== 'context_tokens_min' && k !== 'context_tokens_max' && k !== 'kv_bytes_per_position_measured');
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
 const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
-const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_bytes_intercept']);
+const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
 
 export interface ModelResult {
   stage: string;
@@ -254,6 +255,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const scorers = await Promise.all(predictors.map(async (a) => ({ name: a.stage, scorer: await registry.get(a.kind)!.scorer!(a) })));
     let ppl: PerplexityComparison | undefined;
     const kvAnalytical = new Map<string, number>();
+    const kvTokensPerPosition = new Map<string, number>();
     const brier = new Map<string, Record<string, number>>();
     let contextNote = '';
     let brierNote = '';
@@ -267,7 +269,10 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         contextNote = c.context === 'matched' ? `matched context: ${matchedNote}` : 'unmatched context: each model reads the documents in its own windows';
         ppl = await perplexityOverDocuments(scorers, sentences, { log: ctx.log, eos: data.ids.eos, ...(c.context === 'matched' ? { contextStarts: starts } : {}) });
         const tokensPerSentence = meanTokensPerSentence(sentences);
-        for (const s of scorers) kvAnalytical.set(s.name, analyticalKvBytesPerToken(s.scorer.kv, tokensPerSentence));
+        for (const s of scorers) {
+          kvAnalytical.set(s.name, analyticalKvBytesPerToken(s.scorer.kv, tokensPerSentence));
+          kvTokensPerPosition.set(s.name, tokensPerCachePosition(s.scorer.kv, tokensPerSentence));
+        }
         if (c.brierSentences > 0) {
           for (const s of scorers) {
             const items = await brierItems(s.scorer.sampleNext, sentences, starts, { limit: c.brierSentences, eos: data.ids.eos, seed: ctx.seed });
@@ -306,6 +311,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
           kv_bytes_per_token: kvAnalytical.get(a.stage)!,
           eval_documents: docs.length,
         });
+        // The bench's measured bytes per cache position, per context token over these documents (as the analytical figure).
+        const perPosition = results['kv_bytes_per_position_measured'];
+        if (perPosition !== undefined) results['kv_bytes_per_token_measured'] = perPosition / kvTokensPerPosition.get(a.stage)!;
         Object.assign(results, brier.get(a.stage) ?? {});
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
         extra['ppl_fingerprint'] = p.fingerprint;
@@ -350,8 +358,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const a = r.results['kv_bytes_per_token'];
       const m = r.results['kv_bytes_per_token_measured'];
       const r2 = r.results['kv_fit_r2'];
-      // The measured peak also holds what generation adds (an SLLM's sentence decoder cache varies with what it writes): r2 says how well a line fits.
-      return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured during generation ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%${r2 === undefined ? '' : `, fit r2 ${r2.toFixed(3)}`})`];
+      // Both per context token over the eval documents; measured: the bench's bytes per cache position, on its prompts' caches.
+      return a === undefined || m === undefined ? [] : [`KV bytes per context token, ${r.stage}: analytical ${formatCell(a)} vs measured on the caches ${formatCell(m)} (${((100 * (m - a)) / a).toFixed(1)}%${r2 === undefined ? '' : `, fit r2 ${r2.toFixed(3)}`})`];
     });
     const budgets = unequalBudgets(rows);
     const flagged = rows
