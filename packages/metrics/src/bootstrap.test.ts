@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap } from './bootstrap.js';
+import { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap, pairedBootstrapRatio } from './bootstrap.js';
 
 describe('bootstrapRatio', () => {
   test('identical documents: the interval is the figure itself', () => {
@@ -41,6 +41,40 @@ describe('bootstrapRatio', () => {
     expect(bootstrapRatio([{ num: 2, den: 4 }, { num: 0, den: 0 }, { num: 1, den: 4 }], { resamples: 200 })).toEqual({ low: 0.25, high: 0.5 });
     expect(() => bootstrapRatio([{ num: 0, den: 0 }])).toThrow('every document has den 0');
     expect(() => bootstrapRatio([])).toThrow('no documents');
+  });
+});
+
+describe('pairedBootstrapRatio', () => {
+  const ppl = (r: number) => Math.exp(-r);
+  // Documents of very different difficulty (per-token log-probs -1 to -4); model A is worse on
+  // each by the same 0.1 nats per token, so its PPL is e^0.1 = 1.105 times B's on any draw.
+  const b = [{ num: -10, den: 10 }, { num: -80, den: 20 }, { num: -20, den: 10 }, { num: -45, den: 15 }, { num: -12, den: 6 }, { num: -60, den: 20 }];
+  const a = b.map((d) => ({ num: d.num - 0.1 * d.den, den: d.den }));
+
+  test('a model worse by the same amount on every document: separate intervals overlap, the paired ratio is that amount exactly', () => {
+    const ia = bootstrapRatio(a, { seed: 1, transform: ppl })!;
+    const ib = bootstrapRatio(b, { seed: 1, transform: ppl })!;
+    expect(intervalsOverlap(ia, ib)).toBe(true);
+    const r = pairedBootstrapRatio(a, b, { seed: 1, transform: ppl })!;
+    expect(r.low).toBeCloseTo(Math.exp(0.1), 12);
+    expect(r.high).toBeCloseTo(Math.exp(0.1), 12);
+  });
+
+  test('two documents: the ratio over {a,a}, {a,b}, {b,b} draws, the same for both models; seeded', () => {
+    // Model A: 1/2 and 9/10; model B: 1/4 and 3/10. Ratios: doc 1 alone 2, doc 2 alone 3, both (10/12)/(4/14) = 35/12.
+    const x = [{ num: 1, den: 2 }, { num: 9, den: 10 }];
+    const y = [{ num: 1, den: 4 }, { num: 3, den: 10 }];
+    expect(pairedBootstrapRatio(x, y, { resamples: 400, seed: 3 })).toEqual({ low: 2, high: 3 });
+    const mid = pairedBootstrapRatio(x, y, { resamples: 400, seed: 3, level: 0.4 })!;
+    expect(mid.low).toBeCloseTo(35 / 12, 12);
+    expect(mid.high).toBeCloseTo(35 / 12, 12);
+    expect(pairedBootstrapRatio(a, b, { seed: 4, transform: ppl })).toEqual(pairedBootstrapRatio(a, b, { seed: 4, transform: ppl }));
+  });
+
+  test('different document counts are an error; one document has no interval', () => {
+    expect(() => pairedBootstrapRatio(a, b.slice(1))).toThrow('6 documents for one model but 5 for the other');
+    expect(pairedBootstrapRatio([a[0]!], [b[0]!])).toBeUndefined();
+    expect(pairedBootstrapRatio([a[0]!, { num: 0, den: 0 }], [b[0]!, { num: 0, den: 0 }])).toBeUndefined();
   });
 });
 

@@ -88,7 +88,34 @@ export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[
   return { low: quantile(values, tail), high: quantile(values, 1 - tail) };
 }
 
-/** Whether two intervals share a point: their difference is not resolved by these documents. */
+/**
+ * Paired percentile-bootstrap interval of figure(a) / figure(b) for two models scored on the same
+ * documents (`a[i]` and `b[i]` are document i), each figure `transform(Σ num / Σ den)` (PPL:
+ * r => exp(-r)). Every resample draws the same documents for both, so what the documents share
+ * (a hard document is hard for every model) cancels in the ratio: two separate intervals that
+ * overlap can still come with a ratio interval that excludes 1. Undefined below two documents.
+ */
+export function pairedBootstrapRatio(a: readonly DocumentSums[], b: readonly DocumentSums[], options: BootstrapOptions = {}): Interval | undefined {
+  if (a.length !== b.length) throw new Error(`pairedBootstrapRatio: ${a.length} documents for one model but ${b.length} for the other: a paired interval needs the same documents`);
+  if (a.filter((d, i) => d.den > 0 || b[i]!.den > 0).length < MIN_INTERVAL_DOCUMENTS) return undefined;
+  const transform = options.transform ?? ((r: number) => r);
+  const indices = a.map((_, i) => i);
+  const figure = (docs: readonly DocumentSums[], sample: readonly number[]) => {
+    let num = 0;
+    let den = 0;
+    for (const i of sample) {
+      num += docs[i]!.num;
+      den += docs[i]!.den;
+    }
+    return den === 0 ? Number.NaN : transform(num / den);
+  };
+  return bootstrap(indices, (sample) => figure(a, sample) / figure(b, sample), options);
+}
+
+/**
+ * Whether two intervals share a point: taken model by model, these documents do not resolve the
+ * difference (for two models scored on the same documents, {@link pairedBootstrapRatio} may).
+ */
 export function intervalsOverlap(a: Interval, b: Interval): boolean {
   return a.low <= b.high && b.low <= a.high;
 }

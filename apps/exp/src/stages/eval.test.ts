@@ -109,6 +109,14 @@ describe('eval stage', () => {
     expect(text).toMatch(new RegExp(`: ${lm['ppl_tokens']} tokens \\(${lm['ppl_bytes']} bytes of text`));
     expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
     expect(text).toMatch(/^PPL: lm .* vs sllm .*: 95% intervals (do not )?overlap/m);
+    // The SLLM's PPL over the token LM's, with a paired interval (the same documents drawn for both), in the table and under it.
+    expect(sllm['ppl_ratio'] as number).toBeCloseTo((sllm['ppl'] as number) / (lm['ppl'] as number), 12);
+    expect(sllm['ppl_ratio_ci_low'] as number).toBeLessThanOrEqual(sllm['ppl_ratio'] as number);
+    expect(sllm['ppl_ratio_ci_high'] as number).toBeGreaterThanOrEqual(sllm['ppl_ratio'] as number);
+    expect(sllm['ppl_ratio_baseline']).toBe('lm');
+    expect(lm['ppl_ratio']).toBeUndefined();
+    expect(text).toMatch(/^PPL sllm \/ lm, paired over the same documents: [\d.]+ \[[\d.]+, [\d.]+\]: (excludes 1: the difference is resolved|includes 1: the difference is not resolved by these 4 documents)$/m);
+    expect(text).toMatch(/^sllm\s+sllm\s.*\s[\d.]+ \[[\d.]+, [\d.]+\]$/m);
     // Training compute beside each predictor: the SLLM's counts its SentenceVAE's.
     expect(text).toMatch(/^lm \(token-lm\): .* CPU s to train \(.*itself [\d,]+.*tok [\d,]+.*\)$/m);
     expect(text).toMatch(/^sllm \(sllm\): .* CPU s to train \(.*svae [\d,]+.*\)$/m);

@@ -19,6 +19,7 @@ import {
   intervalsOverlap,
   matchedContextStarts,
   meanTokensPerSentence,
+  pairedBootstrapRatio,
   perplexityOverDocuments,
   scoredBytes,
   BRIER_TOKENS,
@@ -93,11 +94,18 @@ export const evalStageSchema = z.strictObject({
 });
 
 
-/** The table's figures, in the one list's order; context min/max print inside the mean's cell; the bench's bytes per position as bytes per token. */
-const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter((k) => k !== 'context_tokens_min' && k !== 'context_tokens_max' && k !== 'kv_bytes_per_position_measured');
+/**
+ * The table's figures, in the one list's order; context min/max print inside the mean's cell;
+ * the bench's bytes per position as bytes per token; the paired PPL ratio in the ratio column.
+ */
+const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
+  (k) => k !== 'context_tokens_min' && k !== 'context_tokens_max' && k !== 'kv_bytes_per_position_measured' && k !== 'ppl_ratio',
+);
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
 const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
+/** Ratios the eval stores with a paired interval over documents (the same draws for both models): the figure's ratio key. */
+const PAIRED_RATIOS: ReadonlyMap<EvalKey, EvalKey> = new Map([['ppl', 'ppl_ratio']]);
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
 
@@ -137,9 +145,34 @@ export function comparisonTable(rows: readonly ModelResult[], baseline: string |
     ...present.map((k) => figureCell(r.results, k)),
     ...(flags ? [copyPrevFlag(r.results)] : []),
     // Ratios compare token predictors only (the paper's table); other rows leave them blank.
-    ...ratios.map((k) => (r.results[k] === undefined || r.results['ppl_tokens'] === undefined ? undefined : r.results[k]! / base!.results[k]!)),
+    ...ratios.map((k) => (r.results[k] === undefined || r.results['ppl_tokens'] === undefined ? undefined : ratioCell(r.results, k, r.results[k]! / base!.results[k]!))),
   ]);
   return renderTable(headers, body);
+}
+
+/** A ratio to the baseline, with its paired interval where the eval stored one (`1.121 [1.074, 1.173]`). */
+function ratioCell(results: Record<string, number>, key: EvalKey, ratio: number): Cell {
+  const paired = PAIRED_RATIOS.get(key);
+  const ci = paired === undefined ? undefined : storedBounds(results, intervalKeys(paired));
+  return ci ? figureWithInterval(ratio, ci.low, ci.high) : ratio;
+}
+
+/**
+ * For each model with a paired ratio interval to the baseline: whether it excludes 1. Two models
+ * scored on the same documents are compared on the same draws, so this can resolve a difference
+ * that their separate intervals (which carry what the documents share) leave open.
+ */
+export function pairedLines(rows: readonly ModelResult[], baseline: string | null, documents: number): string[] {
+  if (baseline === null) return [];
+  return rows.flatMap((r) =>
+    [...PAIRED_RATIOS].flatMap(([key, ratioKey]) => {
+      const ratio = r.results[ratioKey];
+      const ci = storedBounds(r.results, intervalKeys(ratioKey));
+      if (ratio === undefined || ci === undefined) return [];
+      const verdict = ci.low > 1 || ci.high < 1 ? 'excludes 1: the difference is resolved' : `includes 1: the difference is not resolved by these ${documents} documents`;
+      return [`${LABELS.get(key)} ${r.stage} / ${baseline}, paired over the same documents: ${figureWithInterval(ratio, ci.low, ci.high)}: ${verdict}`];
+    }),
+  );
 }
 
 /** A concept head must beat "copy the previous sentence's embedding" on both L2 (lower) and contrastive accuracy (higher). */
@@ -186,17 +219,17 @@ export function overlapLines(rows: readonly ModelResult[], keys: readonly EvalKe
     const label = LABELS.get(key);
     if (pairs.length === 1) {
       const { a, b, overlap } = pairs[0]!;
-      const verdict = overlap ? `95% intervals overlap: the difference is not resolved by ${docs}` : '95% intervals do not overlap';
+      const verdict = overlap ? `95% intervals overlap: model by model, ${docs} do not resolve the difference` : '95% intervals do not overlap';
       lines.push(`${label}: ${a.stage} ${figureCell(a.results, key)} vs ${b.stage} ${figureCell(b.results, key)}: ${verdict}`);
     } else if (pairs.length > 1) {
       const names = (overlap: boolean) => pairs.filter((p) => p.overlap === overlap).map((p) => `${p.a.stage} vs ${p.b.stage}`);
       const [apart, overlapping] = [names(false), names(true)];
       const verdict =
         apart.length === 0
-          ? `every pair's 95% intervals overlap: no difference is resolved by ${docs}`
+          ? `every pair's 95% intervals overlap: model by model, ${docs} resolve no difference`
           : overlapping.length === 0
             ? "every pair's 95% intervals are apart"
-            : `95% intervals apart: ${apart.join(', ')}; overlapping (not resolved by ${docs}): ${overlapping.join(', ')}`;
+            : `95% intervals apart: ${apart.join(', ')}; overlapping (model by model, not resolved by ${docs}): ${overlapping.join(', ')}`;
       lines.push(`${label} (${[...new Set(pairs.flatMap((p) => [p.a.stage, p.b.stage]))].join(', ')}): ${verdict}`);
     }
   }
@@ -286,6 +319,11 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     } finally {
       for (const s of scorers) s.scorer.dispose();
     }
+    const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
+    if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
+      throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
+    }
+    const basePpl = ppl?.models.find((m) => m.name === baseline);
     const rows: ModelResult[] = [];
     const stored: Record<string, Record<string, EvalValue>> = {};
     for (const a of models) {
@@ -314,6 +352,12 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         // The bench's measured bytes per cache position, per context token over these documents (as the analytical figure).
         const perPosition = results['kv_bytes_per_position_measured'];
         if (perPosition !== undefined) results['kv_bytes_per_token_measured'] = perPosition / kvTokensPerPosition.get(a.stage)!;
+        if (basePpl && basePpl !== p) {
+          // Paired: the same documents drawn for both models, so what the documents share cancels.
+          const paired = pairedBootstrapRatio(p.documents, basePpl.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
+          Object.assign(results, { ppl_ratio: p.ppl / basePpl.ppl, ...intervalEntries('ppl_ratio', paired) });
+          extra['ppl_ratio_baseline'] = basePpl.name;
+        }
         Object.assign(results, brier.get(a.stage) ?? {});
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
         extra['ppl_fingerprint'] = p.fingerprint;
@@ -322,10 +366,6 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
       stored[a.stage] = { ...results, ...extra };
       if (a.runDir) await mergeEvalResults(a.runDir, { ...results, ...extra });
-    }
-    const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
-    if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
-      throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
     // Printed once, under the tables (the run command also prints them before training).
     const matching = matchingReport(predictors.map(predictorProfile), baseline);
@@ -353,7 +393,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     }
     lines.push(tables.join('\n\n'));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
-    const overlaps = overlapLines(rows, ['ppl', 'brier_lm', 'brier_1'], docs.length);
+    const overlaps = [...overlapLines(rows, ['ppl'], docs.length), ...pairedLines(rows, baseline, docs.length), ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length)];
     const crossChecks = rows.flatMap((r) => {
       const a = r.results['kv_bytes_per_token'];
       const m = r.results['kv_bytes_per_token_measured'];

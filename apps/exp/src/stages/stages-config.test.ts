@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { planPipeline } from '../pipeline/plan.js';
 import { closestPrompt } from './bench.js';
-import { comparisonTable, matchedBudget, overlapLines, unequalBudgets } from './eval.js';
+import { comparisonTable, matchedBudget, overlapLines, pairedLines, unequalBudgets, type ModelResult } from './eval.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
@@ -139,6 +139,26 @@ describe('comparisonTable', () => {
   });
 });
 
+describe('pairedLines', () => {
+  test('says whether the paired interval of each model\'s PPL ratio to the baseline excludes 1; the table prints it in the ratio column', () => {
+    const rows: ModelResult[] = [
+      { stage: 'lm', kind: 'token-lm', results: { ppl: 40, ppl_tokens: 500, ppl_ci_low: 36, ppl_ci_high: 44 } },
+      // Separate intervals overlap the baseline's, the paired ratio does not include 1.
+      { stage: 'sllm', kind: 'sllm', results: { ppl: 44, ppl_tokens: 500, ppl_ci_low: 40, ppl_ci_high: 48, ppl_ratio: 1.1, ppl_ratio_ci_low: 1.05, ppl_ratio_ci_high: 1.15 } },
+      { stage: 'big', kind: 'sllm', results: { ppl: 41, ppl_tokens: 500, ppl_ratio: 1.025, ppl_ratio_ci_low: 0.98, ppl_ratio_ci_high: 1.07 } },
+    ];
+    expect(pairedLines(rows, 'lm', 7)).toEqual([
+      'PPL sllm / lm, paired over the same documents: 1.100 [1.050, 1.150]: excludes 1: the difference is resolved',
+      'PPL big / lm, paired over the same documents: 1.025 [0.980, 1.070]: includes 1: the difference is not resolved by these 7 documents',
+    ]);
+    expect(pairedLines(rows, null, 7)).toEqual([]);
+    const table = comparisonTable(rows, 'lm', 'quality').split('\n');
+    expect(table[0]).toMatch(/PPL xlm$/);
+    expect(table[2]).toMatch(/\s1$/);
+    expect(table[3]).toMatch(/\s1\.100 \[1\.050, 1\.150\]$/);
+  });
+});
+
 describe('overlapLines', () => {
   test('says whether two models\' 95% intervals overlap', () => {
     const rows = [
@@ -147,12 +167,12 @@ describe('overlapLines', () => {
       { stage: 'c', kind: 'sllm', results: { ppl: 60, ppl_ci_low: 55, ppl_ci_high: 65 } },
     ];
     // One pair: both figures on the line.
-    expect(overlapLines(rows.slice(0, 2), ['ppl'], 7)).toEqual(['PPL: a 40 [38, 42] vs b 41 [39, 43]: 95% intervals overlap: the difference is not resolved by these 7 documents']);
+    expect(overlapLines(rows.slice(0, 2), ['ppl'], 7)).toEqual(['PPL: a 40 [38, 42] vs b 41 [39, 43]: 95% intervals overlap: model by model, these 7 documents do not resolve the difference']);
     expect(overlapLines(rows.slice(1), ['ppl'], 7)).toEqual(['PPL: b 41 [39, 43] vs c 60 [55, 65]: 95% intervals do not overlap']);
     // Several pairs: one line, the pairs grouped (the figures are in the tables above it).
-    expect(overlapLines(rows, ['ppl'], 7)).toEqual(['PPL (a, b, c): 95% intervals apart: a vs c, b vs c; overlapping (not resolved by these 7 documents): a vs b']);
+    expect(overlapLines(rows, ['ppl'], 7)).toEqual(['PPL (a, b, c): 95% intervals apart: a vs c, b vs c; overlapping (model by model, not resolved by these 7 documents): a vs b']);
     const close = rows.map((r) => ({ ...r, results: { ...r.results, ppl_ci_low: 30, ppl_ci_high: 70 } }));
-    expect(overlapLines(close, ['ppl'], 7)).toEqual(["PPL (a, b, c): every pair's 95% intervals overlap: no difference is resolved by these 7 documents"]);
+    expect(overlapLines(close, ['ppl'], 7)).toEqual(["PPL (a, b, c): every pair's 95% intervals overlap: model by model, these 7 documents resolve no difference"]);
     // Two identical points (BrierLM 0 [0, 0] twice) say nothing: no line.
     expect(overlapLines([{ stage: 'a', kind: 'token-lm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }, { stage: 'b', kind: 'sllm', results: { brier_lm: 0, brier_lm_ci_low: 0, brier_lm_ci_high: 0 } }], ['brier_lm'], 3)).toEqual([]);
   });
