@@ -249,7 +249,10 @@ describe('report app in Chromium', () => {
     // Each figure with its stored 95% interval; a change within overlapping intervals says so, uncoloured.
     expect(cells[0]!.slice(3, 8)).toEqual(['45.3 [42.04, 48.91]', '', '2.5 [2.47, 2.53]', '', '850 (800-900)']);
     expect(cells[1]).toEqual(['sllm-h1', '1170000', '-2.5%', '52.1 [47.46, 57.02]', '+15.0% (intervals overlap)', '2.45 [2.441, 2.459]', '-2.0%', '2100 (1900-2300)', '+147.1%', '2.6667', '-66.7%']);
-    expect(cells[2]!.slice(3, 5)).toEqual(['47.9', '+5.7%']);
+    // sllm-h4's eval paired it with this token LM run: its change carries the paired interval, which excludes no change.
+    expect(cells[2]!.slice(3, 5)).toEqual(['47.9', '+5.7% [+2.0%, +9.0%] paired']);
+    const pairedCell = await page.$$eval('#paper-svae tbody tr:nth-child(3) td.change', (tds) => ({ className: tds[1]!.className, title: tds[1]!.getAttribute('title') }));
+    expect(pairedCell).toEqual({ className: 'num change worse', title: expect.stringMatching(/^paired 95% interval of the change/) });
     const classes = await page.$$eval('#paper-svae tbody tr:nth-child(2) td.change', (tds) => tds.map((td) => td.className));
     expect(classes.slice(0, 4)).toEqual(['num change better', 'num change unresolved', 'num change better', 'num change better']);
     expect(await page.inputValue('#paper-markdown')).toContain('| sllm-h1 | 1170000 | -2.5% | 52.1 [47.46, 57.02] | +15.0% (intervals overlap) |');

@@ -74,6 +74,18 @@ export function storedBounds(record: Readonly<Record<string, unknown>> | undefin
   return typeof low === 'number' && typeof high === 'number' ? { low, high } : undefined;
 }
 
+/**
+ * Figures the eval also stores as a ratio to its baseline model, with a paired 95% interval (the
+ * same documents drawn for both models): the figure's key -> the ratio's key. The baseline's stage
+ * name is stored under {@link pairedBaselineKey}.
+ */
+export const PAIRED_RATIOS: ReadonlyMap<EvalKey, EvalKey> = new Map([['ppl', 'ppl_ratio']]);
+
+/** The `summary.json` key naming the stage a paired ratio divides by (`ppl_ratio_baseline`). */
+export function pairedBaselineKey(ratioKey: string): string {
+  return `${ratioKey}_baseline`;
+}
+
 /** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
 export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
   if (ci === undefined) return {};

@@ -30,7 +30,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
@@ -104,8 +104,6 @@ const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
 const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
-/** Ratios the eval stores with a paired interval over documents (the same draws for both models): the figure's ratio key. */
-const PAIRED_RATIOS: ReadonlyMap<EvalKey, EvalKey> = new Map([['ppl', 'ppl_ratio']]);
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
 
@@ -355,8 +353,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         if (basePpl && basePpl !== p) {
           // Paired: the same documents drawn for both models, so what the documents share cancels.
           const paired = pairedBootstrapRatio(p.documents, basePpl.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
-          Object.assign(results, { ppl_ratio: p.ppl / basePpl.ppl, ...intervalEntries('ppl_ratio', paired) });
-          extra['ppl_ratio_baseline'] = basePpl.name;
+          const ratioKey = PAIRED_RATIOS.get('ppl')!;
+          Object.assign(results, { [ratioKey]: p.ppl / basePpl.ppl, ...intervalEntries(ratioKey, paired) });
+          extra[pairedBaselineKey(ratioKey)] = basePpl.name;
         }
         Object.assign(results, brier.get(a.stage) ?? {});
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));

@@ -46,7 +46,8 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
           h('td', { class: 'key' }, svae.rows[ri]![0]!),
           ...SVAE_COLUMNS.flatMap((c) => {
             const change = run === baseline ? undefined : paperChange(run, baseline, c);
-            const changeCell = h('td', { class: `num change ${change?.overlap ? 'unresolved' : changeClass(c, change?.percent)}`, title: change?.overlap ? OVERLAP_TITLES[change.overlap] : null }, change === undefined ? '' : formatChange(change));
+            const title = change?.overlap ? OVERLAP_TITLES[change.overlap] : change?.paired ? PAIRED_TITLE : null;
+            const changeCell = h('td', { class: `num change ${change?.overlap ? 'unresolved' : changeClass(c, change?.percent)}`, title }, change === undefined ? '' : formatChange(change));
             return [h('td', { class: 'num' }, paperCell(run, c) || '—'), changeCell];
           }),
         ),
@@ -115,7 +116,13 @@ function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], labe
 }
 
 /** Hover text of a change within overlapping intervals or ranges. */
-const OVERLAP_TITLES = { intervals: 'the 95% intervals overlap: these documents do not resolve the difference', ranges: 'the ranges of the timed passes overlap' } as const;
+const OVERLAP_TITLES = {
+  intervals: 'the 95% intervals overlap: taken run by run, these documents do not resolve the difference',
+  ranges: 'the ranges of the timed passes overlap',
+  paired: 'the paired 95% interval (the same documents drawn for both runs) includes no change: not resolved',
+} as const;
+/** Hover text of a change that its paired interval resolves. */
+const PAIRED_TITLE = 'paired 95% interval of the change: the same documents drawn for both runs, so what they share cancels';
 
 /** Green when the change is an improvement (PPL, KV, params, L2 down; speed, accuracy up). */
 function changeClass(column: PaperColumn, change: number | undefined): string {

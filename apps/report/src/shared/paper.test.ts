@@ -82,6 +82,31 @@ describe('paper table figures with their intervals', () => {
   });
 });
 
+describe('paper table PPL change with its paired interval', () => {
+  test('where the eval paired the run with this very baseline run, the change carries the paired interval, which decides whether it is resolved', () => {
+    const ppl = SVAE_COLUMNS[1]!;
+    const staged = (id: string, stage: string, ev: RunRow['eval']): RunRow => ({ ...row(id, stage === 'lm' ? 'token-lm' : 'sllm', ev), info: { kind: stage === 'lm' ? 'token-lm' : 'sllm', stage } });
+    const base = staged('q/lm-1', 'lm', { ppl: 40, ppl_ci_low: 36, ppl_ci_high: 44, ppl_fingerprint: 'f1' });
+    // Separate intervals overlap; paired, the ratio 1.1 [1.05, 1.15] is resolved.
+    const sllm = staged('q/sllm-1', 'sllm', { ppl: 44, ppl_ci_low: 40, ppl_ci_high: 48, ppl_fingerprint: 'f1', ppl_ratio: 1.1, ppl_ratio_ci_low: 1.05, ppl_ratio_ci_high: 1.15, ppl_ratio_baseline: 'lm' });
+    const flat = staged('q/flat-1', 'sllm', { ppl: 41, ppl_fingerprint: 'f1', ppl_ratio: 1.025, ppl_ratio_ci_low: 0.98, ppl_ratio_ci_high: 1.07, ppl_ratio_baseline: 'lm' });
+    expect(paperChange(sllm, base, ppl)).toEqual({ percent: 10, paired: { low: expect.closeTo(5, 9), high: expect.closeTo(15, 9) } });
+    expect(paperChange(flat, base, ppl)).toEqual({ percent: 2.5, paired: { low: expect.closeTo(-2, 9), high: expect.closeTo(7, 9) }, overlap: 'paired' });
+    expect(paperTable(base, [sllm, flat], [ppl], true).rows).toEqual([
+      ['lm-1 (baseline)', '40 [36, 44]', ''],
+      ['sllm-1', '44 [40, 48]', '+10.0% [+5.0%, +15.0%] paired'],
+      ['flat-1', '41', '+2.5% [-2.0%, +7.0%] paired'],
+    ]);
+    // Another token LM run (another seed, other scored ids or another PPL) as the baseline: the pairing does not apply.
+    const otherSeed = staged('q/lm-2', 'lm', { ppl: 39, ppl_ci_low: 35, ppl_ci_high: 43, ppl_fingerprint: 'f1' });
+    expect(paperChange(sllm, otherSeed, ppl)).toEqual({ percent: expect.closeTo(12.82, 2), overlap: 'intervals' });
+    const otherIds = staged('q/lm-3', 'lm', { ppl: 40, ppl_ci_low: 36, ppl_ci_high: 44, ppl_fingerprint: 'f2' });
+    expect(paperChange(sllm, otherIds, ppl)).toEqual({ percent: 10, overlap: 'intervals' });
+    const otherStage = staged('q/big-1', 'big', { ppl: 40, ppl_ci_low: 36, ppl_ci_high: 44, ppl_fingerprint: 'f1' });
+    expect(paperChange(sllm, otherStage, ppl)).toEqual({ percent: 10, overlap: 'intervals' });
+  });
+});
+
 describe('paper table speed with the range of its timed passes', () => {
   test('tok/s shows the slowest and fastest pass; a change within overlapping ranges says so', () => {
     const speed = SVAE_COLUMNS[3]!;

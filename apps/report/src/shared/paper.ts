@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys, rangeKeys, storedBounds } from '@sentencelab/runs/eval-keys';
+import { intervalKeys, PAIRED_RATIOS, pairedBaselineKey, rangeKeys, storedBounds } from '@sentencelab/runs/eval-keys';
 import { formatNumber, formatWithInterval, formatWithRange } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
@@ -84,24 +84,57 @@ export function paperCell(row: RunRow, column: PaperColumn): string {
   return (s.kind === 'intervals' ? formatWithInterval : formatWithRange)(v, s.low, s.high);
 }
 
-/** A change against the baseline: the percent, and `overlap` when both runs' intervals (or ranges) overlap, so that the change is not resolved. */
+/**
+ * A change against the baseline: the percent, and `overlap` when it is not resolved: both runs'
+ * intervals (or ranges) overlap, or, where the eval paired the two runs, the paired interval
+ * (`paired`, in percent) includes no change.
+ */
 export interface PaperChange {
   percent: number | undefined;
-  overlap?: 'intervals' | 'ranges';
+  overlap?: 'intervals' | 'ranges' | 'paired';
+  paired?: { low: number; high: number };
+}
+
+/**
+ * The paired 95% interval of the run's figure over the baseline's, as percent changes, where the
+ * eval that wrote the run's figure paired it with this very baseline run: its stored ratio names
+ * the baseline's stage, and both runs' scored ids and figures are the ones it divided.
+ */
+function pairedPercent(row: RunRow, baseline: RunRow, column: PaperColumn): { low: number; high: number } | undefined {
+  const ratioKey = PAIRED_RATIOS.get(column.key);
+  if (ratioKey === undefined || row.eval === undefined || baseline.eval === undefined) return undefined;
+  const ratio = row.eval[ratioKey];
+  const ci = storedBounds(row.eval, intervalKeys(ratioKey));
+  const value = row.eval[column.key];
+  const base = baseline.eval[column.key];
+  if (typeof ratio !== 'number' || ci === undefined || typeof value !== 'number' || typeof base !== 'number' || base === 0) return undefined;
+  const sameBaseline =
+    row.eval[pairedBaselineKey(ratioKey)] === baseline.info?.['stage'] &&
+    row.eval['ppl_fingerprint'] !== undefined &&
+    row.eval['ppl_fingerprint'] === baseline.eval['ppl_fingerprint'] &&
+    Math.abs(value / base - ratio) <= 1e-9 * Math.abs(ratio);
+  return sameBaseline ? { low: (ci.low - 1) * 100, high: (ci.high - 1) * 100 } : undefined;
 }
 
 export function paperChange(row: RunRow, baseline: RunRow, column: PaperColumn): PaperChange {
   const percent = percentChange(paperValue(row, column), paperValue(baseline, column));
+  const paired = percent === undefined ? undefined : pairedPercent(row, baseline, column);
+  if (paired) return paired.low <= 0 && paired.high >= 0 ? { percent, paired, overlap: 'paired' } : { percent, paired };
   const a = paperSpread(row, column);
   const b = paperSpread(baseline, column);
   const overlap = percent !== undefined && a !== undefined && b !== undefined && a.kind === b.kind && a.low <= b.high && b.low <= a.high;
   return overlap ? { percent, overlap: a.kind } : { percent };
 }
 
-/** `+15.0%`, or `+15.0% (intervals overlap)` / `(ranges overlap)` when it is not resolved; '' without a change. */
+/**
+ * `+15.0%`; with a paired interval `+12.1% [+10.5%, +13.5%] paired`; `+15.0% (intervals overlap)`
+ * / `(ranges overlap)` when the runs' own intervals or ranges overlap; '' without a change.
+ */
 export function formatChange(change: PaperChange): string {
   const p = formatPercent(change.percent);
-  return change.overlap !== undefined && p !== '' ? `${p} (${change.overlap} overlap)` : p;
+  if (p === '') return p;
+  if (change.paired) return `${p} [${formatPercent(change.paired.low)}, ${formatPercent(change.paired.high)}] paired`;
+  return change.overlap !== undefined ? `${p} (${change.overlap} overlap)` : p;
 }
 
 /** (value - base) / base in percent; undefined when either is missing or base is 0. */

@@ -75,7 +75,7 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
     floor: 3.2,
     stage: 'token-lm',
     // 95% intervals over documents and the tok/s passes' range as the eval stores them: sllm-h1's PPL interval overlaps this one; its bits/byte interval and tok/s range do not.
-    eval: { params: 1_200_000, ppl: 45.3, ppl_ci_low: 42.04, ppl_ci_high: 48.91, ppl_tokens: 120_345, bits_per_byte: 2.5, bits_per_byte_ci_low: 2.47, bits_per_byte_ci_high: 2.53, tokens_per_s: 850, tokens_per_s_min: 800, tokens_per_s_max: 900, kv_bytes_per_token: 8192 },
+    eval: { params: 1_200_000, ppl: 45.3, ppl_ci_low: 42.04, ppl_ci_high: 48.91, ppl_tokens: 120_345, ppl_fingerprint: 'f00d', bits_per_byte: 2.5, bits_per_byte_ci_low: 2.47, bits_per_byte_ci_high: 2.53, tokens_per_s: 850, tokens_per_s_min: 800, tokens_per_s_max: 900, kv_bytes_per_token: 8192 },
   });
   baseline.appendSample({ step: 200, prompt: PROMPTS[0]!, output: 'The cat ran away.', model: 'token-lm' });
   baseline.appendSample({ step: 200, prompt: PROMPTS[1]!, output: 'People stayed inside.', model: 'token-lm' });
@@ -97,6 +97,8 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
           params: 1_150_000 + layers * 20_000,
           ppl: ppl + (seed - 1) * 0.4,
           ...(layers === 1 ? { ppl_ci_low: 47.46, ppl_ci_high: 57.02, bits_per_byte_ci_low: 2.441, bits_per_byte_ci_high: 2.459, tokens_per_s_min: 1900, tokens_per_s_max: 2300 } : {}),
+          // The eval's paired interval of sllm-h4's PPL over the token LM's (the same documents drawn for both).
+          ...(layers === 4 ? { ppl_fingerprint: 'f00d', ppl_ratio: ppl / 45.3, ppl_ratio_ci_low: 1.02, ppl_ratio_ci_high: 1.09, ppl_ratio_baseline: 'token-lm' } : {}),
           ppl_tokens: 120_345,
           bits_per_byte: 2.4 + 0.05 * layers,
           tokens_per_s: speed,
