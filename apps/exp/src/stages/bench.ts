@@ -36,42 +36,57 @@ export const benchStageSchema = z.strictObject({
 const SPEED_RANGE = rangeKeys('tokens_per_s');
 
 /**
- * Speed over prompts with an exact token budget: a sentence counts for its decoder steps,
- * length + 1 (its EOS or cut step), except a token LM's trailing sentence cut by the budget,
- * which took only its length: each call's count is capped at what its budget had left.
- * `repeats` timed passes (the warm-up before the first only): each rate is the passes' median,
- * `tokens_per_s_min` / `_max` their range, `speed_repeats` their count; every pass generates
- * the same tokens (greedy), so `generated_tokens` is one pass's.
+ * One timed pass over the prompts with an exact token budget: a sentence counts for its decoder
+ * steps, length + 1 (its EOS or cut step), except a token LM's trailing sentence cut by the
+ * budget, which took only its length: each call's count is capped at what its budget had left.
  */
-export async function measureBudgetedSpeed(model: Pick<BenchModel, 'generate'>, prompts: readonly Document[], tokens: number, warmup: number, repeats = 1): Promise<Record<string, number>> {
-  const passes: Record<string, number>[] = [];
+async function budgetedPass(model: Pick<BenchModel, 'generate'>, prompts: readonly Document[], tokens: number, warmup: number): Promise<Record<string, number>> {
+  let left = 0;
+  const speed = await measureGeneration(
+    {
+      generate: (prompt) => {
+        left = tokens;
+        return model.generate(prompt, { maxTokens: tokens });
+      },
+    },
+    prompts,
+    {
+      generateOptions: {},
+      warmup,
+      tokensOf: (s) => {
+        const n = Math.min(s.length + 1, left);
+        left -= n;
+        return n;
+      },
+    },
+  );
+  return generationSummary(speed);
+}
+
+/**
+ * Speed of several models over the same prompts with an exact token budget, `repeats` timed
+ * passes each, interleaved: pass k runs every model once, in an order rotated by k (A B, B A,
+ * A B, ... for two), so a change in the machine's load over the measurement falls on every
+ * model alike instead of on whichever ran last. The warm-up runs before each model's first
+ * pass only. Per model: each rate is its passes' median, `tokens_per_s_min` / `_max` their
+ * range, `speed_repeats` their count; every pass generates the same tokens (greedy), so
+ * `generated_tokens` is one pass's.
+ */
+export async function measureBudgetedSpeeds(models: readonly Pick<BenchModel, 'generate'>[], prompts: readonly Document[], tokens: number, warmup: number, repeats = 1): Promise<Record<string, number>[]> {
+  const passes: Record<string, number>[][] = models.map(() => []);
   for (let pass = 0; pass < repeats; pass++) {
-    let left = 0;
-    const speed = await measureGeneration(
-      {
-        generate: (prompt) => {
-          left = tokens;
-          return model.generate(prompt, { maxTokens: tokens });
-        },
-      },
-      prompts,
-      {
-        generateOptions: {},
-        warmup: pass === 0 ? warmup : 0,
-        tokensOf: (s) => {
-          const n = Math.min(s.length + 1, left);
-          left -= n;
-          return n;
-        },
-      },
-    );
-    passes.push(generationSummary(speed));
+    for (let k = 0; k < models.length; k++) {
+      const m = (k + pass) % models.length;
+      passes[m]!.push(await budgetedPass(models[m]!, prompts, tokens, pass === 0 ? warmup : 0));
+    }
   }
-  const out: Record<string, number> = { ...passes[0]! };
-  // A rate is NaN in every pass or in none (the passes generate the same sentences).
-  for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = quantile(passes.map((p) => p[key]!).sort((a, b) => a - b), 0.5);
-  const rates = passes.map((p) => p['tokens_per_s']!);
-  return { ...out, [SPEED_RANGE.low]: Math.min(...rates), [SPEED_RANGE.high]: Math.max(...rates), speed_repeats: repeats };
+  return passes.map((own) => {
+    const out: Record<string, number> = { ...own[0]! };
+    // A rate is NaN in every pass or in none (the passes generate the same sentences).
+    for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = quantile(own.map((p) => p[key]!).sort((a, b) => a - b), 0.5);
+    const rates = own.map((p) => p['tokens_per_s']!);
+    return { ...out, [SPEED_RANGE.low]: Math.min(...rates), [SPEED_RANGE.high]: Math.max(...rates), speed_repeats: repeats };
+  });
 }
 
 /** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
@@ -133,23 +148,24 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give fewer than 2 distinct prompts that fit ${positions} positions with ${c.tokens} generated tokens (and fewer than ${sentences} sentences); lower tokens or the contexts`);
       }
       const results: Record<string, Record<string, number>> = {};
-      for (const { artifact: a, model } of models) {
-        const r = await measureBudgetedSpeed(model, documents, c.tokens, c.warmup, c.repeats);
+      const speeds = await measureBudgetedSpeeds(models.map((m) => m.model), documents, c.tokens, c.warmup, c.repeats);
+      for (const [i, { artifact: a, model }] of models.entries()) {
+        const r = speeds[i]!;
         // An SLLM caches one position per sentence, a token LM one per token.
         const unit = 'kvBytesPerSentence' in model.kv ? 'sentence' : 'token';
-        const positions = (p: Document) => (unit === 'sentence' ? p.length : contextTokens(p));
-        if (new Set(kvPrompts.map(positions)).size < 2) {
-          throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give prompts of ${kvPrompts.map(positions).join('/')} ${unit}s for ${a.stage}: it needs 2 or more lengths to measure its KV bytes per ${unit}; spread the contexts`);
+        const cachePositions = (p: Document) => (unit === 'sentence' ? p.length : contextTokens(p));
+        if (new Set(kvPrompts.map(cachePositions)).size < 2) {
+          throw new Error(`stage ${ctx.name}: kvContexts ${JSON.stringify(c.kvContexts)} give prompts of ${kvPrompts.map(cachePositions).join('/')} ${unit}s for ${a.stage}: it needs 2 or more lengths to measure its KV bytes per ${unit}; spread the contexts`);
         }
         const fit = await measureGenerationKvBytes(async (n, onCacheBytes) => {
           const prompt = kvPrompts.find((p) => contextTokens(p) === n)!;
           for await (const _ of model.generate(prompt, { maxTokens: c.tokens, onCacheBytes }));
-          return positions(prompt);
+          return cachePositions(prompt);
         }, kvPrompts.map(contextTokens));
         Object.assign(r, { kv_bytes_per_position_measured: fit.slope, kv_generation_bytes: fit.generationBytes, kv_fit_r2: fit.r2 });
         results[a.stage] = r;
         ctx.log(
-          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes, ${rate(r[SPEED_RANGE.low])}-${rate(r[SPEED_RANGE.high])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
+          `${a.stage}: ${r['generated_tokens']} tokens generated, ${rate(r['tokens_per_s'])} tokens/s (median of ${c.repeats} passes${models.length > 1 ? ' interleaved with the other models\'' : ''}, ${rate(r[SPEED_RANGE.low])}-${rate(r[SPEED_RANGE.high])}; ${afterFirst(r['tokens_per_s_excl_first'])}); ` +
             `KV ${fit.slope.toFixed(1)} B per cached ${unit} (r2 ${fit.r2.toFixed(3)}, prompts of ${fit.points.map((p) => p.length).join('/')} ${unit}s), generating added up to ${fit.generationBytes.toFixed(0)} B`,
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);
