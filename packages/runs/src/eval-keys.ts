@@ -23,6 +23,8 @@ export const EVAL_METRICS = [
   { key: 'brier_1', label: 'Brier-1', meaning: 'mean Brier-1 estimate: the first token of each next sentence (-1..1, higher is better)', interval: true },
   { key: 'generated_tokens', label: 'gen tokens', meaning: 'tokens generated in the speed measurement (decoder steps)', interval: false },
   { key: 'tokens_per_s', label: 'tok/s', meaning: 'generation speed, tokens per second', interval: false },
+  { key: 'tokens_per_s_ratio', label: 'tok/s / baseline', meaning: 'median over the bench\'s interleaved passes of tok/s over the baseline\'s (tokens_per_s_ratio_baseline) in the same pass; the passes\' range in _min/_max', interval: false },
+  { key: 'tokens_per_s_ratio_above_1', label: 'passes faster', meaning: 'bench passes in which its tok/s was above the baseline\'s in the same pass (of speed_repeats)', interval: false },
   { key: 'tokens_per_s_excl_first', label: 'tok/s excl. 1st', meaning: 'generation speed after each prompt\'s first sentence', interval: false },
   { key: 'kv_bytes_per_token', label: 'KV B/tok analyt.', meaning: 'KV-cache bytes per context token, analytical (from the cached shapes, over the eval documents)', interval: false },
   { key: 'kv_bytes_per_token_measured', label: 'KV B/tok meas.', meaning: 'KV-cache bytes per context token, measured on the caches: bytes per cached position (kv_bytes_per_position_measured) per context token over the eval documents, like the analytical figure', interval: false },
@@ -74,12 +76,36 @@ export function storedBounds(record: Readonly<Record<string, unknown>> | undefin
   return typeof low === 'number' && typeof high === 'number' ? { low, high } : undefined;
 }
 
+/** A figure the eval also stores as a ratio to its baseline model, measured pairwise. */
+export interface PairedRatio {
+  /** The ratio's key. */
+  key: EvalKey;
+  /**
+   * `interval`: a paired 95% bootstrap interval (the same documents drawn for both models; PPL);
+   * `range`: the range over the bench's interleaved passes of the per-pass ratio, with the
+   * passes where it was above 1 under {@link aboveOneKey} (tok/s).
+   */
+  bounds: 'interval' | 'range';
+}
+
 /**
- * Figures the eval also stores as a ratio to its baseline model, with a paired 95% interval (the
- * same documents drawn for both models): the figure's key -> the ratio's key. The baseline's stage
- * name is stored under {@link pairedBaselineKey}.
+ * Figures the eval also stores as a paired ratio to its baseline model: the figure's key -> the
+ * ratio. The baseline's stage name is stored under {@link pairedBaselineKey}.
  */
-export const PAIRED_RATIOS: ReadonlyMap<EvalKey, EvalKey> = new Map([['ppl', 'ppl_ratio']]);
+export const PAIRED_RATIOS: ReadonlyMap<EvalKey, PairedRatio> = new Map<EvalKey, PairedRatio>([
+  ['ppl', { key: 'ppl_ratio', bounds: 'interval' }],
+  ['tokens_per_s', { key: 'tokens_per_s_ratio', bounds: 'range' }],
+]);
+
+/** The keys a paired ratio's bounds are stored under (`intervalKeys` or `rangeKeys` of its key). */
+export function pairedBoundsKeys(ratio: PairedRatio): { low: string; high: string } {
+  return ratio.bounds === 'interval' ? intervalKeys(ratio.key) : rangeKeys(ratio.key);
+}
+
+/** Where a per-pass ratio stores how many passes it was above 1 (`tokens_per_s_ratio_above_1`). */
+export function aboveOneKey(ratioKey: string): string {
+  return `${ratioKey}_above_1`;
+}
 
 /** The `summary.json` key naming the stage a paired ratio divides by (`ppl_ratio_baseline`). */
 export function pairedBaselineKey(ratioKey: string): string {

@@ -70,9 +70,16 @@ async function budgetedPass(model: Pick<BenchModel, 'generate'>, prompts: readon
  * model alike instead of on whichever ran last. The warm-up runs before each model's first
  * pass only. Per model: each rate is its passes' median, `tokens_per_s_min` / `_max` their
  * range, `speed_repeats` their count; every pass generates the same tokens (greedy), so
- * `generated_tokens` is one pass's.
+ * `generated_tokens` is one pass's. `passRates`: tokens/s of each pass in pass order (pass k of
+ * every model ran next to each other: {@link passRatios} compares them pass by pass).
  */
-export async function measureBudgetedSpeeds(models: readonly Pick<BenchModel, 'generate'>[], prompts: readonly Document[], tokens: number, warmup: number, repeats = 1): Promise<Record<string, number>[]> {
+export async function measureBudgetedSpeeds(
+  models: readonly Pick<BenchModel, 'generate'>[],
+  prompts: readonly Document[],
+  tokens: number,
+  warmup: number,
+  repeats = 1,
+): Promise<{ figures: Record<string, number>; passRates: number[] }[]> {
   const passes: Record<string, number>[][] = models.map(() => []);
   for (let pass = 0; pass < repeats; pass++) {
     for (let k = 0; k < models.length; k++) {
@@ -85,8 +92,21 @@ export async function measureBudgetedSpeeds(models: readonly Pick<BenchModel, 'g
     // A rate is NaN in every pass or in none (the passes generate the same sentences).
     for (const key of Object.keys(out)) if (!key.startsWith('generated_tokens')) out[key] = quantile(own.map((p) => p[key]!).sort((a, b) => a - b), 0.5);
     const rates = own.map((p) => p['tokens_per_s']!);
-    return { ...out, [SPEED_RANGE.low]: Math.min(...rates), [SPEED_RANGE.high]: Math.max(...rates), speed_repeats: repeats };
+    return { figures: { ...out, [SPEED_RANGE.low]: Math.min(...rates), [SPEED_RANGE.high]: Math.max(...rates), speed_repeats: repeats }, passRates: rates };
   });
+}
+
+/**
+ * A model's tokens/s over a baseline's, pass by pass (pass k of both ran next to each other):
+ * the median of the per-pass ratios, their range, and in how many passes it was above 1.
+ * Undefined when the passes differ in number or a rate is not finite (nothing was timed).
+ */
+export function passRatios(rates: readonly number[], baseRates: readonly number[]): { median: number; low: number; high: number; above: number } | undefined {
+  if (rates.length === 0 || rates.length !== baseRates.length) return undefined;
+  const ratios = rates.map((r, k) => r / baseRates[k]!);
+  if (!ratios.every(Number.isFinite)) return undefined;
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), low: sorted[0]!, high: sorted.at(-1)!, above: ratios.filter((r) => r > 1).length };
 }
 
 /** A rate as printed: undefined or NaN (nothing was timed) as '-'. */
@@ -149,8 +169,10 @@ export const benchStage: Stage<typeof benchStageSchema> = {
       }
       const results: Record<string, Record<string, number>> = {};
       const speeds = await measureBudgetedSpeeds(models.map((m) => m.model), documents, c.tokens, c.warmup, c.repeats);
+      const passRates: Record<string, number[]> = {};
       for (const [i, { artifact: a, model }] of models.entries()) {
-        const r = speeds[i]!;
+        const r = speeds[i]!.figures;
+        passRates[a.stage] = speeds[i]!.passRates;
         // An SLLM caches one position per sentence, a token LM one per token.
         const unit = 'kvBytesPerSentence' in model.kv ? 'sentence' : 'token';
         const cachePositions = (p: Document) => (unit === 'sentence' ? p.length : contextTokens(p));
@@ -170,7 +192,7 @@ export const benchStage: Stage<typeof benchStageSchema> = {
         );
         if (a.runDir) await mergeEvalResults(a.runDir, r);
       }
-      return { files: {}, meta: { results, prompts: prompts.map((d) => d.id), kvContexts: kvPrompts.map(contextTokens), settings: c } };
+      return { files: {}, meta: { results, passRates, prompts: prompts.map((d) => d.id), kvContexts: kvPrompts.map(contextTokens), settings: c } };
     } finally {
       for (const m of models) m.model.dispose();
     }

@@ -117,6 +117,14 @@ describe('eval stage', () => {
     expect(lm['ppl_ratio']).toBeUndefined();
     expect(text).toMatch(/^PPL sllm \/ lm, paired over the same documents: [\d.]+ \[[\d.]+, [\d.]+\]: (excludes 1: the difference is resolved|includes 1: the difference is not resolved by these 4 documents)$/m);
     expect(text).toMatch(/^sllm\s+sllm\s.*\s[\d.]+ \[[\d.]+, [\d.]+\]$/m);
+    // tok/s over the token LM's pass by pass (the bench interleaves the passes): a median ratio, its range, the passes above 1.
+    expect(sllm['tokens_per_s_ratio_min'] as number).toBeLessThanOrEqual(sllm['tokens_per_s_ratio'] as number);
+    expect(sllm['tokens_per_s_ratio_max'] as number).toBeGreaterThanOrEqual(sllm['tokens_per_s_ratio'] as number);
+    expect(sllm['tokens_per_s_ratio_above_1'] as number).toBeGreaterThanOrEqual(0);
+    expect(sllm['tokens_per_s_ratio_above_1'] as number).toBeLessThanOrEqual(3);
+    expect(sllm['tokens_per_s_ratio_baseline']).toBe('lm');
+    expect(lm['tokens_per_s_ratio']).toBeUndefined();
+    expect(text).toMatch(/^tok\/s sllm \/ lm, pass by pass \(interleaved\): [\d.]+ \([\d.]+-[\d.]+\): above 1 in [0-3] of 3 passes$/m);
     // Training compute beside each predictor: the SLLM's counts its SentenceVAE's.
     expect(text).toMatch(/^lm \(token-lm\): .* CPU s to train \(.*itself [\d,]+.*tok [\d,]+.*\)$/m);
     expect(text).toMatch(/^sllm \(sllm\): .* CPU s to train \(.*svae [\d,]+.*\)$/m);
@@ -156,7 +164,7 @@ describe('eval stage', () => {
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.
     expect(text).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+PPL xlm$/m);
-    expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
+    expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\); tok\/s xlm: median of the per-pass ratios, passes interleaved \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
     expect(text).toMatch(/^lm\s+token-lm\s+12\s+[\d.]+ \([\d.]+-[\d.]+\)\s/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+recon tok acc\s+recon exact$/m);

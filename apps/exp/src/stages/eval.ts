@@ -30,9 +30,10 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
+import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
@@ -96,10 +97,10 @@ export const evalStageSchema = z.strictObject({
 
 /**
  * The table's figures, in the one list's order; context min/max print inside the mean's cell;
- * the bench's bytes per position as bytes per token; the paired PPL ratio in the ratio column.
+ * the bench's bytes per position as bytes per token; the paired ratios (PPL, tok/s) in the ratio columns.
  */
 const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
-  (k) => k !== 'context_tokens_min' && k !== 'context_tokens_max' && k !== 'kv_bytes_per_position_measured' && k !== 'ppl_ratio',
+  (k) => !['context_tokens_min', 'context_tokens_max', 'kv_bytes_per_position_measured', 'ppl_ratio', 'tokens_per_s_ratio', 'tokens_per_s_ratio_above_1'].includes(k),
 );
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
@@ -148,27 +149,41 @@ export function comparisonTable(rows: readonly ModelResult[], baseline: string |
   return renderTable(headers, body);
 }
 
-/** A ratio to the baseline, with its paired interval where the eval stored one (`1.121 [1.074, 1.173]`). */
+/**
+ * A ratio to the baseline; where the eval stored it paired, that ratio with its bounds: PPL's
+ * paired interval (`1.121 [1.105, 1.135]`), tok/s's median per-pass ratio and its range over
+ * the bench's interleaved passes (`1.097 (0.950-1.300)`).
+ */
 function ratioCell(results: Record<string, number>, key: EvalKey, ratio: number): Cell {
   const paired = PAIRED_RATIOS.get(key);
-  const ci = paired === undefined ? undefined : storedBounds(results, intervalKeys(paired));
-  return ci ? figureWithInterval(ratio, ci.low, ci.high) : ratio;
+  const stored = paired === undefined ? undefined : results[paired.key];
+  const bounds = paired === undefined ? undefined : storedBounds(results, pairedBoundsKeys(paired));
+  if (paired === undefined || stored === undefined || bounds === undefined) return ratio;
+  return (paired.bounds === 'interval' ? figureWithInterval : figureWithRange)(stored, bounds.low, bounds.high);
 }
 
 /**
- * For each model with a paired ratio interval to the baseline: whether it excludes 1. Two models
- * scored on the same documents are compared on the same draws, so this can resolve a difference
- * that their separate intervals (which carry what the documents share) leave open.
+ * For each model with a paired ratio to the baseline: for PPL, whether its paired interval
+ * excludes 1 (two models scored on the same documents are compared on the same draws, so this
+ * can resolve a difference that their separate intervals, which carry what the documents share,
+ * leave open); for tok/s, the per-pass ratio over the bench's interleaved passes and in how many
+ * passes it was above 1.
  */
 export function pairedLines(rows: readonly ModelResult[], baseline: string | null, documents: number): string[] {
   if (baseline === null) return [];
-  return rows.flatMap((r) =>
-    [...PAIRED_RATIOS].flatMap(([key, ratioKey]) => {
-      const ratio = r.results[ratioKey];
-      const ci = storedBounds(r.results, intervalKeys(ratioKey));
-      if (ratio === undefined || ci === undefined) return [];
-      const verdict = ci.low > 1 || ci.high < 1 ? 'excludes 1: the difference is resolved' : `includes 1: the difference is not resolved by these ${documents} documents`;
-      return [`${LABELS.get(key)} ${r.stage} / ${baseline}, paired over the same documents: ${figureWithInterval(ratio, ci.low, ci.high)}: ${verdict}`];
+  return [...PAIRED_RATIOS].flatMap(([key, paired]) =>
+    rows.flatMap((r) => {
+      const ratio = r.results[paired.key];
+      const b = storedBounds(r.results, pairedBoundsKeys(paired));
+      if (ratio === undefined || b === undefined) return [];
+      const head = `${LABELS.get(key)} ${r.stage} / ${baseline}`;
+      if (paired.bounds === 'range') {
+        const above = r.results[aboveOneKey(paired.key)];
+        const passes = r.results['speed_repeats'];
+        return [`${head}, pass by pass (interleaved): ${figureWithRange(ratio, b.low, b.high)}${above === undefined || passes === undefined ? '' : `: above 1 in ${above} of ${passes} passes`}`];
+      }
+      const verdict = b.low > 1 || b.high < 1 ? 'excludes 1: the difference is resolved' : `includes 1: the difference is not resolved by these ${documents} documents`;
+      return [`${head}, paired over the same documents: ${figureWithInterval(ratio, b.low, b.high)}: ${verdict}`];
     }),
   );
 }
@@ -242,6 +257,17 @@ export function unequalBudgets(rows: readonly ModelResult[]): string[] {
   const counted = rows.filter((r) => r.results['generated_tokens'] !== undefined);
   if (new Set(counted.map((r) => r.results['generated_tokens'])).size < 2) return [];
   return [`warning: the models generated different numbers of tokens (${counted.map((r) => `${r.stage} ${r.results['generated_tokens']}`).join(', ')}): their tok/s are not equal work`];
+}
+
+/** A model's tok/s over the baseline's, pass by pass, from the first bench whose passes timed both. */
+function benchPassRatios(benches: readonly Artifact[], stage: string, baseline: string): ReturnType<typeof passRatios> {
+  for (const b of benches) {
+    const rates = b.meta['passRates'] as Record<string, number[]> | undefined;
+    const own = rates?.[stage];
+    const base = rates?.[baseline];
+    if (own && base) return passRatios(own, base);
+  }
+  return undefined;
 }
 
 function numbersOf(value: unknown): Record<string, number> {
@@ -353,9 +379,17 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         if (basePpl && basePpl !== p) {
           // Paired: the same documents drawn for both models, so what the documents share cancels.
           const paired = pairedBootstrapRatio(p.documents, basePpl.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
-          const ratioKey = PAIRED_RATIOS.get('ppl')!;
+          const ratioKey = PAIRED_RATIOS.get('ppl')!.key;
           Object.assign(results, { [ratioKey]: p.ppl / basePpl.ppl, ...intervalEntries(ratioKey, paired) });
           extra[pairedBaselineKey(ratioKey)] = basePpl.name;
+        }
+        // tok/s over the baseline's pass by pass, from the bench that timed both (their passes interleaved).
+        const speed = baseline === null || baseline === a.stage ? undefined : benchPassRatios(benches, a.stage, baseline);
+        if (speed) {
+          const ratio = PAIRED_RATIOS.get('tokens_per_s')!;
+          const range = rangeKeys(ratio.key);
+          Object.assign(results, { [ratio.key]: speed.median, [range.low]: speed.low, [range.high]: speed.high, [aboveOneKey(ratio.key)]: speed.above });
+          extra[pairedBaselineKey(ratio.key)] = baseline!;
         }
         Object.assign(results, brier.get(a.stage) ?? {});
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
@@ -383,7 +417,10 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       tables.push(comparisonTable(predictorRows, baseline, 'quality'));
       if ([...GENERATION_KEYS].some((k) => predictorRows.some((r) => r.results[k] !== undefined))) {
         const repeats = predictorRows.map((r) => r.results['speed_repeats']).find((n) => n !== undefined);
-        const speedNote = repeats === undefined ? '' : `; tok/s: median of ${repeats} timed passes (their range)`;
+        const perPass = predictorRows.some((r) => r.results[PAIRED_RATIOS.get('tokens_per_s')!.key] !== undefined);
+        const speedNote =
+          (repeats === undefined ? '' : `; tok/s: median of ${repeats} timed passes (their range)`) +
+          (perPass && baseline !== null ? `; tok/s x${baseline}: median of the per-pass ratios, passes interleaved (their range)` : '');
         tables.push(`Generation (the bench stage: batch 1, greedy, the same token budget per prompt${speedNote}):\n${comparisonTable(predictorRows, baseline, 'generation')}`);
       }
     }

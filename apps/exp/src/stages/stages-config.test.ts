@@ -157,6 +157,17 @@ describe('pairedLines', () => {
     expect(table[2]).toMatch(/\s1$/);
     expect(table[3]).toMatch(/\s1\.100 \[1\.050, 1\.150\]$/);
   });
+
+  test('tok/s: the median per-pass ratio over the bench\'s interleaved passes, its range, and the passes above 1', () => {
+    const rows: ModelResult[] = [
+      { stage: 'lm', kind: 'token-lm', results: { ppl: 40, ppl_tokens: 500, tokens_per_s: 1000, speed_repeats: 5 } },
+      { stage: 'sllm', kind: 'sllm', results: { ppl: 44, ppl_tokens: 500, tokens_per_s: 1100, speed_repeats: 5, tokens_per_s_ratio: 1.12, tokens_per_s_ratio_min: 0.96, tokens_per_s_ratio_max: 1.3, tokens_per_s_ratio_above_1: 4 } },
+    ];
+    expect(pairedLines(rows, 'lm', 7)).toEqual(['tok/s sllm / lm, pass by pass (interleaved): 1.120 (0.960-1.300): above 1 in 4 of 5 passes']);
+    const generation = comparisonTable(rows, 'lm', 'generation').split('\n');
+    expect(generation[0]).toMatch(/^model\s+kind\s+tok\/s\s+tok\/s xlm$/);
+    expect(generation[3]).toMatch(/^sllm\s+sllm\s+1100\s+1\.120 \(0\.960-1\.300\)$/);
+  });
 });
 
 describe('overlapLines', () => {

@@ -101,8 +101,11 @@ export interface PaperChange {
  * the baseline's stage, and both runs' scored ids and figures are the ones it divided.
  */
 function pairedPercent(row: RunRow, baseline: RunRow, column: PaperColumn): { low: number; high: number } | undefined {
-  const ratioKey = PAIRED_RATIOS.get(column.key);
-  if (ratioKey === undefined || row.eval === undefined || baseline.eval === undefined) return undefined;
+  // Only a paired interval (PPL) can be checked against the two runs' figures (ratio = value / base);
+  // tok/s's per-pass ratio is a median over passes, which the runs' medians do not give back.
+  const paired = PAIRED_RATIOS.get(column.key);
+  if (paired?.bounds !== 'interval' || row.eval === undefined || baseline.eval === undefined) return undefined;
+  const ratioKey = paired.key;
   const ratio = row.eval[ratioKey];
   const ci = storedBounds(row.eval, intervalKeys(ratioKey));
   const value = row.eval[column.key];
