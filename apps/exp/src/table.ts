@@ -55,6 +55,11 @@ export function figureWithRange(figure: number, low: number, high: number): stri
   return `${f} (${l}-${h})`;
 }
 
+/** A figure with its stored spread (runs' `storedSpread`): its interval in brackets, its range in parentheses. */
+export function figureWithSpread(figure: number, spread: { kind: 'interval' | 'range'; low: number; high: number }): string {
+  return (spread.kind === 'interval' ? figureWithInterval : figureWithRange)(figure, spread.low, spread.high);
+}
+
 /** A 95% interval alone, `[91.5, 112.7]`: formatted like its figure where given (printed elsewhere), else each bound on its own. */
 export function intervalText(low: number, high: number, figure?: number): string {
   const [, l, h] = figure === undefined ? ['', formatCell(low), formatCell(high)] : alike(figure, low, high);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { intervalBase, intervalEntries, intervalKeys, rangeKeys, storedBounds } from './eval-keys.js';
+import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, PAIRED_RATIOS, pairedBaselineKey, pairedBoundsKeys, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -18,5 +18,27 @@ describe('interval keys', () => {
     expect(storedBounds(record, intervalKeys('ppl'))).toEqual({ low: 45, high: 55 });
     expect(storedBounds(record, rangeKeys('tokens_per_s'))).toBeUndefined();
     expect(storedBounds(undefined, intervalKeys('ppl'))).toBeUndefined();
+  });
+});
+
+describe('stored spreads', () => {
+  test('an interval first, else a range; bound keys belong to their figure only where the record holds it', () => {
+    const record = { ppl: 100.7, ppl_ci_low: 91.5, ppl_ci_high: 112.7, tokens_per_s: 1229, tokens_per_s_min: 1022, tokens_per_s_max: 1280, context_tokens_mean: 49.3, context_tokens_min: 3, params: 5 };
+    expect(storedSpread(record, 'ppl')).toEqual({ kind: 'interval', low: 91.5, high: 112.7 });
+    expect(storedSpread(record, 'tokens_per_s')).toEqual({ kind: 'range', low: 1022, high: 1280 });
+    expect(storedSpread(record, 'params')).toBeUndefined();
+    expect(spreadBase('ppl_ci_high', record)).toBe('ppl');
+    expect(spreadBase('tokens_per_s_min', record)).toBe('tokens_per_s');
+    expect(spreadBase('context_tokens_min', record)).toBeUndefined();
+    expect(spreadBase('ppl', record)).toBeUndefined();
+  });
+
+  test('paired ratios name their keys: PPL with an interval, tok/s with a per-pass range', () => {
+    const ppl = PAIRED_RATIOS.get('ppl')!;
+    const speed = PAIRED_RATIOS.get('tokens_per_s')!;
+    expect(pairedBoundsKeys(ppl)).toEqual({ low: 'ppl_ratio_ci_low', high: 'ppl_ratio_ci_high' });
+    expect(pairedBoundsKeys(speed)).toEqual({ low: 'tokens_per_s_ratio_min', high: 'tokens_per_s_ratio_max' });
+    expect(pairedBaselineKey(ppl.key)).toBe('ppl_ratio_baseline');
+    expect(aboveOneKey(speed.key)).toBe('tokens_per_s_ratio_above_1');
   });
 });

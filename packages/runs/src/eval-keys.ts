@@ -112,6 +112,32 @@ export function pairedBaselineKey(ratioKey: string): string {
   return `${ratioKey}_baseline`;
 }
 
+/** A figure's stored spread: its 95% interval, else the range of its repeated measurements. */
+export interface StoredSpread {
+  kind: 'interval' | 'range';
+  low: number;
+  high: number;
+}
+
+/** The spread stored beside `key` in an eval record: its interval (`_ci_low/_high`), else its range (`_min/_max`). */
+export function storedSpread(record: Readonly<Record<string, unknown>> | undefined, key: string): StoredSpread | undefined {
+  const ci = storedBounds(record, intervalKeys(key));
+  if (ci) return { kind: 'interval', ...ci };
+  const range = storedBounds(record, rangeKeys(key));
+  return range ? { kind: 'range', ...range } : undefined;
+}
+
+/**
+ * The figure a bound key belongs to in `record` (`ppl_ci_low` -> `ppl`, `tokens_per_s_max` ->
+ * `tokens_per_s`), when the record holds that figure as a number: tables print the bound in its
+ * figure's cell instead of a row of its own. Undefined for any other key (`context_tokens_min`,
+ * whose `context_tokens` is no figure).
+ */
+export function spreadBase(key: string, record: Readonly<Record<string, unknown>>): string | undefined {
+  const base = intervalBase(key) ?? /^(.+)_(min|max)$/.exec(key)?.[1];
+  return base !== undefined && typeof record[base] === 'number' ? base : undefined;
+}
+
 /** A figure's interval as its `summary.json` entries; none when it has no interval (measured on a single document). */
 export function intervalEntries(key: EvalKey, ci: { low: number; high: number } | undefined): Record<string, number> {
   if (ci === undefined) return {};

@@ -2,12 +2,18 @@ import { describe, expect, test } from 'vitest';
 import { evalCells } from './eval-cells.js';
 
 describe('evalCells', () => {
-  test('folds each interval into its figure, writes PPL by context and stage costs on one line, keeps the rest', () => {
+  test('folds each interval and range into its figure, writes PPL by context and stage costs on one line, keeps the rest', () => {
     const rows = evalCells({
       ppl: 100.72,
       ppl_ci_low: 91.474,
       ppl_ci_high: 112.7,
       ppl_tokens: 29804,
+      // The range of the bench's passes, in parentheses; a _min/_max whose base is no figure (context) stays.
+      tokens_per_s: 1229.4,
+      tokens_per_s_min: 1021.6,
+      tokens_per_s_max: 1279.7,
+      context_tokens_mean: 49.29,
+      context_tokens_min: 3,
       // An interval whose figure is absent (or not a number) stays visible.
       orphan_ci_low: 0.5,
       ppl_by_context: { '0-32': { ppl: 110.51, tokens: 2708, sentences: 133 }, '32-64': { ppl: 99.692, tokens: 26819, sentences: 1319 }, '256+': { ppl: null, tokens: 0, sentences: 0 } },
@@ -18,6 +24,9 @@ describe('evalCells', () => {
     expect(rows).toEqual([
       ['ppl', '100.7 [91.5, 112.7]'],
       ['ppl_tokens', 29804],
+      ['tokens_per_s', '1229 (1022-1280)'],
+      ['context_tokens_mean', 49.29],
+      ['context_tokens_min', 3],
       ['orphan_ci_low', 0.5],
       ['ppl_by_context', '0-32: 110.5 (2708 tokens), 32-64: 99.692 (26819 tokens)'],
       ['stage_costs', 'eval 8.906 s wall, 10.963 CPU s; odd 3'],

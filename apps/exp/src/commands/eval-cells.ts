@@ -1,11 +1,12 @@
 /**
  * A run's `summary.json` eval figures as `show` and `compare` print them: a figure's 95%
- * interval beside it (`100.7 [91.474, 112.7]`) instead of three rows, PPL by context and the
+ * interval beside it (`100.7 [91.5, 112.7]`), or the range of its repeated measurements
+ * (`1229 (1022-1280)`), instead of three rows, PPL by context and the
  * costs of stages without a run folder on one readable line each, anything else as JSON.
  */
-import { intervalBase, intervalKeys, PPL_BY_CONTEXT_KEY, storedBounds, type EvalValue } from '@sentencelab/runs';
+import { PPL_BY_CONTEXT_KEY, spreadBase, storedSpread, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { figureWithInterval, formatCell, type Cell } from '../table.js';
+import { figureWithSpread, formatCell, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,14 +32,13 @@ function costsCell(v: { [key: string]: EvalValue }): string {
     .join('; ');
 }
 
-/** The eval figures as [key, cell] rows in the record's order (interval keys folded into their figure's cell). */
+/** The eval figures as [key, cell] rows in the record's order (interval and range keys folded into their figure's cell). */
 export function evalCells(record: Readonly<Record<string, EvalValue>>): [string, Cell][] {
   const rows: [string, Cell][] = [];
   for (const [key, v] of Object.entries(record)) {
-    const base = intervalBase(key);
-    if (base !== undefined && typeof record[base] === 'number') continue; // printed with its figure
-    const ci = storedBounds(record, intervalKeys(key));
-    if (typeof v === 'number' && ci) rows.push([key, figureWithInterval(v, ci.low, ci.high)]);
+    if (spreadBase(key, record) !== undefined) continue; // printed with its figure
+    const spread = storedSpread(record, key);
+    if (typeof v === 'number' && spread) rows.push([key, figureWithSpread(v, spread)]);
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);

@@ -30,9 +30,9 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
-import { figureWithInterval, figureWithRange, formatCell, renderTable, type Cell } from '../table.js';
+import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
@@ -120,10 +120,8 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
   const v = results[key];
   if (v === undefined) return undefined;
   if (key === 'context_tokens_mean') return `${v.toFixed(1)} (${formatCell(results['context_tokens_min'])}-${formatCell(results['context_tokens_max'])})`;
-  const range = storedBounds(results, rangeKeys(key));
-  if (range) return figureWithRange(v, range.low, range.high);
-  const ci = storedBounds(results, intervalKeys(key));
-  return ci ? figureWithInterval(v, ci.low, ci.high) : v;
+  const spread = storedSpread(results, key);
+  return spread ? figureWithSpread(v, spread) : v;
 }
 
 /**
@@ -159,7 +157,7 @@ function ratioCell(results: Record<string, number>, key: EvalKey, ratio: number)
   const stored = paired === undefined ? undefined : results[paired.key];
   const bounds = paired === undefined ? undefined : storedBounds(results, pairedBoundsKeys(paired));
   if (paired === undefined || stored === undefined || bounds === undefined) return ratio;
-  return (paired.bounds === 'interval' ? figureWithInterval : figureWithRange)(stored, bounds.low, bounds.high);
+  return figureWithSpread(stored, { kind: paired.bounds, ...bounds });
 }
 
 /**

@@ -1,6 +1,6 @@
-import { intervalBase, intervalKeys, storedBounds } from '@sentencelab/runs/eval-keys';
+import { spreadBase, storedSpread } from '@sentencelab/runs/eval-keys';
 import { knownFields } from '../shared/fields.js';
-import { formatNumber, formatValue, formatWithInterval } from '../shared/flatten.js';
+import { formatNumber, formatValue, formatWithSpread } from '../shared/flatten.js';
 import { pivot, pivotTable, type PivotSpec } from '../shared/pivot.js';
 import { exportTable, type ExportFormat, type PlainTable } from '../shared/table-export.js';
 import { varyingKeys } from '../shared/config-diff.js';
@@ -39,13 +39,13 @@ function metricTables(runs: RunRow[]): HTMLElement[] {
       ),
     ),
   );
-  // A figure's 95% interval is shown in its cell (`52.1 [47.46, 57.02]`), not as rows of its own.
+  // A figure's 95% interval (`52.1 [47.46, 57.02]`) or range (`2100 (1900-2300)`) is shown in its cell, not as rows of its own.
   const allEvalKeys = new Set(runs.flatMap((r) => Object.keys(r.eval ?? {})));
-  const evalKeys = [...allEvalKeys].filter((k) => !allEvalKeys.has(intervalBase(k) ?? '')).sort();
+  const evalKeys = [...allEvalKeys].filter((k) => !runs.some((r) => r.eval?.[k] !== undefined && spreadBase(k, r.eval) !== undefined)).sort();
   const evalCell = (r: RunRow, k: string): string => {
     const v = r.eval?.[k];
-    const ci = storedBounds(r.eval, intervalKeys(k));
-    return typeof v === 'number' && ci ? formatWithInterval(v, ci.low, ci.high) : formatValue(v ?? null);
+    const spread = storedSpread(r.eval, k);
+    return typeof v === 'number' && spread ? formatWithSpread(v, spread) : formatValue(v ?? null);
   };
   const evalTable = h(
     'table',

@@ -29,6 +29,11 @@ export function formatWithRange(figure: number, low: number, high: number): stri
   return `${formatNumber(figure)} (${formatNumber(low)}-${formatNumber(high)})`;
 }
 
+/** A figure with its stored spread (runs' `storedSpread`): its interval in brackets, its range in parentheses. */
+export function formatWithSpread(figure: number, spread: { kind: 'interval' | 'range'; low: number; high: number }): string {
+  return (spread.kind === 'interval' ? formatWithInterval : formatWithRange)(figure, spread.low, spread.high);
+}
+
 /** Display form of a cell value: numbers with up to 4 significant decimals, null as an empty cell. */
 export function formatValue(value: Scalar | undefined): string {
   if (value === undefined || value === null) return '';

@@ -1,6 +1,6 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys, PAIRED_RATIOS, pairedBaselineKey, rangeKeys, storedBounds } from '@sentencelab/runs/eval-keys';
-import { formatNumber, formatWithInterval, formatWithRange } from './flatten.js';
+import { intervalKeys, PAIRED_RATIOS, pairedBaselineKey, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
 
@@ -67,12 +67,9 @@ export function paperValue(row: RunRow, column: PaperColumn): number | undefined
  * over documents (`<key>_ci_low/_high`), else the range of its repeated measurements
  * (`<key>_min/_max`: the bench's tok/s passes); undefined when the run stored neither.
  */
-export function paperSpread(row: RunRow, column: PaperColumn): { kind: 'intervals' | 'ranges'; low: number; high: number } | undefined {
-  for (const [kind, keys] of [['intervals', intervalKeys(column.key)], ['ranges', rangeKeys(column.key)]] as const) {
-    const b = storedBounds(row.eval, keys);
-    if (b) return { kind, low: b.low * column.scale, high: b.high * column.scale };
-  }
-  return undefined;
+export function paperSpread(row: RunRow, column: PaperColumn): StoredSpread | undefined {
+  const s = storedSpread(row.eval, column.key);
+  return s && { kind: s.kind, low: s.low * column.scale, high: s.high * column.scale };
 }
 
 /** A run's figure as the paper tables show it: `52.1 [47.46, 57.02]` with a 95% interval, `2100 (1900-2300)` with a range; '' when missing. */
@@ -80,8 +77,7 @@ export function paperCell(row: RunRow, column: PaperColumn): string {
   const v = paperValue(row, column);
   if (v === undefined) return '';
   const s = paperSpread(row, column);
-  if (s === undefined) return formatNumber(v);
-  return (s.kind === 'intervals' ? formatWithInterval : formatWithRange)(v, s.low, s.high);
+  return s === undefined ? formatNumber(v) : formatWithSpread(v, s);
 }
 
 /**
@@ -126,7 +122,7 @@ export function paperChange(row: RunRow, baseline: RunRow, column: PaperColumn):
   const a = paperSpread(row, column);
   const b = paperSpread(baseline, column);
   const overlap = percent !== undefined && a !== undefined && b !== undefined && a.kind === b.kind && a.low <= b.high && b.low <= a.high;
-  return overlap ? { percent, overlap: a.kind } : { percent };
+  return overlap ? { percent, overlap: a.kind === 'interval' ? 'intervals' : 'ranges' } : { percent };
 }
 
 /**
