@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { brierEstimate, brierLm, brierSample, spreadPicks, spreadQuota } from './brier.js';
+import { brierEstimate, brierFigures, brierLm, brierSample, pairedBrierDifferences, spreadPicks, spreadQuota, type BrierItem } from './brier.js';
 
 describe('brierEstimate', () => {
   test('I[x1 = y] + I[x2 = y] - I[x1 = x2] on the first n ids (hand-worked)', () => {
@@ -45,6 +45,39 @@ describe('brierLm', () => {
   test('brierSample: EOS appended when the sentence ended within maxTokens', () => {
     expect(brierSample([5, 6], 4, 2)).toEqual([5, 6, 2]);
     expect(brierSample([5, 6, 7, 8], 4, 2)).toEqual([5, 6, 7, 8]);
+  });
+});
+
+describe('pairedBrierDifferences', () => {
+  const target = [5, 6, 7, 2];
+  // Both samples right: every Brier-n is 1; two different wrong samples: 0.
+  const right = (t: number[]): BrierItem => ({ target: t, samples: [t, t] });
+  const wrong = (t: number[]): BrierItem => ({ target: t, samples: [[9, 9, 9, 2], [8, 8, 8, 2]] });
+  const other = [3, 4, 2];
+
+  test('a model right where the other is wrong on every item: the difference on every draw (hand-worked)', () => {
+    const a = [[right(target), right(other)], [right(target)], [right(other), right(target)]];
+    const b = a.map((items) => items.map((i) => wrong([...i.target])));
+    const d = pairedBrierDifferences(a, b, { resamples: 200, seed: 1 });
+    // BrierLM 100 x geometric mean of Brier-1..4: 100 vs 0; Brier-1: 1 vs 0.
+    expect(d).toEqual({ brier_lm_diff: 100, brier_lm_diff_ci_low: 100, brier_lm_diff_ci_high: 100, brier_1_diff: 1, brier_1_diff_ci_low: 1, brier_1_diff_ci_high: 1 });
+  });
+
+  test('two documents, one where A is right, one where B is: resamples of one kind, the other, or both', () => {
+    const a = [[right(target)], [wrong(other)]];
+    const b = [[wrong(target)], [right(other)]];
+    const d = pairedBrierDifferences(a, b, { resamples: 400, seed: 3 });
+    // Brier-1: {doc 1, doc 1}: +1, {doc 2, doc 2}: -1, one of each: 0. The whole set: 0.
+    expect(d['brier_1_diff']).toBe(0);
+    expect([d['brier_1_diff_ci_low'], d['brier_1_diff_ci_high']]).toEqual([-1, 1]);
+    // Unpaired, each model's own interval spans 0 to 1 as well: the figures alone do not show that the models trade places.
+    expect(brierFigures(a, { resamples: 400, seed: 3 })['brier_1_ci_low']).toBe(0);
+  });
+
+  test('different items are an error; one document with items has no interval', () => {
+    expect(() => pairedBrierDifferences([[right(target)]], [[right(other)]])).toThrow('rated on different items');
+    expect(() => pairedBrierDifferences([[right(target)], []], [[right(target)]])).toThrow('rated on different items');
+    expect(pairedBrierDifferences([[right(target)], []], [[wrong(target)], []])).toEqual({ brier_lm_diff: 100, brier_1_diff: 1 });
   });
 });
 

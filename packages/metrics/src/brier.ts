@@ -109,6 +109,34 @@ export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[],
   };
 }
 
+/**
+ * Paired differences a - b of BrierLM and Brier-1 between two models rated on the same items
+ * (`a[d][i]` and `b[d][i]` are the same next sentence of document d), each with a 95% bootstrap
+ * interval over documents that draws the same documents for both models, so what the documents
+ * share cancels. As `summary.json` eval keys: `brier_lm_diff`, `brier_1_diff` (+ `_ci_low` /
+ * `_ci_high`; none when one document has items).
+ */
+export function pairedBrierDifferences(a: readonly (readonly BrierItem[])[], b: readonly (readonly BrierItem[])[], options: { resamples?: number; seed?: number } = {}): Record<string, number> {
+  const sameItems = a.length === b.length && a.every((items, d) => items.length === b[d]!.length && items.every((item, i) => item.target.join() === b[d]![i]!.target.join()));
+  if (!sameItems) {
+    throw new Error(`pairedBrierDifferences: the two models were rated on different items (${a.map((i) => i.length).join('/')} vs ${b.map((i) => i.length).join('/')} per document, or other targets)`);
+  }
+  const used = a.flatMap((items, d) => (items.length > 0 ? [d] : []));
+  const figures = (docs: readonly number[]) => {
+    const [x, y] = [brierLm(docs.flatMap((d) => a[d]!)), brierLm(docs.flatMap((d) => b[d]!))];
+    return { lm: x.score - y.score, first: x.byN[0]! - y.byN[0]! };
+  };
+  const all = figures(used);
+  const lm = bootstrap(used, (sample) => figures(sample).lm, options);
+  const first = bootstrap(used, (sample) => figures(sample).first, options);
+  return {
+    brier_lm_diff: all.lm,
+    ...(lm ? { brier_lm_diff_ci_low: lm.low, brier_lm_diff_ci_high: lm.high } : {}),
+    brier_1_diff: all.first,
+    ...(first ? { brier_1_diff_ci_low: first.low, brier_1_diff_ci_high: first.high } : {}),
+  };
+}
+
 /** A sampled continuation as BrierLM compares it: the tokens, then EOS when the sentence ended within `maxTokens`. */
 export function brierSample(sentence: readonly number[], maxTokens: number, eos: number): number[] {
   return sentence.length < maxTokens ? [...sentence, eos] : sentence.slice(0, maxTokens);

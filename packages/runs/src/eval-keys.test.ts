@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, PAIRED_RATIOS, pairedBaselineKey, pairedBoundsKeys, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
+import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -34,8 +34,8 @@ describe('stored spreads', () => {
   });
 
   test('paired ratios name their keys: PPL with an interval, tok/s with a per-pass range', () => {
-    const ppl = PAIRED_RATIOS.get('ppl')!;
-    const speed = PAIRED_RATIOS.get('tokens_per_s')!;
+    const ppl = PAIRED_COMPARISONS.get('ppl')!;
+    const speed = PAIRED_COMPARISONS.get('tokens_per_s')!;
     expect(pairedBoundsKeys(ppl)).toEqual({ low: 'ppl_ratio_ci_low', high: 'ppl_ratio_ci_high' });
     expect(pairedBoundsKeys(speed)).toEqual({ low: 'tokens_per_s_ratio_min', high: 'tokens_per_s_ratio_max' });
     expect(pairedBaselineKey(ppl.key)).toBe('ppl_ratio_baseline');

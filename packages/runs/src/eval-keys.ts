@@ -21,6 +21,8 @@ export const EVAL_METRICS = [
   { key: 'context_tokens_max', label: 'ctx max', meaning: 'most context tokens behind a scored sentence', interval: false },
   { key: 'brier_lm', label: 'BrierLM', meaning: 'likelihood-free score of sampled next sentences (0..100, higher is better)', interval: true },
   { key: 'brier_1', label: 'Brier-1', meaning: 'mean Brier-1 estimate: the first token of each next sentence (-1..1, higher is better)', interval: true },
+  { key: 'brier_lm_diff', label: 'BrierLM - baseline', meaning: 'BrierLM minus the eval baseline\'s (brier_lm_diff_baseline) on the same next sentences, with a paired 95% bootstrap interval over documents', interval: true },
+  { key: 'brier_1_diff', label: 'Brier-1 - baseline', meaning: 'Brier-1 minus the eval baseline\'s (brier_1_diff_baseline) on the same next sentences, with a paired 95% bootstrap interval over documents', interval: true },
   { key: 'generated_tokens', label: 'gen tokens', meaning: 'tokens generated in the speed measurement (decoder steps)', interval: false },
   { key: 'tokens_per_s', label: 'tok/s', meaning: 'generation speed, tokens per second', interval: false },
   { key: 'tokens_per_s_ratio', label: 'tok/s / baseline', meaning: 'median over the bench\'s interleaved passes of tok/s over the baseline\'s (tokens_per_s_ratio_baseline) in the same pass; the passes\' range in _min/_max', interval: false },
@@ -76,12 +78,14 @@ export function storedBounds(record: Readonly<Record<string, unknown>> | undefin
   return typeof low === 'number' && typeof high === 'number' ? { low, high } : undefined;
 }
 
-/** A figure the eval also stores as a ratio to its baseline model, measured pairwise. */
-export interface PairedRatio {
-  /** The ratio's key. */
+/** A figure the eval also compares with its baseline model's pairwise (on the same documents or passes). */
+export interface PairedComparison {
+  /** Where the comparison is stored. */
   key: EvalKey;
+  /** The figure over the baseline's (no difference: 1), or the figure minus the baseline's (0: scores that can be 0 or negative). */
+  op: 'ratio' | 'difference';
   /**
-   * `interval`: a paired 95% bootstrap interval (the same documents drawn for both models; PPL);
+   * `interval`: a paired 95% bootstrap interval (the same documents drawn for both models);
    * `range`: the range over the bench's interleaved passes of the per-pass ratio, with the
    * passes where it was above 1 under {@link aboveOneKey} (tok/s).
    */
@@ -89,17 +93,19 @@ export interface PairedRatio {
 }
 
 /**
- * Figures the eval also stores as a paired ratio to its baseline model: the figure's key -> the
- * ratio. The baseline's stage name is stored under {@link pairedBaselineKey}.
+ * Figures the eval also compares pairwise with its baseline model: the figure's key -> the
+ * comparison. The baseline's stage name is stored under {@link pairedBaselineKey}.
  */
-export const PAIRED_RATIOS: ReadonlyMap<EvalKey, PairedRatio> = new Map<EvalKey, PairedRatio>([
-  ['ppl', { key: 'ppl_ratio', bounds: 'interval' }],
-  ['tokens_per_s', { key: 'tokens_per_s_ratio', bounds: 'range' }],
+export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Map<EvalKey, PairedComparison>([
+  ['ppl', { key: 'ppl_ratio', op: 'ratio', bounds: 'interval' }],
+  ['brier_lm', { key: 'brier_lm_diff', op: 'difference', bounds: 'interval' }],
+  ['brier_1', { key: 'brier_1_diff', op: 'difference', bounds: 'interval' }],
+  ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
 ]);
 
-/** The keys a paired ratio's bounds are stored under (`intervalKeys` or `rangeKeys` of its key). */
-export function pairedBoundsKeys(ratio: PairedRatio): { low: string; high: string } {
-  return ratio.bounds === 'interval' ? intervalKeys(ratio.key) : rangeKeys(ratio.key);
+/** The keys a paired comparison's bounds are stored under (`intervalKeys` or `rangeKeys` of its key). */
+export function pairedBoundsKeys(paired: PairedComparison): { low: string; high: string } {
+  return paired.bounds === 'interval' ? intervalKeys(paired.key) : rangeKeys(paired.key);
 }
 
 /** Where a per-pass ratio stores how many passes it was above 1 (`tokens_per_s_ratio_above_1`). */

@@ -124,6 +124,16 @@ describe('eval stage', () => {
     expect(sllm['tokens_per_s_ratio_above_1'] as number).toBeLessThanOrEqual(3);
     expect(sllm['tokens_per_s_ratio_baseline']).toBe('lm');
     expect(lm['tokens_per_s_ratio']).toBeUndefined();
+    // Brier over the token LM's, paired on the same next sentences.
+    expect(sllm['brier_1_diff'] as number).toBeCloseTo((sllm['brier_1'] as number) - (lm['brier_1'] as number), 12);
+    expect(sllm['brier_lm_diff'] as number).toBeCloseTo((sllm['brier_lm'] as number) - (lm['brier_lm'] as number), 9);
+    expect(sllm['brier_1_diff_ci_low'] as number).toBeLessThanOrEqual(sllm['brier_1_diff'] as number);
+    expect(sllm['brier_1_diff_baseline']).toBe('lm');
+    expect(lm['brier_1_diff']).toBeUndefined();
+    // A line under the tables, unless both models scored the same on every draw (an interval of [0, 0] says nothing).
+    const silent = sllm['brier_1_diff_ci_low'] === 0 && sllm['brier_1_diff_ci_high'] === 0;
+    if (silent) expect(text).not.toMatch(/^Brier-1 sllm - lm/m);
+    else expect(text).toMatch(/^Brier-1 sllm - lm, paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (excludes|includes) 0: /m);
     expect(text).toMatch(/^tok\/s sllm \/ lm, pass by pass \(interleaved\): [\d.]+ \([\d.]+-[\d.]+\): above 1 in [0-3] of 3 passes$/m);
     // Training compute beside each predictor: the SLLM's counts its SentenceVAE's.
     expect(text).toMatch(/^lm \(token-lm\): .* CPU s to train \(.*itself [\d,]+.*tok [\d,]+.*\)$/m);

@@ -20,6 +20,7 @@ import {
   matchedContextStarts,
   meanTokensPerSentence,
   pairedBootstrapRatio,
+  pairedBrierDifferences,
   perplexityOverDocuments,
   scoredBytes,
   BRIER_TOKENS,
@@ -30,7 +31,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_RATIOS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
@@ -97,10 +98,11 @@ export const evalStageSchema = z.strictObject({
 
 /**
  * The table's figures, in the one list's order; context min/max print inside the mean's cell;
- * the bench's bytes per position as bytes per token; the paired ratios (PPL, tok/s) in the ratio columns.
+ * the bench's bytes per position as bytes per token; the paired ratios (PPL, tok/s) in the ratio
+ * columns, the paired Brier differences under the tables.
  */
 const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
-  (k) => !['context_tokens_min', 'context_tokens_max', 'kv_bytes_per_position_measured', 'ppl_ratio', 'tokens_per_s_ratio', 'tokens_per_s_ratio_above_1'].includes(k),
+  (k) => !['context_tokens_min', 'context_tokens_max', 'kv_bytes_per_position_measured', 'ppl_ratio', 'brier_lm_diff', 'brier_1_diff', 'tokens_per_s_ratio', 'tokens_per_s_ratio_above_1'].includes(k),
 );
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
@@ -153,37 +155,42 @@ export function comparisonTable(rows: readonly ModelResult[], baseline: string |
  * the bench's interleaved passes (`1.097 (0.950-1.300)`).
  */
 function ratioCell(results: Record<string, number>, key: EvalKey, ratio: number): Cell {
-  const paired = PAIRED_RATIOS.get(key);
-  const stored = paired === undefined ? undefined : results[paired.key];
+  const paired = PAIRED_COMPARISONS.get(key);
+  const stored = paired?.op !== 'ratio' ? undefined : results[paired.key];
   const bounds = paired === undefined ? undefined : storedBounds(results, pairedBoundsKeys(paired));
   if (paired === undefined || stored === undefined || bounds === undefined) return ratio;
   return figureWithSpread(stored, { kind: paired.bounds, ...bounds });
 }
 
 /**
- * For each model with a paired ratio to the baseline: for PPL, whether its paired interval
- * excludes 1 (two models scored on the same documents are compared on the same draws, so this
- * can resolve a difference that their separate intervals, which carry what the documents share,
- * leave open); for tok/s, the per-pass ratio over the bench's interleaved passes and in how many
- * passes it was above 1.
+ * For each model compared pairwise with the baseline on `keys`: for PPL (a ratio) and Brier (a
+ * difference), whether the paired interval excludes no change (two models rated on the same
+ * documents are compared on the same draws, so this can resolve a difference that their separate
+ * intervals, which carry what the documents share, leave open); for tok/s, the per-pass ratio
+ * over the bench's interleaved passes and in how many passes it was above 1.
  */
-export function pairedLines(rows: readonly ModelResult[], baseline: string | null, documents: number): string[] {
+export function pairedLines(rows: readonly ModelResult[], baseline: string | null, documents: number, keys: readonly EvalKey[]): string[] {
   if (baseline === null) return [];
-  return [...PAIRED_RATIOS].flatMap(([key, paired]) =>
-    rows.flatMap((r) => {
-      const ratio = r.results[paired.key];
+  return keys.flatMap((key) => {
+    const paired = PAIRED_COMPARISONS.get(key);
+    if (paired === undefined) return [];
+    return rows.flatMap((r) => {
+      const value = r.results[paired.key];
       const b = storedBounds(r.results, pairedBoundsKeys(paired));
-      if (ratio === undefined || b === undefined) return [];
-      const head = `${LABELS.get(key)} ${r.stage} / ${baseline}`;
+      if (value === undefined || b === undefined) return [];
+      const head = `${LABELS.get(key)} ${r.stage} ${paired.op === 'ratio' ? '/' : '-'} ${baseline}`;
       if (paired.bounds === 'range') {
         const above = r.results[aboveOneKey(paired.key)];
         const passes = r.results['speed_repeats'];
-        return [`${head}, pass by pass (interleaved): ${figureWithRange(ratio, b.low, b.high)}${above === undefined || passes === undefined ? '' : `: above 1 in ${above} of ${passes} passes`}`];
+        return [`${head}, pass by pass (interleaved): ${figureWithRange(value, b.low, b.high)}${above === undefined || passes === undefined ? '' : `: above 1 in ${above} of ${passes} passes`}`];
       }
-      const verdict = b.low > 1 || b.high < 1 ? 'excludes 1: the difference is resolved' : `includes 1: the difference is not resolved by these ${documents} documents`;
-      return [`${head}, paired over the same documents: ${figureWithInterval(ratio, b.low, b.high)}: ${verdict}`];
-    }),
-  );
+      const none = paired.op === 'ratio' ? 1 : 0;
+      // The same score on every draw (BrierLM 0 for both models) says nothing about either.
+      if (b.low === none && b.high === none) return [];
+      const verdict = b.low > none || b.high < none ? `excludes ${none}: the difference is resolved` : `includes ${none}: the difference is not resolved by these ${documents} documents`;
+      return [`${head}, paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
+    });
+  });
 }
 
 /** A concept head must beat "copy the previous sentence's embedding" on both L2 (lower) and contrastive accuracy (higher). */
@@ -312,6 +319,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const kvAnalytical = new Map<string, number>();
     const kvTokensPerPosition = new Map<string, number>();
     const brier = new Map<string, Record<string, number>>();
+    const brierItemsOf = new Map<string, BrierItem[][]>();
     let contextNote = '';
     let brierNote = '';
     try {
@@ -333,6 +341,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
             const items = await brierItems(s.scorer.sampleNext, sentences, starts, { limit: c.brierSentences, eos: data.ids.eos, seed: ctx.seed });
             const f = brierFigures(items, { resamples: c.resamples, seed: ctx.seed });
             brier.set(s.name, f);
+            brierItemsOf.set(s.name, items);
             ctx.log(`${s.name}: BrierLM ${f['brier_lm']!.toFixed(2)}, Brier-1 ${f['brier_1']!.toFixed(4)} over ${f['brier_sentences']} next sentences (2 samples each; matched context)`);
           }
           brierNote = `BrierLM: 100 x geometric mean of Brier-1..${BRIER_TOKENS} on the first ${BRIER_TOKENS} ids of each of ${c.brierSentences} next sentences spread evenly over the documents, 2 samples each (temperature 1) after the matched context (${matchedNote}); concept heads: through the SentenceVAE decoder after their own windows, on their stage's test documents`;
@@ -377,19 +386,26 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         if (basePpl && basePpl !== p) {
           // Paired: the same documents drawn for both models, so what the documents share cancels.
           const paired = pairedBootstrapRatio(p.documents, basePpl.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
-          const ratioKey = PAIRED_RATIOS.get('ppl')!.key;
+          const ratioKey = PAIRED_COMPARISONS.get('ppl')!.key;
           Object.assign(results, { [ratioKey]: p.ppl / basePpl.ppl, ...intervalEntries(ratioKey, paired) });
           extra[pairedBaselineKey(ratioKey)] = basePpl.name;
         }
         // tok/s over the baseline's pass by pass, from the bench that timed both (their passes interleaved).
         const speed = baseline === null || baseline === a.stage ? undefined : benchPassRatios(benches, a.stage, baseline);
         if (speed) {
-          const ratio = PAIRED_RATIOS.get('tokens_per_s')!;
+          const ratio = PAIRED_COMPARISONS.get('tokens_per_s')!;
           const range = rangeKeys(ratio.key);
           Object.assign(results, { [ratio.key]: speed.median, [range.low]: speed.low, [range.high]: speed.high, [aboveOneKey(ratio.key)]: speed.above });
           extra[pairedBaselineKey(ratio.key)] = baseline!;
         }
         Object.assign(results, brier.get(a.stage) ?? {});
+        // Brier over the baseline's, paired: the same next sentences, the same documents drawn for both.
+        const items = brierItemsOf.get(a.stage);
+        const baseItems = baseline === null || baseline === a.stage ? undefined : brierItemsOf.get(baseline);
+        if (items && baseItems) {
+          Object.assign(results, pairedBrierDifferences(items, baseItems, { resamples: c.resamples, seed: ctx.seed }));
+          for (const k of ['brier_lm', 'brier_1'] as const) extra[pairedBaselineKey(PAIRED_COMPARISONS.get(k)!.key)] = baseline!;
+        }
         extra[PPL_BY_CONTEXT_KEY] = Object.fromEntries(p.byContext.map((b) => [b.bucket, { ppl: b.tokens === 0 ? null : b.ppl, tokens: b.tokens, sentences: b.sentences }]));
         extra['ppl_fingerprint'] = p.fingerprint;
         extra['ppl_context'] = ppl!.context;
@@ -415,7 +431,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       tables.push(comparisonTable(predictorRows, baseline, 'quality'));
       if ([...GENERATION_KEYS].some((k) => predictorRows.some((r) => r.results[k] !== undefined))) {
         const repeats = predictorRows.map((r) => r.results['speed_repeats']).find((n) => n !== undefined);
-        const perPass = predictorRows.some((r) => r.results[PAIRED_RATIOS.get('tokens_per_s')!.key] !== undefined);
+        const perPass = predictorRows.some((r) => r.results[PAIRED_COMPARISONS.get('tokens_per_s')!.key] !== undefined);
         const speedNote =
           (repeats === undefined ? '' : `; tok/s: median of ${repeats} timed passes (their range)`) +
           (perPass && baseline !== null ? `; tok/s x${baseline}: median of the per-pass ratios, passes interleaved (their range)` : '');
@@ -427,7 +443,12 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     }
     lines.push(tables.join('\n\n'));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
-    const overlaps = [...overlapLines(rows, ['ppl'], docs.length), ...pairedLines(rows, baseline, docs.length), ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length)];
+    const overlaps = [
+      ...overlapLines(rows, ['ppl'], docs.length),
+      ...pairedLines(rows, baseline, docs.length, ['ppl']),
+      ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length),
+      ...pairedLines(rows, baseline, docs.length, ['brier_lm', 'brier_1', 'tokens_per_s']),
+    ];
     const crossChecks = rows.flatMap((r) => {
       const a = r.results['kv_bytes_per_token'];
       const m = r.results['kv_bytes_per_token_measured'];

@@ -147,11 +147,15 @@ describe('pairedLines', () => {
       { stage: 'sllm', kind: 'sllm', results: { ppl: 44, ppl_tokens: 500, ppl_ci_low: 40, ppl_ci_high: 48, ppl_ratio: 1.1, ppl_ratio_ci_low: 1.05, ppl_ratio_ci_high: 1.15 } },
       { stage: 'big', kind: 'sllm', results: { ppl: 41, ppl_tokens: 500, ppl_ratio: 1.025, ppl_ratio_ci_low: 0.98, ppl_ratio_ci_high: 1.07 } },
     ];
-    expect(pairedLines(rows, 'lm', 7)).toEqual([
+    expect(pairedLines(rows, 'lm', 7, ['ppl'])).toEqual([
       'PPL sllm / lm, paired over the same documents: 1.100 [1.050, 1.150]: excludes 1: the difference is resolved',
       'PPL big / lm, paired over the same documents: 1.025 [0.980, 1.070]: includes 1: the difference is not resolved by these 7 documents',
     ]);
-    expect(pairedLines(rows, null, 7)).toEqual([]);
+    expect(pairedLines(rows, null, 7, ['ppl'])).toEqual([]);
+    // Brier: a difference, whose "no change" is 0.
+    // BrierLM 0 for both models on every draw: no line.
+    const brier: ModelResult[] = [{ stage: 'sllm', kind: 'sllm', results: { brier_lm: 0, brier_lm_diff: 0, brier_lm_diff_ci_low: 0, brier_lm_diff_ci_high: 0, brier_1: 0.047, brier_1_diff: 0.0196, brier_1_diff_ci_low: 0.0012, brier_1_diff_ci_high: 0.0387 } }];
+    expect(pairedLines(brier, 'lm', 7, ['brier_lm', 'brier_1'])).toEqual(['Brier-1 sllm - lm, paired over the same documents: 0.0196 [0.0012, 0.0387]: excludes 0: the difference is resolved']);
     const table = comparisonTable(rows, 'lm', 'quality').split('\n');
     expect(table[0]).toMatch(/PPL xlm$/);
     expect(table[2]).toMatch(/\s1$/);
@@ -163,7 +167,7 @@ describe('pairedLines', () => {
       { stage: 'lm', kind: 'token-lm', results: { ppl: 40, ppl_tokens: 500, tokens_per_s: 1000, speed_repeats: 5 } },
       { stage: 'sllm', kind: 'sllm', results: { ppl: 44, ppl_tokens: 500, tokens_per_s: 1100, speed_repeats: 5, tokens_per_s_ratio: 1.12, tokens_per_s_ratio_min: 0.96, tokens_per_s_ratio_max: 1.3, tokens_per_s_ratio_above_1: 4 } },
     ];
-    expect(pairedLines(rows, 'lm', 7)).toEqual(['tok/s sllm / lm, pass by pass (interleaved): 1.120 (0.960-1.300): above 1 in 4 of 5 passes']);
+    expect(pairedLines(rows, 'lm', 7, ['tokens_per_s'])).toEqual(['tok/s sllm / lm, pass by pass (interleaved): 1.120 (0.960-1.300): above 1 in 4 of 5 passes']);
     const generation = comparisonTable(rows, 'lm', 'generation').split('\n');
     expect(generation[0]).toMatch(/^model\s+kind\s+tok\/s\s+tok\/s xlm$/);
     expect(generation[3]).toMatch(/^sllm\s+sllm\s+1100\s+1\.120 \(0\.960-1\.300\)$/);

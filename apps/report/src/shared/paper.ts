@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys, PAIRED_RATIOS, pairedBaselineKey, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { intervalKeys, PAIRED_COMPARISONS, pairedBaselineKey, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
@@ -99,8 +99,8 @@ export interface PaperChange {
 function pairedPercent(row: RunRow, baseline: RunRow, column: PaperColumn): { low: number; high: number } | undefined {
   // Only a paired interval (PPL) can be checked against the two runs' figures (ratio = value / base);
   // tok/s's per-pass ratio is a median over passes, which the runs' medians do not give back.
-  const paired = PAIRED_RATIOS.get(column.key);
-  if (paired?.bounds !== 'interval' || row.eval === undefined || baseline.eval === undefined) return undefined;
+  const paired = PAIRED_COMPARISONS.get(column.key);
+  if (paired?.op !== 'ratio' || paired.bounds !== 'interval' || row.eval === undefined || baseline.eval === undefined) return undefined;
   const ratioKey = paired.key;
   const ratio = row.eval[ratioKey];
   const ci = storedBounds(row.eval, intervalKeys(ratioKey));
