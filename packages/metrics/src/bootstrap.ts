@@ -46,19 +46,18 @@ export function bootstrapRatio(docs: readonly DocumentSums[], options: Bootstrap
   if (contributing === 0) throw new Error('bootstrapRatio: every document has den 0, so the figure is undefined');
   if (contributing < MIN_INTERVAL_DOCUMENTS) return undefined;
   const transform = options.transform ?? ((r: number) => r);
-  return bootstrap(
-    docs,
-    (sample) => {
-      let num = 0;
-      let den = 0;
-      for (const d of sample) {
-        num += d.num;
-        den += d.den;
-      }
-      return den === 0 ? Number.NaN : transform(num / den);
-    },
-    options,
-  );
+  return bootstrap(docs, (sample) => ratioOfSums(sample, transform), options);
+}
+
+/** `transform(Σ num / Σ den)` over documents; NaN when Σ den is 0. */
+function ratioOfSums(docs: Iterable<DocumentSums>, transform: (ratio: number) => number): number {
+  let num = 0;
+  let den = 0;
+  for (const d of docs) {
+    num += d.num;
+    den += d.den;
+  }
+  return den === 0 ? Number.NaN : transform(num / den);
 }
 
 /**
@@ -67,6 +66,16 @@ export function bootstrapRatio(docs: readonly DocumentSums[], options: Bootstrap
  * Undefined for a single document.
  */
 export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[]) => number, options: Omit<BootstrapOptions, 'transform'> = {}): Interval | undefined {
+  return bootstrapEach(docs, (sample) => [statistic(sample)], options)?.[0];
+}
+
+/**
+ * Percentile-bootstrap intervals of several statistics of the same resamples, in the order
+ * `statistics` returns them (each one's NaN values skipped on its own): one pass over the draws
+ * where figures share their work (BrierLM and Brier-1 from one `brierLm` per resample). The
+ * draws are those {@link bootstrap} makes with the same options. Undefined for a single document.
+ */
+export function bootstrapEach<T>(docs: readonly T[], statistics: (sample: readonly T[]) => readonly number[], options: Omit<BootstrapOptions, 'transform'> = {}): Interval[] | undefined {
   const resamples = options.resamples ?? 1000;
   const level = options.level ?? 0.95;
   if (docs.length === 0) throw new Error('bootstrap: no documents');
@@ -75,17 +84,21 @@ export function bootstrap<T>(docs: readonly T[], statistic: (sample: readonly T[
   if (!(level > 0 && level < 1)) throw new Error(`bootstrap: level must be in (0, 1), got ${level}`);
   const rng = new Rng(options.seed ?? 0);
   const n = docs.length;
-  const values: number[] = [];
+  const values: number[][] = [];
   const sample: T[] = new Array<T>(n);
   for (let r = 0; r < resamples; r++) {
     for (let k = 0; k < n; k++) sample[k] = docs[rng.int(n)]!;
-    const v = statistic(sample);
-    if (!Number.isNaN(v)) values.push(v);
+    statistics(sample).forEach((v, i) => {
+      const own = (values[i] ??= []);
+      if (!Number.isNaN(v)) own.push(v);
+    });
   }
-  if (values.length === 0) throw new Error('bootstrap: every resample gave NaN, so the figure is undefined');
-  values.sort((a, b) => a - b);
   const tail = (1 - level) / 2;
-  return { low: quantile(values, tail), high: quantile(values, 1 - tail) };
+  return values.map((own) => {
+    if (own.length === 0) throw new Error('bootstrap: every resample gave NaN, so the figure is undefined');
+    own.sort((a, b) => a - b);
+    return { low: quantile(own, tail), high: quantile(own, 1 - tail) };
+  });
 }
 
 /**
@@ -100,16 +113,7 @@ export function pairedBootstrapRatio(a: readonly DocumentSums[], b: readonly Doc
   if (a.filter((d, i) => d.den > 0 || b[i]!.den > 0).length < MIN_INTERVAL_DOCUMENTS) return undefined;
   const transform = options.transform ?? ((r: number) => r);
   const indices = a.map((_, i) => i);
-  const figure = (docs: readonly DocumentSums[], sample: readonly number[]) => {
-    let num = 0;
-    let den = 0;
-    for (const i of sample) {
-      num += docs[i]!.num;
-      den += docs[i]!.den;
-    }
-    return den === 0 ? Number.NaN : transform(num / den);
-  };
-  return bootstrap(indices, (sample) => figure(a, sample) / figure(b, sample), options);
+  return bootstrap(indices, (sample) => ratioOfSums(sample.map((i) => a[i]!), transform) / ratioOfSums(sample.map((i) => b[i]!), transform), options);
 }
 
 /**

@@ -14,7 +14,7 @@
  * the sentence-initial n-gram of every held-out next sentence, the one unit every family can
  * predict.
  */
-import { bootstrap } from './bootstrap.js';
+import { bootstrapEach } from './bootstrap.js';
 
 /** BrierLM compares the first BRIER_TOKENS ids of each prediction (Brier-1..4, as in CALM). */
 export const BRIER_TOKENS = 4;
@@ -98,8 +98,10 @@ export function spreadPicks(counts: readonly number[], limit: number): number[][
 export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[], options: { resamples?: number; seed?: number } = {}): Record<string, number> {
   const used = itemsByDocument.filter((i) => i.length > 0);
   const all = brierLm(used.flat());
-  const lm = bootstrap(used, (sample) => brierLm(sample.flat()).score, options);
-  const first = bootstrap(used, (sample) => brierLm(sample.flat()).byN[0]!, options);
+  const [lm, first] = bootstrapEach(used, (sample) => {
+    const r = brierLm(sample.flat());
+    return [r.score, r.byN[0]!];
+  }, options) ?? [];
   return {
     brier_lm: all.score,
     ...(lm ? { brier_lm_ci_low: lm.low, brier_lm_ci_high: lm.high } : {}),
@@ -127,8 +129,10 @@ export function pairedBrierDifferences(a: readonly (readonly BrierItem[])[], b: 
     return { lm: x.score - y.score, first: x.byN[0]! - y.byN[0]! };
   };
   const all = figures(used);
-  const lm = bootstrap(used, (sample) => figures(sample).lm, options);
-  const first = bootstrap(used, (sample) => figures(sample).first, options);
+  const [lm, first] = bootstrapEach(used, (sample) => {
+    const f = figures(sample);
+    return [f.lm, f.first];
+  }, options) ?? [];
   return {
     brier_lm_diff: all.lm,
     ...(lm ? { brier_lm_diff_ci_low: lm.low, brier_lm_diff_ci_high: lm.high } : {}),

@@ -40,6 +40,6 @@ export {
 } from './memory.js';
 export { trainingThroughput, type StepTiming, type Throughput } from './throughput.js';
 export { countParams, type ParamCounts, type ParameterOwner } from './params.js';
-export { bootstrap, bootstrapRatio, formatInterval, intervalsOverlap, pairedBootstrapRatio, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
+export { bootstrap, bootstrapEach, bootstrapRatio, formatInterval, intervalsOverlap, pairedBootstrapRatio, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
 export { seedSpread, tQuantile975, type SeedSpread } from './seeds.js';
 export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, pairedBrierDifferences, spreadPicks, spreadQuota, type BrierItem, type BrierLmResult } from './brier.js';

@@ -113,9 +113,9 @@ export function aboveOneKey(ratioKey: string): string {
   return `${ratioKey}_above_1`;
 }
 
-/** The `summary.json` key naming the stage a paired ratio divides by (`ppl_ratio_baseline`). */
-export function pairedBaselineKey(ratioKey: string): string {
-  return `${ratioKey}_baseline`;
+/** The `summary.json` key naming the baseline stage of a paired comparison (`ppl_ratio_baseline`, `brier_1_diff_baseline`). */
+export function pairedBaselineKey(comparisonKey: string): string {
+  return `${comparisonKey}_baseline`;
 }
 
 /** A figure's stored spread: its 95% interval, else the range of its repeated measurements. */

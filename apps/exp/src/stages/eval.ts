@@ -101,8 +101,9 @@ export const evalStageSchema = z.strictObject({
  * the bench's bytes per position as bytes per token; the paired ratios (PPL, tok/s) in the ratio
  * columns, the paired Brier differences under the tables.
  */
+const PAIRED_KEYS = new Set<string>([...PAIRED_COMPARISONS.values()].flatMap((p) => (p.bounds === 'range' ? [p.key, aboveOneKey(p.key)] : [p.key])));
 const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
-  (k) => !['context_tokens_min', 'context_tokens_max', 'kv_bytes_per_position_measured', 'ppl_ratio', 'brier_lm_diff', 'brier_1_diff', 'tokens_per_s_ratio', 'tokens_per_s_ratio_above_1'].includes(k),
+  (k) => !['context_tokens_min', 'context_tokens_max', 'kv_bytes_per_position_measured'].includes(k) && !PAIRED_KEYS.has(k),
 );
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */

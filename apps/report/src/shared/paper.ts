@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { intervalKeys, PAIRED_COMPARISONS, pairedBaselineKey, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
@@ -103,7 +103,7 @@ function pairedPercent(row: RunRow, baseline: RunRow, column: PaperColumn): { lo
   if (paired?.op !== 'ratio' || paired.bounds !== 'interval' || row.eval === undefined || baseline.eval === undefined) return undefined;
   const ratioKey = paired.key;
   const ratio = row.eval[ratioKey];
-  const ci = storedBounds(row.eval, intervalKeys(ratioKey));
+  const ci = storedBounds(row.eval, pairedBoundsKeys(paired));
   const value = row.eval[column.key];
   const base = baseline.eval[column.key];
   if (typeof ratio !== 'number' || ci === undefined || typeof value !== 'number' || typeof base !== 'number' || base === 0) return undefined;
