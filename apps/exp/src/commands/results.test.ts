@@ -108,6 +108,35 @@ describe('exp results', () => {
     await expect(resultsAction('nope', { runsDir: root, out })).rejects.toThrow(/no finished run of experiment "nope" .* \(experiments there: exp1\)/);
   });
 
+  test('a figure\'s range over the timed passes folds into a row under it; a paired comparison\'s row names its baseline', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-results-range-'));
+    const sllm = (seed: number, lo: number, hi: number) => ({
+      ppl: 80 + seed, ppl_ratio: 0.8, ppl_ratio_ci_low: 0.78, ppl_ratio_ci_high: 0.83, ppl_ratio_baseline: 'lm',
+      brier_1_diff: 0.02, brier_1_diff_ci_low: -0.01, brier_1_diff_ci_high: 0.05, brier_1_diff_baseline: 'lm',
+      tokens_per_s: 1000 + seed, tokens_per_s_min: lo, tokens_per_s_max: hi,
+      tokens_per_s_ratio: 2.3, tokens_per_s_ratio_min: 2.1, tokens_per_s_ratio_max: 2.6, tokens_per_s_ratio_above_1: 5, tokens_per_s_ratio_baseline: 'lm',
+      context_tokens_min: 3, context_tokens_max: 65,
+    });
+    stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
+    stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 1, eval: sllm(1, 900, 1050) });
+    stageRun(root, { experiment: 'r', stage: 'one', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
+    const out = join(root, 'r.md');
+    await resultsAction('r', { runsDir: root, out });
+    const md = readFileSync(out, 'utf8');
+    // Two runs: the lowest pass to the highest; one run: its own range. No row of a bound on its own.
+    expect(md).toContain('| tokens_per_s range over timed passes | 900-1100 over 2 runs |');
+    expect(md).toContain('| tokens_per_s range over timed passes | 950-1100 |');
+    expect(md).not.toMatch(/\| tokens_per_s_(min|max) \|/);
+    expect(md).not.toMatch(/\| tokens_per_s_ratio_(min|max) \|/);
+    expect(md).toContain('| tokens_per_s_ratio (/ lm) range over timed passes | 2.100-2.600 over 2 runs |');
+    expect(md).toContain('| tokens_per_s_ratio_above_1 | 5 ± 0 (n=2) |');
+    expect(md).toContain('| ppl_ratio (/ lm) | 0.8000 |');
+    expect(md).toContain('| ppl_ratio (/ lm) 95% interval | [0.7800, 0.8300] bootstrap over documents |');
+    expect(md).toContain('| brier_1_diff (- lm) 95% interval |');
+    // A key ending in _min whose stem is no figure stays a row of its own.
+    expect(md).toContain('| context_tokens_min | 3 |');
+  });
+
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
     // An eval stage has no run folder: it records its cost in the run of the model it measured.

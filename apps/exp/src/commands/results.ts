@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { cpuSecondsOf, EVAL_METRICS, intervalBase, intervalKeys, listRuns, PPL_BY_CONTEXT_KEY, readMetrics, type RunInfoOk } from '@sentencelab/runs';
+import { cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, PAIRED_COMPARISONS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -40,20 +40,50 @@ function intervalCell(p: ResultPoint, key: string): string {
 }
 
 /**
+ * The range a figure's repeated measurements spanned in one point (`tokens_per_s_min/_max`: the
+ * bench's timed passes): the run's own range, or over several runs the lowest low to the
+ * highest high; '' when no run stored one.
+ */
+function rangeCell(p: ResultPoint, key: string): string {
+  const bounds = p.runs.flatMap((r) => storedBounds(evalNumbers(r), rangeKeys(key)) ?? []);
+  if (bounds.length === 0) return '';
+  const low = Math.min(...bounds.map((b) => b.low));
+  const high = Math.max(...bounds.map((b) => b.high));
+  return `${formatCell(low)}-${formatCell(high)}${bounds.length > 1 ? ` over ${bounds.length} runs` : ''}`;
+}
+
+/** The comparison keys of the eval's paired figures (`ppl_ratio`, `brier_1_diff`, ...) with their op. */
+const PAIRED_BY_KEY = new Map([...PAIRED_COMPARISONS.values()].map((c) => [c.key as string, c]));
+
+/**
+ * A table row's name: the figure's key, and for a paired comparison the baseline it was
+ * compared with (`ppl_ratio (/ lm)`, `brier_1_diff (- lm)`), which the runs store beside it.
+ */
+function rowName(points: readonly ResultPoint[], key: string): string {
+  const paired = PAIRED_BY_KEY.get(key);
+  if (!paired) return key;
+  const baselines = [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
+  return baselines.length > 0 ? `${key} (${paired.op === 'ratio' ? '/' : '-'} ${baselines.join(', ')})` : key;
+}
+
+/**
  * The table of one stage: rows = numeric eval results (flattened; PPL by context has its own
- * table), each figure with a stored interval followed by a row of 95% intervals; then wall
- * and CPU time. Columns = points.
+ * table), each figure with a stored interval followed by a row of 95% intervals and each with
+ * a stored range (the bench's passes) by a row of that range; then wall and CPU time. Columns
+ * = points.
  */
 export function stageTable(points: readonly ResultPoint[]): string {
   const flat = points.map((p) => p.runs.map(evalNumbers));
   const all = new Set(flat.flat().flatMap((f) => Object.keys(f)));
-  const isInterval = (k: string) => all.has(intervalBase(k) ?? '');
-  const keys = [...all].filter((k) => !isInterval(k) && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
+  const merged = Object.assign({}, ...flat.flat()) as Record<string, number>;
+  const keys = [...all].filter((k) => spreadBase(k, merged) === undefined && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
   const header = ['result', ...points.map((p) => p.label || 'value')];
   const rows: string[][] = [];
   for (const k of keys) {
-    rows.push([k, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
-    if (all.has(intervalKeys(k).low)) rows.push([`${k} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
+    const name = rowName(points, k);
+    rows.push([name, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
+    if (all.has(intervalKeys(k).low)) rows.push([`${name} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
+    if (all.has(rangeKeys(k).low)) rows.push([`${name} range over timed passes`, ...points.map((p) => rangeCell(p, k))]);
   }
   // The validation metrics' last values (the training run's final evaluation).
   const valMetrics = [...new Set(points.flatMap((p) => p.runs.flatMap((r) => Object.keys(r.summary?.metrics ?? {}))))].filter((m) => /(^|\/)val\//.test(m)).sort();

@@ -26,6 +26,13 @@ export interface FigureChart {
 
 export const FIGURE_CHARTS: readonly FigureChart[] = [
   { id: 'ppl', title: 'PPL on the shared held-out tokens (lower is better)', y: 'PPL', series: [{ key: 'ppl', name: 'PPL' }] },
+  {
+    id: 'ppl_ratio',
+    title: 'PPL over the eval baseline\'s on the same tokens, paired (below 1: better than the baseline)',
+    y: 'PPL / baseline PPL',
+    series: [{ key: 'ppl_ratio', name: 'PPL ratio' }],
+    rule: { value: 1, label: 'baseline' },
+  },
   { id: 'bits_per_byte', title: 'Bits per byte of the scored text (lower is better; comparable across units and tokenizers)', y: 'bits per byte', series: [{ key: 'bits_per_byte', name: 'bits per byte' }] },
   { id: 'recon_ppl', title: 'Held-out reconstruction PPL, teacher-forced (lower is better)', y: 'reconstruction PPL', series: [{ key: 'recon_ppl', name: 'reconstruction PPL' }] },
   { id: 'recon_token_acc', title: 'Held-out reconstruction token accuracy, greedy', y: 'token accuracy', series: [{ key: 'recon_token_acc', name: 'token accuracy' }] },

@@ -53,6 +53,13 @@ describe('parallel coordinates', () => {
     expect(defaultMetrics(rows)).toEqual(['loss.last']);
   });
 
+  test('default metrics: a figure\'s interval and range bounds are not axes of their own', () => {
+    const speed = (id: string, v: number, extra: Record<string, number> = {}): RunRow => ({ ...run(id, {}), eval: { tokens_per_s: v, tokens_per_s_min: v - 10, tokens_per_s_max: v + 10, ppl: 50, ppl_ci_low: 45, ppl_ci_high: 55, ...extra } });
+    expect(defaultMetrics([speed('a', 100), speed('b', 200)])).toEqual(['eval.ppl', 'eval.tokens_per_s']);
+    // A key ending in _min whose stem is no figure is one.
+    expect(defaultMetrics([speed('a', 100, { context_tokens_min: 3 }), speed('b', 200, { context_tokens_min: 3 })])).toEqual(['eval.ppl', 'eval.tokens_per_s', 'eval.context_tokens_min']);
+  });
+
   test('a brush keeps the runs inside every brushed axis; a missing value is outside', () => {
     const keep = (b: Parameters<typeof brushPredicate>[0]) => rows.filter(brushPredicate(b)).map((r) => r.id);
     expect(keep({})).toEqual(['a', 'b', 'c', 'd']);

@@ -2,7 +2,7 @@
  * Parallel coordinates over runs: which axes (the config keys that differ, then chosen metric
  * fields), each run's value on them, and the filter a brush on the axes stands for.
  */
-import { intervalBase } from '@sentencelab/runs/eval-keys';
+import { spreadBase } from '@sentencelab/runs/eval-keys';
 import { varyingKeys } from './config-diff.js';
 import { compareScalars, fieldValue, knownFields } from './fields.js';
 import { formatValue } from './flatten.js';
@@ -39,11 +39,14 @@ export function metricChoices(rows: readonly RunRow[]): string[] {
 /** Eval results offered first as default axes (the headline figures of each kind of run). */
 const HEADLINE_EVAL = ['ppl', 'l2', 'contrastive_acc', 'recon_token_acc', 'brier_lm', 'tokens_per_s', 'params'];
 
-/** Default metric axes: up to 3 eval results that every run has (headline figures first), else the last value of a loss. */
+/**
+ * Default metric axes: up to 3 eval results that every run has (headline figures first; a
+ * figure's interval or range bounds are no axes of their own), else the last value of a loss.
+ */
 export function defaultMetrics(rows: readonly RunRow[]): string[] {
   const fields = knownFields(rows);
   const rank = (k: string) => (HEADLINE_EVAL.includes(k) ? HEADLINE_EVAL.indexOf(k) : HEADLINE_EVAL.length);
-  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number') && intervalBase(k) === undefined).sort((a, b) => rank(a) - rank(b));
+  const shared = fields.eval.filter((k) => rows.every((r) => typeof r.eval?.[k] === 'number' && spreadBase(k, r.eval) === undefined)).sort((a, b) => rank(a) - rank(b));
   if (shared.length > 0) return shared.slice(0, 3).map((k) => `eval.${k}`);
   const loss = fields.metrics.find((m) => /(^|\/)loss$/.test(m)) ?? fields.metrics[0];
   return loss ? [`${loss}.last`] : [];
