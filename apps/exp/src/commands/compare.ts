@@ -1,4 +1,4 @@
-/** `pnpm exp compare <run...>`: config differences only, then summary metrics side by side. */
+/** `pnpm exp compare <run...>`: config differences only, what the runs were made under where it differs, then summary metrics side by side. */
 import { Command } from 'commander';
 import { metricHasBetterSide, readRun, type RunData } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
@@ -41,6 +41,8 @@ export function compareText(runs: RunData[]): string {
       ? 'config: identical'
       : renderTable(['config (differences only)', ...labels], diff.map((d) => [d.key, ...d.values.map(show)])),
   );
+  const made = madeUnderText(runs, labels);
+  if (made) out.push('', made);
   const info = (r: RunData, key: string): Cell => {
     const v = r.meta.backendInfo?.[key];
     return typeof v === 'string' ? v : undefined;
@@ -61,6 +63,31 @@ export function compareText(runs: RunData[]): string {
   }
   out.push('', renderTable(['summary', ...labels], rows));
   return out.join('\n');
+}
+
+/** A run's commit as `0123456789ab`, `(dirty)` when tracked files had uncommitted changes. */
+function gitCell(r: RunData): string {
+  return r.meta.git.sha === null ? '(no git checkout)' : `${r.meta.git.sha.slice(0, 12)}${r.meta.git.dirty ? ' (dirty)' : ''}`;
+}
+
+/**
+ * What the runs were made under, outside their configs, where it differs: the backend that
+ * ran them, the commit, the machine; with what each difference means for the figures below.
+ * '' when the runs share all three.
+ */
+export function madeUnderText(runs: readonly RunData[], labels: readonly string[]): string {
+  const machine = (r: RunData) => `${r.meta.machine.cpu}, ${r.meta.machine.cores} cores`;
+  const rows: { key: string; cells: string[]; note: string }[] = [
+    { key: 'backend', cells: runs.map((r) => r.meta.backend), note: 'different backends: their kernels sum in different orders, so trained figures differ beyond the last digits' },
+    {
+      key: 'git',
+      cells: runs.map(gitCell),
+      note: 'different commits: a change to the numerics (even a summation order) moves a trained model\'s figures by as much as another seed can (docs/results/README.md)',
+    },
+    { key: 'machine', cells: runs.map(machine), note: 'different machines: speeds and times are not comparable' },
+  ].filter((row) => new Set(row.cells).size > 1);
+  if (rows.length === 0) return '';
+  return [renderTable(['made under (differences only)', ...labels], rows.map((row) => [row.key, ...row.cells])), ...rows.map((row) => `- ${row.note}`)].join('\n');
 }
 
 export function compareCommand(): Command {

@@ -8,7 +8,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { trainLoop } from '../train/loop.js';
 import { TinyStream, tinySetup } from '../train/testing/tiny.js';
-import { compareText, configDiff } from './compare.js';
+import { compareText, configDiff, madeUnderText } from './compare.js';
 import { lsText } from './ls.js';
 import { showText } from './show.js';
 
@@ -72,6 +72,19 @@ describe('ls, show, compare on real run folders', () => {
     expect(summary).toMatch(/train\/loss \(best\)\s+[\d.]+\s+[\d.]+/);
     expect(summary).toMatch(/train\/lr \(last\)\s+0\.0100\s+0\.0300/);
     expect(summary).not.toMatch(/train\/(lr|grad_norm) \(best\)|sys\/\w+ \(best\)/);
+  });
+
+  test('compare says what the runs were made under where it differs (backend, commit, machine) and what that means', async () => {
+    const [a, b] = await Promise.all(['lm@lr=0.01-a', 'lm@lr=0.03-b'].map((r) => readRun(join(root, 'inspect', r))));
+    const other = { ...b!, meta: { ...b!.meta, backend: 'native', git: { sha: 'fedcba9876543210fedc', dirty: true } } };
+    const a2 = { ...a!, meta: { ...a!.meta, git: { sha: '0123456789abcdef0123', dirty: false } } };
+    const text = compareText([a2, other]);
+    const [, made] = text.split('\n\n');
+    expect(made).toMatch(/^made under \(differences only\)\s+lm@lr=0\.01-a\s+lm@lr=0\.03-b\n-+.*\nbackend\s+cpu\s+native\ngit\s+0123456789ab\s+fedcba987654 \(dirty\)\n/);
+    expect(made).toContain('- different backends:');
+    expect(made).toContain('- different commits:');
+    expect(made).not.toContain('machine');
+    expect(madeUnderText([a2, a2], ['x', 'y'])).toBe('');
   });
 
   test('ls and show print terminal escape sequences in folder names and errors as visible escapes', async () => {
