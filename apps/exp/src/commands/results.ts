@@ -35,7 +35,8 @@ const finite = (v: number | null | undefined): v is number => typeof v === 'numb
 /** `[low, high] ...` of a figure's 95% interval in one point, or '' when it has none. */
 function intervalCell(p: ResultPoint, key: string): string {
   const e = figureEstimate(p.runs, key);
-  if (!e || e.low === undefined || e.high === undefined) return '';
+  // A range over the timed passes is no 95% interval: it has its own row (rangeCell).
+  if (!e || e.low === undefined || e.high === undefined || e.interval === 'passes') return '';
   return `${intervalText(e.low, e.high, e.mean)} ${e.interval === 'seeds' ? `t over ${e.n} seeds` : 'bootstrap over documents'}`;
 }
 

@@ -74,6 +74,13 @@ describe('figure charts', () => {
     expect(figureChart(chart('ppl'), heads)).toBeUndefined();
   });
 
+  test('one seed of a figure with no interval: whiskers are its range over the timed passes, and the subtitle says so', () => {
+    const stages: StageResults[] = [{ stage: 'sllm', kind: 'sllm', points: [point('sllm', {}, [run({ tokens_per_s_ratio: 2.3, tokens_per_s_ratio_min: 2.1, tokens_per_s_ratio_max: 2.6 })])] }];
+    const c = figureChart(chart('tokens_per_s_ratio'), stages)!;
+    expect(values(c.spec).map((v) => [v['mean'], v['low'], v['high']])).toEqual([[2.3, 2.1, 2.6]]);
+    expect(subtitle(c.spec)).toEqual(['one seed', "whiskers: range over the bench's timed passes"]);
+  });
+
   test('the SVG names the bundled font for every text', async () => {
     const c = figureChart(chart('ppl'), [{ stage: 'lm', kind: 'token-lm', points: [point('lm', {}, [run({ ppl: 50 })])] }])!;
     const svg = await chartSvg(c.spec);

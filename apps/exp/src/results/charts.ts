@@ -53,6 +53,13 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
       { key: 'tokens_per_s_excl_first', name: 'after each prompt\'s first sentence' },
     ],
   },
+  {
+    id: 'tokens_per_s_ratio',
+    title: 'Generation tok/s over the eval baseline\'s, median of the interleaved passes (above 1: faster)',
+    y: 'tok/s / baseline tok/s',
+    series: [{ key: 'tokens_per_s_ratio', name: 'tok/s ratio' }],
+    rule: { value: 1, label: 'baseline' },
+  },
   { id: 'train_tokens_per_s', title: 'Training speed (tokens / training-loop wall time)', y: 'tokens/s', series: [{ key: 'train_tokens_per_s', name: 'training tokens/s' }] },
   {
     id: 'kv_bytes_per_token',
@@ -157,6 +164,7 @@ function intervalNote(estimates: readonly FigureEstimate[]): string[] {
   const kinds = new Set(estimates.map((e) => e.interval).filter((k) => k !== undefined));
   if (kinds.has('seeds')) parts.push('whiskers: 95% interval of the mean over seeds (Student t)');
   if (kinds.has('documents')) parts.push(`whiskers${kinds.has('seeds') ? ' (one seed)' : ''}: 95% bootstrap interval over the eval documents`);
+  if (kinds.has('passes')) parts.push(`whiskers${kinds.has('seeds') ? ' (one seed)' : ''}: range over the bench's timed passes`);
   return parts;
 }
 

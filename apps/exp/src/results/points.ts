@@ -4,7 +4,7 @@
  * interval over a point's runs.
  */
 import { seedSpread } from '@sentencelab/metrics';
-import { intervalKeys, PPL_BY_CONTEXT_KEY, storedBounds, type RunInfoOk } from '@sentencelab/runs';
+import { PPL_BY_CONTEXT_KEY, storedSpread, type RunInfoOk } from '@sentencelab/runs';
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
@@ -107,8 +107,12 @@ export interface FigureEstimate {
   sd?: number;
   low?: number;
   high?: number;
-  /** seeds: Student-t interval of the mean over the n runs; documents: the one run's stored bootstrap interval over its eval documents. */
-  interval?: 'seeds' | 'documents';
+  /**
+   * seeds: Student-t interval of the mean over the n runs; documents: the one run's stored
+   * bootstrap interval over its eval documents; passes: the one run's stored range over the
+   * bench's timed passes (a figure with no interval, `tokens_per_s`).
+   */
+  interval?: 'seeds' | 'documents' | 'passes';
 }
 
 /** The figure `key` (see {@link figureValue}) over `runs`; undefined when no run has it. */
@@ -117,8 +121,8 @@ export function figureEstimate(runs: readonly RunInfoOk[], key: string): FigureE
   const s = seedSpread(withKey.map((r) => figureValue(r, key)!));
   if (!s) return undefined;
   if (s.interval && s.sd !== undefined) return { n: s.n, mean: s.mean, sd: s.sd, low: s.interval.low, high: s.interval.high, interval: 'seeds' };
-  const ci = storedBounds(evalNumbers(withKey[0]!), intervalKeys(key));
-  return ci ? { n: 1, mean: s.mean, ...ci, interval: 'documents' } : { n: 1, mean: s.mean };
+  const spread = storedSpread(evalNumbers(withKey[0]!), key);
+  return spread ? { n: 1, mean: s.mean, low: spread.low, high: spread.high, interval: spread.kind === 'interval' ? 'documents' : 'passes' } : { n: 1, mean: s.mean };
 }
 
 /** Mean ± sample standard deviation (n >= 2), or the value alone. */
