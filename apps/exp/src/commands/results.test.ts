@@ -135,6 +135,10 @@ describe('exp results', () => {
     expect(md).toContain('| brier_1_diff (- lm) 95% interval |');
     // A key ending in _min whose stem is no figure stays a row of its own.
     expect(md).toContain('| context_tokens_min | 3 |');
+    // Seed by seed under the table: each paired interval and in how many seeds it excludes no change.
+    expect(md).toContain('- `ppl_ratio (/ lm)`, seed by seed, paired over the same documents: 0.8000 [0.7800, 0.8300] (seed 0); 0.8000 [0.7800, 0.8300] (seed 1): the interval excludes 1 in 2 of 2 seeds (below 1 in 2)');
+    expect(md).toContain('- `brier_1_diff (- lm)`, seed by seed, paired over the same documents: 0.0200 [-0.0100, 0.0500] (seed 0); 0.0200 [-0.0100, 0.0500] (seed 1): the interval excludes 0 in 0 of 2 seeds\n');
+    expect(md).toContain('- `tokens_per_s_ratio (/ lm)`, seed by seed, pass by pass (interleaved): 2.300 (2.100-2.600) (seed 0); 2.300 (2.100-2.600) (seed 1)');
   });
 
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {

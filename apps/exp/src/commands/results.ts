@@ -9,13 +9,13 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, PAIRED_COMPARISONS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { experimentCharts } from '../results/charts.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
-import { formatCell, intervalText } from '../table.js';
+import { figureWithInterval, figureWithRange, formatCell, intervalText } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
 
@@ -92,6 +92,38 @@ export function stageTable(points: readonly ResultPoint[]): string {
   rows.push(['wall time (s)', ...points.map((p) => meanSpread(p.runs.map(seconds).filter(finite)))]);
   rows.push(['CPU time, user + sys (s)', ...points.map((p) => meanSpread(p.runs.map(cpuSeconds).filter(finite)))]);
   return table(header, rows);
+}
+
+/**
+ * Each paired comparison with the eval's baseline, seed by seed, for every point whose runs hold
+ * it: the figure with its paired interval, and in how many seeds that interval excludes no change
+ * (a mean over seeds can hide a seed that went the other way); for the per-pass tok/s ratio, its
+ * range over the interleaved passes and how many passes were above 1.
+ */
+export function pairedSeedLines(s: StageResults): string[] {
+  return s.points.flatMap((p) =>
+    [...PAIRED_COMPARISONS.values()].flatMap((c) => {
+      const runs = [...p.runs].sort((a, b) => a.meta.seed - b.meta.seed).flatMap((r) => {
+        const e = evalNumbers(r);
+        const value = e[c.key];
+        const bounds = storedBounds(e, pairedBoundsKeys(c));
+        return value === undefined || bounds === undefined ? [] : [{ seed: r.meta.seed, value, bounds, above: e[aboveOneKey(c.key)], passes: e['speed_repeats'] }];
+      });
+      const none = c.op === 'ratio' ? 1 : 0;
+      // The same score on every draw (BrierLM 0 for both models) says nothing about either.
+      if (runs.length === 0 || runs.every((r) => r.bounds.low === none && r.bounds.high === none)) return [];
+      const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
+      if (c.bounds === 'range') {
+        const cells = runs.map((r) => `${figureWithRange(r.value, r.bounds.low, r.bounds.high)}${r.above === undefined || r.passes === undefined ? '' : `, above 1 in ${r.above} of ${r.passes} passes`} (seed ${r.seed})`);
+        return [`- \`${name}\`, seed by seed, pass by pass (interleaved): ${cells.join('; ')}`];
+      }
+      const cells = runs.map((r) => `${figureWithInterval(r.value, r.bounds.low, r.bounds.high)} (seed ${r.seed})`);
+      const below = runs.filter((r) => r.bounds.high < none).length;
+      const above = runs.filter((r) => r.bounds.low > none).length;
+      const sides = [below > 0 ? `below ${none} in ${below}` : '', above > 0 ? `above ${none} in ${above}` : ''].filter(Boolean).join(', ');
+      return [`- \`${name}\`, seed by seed, paired over the same documents: ${cells.join('; ')}: the interval excludes ${none} in ${below + above} of ${runs.length} seeds${sides ? ` (${sides})` : ''}`];
+    }),
+  );
 }
 
 /** PPL by context bucket per point (mean over seeds) with the scored tokens; '' when no point has it. */
@@ -243,6 +275,8 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   );
   for (const s of stages) {
     out.push('', `## ${s.stage} (${s.kind})`, '', stageTable(s.points));
+    const paired = pairedSeedLines(s);
+    if (paired.length > 0) out.push('', ...paired);
     const known = Object.keys(evalNumbers(s.points[0]!.runs[0]!)).filter((k) => MEANINGS.has(k));
     if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
     const ctx = contextTable(s);
