@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
+import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -40,5 +40,18 @@ describe('stored spreads', () => {
     expect(pairedBoundsKeys(speed)).toEqual({ low: 'tokens_per_s_ratio_min', high: 'tokens_per_s_ratio_max' });
     expect(pairedBaselineKey(ppl.key)).toBe('ppl_ratio_baseline');
     expect(aboveOneKey(speed.key)).toBe('tokens_per_s_ratio_above_1');
+  });
+
+  test('a paired interval against no change: 1 for a ratio, 0 for a difference; both bounds at it say nothing', () => {
+    const ppl = PAIRED_COMPARISONS.get('ppl')!;
+    const brier = PAIRED_COMPARISONS.get('brier_1')!;
+    expect([noChange(ppl), noChange(brier)]).toEqual([1, 0]);
+    expect(pairedSide(ppl, { low: 0.81, high: 0.83 })).toBe('below');
+    expect(pairedSide(ppl, { low: 1.1, high: 1.2 })).toBe('above');
+    expect(pairedSide(ppl, { low: 0.9, high: 1 })).toBe('includes');
+    expect(pairedSide(brier, { low: -0.01, high: 0.05 })).toBe('includes');
+    expect(pairedSide(brier, { low: 0.01, high: 0.05 })).toBe('above');
+    expect(pairedSide(brier, { low: 0, high: 0 })).toBe('same');
+    expect(pairedSide(ppl, { low: 1, high: 1 })).toBe('same');
   });
 });

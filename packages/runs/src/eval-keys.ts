@@ -108,6 +108,22 @@ export function pairedBoundsKeys(paired: PairedComparison): { low: string; high:
   return paired.bounds === 'interval' ? intervalKeys(paired.key) : rangeKeys(paired.key);
 }
 
+/** A paired comparison's value for no difference: 1 for a ratio, 0 for a difference. */
+export function noChange(paired: PairedComparison): number {
+  return paired.op === 'ratio' ? 1 : 0;
+}
+
+/**
+ * Where a paired interval lies against no change: wholly `below` or `above` it (the difference
+ * is resolved), `includes` it, or `same` when both bounds are no change (both models scored the
+ * same on every draw, as BrierLM 0 and 0: it says nothing about either).
+ */
+export function pairedSide(paired: PairedComparison, bounds: { low: number; high: number }): 'below' | 'above' | 'includes' | 'same' {
+  const none = noChange(paired);
+  if (bounds.low === none && bounds.high === none) return 'same';
+  return bounds.high < none ? 'below' : bounds.low > none ? 'above' : 'includes';
+}
+
 /** Where a per-pass ratio stores how many passes it was above 1 (`tokens_per_s_ratio_above_1`). */
 export function aboveOneKey(ratioKey: string): string {
   return `${ratioKey}_above_1`;

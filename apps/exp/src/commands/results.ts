@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -109,17 +109,16 @@ export function pairedSeedLines(s: StageResults): string[] {
         const bounds = storedBounds(e, pairedBoundsKeys(c));
         return value === undefined || bounds === undefined ? [] : [{ seed: r.meta.seed, value, bounds, above: e[aboveOneKey(c.key)], passes: e['speed_repeats'] }];
       });
-      const none = c.op === 'ratio' ? 1 : 0;
-      // The same score on every draw (BrierLM 0 for both models) says nothing about either.
-      if (runs.length === 0 || runs.every((r) => r.bounds.low === none && r.bounds.high === none)) return [];
+      const none = noChange(c);
+      if (runs.length === 0 || runs.every((r) => pairedSide(c, r.bounds) === 'same')) return [];
       const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
       if (c.bounds === 'range') {
         const cells = runs.map((r) => `${figureWithRange(r.value, r.bounds.low, r.bounds.high)}${r.above === undefined || r.passes === undefined ? '' : `, above 1 in ${r.above} of ${r.passes} passes`} (seed ${r.seed})`);
         return [`- \`${name}\`, seed by seed, pass by pass (interleaved): ${cells.join('; ')}`];
       }
       const cells = runs.map((r) => `${figureWithInterval(r.value, r.bounds.low, r.bounds.high)} (seed ${r.seed})`);
-      const below = runs.filter((r) => r.bounds.high < none).length;
-      const above = runs.filter((r) => r.bounds.low > none).length;
+      const below = runs.filter((r) => pairedSide(c, r.bounds) === 'below').length;
+      const above = runs.filter((r) => pairedSide(c, r.bounds) === 'above').length;
       const sides = [below > 0 ? `below ${none} in ${below}` : '', above > 0 ? `above ${none} in ${above}` : ''].filter(Boolean).join(', ');
       return [`- \`${name}\`, seed by seed, paired over the same documents: ${cells.join('; ')}: the interval excludes ${none} in ${below + above} of ${runs.length} seeds${sides ? ` (${sides})` : ''}`];
     }),

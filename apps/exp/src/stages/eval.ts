@@ -31,7 +31,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, pairedBaselineKey, pairedBoundsKeys, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
@@ -185,10 +185,10 @@ export function pairedLines(rows: readonly ModelResult[], baseline: string | nul
         const passes = r.results['speed_repeats'];
         return [`${head}, pass by pass (interleaved): ${figureWithRange(value, b.low, b.high)}${above === undefined || passes === undefined ? '' : `: above 1 in ${above} of ${passes} passes`}`];
       }
-      const none = paired.op === 'ratio' ? 1 : 0;
-      // The same score on every draw (BrierLM 0 for both models) says nothing about either.
-      if (b.low === none && b.high === none) return [];
-      const verdict = b.low > none || b.high < none ? `excludes ${none}: the difference is resolved` : `includes ${none}: the difference is not resolved by these ${documents} documents`;
+      const none = noChange(paired);
+      const side = pairedSide(paired, b);
+      if (side === 'same') return [];
+      const verdict = side === 'includes' ? `includes ${none}: the difference is not resolved by these ${documents} documents` : `excludes ${none}: the difference is resolved`;
       return [`${head}, paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
     });
   });
