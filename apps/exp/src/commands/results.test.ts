@@ -18,11 +18,11 @@ const git = { sha: '0123456789abcdef0123', dirty: false };
 /** A finished stage run, written with the runs package's own writer: `metrics` as [step, {name: value}]. */
 function stageRun(
   root: string,
-  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean; runId?: string },
+  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean; runId?: string; sha?: string },
 ): void {
   const experiment = o.experiment ?? 'exp1';
   const config = { name: experiment, seed: o.seed, runsDir: root, stages: { [o.stage]: { kind: o.kind, model: o.model ?? {} } } };
-  let run = createRun({ root, experiment, runId: o.runId ?? `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git, machine });
+  let run = createRun({ root, experiment, runId: o.runId ?? `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git: o.sha ? { sha: o.sha, dirty: false } : git, machine });
   writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage: o.stage, kind: o.kind, hash: 'h', label: '' }));
   for (const [step, values] of o.metrics ?? []) run.logMetrics(step, values);
   if (o.resumed) {
@@ -71,7 +71,7 @@ describe('exp results', () => {
     const r = await resultsAction('exp1', { runsDir: root, out });
     expect(r.markdown).toBe(out);
     const md = readFileSync(out, 'utf8');
-    expect(md).toContain('- git: 0123456789ab');
+    expect(md).toContain('- git: 0123456789ab\n');
     expect(md).toContain('- machine: Test CPU, 2 cores, 8 GB, linux, Node v20');
     expect(md).toContain('- seeds: 0, 1');
     expect(md).toMatch(/- load average \(1 min\): [\d.]+(-[\d.]+)? when the runs started, [\d.]+(-[\d.]+)? when they ended/);
@@ -119,10 +119,11 @@ describe('exp results', () => {
     });
     stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
     stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 1, eval: sllm(1, 900, 1050) });
-    stageRun(root, { experiment: 'r', stage: 'one', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
+    stageRun(root, { experiment: 'r', stage: 'one', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100), sha: 'fedcba9876543210fedc' });
     const out = join(root, 'r.md');
     await resultsAction('r', { runsDir: root, out });
     const md = readFileSync(out, 'utf8');
+    expect(md).toMatch(/- git: (0123456789ab, fedcba987654|fedcba987654, 0123456789ab) \(runs from several commits: a change to the numerics/);
     // Two runs: the lowest pass to the highest; one run: its own range. No row of a bound on its own.
     expect(md).toContain('| tokens_per_s range over timed passes | 900-1100 over 2 runs |');
     expect(md).toContain('| tokens_per_s range over timed passes | 950-1100 |');
