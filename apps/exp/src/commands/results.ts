@@ -270,7 +270,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   }
   out.push(
     '',
-    'Tables: a column per sweep point; cells are mean ± sample standard deviation over the runs of a point (n = runs, one per seed), or the single value. A "95% interval" row gives, for a point of several seeds, the Student-t interval of the mean over the seeds, and for one seed the bootstrap interval over the eval documents stored with the figure.',
+    'Tables: a column per sweep point; cells are mean ± sample standard deviation over the runs of a point (n = runs, one per seed), or the single value. A "95% interval" row gives, for a point of several seeds, the Student-t interval of the mean over the seeds, and for one seed the bootstrap interval over the eval documents stored with the figure. A "range over timed passes" row gives the slowest and fastest of the bench\'s timed passes (over a point\'s runs: the lowest to the highest). A row named `... (/ <baseline>)` or `... (- <baseline>)` compares each model with the eval\'s baseline model on the same documents or passes (per seed, then over seeds like any figure).',
   );
   for (const s of stages) {
     out.push('', `## ${s.stage} (${s.kind})`, '', stageTable(s.points));
