@@ -111,10 +111,10 @@ describe('exp results', () => {
   test('a figure\'s range over the timed passes folds into a row under it; a paired comparison\'s row names its baseline', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-range-'));
     const sllm = (seed: number, lo: number, hi: number) => ({
-      ppl: 80 + seed, ppl_ratio: 0.8, ppl_ratio_ci_low: 0.78, ppl_ratio_ci_high: 0.83, ppl_ratio_baseline: 'lm',
+      ppl: 80 + seed, ppl_ratio: 0.8 + 0.01 * seed, ppl_ratio_ci_low: 0.78 + 0.01 * seed, ppl_ratio_ci_high: 0.83 + 0.01 * seed, ppl_ratio_baseline: 'lm',
       brier_1_diff: 0.02, brier_1_diff_ci_low: -0.01, brier_1_diff_ci_high: 0.05, brier_1_diff_baseline: 'lm',
       tokens_per_s: 1000 + seed, tokens_per_s_min: lo, tokens_per_s_max: hi,
-      tokens_per_s_ratio: 2.3, tokens_per_s_ratio_min: 2.1, tokens_per_s_ratio_max: 2.6, tokens_per_s_ratio_above_1: 5, tokens_per_s_ratio_baseline: 'lm',
+      tokens_per_s_ratio: 2.3, tokens_per_s_ratio_min: 2.1, tokens_per_s_ratio_max: 2.6, tokens_per_s_ratio_above_1: 5 - seed, speed_repeats: 5, tokens_per_s_ratio_baseline: 'lm',
       context_tokens_min: 3, context_tokens_max: 65,
     });
     stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
@@ -130,16 +130,21 @@ describe('exp results', () => {
     expect(md).not.toMatch(/\| tokens_per_s_(min|max) \|/);
     expect(md).not.toMatch(/\| tokens_per_s_ratio_(min|max) \|/);
     expect(md).toContain('| tokens_per_s_ratio (/ lm) range over timed passes | 2.100-2.600 over 2 runs |');
-    expect(md).toContain('| tokens_per_s_ratio_above_1 | 5 ± 0 (n=2) |');
+    expect(md).toContain('| tokens_per_s_ratio_above_1 | 4.500 ± 0.7071 (n=2) |');
     expect(md).toContain('| ppl_ratio (/ lm) | 0.8000 |');
     expect(md).toContain('| ppl_ratio (/ lm) 95% interval | [0.7800, 0.8300] bootstrap over documents |');
+    // The table against the baseline: mean over seeds with the t interval of the mean (0.805 ± 12.706 * 0.00707 / sqrt 2), per-seed verdicts, passes summed.
+    expect(md).toContain('## Against the baseline');
+    expect(md).toContain('| model | ppl_ratio (/ lm) | brier_1_diff (- lm) | tokens_per_s_ratio (/ lm) |');
+    expect(md).toContain('| sllm | 0.8050 [0.7415, 0.8685] over 2 seeds: excludes 1 in 2 of 2 seeds | 0.0200 [0.0200, 0.0200] over 2 seeds: excludes 0 in 0 of 2 seeds | 2.300 [2.300, 2.300] over 2 seeds: above 1 in 9 of 10 passes |');
+    expect(md).toContain('| one | 0.8000 [0.7800, 0.8300]: excludes 1 in 1 of 1 seed | 0.0200 [-0.0100, 0.0500]: excludes 0 in 0 of 1 seed | 2.300 (2.100-2.600): above 1 in 5 of 5 passes |');
     expect(md).toContain('| brier_1_diff (- lm) 95% interval |');
     // A key ending in _min whose stem is no figure stays a row of its own.
     expect(md).toContain('| context_tokens_min | 3 |');
     // Seed by seed under the table: each paired interval and in how many seeds it excludes no change.
-    expect(md).toContain('- `ppl_ratio (/ lm)`, seed by seed, paired over the same documents: 0.8000 [0.7800, 0.8300] (seed 0); 0.8000 [0.7800, 0.8300] (seed 1): the interval excludes 1 in 2 of 2 seeds (below 1 in 2)');
+    expect(md).toContain('- `ppl_ratio (/ lm)`, seed by seed, paired over the same documents: 0.8000 [0.7800, 0.8300] (seed 0); 0.8100 [0.7900, 0.8400] (seed 1): the interval excludes 1 in 2 of 2 seeds (below 1 in 2)');
     expect(md).toContain('- `brier_1_diff (- lm)`, seed by seed, paired over the same documents: 0.0200 [-0.0100, 0.0500] (seed 0); 0.0200 [-0.0100, 0.0500] (seed 1): the interval excludes 0 in 0 of 2 seeds\n');
-    expect(md).toContain('- `tokens_per_s_ratio (/ lm)`, seed by seed, pass by pass (interleaved): 2.300 (2.100-2.600) (seed 0); 2.300 (2.100-2.600) (seed 1)');
+    expect(md).toContain('- `tokens_per_s_ratio (/ lm)`, seed by seed, pass by pass (interleaved): 2.300 (2.100-2.600), above 1 in 5 of 5 passes (seed 0); 2.300 (2.100-2.600), above 1 in 4 of 5 passes (seed 1)');
   });
 
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -123,6 +123,48 @@ export function pairedSeedLines(s: StageResults): string[] {
       return [`- \`${name}\`, seed by seed, paired over the same documents: ${cells.join('; ')}: the interval excludes ${none} in ${below + above} of ${runs.length} seeds${sides ? ` (${sides})` : ''}`];
     }),
   );
+}
+
+/**
+ * One paired comparison of one point, for the table against the baseline: the mean over seeds
+ * with the Student-t interval of that mean (one seed: its paired interval, or its range over the
+ * timed passes), then in how many seeds the paired interval excludes no change, or in how many
+ * of all timed passes the model was above 1; '-' when the point's runs lack it.
+ */
+function comparisonCell(p: ResultPoint, c: PairedComparison): string {
+  const e = figureEstimate(p.runs, c.key);
+  const runs = p.runs.flatMap((r) => {
+    const n = evalNumbers(r);
+    const bounds = storedBounds(n, pairedBoundsKeys(c));
+    return bounds === undefined ? [] : [{ bounds, above: n[aboveOneKey(c.key)], passes: n['speed_repeats'] }];
+  });
+  if (e === undefined || runs.length === 0) return '-';
+  const first = runs[0]!.bounds;
+  const figure =
+    e.interval === 'seeds' ? `${figureWithInterval(e.mean, e.low!, e.high!)} over ${e.n} seeds` : c.bounds === 'range' ? figureWithRange(e.mean, first.low, first.high) : figureWithInterval(e.mean, first.low, first.high);
+  if (c.bounds === 'range') {
+    const counted = runs.filter((r) => r.above !== undefined && r.passes !== undefined);
+    if (counted.length === 0) return figure;
+    return `${figure}: above 1 in ${counted.reduce((a, r) => a + r.above!, 0)} of ${counted.reduce((a, r) => a + r.passes!, 0)} passes`;
+  }
+  const sides = runs.map((r) => pairedSide(c, r.bounds));
+  if (sides.every((side) => side === 'same')) return `${figure}: the same score on every draw`;
+  const resolved = sides.filter((side) => side === 'below' || side === 'above').length;
+  return `${figure}: excludes ${noChange(c)} in ${resolved} of ${runs.length} seed${runs.length === 1 ? '' : 's'}`;
+}
+
+/**
+ * Every model the eval compared with its baseline, a row per point, a column per paired
+ * comparison (`ppl_ratio (/ lm)`, ...); '' when no run holds one. The headline of a comparison
+ * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
+ */
+export function comparisonTable(stages: readonly StageResults[]): string {
+  const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length) })));
+  const comparisons = [...PAIRED_COMPARISONS.values()].filter((c) => named.some(({ p }) => p.runs.some((r) => evalNumbers(r)[c.key] !== undefined)));
+  const rows = named.filter(({ p }) => comparisons.some((c) => p.runs.some((r) => evalNumbers(r)[c.key] !== undefined)));
+  if (rows.length === 0) return '';
+  const all = rows.map(({ p }) => p);
+  return table(['model', ...comparisons.map((c) => rowName(all, c.key))], rows.map(({ p, name }) => [name, ...comparisons.map((c) => comparisonCell(p, c))]));
 }
 
 /** PPL by context bucket per point (mean over seeds) with the scored tokens; '' when no point has it. */
@@ -264,6 +306,17 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
       : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
   ];
+  const against = comparisonTable(stages);
+  if (against) {
+    out.push(
+      '',
+      '## Against the baseline',
+      '',
+      'Each model the eval compared pairwise with its baseline model (the same documents drawn for both, the same interleaved timed passes). A cell: the mean over seeds with the Student-t 95% interval of that mean (one seed: its paired bootstrap interval in brackets, or its range over the passes in parentheses); then in how many seeds the paired interval excludes no change (1 for a ratio, 0 for a difference), or in how many of all timed passes the model was faster.',
+      '',
+      against,
+    );
+  }
   if (charts.length > 0) {
     out.push('', '## Charts', '');
     for (const c of charts) out.push(`![${c.title}](${c.href})`, '');
