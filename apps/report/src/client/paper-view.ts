@@ -1,4 +1,4 @@
-import { LCM_COLUMNS, SVAE_COLUMNS, contextCurves, formatChange, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, contextCurves, formatChange, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
 import { groupBySeed } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
@@ -12,7 +12,8 @@ import type { AppState } from './state.js';
  * range over the timed passes, beside it where stored, and a change within overlapping
  * intervals or ranges marked, uncoloured) and the LCM table, with bar charts; the
  * PPL by context tokens as one curve per model; and, where runs differ only in their seed,
- * each figure's mean, spread and n across the seeds.
+ * each figure's mean, spread and n across the seeds, with each run's paired comparison with
+ * its eval's baseline (PPL ratio, per-pass tok/s ratio) pooled the same way.
  */
 export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRow[], allOk: RunRow[], update: (change: (s: AppState) => void) => void): void {
   const pool = selected.length > 0 ? selected : allOk;
@@ -68,7 +69,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   const seedGroups = groupBySeed([baseline, ...others].map((r) => ({ id: r.id, experiment: r.experiment, config: r.config ?? {} })))
     .filter((g) => g.length > 1)
     .map((ids) => ids.map((id) => [baseline, ...others].find((r) => r.id === id)!));
-  const seeds = seedTable(seedGroups, [...SVAE_COLUMNS, ...LCM_COLUMNS]);
+  const seeds = seedTable(seedGroups, [...SVAE_COLUMNS, ...PAIRED_SEED_COLUMNS, ...LCM_COLUMNS]);
   const seedsTable = seedGroups.length
     ? h('table', { class: 'grid', id: 'paper-seeds' }, h('thead', {}, h('tr', {}, ...seeds.header.map((c) => h('th', {}, c)))), h('tbody', {}, seeds.rows.map((row) => h('tr', {}, ...row.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))))
     : h('p', { class: 'hint' }, 'No runs that differ only in their seed.');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { contextCurves, formatSeedStats, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { contextCurves, formatSeedStats, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -18,6 +18,15 @@ describe('seed statistics', () => {
     expect(t.rows[0]!.slice(0, 2)).toEqual(['a-s1, a-s2', '2']);
     expect(t.rows[0]![3]).toMatch(/^42(\.0+)? ± 2(\.0+)? \(n=2\)$/);
     expect(t.rows[0]![2]).toBe('');
+  });
+
+  test('the seed table pools each run\'s paired ratio to its own eval\'s baseline (mean of ratios, not ratio of means)', () => {
+    // Seed 1 scored 40 against its own baseline's 40 (ratio 1), seed 2 45 against 60 (0.75): the mean of the ratios is 0.875.
+    const g = [run('s-s1', { ppl: 40, ppl_ratio: 1, tokens_per_s_ratio: 2 }), run('s-s2', { ppl: 45, ppl_ratio: 0.75, tokens_per_s_ratio: 2.4 })];
+    const t = seedTable([g], PAIRED_SEED_COLUMNS);
+    expect(t.header).toEqual(['Runs', 'n', 'PPL / eval baseline (paired)', 'Tokens/s / eval baseline (per pass)']);
+    expect(t.rows[0]![2]).toMatch(/^0\.875\d* ± 0\.125\d* \(n=2\)$/);
+    expect(t.rows[0]![3]).toMatch(/^2\.2\d* ± 0\.2\d* \(n=2\)$/);
   });
 });
 

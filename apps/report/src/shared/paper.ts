@@ -22,6 +22,16 @@ export const SVAE_COLUMNS: PaperColumn[] = [
   { key: 'kv_bytes_per_token', label: 'KV KB/token', scale: 1 / 1024 },
 ];
 
+/**
+ * The across-seeds table also pools each run's comparison with the baseline its own eval paired
+ * it with (the same seed's token LM, on the same documents and interleaved passes): a mean of
+ * per-seed paired ratios, which the ratio of two seed means is not.
+ */
+export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
+  { key: 'ppl_ratio', label: 'PPL / eval baseline (paired)', scale: 1 },
+  { key: 'tokens_per_s_ratio', label: 'Tokens/s / eval baseline (per pass)', scale: 1 },
+];
+
 /** The Large Concept Model table. */
 export const LCM_COLUMNS: PaperColumn[] = [
   { key: 'l2', label: 'L2', scale: 1 },
