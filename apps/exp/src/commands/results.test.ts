@@ -120,6 +120,8 @@ describe('exp results', () => {
     stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100) });
     stageRun(root, { experiment: 'r', stage: 'sllm', kind: 'sllm', seed: 1, eval: sllm(1, 900, 1050) });
     stageRun(root, { experiment: 'r', stage: 'one', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100), sha: 'fedcba9876543210fedc' });
+    stageRun(root, { experiment: 'r', stage: 'mixed', kind: 'sllm', seed: 0, eval: { ppl: 80, ppl_ratio: 0.8, ppl_ratio_ci_low: 0.78, ppl_ratio_ci_high: 0.83, ppl_ratio_baseline: 'lm' } });
+    stageRun(root, { experiment: 'r', stage: 'mixed', kind: 'sllm', seed: 1, eval: { ppl: 105, ppl_ratio: 1.05, ppl_ratio_ci_low: 1.02, ppl_ratio_ci_high: 1.08, ppl_ratio_baseline: 'lm' } });
     const out = join(root, 'r.md');
     await resultsAction('r', { runsDir: root, out });
     const md = readFileSync(out, 'utf8');
@@ -136,8 +138,10 @@ describe('exp results', () => {
     // The table against the baseline: mean over seeds with the t interval of the mean (0.805 ± 12.706 * 0.00707 / sqrt 2), per-seed verdicts, passes summed.
     expect(md).toContain('## Against the baseline');
     expect(md).toContain('| model | ppl_ratio (/ lm) | brier_1_diff (- lm) | tokens_per_s_ratio (/ lm) |');
-    expect(md).toContain('| sllm | 0.8050 [0.7415, 0.8685] over 2 seeds: excludes 1 in 2 of 2 seeds | 0.0200 [0.0200, 0.0200] over 2 seeds: excludes 0 in 0 of 2 seeds | 2.300 [2.300, 2.300] over 2 seeds: above 1 in 9 of 10 passes |');
-    expect(md).toContain('| one | 0.8000 [0.7800, 0.8300]: excludes 1 in 1 of 1 seed | 0.0200 [-0.0100, 0.0500]: excludes 0 in 0 of 1 seed | 2.300 (2.100-2.600): above 1 in 5 of 5 passes |');
+    expect(md).toContain('| sllm | 0.8050 [0.7415, 0.8685] over 2 seeds: excludes 1 in 2 of 2 seeds (below 1 in 2) | 0.0200 [0.0200, 0.0200] over 2 seeds: excludes 0 in 0 of 2 seeds | 2.300 [2.300, 2.300] over 2 seeds: above 1 in 9 of 10 passes |');
+    expect(md).toContain('| one | 0.8000 [0.7800, 0.8300]: excludes 1 in 1 of 1 seed (below 1 in 1) | 0.0200 [-0.0100, 0.0500]: excludes 0 in 0 of 1 seed | 2.300 (2.100-2.600): above 1 in 5 of 5 passes |');
+    // Seeds resolved on opposite sides: the verdict names both.
+    expect(md).toMatch(/\| mixed \| 0\.9250 \[[-\d.]+, [\d.]+\] over 2 seeds: excludes 1 in 2 of 2 seeds \(below 1 in 1, above 1 in 1\) \|/);
     expect(md).toContain('| brier_1_diff (- lm) 95% interval |');
     // A key ending in _min whose stem is no figure stays a row of its own.
     expect(md).toContain('| context_tokens_min | 3 |');

@@ -95,6 +95,19 @@ export function stageTable(points: readonly ResultPoint[]): string {
 }
 
 /**
+ * In how many seeds a paired interval excludes no change, and on which side: `excludes 1 in 3
+ * of 3 seeds (below 1 in 2, above 1 in 1)`; a mean over seeds can hide a seed that went the
+ * other way, so the sides are always named.
+ */
+function seedVerdict(c: PairedComparison, bounds: readonly { low: number; high: number }[]): string {
+  const none = noChange(c);
+  const below = bounds.filter((b) => pairedSide(c, b) === 'below').length;
+  const above = bounds.filter((b) => pairedSide(c, b) === 'above').length;
+  const sides = [below > 0 ? `below ${none} in ${below}` : '', above > 0 ? `above ${none} in ${above}` : ''].filter(Boolean).join(', ');
+  return `excludes ${none} in ${below + above} of ${bounds.length} seed${bounds.length === 1 ? '' : 's'}${sides ? ` (${sides})` : ''}`;
+}
+
+/**
  * Each paired comparison with the eval's baseline, seed by seed, for every point whose runs hold
  * it: the figure with its paired interval, and in how many seeds that interval excludes no change
  * (a mean over seeds can hide a seed that went the other way); for the per-pass tok/s ratio, its
@@ -109,7 +122,6 @@ export function pairedSeedLines(s: StageResults): string[] {
         const bounds = storedBounds(e, pairedBoundsKeys(c));
         return value === undefined || bounds === undefined ? [] : [{ seed: r.meta.seed, value, bounds, above: e[aboveOneKey(c.key)], passes: e['speed_repeats'] }];
       });
-      const none = noChange(c);
       if (runs.length === 0 || runs.every((r) => pairedSide(c, r.bounds) === 'same')) return [];
       const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
       if (c.bounds === 'range') {
@@ -117,10 +129,7 @@ export function pairedSeedLines(s: StageResults): string[] {
         return [`- \`${name}\`, seed by seed, pass by pass (interleaved): ${cells.join('; ')}`];
       }
       const cells = runs.map((r) => `${figureWithInterval(r.value, r.bounds.low, r.bounds.high)} (seed ${r.seed})`);
-      const below = runs.filter((r) => pairedSide(c, r.bounds) === 'below').length;
-      const above = runs.filter((r) => pairedSide(c, r.bounds) === 'above').length;
-      const sides = [below > 0 ? `below ${none} in ${below}` : '', above > 0 ? `above ${none} in ${above}` : ''].filter(Boolean).join(', ');
-      return [`- \`${name}\`, seed by seed, paired over the same documents: ${cells.join('; ')}: the interval excludes ${none} in ${below + above} of ${runs.length} seeds${sides ? ` (${sides})` : ''}`];
+      return [`- \`${name}\`, seed by seed, paired over the same documents: ${cells.join('; ')}: the interval ${seedVerdict(c, runs.map((r) => r.bounds))}`];
     }),
   );
 }
@@ -147,10 +156,8 @@ function comparisonCell(p: ResultPoint, c: PairedComparison): string {
     if (counted.length === 0) return figure;
     return `${figure}: above 1 in ${counted.reduce((a, r) => a + r.above!, 0)} of ${counted.reduce((a, r) => a + r.passes!, 0)} passes`;
   }
-  const sides = runs.map((r) => pairedSide(c, r.bounds));
-  if (sides.every((side) => side === 'same')) return `${figure}: the same score on every draw`;
-  const resolved = sides.filter((side) => side === 'below' || side === 'above').length;
-  return `${figure}: excludes ${noChange(c)} in ${resolved} of ${runs.length} seed${runs.length === 1 ? '' : 's'}`;
+  if (runs.every((r) => pairedSide(c, r.bounds) === 'same')) return `${figure}: the same score on every draw`;
+  return `${figure}: ${seedVerdict(c, runs.map((r) => r.bounds))}`;
 }
 
 /**
