@@ -319,7 +319,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       '',
       '## Against the baseline',
       '',
-      'Each model the eval compared pairwise with its baseline model (the same documents drawn for both, the same interleaved timed passes). A cell: the mean over seeds with the Student-t 95% interval of that mean (one seed: its paired bootstrap interval in brackets, or its range over the passes in parentheses); then in how many seeds the paired interval excludes no change (1 for a ratio, 0 for a difference), or in how many of all timed passes the model was faster.',
+      'Each model the eval compared pairwise with its baseline model (the same documents drawn for both, the same interleaved timed passes). A cell: the mean over seeds with the Student-t 95% interval of that mean (one seed: its paired bootstrap interval in brackets, or its range over the passes in parentheses); then in how many seeds the paired interval excludes no change (1 for a ratio, 0 for a difference) and on which side, or in how many of all timed passes the model was faster. The interval over seeds measures training randomness on these eval documents (every seed is scored on the same ones); each seed\'s paired interval measures the documents: a claim about the models on other text needs both.',
       '',
       against,
     );
