@@ -66,9 +66,12 @@ export function compareText(runs: RunData[]): string {
 }
 
 /** A run's commit as `0123456789ab`, `(dirty)` when tracked files had uncommitted changes. */
-function gitCell(r: RunData): string {
-  return r.meta.git.sha === null ? '(no git checkout)' : `${r.meta.git.sha.slice(0, 12)}${r.meta.git.dirty ? ' (dirty)' : ''}`;
+export function commitLabel(git: RunData['meta']['git']): string {
+  return git.sha === null ? '(no git checkout)' : `${git.sha.slice(0, 12)}${git.dirty ? ' (dirty)' : ''}`;
 }
+
+/** What runs from different commits means for their figures (exp compare, exp results). */
+export const SEVERAL_COMMITS_NOTE = 'a change to the numerics (even a summation order) moves a trained model\'s figures by as much as another seed can (docs/results/README.md)';
 
 /**
  * What the runs were made under, outside their configs, where it differs: the backend that
@@ -81,8 +84,8 @@ export function madeUnderText(runs: readonly RunData[], labels: readonly string[
     { key: 'backend', cells: runs.map((r) => r.meta.backend), note: 'different backends: their kernels sum in different orders, so trained figures differ beyond the last digits' },
     {
       key: 'git',
-      cells: runs.map(gitCell),
-      note: 'different commits: a change to the numerics (even a summation order) moves a trained model\'s figures by as much as another seed can (docs/results/README.md)',
+      cells: runs.map((r) => commitLabel(r.meta.git)),
+      note: `different commits: ${SEVERAL_COMMITS_NOTE}`,
     },
     { key: 'machine', cells: runs.map(machine), note: 'different machines: speeds and times are not comparable' },
   ].filter((row) => new Set(row.cells).size > 1);

@@ -13,9 +13,10 @@ import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChan
 import { quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
+import { commitLabel, SEVERAL_COMMITS_NOTE } from './compare.js';
 import { experimentCharts } from '../results/charts.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
-import { figureWithInterval, figureWithRange, formatCell, intervalText } from '../table.js';
+import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
 
@@ -116,12 +117,7 @@ function seedVerdict(c: PairedComparison, bounds: readonly { low: number; high: 
 export function pairedSeedLines(s: StageResults): string[] {
   return s.points.flatMap((p) =>
     [...PAIRED_COMPARISONS.values()].flatMap((c) => {
-      const runs = [...p.runs].sort((a, b) => a.meta.seed - b.meta.seed).flatMap((r) => {
-        const e = evalNumbers(r);
-        const value = e[c.key];
-        const bounds = storedBounds(e, pairedBoundsKeys(c));
-        return value === undefined || bounds === undefined ? [] : [{ seed: r.meta.seed, value, bounds, above: e[aboveOneKey(c.key)], passes: e['speed_repeats'] }];
-      });
+      const runs = pairedRuns(p, c);
       if (runs.length === 0 || runs.every((r) => pairedSide(c, r.bounds) === 'same')) return [];
       const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
       if (c.bounds === 'range') {
@@ -134,23 +130,36 @@ export function pairedSeedLines(s: StageResults): string[] {
   );
 }
 
+/** One run's paired comparison: its value, its paired bounds, and for a per-pass ratio the passes above 1 of all. */
+interface PairedRun {
+  seed: number;
+  value: number;
+  bounds: { low: number; high: number };
+  above: number | undefined;
+  passes: number | undefined;
+}
+
+/** The runs of a point that hold paired comparison `c`, by seed: what the seed lines and the table against the baseline read. */
+function pairedRuns(p: ResultPoint, c: PairedComparison): PairedRun[] {
+  return [...p.runs]
+    .sort((a, b) => a.meta.seed - b.meta.seed)
+    .flatMap((r) => {
+      const e = evalNumbers(r);
+      const value = e[c.key];
+      const bounds = storedBounds(e, pairedBoundsKeys(c));
+      return value === undefined || bounds === undefined ? [] : [{ seed: r.meta.seed, value, bounds, above: e[aboveOneKey(c.key)], passes: e['speed_repeats'] }];
+    });
+}
+
 /**
- * One paired comparison of one point, for the table against the baseline: the mean over seeds
- * with the Student-t interval of that mean (one seed: its paired interval, or its range over the
- * timed passes), then in how many seeds the paired interval excludes no change, or in how many
- * of all timed passes the model was above 1; '-' when the point's runs lack it.
+ * One paired comparison of one point (`runs`: its {@link pairedRuns}, at least one), for the
+ * table against the baseline: the mean over seeds with the Student-t interval of that mean (one
+ * seed: its paired interval, or its range over the timed passes), then in how many seeds the
+ * paired interval excludes no change, or in how many of all timed passes the model was above 1.
  */
-function comparisonCell(p: ResultPoint, c: PairedComparison): string {
-  const e = figureEstimate(p.runs, c.key);
-  const runs = p.runs.flatMap((r) => {
-    const n = evalNumbers(r);
-    const bounds = storedBounds(n, pairedBoundsKeys(c));
-    return bounds === undefined ? [] : [{ bounds, above: n[aboveOneKey(c.key)], passes: n['speed_repeats'] }];
-  });
-  if (e === undefined || runs.length === 0) return '-';
-  const first = runs[0]!.bounds;
-  const figure =
-    e.interval === 'seeds' ? `${figureWithInterval(e.mean, e.low!, e.high!)} over ${e.n} seeds` : c.bounds === 'range' ? figureWithRange(e.mean, first.low, first.high) : figureWithInterval(e.mean, first.low, first.high);
+function comparisonCell(p: ResultPoint, c: PairedComparison, runs: readonly PairedRun[]): string {
+  const e = figureEstimate(p.runs, c.key)!;
+  const figure = e.interval === 'seeds' ? `${figureWithInterval(e.mean, e.low!, e.high!)} over ${e.n} seeds` : figureWithSpread(e.mean, { kind: c.bounds, ...runs[0]!.bounds });
   if (c.bounds === 'range') {
     const counted = runs.filter((r) => r.above !== undefined && r.passes !== undefined);
     if (counted.length === 0) return figure;
@@ -166,12 +175,16 @@ function comparisonCell(p: ResultPoint, c: PairedComparison): string {
  * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
  */
 export function comparisonTable(stages: readonly StageResults[]): string {
-  const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length) })));
-  const comparisons = [...PAIRED_COMPARISONS.values()].filter((c) => named.some(({ p }) => p.runs.some((r) => evalNumbers(r)[c.key] !== undefined)));
-  const rows = named.filter(({ p }) => comparisons.some((c) => p.runs.some((r) => evalNumbers(r)[c.key] !== undefined)));
+  const comparisons = [...PAIRED_COMPARISONS.values()];
+  const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: comparisons.map((c) => pairedRuns(p, c)) })));
+  const held = comparisons.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
+  const rows = named.filter((n) => held.some(({ i }) => n.paired[i]!.length > 0));
   if (rows.length === 0) return '';
   const all = rows.map(({ p }) => p);
-  return table(['model', ...comparisons.map((c) => rowName(all, c.key))], rows.map(({ p, name }) => [name, ...comparisons.map((c) => comparisonCell(p, c))]));
+  return table(
+    ['model', ...held.map(({ c }) => rowName(all, c.key))],
+    rows.map((n) => [n.name, ...held.map(({ c, i }) => (n.paired[i]!.length > 0 ? comparisonCell(n.p, c, n.paired[i]!) : '-'))]),
+  );
 }
 
 /** PPL by context bucket per point (mean over seeds) with the scored tokens; '' when no point has it. */
@@ -285,7 +298,7 @@ export interface ChartLink {
 /** The Markdown report of an experiment's finished runs, linking `charts`. */
 export async function resultsMarkdown(experiment: string, runs: readonly RunInfoOk[], charts: readonly ChartLink[] = [], superseded: readonly RunInfoOk[] = []): Promise<string> {
   const stages = stageResults(runs);
-  const shas = [...new Set(runs.map((r) => `${r.meta.git.sha?.slice(0, 12) ?? 'no git'}${r.meta.git.dirty ? ' (dirty)' : ''}`))];
+  const shas = [...new Set(runs.map((r) => commitLabel(r.meta.git)))];
   const total = runs.map(seconds).reduce<number>((a, s) => a + (s ?? 0), 0);
   const starts = runs.map((r) => Date.parse(r.meta.startedAt));
   // eval and bench stages write their figures into the model runs' summaries when they finish.
@@ -300,7 +313,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     '',
     `Generated by \`pnpm exp results ${experiment}\` from ${runs.length} finished run folders (one per training stage and sweep point; eval and bench stages write their figures into the runs of the models they measure).`,
     '',
-    `- git: ${shas.join(', ')}${shas.length > 1 ? ' (runs from several commits: a change to the numerics, even a summation order, moves a trained model\'s figures as another seed would)' : ''}`,
+    `- git: ${shas.join(', ')}${shas.length > 1 ? ` (runs from several commits: ${SEVERAL_COMMITS_NOTE})` : ''}`,
     `- backend: ${[...new Set(runs.map((r) => r.meta.backend))].join(', ')}`,
     `- machine: ${machines.join('; ')}`,
     withResources.length > 0
