@@ -50,6 +50,11 @@ export const runResourcesSchema = z.object({
   cpuSystemS: z.number().nonnegative().describe('system CPU seconds, likewise'),
   loadAvgStart: z.array(z.number()).length(3).describe('os.loadavg() [1, 5, 15 min] when the run started (a resume keeps the first)'),
   loadAvgEnd: z.array(z.number()).length(3).optional().describe('os.loadavg() when the run last stopped (done, failed or interrupted)'),
+  trainingFlops: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('matrix-product FLOPs of the training steps, forward and backward (tensor\'s FlopCounter), as an uninterrupted run counts them; set when training ends, absent before and in runs from before they were counted'),
 });
 export type RunResources = z.infer<typeof runResourcesSchema>;
 

@@ -154,6 +154,19 @@ describe('resources', () => {
     expect(total.loadAvgStart).toEqual(first.loadAvgStart);
     expect(await validateRun(run.dir)).toEqual([]);
   });
+
+  it('records the training FLOPs the loop reports with the final status, and rejects a figure that is not a count', async () => {
+    const run = createRun({ ...base, root, runId: 'r-flops' });
+    expect(run.trainingFlops()).toBeUndefined();
+    expect(() => run.setTrainingFlops(-1)).toThrow(/-1 is not a count of FLOPs/);
+    expect(() => run.setTrainingFlops(NaN)).toThrow(/not a count/);
+    run.setTrainingFlops(2.5e12);
+    expect(run.trainingFlops()).toBe(2.5e12);
+    run.writeSummary();
+    run.setStatus('done');
+    expect((await readMeta(run.dir)).resources?.trainingFlops).toBe(2.5e12);
+    expect(await validateRun(run.dir)).toEqual([]);
+  });
 });
 
 describe('resume', () => {

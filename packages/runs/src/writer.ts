@@ -217,6 +217,7 @@ export class RunWriter {
   private readonly cpuAtOpen = process.cpuUsage();
   /** meta.resources as this writer found it (a resumed run's earlier segments); absent for runs from before it was recorded. */
   private readonly resourcesAtOpen: RunResources | undefined;
+  private trainingFlopsValue: number | undefined;
 
   /** The run folder's lock, held until a final status is set (or the process exits). */
   readonly lock: RunLock;
@@ -244,6 +245,17 @@ export class RunWriter {
    */
   cpuSeconds(): number | undefined {
     return cpuSecondsOf(this.resources(false));
+  }
+
+  /** Records the training steps' FLOPs (written to meta.resources with the next status). */
+  setTrainingFlops(flops: number): void {
+    if (!(Number.isFinite(flops) && flops >= 0)) throw new Error(`setTrainingFlops: ${flops} is not a count of FLOPs`);
+    this.trainingFlopsValue = flops;
+  }
+
+  /** The training steps' FLOPs once training has ended (set by the training loop); undefined before, or when they were not counted. */
+  trainingFlops(): number | undefined {
+    return this.trainingFlopsValue;
   }
 
   /** Seconds since the run started (continuing across resumes). */
@@ -343,6 +355,7 @@ export class RunWriter {
       cpuSystemS: base.cpuSystemS + used.system / 1e6,
       loadAvgStart: base.loadAvgStart,
       ...(ended ? { loadAvgEnd: loadavg() } : base.loadAvgEnd ? { loadAvgEnd: base.loadAvgEnd } : {}),
+      ...(this.trainingFlopsValue !== undefined ? { trainingFlops: this.trainingFlopsValue } : {}),
     };
   }
 

@@ -42,3 +42,4 @@ export { splitHeads, type SplitHeadsOptions } from './ops/heads.js';
 export { rmsNorm, rmsNormGradComposite } from './ops/rms-norm.js';
 export { biasGelu, geluComposite, geluGradComposite } from './ops/gelu.js';
 export { columnSum, matMulBias, matMulBiasAdd } from './ops/bias.js';
+export { FlopCounter, formatFlops, kernelFlops, notMatrixProducts } from './flops.js';

@@ -1,13 +1,17 @@
 /**
  * What an artifact cost to make, counting the stages it builds on: an SLLM's training compute
  * includes its SentenceVAE's, which a comparison with a token LM must not leave out. Each stage
- * records its own CPU seconds, wall seconds and backend, and every stage upstream of it (by
- * hash, so a stage two inputs share counts once) in its artifact's `meta.compute`.
+ * records its own training FLOPs, CPU seconds, wall seconds and backend, and every stage upstream
+ * of it (by hash, so a stage two inputs share counts once) in its artifact's `meta.compute`.
  *
- * Which seconds measure compute depends on where the work ran: on a CPU backend the process's
- * CPU seconds (every thread; steadier than wall time on a shared machine); on a GPU backend
- * (webgpu) the host's CPU seconds say little about the device (they are dispatch overhead and
- * waiting), so there the stage's wall seconds are the measure, the GPU being the bottleneck.
+ * The measure of compute, by preference:
+ * - FLOPs (the matrix products of the training steps, forward and backward; tensor's
+ *   `FlopCounter`) where every stage counted them: the same config costs the same FLOPs on any
+ *   machine, backend or thread count, as compute is matched in papers;
+ * - on a GPU backend (webgpu) the stage's wall seconds, the GPU being the bottleneck (the host's
+ *   CPU seconds are dispatch overhead and waiting there);
+ * - else the process's CPU seconds (every thread; steadier than wall time on a shared machine,
+ *   but not the same on one kernel thread as on several).
  */
 import type { Artifact } from '../stages/types.js';
 
@@ -16,6 +20,8 @@ export const COMPUTE_KEY = 'compute';
 
 export interface UpstreamCost {
   stage: string;
+  /** Training FLOPs (see {@link StageCompute.flops}); absent in artifacts from before they were counted. */
+  flops?: number;
   cpu_s: number;
   /** Wall seconds (resumed segments summed); absent in artifacts from before they were recorded. */
   wall_s?: number;
@@ -24,6 +30,12 @@ export interface UpstreamCost {
 }
 
 export interface StageCompute {
+  /**
+   * Matrix-product FLOPs: a training stage's training steps (forward and backward, as an
+   * uninterrupted run counts them), another stage's whole run (a tokenizer's: 0). Absent in
+   * artifacts from before they were counted, and for a run resumed from a checkpoint without them.
+   */
+  flops?: number;
   /** CPU seconds (user + system, every thread of the process) of this stage, its resumed segments included. */
   cpu_s: number;
   /** Wall seconds of this stage, its resumed segments included (absent in artifacts from before they were recorded). */
@@ -47,11 +59,22 @@ export function computeOf(a: Pick<Artifact, 'meta'>): StageCompute | null {
   return isCompute(c) ? c : null;
 }
 
-/** Where a stage ran and for how long, beside its CPU seconds. */
+/** Where a stage ran, for how long and with how many FLOPs, beside its CPU seconds. */
 export interface StageClock {
   wallS: number;
   /** The active tfjs backend; undefined where none was initialised (stages that compute nothing). */
   backend: string | undefined;
+  /** Its FLOPs (see {@link StageCompute.flops}); undefined where they were not counted. */
+  flops?: number | undefined;
+}
+
+/** The optional fields of a cost record, present only where known. */
+function known(c: { flops?: number | undefined; wall_s?: number | undefined; backend?: string | undefined }): Pick<StageCompute, 'flops' | 'wall_s' | 'backend'> {
+  return {
+    ...(c.flops !== undefined ? { flops: c.flops } : {}),
+    ...(c.wall_s !== undefined ? { wall_s: c.wall_s } : {}),
+    ...(c.backend ? { backend: c.backend } : {}),
+  };
 }
 
 /** A stage's cost record from its own CPU seconds, its wall time and backend, and its input artifacts. */
@@ -65,33 +88,44 @@ export function stageCompute(cpuS: number, inputs: Record<string, Artifact | Art
       continue;
     }
     Object.assign(upstream, c.upstream);
-    upstream[a.hash] = { stage: a.stage, cpu_s: c.cpu_s, ...(c.wall_s !== undefined ? { wall_s: c.wall_s } : {}), ...(c.backend !== undefined ? { backend: c.backend } : {}) };
+    upstream[a.hash] = { stage: a.stage, cpu_s: c.cpu_s, ...known(c) };
     complete &&= c.complete;
   }
-  return { cpu_s: cpuS, ...(clock ? { wall_s: clock.wallS } : {}), ...(clock?.backend ? { backend: clock.backend } : {}), upstream, complete };
+  return { cpu_s: cpuS, ...known({ flops: clock?.flops, wall_s: clock?.wallS, backend: clock?.backend }), upstream, complete };
 }
 
 /** Backends whose stages are measured by wall seconds (the work runs on a device, not the host's CPU). */
 export const DEVICE_BACKENDS: ReadonlySet<string> = new Set(['webgpu']);
 
-/** How training compute is measured: CPU seconds, or wall seconds where everything ran on a device backend. */
-export type ComputeMeasure = 'cpu' | 'device-wall';
+/** How training compute is measured: FLOPs, wall seconds on a device backend, or CPU seconds. */
+export type ComputeMeasure = 'flops' | 'device-wall' | 'cpu';
+
+/** A stage and every stage upstream of it. */
+const partsOf = (c: StageCompute): Array<StageCompute | UpstreamCost> => [c, ...Object.values(c.upstream)];
 
 /**
- * `device-wall` when this stage and every stage upstream of it ran on a device backend (webgpu)
- * with wall seconds recorded, else `cpu`.
+ * The one measure that compares every cost of `costs` (each with the stages it builds on):
+ * `flops` where all of them counted FLOPs; else `device-wall` where all ran on a device backend
+ * (webgpu) with wall seconds recorded; else `cpu`.
  */
-export function computeMeasure(c: StageCompute): ComputeMeasure {
-  const parts: Array<{ wall_s?: number; backend?: string }> = [c, ...Object.values(c.upstream)];
+export function commonMeasure(costs: readonly StageCompute[]): ComputeMeasure {
+  const parts = costs.flatMap(partsOf);
+  if (parts.every((u) => u.flops !== undefined)) return 'flops';
   return parts.every((u) => u.wall_s !== undefined && u.backend !== undefined && DEVICE_BACKENDS.has(u.backend)) ? 'device-wall' : 'cpu';
 }
 
-/** The seconds `measure` counts for one stage's cost. */
-export function secondsOf(u: { cpu_s: number; wall_s?: number }, measure: ComputeMeasure): number {
+/** The measure of one cost on its own: {@link commonMeasure} of it alone. */
+export function computeMeasure(c: StageCompute): ComputeMeasure {
+  return commonMeasure([c]);
+}
+
+/** What `measure` counts for one stage's cost: FLOPs, wall seconds or CPU seconds. */
+export function amountOf(u: StageCompute | UpstreamCost, measure: ComputeMeasure): number {
+  if (measure === 'flops') return u.flops!;
   return measure === 'device-wall' ? u.wall_s! : u.cpu_s;
 }
 
-/** Seconds of the stage and every stage upstream of it, by `measure` (CPU seconds by default). */
-export function totalSeconds(c: StageCompute, measure: ComputeMeasure = 'cpu'): number {
-  return Object.values(c.upstream).reduce((s, u) => s + secondsOf(u, measure), secondsOf(c, measure));
+/** The cost of the stage and of every stage upstream of it, by `measure` (CPU seconds by default). */
+export function totalCost(c: StageCompute, measure: ComputeMeasure = 'cpu'): number {
+  return Object.values(c.upstream).reduce((s, u) => s + amountOf(u, measure), amountOf(c, measure));
 }

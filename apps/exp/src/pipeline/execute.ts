@@ -13,6 +13,7 @@ import {
   type RunWriter,
 } from '@sentencelab/runs';
 import { writeJsonAtomic } from '@sentencelab/fs-atomic';
+import { FlopCounter } from '@sentencelab/tensor';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
@@ -103,6 +104,8 @@ export async function executePipeline(
     }
     const t0 = performance.now();
     const cost = startCost();
+    // A stage without training steps (a tokenizer, embeddings) costs the products it ran; a training stage, its steps' (the loop counts them).
+    const stageFlops = new FlopCounter().start();
     const staging = cache.staging(hash);
     let run: RunWriter | undefined;
     let resume = false;
@@ -146,7 +149,11 @@ export async function executePipeline(
         // A resumed run's earlier segments count (the run folder sums them); a stage without one costs what this process used.
         meta: {
           ...output.meta,
-          [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs, { wallS: run?.wallTime() ?? (performance.now() - t0) / 1000, backend: tf.getBackend() }),
+          [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs, {
+            wallS: run?.wallTime() ?? (performance.now() - t0) / 1000,
+            backend: tf.getBackend(),
+            flops: run ? run.trainingFlops() : stageFlops.flops,
+          }),
         },
         ...(run ? { runDir: run.dir } : {}),
         createdAt: new Date().toISOString(),
@@ -164,6 +171,8 @@ export async function executePipeline(
       cache.discard(staging);
       if (run && run.meta.status === 'running') run.fail(e, log);
       throw e;
+    } finally {
+      stageFlops.stop();
     }
   }
   return reports;

@@ -68,6 +68,26 @@ describe('matched comparisons', () => {
     });
   });
 
+  test('where every stage counted its FLOPs the predictors are compared by them (whatever the CPU seconds say), their CPU seconds beside', () => {
+    const counted = (cpuS: number, flops: number) => ({ wallS: cpuS, backend: 'native', flops });
+    const tok = { stage: 'tok', kind: 'tokenizer' as const, hash: 'h-tok', dir: '/x', files: {}, meta: { compute: stageCompute(4, {}, counted(4, 0)) }, createdAt: '' };
+    const svae = { ...tok, stage: 'svae', kind: 'svae' as const, hash: 'h-svae', meta: { compute: stageCompute(326, { tokenizer: tok }, counted(326, 1.52e13)) } };
+    const cross = { loss: { type: 'cross-entropy' } };
+    const withCompute = <T extends { meta: object }>(a: T, cpuS: number, flops: number, inputs: Parameters<typeof stageCompute>[1]): T => ({ ...a, meta: { ...a.meta, compute: stageCompute(cpuS, inputs, counted(cpuS, flops)) } });
+    // lm-compute's 404 CPU s are 32% short of the SLLM's 597 (it ran on one kernel thread, say), its FLOPs 5% short: matched.
+    const profiles = [
+      predictorProfile(withCompute(lm, 104, 5e12, { tokenizer: tok })),
+      predictorProfile(withCompute(sllm(250_626, cross), 267, 7.87e12, { tokenizer: tok, svae })),
+      predictorProfile(withCompute({ ...lm, stage: 'lm-compute' }, 400, 2.2e13, { tokenizer: tok })),
+    ];
+    const r = matchingReport(profiles, 'lm');
+    expect(r.lines[1]).toBe('sllm (sllm): 250,626 parameters (x1.01 lm), trained with cross-entropy, 23.1 TFLOP to train (svae 15.2 TFLOP, itself 7.87 TFLOP, tok 0 FLOP; 597 CPU s)');
+    expect(r.warnings).toEqual([
+      'warning: sllm took 23.1 TFLOP to train (with the stages it builds on), lm 5.00 TFLOP: x4.61, more than 25% apart: their PPLs are not compute-matched (within 25% of sllm: lm-compute)',
+      'warning: lm-compute took 22.0 TFLOP to train (with the stages it builds on), lm 5.00 TFLOP: x4.40, more than 25% apart: their PPLs are not compute-matched (within 25% of lm-compute: sllm)',
+    ]);
+  });
+
   test('on webgpu the predictors are compared by wall seconds (the host\'s CPU seconds are dispatch and waiting), on the CPU by CPU seconds', () => {
     const gpu = (wallS: number) => ({ wallS, backend: 'webgpu' });
     const tok = { stage: 'tok', kind: 'tokenizer' as const, hash: 'h-tok', dir: '/x', files: {}, meta: { compute: stageCompute(2, {}, gpu(2)) }, createdAt: '' };

@@ -1,18 +1,20 @@
 /**
  * Whether a comparison of token predictors (token LM, SLLM) is like for like beyond the scored
  * tokens: the same training objective, parameter counts within {@link PARAMS_TOLERANCE}, and
- * training compute (the stages each builds on included) within {@link COMPUTE_TOLERANCE}: CPU
- * seconds, or wall seconds where every stage ran on a GPU backend (see `computeMeasure`). The
- * eval stage prints every predictor's profile and a warning for each pair that differs.
+ * training compute (the stages each builds on included) within {@link COMPUTE_TOLERANCE}: in
+ * training FLOPs where every stage counted them, else wall seconds where every stage ran on a GPU
+ * backend, else CPU seconds (see `commonMeasure`). The eval stage prints every predictor's
+ * profile and a warning for each pair that differs.
  */
 import { SLLM, TokenLM } from '@sentencelab/latent-lm';
-import { computeMeasure, computeOf, secondsOf, totalSeconds, type ComputeMeasure, type StageCompute } from '../pipeline/compute.js';
+import { formatFlops } from '@sentencelab/tensor';
+import { amountOf, commonMeasure, computeOf, totalCost, type ComputeMeasure, type StageCompute } from '../pipeline/compute.js';
 import type { Artifact, PipelineConfig } from './types.js';
 
 /** Parameter counts further apart than this (larger / smaller - 1) are not matched. */
 export const PARAMS_TOLERANCE = 0.1;
 
-/** Training CPU seconds further apart than this (larger / smaller - 1) are not matched. */
+/** Training compute (FLOPs, else seconds) further apart than this (larger / smaller - 1) is not matched. */
 export const COMPUTE_TOLERANCE = 0.25;
 
 /** The token loss a predictor was trained with, and its size. */
@@ -58,20 +60,29 @@ export function predictorProfile(a: Pick<Artifact, 'stage' | 'kind' | 'meta'>): 
 
 const seconds = (s: number): string => Math.round(s).toLocaleString('en-US');
 
-/** What the seconds of `measure` are called: `CPU s`, or `wall s on webgpu`. */
-function unitOf(measure: ComputeMeasure, profiles: readonly PredictorProfile[]): string {
-  if (measure === 'cpu') return 'CPU s';
+/** A cost in `measure`'s terms: `2.31 TFLOP`, `597 CPU s`, `97 wall s on webgpu`. */
+function amountText(measure: ComputeMeasure, profiles: readonly PredictorProfile[]): (v: number) => string {
+  if (measure === 'flops') return formatFlops;
+  if (measure === 'cpu') return (v) => `${seconds(v)} CPU s`;
   const backends = [...new Set(profiles.map((p) => p.compute?.backend).filter((b) => b !== undefined))];
-  return `wall s on ${backends.join('/')}`;
+  return (v) => `${seconds(v)} wall s on ${backends.join('/')}`;
 }
 
-/** `, 597 CPU s to train (sllm-h1 267, svae-h1 326, tok 4)`: the total, then each stage, largest first. */
-function computeNote(c: StageCompute | null, measure: ComputeMeasure, unit: string): string {
+/** A figure in `measure`'s terms without its unit where the unit is seconds: `2.31 TFLOP`, `597`. */
+const bare = (measure: ComputeMeasure): ((v: number) => string) => (measure === 'flops' ? formatFlops : seconds);
+
+/**
+ * `, 2.31 TFLOP to train (svae 1.52 TFLOP, itself 787 GFLOP, tok 0 FLOP; 597 CPU s)` or
+ * `, 597 CPU s to train (svae 326, itself 267, tok 4)`: the total, each stage (largest first) and,
+ * where FLOPs measure it, the CPU seconds it took.
+ */
+function computeNote(c: StageCompute | null, measure: ComputeMeasure, text: (v: number) => string): string {
   if (c === null) return '';
   const parts = [{ ...c, stage: 'itself' }, ...Object.values(c.upstream)]
-    .map((u) => ({ stage: u.stage, s: secondsOf(u, measure) }))
-    .sort((a, b) => b.s - a.s);
-  return `, ${c.complete ? '' : 'at least '}${seconds(totalSeconds(c, measure))} ${unit} to train (${parts.map((u) => `${u.stage} ${seconds(u.s)}`).join(', ')})`;
+    .map((u) => ({ stage: u.stage, v: amountOf(u, measure) }))
+    .sort((a, b) => b.v - a.v);
+  const cpu = measure === 'flops' ? `; ${seconds(totalCost(c, 'cpu'))} CPU s` : '';
+  return `, ${c.complete ? '' : 'at least '}${text(totalCost(c, measure))} to train (${parts.map((u) => `${u.stage} ${bare(measure)(u.v)}`).join(', ')}${cpu})`;
 }
 
 /** `[lo, hi]` with lo <= hi, and whether they are further apart than `tolerance` (larger / smaller - 1). */
@@ -88,14 +99,14 @@ function apart(a: number, b: number, tolerance: number): { lo: number; hi: numbe
 export function matchingReport(profiles: readonly PredictorProfile[], baseline: string | null): { lines: string[]; warnings: string[] } {
   const ref = profiles.find((p) => p.stage === baseline) ?? profiles[0];
   if (ref === undefined || profiles.length < 2) return { lines: [], warnings: [] };
-  // One measure for all: wall seconds only when every predictor (and what it builds on) ran on a GPU backend.
+  // One measure for all: FLOPs only when every predictor (and what it builds on) counted them.
   const measured = profiles.filter((p) => p.compute !== null);
-  const measure: ComputeMeasure = measured.length > 0 && measured.every((p) => computeMeasure(p.compute!) === 'device-wall') ? 'device-wall' : 'cpu';
-  const unit = unitOf(measure, measured);
-  const total = (c: StageCompute): number => totalSeconds(c, measure);
+  const measure = commonMeasure(measured.map((p) => p.compute!));
+  const text = amountText(measure, measured);
+  const total = (c: StageCompute): number => totalCost(c, measure);
   const lines = profiles.map((p) => {
     const ratio = p.params !== null && ref.params !== null && ref.params > 0 ? ` (x${(p.params / ref.params).toFixed(2)} ${ref.stage})` : '';
-    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute, measure, unit)}`;
+    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute, measure, text)}`;
   });
   const warnings: string[] = [];
   for (const p of profiles) {
@@ -117,7 +128,7 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
         // Another predictor that is matched with this one (a token LM trained as long) is the fair comparison: name it.
         const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(total(q.compute), mine, COMPUTE_TOLERANCE).differ);
         warnings.push(
-          `warning: ${p.stage} took ${seconds(mine)} ${unit} to train (with the stages it builds on), ${ref.stage} ${seconds(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
+          `warning: ${p.stage} took ${text(mine)} to train (with the stages it builds on), ${ref.stage} ${bare(measure)(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
         );
       }
     }

@@ -2,7 +2,7 @@
  * A training checkpoint is one file `checkpoints/step-NNNNNNNN.safetensors` in the run folder,
  * in tensor's checkpoint format (the one format of the repo): the model's parameters, AdamW
  * moments and step, the models' published RNG states by name, the step, and the batch stream's
- * position in `extra.data`; sha256-checked on load and written atomically.
+ * position in `extra.data` and the training FLOPs so far in `extra.flops`; sha256-checked on load and written atomically.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,14 +20,17 @@ export interface TrainCheckpoint {
   /** Batch stream position (`BatchStream.position()`). */
   data: unknown;
   rngs: Record<string, RngState>;
+  /** Training FLOPs up to this step (`extra.flops`); undefined in checkpoints from before they were counted. */
+  flops: number | undefined;
 }
 
 /** Writes the checkpoint file atomically; the tensors are read asynchronously. */
 export async function writeTrainCheckpoint(
   file: string,
-  c: { params: Map<string, tf.Variable>; optimizer: AdamW; step: number; data: unknown; rngs: Readonly<Record<string, Rng>> },
+  c: { params: Map<string, tf.Variable>; optimizer: AdamW; step: number; data: unknown; rngs: Readonly<Record<string, Rng>>; flops: number | undefined },
 ): Promise<void> {
-  await saveCheckpoint(file, { model: { namedParameters: () => [...c.params] }, optimizer: c.optimizer, step: c.step, rngs: { ...c.rngs }, extra: { data: c.data } });
+  const extra = c.flops === undefined ? { data: c.data } : { data: c.data, flops: c.flops };
+  await saveCheckpoint(file, { model: { namedParameters: () => [...c.params] }, optimizer: c.optimizer, step: c.step, rngs: { ...c.rngs }, extra });
 }
 
 /** Reads and verifies a training checkpoint; the caller owns (and disposes) the returned tensors. */
@@ -42,6 +45,7 @@ export function readTrainCheckpoint(file: string): TrainCheckpoint {
     optimizer: { step: ck.optimizer.step, m: convert(ck.optimizer.m), v: convert(ck.optimizer.v) },
     data: ck.extra['data'],
     rngs: ck.rngs,
+    flops: typeof ck.extra['flops'] === 'number' ? ck.extra['flops'] : undefined,
   };
 }
 

@@ -56,6 +56,9 @@ describe('trainLoop', () => {
     const o = options(run, new TinyStream(7));
     const result = await trainLoop(o);
     expect(result.step).toBe(12);
+    // Per step, batch 8: l1 (4 -> 16) x W and the gradient of W (x is data: no dx), l2 (16 -> 1) x W, dW and dx; evaluation's products do not count.
+    expect(result.flops).toBe(12 * (2 * (2 * 8 * 4 * 16) + 3 * (2 * 8 * 16 * 1)));
+    expect(run.trainingFlops()).toBe(result.flops);
     reference = await series(run.dir, 'train/loss');
     referenceParams = await params(o);
   });
@@ -69,6 +72,7 @@ describe('trainLoop', () => {
     const ck = readTrainCheckpoint(join(dir, 'checkpoints', 'step-00000012.safetensors'));
     expect(ck.step).toBe(12);
     expect(ck.optimizer.step).toBe(12);
+    expect(ck.flops).toBe(12 * 2816);
     expect(Array.from(ck.params.get('l1.weight')!.dataSync())).toEqual(referenceParams['l1.weight']);
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
   });
@@ -136,6 +140,10 @@ describe('trainLoop', () => {
     expect(result.startStep).toBe(7);
     expect(await series(run.dir, 'train/loss')).toEqual(reference);
     expect(await params(o)).toEqual(referenceParams);
+    // The FLOPs go on from the checkpoint's: those of an uninterrupted run, in meta.json once done.
+    expect(result.flops).toBe(12 * 2816);
+    resumed.setStatus('done');
+    expect((await readMeta(run.dir)).resources?.trainingFlops).toBe(12 * 2816);
   });
 
   test('an exception marks the run failed with the error; resume drops the metrics after the checkpoint and matches exactly', async () => {
@@ -256,7 +264,7 @@ describe('Ctrl-C in a real process', () => {
     const batch: SllmBatch = { tokens, lengths: new Int32Array(6).fill(4), shape: [2, 3, 6], windowStart: [0, 0], docSentences: [3, 3] };
     const train = async (run: RunWriter, model: SLLM, steps: number, resume: boolean) => {
       const optimizer = new AdamW(model.namedParameters(), { lr: 1e-2 });
-      await trainLoop({
+      const result = await trainLoop({
         model: { parameterMap: () => model.parameterMap(), train: (on) => model.train(on), loss: (b: SllmBatch) => model.loss(b), packLegacyParameters: (v) => model.packLegacyParameters(v) },
         optimizer,
         lrAt: lrSchedule({ kind: 'constant', lr: 1e-2, warmupSteps: 0, totalSteps: 4 }),
@@ -271,6 +279,7 @@ describe('Ctrl-C in a real process', () => {
         resume,
       });
       optimizer.dispose();
+      return result;
     };
     const reference = newRun(root, 'reference');
     await train(reference, tinySllm(false), 4, false);
@@ -284,11 +293,16 @@ describe('Ctrl-C in a real process', () => {
     expect([...params.keys()]).toEqual(expect.arrayContaining(['svae.encoder.transformer.layers.0.attn.q.weight', 'svae.decoder.transformer.layers.0.crossAttn.v.bias']));
     const optimizer = new AdamW([...params], { lr: 1e-2 });
     optimizer.setState({ step: ck.optimizer.step, m: legacyAttentionLayout(ck.optimizer.m), v: legacyAttentionLayout(ck.optimizer.v) });
-    await writeTrainCheckpoint(file, { params, optimizer, step: ck.step, data: ck.data, rngs: {} });
+    // ... which did not count FLOPs either.
+    await writeTrainCheckpoint(file, { params, optimizer, step: ck.step, data: ck.data, rngs: {}, flops: undefined });
     expect([...readTrainCheckpoint(file).params.keys()]).toContain('decoder.transformer.layers.0.attn.k.weight');
 
-    await train(openRunForResume(first.dir, { flushIntervalMs: 0 }), tinySllm(false), 4, true);
+    const resumed = openRunForResume(first.dir, { flushIntervalMs: 0 });
+    const result = await train(resumed, tinySllm(false), 4, true);
     expect(await series(first.dir, 'train/loss')).toEqual(await series(reference.dir, 'train/loss'));
+    // The first two steps' FLOPs are unknown: none are recorded rather than half of them.
+    expect(result.flops).toBeNull();
+    expect(resumed.trainingFlops()).toBeUndefined();
   });
 
   test('an SLLM with a frozen SentenceVAE (freezeSvae) trains through the loop: only the decoder and stop head change', async () => {

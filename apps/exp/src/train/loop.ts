@@ -10,7 +10,7 @@
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunWriter, Sample } from '@sentencelab/runs';
-import { clipGradNorm, globalNorm, valueAndGrads, type AdamW, type LossOutput, type Rng, type Schedule, type ValueAndGrads } from '@sentencelab/tensor';
+import { clipGradNorm, FlopCounter, globalNorm, valueAndGrads, type AdamW, type LossOutput, type Rng, type Schedule, type ValueAndGrads } from '@sentencelab/tensor';
 import { CHECKPOINT_EXT, readResumeCheckpoint, writeTrainCheckpoint, type TrainCheckpoint } from './checkpoint.js';
 import type { Progress } from './progress.js';
 import { silentProgress } from './progress.js';
@@ -97,6 +97,8 @@ export interface TrainResult {
   tokensPerS: number;
   /** Step the run started from (0, or the checkpoint resumed from). */
   startStep: number;
+  /** Matrix-product FLOPs of all training steps, those before a resume included (tensor's FlopCounter); null when resumed from a checkpoint that did not count them. */
+  flops: number | null;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
   const prefix = o.metricPrefix ?? '';
   const named = [...model.parameterMap()];
   let step = 0;
+  let resumedFlops: number | null = 0;
   let lastCheckpoint: number | undefined;
   try {
     if (o.resume) {
@@ -121,6 +124,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         const ck = latest.checkpoint;
         restore(o, ck, join(run.dir, 'checkpoints', latest.name));
         step = ck.step;
+        // A checkpoint from before FLOPs were counted: the steps before it are unknown, so is the total.
+        resumedFlops = ck.flops ?? null;
         lastCheckpoint = step;
         run.log(`resumed from ${latest.name}`);
       }
@@ -128,6 +133,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
       run.truncateSamplesAfter(step);
     }
     const startStep = step;
+    // A resumed run goes on from its checkpoint's count: the steps redone after it count once, as uninterrupted.
+    const flops = new FlopCounter(resumedFlops ?? 0);
     let loss = NaN;
     let val: Record<string, number> = {};
     let tokens = 0;
@@ -136,7 +143,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     const kernelTimer = o.kernelTimer === undefined ? KernelTimer.forBackend() : (o.kernelTimer ?? undefined);
     const checkpoint = async (): Promise<void> => {
       if (lastCheckpoint === step) return;
-      await saveCheckpoint(o, step);
+      await saveCheckpoint(o, step, resumedFlops === null ? undefined : flops.flops);
       lastCheckpoint = step;
     };
     const evaluate = async (): Promise<void> => {
@@ -167,6 +174,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
           throw new TrainingInterrupted(run.dir, step);
         }
         const tStep = performance.now();
+        // The step's training FLOPs: making its batch and its forward and backward products (not evaluation's).
+        flops.start();
         const batch = o.batches.next();
         const next = step + 1;
         const lr = o.lrAt(step);
@@ -187,8 +196,12 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         };
         let kernelMs: number | undefined;
         let computed: { out: ValueAndGrads; gradNorm: number };
-        if (logged && kernelTimer?.due(next)) ({ result: computed, kernelMs } = await kernelTimer.time(next, compute));
-        else computed = await compute();
+        try {
+          if (logged && kernelTimer?.due(next)) ({ result: computed, kernelMs } = await kernelTimer.time(next, compute));
+          else computed = await compute();
+        } finally {
+          flops.stop();
+        }
         const { out, gradNorm } = computed;
         const { grads, metrics } = out;
         tf.dispose([...grads.values()]);
@@ -232,16 +245,18 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     await evaluate();
     await checkpoint();
     const seconds = (performance.now() - t0) / 1000;
-    return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep };
+    const trainingFlops = resumedFlops === null ? null : flops.flops;
+    if (trainingFlops !== null) run.setTrainingFlops(trainingFlops);
+    return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep, flops: trainingFlops };
   } catch (e) {
     if (!(e instanceof TrainingInterrupted) && !(e instanceof TrainingDiverged)) run.fail(e);
     throw e;
   }
 }
 
-async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number): Promise<void> {
+async function saveCheckpoint<B>(o: TrainLoopOptions<B>, step: number, flops: number | undefined): Promise<void> {
   const file = `${o.run.checkpointPath(step)}${CHECKPOINT_EXT}`;
-  await writeTrainCheckpoint(file, { params: o.model.parameterMap(), optimizer: o.optimizer, step, data: o.batches.position(), rngs: o.rngs ?? {} });
+  await writeTrainCheckpoint(file, { params: o.model.parameterMap(), optimizer: o.optimizer, step, data: o.batches.position(), rngs: o.rngs ?? {}, flops });
   o.run.setLatestCheckpoint(basename(file));
   o.run.pruneCheckpoints(o.keepCheckpoints);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { notMatrixProducts } from '../flops.js';
 import { selectedTiling } from '../webgpu/matmul.js';
 import { fusedKernelNames as K } from '../webgpu/register.js';
 import { hasFusedKernel, runFused } from './fused.js';
@@ -12,7 +13,8 @@ export function columnSum(dy: tf.Tensor): tf.Tensor1D {
   const [rows, cols] = dy.shape as [number, number];
   if (dy.rank !== 2) throw new Error(`columnSum: dy [${dy.shape}] is not 2-D`);
   if (dy.dtype === 'float32' && hasFusedKernel(K.biasGrad)) return runFused(K.biasGrad, { dy }, { rows, cols }) as tf.Tensor1D;
-  return tf.tidy(() => tf.reshape(tf.matMul(tf.fill([1, rows], 1), dy), [cols]));
+  // A reduction, whatever computes it: no matrix-product FLOPs (flops.ts).
+  return notMatrixProducts(() => tf.tidy(() => tf.reshape(tf.matMul(tf.fill([1, rows], 1), dy), [cols])));
 }
 
 /**
