@@ -98,7 +98,8 @@ export function shapeLabel(s: GemmShape): string {
   return `${batch}${side(s.m, s.k, s.transposeA, s.aMatrices)} . ${side(s.k, s.n, s.transposeB, s.bMatrices)}`;
 }
 
-const flopsOf = (s: GemmShape) => 2 * s.batch * s.m * s.n * s.k;
+/** FLOPs of one product of `s`: two per multiply-add. */
+export const flopsOf = (s: GemmShape): number => 2 * s.batch * s.m * s.n * s.k;
 
 /** Best wall and best CPU time (ms, each the least over the reps) of one call of a shape. */
 interface Best {

@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { disturbances, kernelTotals, parseArgs, parseFlagVariants, peakRssMb, resetPeakRss, setFlags, sizes, trainingFlops, variantName } from './train-step.js';
+import { initBackend } from '@sentencelab/tensor';
+import { buildTrainStep, disturbances, kernelTotals, parseArgs, parseFlagVariants, peakRssMb, resetPeakRss, setFlags, sizes, variantName } from './train-step.js';
 
 test('train-step options: defaults, webgpu on both sizes, torch device and python', () => {
   expect(parseArgs([])).toEqual({ backends: undefined, steps: 5, cpuSteps: 1, size: 'tiny', torch: true, torchDevice: 'cpu', python: '/usr/bin/python3', webgpuVariants: [] });
@@ -68,9 +69,16 @@ test('kernel totals: summed by name, costliest first, untimed kernels counted bu
   expect(kernelTotals([{ name: 'X', kernelTimeMs: { error: 'e' } }]).totalMs).toBeUndefined();
 });
 
-test('training FLOPs: 6 x matmul params x tokens plus the attention products, worked by hand', () => {
-  // 1 layer, d 2, seq 3, batch 1: attention 3 (fwd+bwd) x 4 x 1 x 3^2 x 2 x 1 = 216; 6 x 10 x 3 = 180.
-  expect(trainingFlops({ vocab: 5, dModel: 2, seq: 3, batch: 1, layers: 1, heads: 1 }, 10)).toBe(396);
+test('a step\'s FLOPs are counted on its first run: 6 x matrix weights x tokens plus the attention products', async () => {
+  await initBackend('cpu', { log: false });
+  const c = { vocab: 5, dModel: 4, seq: 3, batch: 2, layers: 1, heads: 1 };
+  const train = buildTrainStep(c);
+  expect(() => train.flops()).toThrow('buildTrainStep: flops() before the first step');
+  await train.step();
+  // 1 layer, d 4: q/k/v/out 4 d^2 and the MLP 8 d^2 = 192 weights, the head 4 x 5 = 20, over 6 tokens;
+  // attention 3 (fwd + bwd) x 4 x batch 2 x 3^2 x 4 x 1 layer = 864.
+  expect(train.flops()).toBe(6 * 212 * 6 + 864);
+  train.dispose();
   expect(parseArgs(['--size', 'medium']).size).toBe('medium');
   expect(sizes.medium).toEqual({ vocab: 4096, dModel: 256, seq: 64, batch: 32, layers: 4, heads: 4 });
 });

@@ -14,8 +14,9 @@
  * on the device (webgpu in Node has no synchronous reads).
  * Also reports process CPU ms per step (`cpu_ms_per_step`), steadier than wall time on a
  * shared machine (torch's counts both of its threads).
- * Effective training GFLOP/s: `trainingFlops` (6 x matmul parameters x tokens + attention) per
- * step over ms/step, against the machine's GEMM peak measured in the same run (the best of a
+ * Effective training GFLOP/s: the FLOPs of one step, counted (tensor's FlopCounter: the matrix
+ * products of the forward and backward, = 6 x matrix weights x tokens + the attention products
+ * for this model), over ms/step, against the machine's GEMM peak measured in the same run (the best of a
  * 1024^3 product on native and in torch/OpenBLAS). Peak RSS: the process's VmHWM over the timed
  * steps, reset just before them (Linux /proc/self/clear_refs), for tfjs backends and torch alike.
  */
@@ -26,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AdamW, Embedding, LearnedPositionalEmbedding, Linear, Module, Rng, TransformerStack,
-  crossEntropy, initBackend, variableGrads, type BackendChoice,
+  crossEntropy, FlopCounter, initBackend, variableGrads, type BackendChoice,
 } from '@sentencelab/tensor';
 import { machineInfo, median, printTable, type BenchFigure, type BenchResult } from '../result.js';
 import { gemmGflops } from './kernels.js';
@@ -69,29 +70,6 @@ export class BenchGPT extends Module {
       return this.head.forward(this.blocks.forward(x, { causal: true }));
     });
   }
-}
-
-/**
- * FLOPs of one training step: 6 x (parameters used in matmuls) x tokens, the forward 2 and the
- * backward 4 multiply-adds per weight and token, plus the attention products (QK^T and AV,
- * 2 x 2 x seq^2 x dModel per sequence and layer forward, x3 with the backward; the causal half is
- * computed too). The token and position tables are lookups, not matmuls, so they do not count.
- */
-export function trainingFlops(c: GptSize, matmulParams: number): number {
-  const tokens = c.batch * c.seq;
-  const attention = 3 * 4 * c.batch * c.seq * c.seq * c.dModel * c.layers;
-  return 6 * matmulParams * tokens + attention;
-}
-
-/**
- * Parameters of BenchGPT but the token and position tables: the matmul weights and biases, plus
- * the LayerNorm gains and shifts (under 0.2% of them at every size, counted like the rest).
- */
-export function matmulParams(model: BenchGPT): number {
-  return model
-    .namedParameters()
-    .filter(([name]) => !name.startsWith('tok.') && !name.startsWith('pos.'))
-    .reduce((n, [, v]) => n + v.size, 0);
 }
 
 /** Resets the process's peak RSS (VmHWM) to its current RSS; false where Linux does not allow it. */
@@ -248,7 +226,7 @@ interface StepTimes {
   peakRssMb: number | undefined;
   /** webgpu: the MB tfjs's buffer pool holds after the timed steps (it keeps every buffer it made: its high-water mark). */
   gpuReservedMb: number | undefined;
-  /** FLOPs of one step (trainingFlops). */
+  /** FLOPs of one step (counted on the first). */
   flops: number;
 }
 
@@ -280,8 +258,8 @@ export interface TrainStep {
    * with the ms the main thread took to issue it (forward, backward, update) before that read.
    */
   step(): Promise<number>;
-  /** FLOPs of one step (trainingFlops). */
-  flops: number;
+  /** FLOPs of one step: the matrix products the first step ran (FlopCounter); throws before it. */
+  flops(): number;
   dispose(): void;
 }
 
@@ -295,10 +273,14 @@ export function buildTrainStep(c: GptSize): TrainStep {
   // ids, targets: int32 [batch, seq]
   const ids = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
   const targets = tf.tensor2d(Int32Array.from({ length: n }, () => rng.int(c.vocab)), [c.batch, c.seq], 'int32');
+  let flops: number | undefined;
   const step = async (): Promise<number> => {
     const t0 = performance.now();
+    // Every step runs the same products: the first one's are counted.
+    const counter = flops === undefined ? new FlopCounter().start() : undefined;
     // The backward training uses (valueAndGrads): each node's memory is freed once it has run.
     const { value, grads } = variableGrads(() => crossEntropy(model.forward(ids), targets), named.map(([, v]) => v));
+    if (counter) flops = counter.stop().flops;
     const byName = new Map<string, tf.Tensor>();
     for (const [name, v] of named) {
       const g = grads[v.name];
@@ -315,7 +297,10 @@ export function buildTrainStep(c: GptSize): TrainStep {
   };
   return {
     step,
-    flops: trainingFlops(c, matmulParams(model)),
+    flops: () => {
+      if (flops === undefined) throw new Error('buildTrainStep: flops() before the first step');
+      return flops;
+    },
     dispose: () => {
       ids.dispose();
       targets.dispose();
@@ -332,7 +317,7 @@ export function buildTrainStep(c: GptSize): TrainStep {
 async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernels: boolean): Promise<StepTimes> {
   const { step, flops, dispose } = buildTrainStep(c);
   if (warmup) await step();
-  const times: StepTimes = { wall: [], issue: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, gpuReservedMb: undefined, flops };
+  const times: StepTimes = { wall: [], issue: [], cpu: [], kernels: undefined, kernelMs: undefined, profiledMs: undefined, topKernels: [], peakRssMb: undefined, gpuReservedMb: undefined, flops: 0 };
   const rssReset = resetPeakRss();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -343,6 +328,7 @@ async function timeSteps(c: GptSize, steps: number, warmup: boolean, countKernel
     times.cpu.push((c1.user + c1.system) / 1000);
   }
   if (rssReset) times.peakRssMb = peakRssMb();
+  times.flops = flops();
   const gpu = (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU;
   if (gpu !== undefined) times.gpuReservedMb = gpu / 2 ** 20;
   if (countKernels) {
@@ -529,7 +515,7 @@ export async function run(args: string[]): Promise<BenchResult> {
       ];
     }),
   );
-  if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (6 x matmul params x tokens + attention)`);
+  if (flops !== undefined) console.log(`step: ${(flops / 1e9).toFixed(1)} GFLOP (the matrix products of one step, forward and backward, counted)`);
   const tf32 = rows.find((r) => r.system === 'torch-cuda-tf32');
   if (tf32 !== undefined) {
     const others = rows.filter((r) => !r.system.startsWith('torch'));

@@ -9,9 +9,9 @@ import { initBackend, MATMUL_FLAG, matMulChoices } from '@sentencelab/tensor';
 import { webgpuAvailability } from '@sentencelab/tensor/testing';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import type { BenchResult } from '../result.js';
-import { groupCalls, shapeKey } from './gemm-shapes.js';
-import { buildTrainStep, sizes, trainingFlops } from './train-step.js';
-import { flopsOf, gemmNames, parseArgs, run, runTorch, stepGemms, timedShapes } from './webgpu-gemm.js';
+import { flopsOf, groupCalls, shapeKey } from './gemm-shapes.js';
+import { buildTrainStep, sizes } from './train-step.js';
+import { gemmNames, parseArgs, run, runTorch, stepGemms, timedShapes } from './webgpu-gemm.js';
 
 test('webgpu-gemm options: defaults and values', () => {
   expect(parseArgs([])).toEqual({ size: 'large', reps: 10, shapes: undefined, variants: undefined, square: undefined, python: '/usr/bin/python3', torch: true });
@@ -46,10 +46,11 @@ test('the large step\'s GEMMs, worked by hand: shapes, calls and FLOPs', () => {
   expect(of('qk')).toEqual(['b256_256x256x64_nt', 4, 2_147_483_648]);
   expect(of('pv.dv')).toEqual(['b256_256x64x256_tn', 4, 2_147_483_648]);
   // Every matmul weight (12 d^2 per layer, d x vocab for the head) 6 times per token, plus the
-  // attention products: trainingFlops's formula, here without the biases and LayerNorms.
+  // attention products (q k^T and p v, 2 x 2 x seq^2 x d per sequence and layer, x3 with the backward).
   const total = stepGemms(c).reduce((t, g) => t + g.calls * flopsOf(g.shape), 0);
   expect(total).toBe(773_094_113_280);
-  expect(total).toBe(trainingFlops(c, 12 * c.layers * c.dModel ** 2 + c.dModel * c.vocab));
+  const tokens = c.batch * c.seq;
+  expect(total).toBe(6 * (12 * c.layers * c.dModel ** 2 + c.dModel * c.vocab) * tokens + 12 * c.batch * c.seq ** 2 * c.dModel * c.layers);
   // Identical products are timed once: pv is qk.dq's shape, pv.dp qk's, pv.dv qk.dk's.
   const timed = timedShapes(c, 4096);
   expect(timed).toHaveLength(19);
@@ -68,6 +69,8 @@ test('the Linear GEMMs match those a traced tiny train step runs on native (wher
   const train = buildTrainStep(sizes.tiny);
   await train.step();
   const { calls } = await traceNativeGemm(() => train.step());
+  // The step's counted FLOPs (FlopCounter) are the hand-listed GEMMs', attention's included.
+  expect(train.flops()).toBe(stepGemms(sizes.tiny).reduce((t, g) => t + g.calls * flopsOf(g.shape), 0));
   train.dispose();
   // Native runs attention as one fused kernel, so only the Linear layers' products are traced.
   const traced = groupCalls(calls).map((u) => [shapeKey(u), u.calls]).sort();

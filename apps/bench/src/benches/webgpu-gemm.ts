@@ -21,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, MATMUL_FLAG, matMulChoices, type GpuDevice } from '@sentencelab/tensor';
 import { machineInfo, printTable, type BenchFigure, type BenchResult } from '../result.js';
-import { shapeKey, shapeLabel, type GemmShape } from './gemm-shapes.js';
+import { flopsOf, shapeKey, shapeLabel, type GemmShape } from './gemm-shapes.js';
 import { runNumpy } from './kernels.js';
 import { sizes, type GptSize } from './train-step.js';
 import { options } from '../options.js';
@@ -123,8 +123,6 @@ export function stepGemms(c: GptSize): StepGemm[] {
 export function gemmNames(): string[] {
   return [...stepGemms(sizes.tiny).map((g) => g.name), 'square'];
 }
-
-export const flopsOf = (s: GemmShape): number => 2 * s.batch * s.m * s.n * s.k;
 
 /** A shape timed once for every GEMM of the step that has it (pv and qk.dq are one product). */
 export interface TimedShape extends GemmShape {

@@ -178,6 +178,11 @@ describe('exp results', () => {
     const last = (d: number, m: string) => formatCell(byWidth(d).summary!.metrics[m]!.last);
     expect(md).toContain(`| val/recon_loss_gap (last) | ${last(8, 'val/recon_loss_gap')} | ${last(32, 'val/recon_loss_gap')} |`);
     expect(md).toMatch(/\| recon_token_acc 95% interval \| \[[\d.]+, [\d.]+\] bootstrap over documents \|/);
+    // Training FLOPs: counted by the loop, larger at the larger width, printed in TFLOP.
+    const flops = await Promise.all([8, 32].map(async (d) => (await readMeta(byWidth(d).dir)).resources!.trainingFlops!));
+    expect(flops[0]).toBeGreaterThan(0);
+    expect(flops[1]).toBeGreaterThan(flops[0]!);
+    expect(md).toContain(`| training TFLOP (matrix products of the steps, forward and backward) | ${formatCell(flops[0]! / 1e12)} | ${formatCell(flops[1]! / 1e12)} |`);
     for (const d of [8, 32]) {
       const res = (await readMeta(byWidth(d).dir)).resources!;
       expect(res.cpuUserS + res.cpuSystemS).toBeGreaterThan(0);

@@ -92,6 +92,10 @@ export function stageTable(points: readonly ResultPoint[]): string {
   for (const m of valMetrics) rows.push([`${m} (last)`, ...points.map((p) => meanSpread(p.runs.map((r) => figureValue(r, `${m}${LAST_VALUE}`)).filter(finite)))]);
   rows.push(['wall time (s)', ...points.map((p) => meanSpread(p.runs.map(seconds).filter(finite)))]);
   rows.push(['CPU time, user + sys (s)', ...points.map((p) => meanSpread(p.runs.map(cpuSeconds).filter(finite)))]);
+  const teraFlops = (r: RunInfoOk): number | undefined => (r.meta.resources?.trainingFlops === undefined ? undefined : r.meta.resources.trainingFlops / 1e12);
+  if (points.some((p) => p.runs.some((r) => teraFlops(r) !== undefined))) {
+    rows.push(['training TFLOP (matrix products of the steps, forward and backward)', ...points.map((p) => meanSpread(p.runs.map(teraFlops).filter(finite)))]);
+  }
   return table(header, rows);
 }
 
