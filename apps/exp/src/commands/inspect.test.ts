@@ -48,6 +48,8 @@ describe('ls, show, compare on real run folders', () => {
     expect(text).toContain('overrides  stages.lm.train.lr=0.01');
     // Seconds as formatCell writes them: 0.0922, or 1.89e-4 for a run this short.
     expect(text).toMatch(/^cpu {8}[\d.e-]+ s user \+ [\d.e-]+ s sys; load avg \(1 min\) [\d.]+ at start, [\d.]+ at end$/m);
+    // 4 steps of the tiny model: 2,816 FLOPs each (the loop's test works them out).
+    expect(text).toContain('compute    11.3 kFLOP in the training steps (matrix products, forward and backward)');
     expect(text).toContain('checkpoint step-00000004.safetensors (step 4)');
     expect(text).toMatch(/train\/loss\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d\s+4/);
     // The learning rate and gradient norm have no better side: no "best" (nor its step).

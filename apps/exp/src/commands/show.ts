@@ -1,6 +1,7 @@
 /** `pnpm exp show <run>`: everything about one run, readable. */
 import { Command } from 'commander';
 import { latestCheckpoint, metricHasBetterSide, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
+import { formatFlops } from '@sentencelab/tensor';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
 import { evalCells } from './eval-cells.js';
@@ -19,6 +20,7 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
   const r = m.resources;
   if (r) out.push(`cpu        ${formatCell(r.cpuUserS)} s user + ${formatCell(r.cpuSystemS)} s sys; load avg (1 min) ${formatCell(r.loadAvgStart[0])} at start${r.loadAvgEnd ? `, ${formatCell(r.loadAvgEnd[0])} at end` : ''}`);
+  if (r?.trainingFlops !== undefined) out.push(`compute    ${formatFlops(r.trainingFlops)} in the training steps (matrix products, forward and backward)`);
   out.push(`overrides  ${run.overrides.length > 0 ? printable(run.overrides.join(' ')) : '(none)'}`);
   const ck = latestCheckpoint(run.dir);
   out.push(`checkpoint ${ck ? `${printable(ck.name)} (step ${ck.step})` : '(none)'}`);
