@@ -2,14 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendChoice } from './backend.js';
 import { FlopCounter, formatFlops, kernelFlops, notMatrixProducts } from './flops.js';
-import { Embedding } from './layers/embedding.js';
 import { Linear } from './layers/linear.js';
-import { TransformerStack } from './layers/transformer-stack.js';
-import { Module } from './module.js';
 import { columnSum, residualInEpilogue } from './ops/bias.js';
 import { mergedContextInOneKernel } from './ops/merged-context.js';
 import { MATMUL_FLAG } from './webgpu/matmul.js';
 import { Rng } from './rng.js';
+import { TinyGpt } from './tiny-gpt.testkit.js';
 import { crossEntropy } from './train/losses.js';
 import { disposeGrads, valueAndGrads } from './train/grads.js';
 import { webgpuAvailability } from './testing/webgpu.js';
@@ -99,23 +97,6 @@ describe('FlopCounter on the cpu backend', () => {
     layer.dispose();
   });
 });
-
-/** A 2-layer causal GPT: vocab 32, d 16, 2 heads, MLP 4 x d. */
-class TinyGpt extends Module {
-  readonly tok: Embedding;
-  readonly blocks: TransformerStack;
-  readonly head: Linear;
-  constructor(rng: Rng) {
-    super();
-    this.tok = this.addModule('tok', new Embedding({ numEmbeddings: 32, dim: 16, rng }));
-    this.blocks = this.addModule('blocks', new TransformerStack({ numLayers: 2, dModel: 16, numHeads: 2, rng }));
-    this.head = this.addModule('head', new Linear({ inFeatures: 16, outFeatures: 32, rng }));
-  }
-  /** ids: int32 [batch, seq] -> logits [batch, seq, 32] */
-  forward(ids: tf.Tensor): tf.Tensor {
-    return this.head.forward(this.blocks.forward(this.tok.forward(ids), { causal: true }));
-  }
-}
 
 const webgpu = await webgpuAvailability();
 const others = [

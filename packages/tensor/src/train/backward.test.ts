@@ -1,34 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { Embedding } from '../layers/embedding.js';
-import { Linear } from '../layers/linear.js';
-import { TransformerStack } from '../layers/transformer-stack.js';
-import { Module } from '../module.js';
 import { Rng } from '../rng.js';
+import { TinyGpt } from '../tiny-gpt.testkit.js';
 import { expectNoLeak } from '../testing/leak.js';
 import { webgpuAvailability } from '../testing/webgpu.js';
 import { AdamW } from './adamw.js';
 import { gradients, variableGrads } from './backward.js';
 import { disposeGrads, valueAndGrads } from './grads.js';
 import { crossEntropy } from './losses.js';
-
-/** A 2-layer causal GPT small enough for the cpu backend: vocab 32, d 16, 2 heads. */
-class TinyGpt extends Module {
-  readonly tok: Embedding;
-  readonly blocks: TransformerStack;
-  readonly head: Linear;
-  constructor(rng: Rng) {
-    super();
-    this.tok = this.addModule('tok', new Embedding({ numEmbeddings: 32, dim: 16, rng }));
-    this.blocks = this.addModule('blocks', new TransformerStack({ numLayers: 2, dModel: 16, numHeads: 2, rng }));
-    this.head = this.addModule('head', new Linear({ inFeatures: 16, outFeatures: 32, rng }));
-  }
-  /** ids: int32 [batch, seq] -> logits [batch, seq, 32] */
-  forward(ids: tf.Tensor): tf.Tensor {
-    return this.head.forward(this.blocks.forward(this.tok.forward(ids), { causal: true }));
-  }
-}
 
 function setup(seed: number) {
   const rng = new Rng(seed);
