@@ -241,6 +241,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
       }
     } finally {
       progress.stop();
+      // Started before a step's batch: stopped here too when making the batch threw.
+      flops.stop();
     }
     await evaluate();
     await checkpoint();
