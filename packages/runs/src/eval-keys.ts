@@ -11,6 +11,7 @@
  */
 export const EVAL_METRICS = [
   { key: 'params', label: 'params', meaning: 'trainable parameter count', interval: false },
+  { key: 'training_tflop', label: 'train TFLOP', meaning: 'matrix-product FLOPs (in 10^12) of its training steps, forward and backward, the stages it builds on included (an SLLM\'s SentenceVAE): the same on any machine or backend; absent where a stage did not count them', interval: false },
   { key: 'ppl', label: 'PPL', meaning: 'perplexity on the shared held-out tokens (sentences 2..N + EOS)', interval: true },
   { key: 'ppl_ratio', label: 'PPL / baseline', meaning: 'PPL divided by the eval baseline\'s (ppl_ratio_baseline) over the same tokens, with a paired 95% bootstrap interval over documents (the same documents drawn for both models, so what they share cancels)', interval: true },
   { key: 'ppl_tokens', label: 'PPL tokens', meaning: 'tokens that PPL was scored on', interval: false },

@@ -94,7 +94,7 @@ export function stageTable(points: readonly ResultPoint[]): string {
   rows.push(['CPU time, user + sys (s)', ...points.map((p) => meanSpread(p.runs.map(cpuSeconds).filter(finite)))]);
   const teraFlops = (r: RunInfoOk): number | undefined => (r.meta.resources?.trainingFlops === undefined ? undefined : r.meta.resources.trainingFlops / 1e12);
   if (points.some((p) => p.runs.some((r) => teraFlops(r) !== undefined))) {
-    rows.push(['training TFLOP (matrix products of the steps, forward and backward)', ...points.map((p) => meanSpread(p.runs.map(teraFlops).filter(finite)))]);
+    rows.push(['training TFLOP of this stage alone (matrix products of its steps, forward and backward)', ...points.map((p) => meanSpread(p.runs.map(teraFlops).filter(finite)))]);
   }
   return table(header, rows);
 }

@@ -107,7 +107,7 @@ describe('eval stage', () => {
     expect(lm['ppl_bytes']).toBe(sllm['ppl_bytes']);
     expect(lm['ppl_bytes'] as number).toBeGreaterThan(lm['ppl_tokens'] as number);
     expect(text).toMatch(new RegExp(`: ${lm['ppl_tokens']} tokens \\(${lm['ppl_bytes']} bytes of text`));
-    expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
+    expect(text).toMatch(/lm\s+token-lm\s+\d+\s+[\d.e-]+\s+[\d.]+ \[[\d.]+, [\d.]+\]/);
     expect(text).toMatch(/^PPL: lm .* vs sllm .*: 95% intervals (do not )?overlap/m);
     // The SLLM's PPL over the token LM's, with a paired interval (the same documents drawn for both), in the table and under it.
     expect(sllm['ppl_ratio'] as number).toBeCloseTo((sllm['ppl'] as number) / (lm['ppl'] as number), 12);
@@ -136,8 +136,9 @@ describe('eval stage', () => {
     else expect(text).toMatch(/^Brier-1 sllm - lm, paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (excludes|includes) 0: /m);
     expect(text).toMatch(/^tok\/s sllm \/ lm, pass by pass \(interleaved\): [\d.]+ \([\d.]+-[\d.]+\): above 1 in [0-3] of 3 passes$/m);
     // Training compute beside each predictor: the SLLM's counts its SentenceVAE's.
-    expect(text).toMatch(/^lm \(token-lm\): .* CPU s to train \(.*itself [\d,]+.*tok [\d,]+.*\)$/m);
-    expect(text).toMatch(/^sllm \(sllm\): .* CPU s to train \(.*svae [\d,]+.*\)$/m);
+    // Every stage counted its FLOPs: compute is compared in them, CPU seconds beside.
+    expect(text).toMatch(/^lm \(token-lm\): .* [\d.]+ [kMGT]?FLOP to train \(itself [\d.]+ [kMGT]?FLOP, tok 0 FLOP; [\d,]+ CPU s\)$/m);
+    expect(text).toMatch(/^sllm \(sllm\): .* [\d.]+ [kMGT]?FLOP to train \(.*svae [\d.]+ [kMGT]?FLOP.*; [\d,]+ CPU s\)$/m);
     // PPL by context: one row per model, stored per bucket.
     expect(text).toMatch(/^model\s+ctx 0-32\s+ctx 32-64\s+ctx 64-128\s+ctx 128-256\s+ctx 256\+$/m);
     expect(Object.keys(lm['ppl_by_context'] as object)).toEqual(['0-32', '32-64', '64-128', '128-256', '256+']);
@@ -173,11 +174,17 @@ describe('eval stage', () => {
     }
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.
-    expect(text).toMatch(/^model\s+kind\s+params\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+PPL xlm$/m);
+    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+train TFLOP xlm\s+PPL xlm$/m);
     expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\); tok\/s xlm: median of the per-pass ratios, passes interleaved \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
     expect(text).toMatch(/^lm\s+token-lm\s+12\s+[\d.]+ \([\d.]+-[\d.]+\)\s/m);
-    expect(text).toMatch(/^model\s+kind\s+params\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
-    expect(text).toMatch(/^model\s+kind\s+params\s+recon tok acc\s+recon exact$/m);
+    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
+    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+recon tok acc\s+recon exact$/m);
+    // Training FLOPs with the stages each builds on: the SLLM's include its SentenceVAE's, counted once.
+    const flopsOf = (name: string) => (reports.find((r) => r.name === name)!.artifact.meta['compute'] as { flops: number }).flops;
+    expect(lm['training_tflop']).toBe(flopsOf('lm') / 1e12);
+    expect(flopsOf('lm')).toBeGreaterThan(0);
+    expect(sllm['training_tflop']).toBe((flopsOf('sllm') + flopsOf('svae') + flopsOf('tok')) / 1e12);
+    expect(flopsOf('tok')).toBe(0);
     // The SentenceVAE's reconstruction with its interval over validation documents: its 4
     // sentences spread over them (the first 4 would all sit in the first document, no interval).
     const validation = await (await loadData(datasetDirOf(reports.find((r) => r.name === 'tok')!.artifact))).split('validation');

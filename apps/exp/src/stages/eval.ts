@@ -37,6 +37,7 @@ import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, rend
 import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
+import { computeMeasure, computeOf, totalCost } from '../pipeline/compute.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
 
 /**
@@ -107,7 +108,7 @@ const TABLE_KEYS: readonly EvalKey[] = EVAL_METRICS.map((m) => m.key).filter(
 );
 const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label]));
 /** Figures shown again as a ratio to the baseline (for the token predictors: token LM, SLLM). */
-const RATIOS: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
+const RATIOS: readonly EvalKey[] = ['params', 'training_tflop', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
 
@@ -360,6 +361,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const stored: Record<string, Record<string, EvalValue>> = {};
     for (const a of models) {
       const results = numbersOf((a.meta['eval'] as unknown) ?? {});
+      // Its training compute with the stages it builds on, where every one of them counted FLOPs.
+      const cost = computeOf(a);
+      if (cost !== null && cost.complete && computeMeasure(cost) === 'flops') results['training_tflop'] = totalCost(cost, 'flops') / 1e12;
       const extra: Record<string, EvalValue> = {};
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       const p = ppl?.models.find((m) => m.name === a.stage);
