@@ -31,6 +31,7 @@ describe('training compute', () => {
     expect(totalCost(c)).toBe(80);
     expect(computeOf(artifact('x', 'h', c))).toEqual(c);
     expect(computeOf(artifact('x', 'h', { cpu_s: 'many' }))).toBeNull();
+    expect(computeOf(artifact('x', 'h', { ...c, flops: 'lots' }))).toBeNull();
     expect(computeOf(artifact('x', 'h'))).toBeNull();
   });
 

@@ -50,7 +50,15 @@ export interface StageCompute {
 
 function isCompute(v: unknown): v is StageCompute {
   const c = v as Partial<StageCompute> | null;
-  return c !== null && typeof c === 'object' && typeof c.cpu_s === 'number' && typeof c.upstream === 'object' && c.upstream !== null && typeof c.complete === 'boolean';
+  return (
+    c !== null &&
+    typeof c === 'object' &&
+    typeof c.cpu_s === 'number' &&
+    (c.flops === undefined || typeof c.flops === 'number') &&
+    typeof c.upstream === 'object' &&
+    c.upstream !== null &&
+    typeof c.complete === 'boolean'
+  );
 }
 
 /** The cost an artifact recorded, or null for one made before costs were recorded. */
