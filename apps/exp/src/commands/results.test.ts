@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRun, listRuns, openRunForResume, readMeta, type EvalValue, type RunInfoOk } from '@sentencelab/runs';
-import { initBackend } from '@sentencelab/tensor';
+import { formatFlops, initBackend } from '@sentencelab/tensor';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { STAGE_FILE } from '../pipeline/execute.js';
@@ -182,6 +182,7 @@ describe('exp results', () => {
     const flops = await Promise.all([8, 32].map(async (d) => (await readMeta(byWidth(d).dir)).resources!.trainingFlops!));
     expect(flops[0]).toBeGreaterThan(0);
     expect(flops[1]).toBeGreaterThan(flops[0]!);
+    expect(md).toContain(`- training compute: ${formatFlops(flops[0]! + flops[1]!)} summed over the runs' training steps (the FLOPs of their matrix products, forward and backward: the same on any machine)`);
     expect(md).toContain(`| training TFLOP of this stage alone (matrix products of its steps, forward and backward) | ${formatCell(flops[0]! / 1e12)} | ${formatCell(flops[1]! / 1e12)} |`);
     for (const d of [8, 32]) {
       const res = (await readMeta(byWidth(d).dir)).resources!;

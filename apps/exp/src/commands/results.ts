@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
-import { quantile } from '@sentencelab/tensor';
+import { formatFlops, quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { commitLabel, SEVERAL_COMMITS_NOTE } from './compare.js';
@@ -310,6 +310,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   const machines = [...new Set(runs.map((r) => { const m = r.meta.machine; return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}, Node ${m.node}`; }))];
   const withResources = runs.filter((r) => r.meta.resources !== undefined);
   const cpuTotal = withResources.reduce((a, r) => a + cpuSeconds(r)!, 0);
+  const counted = runs.filter((r) => r.meta.resources?.trainingFlops !== undefined);
   const measuring = measuringStages(runs);
   const measuringNote = measuring.length > 0 ? ` (and ${measuring.length} eval and bench stages: ${formatCell(measuring.reduce((a, m) => a + m.wall_s, 0))} s wall, ${formatCell(measuring.reduce((a, m) => a + m.cpu_user_s + m.cpu_system_s, 0))} s CPU)` : ' (eval and bench stages not recorded)';
   const out = [
@@ -329,6 +330,9 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     withResources.length > 0
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
       : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
+    ...(counted.length > 0
+      ? [`- training compute: ${formatFlops(counted.reduce((a, r) => a + r.meta.resources!.trainingFlops!, 0))} summed over ${counted.length === runs.length ? 'the' : `${counted.length} of the ${runs.length}`} runs' training steps (the FLOPs of their matrix products, forward and backward: the same on any machine)`]
+      : []),
   ];
   const against = comparisonTable(stages);
   if (against) {
