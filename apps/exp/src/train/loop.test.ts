@@ -77,6 +77,16 @@ describe('trainLoop', () => {
     tf.dispose([...ck.params.values(), ...ck.optimizer.m.values(), ...ck.optimizer.v.values()]);
   });
 
+  test('logs each step\'s GFLOP/s: its counted FLOPs over its wall time', async () => {
+    const dir = join(root, 'loop', 'reference');
+    const m = await readMetrics(dir);
+    const gflops = m.series['train/gflop_per_s']!;
+    const tokensPerS = m.series['train/tokens_per_s']!;
+    expect(Array.from(gflops.step)).toEqual([...reference.keys()]);
+    // The same step time divides both: FLOPs per token (2,816 per step of 8 tokens) links them.
+    gflops.value.forEach((v, i) => expect(v * 1e9).toBeCloseTo((tokensPerS.value[i]! / 8) * 2816, 0));
+  });
+
   test('logs system metrics (CPU %, RSS, heap) at every logged step, with plausible values', async () => {
     const dir = join(root, 'loop', 'reference');
     const cpu = await series(dir, 'sys/cpu_pct');

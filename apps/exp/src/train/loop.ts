@@ -175,6 +175,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
         }
         const tStep = performance.now();
         // The step's training FLOPs: making its batch and its forward and backward products (not evaluation's).
+        const flopsBefore = flops.flops;
         flops.start();
         const batch = o.batches.next();
         const next = step + 1;
@@ -230,6 +231,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
             [`${prefix}train/lr`]: lr,
             [`${prefix}train/grad_norm`]: gradNorm,
             [`${prefix}train/tokens_per_s`]: tokensPerS,
+            // What the backend makes of the step's products: comparable across models (an SLLM's smaller products run slower per FLOP).
+            [`${prefix}train/gflop_per_s`]: (flops.flops - flopsBefore) / Math.max(stepS, 1e-9) / 1e9,
             ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}train/${k}`, v])),
             ...system.sample(prefix),
             ...(kernelMs !== undefined ? { [`${prefix}sys/gpu_kernel_ms`]: kernelMs } : {}),
