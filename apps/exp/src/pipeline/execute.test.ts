@@ -46,6 +46,8 @@ function fixtureStages(calls: string[], failOn?: string): AnyStage[] {
       const text = readFileSync(join(input.dir, input.files['out']!), 'utf8');
       writeFileSync(join(ctx.outDir, 'rep.txt'), text.repeat((ctx.config as { times: number }).times));
       ctx.run!.logMetrics(1, { 'train/loss': 1 });
+      // What the training loop reports of its steps' matrix products.
+      ctx.run!.setTrainingFlops(1234);
       ctx.run!.writeSummary({ params: 3 });
       return { files: { rep: 'rep.txt' }, meta: {} };
     },
@@ -148,7 +150,7 @@ describe('executePipeline', () => {
     expect(calls).toEqual(['tok', 'enc', 'ev']);
   });
 
-  test('each artifact records its CPU and wall seconds, its backend, and those of every stage upstream (the training stage\'s from its run folder)', async () => {
+  test('each artifact records its FLOPs, CPU and wall seconds, its backend, and those of every stage upstream (the training stage\'s from its run folder)', async () => {
     await initBackend('cpu', { log: false });
     const { dir, load, registry } = setup(PIPE, fixtureStages([]));
     const t0 = performance.now();
@@ -156,7 +158,9 @@ describe('executePipeline', () => {
     const elapsed = (performance.now() - t0) / 1000;
     const [cTok, cEnc, cEv] = [computeOf(tok!)!, computeOf(enc!)!, computeOf(ev!)!];
     expect(cTok).toMatchObject({ upstream: {}, complete: true, backend: 'cpu' });
-    const cost = (stage: string, c: StageCompute) => ({ stage, cpu_s: c.cpu_s, wall_s: c.wall_s, backend: c.backend });
+    // FLOPs: the training stage's as its loop reported them, the others' as counted while they ran (no products: 0).
+    expect([cTok.flops, cEnc.flops, cEv.flops]).toEqual([0, 1234, 0]);
+    const cost = (stage: string, c: StageCompute) => ({ stage, flops: c.flops, cpu_s: c.cpu_s, wall_s: c.wall_s, backend: c.backend });
     expect(cEnc.upstream).toEqual({ [tok!.hash]: cost('tok', cTok) });
     expect(cEv.upstream).toEqual({ [tok!.hash]: cost('tok', cTok), [enc!.hash]: cost('enc', cEnc) });
     for (const c of [cTok, cEnc, cEv]) {
