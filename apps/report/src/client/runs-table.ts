@@ -17,15 +17,20 @@ export interface Column {
 
 const ROW_LIMIT = 200;
 const PREFERRED_EVAL: readonly EvalKey[] = ['params', 'ppl', 'tokens_per_s', 'kv_bytes_per_token', 'l2', 'contrastive_acc', 'roundtrip_l2'];
+/** The losses lead the metric columns; the rest follow by name. */
+const PREFERRED_METRICS: readonly string[] = ['train/loss', 'val/loss'];
 
-/** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4, system metrics left out). */
+/** `preferred` in their order where present, then the rest of `present` in its own. */
+const preferredFirst = (preferred: readonly string[], present: readonly string[]): string[] => [...preferred.filter((k) => present.includes(k)), ...present.filter((k) => !preferred.includes(k))];
+
+/** Status, name, the config keys that vary (up to 6), seed, eval numbers (up to 6), metrics' last values (up to 4, the losses first, system metrics left out). */
 export function tableColumns(rows: readonly RunRow[]): Column[] {
   const ok = rows.filter((r) => r.ok);
   const fields = knownFields(ok);
   const config = varyingKeys(ok.map((r) => r.config ?? {}))
     .filter((k) => !isSeedKey(k))
     .slice(0, 6);
-  const evalKeys = [...PREFERRED_EVAL.filter((k) => fields.eval.includes(k)), ...fields.eval.filter((k) => !(PREFERRED_EVAL as readonly string[]).includes(k))].slice(0, 6);
+  const evalKeys = preferredFirst(PREFERRED_EVAL, fields.eval).slice(0, 6);
   const info = varyingKeys(ok.map((r) => r.info ?? {})).slice(0, 3);
   return [
     { field: 'status', label: 'status' },
@@ -35,8 +40,10 @@ export function tableColumns(rows: readonly RunRow[]): Column[] {
     { field: 'seed', label: 'seed' },
     ...evalKeys.map((k) => ({ field: `eval.${k}`, label: k, title: `summary eval.${k}` })),
     // System metrics (sys/cpu_pct...) sort first but say little in a table: they have their own tab.
-    ...fields.metrics
-      .filter((m) => !/(^|\/)sys\//.test(m))
+    ...preferredFirst(
+      PREFERRED_METRICS,
+      fields.metrics.filter((m) => !/(^|\/)sys\//.test(m)),
+    )
       .slice(0, 4)
       .map((m) => ({ field: `${m}.last`, label: `${m} (last)`, title: `last logged ${m}` })),
   ];
