@@ -104,8 +104,8 @@ export async function executePipeline(
     }
     const t0 = performance.now();
     const cost = startCost();
-    // A stage without training steps (a tokenizer, embeddings) costs the products it ran; a training stage, its steps' (the loop counts them).
-    const stageFlops = new FlopCounter().start();
+    // A stage without training steps (a tokenizer, embeddings) costs the products it ran; a training stage, its steps' (the loop counts them, so nothing here).
+    const stageFlops = p.stage.trains ? undefined : new FlopCounter().start();
     const staging = cache.staging(hash);
     let run: RunWriter | undefined;
     let resume = false;
@@ -152,7 +152,7 @@ export async function executePipeline(
           [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs, {
             wallS: run?.wallTime() ?? (performance.now() - t0) / 1000,
             backend: tf.getBackend(),
-            flops: run ? run.trainingFlops() : stageFlops.flops,
+            flops: run ? run.trainingFlops() : stageFlops?.flops,
           }),
         },
         ...(run ? { runDir: run.dir } : {}),
@@ -172,7 +172,7 @@ export async function executePipeline(
       if (run && run.meta.status === 'running') run.fail(e, log);
       throw e;
     } finally {
-      stageFlops.stop();
+      stageFlops?.stop();
     }
   }
   return reports;

@@ -60,29 +60,29 @@ export function predictorProfile(a: Pick<Artifact, 'stage' | 'kind' | 'meta'>): 
 
 const seconds = (s: number): string => Math.round(s).toLocaleString('en-US');
 
-/** A cost in `measure`'s terms: `2.31 TFLOP`, `597 CPU s`, `97 wall s on webgpu`. */
-function amountText(measure: ComputeMeasure, profiles: readonly PredictorProfile[]): (v: number) => string {
-  if (measure === 'flops') return formatFlops;
-  if (measure === 'cpu') return (v) => `${seconds(v)} CPU s`;
+/**
+ * A cost in `measure`'s terms, `full` with its unit (`2.31 TFLOP`, `597 CPU s`, `97 wall s on
+ * webgpu`) and `bare` without it where the unit is seconds (`2.31 TFLOP`, `597`).
+ */
+function amountFormat(measure: ComputeMeasure, profiles: readonly PredictorProfile[]): { full: (v: number) => string; bare: (v: number) => string } {
+  if (measure === 'flops') return { full: formatFlops, bare: formatFlops };
   const backends = [...new Set(profiles.map((p) => p.compute?.backend).filter((b) => b !== undefined))];
-  return (v) => `${seconds(v)} wall s on ${backends.join('/')}`;
+  const unit = measure === 'cpu' ? 'CPU s' : `wall s on ${backends.join('/')}`;
+  return { full: (v) => `${seconds(v)} ${unit}`, bare: seconds };
 }
-
-/** A figure in `measure`'s terms without its unit where the unit is seconds: `2.31 TFLOP`, `597`. */
-const bare = (measure: ComputeMeasure): ((v: number) => string) => (measure === 'flops' ? formatFlops : seconds);
 
 /**
  * `, 2.31 TFLOP to train (svae 1.52 TFLOP, itself 787 GFLOP, tok 0 FLOP; 597 CPU s)` or
  * `, 597 CPU s to train (svae 326, itself 267, tok 4)`: the total, each stage (largest first) and,
  * where FLOPs measure it, the CPU seconds it took.
  */
-function computeNote(c: StageCompute | null, measure: ComputeMeasure, text: (v: number) => string): string {
+function computeNote(c: StageCompute | null, measure: ComputeMeasure, format: ReturnType<typeof amountFormat>): string {
   if (c === null) return '';
   const parts = [{ ...c, stage: 'itself' }, ...Object.values(c.upstream)]
     .map((u) => ({ stage: u.stage, v: amountOf(u, measure) }))
     .sort((a, b) => b.v - a.v);
   const cpu = measure === 'flops' ? `; ${seconds(totalCost(c, 'cpu'))} CPU s` : '';
-  return `, ${c.complete ? '' : 'at least '}${text(totalCost(c, measure))} to train (${parts.map((u) => `${u.stage} ${bare(measure)(u.v)}`).join(', ')}${cpu})`;
+  return `, ${c.complete ? '' : 'at least '}${format.full(totalCost(c, measure))} to train (${parts.map((u) => `${u.stage} ${format.bare(u.v)}`).join(', ')}${cpu})`;
 }
 
 /** `[lo, hi]` with lo <= hi, and whether they are further apart than `tolerance` (larger / smaller - 1). */
@@ -102,11 +102,11 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
   // One measure for all: FLOPs only when every predictor (and what it builds on) counted them.
   const measured = profiles.filter((p) => p.compute !== null);
   const measure = commonMeasure(measured.map((p) => p.compute!));
-  const text = amountText(measure, measured);
+  const format = amountFormat(measure, measured);
   const total = (c: StageCompute): number => totalCost(c, measure);
   const lines = profiles.map((p) => {
     const ratio = p.params !== null && ref.params !== null && ref.params > 0 ? ` (x${(p.params / ref.params).toFixed(2)} ${ref.stage})` : '';
-    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute, measure, text)}`;
+    return `${p.stage} (${p.kind}): ${p.params === null ? '? parameters' : `${p.params.toLocaleString('en-US')} parameters`}${ratio}, trained with ${p.objective}${computeNote(p.compute, measure, format)}`;
   });
   const warnings: string[] = [];
   for (const p of profiles) {
@@ -128,7 +128,7 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
         // Another predictor that is matched with this one (a token LM trained as long) is the fair comparison: name it.
         const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(total(q.compute), mine, COMPUTE_TOLERANCE).differ);
         warnings.push(
-          `warning: ${p.stage} took ${text(mine)} to train (with the stages it builds on), ${ref.stage} ${bare(measure)(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
+          `warning: ${p.stage} took ${format.full(mine)} to train (with the stages it builds on), ${ref.stage} ${format.bare(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
         );
       }
     }

@@ -135,6 +135,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     const startStep = step;
     // A resumed run goes on from its checkpoint's count: the steps redone after it count once, as uninterrupted.
     const flops = new FlopCounter(resumedFlops ?? 0);
+    // The training's FLOPs so far, or null where the steps before a resumed checkpoint went uncounted.
+    const countedFlops = (): number | null => (resumedFlops === null ? null : flops.flops);
     let loss = NaN;
     let val: Record<string, number> = {};
     let tokens = 0;
@@ -143,7 +145,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     const kernelTimer = o.kernelTimer === undefined ? KernelTimer.forBackend() : (o.kernelTimer ?? undefined);
     const checkpoint = async (): Promise<void> => {
       if (lastCheckpoint === step) return;
-      await saveCheckpoint(o, step, resumedFlops === null ? undefined : flops.flops);
+      await saveCheckpoint(o, step, countedFlops() ?? undefined);
       lastCheckpoint = step;
     };
     const evaluate = async (): Promise<void> => {
@@ -250,7 +252,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
     await evaluate();
     await checkpoint();
     const seconds = (performance.now() - t0) / 1000;
-    const trainingFlops = resumedFlops === null ? null : flops.flops;
+    const trainingFlops = countedFlops();
     if (trainingFlops !== null) run.setTrainingFlops(trainingFlops);
     return { step, loss, val, tokensPerS: seconds > 0 ? tokens / seconds : 0, startStep, flops: trainingFlops };
   } catch (e) {
