@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import type { Artifact } from '../stages/types.js';
-import { commonMeasure, COMPUTE_KEY, computeMeasure, computeOf, stageCompute, totalCost } from './compute.js';
+import { commonMeasure, COMPUTE_KEY, computeMeasure, computeOf, flopsWithUpstream, stageCompute, totalCost } from './compute.js';
 
 const artifact = (stage: string, hash: string, compute?: unknown): Artifact => ({
   stage,
   kind: 'svae',
   hash,
-  dir: '/x',
+  dir: `/cache/${hash}`,
   files: {},
   meta: compute === undefined ? {} : { [COMPUTE_KEY]: compute },
   createdAt: '2026-12-05T00:00:00Z',
@@ -67,5 +67,16 @@ describe('training compute', () => {
     const oldLm = stageCompute(120, { tokenizer: tok }, { wallS: 130, backend: 'native' });
     expect(commonMeasure([sllm, oldLm])).toBe('cpu');
     expect(commonMeasure([stageCompute(9, { svae: artifact('svae', 'h-old', stageCompute(300, {}, { wallS: 40, backend: 'webgpu' })) }, { wallS: 9, backend: 'webgpu', flops: 5 })])).toBe('device-wall');
+  });
+
+  test('a FLOP budget is the FLOPs of a stage and every stage it builds on; one that went uncounted is named with its cache folder', () => {
+    const tok = artifact('tok', 'h-tok', stageCompute(4, {}, { wallS: 5, backend: undefined, flops: 0 }));
+    const svae = artifact('svae', 'h-svae', stageCompute(300, { tokenizer: tok }, { wallS: 40, backend: 'native', flops: 3e12 }));
+    const sllm = artifact('sllm', 'h-sllm', stageCompute(250, { tokenizer: tok, svae }, { wallS: 200, backend: 'native', flops: 1.5e12 }));
+    expect(flopsWithUpstream(sllm)).toBe(4.5e12);
+    const oldSvae = artifact('svae', 'h-old', stageCompute(300, { tokenizer: tok }, { wallS: 40, backend: 'native' }));
+    const onOld = artifact('sllm', 'h-sllm2', stageCompute(250, { tokenizer: tok, svae: oldSvae }, { wallS: 200, backend: 'native', flops: 1.5e12 }));
+    expect(() => flopsWithUpstream(onOld)).toThrow("stage sllm cannot give a FLOP budget: svae (/cache/h-old) did not count training FLOPs");
+    expect(() => flopsWithUpstream(artifact('lm', 'h-lm'))).toThrow('stage lm cannot give a FLOP budget: lm (/cache/h-lm) did not count');
   });
 });

@@ -13,6 +13,7 @@
  * - else the process's CPU seconds (every thread; steadier than wall time on a shared machine,
  *   but not the same on one kernel thread as on several).
  */
+import { dirname, join } from 'node:path';
 import type { Artifact } from '../stages/types.js';
 
 /** `meta` key of {@link StageCompute}. */
@@ -136,4 +137,24 @@ export function amountOf(u: StageCompute | UpstreamCost, measure: ComputeMeasure
 /** The cost of the stage and of every stage upstream of it, by `measure` (CPU seconds by default). */
 export function totalCost(c: StageCompute, measure: ComputeMeasure = 'cpu'): number {
   return Object.values(c.upstream).reduce((s, u) => s + amountOf(u, measure), amountOf(c, measure));
+}
+
+/**
+ * The training FLOPs of an artifact and of every stage it builds on (a FLOP budget to match);
+ * throws, naming the stage and its cache folder, where any of them went uncounted.
+ */
+export function flopsWithUpstream(a: Artifact): number {
+  const c = computeOf(a);
+  // Upstream artifacts live beside this one in the cache, by hash.
+  const folder = (hash: string): string => join(dirname(a.dir), hash);
+  const uncounted =
+    c === null || !c.complete
+      ? [`${a.stage} (${a.dir})`]
+      : [...(c.flops === undefined ? [`${a.stage} (${a.dir})`] : []), ...Object.entries(c.upstream).flatMap(([hash, u]) => (u.flops === undefined ? [`${u.stage} (${folder(hash)})`] : []))];
+  if (uncounted.length > 0) {
+    throw new Error(
+      `stage ${a.stage} cannot give a FLOP budget: ${uncounted.join(', ')} did not count training FLOPs (cached before they were counted, or resumed from such a checkpoint); delete those cache folders to train them again`,
+    );
+  }
+  return totalCost(c!, 'flops');
 }

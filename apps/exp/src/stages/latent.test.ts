@@ -1,10 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readMetrics } from '@sentencelab/runs';
 import { initBackend } from '@sentencelab/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
+import { computeOf, flopsWithUpstream } from '../pipeline/compute.js';
 import { executePipeline } from '../pipeline/execute.js';
 import { tinySvaeStage, writeTinyPipelineFile } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
@@ -32,5 +34,66 @@ describe('sllm stage', () => {
     const reports = await run(svae + sllm, 'sllm.yaml');
     expect(reports.map((r) => [r.name, r.reused])).toEqual([['tok', true], ['svae', true], ['sllm', false]]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('token-lm stage with flopsOf', () => {
+  // Windows of one row: every step has the same shape, so the same FLOPs. Dropout draws from the model's generator.
+  const lm = (name: string, inputs: string, steps: number) => `  ${name}:
+    kind: token-lm
+    inputs: {tokenizer: tok${inputs}}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 16, dropout: 0.1}}
+    train: {steps: ${steps}, batchSize: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0, evalBatches: 1}
+`;
+  const sllm = `  sllm:
+    kind: sllm
+    inputs: {tokenizer: tok, svae: svae}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 4}}
+    train: {steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0, evalBatches: 1}
+`;
+
+  test('trains the steps that spend the matched stage\'s FLOPs with its upstream, and the same steps as a run told that step count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-flops-of-'));
+    const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 3, dropout: 0 })}${sllm}${lm('matched', ', flopsOf: sllm', 1000)}`;
+    const file = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages }, 'matched.yaml');
+    const logged: string[] = [];
+    const cacheDir = join(dir, 'cache');
+    const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: (l) => logged.push(l) });
+    const byName = new Map(reports.map((r) => [r.name, r.artifact]));
+    const matched = byName.get('matched')!;
+    const budget = flopsWithUpstream(byName.get('sllm')!);
+    // The SentenceVAE's steps are part of the budget, not only the SLLM's.
+    expect(budget).toBeGreaterThan(computeOf(byName.get('sllm')!)!.flops!);
+    expect(matched.meta['flopsOf']).toEqual({ stage: 'sllm', flops: budget });
+    const losses = async (a: typeof matched) => Array.from((await readMetrics(a.runDir!, { names: ['train/loss'] })).series['train/loss']!.value);
+    const steps = (await losses(matched)).length;
+    const spent = computeOf(matched)!.flops!;
+    const perStep = spent / steps;
+    expect(steps).toBe(Math.round(budget / perStep));
+    expect(Math.abs(spent - budget)).toBeLessThanOrEqual(perStep / 2);
+    expect(steps).toBeGreaterThan(1);
+    expect(logged.some((l) => l.includes(`[matched] training ${steps} steps, in place of train.steps:`))).toBe(true);
+    expect(readFileSync(join(matched.runDir!, 'log.txt'), 'utf8')).toContain(`training ${steps} steps, in place of train.steps`);
+
+    // Counting the first step's FLOPs left no trace: the same losses as a run told the step count.
+    const plainFile = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages: `  tok: {kind: tokenizer}\n${lm('plain', '', steps)}` }, 'plain.yaml');
+    const plain = (await executePipeline(loadPipeline(plainFile, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} })).find((r) => r.name === 'plain')!.artifact;
+    expect(await losses(matched)).toEqual(await losses(plain));
+    expect(computeOf(plain)!.flops).toBe(spent);
+  });
+
+  test('refuses a budget whose steps leave no room for the warmup, naming the stage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'exp-flops-of-'));
+    const small = `  small:
+    kind: token-lm
+    inputs: {tokenizer: tok}
+    model: {decoder: {dModel: 8, layers: 1, heads: 2, maxLen: 16}}
+    train: {steps: 2, batchSize: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0, evalBatches: 1}
+`;
+    const big = lm('big', ', flopsOf: small', 1000).replace('warmupSteps: 1', 'warmupSteps: 5');
+    const file = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages: `  tok: {kind: tokenizer}\n${small}${big}` });
+    await expect(executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} })).rejects.toThrow(
+      /stage big: .* \(stage small with the stages it builds on\) are \d steps of .*, not more than train\.warmupSteps 5/,
+    );
   });
 });

@@ -14,6 +14,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { trainStage } from '../train/train-stage.js';
+import { flopsWithUpstream } from '../pipeline/compute.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
@@ -99,7 +100,14 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
   kind: 'token-lm',
   description: 'train the token-by-token causal LM baseline',
   schema: tokenLmStageSchema,
-  inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
+  inputs: {
+    tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' },
+    flopsOf: {
+      kinds: ['svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion'],
+      optional: true,
+      description: "a compute-matched baseline: train as many steps as spend this stage's training FLOPs and those of the stages it builds on, in place of train.steps",
+    },
+  },
   packages: ['@sentencelab/latent-lm', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'],
   trains: true,
   async run(ctx) {
@@ -110,6 +118,8 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const windowOptions = { seqLen: c.seqLen ?? config.decoder.maxLen, batchSize: c.train.batchSize };
     const valBatches = validationBatches([...tokenWindows(validation, data.ids, { ...windowOptions, shuffle: false })], c.train.evalBatches, validation, ctx.name);
     const decode = (ids: number[]) => data.dataset.tokenizer.decodeSync(ids);
+    const matched = ctx.inputs['flopsOf'] as Artifact | undefined;
+    const flopBudget = matched ? { flops: flopsWithUpstream(matched), of: `stage ${matched.stage} with the stages it builds on` } : undefined;
     const { evalResults, files } = await trainStage(ctx, {
       build: () => new TokenLM(config),
       fit: (model) => {
@@ -132,12 +142,15 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
           rngs: model.rngs,
           evaluate: async () => ({ loss: await meanLoss(trainable, valBatches) }),
           samples: textSamples(samplePrompts(validation), decode, 'token-lm', async (p) => (await firstSentence(model.generate([p], { maxSentences: 1, maxTokens: SAMPLE_TOKENS }))) ?? []),
+          ...(flopBudget ? { flopBudget } : {}),
         };
       },
       results: (model, result) => ({ params: model.numParams(), val_loss: result.val['loss'] ?? null, train_tokens_per_s: result.tokensPerS, kv_bytes_per_token: model.kvBytesPerToken() }),
       save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
     });
-    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir } };
+    // The budget it matched (its own FLOPs are in meta.compute, as every stage's).
+    const flopsOf = matched && flopBudget ? { flopsOf: { stage: matched.stage, flops: flopBudget.flops } } : {};
+    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir, ...flopsOf } };
   },
   async scorer(artifact) {
     const model = loadTokenLm(artifact);

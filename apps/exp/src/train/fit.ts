@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, fromStoredTensor, loadCheckpoint, lrSchedule, saveCheckpoint, type NamedParameters, type Rng } from '@sentencelab/tensor';
+import { AdamW, formatFlops, fromStoredTensor, loadCheckpoint, lrSchedule, saveCheckpoint, type NamedParameters, type Rng } from '@sentencelab/tensor';
 import type { StageContext } from '../stages/types.js';
+import { flopsPerStep, stepsForFlops, type FlopBudget } from './flop-budget.js';
 import { trainLoop, type BatchStream, type Trainable, type TrainLoopOptions, type TrainResult } from './loop.js';
 import { progressFor } from './progress.js';
 import type { TrainConfig } from './schema.js';
@@ -21,12 +22,14 @@ export interface FitOptions<B> {
   rngs?: Readonly<Record<string, Rng>>;
   /** Text samples written to samples.jsonl with each evaluation (see `TrainLoopOptions.samples`). */
   samples?: TrainLoopOptions<B>['samples'];
+  /** Train as many steps as spend these FLOPs, in place of `train.steps` (a compute-matched baseline; see flop-budget.ts). */
+  flopBudget?: FlopBudget;
 }
 
 export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Promise<TrainResult> {
   const run = ctx.run;
   if (!run) throw new Error(`stage ${ctx.name}: a training stage needs a run folder`);
-  const t = o.train;
+  const t = o.flopBudget ? { ...o.train, steps: await budgetedSteps(ctx, o, o.flopBudget) } : o.train;
   const optimizer = new AdamW(o.model.namedParameters(), { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay });
   const lrAt = lrSchedule({ kind: t.schedule, lr: t.lr, warmupSteps: t.warmupSteps, totalSteps: t.steps, minLr: t.lr * t.minLrRatio });
   try {
@@ -52,6 +55,20 @@ export async function fit<B>(ctx: StageContext<unknown>, o: FitOptions<B>): Prom
   } finally {
     optimizer.dispose();
   }
+}
+
+/** The steps that spend `budget` (logged to the user and the run); refused when the warmup would not fit in them. */
+async function budgetedSteps<B>(ctx: StageContext<unknown>, o: FitOptions<B>, budget: FlopBudget): Promise<number> {
+  const perStep = await flopsPerStep(o.model, o.batches, o.rngs);
+  const steps = stepsForFlops(budget, perStep);
+  const t = o.train;
+  if (t.schedule !== 'constant' && t.warmupSteps >= steps) {
+    throw new Error(
+      `stage ${ctx.name}: ${formatFlops(budget.flops)} (${budget.of}) are ${steps} steps of ${formatFlops(perStep)}, not more than train.warmupSteps ${t.warmupSteps}: lower warmupSteps or use schedule: constant`,
+    );
+  }
+  ctx.log(`training ${steps} steps, in place of train.steps: ${formatFlops(budget.flops)} (${budget.of}) in steps of ${formatFlops(perStep)}`);
+  return steps;
 }
 
 /**
