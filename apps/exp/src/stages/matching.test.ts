@@ -86,6 +86,10 @@ describe('matched comparisons', () => {
       'warning: sllm took 23.1 TFLOP to train (with the stages it builds on), lm 5.00 TFLOP: x4.61, more than 25% apart: their PPLs are not compute-matched (within 25% of sllm: lm-compute)',
       'warning: lm-compute took 22.0 TFLOP to train (with the stages it builds on), lm 5.00 TFLOP: x4.40, more than 25% apart: their PPLs are not compute-matched (within 25% of lm-compute: sllm)',
     ]);
+    // Without the compute-matched token LM: how to add one (FLOPs counted; the CPU-seconds and webgpu cases below say nothing of it).
+    expect(matchingReport(profiles.filter((x) => x.stage !== 'lm-compute'), 'lm').warnings).toEqual([
+      'warning: sllm took 23.1 TFLOP to train (with the stages it builds on), lm 5.00 TFLOP: x4.61, more than 25% apart: their PPLs are not compute-matched (a token-lm stage with input flopsOf: sllm would be)',
+    ]);
   });
 
   test('on webgpu the predictors are compared by wall seconds (the host\'s CPU seconds are dispatch and waiting), on the CPU by CPU seconds', () => {

@@ -127,8 +127,15 @@ export function matchingReport(profiles: readonly PredictorProfile[], baseline: 
       if (apart(mine, theirs, COMPUTE_TOLERANCE).differ) {
         // Another predictor that is matched with this one (a token LM trained as long) is the fair comparison: name it.
         const matched = profiles.filter((q) => q !== p && q !== ref && q.compute !== null && !apart(total(q.compute), mine, COMPUTE_TOLERANCE).differ);
+        // Else, where FLOPs were counted, how to add one to the config.
+        const remedy =
+          matched.length > 0
+            ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})`
+            : measure === 'flops' && p.kind !== 'token-lm' && ref.kind === 'token-lm'
+              ? ` (a token-lm stage with input flopsOf: ${p.stage} would be)`
+              : '';
         warnings.push(
-          `warning: ${p.stage} took ${format.full(mine)} to train (with the stages it builds on), ${ref.stage} ${format.bare(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${matched.length > 0 ? ` (within ${COMPUTE_TOLERANCE * 100}% of ${p.stage}: ${matched.map((q) => q.stage).join(', ')})` : ''}`,
+          `warning: ${p.stage} took ${format.full(mine)} to train (with the stages it builds on), ${ref.stage} ${format.bare(theirs)}: x${(mine / theirs).toFixed(2)}, more than ${COMPUTE_TOLERANCE * 100}% apart: their PPLs are not compute-matched${remedy}`,
         );
       }
     }
