@@ -149,7 +149,7 @@ export async function executePipeline(
         // A resumed run's earlier segments count (the run folder sums them); a stage without one costs what this process used.
         meta: {
           ...output.meta,
-          [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), inputs, {
+          [COMPUTE_KEY]: stageCompute(run?.cpuSeconds() ?? cpuSince(cost), builtOn(p, inputs), {
             wallS: run?.wallTime() ?? (performance.now() - t0) / 1000,
             backend: tf.getBackend(),
             flops: run ? run.trainingFlops() : stageFlops?.flops,
@@ -176,6 +176,11 @@ export async function executePipeline(
     }
   }
   return reports;
+}
+
+/** The inputs a stage builds on: all but those it reads only the record of (a FLOP budget's stage), whose cost is not its own. */
+function builtOn(p: PlannedStage, inputs: Record<string, Artifact | Artifact[]>): Record<string, Artifact | Artifact[]> {
+  return Object.fromEntries(Object.entries(inputs).filter(([slot]) => p.stage.inputs[slot]?.recordOnly !== true));
 }
 
 /** summary.json `eval` key under which a stage without a run folder (eval, bench) records its cost in the runs of the models it took. */

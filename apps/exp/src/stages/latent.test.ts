@@ -65,6 +65,8 @@ describe('token-lm stage with flopsOf', () => {
     // The SentenceVAE's steps are part of the budget, not only the SLLM's.
     expect(budget).toBeGreaterThan(computeOf(byName.get('sllm')!)!.flops!);
     expect(matched.meta['flopsOf']).toEqual({ stage: 'sllm', flops: budget });
+    // The matched stage runs first but is not built on: its FLOPs are not part of the baseline's cost.
+    expect(Object.values(computeOf(matched)!.upstream).map((u) => u.stage)).toEqual(['tok']);
     const losses = async (a: typeof matched) => Array.from((await readMetrics(a.runDir!, { names: ['train/loss'] })).series['train/loss']!.value);
     const steps = (await losses(matched)).length;
     const spent = computeOf(matched)!.flops!;

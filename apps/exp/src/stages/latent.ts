@@ -105,6 +105,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     flopsOf: {
       kinds: ['svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion'],
       optional: true,
+      recordOnly: true,
       description: "a compute-matched baseline: train as many steps as spend this stage's training FLOPs and those of the stages it builds on, in place of train.steps",
     },
   },

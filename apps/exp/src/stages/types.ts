@@ -27,6 +27,11 @@ export interface InputSlot {
   many?: boolean;
   /** An optional slot may be left out (e.g. an SLLM initialised from a trained SVAE or not). */
   optional?: boolean;
+  /**
+   * The stage reads only this input's record (a FLOP budget to match), not its model or data:
+   * what it cost is not part of this stage's cost (`meta.compute`), though it runs first.
+   */
+  recordOnly?: boolean;
   description: string;
 }
 
