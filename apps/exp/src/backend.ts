@@ -1,10 +1,12 @@
-import { initBackend, type BackendChoice, type GpuDevice, type GpuOptions } from '@sentencelab/tensor';
+import { initBackend, type BackendChoice, type GpuDevice, type GpuOptions, type NativeKernels } from '@sentencelab/tensor';
 
-/** The backend a process runs on: its name and, where the backend reports one, the device. */
+/** The backend a process runs on: its name and, where the backend reports them, its device or kernels. */
 export interface StartedBackend {
   backend: string;
   /** The adapter `initBackend` reports (webgpu). */
   device?: GpuDevice;
+  /** The native backend's kernels (SIMD width, threads, GEMM). */
+  native?: NativeKernels;
 }
 
 let started: { key: string; info: StartedBackend } | undefined;
@@ -17,6 +19,6 @@ export async function startBackend(choice: BackendChoice, gpu?: GpuOptions): Pro
   const key = JSON.stringify([choice, gpu ?? null]);
   if (started && started.key === key) return started.info;
   const info = await initBackend(choice, gpu === undefined ? {} : { gpu });
-  started = { key, info: { backend: info.backend, ...(info.device !== undefined ? { device: info.device } : {}) } };
+  started = { key, info: { backend: info.backend, ...(info.device !== undefined ? { device: info.device } : {}), ...(info.native !== undefined ? { native: info.native } : {}) } };
   return started.info;
 }

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { backendConfigSchema, initBackend } from './backend.js';
 
+const nativeSkip = await initBackend('native', { log: false }).then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+
 describe('initBackend', () => {
   it('auto picks the best available backend and says why in one line', async () => {
     const lines: string[] = [];
@@ -12,6 +14,18 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe(info.backend);
     expect(lines).toEqual([info.notice]);
     if (info.backend !== 'native') expect(info.notice).toMatch(/^backend: \w+ \(native unavailable: .+\)$/);
+    else expect(info.notice).toMatch(/^backend: native \(auto; (avx512|avx2|generic) kernels, \d+ threads?\)$/);
+  });
+
+  // The kernels decide a trained model's last digits, so runs record them (exp's meta.json backendInfo.native).
+  it.skipIf(nativeSkip !== undefined)('native reports the kernels it runs: SIMD width by the CPU, threads, GEMM', async () => {
+    const { nativeInfo } = await import('@sentencelab/backend-native');
+    const info = await initBackend('native', { log: false, threads: 1 });
+    const addon = nativeInfo();
+    expect(info.native).toEqual({ simd: addon.simd, threads: 1, blas: addon.blas });
+    expect(['avx512', 'avx2', 'generic']).toContain(info.native?.simd);
+    expect(info.notice).toBe(`backend: native (requested; ${addon.simd} kernels, 1 thread)`);
+    expect((await initBackend('cpu', { log: false })).native).toBeUndefined();
   });
 
   it('explicit choices switch backends', async () => {

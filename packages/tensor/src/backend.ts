@@ -44,6 +44,18 @@ export interface GpuDevice {
   software: boolean;
 }
 
+/**
+ * The kernels the native backend runs: which decide its results' last digits (products summed in
+ * another order on another SIMD width, or by OpenBLAS), beside the thread count (which does not).
+ */
+export interface NativeKernels {
+  /** `avx512`, `avx2` or `generic`: chosen at start by the CPU's features. */
+  simd: string;
+  threads: number;
+  /** GEMM by the built-in kernels or a system OpenBLAS (opt-in). */
+  blas: 'builtin' | 'openblas';
+}
+
 export interface BackendInfo {
   /** The tfjs backend now active: 'native' | 'wasm' | 'cpu' | 'webgpu' | 'tensorflow'. */
   backend: string;
@@ -51,6 +63,8 @@ export interface BackendInfo {
   notice: string;
   /** The adapter in use (webgpu only). */
   device?: GpuDevice;
+  /** The native backend's kernels (native only). */
+  native?: NativeKernels;
   /** The float32 matmul kernel in use (webgpu only): `SL_WEBGPU_MATMUL`'s value. */
   matmul?: MatMulChoice;
 }
@@ -81,7 +95,7 @@ export class BackendError extends Error {
   }
 }
 
-type Attempt = { ok: true; device?: GpuDevice } | { ok: false; reason: string };
+type Attempt = { ok: true; device?: GpuDevice; native?: NativeKernels } | { ok: false; reason: string };
 
 function reasonOf(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
@@ -116,6 +130,7 @@ async function tryWasm(): Promise<Attempt> {
 
 interface NativeModule {
   registerNativeBackend(options?: { threads?: number }): Promise<Attempt>;
+  nativeInfo(): { simd?: string; threads?: number; blas?: 'builtin' | 'openblas' };
 }
 
 async function tryNative(threads: number | undefined): Promise<Attempt> {
@@ -134,7 +149,15 @@ async function tryNative(threads: number | undefined): Promise<Attempt> {
   } catch (e) {
     return { ok: false, reason: reasonOf(e) };
   }
-  return activate('native');
+  const active = await activate('native');
+  if (!active.ok) return active;
+  const { simd = 'unknown', threads: inUse = 0, blas = 'builtin' } = mod.nativeInfo();
+  return { ok: true, native: { simd, threads: inUse, blas } };
+}
+
+/** `; avx512 kernels, 2 threads` (and `, GEMM by OpenBLAS`): what the notice says of the native backend. */
+function nativeNote(n: NativeKernels | undefined): string {
+  return n === undefined ? '' : `; ${n.simd} kernels, ${n.threads} thread${n.threads === 1 ? '' : 's'}${n.blas === 'openblas' ? ', GEMM by OpenBLAS' : ''}`;
 }
 
 interface Dawn {
@@ -273,17 +296,18 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
   let info: BackendInfo;
   if (choice === 'auto') {
     const skipped: string[] = [];
-    let chosen: string | undefined;
+    let chosen: { name: string; native?: NativeKernels | undefined } | undefined;
     for (const name of ['native', 'wasm', 'cpu'] as const) {
       const r = await attempts[name]();
       if (r.ok) {
-        chosen = name;
+        chosen = { name, native: r.native };
         break;
       }
       skipped.push(`${name} unavailable: ${r.reason}`);
     }
     if (chosen === undefined) throw new BackendError('auto', `no backend could start (${skipped.join('; ')})`);
-    info = { backend: chosen, notice: `backend: ${chosen}${skipped.length > 0 ? ` (${skipped.join('; ')})` : ' (auto)'}` };
+    const why = skipped.length > 0 ? skipped.join('; ') : 'auto';
+    info = { backend: chosen.name, notice: `backend: ${chosen.name} (${why}${nativeNote(chosen.native)})`, ...(chosen.native ? { native: chosen.native } : {}) };
   } else {
     const r = await attempts[choice]();
     if (!r.ok) throw new BackendError(choice, r.reason);
@@ -291,7 +315,13 @@ export async function initBackend(choice: BackendChoice = 'auto', options: InitB
     const on = d === undefined ? '' : `; ${d.description || d.device || d.vendor}${d.software ? ': a software (CPU-emulated) adapter, correct but slow' : ''}`;
     const matmul = choice === 'webgpu' ? (tf.env().get(MATMUL_FLAG) as MatMulChoice) : undefined;
     const kernel = matmul === undefined || matmul === 'tfjs' ? '' : `; matmul ${matmul}`;
-    info = { backend: choice, notice: `backend: ${choice} (requested${on}${kernel})`, ...(d === undefined ? {} : { device: d }), ...(matmul === undefined ? {} : { matmul }) };
+    info = {
+      backend: choice,
+      notice: `backend: ${choice} (requested${on}${kernel}${nativeNote(r.native)})`,
+      ...(d === undefined ? {} : { device: d }),
+      ...(matmul === undefined ? {} : { matmul }),
+      ...(r.native ? { native: r.native } : {}),
+    };
   }
   if (log !== false) log(info.notice);
   return info;

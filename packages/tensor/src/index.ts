@@ -2,7 +2,7 @@ import './gradients.js';
 export { Rng, type RngState } from './rng.js';
 export { quantile } from './quantile.js';
 export { installWasmKernels } from './wasm-kernels.js';
-export { initBackend, backendNames, backendConfigSchema, BackendError, type BackendChoice, type BackendConfig, type BackendInfo, type GpuDevice, type GpuOptions, type InitBackendOptions } from './backend.js';
+export { initBackend, backendNames, backendConfigSchema, BackendError, type BackendChoice, type BackendConfig, type BackendInfo, type GpuDevice, type GpuOptions, type InitBackendOptions, type NativeKernels } from './backend.js';
 export { init, initValues, type Init } from './init.js';
 export { Module, type NamedParameters } from './module.js';
 export { Linear, type LinearOptions } from './layers/linear.js';

@@ -102,8 +102,7 @@ async function lossesOn(
         file: resolve(file),
         overrides,
         cacheDir: join(work, 'cache'),
-        backendInUse: started.backend,
-        ...(started.device ? { backendDevice: started.device } : {}),
+        backend: started,
         log: (line) => console.error(`[${backend}] ${line}`),
       });
     // The tokenizer stages alone first (the full run below reuses them from the cache).

@@ -74,21 +74,35 @@ export function commitLabel(git: RunData['meta']['git']): string {
 export const SEVERAL_COMMITS_NOTE = 'a change to the numerics (even a summation order) moves a trained model\'s figures by as much as another seed can (docs/results/README.md)';
 
 /**
+ * The native backend's kernels a run was made with, as they decide its figures' last digits:
+ * `avx512`, `avx2 + OpenBLAS GEMM`; undefined for another backend or a run from before they were
+ * recorded. The thread count is left out: it changes speed, not results.
+ */
+export function kernelsLabel(meta: Pick<RunData['meta'], 'backendInfo'>): string | undefined {
+  const n = meta.backendInfo?.['native'] as { simd?: unknown; blas?: unknown } | undefined;
+  if (n === undefined || typeof n.simd !== 'string') return undefined;
+  return `${n.simd}${n.blas === 'openblas' ? ' + OpenBLAS GEMM' : ''}`;
+}
+
+/** What runs with different native kernels means for their figures (exp compare, exp results). */
+export const SEVERAL_KERNELS_NOTE =
+  'different native kernels (SIMD width, GEMM): their products sum in different orders, so trained figures differ beyond the last digits, as between backends';
+
+/**
  * What the runs were made under, outside their configs, where it differs: the backend that
- * ran them, the commit, the machine; with what each difference means for the figures below.
- * '' when the runs share all three.
+ * ran them, its native kernels, the commit, the machine; with what each difference means for
+ * the figures below. '' when the runs share them all.
  */
 export function madeUnderText(runs: readonly RunData[], labels: readonly string[]): string {
   const machine = (r: RunData) => `${r.meta.machine.cpu}, ${r.meta.machine.cores} cores`;
-  const rows: { key: string; cells: string[]; note: string }[] = [
-    { key: 'backend', cells: runs.map((r) => r.meta.backend), note: 'different backends: their kernels sum in different orders, so trained figures differ beyond the last digits' },
-    {
-      key: 'git',
-      cells: runs.map((r) => commitLabel(r.meta.git)),
-      note: `different commits: ${SEVERAL_COMMITS_NOTE}`,
-    },
-    { key: 'machine', cells: runs.map(machine), note: 'different machines: speeds and times are not comparable' },
-  ].filter((row) => new Set(row.cells).size > 1);
+  const row = (key: string, values: (string | undefined)[], note: string) => ({ key, cells: values.map((v) => v ?? '-'), note, differs: new Set(values.filter((v) => v !== undefined)).size > 1 });
+  const rows = [
+    row('backend', runs.map((r) => r.meta.backend), 'different backends: their kernels sum in different orders, so trained figures differ beyond the last digits'),
+    // Only where two runs recorded different kernels: a run from before they were recorded says nothing.
+    row('native kernels', runs.map((r) => kernelsLabel(r.meta)), SEVERAL_KERNELS_NOTE),
+    row('git', runs.map((r) => commitLabel(r.meta.git)), `different commits: ${SEVERAL_COMMITS_NOTE}`),
+    row('machine', runs.map(machine), 'different machines: speeds and times are not comparable'),
+  ].filter((r) => r.differs);
   if (rows.length === 0) return '';
   return [renderTable(['made under (differences only)', ...labels], rows.map((row) => [row.key, ...row.cells])), ...rows.map((row) => `- ${row.note}`)].join('\n');
 }

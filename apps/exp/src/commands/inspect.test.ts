@@ -89,6 +89,24 @@ describe('ls, show, compare on real run folders', () => {
     expect(madeUnderText([a2, a2], ['x', 'y'])).toBe('');
   });
 
+  test('native kernels: show prints them; compare flags two runs that recorded different ones, not a run that recorded none', async () => {
+    const [a] = await Promise.all(['lm@lr=0.01-a'].map((r) => readRun(join(root, 'inspect', r))));
+    const onNative = (simd: string | undefined, blas = 'builtin') => ({
+      ...a!,
+      meta: { ...a!.meta, backend: 'native', backendInfo: { ...(simd === undefined ? {} : { native: { simd, threads: 2, blas } }) } },
+    });
+    const made = madeUnderText([onNative('avx512'), onNative('avx2', 'openblas')], ['x', 'y']);
+    expect(made).toMatch(/\nnative kernels\s+avx512\s+avx2 \+ OpenBLAS GEMM\n/);
+    expect(made).toContain('- different native kernels (SIMD width, GEMM): their products sum in different orders');
+    expect(madeUnderText([onNative('avx512'), onNative(undefined)], ['x', 'y'])).toBe('');
+    expect(madeUnderText([onNative('avx2'), onNative('avx2')], ['x', 'y'])).toBe('');
+    // show: the run folder's meta.json as the runner writes it.
+    const dir = mkdtempSync(join(tmpdir(), 'exp-show-native-'));
+    const run = createRun({ root: dir, experiment: 'x', runId: 'r', config: {}, seed: 3, backend: 'native', backendInfo: { native: { simd: 'avx512', threads: 2, blas: 'builtin' } } });
+    run.close();
+    expect(await showText(run.dir)).toMatch(/\nbackend {4}native \(avx512 kernels, 2 threads\), seed 3\n/);
+  });
+
   test('ls and show print terminal escape sequences in folder names and errors as visible escapes', async () => {
     const hostile = mkdtempSync(join(tmpdir(), 'exp-inspect-esc-'));
     const run = createRun({ root: hostile, experiment: 'x', runId: 'r', config: {}, seed: 1, backend: 'cpu' });

@@ -18,11 +18,11 @@ const git = { sha: '0123456789abcdef0123', dirty: false };
 /** A finished stage run, written with the runs package's own writer: `metrics` as [step, {name: value}]. */
 function stageRun(
   root: string,
-  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean; runId?: string; sha?: string },
+  o: { experiment?: string; stage: string; kind: string; seed: number; model?: Record<string, unknown>; eval: Record<string, EvalValue>; metrics?: [number, Record<string, number>][]; resumed?: boolean; runId?: string; sha?: string; simd?: string },
 ): void {
   const experiment = o.experiment ?? 'exp1';
   const config = { name: experiment, seed: o.seed, runsDir: root, stages: { [o.stage]: { kind: o.kind, model: o.model ?? {} } } };
-  let run = createRun({ root, experiment, runId: o.runId ?? `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git: o.sha ? { sha: o.sha, dirty: false } : git, machine });
+  let run = createRun({ root, experiment, runId: o.runId ?? `${o.stage}@${JSON.stringify(o.model ?? {}).replace(/\W/g, '')}s${o.seed}`, config, seed: o.seed, backend: 'native', git: o.sha ? { sha: o.sha, dirty: false } : git, machine, ...(o.simd ? { backendInfo: { native: { simd: o.simd, threads: 2, blas: 'builtin' } } } : {}) });
   writeFileSync(join(run.dir, STAGE_FILE), JSON.stringify({ stage: o.stage, kind: o.kind, hash: 'h', label: '' }));
   for (const [step, values] of o.metrics ?? []) run.logMetrics(step, values);
   if (o.resumed) {
@@ -61,9 +61,9 @@ describe('exp results', () => {
   test('one table per stage, a column per sweep point, seeds pooled, 95% intervals; runs, git, machine, configs; a chart per figure', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-'));
     const ctx = (a: number, b: number) => ({ '0-32': { ppl: a, tokens: 100, sentences: 5 }, '32-64': { ppl: b, tokens: 80, sentences: 4 } });
-    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, simd: 'avx512', eval: { ppl: 100, ppl_ci_low: 90, ppl_ci_high: 111, tokens_per_s: 400, train_tokens_per_s: 900, kv_bytes_per_token: 2048, ppl_by_context: ctx(120, 90) } });
     stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, metrics: [[1, { 'train/tokens_per_s': 1100 }], [2, { 'train/tokens_per_s': 900 }], [3, { 'train/tokens_per_s': 1000 }]], eval: { ppl: 110, ppl_ci_low: 99, ppl_ci_high: 121, tokens_per_s: 420, train_tokens_per_s: 950, kv_bytes_per_token: 2048, ppl_by_context: ctx(130, 100) } });
-    stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, resumed: true, eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
+    stageRun(root, { stage: 'sllm', kind: 'sllm', seed: 0, resumed: true, simd: 'avx2', eval: { ppl: 80, ppl_ci_low: 70, ppl_ci_high: 91, tokens_per_s: 150, kv_bytes_per_token: 300, kv_bytes_per_token_measured: 320, ppl_by_context: ctx(85, 75) } });
     // The same stage, config and seed run twice: the earlier run is left out, not pooled as another seed.
     stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, runId: 'mse-first', eval: { l2: 5 } });
     stageRun(root, { stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 0.8, l2_ci_low: 0.7, l2_ci_high: 0.9, l2_copy_prev: 1.1, l2_train_mean: 0.95, contrastive_acc: 0.61, contrastive_acc_copy_prev: 0.55, contrastive_acc_train_mean: 0.5 } });
@@ -72,6 +72,8 @@ describe('exp results', () => {
     expect(r.markdown).toBe(out);
     const md = readFileSync(out, 'utf8');
     expect(md).toContain('- git: 0123456789ab\n');
+    // Two runs recorded different native kernels (the others, written before they were, none): said, with what it means.
+    expect(md).toContain('- backend: native (native kernels: avx512, not recorded, avx2: different native kernels (SIMD width, GEMM): their products sum in different orders');
     expect(md).toContain('- machine: Test CPU, 2 cores, 8 GB, linux, Node v20');
     expect(md).toContain('- seeds: 0, 1');
     expect(md).toMatch(/- load average \(1 min\): [\d.]+(-[\d.]+)? when the runs started, [\d.]+(-[\d.]+)? when they ended/);

@@ -25,7 +25,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
   const overrides = await readOverrides(runDir);
   const sig = interruptOnSigint();
   try {
-    const { backend, device } = await startBackend(config.backend, config.gpu);
+    const backend = await startBackend(config.backend, config.gpu);
     await executePipeline(config, stageRegistry(), {
       file: join(runDir, 'config.yaml'),
       overrides,
@@ -33,8 +33,7 @@ export async function resumeAction(runDir: string, cacheDir: string): Promise<nu
       cacheDir,
       resumeRunDir: runDir,
       signal: sig.signal,
-      backendInUse: backend,
-      backendDevice: device,
+      backend,
     });
   } finally {
     sig.dispose();

@@ -59,7 +59,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
   const sig = interruptOnSigint();
   try {
     const { startBackend } = await import('../backend.js');
-    const { backend, device } = await startBackend(point.config.backend, point.config.gpu);
+    const backend = await startBackend(point.config.backend, point.config.gpu);
     // Before hours of training: are the compared token predictors matched in size and objective?
     const { matchingReport, plannedBaseline, plannedProfiles } = await import('../stages/matching.js');
     const matching = matchingReport(plannedProfiles(point.config), plannedBaseline(point.config));
@@ -70,8 +70,7 @@ async function runPoint(file: string, point: ValidPoint, cacheDir: string, regis
       label: point.label,
       cacheDir,
       signal: sig.signal,
-      backendInUse: backend,
-      backendDevice: device,
+      backend,
     });
     console.log(stageTable(reports));
     for (const r of reports) {

@@ -4,6 +4,7 @@ import { latestCheckpoint, metricHasBetterSide, readRun, readSamples, runDisplay
 import { formatFlops } from '@sentencelab/tensor';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
+import { kernelsLabel } from './compare.js';
 import { evalCells } from './eval-cells.js';
 import { formatCell, printable, renderTable } from '../table.js';
 
@@ -15,7 +16,10 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`folder     ${printable(run.dir)}`);
   out.push(`status     ${runDisplayStatus(run.dir, m.status)}${m.error ? `: ${printable(m.error.message)}` : ''}`);
   out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${m.resumedAt.length > 0 ? `, resumed ${m.resumedAt.length}x` : ''}`);
-  out.push(`backend    ${printable(m.backend)}, seed ${m.seed}`);
+  const native = m.backendInfo?.['native'] as { threads?: unknown } | undefined;
+  const label = kernelsLabel(m);
+  const kernels = label === undefined ? '' : ` (${label} kernels${typeof native?.threads === 'number' ? `, ${native.threads} threads` : ''})`;
+  out.push(`backend    ${printable(m.backend)}${kernels}, seed ${m.seed}`);
   out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
   const r = m.resources;

@@ -189,15 +189,20 @@ describe('executePipeline', () => {
     expect(readdirSync(cacheDir).filter((n) => !n.endsWith('.run'))).toHaveLength(1);
   });
 
-  test('meta.json records the backend in use and, when reported, its device', async () => {
+  test('meta.json records the backend in use and, when reported, its device or native kernels', async () => {
     const { dir, load, registry } = setup(PIPE, fixtureStages([]));
-    const device = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe (LLVM 15)' };
-    const base = { overrides: [], cacheDir: join(dir, 'cache'), log: () => {}, backendInUse: 'webgpu' };
-    const withDevice = await executePipeline(load(), registry, { ...base, backendDevice: device });
+    const device = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe (LLVM 15)', software: true };
+    const base = { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} };
+    const withDevice = await executePipeline(load(), registry, { ...base, backend: { backend: 'webgpu', device } });
     const meta = await readMeta(withDevice[1]!.artifact.runDir!);
     expect(meta.backend).toBe('webgpu');
     expect(meta.backendInfo).toMatchObject({ stage: 'enc', kind: 'svae', device });
-    const without = await executePipeline(load(['stages.enc.times=4']), registry, base);
-    expect((await readMeta(without[1]!.artifact.runDir!)).backendInfo).not.toHaveProperty('device');
+    expect(meta.backendInfo).not.toHaveProperty('native');
+    const native = { simd: 'avx2', threads: 2, blas: 'builtin' as const };
+    const onNative = await executePipeline(load(['stages.enc.times=4']), registry, { ...base, backend: { backend: 'native', native } });
+    const nativeMeta = await readMeta(onNative[1]!.artifact.runDir!);
+    expect(nativeMeta.backend).toBe('native');
+    expect(nativeMeta.backendInfo).toMatchObject({ native });
+    expect(nativeMeta.backendInfo).not.toHaveProperty('device');
   });
 });

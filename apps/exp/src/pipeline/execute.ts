@@ -17,6 +17,7 @@ import { FlopCounter } from '@sentencelab/tensor';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
+import type { StartedBackend } from '../backend.js';
 import { gpuMemoryMb } from '../train/system-metrics.js';
 import { ArtifactCache } from './cache.js';
 import { COMPUTE_KEY, stageCompute } from './compute.js';
@@ -47,10 +48,12 @@ export interface ExecuteOptions {
   resumeRunDir?: string;
   signal?: AbortSignal;
   log?: (line: string) => void;
-  /** Backend name actually in use (recorded in meta.json), after `initBackend`. */
-  backendInUse?: string;
-  /** The device `initBackend` reported, if any (recorded as meta.json `backendInfo.device`). */
-  backendDevice?: unknown;
+  /**
+   * The backend in use after `startBackend` (its name recorded as meta.json `backend`, a device
+   * or native kernels it reported as `backendInfo.device` / `backendInfo.native`); default: the
+   * config's choice, nothing more.
+   */
+  backend?: StartedBackend;
   /** Called when a training stage's run folder is created or reopened (queue workers record it in the job). */
   onRunFolder?: (stage: string, runDir: string) => void | Promise<void>;
   /** Where training stages report step, loss and tokens/s (default: a bar or lines on stderr). */
@@ -271,12 +274,13 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
     config,
     overrides: options.overrides,
     seed: config.seed,
-    backend: options.backendInUse ?? config.backend,
+    backend: options.backend?.backend ?? config.backend,
     backendInfo: {
       requested: config.backend,
       stage: p.name,
       kind: p.stage.kind,
-      ...(options.backendDevice !== undefined ? { device: options.backendDevice } : {}),
+      ...(options.backend?.device !== undefined ? { device: options.backend.device } : {}),
+      ...(options.backend?.native !== undefined ? { native: options.backend.native } : {}),
     },
     packages: collectPackageVersions(['@sentencelab/exp', ...p.stage.packages, '@tensorflow/tfjs-core'], resolve('.')),
   });

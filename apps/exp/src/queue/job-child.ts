@@ -47,7 +47,8 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
     const items = data.type === 'point' ? [{ config: data.config }] : data.items;
     for (const [i, item] of items.entries()) {
       const resumeRunDir = req.resume[i];
-      const { backend, device } = await startBackend(item.config.backend, item.config.gpu);
+      const started = await startBackend(item.config.backend, item.config.gpu);
+      const { backend, device } = started;
       report({ host: hostname(), pid: process.pid, backend, ...(device !== undefined ? { device: device.description || `${device.vendor} ${device.device}` } : {}) });
       if (resumeRunDir) log(`resuming ${resumeRunDir} from its latest checkpoint`);
       await executePipeline(item.config, registry, {
@@ -57,8 +58,7 @@ async function run(req: Extract<ChildRequest, { type: 'run' }>): Promise<void> {
         cacheDir: req.cacheDir,
         ...(resumeRunDir ? { resumeRunDir } : {}),
         signal: controller.signal,
-        backendInUse: backend,
-        backendDevice: device,
+        backend: started,
         log,
         onRunFolder: (stage, runDir) => {
           report({ stage, runDir, step: 0 });

@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { deviceOf } from '../shared/device.js';
 import type { MetricsPayload, RunRow } from '../shared/types.js';
 import { lineChart, type LineSeries } from './charts.js';
 import { h, PALETTE, replaceChildren } from './dom.js';
@@ -19,7 +20,7 @@ const SYSTEM_NAME = /^(.*?)sys\/([^/]+)$/;
 
 /**
  * System metrics of the selected runs as curves (x = step): one chart per metric, one curve per
- * run (and metric prefix); above them each run's backend and GPU adapter (meta.json backendInfo).
+ * run (and metric prefix); above them each run's backend and its GPU adapter or native kernels (meta.json backendInfo).
  */
 export async function renderSystem(panel: HTMLElement, selected: RunRow[], cache: RunDataCache): Promise<void> {
   if (selected.length === 0) {
@@ -30,8 +31,8 @@ export async function renderSystem(panel: HTMLElement, selected: RunRow[], cache
   const devices = h(
     'table',
     { id: 'system-devices', class: 'grid' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'backend'), h('th', {}, 'GPU adapter'))),
-    h('tbody', {}, ...runs.map((r) => h('tr', { 'data-run-id': r.id }, h('td', { class: 'name' }, r.id), h('td', {}, r.backend ?? ''), h('td', {}, adapterOf(r))))),
+    h('thead', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'backend'), h('th', {}, 'device or kernels'))),
+    h('tbody', {}, ...runs.map((r) => h('tr', { 'data-run-id': r.id }, h('td', { class: 'name' }, r.id), h('td', {}, r.backend ?? ''), h('td', {}, deviceOf(r))))),
   );
   const charts = h('div', { id: 'system-charts' });
   const note = selected.length > runs.length ? h('p', { class: 'hint' }, `Plotting the first ${runs.length} of ${selected.length} selected runs.`) : null;
@@ -52,15 +53,6 @@ export async function renderSystem(panel: HTMLElement, selected: RunRow[], cache
     const series: LineSeries[] = curves.map((c, i) => ({ label: c.label, color: PALETTE[i % PALETTE.length]!, y: joined[i + 1] as (number | null)[] }));
     lineChart(holder, { x: joined[0] as number[], series, xLabel: 'step', yLabel: `sys/${name}`, log: false, height: 220 });
   }
-}
-
-/** The adapter a webgpu run recorded (meta.json backendInfo.device), else ''. */
-function adapterOf(row: RunRow): string {
-  const info = row.info ?? {};
-  const description = info['device.description'];
-  const parts = [info['device.vendor'], info['device.architecture'], info['device.device']].filter((p) => typeof p === 'string' && p !== '');
-  const name = typeof description === 'string' && description !== '' ? description : parts.join(' ');
-  return name + (info['device.software'] === true ? ' (software)' : '');
 }
 
 interface Curve {
