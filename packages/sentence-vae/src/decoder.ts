@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { init, LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
+import { crossEntropy, init, LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
 import { teacherForcing, type SentenceTokens, type SpecialIds, type TeacherForcing } from './batch.js';
 import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
+import { lengthGroups } from './length-groups.js';
 import { targetLogProbs, tokenLoss } from './token-loss.js';
 import { checkSentences, createTokenEmbedding, embedTokens } from './token-input.js';
 import { dropWords } from './word-dropout.js';
@@ -173,29 +174,60 @@ export class SentenceDecoder extends Module {
 
   /**
    * Teacher-forced log p(target) of the scored positions only (real tokens + EOS, in row-major
-   * order): [count]. The vocabulary projection, the costliest matmul, skips the padding rows.
-   * In training mode with `wordDropout` > 0 some inputs are replaced by the pad id first.
+   * order): [count]. Sentences of similar length run through the stack together, each group
+   * padded to its own longest ({@link lengthGroups}), and the vocabulary projection, the
+   * costliest matmul, skips the padding rows. In training mode with `wordDropout` > 0 some inputs
+   * are replaced by the pad id first (drawn over the whole batch, as without groups).
    */
   private teacherForced(memory: tf.Tensor, targets: SentenceTokens): { logp: tf.Tensor1D; tf: TeacherForcing } {
+    const { logits, scored, tf: tfb } = this.teacherForcedLogits(memory, targets);
+    const logp = tf.tidy(() => targetLogProbs(logits, tf.tensor1d(scored, 'int32')));
+    logits.dispose();
+    return { logp, tf: tfb };
+  }
+
+  /** The vocabulary logits of {@link teacherForced}'s scored positions, [count, V], with their targets. */
+  private teacherForcedLogits(memory: tf.Tensor, targets: SentenceTokens): { logits: tf.Tensor2D; scored: Int32Array; tf: TeacherForcing } {
     const batch = checkSentences(targets, this.maxTokens, this.vocabSize);
     if (memory.shape[0] !== batch.n) throw new Error(`SentenceDecoder: memory has ${memory.shape[0]} rows but targets has ${batch.n} sentences`);
     const tfb = teacherForcing(batch, this.specialIds);
     const { n, T, count } = tfb;
     // The pad id stands for a dropped word: no scored position ever reads it otherwise.
     const inputs = this.training ? dropWords(tfb, batch.lengths, this.wordDropout, this.specialIds.pad, this.rng) : tfb.inputs;
+    const groups = lengthGroups(batch.lengths);
+    // Each group's inputs, [g, Tg] with Tg = its longest + 1; where sentence i's rows start in the groups' hidden states laid end to end.
+    const groupInputs: { ids: Int32Array; g: number; Tg: number }[] = [];
+    const rowStart = new Int32Array(n);
+    let offset = 0;
+    for (const g of groups) {
+      let Tg = 0;
+      for (const i of g) Tg = Math.max(Tg, batch.lengths[i]! + 1);
+      const ids = new Int32Array(g.length * Tg);
+      g.forEach((i, k) => {
+        ids.set(inputs.subarray(i * T, i * T + Tg), k * Tg);
+        rowStart[i] = offset + k * Tg;
+      });
+      groupInputs.push({ ids, g: g.length, Tg });
+      offset += g.length * Tg;
+    }
     const rows = new Int32Array(count);
     const scored = new Int32Array(count);
     for (let p = 0, c = 0; p < n * T; p++) {
       if (tfb.mask[p] === 0) continue;
-      rows[c] = p;
+      rows[c] = rowStart[Math.floor(p / T)]! + (p % T);
       scored[c++] = tfb.targets[p]!;
     }
-    const logp = tf.tidy(() => {
-      const h = this.hidden(this.context(memory), tf.tensor2d(inputs, [n, T], 'int32'));
-      const picked = tf.gather(tf.reshape(h, [n * T, this.dModel]), tf.tensor1d(rows, 'int32'));
-      return targetLogProbs(this.project(picked) as tf.Tensor2D, tf.tensor1d(scored, 'int32'));
+    const logits = tf.tidy(() => {
+      const context = this.context(memory);
+      const hidden = groups.map((g, k) => {
+        const { ids, g: size, Tg } = groupInputs[k]!;
+        const ctx = groups.length === 1 ? context : (tf.gather(context, tf.tensor1d(g, 'int32')) as tf.Tensor3D);
+        return tf.reshape(this.hidden(ctx, tf.tensor2d(ids, [size, Tg], 'int32')), [size * Tg, this.dModel]);
+      });
+      const picked = tf.gather(hidden.length === 1 ? hidden[0]! : tf.concat(hidden), tf.tensor1d(rows, 'int32'));
+      return this.project(picked) as tf.Tensor2D;
     });
-    return { logp, tf: tfb };
+    return { logits, scored, tf: tfb };
   }
 
   /**
@@ -207,6 +239,13 @@ export class SentenceDecoder extends Module {
   loss(memory: tf.Tensor, targets: SentenceTokens, { nll = false, loss: lossConfig = this.lossConfig }: { nll?: boolean; loss?: LossConfig } = {}): TokenLoss {
     let count = 0;
     const [sum, negLogLik] = tf.tidy(() => {
+      if (lossConfig.type === 'cross-entropy' || lossConfig.gamma === 0) {
+        // The summed NLL as count x the mean cross-entropy: one fused kernel where the backend has one, no one-hot tensor.
+        const { logits, scored, tf: tfb } = this.teacherForcedLogits(memory, targets);
+        count = tfb.count;
+        const summed = tf.mul(crossEntropy(logits, tf.tensor1d(scored, 'int32')), count) as tf.Scalar;
+        return nll ? [summed, summed.clone()] : [summed];
+      }
       const r = this.teacherForced(memory, targets);
       count = r.tf.count;
       const loss = tokenLoss(r.logp, lossConfig);

@@ -3,8 +3,9 @@ import { LayerNorm, LearnedPositionalEmbedding, Linear, Module, type Embedding, 
 import type { SentenceTokens } from './batch.js';
 import type { EncoderConfig } from './config.js';
 import { Pooling } from './pooling.js';
+import { groupedPositions, lengthGroups, selectSentences } from './length-groups.js';
 import { createStack } from './stack.js';
-import { createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';
+import { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';
 
 export interface SentenceEncoderOptions {
   vocabSize: number;
@@ -78,12 +79,29 @@ export class SentenceEncoder extends Module {
     });
   }
 
+  /**
+   * {@link pooled} of a flat batch, [n, d] in its order: sentences of similar length run together,
+   * each group padded to its own longest ({@link lengthGroups}), not to the batch's.
+   */
+  pooledSentences(batch: SentenceTokens): tf.Tensor2D {
+    const checked = checkSentences(batch, this.maxTokens, this.vocabSize);
+    const groups = lengthGroups(checked.lengths);
+    return tf.tidy(() => {
+      const vectors = groups.map((g) => {
+        const { ids, mask } = sentenceTensors(groups.length === 1 ? checked : selectSentences(checked, g), this.maxTokens, this.vocabSize);
+        return this.pooled(ids, mask);
+      });
+      if (vectors.length === 1) return vectors[0]!;
+      // [n, d] in group order -> the batch's order.
+      return tf.gather(tf.concat(vectors), tf.tensor1d(groupedPositions(groups, checked.n), 'int32')) as tf.Tensor2D;
+    });
+  }
+
   /** Posterior mean and log-variance, [n, d] each. Only for a variational encoder. */
   posterior(batch: SentenceTokens): Posterior {
     if (!this.variational) throw new Error('SentenceEncoder.posterior: this encoder is not variational (config variational: false)');
     return tf.tidy(() => {
-      const { ids, mask } = sentenceTensors(batch, this.maxTokens, this.vocabSize);
-      const h = this.pooled(ids, mask);
+      const h = this.pooledSentences(batch);
       return { mean: this.meanHead!.forward(h) as tf.Tensor2D, logVar: this.logVarHead!.forward(h) as tf.Tensor2D };
     });
   }
@@ -91,8 +109,7 @@ export class SentenceEncoder extends Module {
   /** One vector per sentence, [n, d] (differentiable; the posterior mean when variational). */
   forward(batch: SentenceTokens): tf.Tensor2D {
     return tf.tidy(() => {
-      const { ids, mask } = sentenceTensors(batch, this.maxTokens, this.vocabSize);
-      const h = this.pooled(ids, mask);
+      const h = this.pooledSentences(batch);
       return this.variational ? (this.meanHead!.forward(h) as tf.Tensor2D) : h;
     });
   }

@@ -111,6 +111,11 @@ static void unary(int op, const float* x, float* out, int64_t n, float alpha) {
       return map1(x, out, n, [al](vf v) { return vsel(v < splat(0.0f), v * al, v); });
     }
     case kElu: return map1(x, out, n, [](vf v) { return vsel(v < splat(0.0f), vexp(v) - 1.0f, v); });
+    case kStep: {
+      // ReLU's gradient mask: 1 above 0, else alpha; NaN stays NaN (as tfjs's cpu kernel).
+      vf al = splat(alpha);
+      return map1(x, out, n, [al](vf v) { return vsel(v != v, v, vsel(v > splat(0.0f), splat(1.0f), al)); });
+    }
   }
 }
 

@@ -32,7 +32,7 @@ enum BinaryMode : int { kVecVec = 0, kScalarVec = 1, kVecScalar = 2 };
 
 enum UnaryOp : int {
   kExp = 0, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kRelu, kRelu6, kNeg, kSquare, kAbs,
-  kReciprocal, kErf, kLeakyRelu, kElu
+  kReciprocal, kErf, kLeakyRelu, kElu, kStep
 };
 
 enum ReduceOp : int { kSum = 0, kMaxR, kMinR, kMean };

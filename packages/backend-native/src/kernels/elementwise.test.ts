@@ -69,6 +69,8 @@ describe.skipIf(skipReason !== '')('element-wise kernels on native', () => {
     ['erf', tf.erf, 2e-6],
     ['leakyRelu', (x) => tf.leakyRelu(x, 0.15), 1e-7],
     ['elu', tf.elu, 2e-6],
+    ['step', (x) => tf.step(x), 0],
+    ['step alpha', (x) => tf.step(x, 0.3), 0],
   ];
   for (const level of ['avx512', 'avx2', 'generic']) {
     it(`unary math matches cpu on special and random values (${level})`, async (ctx) => {
