@@ -4,11 +4,11 @@
 // script: without a compiler, or when the build breaks, it prints one line and exits 0;
 // registerNativeBackend() then reports the reason.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourcesHash } from './sources-hash.mjs';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(pkgDir, 'build', 'Release', 'sentencelab_native.node');
@@ -16,21 +16,12 @@ const failureFile = join(pkgDir, 'build', 'build-failure.txt');
 const hashFile = join(pkgDir, 'build', 'sources.sha256');
 const force = process.argv.includes('--force') || process.env.npm_command === 'rebuild';
 
-/** Hash of everything the addon is built from. */
-function sourcesHash() {
-  const h = createHash('sha256');
-  const srcDir = join(pkgDir, 'native', 'src');
-  for (const f of ['binding.gyp', ...readdirSync(srcDir).sort().map((n) => join('native', 'src', n))]) {
-    h.update(f).update(readFileSync(join(pkgDir, f)));
-  }
-  return h.digest('hex');
-}
 
 if (process.env.SENTENCELAB_NATIVE_SKIP_BUILD === '1') {
   console.log('@sentencelab/backend-native: SENTENCELAB_NATIVE_SKIP_BUILD=1, addon not built');
   process.exit(0);
 }
-const hash = sourcesHash();
+const hash = sourcesHash(pkgDir);
 const upToDate = existsSync(addon) && existsSync(hashFile) && readFileSync(hashFile, 'utf8').trim() === hash;
 if (upToDate && !force) process.exit(0);
 rmSync(failureFile, { force: true });

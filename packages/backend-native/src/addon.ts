@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sourcesHash } from '../scripts/sources-hash.mjs';
 
 /** Any 4-byte typed array (float32 and int32 tensor values share the layout kernels). */
 export type Array32 = Float32Array | Int32Array;
@@ -96,6 +97,20 @@ export const addonPath = join(packageDir, 'build', 'Release', 'sentencelab_nativ
 
 let cached: AddonLoad | undefined;
 
+/**
+ * Why the built addon does not match the C++ sources beside it (they changed since it was built:
+ * a `git pull` without `pnpm install`), or undefined. Its kernels would then disagree with this
+ * package's JavaScript (an op code it does not know computes nothing), so it is not used. An
+ * addon without a recorded hash (built by hand with node-gyp) or a package without sources is
+ * taken as it is.
+ */
+export function staleBuild(dir = packageDir): string | undefined {
+  const recorded = join(dir, 'build', 'sources.sha256');
+  if (!existsSync(recorded) || !existsSync(join(dir, 'native', 'src'))) return undefined;
+  if (readFileSync(recorded, 'utf8').trim() === sourcesHash(dir)) return undefined;
+  return `native addon at ${join(dir, 'build', 'Release', 'sentencelab_native.node')} was built from other C++ sources than those in ${join(dir, 'native', 'src')} (they changed since: a git pull without pnpm install?); rebuild it with \`pnpm install\` or \`pnpm --filter @sentencelab/backend-native rebuild\``;
+}
+
 /** Loads the compiled addon once; on failure says why (not built, build error, load error). */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
@@ -112,6 +127,8 @@ function tryLoad(): AddonLoad {
       reason: `native addon not found at ${addonPath} (${why}); build it with \`pnpm --filter @sentencelab/backend-native rebuild\` (needs g++ and node-gyp)`,
     };
   }
+  const stale = staleBuild();
+  if (stale) return { ok: false, reason: stale };
   try {
     const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
     return { ok: true, addon, path: addonPath };

@@ -1,0 +1,2 @@
+/** sha256 (hex) of binding.gyp and every file of native/src under `pkgDir`, names included. */
+export function sourcesHash(pkgDir: string): string;
