@@ -14,6 +14,13 @@ export const EVAL_METRICS = [
   { key: 'training_tflop', label: 'train TFLOP', meaning: 'matrix-product FLOPs (in 10^12) of its training steps, forward and backward, the stages it builds on included (an SLLM\'s SentenceVAE): the same on any machine or backend; absent where a stage did not count them', interval: false },
   { key: 'ppl', label: 'PPL', meaning: 'perplexity on the shared held-out tokens (sentences 2..N + EOS)', interval: true },
   { key: 'ppl_ratio', label: 'PPL / baseline', meaning: 'PPL divided by the eval baseline\'s (ppl_ratio_baseline) over the same tokens, with a paired 95% bootstrap interval over documents (the same documents drawn for both models, so what they share cancels)', interval: true },
+  {
+    key: 'ppl_ratio_matched',
+    label: 'PPL / compute-matched',
+    meaning:
+      "PPL divided by that of the token LM trained with this model's training FLOPs (the token-lm stage with input flopsOf: this one, named in ppl_ratio_matched_baseline) over the same tokens, with a paired 95% bootstrap interval over documents",
+    interval: true,
+  },
   { key: 'ppl_tokens', label: 'PPL tokens', meaning: 'tokens that PPL was scored on', interval: false },
   { key: 'bits_per_byte', label: 'bits/byte', meaning: 'loss over the scored tokens (EOS included) per UTF-8 byte of their text, in bits: comparable across tokenizers and units, where PPL per token is not', interval: true },
   { key: 'ppl_bytes', label: 'bytes', meaning: 'UTF-8 bytes of the text PPL was scored on', interval: false },

@@ -129,6 +129,22 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
 }
 
 /**
+ * `PPL sllm / lm-compute (trained with its FLOPs), paired over the same documents: 0.986 [0.975,
+ * 0.997]: excludes 1: ...` for each model with a compute-matched token LM among the models.
+ */
+function matchedLines(rows: readonly ModelResult[], matchedLm: ReadonlyMap<string, string>, documents: number): string[] {
+  const comparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' } as const;
+  return rows.flatMap((r) => {
+    const value = r.results[comparison.key];
+    const lm = matchedLm.get(r.stage);
+    const b = storedBounds(r.results, intervalKeys(comparison.key));
+    if (value === undefined || lm === undefined || b === undefined) return [];
+    const verdict = pairedSide(comparison, b) === 'includes' ? `includes 1: the difference is not resolved by these ${documents} documents` : 'excludes 1: the difference is resolved';
+    return [`PPL ${r.stage} / ${lm} (the token LM trained with its FLOPs), paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
+  });
+}
+
+/**
  * The comparison table (figures absent for a model print as "-"; a figure with a 95% interval
  * prints it in brackets). The ratio columns divide token predictors' figures by the baseline's.
  * `part` keeps the quality figures or the generation measurements only (default: all).
@@ -357,6 +373,12 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
     const basePpl = ppl?.models.find((m) => m.name === baseline);
+    // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it.
+    const matchedLm = new Map<string, string>();
+    for (const a of models) {
+      const of = (a.meta['flopsOf'] as { stage?: unknown } | undefined)?.stage;
+      if (typeof of === 'string' && models.some((m) => m.stage === of)) matchedLm.set(of, a.stage);
+    }
     const rows: ModelResult[] = [];
     const stored: Record<string, Record<string, EvalValue>> = {};
     for (const a of models) {
@@ -394,6 +416,13 @@ export const evalStage: Stage<typeof evalStageSchema> = {
           const ratioKey = PAIRED_COMPARISONS.get('ppl')!.key;
           Object.assign(results, { [ratioKey]: p.ppl / basePpl.ppl, ...intervalEntries(ratioKey, paired) });
           extra[pairedBaselineKey(ratioKey)] = basePpl.name;
+        }
+        // Over its compute-matched token LM's, paired likewise: the comparison at equal training FLOPs.
+        const matched = ppl!.models.find((m) => m.name === matchedLm.get(a.stage));
+        if (matched) {
+          const paired = pairedBootstrapRatio(p.documents, matched.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
+          Object.assign(results, { ppl_ratio_matched: p.ppl / matched.ppl, ...intervalEntries('ppl_ratio_matched', paired) });
+          extra[pairedBaselineKey('ppl_ratio_matched')] = matched.name;
         }
         // tok/s over the baseline's pass by pass, from the bench that timed both (their passes interleaved).
         const speed = baseline === null || baseline === a.stage ? undefined : benchPassRatios(benches, a.stage, baseline);
@@ -451,6 +480,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const overlaps = [
       ...overlapLines(rows, ['ppl'], docs.length),
       ...pairedLines(rows, baseline, docs.length, ['ppl']),
+      ...matchedLines(rows, matchedLm, docs.length),
       ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length),
       ...pairedLines(rows, baseline, docs.length, ['brier_lm', 'brier_1', 'tokens_per_s']),
     ];

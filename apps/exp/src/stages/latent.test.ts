@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { computeOf, flopsWithUpstream } from '../pipeline/compute.js';
 import { executePipeline } from '../pipeline/execute.js';
-import { tinySvaeStage, writeTinyPipelineFile } from '../testing/tiny-pipeline.js';
+import { tinySvaeStage, writeSamplesJsonl, writeTinyPipelineFile } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 beforeAll(async () => {
@@ -42,7 +42,7 @@ describe('token-lm stage with flopsOf', () => {
   const lm = (name: string, inputs: string, steps: number) => `  ${name}:
     kind: token-lm
     inputs: {tokenizer: tok${inputs}}
-    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 16, dropout: 0.1}}
+    model: {decoder: {dModel: 16, layers: 1, heads: 2, maxLen: 64, dropout: 0.1}}
     train: {steps: ${steps}, batchSize: 1, warmupSteps: 1, evalEvery: 0, checkpointEvery: 0, evalBatches: 1}
 `;
   const sllm = `  sllm:
@@ -54,8 +54,11 @@ describe('token-lm stage with flopsOf', () => {
 
   test('trains the steps that spend the matched stage\'s FLOPs with its upstream, and the same steps as a run told that step count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-flops-of-'));
-    const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 3, dropout: 0 })}${sllm}${lm('matched', ', flopsOf: sllm', 1000)}`;
-    const file = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages }, 'matched.yaml');
+    const evalStage = `  eval:\n    kind: eval\n    inputs: {tokenizer: tok, models: [matched, sllm]}\n    documents: 2\n    resamples: 50\n    brierSentences: 0\n`;
+    const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 3, dropout: 0 })}${sllm}${lm('matched', ', flopsOf: sllm', 1000)}${evalStage}`;
+    // Documents of several sentences, so the eval's test split has some to score.
+    const data = { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), source: writeSamplesJsonl(dir), segment: '{mode: sentence, maxTokens: 24}', split: '{validation: 0.2, test: 0.2, salt: a}' };
+    const file = writeTinyPipelineFile(dir, { ...data, stages }, 'matched.yaml');
     const logged: string[] = [];
     const cacheDir = join(dir, 'cache');
     const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: (l) => logged.push(l) });
@@ -77,8 +80,21 @@ describe('token-lm stage with flopsOf', () => {
     expect(logged.some((l) => l.includes(`[matched] training ${steps} steps, in place of train.steps:`))).toBe(true);
     expect(readFileSync(join(matched.runDir!, 'log.txt'), 'utf8')).toContain(`training ${steps} steps, in place of train.steps`);
 
+    // The eval pairs the SLLM with the token LM trained with its FLOPs: its PPL over that one's, with a paired interval.
+    const ev = byName.get('eval')!;
+    const json = JSON.parse(readFileSync(join(ev.dir, 'comparison.json'), 'utf8')) as { results: Record<string, Record<string, number | string>> };
+    const s = json.results['sllm']!;
+    expect(s['ppl_ratio_matched'] as number).toBeCloseTo((s['ppl'] as number) / (json.results['matched']!['ppl'] as number), 12);
+    expect(s['ppl_ratio_matched_ci_low'] as number).toBeLessThanOrEqual(s['ppl_ratio_matched'] as number);
+    expect(s['ppl_ratio_matched_ci_high'] as number).toBeGreaterThanOrEqual(s['ppl_ratio_matched'] as number);
+    expect(s['ppl_ratio_matched_baseline']).toBe('matched');
+    expect(json.results['matched']!['ppl_ratio_matched']).toBeUndefined();
+    expect(readFileSync(join(ev.dir, 'comparison.txt'), 'utf8')).toMatch(
+      /^PPL sllm \/ matched \(the token LM trained with its FLOPs\), paired over the same documents: [\d.]+ \[[\d.]+, [\d.]+\]: (excludes 1: the difference is resolved|includes 1: the difference is not resolved by these \d+ documents)$/m,
+    );
+
     // Counting the first step's FLOPs left no trace: the same losses as a run told the step count.
-    const plainFile = writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), stages: `  tok: {kind: tokenizer}\n${lm('plain', '', steps)}` }, 'plain.yaml');
+    const plainFile = writeTinyPipelineFile(dir, { ...data, stages: `  tok: {kind: tokenizer}\n${lm('plain', '', steps)}` }, 'plain.yaml');
     const plain = (await executePipeline(loadPipeline(plainFile, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} })).find((r) => r.name === 'plain')!.artifact;
     expect(await losses(matched)).toEqual(await losses(plain));
     expect(computeOf(plain)!.flops).toBe(spent);
