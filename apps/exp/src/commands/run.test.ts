@@ -46,6 +46,12 @@ describe('exp run', () => {
       expect(printed.match(/^# point /gm)).toHaveLength(4);
       expect(printed).toContain('# point lr=0.002,seed=1: stages.svae.train.lr=0.002 seed=1');
       expect(printed).toContain('# stages in order: tok -> svae');
+      // A compute-matched token LM: its train.steps in the config is replaced at run time, and the dry run says so.
+      log.mockClear();
+      expect(await runCommandAction(join(repoRoot, 'configs/paper/sllm-vs-token.yaml'), [], { dryRun: true, parallel: 1, cacheDir: join(dir, 'cache') })).toBe(0);
+      expect(log.mock.calls.map((c) => String(c[0])).join('\n')).toContain(
+        "# lm-compute.inputs.flopsOf = sllm-h1: a compute-matched baseline: train as many steps as spend this stage's training FLOPs and those of the stages it builds on, in place of train.steps",
+      );
     } finally {
       log.mockRestore();
     }

@@ -123,9 +123,15 @@ export async function runCommandAction(file: string, overrides: string[], option
   if (options.label !== undefined) for (const p of points) p.label = options.label;
   if (options.dryRun) {
     for (const p of points) {
-      const order = planPipeline(p.config, registry, resolve(file)).map((s) => s.name);
+      const plan = planPipeline(p.config, registry, resolve(file));
       console.log(`# point ${p.label || '(no sweep)'}: ${p.overrides.join(' ') || '(no overrides)'}`);
-      console.log(`# stages in order: ${order.join(' -> ')}`);
+      console.log(`# stages in order: ${plan.map((s) => s.name).join(' -> ')}`);
+      // What the config below does not say on its own: a FLOP budget replaces train.steps at run time.
+      for (const s of plan) {
+        for (const [slot, spec] of Object.entries(s.stage.inputs)) {
+          if (spec.recordOnly && s.inputs[slot] !== undefined) console.log(`# ${s.name}.inputs.${slot} = ${String(s.inputs[slot])}: ${spec.description}`);
+        }
+      }
       console.log(stringify(p.config));
     }
     return 0;
