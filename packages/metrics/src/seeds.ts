@@ -2,7 +2,8 @@
  * The spread of one figure over independent repeats (runs with different seeds): mean, sample
  * standard deviation and the Student-t 95% interval of the mean. A bootstrap over documents
  * (bootstrap.ts) says how sure one run's figure is on its documents; this says how much the
- * figure moves from one training seed to the next.
+ * figure moves from one training seed to the next. No runtime imports: the report's browser
+ * bundle shares it (`@sentencelab/metrics/seeds`), so a spread over seeds means the same there.
  */
 import type { Interval } from './bootstrap.js';
 

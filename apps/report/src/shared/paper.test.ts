@@ -5,28 +5,36 @@ import type { RunRow } from './types.js';
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
 
 describe('seed statistics', () => {
-  test('mean, population std, min, max and n of the values present (hand-computed)', () => {
-    // 40, 42, 44: mean 42, std sqrt((4 + 0 + 4) / 3).
-    expect(seedStats([40, undefined, 42, 44])).toEqual({ mean: 42, std: Math.sqrt(8 / 3), min: 40, max: 44, n: 3 });
+  test('mean and sample standard deviation of the values present, as exp results computes them (hand-computed)', () => {
+    // 40, 42, 44: mean 42, sample sd sqrt((4 + 0 + 4) / 2) = 2 (the population's, 1.63, understated the spread over seeds).
+    const s = seedStats([40, undefined, 42, 44]);
+    expect(s).toMatchObject({ mean: 42, sd: 2, n: 3 });
     expect(seedStats([undefined])).toBeUndefined();
-    expect(formatSeedStats(seedStats([40, 42, 44]))).toMatch(/^42(\.0+)? ± 1\.63\d* \(n=3\)$/);
+    expect(formatSeedStats(s)).toMatch(/^42(\.0+)? ± 2(\.0+)? \(n=3\)$/);
+    // One seed has no spread to show.
+    expect(formatSeedStats(seedStats([40]))).toMatch(/^40(\.0+)? \(n=1\)$/);
   });
 
   test('the seed table: one row per group, each column mean ± std (n)', () => {
     const t = seedTable([[run('a-s1', { ppl: 40 }), run('a-s2', { ppl: 44 })], [run('b', { ppl: 50, params: 10 })]], SVAE_COLUMNS.slice(0, 2));
     expect(t.header).toEqual(['Runs', 'n', 'Params', 'PPL']);
     expect(t.rows[0]!.slice(0, 2)).toEqual(['a-s1, a-s2', '2']);
-    expect(t.rows[0]![3]).toMatch(/^42(\.0+)? ± 2(\.0+)? \(n=2\)$/);
+    expect(t.rows[0]![3]).toMatch(/^42(\.0+)? ± 2\.828\d* \(n=2\)$/);
     expect(t.rows[0]![2]).toBe('');
   });
 
   test('the seed table pools each run\'s paired ratio to its own eval\'s baseline (mean of ratios, not ratio of means)', () => {
     // Seed 1 scored 40 against its own baseline's 40 (ratio 1), seed 2 45 against 60 (0.75): the mean of the ratios is 0.875.
-    const g = [run('s-s1', { ppl: 40, ppl_ratio: 1, tokens_per_s_ratio: 2 }), run('s-s2', { ppl: 45, ppl_ratio: 0.75, tokens_per_s_ratio: 2.4 })];
+    const g = [
+      run('s-s1', { ppl: 40, ppl_ratio: 1, ppl_ratio_matched: 0.98, tokens_per_s_ratio: 2 }),
+      run('s-s2', { ppl: 45, ppl_ratio: 0.75, ppl_ratio_matched: 1.1, tokens_per_s_ratio: 2.4 }),
+    ];
     const t = seedTable([g], PAIRED_SEED_COLUMNS);
-    expect(t.header).toEqual(['Runs', 'n', 'PPL / eval baseline (paired)', 'Tokens/s / eval baseline (per pass)']);
-    expect(t.rows[0]![2]).toMatch(/^0\.875\d* ± 0\.125\d* \(n=2\)$/);
-    expect(t.rows[0]![3]).toMatch(/^2\.2\d* ± 0\.2\d* \(n=2\)$/);
+    expect(t.header).toEqual(['Runs', 'n', 'PPL / eval baseline (paired)', 'PPL / compute-matched token LM (paired)', 'Tokens/s / eval baseline (per pass)']);
+    // Sample sds: 0.25 / sqrt 2, 0.12 / sqrt 2, 0.4 / sqrt 2.
+    expect(t.rows[0]![2]).toMatch(/^0\.875\d* ± 0\.1767\d* \(n=2\)$/);
+    expect(t.rows[0]![3]).toMatch(/^1\.04\d* ± 0\.0848\d* \(n=2\)$/);
+    expect(t.rows[0]![4]).toMatch(/^2\.2\d* ± 0\.2828\d* \(n=2\)$/);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { EvalKey } from '@sentencelab/runs';
 import { PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { seedSpread, type SeedSpread } from '@sentencelab/metrics/seeds';
 import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
@@ -29,6 +30,8 @@ export const SVAE_COLUMNS: PaperColumn[] = [
  */
 export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
   { key: 'ppl_ratio', label: 'PPL / eval baseline (paired)', scale: 1 },
+  // Over the token LM trained with the run's own training FLOPs (a token-lm with flopsOf: it), paired likewise.
+  { key: 'ppl_ratio_matched', label: 'PPL / compute-matched token LM (paired)', scale: 1 },
   { key: 'tokens_per_s_ratio', label: 'Tokens/s / eval baseline (per pass)', scale: 1 },
 ];
 
@@ -175,25 +178,15 @@ export function paperTable(baseline: RunRow, candidates: readonly RunRow[], colu
 }
 
 /** Mean, standard deviation (population), min, max and count of one figure over a seed group. */
-export interface SeedStats {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  n: number;
+/** `48.70 ± 1.20 (n=3)`: mean ± sample standard deviation over the seeds (as `pnpm exp results`); one seed: `48.70 (n=1)`. */
+export function formatSeedStats(s: SeedSpread | undefined): string {
+  if (s === undefined) return '';
+  return s.sd === undefined ? `${formatNumber(s.mean)} (n=${s.n})` : `${formatNumber(s.mean)} ± ${formatNumber(s.sd)} (n=${s.n})`;
 }
 
-/** Statistics of the values present; undefined when none is. */
-export function seedStats(values: readonly (number | undefined)[]): SeedStats | undefined {
-  const v = values.filter((x): x is number => x !== undefined);
-  if (v.length === 0) return undefined;
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  return { mean, std: Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length), min: Math.min(...v), max: Math.max(...v), n: v.length };
-}
-
-/** `48.70 ± 1.20 (n=3)`. */
-export function formatSeedStats(s: SeedStats | undefined): string {
-  return s === undefined ? '' : `${formatNumber(s.mean)} ± ${formatNumber(s.std)} (n=${s.n})`;
+/** The seed spread (metrics' `seedSpread`) of the values present; undefined when none is. */
+export function seedStats(values: readonly (number | undefined)[]): SeedSpread | undefined {
+  return seedSpread(values.filter((x): x is number => x !== undefined));
 }
 
 /** Across seeds: one row per group of runs that differ only in their seed, each column `mean ± std (n)`. */
