@@ -5,7 +5,7 @@ import type { EncoderConfig } from './config.js';
 import { Pooling } from './pooling.js';
 import { groupedPositions, lengthGroups, selectSentences } from './length-groups.js';
 import { createStack } from './stack.js';
-import { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';
+import { checkSentences, createTokenEmbedding, embedTokens, paddedTensors } from './token-input.js';
 
 export interface SentenceEncoderOptions {
   vocabSize: number;
@@ -88,7 +88,8 @@ export class SentenceEncoder extends Module {
     const groups = lengthGroups(checked.lengths);
     return tf.tidy(() => {
       const vectors = groups.map((g) => {
-        const { ids, mask } = sentenceTensors(groups.length === 1 ? checked : selectSentences(checked, g), this.maxTokens, this.vocabSize);
+        // Checked once above; each group is padded to its own longest.
+        const { ids, mask } = paddedTensors(groups.length === 1 ? checked : selectSentences(checked, g));
         return this.pooled(ids, mask);
       });
       if (vectors.length === 1) return vectors[0]!;

@@ -57,7 +57,11 @@ export function checkSentences(batch: SentenceTokens, maxTokens: number, vocabSi
  * -> ids: int32 [n, L], mask: float32 [n, L] (1 = real token), L = the longest sentence.
  */
 export function sentenceTensors(batch: SentenceTokens, maxTokens: number, vocabSize: number): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
-  const { tokens, lengths, n, maxLen: L } = checkSentences(batch, maxTokens, vocabSize);
+  return paddedTensors(checkSentences(batch, maxTokens, vocabSize));
+}
+
+/** {@link sentenceTensors} of a batch already checked (and trimmed to its longest sentence). */
+export function paddedTensors({ tokens, lengths, n, maxLen: L }: SentenceTokens): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
   const mask = new Float32Array(n * L);
   for (let i = 0; i < n; i++) mask.fill(1, i * L, i * L + lengths[i]!);
   return { ids: tf.tensor2d(tokens, [n, L], 'int32'), mask: tf.tensor2d(mask, [n, L]) };

@@ -4,6 +4,7 @@
  */
 import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { nativeKernelsText, type NativeKernels } from './native-kernels.js';
 import { z } from 'zod';
 import './gradients.js';
 import { installWasmKernels } from './wasm-kernels.js';
@@ -42,18 +43,6 @@ export interface GpuDevice {
   description: string;
   /** True for a CPU emulation of a GPU (e.g. Mesa's llvmpipe/lavapipe): correct but slow. */
   software: boolean;
-}
-
-/**
- * The kernels the native backend runs: which decide its results' last digits (products summed in
- * another order on another SIMD width, or by OpenBLAS), beside the thread count (which does not).
- */
-export interface NativeKernels {
-  /** `avx512`, `avx2` or `generic`: chosen at start by the CPU's features. */
-  simd: string;
-  threads: number;
-  /** GEMM by the built-in kernels or a system OpenBLAS (opt-in). */
-  blas: 'builtin' | 'openblas';
 }
 
 export interface BackendInfo {
@@ -155,9 +144,9 @@ async function tryNative(threads: number | undefined): Promise<Attempt> {
   return { ok: true, native: { simd, threads: inUse, blas } };
 }
 
-/** `; avx512 kernels, 2 threads` (and `, GEMM by OpenBLAS`): what the notice says of the native backend. */
+/** `; avx512 kernels, 2 threads`: what the notice says of the native backend. */
 function nativeNote(n: NativeKernels | undefined): string {
-  return n === undefined ? '' : `; ${n.simd} kernels, ${n.threads} thread${n.threads === 1 ? '' : 's'}${n.blas === 'openblas' ? ', GEMM by OpenBLAS' : ''}`;
+  return n === undefined ? '' : `; ${nativeKernelsText(n)}`;
 }
 
 interface Dawn {

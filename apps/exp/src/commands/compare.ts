@@ -1,6 +1,7 @@
 /** `pnpm exp compare <run...>`: config differences only, what the runs were made under where it differs, then summary metrics side by side. */
 import { Command } from 'commander';
 import { metricHasBetterSide, readRun, type RunData } from '@sentencelab/runs';
+import { nativeKernelsOf } from '@sentencelab/tensor';
 import { canonicalJson } from '../stages/hash.js';
 import { isPlainObject } from '../config/merge.js';
 import { resolveRunDir } from '../runs-lookup.js';
@@ -79,9 +80,8 @@ export const SEVERAL_COMMITS_NOTE = 'a change to the numerics (even a summation 
  * recorded. The thread count is left out: it changes speed, not results.
  */
 export function kernelsLabel(meta: Pick<RunData['meta'], 'backendInfo'>): string | undefined {
-  const n = meta.backendInfo?.['native'] as { simd?: unknown; blas?: unknown } | undefined;
-  if (n === undefined || typeof n.simd !== 'string') return undefined;
-  return `${n.simd}${n.blas === 'openblas' ? ' + OpenBLAS GEMM' : ''}`;
+  const n = nativeKernelsOf(meta.backendInfo?.['native']);
+  return n === undefined ? undefined : `${n.simd}${n.blas === 'openblas' ? ' + OpenBLAS GEMM' : ''}`;
 }
 
 /** What runs with different native kernels means for their figures (exp compare, exp results). */

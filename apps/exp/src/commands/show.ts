@@ -1,10 +1,9 @@
 /** `pnpm exp show <run>`: everything about one run, readable. */
 import { Command } from 'commander';
 import { latestCheckpoint, metricHasBetterSide, readRun, readSamples, runDisplayStatus } from '@sentencelab/runs';
-import { formatFlops } from '@sentencelab/tensor';
+import { formatFlops, nativeKernelsOf, nativeKernelsText } from '@sentencelab/tensor';
 import { stringify } from 'yaml';
 import { resolveRunDir } from '../runs-lookup.js';
-import { kernelsLabel } from './compare.js';
 import { evalCells } from './eval-cells.js';
 import { formatCell, printable, renderTable } from '../table.js';
 
@@ -16,10 +15,8 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`folder     ${printable(run.dir)}`);
   out.push(`status     ${runDisplayStatus(run.dir, m.status)}${m.error ? `: ${printable(m.error.message)}` : ''}`);
   out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${m.resumedAt.length > 0 ? `, resumed ${m.resumedAt.length}x` : ''}`);
-  const native = m.backendInfo?.['native'] as { threads?: unknown } | undefined;
-  const label = kernelsLabel(m);
-  const kernels = label === undefined ? '' : ` (${label} kernels${typeof native?.threads === 'number' ? `, ${native.threads} threads` : ''})`;
-  out.push(`backend    ${printable(m.backend)}${kernels}, seed ${m.seed}`);
+  const native = nativeKernelsOf(m.backendInfo?.['native']);
+  out.push(`backend    ${printable(m.backend)}${native === undefined ? '' : ` (${nativeKernelsText(native)})`}, seed ${m.seed}`);
   out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
   const r = m.resources;

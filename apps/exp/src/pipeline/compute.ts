@@ -139,6 +139,15 @@ export function totalCost(c: StageCompute, measure: ComputeMeasure = 'cpu'): num
   return Object.values(c.upstream).reduce((s, u) => s + amountOf(u, measure), amountOf(c, measure));
 }
 
+/** `meta` key of the FLOP budget a stage trained for (a token-lm with `flopsOf`): `{ stage, flops }`. */
+export const FLOPS_OF_KEY = 'flopsOf';
+
+/** The stage whose FLOPs an artifact was trained to match, or undefined. */
+export function matchedStageOf(a: Pick<Artifact, 'meta'>): string | undefined {
+  const stage = (a.meta[FLOPS_OF_KEY] as { stage?: unknown } | undefined)?.stage;
+  return typeof stage === 'string' ? stage : undefined;
+}
+
 /**
  * The training FLOPs of an artifact and of every stage it builds on (a FLOP budget to match);
  * throws, naming the stage and its cache folder, where any of them went uncounted.

@@ -31,13 +31,13 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
-import { computeMeasure, computeOf, totalCost } from '../pipeline/compute.js';
+import { computeMeasure, computeOf, matchedStageOf, totalCost } from '../pipeline/compute.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
 
 /**
@@ -133,15 +133,27 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
  * 0.997]: excludes 1: ...` for each model with a compute-matched token LM among the models.
  */
 function matchedLines(rows: readonly ModelResult[], matchedLm: ReadonlyMap<string, string>, documents: number): string[] {
-  const comparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' } as const;
+  const comparison: PairedComparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' };
   return rows.flatMap((r) => {
     const value = r.results[comparison.key];
     const lm = matchedLm.get(r.stage);
-    const b = storedBounds(r.results, intervalKeys(comparison.key));
+    const b = storedBounds(r.results, pairedBoundsKeys(comparison));
     if (value === undefined || lm === undefined || b === undefined) return [];
-    const verdict = pairedSide(comparison, b) === 'includes' ? `includes 1: the difference is not resolved by these ${documents} documents` : 'excludes 1: the difference is resolved';
-    return [`PPL ${r.stage} / ${lm} (the token LM trained with its FLOPs), paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
+    return pairedIntervalLine(`PPL ${r.stage} / ${lm} (the token LM trained with its FLOPs)`, comparison, value, b, documents);
   });
+}
+
+/**
+ * `<head>, paired over the same documents: 0.986 [0.975, 0.997]: excludes 1: the difference is
+ * resolved` (or `includes 1: ... not resolved by these N documents`); nothing where both bounds
+ * sit at no change (every draw scored the same).
+ */
+function pairedIntervalLine(head: string, paired: PairedComparison, value: number, b: { low: number; high: number }, documents: number): string[] {
+  const none = noChange(paired);
+  const side = pairedSide(paired, b);
+  if (side === 'same') return [];
+  const verdict = side === 'includes' ? `includes ${none}: the difference is not resolved by these ${documents} documents` : `excludes ${none}: the difference is resolved`;
+  return [`${head}, paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
 }
 
 /**
@@ -202,11 +214,7 @@ export function pairedLines(rows: readonly ModelResult[], baseline: string | nul
         const passes = r.results['speed_repeats'];
         return [`${head}, pass by pass (interleaved): ${figureWithRange(value, b.low, b.high)}${above === undefined || passes === undefined ? '' : `: above 1 in ${above} of ${passes} passes`}`];
       }
-      const none = noChange(paired);
-      const side = pairedSide(paired, b);
-      if (side === 'same') return [];
-      const verdict = side === 'includes' ? `includes ${none}: the difference is not resolved by these ${documents} documents` : `excludes ${none}: the difference is resolved`;
-      return [`${head}, paired over the same documents: ${figureWithInterval(value, b.low, b.high)}: ${verdict}`];
+      return pairedIntervalLine(head, paired, value, b, documents);
     });
   });
 }
@@ -376,8 +384,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it.
     const matchedLm = new Map<string, string>();
     for (const a of models) {
-      const of = (a.meta['flopsOf'] as { stage?: unknown } | undefined)?.stage;
-      if (typeof of === 'string' && models.some((m) => m.stage === of)) matchedLm.set(of, a.stage);
+      const of = matchedStageOf(a);
+      if (of !== undefined && models.some((m) => m.stage === of)) matchedLm.set(of, a.stage);
     }
     const rows: ModelResult[] = [];
     const stored: Record<string, Record<string, EvalValue>> = {};

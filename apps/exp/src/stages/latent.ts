@@ -14,7 +14,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { trainStage } from '../train/train-stage.js';
-import { flopsWithUpstream } from '../pipeline/compute.js';
+import { FLOPS_OF_KEY, flopsWithUpstream } from '../pipeline/compute.js';
 import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
@@ -150,8 +150,8 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
       save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
     });
     // The budget it matched (its own FLOPs are in meta.compute, as every stage's).
-    const flopsOf = matched && flopBudget ? { flopsOf: { stage: matched.stage, flops: flopBudget.flops } } : {};
-    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir, ...flopsOf } };
+    const budget = matched ? { [FLOPS_OF_KEY]: { stage: matched.stage, flops: flopBudget!.flops } } : {};
+    return { files, meta: { config, eval: evalResults, datasetDir: data.dataset.dir, ...budget } };
   },
   async scorer(artifact) {
     const model = loadTokenLm(artifact);
