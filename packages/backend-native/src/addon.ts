@@ -51,9 +51,9 @@ export interface NativeAddon {
     dy: Float32Array, x: Float32Array, gamma: Float32Array | null, dx: Float32Array,
     dgamma: Float32Array | null, dbeta: Float32Array | null, cols: number, eps: number, center: boolean,
   ): void;
-  /** Mean loss over the rows whose target is not ignoreIndex. */
-  crossEntropy(logits: Float32Array, targets: Int32Array, vocab: number, ignoreIndex: number): number;
-  crossEntropyGrad(dy: number, logits: Float32Array, targets: Int32Array, dlogits: Float32Array, vocab: number, ignoreIndex: number): void;
+  /** Mean over the rows whose target is not ignoreIndex of the cross-entropy (gamma 0) or focal loss (gamma > 0). */
+  crossEntropy(logits: Float32Array, targets: Int32Array, vocab: number, ignoreIndex: number, gamma: number): number;
+  crossEntropyGrad(dy: number, logits: Float32Array, targets: Int32Array, dlogits: Float32Array, vocab: number, ignoreIndex: number, gamma: number): void;
   maskedSoftmax(
     x: Float32Array, bias: Float32Array | null, biasStrides: Int32Array, y: Float32Array, shape: Int32Array,
     scale: number, causal: boolean, offset: number,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, init, LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
+import { init, LearnedPositionalEmbedding, Linear, Module, type Embedding, type Rng, type StackCache, type TransformerStack } from '@sentencelab/tensor';
 import { teacherForcing, type SentenceTokens, type SpecialIds, type TeacherForcing } from './batch.js';
 import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
@@ -239,17 +239,13 @@ export class SentenceDecoder extends Module {
   loss(memory: tf.Tensor, targets: SentenceTokens, { nll = false, loss: lossConfig = this.lossConfig }: { nll?: boolean; loss?: LossConfig } = {}): TokenLoss {
     let count = 0;
     const [sum, negLogLik] = tf.tidy(() => {
-      if (lossConfig.type === 'cross-entropy' || lossConfig.gamma === 0) {
-        // The summed NLL as count x the mean cross-entropy: one fused kernel where the backend has one, no one-hot tensor.
-        const { logits, scored, tf: tfb } = this.teacherForcedLogits(memory, targets);
-        count = tfb.count;
-        const summed = tf.mul(crossEntropy(logits, tf.tensor1d(scored, 'int32')), count) as tf.Scalar;
-        return nll ? [summed, summed.clone()] : [summed];
-      }
-      const r = this.teacherForced(memory, targets);
-      count = r.tf.count;
-      const loss = tokenLoss(r.logp, lossConfig);
-      return nll ? [loss, tf.neg(tf.sum(r.logp)) as tf.Scalar] : [loss];
+      const { logits, scored, tf: tfb } = this.teacherForcedLogits(memory, targets);
+      count = tfb.count;
+      const t = tf.tensor1d(scored, 'int32');
+      const loss = tokenLoss(logits, t, lossConfig);
+      if (!nll) return [loss];
+      const crossEntropy = lossConfig.type === 'cross-entropy' || lossConfig.gamma === 0;
+      return [loss, crossEntropy ? loss.clone() : tokenLoss(logits, t, { type: 'cross-entropy', gamma: 0 })];
     });
     return negLogLik === undefined ? { sum: sum!, count } : { sum: sum!, count, nll: negLogLik };
   }

@@ -71,14 +71,16 @@ describe('token losses (hand-worked)', () => {
     expect(lp[1]).toBeCloseTo(Math.log(0.5), 6);
   });
 
-  it('cross-entropy and focal (hand-worked)', () => {
-    const logp = tf.tensor1d([Math.log(0.5), Math.log(0.9)]);
-    const ce = tokenLoss(logp, { type: 'cross-entropy', gamma: 2 }).dataSync()[0];
+  it('cross-entropy and focal, summed over rows (hand-worked)', () => {
+    // row 0: logits [0, 0] -> p(0) = 0.5; row 1: [ln 9, 0] -> p(0) = 0.9
+    const logits = tf.tensor2d([0, 0, Math.log(9), 0], [2, 2]);
+    const targets = tf.tensor1d([0, 0], 'int32');
+    const ce = tokenLoss(logits, targets, { type: 'cross-entropy', gamma: 2 }).dataSync()[0];
     expect(ce).toBeCloseTo(ln2 - Math.log(0.9), 5);
     // focal gamma 2: 0.5² ln 2 + 0.1² (-ln 0.9)
-    const focal = tokenLoss(logp, { type: 'focal', gamma: 2 }).dataSync()[0];
+    const focal = tokenLoss(logits, targets, { type: 'focal', gamma: 2 }).dataSync()[0];
     expect(focal).toBeCloseTo(0.25 * ln2 - 0.01 * Math.log(0.9), 5);
     // gamma 0 is cross-entropy
-    expect(tokenLoss(logp, { type: 'focal', gamma: 0 }).dataSync()[0]).toBeCloseTo(ce!, 6);
+    expect(tokenLoss(logits, targets, { type: 'focal', gamma: 0 }).dataSync()[0]).toBeCloseTo(ce!, 6);
   });
 });

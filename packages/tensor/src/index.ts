@@ -25,7 +25,7 @@ export { valueAndGrads, disposeGrads, globalNorm, clipGradNorm, GradAccumulator,
 export { gradients, variableGrads } from './train/backward.js';
 export { parseConfig } from './parse-config.js';
 export { readMetricValues, metricScalars, type MetricValues } from './train/metrics.js';
-export { crossEntropy } from './train/losses.js';
+export { crossEntropy, focalLoss } from './train/losses.js';
 export { saveCheckpoint, loadCheckpoint, decodeCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type SaveCheckpointOptions, type LoadedCheckpoint, type RestoreTargets } from './checkpoint/checkpoint.js';
 export { encodeChecked, decodeChecked, encodeTensors, decodeTensors, toStoredTensor, toStoredTensors, fromStoredTensor } from './checkpoint/checked.js';
 export { encodeSafetensors, decodeSafetensors, CheckpointError, type StoredTensor, type SafetensorsDtype, type DecodedSafetensors } from './checkpoint/safetensors.js';

@@ -196,19 +196,19 @@ Napi::Value NormGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// crossEntropy(logits, targets: Int32Array, vocab, ignoreIndex) -> mean loss
+// crossEntropy(logits, targets: Int32Array, vocab, ignoreIndex, gamma) -> mean loss (gamma > 0: focal)
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   if (!check_arrays(info, {0, 1})) return info.Env().Undefined();
   const float loss = sl::xent(data_of<float>(info[0]), data_of<int32_t>(info[1]), length_of(info[1]), num(info[2]),
-                              static_cast<int32_t>(num(info[3])));
+                              static_cast<int32_t>(num(info[3])), f32(info[4]));
   return Napi::Number::New(info.Env(), loss);
 }
 
-// crossEntropyGrad(dy, logits, targets: Int32Array, dlogits, vocab, ignoreIndex)
+// crossEntropyGrad(dy, logits, targets: Int32Array, dlogits, vocab, ignoreIndex, gamma)
 Napi::Value CrossEntropyGrad(const Napi::CallbackInfo& info) {
   if (!check_arrays(info, {1, 2, 3})) return info.Env().Undefined();
   sl::xent_grad(f32(info[0]), data_of<float>(info[1]), data_of<int32_t>(info[2]), data_of<float>(info[3]),
-                length_of(info[2]), num(info[4]), static_cast<int32_t>(num(info[5])));
+                length_of(info[2]), num(info[4]), static_cast<int32_t>(num(info[5])), f32(info[6]));
   return info.Env().Undefined();
 }
 

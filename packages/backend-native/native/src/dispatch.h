@@ -67,10 +67,10 @@ void norm(const float* x, const float* gamma, const float* beta, float* y, int64
           int center);
 void norm_grad(const float* dy, const float* x, const float* gamma, float* dx, float* dgamma, float* dbeta,
                int64_t rows, int64_t cols, float eps, int center);
-// Mean cross-entropy over the rows whose target != ignore.
-float xent(const float* logits, const int32_t* targets, int64_t rows, int64_t V, int32_t ignore);
+// Mean cross-entropy (gamma 0) or focal loss (focal.h) over the rows whose target != ignore.
+float xent(const float* logits, const int32_t* targets, int64_t rows, int64_t V, int32_t ignore, float gamma);
 void xent_grad(float dy, const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
-               int32_t ignore);
+               int32_t ignore, float gamma);
 // x, y: [B, H, Q, KV]; bias (may be null) seen through element strides sb[4] (0 on broadcast dims).
 void masked_softmax(const float* x, const float* bias, const int64_t* sb, float* y, int64_t B, int64_t H, int64_t Q,
                     int64_t KV, float scale, bool causal, int64_t offset);

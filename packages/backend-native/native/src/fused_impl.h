@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "focal.h"
 #include "kernels.h"
 #include "vec_math.h"
 
@@ -166,10 +167,10 @@ static void xent_rows(const float* logits, const int32_t* targets, float* nll, f
   }
 }
 
-// dlogits[r] = (softmax(logits[r]) - onehot(t)) * scale for active rows (target != ignore and
-// max(target, 0) < V), 0 elsewhere.
+// dlogits[r] = (softmax(logits[r]) - onehot(t)) * scale * w for active rows (target != ignore and
+// max(target, 0) < V), 0 elsewhere; w = focal_grad_weight(row NLL, gamma) (1 for gamma 0: cross-entropy).
 static void xent_grad_rows(const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
-                           int32_t ignore, float scale) {
+                           int32_t ignore, float scale, float gamma) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* lr = logits + r * V;
     float* dr = dl + r * V;
@@ -178,11 +179,14 @@ static void xent_grad_rows(const float* logits, const int32_t* targets, float* d
       std::memset(dr, 0, V * sizeof(float));
       continue;
     }
-    const vf mv = splat(reduce_row(kMaxR, lr, V));
+    const float mx = reduce_row(kMaxR, lr, V);
+    const vf mv = splat(mx);
     map1(lr, dr, V, [mv](vf v) { return vexp(v - mv); });
-    const vf k = splat(scale / row_sum(dr, V));
+    const float s = row_sum(dr, V);
+    const float ws = gamma == 0.0f ? scale : scale * focal_grad_weight((std::log(s) + mx) - lr[t], gamma);
+    const vf k = splat(ws / s);
     map1(dr, dr, V, [k](vf v) { return v * k; });
-    dr[t] -= scale;
+    dr[t] -= ws;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "focal.h"
 
 namespace sl {
 
@@ -35,25 +36,25 @@ void norm_grad(const float* dy, const float* x, const float* gamma, float* dx, f
   });
 }
 
-float xent(const float* logits, const int32_t* targets, int64_t rows, int64_t V, int32_t ignore) {
+float xent(const float* logits, const int32_t* targets, int64_t rows, int64_t V, int32_t ignore, float gamma) {
   const KernelTable& kt = table();
   std::vector<float> nll(rows), valid(rows);
   for_ranges(rows, row_grain(V, 2), [&](int64_t b, int64_t e) {
     kt.xent_rows(logits + b * V, targets + b, nll.data() + b, valid.data() + b, e - b, V, ignore);
   });
   float loss = 0.0f, count = 0.0f;
-  for (int64_t r = 0; r < rows; ++r) loss += nll[r] * valid[r], count += valid[r];
+  for (int64_t r = 0; r < rows; ++r) loss += focal_weight(nll[r], gamma) * nll[r] * valid[r], count += valid[r];
   return loss / std::max(count, 1.0f);
 }
 
 void xent_grad(float dy, const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
-               int32_t ignore) {
+               int32_t ignore, float gamma) {
   const KernelTable& kt = table();
   float count = 0.0f;
   for (int64_t r = 0; r < rows; ++r) count += targets[r] != ignore ? 1.0f : 0.0f;
   const float scale = dy / std::max(count, 1.0f);
   for_ranges(rows, row_grain(V, 3), [&](int64_t b, int64_t e) {
-    kt.xent_grad_rows(logits + b * V, targets + b, dl + b * V, e - b, V, ignore, scale);
+    kt.xent_grad_rows(logits + b * V, targets + b, dl + b * V, e - b, V, ignore, scale, gamma);
   });
 }
 

@@ -69,7 +69,7 @@ struct KernelTable {
   void (*xent_rows)(const float* logits, const int32_t* targets, float* nll, float* valid, int64_t rows, int64_t V,
                     int32_t ignore);
   void (*xent_grad_rows)(const float* logits, const int32_t* targets, float* dl, int64_t rows, int64_t V,
-                         int32_t ignore, float scale);
+                         int32_t ignore, float scale, float gamma);
   void (*masked_softmax_row)(const float* x, const float* bias, int64_t bias_step, float* y, int64_t cols,
                              float scale, int64_t visible);
   void (*softmax_grad_rows)(const float* dy, const float* y, float* dx, int64_t rows, int64_t cols, float scale);

@@ -70,21 +70,25 @@ describe.skipIf(skipReason !== '')('fused-op kernels on native match the composi
     }
   });
 
-  it('softmax cross-entropy with ignored, negative and out-of-range targets, and its gradient', async () => {
-    const V = 53;
-    const logits: Input = { values: Array.from(randomArray(ROWS * V, 5), (v) => 4 * v), shape: [ROWS, V] };
-    const t = Array.from({ length: ROWS }, (_, i) => (i % 11 === 0 ? -1 : i % 13 === 0 ? -5 : i % 17 === 0 ? V + 2 : (i * 7) % V));
-    const targets: Input = { values: t, shape: [ROWS], dtype: 'int32' };
-    const f = (l: tf.Tensor, tt: tf.Tensor) => {
-      const loss = softmaxCrossEntropy(l, tt, -1);
-      return [loss, tf.grad((ll: tf.Tensor) => tf.mul(softmaxCrossEntropy(ll, tt, -1), 3))(l)];
-    };
-    await compareWithCpu([logits, targets], f, 2e-5, 1e-6, 'crossEntropy');
-    const ran = await nativeKernelsOf([logits, targets], f);
-    expect(ran).toContain(K.crossEntropy);
-    expect(ran).toContain(K.crossEntropyGrad);
-    expect(ran).not.toContain('OneHot');
-  });
+  for (const gamma of [0, 2, 0.5]) {
+    it(`softmax ${gamma === 0 ? 'cross-entropy' : `focal loss (gamma ${gamma})`} with ignored, negative and out-of-range targets, and its gradient`, async () => {
+      const V = 53;
+      const values = Array.from(randomArray(ROWS * V, 5), (v) => 4 * v);
+      values[3 * V + 1] = 60; // a near-certain target (p rounds to 1): the focal weights' edge
+      const logits: Input = { values, shape: [ROWS, V] };
+      const t = Array.from({ length: ROWS }, (_, i) => (i === 3 ? 1 : i % 11 === 0 ? -1 : i % 13 === 0 ? -5 : i % 17 === 0 ? V + 2 : (i * 7) % V));
+      const targets: Input = { values: t, shape: [ROWS], dtype: 'int32' };
+      const f = (l: tf.Tensor, tt: tf.Tensor) => {
+        const loss = softmaxCrossEntropy(l, tt, -1, gamma);
+        return [loss, tf.grad((ll: tf.Tensor) => tf.mul(softmaxCrossEntropy(ll, tt, -1, gamma), 3))(l)];
+      };
+      await compareWithCpu([logits, targets], f, 2e-5, 1e-6, `crossEntropy gamma ${gamma}`);
+      const ran = await nativeKernelsOf([logits, targets], f);
+      expect(ran).toContain(K.crossEntropy);
+      expect(ran).toContain(K.crossEntropyGrad);
+      expect(ran).not.toContain('OneHot');
+    });
+  }
 
   it('scaled masked softmax: causal with offset, broadcast bias, and gradients of scores and bias', async () => {
     const shape = [2, 3, 9, 21];

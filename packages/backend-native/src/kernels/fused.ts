@@ -136,10 +136,10 @@ export const fusedKernels: NativeKernel[] = [
   norm(K.rmsNorm, false),
   norm(K.rmsNormPlain, false),
   normGrad(K.rmsNormGrad, false),
-  // logits: [rows, vocab], targets: int32 [rows] -> scalar mean loss.
+  // logits: [rows, vocab], targets: int32 [rows] -> scalar mean loss (attrs.gamma > 0: focal).
   fused(K.crossEntropy, (addon, backend, inputs, attrs) => {
     const logits = inputs.logits!;
-    const loss = addon.crossEntropy(values(K.crossEntropy, backend, inputs, 'logits'), targetsOf(K.crossEntropy, backend, inputs), lastDim(logits), attrs.ignoreIndex as number);
+    const loss = addon.crossEntropy(values(K.crossEntropy, backend, inputs, 'logits'), targetsOf(K.crossEntropy, backend, inputs), lastDim(logits), attrs.ignoreIndex as number, attrs.gamma as number);
     return backend.makeTensorInfo([], 'float32', Float32Array.of(loss));
   }),
   // dy: scalar, logits: [rows, vocab], targets: int32 [rows] -> dlogits [rows, vocab].
@@ -147,7 +147,7 @@ export const fusedKernels: NativeKernel[] = [
     const logits = inputs.logits!;
     const dl = allocF32(backend, sizeOf(logits.shape));
     const dy = values(K.crossEntropyGrad, backend, inputs, 'dy')[0]!;
-    addon.crossEntropyGrad(dy, values(K.crossEntropyGrad, backend, inputs, 'logits'), targetsOf(K.crossEntropyGrad, backend, inputs), dl, lastDim(logits), attrs.ignoreIndex as number);
+    addon.crossEntropyGrad(dy, values(K.crossEntropyGrad, backend, inputs, 'logits'), targetsOf(K.crossEntropyGrad, backend, inputs), dl, lastDim(logits), attrs.ignoreIndex as number, attrs.gamma as number);
     return backend.makeTensorInfo(logits.shape, 'float32', dl);
   }),
   // p, m, v, g: same shape -> [p', m', v'].

@@ -146,12 +146,15 @@ describe('softmaxCrossEntropy', () => {
   const rows = 12;
   const vocab = 37;
   const logits = new Rng(5).normalArray(rows * vocab, 0, 3);
+  // Row 0's target is near-certain (p rounds to 1 in float32), so the focal weights meet u = 0.
+  logits[0] = 40;
   // -1 is ignored, -3 (another negative) counts as class 0, 40 (>= vocab) counts with no target term.
   const targets = [0, 36, 5, -1, 17, -3, 9, 40, -1, 2, 30, 11];
   const build = (): [tf.Tensor, tf.Tensor] => [tf.tensor2d(logits, [rows, vocab]), tf.tensor1d(targets, 'int32')];
 
-  // float64: loss and d loss / d logits
-  function reference(): { loss: number; grad: Float64Array } {
+  // float64: loss and d loss / d logits; gamma 0 is cross-entropy, else the focal loss
+  // -(1 - p)^gamma log p, differentiated by hand: d/dz = (u^g + g p u^(g-1) (-log p)) (softmax - onehot), u = 1 - p.
+  function reference(gamma: number): { loss: number; grad: Float64Array } {
     const count = targets.filter((t) => t !== -1).length;
     let loss = 0;
     const grad = new Float64Array(rows * vocab);
@@ -162,43 +165,60 @@ describe('softmaxCrossEntropy', () => {
       const row = Array.from(logits.subarray(r * vocab, (r + 1) * vocab));
       const max = Math.max(...row);
       const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
-      loss += max + Math.log(sum) - row[t]!;
-      for (let c = 0; c < vocab; c++) grad[r * vocab + c] = (Math.exp(row[c]! - max) / sum - (c === t ? 1 : 0)) / count;
+      const nll = max + Math.log(sum) - row[t]!;
+      const u = -Math.expm1(-nll);
+      const weight = gamma === 0 ? 1 : u ** gamma;
+      const gradWeight = gamma === 0 ? 1 : u === 0 ? 0 : u ** gamma + gamma * (1 - u) * u ** (gamma - 1) * nll;
+      loss += weight * nll;
+      for (let c = 0; c < vocab; c++) grad[r * vocab + c] = (gradWeight * (Math.exp(row[c]! - max) / sum - (c === t ? 1 : 0))) / count;
     }
     return { loss: loss / count, grad };
   }
 
-  const lossAndGrad = () => {
+  const lossAndGrad = (gamma: number) => () => {
     const [l, t] = build();
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => softmaxCrossEntropy(tf.reshape(x, [3, 4, vocab]), tf.reshape(t, [3, 4])))(l);
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => softmaxCrossEntropy(tf.reshape(x, [3, 4, vocab]), tf.reshape(t, [3, 4]), -1, gamma))(l);
     return [value, grad];
   };
 
-  it('on cpu matches float64 loss and gradient, ignore/negative/out-of-range targets included', async () => {
-    const ref = reference();
-    const [loss, grad] = await onBackend('cpu', lossAndGrad);
-    expect(loss![0]).toBeCloseTo(ref.loss, 5);
-    expectClose(grad!, Float32Array.from(ref.grad));
-  });
+  for (const gamma of [0, 2, 0.5]) {
+    const what = gamma === 0 ? 'cross-entropy' : `focal loss, gamma ${gamma}`;
 
-  it('composite backward (the fused gradient fallback) equals autodiff of the composite loss', async () => {
-    const [manual, auto] = await onBackend('cpu', () => {
-      const [l, t] = build();
-      const dy = tf.scalar(1.7);
-      return [crossEntropyGradComposite(dy, l, t, -1), tf.mul(tf.grad((x: tf.Tensor) => softmaxCrossEntropy(x, t))(l), dy)];
+    it(`${what}: on cpu matches float64 loss and gradient, ignore/negative/out-of-range targets included`, async () => {
+      const ref = reference(gamma);
+      const [loss, grad] = await onBackend('cpu', lossAndGrad(gamma));
+      expect(loss![0]).toBeCloseTo(ref.loss, 5);
+      expectClose(grad!, Float32Array.from(ref.grad));
     });
-    expectClose(manual!, auto!);
+
+    it(`${what}: composite backward (the fused gradient fallback) equals autodiff of the composite loss`, async () => {
+      const [manual, auto] = await onBackend('cpu', () => {
+        const [l, t] = build();
+        const dy = tf.scalar(1.7);
+        return [crossEntropyGradComposite(dy, l, t, -1, gamma), tf.mul(tf.grad((x: tf.Tensor) => softmaxCrossEntropy(x, t, -1, gamma))(l), dy)];
+      });
+      expectClose(manual!, auto!);
+    });
+  }
+
+  it('focal loss weights the cross-entropy of each row by (1 - p)^gamma', async () => {
+    const [ce, focal] = await onBackend('cpu', () => [softmaxCrossEntropy(...build()), softmaxCrossEntropy(...build(), -1, 2)]);
+    expect(focal![0]).toBeLessThan(ce![0]!);
+    expect(focal![0]).toBeCloseTo(reference(2).loss, 5);
   });
 
-  it('rejects a target count that does not match the logits rows', () => {
+  it('rejects a target count that does not match the logits rows, and a negative gamma', () => {
     expect(() => softmaxCrossEntropy(tf.zeros([2, 3, 5]), tf.zeros([2, 2], 'int32'))).toThrow(/logits \[2,3,5\] need one target per row of 5, but targets are \[2,2\]/);
+    expect(() => softmaxCrossEntropy(tf.zeros([2, 5]), tf.zeros([2], 'int32'), -1, -1)).toThrow(/gamma must be >= 0, got -1/);
   });
 
-  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, loss and gradient (${why})`, async () => {
-    const want = await onBackend('cpu', lossAndGrad);
-    const got = await onBackend('webgpu', lossAndGrad);
-    got.forEach((g, i) => expectClose(g, want[i]!));
-    const names = await webgpuKernels(build, (l, t) => softmaxCrossEntropy(l!, t!));
+  it.skipIf(!webgpu.ok)(`fused webgpu kernels match cpu, loss and gradient, cross-entropy and focal (${why})`, async () => {
+    for (const gamma of [0, 2]) {
+      const want = await onBackend('cpu', lossAndGrad(gamma));
+      const got = await onBackend('webgpu', lossAndGrad(gamma));
+      got.forEach((g, i) => expectClose(g, want[i]!));
+    }
+    const names = await webgpuKernels(build, (l, t) => softmaxCrossEntropy(l!, t!, -1, 2));
     expect(names).toEqual(['Reshape', 'Reshape', 'SlSoftmaxCrossEntropy']);
   }, 120_000);
 });
