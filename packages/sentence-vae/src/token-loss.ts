@@ -15,7 +15,7 @@ export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
 }
 
 /**
- * The configured token loss summed over rows: logits [N, V], targets int32 [N] -> scalar.
+ * The configured token loss summed over rows (every row counts): logits [N, V], targets int32 [N] -> scalar.
  * cross-entropy: -log p; focal: -(1 - p)^gamma log p (Lin et al. 2017; the paper's loss, here
  * without the published code's eps inside the log). One fused kernel, forward and backward,
  * without a one-hot tensor, on the native and webgpu backends (`focalLoss` in @sentencelab/tensor).

@@ -4,7 +4,8 @@ import { hasFusedKernel, runFused } from './fused.js';
 
 /**
  * Mean token cross-entropy of softmax(logits) against integer targets, or with `gamma` > 0 the
- * mean focal loss -(1 - p)^gamma log p (Lin et al. 2017; p = softmax(logits)[target]). logits: [..., vocab], targets: int32 [...] (same leading shape) -> scalar.
+ * mean focal loss -(1 - p)^gamma log p (Lin et al. 2017; p = softmax(logits)[target]).
+ * logits: [..., vocab], targets: int32 [...] (same leading shape) -> scalar.
  * Targets equal to `ignoreIndex` do not count. One fused kernel (forward and backward, no
  * one-hot tensor) where the backend has it (native, webgpu), else the composite ops.
  */
