@@ -50,6 +50,13 @@ export const EVAL_METRICS = [
   { key: 'roundtrip_l2', label: 'round-trip L2', meaning: 'LCM: L2 after decode + re-encode of the prediction', interval: false },
   { key: 'recon_token_acc', label: 'recon tok acc', meaning: 'SVAE: reconstruction token accuracy', interval: true },
   { key: 'recon_exact_match', label: 'recon exact', meaning: 'SVAE: share of sentences reconstructed exactly', interval: true },
+  {
+    key: 'recon_noise_half',
+    label: 'noise, half lost',
+    meaning:
+      "SVAE: the Gaussian noise, in multiples of each vector's RMS, at which the decoder's validation NLL is halfway between its own vectors' and shuffled ones' (half of what the vector carries lost; linear between levels 1/16 .. 16): higher is more robust to the errors of a predicted vector; null when the vector carries nothing, or half is kept at 16",
+    interval: false,
+  },
 ] as const;
 
 export type EvalKey = (typeof EVAL_METRICS)[number]['key'];

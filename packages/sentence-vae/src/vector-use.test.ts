@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SentenceVAE } from './model.js';
-import { vectorUse } from './vector-use.js';
+import { halfKeptLevel, noisyVectors, vectorNoise, vectorUse } from './vector-use.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: false });
@@ -53,6 +53,60 @@ describe('vectorUse', () => {
     await vectorUse(m, [corpus, [corpus[0]!]]);
     expect(tf.memory().numTensors).toBe(n);
     await expect(vectorUse(m, [[corpus[0]!]])).rejects.toThrow(/no batch has two sentences/);
+    m.dispose();
+  });
+});
+
+describe('vectorNoise', () => {
+  it('adds noise of sigma times each vector\'s RMS (hand-worked)', () => {
+    // rms([3, 4]) = sqrt(12.5); rms([0, 2]) = sqrt(2)
+    const got = noisyVectors(tf.tensor2d([3, 4, 0, 2], [2, 2]), 0.5, tf.tensor2d([1, -1, 2, 0], [2, 2])).arraySync();
+    const r0 = 0.5 * Math.sqrt(12.5);
+    expect(got[0]![0]).toBeCloseTo(3 + r0, 5);
+    expect(got[0]![1]).toBeCloseTo(4 - r0, 5);
+    expect(got[1]![0]).toBeCloseTo(2 * 0.5 * Math.SQRT2, 5);
+    expect(got[1]![1]).toBeCloseTo(2, 5);
+  });
+
+  it('finds the level where half is kept by linear interpolation (hand-worked)', () => {
+    expect(halfKeptLevel([1, 2, 4], [0.9, 0.6, 0.2])).toBeCloseTo(2.5, 10); // 2 + (0.1 / 0.4) * 2
+    expect(halfKeptLevel([1, 2, 4], [0.4, 0.2, 0])).toBeCloseTo(5 / 6, 10); // from sigma 0 (all kept): 0.5 / 0.6
+    expect(halfKeptLevel([1, 2, 4], [0.9, 0.5, 0.1])).toBe(2);
+    expect(halfKeptLevel([1, 2, 4], [0.9, 0.8, 0.7])).toBeNull();
+  });
+
+  it('runs from the own vectors (all kept) towards shuffled ones as the noise grows, seeded, leaving no tensor', async () => {
+    const m = model();
+    const opt = new AdamW(m.namedParameters(), { lr: 1e-2, weightDecay: 0 });
+    for (let step = 0; step < 25; step++) {
+      const { grads } = await valueAndGrads(m, () => m.loss(corpus, { step }).loss);
+      opt.applyGradients(grads);
+      disposeGrads(grads);
+    }
+    opt.dispose();
+    const batches = [corpus.slice(0, 4), corpus.slice(4)];
+    const n = tf.memory().numTensors;
+    const levels = [1e-4, 0.25, 1, 4, 16];
+    const noise = await vectorNoise(m, batches, { seed: 7, levels });
+    expect(tf.memory().numTensors).toBe(n);
+    const use = await vectorUse(m, batches);
+    expect(noise.own).toBeCloseTo(use.own, 6);
+    expect(noise.shuffled).toBeCloseTo(use.shuffled, 6);
+    expect(noise.tokens).toBe(use.tokens);
+    console.log(`vector noise: gap ${noise.gap.toFixed(3)}; kept ${noise.levels.map((l) => `${l.kept.toFixed(3)} at ${l.sigma}`).join(', ')}; half at ${noise.half}`);
+    expect(noise.gap).toBeGreaterThan(1);
+    expect(noise.levels.map((l) => l.sigma)).toEqual(levels);
+    expect(noise.levels[0]!.kept).toBeGreaterThan(0.999); // a tiny noise keeps it all
+    expect(noise.levels[4]!.kept).toBeLessThan(0.5); // noise 16 times the vector's scale loses most of it
+    for (const l of noise.levels) expect(l.kept).toBeCloseTo((noise.shuffled - l.nll) / noise.gap, 6);
+    expect(noise.half).toBe(halfKeptLevel(levels, noise.levels.map((l) => l.kept)));
+    expect(noise.half).toBeGreaterThan(1e-4);
+    expect(noise.half).toBeLessThan(16);
+    // Seeded: the same seed gives the same curve, another seed another draw.
+    const again = await vectorNoise(m, batches, { seed: 7, levels });
+    expect(again.levels.map((l) => l.nll)).toEqual(noise.levels.map((l) => l.nll));
+    const other = await vectorNoise(m, batches, { seed: 8, levels });
+    expect(other.levels[2]!.nll).not.toBe(noise.levels[2]!.nll);
     m.dispose();
   });
 });

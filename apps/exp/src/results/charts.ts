@@ -43,6 +43,12 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
     y: 'validation loss gap (nats/token)',
     series: [{ key: `val/recon_loss_gap${LAST_VALUE}`, name: 'loss gap at the last evaluation' }],
   },
+  {
+    id: 'recon_noise_half',
+    title: "Vector noise that loses half of what the vector carries (higher: more robust)",
+    y: "noise / the vector's RMS",
+    series: [{ key: 'recon_noise_half', name: 'noise at half the gap' }],
+  },
   { id: 'recon_bleu', title: 'Held-out reconstruction BLEU, greedy', y: 'BLEU', series: [{ key: 'recon_bleu', name: 'BLEU' }] },
   {
     id: 'tokens_per_s',

@@ -193,6 +193,9 @@ describe('eval stage', () => {
     const svae = json.results['svae']!;
     expect(svae['recon_token_acc_ci_low'] as number).toBeLessThanOrEqual(svae['recon_token_acc'] as number);
     expect(svae['recon_token_acc_ci_high'] as number).toBeGreaterThanOrEqual(svae['recon_token_acc'] as number);
+    // How much noise its vectors take: the curve in the log, the half point (null while they carry nothing) in the results.
+    expect(logged.join('\n')).toMatch(/vector noise \(validation, gap -?[\d.]+ nats\): kept -?\d+% at 0\.0625, .*% at 16; (half lost at noise [\d.e+-]+ x the vector's RMS|half is kept even at 16|the vector carries nothing yet)/);
+    expect(reports.find((r) => r.name === 'svae')!.artifact.meta['eval']).toHaveProperty('recon_noise_half');
     // One likelihood-free score for every family, on at most 12 next sentences each.
     for (const r of [lm, sllm, mse]) {
       expect(r['brier_lm'] as number).toBeGreaterThanOrEqual(0);

@@ -3,7 +3,8 @@
  * reconstruction (token accuracy, exact match, per-token PPL, BLEU) on validation sentences,
  * and logs every evalEvery how much the vector carries (`val/recon_loss_own` vs
  * `val/recon_loss_shuffled`: decoder NLL with each sentence's own vector vs another's, and their
- * `val/recon_loss_gap`).
+ * `val/recon_loss_gap`), and at the end how much noise the vectors take before half of that gap
+ * is lost (`recon_noise_half`).
  * The artifact holds the weights and the full model config, so later stages (SLLM init, the
  * concept space of the LCM heads) rebuild exactly this model.
  */
@@ -11,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, type SentenceBatch as DataSentenceBatch } from '@sentencelab/data';
 import { bootstrapRatio, spreadPicks } from '@sentencelab/metrics';
 import { intervalEntries } from '@sentencelab/runs';
-import { SentenceVAE, sentenceVaeConfigSchema, vectorUse, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { SentenceVAE, sentenceVaeConfigSchema, vectorNoise, vectorUse, type SentenceVaeConfig, type VectorNoise } from '@sentencelab/sentence-vae';
 import { Rng } from '@sentencelab/tensor';
 import { z } from 'zod';
 import { loadModel, meanLoss, saveModel } from '../train/fit.js';
@@ -45,6 +46,18 @@ export type SvaeStageConfig = z.output<typeof svaeStageSchema>;
 /** The full SentenceVAE config of this stage: its options plus what the pipeline derives. */
 export function svaeModelConfig(options: Record<string, unknown>, data: LoadedData, seed: number): SentenceVaeConfig {
   return sentenceVaeConfigSchema.parse({ ...options, vocabSize: data.vocabSize, specialIds: data.ids, maxTokens: data.maxTokens, seed });
+}
+
+/** The stage log's line for {@link vectorNoise}: the share of the gap kept at each noise level, and where half is lost. */
+export function vectorNoiseLine(noise: VectorNoise): string {
+  const curve = noise.levels.map((l) => `${(100 * l.kept).toFixed(0)}% at ${l.sigma}`).join(', ');
+  const half =
+    noise.gap <= 0
+      ? 'the vector carries nothing yet (gap <= 0)'
+      : noise.half === null
+        ? `half is kept even at ${noise.levels[noise.levels.length - 1]!.sigma}`
+        : `half lost at noise ${noise.half.toPrecision(3)} x the vector's RMS`;
+  return `vector noise (validation, gap ${noise.gap.toFixed(3)} nats): kept ${curve}; ${half}`;
 }
 
 /** Sentences of [B, S, L] batches, counted as the loss counts them: real tokens + one EOS each. */
@@ -151,6 +164,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
       },
       results: async (model, result) => {
         const recon = await model.reconstructionMetrics(evalSentences, { groups: evalPicks.map((p) => p.length) });
+        const noise = await vectorNoise(model, valBatches, { seed: ctx.seed });
         // 95% intervals over the validation documents the sentences come from (none from a single document).
         const perDoc = recon.byGroup!.filter((g) => g.sentences > 0);
         const ciOptions = { resamples: c.resamples, seed: ctx.seed };
@@ -165,12 +179,14 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           recon_ppl: recon.perplexity,
           recon_bleu: recon.bleu,
           recon_sentences: recon.sentences,
+          recon_noise_half: noise.half,
           val_loss: result.val['loss'] ?? null,
           ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
           train_tokens_per_s: result.tokensPerS,
         };
         ctx.run!.writeEmbeddings(await svaeEmbeddings(model, validation, result.step));
         ctx.log(`reconstruction on ${recon.sentences} validation sentences from ${perDoc.length} documents: token acc ${recon.tokenAccuracy.toFixed(3)}, exact ${recon.exactMatch.toFixed(3)}, PPL ${recon.perplexity.toFixed(2)}`);
+        ctx.log(vectorNoiseLine(noise));
         return evalResults;
       },
       save: (model, result) => saveModel(ctx.outDir, model.parameterMap(), config, result.step),
