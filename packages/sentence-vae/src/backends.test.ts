@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
+import { disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
 import { describe, expect, it } from 'vitest';
 import { SentenceVAE } from './model.js';
+import { trainBriefly } from './train.testkit.js';
 
 const sentences = [
   [4, 5, 6, 7],
@@ -36,13 +37,7 @@ describe('backends', () => {
       seed: 8,
     });
     // A little training first, so that the decoder listens to its memory and decodes differ.
-    const opt = new AdamW(model.namedParameters(), { lr: 1e-2, weightDecay: 0 });
-    for (let step = 0; step < 25; step++) {
-      const { grads } = await valueAndGrads(model, () => model.loss(sentences, { step }).loss);
-      opt.applyGradients(grads);
-      disposeGrads(grads);
-    }
-    opt.dispose();
+    await trainBriefly(model, sentences);
     const got = await probe(model);
     await initBackend('cpu', { log: false });
     expect(tf.getBackend()).toBe('cpu');

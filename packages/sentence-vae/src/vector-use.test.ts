@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, disposeGrads, initBackend, valueAndGrads } from '@sentencelab/tensor';
+import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SentenceVAE } from './model.js';
+import { trainBriefly } from './train.testkit.js';
 import { halfKeptLevel, noisyVectors, vectorNoise, vectorUse } from './vector-use.js';
 
 beforeAll(async () => {
@@ -33,17 +34,11 @@ describe('vectorUse', () => {
     expect(Math.abs(before.gap)).toBeLessThan(0.05);
     expect(before.own).toBeGreaterThan(2); // ~ln(20): nothing learned yet
 
-    const opt = new AdamW(m.namedParameters(), { lr: 1e-2, weightDecay: 0 });
-    for (let step = 0; step < 25; step++) {
-      const { grads } = await valueAndGrads(m, () => m.loss(corpus, { step }).loss);
-      opt.applyGradients(grads);
-      disposeGrads(grads);
-    }
+    await trainBriefly(m, corpus);
     const after = await vectorUse(m, [corpus]);
     console.log(`vector use: untrained own ${before.own.toFixed(3)} shuffled ${before.shuffled.toFixed(3)}; trained own ${after.own.toFixed(3)} shuffled ${after.shuffled.toFixed(3)}`);
     expect(after.own).toBeLessThan(0.5);
     expect(after.gap).toBeGreaterThan(1);
-    opt.dispose();
     m.dispose();
   });
 
@@ -77,13 +72,7 @@ describe('vectorNoise', () => {
 
   it('runs from the own vectors (all kept) towards shuffled ones as the noise grows, seeded, leaving no tensor', async () => {
     const m = model();
-    const opt = new AdamW(m.namedParameters(), { lr: 1e-2, weightDecay: 0 });
-    for (let step = 0; step < 25; step++) {
-      const { grads } = await valueAndGrads(m, () => m.loss(corpus, { step }).loss);
-      opt.applyGradients(grads);
-      disposeGrads(grads);
-    }
-    opt.dispose();
+    await trainBriefly(m, corpus);
     const batches = [corpus.slice(0, 4), corpus.slice(4)];
     const n = tf.memory().numTensors;
     const levels = [1e-4, 0.25, 1, 4, 16];
