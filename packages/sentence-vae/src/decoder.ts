@@ -4,7 +4,7 @@ import { teacherForcing, type SentenceTokens, type SpecialIds, type TeacherForci
 import type { DecoderConfig, LossConfig } from './config.js';
 import { createStack } from './stack.js';
 import { lengthGroups } from './length-groups.js';
-import { targetLogProbs, tokenLoss } from './token-loss.js';
+import { focalGamma, targetLogProbs, tokenLoss } from './token-loss.js';
 import { checkSentences, createTokenEmbedding, embedTokens } from './token-input.js';
 import { dropWords } from './word-dropout.js';
 
@@ -244,8 +244,7 @@ export class SentenceDecoder extends Module {
       const t = tf.tensor1d(scored, 'int32');
       const loss = tokenLoss(logits, t, lossConfig);
       if (!nll) return [loss];
-      const crossEntropy = lossConfig.type === 'cross-entropy' || lossConfig.gamma === 0;
-      return [loss, crossEntropy ? loss.clone() : tokenLoss(logits, t, { type: 'cross-entropy', gamma: 0 })];
+      return [loss, focalGamma(lossConfig) === 0 ? loss.clone() : tokenLoss(logits, t, { type: 'cross-entropy', gamma: 0 })];
     });
     return negLogLik === undefined ? { sum: sum!, count } : { sum: sum!, count, nll: negLogLik };
   }

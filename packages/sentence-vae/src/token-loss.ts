@@ -21,6 +21,10 @@ export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Te
  * without a one-hot tensor, on the native and webgpu backends (`focalLoss` in @sentencelab/tensor).
  */
 export function tokenLoss(logits: tf.Tensor2D, targets: tf.Tensor1D, loss: LossConfig): tf.Scalar {
-  const gamma = loss.type === 'focal' ? loss.gamma : 0;
-  return tf.tidy(() => tf.mul(focalLoss(logits, targets, gamma), targets.shape[0]) as tf.Scalar);
+  return tf.tidy(() => tf.mul(focalLoss(logits, targets, focalGamma(loss)), targets.shape[0]) as tf.Scalar);
+}
+
+/** The focal exponent a loss config trains with: 0 for cross-entropy (or focal with gamma 0). */
+export function focalGamma(loss: LossConfig): number {
+  return loss.type === 'focal' ? loss.gamma : 0;
 }

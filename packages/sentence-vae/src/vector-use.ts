@@ -48,7 +48,7 @@ async function nllGiven(model: SentenceVAE, batches: readonly SentencesInput[], 
       sentences += batch.n;
     });
   });
-  if (sums.length === 0) throw new Error('vectorUse: no batch has two sentences to shuffle vectors between');
+  if (sums.length === 0) throw new Error('vectorUse / vectorNoise: no batch has two sentences to shuffle vectors between');
   const stacked = tf.stack(sums); // [batches * variants], batch-major
   tf.dispose(sums);
   let values: Float32Array;

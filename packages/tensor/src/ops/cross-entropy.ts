@@ -27,7 +27,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignor
     const logp = tf.sum(tf.mul(tf.logSoftmax(flat), onehot), 1);
     let perRow = tf.neg(logp);
     if (gamma !== 0) {
-      perRow = tf.mul(tf.pow(oneMinusP(tf.exp(logp)).u, gamma), perRow);
+      perRow = tf.mul(tf.pow(oneMinusP(tf.exp(logp)), gamma), perRow);
     }
     return tf.div(tf.sum(tf.mul(perRow, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   });
@@ -38,10 +38,9 @@ export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, ignor
 // where a mask would discard it). At the floor the row's loss and gradient are ~0 anyway.
 const ONE_MINUS_P_FLOOR = 1e-30;
 
-/** max(1 - p, floor), and where 1 - p is above the floor. p: [rows] -> both [rows]. */
-function oneMinusP(p: tf.Tensor): { u: tf.Tensor; above: tf.Tensor } {
-  const raw = tf.sub(1, p);
-  return { u: tf.maximum(raw, ONE_MINUS_P_FLOOR), above: tf.greater(raw, ONE_MINUS_P_FLOOR) };
+/** max(1 - p, floor). p: [rows] -> [rows]. */
+function oneMinusP(p: tf.Tensor): tf.Tensor {
+  return tf.maximum(tf.sub(1, p), ONE_MINUS_P_FLOOR);
 }
 
 /**
@@ -61,9 +60,9 @@ export function crossEntropyGradComposite(dy: tf.Tensor, logits: tf.Tensor, targ
     if (gamma !== 0) {
       const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), 1));
       const p = tf.exp(tf.neg(nll));
-      const { u, above } = oneMinusP(p);
+      const u = oneMinusP(p);
       const w = tf.add(tf.pow(u, gamma), tf.mul(tf.mul(tf.mul(p, tf.pow(u, gamma - 1)), nll), gamma));
-      active = tf.mul(active, tf.where(above, w, tf.zerosLike(w)));
+      active = tf.mul(active, tf.where(tf.greater(u, ONE_MINUS_P_FLOOR), w, tf.zerosLike(w)));
     }
     const scale = tf.div(dy, tf.maximum(tf.sum(valid), 1));
     return tf.mul(tf.sub(probs, onehot), tf.reshape(tf.mul(active, scale), [-1, 1]));
