@@ -103,9 +103,16 @@ export const sentenceVaeConfigSchema = z
       .default(false)
       .describe('true: a real VAE (mean and log-variance heads, reparameterised sample, KL term); false: the paper\'s plain autoencoder.'),
     kl: klConfigSchema.prefault({}),
+    latentNoise: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        "Training only: Gaussian noise of this many times each sentence vector's RMS is added to the vector the decoder reads (to the reparameterised sample when variational), so the decoder learns to read vectors that are off, as a predicted one is; the units of recon_noise_half; 0 = off (the paper).",
+      ),
     loss: lossConfigSchema.prefault({}),
     specialIds: specialIdsSchema.prefault({}),
-    seed: z.number().int().default(0).describe('Seed of parameter init, dropout and the reparameterisation noise.'),
+    seed: z.number().int().default(0).describe('Seed of parameter init, dropout, the reparameterisation noise and the latent noise.'),
   })
   .superRefine((c, ctx) => {
     for (const part of ['encoder', 'decoder'] as const) {

@@ -52,4 +52,5 @@ export { argmax, logSoftmax, nucleusDistribution, sampleToken, type SampleOption
 // Reconstruction quality.
 export { reconstructionMetrics, type ReconstructionGroup, type ReconstructionMetrics, type ReconstructionOptions, type Reconstructor } from './reconstruction.js';
 export { corpusBleu, exactMatchRate, perplexity, tokenAccuracy, type BleuResult, type ReconstructionPair, type Token } from './metrics.js';
-export { halfKeptLevel, NOISE_LEVELS, noisyVectors, vectorNoise, vectorUse, type VectorNoise, type VectorUse } from './vector-use.js';
+export { noisyVectors } from './latent-noise.js';
+export { halfKeptLevel, NOISE_LEVELS, vectorNoise, vectorUse, type VectorNoise, type VectorUse } from './vector-use.js';

@@ -5,6 +5,7 @@ import { flattenSentences, packSentences } from './batch.js';
 import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } from './config.js';
 import { SentenceVAE } from './model.js';
 import { scatterToSlots } from './slots.js';
+import { trainBriefly } from './train.testkit.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -316,6 +317,45 @@ describe('text and checkpoints', () => {
     expect(loss).toBeLessThan((nllRef + klRef) / r.tokens);
     expect(() => new SentenceVAE(tiny()).elbo(sentences, { noise: new Rng(7) })).toThrow(/not variational/);
     model.dispose();
+  });
+
+  it('latentNoise: training reads each vector plus sigma x its RMS x eps from the noise generator; eval and sigma 0 read it clean', async () => {
+    const model = new SentenceVAE(tiny({ latentNoise: 0.5, loss: { type: 'cross-entropy' } }));
+    await trainBriefly(model, sentences); // so that the decoder reads its vectors
+    const batch = packSentences(sentences, { pad: 0 });
+    const lossOf = (train: boolean) => tf.tidy(() => {
+      model.train(train);
+      return model.loss(sentences).loss.dataSync()[0]!;
+    });
+    // Reference from the pieces: the clean vectors, the same draw of eps, hand RMS noise, the decoder's NLL.
+    const state = model.rngs.noise.getState();
+    const noisy = lossOf(true);
+    model.rngs.noise.setState(state);
+    const eps = model.rngs.noise.normalArray(sentences.length * 8);
+    model.train(false);
+    const ref = tf.tidy(() => {
+      const v = model.encoder.forward(batch).arraySync();
+      const z = tf.tensor2d(v.map((row, i) => {
+        const rms = Math.sqrt(row.reduce((a, x) => a + x * x, 0) / row.length);
+        return row.map((x, j) => x + 0.5 * rms * eps[i * 8 + j]!);
+      }));
+      const r = model.decoder.loss(z, batch, { nll: true });
+      return r.nll!.dataSync()[0]! / r.count;
+    });
+    expect(noisy).toBeCloseTo(ref, 4);
+    const clean = lossOf(false);
+    expect(Math.abs(noisy - clean)).toBeGreaterThan(1e-3);
+    expect(lossOf(false)).toBe(clean);
+    // sigma 0 (the default) draws nothing: the training loss is the clean one.
+    const plain = new SentenceVAE(tiny({ loss: { type: 'cross-entropy' } }));
+    plain.loadParameters(model.parameterMap());
+    plain.train(true);
+    const before = plain.rngs.noise.getState();
+    expect(tf.tidy(() => plain.loss(sentences).loss.dataSync()[0]!)).toBeCloseTo(clean, 6);
+    expect(plain.rngs.noise.getState()).toEqual(before);
+    expect(sentenceVaeConfigSchema.safeParse({ latentNoise: -1 }).success).toBe(false);
+    model.dispose();
+    plain.dispose();
   });
 
   it('parameters load by name into a fresh model and reproduce its outputs', async () => {

@@ -6,6 +6,7 @@ import { SentenceDecoder } from './decoder.js';
 import { SentenceEncoder } from './encoder.js';
 import { decodeSentences, type DecodeOptions, type DecodeResult } from './generate.js';
 import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
+import { noisyVectors } from './latent-noise.js';
 import { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions } from './reconstruction.js';
 import { createTokenEmbedding } from './token-input.js';
 
@@ -54,7 +55,7 @@ export class SentenceVAE extends Module {
   readonly decoder: SentenceDecoder;
   /**
    * The generators a resumed run must restore (save them with the checkpoint): `dropout` (also
-   * drew the init) and `noise` (the reparameterisation draws).
+   * drew the init) and `noise` (the reparameterisation and latent-noise draws).
    */
   readonly rngs: { dropout: Rng; noise: Rng };
   private readonly noise: Rng;
@@ -106,13 +107,13 @@ export class SentenceVAE extends Module {
     const beta = klWeight(c.kl, step);
     return tf.tidy((): SentenceVaeLoss => {
       if (!c.variational) {
-        const memory = this.encoder.forward(batch);
+        const memory = this.noisy(this.encoder.forward(batch));
         const { sum, count, nll } = this.decoder.loss(memory, batch, { nll: true });
         const mean = tf.div(sum, count) as tf.Scalar;
         return { loss: mean, metrics: { recon: tf.div(sum, count) as tf.Scalar, nll: tf.div(nll!, count) as tf.Scalar, tokens: count, sentences: batch.n } };
       }
       const { mean, logVar } = this.encoder.posterior(batch);
-      const z = this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean;
+      const z = this.noisy(this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean);
       const { sum, count, nll } = this.decoder.loss(z, batch, { nll: true });
       const kl = gaussianKl(mean, logVar);
       const term = klTerm(kl, c.kl.freeBits);
@@ -130,6 +131,13 @@ export class SentenceVAE extends Module {
         },
       };
     });
+  }
+
+  /** In training mode with `latentNoise` > 0, the vectors [n, d] with that relative noise added ({@link noisyVectors}); else the vectors themselves. */
+  private noisy(vectors: tf.Tensor2D): tf.Tensor2D {
+    const sigma = this.config.latentNoise;
+    if (!this.training || sigma === 0) return vectors;
+    return noisyVectors(vectors, sigma, tf.tensor2d(this.noise.normalArray(vectors.size), vectors.shape));
   }
 
   /**

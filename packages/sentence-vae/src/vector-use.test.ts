@@ -3,7 +3,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SentenceVAE } from './model.js';
 import { trainBriefly } from './train.testkit.js';
-import { halfKeptLevel, noisyVectors, vectorNoise, vectorUse } from './vector-use.js';
+import { halfKeptLevel, vectorNoise, vectorUse } from './vector-use.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: false });
@@ -21,8 +21,8 @@ const corpus = [
   [7, 11, 15, 5],
 ];
 
-const model = () =>
-  new SentenceVAE({ vocabSize: 20, dModel: 32, maxTokens: 8, seed: 3, encoder: { heads: 2, dropout: 0 }, decoder: { heads: 2, dropout: 0 } });
+const model = (latentNoise = 0) =>
+  new SentenceVAE({ vocabSize: 20, dModel: 32, maxTokens: 8, seed: 3, latentNoise, encoder: { heads: 2, dropout: 0 }, decoder: { heads: 2, dropout: 0 } });
 
 describe('vectorUse', () => {
   it('is ~0 for an untrained model and clearly positive once the vectors carry the sentences', async () => {
@@ -53,16 +53,6 @@ describe('vectorUse', () => {
 });
 
 describe('vectorNoise', () => {
-  it('adds noise of sigma times each vector\'s RMS (hand-worked)', () => {
-    // rms([3, 4]) = sqrt(12.5); rms([0, 2]) = sqrt(2)
-    const got = noisyVectors(tf.tensor2d([3, 4, 0, 2], [2, 2]), 0.5, tf.tensor2d([1, -1, 2, 0], [2, 2])).arraySync();
-    const r0 = 0.5 * Math.sqrt(12.5);
-    expect(got[0]![0]).toBeCloseTo(3 + r0, 5);
-    expect(got[0]![1]).toBeCloseTo(4 - r0, 5);
-    expect(got[1]![0]).toBeCloseTo(2 * 0.5 * Math.SQRT2, 5);
-    expect(got[1]![1]).toBeCloseTo(2, 5);
-  });
-
   it('finds the level where half is kept by linear interpolation (hand-worked)', () => {
     expect(halfKeptLevel([1, 2, 4], [0.9, 0.6, 0.2])).toBeCloseTo(2.5, 10); // 2 + (0.1 / 0.4) * 2
     expect(halfKeptLevel([1, 2, 4], [0.4, 0.2, 0])).toBeCloseTo(5 / 6, 10); // from sigma 0 (all kept): 0.5 / 0.6
@@ -97,5 +87,21 @@ describe('vectorNoise', () => {
     const other = await vectorNoise(m, batches, { seed: 8, levels });
     expect(other.levels[2]!.nll).not.toBe(noise.levels[2]!.nll);
     m.dispose();
+  });
+
+  it('is higher for a SentenceVAE trained under latentNoise (the decoder learns to read noisy vectors)', async () => {
+    const batches = [corpus.slice(0, 4), corpus.slice(4)];
+    const levels = [0.25, 0.5, 1, 2, 4, 8];
+    const halfOf = async (sigma: number) => {
+      const m = model(sigma);
+      await trainBriefly(m, corpus, 60);
+      const r = await vectorNoise(m, batches, { seed: 7, levels });
+      m.dispose();
+      return r;
+    };
+    const [plain, robust] = [await halfOf(0), await halfOf(1)];
+    console.log(`vector noise half: trained clean ${plain.half}, under latentNoise 1 ${robust.half} (gaps ${plain.gap.toFixed(3)}, ${robust.gap.toFixed(3)})`);
+    expect(robust.gap).toBeGreaterThan(1);
+    expect(robust.half).toBeGreaterThan(plain.half!);
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@sentencelab/tensor';
 import type { SentencesInput } from './batch.js';
+import { noisyVectors } from './latent-noise.js';
 import type { SentenceVAE } from './model.js';
 
 /** How much the sentence vectors carry, measured on the same tokens two ways. */
@@ -87,18 +88,6 @@ export async function vectorUse(model: SentenceVAE, batches: readonly SentencesI
 
 /** The relative noise levels of {@link vectorNoise}: 1/16 to 16 times each vector's RMS, doubling. */
 export const NOISE_LEVELS: readonly number[] = [0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8, 16];
-
-/**
- * `memory` with Gaussian noise of `sigma` times each vector's own RMS added:
- * z_i + sigma * rms(z_i) * eps_i, rms(z_i) = sqrt(mean_j z_ij^2). memory, eps: [n, d] -> [n, d].
- * Relative to each vector's scale, so models whose vectors have different norms compare.
- */
-export function noisyVectors(memory: tf.Tensor2D, sigma: number, eps: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const rms = tf.sqrt(tf.mean(tf.square(memory), 1, true)); // [n, 1]
-    return tf.add(memory, tf.mul(tf.mul(rms, sigma), eps));
-  });
-}
 
 /**
  * The noise level at which half of what the vector carries is lost: the first crossing of
