@@ -18,7 +18,7 @@ export const EVAL_METRICS = [
     key: 'ppl_ratio_matched',
     label: 'PPL / compute-matched',
     meaning:
-      "PPL divided by that of the token LM trained with this model's training FLOPs (the token-lm stage with input flopsOf: this one, named in ppl_ratio_matched_baseline) over the same tokens, with a paired 95% bootstrap interval over documents",
+      "PPL divided by that of the token LM trained with this model's training FLOPs (the token-lm stage with input flopsOf: this one, or trained to another stage's FLOPs that this model's are within 1% of; named in ppl_ratio_matched_baseline) over the same tokens, with a paired 95% bootstrap interval over documents",
     interval: true,
   },
   { key: 'ppl_tokens', label: 'PPL tokens', meaning: 'tokens that PPL was scored on', interval: false },

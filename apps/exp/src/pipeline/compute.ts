@@ -142,10 +142,10 @@ export function totalCost(c: StageCompute, measure: ComputeMeasure = 'cpu'): num
 /** `meta` key of the FLOP budget a stage trained for (a token-lm with `flopsOf`): `{ stage, flops }`. */
 export const FLOPS_OF_KEY = 'flopsOf';
 
-/** The stage whose FLOPs an artifact was trained to match, or undefined. */
-export function matchedStageOf(a: Pick<Artifact, 'meta'>): string | undefined {
-  const stage = (a.meta[FLOPS_OF_KEY] as { stage?: unknown } | undefined)?.stage;
-  return typeof stage === 'string' ? stage : undefined;
+/** The FLOP budget an artifact was trained to (a token-lm with `flopsOf`): the stage it matched and its FLOPs, or undefined. */
+export function flopBudgetOf(a: Pick<Artifact, 'meta'>): { stage: string; flops: number } | undefined {
+  const b = a.meta[FLOPS_OF_KEY] as { stage?: unknown; flops?: unknown } | undefined;
+  return typeof b?.stage === 'string' && typeof b.flops === 'number' ? { stage: b.stage, flops: b.flops } : undefined;
 }
 
 /**

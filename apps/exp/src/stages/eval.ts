@@ -37,7 +37,8 @@ import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, rend
 import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
-import { computeMeasure, computeOf, matchedStageOf, totalCost } from '../pipeline/compute.js';
+import { computeMeasure, computeOf, totalCost } from '../pipeline/compute.js';
+import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
 
 /**
@@ -132,14 +133,15 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
  * `PPL sllm / lm-compute (trained with its FLOPs), paired over the same documents: 0.986 [0.975,
  * 0.997]: excludes 1: ...` for each model with a compute-matched token LM among the models.
  */
-function matchedLines(rows: readonly ModelResult[], matchedLm: ReadonlyMap<string, string>, documents: number): string[] {
+function matchedLines(rows: readonly ModelResult[], matchedLm: ReadonlyMap<string, ComputeMatch>, documents: number): string[] {
   const comparison: PairedComparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' };
   return rows.flatMap((r) => {
     const value = r.results[comparison.key];
-    const lm = matchedLm.get(r.stage);
+    const m = matchedLm.get(r.stage);
     const b = storedBounds(r.results, pairedBoundsKeys(comparison));
-    if (value === undefined || lm === undefined || b === undefined) return [];
-    return pairedIntervalLine(`PPL ${r.stage} / ${lm} (the token LM trained with its FLOPs)`, comparison, value, b, documents);
+    if (value === undefined || m === undefined || b === undefined) return [];
+    const how = m.budgetOf === r.stage ? 'with its FLOPs' : `with ${m.budgetOf}'s FLOPs, ${r.stage}'s x${m.ratio.toFixed(4)} of them`;
+    return pairedIntervalLine(`PPL ${r.stage} / ${m.lm} (the token LM trained ${how})`, comparison, value, b, documents);
   });
 }
 
@@ -381,12 +383,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
     const basePpl = ppl?.models.find((m) => m.name === baseline);
-    // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it.
-    const matchedLm = new Map<string, string>();
-    for (const a of models) {
-      const of = matchedStageOf(a);
-      if (of !== undefined && models.some((m) => m.stage === of)) matchedLm.set(of, a.stage);
-    }
+    // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it, or with its FLOPs.
+    const matchedLm = computeMatches(models);
     const rows: ModelResult[] = [];
     const stored: Record<string, Record<string, EvalValue>> = {};
     for (const a of models) {
@@ -426,7 +424,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
           extra[pairedBaselineKey(ratioKey)] = basePpl.name;
         }
         // Over its compute-matched token LM's, paired likewise: the comparison at equal training FLOPs.
-        const matched = ppl!.models.find((m) => m.name === matchedLm.get(a.stage));
+        const matched = ppl!.models.find((m) => m.name === matchedLm.get(a.stage)?.lm);
         if (matched) {
           const paired = pairedBootstrapRatio(p.documents, matched.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
           Object.assign(results, { ppl_ratio_matched: p.ppl / matched.ppl, ...intervalEntries('ppl_ratio_matched', paired) });

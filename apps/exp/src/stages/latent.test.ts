@@ -54,8 +54,10 @@ describe('token-lm stage with flopsOf', () => {
 
   test('trains the steps that spend the matched stage\'s FLOPs with its upstream, and the same steps as a run told that step count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-flops-of-'));
-    const evalStage = `  eval:\n    kind: eval\n    inputs: {tokenizer: tok, models: [matched, sllm]}\n    documents: 2\n    resamples: 50\n    brierSentences: 0\n`;
-    const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 3, dropout: 0 })}${sllm}${lm('matched', ', flopsOf: sllm', 1000)}${evalStage}`;
+    const evalStage = `  eval:\n    kind: eval\n    inputs: {tokenizer: tok, models: [matched, sllm, sllm-noisy]}\n    documents: 2\n    resamples: 50\n    brierSentences: 0\n`;
+    // A variant whose SentenceVAE trains under latent noise: no other matrix product, so the same FLOPs as sllm's.
+    const variant = tinySvaeStage({ name: 'svae-noisy', steps: 3, dropout: 0, model: ', latentNoise: 0.5' }) + sllm.replace('  sllm:', '  sllm-noisy:').replace('svae: svae}', 'svae: svae-noisy}');
+    const stages = `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 3, dropout: 0 })}${sllm}${variant}${lm('matched', ', flopsOf: sllm', 1000)}${evalStage}`;
     // Documents of several sentences, so the eval's test split has some to score.
     const data = { runsDir: join(dir, 'runs'), cacheDir: join(dir, 'data'), source: writeSamplesJsonl(dir), segment: '{mode: sentence, maxTokens: 24}', split: '{validation: 0.2, test: 0.2, salt: a}' };
     const file = writeTinyPipelineFile(dir, { ...data, stages }, 'matched.yaml');
@@ -89,9 +91,16 @@ describe('token-lm stage with flopsOf', () => {
     expect(s['ppl_ratio_matched_ci_high'] as number).toBeGreaterThanOrEqual(s['ppl_ratio_matched'] as number);
     expect(s['ppl_ratio_matched_baseline']).toBe('matched');
     expect(json.results['matched']!['ppl_ratio_matched']).toBeUndefined();
-    expect(readFileSync(join(ev.dir, 'comparison.txt'), 'utf8')).toMatch(
-      /^PPL sllm \/ matched \(the token LM trained with its FLOPs\), paired over the same documents: [\d.]+ \[[\d.]+, [\d.]+\]: (excludes 1: the difference is resolved|includes 1: the difference is not resolved by these \d+ documents)$/m,
-    );
+    const text = readFileSync(join(ev.dir, 'comparison.txt'), 'utf8');
+    const verdict = String.raw`paired over the same documents: [\d.]+ \[[\d.]+, [\d.]+\]: (excludes 1: the difference is resolved|includes 1: the difference is not resolved by these \d+ documents)$`;
+    expect(text).toMatch(new RegExp(String.raw`^PPL sllm / matched \(the token LM trained with its FLOPs\), ${verdict}`, 'm'));
+    // The variant spent sllm's FLOPs exactly, so the same token LM is its compute-matched one.
+    expect(flopsWithUpstream(byName.get('sllm-noisy')!)).toBe(budget);
+    const v = json.results['sllm-noisy']!;
+    expect(v['ppl']).not.toBe(s['ppl']);
+    expect(v['ppl_ratio_matched'] as number).toBeCloseTo((v['ppl'] as number) / (json.results['matched']!['ppl'] as number), 12);
+    expect(v['ppl_ratio_matched_baseline']).toBe('matched');
+    expect(text).toMatch(new RegExp(String.raw`^PPL sllm-noisy / matched \(the token LM trained with sllm's FLOPs, sllm-noisy's x1\.0000 of them\), ${verdict}`, 'm'));
 
     // Counting the first step's FLOPs left no trace: the same losses as a run told the step count.
     const plainFile = writeTinyPipelineFile(dir, { ...data, stages: `  tok: {kind: tokenizer}\n${lm('plain', '', steps)}` }, 'plain.yaml');

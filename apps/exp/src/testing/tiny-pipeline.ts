@@ -102,6 +102,8 @@ export interface TinySvaeOptions {
   dropout?: number;
   /** Extra keys appended inside `train: {...}`, e.g. `, lr: 0.01`. */
   train?: string;
+  /** Extra keys appended inside `model: {...}`, e.g. `, latentNoise: 0.5`. */
+  model?: string;
 }
 
 /** A d-16 SentenceVAE stage on `tok`, as `stages:` lines. */
@@ -110,7 +112,7 @@ export function tinySvaeStage(o: TinySvaeOptions = {}): string {
   return `  ${o.name ?? 'svae'}:
     kind: svae
     inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: ${dropout}}, decoder: {layers: 1, heads: 2, dropout: ${dropout}}}
+    model: {dModel: 16${o.model ?? ''}, encoder: {layers: 1, heads: 2, dropout: ${dropout}}, decoder: {layers: 1, heads: 2, dropout: ${dropout}}}
     train: {steps: ${o.steps ?? 4}, batchSize: 2, warmupSteps: 1, evalEvery: ${o.evalEvery ?? 2}, checkpointEvery: ${o.checkpointEvery ?? 2}, evalBatches: 1${o.train ?? ''}}
     evalSentences: 4
 `;
