@@ -128,4 +128,14 @@ describe('the shipped comparisons are matched', () => {
     expect(plannedBaseline(loadPipeline(join(repoRoot, file), STAGES).config)).toBe('lm');
     expect(matchingReport(p, 'lm').warnings).toEqual([]);
   }, 60_000);
+
+  test('configs/paper/sllm-vs-token-noise.yaml: the SLLM variants match the plain SLLM (its baseline) and the token LMs, all with cross-entropy', () => {
+    const file = 'configs/paper/sllm-vs-token-noise.yaml';
+    const p = profiles(file);
+    expect(p.filter((x) => x.kind === 'sllm').map((x) => x.stage)).toEqual(['sllm-h1', 'sllm-noise05', 'sllm-noise1']);
+    expect(new Set(p.filter((x) => x.kind === 'sllm').map((x) => x.params)).size).toBe(1);
+    expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));
+    expect(plannedBaseline(loadPipeline(join(repoRoot, file), STAGES).config)).toBe('sllm-h1');
+    expect(matchingReport(p, 'sllm-h1').warnings).toEqual([]);
+  }, 60_000);
 });
