@@ -118,6 +118,16 @@ export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Ma
   ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
 ]);
 
+/**
+ * A model's PPL over its compute-matched token LM's (`ppl_ratio_matched`), paired over the same
+ * documents: a ratio like `ppl_ratio`, but each model has its own baseline (the token LM trained
+ * with its FLOPs, named in `ppl_ratio_matched_baseline`), not the eval's.
+ */
+export const MATCHED_PPL_COMPARISON: PairedComparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' };
+
+/** Every paired comparison an eval may store: those with the eval's baseline, then the compute-matched PPL ratio. */
+export const ALL_PAIRED_COMPARISONS: readonly PairedComparison[] = [...PAIRED_COMPARISONS.values(), MATCHED_PPL_COMPARISON];
+
 /** The keys a paired comparison's bounds are stored under (`intervalKeys` or `rangeKeys` of its key). */
 export function pairedBoundsKeys(paired: PairedComparison): { low: string; high: string } {
   return paired.bounds === 'interval' ? intervalKeys(paired.key) : rangeKeys(paired.key);

@@ -27,7 +27,7 @@ export {
   type Sample,
   type Summary,
 } from './format.js';
-export { EVAL_KEYS, EVAL_METRICS, intervalBase, intervalEntries, intervalKeys, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, type PairedComparison, rangeKeys, spreadBase, storedBounds, storedSpread, type EvalKey, type StoredSpread } from './eval-keys.js';
+export { ALL_PAIRED_COMPARISONS, EVAL_KEYS, EVAL_METRICS, intervalBase, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, type PairedComparison, rangeKeys, spreadBase, storedBounds, storedSpread, type EvalKey, type StoredSpread } from './eval-keys.js';
 export { RunFormatError } from './errors.js';
 export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';

@@ -124,6 +124,11 @@ describe('exp results', () => {
     stageRun(root, { experiment: 'r', stage: 'one', kind: 'sllm', seed: 0, eval: sllm(0, 950, 1100), sha: 'fedcba9876543210fedc' });
     stageRun(root, { experiment: 'r', stage: 'mixed', kind: 'sllm', seed: 0, eval: { ppl: 80, ppl_ratio: 0.8, ppl_ratio_ci_low: 0.78, ppl_ratio_ci_high: 0.83, ppl_ratio_baseline: 'lm' } });
     stageRun(root, { experiment: 'r', stage: 'mixed', kind: 'sllm', seed: 1, eval: { ppl: 105, ppl_ratio: 1.05, ppl_ratio_ci_low: 1.02, ppl_ratio_ci_high: 1.08, ppl_ratio_baseline: 'lm' } });
+    // A model with its compute-matched token LM: its own baseline, a column of its own.
+    for (const seed of [0, 1]) {
+      const m = 0.9 + 0.2 * seed;
+      stageRun(root, { experiment: 'r', stage: 'variant', kind: 'sllm', seed, eval: { ppl: 90, ppl_ratio_matched: m, ppl_ratio_matched_ci_low: m - 0.05, ppl_ratio_matched_ci_high: m + 0.05, ppl_ratio_matched_baseline: 'lm-compute' } });
+    }
     const out = join(root, 'r.md');
     await resultsAction('r', { runsDir: root, out });
     const md = readFileSync(out, 'utf8');
@@ -139,7 +144,10 @@ describe('exp results', () => {
     expect(md).toContain('| ppl_ratio (/ lm) 95% interval | [0.7800, 0.8300] bootstrap over documents |');
     // The table against the baseline: mean over seeds with the t interval of the mean (0.805 ± 12.706 * 0.00707 / sqrt 2), per-seed verdicts, passes summed.
     expect(md).toContain('## Against the baseline');
-    expect(md).toContain('| model | ppl_ratio (/ lm) | brier_1_diff (- lm) | tokens_per_s_ratio (/ lm) |');
+    expect(md).toContain('| model | ppl_ratio (/ lm) | brier_1_diff (- lm) | tokens_per_s_ratio (/ lm) | ppl_ratio_matched (/ lm-compute) |');
+    // 1.0 +- 12.706 * 0.1414 / sqrt 2; seed 0 below 1, seed 1 above.
+    expect(md).toContain('| variant | - | - | - | 1.000 [-0.271, 2.271] over 2 seeds: excludes 1 in 2 of 2 seeds (below 1 in 1, above 1 in 1) |');
+    expect(md).toContain('- `ppl_ratio_matched (/ lm-compute)`, seed by seed, paired over the same documents: 0.9000 [0.8500, 0.9500] (seed 0); 1.100 [1.050, 1.150] (seed 1): the interval excludes 1 in 2 of 2 seeds (below 1 in 1, above 1 in 1)');
     expect(md).toContain('| sllm | 0.8050 [0.7415, 0.8685] over 2 seeds: excludes 1 in 2 of 2 seeds (below 1 in 2) | 0.0200 [0.0200, 0.0200] over 2 seeds: excludes 0 in 0 of 2 seeds | 2.300 [2.300, 2.300] over 2 seeds: above 1 in 9 of 10 passes |');
     expect(md).toContain('| one | 0.8000 [0.7800, 0.8300]: excludes 1 in 1 of 1 seed (below 1 in 1) | 0.0200 [-0.0100, 0.0500]: excludes 0 in 0 of 1 seed | 2.300 (2.100-2.600): above 1 in 5 of 5 passes |');
     // Seeds resolved on opposite sides: the verdict names both.

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { aboveOneKey, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, ALL_PAIRED_COMPARISONS, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
 import { formatFlops, quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -55,7 +55,7 @@ function rangeCell(p: ResultPoint, key: string): string {
 }
 
 /** The comparison keys of the eval's paired figures (`ppl_ratio`, `brier_1_diff`, ...) with their op. */
-const PAIRED_BY_KEY = new Map([...PAIRED_COMPARISONS.values()].map((c) => [c.key as string, c]));
+const PAIRED_BY_KEY = new Map(ALL_PAIRED_COMPARISONS.map((c) => [c.key as string, c]));
 
 /**
  * A table row's name: the figure's key, and for a paired comparison the baseline it was
@@ -120,7 +120,7 @@ function seedVerdict(c: PairedComparison, bounds: readonly { low: number; high: 
  */
 export function pairedSeedLines(s: StageResults): string[] {
   return s.points.flatMap((p) =>
-    [...PAIRED_COMPARISONS.values()].flatMap((c) => {
+    ALL_PAIRED_COMPARISONS.flatMap((c) => {
       const runs = pairedRuns(p, c);
       if (runs.length === 0 || runs.every((r) => pairedSide(c, r.bounds) === 'same')) return [];
       const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
@@ -179,7 +179,7 @@ function comparisonCell(p: ResultPoint, c: PairedComparison, runs: readonly Pair
  * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
  */
 export function comparisonTable(stages: readonly StageResults[]): string {
-  const comparisons = [...PAIRED_COMPARISONS.values()];
+  const comparisons = ALL_PAIRED_COMPARISONS;
   const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: comparisons.map((c) => pairedRuns(p, c)) })));
   const held = comparisons.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
   const rows = named.filter((n) => held.some(({ i }) => n.paired[i]!.length > 0));
@@ -341,7 +341,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       '',
       '## Against the baseline',
       '',
-      'Each model the eval compared pairwise with its baseline model (the same documents drawn for both, the same interleaved timed passes). A cell: the mean over seeds with the Student-t 95% interval of that mean (one seed: its paired bootstrap interval in brackets, or its range over the passes in parentheses); then in how many seeds the paired interval excludes no change (1 for a ratio, 0 for a difference) and on which side, or in how many of all timed passes the model was faster. The interval over seeds measures training randomness on these eval documents (every seed is scored on the same ones); each seed\'s paired interval measures the documents: a claim about the models on other text needs both.',
+      'Each model the eval compared pairwise with its baseline model (`ppl_ratio_matched`: with its compute-matched token LM, named in the column), the same documents drawn for both, the same interleaved timed passes. A cell: the mean over seeds with the Student-t 95% interval of that mean (one seed: its paired bootstrap interval in brackets, or its range over the passes in parentheses); then in how many seeds the paired interval excludes no change (1 for a ratio, 0 for a difference) and on which side, or in how many of all timed passes the model was faster. The interval over seeds measures training randomness on these eval documents (every seed is scored on the same ones); each seed\'s paired interval measures the documents: a claim about the models on other text needs both.',
       '',
       against,
     );

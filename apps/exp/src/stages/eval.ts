@@ -31,7 +31,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
+import { EVAL_METRICS, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
@@ -134,7 +134,7 @@ function figureCell(results: Record<string, number>, key: EvalKey): Cell {
  * 0.997]: excludes 1: ...` for each model with a compute-matched token LM among the models.
  */
 function matchedLines(rows: readonly ModelResult[], matchedLm: ReadonlyMap<string, ComputeMatch>, documents: number): string[] {
-  const comparison: PairedComparison = { key: 'ppl_ratio_matched', op: 'ratio', bounds: 'interval' };
+  const comparison = MATCHED_PPL_COMPARISON;
   return rows.flatMap((r) => {
     const value = r.results[comparison.key];
     const m = matchedLm.get(r.stage);
@@ -427,8 +427,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         const matched = ppl!.models.find((m) => m.name === matchedLm.get(a.stage)?.lm);
         if (matched) {
           const paired = pairedBootstrapRatio(p.documents, matched.documents, { resamples: c.resamples, seed: ctx.seed, transform: (r) => Math.exp(-r) });
-          Object.assign(results, { ppl_ratio_matched: p.ppl / matched.ppl, ...intervalEntries('ppl_ratio_matched', paired) });
-          extra[pairedBaselineKey('ppl_ratio_matched')] = matched.name;
+          const key = MATCHED_PPL_COMPARISON.key;
+          Object.assign(results, { [key]: p.ppl / matched.ppl, ...intervalEntries(key, paired) });
+          extra[pairedBaselineKey(key)] = matched.name;
         }
         // tok/s over the baseline's pass by pass, from the bench that timed both (their passes interleaved).
         const speed = baseline === null || baseline === a.stage ? undefined : benchPassRatios(benches, a.stage, baseline);
