@@ -33,6 +33,13 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
     series: [{ key: 'ppl_ratio', name: 'PPL ratio' }],
     rule: { value: 1, label: 'baseline' },
   },
+  {
+    id: 'ppl_ratio_matched',
+    title: 'PPL over the compute-matched token LM\'s (trained with the same FLOPs) on the same tokens, paired (below 1: better at equal compute)',
+    y: 'PPL / compute-matched PPL',
+    series: [{ key: 'ppl_ratio_matched', name: 'PPL ratio, compute-matched' }],
+    rule: { value: 1, label: 'compute-matched token LM' },
+  },
   { id: 'bits_per_byte', title: 'Bits per byte of the scored text (lower is better; comparable across units and tokenizers)', y: 'bits per byte', series: [{ key: 'bits_per_byte', name: 'bits per byte' }] },
   { id: 'recon_ppl', title: 'Held-out reconstruction PPL, teacher-forced (lower is better)', y: 'reconstruction PPL', series: [{ key: 'recon_ppl', name: 'reconstruction PPL' }] },
   { id: 'recon_token_acc', title: 'Held-out reconstruction token accuracy, greedy', y: 'token accuracy', series: [{ key: 'recon_token_acc', name: 'token accuracy' }] },
