@@ -128,11 +128,17 @@ export function formatZodIssues(file: string | undefined | ((path: readonly stri
 
 /**
  * Loads, composes, overrides and validates a config: the single entry point the CLI uses.
- * Fails before any work starts, naming the file, key path and reason.
+ * `resolveComposed` may rewrite the composed, overridden value before validation (a pipeline's
+ * `like:` stages). Fails before any work starts, naming the file, key path and reason.
  */
-export function loadConfig<S extends z.ZodType>(file: string, schema: S, overrides: string[] = []): { config: z.output<S>; files: string[] } {
+export function loadConfig<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  overrides: string[] = [],
+  resolveComposed: (value: Plain, origins: Map<string, string>, file: string) => Plain = (v) => v,
+): { config: z.output<S>; files: string[] } {
   const { value, files, origins } = loadComposed(file);
-  const merged = applyOverrides(value, overrides, origins);
+  const merged = resolveComposed(applyOverrides(value, overrides, origins), origins, resolve(file));
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
