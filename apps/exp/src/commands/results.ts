@@ -179,9 +179,8 @@ function comparisonCell(p: ResultPoint, c: PairedComparison, runs: readonly Pair
  * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
  */
 export function comparisonTable(stages: readonly StageResults[]): string {
-  const comparisons = ALL_PAIRED_COMPARISONS;
-  const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: comparisons.map((c) => pairedRuns(p, c)) })));
-  const held = comparisons.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
+  const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: ALL_PAIRED_COMPARISONS.map((c) => pairedRuns(p, c)) })));
+  const held = ALL_PAIRED_COMPARISONS.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
   const rows = named.filter((n) => held.some(({ i }) => n.paired[i]!.length > 0));
   if (rows.length === 0) return '';
   const all = rows.map(({ p }) => p);

@@ -38,7 +38,8 @@ export function resolveStageLikes(value: Plain, origins: Map<string, string>, fi
     const template = resolveOne(like, [...chain, like]);
     // A copy: a variant shares no object with its template (nor does the YAML written of it).
     const out = deepMerge(structuredClone(template), own) as Plain;
-    inheritOrigins(origins, `stages.${like}`, `stages.${name}`, key);
+    inheritOrigins(origins, `stages.${like}`, `stages.${name}`);
+    origins.delete(key);
     resolved.set(name, out);
     return out;
   };
@@ -48,11 +49,10 @@ export function resolveStageLikes(value: Plain, origins: Map<string, string>, fi
 }
 
 /** Copies `from.*` origins to `to.*` where `to` set nothing itself (its own keys keep their files). */
-function inheritOrigins(origins: Map<string, string>, from: string, to: string, likeKey: string): void {
+function inheritOrigins(origins: Map<string, string>, from: string, to: string): void {
   for (const [k, f] of [...origins]) {
     if (!k.startsWith(`${from}.`)) continue;
     const target = `${to}.${k.slice(from.length + 1)}`;
     if (!origins.has(target)) origins.set(target, f);
   }
-  origins.delete(likeKey);
 }

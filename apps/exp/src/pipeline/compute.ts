@@ -149,6 +149,15 @@ export function flopBudgetOf(a: Pick<Artifact, 'meta'>): { stage: string; flops:
 }
 
 /**
+ * The training FLOPs of an artifact with every stage it builds on, where all of them were
+ * counted (the eval's `training_tflop`, a model's side of a compute match); else null.
+ */
+export function countedFlops(a: Pick<Artifact, 'meta'>): number | null {
+  const c = computeOf(a);
+  return c !== null && c.complete && computeMeasure(c) === 'flops' ? totalCost(c, 'flops') : null;
+}
+
+/**
  * The training FLOPs of an artifact and of every stage it builds on (a FLOP budget to match);
  * throws, naming the stage and its cache folder, where any of them went uncounted.
  */

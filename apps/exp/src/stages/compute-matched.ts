@@ -1,5 +1,5 @@
 import type { Artifact } from './types.js';
-import { computeMeasure, computeOf, flopBudgetOf, totalCost } from '../pipeline/compute.js';
+import { countedFlops, flopBudgetOf } from '../pipeline/compute.js';
 
 /**
  * How close a model's training FLOPs must be to a token LM's FLOP budget for that token LM to be
@@ -40,9 +40,8 @@ export function computeMatches(models: readonly Pick<Artifact, 'stage' | 'meta'>
   }
   for (const a of models) {
     if (matches.has(a.stage) || budgeted.has(a.stage)) continue;
-    const cost = computeOf(a);
-    if (cost === null || !cost.complete || computeMeasure(cost) !== 'flops') continue;
-    const flops = totalCost(cost, 'flops');
+    const flops = countedFlops(a);
+    if (flops === null) continue;
     const near = budgets
       .map((b) => ({ b, ratio: flops / b.flops }))
       .filter(({ ratio }) => Math.abs(ratio - 1) <= MATCHED_FLOPS_TOLERANCE)

@@ -37,7 +37,7 @@ import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, rend
 import { passRatios } from './bench.js';
 import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './dataset.js';
 import { matchingReport, predictorProfile } from './matching.js';
-import { computeMeasure, computeOf, totalCost } from '../pipeline/compute.js';
+import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import type { Artifact, EvalScorer, Stage } from './types.js';
 
@@ -390,8 +390,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     for (const a of models) {
       const results = numbersOf((a.meta['eval'] as unknown) ?? {});
       // Its training compute with the stages it builds on, where every one of them counted FLOPs.
-      const cost = computeOf(a);
-      if (cost !== null && cost.complete && computeMeasure(cost) === 'flops') results['training_tflop'] = totalCost(cost, 'flops') / 1e12;
+      const flops = countedFlops(a);
+      if (flops !== null) results['training_tflop'] = flops / 1e12;
       const extra: Record<string, EvalValue> = {};
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       const p = ppl?.models.find((m) => m.name === a.stage);
