@@ -38,13 +38,17 @@ export class ArtifactCache {
     return dir;
   }
 
-  /** Moves a finished staging folder into place and records its artifact.json. */
-  commit(staging: string, artifact: Omit<Artifact, 'dir'>): Artifact {
+  /**
+   * Moves a finished staging folder into place and records its artifact.json. An artifact
+   * already there under the same hash is kept when `usable` accepts it (another process, a
+   * parallel sweep point, produced the same content meanwhile) and replaced when not (the one
+   * the stage was rerun for: its files moved).
+   */
+  commit(staging: string, artifact: Omit<Artifact, 'dir'>, usable: (existing: Artifact) => boolean = () => true): Artifact {
     const final = this.pathOf(artifact.hash);
     writeFileSync(join(staging, 'artifact.json'), JSON.stringify({ ...artifact, dir: final }, null, 2) + '\n');
-    // Another process (a parallel sweep point) may have produced the same content meanwhile: keep its copy.
     const existing = this.get(artifact.hash);
-    if (existing) {
+    if (existing && usable(existing)) {
       this.discard(staging);
       return existing;
     }
@@ -53,7 +57,7 @@ export class ArtifactCache {
       renameSync(staging, final);
     } catch (e) {
       const raced = this.get(artifact.hash);
-      if (!raced) throw e;
+      if (!raced || !usable(raced)) throw e;
       this.discard(staging);
       return raced;
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMeta } from '@sentencelab/runs';
@@ -148,6 +148,45 @@ describe('executePipeline', () => {
     calls.length = 0;
     await executePipeline(load(['data.corpus=other']), registry, quiet);
     expect(calls).toEqual(['tok', 'enc', 'ev']);
+  });
+
+  test('a cached artifact whose files moved is recomputed, and the new one (not the stale one under the same hash) goes downstream and into the cache', async () => {
+    const calls: string[] = [];
+    const stages = fixtureStages(calls);
+    const { dir, load, registry } = setup(PIPE, stages);
+    // A tokenizer whose artifact points at a folder outside the cache, as the real one's dataset does.
+    let runs = 0;
+    stages[0] = {
+      ...stages[0]!,
+      isUsable: (a) => existsSync(String(a.meta['external'])),
+      async run(ctx) {
+        calls.push(ctx.name);
+        const external = join(dir, `external-${++runs}.txt`);
+        writeFileSync(external, 'data');
+        writeFileSync(join(ctx.outDir, 'out.txt'), 'text');
+        return { files: { out: 'out.txt' }, meta: { external } };
+      },
+    };
+    registry.set('tokenizer', stages[0]);
+    const quiet = { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} };
+    const first = await executePipeline(load(), registry, quiet);
+    const moved = String(first[0]!.artifact.meta['external']);
+    rmSync(moved);
+
+    calls.length = 0;
+    const lines: string[] = [];
+    const second = await executePipeline(load(), registry, { ...quiet, log: (l: string) => lines.push(l) });
+    expect(calls).toEqual(['tok']);
+    expect(lines.some((l) => /\[tok\] cached artifact \w+ is no longer usable/.test(l))).toBe(true);
+    const fresh = String(second[0]!.artifact.meta['external']);
+    expect(fresh).not.toBe(moved);
+    expect(existsSync(fresh)).toBe(true);
+    expect(second[0]!.artifact.hash).toBe(first[0]!.artifact.hash);
+
+    calls.length = 0;
+    const third = await executePipeline(load(), registry, quiet);
+    expect(calls).toEqual([]);
+    expect(third[0]!.artifact.meta['external']).toBe(fresh);
   });
 
   test('each artifact records its FLOPs, CPU and wall seconds, its backend, and those of every stage upstream (the training stage\'s from its run folder)', async () => {

@@ -97,7 +97,8 @@ export async function executePipeline(
     const hash = hashes.get(p.name)!;
     const isResumeTarget = resumeRecord?.stage === p.name;
     const hit = isResumeTarget ? undefined : cache.get(hash);
-    const cached = hit && (p.stage.isUsable?.(hit) ?? true) ? hit : undefined;
+    const usable = (a: Artifact): boolean => p.stage.isUsable?.(a) ?? true;
+    const cached = hit && usable(hit) ? hit : undefined;
     if (hit && !cached) log(`[${p.name}] cached artifact ${hash.slice(0, 12)} is no longer usable (its files moved); recomputing`);
     if (cached) {
       log(`[${p.name}] reused ${p.stage.kind} artifact ${hash.slice(0, 12)} (inputs unchanged)`);
@@ -160,7 +161,7 @@ export async function executePipeline(
         },
         ...(run ? { runDir: run.dir } : {}),
         createdAt: new Date().toISOString(),
-      });
+      }, usable);
       if (run && run.meta.status === 'running') run.setStatus('done');
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
