@@ -132,8 +132,11 @@ describe('the shipped comparisons are matched', () => {
   test('configs/paper/sllm-vs-token-noise.yaml: the SLLM variants match the plain SLLM (its baseline) and the token LMs, all with cross-entropy', () => {
     const file = 'configs/paper/sllm-vs-token-noise.yaml';
     const p = profiles(file);
-    expect(p.filter((x) => x.kind === 'sllm').map((x) => x.stage)).toEqual(['sllm-h1', 'sllm-noise05', 'sllm-noise1']);
-    expect(new Set(p.filter((x) => x.kind === 'sllm').map((x) => x.params)).size).toBe(1);
+    expect(p.filter((x) => x.kind === 'sllm').map((x) => x.stage)).toEqual(['sllm-h1', 'sllm-noise05', 'sllm-noise1', 'sllm-vae']);
+    const params = Object.fromEntries(p.filter((x) => x.kind === 'sllm').map((x) => [x.stage, x.params]));
+    expect(new Set([params['sllm-h1'], params['sllm-noise05'], params['sllm-noise1']]).size).toBe(1);
+    // The VAE's SentenceVAE (counted in its SLLM) has mean and log-variance heads, Linear(128, 128) each.
+    expect(params['sllm-vae']! - params['sllm-h1']!).toBe(2 * (128 * 128 + 128));
     expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));
     expect(plannedBaseline(loadPipeline(join(repoRoot, file), STAGES).config)).toBe('sllm-h1');
     expect(matchingReport(p, 'sllm-h1').warnings).toEqual([]);
