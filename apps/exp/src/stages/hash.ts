@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeClosure, STAGE_CODE_ENTRIES } from './code-closure.js';
 
 /** JSON with object keys sorted at every level, so equal values always hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -42,29 +43,35 @@ export function packageRoot(name: string): string {
 
 /**
  * The code version of a set of packages: a digest of their `package.json` and every source
- * file under `src/` (or `dist/` when published without sources), tests excluded. Editing a
- * model's code changes the hash of the stages that run it, committed or not.
+ * file under `src/` (or `dist/` when published without sources), tests excluded, and of the
+ * exp app's own files that run stages ({@link codeClosure}: not its commands, results, queue
+ * or CLI). Editing a model's code changes the hash of the stages that run it, committed or not.
  */
 export function codeVersion(packages: readonly string[]): string {
   const key = [...packages].sort().join(' ');
   const hit = codeCache.get(key);
   if (hit !== undefined) return hit;
   const h = createHash('sha256');
-  const roots = [...[...packages].sort().map((p) => ({ name: p, dir: packageRoot(p) })), { name: '@sentencelab/exp', dir: expRoot }];
-  for (const { name, dir } of roots) {
-    h.update(`${name}\n`);
-    h.update(readFileSync(join(dir, 'package.json')));
+  for (const name of [...packages].sort()) {
+    const dir = packageRoot(name);
     const src = join(dir, 'src');
-    const code = exists(src) ? src : join(dir, 'dist');
-    for (const file of listFiles(code)) {
-      if (/\.test\.[cm]?[jt]s$/.test(file) || !/\.([cm]?[jt]s|json|wgsl|cc|h)$/.test(file)) continue;
-      h.update(`${relative(dir, file)}\n`);
-      h.update(readFileSync(file));
-    }
+    const files = listFiles(exists(src) ? src : join(dir, 'dist')).filter((f) => !/\.test\.[cm]?[jt]s$/.test(f) && /\.([cm]?[jt]s|json|wgsl|cc|h)$/.test(f));
+    hashFiles(h, name, dir, files);
   }
+  const expSrc = join(expRoot, 'src');
+  hashFiles(h, '@sentencelab/exp', expRoot, codeClosure(expSrc, STAGE_CODE_ENTRIES).map((f) => join(expSrc, f)));
   const digest = h.digest('hex').slice(0, 16);
   codeCache.set(key, digest);
   return digest;
+}
+
+function hashFiles(h: Hash, name: string, dir: string, files: readonly string[]): void {
+  h.update(`${name}\n`);
+  h.update(readFileSync(join(dir, 'package.json')));
+  for (const file of files) {
+    h.update(`${relative(dir, file)}\n`);
+    h.update(readFileSync(file));
+  }
 }
 
 function exists(path: string): boolean {
