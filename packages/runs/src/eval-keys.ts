@@ -57,6 +57,13 @@ export const EVAL_METRICS = [
       "SVAE: the Gaussian noise, in multiples of each vector's RMS, at which the decoder's validation NLL is halfway between its own vectors' and shuffled ones' (half of what the vector carries lost; linear between levels 1/16 .. 16): higher is more robust to the errors of a predicted vector; null when the vector carries nothing, or half is kept at 16",
     interval: false,
   },
+  {
+    key: 'val_kl',
+    label: 'KL nats/sent.',
+    meaning:
+      'SVAE (variational): KL(q(z | x) || N(0, I)) per validation sentence at the last evaluation, in nats: how much a sampled sentence vector can carry (its rate; ~0 is posterior collapse, the decoder then ignores the vector)',
+    interval: false,
+  },
 ] as const;
 
 export type EvalKey = (typeof EVAL_METRICS)[number]['key'];

@@ -56,6 +56,12 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
     y: "noise / the vector's RMS",
     series: [{ key: 'recon_noise_half', name: 'noise at half the gap' }],
   },
+  {
+    id: 'val_kl',
+    title: "KL of a variational SentenceVAE's posterior per sentence (its rate; ~0: posterior collapse)",
+    y: 'nats per sentence',
+    series: [{ key: 'val_kl', name: 'KL at the last evaluation' }],
+  },
   { id: 'recon_bleu', title: 'Held-out reconstruction BLEU, greedy', y: 'BLEU', series: [{ key: 'recon_bleu', name: 'BLEU' }] },
   {
     id: 'tokens_per_s',

@@ -67,27 +67,38 @@ export function sentenceTokens(b: { lengths: ArrayLike<number> }): number {
   return n;
 }
 
+/** What a variational SentenceVAE's validation measures beside its training objective. */
+export interface VariationalValidation {
+  /** (reconstruction NLL of a posterior sample + KL at full weight) / tokens, nats. */
+  negElboPerToken: number;
+  /** KL(q(z | x) || N(0, I)) per sentence, nats: what a sampled vector can carry (~0: posterior collapse). */
+  klPerSentence: number;
+}
+
 /**
- * The variational SentenceVAE's negative ELBO per token (nats) over fixed batches: (reconstruction
- * NLL of a posterior sample + KL at full weight) summed over every batch / their tokens, read back
- * with one asynchronous read. The sample noise starts from `seed` on every call, so successive
- * evaluations differ by the model only.
+ * The variational SentenceVAE's negative ELBO per token and KL per sentence over fixed batches,
+ * summed over every batch and read back with one asynchronous read. The sample noise starts
+ * from `seed` on every call, so successive evaluations differ by the model only.
  */
-export async function negativeElboPerToken(model: SentenceVAE, batches: readonly DataSentenceBatch[], seed: number): Promise<number> {
-  if (batches.length === 0) return NaN;
+export async function variationalValidation(model: SentenceVAE, batches: readonly DataSentenceBatch[], seed: number): Promise<VariationalValidation> {
+  if (batches.length === 0) return { negElboPerToken: NaN, klPerSentence: NaN };
   const noise = new Rng(seed);
   let tokens = 0;
+  let sentences = 0;
   const sums = batches.map((b) => {
     const r = model.elbo(b, { noise });
     tokens += r.tokens;
-    const sum = tf.add(r.nll, r.kl);
+    sentences += r.sentences;
+    const pair = tf.stack([r.nll, r.kl]);
     tf.dispose([r.nll, r.kl]);
-    return sum;
+    return pair;
   });
-  const total = tf.addN(sums);
+  // [batches, 2] -> [2]: nll, kl
+  const total = tf.tidy(() => tf.sum(tf.stack(sums), 0));
   tf.dispose(sums);
   try {
-    return (await total.data())[0]! / tokens;
+    const [nll, kl] = await total.data();
+    return { negElboPerToken: (nll! + kl!) / tokens, klPerSentence: kl! / sentences };
   } finally {
     total.dispose();
   }
@@ -151,9 +162,10 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           // recon_loss_gap is how much the vector carries: ~0 while the decoder ignores it (a plain LM).
           evaluate: async (step) => {
             const use = await vectorUse(model, valBatches);
+            const variational = config.variational ? await variationalValidation(model, valBatches, ctx.seed) : undefined;
             return {
               loss: await meanLoss(trainable, valBatches, step),
-              ...(config.variational ? { neg_elbo: await negativeElboPerToken(model, valBatches, ctx.seed) } : {}),
+              ...(variational ? { neg_elbo: variational.negElboPerToken, kl: variational.klPerSentence } : {}),
               recon_loss_own: use.own,
               recon_loss_shuffled: use.shuffled,
               recon_loss_gap: use.gap,
@@ -181,7 +193,7 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           recon_sentences: recon.sentences,
           recon_noise_half: noise.half,
           val_loss: result.val['loss'] ?? null,
-          ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null } : {}),
+          ...(config.variational ? { val_neg_elbo: result.val['neg_elbo'] ?? null, val_kl: result.val['kl'] ?? null } : {}),
           train_tokens_per_s: result.tokensPerS,
         };
         ctx.run!.writeEmbeddings(await svaeEmbeddings(model, validation, result.step));

@@ -78,7 +78,7 @@ describe('variational SentenceVAE validation', () => {
     );
     const results = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} });
     const runDir = results.find((r) => r.name === 'svae')!.artifact.runDir!;
-    const m = await readMetrics(runDir, { names: ['val/loss', 'val/neg_elbo'] });
+    const m = await readMetrics(runDir, { names: ['val/loss', 'val/neg_elbo', 'val/kl'] });
     const loss = Array.from(m.series['val/loss']!.value);
     const elbo = Array.from(m.series['val/neg_elbo']!.value);
     expect(Array.from(m.series['val/neg_elbo']!.step)).toEqual([2, 4]);
@@ -86,5 +86,9 @@ describe('variational SentenceVAE validation', () => {
     elbo.forEach((e, i) => expect(e).toBeGreaterThan(loss[i]!));
     const summary = await readSummary(runDir);
     expect(summary?.eval?.['val_neg_elbo']).toBe(elbo[1]);
+    // The KL per sentence, as the training loss reports it (train/kl), and its last value in the summary.
+    const kl = Array.from(m.series['val/kl']!.value);
+    expect(kl.every((k) => k > 0)).toBe(true);
+    expect(summary?.eval?.['val_kl']).toBe(kl[1]);
   }, 120_000);
 });
