@@ -42,4 +42,5 @@ export { trainingThroughput, type StepTiming, type Throughput } from './throughp
 export { countParams, type ParamCounts, type ParameterOwner } from './params.js';
 export { bootstrap, bootstrapEach, bootstrapRatio, formatInterval, intervalsOverlap, pairedBootstrapRatio, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
 export { seedSpread, tQuantile975, type SeedSpread } from './seeds.js';
+export { ranks, spearman, spearmanCritical } from './rank-correlation.js';
 export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, pairedBrierDifferences, spreadPicks, spreadQuota, type BrierItem, type BrierLmResult } from './brier.js';

@@ -15,8 +15,9 @@ import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/ex
 import { canonicalJson } from '../stages/hash.js';
 import { commitLabel, kernelsLabel, SEVERAL_COMMITS_NOTE, SEVERAL_KERNELS_NOTE } from './compare.js';
 import { experimentCharts } from '../results/charts.js';
+import { predictorSection } from '../results/svae-predictors.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
-import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText } from '../table.js';
+import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
 
@@ -29,8 +30,6 @@ function cpuSeconds(r: RunInfoOk): number | null {
   return cpuSecondsOf(r.meta.resources) ?? null;
 }
 
-const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-const table = (header: readonly string[], rows: readonly (readonly string[])[]) => [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** `[low, high] ...` of a figure's 95% interval in one point, or '' when it has none. */
@@ -96,7 +95,7 @@ export function stageTable(points: readonly ResultPoint[]): string {
   if (points.some((p) => p.runs.some((r) => teraFlops(r) !== undefined))) {
     rows.push(['training TFLOP of this stage alone (matrix products of its steps, forward and backward)', ...points.map((p) => meanSpread(p.runs.map(teraFlops).filter(finite)))]);
   }
-  return table(header, rows);
+  return markdownTable(header, rows);
 }
 
 /**
@@ -184,7 +183,7 @@ export function comparisonTable(stages: readonly StageResults[]): string {
   const rows = named.filter((n) => held.some(({ i }) => n.paired[i]!.length > 0));
   if (rows.length === 0) return '';
   const all = rows.map(({ p }) => p);
-  return table(
+  return markdownTable(
     ['model', ...held.map(({ c }) => rowName(all, c.key))],
     rows.map((n) => [n.name, ...held.map(({ c, i }) => (n.paired[i]!.length > 0 ? comparisonCell(n.p, c, n.paired[i]!) : '-'))]),
   );
@@ -201,7 +200,7 @@ export function contextTable(s: StageResults): string {
       return f ? `${formatCell(f.ppl.mean)} (${formatCell(f.tokens?.mean)} tokens)` : '-';
     }),
   ]);
-  return table(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
+  return markdownTable(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
 }
 
 /**
@@ -244,7 +243,7 @@ export async function runsTable(stages: readonly StageResults[]): Promise<string
       }),
     ),
   );
-  return table(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'train tok/s, median step', 'generation tok/s', 'load avg 1 min, start → end'], rows);
+  return markdownTable(['run', 'stage', 'point', 'seed', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'train tok/s', 'train tok/s, median step', 'generation tok/s', 'load avg 1 min, start → end'], rows);
 }
 
 /** A stage without a run folder (eval, bench) and the models it measured. */
@@ -270,7 +269,7 @@ export function measuringStages(runs: readonly RunInfoOk[]): MeasuringStage[] {
 }
 
 function measuringTable(stages: readonly MeasuringStage[]): string {
-  return table(
+  return markdownTable(
     ['stage', 'kind', 'started', 'wall s', 'CPU s (user + sys)', 'CPU / wall', 'load avg 1 min, start → end', 'models measured'],
     stages.map((m) => [
       m.stage,
@@ -349,6 +348,8 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     out.push('', '## Charts', '');
     for (const c of charts) out.push(`![${c.title}](${c.href})`, '');
   }
+  const predictors = predictorSection(stages);
+  if (predictors) out.push('', ...predictors);
   out.push(
     '',
     'Tables: a column per sweep point; cells are mean ± sample standard deviation over the runs of a point (n = runs, one per seed), or the single value. A "95% interval" row gives, for a point of several seeds, the Student-t interval of the mean over the seeds, and for one seed the bootstrap interval over the eval documents stored with the figure. A "range over timed passes" row gives the slowest and fastest of the bench\'s timed passes (over a point\'s runs: the lowest to the highest). A row named `... (/ <baseline>)` or `... (- <baseline>)` compares each model with the eval\'s baseline model on the same documents or passes (per seed, then over seeds like any figure).',
