@@ -162,9 +162,10 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
           // recon_loss_gap is how much the vector carries: ~0 while the decoder ignores it (a plain LM).
           evaluate: async (step) => {
             const use = await vectorUse(model, valBatches);
+            const loss = await meanLoss(trainable, valBatches, step);
             const variational = config.variational ? await variationalValidation(model, valBatches, ctx.seed) : undefined;
             return {
-              loss: await meanLoss(trainable, valBatches, step),
+              loss,
               ...(variational ? { neg_elbo: variational.negElboPerToken, kl: variational.klPerSentence } : {}),
               recon_loss_own: use.own,
               recon_loss_shuffled: use.shuffled,
