@@ -40,6 +40,29 @@ export function stageResults(runs: readonly RunInfoOk[]): StageResults[] {
 }
 
 /**
+ * What of a run's resolved pipeline config made `stage`: seed, backend, the data section and the
+ * sections of the stage and of every stage it builds on (its inputs, transitively). Stages it
+ * does not read (another variant, the eval's model list) are left out, so runs of one stage made
+ * under configs that differ only there (a variant added later, a subset run for time) are one
+ * point. A config without the stage is taken whole (less `runsDir`).
+ */
+export function stageConfigView(config: unknown, stage: string): Record<string, unknown> {
+  const { runsDir: _runsDir, ...whole } = (config ?? {}) as Record<string, unknown>;
+  const stages = (whole['stages'] ?? {}) as Record<string, { inputs?: Record<string, unknown> } | undefined>;
+  if (stages[stage] === undefined) return whole;
+  const kept: Record<string, unknown> = {};
+  const pending = [stage];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    const section = stages[name];
+    if (section === undefined || name in kept) continue;
+    kept[name] = section;
+    for (const ref of Object.values(section.inputs ?? {})) pending.push(...(Array.isArray(ref) ? ref : [ref]).filter((r): r is string => typeof r === 'string'));
+  }
+  return { seed: whole['seed'], backend: whole['backend'], data: whole['data'], stages: kept };
+}
+
+/**
  * The latest finished run of each stage and config (seed included): an experiment run again
  * with the same config leaves earlier runs that are not other seeds and must not be pooled
  * with them. `superseded`: the earlier ones.
@@ -48,8 +71,8 @@ export function latestRuns(runs: readonly RunInfoOk[]): { kept: RunInfoOk[]; sup
   const latest = new Map<string, RunInfoOk>();
   const superseded: RunInfoOk[] = [];
   for (const r of [...runs].sort((a, b) => Date.parse(a.meta.startedAt) - Date.parse(b.meta.startedAt))) {
-    const { runsDir: _runsDir, ...config } = (r.config ?? {}) as Record<string, unknown>;
-    const key = `${readStageRecord(r.dir).stage}\u0000${canonicalJson(config)}`;
+    const stage = readStageRecord(r.dir).stage;
+    const key = `${stage}\u0000${canonicalJson(stageConfigView(r.config, stage))}`;
     const earlier = latest.get(key);
     if (earlier) superseded.push(earlier);
     latest.set(key, r);
@@ -60,12 +83,13 @@ export function latestRuns(runs: readonly RunInfoOk[]): { kept: RunInfoOk[]; sup
 
 /** Groups one stage's runs into points (in the order they ran): runs whose configs differ only in `seed` share a point. */
 export function groupPoints(runs: readonly RunInfoOk[], stage = '', kind = ''): ResultPoint[] {
-  const keys = configDiff(runs.map((r) => r.config))
+  const views = new Map(runs.map((r) => [r, stageConfigView(r.config, stage)]));
+  const keys = configDiff(runs.map((r) => views.get(r)))
     .map((d) => d.key)
     .filter((k) => k !== 'seed' && k !== 'runsDir');
   const points = new Map<string, ResultPoint>();
   for (const r of runs) {
-    const flat = flatten(r.config);
+    const flat = flatten(views.get(r));
     const values = Object.fromEntries(keys.map((k) => [k.replace(/^stages\.[^.]+\./, ''), flat[k] ?? null]));
     const label = Object.entries(values).map(([k, v]) => `${k}=${canonicalJson(v)}`).join(', ');
     let p = points.get(label);

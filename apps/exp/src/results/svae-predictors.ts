@@ -7,7 +7,7 @@ import { spearman, spearmanCritical } from '@sentencelab/metrics';
 import type { RunInfoOk } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import { markdownTable } from '../table.js';
-import { figureValue, LAST_VALUE, type StageResults } from './points.js';
+import { figureValue, LAST_VALUE, stageConfigView, type StageResults } from './points.js';
 
 /** A SentenceVAE run and the run of an SLLM trained on it. */
 export interface SvaeSllmPair {
@@ -34,30 +34,27 @@ interface StageSection {
 
 /** The pipeline config of a run, as far as pairing reads it. */
 interface PairingConfig {
-  seed?: unknown;
-  data?: unknown;
-  backend?: unknown;
   stages?: Record<string, StageSection>;
 }
 
 /**
  * Every SLLM run with the SentenceVAE run it was trained on: the run of the stage its
- * `inputs.svae` names with the same seed, data, backend and section for that stage (the
- * SentenceVAE the pipeline built for it, wherever the two runs' whole configs differ elsewhere,
- * as when stages were added to a config between runs). SLLMs whose SentenceVAE run is not
- * among `stages` are left out.
+ * `inputs.svae` names whose config made that stage as the SLLM's did ({@link stageConfigView}:
+ * seed, data, backend and the sections it builds on, wherever the two runs' whole configs differ
+ * elsewhere, as when stages were added to a config between runs). SLLMs whose SentenceVAE run
+ * is not among `stages` are left out.
  */
 export function svaeSllmPairs(stages: readonly StageResults[]): SvaeSllmPair[] {
   const runsOf = new Map(stages.map((s) => [s.stage, s.points.flatMap((p) => p.runs)]));
-  const identity = (c: PairingConfig, svaeStage: string) => canonicalJson({ seed: c.seed, data: c.data, backend: c.backend, svae: c.stages?.[svaeStage] });
+  const identity = (c: unknown, svaeStage: string) => canonicalJson(stageConfigView(c, svaeStage));
   const pairs: SvaeSllmPair[] = [];
   for (const s of stages.filter((x) => x.kind === 'sllm')) {
     for (const sllm of s.points.flatMap((p) => p.runs)) {
       const config = (sllm.config ?? {}) as PairingConfig;
       const svaeStage = config.stages?.[s.stage]?.inputs?.['svae'];
       if (typeof svaeStage !== 'string') continue;
-      const want = identity(config, svaeStage);
-      const svae = (runsOf.get(svaeStage) ?? []).find((r) => identity((r.config ?? {}) as PairingConfig, svaeStage) === want);
+      const want = identity(sllm.config, svaeStage);
+      const svae = (runsOf.get(svaeStage) ?? []).find((r) => identity(r.config, svaeStage) === want);
       if (svae) pairs.push({ svaeStage, svae, sllmStage: s.stage, sllm });
     }
   }
