@@ -45,16 +45,22 @@ interface PairingConfig {
  * is not among `stages` are left out.
  */
 export function svaeSllmPairs(stages: readonly StageResults[]): SvaeSllmPair[] {
-  const runsOf = new Map(stages.map((s) => [s.stage, s.points.flatMap((p) => p.runs)]));
-  const identity = (c: unknown, svaeStage: string) => canonicalJson(stageConfigView(c, svaeStage));
+  const identity = (c: unknown, svaeStage: string) => `${svaeStage}\u0000${canonicalJson(stageConfigView(c, svaeStage))}`;
+  // Each SentenceVAE run under what of its config made it (the first of equals, as a search would find).
+  const svaeRuns = new Map<string, RunInfoOk>();
+  for (const s of stages.filter((x) => x.kind === 'svae')) {
+    for (const r of s.points.flatMap((p) => p.runs)) {
+      const key = identity(r.config, s.stage);
+      if (!svaeRuns.has(key)) svaeRuns.set(key, r);
+    }
+  }
   const pairs: SvaeSllmPair[] = [];
   for (const s of stages.filter((x) => x.kind === 'sllm')) {
     for (const sllm of s.points.flatMap((p) => p.runs)) {
       const config = (sllm.config ?? {}) as PairingConfig;
       const svaeStage = config.stages?.[s.stage]?.inputs?.['svae'];
       if (typeof svaeStage !== 'string') continue;
-      const want = identity(sllm.config, svaeStage);
-      const svae = (runsOf.get(svaeStage) ?? []).find((r) => identity(r.config, svaeStage) === want);
+      const svae = svaeRuns.get(identity(sllm.config, svaeStage));
       if (svae) pairs.push({ svaeStage, svae, sllmStage: s.stage, sllm });
     }
   }

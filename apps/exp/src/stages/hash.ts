@@ -58,11 +58,18 @@ export function codeVersion(packages: readonly string[]): string {
     const files = listFiles(exists(src) ? src : join(dir, 'dist')).filter((f) => !/\.test\.[cm]?[jt]s$/.test(f) && /\.([cm]?[jt]s|json|wgsl|cc|h)$/.test(f));
     hashFiles(h, name, dir, files);
   }
-  const expSrc = join(expRoot, 'src');
-  hashFiles(h, '@sentencelab/exp', expRoot, codeClosure(expSrc, STAGE_CODE_ENTRIES).map((f) => join(expSrc, f)));
+  hashFiles(h, '@sentencelab/exp', expRoot, expStageFiles());
   const digest = h.digest('hex').slice(0, 16);
   codeCache.set(key, digest);
   return digest;
+}
+
+let expFiles: string[] | undefined;
+
+/** The exp app's files that run stages ({@link codeClosure}), walked once per process: every stage kind shares them. */
+function expStageFiles(): string[] {
+  const src = join(expRoot, 'src');
+  return (expFiles ??= codeClosure(src, STAGE_CODE_ENTRIES).map((f) => join(src, f)));
 }
 
 function hashFiles(h: Hash, name: string, dir: string, files: readonly string[]): void {
