@@ -30,6 +30,14 @@ export const encoderConfigSchema = z
       .describe(
         'Token states -> one vector: sum (the paper\'s shipped configs), mean, learnable-add (per-token scalar weight from Linear(d, 1), unnormalised: the paper\'s option), attention (a learned query attends over the tokens).',
       ),
+    tokenDropout: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        'Training the SentenceVAE only: each input token of a sentence is replaced by the pad id with this probability before the encoder reads it (CALM masks 15%), so the vector cannot hang on any one token; an SLLM built on the model fine-tunes without it; 0 = off (the paper).',
+      ),
   })
   .describe('Sentence encoder: tokens -> transformer -> pooling -> LayerNorm -> one vector.');
 
@@ -110,9 +118,17 @@ export const sentenceVaeConfigSchema = z
       .describe(
         "Training only: Gaussian noise of this many times each sentence vector's RMS is added to the vector the decoder reads (to the reparameterised sample when variational), so the decoder learns to read vectors that are off, as a predicted one is; the units of recon_noise_half; 0 = off (the paper).",
       ),
+    latentDropout: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0)
+      .describe(
+        'Training the SentenceVAE only: inverted dropout of this rate on the vector the decoder reads (after the reparameterised sample and any latentNoise), as CALM does (0.15), so the decoder cannot rely on any one coordinate; 0 = off (the paper).',
+      ),
     loss: lossConfigSchema.prefault({}),
     specialIds: specialIdsSchema.prefault({}),
-    seed: z.number().int().default(0).describe('Seed of parameter init, dropout, the reparameterisation noise and the latent noise.'),
+    seed: z.number().int().default(0).describe('Seed of parameter init, dropout, token dropout, the reparameterisation noise, the latent noise and the latent dropout.'),
   })
   .superRefine((c, ctx) => {
     for (const part of ['encoder', 'decoder'] as const) {

@@ -39,7 +39,7 @@ export {
 } from './batch.js';
 export { checkSentences, createTokenEmbedding, embedTokens, sentenceTensors } from './token-input.js';
 export { scatterToSlots } from './slots.js';
-export { dropWords } from './word-dropout.js';
+export { dropWords, maskTokens } from './word-dropout.js';
 
 // The encoder and decoder, decoding and sampling.
 export { SentenceEncoder, type Posterior, type SentenceEncoderOptions } from './encoder.js';

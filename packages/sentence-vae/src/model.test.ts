@@ -6,6 +6,7 @@ import { poolingKinds, sentenceVaeConfigSchema, type SentenceVaeConfigInput } fr
 import { SentenceVAE } from './model.js';
 import { scatterToSlots } from './slots.js';
 import { trainBriefly } from './train.testkit.js';
+import { maskTokens } from './word-dropout.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -356,6 +357,63 @@ describe('text and checkpoints', () => {
     expect(sentenceVaeConfigSchema.safeParse({ latentNoise: -1 }).success).toBe(false);
     model.dispose();
     plain.dispose();
+  });
+
+  it('latentDropout: training reads the noised vector with coordinates dropped (inverted, noise first, both from the noise generator); eval reads it clean', async () => {
+    const model = new SentenceVAE(tiny({ latentNoise: 0.5, latentDropout: 0.5, loss: { type: 'cross-entropy' } }));
+    await trainBriefly(model, sentences);
+    const batch = packSentences(sentences, { pad: 0 });
+    const lossOf = (train: boolean) => tf.tidy(() => {
+      model.train(train);
+      return model.loss(sentences).loss.dataSync()[0]!;
+    });
+    // Reference from the pieces: the clean vectors, eps then one uniform per coordinate from the same generator.
+    const state = model.rngs.noise.getState();
+    const dropped = lossOf(true);
+    model.rngs.noise.setState(state);
+    const eps = model.rngs.noise.normalArray(sentences.length * 8);
+    const keep = Array.from({ length: sentences.length * 8 }, () => (model.rngs.noise.uniform() < 0.5 ? 2 : 0));
+    expect(keep).toContain(0);
+    expect(keep).toContain(2);
+    model.train(false);
+    const ref = tf.tidy(() => {
+      const v = model.encoder.forward(batch).arraySync();
+      const z = tf.tensor2d(v.map((row, i) => {
+        const rms = Math.sqrt(row.reduce((a, x) => a + x * x, 0) / row.length);
+        return row.map((x, j) => (x + 0.5 * rms * eps[i * 8 + j]!) * keep[i * 8 + j]!);
+      }));
+      const r = model.decoder.loss(z, batch, { nll: true });
+      return r.nll!.dataSync()[0]! / r.count;
+    });
+    expect(dropped).toBeCloseTo(ref, 4);
+    expect(Math.abs(dropped - lossOf(false))).toBeGreaterThan(1e-3);
+    expect(sentenceVaeConfigSchema.safeParse({ latentDropout: 0.95 }).success).toBe(false);
+    model.dispose();
+  });
+
+  it('encoder.tokenDropout: training encodes the sentences with tokens replaced by the pad id (from the noise generator) and scores the real tokens; eval encodes them whole', async () => {
+    const model = new SentenceVAE(tiny({ encoder: { tokenDropout: 0.5 }, loss: { type: 'cross-entropy' } }));
+    await trainBriefly(model, sentences);
+    const batch = packSentences(sentences, { pad: 0 });
+    const lossOf = (train: boolean) => tf.tidy(() => {
+      model.train(train);
+      return model.loss(sentences).loss.dataSync()[0]!;
+    });
+    const state = model.rngs.noise.getState();
+    const masked = lossOf(true);
+    model.rngs.noise.setState(state);
+    // One uniform per real token, row-major: the same draws give the same masked batch.
+    const maskedBatch = maskTokens(batch, 0.5, 0, model.rngs.noise);
+    expect(Array.from(maskedBatch.tokens)).not.toEqual(Array.from(batch.tokens));
+    model.train(false);
+    const nllOf = (encoded: typeof batch) => tf.tidy(() => {
+      const r = model.decoder.loss(model.encoder.forward(encoded), batch, { nll: true });
+      return r.nll!.dataSync()[0]! / r.count;
+    });
+    expect(masked).toBeCloseTo(nllOf(maskedBatch), 4);
+    expect(lossOf(false)).toBeCloseTo(nllOf(batch), 6);
+    expect(Math.abs(masked - lossOf(false))).toBeGreaterThan(1e-3);
+    model.dispose();
   });
 
   it('parameters load by name into a fresh model and reproduce its outputs', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng, type Embedding, parseConfig } from '@sentencelab/tensor';
+import { dropout, Module, Rng, type Embedding, parseConfig } from '@sentencelab/tensor';
 import { flattenSentences, packSentences, type SentenceBatchInput, type SentencesInput, type SentenceTokens } from './batch.js';
 import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
 import { SentenceDecoder } from './decoder.js';
@@ -7,6 +7,7 @@ import { SentenceEncoder } from './encoder.js';
 import { decodeSentences, type DecodeOptions, type DecodeResult } from './generate.js';
 import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
 import { noisyVectors } from './latent-noise.js';
+import { maskTokens } from './word-dropout.js';
 import { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions } from './reconstruction.js';
 import { createTokenEmbedding } from './token-input.js';
 
@@ -55,7 +56,7 @@ export class SentenceVAE extends Module {
   readonly decoder: SentenceDecoder;
   /**
    * The generators a resumed run must restore (save them with the checkpoint): `dropout` (also
-   * drew the init) and `noise` (the reparameterisation and latent-noise draws).
+   * drew the init, and the word dropout) and `noise` (the token-dropout, reparameterisation, latent-noise and latent-dropout draws).
    */
   readonly rngs: { dropout: Rng; noise: Rng };
   private readonly noise: Rng;
@@ -69,7 +70,15 @@ export class SentenceVAE extends Module {
     const shared: Embedding | undefined = c.shareEmbeddings ? this.addModule('embed', createTokenEmbedding(c.vocabSize, c.dModel, rng)) : undefined;
     this.encoder = this.addModule(
       'encoder',
-      new SentenceEncoder({ vocabSize: c.vocabSize, dModel: c.dModel, maxTokens: c.maxTokens, config: c.encoder, variational: c.variational, rng, embedding: shared }),
+      new SentenceEncoder({
+        vocabSize: c.vocabSize,
+        dModel: c.dModel,
+        maxTokens: c.maxTokens,
+        config: c.encoder,
+        variational: c.variational,
+        rng,
+        embedding: shared,
+      }),
     );
     this.decoder = this.addModule(
       'decoder',
@@ -105,15 +114,17 @@ export class SentenceVAE extends Module {
     const batch = this.sentences(input);
     const c = this.config;
     const beta = klWeight(c.kl, step);
+    // What the encoder reads: in training, with `encoder.tokenDropout` > 0, some tokens are the pad id.
+    const encoderInput = this.training ? maskTokens(batch, c.encoder.tokenDropout, c.specialIds.pad, this.noise) : batch;
     return tf.tidy((): SentenceVaeLoss => {
       if (!c.variational) {
-        const memory = this.noisy(this.encoder.forward(batch));
+        const memory = this.perturbed(this.encoder.forward(encoderInput));
         const { sum, count, nll } = this.decoder.loss(memory, batch, { nll: true });
         const mean = tf.div(sum, count) as tf.Scalar;
         return { loss: mean, metrics: { recon: tf.div(sum, count) as tf.Scalar, nll: tf.div(nll!, count) as tf.Scalar, tokens: count, sentences: batch.n } };
       }
-      const { mean, logVar } = this.encoder.posterior(batch);
-      const z = this.noisy(this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean);
+      const { mean, logVar } = this.encoder.posterior(encoderInput);
+      const z = this.perturbed(this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean);
       const { sum, count, nll } = this.decoder.loss(z, batch, { nll: true });
       const kl = gaussianKl(mean, logVar);
       const term = klTerm(kl, c.kl.freeBits);
@@ -133,11 +144,16 @@ export class SentenceVAE extends Module {
     });
   }
 
-  /** In training mode with `latentNoise` > 0, the vectors [n, d] with that relative noise added ({@link noisyVectors}); else the vectors themselves. */
-  private noisy(vectors: tf.Tensor2D): tf.Tensor2D {
-    const sigma = this.config.latentNoise;
-    if (!this.training || sigma === 0) return vectors;
-    return noisyVectors(vectors, sigma, tf.tensor2d(this.noise.normalArray(vectors.size), vectors.shape));
+  /**
+   * What the decoder reads in training: the vectors [n, d] with `latentNoise`'s relative noise
+   * added ({@link noisyVectors}), then `latentDropout`'s inverted dropout; each off at 0, both off
+   * in eval mode. Both draw from `rngs.noise`, only when on.
+   */
+  private perturbed(vectors: tf.Tensor2D): tf.Tensor2D {
+    if (!this.training) return vectors;
+    const { latentNoise: sigma, latentDropout: rate } = this.config;
+    const noisy = sigma === 0 ? vectors : noisyVectors(vectors, sigma, tf.tensor2d(this.noise.normalArray(vectors.size), vectors.shape));
+    return dropout(noisy, rate, this.noise, true) as tf.Tensor2D;
   }
 
   /**

@@ -3,7 +3,7 @@ import { initBackend, Rng } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packSentences, teacherForcing } from './batch.js';
 import { SentenceVAE } from './model.js';
-import { dropWords } from './word-dropout.js';
+import { dropWords, maskTokens } from './word-dropout.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { log: false });
@@ -34,6 +34,27 @@ describe('dropWords', () => {
 
   it('refuses a rate outside [0, 1]', () => {
     expect(() => dropWords(tfb, batch.lengths, 1.5, 3, new Rng(0))).toThrow(/\[0, 1\], got 1.5/);
+  });
+});
+
+describe('maskTokens', () => {
+  const batch = packSentences([[5, 6, 7], [8, 9]], { pad: 0 }); // maxLen 3: [5 6 7], [8 9 0]
+
+  it('rate 0 returns the batch; rate 1 replaces every real token but never the padding', () => {
+    expect(maskTokens(batch, 0, 3, new Rng(0))).toBe(batch);
+    const all = maskTokens(batch, 1, 3, new Rng(0));
+    expect(Array.from(all.tokens)).toEqual([3, 3, 3, 3, 3, 0]);
+    expect(all.lengths).toEqual(batch.lengths);
+    expect(Array.from(batch.tokens)).toEqual([5, 6, 7, 8, 9, 0]); // not modified
+  });
+
+  it('masks about `rate` of the tokens, the same ones for the same seed', () => {
+    const long = packSentences(Array.from({ length: 200 }, (_, i) => Array.from({ length: 10 }, (_, j) => 4 + ((i + j) % 20))), { pad: 0 });
+    const a = maskTokens(long, 0.15, 3, new Rng(7));
+    const masked = a.tokens.filter((x) => x === 3).length;
+    expect(masked / 2000).toBeGreaterThan(0.12);
+    expect(masked / 2000).toBeLessThan(0.18);
+    expect(maskTokens(long, 0.15, 3, new Rng(7)).tokens).toEqual(a.tokens);
   });
 });
 
