@@ -110,6 +110,24 @@ describe('exp results', () => {
     await expect(resultsAction('nope', { runsDir: root, out })).rejects.toThrow(/no finished run of experiment "nope" .* \(experiments there: exp1\)/);
   });
 
+  test('the wall-time line says how much of the span from first start to last result had a stage running, when runs came in two invocations', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-results-span-'));
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 100 } });
+    stageRun(root, { stage: 'lm', kind: 'token-lm', seed: 1, eval: { ppl: 110 } });
+    // Seed 0 ran 100 s, seed 1 two hours later for 120 s: the span is 2 h 2 min, 220 s of it busy.
+    const times: [string, string][] = [['2026-12-07T00:00:00.000Z', '2026-12-07T00:01:40.000Z'], ['2026-12-07T02:00:00.000Z', '2026-12-07T02:02:00.000Z']];
+    for (const r of (await listRuns(root)).filter((x): x is RunInfoOk => x.ok)) {
+      const [start, end] = times[r.meta.seed]!;
+      const meta = JSON.parse(readFileSync(join(r.dir, 'meta.json'), 'utf8'));
+      writeFileSync(join(r.dir, 'meta.json'), JSON.stringify({ ...meta, startedAt: start, endedAt: end }));
+      const summary = JSON.parse(readFileSync(join(r.dir, 'summary.json'), 'utf8'));
+      writeFileSync(join(r.dir, 'summary.json'), JSON.stringify({ ...summary, updatedAt: end }));
+    }
+    const out = join(root, 'exp1.md');
+    await resultsAction('exp1', { runsDir: root, out });
+    expect(readFileSync(out, 'utf8')).toMatch(/; 7320 s from the first run's start to the last result written \(220 s of it with a stage running: the rest is gaps between invocations\)\n/);
+  });
+
   test('a figure\'s range over the timed passes folds into a row under it; a paired comparison\'s row names its baseline', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-range-'));
     const sllm = (seed: number, lo: number, hi: number) => ({

@@ -15,6 +15,7 @@ import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/ex
 import { canonicalJson } from '../stages/hash.js';
 import { commitLabel, kernelsLabel, SEVERAL_COMMITS_NOTE, SEVERAL_KERNELS_NOTE } from './compare.js';
 import { experimentCharts } from '../results/charts.js';
+import { coveredSeconds } from '../results/busy-time.js';
 import { predictorSection } from '../results/svae-predictors.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
@@ -311,6 +312,12 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   const cpuTotal = withResources.reduce((a, r) => a + cpuSeconds(r)!, 0);
   const counted = runs.filter((r) => r.meta.resources?.trainingFlops !== undefined);
   const measuring = measuringStages(runs);
+  const span = (lastWrite - Math.min(...starts)) / 1000;
+  // The time some stage was running: where the experiment ran in several invocations, the span holds the gaps between them too.
+  const busy = coveredSeconds([
+    ...runs.map((r): [number, number] => [Date.parse(r.meta.startedAt), r.meta.endedAt ? Date.parse(r.meta.endedAt) : Number.NaN]),
+    ...measuring.map((m): [number, number] => [Date.parse(m.startedAt), Date.parse(m.startedAt) + m.wall_s * 1000]),
+  ]);
   const measuringNote = measuring.length > 0 ? ` (and ${measuring.length} eval and bench stages: ${formatCell(measuring.reduce((a, m) => a + m.wall_s, 0))} s wall, ${formatCell(measuring.reduce((a, m) => a + m.cpu_user_s + m.cpu_system_s, 0))} s CPU)` : ' (eval and bench stages not recorded)';
   const out = [
     `# ${experiment}`,
@@ -325,7 +332,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       : '- load average: not recorded (runs written before meta.json had resources)',
     `- seeds: ${[...new Set(runs.map((r) => r.meta.seed))].sort((a, b) => a - b).join(', ')}`,
     ...(superseded.length > 0 ? [`- left out: ${superseded.length} earlier finished runs with the same stage and config as a later one (only the latest of each is reported): ${superseded.map((r) => r.meta.runId).join(', ')}`] : []),
-    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell((lastWrite - Math.min(...starts)) / 1000)} s from the first run's start to the last result written`,
+    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell(span)} s from the first run's start to the last result written${span - busy >= 60 ? ` (${formatCell(busy)} s of it with a stage running: the rest is gaps between invocations)` : ''}`,
     withResources.length > 0
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
       : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
