@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,24 @@ describe('listRuns', () => {
     writeFileSync(join(run.dir, 'meta.json'), JSON.stringify({ ...meta, formatVersion: 2 }));
     const [info] = await listRuns(root);
     expect(info!.ok ? '' : info!.error).toMatch(/meta.json: formatVersion 2 is newer than this reader \(1\)/);
+  });
+
+  it('follows symbolic links to run and experiment folders (runs gathered from other runs folders); skips dangling ones', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'runs-elsewhere-'));
+    try {
+      const other = createRun({ root: elsewhere, experiment: 'exp', runId: 'b-linked', config: { lr: 0.2 }, seed: 2, backend: 'cpu', git: { sha: null, dirty: false }, machine });
+      other.setStatus('done');
+      createRun({ root: elsewhere, experiment: 'whole', runId: 'c', config: {}, seed: 3, backend: 'cpu', git: { sha: null, dirty: false }, machine }).setStatus('done');
+      make('exp', 'a-here').setStatus('done');
+      symlinkSync(other.dir, join(root, 'exp', 'b-linked'));
+      symlinkSync(join(elsewhere, 'whole'), join(root, 'whole'));
+      symlinkSync(join(elsewhere, 'gone'), join(root, 'exp', 'c-dangling'));
+      const runs = await listRuns(root, { config: true });
+      expect(runs.map((r) => [r.id, r.ok])).toEqual([['exp/a-here', true], ['exp/b-linked', true], ['whole/c', true]]);
+      expect(runs[1]).toMatchObject({ ok: true, config: { lr: 0.2 }, meta: { seed: 2, status: 'done' } });
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('reads a missing root as no runs', async () => {

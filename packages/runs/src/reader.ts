@@ -53,7 +53,8 @@ export interface ListRunsOptions {
 }
 
 /**
- * Every `root/<experiment>/<run-id>/` folder, sorted by id. Reads only meta.json and
+ * Every `root/<experiment>/<run-id>/` folder (either may be a symbolic link to a folder, so runs
+ * made under several runs folders can be gathered under one), sorted by id. Reads only meta.json and
  * summary.json (and config.yaml if asked). A folder that cannot be read as a run becomes an
  * `ok: false` entry naming the file and reason; this never throws for one bad run.
  */
@@ -61,7 +62,7 @@ export async function listRuns(root: string, options: ListRunsOptions = {}): Pro
   return (await listRunFolders(root)).map((f) => readRunInfoSync(f, options));
 }
 
-/** The run folders under `root` (two levels: experiment, run id), sorted by id; reads no file. */
+/** The run folders under `root` (two levels: experiment, run id; links to folders followed), sorted by id; reads no file. */
 export async function listRunFolders(root: string): Promise<RunFolder[]> {
   const rootDir = resolve(root);
   const folders: RunFolder[] = [];
@@ -81,7 +82,16 @@ function subfolders(dir: string): string[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  // A symbolic link to a folder counts as the folder (runs gathered from several runs folders); a dangling one is skipped.
+  return entries.filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isFolder(join(dir, e.name))))).map((e) => e.name);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Reads one folder as `listRuns` does; never throws (a bad run is an `ok: false` entry). */
