@@ -132,11 +132,14 @@ describe('the shipped comparisons are matched', () => {
   test.each([
     ['configs/paper/sllm-vs-token-noise.yaml', ['sllm-h1', 'sllm-noise05', 'sllm-noise1', 'sllm-vae']],
     ['configs/paper/sllm-vs-token-vae.yaml', ['sllm-h1', 'sllm-vae']],
+    ['configs/paper/sllm-vs-token-calm.yaml', ['sllm-h1', 'sllm-vae', 'sllm-calm']],
   ])('%s: the SLLM variants match the plain SLLM (its baseline) and the token LMs, all with cross-entropy', (file, sllms) => {
     const p = profiles(file);
     expect(p.filter((x) => x.kind === 'sllm').map((x) => x.stage).sort()).toEqual([...sllms].sort());
     const params = Object.fromEntries(p.filter((x) => x.kind === 'sllm').map((x) => [x.stage, x.params]));
-    expect(new Set(sllms.filter((s) => s !== 'sllm-vae').map((s) => params[s])).size).toBe(1);
+    const variational = ['sllm-vae', 'sllm-calm'];
+    expect(new Set(sllms.filter((s) => !variational.includes(s)).map((s) => params[s])).size).toBe(1);
+    if (params['sllm-calm'] !== undefined) expect(params['sllm-calm']).toBe(params['sllm-vae']); // the dropouts add no parameter
     // The VAE's SentenceVAE (counted in its SLLM) has mean and log-variance heads, Linear(128, 128) each.
     expect(params['sllm-vae']! - params['sllm-h1']!).toBe(2 * (128 * 128 + 128));
     expect(p.map((x) => x.objective)).toEqual(p.map(() => 'cross-entropy'));
