@@ -24,6 +24,44 @@ function tiny(over: SentenceVaeConfigInput = {}): SentenceVaeConfigInput {
   };
 }
 
+/** `row` plus sigma x its RMS x eps (what `latentNoise` adds to one vector), by hand. */
+function withNoise(row: number[], sigma: number, eps: ArrayLike<number>): number[] {
+  const rms = Math.sqrt(row.reduce((a, x) => a + x * x, 0) / row.length);
+  return row.map((x, j) => x + sigma * rms * eps[j]!);
+}
+
+/**
+ * A tiny cross-entropy model trained briefly on `sentences` (so that its decoder reads its
+ * vectors) and what the tests of training-only perturbations compare: its loss in train or eval
+ * mode, the training loss with the noise generator rewound to before it (so the test redraws the
+ * same numbers), and in eval mode the decoder's NLL per scored token of the sentences decoded
+ * from `vectorsOf` the encoder's clean vectors of `encoded` ([n][d] rows).
+ */
+async function trainedProbe(over: SentenceVaeConfigInput) {
+  const model = new SentenceVAE(tiny({ ...over, loss: { type: 'cross-entropy' } }));
+  await trainBriefly(model, sentences);
+  const batch = packSentences(sentences, { pad: 0 });
+  const lossOf = (train: boolean) =>
+    tf.tidy(() => {
+      model.train(train);
+      return model.loss(sentences).loss.dataSync()[0]!;
+    });
+  const trainingLossRewound = () => {
+    const state = model.rngs.noise.getState();
+    const loss = lossOf(true);
+    model.rngs.noise.setState(state);
+    return loss;
+  };
+  const nllOf = (vectorsOf: (clean: number[][]) => number[][], encoded = batch) => {
+    model.train(false);
+    return tf.tidy(() => {
+      const r = model.decoder.loss(tf.tensor2d(vectorsOf(model.encoder.forward(encoded).arraySync())), batch, { nll: true });
+      return r.nll!.dataSync()[0]! / r.count;
+    });
+  };
+  return { model, batch, lossOf, trainingLossRewound, nllOf };
+}
+
 const sentences = [
   [4, 5, 6],
   [7, 8, 9, 10, 11],
@@ -321,29 +359,11 @@ describe('text and checkpoints', () => {
   });
 
   it('latentNoise: training reads each vector plus sigma x its RMS x eps from the noise generator; eval and sigma 0 read it clean', async () => {
-    const model = new SentenceVAE(tiny({ latentNoise: 0.5, loss: { type: 'cross-entropy' } }));
-    await trainBriefly(model, sentences); // so that the decoder reads its vectors
-    const batch = packSentences(sentences, { pad: 0 });
-    const lossOf = (train: boolean) => tf.tidy(() => {
-      model.train(train);
-      return model.loss(sentences).loss.dataSync()[0]!;
-    });
+    const { model, lossOf, trainingLossRewound, nllOf } = await trainedProbe({ latentNoise: 0.5 });
     // Reference from the pieces: the clean vectors, the same draw of eps, hand RMS noise, the decoder's NLL.
-    const state = model.rngs.noise.getState();
-    const noisy = lossOf(true);
-    model.rngs.noise.setState(state);
+    const noisy = trainingLossRewound();
     const eps = model.rngs.noise.normalArray(sentences.length * 8);
-    model.train(false);
-    const ref = tf.tidy(() => {
-      const v = model.encoder.forward(batch).arraySync();
-      const z = tf.tensor2d(v.map((row, i) => {
-        const rms = Math.sqrt(row.reduce((a, x) => a + x * x, 0) / row.length);
-        return row.map((x, j) => x + 0.5 * rms * eps[i * 8 + j]!);
-      }));
-      const r = model.decoder.loss(z, batch, { nll: true });
-      return r.nll!.dataSync()[0]! / r.count;
-    });
-    expect(noisy).toBeCloseTo(ref, 4);
+    expect(noisy).toBeCloseTo(nllOf((v) => v.map((row, i) => withNoise(row, 0.5, eps.slice(i * 8, i * 8 + 8)))), 4);
     const clean = lossOf(false);
     expect(Math.abs(noisy - clean)).toBeGreaterThan(1e-3);
     expect(lossOf(false)).toBe(clean);
@@ -360,58 +380,27 @@ describe('text and checkpoints', () => {
   });
 
   it('latentDropout: training reads the noised vector with coordinates dropped (inverted, noise first, both from the noise generator); eval reads it clean', async () => {
-    const model = new SentenceVAE(tiny({ latentNoise: 0.5, latentDropout: 0.5, loss: { type: 'cross-entropy' } }));
-    await trainBriefly(model, sentences);
-    const batch = packSentences(sentences, { pad: 0 });
-    const lossOf = (train: boolean) => tf.tidy(() => {
-      model.train(train);
-      return model.loss(sentences).loss.dataSync()[0]!;
-    });
+    const { model, lossOf, trainingLossRewound, nllOf } = await trainedProbe({ latentNoise: 0.5, latentDropout: 0.5 });
     // Reference from the pieces: the clean vectors, eps then one uniform per coordinate from the same generator.
-    const state = model.rngs.noise.getState();
-    const dropped = lossOf(true);
-    model.rngs.noise.setState(state);
+    const dropped = trainingLossRewound();
     const eps = model.rngs.noise.normalArray(sentences.length * 8);
     const keep = Array.from({ length: sentences.length * 8 }, () => (model.rngs.noise.uniform() < 0.5 ? 2 : 0));
     expect(keep).toContain(0);
     expect(keep).toContain(2);
-    model.train(false);
-    const ref = tf.tidy(() => {
-      const v = model.encoder.forward(batch).arraySync();
-      const z = tf.tensor2d(v.map((row, i) => {
-        const rms = Math.sqrt(row.reduce((a, x) => a + x * x, 0) / row.length);
-        return row.map((x, j) => (x + 0.5 * rms * eps[i * 8 + j]!) * keep[i * 8 + j]!);
-      }));
-      const r = model.decoder.loss(z, batch, { nll: true });
-      return r.nll!.dataSync()[0]! / r.count;
-    });
-    expect(dropped).toBeCloseTo(ref, 4);
+    expect(dropped).toBeCloseTo(nllOf((v) => v.map((row, i) => withNoise(row, 0.5, eps.slice(i * 8, i * 8 + 8)).map((x, j) => x * keep[i * 8 + j]!))), 4);
     expect(Math.abs(dropped - lossOf(false))).toBeGreaterThan(1e-3);
     expect(sentenceVaeConfigSchema.safeParse({ latentDropout: 0.95 }).success).toBe(false);
     model.dispose();
   });
 
   it('encoder.tokenDropout: training encodes the sentences with tokens replaced by the pad id (from the noise generator) and scores the real tokens; eval encodes them whole', async () => {
-    const model = new SentenceVAE(tiny({ encoder: { tokenDropout: 0.5 }, loss: { type: 'cross-entropy' } }));
-    await trainBriefly(model, sentences);
-    const batch = packSentences(sentences, { pad: 0 });
-    const lossOf = (train: boolean) => tf.tidy(() => {
-      model.train(train);
-      return model.loss(sentences).loss.dataSync()[0]!;
-    });
-    const state = model.rngs.noise.getState();
-    const masked = lossOf(true);
-    model.rngs.noise.setState(state);
+    const { model, batch, lossOf, trainingLossRewound, nllOf } = await trainedProbe({ encoder: { tokenDropout: 0.5 } });
+    const masked = trainingLossRewound();
     // One uniform per real token, row-major: the same draws give the same masked batch.
     const maskedBatch = maskTokens(batch, 0.5, 0, model.rngs.noise);
     expect(Array.from(maskedBatch.tokens)).not.toEqual(Array.from(batch.tokens));
-    model.train(false);
-    const nllOf = (encoded: typeof batch) => tf.tidy(() => {
-      const r = model.decoder.loss(model.encoder.forward(encoded), batch, { nll: true });
-      return r.nll!.dataSync()[0]! / r.count;
-    });
-    expect(masked).toBeCloseTo(nllOf(maskedBatch), 4);
-    expect(lossOf(false)).toBeCloseTo(nllOf(batch), 6);
+    expect(masked).toBeCloseTo(nllOf((v) => v, maskedBatch), 4);
+    expect(lossOf(false)).toBeCloseTo(nllOf((v) => v), 6);
     expect(Math.abs(masked - lossOf(false))).toBeGreaterThan(1e-3);
     model.dispose();
   });
