@@ -77,6 +77,10 @@ describe('exp results', () => {
     expect(md).toContain('- machine: Test CPU, 2 cores, 8 GB, linux, Node v20');
     expect(md).toContain('- seeds: 0, 1');
     expect(md).toMatch(/- load average \(1 min\): [\d.]+(-[\d.]+)? when the runs started, [\d.]+(-[\d.]+)? when they ended/);
+    // Seed by seed: the PPL of each seed per model; the MSE head's L2 has one seed (the earlier run left out), so no table.
+    expect(md).toContain('## Seed by seed');
+    expect(md).toContain('| seed | lm | sllm |\n| --- | --- | --- |\n| 0 | 100 | 80 |\n| 1 | 110 | - |\n| mean ± sd | 105 ± 7.071 (n=2) | 80 |');
+    expect(md).not.toContain('`l2`: concept head');
     expect(md).toContain('## lm (token-lm)');
     // Two seeds: mean ± sd, and the Student-t interval of the mean: 105 ± 12.706 * 7.071 / sqrt(2) = 105 ± 63.53.
     expect(md).toContain('| ppl | 105 ± 7.071 (n=2) |');

@@ -16,6 +16,7 @@ import { canonicalJson } from '../stages/hash.js';
 import { commitLabel, kernelsLabel, SEVERAL_COMMITS_NOTE, SEVERAL_KERNELS_NOTE } from './compare.js';
 import { experimentCharts } from '../results/charts.js';
 import { coveredSeconds } from '../results/busy-time.js';
+import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
 import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
@@ -350,6 +351,10 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       '',
       against,
     );
+  }
+  const bySeed = seedTables(stages);
+  if (bySeed.length > 0) {
+    out.push('', '## Seed by seed', '', "Each seed's figure for each model (a seed sets a model's initialisation, data order and sampling; every seed is scored on the same eval documents), and each model's mean ± sample standard deviation over its seeds: what an average over seeds hides.", ...bySeed);
   }
   if (charts.length > 0) {
     out.push('', '## Charts', '');

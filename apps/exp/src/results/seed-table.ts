@@ -1,0 +1,47 @@
+/**
+ * An experiment's headline figures seed by seed: a row per seed, a column per point, so a reader
+ * sees which seeds an average hides (one bad SentenceVAE, a model better in two seeds of three).
+ */
+import { formatCell, markdownTable } from '../table.js';
+import { figureValue, meanSpread, pointName, type StageResults } from './points.js';
+
+/** The figures shown seed by seed (eval keys), in this order, each in its own table. */
+export const SEED_FIGURES: readonly { key: string; label: string }[] = [
+  { key: 'ppl', label: 'PPL on the shared held-out tokens' },
+  { key: 'ppl_ratio', label: "PPL over the eval baseline's, paired over the same documents" },
+  { key: 'ppl_ratio_matched', label: "PPL over the compute-matched token LM's, paired over the same documents" },
+  { key: 'recon_ppl', label: 'SentenceVAE reconstruction PPL (teacher-forced)' },
+  { key: 'recon_noise_half', label: 'SentenceVAE: noise at which half of what the vector carries is lost' },
+  { key: 'val_kl', label: 'SentenceVAE (variational): KL per sentence, nats' },
+  { key: 'l2', label: 'concept head: L2 to the next sentence embedding' },
+];
+
+/**
+ * For each of {@link SEED_FIGURES} that some point has from two seeds or more: a heading line and
+ * a table with a row per seed (a cell per point that has the figure from that seed, '-' where it
+ * has not) and a last row with each point's mean ± sd over its seeds. [] when no figure qualifies.
+ */
+export function seedTables(stages: readonly StageResults[]): string[] {
+  const points = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length) })));
+  const out: string[] = [];
+  for (const { key, label } of SEED_FIGURES) {
+    const columns = points
+      .map(({ p, name }) => ({ name, bySeed: new Map(p.runs.flatMap((r) => { const v = figureValue(r, key); return v === undefined ? [] : [[r.meta.seed, v] as const]; })) }))
+      .filter((c) => c.bySeed.size > 0);
+    if (!columns.some((c) => c.bySeed.size >= 2)) continue;
+    const seeds = [...new Set(columns.flatMap((c) => [...c.bySeed.keys()]))].sort((a, b) => a - b);
+    out.push(
+      '',
+      `\`${key}\`: ${label}`,
+      '',
+      markdownTable(
+        ['seed', ...columns.map((c) => c.name)],
+        [
+          ...seeds.map((seed) => [String(seed), ...columns.map((c) => (c.bySeed.has(seed) ? formatCell(c.bySeed.get(seed)) : '-'))]),
+          ['mean ± sd', ...columns.map((c) => meanSpread([...c.bySeed.values()]))],
+        ],
+      ),
+    );
+  }
+  return out;
+}
