@@ -22,9 +22,12 @@ const cli = join(__dirname, '..', 'cli.ts');
 const datasets = mkdtempSync(join(tmpdir(), 'exp-run-data-'));
 
 /** The tiny tokenizer + SentenceVAE pipeline, sharing this file's prepared data. */
-function tinyPipeline(dir: string, steps = 4): string {
-  return writeTinyPipeline(dir, datasets, steps);
+function tinyPipeline(dir: string, steps = 4, svae: Parameters<typeof writeTinyPipeline>[4] = {}): string {
+  return writeTinyPipeline(dir, datasets, steps, '', svae);
 }
+
+/** A SentenceVAE whose training draws from every generator it has: dropout, token dropout, the reparameterisation, latent noise and latent dropout. */
+const EVERY_DRAW = { model: ', variational: true, latentNoise: 0.3, latentDropout: 0.2', encoder: ', tokenDropout: 0.2' };
 
 async function losses(runDir: string): Promise<number[]> {
   const m = await readMetrics(runDir, { names: ['train/loss'] });
@@ -61,9 +64,9 @@ describe('exp run', () => {
     expect(existsSync(join(dir, 'runs'))).toBe(false);
   });
 
-  test('an interrupted pipeline resumes from its run folder and ends with the losses of an uninterrupted run', async () => {
+  test('an interrupted pipeline resumes from its run folder and ends with the losses of an uninterrupted run (every random draw of the SentenceVAE on)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-resume-'));
-    const file = tinyPipeline(dir);
+    const file = tinyPipeline(dir, 4, EVERY_DRAW);
     const cacheDir = join(dir, 'cache');
     const quiet = { overrides: [], cacheDir, log: () => {} };
     const reference = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), quiet);
@@ -74,7 +77,7 @@ describe('exp run', () => {
     for (const n of names) expect(Array.from(use[n]!.step)).toEqual([2, 4]);
     use['val/recon_loss_gap']!.value.forEach((g, i) => expect(g).toBeCloseTo(use['val/recon_loss_shuffled']!.value[i]! - use['val/recon_loss_own']!.value[i]!, 5));
 
-    const second = tinyPipeline(mkdtempSync(join(tmpdir(), 'exp-resume-b-')));
+    const second = tinyPipeline(mkdtempSync(join(tmpdir(), 'exp-resume-b-')), 4, EVERY_DRAW);
     const controller = new AbortController();
     const { config } = loadPipeline(second, STAGES);
     const stop = setInterval(() => {

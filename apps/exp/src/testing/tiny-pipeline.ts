@@ -104,6 +104,8 @@ export interface TinySvaeOptions {
   train?: string;
   /** Extra keys appended inside `model: {...}`, e.g. `, latentNoise: 0.5`. */
   model?: string;
+  /** Extra keys appended inside `model.encoder: {...}`, e.g. `, tokenDropout: 0.2`. */
+  encoder?: string;
 }
 
 /** A d-16 SentenceVAE stage on `tok`, as `stages:` lines. */
@@ -112,7 +114,7 @@ export function tinySvaeStage(o: TinySvaeOptions = {}): string {
   return `  ${o.name ?? 'svae'}:
     kind: svae
     inputs: {tokenizer: tok}
-    model: {dModel: 16${o.model ?? ''}, encoder: {layers: 1, heads: 2, dropout: ${dropout}}, decoder: {layers: 1, heads: 2, dropout: ${dropout}}}
+    model: {dModel: 16${o.model ?? ''}, encoder: {layers: 1, heads: 2, dropout: ${dropout}${o.encoder ?? ''}}, decoder: {layers: 1, heads: 2, dropout: ${dropout}}}
     train: {steps: ${o.steps ?? 4}, batchSize: 2, warmupSteps: 1, evalEvery: ${o.evalEvery ?? 2}, checkpointEvery: ${o.checkpointEvery ?? 2}, evalBatches: 1${o.train ?? ''}}
     evalSentences: 4
 `;
@@ -125,7 +127,7 @@ export function writeTinyPipelineFile(dir: string, o: TinyPipelineOptions, file 
   return path;
 }
 
-/** Writes `<dir>/tiny.yaml` (tokenizer + SentenceVAE; runs in `<dir>/runs`, prepared data in `datasets`) and returns its path. */
-export function tinyPipeline(dir: string, datasets: string, steps = 4, train = ''): string {
-  return writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: datasets, stages: `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps, train })}` });
+/** Writes `<dir>/tiny.yaml` (tokenizer + SentenceVAE, `svae` adding model or encoder keys; runs in `<dir>/runs`, prepared data in `datasets`) and returns its path. */
+export function tinyPipeline(dir: string, datasets: string, steps = 4, train = '', svae: Pick<TinySvaeOptions, 'model' | 'encoder'> = {}): string {
+  return writeTinyPipelineFile(dir, { runsDir: join(dir, 'runs'), cacheDir: datasets, stages: `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps, train, ...svae })}` });
 }
