@@ -7,9 +7,9 @@ import { SentenceEncoder } from './encoder.js';
 import { decodeSentences, type DecodeOptions, type DecodeResult } from './generate.js';
 import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
 import { noisyVectors } from './latent-noise.js';
-import { maskTokens } from './word-dropout.js';
 import { reconstructionMetrics, type ReconstructionMetrics, type ReconstructionOptions } from './reconstruction.js';
 import { createTokenEmbedding } from './token-input.js';
+import { maskTokens } from './word-dropout.js';
 
 /** What the text-level helpers need from a tokenizer (the data package's fits). */
 export interface TokenizerLike {
@@ -70,15 +70,7 @@ export class SentenceVAE extends Module {
     const shared: Embedding | undefined = c.shareEmbeddings ? this.addModule('embed', createTokenEmbedding(c.vocabSize, c.dModel, rng)) : undefined;
     this.encoder = this.addModule(
       'encoder',
-      new SentenceEncoder({
-        vocabSize: c.vocabSize,
-        dModel: c.dModel,
-        maxTokens: c.maxTokens,
-        config: c.encoder,
-        variational: c.variational,
-        rng,
-        embedding: shared,
-      }),
+      new SentenceEncoder({ vocabSize: c.vocabSize, dModel: c.dModel, maxTokens: c.maxTokens, config: c.encoder, variational: c.variational, rng, embedding: shared }),
     );
     this.decoder = this.addModule(
       'decoder',
