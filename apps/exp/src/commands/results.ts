@@ -18,7 +18,7 @@ import { experimentCharts } from '../results/charts.js';
 import { coveredSeconds } from '../results/busy-time.js';
 import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
-import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, LAST_VALUE, latestRuns, meanSpread, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
@@ -55,20 +55,6 @@ function rangeCell(p: ResultPoint, key: string): string {
   return `${formatCell(low)}-${formatCell(high)}${bounds.length > 1 ? ` over ${bounds.length} runs` : ''}`;
 }
 
-/** The comparison keys of the eval's paired figures (`ppl_ratio`, `brier_1_diff`, ...) with their op. */
-const PAIRED_BY_KEY = new Map(ALL_PAIRED_COMPARISONS.map((c) => [c.key as string, c]));
-
-/**
- * A table row's name: the figure's key, and for a paired comparison the baseline it was
- * compared with (`ppl_ratio (/ lm)`, `brier_1_diff (- lm)`), which the runs store beside it.
- */
-function rowName(points: readonly ResultPoint[], key: string): string {
-  const paired = PAIRED_BY_KEY.get(key);
-  if (!paired) return key;
-  const baselines = [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
-  return baselines.length > 0 ? `${key} (${paired.op === 'ratio' ? '/' : '-'} ${baselines.join(', ')})` : key;
-}
-
 /**
  * The table of one stage: rows = numeric eval results (flattened; PPL by context has its own
  * table), each figure with a stored interval followed by a row of 95% intervals and each with
@@ -83,7 +69,7 @@ export function stageTable(points: readonly ResultPoint[]): string {
   const header = ['result', ...points.map((p) => p.label || 'value')];
   const rows: string[][] = [];
   for (const k of keys) {
-    const name = rowName(points, k);
+    const name = figureName(points, k);
     rows.push([name, ...flat.map((runs) => meanSpread(runs.map((f) => f[k]).filter(finite)))]);
     if (all.has(intervalKeys(k).low)) rows.push([`${name} 95% interval`, ...points.map((p) => intervalCell(p, k))]);
     if (all.has(rangeKeys(k).low)) rows.push([`${name} range over timed passes`, ...points.map((p) => rangeCell(p, k))]);
@@ -124,7 +110,7 @@ export function pairedSeedLines(s: StageResults): string[] {
     ALL_PAIRED_COMPARISONS.flatMap((c) => {
       const runs = pairedRuns(p, c);
       if (runs.length === 0 || runs.every((r) => pairedSide(c, r.bounds) === 'same')) return [];
-      const name = `${p.label ? `${p.label}: ` : ''}${rowName([p], c.key)}`;
+      const name = `${p.label ? `${p.label}: ` : ''}${figureName([p], c.key)}`;
       if (c.bounds === 'range') {
         const cells = runs.map((r) => `${figureWithRange(r.value, r.bounds.low, r.bounds.high)}${r.above === undefined || r.passes === undefined ? '' : `, above 1 in ${r.above} of ${r.passes} passes`} (seed ${r.seed})`);
         return [`- \`${name}\`, seed by seed, pass by pass (interleaved): ${cells.join('; ')}`];
@@ -186,7 +172,7 @@ export function comparisonTable(stages: readonly StageResults[]): string {
   if (rows.length === 0) return '';
   const all = rows.map(({ p }) => p);
   return markdownTable(
-    ['model', ...held.map(({ c }) => rowName(all, c.key))],
+    ['model', ...held.map(({ c }) => figureName(all, c.key))],
     rows.map((n) => [n.name, ...held.map(({ c, i }) => (n.paired[i]!.length > 0 ? comparisonCell(n.p, c, n.paired[i]!) : '-'))]),
   );
 }

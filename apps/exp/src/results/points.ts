@@ -4,7 +4,7 @@
  * interval over a point's runs.
  */
 import { seedSpread } from '@sentencelab/metrics';
-import { PPL_BY_CONTEXT_KEY, storedSpread, type RunInfoOk } from '@sentencelab/runs';
+import { ALL_PAIRED_COMPARISONS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, storedSpread, type RunInfoOk } from '@sentencelab/runs';
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
@@ -114,6 +114,20 @@ export function evalNumbers(run: RunInfoOk): Record<string, number> {
 }
 
 /** A figure key ending in this reads a logged metric's last value from summary.json `metrics` (`val/recon_loss_gap@last`). */
+/** The comparison keys of the eval's paired figures (`ppl_ratio`, `brier_1_diff`, ...) with their op. */
+const PAIRED_BY_KEY = new Map(ALL_PAIRED_COMPARISONS.map((c) => [c.key as string, c]));
+
+/**
+ * A figure's name in a table: its key, and for a paired comparison the baseline it was compared
+ * with (`ppl_ratio (/ lm)`, `brier_1_diff (- lm)`), which the runs store beside it.
+ */
+export function figureName(points: readonly ResultPoint[], key: string): string {
+  const paired = PAIRED_BY_KEY.get(key);
+  if (!paired) return key;
+  const baselines = [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
+  return baselines.length > 0 ? `${key} (${paired.op === 'ratio' ? '/' : '-'} ${baselines.join(', ')})` : key;
+}
+
 export const LAST_VALUE = '@last';
 
 /** The figure `key` of a run: a flattened eval result, or `<metric>@last`; undefined when absent or not finite. */

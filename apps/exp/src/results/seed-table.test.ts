@@ -34,6 +34,12 @@ describe('seedTables', () => {
     ]);
   });
 
+  test("a paired figure's heading names the baseline the runs stored beside it", () => {
+    const paired = (seed: number, ratio: number) => run(seed, { ppl_ratio: ratio, ppl_ratio_baseline: 'sllm-h1' } as unknown as Record<string, number>);
+    const lines = seedTables([stage('sllm-vae', 'sllm', [paired(0, 0.9), paired(1, 1.1)])]);
+    expect(lines).toContain("`ppl_ratio (/ sllm-h1)`: PPL over the eval baseline's, paired over the same documents");
+  });
+
   test('nothing when no figure has two seeds', () => {
     expect(seedTables([stage('lm', 'token-lm', [run(0, { ppl: 90 })])])).toEqual([]);
   });

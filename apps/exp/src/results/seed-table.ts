@@ -3,7 +3,7 @@
  * sees which seeds an average hides (one bad SentenceVAE, a model better in two seeds of three).
  */
 import { formatCell, markdownTable } from '../table.js';
-import { figureValue, meanSpread, pointName, type StageResults } from './points.js';
+import { figureName, figureValue, meanSpread, pointName, type StageResults } from './points.js';
 
 /** The figures shown seed by seed (eval keys), in this order, each in its own table. */
 export const SEED_FIGURES: readonly { key: string; label: string }[] = [
@@ -26,13 +26,13 @@ export function seedTables(stages: readonly StageResults[]): string[] {
   const out: string[] = [];
   for (const { key, label } of SEED_FIGURES) {
     const columns = points
-      .map(({ p, name }) => ({ name, bySeed: new Map(p.runs.flatMap((r) => { const v = figureValue(r, key); return v === undefined ? [] : [[r.meta.seed, v] as const]; })) }))
+      .map(({ p, name }) => ({ p, name, bySeed: new Map(p.runs.flatMap((r) => { const v = figureValue(r, key); return v === undefined ? [] : [[r.meta.seed, v] as const]; })) }))
       .filter((c) => c.bySeed.size > 0);
     if (!columns.some((c) => c.bySeed.size >= 2)) continue;
     const seeds = [...new Set(columns.flatMap((c) => [...c.bySeed.keys()]))].sort((a, b) => a - b);
     out.push(
       '',
-      `\`${key}\`: ${label}`,
+      `\`${figureName(columns.map((c) => c.p), key)}\`: ${label}`,
       '',
       markdownTable(
         ['seed', ...columns.map((c) => c.name)],
