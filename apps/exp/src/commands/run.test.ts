@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline, readStageRecord } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
-import { repoRoot, tinyPipeline as writeTinyPipeline } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyPipeline as writeTinyPipeline, type TinySvaeOptions } from '../testing/tiny-pipeline.js';
 import { TrainingInterrupted } from '../train/errors.js';
 import { generateAction } from './generate.js';
 import { resumeAction } from './resume.js';
@@ -22,7 +22,7 @@ const cli = join(__dirname, '..', 'cli.ts');
 const datasets = mkdtempSync(join(tmpdir(), 'exp-run-data-'));
 
 /** The tiny tokenizer + SentenceVAE pipeline, sharing this file's prepared data. */
-function tinyPipeline(dir: string, steps = 4, svae: Parameters<typeof writeTinyPipeline>[4] = {}): string {
+function tinyPipeline(dir: string, steps = 4, svae: Pick<TinySvaeOptions, 'model' | 'encoder'> = {}): string {
   return writeTinyPipeline(dir, datasets, steps, '', svae);
 }
 

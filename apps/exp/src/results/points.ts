@@ -113,7 +113,6 @@ export function evalNumbers(run: RunInfoOk): Record<string, number> {
   return out;
 }
 
-/** A figure key ending in this reads a logged metric's last value from summary.json `metrics` (`val/recon_loss_gap@last`). */
 /** The comparison keys of the eval's paired figures (`ppl_ratio`, `brier_1_diff`, ...) with their op. */
 const PAIRED_BY_KEY = new Map(ALL_PAIRED_COMPARISONS.map((c) => [c.key as string, c]));
 
@@ -128,6 +127,7 @@ export function figureName(points: readonly ResultPoint[], key: string): string 
   return baselines.length > 0 ? `${key} (${paired.op === 'ratio' ? '/' : '-'} ${baselines.join(', ')})` : key;
 }
 
+/** A figure key ending in this reads a logged metric's last value from summary.json `metrics` (`val/recon_loss_gap@last`). */
 export const LAST_VALUE = '@last';
 
 /** The figure `key` of a run: a flattened eval result, or `<metric>@last`; undefined when absent or not finite. */

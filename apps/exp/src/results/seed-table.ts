@@ -3,7 +3,7 @@
  * sees which seeds an average hides (one bad SentenceVAE, a model better in two seeds of three).
  */
 import { formatCell, markdownTable } from '../table.js';
-import { figureName, figureValue, meanSpread, pointName, type StageResults } from './points.js';
+import { figureName, figureValue, meanSpread, pointName, type ResultPoint, type StageResults } from './points.js';
 
 /** The figures shown seed by seed (eval keys), in this order, each in its own table. */
 export const SEED_FIGURES: readonly { key: string; label: string }[] = [
@@ -25,9 +25,7 @@ export function seedTables(stages: readonly StageResults[]): string[] {
   const points = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length) })));
   const out: string[] = [];
   for (const { key, label } of SEED_FIGURES) {
-    const columns = points
-      .map(({ p, name }) => ({ p, name, bySeed: new Map(p.runs.flatMap((r) => { const v = figureValue(r, key); return v === undefined ? [] : [[r.meta.seed, v] as const]; })) }))
-      .filter((c) => c.bySeed.size > 0);
+    const columns = points.map(({ p, name }) => ({ p, name, bySeed: valuesBySeed(p, key) })).filter((c) => c.bySeed.size > 0);
     if (!columns.some((c) => c.bySeed.size >= 2)) continue;
     const seeds = [...new Set(columns.flatMap((c) => [...c.bySeed.keys()]))].sort((a, b) => a - b);
     out.push(
@@ -42,6 +40,16 @@ export function seedTables(stages: readonly StageResults[]): string[] {
         ],
       ),
     );
+  }
+  return out;
+}
+
+/** The figure `key` of each of a point's runs that has it, by the run's seed. */
+function valuesBySeed(p: ResultPoint, key: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of p.runs) {
+    const v = figureValue(r, key);
+    if (v !== undefined) out.set(r.meta.seed, v);
   }
   return out;
 }
