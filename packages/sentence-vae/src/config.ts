@@ -86,7 +86,11 @@ export const klConfigSchema = z
       .number()
       .min(0)
       .default(0)
-      .describe('Free bits per latent dimension (nats): each dimension\'s batch-mean KL counts as at least this much, so it is not pushed below it.'),
+      .describe('Free bits per latent dimension (nats): each dimension\'s KL (its batch mean, or each sentence\'s: freeBitsPer) counts as at least this much, so it is not pushed below it.'),
+    freeBitsPer: z
+      .enum(['batch', 'sentence'])
+      .default('batch')
+      .describe('Where free bits clamp: batch = each dimension\'s batch-mean KL (Kingma et al. 2016); sentence = each sentence\'s KL in each dimension, as CALM does (its kl_clamp).'),
   })
   .describe('KL term of the variational mode (ignored when variational is false).');
 
@@ -151,3 +155,4 @@ export type EncoderConfig = SentenceVaeConfig['encoder'];
 export type DecoderConfig = SentenceVaeConfig['decoder'];
 export type LossConfig = SentenceVaeConfig['loss'];
 export type KlConfig = SentenceVaeConfig['kl'];
+export type FreeBitsPer = KlConfig['freeBitsPer'];

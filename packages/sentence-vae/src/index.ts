@@ -15,6 +15,7 @@ export {
   tokenLossSchema,
   type DecoderConfig,
   type EncoderConfig,
+  type FreeBitsPer,
   type KlConfig,
   type LossConfig,
   type PoolingKind,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { KlConfig } from './config.js';
+import type { FreeBitsPer, KlConfig } from './config.js';
 
 /**
  * KL(N(mean, exp(logVar)) || N(0, I)) per sentence and dimension:
@@ -11,13 +11,18 @@ export function gaussianKl(mean: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor2D 
 }
 
 /**
- * The KL term the loss adds, summed over the n sentences: with free bits lambda
- * (Kingma et al. 2016, per dimension), n * sum_j max(lambda, mean_i KL_ij): dimensions whose
- * batch-mean KL is below lambda cost lambda and get no gradient pushing them further down.
- * kl: [n, d] -> scalar.
+ * The KL term the loss adds, summed over the n sentences, with free bits lambda (Kingma et al.
+ * 2016) counted `per`:
+ * - 'batch': n * sum_j max(lambda, mean_i KL_ij): a dimension whose batch-mean KL is below lambda
+ *   costs lambda and gets no gradient pushing it further down;
+ * - 'sentence': sum_ij max(lambda, KL_ij), as CALM clamps (arXiv 2510.27688, its `kl_clamp`):
+ *   each sentence's dimension is held at lambda on its own, so one sentence far from the prior
+ *   does not pull the others' KL down.
+ * Equal when lambda is 0. kl: [n, d] -> scalar.
  */
-export function klTerm(kl: tf.Tensor2D, freeBits: number): tf.Scalar {
+export function klTerm(kl: tf.Tensor2D, freeBits: number, per: FreeBitsPer = 'batch'): tf.Scalar {
   return tf.tidy(() => {
+    if (per === 'sentence') return tf.sum(freeBits > 0 ? tf.maximum(kl, freeBits) : kl) as tf.Scalar;
     const n = kl.shape[0];
     const perDim = tf.mean(kl, 0);
     const clamped = freeBits > 0 ? tf.maximum(perDim, freeBits) : perDim;

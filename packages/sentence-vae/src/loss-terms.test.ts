@@ -46,8 +46,32 @@ describe('gaussianKl / klTerm (hand-worked)', () => {
     expect(g[0]![1]).toBe(0);
   });
 
+  it('free bits per sentence clamp each sentence\'s KL in each dimension (CALM)', () => {
+    const kl = gaussianKl(mean, logVar);
+    // sentence 0: max(0.1, 0.5) + max(0.1, 0.153426); sentence 1 (the prior): 0.1 + 0.1
+    expect(klTerm(kl, 0.1, 'sentence').dataSync()[0]).toBeCloseTo(0.5 + 0.5 * (1 - ln2) + 0.2, 5);
+    // lambda 0.3: 0.5 + 0.3, then 0.3 + 0.3
+    expect(klTerm(kl, 0.3, 'sentence').dataSync()[0]).toBeCloseTo(1.4, 5);
+    // without free bits the two are the same sum
+    expect(klTerm(kl, 0, 'sentence').dataSync()[0]).toBeCloseTo(klTerm(kl, 0, 'batch').dataSync()[0]!, 6);
+  });
+
+  it('per sentence, a sentence below the threshold gets no gradient even when the batch mean is above it', () => {
+    // one dimension; KL 0.5 and 0.02 (mean 1 and 0.2, unit variance): batch mean 0.26 > 0.1
+    const m = tf.tensor2d([1, 0.2], [2, 1]);
+    const lv = tf.zeros([2, 1]) as tf.Tensor2D;
+    const batch = tf.grad((x: tf.Tensor) => klTerm(gaussianKl(x as tf.Tensor2D, lv), 0.1, 'batch'))(m).arraySync() as number[][];
+    const sentence = tf.grad((x: tf.Tensor) => klTerm(gaussianKl(x as tf.Tensor2D, lv), 0.1, 'sentence'))(m).arraySync() as number[][];
+    expect(klTerm(gaussianKl(m, lv), 0.1, 'batch').dataSync()[0]).toBeCloseTo(0.52, 5); // 2 * 0.26
+    expect(klTerm(gaussianKl(m, lv), 0.1, 'sentence').dataSync()[0]).toBeCloseTo(0.6, 5); // 0.5 + 0.1
+    expect(batch[0]![0]).toBeCloseTo(1, 5);
+    expect(batch[1]![0]).toBeCloseTo(0.2, 5);
+    expect(sentence[0]![0]).toBeCloseTo(1, 5);
+    expect(sentence[1]![0]).toBe(0);
+  });
+
   it('anneals beta linearly', () => {
-    const c = { weight: 0.5, annealSteps: 100, freeBits: 0 };
+    const c = { weight: 0.5, annealSteps: 100, freeBits: 0, freeBitsPer: 'batch' as const };
     expect(klWeight(c, 0)).toBe(0);
     expect(klWeight(c, 50)).toBeCloseTo(0.25, 12);
     expect(klWeight(c, 1000)).toBe(0.5);

@@ -358,6 +358,30 @@ describe('text and checkpoints', () => {
     model.dispose();
   });
 
+  it('kl.freeBitsPer: the loss clamps each dimension\'s batch-mean KL (batch) or each sentence\'s (sentence)', () => {
+    const batch = packSentences(sentences, { pad: 0 });
+    const termOf = (per: 'batch' | 'sentence', lambda: number) => {
+      const model = new SentenceVAE(tiny({ variational: true, kl: { freeBits: lambda, freeBitsPer: per } }));
+      model.train(false);
+      const { mean, logVar } = model.encoder.posterior(batch);
+      const kl = Array.from(mean.dataSync(), (m, i) => 0.5 * (m ** 2 + Math.exp(logVar.dataSync()[i]!) - 1 - logVar.dataSync()[i]!));
+      const term = tf.tidy(() => model.loss(sentences).metrics.klTerm!.dataSync()[0]!) * sentences.length;
+      model.dispose();
+      return { kl, term, d: mean.shape[1] };
+    };
+    const { kl, d } = termOf('batch', 0);
+    const n = sentences.length;
+    // A threshold between the smallest and largest KL, so that both clamps bite and differ.
+    const lambda = [...kl].sort((a, b) => a - b)[Math.floor(kl.length / 2)]!;
+    const perSentence = kl.reduce((s, k) => s + Math.max(lambda, k), 0);
+    let perBatch = 0;
+    for (let j = 0; j < d; j++) perBatch += n * Math.max(lambda, kl.filter((_, i) => i % d === j).reduce((s, k) => s + k, 0) / n);
+    expect(termOf('sentence', lambda).term).toBeCloseTo(perSentence, 4);
+    expect(termOf('batch', lambda).term).toBeCloseTo(perBatch, 4);
+    expect(Math.abs(perSentence - perBatch)).toBeGreaterThan(1e-3);
+    expect(sentenceVaeConfigSchema.parse({}).kl.freeBitsPer).toBe('batch');
+  });
+
   it('latentNoise: training reads each vector plus sigma x its RMS x eps from the noise generator; eval and sigma 0 read it clean', async () => {
     const { model, lossOf, trainingLossRewound, nllOf } = await trainedProbe({ latentNoise: 0.5 });
     // Reference from the pieces: the clean vectors, the same draw of eps, hand RMS noise, the decoder's NLL.

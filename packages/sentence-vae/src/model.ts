@@ -119,7 +119,7 @@ export class SentenceVAE extends Module {
       const z = this.perturbed(this.training ? reparameterise(mean, logVar, tf.tensor2d(this.noise.normalArray(mean.size), mean.shape)) : mean);
       const { sum, count, nll } = this.decoder.loss(z, batch, { nll: true });
       const kl = gaussianKl(mean, logVar);
-      const term = klTerm(kl, c.kl.freeBits);
+      const term = klTerm(kl, c.kl.freeBits, c.kl.freeBitsPer);
       const objective = tf.div(tf.add(sum, tf.mul(term, beta)), count) as tf.Scalar;
       return {
         loss: objective,
