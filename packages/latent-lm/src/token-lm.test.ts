@@ -72,6 +72,24 @@ describe('TokenLM', () => {
     expect(windowed.sentenceLogProbs.every(Number.isFinite)).toBe(true);
   });
 
+  test('loss: the mean negative log-prob of the masked targets, whatever the unmasked ones hold', () => {
+    const model = tiny().eval();
+    const batch = windows(docs, 16);
+    const lp = model.logProbs(tf.tensor2d(batch.input, [2, 16], 'int32'), tf.tensor2d(batch.target, [2, 16], 'int32')).dataSync();
+    let sum = 0;
+    let count = 0;
+    batch.mask.forEach((m, i) => {
+      if (m === 1) (sum -= lp[i]!), count++;
+    });
+    expect(count).toBeLessThan(32);
+    const { loss, metrics } = model.loss(batch);
+    expect(metrics.tokens).toBe(count);
+    expect(loss.dataSync()[0]).toBeCloseTo(sum / count, 5);
+    // An unscored position's target (padding) changes nothing.
+    const other = { ...batch, target: batch.target.map((t, i) => (batch.mask[i] === 0 ? 7 : t)) };
+    expect(model.loss(other).loss.dataSync()[0]).toBeCloseTo(loss.dataSync()[0]!, 6);
+  });
+
   test('memorises two documents: loss near zero, greedy generation continues the prompt', async () => {
     const model = tiny();
     const batch = windows(docs, 16);

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Embedding, init, Linear, Module, Rng, type StackCache, parseConfig } from '@sentencelab/tensor';
+import { crossEntropy, Embedding, init, Linear, Module, Rng, type StackCache, parseConfig } from '@sentencelab/tensor';
 import { argmax, sampleToken, targetLogProbs } from '@sentencelab/sentence-vae';
 import { tokenLmConfigSchema, type TokenLmConfig, type TokenLmConfigInput } from './config.js';
 import { checkContextStart, documentStream, sentenceSpanTokens, type DocumentScore, type DocumentSentences, type ScoreOptions } from './document.js';
 import { LatentDecoder } from './latent-decoder.js';
 import { readAndDispose } from './read.js';
+
+/** The target id the loss skips (a target whose mask is 0). */
+const IGNORE = -1;
 
 /** A token-window batch (the data package's layout): input/target/mask [batch * seqLen]. */
 export interface TokenLmBatch {
@@ -90,11 +93,12 @@ export class TokenLM extends Module {
     }
     let tokens = 0;
     for (const m of batch.mask) tokens += m;
+    // Unscored targets are ignored by the fused cross-entropy (its mean is over the scored ones;
+    // no [B * T, V] one-hot or log-softmax kept for the backward pass).
+    const target = Int32Array.from(batch.target, (t, i) => (batch.mask[i] === 0 ? IGNORE : t));
     const loss = tf.tidy(() => {
-      const ids = tf.tensor2d(batch.input, [B, T], 'int32');
-      const logp = this.logProbs(ids, tf.tensor2d(batch.target, [B, T], 'int32'));
-      const mask = tf.tensor2d(Float32Array.from(batch.mask), [B, T]);
-      return tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), Math.max(tokens, 1)) as tf.Scalar;
+      const logits = this.logits(tf.tensor2d(batch.input, [B, T], 'int32'));
+      return crossEntropy(logits, tf.tensor2d(target, [B, T], 'int32'), IGNORE);
     });
     return { loss, metrics: { tokens } };
   }

@@ -5,12 +5,17 @@ import type { LossConfig } from './config.js';
 /**
  * log p(target) under softmax(logits), per position.
  * logits: [N, V], targets: int32 [N] -> [N].
- * A one-hot product instead of a gather keeps the backward pass element-wise on every backend.
+ * The log-softmax read at each row's target by a gather over the flattened [N * V] values: no
+ * [N, V] one-hot or product (scoring reads this for every token). Differentiable (the gather's
+ * gradient scatters back), though training losses go through {@link tokenLoss}'s fused kernel.
  */
 export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
-    const vocab = logits.shape[1];
-    return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, vocab)), 1) as tf.Tensor1D;
+    const [rows, vocab] = logits.shape;
+    if (targets.shape[0] !== rows) throw new Error(`targetLogProbs: logits [${logits.shape}] need one target per row, but targets are [${targets.shape}]`);
+    // flat index of (row i, target t_i): i * V + t_i
+    const at = tf.add(tf.mul(tf.range(0, rows, 1, 'int32'), tf.scalar(vocab, 'int32')), tf.cast(targets, 'int32'));
+    return tf.gather(tf.reshape(tf.logSoftmax(logits), [rows * vocab]), at) as tf.Tensor1D;
   });
 }
 
