@@ -150,6 +150,30 @@ describe('executePipeline', () => {
     expect(calls).toEqual(['tok', 'enc', 'ev']);
   });
 
+  test('a stage computed with other kernels is computed again; another thread count reuses it', async () => {
+    const calls: string[] = [];
+    const { dir, load, registry } = setup(PIPE, fixtureStages(calls));
+    const quiet = { overrides: [], cacheDir: join(dir, 'cache'), log: () => {} };
+    const native = (simd: string, threads: number) => ({ backend: 'native', native: { simd, threads, blas: 'builtin' as const } });
+    const first = await executePipeline(load(), registry, { ...quiet, backend: native('avx512', 2) });
+    expect(calls).toEqual(['tok', 'enc', 'ev']);
+    calls.length = 0;
+    // Bit-identical across thread counts: reused.
+    const again = await executePipeline(load(), registry, { ...quiet, backend: native('avx512', 1) });
+    expect(calls).toEqual([]);
+    expect(again.map((r) => r.artifact.hash)).toEqual(first.map((r) => r.artifact.hash));
+    // AVX2 kernels sum in another order, the wasm fallback differs again: neither reuses.
+    for (const backend of [native('avx2', 2), { backend: 'wasm' }, { backend: 'webgpu', device: { vendor: 'v', architecture: 'a', device: 'd', description: 'x', software: false }, matmul: 'vec64' as const }]) {
+      calls.length = 0;
+      await executePipeline(load(), registry, { ...quiet, backend });
+      expect(calls).toEqual(['tok', 'enc', 'ev']);
+    }
+    // Another matmul kernel on the same adapter is another key.
+    calls.length = 0;
+    await executePipeline(load(), registry, { ...quiet, backend: { backend: 'webgpu', device: { vendor: 'v', architecture: 'a', device: 'd', description: 'x', software: false } } });
+    expect(calls).toEqual(['tok', 'enc', 'ev']);
+  });
+
   test('a cached artifact whose files moved is recomputed, and the new one (not the stale one under the same hash) goes downstream and into the cache', async () => {
     const calls: string[] = [];
     const stages = fixtureStages(calls);

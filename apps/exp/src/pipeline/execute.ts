@@ -17,7 +17,7 @@ import { FlopCounter } from '@sentencelab/tensor';
 import { codeVersion, stageHash } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
-import type { StartedBackend } from '../backend.js';
+import { computeKey, type StartedBackend } from '../backend.js';
 import { gpuMemoryMb } from '../train/system-metrics.js';
 import { ArtifactCache } from './cache.js';
 import { COMPUTE_KEY, stageCompute } from './compute.js';
@@ -90,7 +90,7 @@ export async function executePipeline(
   }
   const artifacts = new Map<string, Artifact>();
   const reports: StageReport[] = [];
-  const hashes = stageHashes(plan, shared);
+  const hashes = stageHashes(plan, shared, options.backend && computeKey(options.backend));
   for (const p of plan) {
     if (signal.aborted) break;
     const inputs = inputArtifacts(p, artifacts);
@@ -238,9 +238,16 @@ async function recordStageCost(inputs: Record<string, Artifact | Artifact[]>, st
 
 /**
  * The content hash of every planned stage, known before anything runs: kind, options, the
- * seed/backend/data section, the hashes of its inputs and the source of the packages it runs.
+ * seed/backend/data section, the hashes of its inputs and the source of the packages it runs;
+ * with `computedOn`, what the running backend's numbers depend on ({@link computeKey}: its
+ * kernels). Without it (planning a queue's shared stages, before any worker has a backend) the
+ * hashes still tell which points share a stage.
  */
-export function stageHashes(plan: readonly PlannedStage[], shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>): Map<string, string> {
+export function stageHashes(
+  plan: readonly PlannedStage[],
+  shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>,
+  computedOn?: Record<string, string>,
+): Map<string, string> {
   const hashes = new Map<string, string>();
   for (const p of plan) {
     hashes.set(
@@ -251,6 +258,7 @@ export function stageHashes(plan: readonly PlannedStage[], shared: Pick<Pipeline
         shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
         inputs: Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((n) => hashes.get(n)!) : hashes.get(v)!])),
         code: codeVersion(p.stage.packages),
+        ...(computedOn !== undefined ? { computedOn } : {}),
       }),
     );
   }

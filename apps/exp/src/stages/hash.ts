@@ -23,6 +23,8 @@ export function stageHash(parts: {
   shared: unknown;
   inputs: Record<string, string | string[]>;
   code: string;
+  /** What the backend's numbers depend on (its kernels); absent when planning without one. */
+  computedOn?: Record<string, string>;
 }): string {
   return sha256(canonicalJson(parts));
 }
