@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, loadCheckpoint, saveCheckpoint, type LoadedCheckpoint, type SaveCheckpointOptions, parseConfig } from '@sentencelab/tensor';
 import { BaseLcm } from './base-lcm.js';
 import { conceptHeadConfigSchema, type ConceptHeadConfig } from './config.js';
+import { EnergyLcm } from './energy-lcm.js';
 import type { ConceptModel, ConceptSpace } from './model.js';
 import { EmbeddingNormalizer, type NormalizerJson } from './normalizer.js';
 import { OneTowerLcm } from './one-tower.js';
@@ -41,6 +42,8 @@ export function createConceptHead(config: unknown, space: ConceptSpace): Concept
       return new TwoTowerLcm(c, space);
     case 'one-tower':
       return new OneTowerLcm(c, space);
+    case 'energy':
+      return new EnergyLcm(c, space);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Config schemas of the three heads (strict: unknown keys fail). Defaults follow the LCM paper's
- * recipes scaled down; every field says what it does.
+ * Config schemas of the four heads (strict: unknown keys fail). Defaults follow the LCM paper's
+ * recipes scaled down (the energy head's generator, CALM's code); every field says what it does.
  */
 import { z } from 'zod';
 
@@ -111,6 +111,25 @@ export const oneTowerConfigSchema = z
   .superRefine(refineDiffusion)
   .describe('One-tower diffusion LCM config.');
 
+export const energyGeneratorSchema = z
+  .strictObject({
+    blocks: positive().default(4).describe('Residual MLP blocks refining the noise (CALM: 4).'),
+    noiseDim: positive().default(64).describe('Width of the uniform noise each sample starts from (CALM: 64).'),
+    samples: z.number().int().min(2).default(8).describe('Samples drawn per target position for the energy score at training (CALM: 8).'),
+    beta: z.number().gt(0).lt(2).default(1).describe('Distance exponent of the energy score, in (0, 2) where it is strictly proper (CALM: 1).'),
+  })
+  .describe('The generative head: an MLP from noise to a concept vector, conditioned on the hidden state.');
+
+export const energyLcmConfigSchema = z
+  .strictObject({
+    kind: z.literal('energy').default('energy').describe('Energy head (CALM): a causal decoder and an MLP generator trained with the energy score.'),
+    ...commonFields,
+    ...transformerFields,
+    layers: positive().default(4).describe('Decoder layers.'),
+    generator: energyGeneratorSchema.prefault({}),
+  })
+  .describe('Energy-score head config (CALM, arXiv 2510.27688).');
+
 function refineDiffusion(
   c: { prediction: string; schedule: { zeroTerminalSnr: boolean; steps: number }; sampling: { steps: number } },
   ctx: z.RefinementCtx,
@@ -124,15 +143,17 @@ function refineDiffusion(
 }
 
 export const conceptHeadConfigSchema = z
-  .discriminatedUnion('kind', [baseLcmConfigSchema, twoTowerConfigSchema, oneTowerConfigSchema])
-  .describe('A concept head (kind: base-lcm | two-tower | one-tower).');
+  .discriminatedUnion('kind', [baseLcmConfigSchema, twoTowerConfigSchema, oneTowerConfigSchema, energyLcmConfigSchema])
+  .describe('A concept head (kind: base-lcm | two-tower | one-tower | energy).');
 
 export type BaseLcmConfig = z.output<typeof baseLcmConfigSchema>;
 export type TwoTowerConfig = z.output<typeof twoTowerConfigSchema>;
 export type OneTowerConfig = z.output<typeof oneTowerConfigSchema>;
+export type EnergyLcmConfig = z.output<typeof energyLcmConfigSchema>;
 export type ConceptHeadConfig = z.output<typeof conceptHeadConfigSchema>;
 export type DiffusionConfig = TwoTowerConfig | OneTowerConfig;
 /** What a user may write (every field optional, defaults filled in by the schema). */
 export type BaseLcmConfigInput = z.input<typeof baseLcmConfigSchema>;
 export type TwoTowerConfigInput = z.input<typeof twoTowerConfigSchema>;
 export type OneTowerConfigInput = z.input<typeof oneTowerConfigSchema>;
+export type EnergyLcmConfigInput = z.input<typeof energyLcmConfigSchema>;

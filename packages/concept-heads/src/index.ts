@@ -20,6 +20,8 @@ export {
   baseLcmConfigSchema,
   twoTowerConfigSchema,
   oneTowerConfigSchema,
+  energyLcmConfigSchema,
+  energyGeneratorSchema,
   conceptHeadConfigSchema,
   scheduleSchema,
   guidanceSchema,
@@ -27,11 +29,13 @@ export {
   type BaseLcmConfig,
   type TwoTowerConfig,
   type OneTowerConfig,
+  type EnergyLcmConfig,
   type ConceptHeadConfig,
   type DiffusionConfig,
   type BaseLcmConfigInput,
   type TwoTowerConfigInput,
   type OneTowerConfigInput,
+  type EnergyLcmConfigInput,
 } from './config.js';
 export { encodeDocuments, fitConceptSpace } from './concepts.js';
 export {
@@ -48,6 +52,9 @@ export { conceptLens, type ConceptLensCell, type ConceptLensGrid } from './lens.
 export { DiffusionLcm } from './diffusion.js';
 export { TwoTowerLcm } from './two-tower.js';
 export { OneTowerLcm } from './one-tower.js';
+export { EnergyLcm } from './energy-lcm.js';
+export { EnergyGenerator, type EnergyGeneratorOptions } from './energy-generator.js';
+export { energyScoreLoss } from './energy-score.js';
 export {
   createConceptHead,
   saveConceptHead,

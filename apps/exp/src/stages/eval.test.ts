@@ -1,5 +1,5 @@
 /**
- * The eval stage end to end on a tiny pipeline (token LM, SentenceVAE, SLLM, MSE head, bench):
+ * The eval stage end to end on a tiny pipeline (token LM, SentenceVAE, SLLM, MSE and energy heads, bench):
  * what its table and each model's summary.json hold.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,15 @@ writeFileSync(
     roundTripSentences: 2
     resamples: 100
     brierSentences: 12
+  energy:
+    kind: lcm-energy
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 1, heads: 2, maxSentences: 4, dropout: 0, generator: {blocks: 1, noiseDim: 4, samples: 2}}
+    train: ${train}
+    evalDocuments: 4
+    roundTripSentences: 2
+    resamples: 100
+    brierSentences: 12
   bench:
     kind: bench
     inputs: {tokenizer: tok, models: [lm, sllm]}
@@ -64,7 +73,7 @@ writeFileSync(
     kvContexts: [12, 24, 48]
   eval:
     kind: eval
-    inputs: {tokenizer: tok, models: [lm, sllm, svae, mse, bench]}
+    inputs: {tokenizer: tok, models: [lm, sllm, svae, mse, energy, bench]}
     documents: 4
     resamples: 100
     brierSentences: 12
@@ -166,13 +175,19 @@ describe('eval stage', () => {
     expect(text).toMatch(/KV bytes per context token, lm: analytical 128 vs measured on the caches 128 \(0\.0%, fit r2 1\.000\)/);
     expect(text).toMatch(/KV bytes per context token, sllm: analytical [\d.]+ vs measured on the caches [\d.]+ \(0\.0%, fit r2 1\.000\)/);
     expect(logged.join('\n')).toMatch(/\[bench\] sllm: .*KV [\d.]+ B per cached sentence \(r2 1\.000, prompts of [\d/]+ sentences\), generating added up to \d+ B/);
-    // The head beside its baselines, with intervals and the copy-previous flag.
+    // The heads beside their baselines, with intervals and the copy-previous flag.
     const mse = json.results['mse']!;
-    for (const k of ['l2', 'l2_copy_prev', 'l2_train_mean', 'contrastive_acc', 'contrastive_acc_copy_prev', 'contrastive_acc_train_mean']) {
-      expect(mse[`${k}_ci_low`] as number).toBeLessThanOrEqual(mse[k] as number);
-      expect(mse[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(mse[k] as number);
+    const energy = json.results['energy']!;
+    for (const head of [mse, energy]) {
+      for (const k of ['l2', 'l2_copy_prev', 'l2_train_mean', 'contrastive_acc', 'contrastive_acc_copy_prev', 'contrastive_acc_train_mean']) {
+        expect(head[`${k}_ci_low`] as number).toBeLessThanOrEqual(head[k] as number);
+        expect(head[`${k}_ci_high`] as number).toBeGreaterThanOrEqual(head[k] as number);
+      }
     }
+    // The same targets for both heads: their copy-previous baselines agree.
+    expect(energy['l2_copy_prev']).toBe(mse['l2_copy_prev']);
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
+    expect(text).toMatch(/energy\s+lcm-energy.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+train TFLOP xlm\s+PPL xlm$/m);
     expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\); tok\/s xlm: median of the per-pass ratios, passes interleaved \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
@@ -197,7 +212,7 @@ describe('eval stage', () => {
     expect(logged.join('\n')).toMatch(/vector noise \(validation, gap -?[\d.]+ nats\): kept -?\d+% at 0\.0625, .*% at 16; (half lost at noise [\d.e+-]+ x the vector's RMS|half is kept even at 16|the vector carries nothing yet)/);
     expect(reports.find((r) => r.name === 'svae')!.artifact.meta['eval']).toHaveProperty('recon_noise_half');
     // One likelihood-free score for every family, on at most 12 next sentences each.
-    for (const r of [lm, sllm, mse]) {
+    for (const r of [lm, sllm, mse, energy]) {
       expect(r['brier_lm'] as number).toBeGreaterThanOrEqual(0);
       expect(r['brier_lm_ci_low'] as number).toBeLessThanOrEqual(r['brier_lm'] as number);
       expect(r['brier_sentences']).toBe(12);

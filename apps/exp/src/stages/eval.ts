@@ -325,7 +325,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
   schema: evalStageSchema,
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose held-out documents are scored' },
-    models: { kinds: ['token-lm', 'sllm', 'svae', 'lcm-mse', 'lcm-diffusion', 'bench'], many: true, description: 'the models to compare (and bench stages with their speed figures)' },
+    models: { kinds: ['token-lm', 'sllm', 'svae', 'lcm-mse', 'lcm-diffusion', 'lcm-energy', 'bench'], many: true, description: 'the models to compare (and bench stages with their speed figures)' },
   },
   packages: ['@sentencelab/data', '@sentencelab/metrics'],
   trains: false,

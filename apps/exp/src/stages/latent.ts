@@ -103,7 +103,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' },
     flopsOf: {
-      kinds: ['svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion'],
+      kinds: ['svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'lcm-energy'],
       optional: true,
       recordOnly: true,
       description: "a compute-matched baseline: train as many steps as spend this stage's training FLOPs and those of the stages it builds on, in place of train.steps",

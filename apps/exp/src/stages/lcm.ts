@@ -1,5 +1,6 @@
 /**
- * `kind: lcm-mse` and `kind: lcm-diffusion`: Large-Concept-Model heads over the frozen
+ * `kind: lcm-mse`, `kind: lcm-diffusion` and `kind: lcm-energy`: Large-Concept-Model heads (and
+ * CALM's energy head) over the frozen
  * SentenceVAE embedding space. Documents are encoded sentence by sentence with the trained
  * SVAE encoder (from the same token ids the SVAE trained on), the normaliser is fitted on the
  * training embeddings, and the head learns to predict the next sentence's embedding.
@@ -15,16 +16,16 @@ import {
   baseLcmConfigSchema,
   conceptBatches,
   conceptLens,
+  createConceptHead,
   disposeBatch,
+  energyLcmConfigSchema,
   fitConceptSpace,
   loadConceptHead,
   saveConceptHead,
   nextEmbeddingL2,
-  OneTowerLcm,
   oneTowerConfigSchema,
   roundTripL2,
   scoresWithBaselines,
-  TwoTowerLcm,
   twoTowerConfigSchema,
   type ConceptBatch,
   type ConceptCodec,
@@ -72,6 +73,19 @@ export const lcmDiffusionStageSchema = z.strictObject({
   ...common,
 });
 
+export const lcmEnergyStageSchema = z.strictObject({
+  model: modelSection(energyLcmConfigSchema, { ...DERIVED, kind: 'the stage kind (energy)' }),
+  ...common,
+});
+
+/** Which head a stage trains: its config schema, and the kind its config gets when it names none. */
+const HEADS = {
+  'base-lcm': { schema: baseLcmConfigSchema, kind: 'base-lcm', fixed: true },
+  diffusion: { schema: diffusionModelSchema, kind: 'two-tower', fixed: false },
+  energy: { schema: energyLcmConfigSchema, kind: 'energy', fixed: true },
+} as const;
+type HeadKind = keyof typeof HEADS;
+
 const inputs = {
   tokenizer: { kinds: ['tokenizer'], description: 'the dataset (documents as token ids)' },
   svae: { kinds: ['svae'], description: 'the frozen SentenceVAE whose embeddings are the concept space' },
@@ -95,7 +109,7 @@ function svaeArtifact(inputs: Record<string, Artifact | Artifact[]>): Artifact {
   return a;
 }
 
-async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, kind: 'base-lcm' | 'diffusion'): Promise<{ files: Record<string, string>; meta: Record<string, unknown> }> {
+async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, kind: HeadKind): Promise<{ files: Record<string, string>; meta: Record<string, unknown> }> {
   const c = ctx.config;
   const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));
   const svaeInput = svaeArtifact(ctx.inputs);
@@ -106,13 +120,14 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const train = await embedDocuments(svae, trainDocs);
   const val = await embedDocuments(svae, valDocs.filter((d) => d.sentences.length >= 1));
   const raw = { ...c.model, dEmb: svae.config.dModel, seed: ctx.seed };
-  const configInput = kind === 'base-lcm' ? { ...raw, kind: 'base-lcm' } : { kind: 'two-tower', ...raw };
-  const probe = kind === 'base-lcm' ? baseLcmConfigSchema.parse(configInput) : diffusionModelSchema.parse(configInput);
+  // The stage kind fixes the head's kind (lcm-mse, lcm-energy), or model.kind picks one (lcm-diffusion: two-tower by default).
+  const head = HEADS[kind];
+  const probe = head.schema.parse(head.fixed ? { ...raw, kind: head.kind } : { kind: head.kind, ...raw });
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })], c.train.evalBatches, valDocs, ctx.name);
   const { evalResults } = await trainStage(ctx, {
-    build: (): ConceptModel => (probe.kind === 'base-lcm' ? new BaseLcm(probe, space) : probe.kind === 'two-tower' ? new TwoTowerLcm(probe, space) : new OneTowerLcm(probe, space)),
+    build: (): ConceptModel => createConceptHead(probe, space),
     fit: (model) => {
       const trainable: Trainable<ConceptBatch> & { namedParameters: ConceptModel['namedParameters'] } = {
         parameterMap: () => model.parameterMap(),
@@ -363,5 +378,16 @@ export const lcmDiffusionStage: Stage<typeof lcmDiffusionStageSchema> = {
   packages,
   trains: true,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'diffusion'),
+  generate: generateFromHead,
+};
+
+export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
+  kind: 'lcm-energy',
+  description: "CALM's energy head: sample the next sentence embedding in one pass (energy score)",
+  schema: lcmEnergyStageSchema,
+  inputs,
+  packages,
+  trains: true,
+  run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'energy'),
   generate: generateFromHead,
 };

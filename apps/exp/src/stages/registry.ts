@@ -1,7 +1,7 @@
 import { benchStage } from './bench.js';
 import { evalStage } from './eval.js';
 import { sllmStage, tokenLmStage } from './latent.js';
-import { lcmDiffusionStage, lcmMseStage } from './lcm.js';
+import { lcmDiffusionStage, lcmEnergyStage, lcmMseStage } from './lcm.js';
 import { svaeStage } from './svae.js';
 import { tokenizerStage } from './tokenizer.js';
 import type { AnyStage } from './types.js';
@@ -14,6 +14,7 @@ export const STAGES: readonly AnyStage[] = [
   sllmStage,
   lcmMseStage,
   lcmDiffusionStage,
+  lcmEnergyStage,
   evalStage,
   benchStage,
 ] as unknown as readonly AnyStage[];

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Progress } from '../train/progress.js';
 
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
-export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'eval', 'bench'] as const;
+export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'lcm-energy', 'eval', 'bench'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
 
 /** Which earlier stages may fill one input slot of a stage. */

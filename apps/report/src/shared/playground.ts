@@ -8,11 +8,11 @@ export const FILE_ROLES = ['checkpoint', 'tokenizer', 'svae'] as const;
 export type FileRole = (typeof FILE_ROLES)[number];
 
 /** Stage kinds the playground runs in the browser. */
-export const PLAYGROUND_KINDS = ['token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion'] as const;
+export const PLAYGROUND_KINDS = ['token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'lcm-energy'] as const;
 export type PlaygroundKind = (typeof PLAYGROUND_KINDS)[number];
 
 /** Concept heads: they predict sentence vectors that their SentenceVAE decodes. */
-export const HEAD_KINDS: readonly PlaygroundKind[] = ['lcm-mse', 'lcm-diffusion'];
+export const HEAD_KINDS: readonly PlaygroundKind[] = ['lcm-mse', 'lcm-diffusion', 'lcm-energy'];
 
 export interface PlaygroundFileInfo {
   /** The file's own name (for messages), e.g. model.safetensors. */
