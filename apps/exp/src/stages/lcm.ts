@@ -1,9 +1,9 @@
 /**
  * `kind: lcm-mse`, `kind: lcm-diffusion` and `kind: lcm-energy`: Large-Concept-Model heads (and
- * CALM's energy head) over the frozen
- * SentenceVAE embedding space. Documents are encoded sentence by sentence with the trained
- * SVAE encoder (from the same token ids the SVAE trained on), the normaliser is fitted on the
- * training embeddings, and the head learns to predict the next sentence's embedding.
+ * CALM's energy head) over the frozen SentenceVAE embedding space. Documents are encoded
+ * sentence by sentence with the trained SVAE encoder (from the same token ids the SVAE trained
+ * on), the normaliser is fitted on the training embeddings, and the head learns to predict the
+ * next sentence's embedding.
  * Evaluation on test documents: L2 to the true next embedding and contrastive accuracy (0.5 =
  * chance), each beside two baselines on the same targets (copy the previous sentence's
  * embedding; the training embeddings' mean) and with a 95% bootstrap interval over the
