@@ -1,7 +1,7 @@
 import { Rng } from '@sentencelab/tensor';
 import { describe, expect, it } from 'vitest';
 import { BagOfWordsCodec } from './bag-of-words-codec.js';
-import { contrastiveAccuracy, cosineToPrevious, nextEmbeddingL2, repetitionRate, roundTripL2, scoresWithBaselines } from './evaluation.js';
+import { contrastiveAccuracy, cosineToPrevious, energyScores, nextEmbeddingL2, repetitionRate, roundTripL2, scoresWithBaselines } from './evaluation.js';
 import { EmbeddingNormalizer } from './normalizer.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
@@ -42,6 +42,19 @@ describe('evaluation helpers', () => {
     // train-mean (0,3): distances 3, 10.44, 7; every prediction is the same point, so t0 (the nearest) wins for row 0 only.
     expect(r.trainMean.l2.map((x) => Math.round(x * 100) / 100)).toEqual([3, 10.44, 7]);
     expect(r.trainMean.contrastive).toEqual([1, 0, 0.5]);
+  });
+
+  it('energyScores: (L2(x1, y) + L2(x2, y)) / 2 - L2(x1, x2) / 2 (hand-computed); L2 for a repeated prediction', () => {
+    // x1 (0, 0), x2 (6, 8), y (3, 4): (5 + 5) / 2 - 10 / 2 = 0. x1 = x2 = (0, 0), y (3, 4): 5.
+    expect(energyScores([v(0, 0), v(0, 0)], [v(6, 8), v(0, 0)], [v(3, 4), v(3, 4)])).toEqual([0, 5]);
+    // Targets +1 or -1 (half each): a sampler drawing +-1 at random scores 0.5 on average over its
+    // four equally likely draw pairs (0 when they differ, 0 or 2 when they agree), below the mean
+    // predictor's 1, though its expected L2 (1) equals the mean predictor's: L2 does not reward it.
+    const pairs = [[1, 1], [1, -1], [-1, 1], [-1, -1]] as const;
+    const sampler = [1, -1].flatMap((y) => pairs.map(([a, b]) => energyScores([v(a)], [v(b)], [v(y)])[0]!));
+    expect(sampler.reduce((x, y) => x + y, 0) / sampler.length).toBeCloseTo(0.5, 12);
+    expect(energyScores([v(0)], [v(0)], [v(1)])).toEqual([1]);
+    expect(() => energyScores([v(0)], [], [v(1)])).toThrow(/1 predictions but 0 targets|0 predictions but 1 targets/);
   });
 
   it('roundTripL2: 0 for bank sentences, > 0 for a vector between two sentences', async () => {

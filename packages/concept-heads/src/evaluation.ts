@@ -99,6 +99,20 @@ export function scoresWithBaselines(predictions: Float32Array[], targets: Float3
   return { head: score(predictions), copyPrev: score(previous), trainMean: score(targets.map(() => mean)) };
 }
 
+/**
+ * The energy score of two predictions x1, x2 for the same target y (drawn with different seeds):
+ * (L2(x1, y) + L2(x2, y)) / 2 - L2(x1, x2) / 2, per target; lower is better. It estimates
+ * E||X - y|| - E||X - X'|| / 2 without bias, a strictly proper score (Gneiting & Raftery 2007):
+ * a head that samples from the right distribution scores best, while its L2 counts its spread
+ * against it (a calibrated sampler's expected L2 exceeds the conditional mean's). A
+ * deterministic head (x1 = x2) scores its L2, as does any constant baseline.
+ */
+export function energyScores(first: Float32Array[], second: Float32Array[], targets: Float32Array[]): number[] {
+  checkLists(first, targets, 'energyScores');
+  checkLists(second, targets, 'energyScores');
+  return targets.map((y, i) => (l2(first[i]!, y) + l2(second[i]!, y)) / 2 - l2(first[i]!, second[i]!) / 2);
+}
+
 /** Decode each vector to text, re-encode it, and measure how far it moved (mean L2). */
 export async function roundTripL2(vectors: Float32Array[], codec: ConceptCodec, normalizer?: EmbeddingNormalizer): Promise<L2Result> {
   if (vectors.length === 0) throw new Error('roundTripL2: no vectors');

@@ -42,6 +42,13 @@ export const EVAL_METRICS = [
   { key: 'kv_generation_bytes', label: 'KV gen. B', meaning: 'most cache bytes generating the bench budget held beyond the prompt\'s cache (the generated positions; an SLLM\'s sentence decoder cache), which does not grow with the context', interval: false },
   { key: 'kv_bytes_intercept', label: 'KV intercept B', meaning: 'runs before kv_generation_bytes: intercept of the former fit of peak cache bytes during generation vs context tokens (no longer written)', interval: false },
   { key: 'l2', label: 'L2', meaning: 'LCM: L2 distance between predicted and true next concept', interval: true },
+  {
+    key: 'energy_score',
+    label: 'energy score',
+    meaning:
+      "LCM: energy score of two predictions drawn with different seeds, (L2(x1, y) + L2(x2, y)) / 2 - L2(x1, x2) / 2 against the true next concept y (lower is better): strictly proper, so a head that samples is not penalised for its spread as L2 penalises it; a deterministic head's (and the baselines') equals its L2",
+    interval: true,
+  },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
   { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
   { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },

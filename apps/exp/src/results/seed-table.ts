@@ -14,6 +14,7 @@ export const SEED_FIGURES: readonly { key: string; label: string }[] = [
   { key: 'recon_noise_half', label: 'SentenceVAE: noise at which half of what the vector carries is lost' },
   { key: 'val_kl', label: 'SentenceVAE (variational): KL per sentence, nats' },
   { key: 'l2', label: 'concept head: L2 to the next sentence embedding' },
+  { key: 'energy_score', label: 'concept head: energy score of two draws (a deterministic head: its L2)' },
 ];
 
 /**

@@ -186,6 +186,11 @@ describe('eval stage', () => {
     }
     // The same targets for both heads: their copy-previous baselines agree.
     expect(energy['l2_copy_prev']).toBe(mse['l2_copy_prev']);
+    // The energy score of two draws: the MSE head draws the same prediction twice, so it is its
+    // L2; the energy head's second draw differs, so its score is below its L2.
+    expect(mse['energy_score']).toBeCloseTo(mse['l2'] as number, 6);
+    expect(energy['energy_score'] as number).toBeLessThan(energy['l2'] as number);
+    for (const head of [mse, energy]) expect(head['energy_score_ci_low'] as number).toBeLessThanOrEqual(head['energy_score'] as number);
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     expect(text).toMatch(/energy\s+lcm-energy.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.

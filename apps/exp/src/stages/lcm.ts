@@ -17,6 +17,7 @@ import {
   conceptBatches,
   conceptLens,
   createConceptHead,
+  energyScores,
   disposeBatch,
   energyLcmConfigSchema,
   fitConceptSpace,
@@ -213,12 +214,15 @@ export async function evaluateHead(
   },
 ): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
+  // A second prediction of every target, drawn with another seed (the same for a deterministic head): the energy score's and BrierLM's.
+  const second: Float32Array[] = [];
   const targets: Float32Array[] = [];
   const previous: Float32Array[] = [];
   const docOf: number[] = [];
   for (let d = 0; d < docs.length; d++) {
     for (const b of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: options.batchSize })) {
       const p = await model.predictBatch(b);
+      second.push(...(await model.predictBatch(b, { seed: options.seed + 1 })).predictions);
       predictions.push(...p.predictions);
       targets.push(...p.targets);
       previous.push(...p.previous);
@@ -240,12 +244,13 @@ export async function evaluateHead(
     Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, ...intervalEntries(key, ci) });
   };
   figure('l2', scores.head.l2);
+  figure('energy_score', energyScores(predictions, second, targets));
   figure('contrastive_acc', scores.head.contrastive);
   figure('l2_copy_prev', scores.copyPrev.l2);
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
   figure('l2_train_mean', scores.trainMean.l2);
   figure('contrastive_acc_train_mean', scores.trainMean.contrastive);
-  if (options.brier && options.brier.sentences > 0) Object.assign(out, await headBrier(model, docs, docOf, predictions, targets, options, options.brier));
+  if (options.brier && options.brier.sentences > 0) Object.assign(out, await headBrier(docs, docOf, predictions, second, targets, options, options.brier));
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
 }
@@ -261,31 +266,24 @@ export interface BrierOptions {
 }
 
 /**
- * BrierLM of a concept head: `sentences` of its teacher-forced predictions, spread evenly over the documents, a second
- * prediction drawn with another seed (the same for a deterministic MSE head), each decoded
- * with sampling through the SentenceVAE decoder; targets are the true next sentences' ids.
+ * BrierLM of a concept head: `sentences` of its teacher-forced predictions, spread evenly over
+ * the documents, and their second draws (another seed; the same for a deterministic MSE head),
+ * each decoded with sampling through the SentenceVAE decoder; targets are the true next
+ * sentences' ids.
  */
 async function headBrier(
-  model: Pick<ConceptModel, 'predictBatch' | 'config'>,
   docs: Float32Array[][],
   docOf: readonly number[],
   predictions: Float32Array[],
+  second: Float32Array[],
   targets: Float32Array[],
-  o: { batchSize: number; resamples: number; seed: number },
+  o: { resamples: number; seed: number },
   b: BrierOptions,
 ): Promise<Record<string, number>> {
   // Which predictions: spread evenly over the documents (spreadPicks); k indexes predictions.
   const perDoc = docs.map(() => [] as number[]);
   docOf.forEach((d, k) => perDoc[d]!.push(k));
   const chosen = spreadPicks(perDoc.map((ks) => ks.length), b.sentences).flatMap((picks, d) => picks.map((p) => perDoc[d]![p]!));
-  const lastDoc = chosen.length > 0 ? docOf[chosen[chosen.length - 1]!]! : -1;
-  const second: Float32Array[] = [];
-  for (let d = 0; d <= lastDoc; d++) {
-    for (const batch of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: o.batchSize })) {
-      second.push(...(await model.predictBatch(batch, { seed: o.seed + 1 })).predictions);
-      disposeBatch(batch);
-    }
-  }
   const [x1, x2] = [
     await b.decode(chosen.map((k) => predictions[k]!), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed }),
     await b.decode(chosen.map((k) => second[k]!), { maxTokens: BRIER_TOKENS, seed: 2 * o.seed + 1 }),
