@@ -46,7 +46,14 @@ export const EVAL_METRICS = [
     key: 'energy_score',
     label: 'energy score',
     meaning:
-      "LCM: energy score of two predictions drawn with different seeds, (L2(x1, y) + L2(x2, y)) / 2 - L2(x1, x2) / 2 against the true next concept y (lower is better): strictly proper, so a head that samples is not penalised for its spread as L2 penalises it; a deterministic head's (and the baselines') equals its L2",
+      "LCM: energy score of two predictions drawn with different seeds, (L2(x1, y) + L2(x2, y)) / 2 - L2(x1, x2) / 2 against the true next concept y (lower is better): strictly proper, it rates the head as a distribution, so a head that samples is not penalised for its spread as L2 penalises it; a deterministic head's equals its L2, and in many dimensions any point forecast loses to a sampler of the right spread (compare with energy_score_train_dist)",
+    interval: true,
+  },
+  {
+    key: 'energy_score_train_dist',
+    label: 'ES train-dist',
+    meaning:
+      "LCM baseline: the energy score of two training embeddings drawn at random as the prediction of each target, i.e. sampling the training distribution with no context: a sampling head that learned anything from the context scores below it",
     interval: true,
   },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },

@@ -155,7 +155,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
       const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
       if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
       const evalVectors = await embedDocuments(svae, evalDocs);
-      const evalResults = await evaluateHead(model, codec, evalVectors, meanEmbedding(train), {
+      const evalResults = await evaluateHead(model, codec, evalVectors, train, {
         onPredictions: (p) => ctx.run!.writeEmbeddings(headEmbeddings(evalDocs, evalVectors, p, result.step)),
         roundTrip: c.roundTripSentences,
         batchSize: c.train.batchSize,
@@ -194,15 +194,16 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
 
 /**
  * L2 / contrastive accuracy over teacher-forced predictions, beside the copy-previous and
- * training-mean baselines on the same targets, each with a 95% bootstrap interval over the
- * documents (contrastive distractors: all targets of all documents); round trip over some
- * predictions.
+ * training-mean baselines on the same targets, and the energy score of two draws beside that of
+ * two training embeddings drawn at random (`training`: the training documents' embeddings), each
+ * with a 95% bootstrap interval over the documents (contrastive distractors: all targets of all
+ * documents); round trip over some predictions.
  */
 export async function evaluateHead(
   model: Pick<ConceptModel, 'predictBatch' | 'config' | 'normalizer'>,
   codec: ConceptCodec,
   docs: Float32Array[][],
-  trainMean: Float32Array,
+  training: readonly Float32Array[][],
   options: {
     roundTrip: number;
     batchSize: number;
@@ -232,7 +233,7 @@ export async function evaluateHead(
   }
   if (predictions.length < 2) throw new Error(`evaluation needs at least 2 target sentences in the test documents, got ${predictions.length}`);
   options.onPredictions?.({ predictions, targets, docOf });
-  const scores = scoresWithBaselines(predictions, targets, previous, trainMean);
+  const scores = scoresWithBaselines(predictions, targets, previous, meanEmbedding(training));
   const out: Record<string, number | null> = {};
   const figure = (key: EvalKey, values: number[]) => {
     const sums = docs.map(() => ({ num: 0, den: 0 }));
@@ -245,6 +246,11 @@ export async function evaluateHead(
   };
   figure('l2', scores.head.l2);
   figure('energy_score', energyScores(predictions, second, targets));
+  // Sampling the training distribution: two training embeddings drawn at random (seeded) for each target.
+  const pool = training.flat();
+  const rng = new Rng(options.seed + 2);
+  const draws = targets.map(() => [pool[rng.int(pool.length)]!, pool[rng.int(pool.length)]!] as const);
+  figure('energy_score_train_dist', energyScores(draws.map((d) => d[0]), draws.map((d) => d[1]), targets));
   figure('contrastive_acc', scores.head.contrastive);
   figure('l2_copy_prev', scores.copyPrev.l2);
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
