@@ -56,6 +56,13 @@ export const EVAL_METRICS = [
       "LCM baseline: the energy score of two training embeddings drawn at random as the prediction of each target, i.e. sampling the training distribution with no context: a sampling head that learned anything from the context scores below it",
     interval: true,
   },
+  {
+    key: 'energy_score_diff_train_dist',
+    label: 'ES - train-dist',
+    meaning:
+      'LCM: energy_score minus energy_score_train_dist target by target, with a paired 95% bootstrap interval over documents (the same documents drawn for both): below 0, the head is a better distribution of the next concept than sampling the training embeddings',
+    interval: true,
+  },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
   { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
   { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },

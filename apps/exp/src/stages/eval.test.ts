@@ -194,7 +194,12 @@ describe('eval stage', () => {
     // Sampling the training distribution, the same draws for both heads (the same seed and targets).
     expect(energy['energy_score_train_dist']).toBe(mse['energy_score_train_dist']);
     expect(mse['energy_score_train_dist_ci_high'] as number).toBeGreaterThanOrEqual(mse['energy_score_train_dist'] as number);
-    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+contr\. acc/m);
+    // The paired difference: the mean of the per-target differences is the difference of the means.
+    for (const head of [mse, energy]) {
+      expect(head['energy_score_diff_train_dist']).toBeCloseTo((head['energy_score'] as number) - (head['energy_score_train_dist'] as number), 9);
+      expect(head['energy_score_diff_train_dist_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_diff_train_dist'] as number);
+    }
+    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+ES - train-dist\s+contr\. acc/m);
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     expect(text).toMatch(/energy\s+lcm-energy.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.

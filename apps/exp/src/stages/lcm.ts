@@ -245,12 +245,16 @@ export async function evaluateHead(
     Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, ...intervalEntries(key, ci) });
   };
   figure('l2', scores.head.l2);
-  figure('energy_score', energyScores(predictions, second, targets));
+  const headScores = energyScores(predictions, second, targets);
+  figure('energy_score', headScores);
   // Sampling the training distribution: two training embeddings drawn at random (seeded) for each target.
   const pool = training.flat();
   const rng = new Rng(options.seed + 2);
   const draws = targets.map(() => [pool[rng.int(pool.length)]!, pool[rng.int(pool.length)]!] as const);
-  figure('energy_score_train_dist', energyScores(draws.map((d) => d[0]), draws.map((d) => d[1]), targets));
+  const trainDist = energyScores(draws.map((d) => d[0]), draws.map((d) => d[1]), targets);
+  figure('energy_score_train_dist', trainDist);
+  // Paired: the same targets, the same documents drawn in each resample.
+  figure('energy_score_diff_train_dist', headScores.map((x, i) => x - trainDist[i]!));
   figure('contrastive_acc', scores.head.contrastive);
   figure('l2_copy_prev', scores.copyPrev.l2);
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
