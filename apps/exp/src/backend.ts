@@ -23,7 +23,7 @@ export function computeKey(b: StartedBackend): Record<string, string> {
     backend: b.backend,
     ...(b.native !== undefined ? { simd: b.native.simd, gemm: b.native.blas } : {}),
     ...(b.device !== undefined ? { adapter: `${b.device.vendor} ${b.device.architecture} ${b.device.device} ${b.device.description}`.trim() } : {}),
-    ...(b.matmul !== undefined ? { matmul: String(b.matmul) } : {}),
+    ...(b.matmul !== undefined ? { matmul: b.matmul } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, Rng } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { energyScoreLoss } from './energy-score.js';
+import { energyScores } from './evaluation.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -45,6 +46,14 @@ describe('energyScoreLoss (hand-worked)', () => {
     const mean = (lossOf([[[0], [0]]], [[1]], [1]) + lossOf([[[0], [0]]], [[-1]], [1])) / 2;
     expect(spread).toBeCloseTo(0, 6);
     expect(mean).toBeCloseTo(2, 6);
+  });
+
+  it('with two samples, twice the eval\'s per-target energy score (energyScores), averaged', () => {
+    const rng = new Rng(9);
+    const rows = Array.from({ length: 3 }, () => [Array.from(rng.normalArray(4)), Array.from(rng.normalArray(4))]);
+    const targets = Array.from({ length: 3 }, () => Array.from(rng.normalArray(4)));
+    const scores = energyScores(rows.map((r) => Float32Array.from(r[0]!)), rows.map((r) => Float32Array.from(r[1]!)), targets.map((t) => Float32Array.from(t)));
+    expect(lossOf(rows, targets, [1, 1, 1])).toBeCloseTo((2 * scores.reduce((a, b) => a + b, 0)) / 3, 5);
   });
 
   it('gradients equal central differences, for beta 1 and 1.5', () => {

@@ -105,7 +105,9 @@ export function scoresWithBaselines(predictions: Float32Array[], targets: Float3
  * E||X - y|| - E||X - X'|| / 2 without bias, a strictly proper score (Gneiting & Raftery 2007):
  * a head that samples from the right distribution scores best, while its L2 counts its spread
  * against it (a calibrated sampler's expected L2 exceeds the conditional mean's). A
- * deterministic head (x1 = x2) scores its L2, as does any constant baseline.
+ * deterministic head (x1 = x2) scores its L2, as does any constant baseline. In float64 on plain
+ * vectors, as the other helpers here; the training loss `energyScoreLoss` with two samples is
+ * twice its mean (tested).
  */
 export function energyScores(first: Float32Array[], second: Float32Array[], targets: Float32Array[]): number[] {
   checkLists(first, targets, 'energyScores');

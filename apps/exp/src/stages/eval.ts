@@ -39,7 +39,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
-import type { Artifact, EvalScorer, Stage } from './types.js';
+import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
 
 /**
  * BrierLM of one model over `limit` scored sentences spread across the documents
@@ -329,7 +329,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
   schema: evalStageSchema,
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset whose held-out documents are scored' },
-    models: { kinds: ['token-lm', 'sllm', 'svae', 'lcm-mse', 'lcm-diffusion', 'lcm-energy', 'bench'], many: true, description: 'the models to compare (and bench stages with their speed figures)' },
+    models: { kinds: ['token-lm', 'sllm', 'svae', ...CONCEPT_HEAD_KINDS, 'bench'], many: true, description: 'the models to compare (and bench stages with their speed figures)' },
   },
   packages: ['@sentencelab/data', '@sentencelab/metrics'],
   trains: false,

@@ -19,7 +19,7 @@ import { objectiveOf } from './matching.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
-import type { Artifact, GenerateOptions, LensView, Stage } from './types.js';
+import { CONCEPT_HEAD_KINDS, type Artifact, type GenerateOptions, type LensView, type Stage } from './types.js';
 
 export const tokenLmStageSchema = z
   .strictObject({
@@ -103,7 +103,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
   inputs: {
     tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' },
     flopsOf: {
-      kinds: ['svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'lcm-energy'],
+      kinds: ['svae', 'token-lm', 'sllm', ...CONCEPT_HEAD_KINDS],
       optional: true,
       recordOnly: true,
       description: "a compute-matched baseline: train as many steps as spend this stage's training FLOPs and those of the stages it builds on, in place of train.steps",

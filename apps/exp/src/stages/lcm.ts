@@ -79,11 +79,14 @@ export const lcmEnergyStageSchema = z.strictObject({
   ...common,
 });
 
-/** Which head a stage trains: its config schema, and the kind its config gets when it names none. */
+/**
+ * Which head a stage trains: its config schema, and the kind its config gets when it names none
+ * (lcm-mse and lcm-energy cannot name one: `kind` is a derived key of their model section).
+ */
 const HEADS = {
-  'base-lcm': { schema: baseLcmConfigSchema, kind: 'base-lcm', fixed: true },
-  diffusion: { schema: diffusionModelSchema, kind: 'two-tower', fixed: false },
-  energy: { schema: energyLcmConfigSchema, kind: 'energy', fixed: true },
+  'base-lcm': { schema: baseLcmConfigSchema, kind: 'base-lcm' },
+  diffusion: { schema: diffusionModelSchema, kind: 'two-tower' },
+  energy: { schema: energyLcmConfigSchema, kind: 'energy' },
 } as const;
 type HeadKind = keyof typeof HEADS;
 
@@ -121,9 +124,9 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const train = await embedDocuments(svae, trainDocs);
   const val = await embedDocuments(svae, valDocs.filter((d) => d.sentences.length >= 1));
   const raw = { ...c.model, dEmb: svae.config.dModel, seed: ctx.seed };
-  // The stage kind fixes the head's kind (lcm-mse, lcm-energy), or model.kind picks one (lcm-diffusion: two-tower by default).
+  // The head's kind: the stage's, or for lcm-diffusion model.kind where the config names one.
   const head = HEADS[kind];
-  const probe = head.schema.parse(head.fixed ? { ...raw, kind: head.kind } : { kind: head.kind, ...raw });
+  const probe = head.schema.parse({ kind: head.kind, ...raw });
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })], c.train.evalBatches, valDocs, ctx.name);

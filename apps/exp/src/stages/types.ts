@@ -15,8 +15,11 @@ import { backendConfigSchema, type GpuOptions } from '@sentencelab/tensor';
 import { z } from 'zod';
 import type { Progress } from '../train/progress.js';
 
+/** The concept-head stage kinds (they predict sentence vectors; ./lcm.ts). */
+export const CONCEPT_HEAD_KINDS = ['lcm-mse', 'lcm-diffusion', 'lcm-energy'] as const;
+
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
-export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', 'lcm-mse', 'lcm-diffusion', 'lcm-energy', 'eval', 'bench'] as const;
+export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', ...CONCEPT_HEAD_KINDS, 'eval', 'bench'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
 
 /** Which earlier stages may fill one input slot of a stage. */
