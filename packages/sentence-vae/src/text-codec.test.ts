@@ -31,6 +31,22 @@ describe('textCodec', () => {
     svae.dispose();
   });
 
+  it('decodes with the decode options it was given: a token cap, sampling with a seed', async () => {
+    const svae = new SentenceVAE({ vocabSize: 12, dModel: 8, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 3 }).eval();
+    const vectors = await textCodec(svae, letters).encode(['abc', 'ghi', 'ee']);
+    const x = tf.tensor2d(vectors.flatMap((v) => Array.from(v)), [3, 8]);
+    const greedy = await textCodec(svae, letters).decode(vectors);
+    // An untrained decoder rarely picks EOS: the greedy sentences run to the model's maxTokens.
+    expect(Math.max(...greedy.map((s) => s.length))).toBeGreaterThan(1);
+    expect((await textCodec(svae, letters, { maxTokens: 1 }).decode(vectors)).every((s) => s.length <= 1)).toBe(true);
+    const sampling = { strategy: 'sample', temperature: 1.5, seed: 7 } as const;
+    const sampled = await textCodec(svae, letters, sampling).decode(vectors);
+    expect(sampled).toEqual(await svae.decodeText(x, letters, sampling));
+    expect(sampled).not.toEqual(greedy);
+    x.dispose();
+    svae.dispose();
+  });
+
   it('vectorRows reads [n, d] into n vectors and disposes the tensor', async () => {
     const t = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
     expect(await vectorRows(t)).toEqual([Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6)]);

@@ -4,6 +4,7 @@
  * a browser alike.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { DecodeOptions } from './generate.js';
 import type { SentenceVAE, TokenizerLike } from './model.js';
 
 export interface TextCodec {
@@ -20,9 +21,10 @@ export interface CodecTokenizer extends TokenizerLike {
 
 /**
  * Sentences are encoded as the SentenceVAE trained on them: cut to its maxTokens, an empty one
- * as a lone EOS; vectors decode greedily.
+ * as a lone EOS; vectors decode with `decode` (default greedy, up to the model's maxTokens),
+ * the same options for every call (a sampling seed draws alike in each).
  */
-export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer): TextCodec {
+export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer, decode: DecodeOptions = {}): TextCodec {
   const d = svae.config.dModel;
   return {
     dim: d,
@@ -38,7 +40,7 @@ export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer): TextCod
       vectors.forEach((v, i) => flat.set(v, i * d));
       const x = tf.tensor2d(flat, [vectors.length, d]);
       try {
-        return await svae.decodeText(x, tokenizer);
+        return await svae.decodeText(x, tokenizer, decode);
       } finally {
         x.dispose();
       }

@@ -1,11 +1,12 @@
 /** `pnpm exp generate <run> --prompt "..."`: stream text from a trained model. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { readConfig, readMeta } from '@sentencelab/runs';
 import { ArtifactCache } from '../pipeline/cache.js';
 import { readStageRecord } from '../pipeline/execute.js';
 import { resolveRunDir } from '../runs-lookup.js';
+import { checkGenerateOptions } from '../stages/generate-options.js';
 import type { AnyStage, Artifact, GenerateOptions } from '../stages/types.js';
-import { num } from './options.js';
+import { num, positiveInt, positiveNumber } from './options.js';
 
 export interface GenerateCliOptions extends GenerateOptions {
   prompt: string;
@@ -42,6 +43,7 @@ export async function openRunModel<T extends AnyStage>(
 /** Writes the prompt, then streams the continuation to `write` as it is produced; returns the continuation. */
 export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
   const { stage, artifact } = await openRunModel(runDir, o.cacheDir, 'generate text', (s): s is AnyStage & Required<Pick<AnyStage, 'generate'>> => s.generate !== undefined);
+  checkGenerateOptions(stage.kind, o);
   write(o.prompt);
   let text = '';
   for await (const chunk of stage.generate(artifact, o.prompt, o)) {
@@ -61,6 +63,11 @@ export function generateCommand(): Command {
     .option('--temperature <t>', '0 = greedy', num(0), 0)
     .option('--top-p <p>', 'nucleus sampling mass', num(0), 1)
     .option('--seed <n>', 'sampling seed', num(0), 0)
+    .addOption(new Option('--feedback <what>', 'concept heads: what goes back into the context, the predicted vector or its decoded text re-encoded (default vector)').choices(['vector', 'reencode']))
+    .option('--guidance <scale>', "diffusion heads: classifier-free guidance scale (1 = conditional only; default the run's config)", num(0))
+    .option('--initial-noise <scale>', "diffusion heads: x_T = scale * N(0, I) (default the run's sampling.initialNoiseScale)", positiveNumber)
+    .option('--sampling-steps <n>', "diffusion heads: DDIM steps (default the run's sampling.steps)", positiveInt)
+    .option('--eta <e>', "diffusion heads: DDIM eta, 0 = deterministic (default the run's sampling.eta)", num(0))
     .option('--runs-dir <dir>', 'runs folder', 'runs')
     .option('--cache-dir <dir>', 'stage artifact cache', '.cache/stages')
     .action(async (arg: string, o: GenerateCliOptions) => {

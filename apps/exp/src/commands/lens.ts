@@ -56,7 +56,7 @@ export function lensCommand(): Command {
     .description("SentenceLens: decode every layer's hidden state at every sentence position through the SentenceVAE decoder (sllm and lcm-mse runs)")
     .argument('<run>', 'run folder, <experiment>/<runId>, or a unique part of a run id')
     .requiredOption('--text <text>', 'a document: its sentences are the positions read')
-    .option('--max-tokens <n>', 'most tokens decoded per cell (sllm runs)', num(1), 32)
+    .option('--max-tokens <n>', 'most tokens decoded per cell', num(1), 32)
     .option('--width <n>', 'terminal columns (default: the terminal, else 160)', num(40))
     .option('--json', 'print the grid as JSON instead')
     .option('--runs-dir <dir>', 'runs folder', 'runs')

@@ -16,6 +16,7 @@ import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationB
 import { trainStage } from '../train/train-stage.js';
 import { FLOPS_OF_KEY, flopsWithUpstream } from '../pipeline/compute.js';
 import { objectiveOf } from './matching.js';
+import { sentenceDecode } from './generate-options.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
@@ -168,7 +169,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const model = loadTokenLm(artifact);
     try {
       const ids = await promptIds(prompt, data);
-      const options = { maxSentences: o.maxSentences, maxTokens: o.maxTokens * o.maxSentences, strategy: o.temperature > 0 ? ('sample' as const) : ('greedy' as const), temperature: o.temperature, topP: o.topP, seed: o.seed };
+      const options = { ...sentenceDecode(o), maxSentences: o.maxSentences, maxTokens: o.maxTokens * o.maxSentences };
       for await (const s of model.generate(ids, options)) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
     } finally {
       model.dispose();
@@ -268,8 +269,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     const model = loadSllm(artifact);
     try {
       const ids = await promptIds(prompt, data);
-      const decode = { strategy: o.temperature > 0 ? ('sample' as const) : ('greedy' as const), temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: o.seed };
-      for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
+      for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode: sentenceDecode(o) })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
     } finally {
       model.dispose();
     }

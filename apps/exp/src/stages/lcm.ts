@@ -36,7 +36,7 @@ import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalEntries, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
-import { textCodec, type SentenceVAE } from '@sentencelab/sentence-vae';
+import { textCodec, type DecodeOptions, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 import { meanLoss } from '../train/fit.js';
 import { trainStage } from '../train/train-stage.js';
@@ -44,6 +44,7 @@ import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
+import { headGenerate, sentenceDecode } from './generate-options.js';
 import { modelSection } from './model-section.js';
 import { embedDocuments, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
@@ -95,9 +96,9 @@ const inputs = {
   svae: { kinds: ['svae'], description: 'the frozen SentenceVAE whose embeddings are the concept space' },
 } as const;
 
-/** The SentenceVAE + tokenizer as a concept codec (text <-> vectors). */
-export function svaeCodec(svae: SentenceVAE, data: LoadedData): ConceptCodec {
-  return textCodec(svae, data.dataset.tokenizer);
+/** The SentenceVAE + tokenizer as a concept codec (text <-> vectors); vectors decode with `decode` (default greedy). */
+export function svaeCodec(svae: SentenceVAE, data: LoadedData, decode: DecodeOptions = {}): ConceptCodec {
+  return textCodec(svae, data.dataset.tokenizer, decode);
 }
 
 function concat(vs: Float32Array[]): Float32Array {
@@ -328,7 +329,7 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
   const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
   try {
     const sentences = await promptSentences(prompt, data);
-    for await (const s of model.generate(svaeCodec(svae, data), sentences, { maxSentences: o.maxSentences, seed: o.seed })) yield ` ${s.text}`;
+    for await (const s of model.generate(svaeCodec(svae, data, sentenceDecode(o)), sentences, headGenerate(o))) yield ` ${s.text}`;
   } finally {
     model.dispose();
     svae.dispose();
@@ -340,7 +341,7 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
  * SVAE, scored with its cosine to the true next sentence's embedding and the token F1 of its
  * decoding (the SLLM lens's scores).
  */
-async function lensOfHead(artifact: Artifact, text: string): Promise<LensView> {
+async function lensOfHead(artifact: Artifact, text: string, o: { maxTokens: number }): Promise<LensView> {
   const svae = loadSvae(String(artifact.meta['svaeDir']));
   const data = await loadData(String(artifact.meta['datasetDir']));
   const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
@@ -349,7 +350,7 @@ async function lensOfHead(artifact: Artifact, text: string): Promise<LensView> {
     const tok = data.dataset.tokenizer;
     const all = await promptSentences(text, data);
     const sentences = all.slice(0, model.maxContext);
-    const grid = await conceptLens(model, svaeCodec(svae, data), sentences);
+    const grid = await conceptLens(model, svaeCodec(svae, data, { maxTokens: o.maxTokens }), sentences);
     return {
       sentences,
       droppedSentences: all.length - sentences.length,

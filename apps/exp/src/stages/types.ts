@@ -134,7 +134,7 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
   /**
    * Sentence-level models with a SentenceVAE (sllm, lcm-mse): SentenceLens over the first
-   * sentences of `text` (as many as the model reads), decoded greedily (`maxTokens`: sllm only).
+   * sentences of `text` (as many as the model reads), decoded greedily to `maxTokens` a sentence.
    * Used by `pnpm exp lens`.
    */
   lens?(artifact: Artifact, text: string, options: { maxTokens: number }): Promise<LensView>;
@@ -205,13 +205,23 @@ export interface LensView {
 export interface GenerateOptions {
   /** Most new sentences (sentence-level models) or sentences' worth of tokens (token LM: stops after this many EOS). */
   maxSentences: number;
-  /** Most new tokens per sentence (token LM: in total). */
+  /** Most new tokens per sentence (token LM: maxSentences times this in all). */
   maxTokens: number;
   /** 0 = greedy. */
   temperature: number;
   /** Nucleus sampling mass (1 = off). */
   topP: number;
   seed: number;
+  /** Concept heads: what goes back into the context, the predicted vector (default) or the re-encoding of its text. */
+  feedback?: 'vector' | 'reencode';
+  /** Diffusion heads: the classifier-free guidance scale instead of the trained config's (1 = conditional only). */
+  guidance?: number;
+  /** Diffusion heads: x_T = initialNoise * N(0, I) instead of the config's sampling.initialNoiseScale. */
+  initialNoise?: number;
+  /** Diffusion heads: DDIM steps instead of the config's sampling.steps. */
+  samplingSteps?: number;
+  /** Diffusion heads: DDIM eta instead of the config's sampling.eta (0 = deterministic). */
+  eta?: number;
 }
 
 /** A stage kind whose schema type is erased, for registries. */

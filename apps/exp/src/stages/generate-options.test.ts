@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'vitest';
+import { checkGenerateOptions, headGenerate, sentenceDecode } from './generate-options.js';
+import type { GenerateOptions } from './types.js';
+
+const base: GenerateOptions = { maxSentences: 2, maxTokens: 9, temperature: 0, topP: 0.9, seed: 4 };
+
+describe('exp generate options', () => {
+  test('a sentence decoder decodes greedily at temperature 0, else samples, to maxTokens with the seed', () => {
+    expect(sentenceDecode(base)).toEqual({ strategy: 'greedy', temperature: 0, topP: 0.9, maxTokens: 9, seed: 4 });
+    expect(sentenceDecode({ ...base, temperature: 0.7 })).toEqual({ strategy: 'sample', temperature: 0.7, topP: 0.9, maxTokens: 9, seed: 4 });
+  });
+
+  test("a concept head gets only the sampling options given, under its config's names", () => {
+    expect(headGenerate(base)).toEqual({ maxSentences: 2, seed: 4 });
+    expect(headGenerate({ ...base, feedback: 'reencode', guidance: 1, initialNoise: 1.5, samplingSteps: 10, eta: 0.3 })).toEqual({
+      maxSentences: 2,
+      seed: 4,
+      feedback: 'reencode',
+      guidance: { scale: 1 },
+      sampling: { steps: 10, eta: 0.3, initialNoiseScale: 1.5 },
+    });
+    // 0 is a value (guidance off, a deterministic DDIM), not "not given".
+    expect(headGenerate({ ...base, guidance: 0, eta: 0 })).toEqual({ maxSentences: 2, seed: 4, guidance: { scale: 0 }, sampling: { eta: 0 } });
+  });
+
+  test('an option a stage kind cannot use is an error naming its flag and the kinds that take it', () => {
+    expect(() => checkGenerateOptions('lcm-mse', { ...base, guidance: 2 })).toThrow('--guidance applies to diffusion heads (lcm-diffusion) only; this run is a lcm-mse stage');
+    expect(() => checkGenerateOptions('lcm-energy', { ...base, samplingSteps: 5 })).toThrow(/--sampling-steps applies to diffusion heads/);
+    expect(() => checkGenerateOptions('sllm', { ...base, feedback: 'vector' })).toThrow('--feedback applies to concept heads (lcm-mse, lcm-diffusion, lcm-energy) only; this run is a sllm stage');
+    expect(() => checkGenerateOptions('token-lm', { ...base, eta: 0 })).toThrow(/--eta applies to diffusion heads/);
+    expect(() => checkGenerateOptions('lcm-diffusion', { ...base, feedback: 'reencode', guidance: 1, initialNoise: 1, samplingSteps: 3, eta: 1 })).not.toThrow();
+    expect(() => checkGenerateOptions('lcm-energy', { ...base, feedback: 'reencode' })).not.toThrow();
+    expect(() => checkGenerateOptions('token-lm', { ...base, temperature: 1 })).not.toThrow();
+  });
+});
