@@ -110,11 +110,14 @@ export function promptSentences(run: LoadedRun, prompt: string): string[] {
  */
 export async function generate(run: LoadedRun, prompt: string, s: GenerateSettings, events: GenerateEvents): Promise<string> {
   const sentences = promptSentences(run, prompt);
+  const strategy = s.temperature > 0 ? ('sample' as const) : ('greedy' as const);
+  // Each sentence's tokens, as exp's sentenceDecode: the SLLM's and a head's vectors alike.
+  const decode = { strategy, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed };
   if (isHead(run.model)) {
-    // As exp's generateFromHead: the head's own sampling (no temperature), a seed per sentence.
+    // As exp's generateFromHead: the head's own sampling, a seed per sentence; its vectors decoded with `decode`.
     let text = '';
     let n = 0;
-    for await (const g of run.model.head.generate(textCodec(run.model.svae, run.tokenizer), sentences, { maxSentences: s.maxSentences, seed: s.seed })) {
+    for await (const g of run.model.head.generate(textCodec(run.model.svae, run.tokenizer, decode), sentences, { maxSentences: s.maxSentences, seed: s.seed })) {
       text += ` ${g.text}`;
       events.onText(text);
       events.onStats(++n, null);
@@ -122,7 +125,6 @@ export async function generate(run: LoadedRun, prompt: string, s: GenerateSettin
     return text;
   }
   const ids = sentences.map((t) => run.tokenizer.encodeSync(t));
-  const strategy = s.temperature > 0 ? ('sample' as const) : ('greedy' as const);
   const tok = run.tokenizer;
   let text = '';
   let tokens = 0;
@@ -150,7 +152,6 @@ export async function generate(run: LoadedRun, prompt: string, s: GenerateSettin
     }
     return text;
   }
-  const decode = { strategy, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed };
   for await (const sentence of run.model.generate(ids, { maxSentences: s.maxSentences, decode, onCacheBytes })) {
     // Its tokens and the step that ended it (EOS or the cut), as the SLLM's budget counts them.
     tokens += sentence.length + 1;
