@@ -143,6 +143,27 @@ describe('SLLM', () => {
     model.dispose();
   });
 
+  test('sampling: generated sentence k draws from decode.seed + k, not the same draws each sentence', async () => {
+    const model = new SLLM(tinyConfig()).eval();
+    const decode = { strategy: 'sample', temperature: 1, maxTokens: 5, seed: 3 } as const;
+    const got: number[][] = [];
+    for await (const s of model.generate([[5, 6, 7]], { maxSentences: 3, stopThreshold: 1.01, decode })) got.push(s);
+    expect(got).toHaveLength(3);
+    // Reference: the whole context re-run for each sentence, its last state decoded with seed 3 + k.
+    const context = [[5, 6, 7]];
+    for (let k = 0; k < 3; k++) {
+      const S = context.length;
+      const packed = packSentences(context, { pad: 0, maxLen: 6 });
+      const h = model.hiddenStates({ tokens: packed.tokens, lengths: packed.lengths, shape: [1, S, 6] });
+      const last = tf.reshape(tf.slice(h, [0, S - 1, 0], [1, 1, 16]), [1, 16]);
+      const [sentence] = await model.svae.decode(last, { ...decode, seed: 3 + k });
+      tf.dispose([h, last]);
+      expect(got[k]).toEqual(sentence);
+      context.push(sentence!);
+    }
+    model.dispose();
+  });
+
   test('a prompt longer than decoder.maxLen sentences is read through a sliding window', async () => {
     const model = new SLLM(tinyConfig(4));
     const prompt = Array.from({ length: 6 }, (_, i) => [5 + (i % 5), 6]);

@@ -277,7 +277,8 @@ export class SLLM extends Module {
         if (pEnd >= threshold) break;
         const memory = tf.tidy(() => this.toMemory(last));
         // At most `budget` steps: maxTokens tokens + the step that ends or cuts the sentence.
-        const decode = { ...options.decode, maxTokens: Math.min(sentenceMax, budget - 1) };
+        // Sentence k samples from seed + k: the same draws for every sentence would couple them.
+        const decode = { ...options.decode, maxTokens: Math.min(sentenceMax, budget - 1), seed: (options.decode?.seed ?? 0) + produced };
         const sentenceBytes = cache.bytes();
         const decoded = await decodeSentences(this.svae.decoder, memory, decode, onBytes === undefined ? {} : { onCacheBytes: (b) => onBytes(sentenceBytes + b) });
         memory.dispose();

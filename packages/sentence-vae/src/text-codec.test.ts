@@ -31,7 +31,7 @@ describe('textCodec', () => {
     svae.dispose();
   });
 
-  it('decodes with the decode options it was given: a token cap, sampling with a seed', async () => {
+  it('decodes with the decode options it was given: a token cap, sampling from seed + k at its k-th call', async () => {
     const svae = new SentenceVAE({ vocabSize: 12, dModel: 8, maxTokens: 6, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 3 }).eval();
     const vectors = await textCodec(svae, letters).encode(['abc', 'ghi', 'ee']);
     const x = tf.tensor2d(vectors.flatMap((v) => Array.from(v)), [3, 8]);
@@ -40,9 +40,17 @@ describe('textCodec', () => {
     expect(Math.max(...greedy.map((s) => s.length))).toBeGreaterThan(1);
     expect((await textCodec(svae, letters, { maxTokens: 1 }).decode(vectors)).every((s) => s.length <= 1)).toBe(true);
     const sampling = { strategy: 'sample', temperature: 1.5, seed: 7 } as const;
-    const sampled = await textCodec(svae, letters, sampling).decode(vectors);
+    const codec = textCodec(svae, letters, sampling);
+    const sampled = await codec.decode(vectors);
     expect(sampled).toEqual(await svae.decodeText(x, letters, sampling));
     expect(sampled).not.toEqual(greedy);
+    const again = await codec.decode(vectors);
+    expect(again).toEqual(await svae.decodeText(x, letters, { ...sampling, seed: 8 }));
+    expect(again).not.toEqual(sampled);
+    // A fresh codec starts from the seed again; greedy decoding has no draws to vary.
+    expect(await textCodec(svae, letters, sampling).decode(vectors)).toEqual(sampled);
+    const greedyCodec = textCodec(svae, letters);
+    expect([await greedyCodec.decode(vectors), await greedyCodec.decode(vectors)]).toEqual([greedy, greedy]);
     x.dispose();
     svae.dispose();
   });

@@ -21,11 +21,14 @@ export interface CodecTokenizer extends TokenizerLike {
 
 /**
  * Sentences are encoded as the SentenceVAE trained on them: cut to its maxTokens, an empty one
- * as a lone EOS; vectors decode with `decode` (default greedy, up to the model's maxTokens),
- * the same options for every call (a sampling seed draws alike in each).
+ * as a lone EOS; vectors decode with `decode` (default greedy, up to the model's maxTokens).
+ * When sampling, the codec's k-th decode call (from 0) draws from `decode.seed + k`: a concept
+ * head decodes one sentence a call, and the same draws for each would couple its sentences
+ * (as the SLLM decodes its k-th sentence from seed + k). A fresh codec starts again at k = 0.
  */
 export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer, decode: DecodeOptions = {}): TextCodec {
   const d = svae.config.dModel;
+  let calls = 0;
   return {
     dim: d,
     async encode(sentences) {
@@ -40,7 +43,7 @@ export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer, decode: 
       vectors.forEach((v, i) => flat.set(v, i * d));
       const x = tf.tensor2d(flat, [vectors.length, d]);
       try {
-        return await svae.decodeText(x, tokenizer, decode);
+        return await svae.decodeText(x, tokenizer, { ...decode, seed: (decode.seed ?? 0) + calls++ });
       } finally {
         x.dispose();
       }
