@@ -30,6 +30,22 @@ export const decodeOptionsSchema = z.strictObject({
 
 export type DecodeOptions = z.input<typeof decodeOptionsSchema>;
 
+/** A user's sampling settings (`pnpm exp generate`'s flags, the report playground's fields). */
+export interface SamplingSettings {
+  /** 0 = greedy. */
+  temperature: number;
+  /** Nucleus mass (1 = off). */
+  topP: number;
+  /** Most tokens per sentence. */
+  maxTokens: number;
+  seed: number;
+}
+
+/** Decode options of a user's settings: greedy at temperature 0, else sampled. */
+export function decodeOptionsFrom(s: SamplingSettings): { strategy: 'greedy' | 'sample'; temperature: number; topP: number; maxTokens: number; seed: number } {
+  return { strategy: s.temperature > 0 ? 'sample' : 'greedy', temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed };
+}
+
 /** Decoded token ids per sentence (EOS and BOS excluded) and whether each ended with EOS. */
 export interface DecodeResult {
   tokens: number[][];

@@ -46,7 +46,7 @@ export { dropWords, maskTokens } from './word-dropout.js';
 export { SentenceEncoder, type Posterior, type SentenceEncoderOptions } from './encoder.js';
 export { DecoderState, SentenceDecoder, type SentenceDecoderOptions, type TokenLoss } from './decoder.js';
 export { Pooling, type PoolingOptions } from './pooling.js';
-export { decodeOptionsSchema, decodeSentences, type DecodeHooks, type DecodeOptions, type DecodeResult } from './generate.js';
+export { decodeOptionsFrom, decodeOptionsSchema, decodeSentences, type DecodeHooks, type DecodeOptions, type DecodeResult, type SamplingSettings } from './generate.js';
 export { BeamSearch, type BeamSearchOptions, type BeamStep } from './beam.js';
 export { argmax, logSoftmax, nucleusDistribution, sampleToken, type SampleOptions, type Uniform } from './sampling.js';
 

@@ -1,15 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { checkGenerateOptions, headGenerate, sentenceDecode } from './generate-options.js';
+import { checkGenerateOptions, headGenerate } from './generate-options.js';
 import type { GenerateOptions } from './types.js';
 
 const base: GenerateOptions = { maxSentences: 2, maxTokens: 9, temperature: 0, topP: 0.9, seed: 4 };
 
 describe('exp generate options', () => {
-  test('a sentence decoder decodes greedily at temperature 0, else samples, to maxTokens with the seed', () => {
-    expect(sentenceDecode(base)).toEqual({ strategy: 'greedy', temperature: 0, topP: 0.9, maxTokens: 9, seed: 4 });
-    expect(sentenceDecode({ ...base, temperature: 0.7 })).toEqual({ strategy: 'sample', temperature: 0.7, topP: 0.9, maxTokens: 9, seed: 4 });
-  });
-
   test("a concept head gets only the sampling options given, under its config's names", () => {
     expect(headGenerate(base)).toEqual({ maxSentences: 2, seed: 4 });
     expect(headGenerate({ ...base, feedback: 'reencode', guidance: 1, initialNoise: 1.5, samplingSteps: 10, eta: 0.3 })).toEqual({

@@ -1,16 +1,10 @@
 /**
- * What `pnpm exp generate`'s options mean for each kind of model: the decoding options of a
- * sentence decoder (the SLLM's, and the SentenceVAE's that turns a concept head's vectors into
- * text), a concept head's sampling options, and which options a stage kind takes at all (one
- * it cannot use is an error naming it, not silently ignored).
+ * What `pnpm exp generate`'s options mean for a concept head (its sampler's options; every
+ * model decodes its tokens with `decodeOptionsFrom` of `@sentencelab/sentence-vae`), and which
+ * options a stage kind takes at all (one it cannot use is an error naming it, not ignored).
  */
 import type { GenerateOptions as HeadGenerateOptions } from '@sentencelab/concept-heads';
 import { CONCEPT_HEAD_KINDS, type GenerateOptions } from './types.js';
-
-/** Decoding of each sentence's tokens: greedy at temperature 0, else sampled. */
-export function sentenceDecode(o: GenerateOptions): { strategy: 'greedy' | 'sample'; temperature: number; topP: number; maxTokens: number; seed: number } {
-  return { strategy: o.temperature > 0 ? 'sample' : 'greedy', temperature: o.temperature, topP: o.topP, maxTokens: o.maxTokens, seed: o.seed };
-}
 
 /** A concept head's generation options: only those given override the trained config's. */
 export function headGenerate(o: GenerateOptions): HeadGenerateOptions {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { sentenceBatches, tokenWindows, type DatasetDocument, type SentenceBatch, type TokenWindowBatch } from '@sentencelab/data';
+import { decodeOptionsFrom } from '@sentencelab/sentence-vae';
 import { sentenceLens, SLLM, sllmConfigSchema, TokenLM, tokenLmConfigSchema, type SllmBatch, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { z } from 'zod';
 import { loadModel, loadModelConfig, meanLoss, saveModel } from '../train/fit.js';
@@ -16,7 +17,6 @@ import { datasetDirOf, loadData, promptSentences, tokenizerArtifact, validationB
 import { trainStage } from '../train/train-stage.js';
 import { FLOPS_OF_KEY, flopsWithUpstream } from '../pipeline/compute.js';
 import { objectiveOf } from './matching.js';
-import { sentenceDecode } from './generate-options.js';
 import { modelSection } from './model-section.js';
 import { firstSentence, SAMPLE_TOKENS, samplePrompts, textSamples } from './samples.js';
 import { sentenceTokens, svaeModelConfig } from './svae.js';
@@ -169,7 +169,7 @@ export const tokenLmStage: Stage<typeof tokenLmStageSchema> = {
     const model = loadTokenLm(artifact);
     try {
       const ids = await promptIds(prompt, data);
-      const options = { ...sentenceDecode(o), maxSentences: o.maxSentences, maxTokens: o.maxTokens * o.maxSentences };
+      const options = { ...decodeOptionsFrom(o), maxSentences: o.maxSentences, maxTokens: o.maxTokens * o.maxSentences };
       for await (const s of model.generate(ids, options)) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
     } finally {
       model.dispose();
@@ -269,7 +269,7 @@ export const sllmStage: Stage<typeof sllmStageSchema> = {
     const model = loadSllm(artifact);
     try {
       const ids = await promptIds(prompt, data);
-      for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode: sentenceDecode(o) })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
+      for await (const s of model.generate(ids, { maxSentences: o.maxSentences, decode: decodeOptionsFrom(o) })) yield ` ${data.dataset.tokenizer.decodeSync(s)}`;
     } finally {
       model.dispose();
     }

@@ -36,7 +36,7 @@ import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalEntries, type EvalKey } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
-import { textCodec, type DecodeOptions, type SentenceVAE } from '@sentencelab/sentence-vae';
+import { decodeOptionsFrom, textCodec, type DecodeOptions, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
 import { meanLoss } from '../train/fit.js';
 import { trainStage } from '../train/train-stage.js';
@@ -44,7 +44,7 @@ import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
-import { headGenerate, sentenceDecode } from './generate-options.js';
+import { headGenerate } from './generate-options.js';
 import { modelSection } from './model-section.js';
 import { embedDocuments, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
@@ -329,7 +329,7 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
   const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
   try {
     const sentences = await promptSentences(prompt, data);
-    for await (const s of model.generate(svaeCodec(svae, data, sentenceDecode(o)), sentences, headGenerate(o))) yield ` ${s.text}`;
+    for await (const s of model.generate(svaeCodec(svae, data, decodeOptionsFrom(o)), sentences, headGenerate(o))) yield ` ${s.text}`;
   } finally {
     model.dispose();
     svae.dispose();

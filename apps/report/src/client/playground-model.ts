@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conceptHeadFromCheckpoint, type ConceptModel } from '@sentencelab/concept-heads';
 import { ByteLevelTokenizer, segmentUnits } from '@sentencelab/data/browser';
 import { SLLM, TokenLM, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
-import { SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
+import { decodeOptionsFrom, SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { CheckpointError, decodeCheckpoint, decodeSafetensors, fromStoredTensor, type LoadedCheckpoint } from '@sentencelab/tensor';
 import type { PlaygroundInfo } from '../shared/playground.js';
 import type { RunFileBytes } from './playground-files.js';
@@ -110,9 +110,8 @@ export function promptSentences(run: LoadedRun, prompt: string): string[] {
  */
 export async function generate(run: LoadedRun, prompt: string, s: GenerateSettings, events: GenerateEvents): Promise<string> {
   const sentences = promptSentences(run, prompt);
-  const strategy = s.temperature > 0 ? ('sample' as const) : ('greedy' as const);
-  // Each sentence's tokens, as exp's sentenceDecode: the SLLM's and a head's vectors alike.
-  const decode = { strategy, temperature: s.temperature, topP: s.topP, maxTokens: s.maxTokens, seed: s.seed };
+  // Each sentence's tokens, as in exp generate: the token LM's, the SLLM's and a head's vectors alike.
+  const decode = decodeOptionsFrom(s);
   if (isHead(run.model)) {
     // As exp's generateFromHead: the head's own sampling, a seed per sentence; its vectors decoded with `decode`.
     let text = '';
@@ -145,7 +144,7 @@ export async function generate(run: LoadedRun, prompt: string, s: GenerateSettin
       }
       events.onStats(tokens, kv);
     };
-    const options = { maxSentences: s.maxSentences, maxTokens: s.maxTokens * s.maxSentences, strategy, temperature: s.temperature, topP: s.topP, seed: s.seed, onToken, onCacheBytes };
+    const options = { ...decode, maxSentences: s.maxSentences, maxTokens: s.maxTokens * s.maxSentences, onToken, onCacheBytes };
     for await (const sentence of run.model.generate(ids, options)) {
       text += ` ${tok.decodeSync(sentence)}`;
       events.onText(text);
