@@ -42,8 +42,9 @@ export async function openRunModel<T extends AnyStage>(
 
 /** Writes the prompt, then streams the continuation to `write` as it is produced; returns the continuation. */
 export async function generateAction(runDir: string, o: GenerateCliOptions, write: (s: string) => void): Promise<string> {
+  // Before the backend starts and the model loads: an option the run's model cannot use fails at once.
+  checkGenerateOptions(readStageRecord(runDir).kind, o);
   const { stage, artifact } = await openRunModel(runDir, o.cacheDir, 'generate text', (s): s is AnyStage & Required<Pick<AnyStage, 'generate'>> => s.generate !== undefined);
-  checkGenerateOptions(stage.kind, o);
   write(o.prompt);
   let text = '';
   for await (const chunk of stage.generate(artifact, o.prompt, o)) {
