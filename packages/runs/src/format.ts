@@ -78,6 +78,10 @@ export const runMetaSchema = z.object({
   machine: machineInfoSchema,
   seed: z.number().int(),
   resources: runResourcesSchema.optional().describe('CPU time and machine load; absent in runs written before it was recorded'),
+  forkedFrom: z
+    .object({ run: z.string().describe('the finished run folder whose training this run continued'), step: z.number().int().nonnegative().describe('its checkpoint this run started from') })
+    .optional()
+    .describe("a run that took another run's trained model (its metrics, samples, checkpoint and resources) and only evaluated it again (forkRun)"),
   error: runErrorSchema.optional(),
 });
 export type RunMeta = z.infer<typeof runMetaSchema>;

@@ -43,7 +43,7 @@ export {
   type CheckpointEntry,
   type CheckpointRef,
 } from './checkpoints.js';
-export { createRun, openRunForResume, RunAlreadyDoneError, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
+export { createRun, forkRun, openRunForResume, RunAlreadyDoneError, RunWriter, type CreateRunOptions, type WriterOptions } from './writer.js';
 export {
   acquireRunLock,
   DEFAULT_LEASE_MS,

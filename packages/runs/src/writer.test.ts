@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createRun, openRunForResume } from './writer.js';
+import { createRun, forkRun, openRunForResume } from './writer.js';
 import { readMeta, readMetrics, readRun, readSamples, readSummary } from './reader.js';
 import { validateRun } from './validate.js';
 
@@ -166,6 +166,65 @@ describe('resources', () => {
     run.setStatus('done');
     expect((await readMeta(run.dir)).resources?.trainingFlops).toBe(2.5e12);
     expect(await validateRun(run.dir)).toEqual([]);
+  });
+});
+
+describe('forkRun', () => {
+  /** A finished donor: 4 steps of metrics, a sample, checkpoints at steps 2 and 4 (two files each), 1.5e12 FLOPs. */
+  function donor(): string {
+    const run = createRun({ ...base, root, runId: 'donor', flushEveryRows: 1 });
+    for (let step = 1; step <= 4; step++) run.logMetrics(step, { 'train/loss': 10 - step }, step);
+    run.appendSample({ step: 4, prompt: 'p', output: 'four' });
+    for (const step of [2, 4]) {
+      writeFileSync(`${run.checkpointPath(step)}.safetensors`, `weights ${step}`);
+      writeFileSync(`${run.checkpointPath(step)}.json`, `{"step": ${step}}`);
+      run.setLatestCheckpoint(`step-0000000${step}`);
+    }
+    burnCpu(30);
+    run.setTrainingFlops(1.5e12);
+    run.writeSummary({ l2: 1 });
+    run.setStatus('done');
+    return run.dir;
+  }
+
+  it("starts from a finished run's latest checkpoint with its metrics, samples and resources, and leaves the donor as it was", async () => {
+    const from = donor();
+    const before = files(from).map((f) => [f, statSync(join(from, f)).mtimeMs]);
+    const donorMeta = await readMeta(from);
+    const fork = forkRun(from, { ...base, root, runId: 'fork', flushEveryRows: 1 });
+    expect(fork.meta.status).toBe('running');
+    expect(fork.meta.forkedFrom).toEqual({ run: from, step: 4 });
+    expect(fork.latestCheckpoint()?.step).toBe(4);
+    expect(files(join(fork.dir, 'checkpoints'))).toEqual(['latest', 'step-00000004.json', 'step-00000004.safetensors']);
+    expect(readFileSync(join(fork.dir, 'checkpoints', 'step-00000004.safetensors'), 'utf8')).toBe('weights 4');
+    // Its wall time and CPU seconds go on from the donor's.
+    expect(fork.wallTime()).toBeGreaterThanOrEqual(4);
+    expect(fork.cpuSeconds()).toBeGreaterThanOrEqual(donorMeta.resources!.cpuUserS + donorMeta.resources!.cpuSystemS);
+    expect(fork.metricsAt(4)).toEqual({ 'train/loss': 6 });
+    fork.logMetrics(4, { 'val/loss': 3 });
+    expect(fork.metricsAt(4)).toEqual({ 'train/loss': 6, 'val/loss': 3 });
+    fork.writeSummary({ l2: 2 });
+    fork.setStatus('done');
+    const metrics = await readMetrics(fork.dir);
+    expect(Array.from(metrics.series['train/loss']!.value)).toEqual([9, 8, 7, 6]);
+    expect((await readSamples(fork.dir)).map((s) => s.output)).toEqual(['four']);
+    const meta = await readMeta(fork.dir);
+    expect(meta.forkedFrom).toEqual({ run: from, step: 4 });
+    expect(meta.resources?.trainingFlops).toBe(1.5e12);
+    expect((await readSummary(fork.dir))?.eval).toEqual({ l2: 2 });
+    expect(await validateRun(fork.dir)).toEqual([]);
+    expect(files(from).map((f) => [f, statSync(join(from, f)).mtimeMs])).toEqual(before);
+    expect((await readSummary(from))?.eval).toEqual({ l2: 1 });
+  });
+
+  it('refuses a donor that is not done or has no checkpoint, and leaves no folder behind', () => {
+    const unfinished = createRun({ ...base, root, runId: 'unfinished' });
+    unfinished.setStatus('interrupted');
+    expect(() => forkRun(unfinished.dir, { ...base, root, runId: 'f1' })).toThrow(/is interrupted, not done/);
+    const bare = createRun({ ...base, root, runId: 'bare' });
+    bare.setStatus('done');
+    expect(() => forkRun(bare.dir, { ...base, root, runId: 'f2' })).toThrow(/has no checkpoint to start from/);
+    expect(readdirSync(join(root, 'tiny')).sort()).toEqual(['bare', 'unfinished']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -135,6 +135,46 @@ export function createRun(options: CreateRunOptions): RunWriter {
     throw error;
   }
   return new RunWriter(dir, meta, 0, options, lock);
+}
+
+/**
+ * Creates a run (as {@link createRun}) that starts where a finished run's training ended: the
+ * donor's metrics, samples and latest checkpoint are copied in, meta.json records `forkedFrom`
+ * (the donor folder and the checkpoint's step) and carries the donor's resources (its CPU time,
+ * its training FLOPs), as a resumed run carries its earlier segments. The run is returned open
+ * as a resumed one: train with resume and the loop restores the checkpoint and has no step left,
+ * so the caller only evaluates the same trained model again (under other evaluation settings).
+ * The donor is read, never written.
+ */
+export function forkRun(donorDir: string, options: CreateRunOptions & { onWarning?: (line: string) => void }): RunWriter {
+  const donor = resolve(donorDir);
+  const donorMetaFile = join(donor, RUN_FILES.meta);
+  if (!existsSync(donorMetaFile)) throw new RunFormatError(donorMetaFile, 'missing: not a run folder');
+  const parsed = runMetaSchema.safeParse(JSON.parse(readFileSync(donorMetaFile, 'utf8')));
+  if (!parsed.success) throw new RunFormatError(donorMetaFile, formatZodIssues(parsed.error));
+  if (parsed.data.status !== 'done') throw new Error(`forkRun: ${donor} is ${parsed.data.status}, not done: only a finished run's training can be taken over`);
+  const checkpoint = latestCheckpoint(donor);
+  if (!checkpoint) throw new Error(`forkRun: ${donor} has no checkpoint to start from`);
+  const created = createRun(options);
+  const dir = created.dir;
+  created.close();
+  try {
+    copyFileSync(join(donor, RUN_FILES.metrics), join(dir, RUN_FILES.metrics));
+    if (existsSync(join(donor, RUN_FILES.samples))) copyFileSync(join(donor, RUN_FILES.samples), join(dir, RUN_FILES.samples));
+    const entries = listCheckpoints(donor).find((c) => c.step === checkpoint.step)?.entries ?? [];
+    for (const entry of entries) cpSync(join(checkpointsDir(donor), entry), join(checkpointsDir(dir), entry), { recursive: true });
+    setLatestCheckpoint(dir, checkpoint.name);
+    const meta = JSON.parse(readFileSync(join(dir, RUN_FILES.meta), 'utf8')) as RunMeta;
+    writeJsonAtomic(join(dir, RUN_FILES.meta), {
+      ...meta,
+      forkedFrom: { run: donor, step: checkpoint.step },
+      ...(parsed.data.resources ? { resources: { ...parsed.data.resources, loadAvgStart: meta.resources?.loadAvgStart ?? parsed.data.resources.loadAvgStart } } : {}),
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return openRunForResume(dir, options);
 }
 
 /**
@@ -286,6 +326,13 @@ export class RunWriter {
     this.lastFlush = Date.now();
   }
 
+  /** The metrics logged at `step` (flushed first), by name; the last row of a name wins. */
+  metricsAt(step: number): Record<string, number> {
+    this.flush();
+    const rows = columnsToRows(readMetricsFileSync(join(this.dir, RUN_FILES.metrics)).columns);
+    return Object.fromEntries(rows.filter((r) => r.step === step).map((r) => [r.name, r.value]));
+  }
+
   /** Drops metric rows with step > `step` (atomic rewrite); wall time continues from the kept rows. */
   truncateMetricsAfter(step: number): void {
     this.flush();
@@ -355,7 +402,8 @@ export class RunWriter {
       cpuSystemS: base.cpuSystemS + used.system / 1e6,
       loadAvgStart: base.loadAvgStart,
       ...(ended ? { loadAvgEnd: loadavg() } : base.loadAvgEnd ? { loadAvgEnd: base.loadAvgEnd } : {}),
-      ...(this.trainingFlopsValue !== undefined ? { trainingFlops: this.trainingFlopsValue } : {}),
+      // Set by this segment's training, else as an earlier segment (or a fork's donor) recorded it.
+      ...(this.trainingFlopsValue !== undefined ? { trainingFlops: this.trainingFlopsValue } : base.trainingFlops !== undefined ? { trainingFlops: base.trainingFlops } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '@sentencelab/fs-atomic';
 import { join, resolve } from 'node:path';
 import type { Artifact } from '../stages/types.js';
 
@@ -7,6 +8,9 @@ import type { Artifact } from '../stages/types.js';
  * A stage writes into a staging folder that is renamed into place only when it succeeded, so
  * the cache never holds half an artifact.
  */
+/** The cache's folder of trained-run pointers (`<training hash>.run`), beside the artifacts. */
+const TRAINED = 'trained';
+
 export class ArtifactCache {
   readonly dir: string;
 
@@ -62,6 +66,18 @@ export class ArtifactCache {
       return raced;
     }
     return { ...artifact, dir: final };
+  }
+
+  /** Records the finished run folder that trained the model of this training hash (see `Stage.evalOnly`). */
+  recordTrainedRun(trainingHash: string, runDir: string): void {
+    mkdirSync(join(this.dir, TRAINED), { recursive: true });
+    writeFileAtomic(join(this.dir, TRAINED, `${trainingHash}.run`), `${runDir}\n`);
+  }
+
+  /** The run folder recorded for this training hash, if one was (the caller checks it still holds a finished run). */
+  trainedRun(trainingHash: string): string | undefined {
+    const pointer = join(this.dir, TRAINED, `${trainingHash}.run`);
+    return existsSync(pointer) ? readFileSync(pointer, 'utf8').trim() : undefined;
   }
 
   discard(staging: string): void {

@@ -6,9 +6,12 @@ import {
   collectPackageVersions,
   createRun,
   defaultRunId,
+  forkRun,
+  latestCheckpoint,
   mergeEvalResults,
   openRunForResume,
   readSummary,
+  type CreateRunOptions,
   type EvalValue,
   type RunWriter,
 } from '@sentencelab/runs';
@@ -33,6 +36,8 @@ export interface StageRecord {
   hash: string;
   /** Sweep point label (`lr=0.001`), '' outside sweeps. */
   label: string;
+  /** The hash of what trained the model (the stage's hash less its `evalOnly` options); absent for stages without them. */
+  trainingHash?: string;
 }
 
 export interface ExecuteOptions {
@@ -90,7 +95,9 @@ export async function executePipeline(
   }
   const artifacts = new Map<string, Artifact>();
   const reports: StageReport[] = [];
-  const hashes = stageHashes(plan, shared, options.backend && computeKey(options.backend));
+  const computedOn = options.backend && computeKey(options.backend);
+  const hashes = stageHashes(plan, shared, computedOn);
+  const training = trainingHashes(plan, shared, hashes, computedOn);
   for (const p of plan) {
     if (signal.aborted) break;
     const inputs = inputArtifacts(p, artifacts);
@@ -116,12 +123,18 @@ export async function executePipeline(
     try {
       if (p.stage.trains) {
         const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash, config.runsDir);
+        const trainedBy = previous === undefined ? trainedRunFor(cache, training.get(p.name)) : undefined;
         if (previous) {
           run = openRunForResume(previous);
           resume = true;
           log(`[${p.name}] resuming ${previous}`);
+        } else if (trainedBy) {
+          // The same model was trained already; only options its evaluation reads differ.
+          run = createStageRun(config, p, hash, options, { trainingHash: training.get(p.name)!, donor: trainedBy });
+          resume = true;
+          log(`[${p.name}] run folder ${run.dir}: the trained model of ${trainedBy} (only ${p.stage.evalOnly!.join(', ')} may differ), evaluated again`);
         } else {
-          run = createStageRun(config, p, hash, options);
+          run = createStageRun(config, p, hash, options, training.has(p.name) ? { trainingHash: training.get(p.name)! } : {});
           log(`[${p.name}] run folder ${run.dir}`);
         }
         writeFileSync(`${cache.pathOf(hash)}.run`, `${run.dir}\n`);
@@ -163,6 +176,8 @@ export async function executePipeline(
         createdAt: new Date().toISOString(),
       }, usable);
       if (run && run.meta.status === 'running') run.setStatus('done');
+      const trainingHash = training.get(p.name);
+      if (run && trainingHash !== undefined) cache.recordTrainedRun(trainingHash, run.dir);
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
       const gpu = gpuMemoryMb();
@@ -249,20 +264,65 @@ export function stageHashes(
   computedOn?: Record<string, string>,
 ): Map<string, string> {
   const hashes = new Map<string, string>();
-  for (const p of plan) {
-    hashes.set(
-      p.name,
-      stageHash({
-        kind: p.stage.kind,
-        config: p.options,
-        shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
-        inputs: Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((n) => hashes.get(n)!) : hashes.get(v)!])),
-        code: codeVersion(p.stage.packages),
-        ...(computedOn !== undefined ? { computedOn } : {}),
-      }),
-    );
-  }
+  for (const p of plan) hashes.set(p.name, stageHash(hashParts(p, p.options, shared, hashes, computedOn)));
   return hashes;
+}
+
+/**
+ * The training hash of every training stage with `evalOnly` options: its stage hash computed
+ * without them (and marked as a training hash), equal for configs that train the same model.
+ */
+export function trainingHashes(
+  plan: readonly PlannedStage[],
+  shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>,
+  hashes: ReadonlyMap<string, string>,
+  computedOn?: Record<string, string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of plan) {
+    if (!p.stage.trains || !p.stage.evalOnly?.length) continue;
+    out.set(p.name, stageHash({ ...hashParts(p, withoutPaths(p.options, p.stage.evalOnly), shared, hashes, computedOn), scope: 'training' }));
+  }
+  return out;
+}
+
+function hashParts(p: PlannedStage, config: unknown, shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>, hashes: ReadonlyMap<string, string>, computedOn: Record<string, string> | undefined): Parameters<typeof stageHash>[0] {
+  return {
+    kind: p.stage.kind,
+    config,
+    shared: { seed: shared.seed, backend: shared.backend, data: shared.data },
+    inputs: Object.fromEntries(Object.entries(p.inputs).map(([k, v]) => [k, Array.isArray(v) ? v.map((n) => hashes.get(n)!) : hashes.get(v)!])),
+    code: codeVersion(p.stage.packages),
+    ...(computedOn !== undefined ? { computedOn } : {}),
+  };
+}
+
+/**
+ * A copy of `value` without the dotted `paths` (`model.sampling`: the key sampling of
+ * value.model); absent paths are ignored, and an object a removal leaves empty goes too (a
+ * config that sets `guidance: {scale: 1}` trains as one that leaves guidance out).
+ */
+export function withoutPaths(value: unknown, paths: readonly string[]): unknown {
+  const copy = structuredClone(value);
+  for (const path of paths) {
+    const keys = path.split('.');
+    const parents: Record<string, unknown>[] = [];
+    let node: unknown = copy;
+    for (const k of keys.slice(0, -1)) {
+      if (node === null || typeof node !== 'object') break;
+      parents.push(node as Record<string, unknown>);
+      node = (node as Record<string, unknown>)[k];
+    }
+    if (parents.length !== keys.length - 1 || node === null || typeof node !== 'object') continue;
+    delete (node as Record<string, unknown>)[keys.at(-1)!];
+    // Empty objects left behind, innermost first.
+    for (let i = parents.length - 1; i >= 0; i--) {
+      const child = parents[i]![keys[i]!];
+      if (child !== null && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length === 0) delete parents[i]![keys[i]!];
+      else break;
+    }
+  }
+  return copy;
 }
 
 function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): Record<string, Artifact | Artifact[]> {
@@ -274,9 +334,10 @@ function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): R
   return Object.fromEntries(Object.entries(p.inputs).map(([slot, ref]) => [slot, Array.isArray(ref) ? ref.map(get) : get(ref)]));
 }
 
-function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, options: ExecuteOptions): RunWriter {
+function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, options: ExecuteOptions, trained: { trainingHash?: string; donor?: string } = {}): RunWriter {
   const label = options.label ?? '';
-  const run = createRun({
+  const create = trained.donor === undefined ? createRun : (o: CreateRunOptions) => forkRun(trained.donor!, o);
+  const run = create({
     root: resolve(config.runsDir),
     experiment: config.name,
     runId: `${p.name}${label ? `@${label}` : ''}-${defaultRunId()}`,
@@ -293,9 +354,21 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
     },
     packages: collectPackageVersions(['@sentencelab/exp', ...p.stage.packages, '@tensorflow/tfjs-core'], resolve('.')),
   });
-  const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label };
+  const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label, ...(trained.trainingHash !== undefined ? { trainingHash: trained.trainingHash } : {}) };
   writeJsonAtomic(join(run.dir, STAGE_FILE), record);
   return run;
+}
+
+/** The finished run recorded for this training hash whose checkpoint is still there, if any (a deleted or pruned one is passed over). */
+function trainedRunFor(cache: ArtifactCache, trainingHash: string | undefined): string | undefined {
+  const dir = trainingHash === undefined ? undefined : cache.trainedRun(trainingHash);
+  if (dir === undefined) return undefined;
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { status?: string };
+    return meta.status === 'done' && latestCheckpoint(dir) !== undefined ? dir : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

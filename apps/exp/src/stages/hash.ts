@@ -25,6 +25,8 @@ export function stageHash(parts: {
   code: string;
   /** What the backend's numbers depend on (its kernels); absent when planning without one. */
   computedOn?: Record<string, string>;
+  /** 'training': a training hash (the config less its evaluation-only options), never equal to a stage hash. */
+  scope?: 'training';
 }): string {
   return sha256(canonicalJson(parts));
 }

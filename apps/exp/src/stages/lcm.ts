@@ -370,6 +370,13 @@ async function lensOfHead(artifact: Artifact, text: string, o: { maxTokens: numb
 
 const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'] as const;
 
+/**
+ * What only a head's test evaluation reads (its training never samples): a sweep over them
+ * evaluates one trained head again instead of training it per point. Guidance's
+ * conditionDropout trains the unconditional prediction, so it is not among them.
+ */
+const evalOnly = ['evalDocuments', 'roundTripSentences', 'resamples', 'brierSentences', 'model.sampling', 'model.guidance.scale', 'model.guidance.rescale'] as const;
+
 export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   kind: 'lcm-mse',
   description: 'Base-LCM: regress the next sentence embedding (MSE)',
@@ -377,6 +384,7 @@ export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   inputs,
   packages,
   trains: true,
+  evalOnly,
   run: (ctx) => runHead(ctx, 'base-lcm'),
   generate: generateFromHead,
   lens: lensOfHead,
@@ -389,6 +397,7 @@ export const lcmDiffusionStage: Stage<typeof lcmDiffusionStageSchema> = {
   inputs,
   packages,
   trains: true,
+  evalOnly,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'diffusion'),
   generate: generateFromHead,
 };
@@ -400,6 +409,7 @@ export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
   inputs,
   packages,
   trains: true,
+  evalOnly,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'energy'),
   generate: generateFromHead,
 };

@@ -121,6 +121,13 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
   packages: readonly string[];
   /** True when the stage trains (and therefore gets a run folder). */
   trains: boolean;
+  /**
+   * A training stage's options that only its evaluation reads (dotted paths into its config,
+   * e.g. `model.sampling`): a config that differs from a finished run's only there takes that
+   * run's trained model (`forkRun`: its checkpoint, metrics and cost) and evaluates it again
+   * instead of training the same model twice. The stage's hash still covers them: its results differ.
+   */
+  evalOnly?: readonly string[];
   run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
   /**
    * Whether a cached artifact can still be used (e.g. the prepared dataset it points to still

@@ -132,6 +132,15 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
       run.truncateMetricsAfter(step);
       run.truncateSamplesAfter(step);
     }
+    // Resumed at the last step (a fork of a finished run, or a stop after the last checkpoint):
+    // when the final evaluation was logged, its figures are the run's (evaluating again would draw
+    // other validation noise from the restored generators); else it runs, its samples not kept twice.
+    let finalLogged: Record<string, number> | undefined;
+    if (o.resume && step >= o.steps) {
+      const at = Object.entries(run.metricsAt(step)).filter(([name]) => name.startsWith(`${prefix}val/`));
+      if (o.evaluate && at.length > 0) finalLogged = Object.fromEntries(at.map(([name, v]) => [name.slice(`${prefix}val/`.length), v]));
+      else run.truncateSamplesAfter(step - 1);
+    }
     const startStep = step;
     // A resumed run goes on from its checkpoint's count: the steps redone after it count once, as uninterrupted.
     const flops = new FlopCounter(resumedFlops ?? 0);
@@ -249,7 +258,8 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainResult>
       // Started before a step's batch: stopped here too when making the batch threw.
       flops.stop();
     }
-    await evaluate();
+    if (finalLogged) val = finalLogged;
+    else await evaluate();
     await checkpoint();
     const seconds = (performance.now() - t0) / 1000;
     const trainingFlops = countedFlops();

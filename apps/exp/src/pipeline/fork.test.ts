@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConceptHead } from '@sentencelab/concept-heads';
+import { readMeta, readMetrics, readSummary } from '@sentencelab/runs';
+import { initBackend } from '@sentencelab/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadPipeline } from '../config/pipeline.js';
+import { STAGES, stageRegistry } from '../stages/registry.js';
+import { tinyPipelineYaml, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
+import { showText } from '../commands/show.js';
+import { executePipeline, readStageRecord, withoutPaths, type StageReport } from './execute.js';
+
+let dir = '';
+let file = '';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: false });
+  dir = mkdtempSync(join(tmpdir(), 'exp-fork-'));
+  file = join(dir, 'tiny.yaml');
+  writeFileSync(
+    file,
+    tinyPipelineYaml({
+      runsDir: join(dir, 'runs'),
+      cacheDir: join(dir, 'data'),
+      source: writeThreeSentenceDocs(dir),
+      segment: '{mode: sentence, maxTokens: 48}',
+      stages: `  tok: {kind: tokenizer}
+  svae:
+    kind: svae
+    inputs: {tokenizer: tok}
+    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    evalSentences: 4
+  diffusion:
+    kind: lcm-diffusion
+    inputs: {tokenizer: tok, svae: svae}
+    model: {kind: two-tower, dModel: 16, contextLayers: 1, denoiserLayers: 1, heads: 2, maxSentences: 3, dropout: 0, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}}
+    train: {steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}
+    evalDocuments: 2
+    roundTripSentences: 2
+    brierSentences: 0
+`,
+    }),
+  );
+});
+
+async function run(overrides: string[] = [], log: string[] = []): Promise<StageReport> {
+  const reports = await executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: (l) => log.push(l) });
+  return reports.find((r) => r.name === 'diffusion')!;
+}
+
+function headParams(report: StageReport): Map<string, Float32Array> {
+  const { model } = loadConceptHead(join(report.artifact.dir, 'head.safetensors'));
+  const out = new Map([...model.parameterMap()].map(([name, v]) => [name, v.dataSync() as Float32Array]));
+  model.dispose();
+  return out;
+}
+
+describe('a config that differs only in evaluation options evaluates the trained model again', () => {
+  test('sampler options: the finished run is forked (its checkpoint, metrics and cost), not trained again; a training option trains', async () => {
+    const first = await run();
+    const firstRun = first.artifact.runDir!;
+    const log: string[] = [];
+    const second = await run(['stages.diffusion.model.sampling.steps=2', 'stages.diffusion.model.guidance.scale=1'], log);
+    const secondRun = second.artifact.runDir!;
+    // Another stage hash (its results differ), the same training hash, a new run folder.
+    expect(second.reused).toBe(false);
+    expect(second.hash).not.toBe(first.hash);
+    expect(readStageRecord(secondRun).trainingHash).toBe(readStageRecord(firstRun).trainingHash);
+    expect(log.some((l) => l.includes(`the trained model of ${firstRun}`))).toBe(true);
+    expect(await showText(secondRun)).toContain(`trained by ${firstRun} (its step 3 checkpoint`);
+    const meta = await readMeta(secondRun);
+    expect(meta.forkedFrom).toEqual({ run: firstRun, step: 3 });
+    expect(meta.resources?.trainingFlops).toBe((await readMeta(firstRun)).resources?.trainingFlops);
+    // The same weights; its training curve is the first run's, each validation row once.
+    const [a, b] = [headParams(first), headParams(second)];
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [name, v] of a) expect(b.get(name), name).toEqual(v);
+    const [ma, mb] = [await readMetrics(firstRun), await readMetrics(secondRun)];
+    expect(Array.from(mb.series['train/loss']!.value)).toEqual(Array.from(ma.series['train/loss']!.value));
+    expect(Array.from(mb.series['val/loss']!.step)).toEqual([2, 3]);
+    expect(Array.from(mb.series['val/loss']!.value)).toEqual(Array.from(ma.series['val/loss']!.value));
+    // Evaluated under its own sampler: 2 DDIM steps without guidance predict other vectors.
+    const [ea, eb] = [(await readSummary(firstRun))!.eval, (await readSummary(secondRun))!.eval];
+    expect(eb['l2']).not.toBe(ea['l2']);
+    expect(eb['l2_copy_prev']).toBe(ea['l2_copy_prev']);
+    // The saved head carries the sampler it was evaluated with.
+    expect(JSON.parse(readFileSync(join(second.artifact.dir, 'artifact.json'), 'utf8')).meta.config.sampling.steps).toBe(2);
+
+    // Only the round trip's sample size: every other figure as the first run's, to the last digit.
+    const rt = await run(['stages.diffusion.roundTripSentences=1']);
+    expect((await readMeta(rt.artifact.runDir!)).forkedFrom?.step).toBe(3);
+    const er = (await readSummary(rt.artifact.runDir!))!.eval;
+    for (const k of Object.keys(ea).filter((k) => !k.startsWith('roundtrip_') && k !== 'stage_costs')) expect(er[k], k).toEqual(ea[k]);
+
+    // A training option: trained afresh.
+    const lr = await run(['stages.diffusion.train.lr=0.002']);
+    expect((await readMeta(lr.artifact.runDir!)).forkedFrom).toBeUndefined();
+    expect(readStageRecord(lr.artifact.runDir!).trainingHash).not.toBe(readStageRecord(firstRun).trainingHash);
+  }, 240_000);
+
+  test('a recorded run that is gone is passed over: the model is trained', async () => {
+    const trained = await run(['stages.diffusion.model.sampling.steps=3']);
+    // The latest finished run of that training is the one recorded; delete it (and the first, forked from).
+    const recorded = trained.artifact.runDir!;
+    const donor = (await readMeta(recorded)).forkedFrom?.run;
+    rmSync(recorded, { recursive: true, force: true });
+    if (donor) rmSync(donor, { recursive: true, force: true });
+    const again = await run(['stages.diffusion.model.sampling.steps=1']);
+    expect((await readMeta(again.artifact.runDir!)).forkedFrom).toBeUndefined();
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);
+  }, 240_000);
+});
+
+test('withoutPaths drops dotted paths, and objects they leave empty, from a copy', () => {
+  const paths = ['evalDocuments', 'model.sampling', 'model.guidance.scale', 'absent.key'];
+  const config = { evalDocuments: 3, train: { lr: 1 }, model: { sampling: { steps: 2 }, guidance: { scale: 1, conditionDropout: 0.1 } } };
+  expect(withoutPaths(config, paths)).toEqual({ train: { lr: 1 }, model: { guidance: { conditionDropout: 0.1 } } });
+  expect(config.model.sampling).toEqual({ steps: 2 });
+  expect(withoutPaths({ train: { lr: 1 }, model: { guidance: { scale: 1 } } }, paths)).toEqual(withoutPaths({ train: { lr: 1 } }, paths));
+});
