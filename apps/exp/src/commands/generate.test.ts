@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
-import { repoRoot, tinyPipelineYaml, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyHeadStage, tinyPipelineYaml, tinySvaeStage, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
 import { generateAction, type GenerateCliOptions } from './generate.js';
 
 const exec = promisify(execFile);
@@ -16,6 +16,8 @@ const cli = join(__dirname, '..', 'cli.ts');
 const prompt = 'The meeting moved to Thursday. Please bring the budget sheet.';
 const heads = { mse: '', diffusion: '' };
 let cacheDir = '';
+/** A tiny two-tower head: 50 diffusion steps, 4 DDIM steps to sample. */
+const DIFFUSION = ', kind: two-tower, contextLayers: 1, denoiserLayers: 1, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
@@ -29,29 +31,7 @@ beforeAll(async () => {
       source: writeThreeSentenceDocs(dir),
       segment: '{mode: sentence, maxTokens: 48}',
       stages: `  tok: {kind: tokenizer}
-  svae:
-    kind: svae
-    inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
-    evalSentences: 4
-  mse:
-    kind: lcm-mse
-    inputs: {tokenizer: tok, svae: svae}
-    model: {dModel: 16, layers: 1, heads: 2, maxSentences: 3, dropout: 0}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-  diffusion:
-    kind: lcm-diffusion
-    inputs: {tokenizer: tok, svae: svae}
-    model: {kind: two-tower, dModel: 16, contextLayers: 1, denoiserLayers: 1, heads: 2, maxSentences: 3, dropout: 0, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-`,
+${tinySvaeStage({ steps: 2, dropout: 0 })}${tinyHeadStage('mse', 'lcm-mse', { model: ', layers: 1' })}${tinyHeadStage('diffusion', 'lcm-diffusion', { model: DIFFUSION })}`,
     }),
   );
   cacheDir = join(dir, 'cache');

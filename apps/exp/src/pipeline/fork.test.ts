@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
-import { tinyPipelineYaml, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
+import { tinyHeadStage, tinyPipelineYaml, tinySvaeStage, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
 import { showText } from '../commands/show.js';
 import { executePipeline, readStageRecord, withoutPaths, type StageReport } from './execute.js';
 
@@ -27,21 +27,11 @@ beforeAll(async () => {
       source: writeThreeSentenceDocs(dir),
       segment: '{mode: sentence, maxTokens: 48}',
       stages: `  tok: {kind: tokenizer}
-  svae:
-    kind: svae
-    inputs: {tokenizer: tok}
-    model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
-    evalSentences: 4
-  diffusion:
-    kind: lcm-diffusion
-    inputs: {tokenizer: tok, svae: svae}
-    model: {kind: two-tower, dModel: 16, contextLayers: 1, denoiserLayers: 1, heads: 2, maxSentences: 3, dropout: 0, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}}
-    train: {steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 2, checkpointEvery: 2, evalBatches: 1}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-`,
+${tinySvaeStage({ steps: 2, dropout: 0 })}${tinyHeadStage('diffusion', 'lcm-diffusion', {
+        model: ', kind: two-tower, contextLayers: 1, denoiserLayers: 1, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}',
+        steps: 3,
+        train: ', evalEvery: 2, checkpointEvery: 2',
+      })}`,
     }),
   );
 });

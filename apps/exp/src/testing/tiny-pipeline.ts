@@ -120,6 +120,23 @@ export function tinySvaeStage(o: TinySvaeOptions = {}): string {
 `;
 }
 
+/**
+ * A d-16 concept head stage over `tok` and `svae`, as `stages:` lines: `kind` lcm-mse,
+ * lcm-diffusion or lcm-energy, `model` its extra model keys (a diffusion head's `kind`,
+ * towers, sampler), `steps` its training steps (default 2), `train` extra keys inside `train: {...}`.
+ */
+export function tinyHeadStage(name: string, kind: string, o: { model?: string; steps?: number; train?: string } = {}): string {
+  return `  ${name}:
+    kind: ${kind}
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, heads: 2, maxSentences: 3, dropout: 0${o.model ?? ''}}
+    train: {steps: ${o.steps ?? 2}, batchSize: 2, warmupSteps: 1, evalBatches: 1${o.train ?? ''}}
+    evalDocuments: 2
+    roundTripSentences: 2
+    brierSentences: 0
+`;
+}
+
 /** Writes `<dir>/<file>` with {@link tinyPipelineYaml} and returns its path. */
 export function writeTinyPipelineFile(dir: string, o: TinyPipelineOptions, file = 'tiny.yaml'): string {
   const path = join(dir, file);
