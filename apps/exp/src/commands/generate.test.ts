@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
-import { repoRoot, tinyHeadStage, tinyPipelineYaml, tinySvaeStage, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyHeadStage, tinyHeadsPipeline, TINY_TWO_TOWER } from '../testing/tiny-pipeline.js';
 import { generateAction, type GenerateCliOptions } from './generate.js';
 
 const exec = promisify(execFile);
@@ -16,24 +16,11 @@ const cli = join(__dirname, '..', 'cli.ts');
 const prompt = 'The meeting moved to Thursday. Please bring the budget sheet.';
 const heads = { mse: '', diffusion: '' };
 let cacheDir = '';
-/** A tiny two-tower head: 50 diffusion steps, 4 DDIM steps to sample. */
-const DIFFUSION = ', kind: two-tower, contextLayers: 1, denoiserLayers: 1, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: false });
   const dir = mkdtempSync(join(tmpdir(), 'exp-generate-heads-'));
-  const file = join(dir, 'tiny.yaml');
-  writeFileSync(
-    file,
-    tinyPipelineYaml({
-      runsDir: join(dir, 'runs'),
-      cacheDir: join(dir, 'data'),
-      source: writeThreeSentenceDocs(dir),
-      segment: '{mode: sentence, maxTokens: 48}',
-      stages: `  tok: {kind: tokenizer}
-${tinySvaeStage({ steps: 2, dropout: 0 })}${tinyHeadStage('mse', 'lcm-mse', { model: ', layers: 1' })}${tinyHeadStage('diffusion', 'lcm-diffusion', { model: DIFFUSION })}`,
-    }),
-  );
+  const file = tinyHeadsPipeline(dir, tinyHeadStage('mse', 'lcm-mse', { model: ', layers: 1' }) + tinyHeadStage('diffusion', 'lcm-diffusion', { model: TINY_TWO_TOWER }));
   cacheDir = join(dir, 'cache');
   const reports = await executePipeline(loadPipeline(file, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} });
   heads.mse = reports.find((r) => r.name === 'mse')!.artifact.runDir!;

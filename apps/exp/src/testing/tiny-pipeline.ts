@@ -137,6 +137,24 @@ export function tinyHeadStage(name: string, kind: string, o: { model?: string; s
 `;
 }
 
+/** A tiny two-tower diffusion head's model keys for {@link tinyHeadStage}: 50 diffusion steps, 4 DDIM steps to sample. */
+export const TINY_TWO_TOWER = ', kind: two-tower, contextLayers: 1, denoiserLayers: 1, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}';
+
+/**
+ * Writes `<dir>/tiny.yaml` for concept heads: the three-sentence documents segmented by
+ * sentence, a tokenizer, a d-16 SentenceVAE of 2 steps and `heads` ({@link tinyHeadStage}
+ * lines); runs in `<dir>/runs`. Returns its path.
+ */
+export function tinyHeadsPipeline(dir: string, heads: string): string {
+  return writeTinyPipelineFile(dir, {
+    runsDir: join(dir, 'runs'),
+    cacheDir: join(dir, 'data'),
+    source: writeThreeSentenceDocs(dir),
+    segment: '{mode: sentence, maxTokens: 48}',
+    stages: `  tok: {kind: tokenizer}\n${tinySvaeStage({ steps: 2, dropout: 0 })}${heads}`,
+  });
+}
+
 /** Writes `<dir>/<file>` with {@link tinyPipelineYaml} and returns its path. */
 export function writeTinyPipelineFile(dir: string, o: TinyPipelineOptions, file = 'tiny.yaml'): string {
   const path = join(dir, file);
