@@ -63,6 +63,16 @@ export function cpuSecondsOf(resources: RunResources | undefined): number | unde
   return resources ? resources.cpuUserS + resources.cpuSystemS : undefined;
 }
 
+/**
+ * CPU seconds this run folder itself used: a fork's resources carry its donor's (the cost of the
+ * model it evaluates), which an experiment's sums count once, in the donor.
+ */
+export function ownCpuSecondsOf(meta: Pick<RunMeta, 'resources' | 'forkedFrom'>): number | undefined {
+  const all = cpuSecondsOf(meta.resources);
+  const inherited = meta.forkedFrom?.inherited;
+  return all === undefined || inherited === undefined ? all : Math.max(0, all - inherited.cpuUserS - inherited.cpuSystemS);
+}
+
 export const runMetaSchema = z.object({
   formatVersion: z.literal(formatVersion),
   experiment: z.string(),
@@ -79,7 +89,14 @@ export const runMetaSchema = z.object({
   seed: z.number().int(),
   resources: runResourcesSchema.optional().describe('CPU time and machine load; absent in runs written before it was recorded'),
   forkedFrom: z
-    .object({ run: z.string().describe('the finished run folder whose training this run continued'), step: z.number().int().nonnegative().describe('its checkpoint this run started from') })
+    .object({
+      run: z.string().describe('the finished run folder whose training this run continued'),
+      step: z.number().int().nonnegative().describe('its checkpoint this run started from'),
+      inherited: z
+        .object({ cpuUserS: z.number().nonnegative(), cpuSystemS: z.number().nonnegative(), trainingFlops: z.number().nonnegative().optional() })
+        .optional()
+        .describe("the donor's resources this run's carry (already in `resources`): what an experiment's sums leave out, having counted them in the donor"),
+    })
     .optional()
     .describe("a run that took another run's trained model (its metrics, samples, checkpoint and resources) and only evaluated it again (forkRun)"),
   error: runErrorSchema.optional(),

@@ -1,5 +1,6 @@
 export {
   cpuSecondsOf,
+  ownCpuSecondsOf,
   PPL_BY_CONTEXT_KEY,
   RUN_FILES,
   evalValueSchema,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { cpuSecondsOf, ownCpuSecondsOf } from './format.js';
 import { createRun, forkRun, openRunForResume } from './writer.js';
 import { readMeta, readMetrics, readRun, readSamples, readSummary } from './reader.js';
 import { validateRun } from './validate.js';
@@ -193,7 +194,8 @@ describe('forkRun', () => {
     const donorMeta = await readMeta(from);
     const fork = forkRun(from, { ...base, root, runId: 'fork', flushEveryRows: 1 });
     expect(fork.meta.status).toBe('running');
-    expect(fork.meta.forkedFrom).toEqual({ run: from, step: 4 });
+    const d = donorMeta.resources!;
+    expect(fork.meta.forkedFrom).toEqual({ run: from, step: 4, inherited: { cpuUserS: d.cpuUserS, cpuSystemS: d.cpuSystemS, trainingFlops: 1.5e12 } });
     expect(fork.latestCheckpoint()?.step).toBe(4);
     expect(files(join(fork.dir, 'checkpoints'))).toEqual(['latest', 'step-00000004.json', 'step-00000004.safetensors']);
     expect(readFileSync(join(fork.dir, 'checkpoints', 'step-00000004.safetensors'), 'utf8')).toBe('weights 4');
@@ -209,8 +211,11 @@ describe('forkRun', () => {
     expect(Array.from(metrics.series['train/loss']!.value)).toEqual([9, 8, 7, 6]);
     expect((await readSamples(fork.dir)).map((s) => s.output)).toEqual(['four']);
     const meta = await readMeta(fork.dir);
-    expect(meta.forkedFrom).toEqual({ run: from, step: 4 });
+    expect(meta.forkedFrom).toMatchObject({ run: from, step: 4 });
     expect(meta.resources?.trainingFlops).toBe(1.5e12);
+    // Its own CPU time: the total less what it carried from the donor.
+    expect(ownCpuSecondsOf(meta)).toBeCloseTo(cpuSecondsOf(meta.resources)! - cpuSecondsOf(d)!, 9);
+    expect(ownCpuSecondsOf(donorMeta)).toBe(cpuSecondsOf(d));
     expect((await readSummary(fork.dir))?.eval).toEqual({ l2: 2 });
     expect(await validateRun(fork.dir)).toEqual([]);
     expect(files(from).map((f) => [f, statSync(join(from, f)).mtimeMs])).toEqual(before);

@@ -167,7 +167,11 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
     const meta = JSON.parse(readFileSync(join(dir, RUN_FILES.meta), 'utf8')) as RunMeta;
     writeJsonAtomic(join(dir, RUN_FILES.meta), {
       ...meta,
-      forkedFrom: { run: donor, step: checkpoint.step },
+      forkedFrom: {
+        run: donor,
+        step: checkpoint.step,
+        ...(parsed.data.resources ? { inherited: { cpuUserS: parsed.data.resources.cpuUserS, cpuSystemS: parsed.data.resources.cpuSystemS, ...(parsed.data.resources.trainingFlops !== undefined ? { trainingFlops: parsed.data.resources.trainingFlops } : {}) } } : {}),
+      },
       ...(parsed.data.resources ? { resources: { ...parsed.data.resources, loadAvgStart: meta.resources?.loadAvgStart ?? parsed.data.resources.loadAvgStart } } : {}),
     });
   } catch (error) {

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { aboveOneKey, ALL_PAIRED_COMPARISONS, cpuSecondsOf, EVAL_METRICS, intervalKeys, listRuns, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, ALL_PAIRED_COMPARISONS, EVAL_METRICS, intervalKeys, listRuns, noChange, ownCpuSecondsOf, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
 import { formatFlops, quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -28,8 +28,9 @@ function seconds(r: RunInfoOk): number | null {
   return (Date.parse(r.meta.endedAt) - Date.parse(r.meta.startedAt)) / 1000;
 }
 
+/** CPU seconds the run folder itself used (a fork's donor's are counted in the donor). */
 function cpuSeconds(r: RunInfoOk): number | null {
-  return cpuSecondsOf(r.meta.resources) ?? null;
+  return ownCpuSecondsOf(r.meta) ?? null;
 }
 
 const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -203,6 +204,19 @@ export async function medianStepTokensPerS(run: RunInfoOk): Promise<number | nul
   return values.length > 0 ? quantile(values, 0.5) : null;
 }
 
+/**
+ * A run's start-to-end seconds: a resumed run's include the time it was stopped; a fork's are
+ * its evaluation of another run's trained model (its CPU cell is its own too).
+ */
+function wallCell(r: RunInfoOk, wall: number | null): string {
+  const resumes = r.meta.resumedAt.length - (r.meta.forkedFrom ? 1 : 0);
+  const notes = [
+    ...(r.meta.forkedFrom ? [`a fork of ${basename(r.meta.forkedFrom.run)}: evaluation only`] : []),
+    ...(resumes > 0 ? [`resumed ${resumes}x: includes the pause`] : []),
+  ];
+  return notes.length > 0 ? `${formatCell(wall)} (${notes.join('; ')})` : formatCell(wall);
+}
+
 /** Every run: wall time, CPU time, training and generation speed, machine load. */
 export async function runsTable(stages: readonly StageResults[]): Promise<string> {
   const stepSpeed = new Map<RunInfoOk, number | null>();
@@ -219,8 +233,7 @@ export async function runsTable(stages: readonly StageResults[]): Promise<string
           s.stage,
           p.label || '-',
           String(r.meta.seed),
-          // A resumed run's start-to-end time includes the time it was stopped.
-          r.meta.resumedAt.length > 0 ? `${formatCell(wall)} (resumed ${r.meta.resumedAt.length}x: includes the pause)` : formatCell(wall),
+          wallCell(r, wall),
           formatCell(cpu),
           cpu !== null && wall ? formatCell(cpu / wall) : '-',
           formatCell(e['train_tokens_per_s']),
@@ -297,7 +310,9 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   const kernels = [...new Set(runs.filter((r) => r.meta.backend === 'native').map((r) => kernelsLabel(r.meta) ?? 'not recorded'))];
   const withResources = runs.filter((r) => r.meta.resources !== undefined);
   const cpuTotal = withResources.reduce((a, r) => a + cpuSeconds(r)!, 0);
-  const counted = runs.filter((r) => r.meta.resources?.trainingFlops !== undefined);
+  // A fork's training FLOPs are its donor's: no training step ran in it.
+  const forks = runs.filter((r) => r.meta.forkedFrom !== undefined);
+  const counted = runs.filter((r) => r.meta.resources?.trainingFlops !== undefined && r.meta.forkedFrom === undefined);
   const measuring = measuringStages(runs);
   const span = (lastWrite - Math.min(...starts)) / 1000;
   // The time some stage was running: where the experiment ran in several invocations, the span holds the gaps between them too.
@@ -324,7 +339,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
       : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
     ...(counted.length > 0
-      ? [`- training compute: ${formatFlops(counted.reduce((a, r) => a + r.meta.resources!.trainingFlops!, 0))} summed over ${counted.length === runs.length ? 'the' : `${counted.length} of the ${runs.length}`} runs' training steps (the FLOPs of their matrix products, forward and backward: the same on any machine)`]
+      ? [`- training compute: ${formatFlops(counted.reduce((a, r) => a + r.meta.resources!.trainingFlops!, 0))} summed over ${counted.length === runs.length ? 'the' : `${counted.length} of the ${runs.length}`} runs' training steps (the FLOPs of their matrix products, forward and backward: the same on any machine)${forks.length > 0 ? `; ${forks.length} ${forks.length === 1 ? 'run is a fork' : 'runs are forks'} of a finished run's trained model (evaluation only, no training step; its cost is the donor's)` : ''}`]
       : []),
   ];
   const against = comparisonTable(stages);

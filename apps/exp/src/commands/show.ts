@@ -23,8 +23,10 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`git        ${m.git.sha ?? 'none'}${m.git.dirty ? ' (dirty)' : ''}`);
   out.push(`machine    ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGb} GB, ${m.machine.os}, node ${m.machine.node}`);
   const r = m.resources;
-  if (r) out.push(`cpu        ${formatCell(r.cpuUserS)} s user + ${formatCell(r.cpuSystemS)} s sys; load avg (1 min) ${formatCell(r.loadAvgStart[0])} at start${r.loadAvgEnd ? `, ${formatCell(r.loadAvgEnd[0])} at end` : ''}`);
-  if (r?.trainingFlops !== undefined) out.push(`compute    ${formatFlops(r.trainingFlops)} in the training steps (matrix products, forward and backward)`);
+  const inherited = m.forkedFrom?.inherited;
+  const carried = inherited ? ` (${formatCell(inherited.cpuUserS + inherited.cpuSystemS)} s of it the donor's, carried over)` : '';
+  if (r) out.push(`cpu        ${formatCell(r.cpuUserS)} s user + ${formatCell(r.cpuSystemS)} s sys${carried}; load avg (1 min) ${formatCell(r.loadAvgStart[0])} at start${r.loadAvgEnd ? `, ${formatCell(r.loadAvgEnd[0])} at end` : ''}`);
+  if (r?.trainingFlops !== undefined) out.push(`compute    ${formatFlops(r.trainingFlops)} in the training steps (matrix products, forward and backward)${m.forkedFrom ? ", the donor's" : ''}`);
   out.push(`overrides  ${run.overrides.length > 0 ? printable(run.overrides.join(' ')) : '(none)'}`);
   const ck = latestCheckpoint(run.dir);
   out.push(`checkpoint ${ck ? `${printable(ck.name)} (step ${ck.step})` : '(none)'}`);

@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadConceptHead } from '@sentencelab/concept-heads';
-import { readMeta, readMetrics, readSummary } from '@sentencelab/runs';
-import { initBackend } from '@sentencelab/tensor';
+import { listRuns, readMeta, readMetrics, readSummary, type RunInfoOk } from '@sentencelab/runs';
+import { formatFlops, initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { tinyHeadStage, tinyHeadsPipeline, TINY_TWO_TOWER } from '../testing/tiny-pipeline.js';
+import { resultsMarkdown } from '../commands/results.js';
 import { showText } from '../commands/show.js';
 import { executePipeline, readStageRecord, withoutPaths, type StageReport } from './execute.js';
 
@@ -46,8 +47,16 @@ describe('a config that differs only in evaluation options evaluates the trained
     expect(log.some((l) => l.includes(`the trained model of ${firstRun}`))).toBe(true);
     expect(await showText(secondRun)).toContain(`trained by ${firstRun} (its step 3 checkpoint`);
     const meta = await readMeta(secondRun);
-    expect(meta.forkedFrom).toEqual({ run: firstRun, step: 3 });
+    expect(meta.forkedFrom).toMatchObject({ run: firstRun, step: 3 });
     expect(meta.resources?.trainingFlops).toBe((await readMeta(firstRun)).resources?.trainingFlops);
+    // Its own CPU time is what the first run had used less; `exp results` sums count the training once.
+    const firstMeta = await readMeta(firstRun);
+    expect(meta.forkedFrom?.inherited?.cpuUserS).toBe(firstMeta.resources?.cpuUserS);
+    const listed = (await listRuns(join(dir, 'runs'), { config: true })).filter((r): r is RunInfoOk => r.ok && [firstRun, secondRun].includes(r.dir));
+    const md = await resultsMarkdown('tiny', listed);
+    expect(md).toContain(`(a fork of ${basename(firstRun)}: evaluation only)`);
+    expect(md).toContain(`- training compute: ${formatFlops(firstMeta.resources!.trainingFlops!)} summed over 1 of the 2 runs' training steps`);
+    expect(md).toContain('1 run is a fork of a finished run');
     // The same weights; its training curve is the first run's, each validation row once.
     const [a, b] = [headParams(first), headParams(second)];
     expect([...b.keys()]).toEqual([...a.keys()]);
