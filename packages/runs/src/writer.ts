@@ -150,7 +150,13 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
   const donor = resolve(donorDir);
   const donorMetaFile = join(donor, RUN_FILES.meta);
   if (!existsSync(donorMetaFile)) throw new RunFormatError(donorMetaFile, 'missing: not a run folder');
-  const parsed = runMetaSchema.safeParse(JSON.parse(readFileSync(donorMetaFile, 'utf8')));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(donorMetaFile, 'utf8'));
+  } catch (error) {
+    throw new RunFormatError(donorMetaFile, `invalid JSON (${(error as Error).message})`);
+  }
+  const parsed = runMetaSchema.safeParse(raw);
   if (!parsed.success) throw new RunFormatError(donorMetaFile, formatZodIssues(parsed.error));
   if (parsed.data.status !== 'done') throw new Error(`forkRun: ${donor} is ${parsed.data.status}, not done: only a finished run's training can be taken over`);
   const checkpoint = latestCheckpoint(donor);
@@ -165,15 +171,14 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
     for (const entry of entries) cpSync(join(checkpointsDir(donor), entry), join(checkpointsDir(dir), entry), { recursive: true });
     setLatestCheckpoint(dir, checkpoint.name);
     const meta = JSON.parse(readFileSync(join(dir, RUN_FILES.meta), 'utf8')) as RunMeta;
-    writeJsonAtomic(join(dir, RUN_FILES.meta), {
-      ...meta,
-      forkedFrom: {
-        run: donor,
-        step: checkpoint.step,
-        ...(parsed.data.resources ? { inherited: { cpuUserS: parsed.data.resources.cpuUserS, cpuSystemS: parsed.data.resources.cpuSystemS, ...(parsed.data.resources.trainingFlops !== undefined ? { trainingFlops: parsed.data.resources.trainingFlops } : {}) } } : {}),
-      },
-      ...(parsed.data.resources ? { resources: { ...parsed.data.resources, loadAvgStart: meta.resources?.loadAvgStart ?? parsed.data.resources.loadAvgStart } } : {}),
-    });
+    const carried = parsed.data.resources;
+    const forkedFrom: NonNullable<RunMeta['forkedFrom']> = { run: donor, step: checkpoint.step };
+    if (carried) {
+      forkedFrom.inherited = { cpuUserS: carried.cpuUserS, cpuSystemS: carried.cpuSystemS, ...(carried.trainingFlops !== undefined ? { trainingFlops: carried.trainingFlops } : {}) };
+    }
+    // The fork's own start load; the donor's CPU time and FLOPs, as a resume's earlier segments.
+    const resources = carried ? { resources: { ...carried, loadAvgStart: meta.resources?.loadAvgStart ?? carried.loadAvgStart } } : {};
+    writeJsonAtomic(join(dir, RUN_FILES.meta), { ...meta, forkedFrom, ...resources });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
