@@ -39,6 +39,9 @@ describe('textCodec', () => {
     // An untrained decoder rarely picks EOS: the greedy sentences run to the model's maxTokens.
     expect(Math.max(...greedy.map((s) => s.length))).toBeGreaterThan(1);
     expect((await textCodec(svae, letters, { maxTokens: 1 }).decode(vectors)).every((s) => s.length <= 1)).toBe(true);
+    // More than the model's maxTokens (6) asked: cut to 6, as the SLLM cuts, so it encodes again.
+    expect(await textCodec(svae, letters, { maxTokens: 100 }).decode(vectors)).toEqual(greedy);
+    expect(greedy.every((s) => s.length <= 6)).toBe(true);
     const sampling = { strategy: 'sample', temperature: 1.5, seed: 7 } as const;
     const codec = textCodec(svae, letters, sampling);
     const sampled = await codec.decode(vectors);

@@ -21,7 +21,8 @@ export interface CodecTokenizer extends TokenizerLike {
 
 /**
  * Sentences are encoded as the SentenceVAE trained on them: cut to its maxTokens, an empty one
- * as a lone EOS; vectors decode with `decode` (default greedy, up to the model's maxTokens).
+ * as a lone EOS; vectors decode with `decode` (default greedy; at most the model's maxTokens,
+ * whatever `decode.maxTokens` asks, so every decoded sentence can be encoded again).
  * When sampling, the codec's k-th decode call (from 0) draws from `decode.seed + k`: a concept
  * head decodes one sentence a call, and the same draws for each would couple its sentences
  * (as the SLLM decodes its k-th sentence from seed + k). A fresh codec starts again at k = 0.
@@ -29,6 +30,8 @@ export interface CodecTokenizer extends TokenizerLike {
 export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer, decode: DecodeOptions = {}): TextCodec {
   const d = svae.config.dModel;
   let calls = 0;
+  // At most the SentenceVAE's maxTokens, as the SLLM cuts: a longer sentence could not be encoded again.
+  const maxTokens = Math.min(decode.maxTokens ?? svae.config.maxTokens, svae.config.maxTokens);
   return {
     dim: d,
     async encode(sentences) {
@@ -43,7 +46,7 @@ export function textCodec(svae: SentenceVAE, tokenizer: CodecTokenizer, decode: 
       vectors.forEach((v, i) => flat.set(v, i * d));
       const x = tf.tensor2d(flat, [vectors.length, d]);
       try {
-        return await svae.decodeText(x, tokenizer, { ...decode, seed: (decode.seed ?? 0) + calls++ });
+        return await svae.decodeText(x, tokenizer, { ...decode, maxTokens, seed: (decode.seed ?? 0) + calls++ });
       } finally {
         x.dispose();
       }
