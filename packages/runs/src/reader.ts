@@ -103,7 +103,7 @@ export async function readRunInfo(folder: RunFolder, options: { config?: boolean
 // fraction of the time that 3,000 trips through libuv's thread pool do.
 function readRunInfoSync(folder: RunFolder, options: { config?: boolean }): RunInfo {
   try {
-    const meta = metaOf(folder.dir);
+    const meta = readMetaSync(folder.dir);
     const summary = summaryOf(folder.dir);
     const info: RunInfoOk = { ...folder, ok: true, meta, status: runDisplayStatus(folder.dir, meta.status) };
     if (summary) info.summary = summary;
@@ -152,7 +152,8 @@ function validate<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
   return parsed.data;
 }
 
-function metaOf(dir: string): RunMeta {
+/** meta.json, validated, read synchronously (the writer's fork reads its donor with it); throws `RunFormatError` naming the file and reason. */
+export function readMetaSync(dir: string): RunMeta {
   const file = join(dir, RUN_FILES.meta);
   const text = readText(file, 'missing (half-written run, or not a run folder)');
   return validate(runMetaSchema, parseJson(text, file), file);
@@ -182,7 +183,7 @@ function configOf(dir: string): unknown {
 
 /** meta.json, validated; throws `RunFormatError` naming the file and reason. */
 export async function readMeta(dir: string): Promise<RunMeta> {
-  return metaOf(dir);
+  return readMetaSync(dir);
 }
 
 /** summary.json, or undefined when the run has not written one. */

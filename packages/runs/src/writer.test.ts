@@ -194,6 +194,7 @@ describe('forkRun', () => {
     const donorMeta = await readMeta(from);
     const fork = forkRun(from, { ...base, root, runId: 'fork', flushEveryRows: 1 });
     expect(fork.meta.status).toBe('running');
+    expect(fork.meta.resumedAt).toEqual([]);
     const d = donorMeta.resources!;
     expect(fork.meta.forkedFrom).toEqual({ run: from, step: 4, inherited: { cpuUserS: d.cpuUserS, cpuSystemS: d.cpuSystemS, trainingFlops: 1.5e12 } });
     expect(fork.latestCheckpoint()?.step).toBe(4);

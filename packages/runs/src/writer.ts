@@ -47,6 +47,7 @@ import {
 } from './metrics-file.js';
 import { assertPathSegment, defaultRunId } from './names.js';
 import { buildSummary } from './summary.js';
+import { readMetaSync } from './reader.js';
 import { readSamplesText } from './samples.js';
 
 export interface CreateRunOptions {
@@ -148,21 +149,12 @@ export function createRun(options: CreateRunOptions): RunWriter {
  */
 export function forkRun(donorDir: string, options: CreateRunOptions & { onWarning?: (line: string) => void }): RunWriter {
   const donor = resolve(donorDir);
-  const donorMetaFile = join(donor, RUN_FILES.meta);
-  if (!existsSync(donorMetaFile)) throw new RunFormatError(donorMetaFile, 'missing: not a run folder');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(donorMetaFile, 'utf8'));
-  } catch (error) {
-    throw new RunFormatError(donorMetaFile, `invalid JSON (${(error as Error).message})`);
-  }
-  const parsed = runMetaSchema.safeParse(raw);
-  if (!parsed.success) throw new RunFormatError(donorMetaFile, formatZodIssues(parsed.error));
-  if (parsed.data.status !== 'done') throw new Error(`forkRun: ${donor} is ${parsed.data.status}, not done: only a finished run's training can be taken over`);
+  const donorMeta = readMetaSync(donor);
+  if (donorMeta.status !== 'done') throw new Error(`forkRun: ${donor} is ${donorMeta.status}, not done: only a finished run's training can be taken over`);
   const checkpoint = latestCheckpoint(donor);
   if (!checkpoint) throw new Error(`forkRun: ${donor} has no checkpoint to start from`);
   const created = createRun(options);
-  const dir = created.dir;
+  const { dir, meta } = created;
   created.close();
   try {
     copyFileSync(join(donor, RUN_FILES.metrics), join(dir, RUN_FILES.metrics));
@@ -170,8 +162,7 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
     const entries = listCheckpoints(donor).find((c) => c.step === checkpoint.step)?.entries ?? [];
     for (const entry of entries) cpSync(join(checkpointsDir(donor), entry), join(checkpointsDir(dir), entry), { recursive: true });
     setLatestCheckpoint(dir, checkpoint.name);
-    const meta = JSON.parse(readFileSync(join(dir, RUN_FILES.meta), 'utf8')) as RunMeta;
-    const carried = parsed.data.resources;
+    const carried = donorMeta.resources;
     const forkedFrom: NonNullable<RunMeta['forkedFrom']> = { run: donor, step: checkpoint.step };
     if (carried) {
       forkedFrom.inherited = { cpuUserS: carried.cpuUserS, cpuSystemS: carried.cpuSystemS, ...(carried.trainingFlops !== undefined ? { trainingFlops: carried.trainingFlops } : {}) };
@@ -183,7 +174,8 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return openRunForResume(dir, options);
+  // Opened as a resumed run is (the loop restores the checkpoint), but no resume is recorded: nothing was interrupted.
+  return openExisting(dir, options, false);
 }
 
 /**
@@ -195,19 +187,24 @@ export function forkRun(donorDir: string, options: CreateRunOptions & { onWarnin
  * the steps after the checkpoint are not logged twice.
  */
 export function openRunForResume(dir: string, options: WriterOptions & { onWarning?: (line: string) => void } = {}): RunWriter {
+  return openExisting(dir, options, true);
+}
+
+/** Takes the lock of an existing run folder and reopens it; `recordResume` adds the time to meta.resumedAt. */
+function openExisting(dir: string, options: WriterOptions & { onWarning?: (line: string) => void }, recordResume: boolean): RunWriter {
   const runDir = resolve(dir);
   const metaFile = join(runDir, RUN_FILES.meta);
   if (!existsSync(metaFile)) throw new RunFormatError(metaFile, 'missing: not a run folder');
   const lock = acquireRunLock(runDir, options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {});
   try {
-    return reopen(runDir, metaFile, lock, options);
+    return reopen(runDir, metaFile, lock, options, recordResume);
   } catch (error) {
     lock.release();
     throw error;
   }
 }
 
-function reopen(runDir: string, metaFile: string, lock: RunLock, options: WriterOptions & { onWarning?: (line: string) => void }): RunWriter {
+function reopen(runDir: string, metaFile: string, lock: RunLock, options: WriterOptions & { onWarning?: (line: string) => void }, recordResume: boolean): RunWriter {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(metaFile, 'utf8'));
@@ -223,7 +220,7 @@ function reopen(runDir: string, metaFile: string, lock: RunLock, options: Writer
   const cut = repairMetricsFile(metricsFile);
   if (cut > 0) warn(`${metricsFile}: cut off a truncated last batch (${cut} bytes; the rows of an append a crash interrupted, re-logged from the checkpoint)`);
   const { columns } = readMetricsFileSync(metricsFile);
-  const meta: RunMeta = { ...parsed.data, status: 'running', resumedAt: [...parsed.data.resumedAt, new Date().toISOString()] };
+  const meta: RunMeta = { ...parsed.data, status: 'running', resumedAt: recordResume ? [...parsed.data.resumedAt, new Date().toISOString()] : parsed.data.resumedAt };
   delete meta.endedAt;
   delete meta.error;
   writeJsonAtomic(metaFile, meta);

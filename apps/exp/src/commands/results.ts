@@ -209,10 +209,9 @@ export async function medianStepTokensPerS(run: RunInfoOk): Promise<number | nul
  * its evaluation of another run's trained model (its CPU cell is its own too).
  */
 function wallCell(r: RunInfoOk, wall: number | null): string {
-  const resumes = r.meta.resumedAt.length - (r.meta.forkedFrom ? 1 : 0);
   const notes = [
     ...(r.meta.forkedFrom ? [`a fork of ${basename(r.meta.forkedFrom.run)}: evaluation only`] : []),
-    ...(resumes > 0 ? [`resumed ${resumes}x: includes the pause`] : []),
+    ...(r.meta.resumedAt.length > 0 ? [`resumed ${r.meta.resumedAt.length}x: includes the pause`] : []),
   ];
   return notes.length > 0 ? `${formatCell(wall)} (${notes.join('; ')})` : formatCell(wall);
 }

@@ -14,9 +14,7 @@ export async function showText(dir: string, options: { config?: boolean } = {}):
   out.push(`run        ${printable(`${m.experiment}/${m.runId}`)}`);
   out.push(`folder     ${printable(run.dir)}`);
   out.push(`status     ${runDisplayStatus(run.dir, m.status)}${m.error ? `: ${printable(m.error.message)}` : ''}`);
-  // A fork's one "resume" is taking the donor's checkpoint, not an interruption.
-  const resumes = m.resumedAt.length - (m.forkedFrom ? 1 : 0);
-  out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${resumes > 0 ? `, resumed ${resumes}x` : ''}`);
+  out.push(`started    ${m.startedAt}${m.endedAt ? `, ended ${m.endedAt}` : ''}${m.resumedAt.length > 0 ? `, resumed ${m.resumedAt.length}x` : ''}`);
   if (m.forkedFrom) out.push(`trained by ${printable(m.forkedFrom.run)} (its step ${m.forkedFrom.step} checkpoint, metrics and cost; only evaluation options differ)`);
   const native = nativeKernelsOf(m.backendInfo?.['native']);
   out.push(`backend    ${printable(m.backend)}${native === undefined ? '' : ` (${nativeKernelsText(native)})`}, seed ${m.seed}`);

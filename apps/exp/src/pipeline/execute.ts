@@ -7,7 +7,6 @@ import {
   createRun,
   defaultRunId,
   forkRun,
-  latestCheckpoint,
   mergeEvalResults,
   openRunForResume,
   readSummary,
@@ -17,7 +16,7 @@ import {
 } from '@sentencelab/runs';
 import { writeJsonAtomic } from '@sentencelab/fs-atomic';
 import { FlopCounter } from '@sentencelab/tensor';
-import { codeVersion, stageHash } from '../stages/hash.js';
+import { codeVersion, stageHash, withoutPaths } from '../stages/hash.js';
 import type { AnyStage, Artifact, PipelineConfig, PipelineShared } from '../stages/types.js';
 import type { Progress } from '../train/progress.js';
 import { computeKey, type StartedBackend } from '../backend.js';
@@ -123,19 +122,27 @@ export async function executePipeline(
     try {
       if (p.stage.trains) {
         const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash, config.runsDir);
-        const trainedBy = previous === undefined ? trainedRunFor(cache, training.get(p.name)) : undefined;
+        const trainingHash = training.get(p.name);
         if (previous) {
           run = openRunForResume(previous);
           resume = true;
           log(`[${p.name}] resuming ${previous}`);
-        } else if (trainedBy) {
-          // The same model was trained already; only options its evaluation reads differ.
-          run = createStageRun(config, p, hash, options, { trainingHash: training.get(p.name)!, donor: trainedBy });
-          resume = true;
-          log(`[${p.name}] run folder ${run.dir}: the trained model of ${trainedBy} (only ${p.stage.evalOnly!.join(', ')} may differ), evaluated again`);
         } else {
-          run = createStageRun(config, p, hash, options, training.has(p.name) ? { trainingHash: training.get(p.name)! } : {});
-          log(`[${p.name}] run folder ${run.dir}`);
+          // The same model trained already (only options its evaluation reads differ): fork that run.
+          const donor = trainingHash === undefined ? undefined : cache.trainedRun(trainingHash);
+          if (trainingHash !== undefined && donor !== undefined) {
+            try {
+              run = createStageRun(config, p, hash, options, { trainingHash, donor });
+              resume = true;
+              log(`[${p.name}] run folder ${run.dir}: the trained model of ${donor} (only ${p.stage.evalOnly!.join(', ')} may differ), evaluated again`);
+            } catch (e) {
+              log(`[${p.name}] cannot take over the trained model of ${donor} (${(e as Error).message}); training it`);
+            }
+          }
+          if (!run) {
+            run = createStageRun(config, p, hash, options, trainingHash === undefined ? {} : { trainingHash });
+            log(`[${p.name}] run folder ${run.dir}`);
+          }
         }
         writeFileSync(`${cache.pathOf(hash)}.run`, `${run.dir}\n`);
         await options.onRunFolder?.(p.name, run.dir);
@@ -176,8 +183,8 @@ export async function executePipeline(
         createdAt: new Date().toISOString(),
       }, usable);
       if (run && run.meta.status === 'running') run.setStatus('done');
-      const trainingHash = training.get(p.name);
-      if (run && trainingHash !== undefined) cache.recordTrainedRun(trainingHash, run.dir);
+      const trained = training.get(p.name);
+      if (run && trained !== undefined) cache.recordTrainedRun(trained, run.dir);
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
       const gpu = gpuMemoryMb();
@@ -297,34 +304,6 @@ function hashParts(p: PlannedStage, config: unknown, shared: Pick<PipelineShared
   };
 }
 
-/**
- * A copy of `value` without the dotted `paths` (`model.sampling`: the key sampling of
- * value.model); absent paths are ignored, and an object a removal leaves empty goes too (a
- * config that sets `guidance: {scale: 1}` trains as one that leaves guidance out).
- */
-export function withoutPaths(value: unknown, paths: readonly string[]): unknown {
-  const copy = structuredClone(value);
-  for (const path of paths) {
-    const keys = path.split('.');
-    const parents: Record<string, unknown>[] = [];
-    let node: unknown = copy;
-    for (const k of keys.slice(0, -1)) {
-      if (node === null || typeof node !== 'object') break;
-      parents.push(node as Record<string, unknown>);
-      node = (node as Record<string, unknown>)[k];
-    }
-    if (parents.length !== keys.length - 1 || node === null || typeof node !== 'object') continue;
-    delete (node as Record<string, unknown>)[keys.at(-1)!];
-    // Empty objects left behind, innermost first.
-    for (let i = parents.length - 1; i >= 0; i--) {
-      const child = parents[i]![keys[i]!];
-      if (child !== null && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length === 0) delete parents[i]![keys[i]!];
-      else break;
-    }
-  }
-  return copy;
-}
-
 function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): Record<string, Artifact | Artifact[]> {
   const get = (n: string): Artifact => {
     const a = done.get(n);
@@ -357,18 +336,6 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
   const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label, ...(trained.trainingHash !== undefined ? { trainingHash: trained.trainingHash } : {}) };
   writeJsonAtomic(join(run.dir, STAGE_FILE), record);
   return run;
-}
-
-/** The finished run recorded for this training hash whose checkpoint is still there, if any (a deleted or pruned one is passed over). */
-function trainedRunFor(cache: ArtifactCache, trainingHash: string | undefined): string | undefined {
-  const dir = trainingHash === undefined ? undefined : cache.trainedRun(trainingHash);
-  if (dir === undefined) return undefined;
-  try {
-    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { status?: string };
-    return meta.status === 'done' && latestCheckpoint(dir) !== undefined ? dir : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

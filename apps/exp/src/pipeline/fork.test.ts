@@ -10,7 +10,8 @@ import { STAGES, stageRegistry } from '../stages/registry.js';
 import { tinyHeadStage, tinyHeadsPipeline, TINY_TWO_TOWER } from '../testing/tiny-pipeline.js';
 import { resultsMarkdown } from '../commands/results.js';
 import { showText } from '../commands/show.js';
-import { executePipeline, readStageRecord, withoutPaths, type StageReport } from './execute.js';
+import { withoutPaths } from '../stages/hash.js';
+import { executePipeline, readStageRecord, type StageReport } from './execute.js';
 
 let dir = '';
 let file = '';

@@ -12,6 +12,34 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/**
+ * A copy of `value` without the dotted `paths` (`model.sampling`: the key sampling of
+ * value.model); absent paths are ignored, and an object a removal leaves empty goes too (a
+ * config that sets `guidance: {scale: 1}` trains as one that leaves guidance out).
+ */
+export function withoutPaths(value: unknown, paths: readonly string[]): unknown {
+  const copy = structuredClone(value);
+  for (const path of paths) {
+    const keys = path.split('.');
+    const parents: Record<string, unknown>[] = [];
+    let node: unknown = copy;
+    for (const k of keys.slice(0, -1)) {
+      if (node === null || typeof node !== 'object') break;
+      parents.push(node as Record<string, unknown>);
+      node = (node as Record<string, unknown>)[k];
+    }
+    if (parents.length !== keys.length - 1 || node === null || typeof node !== 'object') continue;
+    delete (node as Record<string, unknown>)[keys.at(-1)!];
+    // Empty objects left behind, innermost first.
+    for (let i = parents.length - 1; i >= 0; i--) {
+      const child = parents[i]![keys[i]!];
+      if (child !== null && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length === 0) delete parents[i]![keys[i]!];
+      else break;
+    }
+  }
+  return copy;
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
