@@ -35,7 +35,7 @@ export interface StageRecord {
   hash: string;
   /** Sweep point label (`lr=0.001`), '' outside sweeps. */
   label: string;
-  /** The hash of what trained the model (the stage's hash less its `evalOnly` options); absent for stages without them. */
+  /** The hash of what trained the model (see {@link trainingHashes}); absent in folders from before 2026-12-07 and for stages without training. */
   trainingHash?: string;
 }
 
@@ -128,13 +128,13 @@ export async function executePipeline(
           resume = true;
           log(`[${p.name}] resuming ${previous}`);
         } else {
-          // The same model trained already (only options its evaluation reads differ): fork that run.
+          // The same model trained already (only options an evaluation reads differ, here or in a stage it builds on): fork that run.
           const donor = trainingHash === undefined ? undefined : cache.trainedRun(trainingHash);
           if (trainingHash !== undefined && donor !== undefined) {
             try {
               run = createStageRun(config, p, hash, options, { trainingHash, donor });
               resume = true;
-              log(`[${p.name}] run folder ${run.dir}: the trained model of ${donor} (only ${p.stage.evalOnly!.join(', ')} may differ), evaluated again`);
+              log(`[${p.name}] run folder ${run.dir}: the trained model of ${donor} (${forkReason(p)}), evaluated again`);
             } catch (e) {
               log(`[${p.name}] cannot take over the trained model of ${donor} (${(e as Error).message}); training it`);
             }
@@ -276,8 +276,11 @@ export function stageHashes(
 }
 
 /**
- * The training hash of every training stage with `evalOnly` options: its stage hash computed
- * without them (and marked as a training hash), equal for configs that train the same model.
+ * The training hash of every training stage: its stage hash computed without its `evalOnly`
+ * options and with the training hashes of the training stages it builds on in place of their
+ * stage hashes (marked as a training hash). Equal for configs that train the same model: a
+ * SentenceVAE evaluated on more sentences feeds the same weights to the SLLM after it.
+ * Non-training inputs (the tokenizer) count by their stage hash.
  */
 export function trainingHashes(
   plan: readonly PlannedStage[],
@@ -286,11 +289,21 @@ export function trainingHashes(
   computedOn?: Record<string, string>,
 ): Map<string, string> {
   const out = new Map<string, string>();
+  // What each stage's output is made of: a training stage's model, any other stage's artifact.
+  const models = new Map(hashes);
   for (const p of plan) {
-    if (!p.stage.trains || !p.stage.evalOnly?.length) continue;
-    out.set(p.name, stageHash({ ...hashParts(p, withoutPaths(p.options, p.stage.evalOnly), shared, hashes, computedOn), scope: 'training' }));
+    if (!p.stage.trains) continue;
+    const hash = stageHash({ ...hashParts(p, withoutPaths(p.options, p.stage.evalOnly ?? []), shared, models, computedOn), scope: 'training' });
+    out.set(p.name, hash);
+    models.set(p.name, hash);
   }
   return out;
+}
+
+/** Why a stage's model can be taken from another run: what may differ between the two configs. */
+function forkReason(p: PlannedStage): string {
+  const own = p.stage.evalOnly?.length ? `${p.stage.evalOnly.join(', ')} may differ` : '';
+  return [own, 'the stages it builds on trained the same models'].filter(Boolean).join('; ');
 }
 
 function hashParts(p: PlannedStage, config: unknown, shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>, hashes: ReadonlyMap<string, string>, computedOn: Record<string, string> | undefined): Parameters<typeof stageHash>[0] {

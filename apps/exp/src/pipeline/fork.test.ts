@@ -85,6 +85,31 @@ describe('a config that differs only in evaluation options evaluates the trained
     expect(readStageRecord(lr.artifact.runDir!).trainingHash).not.toBe(readStageRecord(firstRun).trainingHash);
   }, 240_000);
 
+  test("the SentenceVAE's evaluation options: it is evaluated again, and the head after it, trained on the same vectors, is forked too", async () => {
+    const log: string[] = [];
+    const reports = await executePipeline(loadPipeline(file, STAGES, []).config, stageRegistry(), { overrides: [], cacheDir: join(dir, 'cache'), log: (l) => log.push(l) });
+    const overrides = ['stages.svae.evalSentences=2', 'stages.svae.resamples=50'];
+    const again = await executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: (l) => log.push(l) });
+    const [svae0, head0] = ['svae', 'diffusion'].map((n) => reports.find((r) => r.name === n)!);
+    const [svae1, head1] = ['svae', 'diffusion'].map((n) => again.find((r) => r.name === n)!);
+    for (const [before, after] of [[svae0!, svae1!], [head0!, head1!]] as const) {
+      expect(after.hash).not.toBe(before.hash);
+      const trainingHash = readStageRecord(before.artifact.runDir!).trainingHash;
+      expect(readStageRecord(after.artifact.runDir!).trainingHash).toBe(trainingHash);
+      // Forked from the latest run of that training (the first test's forks are among them).
+      const donor = (await readMeta(after.artifact.runDir!)).forkedFrom?.run;
+      expect(donor && readStageRecord(donor).trainingHash).toBe(trainingHash);
+    }
+    expect(log.some((l) => l.startsWith('[diffusion]') && l.includes('the stages it builds on trained the same models'))).toBe(true);
+    // Fewer reconstruction sentences; the head's figures, from the same weights and vectors, to the last digit.
+    expect((await readSummary(svae1!.artifact.runDir!))!.eval['recon_sentences']).toBe(2);
+    const [e0, e1] = [(await readSummary(head0!.artifact.runDir!))!.eval, (await readSummary(head1!.artifact.runDir!))!.eval];
+    for (const k of Object.keys(e0).filter((k) => k !== 'stage_costs')) expect(e1[k], k).toEqual(e0[k]);
+    // A training option of the SentenceVAE: it trains afresh, and so does the head on its vectors.
+    const trained = await executePipeline(loadPipeline(file, STAGES, ['stages.svae.train.lr=0.002']).config, stageRegistry(), { overrides: ['stages.svae.train.lr=0.002'], cacheDir: join(dir, 'cache') });
+    expect((await readMeta(trained.find((r) => r.name === 'diffusion')!.artifact.runDir!)).forkedFrom).toBeUndefined();
+  }, 240_000);
+
   test('a recorded run that is gone is passed over: the model is trained', async () => {
     const trained = await run(['stages.diffusion.model.sampling.steps=3']);
     // The latest finished run of that training is the one recorded; delete it (and the first, forked from).

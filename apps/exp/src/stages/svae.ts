@@ -120,6 +120,8 @@ export const svaeStage: Stage<typeof svaeStageSchema> = {
   inputs: { tokenizer: { kinds: ['tokenizer'], description: 'the dataset and tokenizer to train on' } },
   packages: ['@sentencelab/sentence-vae', '@sentencelab/tensor', '@sentencelab/data', '@sentencelab/metrics'],
   trains: true,
+  // Read only by the reconstruction figures after training: more sentences or resamples evaluate the trained SentenceVAE again.
+  evalOnly: ['evalSentences', 'resamples'],
   async run(ctx) {
     const c = ctx.config;
     const data = await loadData(datasetDirOf(tokenizerArtifact(ctx.inputs)));

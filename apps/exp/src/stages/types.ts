@@ -126,6 +126,7 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    * e.g. `model.sampling`): a config that differs from a finished run's only there takes that
    * run's trained model (`forkRun`: its checkpoint, metrics and cost) and evaluates it again
    * instead of training the same model twice. The stage's hash still covers them: its results differ.
+   * Stages trained on its model fork too (their training hashes build on its training hash).
    */
   evalOnly?: readonly string[];
   run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
