@@ -151,6 +151,36 @@ describe('playground in Chromium (wasm backend)', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("a diffusion head with the page's sampler choices generates what exp generate does with the same flags; a choice it cannot use or a bad value is refused by name", async () => {
+    const flags = ['--feedback', 'reencode', '--guidance', '1', '--initial-noise', '1', '--sampling-steps', '2', '--eta', '0.5'];
+    const want = expGenerate(runs, runs.diffusion, { ...GEN, flags });
+    await openPlayground();
+    await page.selectOption('#pg-run-head', runs.diffusion);
+    await page.selectOption('#pg-feedback', 'reencode');
+    for (const [id, v] of [['guidance', '1'], ['initial-noise', '1'], ['sampling-steps', '2'], ['eta', '0.5']]) await page.fill(`#pg-${id}`, v!);
+    const got = await generateIn('wasm');
+    const text = await want;
+    expect(text.trim().length).toBeGreaterThan(0);
+    expect(got.head).toBe(text);
+    // The run's own sampler (fields empty) draws other vectors from the same seed.
+    for (const id of ['guidance', 'initial-noise', 'sampling-steps', 'eta']) await page.fill(`#pg-${id}`, '');
+    expect((await generateIn('wasm')).head).not.toBe(text);
+
+    // A Base-LCM head has no sampler: the column says which field to clear.
+    await page.selectOption('#pg-run-head', runs.mse);
+    await page.fill('#pg-initial-noise', '1');
+    await generateIn('wasm');
+    expect(await page.textContent('#pg-head .pg-status[role="alert"]')).toBe(`initial noise applies to diffusion heads (lcm-diffusion) only; ${runs.mse} is a lcm-mse head (clear the field)`);
+    expect(await page.getAttribute('#pg-token-lm', 'data-state')).toBe('done');
+    // A value no sampler takes: nothing runs, the page says which field.
+    await page.fill('#pg-initial-noise', '');
+    await page.fill('#pg-sampling-steps', '0');
+    await generateIn('wasm');
+    expect(await page.textContent('#pg-backend-name')).toBe('sampling steps must be a whole number >= 1 (got "0"), or empty for the run\'s own setting');
+    await page.fill('#pg-sampling-steps', '');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a corrupted or truncated checkpoint transfer is an error naming the run and file', async () => {
     const checkpoint = `${runs.sllm}: checkpoint model.safetensors`;
     for (const damage of ['corrupt', 'truncate'] as const) {

@@ -47,6 +47,7 @@ export {
   type GeneratedSentence,
   type BatchPredictions,
 } from './model.js';
+export { headGenerateOptions, diffusionChoiceGiven, DIFFUSION_CHOICES, type DiffusionChoice, type HeadChoices } from './head-choices.js';
 export { BaseLcm } from './base-lcm.js';
 export { conceptLens, type ConceptLensCell, type ConceptLensGrid } from './lens.js';
 export { DiffusionLcm } from './diffusion.js';

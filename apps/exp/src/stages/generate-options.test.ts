@@ -1,23 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { checkGenerateOptions, headGenerate } from './generate-options.js';
+import { checkGenerateOptions } from './generate-options.js';
 import type { GenerateOptions } from './types.js';
 
 const base: GenerateOptions = { maxSentences: 2, maxTokens: 9, temperature: 0, topP: 0.9, seed: 4 };
 
 describe('exp generate options', () => {
-  test("a concept head gets only the sampling options given, under its config's names", () => {
-    expect(headGenerate(base)).toEqual({ maxSentences: 2, seed: 4 });
-    expect(headGenerate({ ...base, feedback: 'reencode', guidance: 1, initialNoise: 1.5, samplingSteps: 10, eta: 0.3 })).toEqual({
-      maxSentences: 2,
-      seed: 4,
-      feedback: 'reencode',
-      guidance: { scale: 1 },
-      sampling: { steps: 10, eta: 0.3, initialNoiseScale: 1.5 },
-    });
-    // 0 is a value (guidance off, a deterministic DDIM), not "not given".
-    expect(headGenerate({ ...base, guidance: 0, eta: 0 })).toEqual({ maxSentences: 2, seed: 4, guidance: { scale: 0 }, sampling: { eta: 0 } });
-  });
-
   test('an option a stage kind cannot use is an error naming its flag and the kinds that take it', () => {
     expect(() => checkGenerateOptions('lcm-mse', { ...base, guidance: 2 })).toThrow('--guidance applies to diffusion heads (lcm-diffusion) only; this run is a lcm-mse stage');
     expect(() => checkGenerateOptions('lcm-energy', { ...base, samplingSteps: 5 })).toThrow(/--sampling-steps applies to diffusion heads/);

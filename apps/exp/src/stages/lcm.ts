@@ -23,6 +23,7 @@ import {
   fitConceptSpace,
   loadConceptHead,
   saveConceptHead,
+  headGenerateOptions,
   nextEmbeddingL2,
   oneTowerConfigSchema,
   roundTripL2,
@@ -44,7 +45,6 @@ import type { Trainable } from '../train/loop.js';
 import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
-import { headGenerate } from './generate-options.js';
 import { modelSection } from './model-section.js';
 import { embedDocuments, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
@@ -329,7 +329,7 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
   const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
   try {
     const sentences = await promptSentences(prompt, data);
-    for await (const s of model.generate(svaeCodec(svae, data, decodeOptionsFrom(o)), sentences, headGenerate(o))) yield ` ${s.text}`;
+    for await (const s of model.generate(svaeCodec(svae, data, decodeOptionsFrom(o)), sentences, headGenerateOptions(o))) yield ` ${s.text}`;
   } finally {
     model.dispose();
     svae.dispose();

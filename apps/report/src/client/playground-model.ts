@@ -5,7 +5,7 @@
  * sentence as " " + its text); the browser test holds the two to the same output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conceptHeadFromCheckpoint, type ConceptModel } from '@sentencelab/concept-heads';
+import { conceptHeadFromCheckpoint, diffusionChoiceGiven, DiffusionLcm, headGenerateOptions, type ConceptModel, type DiffusionChoice, type HeadChoices } from '@sentencelab/concept-heads';
 import { ByteLevelTokenizer, segmentUnits } from '@sentencelab/data/browser';
 import { SLLM, TokenLM, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { decodeOptionsFrom, SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
@@ -29,16 +29,25 @@ export interface LoadedRun {
   dispose(): void;
 }
 
-/** The options of `pnpm exp generate` (its defaults in the page's fields). */
-export interface GenerateSettings {
-  maxSentences: number;
+/**
+ * The options of `pnpm exp generate` (its defaults in the page's fields). The concept head's
+ * choices left out keep the run's trained config, as the flags do.
+ */
+export interface GenerateSettings extends HeadChoices {
   /** Most tokens per sentence. */
   maxTokens: number;
   /** 0 = greedy. */
   temperature: number;
   topP: number;
-  seed: number;
 }
+
+/** The page's name for each diffusion sampler choice (its field's label; `exp generate`'s flag says the same). */
+export const DIFFUSION_CHOICE_LABELS: Record<DiffusionChoice, string> = {
+  guidance: 'guidance',
+  initialNoise: 'initial noise',
+  samplingSteps: 'sampling steps',
+  eta: 'eta',
+};
 
 export interface GenerateEvents {
   /** The continuation so far (the tail may be a sentence still being written). */
@@ -113,10 +122,14 @@ export async function generate(run: LoadedRun, prompt: string, s: GenerateSettin
   // Each sentence's tokens, as in exp generate: the token LM's, the SLLM's and a head's vectors alike.
   const decode = decodeOptionsFrom(s);
   if (isHead(run.model)) {
-    // As exp's generateFromHead: the head's own sampling, a seed per sentence; its vectors decoded with `decode`.
+    // As exp's generateFromHead: the head's sampling with the choices given, a seed per sentence; its vectors decoded with `decode`.
+    const given = diffusionChoiceGiven(s);
+    if (given !== undefined && !(run.model.head instanceof DiffusionLcm)) {
+      throw new Error(`${DIFFUSION_CHOICE_LABELS[given]} applies to diffusion heads (lcm-diffusion) only; ${run.info.run} is a ${run.info.kind} head (clear the field)`);
+    }
     let text = '';
     let n = 0;
-    for await (const g of run.model.head.generate(textCodec(run.model.svae, run.tokenizer, decode), sentences, { maxSentences: s.maxSentences, seed: s.seed })) {
+    for await (const g of run.model.head.generate(textCodec(run.model.svae, run.tokenizer, decode), sentences, headGenerateOptions(s))) {
       text += ` ${g.text}`;
       events.onText(text);
       events.onStats(++n, null);

@@ -9,7 +9,7 @@ import type { RunRow } from '../shared/types.js';
 import { h, replaceChildren } from './dom.js';
 import { BROWSER_BACKENDS, chooseBackend, type BackendRequest } from './playground-backend.js';
 import { fetchInfo, fetchRunFiles } from './playground-files.js';
-import { generate, loadRun, type GenerateSettings, type LoadedRun } from './playground-model.js';
+import { DIFFUSION_CHOICE_LABELS, generate, loadRun, type GenerateSettings, type LoadedRun } from './playground-model.js';
 
 interface ColumnSpec {
   /** Element id suffix: `#pg-<id>`. */
@@ -30,9 +30,21 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(2)} MB`;
 }
 
-function numberField(id: string, label: string, value: number, attrs: Record<string, string | number> = {}): { label: HTMLLabelElement; input: HTMLInputElement } {
+function numberField(id: string, label: string, value: number | '', attrs: Record<string, string | number> = {}): { label: HTMLLabelElement; input: HTMLInputElement } {
   const input = h('input', { id, type: 'number', value, ...attrs });
   return { label: h('label', {}, `${label} `, input), input };
+}
+
+/** An empty field's value: the run's trained setting. */
+const AS_TRAINED = 'as trained';
+
+/** A field left empty (undefined: the run's own setting) or its number, refused by name when `ok` fails. */
+function optionalNumber(field: { input: HTMLInputElement }, label: string, ok: (v: number) => boolean, what: string): number | undefined {
+  const raw = field.input.value.trim();
+  if (raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || !ok(v)) throw new Error(`${label} must be ${what} (got ${JSON.stringify(raw)}), or empty for the run's own setting`);
+  return v;
 }
 
 /** One model column: its run picker, load state, live figures and text. */
@@ -156,6 +168,14 @@ export class Playground {
     maxTokens: numberField('pg-max-tokens', 'max tokens/sentence', 64, { min: 1, step: 1 }),
     seed: numberField('pg-seed', 'seed', 0, { min: 0, step: 1 }),
   };
+  /** The concept head's choices (`exp generate --feedback`, and the diffusion heads' sampler flags); empty = as the run trained. */
+  private readonly feedback = h('select', { id: 'pg-feedback' }, h('option', { value: '' }, AS_TRAINED), h('option', { value: 'vector' }, 'vector'), h('option', { value: 'reencode' }, 'reencode'));
+  private readonly diffusion = {
+    guidance: numberField('pg-guidance', DIFFUSION_CHOICE_LABELS.guidance, '', { min: 0, step: 0.5, placeholder: AS_TRAINED }),
+    initialNoise: numberField('pg-initial-noise', DIFFUSION_CHOICE_LABELS.initialNoise, '', { min: 0, step: 0.1, placeholder: AS_TRAINED }),
+    samplingSteps: numberField('pg-sampling-steps', DIFFUSION_CHOICE_LABELS.samplingSteps, '', { min: 1, step: 1, placeholder: AS_TRAINED }),
+    eta: numberField('pg-eta', DIFFUSION_CHOICE_LABELS.eta, '', { min: 0, step: 0.1, placeholder: AS_TRAINED }),
+  };
 
   constructor() {
     this.generateButton.addEventListener('click', () => void this.generate());
@@ -169,6 +189,14 @@ export class Playground {
       h('div', { class: 'controls' }, h('label', {}, 'backend ', this.backendPicker), this.backendStatus),
       this.prompt,
       h('div', { class: 'controls' }, Object.values(this.fields).map((f) => f.label), this.generateButton),
+      h(
+        'div',
+        { class: 'controls', id: 'pg-head-controls' },
+        h('span', { class: 'hint' }, 'concept head:'),
+        h('label', {}, 'feedback ', this.feedback),
+        h('span', { class: 'hint' }, 'diffusion heads:'),
+        Object.values(this.diffusion).map((f) => f.label),
+      ),
       h('div', { class: 'pg-columns' }, this.columns.map((c) => c.el)),
     );
   }
@@ -185,6 +213,24 @@ export class Playground {
       maxSentences: Math.max(1, Math.floor(Number(f.maxSentences.input.value) || 1)),
       maxTokens: Math.max(1, Math.floor(Number(f.maxTokens.input.value) || 1)),
       seed: Math.max(0, Math.floor(Number(f.seed.input.value) || 0)),
+      ...this.headChoices(),
+    };
+  }
+
+  /** The concept head's choices given (each empty one left out: the run's own). */
+  private headChoices(): Pick<GenerateSettings, 'feedback' | 'guidance' | 'initialNoise' | 'samplingSteps' | 'eta'> {
+    const d = this.diffusion;
+    const L = DIFFUSION_CHOICE_LABELS;
+    const feedback = this.feedback.value;
+    const choices = {
+      guidance: optionalNumber(d.guidance, L.guidance, (v) => v >= 0, 'a number >= 0'),
+      initialNoise: optionalNumber(d.initialNoise, L.initialNoise, (v) => v > 0, 'a number > 0'),
+      samplingSteps: optionalNumber(d.samplingSteps, L.samplingSteps, (v) => Number.isInteger(v) && v >= 1, 'a whole number >= 1'),
+      eta: optionalNumber(d.eta, L.eta, (v) => v >= 0, 'a number >= 0'),
+    };
+    return {
+      ...(feedback === 'vector' || feedback === 'reencode' ? { feedback } : {}),
+      ...Object.fromEntries(Object.entries(choices).filter(([, v]) => v !== undefined)),
     };
   }
 

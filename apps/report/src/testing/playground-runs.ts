@@ -1,12 +1,12 @@
 /**
- * A tiny token LM, SLLM and Base-LCM head (with its SentenceVAE) trained by the real `pnpm exp run` (child process, wasm backend,
+ * A tiny token LM, SLLM, Base-LCM and two-tower diffusion head (with their SentenceVAE) trained by the real `pnpm exp run` (child process, wasm backend,
  * seconds), and their continuations by the real `pnpm exp generate`: what the playground
  * tests hold the browser to.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
+import { TINY_TWO_TOWER, writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
 import { expCli, repoRoot } from './sweep.js';
 
 const exec = promisify(execFile);
@@ -18,8 +18,10 @@ export interface PlaygroundRuns {
   /** Run ids (`<experiment>/<run-id>`) by stage. */
   lm: string;
   sllm: string;
-  /** A Base-LCM (lcm-mse) head over the `svae` stage's SentenceVAE. */
+  /** A Base-LCM (lcm-mse) head over the `svae` stage's SentenceVAE (the newest head run). */
   mse: string;
+  /** A two-tower diffusion head (lcm-diffusion) over the same SentenceVAE. */
+  diffusion: string;
 }
 
 /**
@@ -54,6 +56,14 @@ export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> 
     model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
     train: ${train}
     evalSentences: 4
+  diffusion:
+    kind: lcm-diffusion
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, heads: 2, maxSentences: 3, dropout: 0${TINY_TWO_TOWER}}
+    train: ${train}
+    evalDocuments: 2
+    roundTripSentences: 2
+    brierSentences: 0
   mse:
     kind: lcm-mse
     inputs: {tokenizer: tok, svae: svae}
@@ -71,7 +81,7 @@ export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> 
     if (!m) throw new Error(`exp run printed no run folder for stage ${stage}:\n${stdout}`);
     return m[1]!.replace(/\\/g, '/');
   };
-  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm'), mse: runOf('mse') };
+  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm'), mse: runOf('mse'), diffusion: runOf('diffusion') };
 }
 
 export interface GenerateArgs {
@@ -79,11 +89,13 @@ export interface GenerateArgs {
   temperature: number;
   maxSentences: number;
   seed: number;
+  /** More flags, e.g. a diffusion head's `['--guidance', '1']`. */
+  flags?: string[];
 }
 
 /** The continuation `pnpm exp generate` prints after the prompt. */
 export async function expGenerate(runs: PlaygroundRuns, run: string, o: GenerateArgs): Promise<string> {
-  const args = ['generate', run, '--prompt', o.prompt, '--temperature', String(o.temperature), '--max-sentences', String(o.maxSentences), '--seed', String(o.seed)];
+  const args = ['generate', run, '--prompt', o.prompt, '--temperature', String(o.temperature), '--max-sentences', String(o.maxSentences), '--seed', String(o.seed), ...(o.flags ?? [])];
   const { stdout } = await exec(process.execPath, [...expCli, ...args, '--runs-dir', runs.runsDir, '--cache-dir', runs.cacheDir], { cwd: repoRoot });
   if (!stdout.startsWith(o.prompt) || !stdout.endsWith('\n')) throw new Error(`exp generate printed no prompt + continuation:\n${stdout}`);
   return stdout.slice(o.prompt.length, -1);
