@@ -258,6 +258,7 @@ export class Playground {
 export const PLAYGROUND_CSS = `
 #playground textarea { width: 100%; box-sizing: border-box; font: inherit; padding: 6px 8px; border: 1px solid #c8ccd1; border-radius: 4px; }
 #playground input[type="number"] { width: 5em; font: inherit; }
+#pg-head-controls input[type="number"] { width: 7.5em; }
 .pg-columns { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; margin-top: 8px; }
 .pg-column { border: 1px solid var(--line); border-radius: 4px; padding: 4px 12px 12px; min-width: 0; }
 .pg-column select { max-width: 100%; }
