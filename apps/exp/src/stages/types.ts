@@ -9,6 +9,7 @@
  * stage depends on, its inputs' hashes, the code version of the packages it runs). A stage
  * whose hash is unchanged is not run again: its cached artifact is reused.
  */
+import type { HeadChoices } from '@sentencelab/concept-heads';
 import type { Scorer, SentenceKvModel, TokenKvModel } from '@sentencelab/metrics';
 import type { RunWriter } from '@sentencelab/runs';
 import { backendConfigSchema, type GpuOptions } from '@sentencelab/tensor';
@@ -209,8 +210,11 @@ export interface LensView {
   cells: { text: string; cosine: number | null; f1: number | null }[][];
 }
 
-/** Options of `pnpm exp generate`, passed to `Stage.generate`. */
-export interface GenerateOptions {
+/**
+ * Options of `pnpm exp generate`, passed to `Stage.generate`: a concept head's choices
+ * (`HeadChoices`: feedback, the diffusion sampler's) and what every model reads.
+ */
+export interface GenerateOptions extends Omit<HeadChoices, 'maxSentences' | 'seed'> {
   /** Most new sentences (sentence-level models) or sentences' worth of tokens (token LM: stops after this many EOS). */
   maxSentences: number;
   /** Most new tokens per sentence (token LM: maxSentences times this in all). */
@@ -220,16 +224,6 @@ export interface GenerateOptions {
   /** Nucleus sampling mass (1 = off). */
   topP: number;
   seed: number;
-  /** Concept heads: what goes back into the context, the predicted vector (default) or the re-encoding of its text. */
-  feedback?: 'vector' | 'reencode';
-  /** Diffusion heads: the classifier-free guidance scale instead of the trained config's (1 = conditional only). */
-  guidance?: number;
-  /** Diffusion heads: x_T = initialNoise * N(0, I) instead of the config's sampling.initialNoiseScale. */
-  initialNoise?: number;
-  /** Diffusion heads: DDIM steps instead of the config's sampling.steps. */
-  samplingSteps?: number;
-  /** Diffusion heads: DDIM eta instead of the config's sampling.eta (0 = deterministic). */
-  eta?: number;
 }
 
 /** A stage kind whose schema type is erased, for registries. */
