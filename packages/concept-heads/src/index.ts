@@ -48,6 +48,7 @@ export {
   type BatchPredictions,
 } from './model.js';
 export { headGenerateOptions, diffusionChoiceGiven, DIFFUSION_CHOICES, type DiffusionChoice, type HeadChoices } from './head-choices.js';
+export { describeSampler } from './sampler-description.js';
 export { BaseLcm } from './base-lcm.js';
 export { conceptLens, type ConceptLensCell, type ConceptLensGrid } from './lens.js';
 export { DiffusionLcm } from './diffusion.js';

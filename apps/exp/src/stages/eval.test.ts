@@ -200,6 +200,10 @@ describe('eval stage', () => {
       expect(head['energy_score_diff_train_dist_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_diff_train_dist'] as number);
     }
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+ES - train-dist\s+contr\. acc/m);
+    // How each head drew its vectors, under their table and stored with its figures.
+    expect(text).toMatch(/^How each concept head draws the next vector \(its L2, energy score and contrastive accuracy depend on it\):\n  mse: a point \(no sampler\)\n  energy: one generator pass from \d+-d uniform noise$/m);
+    expect(mse['sampler']).toBe('a point (no sampler)');
+    expect(lm['sampler']).toBeUndefined();
     expect(text).toMatch(/mse\s+lcm-mse.*(beats|DOES NOT BEAT)/);
     expect(text).toMatch(/energy\s+lcm-energy.*(beats|DOES NOT BEAT)/);
     // Each table has only its rows' columns: predictors' quality, their generation, the heads, the SentenceVAE.

@@ -32,6 +32,7 @@ import {
   type PerplexityComparison,
 } from '@sentencelab/metrics';
 import { EVAL_METRICS, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
+import { conceptHeadConfigSchema, describeSampler } from '@sentencelab/concept-heads';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 import { passRatios } from './bench.js';
@@ -307,6 +308,13 @@ function benchPassRatios(benches: readonly Artifact[], stage: string, baseline: 
   return undefined;
 }
 
+/** A concept head's sampler in words (`describeSampler`), from the config its artifact was evaluated with; undefined for other models. */
+function samplerOf(a: Artifact): string | undefined {
+  if (!(CONCEPT_HEAD_KINDS as readonly string[]).includes(a.kind)) return undefined;
+  const config = conceptHeadConfigSchema.safeParse(a.meta['config']);
+  return config.success ? describeSampler(config.data) : undefined;
+}
+
 function numbersOf(value: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   if (value !== null && typeof value === 'object') {
@@ -397,6 +405,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const flops = countedFlops(a);
       if (flops !== null) results['training_tflop'] = flops / 1e12;
       const extra: Record<string, EvalValue> = {};
+      const sampler = samplerOf(a);
+      if (sampler !== undefined) extra['sampler'] = sampler;
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       const p = ppl?.models.find((m) => m.name === a.stage);
       if (p) {
@@ -486,6 +496,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     for (const group of [otherRows.filter((r) => r.results['l2'] !== undefined), otherRows.filter((r) => r.results['l2'] === undefined)]) {
       if (group.length > 0) tables.push(comparisonTable(group, null));
     }
+    // The heads' figures depend on how each draws its vector: printed under their table.
+    const samplers = rows.flatMap((r) => (typeof stored[r.stage]?.['sampler'] === 'string' ? [`  ${r.stage}: ${stored[r.stage]!['sampler'] as string}`] : []));
+    if (samplers.length > 0) tables.push(['How each concept head draws the next vector (its L2, energy score and contrastive accuracy depend on it):', ...samplers].join('\n'));
     lines.push(tables.join('\n\n'));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));
     const overlaps = [
