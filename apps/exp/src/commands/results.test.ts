@@ -183,6 +183,21 @@ describe('exp results', () => {
     expect(md).toContain('- `tokens_per_s_ratio (/ lm)`, seed by seed, pass by pass (interleaved): 2.300 (2.100-2.600), above 1 in 5 of 5 passes (seed 0); 2.300 (2.100-2.600), above 1 in 4 of 5 passes (seed 1)');
   });
 
+  test("each concept head point's sampler, as its eval stored it, under its table", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-results-sampler-'));
+    const head = (seed: number, scale: number) =>
+      stageRun(root, { experiment: 's', stage: 'two-tower', kind: 'lcm-diffusion', seed, model: { guidance: { scale } }, eval: { l2: 4 + seed, sampler: `DDIM 20 steps (trailing), eta 0, from 1 x unit noise, guidance ${scale}` } });
+    for (const seed of [0, 1]) for (const scale of [1, 3]) head(seed, scale);
+    stageRun(root, { experiment: 's', stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 90 } });
+    const out = join(root, 's.md');
+    await resultsAction('s', { runsDir: root, out });
+    const md = readFileSync(out, 'utf8');
+    expect(md).toMatch(/^- sampler \(model\.guidance\.scale=1\): DDIM 20 steps \(trailing\), eta 0, from 1 x unit noise, guidance 1$/m);
+    expect(md).toMatch(/^- sampler \(model\.guidance\.scale=3\): DDIM 20 steps \(trailing\), eta 0, from 1 x unit noise, guidance 3$/m);
+    // Only heads have one.
+    expect(md.match(/^- sampler/gm)).toHaveLength(2);
+  });
+
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
     // An eval stage has no run folder: it records its cost in the run of the model it measured.

@@ -166,6 +166,15 @@ function comparisonCell(p: ResultPoint, c: PairedComparison, runs: readonly Pair
  * comparison (`ppl_ratio (/ lm)`, ...); '' when no run holds one. The headline of a comparison
  * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
  */
+/** How a concept head's points drew their vectors (the eval's `sampler`), one line per point: their figures depend on it. */
+export function samplerLines(s: StageResults): string[] {
+  return s.points.flatMap((p) => {
+    const samplers = [...new Set(p.runs.map((r) => r.summary?.eval?.['sampler']).filter((v): v is string => typeof v === 'string'))];
+    if (samplers.length === 0) return [];
+    return [`- sampler${p.label === '' ? '' : ` (${p.label})`}: ${samplers.join('; ')}`];
+  });
+}
+
 export function comparisonTable(stages: readonly StageResults[]): string {
   const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: ALL_PAIRED_COMPARISONS.map((c) => pairedRuns(p, c)) })));
   const held = ALL_PAIRED_COMPARISONS.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
@@ -370,6 +379,8 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     out.push('', `## ${s.stage} (${s.kind})`, '', stageTable(s.points));
     const paired = pairedSeedLines(s);
     if (paired.length > 0) out.push('', ...paired);
+    const samplers = samplerLines(s);
+    if (samplers.length > 0) out.push('', ...samplers);
     const known = Object.keys(evalNumbers(s.points[0]!.runs[0]!)).filter((k) => MEANINGS.has(k));
     if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
     const ctx = contextTable(s);
