@@ -302,8 +302,8 @@ export function trainingHashes(
 
 /** Why a stage's model can be taken from another run: what may differ between the two configs. */
 function forkReason(p: PlannedStage): string {
-  const own = p.stage.evalOnly?.length ? `${p.stage.evalOnly.join(', ')} may differ` : '';
-  return [own, 'the stages it builds on trained the same models'].filter(Boolean).join('; ');
+  const own = p.stage.evalOnly?.length ? `its ${p.stage.evalOnly.join(', ')} or ` : '';
+  return `the same training: only ${own}the evaluation options of the stages it builds on differ`;
 }
 
 function hashParts(p: PlannedStage, config: unknown, shared: Pick<PipelineShared, 'seed' | 'backend' | 'data'>, hashes: ReadonlyMap<string, string>, computedOn: Record<string, string> | undefined): Parameters<typeof stageHash>[0] {
