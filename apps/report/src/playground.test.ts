@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReportServer, type ReportServer } from './server/server.js';
 import { exportStatic } from './server/static-export.js';
 import { bundledChromium } from './testing/chromium.js';
-import { expGenerate, trainPlaygroundRuns, type GenerateArgs, type PlaygroundRuns } from './testing/playground-runs.js';
+import { expGenerate, expLens, trainPlaygroundRuns, type GenerateArgs, type PlaygroundRuns } from './testing/playground-runs.js';
+import type { LensView } from './client/playground-model.js';
 
 const SCREENSHOTS = Boolean(process.env.REPORT_SCREENSHOTS);
 const SHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
@@ -178,6 +179,48 @@ describe('playground in Chromium (wasm backend)', () => {
     await generateIn('wasm');
     expect(await page.textContent('#pg-backend-name')).toBe('sampling steps must be a whole number >= 1 (got "0"), or empty for the run\'s own setting');
     await page.fill('#pg-sampling-steps', '');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('Lens: the SLLM\'s and the Base-LCM head\'s SentenceLens in the browser equal pnpm exp lens; the token LM and a diffusion head say why they have none', async () => {
+    const maxTokens = 12;
+    const want = Promise.all([expLens(runs, runs.sllm, GEN.prompt, maxTokens), expLens(runs, runs.mse, GEN.prompt, maxTokens)]);
+    await openPlayground();
+    await page.selectOption('#pg-backend', 'wasm');
+    await page.fill('#pg-prompt', GEN.prompt);
+    await page.fill('#pg-max-tokens', String(maxTokens));
+    await page.selectOption('#pg-run-head', runs.mse);
+    await page.click('#pg-lens');
+    await page.waitForSelector('#playground[data-state="done"]');
+    // The grid as exp lens prints it: each row's texts, then each layer's cells (text, then scores).
+    const grid = (kind: string) =>
+      page.$eval(`#pg-${kind} .pg-lens-table`, (table) => ({
+        read: [...table.querySelectorAll('.pg-lens-read td')].map((td) => td.textContent),
+        next: [...table.querySelectorAll('.pg-lens-target td')].map((td) => td.textContent),
+        layers: [...table.querySelectorAll('.pg-lens-layer')].map((tr) => [...tr.querySelectorAll('td')].map((td) => [td.querySelector('.pg-lens-text')!.textContent, td.querySelector('.pg-lens-score')!.textContent])),
+      }));
+    const score = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+    const expected = (v: LensView) => ({
+      read: v.sentences,
+      next: v.targets.map((t) => t ?? '(none: the text ends)'),
+      layers: v.cells.map((row) => row.map((c) => [c.text || '(empty)', `cos ${score(c.cosine)} F1 ${score(c.f1)}`])),
+    });
+    const [sllm, mse] = await want;
+    expect(sllm.sentences).toHaveLength(2);
+    expect(sllm.cells.length).toBeGreaterThan(0);
+    expect(sllm.cells[0]![0]!.cosine).not.toBeNull();
+    expect(await grid('sllm')).toEqual(expected(sllm));
+    expect(await grid('head')).toEqual(expected(mse));
+    expect(await page.textContent('#pg-sllm .pg-stats')).toMatch(/^lens: \d+ layers? x 2 sentences in [\d.]+ s$/);
+    expect(await page.textContent('#pg-token-lm .pg-lens')).toBe('no lens: a token LM has no sentence states to decode');
+    if (SCREENSHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.locator('#panel').screenshot({ path: join(SHOTS, 'playground-lens.png') });
+    }
+    await page.selectOption('#pg-run-head', runs.diffusion);
+    await page.click('#pg-lens');
+    await page.waitForSelector('#playground[data-state="done"]');
+    expect(await page.textContent('#pg-head .pg-lens')).toMatch(/^no lens: only Base-LCM \(lcm-mse\) heads have a lens/);
     expect(pageErrors).toEqual([]);
   });
 

@@ -5,9 +5,9 @@
  * sentence as " " + its text); the browser test holds the two to the same output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conceptHeadFromCheckpoint, diffusionChoiceGiven, DiffusionLcm, headGenerateOptions, type ConceptModel, type DiffusionChoice, type HeadChoices } from '@sentencelab/concept-heads';
+import { BaseLcm, conceptHeadFromCheckpoint, conceptLens, diffusionChoiceGiven, DiffusionLcm, headGenerateOptions, type ConceptModel, type DiffusionChoice, type HeadChoices } from '@sentencelab/concept-heads';
 import { ByteLevelTokenizer, segmentUnits } from '@sentencelab/data/browser';
-import { SLLM, TokenLM, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
+import { sentenceLens, SLLM, TokenLM, tokenF1, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { decodeOptionsFrom, SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
 import { CheckpointError, decodeCheckpoint, decodeSafetensors, fromStoredTensor, type LoadedCheckpoint } from '@sentencelab/tensor';
 import type { PlaygroundInfo } from '../shared/playground.js';
@@ -172,4 +172,65 @@ export async function generate(run: LoadedRun, prompt: string, s: GenerateSettin
     events.onStats(tokens, kv);
   }
   return text;
+}
+
+/** One cell of SentenceLens: a layer's prediction at a sentence position, decoded, and its scores against the true next sentence. */
+export interface LensCellView {
+  text: string;
+  /** Cosine to the true next sentence's SentenceVAE vector; null at the last position. */
+  cosine: number | null;
+  /** Token-overlap F1 of the decoded text with the true next sentence; null at the last position. */
+  f1: number | null;
+}
+
+/** What `pnpm exp lens --json` prints: the sentences read, the true next ones, cells[layer][position]. */
+export interface LensView {
+  sentences: string[];
+  /** Sentences of the prompt past the model's window, not read. */
+  droppedSentences: number;
+  targets: (string | null)[];
+  cells: LensCellView[][];
+}
+
+/** Why a run's model has no SentenceLens (undefined when it has one: the SLLM and Base-LCM heads, as `exp lens`). */
+export function lensUnavailable(run: LoadedRun): string | undefined {
+  if (run.model instanceof SLLM) return undefined;
+  if (run.model instanceof TokenLM) return 'a token LM has no sentence states to decode';
+  if (run.model.head instanceof BaseLcm) return undefined;
+  return "only Base-LCM (lcm-mse) heads have a lens: a diffusion head's layers denoise and an energy head's feed a sampler, they hold no prediction";
+}
+
+/**
+ * SentenceLens over the prompt's first sentences (as many as the model reads), each layer's
+ * state decoded greedily to `maxTokens` a sentence: what `pnpm exp lens` computes (apps/exp
+ * stages/latent.ts and lcm.ts), the browser test holding the two to the same grid.
+ */
+export async function lens(run: LoadedRun, prompt: string, maxTokens: number): Promise<LensView> {
+  const why = lensUnavailable(run);
+  if (why !== undefined) throw new Error(`${run.info.run}: ${why}`);
+  const all = promptSentences(run, prompt);
+  const tok = run.tokenizer;
+  const view = (sentences: string[], cells: LensCellView[][]): LensView => ({
+    sentences,
+    droppedSentences: all.length - sentences.length,
+    targets: sentences.map((_, i) => sentences[i + 1] ?? null),
+    cells,
+  });
+  if (run.model instanceof SLLM) {
+    const sentences = all.slice(0, run.model.config.decoder.maxLen);
+    const grid = await sentenceLens(run.model, sentences.map((t) => tok.encodeSync(t)), { maxTokens });
+    return view(sentences, grid.cells.map((row) => row.map((c) => ({ text: tok.decodeSync(c.tokens), cosine: c.cosine, f1: c.f1 }))));
+  }
+  const { head, svae } = run.model as HeadModel;
+  const sentences = all.slice(0, (head as BaseLcm).maxContext);
+  const grid = await conceptLens(head as BaseLcm, textCodec(svae, tok, { maxTokens }), sentences);
+  return view(
+    sentences,
+    grid.cells.map((row) =>
+      row.map((c, i) => {
+        const target = grid.targets[i];
+        return { text: c.text, cosine: c.cosine, f1: target === null || target === undefined ? null : tokenF1(tok.encodeSync(c.text), tok.encodeSync(target)) };
+      }),
+    ),
+  );
 }

@@ -9,7 +9,7 @@ import type { RunRow } from '../shared/types.js';
 import { h, replaceChildren } from './dom.js';
 import { BROWSER_BACKENDS, chooseBackend, type BackendRequest } from './playground-backend.js';
 import { fetchInfo, fetchRunFiles } from './playground-files.js';
-import { DIFFUSION_CHOICE_LABELS, generate, loadRun, type GenerateSettings, type LoadedRun } from './playground-model.js';
+import { DIFFUSION_CHOICE_LABELS, generate, lens, lensUnavailable, loadRun, type GenerateSettings, type LensView, type LoadedRun } from './playground-model.js';
 
 interface ColumnSpec {
   /** Element id suffix: `#pg-<id>`. */
@@ -47,6 +47,52 @@ function optionalNumber(field: { input: HTMLInputElement }, label: string, ok: (
   return v;
 }
 
+/** A lens score as `exp lens` prints it: two decimals, `-` at the last position (no true next sentence). */
+function lensScore(v: number | null): string {
+  return v === null ? '-' : v.toFixed(2);
+}
+
+/**
+ * SentenceLens as a table: a column per sentence position (the sentence read, the true next
+ * one), a row per layer (the last is what generation decodes), each cell its decoded text and
+ * its cosine and token F1 with the true next sentence, shaded by the F1.
+ */
+function lensTable(view: LensView): HTMLElement {
+  const layers = view.cells.length;
+  const row = (label: string, cells: (string | Node)[], cls = '') => h('tr', cls ? { class: cls } : {}, h('th', { scope: 'row' }, label), cells.map((c) => h('td', {}, c)));
+  return h(
+    'div',
+    { class: 'pg-lens-wrap' },
+    h(
+      'table',
+      { class: 'pg-lens-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'position'), view.sentences.map((_, i) => h('th', { scope: 'col' }, String(i))))),
+      h(
+        'tbody',
+        {},
+        row('read', view.sentences, 'pg-lens-read'),
+        row('true next', view.targets.map((t) => t ?? '(none: the text ends)'), 'pg-lens-target'),
+        view.cells.map((cells, l) =>
+          h(
+            'tr',
+            { class: 'pg-lens-layer', 'data-layer': l + 1 },
+            h('th', { scope: 'row' }, l === layers - 1 ? `layer ${l + 1} (out)` : `layer ${l + 1}`),
+            cells.map((c) =>
+              h(
+                'td',
+                c.f1 === null ? {} : { style: `background: rgba(46, 125, 50, ${(0.35 * c.f1).toFixed(3)})` },
+                h('div', { class: 'pg-lens-text' }, c.text || '(empty)'),
+                h('div', { class: 'pg-lens-score' }, `cos ${lensScore(c.cosine)} F1 ${lensScore(c.f1)}`),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+    view.droppedSentences > 0 ? h('p', { class: 'hint' }, `${view.droppedSentences} more sentences of the prompt do not fit in the model's window of ${view.sentences.length}`) : null,
+  );
+}
+
 /** One model column: its run picker, load state, live figures and text. */
 class Column {
   readonly el: HTMLElement;
@@ -55,6 +101,7 @@ class Column {
   private readonly stats = h('div', { class: 'pg-stats' });
   private readonly promptEl = h('span', { class: 'pg-prompt' });
   private readonly textEl = h('span', { class: 'pg-text' });
+  private readonly lensEl = h('div', { class: 'pg-lens' });
   private loaded: { key: string; run: LoadedRun } | undefined;
   private picked = false;
 
@@ -72,6 +119,7 @@ class Column {
       this.status,
       this.stats,
       h('p', { class: 'pg-output' }, this.promptEl, this.textEl),
+      this.lensEl,
     );
   }
 
@@ -117,16 +165,43 @@ class Column {
     return run;
   }
 
-  async run(backend: string, prompt: string, settings: GenerateSettings): Promise<void> {
+  /** Clears the column for a new run of its model; false when no run is picked. */
+  private start(): boolean {
     this.el.dataset.state = 'running';
     this.textEl.textContent = '';
     this.stats.textContent = '';
     this.promptEl.textContent = '';
-    if (this.picker.value === '') {
-      this.show('no run picked');
-      this.el.dataset.state = 'idle';
-      return;
+    replaceChildren(this.lensEl);
+    if (this.picker.value !== '') return true;
+    this.show('no run picked');
+    this.el.dataset.state = 'idle';
+    return false;
+  }
+
+  /** SentenceLens of the prompt in this column's model (a note where the model has none). */
+  async lens(backend: string, prompt: string, maxTokens: number): Promise<void> {
+    if (!this.start()) return;
+    try {
+      const model = await this.model(backend);
+      const why = lensUnavailable(model);
+      if (why !== undefined) {
+        this.lensEl.append(h('p', { class: 'hint' }, `no lens: ${why}`));
+        this.el.dataset.state = 'done';
+        return;
+      }
+      const t0 = performance.now();
+      const view = await lens(model, prompt, maxTokens);
+      this.stats.textContent = `lens: ${view.cells.length} layer${view.cells.length === 1 ? '' : 's'} x ${view.sentences.length} sentence${view.sentences.length === 1 ? '' : 's'} in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      this.lensEl.append(lensTable(view));
+      this.el.dataset.state = 'done';
+    } catch (error) {
+      this.show((error as Error).message, true);
+      this.el.dataset.state = 'error';
     }
+  }
+
+  async run(backend: string, prompt: string, settings: GenerateSettings): Promise<void> {
+    if (!this.start()) return;
     try {
       const model = await this.model(backend);
       this.promptEl.textContent = prompt;
@@ -161,6 +236,7 @@ export class Playground {
   private readonly backendStatus = h('span', { id: 'pg-backend-name', class: 'hint' }, 'backend: not started');
   private readonly prompt = h('textarea', { id: 'pg-prompt', rows: 3 }, 'The meeting moved to Thursday.');
   private readonly generateButton = h('button', { type: 'button', id: 'pg-generate' }, 'Generate');
+  private readonly lensButton = h('button', { type: 'button', id: 'pg-lens', title: "SentenceLens: decode every layer's state at every sentence of the prompt (SLLM and Base-LCM runs), as pnpm exp lens" }, 'Lens');
   private readonly fields = {
     temperature: numberField('pg-temperature', 'temperature', 0, { min: 0, step: 0.1 }),
     topP: numberField('pg-top-p', 'top-p', 1, { min: 0, max: 1, step: 0.05 }),
@@ -179,6 +255,7 @@ export class Playground {
 
   constructor() {
     this.generateButton.addEventListener('click', () => void this.generate());
+    this.lensButton.addEventListener('click', () => void this.lens());
     this.backendPicker.addEventListener('change', () => {
       for (const c of this.columns) c.unload();
     });
@@ -188,7 +265,7 @@ export class Playground {
       h('p', { class: 'hint' }, 'Runs a finished run\'s checkpoint in this browser with tfjs. The same seed gives the same text as ', h('code', {}, 'pnpm exp generate'), ' on the same kind of backend.'),
       h('div', { class: 'controls' }, h('label', {}, 'backend ', this.backendPicker), this.backendStatus),
       this.prompt,
-      h('div', { class: 'controls' }, Object.values(this.fields).map((f) => f.label), this.generateButton),
+      h('div', { class: 'controls' }, Object.values(this.fields).map((f) => f.label), this.generateButton, this.lensButton),
       h(
         'div',
         { class: 'controls', id: 'pg-head-controls' },
@@ -211,10 +288,15 @@ export class Playground {
       temperature: Math.max(0, Number(f.temperature.input.value) || 0),
       topP: Math.min(1, Math.max(0, Number(f.topP.input.value) || 1)),
       maxSentences: Math.max(1, Math.floor(Number(f.maxSentences.input.value) || 1)),
-      maxTokens: Math.max(1, Math.floor(Number(f.maxTokens.input.value) || 1)),
+      maxTokens: this.maxTokens(),
       seed: Math.max(0, Math.floor(Number(f.seed.input.value) || 0)),
       ...this.headChoices(),
     };
+  }
+
+  /** Most tokens decoded per sentence (generation and the lens). */
+  private maxTokens(): number {
+    return Math.max(1, Math.floor(Number(this.fields.maxTokens.input.value) || 1));
   }
 
   /** The concept head's choices given (each empty one left out: the run's own). */
@@ -235,21 +317,36 @@ export class Playground {
   }
 
   private async generate(): Promise<void> {
+    // One model at a time: each column's tokens/s is its own model's speed, not a share of the page's.
+    await this.inColumns(async (backend, prompt) => {
+      const settings = this.settings();
+      for (const c of this.columns) await c.run(backend, prompt, settings);
+    });
+  }
+
+  private async lens(): Promise<void> {
+    await this.inColumns(async (backend, prompt) => {
+      const maxTokens = this.maxTokens();
+      for (const c of this.columns) await c.lens(backend, prompt, maxTokens);
+    });
+  }
+
+  /** Starts the chosen backend and runs `work` on the prompt, the buttons off meanwhile; an error goes beside the backend. */
+  private async inColumns(work: (backend: string, prompt: string) => Promise<void>): Promise<void> {
     this.generateButton.disabled = true;
+    this.lensButton.disabled = true;
     this.el.dataset.state = 'running';
     try {
       const choice = await chooseBackend(this.backendPicker.value as BackendRequest);
       this.backendStatus.textContent = `backend: ${choice.name}${choice.skipped.length > 0 ? ` (passed over: ${choice.skipped.join('; ')})` : ''}`;
       this.backendStatus.className = 'hint';
-      const prompt = this.prompt.value;
-      const settings = this.settings();
-      // One model at a time: each column's tokens/s is its own model's speed, not a share of the page's.
-      for (const c of this.columns) await c.run(choice.name, prompt, settings);
+      await work(choice.name, this.prompt.value);
     } catch (error) {
       this.backendStatus.textContent = (error as Error).message;
       this.backendStatus.className = 'error-msg';
     } finally {
       this.generateButton.disabled = false;
+      this.lensButton.disabled = false;
       this.el.dataset.state = 'done';
     }
   }
@@ -267,4 +364,10 @@ export const PLAYGROUND_CSS = `
 .pg-stats { font-variant-numeric: tabular-nums; }
 .pg-output { white-space: pre-wrap; overflow-wrap: anywhere; line-height: 1.5; }
 .pg-prompt { color: var(--muted); }
+.pg-lens-wrap { overflow-x: auto; margin-top: 8px; }
+.pg-lens-table { border-collapse: collapse; font-size: 12px; width: 100%; }
+.pg-lens-table th, .pg-lens-table td { border: 1px solid var(--line); padding: 3px 5px; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+.pg-lens-table th[scope="row"] { white-space: nowrap; color: var(--muted); font-weight: normal; }
+.pg-lens-read td, .pg-lens-target td { color: var(--muted); }
+.pg-lens-score { color: var(--muted); font-variant-numeric: tabular-nums; font-size: 11px; }
 `;

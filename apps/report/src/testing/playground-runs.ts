@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TINY_TWO_TOWER, writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
+import type { LensView } from '../client/playground-model.js';
 import { expCli, repoRoot } from './sweep.js';
 
 const exec = promisify(execFile);
@@ -99,4 +100,11 @@ export async function expGenerate(runs: PlaygroundRuns, run: string, o: Generate
   const { stdout } = await exec(process.execPath, [...expCli, ...args, '--runs-dir', runs.runsDir, '--cache-dir', runs.cacheDir], { cwd: repoRoot });
   if (!stdout.startsWith(o.prompt) || !stdout.endsWith('\n')) throw new Error(`exp generate printed no prompt + continuation:\n${stdout}`);
   return stdout.slice(o.prompt.length, -1);
+}
+
+/** `pnpm exp lens <run> --json`'s grid over `prompt`, `maxTokens` a cell. */
+export async function expLens(runs: PlaygroundRuns, run: string, prompt: string, maxTokens: number): Promise<LensView> {
+  const args = ['lens', run, '--text', prompt, '--max-tokens', String(maxTokens), '--json'];
+  const { stdout } = await exec(process.execPath, [...expCli, ...args, '--runs-dir', runs.runsDir, '--cache-dir', runs.cacheDir], { cwd: repoRoot });
+  return JSON.parse(stdout) as LensView;
 }
