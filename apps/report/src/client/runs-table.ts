@@ -242,7 +242,8 @@ export class RunsTable {
     const cells = columns.map((c) => {
       if (c.field === 'status') {
         const badge = h('span', { class: `badge status-${row.status}`, title: row.failure ?? row.status ?? '' }, row.status ?? '');
-        return h('td', { class: 'status' }, badge, row.queue ? h('span', { class: 'queue-info' }, queueText(row)) : null);
+        const fork = row.trainedBy ? h('span', { class: 'fork-info', title: `took the step ${row.trainedBy.step} checkpoint of ${row.trainedBy.run} (same training) and evaluated it again: its training curves are that run's` }, `fork of ${row.trainedBy.run}`) : null;
+        return h('td', { class: 'status' }, badge, row.queue ? h('span', { class: 'queue-info' }, queueText(row)) : null, fork);
       }
       if (c.field === 'name') return h('td', { class: 'name', title: row.id }, row.id);
       const value = fieldValue(row, c.field);

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRun } from '@sentencelab/runs';
+import { createRun, forkRun } from '@sentencelab/runs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunsStore } from './store.js';
 
@@ -35,5 +35,31 @@ describe('RunsStore metric figures', () => {
     expect(row.metrics?.['train/loss']).toEqual({ count: 2, last: 2, lastStep: 2, min: 2, max: 3, best: 2, bestStep: 2, direction: 'min' });
     expect(row.metrics?.['train/lr']).toEqual({ count: 2, last: 0.005, lastStep: 2, min: 0.005, max: 0.01, direction: 'none' });
     expect(row.metrics?.['sys/rss_mb']).toEqual({ count: 2, last: 310, lastStep: 2, min: 300, max: 310, direction: 'none' });
+  });
+});
+
+describe('RunsStore forks', () => {
+  it("names the run a fork took its trained model from, by id inside the runs folder and by folder name outside it", async () => {
+    const opts = { experiment: 'f', config: {}, seed: 1, backend: 'cpu', git: { sha: null, dirty: false } };
+    const finished = (dir: string, runId: string) => {
+      const run = createRun({ ...opts, root: dir, runId });
+      writeFileSync(`${run.checkpointPath(3)}.safetensors`, 'weights');
+      run.setLatestCheckpoint('step-00000003');
+      run.writeSummary({});
+      run.setStatus('done');
+      return run.dir;
+    };
+    const inside = finished(root, 'donor');
+    const elsewhere = mkdtempSync(join(tmpdir(), 'report-store-donor-'));
+    const outside = finished(elsewhere, 'far');
+    for (const [from, runId] of [[inside, 'fork'], [outside, 'fork-far']] as const) {
+      const fork = forkRun(from, { ...opts, root, runId });
+      fork.setStatus('done');
+    }
+    const rows = (await new RunsStore(root).runs()).runs;
+    expect(rows.find((r) => r.id === 'f/fork')!.trainedBy).toEqual({ run: 'f/donor', step: 3 });
+    expect(rows.find((r) => r.id === 'f/fork-far')!.trainedBy).toEqual({ run: 'far', step: 3 });
+    expect(rows.find((r) => r.id === 'f/donor')!.trainedBy).toBeUndefined();
+    rmSync(elsewhere, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   LOCK_FILE,
   RUN_FILES,
@@ -158,7 +158,14 @@ async function toRow(info: RunInfo, root: string): Promise<RunRow> {
   if (meta.error) row.failure = meta.error.message;
   if (info.metricsMtimeMs !== undefined) row.metricsVersion = info.metricsMtimeMs;
   if (existsSync(join(info.dir, RUN_FILES.embeddings))) row.hasEmbeddings = true;
+  if (meta.forkedFrom) row.trainedBy = { run: runIdUnder(root, meta.forkedFrom.run), step: meta.forkedFrom.step };
   return row;
+}
+
+/** A run folder's id (`<experiment>/<runId>`) when it lies in the runs folder, else its name: no local paths in what the page shows. */
+function runIdUnder(root: string, dir: string): string {
+  const rel = relative(root, dir);
+  return rel.startsWith('..') || isAbsolute(rel) ? basename(dir) : rel.split(sep).join('/');
 }
 
 /** FNV-1a, enough to tell "something changed" apart. */

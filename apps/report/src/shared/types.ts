@@ -53,6 +53,11 @@ export interface RunRow {
   queueOnly?: boolean;
   /** The run folder has embeddings.json (sentence vectors for the embedding view). */
   hasEmbeddings?: boolean;
+  /**
+   * A fork (meta.json `forkedFrom`): the run whose trained model it took and evaluated again
+   * (its id, or the folder's name when it lies outside the runs folder), and that checkpoint's step.
+   */
+  trainedBy?: { run: string; step: number };
 }
 
 /** A sweep point as the queue reports it. */
