@@ -35,7 +35,7 @@ export interface StageRecord {
   hash: string;
   /** Sweep point label (`lr=0.001`), '' outside sweeps. */
   label: string;
-  /** The hash of what trained the model (see {@link trainingHashes}); absent in folders from before 2026-12-07 and for stages without training. */
+  /** The hash of what trained the model (see {@link trainingHashes}); absent in older folders of stages that had no evaluation-only options (before 2026-12-07). */
   trainingHash?: string;
 }
 
