@@ -182,9 +182,10 @@ describe('playground in Chromium (wasm backend)', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('Lens: the SLLM\'s and the Base-LCM head\'s SentenceLens in the browser equal pnpm exp lens; the token LM and a diffusion head say why they have none', async () => {
+  it('Lens: the SLLM\'s, the Base-LCM head\'s and the energy head\'s SentenceLens in the browser equal pnpm exp lens; the token LM and a diffusion head say why they have none', async () => {
     const maxTokens = 12;
     const want = Promise.all([expLens(runs, runs.sllm, GEN.prompt, maxTokens), expLens(runs, runs.mse, GEN.prompt, maxTokens)]);
+    const energy = expLens(runs, runs.energy, GEN.prompt, maxTokens);
     await openPlayground();
     await page.selectOption('#pg-backend', 'wasm');
     await page.fill('#pg-prompt', GEN.prompt);
@@ -220,7 +221,12 @@ describe('playground in Chromium (wasm backend)', () => {
     await page.selectOption('#pg-run-head', runs.diffusion);
     await page.click('#pg-lens');
     await page.waitForSelector('#playground[data-state="done"]');
-    expect(await page.textContent('#pg-head .pg-lens')).toMatch(/^no lens: only Base-LCM \(lcm-mse\) heads have a lens/);
+    expect(await page.textContent('#pg-head .pg-lens')).toMatch(/^no lens: only Base-LCM \(lcm-mse\) and energy \(lcm-energy\) heads have a lens/);
+    // The energy head: its generator reads each layer's state, one noise draw for every cell.
+    await page.selectOption('#pg-run-head', runs.energy);
+    await page.click('#pg-lens');
+    await page.waitForSelector('#playground[data-state="done"]');
+    expect(await grid('head')).toEqual(expected(await energy));
     expect(pageErrors).toEqual([]);
   });
 

@@ -57,6 +57,21 @@ export class EnergyLcm extends ConceptModel<EnergyLcmConfig> {
     });
   }
 
+  /**
+   * What each decoder layer's state would sample (a lens): every layer's state (final norm
+   * applied, see `ConceptDecoder.layerStates`) through the generator, every row with the same
+   * noise, the first draw of `seed` (default config.seed), so rows differ only by the state.
+   * x: [batch, n, dEmb] normalised -> layers x [batch, n, dEmb] normalised; the last layer's
+   * row at a position is what `generate` samples first after sentences 0..position at that seed.
+   */
+  layerPredictions(x: tf.Tensor3D, seed = this.config.seed): tf.Tensor3D[] {
+    const [b, n] = x.shape;
+    return tf.tidy(() => {
+      const noise = tf.tile(this.generator.noise(1, new Rng(seed)), [b * n, 1]) as tf.Tensor2D;
+      return this.decoder.layerStates(x).map((h) => tf.reshape(this.generator.forward(tf.reshape(h, [b * n, this.config.dModel]) as tf.Tensor2D, noise), [b, n, this.config.dEmb]) as tf.Tensor3D);
+    });
+  }
+
   /** One sample per position, its noise drawn from `options.seed` (default config.seed). */
   async predictNormalized(context: tf.Tensor3D, lastOnly: boolean, options: ConceptSampleOptions = {}): Promise<tf.Tensor3D> {
     const rng = new Rng(options.seed ?? this.config.seed);

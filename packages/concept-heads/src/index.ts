@@ -50,7 +50,7 @@ export {
 export { headGenerateOptions, diffusionChoiceGiven, DIFFUSION_CHOICES, type DiffusionChoice, type HeadChoices } from './head-choices.js';
 export { describeSampler } from './sampler-description.js';
 export { BaseLcm } from './base-lcm.js';
-export { conceptLens, type ConceptLensCell, type ConceptLensGrid } from './lens.js';
+export { conceptLens, hasLens, type ConceptLensCell, type ConceptLensGrid, type LensHead } from './lens.js';
 export { DiffusionLcm } from './diffusion.js';
 export { TwoTowerLcm } from './two-tower.js';
 export { OneTowerLcm } from './one-tower.js';

@@ -55,6 +55,14 @@ describe('exp lens', () => {
     train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
     evalDocuments: 2
     roundTripSentences: 2
+  energy:
+    kind: lcm-energy
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0, generator: {blocks: 1, samples: 2}}
+    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
+    evalDocuments: 2
+    roundTripSentences: 2
+    brierSentences: 0
 `,
       }),
     );
@@ -104,6 +112,15 @@ describe('exp lens', () => {
     expect(head.cells[0]![0]!.f1).not.toBeNull();
     const continuation = await generateAction(mse.runDir!, { prompt: view.sentences[0]!, maxSentences: 1, maxTokens: 6, temperature: 0, topP: 1, seed: 0, runsDir: '', cacheDir }, () => {});
     expect(` ${head.cells[1]![0]!.text}`).toBe(continuation);
+    // The energy head: one noise draw of its config seed for every cell; the output layer is what generate samples first at that seed.
+    const energy = reports.find((r) => r.name === 'energy')!.artifact;
+    const sampled = await lensAction(energy.runDir!, { text, maxTokens: 6, cacheDir });
+    expect(sampled.cells).toHaveLength(2);
+    const seed = (energy.meta['config'] as { seed: number }).seed;
+    for (let i = 0; i < 2; i++) {
+      const first = await generateAction(energy.runDir!, { prompt: view.sentences.slice(0, i + 1).join(' '), maxSentences: 1, maxTokens: 6, temperature: 0, topP: 1, seed, runsDir: '', cacheDir }, () => {});
+      expect(` ${sampled.cells[1]![i]!.text}`).toBe(first);
+    }
     await expect(lensAction(reports.find((r) => r.name === 'svae')!.artifact.runDir!, { text, maxTokens: 6, cacheDir })).rejects.toThrow(/a svae stage does not have a SentenceLens/);
   }, 180_000);
 });

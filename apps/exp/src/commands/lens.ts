@@ -16,7 +16,7 @@ export interface LensCliOptions {
 
 /** Loads the run's model (as `generate` does) and returns its lens over `text`. */
 export async function lensAction(runDir: string, o: Pick<LensCliOptions, 'text' | 'maxTokens' | 'cacheDir'>): Promise<LensView> {
-  const { stage, artifact } = await openRunModel(runDir, o.cacheDir, 'have a SentenceLens (sllm and lcm-mse runs do)', (s): s is AnyStage & Required<Pick<AnyStage, 'lens'>> => s.lens !== undefined);
+  const { stage, artifact } = await openRunModel(runDir, o.cacheDir, 'have a SentenceLens (sllm, lcm-mse and lcm-energy runs do)', (s): s is AnyStage & Required<Pick<AnyStage, 'lens'>> => s.lens !== undefined);
   return stage.lens(artifact, o.text, { maxTokens: o.maxTokens });
 }
 
@@ -53,7 +53,7 @@ export function renderLens(view: LensView, width: number): string[] {
 
 export function lensCommand(): Command {
   return new Command('lens')
-    .description("SentenceLens: decode every layer's hidden state at every sentence position through the SentenceVAE decoder (sllm and lcm-mse runs)")
+    .description("SentenceLens: decode every layer's hidden state at every sentence position through the SentenceVAE decoder (sllm, lcm-mse and lcm-energy runs)")
     .argument('<run>', 'run folder, <experiment>/<runId>, or a unique part of a run id')
     .requiredOption('--text <text>', 'a document: its sentences are the positions read')
     .option('--max-tokens <n>', 'most tokens decoded per cell', num(1), 32)

@@ -12,10 +12,10 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BaseLcm,
   baseLcmConfigSchema,
   conceptBatches,
   conceptLens,
+  hasLens,
   createConceptHead,
   energyScores,
   disposeBatch,
@@ -337,7 +337,8 @@ async function* generateFromHead(artifact: Artifact, prompt: string, o: Generate
 }
 
 /**
- * SentenceLens of a Base-LCM head (`pnpm exp lens`): each layer's prediction decoded by the
+ * SentenceLens of a Base-LCM or energy head (`pnpm exp lens`; the energy head's cells from one
+ * noise draw of its config seed): each layer's prediction decoded by the
  * SVAE, scored with its cosine to the true next sentence's embedding and the token F1 of its
  * decoding (the SLLM lens's scores).
  */
@@ -346,7 +347,7 @@ async function lensOfHead(artifact: Artifact, text: string, o: { maxTokens: numb
   const data = await loadData(String(artifact.meta['datasetDir']));
   const { model } = loadConceptHead(join(artifact.dir, 'head.safetensors'));
   try {
-    if (!(model instanceof BaseLcm)) throw new Error(`${artifact.dir}: only Base-LCM (lcm-mse) heads have a lens; a diffusion head's layers denoise, they hold no prediction`);
+    if (!hasLens(model)) throw new Error(`${artifact.dir}: only Base-LCM (lcm-mse) and energy (lcm-energy) heads have a lens; a diffusion head's layers denoise, they hold no prediction`);
     const tok = data.dataset.tokenizer;
     const all = await promptSentences(text, data);
     const sentences = all.slice(0, model.maxContext);
@@ -412,4 +413,5 @@ export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
   evalOnly,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'energy'),
   generate: generateFromHead,
+  lens: lensOfHead,
 };

@@ -142,7 +142,7 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    */
   generate?(artifact: Artifact, prompt: string, options: GenerateOptions): AsyncIterable<string>;
   /**
-   * Sentence-level models with a SentenceVAE (sllm, lcm-mse): SentenceLens over the first
+   * Sentence-level models with a SentenceVAE (sllm, lcm-mse, lcm-energy): SentenceLens over the first
    * sentences of `text` (as many as the model reads), decoded greedily to `maxTokens` a sentence.
    * Used by `pnpm exp lens`.
    */

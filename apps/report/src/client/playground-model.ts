@@ -5,7 +5,7 @@
  * sentence as " " + its text); the browser test holds the two to the same output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BaseLcm, conceptHeadFromCheckpoint, conceptLens, diffusionChoiceGiven, DiffusionLcm, headGenerateOptions, type ConceptModel, type DiffusionChoice, type HeadChoices } from '@sentencelab/concept-heads';
+import { conceptHeadFromCheckpoint, conceptLens, diffusionChoiceGiven, DiffusionLcm, hasLens, headGenerateOptions, type ConceptModel, type DiffusionChoice, type HeadChoices } from '@sentencelab/concept-heads';
 import { ByteLevelTokenizer, segmentUnits } from '@sentencelab/data/browser';
 import { sentenceLens, SLLM, TokenLM, tokenF1, type SllmConfig, type TokenLmConfig } from '@sentencelab/latent-lm';
 import { decodeOptionsFrom, SentenceVAE, textCodec, type SentenceVaeConfig } from '@sentencelab/sentence-vae';
@@ -192,12 +192,12 @@ export interface LensView {
   cells: LensCellView[][];
 }
 
-/** Why a run's model has no SentenceLens (undefined when it has one: the SLLM and Base-LCM heads, as `exp lens`). */
+/** Why a run's model has no SentenceLens (undefined when it has one: the SLLM, Base-LCM and energy heads, as `exp lens`). */
 export function lensUnavailable(run: LoadedRun): string | undefined {
   if (run.model instanceof SLLM) return undefined;
   if (run.model instanceof TokenLM) return 'a token LM has no sentence states to decode';
-  if (run.model.head instanceof BaseLcm) return undefined;
-  return "only Base-LCM (lcm-mse) heads have a lens: a diffusion head's layers denoise and an energy head's feed a sampler, they hold no prediction";
+  if (hasLens(run.model.head)) return undefined;
+  return "only Base-LCM (lcm-mse) and energy (lcm-energy) heads have a lens: a diffusion head's layers denoise, they hold no prediction";
 }
 
 /**
@@ -222,8 +222,10 @@ export async function lens(run: LoadedRun, prompt: string, maxTokens: number): P
     return view(sentences, grid.cells.map((row) => row.map((c) => ({ text: tok.decodeSync(c.tokens), cosine: c.cosine, f1: c.f1 }))));
   }
   const { head, svae } = run.model as HeadModel;
-  const sentences = all.slice(0, (head as BaseLcm).maxContext);
-  const grid = await conceptLens(head as BaseLcm, textCodec(svae, tok, { maxTokens }), sentences);
+  if (!hasLens(head)) throw new Error(`${run.info.run}: no lens`);
+  const sentences = all.slice(0, head.maxContext);
+  // An energy head's cells from one noise draw of its config seed, as exp lens draws them.
+  const grid = await conceptLens(head, textCodec(svae, tok, { maxTokens }), sentences);
   return view(
     sentences,
     grid.cells.map((row) =>

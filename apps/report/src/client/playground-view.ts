@@ -236,7 +236,7 @@ export class Playground {
   private readonly backendStatus = h('span', { id: 'pg-backend-name', class: 'hint' }, 'backend: not started');
   private readonly prompt = h('textarea', { id: 'pg-prompt', rows: 3 }, 'The meeting moved to Thursday.');
   private readonly generateButton = h('button', { type: 'button', id: 'pg-generate' }, 'Generate');
-  private readonly lensButton = h('button', { type: 'button', id: 'pg-lens', title: "SentenceLens: decode every layer's state at every sentence of the prompt (SLLM and Base-LCM runs), as pnpm exp lens" }, 'Lens');
+  private readonly lensButton = h('button', { type: 'button', id: 'pg-lens', title: "SentenceLens: decode every layer's state at every sentence of the prompt (SLLM, Base-LCM and energy head runs), as pnpm exp lens" }, 'Lens');
   private readonly fields = {
     temperature: numberField('pg-temperature', 'temperature', 0, { min: 0, step: 0.1 }),
     topP: numberField('pg-top-p', 'top-p', 1, { min: 0, max: 1, step: 0.05 }),

@@ -1,5 +1,5 @@
 /**
- * A tiny token LM, SLLM, Base-LCM and two-tower diffusion head (with their SentenceVAE) trained by the real `pnpm exp run` (child process, wasm backend,
+ * A tiny token LM, SLLM, Base-LCM, two-tower diffusion and energy head (with their SentenceVAE) trained by the real `pnpm exp run` (child process, wasm backend,
  * seconds), and their continuations by the real `pnpm exp generate`: what the playground
  * tests hold the browser to.
  */
@@ -23,6 +23,8 @@ export interface PlaygroundRuns {
   mse: string;
   /** A two-tower diffusion head (lcm-diffusion) over the same SentenceVAE. */
   diffusion: string;
+  /** CALM's energy head (lcm-energy) over the same SentenceVAE. */
+  energy: string;
 }
 
 /**
@@ -65,6 +67,14 @@ export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> 
     evalDocuments: 2
     roundTripSentences: 2
     brierSentences: 0
+  energy:
+    kind: lcm-energy
+    inputs: {tokenizer: tok, svae: svae}
+    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0, generator: {blocks: 1, samples: 2}}
+    train: ${train}
+    evalDocuments: 2
+    roundTripSentences: 2
+    brierSentences: 0
   mse:
     kind: lcm-mse
     inputs: {tokenizer: tok, svae: svae}
@@ -82,7 +92,7 @@ export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> 
     if (!m) throw new Error(`exp run printed no run folder for stage ${stage}:\n${stdout}`);
     return m[1]!.replace(/\\/g, '/');
   };
-  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm'), mse: runOf('mse'), diffusion: runOf('diffusion') };
+  return { runsDir: join(dir, 'runs'), cacheDir, lm: runOf('lm'), sllm: runOf('sllm'), mse: runOf('mse'), diffusion: runOf('diffusion'), energy: runOf('energy') };
 }
 
 export interface GenerateArgs {
