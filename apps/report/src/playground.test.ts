@@ -179,6 +179,11 @@ describe('playground in Chromium (wasm backend)', () => {
     await generateIn('wasm');
     expect(await page.textContent('#pg-backend-name')).toBe('sampling steps must be a whole number >= 1 (got "0"), or empty for the run\'s own setting');
     await page.fill('#pg-sampling-steps', '');
+    // With the fields cleared the Base-LCM head generates, its earlier error gone.
+    await generateIn('wasm');
+    expect(await page.getAttribute('#pg-head', 'data-state')).toBe('done');
+    expect(await page.$('#pg-head .pg-status[role="alert"]')).toBeNull();
+    expect(await page.textContent('#pg-head .pg-status')).toMatch(/parameters, .* loaded and checked \(sha256\)/);
     expect(pageErrors).toEqual([]);
   });
 

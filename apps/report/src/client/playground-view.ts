@@ -103,6 +103,8 @@ class Column {
   private readonly textEl = h('span', { class: 'pg-text' });
   private readonly lensEl = h('div', { class: 'pg-lens' });
   private loaded: { key: string; run: LoadedRun } | undefined;
+  /** What the status said once the loaded model was built (shown again after an error clears). */
+  private loadedNote = '';
   private picked = false;
 
   constructor(readonly spec: ColumnSpec) {
@@ -161,7 +163,8 @@ class Column {
     const run = await loadRun(info, files);
     this.loaded = { key, run };
     const bytes = info.files.checkpoint.bytes + info.files.tokenizer.bytes + (info.files.svae?.bytes ?? 0);
-    this.show(`${id}: ${run.params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} loaded and checked (sha256) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    this.loadedNote = `${id}: ${run.params.toLocaleString('en-US')} parameters, ${formatBytes(bytes)} loaded and checked (sha256) in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    this.show(this.loadedNote);
     return run;
   }
 
@@ -172,6 +175,8 @@ class Column {
     this.stats.textContent = '';
     this.promptEl.textContent = '';
     replaceChildren(this.lensEl);
+    // The last try's error goes; a model still loaded keeps its note.
+    if (this.status.getAttribute('role') === 'alert') this.show(this.loaded ? this.loadedNote : '');
     if (this.picker.value !== '') return true;
     this.show('no run picked');
     this.el.dataset.state = 'idle';
