@@ -107,7 +107,7 @@ describe('token-lm stage with flopsOf', () => {
     const plain = (await executePipeline(loadPipeline(plainFile, STAGES).config, stageRegistry(), { overrides: [], cacheDir, log: () => {} })).find((r) => r.name === 'plain')!.artifact;
     expect(await losses(matched)).toEqual(await losses(plain));
     expect(computeOf(plain)!.flops).toBe(spent);
-  });
+  }, 180_000);
 
   test('refuses a budget whose steps leave no room for the warmup, naming the stage', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-flops-of-'));
