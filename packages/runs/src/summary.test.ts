@@ -19,6 +19,7 @@ describe('summarizeMetrics', () => {
     expect(metricDirection('val_ppl')).toBe('min');
     expect(metricDirection('contrastive_acc')).toBe('max');
     expect(metricDirection('tokens_per_s')).toBe('max');
+    expect(metricDirection('train/gflop_per_s')).toBe('max');
     expect(metricDirection('accident_rate')).toBe('min');
   });
 
