@@ -161,11 +161,6 @@ function comparisonCell(p: ResultPoint, c: PairedComparison, runs: readonly Pair
   return `${figure}: ${seedVerdict(c, runs.map((r) => r.bounds))}`;
 }
 
-/**
- * Every model the eval compared with its baseline, a row per point, a column per paired
- * comparison (`ppl_ratio (/ lm)`, ...); '' when no run holds one. The headline of a comparison
- * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
- */
 /** How a concept head's points drew their vectors (the eval's `sampler`), one line per point: their figures depend on it. */
 export function samplerLines(s: StageResults): string[] {
   return s.points.flatMap((p) => {
@@ -175,6 +170,11 @@ export function samplerLines(s: StageResults): string[] {
   });
 }
 
+/**
+ * Every model the eval compared with its baseline, a row per point, a column per paired
+ * comparison (`ppl_ratio (/ lm)`, ...); '' when no run holds one. The headline of a comparison
+ * experiment: what the per-stage tables hold, side by side and with the per-seed verdicts.
+ */
 export function comparisonTable(stages: readonly StageResults[]): string {
   const named = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length), paired: ALL_PAIRED_COMPARISONS.map((c) => pairedRuns(p, c)) })));
   const held = ALL_PAIRED_COMPARISONS.flatMap((c, i) => (named.some((n) => n.paired[i]!.length > 0) ? [{ c, i }] : []));
