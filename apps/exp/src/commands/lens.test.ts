@@ -12,7 +12,7 @@ import { executePipeline } from '../pipeline/execute.js';
 import { loadData } from '../stages/dataset.js';
 import { STAGES, stageRegistry } from '../stages/registry.js';
 import { loadModel } from '../train/fit.js';
-import { repoRoot, tinyPipelineYaml, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
+import { repoRoot, tinyHeadStage, tinyPipelineYaml, TINY_ENERGY, writeThreeSentenceDocs } from '../testing/tiny-pipeline.js';
 import { generateAction } from './generate.js';
 import { lensAction, renderLens } from './lens.js';
 
@@ -55,15 +55,7 @@ describe('exp lens', () => {
     train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
     evalDocuments: 2
     roundTripSentences: 2
-  energy:
-    kind: lcm-energy
-    inputs: {tokenizer: tok, svae: svae}
-    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0, generator: {blocks: 1, samples: 2}}
-    train: {steps: 2, batchSize: 2, warmupSteps: 1, evalBatches: 1}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-`,
+${tinyHeadStage('energy', 'lcm-energy', { model: TINY_ENERGY })}`,
       }),
     );
     const cacheDir = join(dir, 'cache');

@@ -140,6 +140,9 @@ export function tinyHeadStage(name: string, kind: string, o: { model?: string; s
 /** A tiny two-tower diffusion head's model keys for {@link tinyHeadStage}: 50 diffusion steps, 4 DDIM steps to sample. */
 export const TINY_TWO_TOWER = ', kind: two-tower, contextLayers: 1, denoiserLayers: 1, timestepDim: 16, schedule: {steps: 50}, sampling: {steps: 4}';
 
+/** A tiny energy head's model keys for {@link tinyHeadStage}: 2 decoder layers, a 1-block generator drawing 2 samples a target. */
+export const TINY_ENERGY = ', layers: 2, generator: {blocks: 1, samples: 2}';
+
 /**
  * Writes `<dir>/tiny.yaml` for concept heads: the three-sentence documents segmented by
  * sentence, a tokenizer, a d-16 SentenceVAE of 2 steps and `heads` ({@link tinyHeadStage}

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { TINY_TWO_TOWER, writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
+import { tinyHeadStage, TINY_ENERGY, TINY_TWO_TOWER, writeThreeSentenceDocs, writeTinyPipelineFile } from '@sentencelab/exp/testing';
 import type { LensView } from '../client/playground-model.js';
 import { expCli, repoRoot } from './sweep.js';
 
@@ -35,6 +35,8 @@ export interface PlaygroundRuns {
 export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> {
   const source = writeThreeSentenceDocs(dir);
   const train = `{steps: 2, batchSize: 2, lr: 0.01, warmupSteps: 1, evalEvery: 1000, checkpointEvery: 1000, evalBatches: 1}`;
+  // The same training for the heads built by tinyHeadStage (2 steps, batch 2, warmup 1, one validation batch).
+  const headTrain = ', lr: 0.01, evalEvery: 1000, checkpointEvery: 1000';
   const file = writeTinyPipelineFile(dir, {
     name: 'play',
     backend: 'wasm',
@@ -59,23 +61,7 @@ export async function trainPlaygroundRuns(dir: string): Promise<PlaygroundRuns> 
     model: {dModel: 16, encoder: {layers: 1, heads: 2, dropout: 0}, decoder: {layers: 1, heads: 2, dropout: 0}}
     train: ${train}
     evalSentences: 4
-  diffusion:
-    kind: lcm-diffusion
-    inputs: {tokenizer: tok, svae: svae}
-    model: {dModel: 16, heads: 2, maxSentences: 3, dropout: 0${TINY_TWO_TOWER}}
-    train: ${train}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-  energy:
-    kind: lcm-energy
-    inputs: {tokenizer: tok, svae: svae}
-    model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0, generator: {blocks: 1, samples: 2}}
-    train: ${train}
-    evalDocuments: 2
-    roundTripSentences: 2
-    brierSentences: 0
-  mse:
+${tinyHeadStage('diffusion', 'lcm-diffusion', { model: TINY_TWO_TOWER, train: headTrain })}${tinyHeadStage('energy', 'lcm-energy', { model: TINY_ENERGY, train: headTrain })}  mse:
     kind: lcm-mse
     inputs: {tokenizer: tok, svae: svae}
     model: {dModel: 16, layers: 2, heads: 2, maxSentences: 3, dropout: 0}
