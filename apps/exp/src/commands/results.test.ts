@@ -129,7 +129,7 @@ describe('exp results', () => {
     }
     const out = join(root, 'exp1.md');
     await resultsAction('exp1', { runsDir: root, out });
-    expect(readFileSync(out, 'utf8')).toMatch(/; 7320 s from the first run's start to the last result written \(220 s of it with a stage running: the rest is gaps between invocations\)\n/);
+    expect(readFileSync(out, 'utf8')).toMatch(/; 7320 s from the first run's start to the last result written \(220 s of it with a stage running: the rest is start-up, tokenizer stages and the gaps between sweep points or invocations\)\n/);
   });
 
   test('a figure\'s range over the timed passes folds into a row under it; a paired comparison\'s row names its baseline', async () => {

@@ -323,7 +323,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   const counted = runs.filter((r) => r.meta.resources?.trainingFlops !== undefined && r.meta.forkedFrom === undefined);
   const measuring = measuringStages(runs);
   const span = (lastWrite - Math.min(...starts)) / 1000;
-  // The time some stage was running: where the experiment ran in several invocations, the span holds the gaps between them too.
+  // The time some stage was running: the span also holds start-up, tokenizer stages and the gaps between sweep points or invocations.
   const busy = coveredSeconds([
     ...runs.map((r): [number, number] => [Date.parse(r.meta.startedAt), r.meta.endedAt ? Date.parse(r.meta.endedAt) : Number.NaN]),
     ...measuring.map((m): [number, number] => [Date.parse(m.startedAt), Date.parse(m.startedAt) + m.wall_s * 1000]),
@@ -342,7 +342,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       : '- load average: not recorded (runs written before meta.json had resources)',
     `- seeds: ${[...new Set(runs.map((r) => r.meta.seed))].sort((a, b) => a - b).join(', ')}`,
     ...(superseded.length > 0 ? [`- left out: ${superseded.length} earlier finished runs with the same stage and config as a later one (only the latest of each is reported): ${superseded.map((r) => r.meta.runId).join(', ')}`] : []),
-    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell(span)} s from the first run's start to the last result written${span - busy >= 60 ? ` (${formatCell(busy)} s of it with a stage running: the rest is gaps between invocations)` : ''}`,
+    `- wall time: ${formatCell(total)} s summed over the stage runs (training and each stage's own evaluation)${measuring.length > 0 ? `, ${formatCell(total + measuring.reduce((a, m) => a + m.wall_s, 0))} s with the eval and bench stages` : ''}; ${formatCell(span)} s from the first run's start to the last result written${span - busy >= 60 ? ` (${formatCell(busy)} s of it with a stage running: the rest is start-up, tokenizer stages and the gaps between sweep points or invocations)` : ''}`,
     withResources.length > 0
       ? `- CPU time: ${formatCell(cpuTotal)} s user + sys summed over ${withResources.length === runs.length ? 'the' : `${withResources.length} of the ${runs.length}`} runs${measuringNote}`
       : `- CPU time: not recorded for the runs (written before meta.json had resources)${measuringNote}`,
