@@ -122,28 +122,7 @@ export async function executePipeline(
     try {
       if (p.stage.trains) {
         const previous = isResumeTarget ? resolve(options.resumeRunDir!) : interruptedRun(cache, hash, config.runsDir);
-        const trainingHash = training.get(p.name);
-        if (previous) {
-          run = openRunForResume(previous);
-          resume = true;
-          log(`[${p.name}] resuming ${previous}`);
-        } else {
-          // The same model trained already (only options an evaluation reads differ, here or in a stage it builds on): fork that run.
-          const donor = trainingHash === undefined ? undefined : cache.trainedRun(trainingHash);
-          if (trainingHash !== undefined && donor !== undefined) {
-            try {
-              run = createStageRun(config, p, hash, options, { trainingHash, donor });
-              resume = true;
-              log(`[${p.name}] run folder ${run.dir}: the trained model of ${donor} (${forkReason(p)}), evaluated again`);
-            } catch (e) {
-              log(`[${p.name}] cannot take over the trained model of ${donor} (${(e as Error).message}); training it`);
-            }
-          }
-          if (!run) {
-            run = createStageRun(config, p, hash, options, trainingHash === undefined ? {} : { trainingHash });
-            log(`[${p.name}] run folder ${run.dir}`);
-          }
-        }
+        ({ run, resume } = openStageRun(config, p, hash, training.get(p.name)!, previous, cache, options, log));
         writeFileSync(`${cache.pathOf(hash)}.run`, `${run.dir}\n`);
         await options.onRunFolder?.(p.name, run.dir);
       }
@@ -183,8 +162,7 @@ export async function executePipeline(
         createdAt: new Date().toISOString(),
       }, usable);
       if (run && run.meta.status === 'running') run.setStatus('done');
-      const trained = training.get(p.name);
-      if (run && trained !== undefined) cache.recordTrainedRun(trained, run.dir);
+      if (run) cache.recordTrainedRun(training.get(p.name)!, run.dir);
       const seconds = (performance.now() - t0) / 1000;
       if (!p.stage.trains) await recordStageCost(inputs, p.name, p.stage.kind, cost);
       const gpu = gpuMemoryMb();
@@ -326,9 +304,44 @@ function inputArtifacts(p: PlannedStage, done: ReadonlyMap<string, Artifact>): R
   return Object.fromEntries(Object.entries(p.inputs).map(([slot, ref]) => [slot, Array.isArray(ref) ? ref.map(get) : get(ref)]));
 }
 
-function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, options: ExecuteOptions, trained: { trainingHash?: string; donor?: string } = {}): RunWriter {
+/**
+ * The run folder a training stage writes: the interrupted run `previous`, continued; else a fork
+ * of the latest finished run of the same training (only evaluation options differ, here or in
+ * a stage it builds on), which only evaluates; else a new run (also when the fork is refused).
+ */
+function openStageRun(
+  config: PipelineConfig,
+  p: PlannedStage,
+  hash: string,
+  trainingHash: string,
+  previous: string | undefined,
+  cache: ArtifactCache,
+  options: ExecuteOptions,
+  log: (line: string) => void,
+): { run: RunWriter; resume: boolean } {
+  if (previous) {
+    const run = openRunForResume(previous);
+    log(`[${p.name}] resuming ${previous}`);
+    return { run, resume: true };
+  }
+  const donor = cache.trainedRun(trainingHash);
+  if (donor !== undefined) {
+    try {
+      const run = createStageRun(config, p, hash, options, trainingHash, donor);
+      log(`[${p.name}] run folder ${run.dir}: the trained model of ${donor} (${forkReason(p)}), evaluated again`);
+      return { run, resume: true };
+    } catch (e) {
+      log(`[${p.name}] cannot take over the trained model of ${donor} (${(e as Error).message}); training it`);
+    }
+  }
+  const run = createStageRun(config, p, hash, options, trainingHash);
+  log(`[${p.name}] run folder ${run.dir}`);
+  return { run, resume: false };
+}
+
+function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, options: ExecuteOptions, trainingHash: string, donor?: string): RunWriter {
   const label = options.label ?? '';
-  const create = trained.donor === undefined ? createRun : (o: CreateRunOptions) => forkRun(trained.donor!, o);
+  const create = donor === undefined ? createRun : (o: CreateRunOptions) => forkRun(donor, o);
   const run = create({
     root: resolve(config.runsDir),
     experiment: config.name,
@@ -346,7 +359,7 @@ function createStageRun(config: PipelineConfig, p: PlannedStage, hash: string, o
     },
     packages: collectPackageVersions(['@sentencelab/exp', ...p.stage.packages, '@tensorflow/tfjs-core'], resolve('.')),
   });
-  const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label, ...(trained.trainingHash !== undefined ? { trainingHash: trained.trainingHash } : {}) };
+  const record: StageRecord = { stage: p.name, kind: p.stage.kind, hash, label, trainingHash };
   writeJsonAtomic(join(run.dir, STAGE_FILE), record);
   return run;
 }

@@ -206,8 +206,6 @@ export function lensUnavailable(run: LoadedRun): string | undefined {
  * stages/latent.ts and lcm.ts), the browser test holding the two to the same grid.
  */
 export async function lens(run: LoadedRun, prompt: string, maxTokens: number): Promise<LensView> {
-  const why = lensUnavailable(run);
-  if (why !== undefined) throw new Error(`${run.info.run}: ${why}`);
   const all = promptSentences(run, prompt);
   const tok = run.tokenizer;
   const view = (sentences: string[], cells: LensCellView[][]): LensView => ({
@@ -221,18 +219,20 @@ export async function lens(run: LoadedRun, prompt: string, maxTokens: number): P
     const grid = await sentenceLens(run.model, sentences.map((t) => tok.encodeSync(t)), { maxTokens });
     return view(sentences, grid.cells.map((row) => row.map((c) => ({ text: tok.decodeSync(c.tokens), cosine: c.cosine, f1: c.f1 }))));
   }
-  const { head, svae } = run.model as HeadModel;
-  if (!hasLens(head)) throw new Error(`${run.info.run}: no lens`);
-  const sentences = all.slice(0, head.maxContext);
-  // An energy head's cells from one noise draw of its config seed, as exp lens draws them.
-  const grid = await conceptLens(head, textCodec(svae, tok, { maxTokens }), sentences);
-  return view(
-    sentences,
-    grid.cells.map((row) =>
-      row.map((c, i) => {
-        const target = grid.targets[i];
-        return { text: c.text, cosine: c.cosine, f1: target === null || target === undefined ? null : tokenF1(tok.encodeSync(c.text), tok.encodeSync(target)) };
-      }),
-    ),
-  );
+  if (isHead(run.model) && hasLens(run.model.head)) {
+    const { head, svae } = run.model;
+    const sentences = all.slice(0, head.maxContext);
+    // An energy head's cells from one noise draw of its config seed, as exp lens draws them.
+    const grid = await conceptLens(head, textCodec(svae, tok, { maxTokens }), sentences);
+    return view(
+      sentences,
+      grid.cells.map((row) =>
+        row.map((c, i) => {
+          const target = grid.targets[i];
+          return { text: c.text, cosine: c.cosine, f1: target === null || target === undefined ? null : tokenF1(tok.encodeSync(c.text), tok.encodeSync(target)) };
+        }),
+      ),
+    );
+  }
+  throw new Error(`${run.info.run}: ${lensUnavailable(run)}`);
 }
