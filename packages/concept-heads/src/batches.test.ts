@@ -65,4 +65,34 @@ describe('collateWindows / conceptBatches', () => {
     expect(order(1)).toEqual(a);
     expect(tf.memory().numTensors).toBe(0);
   });
+
+  it('carries each sentence\'s posterior std with it through windows and shuffling (0 for the end sentence and padding)', () => {
+    const docs = [doc(0, 4), doc(1, 2), doc(2, 6)];
+    // The std of sentence k of document d is [10 + d, 100 + k]: recognisable from its vector.
+    const stds = docs.map((d, i) => d.map((_, k) => Float32Array.from([10 + i, 100 + k])));
+    const order = (withStds: boolean) => {
+      const firsts: string[] = [];
+      for (const b of conceptBatches(docs, { maxSentences: 3, endVector: end, batchSize: 2, rng: new Rng(1), ...(withStds ? { stds } : {}) })) {
+        const x = b.x.arraySync() as number[][][];
+        const mask = b.mask.arraySync() as number[][];
+        firsts.push(...x.map((w) => `${w[0]![0]},${w[0]![1]}`));
+        if (withStds) {
+          const std = b.std!.arraySync() as number[][][];
+          x.forEach((w, i) =>
+            w.forEach((v, j) => {
+              const isEnd = v[0] === -1;
+              const expected = mask[i]![j] === 0 || isEnd ? [0, 0] : [10 + v[0]!, 100 + v[1]!];
+              expect(std[i]![j]).toEqual(expected);
+            }),
+          );
+        } else expect(b.std).toBeUndefined();
+        disposeBatch(b);
+      }
+      return firsts;
+    };
+    // The same order with and without stds: training over a plain SentenceVAE is unchanged.
+    expect(order(true)).toEqual(order(false));
+    expect(tf.memory().numTensors).toBe(0);
+    expect(() => conceptBatches(docs, { maxSentences: 3, endVector: end, batchSize: 2, stds: stds.slice(1) }).next()).toThrow(/one vector per sentence/);
+  });
 });

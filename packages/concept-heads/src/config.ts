@@ -117,6 +117,14 @@ export const energyGeneratorSchema = z
     noiseDim: positive().default(64).describe('Width of the uniform noise each sample starts from (CALM: 64).'),
     samples: z.number().int().min(2).default(8).describe('Samples drawn per target position for the energy score at training (CALM: 8).'),
     beta: z.number().gt(0).lt(2).default(1).describe('Distance exponent of the energy score, in (0, 2) where it is strictly proper (CALM: 1).'),
+    targetDraws: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        "Draws of each target sentence's posterior (a variational SentenceVAE's) the energy score is taken against at training, fresh every step (CALM: 100); 0 = the target embedding itself (a variational SentenceVAE's posterior mean).",
+      ),
   })
   .describe('The generative head: an MLP from noise to a concept vector, conditioned on the hidden state.');
 

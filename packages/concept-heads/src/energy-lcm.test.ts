@@ -96,4 +96,42 @@ describe('EnergyLcm', () => {
     tf.dispose([x, base, changed, out]);
     model.dispose();
   });
+
+  it('with targetDraws, learns the spread of the targets\' posteriors (in raw units, through the normaliser); without, a point', async () => {
+    // Every document: sentence A, then B, whose posterior has std 0.5 in dimension 1 (0 elsewhere).
+    const d = 4;
+    const a = Float32Array.from([1, 0, 0, 0]);
+    const b = Float32Array.from([0, 1, 0, 0]);
+    const docs = Array.from({ length: 16 }, () => [a, b]);
+    const stds = docs.map(() => [new Float32Array(d), Float32Array.from([0, 0.5, 0, 0])]);
+    // A normaliser with scale 2: the draws must be taken in raw units, then scaled.
+    const space: ConceptSpace = { normalizer: new EmbeddingNormalizer('standard', new Float32Array(d), new Float32Array(d).fill(2)), endVector: Float32Array.from([0, 0, 0, 1]) };
+    const sizes = { ...tinyConfig, dEmb: d, normalizer: 'standard' as const, layers: 1 };
+    const batch = collateWindows(docs, d, stds);
+    const spreadOf = async (targetDraws: number) => {
+      const model = new EnergyLcm({ ...sizes, generator: { ...generator, targetDraws } }, space);
+      await fit(model, batch, 250, 3e-3);
+      const ys = await Promise.all(Array.from({ length: 64 }, (_, seed) => model.predictNext([a], { seed })));
+      model.dispose();
+      const second = ys.map((y) => y[1]!);
+      const mean = second.reduce((x, y) => x + y, 0) / second.length;
+      return { mean, std: Math.sqrt(second.reduce((x, y) => x + (y - mean) ** 2, 0) / (second.length - 1)) };
+    };
+    const drawn = await spreadOf(32);
+    expect(drawn.mean).toBeCloseTo(1, 0);
+    expect(drawn.std).toBeGreaterThan(0.35);
+    expect(drawn.std).toBeLessThan(0.65);
+    const point = await spreadOf(0);
+    expect(point.mean).toBeCloseTo(1, 0);
+    expect(point.std).toBeLessThan(0.15);
+    disposeBatch(batch);
+  }, 120_000);
+
+  it('refuses targetDraws on batches without a posterior std, naming the option', () => {
+    const model = new EnergyLcm({ ...tinyConfig, layers: 1, generator: { ...generator, targetDraws: 4 } }, f.space);
+    const batch = trainingBatch(f, tinyConfig.maxSentences);
+    expect(() => model.loss(batch)).toThrow(/generator.targetDraws is 4, but the batch has no posterior std/);
+    disposeBatch(batch);
+    model.dispose();
+  });
 });

@@ -4,8 +4,9 @@
  * state, into a sample of the next sentence's normalised embedding. Trained with the energy
  * score (energy-score.ts) on `generator.samples` draws per position, it learns the distribution
  * of the next embedding, as a diffusion head does, but draws a sample in one forward pass. The
- * targets here are the SentenceVAE's vectors (its posterior means for a variational one); CALM
- * scores against 100 draws of its VAE's posterior instead.
+ * targets are the SentenceVAE's vectors (its posterior means for a variational one), or with
+ * `generator.targetDraws` (CALM: 100) that many draws of each target's posterior, fresh every
+ * step, as CALM trains (batches then carry the posterior's std).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseConfig, Rng } from '@sentencelab/tensor';
@@ -53,7 +54,24 @@ export class EnergyLcm extends ConceptModel<EnergyLcmConfig> {
       const target = tf.reshape(tf.slice(x, [0, 1, 0], [b, s - 1, d]), [m, d]) as tf.Tensor2D;
       const mask = tf.reshape(tf.slice(batch.mask, [0, 1], [b, s - 1]), [m]) as tf.Tensor1D;
       const samples = this.sample(h, this.config.generator.samples, this.rng);
-      return { loss: energyScoreLoss(samples, target, mask, this.config.generator.beta), metrics: { targets: tf.sum(mask) as tf.Scalar } };
+      const targets = this.config.generator.targetDraws > 0 ? this.posteriorDraws(target, batch, m) : target;
+      return { loss: energyScoreLoss(samples, targets, mask, this.config.generator.beta), metrics: { targets: tf.sum(mask) as tf.Scalar } };
+    });
+  }
+
+  /**
+   * `generator.targetDraws` draws of each target's posterior N(mean, std^2), in normalised space
+   * (the normaliser is affine per dimension: mean_n + std / scale * eps), eps from the model's rng.
+   * target: [m, d] normalised posterior means -> [draws, m, d].
+   */
+  private posteriorDraws(target: tf.Tensor2D, batch: ConceptBatch, m: number): tf.Tensor3D {
+    const draws = this.config.generator.targetDraws;
+    if (!batch.std) throw new Error(`energy head: generator.targetDraws is ${draws}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; set targetDraws: 0 or train over a variational one)`);
+    const [b, s, d] = batch.std.shape;
+    return tf.tidy(() => {
+      const std = tf.div(tf.reshape(tf.slice(batch.std!, [0, 1, 0], [b, s - 1, d]), [m, d]), tf.tensor1d(this.normalizer.scale)); // [m, d]
+      const eps = tf.tensor3d(this.rng.normalArray(draws * m * d), [draws, m, d]);
+      return tf.add(tf.expandDims(target, 0), tf.mul(eps, tf.expandDims(std, 0))) as tf.Tensor3D;
     });
   }
 

@@ -87,4 +87,42 @@ describe('energyScoreLoss (hand-worked)', () => {
     // Each sample is pulled towards the target (1, 1): -2/N * unit vector / positions = -(2/4)(1/sqrt 2)/3
     expect(g[0]).toBeCloseTo(-(2 / 4) * Math.SQRT1_2 / 3, 5);
   });
+
+  it('against M draws of each target: 2/(N M) sum_i sum_k |x_i - y_k| - the samples\' spread (hand-worked)', () => {
+    // position 0: samples 1 and 3, draws 0 and 2: 2 * (1 + 1 + 3 + 1) / 4 - (2 + 2) / 2 = 1
+    // position 1: samples 0 and 0, draws 1 and 1: 2 * 1 - 0 = 2
+    const draws = tf.tensor3d([[[0], [1]], [[2], [1]]]); // [M, m, d]: draw 0 of positions 0 and 1, then draw 1
+    const loss = (mask: number[]) => tf.tidy(() => energyScoreLoss(samplesOf([[[1], [3]], [[0], [0]]]), draws, tf.tensor1d(mask)).dataSync()[0]!);
+    expect(loss([1, 1])).toBeCloseTo(1.5, 5);
+    expect(loss([1, 0])).toBeCloseTo(1, 5);
+    expect(loss([0, 1])).toBeCloseTo(2, 5);
+    // One draw is the one-target form; beta applies to the draws' distances too.
+    const rng = new Rng(3);
+    const x = samplesOf(Array.from({ length: 4 }, () => [Array.from(rng.normalArray(5)), Array.from(rng.normalArray(5)), Array.from(rng.normalArray(5))]));
+    const y = tf.tensor2d(rng.normalArray(20), [4, 5]);
+    for (const beta of [1, 1.5]) {
+      const one = energyScoreLoss(x, y, tf.ones([4]) as tf.Tensor1D, beta).dataSync()[0]!;
+      expect(energyScoreLoss(x, tf.expandDims(y, 0) as tf.Tensor3D, tf.ones([4]) as tf.Tensor1D, beta).dataSync()[0]).toBeCloseTo(one, 5);
+    }
+    expect(() => energyScoreLoss(x, tf.zeros([2, 3, 5]) as tf.Tensor3D, tf.ones([4]) as tf.Tensor1D)).toThrow(/and target \[2,3,5\] differ/);
+  });
+
+  it('against draws: gradients equal central differences, finite where a sample meets a draw', () => {
+    const rng = new Rng(5);
+    const [n, m, d, draws] = [3, 2, 3, 4];
+    const x0 = rng.normalArray(n * m * d);
+    const y = tf.tensor3d(rng.normalArray(draws * m * d), [draws, m, d]);
+    const mask = tf.tensor1d([1, 1]);
+    for (const beta of [1, 1.5]) {
+      const f = (x: Float32Array) => tf.tidy(() => energyScoreLoss(tf.tensor3d(x, [n, m, d]), y, mask, beta).dataSync()[0]!);
+      const g = tf.grad((x: tf.Tensor) => energyScoreLoss(x as tf.Tensor3D, y, mask, beta))(tf.tensor3d(x0, [n, m, d])).dataSync();
+      x0.forEach((_, i) => {
+        const shifted = (by: number) => Float32Array.from(x0, (v, j) => (j === i ? v + by : v));
+        expect(g[i]).toBeCloseTo((f(shifted(1e-2)) - f(shifted(-1e-2))) / 2e-2, 2);
+      });
+    }
+    // Every sample equal to every draw: distance 0, a zero gradient from the draws (no NaN).
+    const same = tf.grad((s: tf.Tensor) => energyScoreLoss(s as tf.Tensor3D, tf.ones([2, 3, 2]) as tf.Tensor3D, tf.ones([3]) as tf.Tensor1D))(tf.ones([4, 3, 2])).dataSync();
+    expect(Array.from(same).every(Number.isFinite)).toBe(true);
+  });
 });

@@ -358,6 +358,23 @@ describe('text and checkpoints', () => {
     model.dispose();
   });
 
+  it('posterior: the mean is encode()\'s vector, in eval mode even while training; refused on a plain model', () => {
+    const model = new SentenceVAE(tiny({ variational: true, encoder: { dropout: 0.3 } }));
+    model.train(true);
+    const { mean, logVar } = model.posterior(sentences);
+    expect(model.training).toBe(true);
+    expect(mean.shape).toEqual([sentences.length, model.config.dModel]);
+    expect(logVar.shape).toEqual(mean.shape);
+    const v = model.encode(sentences);
+    expect(Array.from(mean.dataSync())).toEqual(Array.from(v.dataSync()));
+    // Dropout off: the same posterior twice.
+    const again = model.posterior(sentences);
+    expect(Array.from(again.logVar.dataSync())).toEqual(Array.from(logVar.dataSync()));
+    expect(() => new SentenceVAE(tiny()).posterior(sentences)).toThrow(/not variational/);
+    tf.dispose([mean, logVar, v, again.mean, again.logVar]);
+    model.dispose();
+  });
+
   it('kl.freeBitsPer: the loss clamps each dimension\'s batch-mean KL (batch) or each sentence\'s (sentence)', () => {
     const batch = packSentences(sentences, { pad: 0 });
     const termOf = (per: 'batch' | 'sentence', lambda: number) => {

@@ -3,7 +3,7 @@ import { dropout, Module, Rng, type Embedding, parseConfig } from '@sentencelab/
 import { flattenSentences, packSentences, type SentenceBatchInput, type SentencesInput, type SentenceTokens } from './batch.js';
 import { sentenceVaeConfigSchema, type SentenceVaeConfig, type SentenceVaeConfigInput } from './config.js';
 import { SentenceDecoder } from './decoder.js';
-import { SentenceEncoder } from './encoder.js';
+import { SentenceEncoder, type Posterior } from './encoder.js';
 import { decodeSentences, type DecodeOptions, type DecodeResult } from './generate.js';
 import { gaussianKl, klTerm, klWeight, reparameterise } from './kl.js';
 import { noisyVectors } from './latent-noise.js';
@@ -176,6 +176,15 @@ export class SentenceVAE extends Module {
   /** One vector per sentence [n, d] (eval mode: no dropout; the posterior mean when variational). */
   encode(input: SentencesInput): tf.Tensor2D {
     return this.inEval(() => this.encoder.forward(this.sentences(input)));
+  }
+
+  /**
+   * The posterior q(z | sentence) of each sentence, mean and log-variance [n, d] each (eval mode;
+   * the mean is what {@link encode} returns). Only for a variational model.
+   */
+  posterior(input: SentencesInput): Posterior {
+    if (!this.config.variational) throw new Error('SentenceVAE.posterior: the model is not variational (config.variational is false); its vectors have no posterior spread');
+    return this.inEval(() => this.encoder.posterior(this.sentences(input)));
   }
 
   /** Token ids decoded from vectors [n, d] (or memories [n, k, d]), EOS excluded. */

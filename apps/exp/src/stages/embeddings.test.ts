@@ -4,7 +4,7 @@ import { SentenceVAE, vectorRows } from '@sentencelab/sentence-vae';
 import { initBackend, Rng, type BackendChoice } from '@sentencelab/tensor';
 import { webgpuAvailability } from '@sentencelab/tensor/testing';
 import { describe, expect, test } from 'vitest';
-import { embedDocuments, GPU_LENGTH_MULTIPLE, headEmbeddings } from './embeddings.js';
+import { embedDocuments, embedPosteriors, GPU_LENGTH_MULTIPLE, headEmbeddings } from './embeddings.js';
 
 /** A document of `n` sentences whose vector i is [doc, i]. */
 function doc(d: number, n: number): { doc: DatasetDocument; vectors: Float32Array[] } {
@@ -125,4 +125,24 @@ describe('embedDocuments', () => {
       await initBackend('cpu', { log: false });
     }
   }, 60_000);
+
+  test('embedPosteriors: means equal to embedDocuments\' vectors, stds exp(logVar / 2) of each sentence encoded alone', async () => {
+    await initBackend('cpu', { log: false });
+    const svae = new SentenceVAE({ vocabSize: 24, dModel: 16, maxTokens: 12, variational: true, encoder: { layers: 1, heads: 2, dropout: 0 }, decoder: { layers: 1, heads: 2, dropout: 0 }, seed: 5 });
+    try {
+      const { means, stds } = await embedPosteriors(svae, docs);
+      expect(means).toEqual(await embedDocuments(svae, docs));
+      expect(stds.map((v) => v.length)).toEqual([170, 1, 300, 129]);
+      for (const [d, i] of [[0, 0], [2, 299], [1, 0]] as const) {
+        const { mean, logVar } = svae.posterior([Array.from(docs[d]!.sentences[i]!)]);
+        const [lv] = await vectorRows(logVar);
+        mean.dispose();
+        const diff = Math.max(...Array.from(lv!, (x, k) => Math.abs(Math.exp(x / 2) - stds[d]![i]![k]!)));
+        expect(diff, `document ${d} sentence ${i}`).toBeLessThan(1e-5);
+      }
+      await expect(embedPosteriors(new SentenceVAE({ vocabSize: 24, dModel: 16, maxTokens: 12, encoder: { layers: 1, heads: 2 }, decoder: { layers: 1, heads: 2 } }), docs)).rejects.toThrow(/not variational/);
+    } finally {
+      svae.dispose();
+    }
+  });
 });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DatasetDocument } from '@sentencelab/data';
 import { spreadQuota } from '@sentencelab/metrics';
 import { MAX_EMBEDDING_SENTENCES, type EmbeddingsInput } from '@sentencelab/runs';
-import { packSentences, vectorRows, type SentenceVAE } from '@sentencelab/sentence-vae';
+import { packSentences, vectorRows, type SentenceTokens, type SentenceVAE } from '@sentencelab/sentence-vae';
 
 /** Sentences per encoder call. */
 const ENCODE_BATCH = 256;
@@ -36,16 +36,45 @@ export interface EmbedOptions {
  * padding to {@link GPU_LENGTH_MULTIPLE} on webgpu.
  */
 export async function embedDocuments(svae: SentenceVAE, docs: readonly DatasetDocument[], options: EmbedOptions = {}): Promise<Float32Array[][]> {
+  const [vectors] = await encodeByLength(svae, docs, options, 1, async (sentences) => [await vectorRows(svae.encode(sentences))]);
+  return vectors!;
+}
+
+/**
+ * Each document's sentences' posteriors under a variational SentenceVAE: the means (equal to
+ * {@link embedDocuments}' vectors) and standard deviations exp(logVar / 2), batched the same way.
+ */
+export async function embedPosteriors(svae: SentenceVAE, docs: readonly DatasetDocument[], options: EmbedOptions = {}): Promise<{ means: Float32Array[][]; stds: Float32Array[][] }> {
+  const [means, stds] = await encodeByLength(svae, docs, options, 2, async (sentences) => {
+    const { mean, logVar } = svae.posterior(sentences);
+    const std = tf.tidy(() => tf.exp(tf.mul(logVar, 0.5)) as tf.Tensor2D);
+    logVar.dispose();
+    return [await vectorRows(mean), await vectorRows(std)];
+  });
+  return { means: means!, stds: stds! };
+}
+
+/**
+ * Encodes every sentence of `docs` shortest first (see {@link embedDocuments}); `encode` gives
+ * `outputs` lists of rows per batch (one row per sentence each), returned per document in order.
+ */
+async function encodeByLength(
+  svae: SentenceVAE,
+  docs: readonly DatasetDocument[],
+  options: EmbedOptions,
+  outputs: number,
+  encode: (sentences: SentenceTokens) => Promise<Float32Array[][]>,
+): Promise<Float32Array[][][]> {
   const multiple = options.lengthMultiple ?? (tf.getBackend() === 'webgpu' ? GPU_LENGTH_MULTIPLE : 1);
   const order = docs.flatMap((d, doc) => d.sentences.map((s, i) => ({ doc, i, length: s.length })));
   order.sort((a, b) => a.length - b.length); // stable: equal lengths keep document order
-  const out: Float32Array[][] = docs.map((d) => new Array<Float32Array>(d.sentences.length));
+  const out = Array.from({ length: outputs }, () => docs.map((d) => new Array<Float32Array>(d.sentences.length)));
   for (let k = 0; k < order.length; k += ENCODE_BATCH) {
     const batch = order.slice(k, k + ENCODE_BATCH);
     const longest = batch.at(-1)!.length; // sorted: the last is the longest
     const sentences = packSentences(batch.map((s) => Array.from(docs[s.doc]!.sentences[s.i]!)), { pad: svae.config.specialIds.pad, maxLen: Math.ceil(longest / multiple) * multiple });
-    const rows = await vectorRows(svae.encode(sentences));
-    batch.forEach((s, r) => (out[s.doc]![s.i] = rows[r]!));
+    const rows = await encode(sentences);
+    rows.forEach((r, o) => batch.forEach((s, j) => (out[o]![s.doc]![s.i] = r[j]!)));
   }
   return out;
 }

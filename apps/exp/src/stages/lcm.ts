@@ -33,6 +33,7 @@ import {
   type ConceptCodec,
   type ConceptModel,
 } from '@sentencelab/concept-heads';
+import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
 import { intervalEntries, type EvalKey } from '@sentencelab/runs';
@@ -46,7 +47,7 @@ import { trainSchema } from '../train/schema.js';
 import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
-import { embedDocuments, headEmbeddings } from './embeddings.js';
+import { embedDocuments, embedPosteriors, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage, StageContext } from './types.js';
 
@@ -121,16 +122,24 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const svae = loadSvae(svaeInput.dir);
   const codec = svaeCodec(svae, data);
   const [trainDocs, valDocs, testDocs] = await Promise.all([data.split('train'), data.split('validation'), data.split('test')]);
-  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE`);
-  const train = await embedDocuments(svae, trainDocs);
-  const val = await embedDocuments(svae, valDocs.filter((d) => d.sentences.length >= 1));
   const raw = { ...c.model, dEmb: svae.config.dModel, seed: ctx.seed };
   // The head's kind: the stage's, or for lcm-diffusion model.kind where the config names one.
   const head = HEADS[kind];
   const probe = head.schema.parse({ kind: head.kind, ...raw });
+  // CALM's targets: draws of each target sentence's posterior, so the batches carry its std.
+  const targetDraws = probe.kind === 'energy' ? probe.generator.targetDraws : 0;
+  if (targetDraws > 0 && !svae.config.variational) {
+    throw new Error(
+      `stage ${ctx.name}: model.generator.targetDraws is ${targetDraws}, which draws the targets from the SentenceVAE's posterior, but input svae (stage ${svaeInput.stage}) is not variational; give it model.variational: true, or set targetDraws: 0`,
+    );
+  }
+  const encode = async (docs: readonly DatasetDocument[]) => (targetDraws > 0 ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
+  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${targetDraws > 0 ? ` (posterior means and stds: the energy score takes ${targetDraws} draws of each target's posterior)` : ''}`);
+  const { means: train, stds: trainStds } = await encode(trainDocs);
+  const { means: val, stds: valStds } = await encode(valDocs.filter((d) => d.sentences.length >= 1));
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
-  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize })], c.train.evalBatches, valDocs, ctx.name);
+  const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize, stds: valStds })], c.train.evalBatches, valDocs, ctx.name);
   const { evalResults } = await trainStage(ctx, {
     build: (): ConceptModel => createConceptHead(probe, space),
     fit: (model) => {
@@ -146,7 +155,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
         model: trainable,
         train: c.train,
         batches: epochStream<ConceptBatch>({
-          makeEpoch: (epoch) => conceptBatches(train, { ...windowOptions, batchSize: c.train.batchSize, rng: new Rng(ctx.seed * 1000 + epoch) }),
+          makeEpoch: (epoch) => conceptBatches(train, { ...windowOptions, batchSize: c.train.batchSize, rng: new Rng(ctx.seed * 1000 + epoch), stds: trainStds }),
           tokens: (b) => b.mask.shape[0] * b.mask.shape[1],
           dispose: disposeBatch,
           what: `stage ${ctx.name}`,
