@@ -15,7 +15,8 @@ export interface PlannedStage {
 
 /**
  * Checks what the schema cannot: every `inputs` slot exists for the kind and names existing
- * stages of an accepted kind, required slots are filled, and there is no cycle. Returns the
+ * stages of an accepted kind, required slots are filled, what a stage needs of its inputs'
+ * configs holds (`Stage.checkInputs`), and there is no cycle. Returns the
  * stages in dependency order (ties keep the order of the config file). Errors name the file
  * and key path (`stages.sllm.inputs.svae`).
  */
@@ -47,6 +48,9 @@ export function planPipeline(config: PipelineConfig, registry: ReadonlyMap<strin
     for (const [slot, spec] of Object.entries(stage.inputs)) {
       if (!spec.optional && inputs[slot] === undefined) fail(`stages.${name}.inputs`, `missing input "${slot}" (${spec.description})`);
     }
+    const inputSections = Object.fromEntries(Object.entries(inputs).map(([slot, v]) => [slot, Array.isArray(v) ? v.map((r) => sections[r]!) : sections[v]!]));
+    const problem = stage.checkInputs?.(options, inputSections);
+    if (problem) fail(`stages.${name}.${problem.keyPath}`, problem.reason);
     planned.set(name, { name, stage, options, inputs, deps });
   }
   const order: PlannedStage[] = [];

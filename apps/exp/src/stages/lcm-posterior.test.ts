@@ -27,7 +27,7 @@ const run = (overrides: string[], log: string[] = []) =>
   executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: (l) => log.push(l) });
 
 describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the SentenceVAE posterior)', () => {
-  test('over a variational SentenceVAE it trains and validates against the draws (another loss than against the means); over a plain one it is refused by name', async () => {
+  test('over a variational SentenceVAE it trains and validates against the draws (another loss than against the means); over a plain one it is refused by name before anything runs', async () => {
     const log: string[] = [];
     const reports = await run(['stages.svae.model.variational=true'], log);
     expect(log.some((l) => l.includes("the energy score takes 4 draws of each target's posterior"))).toBe(true);
@@ -36,8 +36,11 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect(draws!['train/loss']!.value).toHaveLength(3);
     expect(draws!['train/loss']!.value[0]).not.toBe(plain!['train/loss']!.value[0]);
     expect(Array.from(draws!['val/loss']!.value).every(Number.isFinite)).toBe(true);
-    await expect(run([])).rejects.toThrow(
-      "stage draws: model.generator.targetDraws is 4, which draws the targets from the SentenceVAE's posterior, but input svae (stage svae) is not variational; give it model.variational: true, or set targetDraws: 0",
+    // Over a plain SentenceVAE: refused when planned, before the SentenceVAE trains.
+    const before = log.length;
+    await expect(run(['stages.svae.train.steps=3'], log)).rejects.toThrow(
+      "stages.draws.model.generator.targetDraws: 4 draws of each target's posterior need a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or targetDraws: 0",
     );
+    expect(log.length).toBe(before);
   }, 120_000);
 });

@@ -49,7 +49,7 @@ import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifa
 import { modelSection } from './model-section.js';
 import { embedDocuments, embedPosteriors, headEmbeddings } from './embeddings.js';
 import { loadSvae } from './svae.js';
-import type { Artifact, GenerateOptions, LensView, Stage, StageContext } from './types.js';
+import type { Artifact, GenerateOptions, LensView, Stage, StageContext, StageSection } from './types.js';
 
 const DERIVED = { dEmb: 'the SentenceVAE (its dModel)', seed: 'the pipeline seed' } as const;
 
@@ -126,13 +126,9 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   // The head's kind: the stage's, or for lcm-diffusion model.kind where the config names one.
   const head = HEADS[kind];
   const probe = head.schema.parse({ kind: head.kind, ...raw });
-  // CALM's targets: draws of each target sentence's posterior, so the batches carry its std.
+  // CALM's targets: draws of each target sentence's posterior, so the batches carry its std
+  // (the plan has checked that the SentenceVAE is variational: posteriorTargetsCheck).
   const targetDraws = probe.kind === 'energy' ? probe.generator.targetDraws : 0;
-  if (targetDraws > 0 && !svae.config.variational) {
-    throw new Error(
-      `stage ${ctx.name}: model.generator.targetDraws is ${targetDraws}, which draws the targets from the SentenceVAE's posterior, but input svae (stage ${svaeInput.stage}) is not variational; give it model.variational: true, or set targetDraws: 0`,
-    );
-  }
   const encode = async (docs: readonly DatasetDocument[]) => (targetDraws > 0 ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
   ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${targetDraws > 0 ? ` (posterior means and stds: the energy score takes ${targetDraws} draws of each target's posterior)` : ''}`);
   const { means: train, stds: trainStds } = await encode(trainDocs);
@@ -412,6 +408,23 @@ export const lcmDiffusionStage: Stage<typeof lcmDiffusionStageSchema> = {
   generate: generateFromHead,
 };
 
+/**
+ * An energy head trained against posterior draws (`model.generator.targetDraws` > 0) needs a
+ * variational SentenceVAE input: refused when the pipeline is planned, before anything trains.
+ */
+export function posteriorTargetsCheck(options: z.output<typeof lcmEnergyStageSchema>, inputs: Record<string, StageSection | StageSection[]>): { keyPath: string; reason: string } | undefined {
+  const generator = options.model['generator'];
+  const draws = generator !== null && typeof generator === 'object' ? (generator as Record<string, unknown>)['targetDraws'] : undefined;
+  if (typeof draws !== 'number' || draws <= 0) return undefined;
+  const svae = inputs['svae'];
+  const model = svae && !Array.isArray(svae) ? (svae as { model?: Record<string, unknown> }).model : undefined;
+  if (model?.['variational'] === true) return undefined;
+  return {
+    keyPath: 'model.generator.targetDraws',
+    reason: `${draws} draws of each target's posterior need a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or targetDraws: 0`,
+  };
+}
+
 export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
   kind: 'lcm-energy',
   description: "CALM's energy head: sample the next sentence embedding in one pass (energy score)",
@@ -420,6 +433,7 @@ export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
   packages,
   trains: true,
   evalOnly,
+  checkInputs: posteriorTargetsCheck,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'energy'),
   generate: generateFromHead,
   lens: lensOfHead,
