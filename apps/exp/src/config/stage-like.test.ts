@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { STAGES } from '../stages/registry.js';
+import { planPipeline } from '../pipeline/plan.js';
+import { STAGES, stageRegistry } from '../stages/registry.js';
 import { loadPipeline } from './pipeline.js';
 
 function dir(files: Record<string, string>): string {
@@ -79,3 +80,19 @@ stages:
     expect(load('bad-own.yaml')).toThrow(/bad-own\.yaml: stages\.v\.model\.latentNoise: /);
   });
 });
+
+describe('a stage set to null is left out (stage-drop.ts)', () => {
+  test('in an extending file and by an override; what still names a dropped stage is an error naming it', () => {
+    const d = dir({ 'base.yaml': base, 'less.yaml': 'extends: base.yaml\nstages:\n  sllm: null\n', 'variant.yaml': 'extends: base.yaml\nstages:\n  v: {like: sllm}\n' });
+    const names = (file: string, overrides: string[] = []) => Object.keys(loadPipeline(join(d, file), STAGES, overrides).config.stages);
+    expect(names('base.yaml')).toEqual(['tok', 'svae', 'sllm']);
+    expect(names('less.yaml')).toEqual(['tok', 'svae']);
+    expect(names('base.yaml', ['stages.sllm=null'])).toEqual(['tok', 'svae']);
+    // Its template dropped, a variant has nothing to be like.
+    expect(() => loadPipeline(join(d, 'variant.yaml'), STAGES, ['stages.sllm=null'])).toThrow(/stages\.v\.like: no stage named "sllm" \(stages: tok, svae, v\)/);
+    // An input naming a dropped stage: the plan names it.
+    const { config } = loadPipeline(join(d, 'base.yaml'), STAGES, ['stages.svae=null']);
+    expect(() => planPipeline(config, stageRegistry())).toThrow(/stages\.sllm\.inputs\.svae: unknown stage "svae" \(stages: tok, sllm\)/);
+  });
+});
+
