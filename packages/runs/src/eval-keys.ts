@@ -63,6 +63,13 @@ export const EVAL_METRICS = [
       'LCM: energy_score minus energy_score_train_dist target by target, with a paired 95% bootstrap interval over documents (the same documents drawn for both): below 0, the head is a better distribution of the next concept than sampling the training embeddings',
     interval: true,
   },
+  {
+    key: 'energy_score_diff',
+    label: 'ES - baseline',
+    meaning:
+      "LCM: energy_score minus the baseline head's (energy_score_diff_baseline: the eval's baseline when it is a head, else its first head) target by target on the same targets (the same SentenceVAE and test documents), with a paired 95% bootstrap interval over documents: below 0, this head is the better distribution of the next concept",
+    interval: true,
+  },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
   { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
   { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },
@@ -144,6 +151,7 @@ export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Ma
   ['brier_lm', { key: 'brier_lm_diff', op: 'difference', bounds: 'interval' }],
   ['brier_1', { key: 'brier_1_diff', op: 'difference', bounds: 'interval' }],
   ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
+  ['energy_score', { key: 'energy_score_diff', op: 'difference', bounds: 'interval' }],
 ]);
 
 /**

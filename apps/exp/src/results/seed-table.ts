@@ -15,6 +15,8 @@ export const SEED_FIGURES: readonly { key: string; label: string }[] = [
   { key: 'val_kl', label: 'SentenceVAE (variational): KL per sentence, nats' },
   { key: 'l2', label: 'concept head: L2 to the next sentence embedding' },
   { key: 'energy_score', label: 'concept head: energy score of two draws (a deterministic head: its L2)' },
+  { key: 'energy_score_diff_train_dist', label: 'concept head: energy score minus that of sampling the training embeddings, paired over the same targets (below 0: a better distribution than no context)' },
+  { key: 'energy_score_diff', label: "concept head: energy score minus the baseline head's, paired over the same targets (below 0: the better distribution)" },
 ];
 
 /**

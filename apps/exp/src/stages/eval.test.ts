@@ -199,6 +199,12 @@ describe('eval stage', () => {
       expect(head['energy_score_diff_train_dist']).toBeCloseTo((head['energy_score'] as number) - (head['energy_score_train_dist'] as number), 9);
       expect(head['energy_score_diff_train_dist_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_diff_train_dist'] as number);
     }
+    // The energy head paired with the first head (the eval's baseline is a token LM): the same targets, so the mean difference is the difference of the means.
+    expect(energy['energy_score_diff']).toBeCloseTo((energy['energy_score'] as number) - (mse['energy_score'] as number), 9);
+    expect(energy['energy_score_diff_baseline']).toBe('mse');
+    expect(mse['energy_score_diff']).toBeUndefined();
+    expect(text).toContain(`energy score energy - mse (the same ${energy['eval_targets']} targets), paired over the same documents: `);
+    expect(text).toMatch(/^energy score energy - mse \(the same \d+ targets\), paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (includes 0: the difference is not resolved by these 4 documents|excludes 0: the difference is resolved)$/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+ES - train-dist\s+contr\. acc/m);
     // How each head drew its vectors, under their table and stored with its figures.
     expect(text).toMatch(/^How each concept head draws the next vector \(its L2, energy score and contrastive accuracy depend on it\):\n  mse: a point \(no sampler\)\n  energy: one generator pass from \d+-d uniform noise$/m);

@@ -40,6 +40,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
+import { pairedEnergyScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
 
 /**
@@ -77,7 +78,11 @@ export async function brierItems(
 export const evalStageSchema = z.strictObject({
   documents: z.number().int().positive().default(50).describe('held-out documents (with at least 2 sentences) every model is scored on'),
   split: z.enum(['test', 'validation']).default('test').describe('which held-out split the documents come from'),
-  baseline: z.string().nullable().default(null).describe('stage whose figures the ratio columns divide by; null = the first token-lm input'),
+  baseline: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe("stage whose figures the ratio columns divide by; null = the first token-lm input. Concept heads are paired with it when it is a head, else with the first head (their energy scores on the same targets)"),
   context: z
     .enum(['matched', 'unmatched'])
     .default('matched')
@@ -220,6 +225,30 @@ export function pairedLines(rows: readonly ModelResult[], baseline: string | nul
       return pairedIntervalLine(head, paired, value, b, documents);
     });
   });
+}
+
+/**
+ * Head `a`'s energy score minus the baseline head's, target by target on the same targets
+ * (head-pairing.ts), as results entries (`energy_score_diff` and its paired interval), the
+ * baseline named in `extra`; its line (or why there is none) appended to `lines`.
+ */
+function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, EvalValue>, lines: string[], o: { resamples: number; seed: number }): Record<string, number> {
+  const comparison = PAIRED_COMPARISONS.get('energy_score')!;
+  const [mine, theirs] = [pairingOf(a.meta), pairingOf(base.meta)];
+  const head = `${LABELS.get('energy_score')} ${a.stage} - ${base.stage}`;
+  if (!mine || !theirs) {
+    lines.push(`${head}: not paired (${!mine ? a.stage : base.stage}'s artifact keeps no per-target scores: made before they were kept)`);
+    return {};
+  }
+  const paired = pairedEnergyScore(mine, theirs, o);
+  if (paired === 'other targets') {
+    lines.push(`${head}: not paired: they were scored against other targets (another SentenceVAE, or other test documents)`);
+    return {};
+  }
+  extra[pairedBaselineKey(comparison.key)] = base.stage;
+  const documents = mine.documents.filter((d) => d.targets > 0).length;
+  if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${mine.documents.reduce((n, d) => n + d.targets, 0)} targets)`, comparison, paired.difference, paired.interval, documents));
+  return { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) };
 }
 
 /**
@@ -395,6 +424,10 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
     }
     const basePpl = ppl?.models.find((m) => m.name === baseline);
+    // The heads' baseline: the eval's when it is a head, else the first head.
+    const isHead = (a: Artifact) => (CONCEPT_HEAD_KINDS as readonly string[]).includes(a.kind);
+    const baseHead = models.find((a) => isHead(a) && a.stage === baseline) ?? models.find(isHead);
+    const headLines: string[] = [];
     // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it, or with its FLOPs.
     const matchedLm = computeMatches(models);
     const rows: ModelResult[] = [];
@@ -465,6 +498,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         extra['ppl_fingerprint'] = p.fingerprint;
         extra['ppl_context'] = ppl!.context;
       }
+      if (isHead(a) && baseHead && baseHead !== a) Object.assign(results, pairWithBaseHead(a, baseHead, extra, headLines, { resamples: c.resamples, seed: ctx.seed }));
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
       stored[a.stage] = { ...results, ...extra };
       if (a.runDir) await mergeEvalResults(a.runDir, { ...results, ...extra });
@@ -507,6 +541,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       ...matchedLines(rows, matchedLm, docs.length),
       ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length),
       ...pairedLines(rows, baseline, docs.length, ['brier_lm', 'brier_1', 'tokens_per_s']),
+      ...headLines,
     ];
     const crossChecks = rows.flatMap((r) => {
       const a = r.results['kv_bytes_per_token'];

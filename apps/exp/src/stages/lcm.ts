@@ -48,6 +48,7 @@ import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { embedDocuments, embedPosteriors, headEmbeddings } from './embeddings.js';
+import { headPairing, type HeadPairing } from './head-pairing.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage, StageContext, StageSection } from './types.js';
 
@@ -136,6 +137,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize, stds: valStds })], c.train.evalBatches, valDocs, ctx.name);
+  let pairing: HeadPairing | undefined;
   const { evalResults } = await trainStage(ctx, {
     build: (): ConceptModel => createConceptHead(probe, space),
     fit: (model) => {
@@ -166,6 +168,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
       const evalVectors = await embedDocuments(svae, evalDocs);
       const evalResults = await evaluateHead(model, codec, evalVectors, train, {
         onPredictions: (p) => ctx.run!.writeEmbeddings(headEmbeddings(evalDocs, evalVectors, p, result.step)),
+        onPairing: (p) => (pairing = p),
         roundTrip: c.roundTripSentences,
         batchSize: c.train.batchSize,
         resamples: c.resamples,
@@ -198,7 +201,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
       svae.dispose();
     },
   });
-  return { files: { head: 'head.safetensors' }, meta: { config: probe, eval: evalResults, svaeDir: svaeInput.dir, datasetDir: data.dataset.dir } };
+  return { files: { head: 'head.safetensors' }, meta: { config: probe, eval: evalResults, pairing, svaeDir: svaeInput.dir, datasetDir: data.dataset.dir } };
 }
 
 /**
@@ -221,6 +224,8 @@ export async function evaluateHead(
     brier?: BrierOptions;
     /** Called with the teacher-forced predictions, their targets and documents (in document order). */
     onPredictions?: (p: { predictions: Float32Array[]; targets: Float32Array[]; docOf: number[] }) => void;
+    /** Called with what the eval needs to pair this head with another on the same targets. */
+    onPairing?: (p: HeadPairing) => void;
   },
 ): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
@@ -256,6 +261,7 @@ export async function evaluateHead(
   figure('l2', scores.head.l2);
   const headScores = energyScores(predictions, second, targets);
   figure('energy_score', headScores);
+  options.onPairing?.(headPairing(targets, docOf, headScores, docs.length));
   // Sampling the training distribution: two training embeddings drawn at random (seeded) for each target.
   const pool = training.flat();
   const rng = new Rng(options.seed + 2);

@@ -1,0 +1,37 @@
+import { bootstrapRatio } from '@sentencelab/metrics';
+import { describe, expect, test } from 'vitest';
+import { headPairing, pairedEnergyScore, pairingOf } from './head-pairing.js';
+
+const v = (...xs: number[]) => Float32Array.from(xs);
+
+describe('pairing two heads on the same targets', () => {
+  // Three targets over two documents: the first two belong to document 0, the last to document 1.
+  const targets = [v(1, 0), v(0, 1), v(1, 1)];
+  const docOf = [0, 0, 1];
+
+  test('per-document sums of the scores and one fingerprint for the same targets', () => {
+    const a = headPairing(targets, docOf, [1, 2, 4], 2);
+    expect(a.documents).toEqual([
+      { targets: 2, energyScore: 3 },
+      { targets: 1, energyScore: 4 },
+    ]);
+    expect(headPairing(targets.map((t) => t.slice()), docOf, [0, 0, 0], 2).fingerprint).toBe(a.fingerprint);
+    // Another target value, or the same targets cut into other documents: other targets.
+    expect(headPairing([v(1, 0), v(0, 1), v(1, 1.5)], docOf, [1, 2, 4], 2).fingerprint).not.toBe(a.fingerprint);
+    expect(headPairing(targets, [0, 1, 1], [1, 2, 4], 2).fingerprint).not.toBe(a.fingerprint);
+    expect(() => headPairing(targets, docOf, [1, 2], 2)).toThrow(/3 targets, 3 documents of them, 2 scores/);
+    expect(pairingOf({ pairing: a })).toEqual(a);
+    expect(pairingOf({})).toBeUndefined();
+  });
+
+  test('the difference is the mean of the per-target differences, its interval the bootstrap of the per-document differences', () => {
+    const a = headPairing(targets, docOf, [1, 2, 4], 2);
+    const b = headPairing(targets, docOf, [2, 2, 1], 2);
+    const paired = pairedEnergyScore(a, b, { resamples: 200, seed: 3 });
+    if (paired === 'other targets') throw new Error('expected a pairing');
+    // (1 - 2 + 2 - 2 + 4 - 1) / 3
+    expect(paired.difference).toBeCloseTo(2 / 3, 12);
+    expect(paired.interval).toEqual(bootstrapRatio([{ num: -1, den: 2 }, { num: 3, den: 1 }], { resamples: 200, seed: 3 }));
+    expect(pairedEnergyScore(a, headPairing([v(9, 9), ...targets.slice(1)], docOf, [2, 2, 1], 2), { resamples: 10, seed: 0 })).toBe('other targets');
+  });
+});
