@@ -70,6 +70,27 @@ export const EVAL_METRICS = [
       "LCM: energy_score minus the baseline head's (energy_score_diff_baseline: the eval's baseline when it is a head, else its first head) target by target on the same targets (the same SentenceVAE and test documents), with a paired 95% bootstrap interval over documents: below 0, this head is the better distribution of the next concept",
     interval: true,
   },
+  {
+    key: 'energy_score_posterior',
+    label: 'ES posterior',
+    meaning:
+      "LCM over a variational SentenceVAE: the energy score of two draws against one draw of the true next sentence's posterior (seeded: the same draw for every head) rather than its mean: what CALM's energy loss scores, so a head trained against posterior draws is not penalised for the posterior's spread in its samples, as energy_score penalises it",
+    interval: true,
+  },
+  {
+    key: 'energy_score_posterior_diff_train_dist',
+    label: 'ES post. - train-dist',
+    meaning:
+      'LCM over a variational SentenceVAE: energy_score_posterior minus that of two posterior draws of training sentences picked at random, target by target against the same posterior draw, with a paired 95% bootstrap interval over documents: below 0, the head is a better distribution of the next sentence\'s posterior than sampling the training posteriors without context',
+    interval: true,
+  },
+  {
+    key: 'energy_score_posterior_diff',
+    label: 'ES post. - baseline',
+    meaning:
+      "LCM over a variational SentenceVAE: energy_score_posterior minus the baseline head's (energy_score_posterior_diff_baseline) on the same posterior draws of the same targets, with a paired 95% bootstrap interval over documents",
+    interval: true,
+  },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
   { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
   { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },
@@ -152,6 +173,7 @@ export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Ma
   ['brier_1', { key: 'brier_1_diff', op: 'difference', bounds: 'interval' }],
   ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
   ['energy_score', { key: 'energy_score_diff', op: 'difference', bounds: 'interval' }],
+  ['energy_score_posterior', { key: 'energy_score_posterior_diff', op: 'difference', bounds: 'interval' }],
 ]);
 
 /**

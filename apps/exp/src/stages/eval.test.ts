@@ -203,6 +203,8 @@ describe('eval stage', () => {
     expect(energy['energy_score_diff']).toBeCloseTo((energy['energy_score'] as number) - (mse['energy_score'] as number), 9);
     expect(energy['energy_score_diff_baseline']).toBe('mse');
     expect(mse['energy_score_diff']).toBeUndefined();
+    // A plain SentenceVAE: no posterior to draw targets from.
+    expect(energy['energy_score_posterior']).toBeUndefined();
     expect(text).toContain(`energy score energy - mse (the same ${energy['eval_targets']} targets), paired over the same documents: `);
     expect(text).toMatch(/^energy score energy - mse \(the same \d+ targets\), paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (includes 0: the difference is not resolved by these 4 documents|excludes 0: the difference is resolved)$/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+ES - train-dist\s+contr\. acc/m);

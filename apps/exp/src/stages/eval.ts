@@ -40,7 +40,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
-import { pairedEnergyScore, pairingOf } from './head-pairing.js';
+import { pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
 
 /**
@@ -229,26 +229,34 @@ export function pairedLines(rows: readonly ModelResult[], baseline: string | nul
 
 /**
  * Head `a`'s energy score minus the baseline head's, target by target on the same targets
- * (head-pairing.ts), as results entries (`energy_score_diff` and its paired interval), the
- * baseline named in `extra`; its line (or why there is none) appended to `lines`.
+ * (head-pairing.ts), as results entries (`energy_score_diff` and its paired interval; over a
+ * variational SentenceVAE also `energy_score_posterior_diff`), the baseline named in `extra`;
+ * a line for each (or why there is none) appended to `lines`.
  */
 function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, EvalValue>, lines: string[], o: { resamples: number; seed: number }): Record<string, number> {
-  const comparison = PAIRED_COMPARISONS.get('energy_score')!;
   const [mine, theirs] = [pairingOf(a.meta), pairingOf(base.meta)];
-  const head = `${LABELS.get('energy_score')} ${a.stage} - ${base.stage}`;
+  const pair = `${a.stage} - ${base.stage}`;
   if (!mine || !theirs) {
-    lines.push(`${head}: not paired (${!mine ? a.stage : base.stage}'s artifact keeps no per-target scores: made before they were kept)`);
+    lines.push(`${LABELS.get('energy_score')} ${pair}: not paired (${!mine ? a.stage : base.stage}'s artifact keeps no per-target scores: made before they were kept)`);
     return {};
   }
-  const paired = pairedEnergyScore(mine, theirs, o);
-  if (paired === 'other targets') {
-    lines.push(`${head}: not paired: they were scored against other targets (another SentenceVAE, or other test documents)`);
-    return {};
-  }
-  extra[pairedBaselineKey(comparison.key)] = base.stage;
+  const out: Record<string, number> = {};
+  const targets = mine.documents.reduce((n, d) => n + d.targets, 0);
   const documents = mine.documents.filter((d) => d.targets > 0).length;
-  if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${mine.documents.reduce((n, d) => n + d.targets, 0)} targets)`, comparison, paired.difference, paired.interval, documents));
-  return { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) };
+  for (const [figure, score] of [['energy_score', 'energyScore'], ['energy_score_posterior', 'energyScorePosterior']] as const) {
+    const comparison = PAIRED_COMPARISONS.get(figure)!;
+    const head = `${LABELS.get(figure)} ${pair}`;
+    const paired = pairedScore(mine, theirs, score, o);
+    if (paired === undefined) continue;
+    if (paired === 'other targets') {
+      lines.push(`${head}: not paired: they were scored against other targets (another SentenceVAE, or other test documents)`);
+      break;
+    }
+    extra[pairedBaselineKey(comparison.key)] = base.stage;
+    Object.assign(out, { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) });
+    if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${targets} targets)`, comparison, paired.difference, paired.interval, documents));
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { bootstrapRatio } from '@sentencelab/metrics';
 import { describe, expect, test } from 'vitest';
-import { headPairing, pairedEnergyScore, pairingOf } from './head-pairing.js';
+import { headPairing, pairedScore, pairingOf } from './head-pairing.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
 
@@ -10,28 +10,30 @@ describe('pairing two heads on the same targets', () => {
   const docOf = [0, 0, 1];
 
   test('per-document sums of the scores and one fingerprint for the same targets', () => {
-    const a = headPairing(targets, docOf, [1, 2, 4], 2);
+    const a = headPairing(targets, docOf, { energyScore: [1, 2, 4], energyScorePosterior: [2, 2, 2] }, 2);
     expect(a.documents).toEqual([
-      { targets: 2, energyScore: 3 },
-      { targets: 1, energyScore: 4 },
+      { targets: 2, energyScore: 3, energyScorePosterior: 4 },
+      { targets: 1, energyScore: 4, energyScorePosterior: 2 },
     ]);
-    expect(headPairing(targets.map((t) => t.slice()), docOf, [0, 0, 0], 2).fingerprint).toBe(a.fingerprint);
+    expect(headPairing(targets.map((t) => t.slice()), docOf, { energyScore: [0, 0, 0] }, 2).fingerprint).toBe(a.fingerprint);
     // Another target value, or the same targets cut into other documents: other targets.
-    expect(headPairing([v(1, 0), v(0, 1), v(1, 1.5)], docOf, [1, 2, 4], 2).fingerprint).not.toBe(a.fingerprint);
-    expect(headPairing(targets, [0, 1, 1], [1, 2, 4], 2).fingerprint).not.toBe(a.fingerprint);
-    expect(() => headPairing(targets, docOf, [1, 2], 2)).toThrow(/3 targets, 3 documents of them, 2 scores/);
+    expect(headPairing([v(1, 0), v(0, 1), v(1, 1.5)], docOf, { energyScore: [1, 2, 4] }, 2).fingerprint).not.toBe(a.fingerprint);
+    expect(headPairing(targets, [0, 1, 1], { energyScore: [1, 2, 4] }, 2).fingerprint).not.toBe(a.fingerprint);
+    expect(() => headPairing(targets, docOf, { energyScore: [1, 2] }, 2)).toThrow(/3 targets, 3 documents of them, 2 scores \(energyScore\)/);
     expect(pairingOf({ pairing: a })).toEqual(a);
     expect(pairingOf({})).toBeUndefined();
   });
 
   test('the difference is the mean of the per-target differences, its interval the bootstrap of the per-document differences', () => {
-    const a = headPairing(targets, docOf, [1, 2, 4], 2);
-    const b = headPairing(targets, docOf, [2, 2, 1], 2);
-    const paired = pairedEnergyScore(a, b, { resamples: 200, seed: 3 });
-    if (paired === 'other targets') throw new Error('expected a pairing');
+    const a = headPairing(targets, docOf, { energyScore: [1, 2, 4] }, 2);
+    const b = headPairing(targets, docOf, { energyScore: [2, 2, 1], energyScorePosterior: [0, 0, 0] }, 2);
+    const paired = pairedScore(a, b, 'energyScore', { resamples: 200, seed: 3 });
+    if (paired === 'other targets' || paired === undefined) throw new Error('expected a pairing');
     // (1 - 2 + 2 - 2 + 4 - 1) / 3
     expect(paired.difference).toBeCloseTo(2 / 3, 12);
     expect(paired.interval).toEqual(bootstrapRatio([{ num: -1, den: 2 }, { num: 3, den: 1 }], { resamples: 200, seed: 3 }));
-    expect(pairedEnergyScore(a, headPairing([v(9, 9), ...targets.slice(1)], docOf, [2, 2, 1], 2), { resamples: 10, seed: 0 })).toBe('other targets');
+    expect(pairedScore(a, headPairing([v(9, 9), ...targets.slice(1)], docOf, { energyScore: [2, 2, 1] }, 2), 'energyScore', { resamples: 10, seed: 0 })).toBe('other targets');
+    // A score only one of them kept (a plain SentenceVAE's head has no posterior score): not paired on it.
+    expect(pairedScore(a, b, 'energyScorePosterior', { resamples: 10, seed: 0 })).toBeUndefined();
   });
 });

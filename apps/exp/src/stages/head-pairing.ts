@@ -1,6 +1,7 @@
 /**
  * Two concept heads compared on the same targets: each head's stage keeps, beside its figures,
- * its per-document sums of the per-target energy score and a fingerprint of the targets they
+ * its per-document sums of the per-target energy score (and, over a variational SentenceVAE, of
+ * the energy score against a posterior draw of each target) and a fingerprint of the targets they
  * were scored against (the test sentences' embeddings by the SentenceVAE, in order, and which
  * document each belongs to). The eval stage pairs two heads whose fingerprints are equal: the
  * difference of their energy scores target by target, with a 95% bootstrap interval over the
@@ -11,30 +12,34 @@
 import { createHash } from 'node:crypto';
 import { bootstrapRatio, type Interval } from '@sentencelab/metrics';
 
+/** The per-target scores a head keeps for pairing: against the targets, and (a variational SentenceVAE's) against one posterior draw of each. */
+export type PairedScore = 'energyScore' | 'energyScorePosterior';
+
 /** What a head's artifact keeps for pairing (`meta.pairing`). */
 export interface HeadPairing {
   /** sha256 of the targets (their float32 bytes) and the document of each, hex. */
   fingerprint: string;
-  /** Per test document: its targets, and the sum of the head's energy score over them. */
-  documents: { targets: number; energyScore: number }[];
+  /** Per test document: its targets, and the sums of the head's scores over them. */
+  documents: ({ targets: number } & Partial<Record<PairedScore, number>>)[];
 }
 
 /**
- * A head's pairing record from its per-target energy scores (`scores[i]` against `targets[i]`,
- * of test document `docOf[i]`; `documents` test documents in all).
+ * A head's pairing record from its per-target scores (`scores.energyScore[i]` against
+ * `targets[i]`, of test document `docOf[i]`; `documents` test documents in all).
  */
-export function headPairing(targets: readonly Float32Array[], docOf: readonly number[], scores: readonly number[], documents: number): HeadPairing {
-  if (targets.length !== docOf.length || scores.length !== targets.length) throw new Error(`headPairing: ${targets.length} targets, ${docOf.length} documents of them, ${scores.length} scores`);
+export function headPairing(targets: readonly Float32Array[], docOf: readonly number[], scores: Partial<Record<PairedScore, readonly number[]>>, documents: number): HeadPairing {
   const hash = createHash('sha256');
   targets.forEach((t, i) => {
     hash.update(Int32Array.of(docOf[i]!));
     hash.update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
   });
-  const out = Array.from({ length: documents }, () => ({ targets: 0, energyScore: 0 }));
-  scores.forEach((s, i) => {
-    out[docOf[i]!]!.targets += 1;
-    out[docOf[i]!]!.energyScore += s;
-  });
+  const out: HeadPairing['documents'] = Array.from({ length: documents }, () => ({ targets: 0 }));
+  docOf.forEach((d) => (out[d]!.targets += 1));
+  for (const [name, values] of Object.entries(scores) as [PairedScore, readonly number[]][]) {
+    if (targets.length !== docOf.length || values.length !== targets.length) throw new Error(`headPairing: ${targets.length} targets, ${docOf.length} documents of them, ${values.length} scores (${name})`);
+    out.forEach((d) => (d[name] = 0));
+    values.forEach((v, i) => (out[docOf[i]!]![name]! += v));
+  }
   return { fingerprint: hash.digest('hex'), documents: out };
 }
 
@@ -45,12 +50,14 @@ export function pairingOf(meta: Record<string, unknown>): HeadPairing | undefine
 }
 
 /**
- * Head `a`'s energy score minus head `b`'s over the same targets (mean over targets) with its
- * paired 95% interval over the documents; `other targets` when their fingerprints differ.
+ * Head `a`'s score minus head `b`'s over the same targets (mean over targets) with its paired
+ * 95% interval over the documents; `other targets` when their fingerprints differ, undefined
+ * when either kept no such score.
  */
-export function pairedEnergyScore(a: HeadPairing, b: HeadPairing, o: { resamples: number; seed: number }): { difference: number; interval: Interval | undefined } | 'other targets' {
+export function pairedScore(a: HeadPairing, b: HeadPairing, score: PairedScore, o: { resamples: number; seed: number }): { difference: number; interval: Interval | undefined } | 'other targets' | undefined {
   if (a.fingerprint !== b.fingerprint) return 'other targets';
-  const sums = a.documents.map((d, i) => ({ num: d.energyScore - b.documents[i]!.energyScore, den: d.targets }));
+  if (a.documents.some((d) => d[score] === undefined) || b.documents.some((d) => d[score] === undefined)) return undefined;
+  const sums = a.documents.map((d, i) => ({ num: d[score]! - b.documents[i]![score]!, den: d.targets }));
   const total = sums.reduce((s, d) => ({ num: s.num + d.num, den: s.den + d.den }), { num: 0, den: 0 });
   return { difference: total.num / total.den, interval: bootstrapRatio(sums, { resamples: o.resamples, seed: o.seed }) };
 }

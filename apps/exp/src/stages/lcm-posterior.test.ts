@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMetrics } from '@sentencelab/runs';
+import { readMetrics, readSummary } from '@sentencelab/runs';
 import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
@@ -19,7 +19,9 @@ beforeAll(async () => {
   const heads = (draws: number) => `, layers: 2, generator: {blocks: 1, samples: 2, targetDraws: ${draws}}`;
   file = tinyHeadsPipeline(
     dir,
-    tinyHeadStage('energy', 'lcm-energy', { model: heads(0), steps: 3, train: ', evalEvery: 2' }) + tinyHeadStage('draws', 'lcm-energy', { model: heads(4), steps: 3, train: ', evalEvery: 2' }),
+    tinyHeadStage('energy', 'lcm-energy', { model: heads(0), steps: 3, train: ', evalEvery: 2' }) +
+      tinyHeadStage('draws', 'lcm-energy', { model: heads(4), steps: 3, train: ', evalEvery: 2' }) +
+      '  eval: {kind: eval, inputs: {tokenizer: tok, models: [energy, draws]}, baseline: energy, documents: 2, resamples: 50, brierSentences: 0}\n',
   );
 });
 
@@ -27,7 +29,7 @@ const run = (overrides: string[], log: string[] = []) =>
   executePipeline(loadPipeline(file, STAGES, overrides).config, stageRegistry(), { overrides, cacheDir: join(dir, 'cache'), log: (l) => log.push(l) });
 
 describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the SentenceVAE posterior)', () => {
-  test('over a variational SentenceVAE it trains and validates against the draws (another loss than against the means); over a plain one it is refused by name before anything runs', async () => {
+  test('over a variational SentenceVAE it trains and validates against the draws (another loss than against the means), every head is also scored against posterior draws and paired on them; over a plain one it is refused by name before anything runs', async () => {
     const log: string[] = [];
     const reports = await run(['stages.svae.model.variational=true'], log);
     expect(log.some((l) => l.includes("the energy score takes 4 draws of each target's posterior"))).toBe(true);
@@ -36,6 +38,25 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect(draws!['train/loss']!.value).toHaveLength(3);
     expect(draws!['train/loss']!.value[0]).not.toBe(plain!['train/loss']!.value[0]);
     expect(Array.from(draws!['val/loss']!.value).every(Number.isFinite)).toBe(true);
+    // Both heads also scored against one posterior draw of each target, the same draws for both (paired on them).
+    const eval_ = reports.find((r) => r.name === 'eval')!.artifact;
+    const table = String(eval_.meta['table']);
+    const results = async (name: string) => (await readSummary(reports.find((r) => r.name === name)!.artifact.runDir!))!.eval as Record<string, number>;
+    const [e, d] = [await results('energy'), await results('draws')];
+    for (const head of [e, d]) {
+      expect(Number.isFinite(head['energy_score_posterior'])).toBe(true);
+      expect(head['energy_score_posterior']).not.toBe(head['energy_score']);
+      expect(Number.isFinite(head['energy_score_posterior_diff_train_dist'])).toBe(true);
+    }
+    expect(d['energy_score_posterior_diff']).toBeCloseTo(d['energy_score_posterior']! - e['energy_score_posterior']!, 9);
+    expect(d['energy_score_diff']).toBeCloseTo(d['energy_score']! - e['energy_score']!, 9);
+    expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES train-dist\s+ES - train-dist\s+ES posterior\s+ES post\. - train-dist\s+contr\. acc/m);
+    expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
+    // Evaluated again (a fork: only an evaluation option differs), the same posterior draws: the same figures.
+    const again = await run(['stages.svae.model.variational=true', 'stages.draws.resamples=60']);
+    const forked = (await readSummary(again.find((r) => r.name === 'draws')!.artifact.runDir!))!.eval as Record<string, number>;
+    expect(forked['energy_score_posterior']).toBe(d['energy_score_posterior']);
+
     // Over a plain SentenceVAE: refused when planned, before the SentenceVAE trains.
     const before = log.length;
     await expect(run(['stages.svae.train.steps=3'], log)).rejects.toThrow(

@@ -130,10 +130,13 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   // CALM's targets: draws of each target sentence's posterior, so the batches carry its std
   // (the plan has checked that the SentenceVAE is variational: posteriorTargetsCheck).
   const targetDraws = probe.kind === 'energy' ? probe.generator.targetDraws : 0;
-  const encode = async (docs: readonly DatasetDocument[]) => (targetDraws > 0 ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
+  // A variational SentenceVAE's posterior stds: the training targets' draws, and the evaluation's energy score against posterior draws.
+  const variational = svae.config.variational;
+  const encode = async (docs: readonly DatasetDocument[]) => (variational ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
   ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${targetDraws > 0 ? ` (posterior means and stds: the energy score takes ${targetDraws} draws of each target's posterior)` : ''}`);
-  const { means: train, stds: trainStds } = await encode(trainDocs);
-  const { means: val, stds: valStds } = await encode(valDocs.filter((d) => d.sentences.length >= 1));
+  const { means: train, stds: trainPosteriorStds } = await encode(trainDocs);
+  const { means: val, stds: valPosteriorStds } = await encode(valDocs.filter((d) => d.sentences.length >= 1));
+  const [trainStds, valStds] = targetDraws > 0 ? [trainPosteriorStds, valPosteriorStds] : [undefined, undefined];
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize, stds: valStds })], c.train.evalBatches, valDocs, ctx.name);
@@ -165,8 +168,9 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
     results: async (model, result) => {
       const evalDocs = pickDocuments(testDocs, c.evalDocuments, 2);
       if (evalDocs.length === 0) throw new Error(`stage ${ctx.name}: the test split has no document with 2 or more sentences (${testDocs.length} documents; raise data.split.test)`);
-      const evalVectors = await embedDocuments(svae, evalDocs);
+      const { means: evalVectors, stds: evalStds } = await encode(evalDocs);
       const evalResults = await evaluateHead(model, codec, evalVectors, train, {
+        ...(evalStds && trainPosteriorStds ? { posterior: { targetStds: evalStds, trainingStds: trainPosteriorStds } } : {}),
         onPredictions: (p) => ctx.run!.writeEmbeddings(headEmbeddings(evalDocs, evalVectors, p, result.step)),
         onPairing: (p) => (pairing = p),
         roundTrip: c.roundTripSentences,
@@ -226,6 +230,11 @@ export async function evaluateHead(
     onPredictions?: (p: { predictions: Float32Array[]; targets: Float32Array[]; docOf: number[] }) => void;
     /** Called with what the eval needs to pair this head with another on the same targets. */
     onPairing?: (p: HeadPairing) => void;
+    /**
+     * A variational SentenceVAE's posterior stds of `docs` and `training` (shaped like them):
+     * the energy scores are then also taken against one draw of each target's posterior.
+     */
+    posterior?: { targetStds: readonly Float32Array[][]; trainingStds: readonly Float32Array[][] };
   },
 ): Promise<Record<string, number | null>> {
   const predictions: Float32Array[] = [];
@@ -261,15 +270,32 @@ export async function evaluateHead(
   figure('l2', scores.head.l2);
   const headScores = energyScores(predictions, second, targets);
   figure('energy_score', headScores);
-  options.onPairing?.(headPairing(targets, docOf, headScores, docs.length));
   // Sampling the training distribution: two training embeddings drawn at random (seeded) for each target.
   const pool = training.flat();
   const rng = new Rng(options.seed + 2);
-  const draws = targets.map(() => [pool[rng.int(pool.length)]!, pool[rng.int(pool.length)]!] as const);
-  const trainDist = energyScores(draws.map((d) => d[0]), draws.map((d) => d[1]), targets);
+  const picks = targets.map(() => [rng.int(pool.length), rng.int(pool.length)] as const);
+  const trainDist = energyScores(picks.map((d) => pool[d[0]]!), picks.map((d) => pool[d[1]]!), targets);
   figure('energy_score_train_dist', trainDist);
   // Paired: the same targets, the same documents drawn in each resample.
   figure('energy_score_diff_train_dist', headScores.map((x, i) => x - trainDist[i]!));
+  let posteriorScores: number[] | undefined;
+  if (options.posterior) {
+    // Against one draw of each target's posterior (the same draws for every head: seeded, in
+    // target order), and the training distribution sampled as posterior draws too (the same picks).
+    const { targetStds, trainingStds } = options.posterior;
+    const stds = docs.flatMap((_, d) => targetStds[d]!.slice(1));
+    if (stds.length !== targets.length) throw new Error(`evaluation: ${stds.length} posterior stds for ${targets.length} targets`);
+    const noise = new Rng(options.seed + 3);
+    const drawOf = (mean: Float32Array, std: Float32Array) => Float32Array.from(mean, (m, j) => m + std[j]! * noise.normal());
+    const drawn = targets.map((t, i) => drawOf(t, stds[i]!));
+    const poolStds = trainingStds.flat();
+    posteriorScores = energyScores(predictions, second, drawn);
+    figure('energy_score_posterior', posteriorScores);
+    const trainDraws = picks.map((d) => [drawOf(pool[d[0]]!, poolStds[d[0]]!), drawOf(pool[d[1]]!, poolStds[d[1]]!)] as const);
+    const trainDistPosterior = energyScores(trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
+    figure('energy_score_posterior_diff_train_dist', posteriorScores.map((x, i) => x - trainDistPosterior[i]!));
+  }
+  options.onPairing?.(headPairing(targets, docOf, { energyScore: headScores, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length));
   figure('contrastive_acc', scores.head.contrastive);
   figure('l2_copy_prev', scores.copyPrev.l2);
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
