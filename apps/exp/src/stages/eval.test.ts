@@ -203,6 +203,10 @@ describe('eval stage', () => {
     expect(energy['energy_score_diff']).toBeCloseTo((energy['energy_score'] as number) - (mse['energy_score'] as number), 9);
     expect(energy['energy_score_diff_baseline']).toBe('mse');
     expect(mse['energy_score_diff']).toBeUndefined();
+    // Their BrierLM items are the same next sentences: paired with the first head's too.
+    expect(energy['brier_1_diff']).toBeCloseTo((energy['brier_1'] as number) - (mse['brier_1'] as number), 9);
+    expect(energy['brier_1_diff_baseline']).toBe('mse');
+    expect(energy['brier_lm_diff_baseline']).toBe('mse');
     // A plain SentenceVAE: no posterior to draw targets from.
     expect(energy['energy_score_posterior']).toBeUndefined();
     expect(text).toContain(`energy score energy - mse (the same ${energy['eval_targets']} targets), paired over the same documents: `);

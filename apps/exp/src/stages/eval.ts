@@ -256,6 +256,17 @@ function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, Eva
     Object.assign(out, { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) });
     if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${targets} targets)`, comparison, paired.difference, paired.interval, documents));
   }
+  // BrierLM through the SentenceVAE's decoder: the same next sentences when the targets are the same.
+  if (mine.brier && theirs.brier && mine.fingerprint === theirs.fingerprint) {
+    const brier = pairedBrierDifferences(mine.brier, theirs.brier, o);
+    Object.assign(out, brier);
+    for (const figure of ['brier_lm', 'brier_1'] as const) {
+      const comparison = PAIRED_COMPARISONS.get(figure)!;
+      extra[pairedBaselineKey(comparison.key)] = base.stage;
+      const b = storedBounds(brier, pairedBoundsKeys(comparison));
+      if (b) lines.push(...pairedIntervalLine(`${LABELS.get(figure)} ${pair}`, comparison, brier[comparison.key]!, b, documents));
+    }
+  }
   return out;
 }
 
@@ -548,7 +559,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       ...pairedLines(rows, baseline, docs.length, ['ppl']),
       ...matchedLines(rows, matchedLm, docs.length),
       ...overlapLines(rows, ['brier_lm', 'brier_1'], docs.length),
-      ...pairedLines(rows, baseline, docs.length, ['brier_lm', 'brier_1', 'tokens_per_s']),
+      // The token predictors' (the heads' Brier is paired with the baseline head: headLines).
+      ...pairedLines(predictorRows, baseline, docs.length, ['brier_lm', 'brier_1', 'tokens_per_s']),
       ...headLines,
     ];
     const crossChecks = rows.flatMap((r) => {

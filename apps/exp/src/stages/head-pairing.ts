@@ -7,10 +7,11 @@
  * difference of their energy scores target by target, with a 95% bootstrap interval over the
  * documents that draws the same documents for both (what the targets share cancels, as the
  * token predictors' paired PPL). Heads over another SentenceVAE or other test documents score
- * other targets: they are not paired.
+ * other targets: they are not paired. Their BrierLM items, kept too, pair the same way (the
+ * same next sentences of the same documents).
  */
 import { createHash } from 'node:crypto';
-import { bootstrapRatio, type Interval } from '@sentencelab/metrics';
+import { bootstrapRatio, type BrierItem, type Interval } from '@sentencelab/metrics';
 
 /** The per-target scores a head keeps for pairing: against the targets, and (a variational SentenceVAE's) against one posterior draw of each. */
 export type PairedScore = 'energyScore' | 'energyScorePosterior';
@@ -21,6 +22,8 @@ export interface HeadPairing {
   fingerprint: string;
   /** Per test document: its targets, and the sums of the head's scores over them. */
   documents: ({ targets: number } & Partial<Record<PairedScore, number>>)[];
+  /** Its BrierLM items per test document (samples decoded through the SentenceVAE), where it has BrierLM. */
+  brier?: BrierItem[][];
 }
 
 /**

@@ -295,13 +295,18 @@ export async function evaluateHead(
     const trainDistPosterior = energyScores(trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
     figure('energy_score_posterior_diff_train_dist', posteriorScores.map((x, i) => x - trainDistPosterior[i]!));
   }
-  options.onPairing?.(headPairing(targets, docOf, { energyScore: headScores, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length));
   figure('contrastive_acc', scores.head.contrastive);
   figure('l2_copy_prev', scores.copyPrev.l2);
   figure('contrastive_acc_copy_prev', scores.copyPrev.contrastive);
   figure('l2_train_mean', scores.trainMean.l2);
   figure('contrastive_acc_train_mean', scores.trainMean.contrastive);
-  if (options.brier && options.brier.sentences > 0) Object.assign(out, await headBrier(docs, docOf, predictions, second, targets, options, options.brier));
+  let brierItems: BrierItem[][] | undefined;
+  if (options.brier && options.brier.sentences > 0) {
+    brierItems = await headBrier(docs, docOf, predictions, second, targets, options, options.brier);
+    Object.assign(out, brierFigures(brierItems, options));
+  }
+  const pairing = headPairing(targets, docOf, { energyScore: headScores, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length);
+  options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
 }
@@ -317,10 +322,10 @@ export interface BrierOptions {
 }
 
 /**
- * BrierLM of a concept head: `sentences` of its teacher-forced predictions, spread evenly over
- * the documents, and their second draws (another seed; the same for a deterministic MSE head),
- * each decoded with sampling through the SentenceVAE decoder; targets are the true next
- * sentences' ids.
+ * BrierLM's items of a concept head (grouped by document): `sentences` of its teacher-forced
+ * predictions, spread evenly over the documents (the same sentences for every head on the same
+ * targets), and their second draws (another seed; the same for a deterministic MSE head), each
+ * decoded with sampling through the SentenceVAE decoder; targets are the true next sentences' ids.
  */
 async function headBrier(
   docs: Float32Array[][],
@@ -328,9 +333,9 @@ async function headBrier(
   predictions: Float32Array[],
   second: Float32Array[],
   targets: Float32Array[],
-  o: { resamples: number; seed: number },
+  o: { seed: number },
   b: BrierOptions,
-): Promise<Record<string, number>> {
+): Promise<BrierItem[][]> {
   // Which predictions: spread evenly over the documents (spreadPicks); k indexes predictions.
   const perDoc = docs.map(() => [] as number[]);
   docOf.forEach((d, k) => perDoc[d]!.push(k));
@@ -347,7 +352,7 @@ async function headBrier(
     if (j < 0) throw new Error(`BrierLM: target ${k} is none of document ${d}'s sentence embeddings`);
     items[d]!.push({ target: [...Array.from(b.ids[d]![j]!), b.eos], samples: [brierSample(x1[c]!, BRIER_TOKENS, b.eos), brierSample(x2[c]!, BRIER_TOKENS, b.eos)] });
   });
-  return brierFigures(items, o);
+  return items;
 }
 
 /** Mean of every training sentence embedding (the training-mean baseline's constant prediction). */
