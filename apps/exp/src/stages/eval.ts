@@ -82,7 +82,7 @@ export const evalStageSchema = z.strictObject({
     .string()
     .nullable()
     .default(null)
-    .describe("stage whose figures the ratio columns divide by; null = the first token-lm input. Concept heads are paired with it when it is a head, else with the first head (their energy scores on the same targets)"),
+    .describe("stage whose figures the ratio columns divide by; null = the first token-lm input. Concept heads are paired with it when it is a head, else with the first head (their energy scores and BrierLM on the same targets)"),
   context: z
     .enum(['matched', 'unmatched'])
     .default('matched')
