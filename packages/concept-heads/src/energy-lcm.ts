@@ -69,7 +69,7 @@ export class EnergyLcm extends ConceptModel<EnergyLcmConfig> {
     if (!batch.std) throw new Error(`energy head: generator.targetDraws is ${draws}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; set targetDraws: 0 or train over a variational one)`);
     const [b, s, d] = batch.std.shape;
     return tf.tidy(() => {
-      const std = tf.div(tf.reshape(tf.slice(batch.std!, [0, 1, 0], [b, s - 1, d]), [m, d]), tf.tensor1d(this.normalizer.scale)); // [m, d]
+      const std = this.normalizer.normalizeSpread(tf.reshape(tf.slice(batch.std!, [0, 1, 0], [b, s - 1, d]), [m, d])); // [m, d]
       const eps = tf.tensor3d(this.rng.normalArray(draws * m * d), [draws, m, d]);
       return tf.add(tf.expandDims(target, 0), tf.mul(eps, tf.expandDims(std, 0))) as tf.Tensor3D;
     });

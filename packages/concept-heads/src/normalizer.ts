@@ -84,6 +84,12 @@ export class EmbeddingNormalizer {
     return tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(this.center)), tf.tensor1d(this.scale)));
   }
 
+  /** A spread (a standard deviation, a difference) in normalised units: std / scale. std: [..., dim] -> [..., dim]. */
+  normalizeSpread(std: tf.Tensor): tf.Tensor {
+    this.checkDim(std);
+    return tf.tidy(() => tf.div(std, tf.tensor1d(this.scale)));
+  }
+
   // x: [..., dim] -> [..., dim]
   denormalize(x: tf.Tensor): tf.Tensor {
     this.checkDim(x);

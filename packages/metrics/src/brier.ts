@@ -111,6 +111,11 @@ export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[],
   };
 }
 
+/** Whether two models' items (grouped by document) are the same next sentences: as many per document, the same targets in order. */
+export function sameBrierItems(a: readonly (readonly BrierItem[])[], b: readonly (readonly BrierItem[])[]): boolean {
+  return a.length === b.length && a.every((items, d) => items.length === b[d]!.length && items.every((item, i) => item.target.join() === b[d]![i]!.target.join()));
+}
+
 /**
  * Paired differences a - b of BrierLM and Brier-1 between two models rated on the same items
  * (`a[d][i]` and `b[d][i]` are the same next sentence of document d), each with a 95% bootstrap
@@ -119,8 +124,7 @@ export function brierFigures(itemsByDocument: readonly (readonly BrierItem[])[],
  * `_ci_high`; none when one document has items).
  */
 export function pairedBrierDifferences(a: readonly (readonly BrierItem[])[], b: readonly (readonly BrierItem[])[], options: { resamples?: number; seed?: number } = {}): Record<string, number> {
-  const sameItems = a.length === b.length && a.every((items, d) => items.length === b[d]!.length && items.every((item, i) => item.target.join() === b[d]![i]!.target.join()));
-  if (!sameItems) {
+  if (!sameBrierItems(a, b)) {
     throw new Error(`pairedBrierDifferences: the two models were rated on different items (${a.map((i) => i.length).join('/')} vs ${b.map((i) => i.length).join('/')} per document, or other targets)`);
   }
   const used = a.flatMap((items, d) => (items.length > 0 ? [d] : []));

@@ -43,4 +43,4 @@ export { countParams, type ParamCounts, type ParameterOwner } from './params.js'
 export { bootstrap, bootstrapEach, bootstrapRatio, formatInterval, intervalsOverlap, pairedBootstrapRatio, type BootstrapOptions, type DocumentSums, type Interval } from './bootstrap.js';
 export { seedSpread, tQuantile975, type SeedSpread } from './seeds.js';
 export { ranks, spearman, spearmanCritical } from './rank-correlation.js';
-export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, pairedBrierDifferences, spreadPicks, spreadQuota, type BrierItem, type BrierLmResult } from './brier.js';
+export { BRIER_TOKENS, brierEstimate, brierFigures, brierLm, brierSample, pairedBrierDifferences, sameBrierItems, spreadPicks, spreadQuota, type BrierItem, type BrierLmResult } from './brier.js';

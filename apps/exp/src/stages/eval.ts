@@ -40,7 +40,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
-import { pairedScore, pairingOf } from './head-pairing.js';
+import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
 
 /**
@@ -256,9 +256,10 @@ function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, Eva
     Object.assign(out, { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) });
     if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${targets} targets)`, comparison, paired.difference, paired.interval, documents));
   }
-  // BrierLM through the SentenceVAE's decoder: the same next sentences when the targets are the same.
-  if (mine.brier && theirs.brier && mine.fingerprint === theirs.fingerprint) {
-    const brier = pairedBrierDifferences(mine.brier, theirs.brier, o);
+  // BrierLM through the SentenceVAE's decoder, on the same next sentences.
+  const brier = pairedBrier(mine, theirs, o);
+  if (brier === 'other sentences') lines.push(`${LABELS.get('brier_lm')} ${pair}: not paired: they were rated on other next sentences (other targets, or another brierSentences)`);
+  else if (brier !== undefined) {
     Object.assign(out, brier);
     for (const figure of ['brier_lm', 'brier_1'] as const) {
       const comparison = PAIRED_COMPARISONS.get(figure)!;

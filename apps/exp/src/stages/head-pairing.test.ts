@@ -1,6 +1,6 @@
-import { bootstrapRatio } from '@sentencelab/metrics';
+import { bootstrapRatio, pairedBrierDifferences } from '@sentencelab/metrics';
 import { describe, expect, test } from 'vitest';
-import { headPairing, pairedScore, pairingOf } from './head-pairing.js';
+import { headPairing, pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
 
@@ -36,4 +36,15 @@ describe('pairing two heads on the same targets', () => {
     // A score only one of them kept (a plain SentenceVAE's head has no posterior score): not paired on it.
     expect(pairedScore(a, b, 'energyScorePosterior', { resamples: 10, seed: 0 })).toBeUndefined();
   });
+
+  test('BrierLM paired on the same next sentences; other sentences (another brierSentences) are said not to be, not an error', () => {
+    const item = (target: number[], x: number[], y: number[]) => ({ target, samples: [x, y] as [number[], number[]] });
+    const a = { ...headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2), brier: [[item([5, 2], [5, 2], [5, 2])], [item([7, 2], [7, 2], [1, 2])]] };
+    const b = { ...headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2), brier: [[item([5, 2], [1, 2], [3, 2])], [item([7, 2], [7, 2], [7, 2])]] };
+    expect(pairedBrier(a, b, { resamples: 50, seed: 1 })).toEqual(pairedBrierDifferences(a.brier, b.brier, { resamples: 50, seed: 1 }));
+    expect(pairedBrier(a, { ...b, brier: [b.brier[0]!, []] }, { resamples: 50, seed: 1 })).toBe('other sentences');
+    expect(pairedBrier(a, { ...b, fingerprint: 'another' }, { resamples: 50, seed: 1 })).toBe('other sentences');
+    expect(pairedBrier(a, headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2), { resamples: 50, seed: 1 })).toBeUndefined();
+  });
 });
+

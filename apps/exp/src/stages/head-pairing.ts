@@ -11,7 +11,7 @@
  * same next sentences of the same documents).
  */
 import { createHash } from 'node:crypto';
-import { bootstrapRatio, type BrierItem, type Interval } from '@sentencelab/metrics';
+import { bootstrapRatio, pairedBrierDifferences, sameBrierItems, type BrierItem, type Interval } from '@sentencelab/metrics';
 
 /** The per-target scores a head keeps for pairing: against the targets, and (a variational SentenceVAE's) against one posterior draw of each. */
 export type PairedScore = 'energyScore' | 'energyScorePosterior';
@@ -39,7 +39,7 @@ export function headPairing(targets: readonly Float32Array[], docOf: readonly nu
   const out: HeadPairing['documents'] = Array.from({ length: documents }, () => ({ targets: 0 }));
   docOf.forEach((d) => (out[d]!.targets += 1));
   for (const [name, values] of Object.entries(scores) as [PairedScore, readonly number[]][]) {
-    if (targets.length !== docOf.length || values.length !== targets.length) throw new Error(`headPairing: ${targets.length} targets, ${docOf.length} documents of them, ${values.length} scores (${name})`);
+    if (docOf.length !== targets.length || values.length !== targets.length) throw new Error(`headPairing: ${targets.length} targets, ${docOf.length} documents of them, ${values.length} scores (${name})`);
     out.forEach((d) => (d[name] = 0));
     values.forEach((v, i) => (out[docOf[i]!]![name]! += v));
   }
@@ -63,4 +63,16 @@ export function pairedScore(a: HeadPairing, b: HeadPairing, score: PairedScore, 
   const sums = a.documents.map((d, i) => ({ num: d[score]! - b.documents[i]![score]!, den: d.targets }));
   const total = sums.reduce((s, d) => ({ num: s.num + d.num, den: s.den + d.den }), { num: 0, den: 0 });
   return { difference: total.num / total.den, interval: bootstrapRatio(sums, { resamples: o.resamples, seed: o.seed }) };
+}
+
+/**
+ * Head `a`'s BrierLM and Brier-1 minus head `b`'s on the same next sentences, paired over the
+ * documents (`brier_lm_diff`, `brier_1_diff` and their intervals); `other sentences` when they
+ * were rated on other items (other targets, or another `brierSentences`), undefined when either
+ * has no BrierLM.
+ */
+export function pairedBrier(a: HeadPairing, b: HeadPairing, o: { resamples: number; seed: number }): Record<string, number> | 'other sentences' | undefined {
+  if (!a.brier || !b.brier) return undefined;
+  if (a.fingerprint !== b.fingerprint || !sameBrierItems(a.brier, b.brier)) return 'other sentences';
+  return pairedBrierDifferences(a.brier, b.brier, o);
 }
