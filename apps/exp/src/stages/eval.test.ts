@@ -211,7 +211,18 @@ describe('eval stage', () => {
     expect(energy['energy_score_posterior']).toBeUndefined();
     expect(text).toContain(`energy score energy - mse (the same ${energy['eval_targets']} targets), paired over the same documents: `);
     expect(text).toMatch(/^energy score energy - mse \(the same \d+ targets\), paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (includes 0: the difference is not resolved by these 4 documents|excludes 0: the difference is resolved)$/m);
-    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+energy score\s+ES train-dist\s+ES - train-dist\s+contr\. acc/m);
+    // The heads in two tables, as distributions then as points, their baselines as rows: one
+    // row each, as both heads were scored on the same targets.
+    expect(text).toMatch(/^Concept heads as distributions of the next vector \(lower energy score is better\):\nmodel\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+energy score\s+ES - train-dist$/m);
+    const rowOf = (name: string) => text.split('\n').find((l) => l.startsWith(`${name}  `))!.split(/\s{2,}/);
+    expect(rowOf('training dist.').slice(1, 6)).toEqual(['baseline', '-', '-', '-', '-']);
+    expect(Number(rowOf('training dist.')[6]!.split(' ')[0])).toBeCloseTo(mse['energy_score_train_dist'] as number, 2);
+    expect(text).toMatch(/^Concept heads as points \(the LCM paper's figures; lower L2, higher contrastive accuracy is better\):\nmodel\s+kind\s+L2\s+contr\. acc\s+round-trip L2\s+vs copy-prev$/m);
+    expect(rowOf('copy-previous')[1]).toBe('baseline');
+    expect(Number(rowOf('copy-previous')[2]!.split(' ')[0])).toBeCloseTo(mse['l2_copy_prev'] as number, 2);
+    expect(Number(rowOf('copy-previous')[3]!.split(' ')[0])).toBeCloseTo(mse['contrastive_acc_copy_prev'] as number, 3);
+    expect(text).toMatch(/^training mean\s+baseline\s+/m);
+    expect(text).not.toMatch(/L2 copy-prev|ES train-dist/);
     // How each head drew its vectors, under their table and stored with its figures.
     expect(text).toMatch(/^How each concept head draws the next vector \(its L2, energy score and contrastive accuracy depend on it\):\n  mse: a point \(no sampler\)\n  energy: one generator pass from \d+-d uniform noise$/m);
     expect(mse['sampler']).toBe('a point (no sampler)');
@@ -222,7 +233,6 @@ describe('eval stage', () => {
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+PPL\s+PPL tokens\s+bits\/byte\s+bytes\s+ctx tokens\s+BrierLM\s+Brier-1\s+params xlm\s+train TFLOP xlm\s+PPL xlm$/m);
     expect(text).toMatch(/^Generation \(the bench stage: batch 1, greedy, the same token budget per prompt; tok\/s: median of 3 timed passes \(their range\); tok\/s xlm: median of the per-pass ratios, passes interleaved \(their range\)\):\nmodel\s+kind\s+gen tokens\s+tok\/s\s+tok\/s excl\. 1st\s+KV B\/tok analyt\./m);
     expect(text).toMatch(/^lm\s+token-lm\s+12\s+[\d.]+ \([\d.]+-[\d.]+\)\s/m);
-    expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+L2\s+.*round-trip L2\s+vs copy-prev$/m);
     expect(text).toMatch(/^model\s+kind\s+params\s+train TFLOP\s+recon tok acc\s+recon exact$/m);
     // Training FLOPs with the stages each builds on: the SLLM's include its SentenceVAE's, counted once.
     const flopsOf = (name: string) => (reports.find((r) => r.name === name)!.artifact.meta['compute'] as { flops: number }).flops;

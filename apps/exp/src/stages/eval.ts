@@ -40,6 +40,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
+import { HEAD_BASELINE_KEYS, headBaselineRows } from './head-baselines.js';
 import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
 
@@ -118,6 +119,31 @@ const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label])
 const RATIOS: readonly EvalKey[] = ['params', 'training_tflop', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
+/** A concept head's figures as a point (the LCM paper's): the heads' second table, beside the copy-previous flag. */
+const POINT_KEYS: ReadonlySet<EvalKey> = new Set(['l2', 'contrastive_acc', 'roundtrip_l2']);
+
+/**
+ * Which columns a table keeps: every figure (`all`); a token predictor's quality figures or its
+ * generation measurements; a concept head's figures as a distribution of the next vector (its
+ * size, energy scores, BrierLM) or as a point (L2, contrastive accuracy, round trip, the
+ * copy-previous flag). The heads' parts leave out their baselines' figures, which
+ * {@link headBaselineRows} prints as rows.
+ */
+export type TablePart = 'all' | 'quality' | 'generation' | 'distribution' | 'point';
+
+function inTablePart(part: TablePart, k: EvalKey): boolean {
+  switch (part) {
+    case 'all':
+      return true;
+    case 'quality':
+    case 'generation':
+      return (part === 'generation') === GENERATION_KEYS.has(k);
+    case 'point':
+      return POINT_KEYS.has(k);
+    case 'distribution':
+      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !HEAD_BASELINE_KEYS.has(k);
+  }
+}
 
 export interface ModelResult {
   stage: string;
@@ -169,12 +195,11 @@ function pairedIntervalLine(head: string, paired: PairedComparison, value: numbe
  * prints it in brackets). The ratio columns divide token predictors' figures by the baseline's.
  * `part` keeps the quality figures or the generation measurements only (default: all).
  */
-export function comparisonTable(rows: readonly ModelResult[], baseline: string | null, part: 'all' | 'quality' | 'generation' = 'all'): string {
-  const inPart = (k: EvalKey) => part === 'all' || (part === 'generation') === GENERATION_KEYS.has(k);
-  const present = TABLE_KEYS.filter((k) => inPart(k) && rows.some((r) => r.results[k] !== undefined));
+export function comparisonTable(rows: readonly ModelResult[], baseline: string | null, part: TablePart = 'all'): string {
+  const present = TABLE_KEYS.filter((k) => inTablePart(part, k) && rows.some((r) => r.results[k] !== undefined));
   const base = rows.find((r) => r.stage === baseline);
   const ratios = base ? RATIOS.filter((k) => present.includes(k) && base.results[k] !== undefined && base.results[k] !== 0) : [];
-  const flags = rows.some((r) => r.results['l2_copy_prev'] !== undefined);
+  const flags = (part === 'all' || part === 'point') && rows.some((r) => r.results['l2_copy_prev'] !== undefined);
   const headers = ['model', 'kind', ...present.map((k) => LABELS.get(k)!), ...(flags ? ['vs copy-prev'] : []), ...ratios.map((k) => `${LABELS.get(k)} x${baseline}`)];
   const body: Cell[][] = rows.map((r) => [
     r.stage,
@@ -547,9 +572,17 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         tables.push(`Generation (the bench stage: batch 1, greedy, the same token budget per prompt${speedNote}):\n${comparisonTable(predictorRows, baseline, 'generation')}`);
       }
     }
-    for (const group of [otherRows.filter((r) => r.results['l2'] !== undefined), otherRows.filter((r) => r.results['l2'] === undefined)]) {
-      if (group.length > 0) tables.push(comparisonTable(group, null));
+    const heads = otherRows.filter((r) => r.results['l2'] !== undefined);
+    if (heads.length > 0) {
+      // Two tables, so that neither is 370 characters wide: the heads as distributions of the next
+      // vector, then as points (the LCM paper's figures); their baselines as rows under them.
+      const baselines = headBaselineRows(heads);
+      const of = (key: EvalKey) => baselines.filter((r) => r.results[key] !== undefined);
+      tables.push(`Concept heads as distributions of the next vector (lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
+      tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);
     }
+    const rest = otherRows.filter((r) => r.results['l2'] === undefined);
+    if (rest.length > 0) tables.push(comparisonTable(rest, null));
     // The heads' figures depend on how each draws its vector: printed under their table.
     const samplers = rows.flatMap((r) => (typeof stored[r.stage]?.['sampler'] === 'string' ? [`  ${r.stage}: ${stored[r.stage]!['sampler'] as string}`] : []));
     if (samplers.length > 0) tables.push(['How each concept head draws the next vector (its L2, energy score and contrastive accuracy depend on it):', ...samplers].join('\n'));

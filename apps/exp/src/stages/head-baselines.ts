@@ -1,0 +1,51 @@
+/**
+ * The concept heads' baselines as rows of their tables rather than columns of every head's row:
+ * copy-previous (the previous sentence's embedding as the prediction), the training mean, and
+ * sampling the training distribution (two training embeddings drawn at random). Each head's
+ * stage scores them on its own targets, so heads over the same SentenceVAE and test documents
+ * carry the same figures: one row for all of them. Heads whose baselines differ (another
+ * SentenceVAE) get a row each, named after the heads it is the baseline of.
+ */
+import { intervalKeys, type EvalKey } from '@sentencelab/runs';
+import type { ModelResult } from './eval.js';
+
+/** A baseline row: its name, and which stored figure of the heads' becomes which column. */
+const BASELINES: readonly { name: string; figures: readonly (readonly [from: EvalKey, as: EvalKey])[] }[] = [
+  { name: 'copy-previous', figures: [['l2_copy_prev', 'l2'], ['contrastive_acc_copy_prev', 'contrastive_acc']] },
+  { name: 'training mean', figures: [['l2_train_mean', 'l2'], ['contrastive_acc_train_mean', 'contrastive_acc']] },
+  { name: 'training dist.', figures: [['energy_score_train_dist', 'energy_score']] },
+];
+
+/** The kind printed for a baseline row. */
+export const BASELINE_KIND = 'baseline';
+
+/** The heads' stored figures that {@link headBaselineRows} turns into rows (not columns of the heads' tables). */
+export const HEAD_BASELINE_KEYS: ReadonlySet<EvalKey> = new Set(BASELINES.flatMap((b) => b.figures.map(([from]) => from)));
+
+/**
+ * The baseline rows of `heads` (each head's results as the eval stores them): each baseline's
+ * figures, with their 95% intervals, under the column of the head's figure they compare with
+ * (copy-previous's L2 under L2). One row per baseline where every head has the same figures,
+ * else one per distinct set, `copy-previous (of mse, energy)`; none for a baseline no head has.
+ */
+export function headBaselineRows(heads: readonly ModelResult[]): ModelResult[] {
+  return BASELINES.flatMap(({ name, figures }) => {
+    const groups = new Map<string, { results: Record<string, number>; stages: string[] }>();
+    for (const head of heads) {
+      const results: Record<string, number> = {};
+      for (const [from, as] of figures) {
+        const [low, high] = [intervalKeys(from), intervalKeys(as)];
+        for (const [src, dst] of [[from, as], [low.low, high.low], [low.high, high.high]] as const) {
+          const v = head.results[src];
+          if (v !== undefined) results[dst] = v;
+        }
+      }
+      if (Object.keys(results).length === 0) continue;
+      const key = JSON.stringify(Object.entries(results).sort(([a], [b]) => a.localeCompare(b)));
+      const group = groups.get(key) ?? { results, stages: [] };
+      group.stages.push(head.stage);
+      groups.set(key, group);
+    }
+    return [...groups.values()].map((g) => ({ stage: groups.size === 1 ? name : `${name} (of ${g.stages.join(', ')})`, kind: BASELINE_KIND, results: g.results }));
+  });
+}
