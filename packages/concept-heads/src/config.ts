@@ -77,6 +77,12 @@ const diffusionFields = {
   timestepDim: positive().default(256).describe('Width of the sinusoidal timestep features.'),
   guidance: guidanceSchema.prefault({}),
   sampling: samplingSchema.prefault({}),
+  posteriorTargets: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Denoise one fresh draw of each target sentence's posterior (a variational SentenceVAE's) every step instead of its mean, so the head learns to sample what the SentenceVAE's decoder was trained to read (as CALM trains its energy head against posterior draws); the context stays the means.",
+    ),
 };
 
 export const baseLcmConfigSchema = z

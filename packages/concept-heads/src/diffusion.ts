@@ -4,6 +4,8 @@
  * Training: each target sentence gets its own timestep t ~ U{0..T-1} and noise eps;
  * x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps; the denoiser sees x_t, t and the clean context before
  * it and regresses the `prediction` target (x0 by default) with LCM's summed squared error.
+ * With `posteriorTargets`, x0 is one fresh draw of each target's posterior (a variational
+ * SentenceVAE's), not its mean: the head learns the distribution the SentenceVAE decodes from.
  * A share `guidance.conditionDropout` of the rows loses its context (training mode only), which
  * teaches the unconditional prediction that classifier-free guidance needs.
  * Sampling: DDIM from initialNoiseScale * N(0, I), guided by cond/uncond passes in one batch.
@@ -63,7 +65,9 @@ export abstract class DiffusionLcm<C extends DiffusionConfig> extends ConceptMod
     return tf.tidy((): LossResult => {
       const x = this.normalizer.normalize(batch.x) as tf.Tensor3D;
       const context = tf.slice(x, [0, 0, 0], [b, n, d]) as tf.Tensor3D;
-      const x0 = tf.slice(x, [0, 1, 0], [b, n, d]) as tf.Tensor3D;
+      const means = tf.slice(x, [0, 1, 0], [b, n, d]) as tf.Tensor3D;
+      // The clean targets: the embeddings, or one draw of each target's posterior (posteriorTargets).
+      const x0 = this.config.posteriorTargets ? (tf.squeeze(this.targetPosteriorDraws(means, batch, 1, 'posteriorTargets is true'), [0]) as tf.Tensor3D) : means;
       const mask = tf.slice(batch.mask, [0, 1], [b, n]) as tf.Tensor2D;
       const level = { signal: tf.tensor3d(signal, [b, n, 1]), noise: tf.tensor3d(noise, [b, n, 1]) };
       const epsT = tf.tensor3d(eps, [b, n, d]);

@@ -51,27 +51,13 @@ export class EnergyLcm extends ConceptModel<EnergyLcmConfig> {
       const x = this.normalizer.normalize(batch.x) as tf.Tensor3D;
       // Sentence 0 is context only: the states of 0..s-2 predict sentences 1..s-1.
       const h = tf.reshape(this.decoder.forward(tf.slice(x, [0, 0, 0], [b, s - 1, d])), [m, this.config.dModel]) as tf.Tensor2D;
-      const target = tf.reshape(tf.slice(x, [0, 1, 0], [b, s - 1, d]), [m, d]) as tf.Tensor2D;
+      const target = tf.slice(x, [0, 1, 0], [b, s - 1, d]) as tf.Tensor3D;
       const mask = tf.reshape(tf.slice(batch.mask, [0, 1], [b, s - 1]), [m]) as tf.Tensor1D;
       const samples = this.sample(h, this.config.generator.samples, this.rng);
-      const targets = this.config.generator.targetDraws > 0 ? this.posteriorDraws(target, batch, m) : target;
+      const draws = this.config.generator.targetDraws;
+      // [draws, m, d] draws of each target's posterior (CALM), else [m, d] the targets themselves.
+      const targets = draws > 0 ? (tf.reshape(this.targetPosteriorDraws(target, batch, draws, `generator.targetDraws is ${draws}`), [draws, m, d]) as tf.Tensor3D) : (tf.reshape(target, [m, d]) as tf.Tensor2D);
       return { loss: energyScoreLoss(samples, targets, mask, this.config.generator.beta), metrics: { targets: tf.sum(mask) as tf.Scalar } };
-    });
-  }
-
-  /**
-   * `generator.targetDraws` draws of each target's posterior N(mean, std^2), in normalised space
-   * (the normaliser is affine per dimension: mean_n + std / scale * eps), eps from the model's rng.
-   * target: [m, d] normalised posterior means -> [draws, m, d].
-   */
-  private posteriorDraws(target: tf.Tensor2D, batch: ConceptBatch, m: number): tf.Tensor3D {
-    const draws = this.config.generator.targetDraws;
-    if (!batch.std) throw new Error(`energy head: generator.targetDraws is ${draws}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; set targetDraws: 0 or train over a variational one)`);
-    const [b, s, d] = batch.std.shape;
-    return tf.tidy(() => {
-      const std = this.normalizer.normalizeSpread(tf.reshape(tf.slice(batch.std!, [0, 1, 0], [b, s - 1, d]), [m, d])); // [m, d]
-      const eps = tf.tensor3d(this.rng.normalArray(draws * m * d), [draws, m, d]);
-      return tf.add(tf.expandDims(target, 0), tf.mul(eps, tf.expandDims(std, 0))) as tf.Tensor3D;
     });
   }
 

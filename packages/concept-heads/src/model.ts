@@ -92,6 +92,24 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
   abstract loss(batch: ConceptBatch): LossResult;
 
   /**
+   * `draws` draws of each target's posterior N(mean, std^2) (the targets: sentences 1..s-1 of
+   * the batch, a variational SentenceVAE's posterior means and stds), in normalised space: the
+   * normaliser is affine per dimension, so a draw is the normalised mean + std / scale * eps, eps
+   * from the model's rng. `option` names the config field that asked for them, for the error on
+   * a batch without stds. target: [b, s-1, dEmb] normalised means -> [draws, b, s-1, dEmb].
+   */
+  protected targetPosteriorDraws(target: tf.Tensor3D, batch: ConceptBatch, draws: number, option: string): tf.Tensor4D {
+    if (!batch.std) throw new Error(`${this.config.kind} head: ${option}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; train over a variational one)`);
+    const [b, s, d] = batch.std.shape;
+    if (target.shape[0] !== b || target.shape[1] !== s - 1 || target.shape[2] !== d) throw new Error(`targetPosteriorDraws: targets [${target.shape}] for stds [${batch.std.shape}]`);
+    return tf.tidy(() => {
+      const std = this.normalizer.normalizeSpread(tf.slice(batch.std!, [0, 1, 0], [b, s - 1, d])); // [b, s-1, d]
+      const eps = tf.tensor4d(this.rng.normalArray(draws * b * (s - 1) * d), [draws, b, s - 1, d]);
+      return tf.add(tf.expandDims(target, 0), tf.mul(eps, tf.expandDims(std, 0))) as tf.Tensor4D;
+    });
+  }
+
+  /**
    * Predictions in normalised space: context [batch, n, dEmb] (normalised, right-padded) ->
    * [batch, n, dEmb] where output k predicts sentence k + 1 from sentences 0..k; with
    * `lastOnly`, just the last: [batch, 1, dEmb]. The caller disposes the result.

@@ -21,7 +21,7 @@ describe('configs/paper', () => {
 
   test('the README gives one run command for every experiment config', () => {
     const experiments = readdirSync(paper).filter((f) => f.endsWith('.yaml') && f !== 'base.yaml').sort();
-    expect(experiments).toEqual(['lcm-vae.yaml', 'lcm.yaml', 'sllm-vs-token-4x.yaml', 'sllm-vs-token-calm.yaml', 'sllm-vs-token-gpu.yaml', 'sllm-vs-token-noise.yaml', 'sllm-vs-token-vae.yaml', 'sllm-vs-token.yaml', 'svae-size.yaml', 'units.yaml']);
+    expect(experiments).toEqual(['lcm-vae-diffusion.yaml', 'lcm-vae.yaml', 'lcm.yaml', 'sllm-vs-token-4x.yaml', 'sllm-vs-token-calm.yaml', 'sllm-vs-token-gpu.yaml', 'sllm-vs-token-noise.yaml', 'sllm-vs-token-vae.yaml', 'sllm-vs-token.yaml', 'svae-size.yaml', 'units.yaml']);
     for (const e of experiments) expect(commands.map((c) => c.file)).toContain(`configs/paper/${e}`);
   });
 

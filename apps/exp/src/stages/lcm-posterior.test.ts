@@ -6,7 +6,7 @@ import { initBackend } from '@sentencelab/tensor';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
-import { tinyHeadStage, tinyHeadsPipeline } from '../testing/tiny-pipeline.js';
+import { TINY_TWO_TOWER, tinyHeadStage, tinyHeadsPipeline } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
 
 let dir = '';
@@ -21,6 +21,8 @@ beforeAll(async () => {
     dir,
     tinyHeadStage('energy', 'lcm-energy', { model: heads(0), steps: 3, train: ', evalEvery: 2' }) +
       tinyHeadStage('draws', 'lcm-energy', { model: heads(4), steps: 3, train: ', evalEvery: 2' }) +
+      // A diffusion head denoising a draw of each target's posterior.
+      tinyHeadStage('diff', 'lcm-diffusion', { model: `${TINY_TWO_TOWER}, posteriorTargets: true`, steps: 3 }) +
       '  eval: {kind: eval, inputs: {tokenizer: tok, models: [energy, draws]}, baseline: energy, documents: 2, resamples: 50, brierSentences: 0}\n',
   );
 });
@@ -61,6 +63,27 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     const before = log.length;
     await expect(run(['stages.svae.train.steps=3'], log)).rejects.toThrow(
       "stages.draws.model.generator.targetDraws: 4 draws of each target's posterior need a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or targetDraws: 0",
+    );
+    expect(log.length).toBe(before);
+  }, 120_000);
+});
+
+describe('lcm-diffusion with model.posteriorTargets', () => {
+  test('over a variational SentenceVAE it denoises posterior draws (another loss than the means from the same seed); over a plain one it is refused by name before anything runs', async () => {
+    const log: string[] = [];
+    // Another seed than the test above: these stages train here, not from its cache.
+    const variational = ['stages.svae.model.variational=true', 'seed=1'];
+    const reports = await run(variational, log);
+    expect(log.some((l) => l.includes("[diff] encoding") && l.includes("the head denoises a fresh draw of each target's posterior"))).toBe(true);
+    const lossOf = async (r: typeof reports) => (await readMetrics(r.find((x) => x.name === 'diff')!.artifact.runDir!)).series['train/loss']!.value;
+    const means = await lossOf(await run([...variational, 'stages.diff.model.posteriorTargets=false']));
+    const drawn = await lossOf(reports);
+    expect(drawn).toHaveLength(3);
+    expect(drawn[0]).not.toBe(means[0]);
+    // Over a plain SentenceVAE (the energy head asking for none): refused when planned.
+    const before = log.length;
+    await expect(run(['stages.svae.train.steps=3', 'stages.draws.model.generator.targetDraws=0'], log)).rejects.toThrow(
+      "stages.diff.model.posteriorTargets: denoising draws of each target's posterior needs a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or posteriorTargets: false",
     );
     expect(log.length).toBe(before);
   }, 120_000);

@@ -127,16 +127,19 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   // The head's kind: the stage's, or for lcm-diffusion model.kind where the config names one.
   const head = HEADS[kind];
   const probe = head.schema.parse({ kind: head.kind, ...raw });
-  // CALM's targets: draws of each target sentence's posterior, so the batches carry its std
-  // (the plan has checked that the SentenceVAE is variational: posteriorTargetsCheck).
+  // CALM's targets: draws of each target sentence's posterior (the energy head's targetDraws, a
+  // diffusion head's posteriorTargets), so the batches carry its std (the plan has checked that
+  // the SentenceVAE is variational: posteriorTargetsCheck).
   const targetDraws = probe.kind === 'energy' ? probe.generator.targetDraws : 0;
+  const posteriorTargets = (probe.kind === 'two-tower' || probe.kind === 'one-tower') && probe.posteriorTargets;
+  const draws = targetDraws > 0 ? `the energy score takes ${targetDraws} draws of each target's posterior` : posteriorTargets ? "the head denoises a fresh draw of each target's posterior" : undefined;
   // A variational SentenceVAE's posterior stds: the training targets' draws, and the evaluation's energy score against posterior draws.
   const variational = svae.config.variational;
   const encode = async (docs: readonly DatasetDocument[]) => (variational ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
-  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${targetDraws > 0 ? ` (posterior means and stds: the energy score takes ${targetDraws} draws of each target's posterior)` : ''}`);
+  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${draws ? ` (posterior means and stds: ${draws})` : ''}`);
   const { means: train, stds: trainPosteriorStds } = await encode(trainDocs);
   const { means: val, stds: valPosteriorStds } = await encode(valDocs.filter((d) => d.sentences.length >= 1));
-  const [trainStds, valStds] = targetDraws > 0 ? [trainPosteriorStds, valPosteriorStds] : [undefined, undefined];
+  const [trainStds, valStds] = draws ? [trainPosteriorStds, valPosteriorStds] : [undefined, undefined];
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize, stds: valStds })], c.train.evalBatches, valDocs, ctx.name);
@@ -441,25 +444,30 @@ export const lcmDiffusionStage: Stage<typeof lcmDiffusionStageSchema> = {
   packages,
   trains: true,
   evalOnly,
+  checkInputs: posteriorTargetsCheck,
   run: (ctx) => runHead(ctx as StageContext<z.output<typeof lcmMseStageSchema>>, 'diffusion'),
   generate: generateFromHead,
 };
 
 /**
- * An energy head trained against posterior draws (`model.generator.targetDraws` > 0) needs a
- * variational SentenceVAE input: refused when the pipeline is planned, before anything trains.
+ * A head trained against posterior draws (an energy head's `model.generator.targetDraws` > 0, a
+ * diffusion head's `model.posteriorTargets: true`) needs a variational SentenceVAE input: refused
+ * when the pipeline is planned, before anything trains.
  */
-export function posteriorTargetsCheck(options: z.output<typeof lcmEnergyStageSchema>, inputs: Record<string, StageSection | StageSection[]>): { keyPath: string; reason: string } | undefined {
+export function posteriorTargetsCheck(options: { model: Record<string, unknown> }, inputs: Record<string, StageSection | StageSection[]>): { keyPath: string; reason: string } | undefined {
   const generator = options.model['generator'];
   const draws = generator !== null && typeof generator === 'object' ? (generator as Record<string, unknown>)['targetDraws'] : undefined;
-  if (typeof draws !== 'number' || draws <= 0) return undefined;
+  const asked =
+    typeof draws === 'number' && draws > 0
+      ? { keyPath: 'model.generator.targetDraws', what: `${draws} draws of each target's posterior need`, off: 'targetDraws: 0' }
+      : options.model['posteriorTargets'] === true
+        ? { keyPath: 'model.posteriorTargets', what: "denoising draws of each target's posterior needs", off: 'posteriorTargets: false' }
+        : undefined;
+  if (!asked) return undefined;
   const svae = inputs['svae'];
   const model = svae && !Array.isArray(svae) ? (svae as { model?: Record<string, unknown> }).model : undefined;
   if (model?.['variational'] === true) return undefined;
-  return {
-    keyPath: 'model.generator.targetDraws',
-    reason: `${draws} draws of each target's posterior need a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or targetDraws: 0`,
-  };
+  return { keyPath: asked.keyPath, reason: `${asked.what} a variational SentenceVAE, but input svae is not one (its model.variational is not true); set it there, or ${asked.off}` };
 }
 
 export const lcmEnergyStage: Stage<typeof lcmEnergyStageSchema> = {
