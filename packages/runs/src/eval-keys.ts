@@ -91,7 +91,19 @@ export const EVAL_METRICS = [
       "LCM over a variational SentenceVAE: energy_score_posterior minus the baseline head's (energy_score_posterior_diff_baseline) on the same posterior draws of the same targets, with a paired 95% bootstrap interval over documents",
     interval: true,
   },
+  {
+    key: 'l2_diff',
+    label: 'L2 - baseline',
+    meaning: "LCM: L2 minus the baseline head's (l2_diff_baseline) target by target on the same targets, with a paired 95% bootstrap interval over documents: below 0, this head's predictions are nearer the true next concepts",
+    interval: true,
+  },
   { key: 'contrastive_acc', label: 'contr. acc', meaning: 'LCM: contrastive accuracy (0.5 = chance)', interval: true },
+  {
+    key: 'contrastive_acc_diff',
+    label: 'contr. acc - baseline',
+    meaning: "LCM: contrastive accuracy minus the baseline head's (contrastive_acc_diff_baseline) target by target on the same targets (the same distractors), with a paired 95% bootstrap interval over documents: above 0, this head tells the true next concept from the others better",
+    interval: true,
+  },
   { key: 'l2_copy_prev', label: 'L2 copy-prev', meaning: 'LCM baseline: L2 of the previous sentence\'s embedding as the prediction', interval: true },
   { key: 'contrastive_acc_copy_prev', label: 'acc copy-prev', meaning: 'LCM baseline: contrastive accuracy of copy-previous', interval: true },
   { key: 'l2_train_mean', label: 'L2 train-mean', meaning: 'LCM baseline: L2 of the training embeddings\' mean as the prediction', interval: true },
@@ -174,6 +186,8 @@ export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Ma
   ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
   ['energy_score', { key: 'energy_score_diff', op: 'difference', bounds: 'interval' }],
   ['energy_score_posterior', { key: 'energy_score_posterior_diff', op: 'difference', bounds: 'interval' }],
+  ['l2', { key: 'l2_diff', op: 'difference', bounds: 'interval' }],
+  ['contrastive_acc', { key: 'contrastive_acc_diff', op: 'difference', bounds: 'interval' }],
 ]);
 
 /**

@@ -202,6 +202,12 @@ describe('eval stage', () => {
     // The energy head paired with the first head (the eval's baseline is a token LM): the same targets, so the mean difference is the difference of the means.
     expect(energy['energy_score_diff']).toBeCloseTo((energy['energy_score'] as number) - (mse['energy_score'] as number), 9);
     expect(energy['energy_score_diff_baseline']).toBe('mse');
+    // The LCM paper's figures paired the same way: the mean difference is the difference of the means.
+    expect(energy['l2_diff']).toBeCloseTo((energy['l2'] as number) - (mse['l2'] as number), 9);
+    expect(energy['contrastive_acc_diff']).toBeCloseTo((energy['contrastive_acc'] as number) - (mse['contrastive_acc'] as number), 9);
+    expect(energy['l2_diff_ci_low'] as number).toBeLessThanOrEqual(energy['l2_diff'] as number);
+    expect(energy['contrastive_acc_diff_baseline']).toBe('mse');
+    expect(text).toMatch(/^L2 energy - mse \(the same \d+ targets\), paired over the same documents: /m);
     expect(mse['energy_score_diff']).toBeUndefined();
     // Their BrierLM items are the same next sentences: paired with the first head's too.
     expect(energy['brier_1_diff']).toBeCloseTo((energy['brier_1'] as number) - (mse['brier_1'] as number), 9);

@@ -253,10 +253,11 @@ export function pairedLines(rows: readonly ModelResult[], baseline: string | nul
 }
 
 /**
- * Head `a`'s energy score minus the baseline head's, target by target on the same targets
- * (head-pairing.ts), as results entries (`energy_score_diff` and its paired interval; over a
- * variational SentenceVAE also `energy_score_posterior_diff`), the baseline named in `extra`;
- * a line for each (or why there is none) appended to `lines`.
+ * Head `a`'s energy score, L2 and contrastive accuracy minus the baseline head's, target by
+ * target on the same targets (head-pairing.ts), as results entries (`energy_score_diff`,
+ * `l2_diff`, `contrastive_acc_diff` and their paired intervals; over a variational SentenceVAE
+ * also `energy_score_posterior_diff`), the baseline named in `extra`; a line for each (or why
+ * there is none) appended to `lines`.
  */
 function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, EvalValue>, lines: string[], o: { resamples: number; seed: number }): Record<string, number> {
   const [mine, theirs] = [pairingOf(a.meta), pairingOf(base.meta)];
@@ -268,7 +269,7 @@ function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, Eva
   const out: Record<string, number> = {};
   const targets = mine.documents.reduce((n, d) => n + d.targets, 0);
   const documents = mine.documents.filter((d) => d.targets > 0).length;
-  for (const [figure, score] of [['energy_score', 'energyScore'], ['energy_score_posterior', 'energyScorePosterior']] as const) {
+  for (const [figure, score] of [['energy_score', 'energyScore'], ['energy_score_posterior', 'energyScorePosterior'], ['l2', 'l2'], ['contrastive_acc', 'contrastiveAcc']] as const) {
     const comparison = PAIRED_COMPARISONS.get(figure)!;
     const head = `${LABELS.get(figure)} ${pair}`;
     const paired = pairedScore(mine, theirs, score, o);

@@ -1,7 +1,8 @@
 /**
  * Two concept heads compared on the same targets: each head's stage keeps, beside its figures,
  * its per-document sums of the per-target energy score (and, over a variational SentenceVAE, of
- * the energy score against a posterior draw of each target) and a fingerprint of the targets they
+ * the energy score against a posterior draw of each target), L2 and contrastive accuracy, and a
+ * fingerprint of the targets they
  * were scored against (the test sentences' embeddings by the SentenceVAE, in order, and which
  * document each belongs to). The eval stage pairs two heads whose fingerprints are equal: the
  * difference of their energy scores target by target, with a 95% bootstrap interval over the
@@ -13,8 +14,12 @@
 import { createHash } from 'node:crypto';
 import { bootstrapRatio, pairedBrierDifferences, sameBrierItems, type BrierItem, type Interval } from '@sentencelab/metrics';
 
-/** The per-target scores a head keeps for pairing: against the targets, and (a variational SentenceVAE's) against one posterior draw of each. */
-export type PairedScore = 'energyScore' | 'energyScorePosterior';
+/**
+ * The per-target scores a head keeps for pairing: its energy score against the targets, and (a
+ * variational SentenceVAE's) against one posterior draw of each; its L2 to the targets and its
+ * contrastive accuracy (the LCM paper's figures).
+ */
+export type PairedScore = 'energyScore' | 'energyScorePosterior' | 'l2' | 'contrastiveAcc';
 
 /** What a head's artifact keeps for pairing (`meta.pairing`). */
 export interface HeadPairing {

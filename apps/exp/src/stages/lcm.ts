@@ -308,7 +308,7 @@ export async function evaluateHead(
     brierItems = await headBrier(docs, docOf, predictions, second, targets, options, options.brier);
     Object.assign(out, brierFigures(brierItems, options));
   }
-  const pairing = headPairing(targets, docOf, { energyScore: headScores, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length);
+  const pairing = headPairing(targets, docOf, { energyScore: headScores, l2: scores.head.l2, contrastiveAcc: scores.head.contrastive, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length);
   options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
