@@ -11,15 +11,14 @@ import {
   maxDiff,
   noiseTensor,
   perturbFrom,
+  posteriorSpreadFixture,
   randomizeParameters,
   reloaded,
+  spreadAfter,
   tinyConfig,
   trainingBatch,
   type Fixture,
 } from './testing/fixture.js';
-import { collateWindows } from './batches.js';
-import type { ConceptSpace } from './model.js';
-import { EmbeddingNormalizer } from './normalizer.js';
 import { OneTowerLcm } from './one-tower.js';
 import { TwoTowerLcm } from './two-tower.js';
 
@@ -92,24 +91,14 @@ describe.each(heads)('$name', ({ make }) => {
 
 describe('posteriorTargets', () => {
   it("learns the spread of the targets' posteriors (in raw units, through the normaliser); without, a point", async () => {
-    // Every document: sentence A, then B, whose posterior has std 0.5 in dimension 1 (0 elsewhere).
-    const d = 4;
-    const a = Float32Array.from([1, 0, 0, 0]);
-    const b = Float32Array.from([0, 1, 0, 0]);
-    const docs = Array.from({ length: 16 }, () => [a, b]);
-    const stds = docs.map(() => [new Float32Array(d), Float32Array.from([0, 0.5, 0, 0])]);
-    // A normaliser with scale 2: the draws must be taken in raw units, then scaled.
-    const space: ConceptSpace = { normalizer: new EmbeddingNormalizer('standard', new Float32Array(d), new Float32Array(d).fill(2)), endVector: Float32Array.from([0, 0, 0, 1]) };
-    const batch = collateWindows(docs, d, stds);
+    const { dim, a, space, batch } = posteriorSpreadFixture();
     const spreadOf = async (posteriorTargets: boolean) => {
       // Unguided, from unit noise: the samples are the learned distribution's, not a guided one's.
-      const model = new TwoTowerLcm({ ...common, dEmb: d, normalizer: 'standard', contextLayers: 1, denoiserLayers: 1, guidance: { conditionDropout: 0, scale: 1 }, sampling: { steps: 10, initialNoiseScale: 1 }, posteriorTargets }, space);
+      const model = new TwoTowerLcm({ ...common, dEmb: dim, normalizer: 'standard', contextLayers: 1, denoiserLayers: 1, guidance: { conditionDropout: 0, scale: 1 }, sampling: { steps: 10, initialNoiseScale: 1 }, posteriorTargets }, space);
       await fit(model, batch, 300, 3e-3);
-      const ys = await Promise.all(Array.from({ length: 64 }, (_, seed) => model.predictNext([a], { seed })));
+      const spread = await spreadAfter(model, a);
       model.dispose();
-      const second = ys.map((y) => y[1]!);
-      const mean = second.reduce((x, y) => x + y, 0) / second.length;
-      return { mean, std: Math.sqrt(second.reduce((x, y) => x + (y - mean) ** 2, 0) / (second.length - 1)) };
+      return spread;
     };
     const drawn = await spreadOf(true);
     expect(drawn.mean).toBeCloseTo(1, 0);

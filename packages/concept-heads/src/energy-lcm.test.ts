@@ -15,8 +15,10 @@ import {
   maxDiff,
   noiseTensor,
   perturbFrom,
+  posteriorSpreadFixture,
   randomizeParameters,
   reloaded,
+  spreadAfter,
   tinyConfig,
   trainingBatch,
   type Fixture,
@@ -98,24 +100,14 @@ describe('EnergyLcm', () => {
   });
 
   it('with targetDraws, learns the spread of the targets\' posteriors (in raw units, through the normaliser); without, a point', async () => {
-    // Every document: sentence A, then B, whose posterior has std 0.5 in dimension 1 (0 elsewhere).
-    const d = 4;
-    const a = Float32Array.from([1, 0, 0, 0]);
-    const b = Float32Array.from([0, 1, 0, 0]);
-    const docs = Array.from({ length: 16 }, () => [a, b]);
-    const stds = docs.map(() => [new Float32Array(d), Float32Array.from([0, 0.5, 0, 0])]);
-    // A normaliser with scale 2: the draws must be taken in raw units, then scaled.
-    const space: ConceptSpace = { normalizer: new EmbeddingNormalizer('standard', new Float32Array(d), new Float32Array(d).fill(2)), endVector: Float32Array.from([0, 0, 0, 1]) };
-    const sizes = { ...tinyConfig, dEmb: d, normalizer: 'standard' as const, layers: 1 };
-    const batch = collateWindows(docs, d, stds);
+    const { dim, a, space, batch } = posteriorSpreadFixture();
+    const sizes = { ...tinyConfig, dEmb: dim, normalizer: 'standard' as const, layers: 1 };
     const spreadOf = async (targetDraws: number) => {
       const model = new EnergyLcm({ ...sizes, generator: { ...generator, targetDraws } }, space);
       await fit(model, batch, 250, 3e-3);
-      const ys = await Promise.all(Array.from({ length: 64 }, (_, seed) => model.predictNext([a], { seed })));
+      const spread = await spreadAfter(model, a);
       model.dispose();
-      const second = ys.map((y) => y[1]!);
-      const mean = second.reduce((x, y) => x + y, 0) / second.length;
-      return { mean, std: Math.sqrt(second.reduce((x, y) => x + (y - mean) ** 2, 0) / (second.length - 1)) };
+      return spread;
     };
     const drawn = await spreadOf(32);
     expect(drawn.mean).toBeCloseTo(1, 0);

@@ -12,6 +12,7 @@ import { loadConceptHead, saveConceptHead } from '../checkpoint.js';
 import { collateWindows, disposeBatch, conceptWindows, type ConceptBatch } from '../batches.js';
 import { encodeDocuments, fitConceptSpace } from '../concepts.js';
 import type { ConceptModel, ConceptSpace } from '../model.js';
+import { EmbeddingNormalizer } from '../normalizer.js';
 
 export const END_SENTENCE = 'End of text.';
 
@@ -147,4 +148,27 @@ export async function reloaded(model: ConceptModel): Promise<ConceptModel> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Documents whose second sentence has a posterior spread: every document is sentence A, then B,
+ * whose posterior has std 0.5 in dimension 1 (0 elsewhere), in a 4-d space whose normaliser has
+ * scale 2 (draws must be taken in raw units, then scaled). `batch` carries the stds.
+ */
+export function posteriorSpreadFixture(): { dim: number; a: Float32Array; space: ConceptSpace; batch: ConceptBatch } {
+  const dim = 4;
+  const a = Float32Array.from([1, 0, 0, 0]);
+  const b = Float32Array.from([0, 1, 0, 0]);
+  const docs = Array.from({ length: 16 }, () => [a, b]);
+  const stds = docs.map(() => [new Float32Array(dim), Float32Array.from([0, 0.5, 0, 0])]);
+  const space: ConceptSpace = { normalizer: new EmbeddingNormalizer('standard', new Float32Array(dim), new Float32Array(dim).fill(2)), endVector: Float32Array.from([0, 0, 0, 1]) };
+  return { dim, a, space, batch: collateWindows(docs, dim, stds) };
+}
+
+/** Mean and sample std of dimension 1 of what `model` predicts after [a], over 64 seeds (raw units). */
+export async function spreadAfter(model: ConceptModel, a: Float32Array): Promise<{ mean: number; std: number }> {
+  const ys = await Promise.all(Array.from({ length: 64 }, (_, seed) => model.predictNext([a], { seed })));
+  const second = ys.map((y) => y[1]!);
+  const mean = second.reduce((x, y) => x + y, 0) / second.length;
+  return { mean, std: Math.sqrt(second.reduce((x, y) => x + (y - mean) ** 2, 0) / (second.length - 1)) };
 }
