@@ -260,9 +260,10 @@ describe('report app in Chromium', () => {
     expect(classes.slice(0, 4)).toEqual(['num change better', 'num change unresolved', 'num change better', 'num change better']);
     expect(await page.inputValue('#paper-markdown')).toContain('| sllm-h1 | 1170000 | -2.5% | 52.1 [47.46, 57.02] | +15.0% (intervals overlap) |');
     const lcm = await page.$$eval('#paper-lcm tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // The energy score (with its interval) rates a sampling head as a distribution, where L2 counts its spread against it.
     expect(lcm).toEqual([
-      ['mse', '0.82', '0.61', '0.9'],
-      ['two-tower', '0.71', '0.68', '0.79'],
+      ['mse', '0.82', '0.61', '0.9', '0.82 [0.8, 0.85]', '0.31'],
+      ['two-tower', '0.71', '0.68', '0.79', '0.47 [0.45, 0.5]', '-0.04'],
     ]);
     expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
     await shot('paper-view.png');

@@ -62,7 +62,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
         h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...LCM_COLUMNS.map((c) => h('th', {}, c.label)))),
         h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, lcmLabels.get(run)!), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, paperCell(run, c) || '—'))))),
       )
-    : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2).');
+    : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).');
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
   const byContext = contextCurves([baseline, ...others]);
   const contextChart = h('div', { id: 'paper-context' });

@@ -35,11 +35,18 @@ export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
   { key: 'tokens_per_s_ratio', label: 'Tokens/s / eval baseline (per pass)', scale: 1 },
 ];
 
-/** The Large Concept Model table. */
+/**
+ * The Large Concept Model table: the LCM paper's figures, which rate a head as a point (L2 counts
+ * a sampling head's spread against it), then the energy score, which rates it as a distribution
+ * of the next vector, and its paired difference to sampling the training embeddings (below 0: the
+ * head learned something from the context).
+ */
 export const LCM_COLUMNS: PaperColumn[] = [
   { key: 'l2', label: 'L2', scale: 1 },
   { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1 },
   { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1 },
+  { key: 'energy_score', label: 'Energy score', scale: 1 },
+  { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1 },
 ];
 
 /**

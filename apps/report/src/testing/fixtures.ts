@@ -111,10 +111,11 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
       }
     }
   }
-  for (const [head, l2, acc, rt] of [
-    ['mse', 0.82, 0.61, 0.9],
-    ['two-tower', 0.71, 0.68, 0.79],
-    ['one-tower', 0.75, 0.66, 0.83],
+  // The energy score with its 95% interval and its paired difference to sampling the training embeddings (a deterministic head's equals its L2).
+  for (const [head, l2, acc, rt, es, esDiff] of [
+    ['mse', 0.82, 0.61, 0.9, 0.82, 0.31],
+    ['two-tower', 0.71, 0.68, 0.79, 0.47, -0.04],
+    ['one-tower', 0.75, 0.66, 0.83, 0.49, -0.02],
   ] as const) {
     train(root, {
       experiment: 'lcm',
@@ -124,7 +125,7 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
       floor: 0.5,
       stage: `lcm-${head}`,
       // As `pnpm exp` writes them: LCM runs report their parameter count too.
-      eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt },
+      eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt, energy_score: es, energy_score_ci_low: es - 0.02, energy_score_ci_high: es + 0.03, energy_score_diff_train_dist: esDiff },
     });
   }
   const live = train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
