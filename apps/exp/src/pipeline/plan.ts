@@ -49,7 +49,7 @@ export function planPipeline(config: PipelineConfig, registry: ReadonlyMap<strin
       if (!spec.optional && inputs[slot] === undefined) fail(`stages.${name}.inputs`, `missing input "${slot}" (${spec.description})`);
     }
     const inputSections = Object.fromEntries(Object.entries(inputs).map(([slot, v]) => [slot, Array.isArray(v) ? v.map((r) => sections[r]!) : sections[v]!]));
-    const problem = stage.checkInputs?.(options, inputSections);
+    const problem = stage.checkInputs?.(options, inputSections, inputs);
     if (problem) fail(`stages.${name}.${problem.keyPath}`, problem.reason);
     planned.set(name, { name, stage, options, inputs, deps });
   }

@@ -123,8 +123,25 @@ const PAIRED_BY_KEY = new Map(ALL_PAIRED_COMPARISONS.map((c) => [c.key as string
 export function figureName(points: readonly ResultPoint[], key: string): string {
   const paired = PAIRED_BY_KEY.get(key);
   if (!paired) return key;
-  const baselines = [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
-  return baselines.length > 0 ? `${key} (${paired.op === 'ratio' ? '/' : '-'} ${baselines.join(', ')})` : key;
+  const baselines = pairedBaselines(points, key);
+  const op = paired.op === 'ratio' ? '/' : '-';
+  if (baselines.length > 1) return `${key} (${op} each one's baseline, named beside it)`;
+  return baselines.length > 0 ? `${key} (${op} ${baselines[0]})` : key;
+}
+
+/** The baselines the points' runs were compared with for the paired figure `key` (several where the eval paired heads with their own: `headBaselines`). */
+export function pairedBaselines(points: readonly ResultPoint[], key: string): string[] {
+  return [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
+}
+
+/**
+ * Where the points of a table were compared with several baselines for `key`: `(- one-tower)`,
+ * the one of point `p`, to name beside its figure; '' where they share one (the table's heading names it).
+ */
+export function ownBaselineNote(all: readonly ResultPoint[], p: ResultPoint, key: string): string {
+  if (pairedBaselines(all, key).length <= 1) return '';
+  const own = pairedBaselines([p], key);
+  return own.length === 0 ? '' : `(${PAIRED_BY_KEY.get(key)!.op === 'ratio' ? '/' : '-'} ${own.join(', ')})`;
 }
 
 /** A figure key ending in this reads a logged metric's last value from summary.json `metrics` (`val/recon_loss_gap@last`). */

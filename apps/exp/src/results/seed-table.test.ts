@@ -40,6 +40,13 @@ describe('seedTables', () => {
     expect(lines).toContain("`ppl_ratio (/ sllm-h1)`: PPL over the eval baseline's, paired over the same documents");
   });
 
+  test('heads paired with baselines of their own (headBaselines): each column names its own', () => {
+    const diff = (seed: number, value: number, base: string) => run(seed, { energy_score_diff: value, energy_score_diff_baseline: base } as unknown as Record<string, number>);
+    const lines = seedTables([stage('energy-draws', 'lcm-energy', [diff(0, 0.1, 'energy'), diff(1, 0.2, 'energy')]), stage('one-tower-draws', 'lcm-diffusion', [diff(0, -0.1, 'one-tower'), diff(1, -0.3, 'one-tower')])]);
+    expect(lines.filter((l) => l.startsWith('`'))).toEqual(["`energy_score_diff (- each one's baseline, named beside it)`: concept head: energy score minus the baseline head's, paired over the same targets (below 0: the better distribution)"]);
+    expect(lines.find((l) => l.startsWith('| seed'))!.split('\n')[0]).toBe('| seed | energy-draws (- energy) | one-tower-draws (- one-tower) |');
+  });
+
   test('nothing when no figure has two seeds', () => {
     expect(seedTables([stage('lm', 'token-lm', [run(0, { ppl: 90 })])])).toEqual([]);
   });

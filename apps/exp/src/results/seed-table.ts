@@ -3,7 +3,7 @@
  * sees which seeds an average hides (one bad SentenceVAE, a model better in two seeds of three).
  */
 import { formatCell, markdownTable } from '../table.js';
-import { figureName, figureValue, meanSpread, pointName, type ResultPoint, type StageResults } from './points.js';
+import { figureName, figureValue, meanSpread, ownBaselineNote, pointName, type ResultPoint, type StageResults } from './points.js';
 
 /** The figures shown seed by seed (eval keys), in this order, each in its own table. */
 export const SEED_FIGURES: readonly { key: string; label: string }[] = [
@@ -39,7 +39,7 @@ export function seedTables(stages: readonly StageResults[]): string[] {
       `\`${figureName(columns.map((c) => c.p), key)}\`: ${label}`,
       '',
       markdownTable(
-        ['seed', ...columns.map((c) => c.name)],
+        ['seed', ...columns.map((c) => [c.name, ownBaselineNote(columns.map((x) => x.p), c.p, key)].filter(Boolean).join(' '))],
         [
           ...seeds.map((seed) => [String(seed), ...columns.map((c) => (c.bySeed.has(seed) ? formatCell(c.bySeed.get(seed)) : '-'))]),
           ['mean ± sd', ...columns.map((c) => meanSpread([...c.bySeed.values()]))],

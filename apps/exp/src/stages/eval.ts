@@ -42,7 +42,7 @@ import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import { HEAD_BASELINE_KEYS, headBaselineRows } from './head-baselines.js';
 import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
-import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage } from './types.js';
+import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
 
 /**
  * BrierLM of one model over `limit` scored sentences spread across the documents
@@ -84,6 +84,10 @@ export const evalStageSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe("stage whose figures the ratio columns divide by; null = the first token-lm input. Concept heads are paired with it when it is a head, else with the first head (their energy scores and BrierLM on the same targets)"),
+  headBaselines: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('concept heads paired with another head than the baseline, head -> its baseline head (e.g. each variant with its own control: {one-tower-draws: one-tower}); both among the models'),
   context: z
     .enum(['matched', 'unmatched'])
     .default('matched')
@@ -406,6 +410,29 @@ export function matchedBudget(scorers: readonly Pick<EvalScorer, 'contextLimit'>
   return { maxTokens: Number.isFinite(positions) ? Math.max(0, positions - 1 - longestSentence) : Number.POSITIVE_INFINITY, maxSentences: sentences };
 }
 
+/**
+ * The eval's baseline and `headBaselines` name its models, and each head's baseline is another
+ * concept head: checked when the pipeline is planned, before anything trains.
+ */
+export function evalInputsCheck(options: z.output<typeof evalStageSchema>, inputs: Record<string, StageSection | StageSection[]>, names: Record<string, string | string[]>): { keyPath: string; reason: string } | undefined {
+  const refs = names['models'];
+  const models = Array.isArray(refs) ? refs : refs === undefined ? [] : [refs];
+  const sections = inputs['models'];
+  const kindOf = new Map(models.map((m, i) => [m, (Array.isArray(sections) ? sections[i] : sections)?.kind]));
+  const list = models.join(', ');
+  if (options.baseline !== null && !kindOf.has(options.baseline)) return { keyPath: 'baseline', reason: `"${options.baseline}" is not one of its models (${list})` };
+  const isHead = (m: string) => (CONCEPT_HEAD_KINDS as readonly string[]).includes(kindOf.get(m) ?? '');
+  for (const [head, base] of Object.entries(options.headBaselines)) {
+    const at = `headBaselines.${head}`;
+    for (const m of [head, base]) {
+      if (!kindOf.has(m)) return { keyPath: at, reason: `"${m}" is not one of its models (${list})` };
+      if (!isHead(m)) return { keyPath: at, reason: `"${m}" is a ${kindOf.get(m)} stage; only concept heads (${CONCEPT_HEAD_KINDS.join(', ')}) are paired with a baseline head` };
+    }
+    if (head === base) return { keyPath: at, reason: `a head cannot be its own baseline` };
+  }
+  return undefined;
+}
+
 export const evalStage: Stage<typeof evalStageSchema> = {
   kind: 'eval',
   description: 'score every model on the same held-out documents (same tokens, matched context); one comparison table with 95% intervals',
@@ -416,6 +443,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
   },
   packages: ['@sentencelab/data', '@sentencelab/metrics'],
   trains: false,
+  checkInputs: evalInputsCheck,
   async run(ctx) {
     const c = ctx.config;
     const registry = ctx.stages;
@@ -465,14 +493,14 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     } finally {
       for (const s of scorers) s.scorer.dispose();
     }
+    // c.baseline is one of the models (evalInputsCheck, when the pipeline was planned).
     const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
-    if (c.baseline !== null && !models.some((a) => a.stage === c.baseline)) {
-      throw new Error(`stage ${ctx.name}: baseline "${c.baseline}" is not one of its models (${models.map((a) => a.stage).join(', ')})`);
-    }
     const basePpl = ppl?.models.find((m) => m.name === baseline);
     // The heads' baseline: the eval's when it is a head, else the first head.
     const isHead = (a: Artifact) => (CONCEPT_HEAD_KINDS as readonly string[]).includes(a.kind);
     const baseHead = models.find((a) => isHead(a) && a.stage === baseline) ?? models.find(isHead);
+    // A head's own baseline head where headBaselines names one (checked when the pipeline was planned).
+    const baseHeadOf = (a: Artifact) => (c.headBaselines[a.stage] === undefined ? baseHead : models.find((m) => m.stage === c.headBaselines[a.stage]));
     const headLines: string[] = [];
     // Each model's compute-matched token LM among these models: the token-lm trained with flopsOf: it, or with its FLOPs.
     const matchedLm = computeMatches(models);
@@ -544,7 +572,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
         extra['ppl_fingerprint'] = p.fingerprint;
         extra['ppl_context'] = ppl!.context;
       }
-      if (isHead(a) && baseHead && baseHead !== a) Object.assign(results, pairWithBaseHead(a, baseHead, extra, headLines, { resamples: c.resamples, seed: ctx.seed }));
+      const base = isHead(a) ? baseHeadOf(a) : undefined;
+      if (base && base !== a) Object.assign(results, pairWithBaseHead(a, base, extra, headLines, { resamples: c.resamples, seed: ctx.seed }));
       rows.push({ stage: a.stage, kind: a.kind, ...(a.runDir ? { runDir: a.runDir } : {}), results });
       stored[a.stage] = { ...results, ...extra };
       if (a.runDir) await mergeEvalResults(a.runDir, { ...results, ...extra });

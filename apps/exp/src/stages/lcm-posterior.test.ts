@@ -23,7 +23,8 @@ beforeAll(async () => {
       tinyHeadStage('draws', 'lcm-energy', { model: heads(4), steps: 3, train: ', evalEvery: 2' }) +
       // A diffusion head denoising a draw of each target's posterior.
       tinyHeadStage('diff', 'lcm-diffusion', { model: `${TINY_TWO_TOWER}, posteriorTargets: true`, steps: 3 }) +
-      '  eval: {kind: eval, inputs: {tokenizer: tok, models: [energy, draws]}, baseline: energy, documents: 2, resamples: 50, brierSentences: 0}\n',
+      // The diffusion head paired with the draws-trained energy head, not the baseline (headBaselines).
+      '  eval: {kind: eval, inputs: {tokenizer: tok, models: [energy, draws, diff]}, baseline: energy, headBaselines: {diff: draws}, documents: 2, resamples: 50, brierSentences: 0}\n',
   );
 });
 
@@ -52,6 +53,11 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     }
     expect(d['energy_score_posterior_diff']).toBeCloseTo(d['energy_score_posterior']! - e['energy_score_posterior']!, 9);
     expect(d['energy_score_diff']).toBeCloseTo(d['energy_score']! - e['energy_score']!, 9);
+    // Its own baseline head for the diffusion head: the draws-trained energy head.
+    const diff = await results('diff');
+    expect((diff as Record<string, unknown>)['energy_score_diff_baseline']).toBe('draws');
+    expect(diff['energy_score_posterior_diff']).toBeCloseTo(diff['energy_score_posterior']! - d['energy_score_posterior']!, 9);
+    expect(table).toMatch(/^energy score diff - draws \(the same \d+ targets\), paired over the same documents: /m);
     expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+ES posterior\s+ES post\. - train-dist$/m);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Evaluated again (a fork: only an evaluation option differs), the same posterior draws: the same figures.

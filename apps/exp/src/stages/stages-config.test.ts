@@ -82,6 +82,23 @@ describe('stage config sections', () => {
     expect(source).not.toHaveProperty('limit');
   });
 
+  test("the eval's baseline and headBaselines name its models, each head's baseline another head: refused when planned", () => {
+    const heads = `${base}  svae: {kind: svae, inputs: {tokenizer: tok}}
+  a: {kind: lcm-mse, inputs: {tokenizer: tok, svae: svae}}
+  b: {kind: lcm-energy, inputs: {tokenizer: tok, svae: svae}}
+`;
+    const plan = (evalOptions: string) => {
+      const file = write(`${heads}  eval: {kind: eval, inputs: {tokenizer: tok, models: [svae, a, b]}${evalOptions}}
+`);
+      return () => planPipeline(loadPipeline(file, STAGES).config, stageRegistry(), file);
+    };
+    expect(plan(', baseline: a, headBaselines: {b: a}')()).toHaveLength(5);
+    expect(plan(', baseline: c')).toThrow(/stages\.eval\.baseline: "c" is not one of its models \(svae, a, b\)/);
+    expect(plan(', headBaselines: {b: c}')).toThrow(/stages\.eval\.headBaselines\.b: "c" is not one of its models \(svae, a, b\)/);
+    expect(plan(', headBaselines: {b: svae}')).toThrow(/stages\.eval\.headBaselines\.b: "svae" is a svae stage; only concept heads \(lcm-mse, lcm-diffusion, lcm-energy\) are paired with a baseline head/);
+    expect(plan(', headBaselines: {b: b}')).toThrow(/stages\.eval\.headBaselines\.b: a head cannot be its own baseline/);
+  });
+
   test('the shipped configs validate and plan', () => {
     for (const name of ['configs/quickstart.yaml', 'configs/paper/sllm-vs-token.yaml', 'configs/paper/lcm.yaml']) {
       const file = join(repoRoot, name);

@@ -134,9 +134,10 @@ export interface Stage<S extends z.ZodType = z.ZodType> {
    * What the stage needs of its inputs' configs (beyond their kinds), checked when the pipeline
    * is planned, before any stage runs: a problem is returned as the key path inside this stage's
    * section and the reason (the plan's error names the file and `stages.<name>.<keyPath>`).
-   * `inputs`: slot -> the input stages' sections as written (their `model` not yet filled in).
+   * `inputs`: slot -> the input stages' sections as written (their `model` not yet filled in);
+   * `names`: slot -> the input stages' names, as the section's `inputs` gives them.
    */
-  checkInputs?(options: z.output<S>, inputs: Record<string, StageSection | StageSection[]>): { keyPath: string; reason: string } | undefined;
+  checkInputs?(options: z.output<S>, inputs: Record<string, StageSection | StageSection[]>, names: Record<string, string | string[]>): { keyPath: string; reason: string } | undefined;
   run(ctx: StageContext<z.output<S>>): Promise<StageOutput>;
   /**
    * Whether a cached artifact can still be used (e.g. the prepared dataset it points to still
