@@ -40,7 +40,7 @@ import { datasetDirOf, loadData, pickDocuments, tokenizerArtifact } from './data
 import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
-import { HEAD_BASELINE_KEYS, headBaselineRows } from './head-baselines.js';
+import { HEAD_REFERENCE_KEYS, headReferenceRows } from './head-references.js';
 import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
 
@@ -131,7 +131,7 @@ const POINT_KEYS: ReadonlySet<EvalKey> = new Set(['l2', 'contrastive_acc', 'roun
  * generation measurements; a concept head's figures as a distribution of the next vector (its
  * size, energy scores, BrierLM) or as a point (L2, contrastive accuracy, round trip, the
  * copy-previous flag). The heads' parts leave out their baselines' figures, which
- * {@link headBaselineRows} prints as rows.
+ * {@link headReferenceRows} prints as rows.
  */
 export type TablePart = 'all' | 'quality' | 'generation' | 'distribution' | 'point';
 
@@ -145,7 +145,7 @@ function inTablePart(part: TablePart, k: EvalKey): boolean {
     case 'point':
       return POINT_KEYS.has(k);
     case 'distribution':
-      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !HEAD_BASELINE_KEYS.has(k);
+      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !HEAD_REFERENCE_KEYS.has(k);
   }
 }
 
@@ -606,7 +606,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     if (heads.length > 0) {
       // Two tables, so that neither is 370 characters wide: the heads as distributions of the next
       // vector, then as points (the LCM paper's figures); their baselines as rows under them.
-      const baselines = headBaselineRows(heads);
+      const baselines = headReferenceRows(heads);
       const of = (key: EvalKey) => baselines.filter((r) => r.results[key] !== undefined);
       tables.push(`Concept heads as distributions of the next vector (lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
       tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);

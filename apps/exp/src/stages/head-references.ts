@@ -1,5 +1,7 @@
 /**
- * The concept heads' baselines as rows of their tables rather than columns of every head's row:
+ * The concept heads' reference predictors (the LCM paper's baselines; not the baseline head a
+ * head is paired with, `headBaselines`) as rows of their tables rather than columns of every
+ * head's row:
  * copy-previous (the previous sentence's embedding as the prediction), the training mean, and
  * sampling the training distribution (two training embeddings drawn at random). Each head's
  * stage scores them on its own targets, so heads over the same SentenceVAE and test documents
@@ -19,8 +21,8 @@ const BASELINES: readonly { name: string; figures: readonly (readonly [from: Eva
 /** The kind printed for a baseline row. */
 export const BASELINE_KIND = 'baseline';
 
-/** The heads' stored figures that {@link headBaselineRows} turns into rows (not columns of the heads' tables). */
-export const HEAD_BASELINE_KEYS: ReadonlySet<EvalKey> = new Set(BASELINES.flatMap((b) => b.figures.map(([from]) => from)));
+/** The heads' stored figures that {@link headReferenceRows} turns into rows (not columns of the heads' tables). */
+export const HEAD_REFERENCE_KEYS: ReadonlySet<EvalKey> = new Set(BASELINES.flatMap((b) => b.figures.map(([from]) => from)));
 
 /**
  * The baseline rows of `heads` (each head's results as the eval stores them): each baseline's
@@ -28,7 +30,7 @@ export const HEAD_BASELINE_KEYS: ReadonlySet<EvalKey> = new Set(BASELINES.flatMa
  * (copy-previous's L2 under L2). One row per baseline where every head has the same figures,
  * else one per distinct set, `copy-previous (of mse, energy)`; none for a baseline no head has.
  */
-export function headBaselineRows(heads: readonly ModelResult[]): ModelResult[] {
+export function headReferenceRows(heads: readonly ModelResult[]): ModelResult[] {
   return BASELINES.flatMap(({ name, figures }) => {
     const groups = new Map<string, { results: Record<string, number>; stages: string[] }>();
     for (const head of heads) {

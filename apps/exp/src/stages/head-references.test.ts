@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { comparisonTable, type ModelResult } from './eval.js';
-import { headBaselineRows } from './head-baselines.js';
+import { headReferenceRows } from './head-references.js';
 
 const head = (stage: string, l2CopyPrev: number, extra: Record<string, number> = {}): ModelResult => ({
   stage,
@@ -8,9 +8,9 @@ const head = (stage: string, l2CopyPrev: number, extra: Record<string, number> =
   results: { l2: 5, l2_ci_low: 4.5, l2_ci_high: 5.5, contrastive_acc: 0.6, l2_copy_prev: l2CopyPrev, l2_copy_prev_ci_low: l2CopyPrev - 1, l2_copy_prev_ci_high: l2CopyPrev + 1, contrastive_acc_copy_prev: 0.55, ...extra },
 });
 
-describe('headBaselineRows', () => {
+describe('headReferenceRows', () => {
   test('one row per baseline for heads scored on the same targets, its figures (and intervals) under the columns they compare with', () => {
-    const rows = headBaselineRows([head('mse', 7, { energy_score_train_dist: 3.5 }), head('energy', 7, { energy_score_train_dist: 3.5 })]);
+    const rows = headReferenceRows([head('mse', 7, { energy_score_train_dist: 3.5 }), head('energy', 7, { energy_score_train_dist: 3.5 })]);
     expect(rows).toEqual([
       { stage: 'copy-previous', kind: 'baseline', results: { l2: 7, l2_ci_low: 6, l2_ci_high: 8, contrastive_acc: 0.55 } },
       { stage: 'training dist.', kind: 'baseline', results: { energy_score: 3.5 } },
@@ -18,17 +18,17 @@ describe('headBaselineRows', () => {
   });
 
   test('heads whose baselines differ (another SentenceVAE) get a row each, named after their heads', () => {
-    const rows = headBaselineRows([head('a', 7), head('b', 6), head('c', 7)]);
+    const rows = headReferenceRows([head('a', 7), head('b', 6), head('c', 7)]);
     expect(rows.map((r) => [r.stage, r.results['l2']])).toEqual([
       ['copy-previous (of a, c)', 7],
       ['copy-previous (of b)', 6],
     ]);
-    expect(headBaselineRows([{ stage: 'svae', kind: 'sentence-vae', results: { recon_token_acc: 0.9 } }])).toEqual([]);
+    expect(headReferenceRows([{ stage: 'svae', kind: 'sentence-vae', results: { recon_token_acc: 0.9 } }])).toEqual([]);
   });
 
   test("the heads' tables: as distributions (no baseline columns, no point figures), as points (with the copy-previous flag)", () => {
     const heads = [head('mse', 7, { energy_score: 5, energy_score_train_dist: 3.5, roundtrip_l2: 2 })];
-    const all = [...heads, ...headBaselineRows(heads)];
+    const all = [...heads, ...headReferenceRows(heads)];
     const distribution = comparisonTable(all.filter((r) => r.results['energy_score'] !== undefined), null, 'distribution').split('\n');
     expect(distribution[0]).toMatch(/^model\s+kind\s+energy score$/);
     expect(distribution.slice(2)).toEqual([expect.stringMatching(/^mse\s+lcm-mse\s+5$/), expect.stringMatching(/^training dist\.\s+baseline\s+3\.50*$/)]);
