@@ -99,7 +99,7 @@ export abstract class ConceptModel<C extends ConceptHeadConfig = ConceptHeadConf
    * a batch without stds. target: [b, s-1, dEmb] normalised means -> [draws, b, s-1, dEmb].
    */
   protected targetPosteriorDraws(target: tf.Tensor3D, batch: ConceptBatch, draws: number, option: string): tf.Tensor4D {
-    if (!batch.std) throw new Error(`${this.config.kind} head: ${option}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; train over a variational one)`);
+    if (!batch.std) throw new Error(`${this.config.kind} head: ${option}, but the batch has no posterior std (targets from a plain SentenceVAE have no posterior to draw from; train over a variational one, or turn the option off)`);
     const [b, s, d] = batch.std.shape;
     if (target.shape[0] !== b || target.shape[1] !== s - 1 || target.shape[2] !== d) throw new Error(`targetPosteriorDraws: targets [${target.shape}] for stds [${batch.std.shape}]`);
     return tf.tidy(() => {
