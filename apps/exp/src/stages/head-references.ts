@@ -5,33 +5,33 @@
  * copy-previous (the previous sentence's embedding as the prediction), the training mean, and
  * sampling the training distribution (two training embeddings drawn at random). Each head's
  * stage scores them on its own targets, so heads over the same SentenceVAE and test documents
- * carry the same figures: one row for all of them. Heads whose baselines differ (another
- * SentenceVAE) get a row each, named after the heads it is the baseline of.
+ * carry the same figures: one row for all of them. Heads whose references differ (another
+ * SentenceVAE) get a row each, named after the heads it is the reference of.
  */
 import { intervalKeys, type EvalKey } from '@sentencelab/runs';
 import type { ModelResult } from './eval.js';
 
-/** A baseline row: its name, and which stored figure of the heads' becomes which column. */
-const BASELINES: readonly { name: string; figures: readonly (readonly [from: EvalKey, as: EvalKey])[] }[] = [
+/** A reference row: its name, and which stored figure of the heads' becomes which column. */
+const REFERENCES: readonly { name: string; figures: readonly (readonly [from: EvalKey, as: EvalKey])[] }[] = [
   { name: 'copy-previous', figures: [['l2_copy_prev', 'l2'], ['contrastive_acc_copy_prev', 'contrastive_acc']] },
   { name: 'training mean', figures: [['l2_train_mean', 'l2'], ['contrastive_acc_train_mean', 'contrastive_acc']] },
   { name: 'training dist.', figures: [['energy_score_train_dist', 'energy_score']] },
 ];
 
-/** The kind printed for a baseline row. */
-export const BASELINE_KIND = 'baseline';
+/** The kind printed for a reference row (the LCM paper calls them baselines). */
+export const REFERENCE_KIND = 'baseline';
 
 /** The heads' stored figures that {@link headReferenceRows} turns into rows (not columns of the heads' tables). */
-export const HEAD_REFERENCE_KEYS: ReadonlySet<EvalKey> = new Set(BASELINES.flatMap((b) => b.figures.map(([from]) => from)));
+export const HEAD_REFERENCE_KEYS: ReadonlySet<EvalKey> = new Set(REFERENCES.flatMap((b) => b.figures.map(([from]) => from)));
 
 /**
- * The baseline rows of `heads` (each head's results as the eval stores them): each baseline's
+ * The reference rows of `heads` (each head's results as the eval stores them): each reference's
  * figures, with their 95% intervals, under the column of the head's figure they compare with
- * (copy-previous's L2 under L2). One row per baseline where every head has the same figures,
- * else one per distinct set, `copy-previous (of mse, energy)`; none for a baseline no head has.
+ * (copy-previous's L2 under L2). One row per reference where every head has the same figures,
+ * else one per distinct set, `copy-previous (of mse, energy)`; none for a reference no head has.
  */
 export function headReferenceRows(heads: readonly ModelResult[]): ModelResult[] {
-  return BASELINES.flatMap(({ name, figures }) => {
+  return REFERENCES.flatMap(({ name, figures }) => {
     const groups = new Map<string, { results: Record<string, number>; stages: string[] }>();
     for (const head of heads) {
       const results: Record<string, number> = {};
@@ -48,6 +48,6 @@ export function headReferenceRows(heads: readonly ModelResult[]): ModelResult[] 
       group.stages.push(head.stage);
       groups.set(key, group);
     }
-    return [...groups.values()].map((g) => ({ stage: groups.size === 1 ? name : `${name} (of ${g.stages.join(', ')})`, kind: BASELINE_KIND, results: g.results }));
+    return [...groups.values()].map((g) => ({ stage: groups.size === 1 ? name : `${name} (of ${g.stages.join(', ')})`, kind: REFERENCE_KIND, results: g.results }));
   });
 }
