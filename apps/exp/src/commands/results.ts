@@ -18,7 +18,7 @@ import { experimentCharts } from '../results/charts.js';
 import { coveredSeconds } from '../results/busy-time.js';
 import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
-import { contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, LAST_VALUE, latestRuns, meanSpread, ownBaselineNote, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
@@ -181,13 +181,15 @@ export function comparisonTable(stages: readonly StageResults[]): string {
   const rows = named.filter((n) => held.some(({ i }) => n.paired[i]!.length > 0));
   if (rows.length === 0) return '';
   const all = rows.map(({ p }) => p);
+  const several = ALL_PAIRED_COMPARISONS.map((c) => pairedBaselines(all, c.key).length > 1);
   return markdownTable(
     ['model', ...held.map(({ c }) => figureName(all, c.key))],
     rows.map((n) => [
       n.name,
       ...held.map(({ c, i }) => {
         if (n.paired[i]!.length === 0) return '-';
-        const own = ownBaselineNote(all, n.p, c.key);
+        // Rows compared with other baselines (headBaselines): each cell names its own.
+        const own = several[i] ? baselineNote(n.p, c.key) : '';
         return `${own === '' ? '' : `${own} `}${comparisonCell(n.p, c, n.paired[i]!)}`;
       }),
     ]),

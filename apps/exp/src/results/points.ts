@@ -134,12 +134,8 @@ export function pairedBaselines(points: readonly ResultPoint[], key: string): st
   return [...new Set(points.flatMap((p) => p.runs.map((r) => r.summary?.eval[pairedBaselineKey(key)]).filter((b): b is string => typeof b === 'string')))];
 }
 
-/**
- * Where the points of a table were compared with several baselines for `key`: `(- one-tower)`,
- * the one of point `p`, to name beside its figure; '' where they share one (the table's heading names it).
- */
-export function ownBaselineNote(all: readonly ResultPoint[], p: ResultPoint, key: string): string {
-  if (pairedBaselines(all, key).length <= 1) return '';
+/** `(- one-tower)`: the baseline(s) point `p` was compared with for `key`, to name beside its figure where a table's points have several; '' for none. */
+export function baselineNote(p: ResultPoint, key: string): string {
   const own = pairedBaselines([p], key);
   return own.length === 0 ? '' : `(${PAIRED_BY_KEY.get(key)!.op === 'ratio' ? '/' : '-'} ${own.join(', ')})`;
 }

@@ -3,7 +3,7 @@
  * sees which seeds an average hides (one bad SentenceVAE, a model better in two seeds of three).
  */
 import { formatCell, markdownTable } from '../table.js';
-import { figureName, figureValue, meanSpread, ownBaselineNote, pointName, type ResultPoint, type StageResults } from './points.js';
+import { baselineNote, figureName, figureValue, meanSpread, pairedBaselines, pointName, type ResultPoint, type StageResults } from './points.js';
 
 /** The figures shown seed by seed (eval keys), in this order, each in its own table. */
 export const SEED_FIGURES: readonly { key: string; label: string }[] = [
@@ -34,12 +34,14 @@ export function seedTables(stages: readonly StageResults[]): string[] {
     const columns = points.map(({ p, name }) => ({ p, name, bySeed: valuesBySeed(p, key) })).filter((c) => c.bySeed.size > 0);
     if (!columns.some((c) => c.bySeed.size >= 2)) continue;
     const seeds = [...new Set(columns.flatMap((c) => [...c.bySeed.keys()]))].sort((a, b) => a - b);
+    const several = pairedBaselines(columns.map((c) => c.p), key).length > 1;
     out.push(
       '',
       `\`${figureName(columns.map((c) => c.p), key)}\`: ${label}`,
       '',
       markdownTable(
-        ['seed', ...columns.map((c) => [c.name, ownBaselineNote(columns.map((x) => x.p), c.p, key)].filter(Boolean).join(' '))],
+        // Columns compared with other baselines (headBaselines): each names its own.
+        ['seed', ...columns.map((c) => (several ? [c.name, baselineNote(c.p, key)].filter(Boolean).join(' ') : c.name))],
         [
           ...seeds.map((seed) => [String(seed), ...columns.map((c) => (c.bySeed.has(seed) ? formatCell(c.bySeed.get(seed)) : '-'))]),
           ['mean ± sd', ...columns.map((c) => meanSpread([...c.bySeed.values()]))],

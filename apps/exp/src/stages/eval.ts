@@ -42,7 +42,7 @@ import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import { HEAD_REFERENCE_KEYS, headReferenceRows } from './head-references.js';
 import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
-import { CONCEPT_HEAD_KINDS, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
+import { CONCEPT_HEAD_KINDS, isConceptHeadKind, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
 
 /**
  * BrierLM of one model over `limit` scored sentences spread across the documents
@@ -389,7 +389,7 @@ function benchPassRatios(benches: readonly Artifact[], stage: string, baseline: 
 
 /** A concept head's sampler in words (`describeSampler`), from the config its artifact was evaluated with; undefined for other models. */
 function samplerOf(a: Artifact): string | undefined {
-  if (!(CONCEPT_HEAD_KINDS as readonly string[]).includes(a.kind)) return undefined;
+  if (!isConceptHeadKind(a.kind)) return undefined;
   const config = conceptHeadConfigSchema.safeParse(a.meta['config']);
   return config.success ? describeSampler(config.data) : undefined;
 }
@@ -421,12 +421,11 @@ export function evalInputsCheck(options: z.output<typeof evalStageSchema>, input
   const kindOf = new Map(models.map((m, i) => [m, (Array.isArray(sections) ? sections[i] : sections)?.kind]));
   const list = models.join(', ');
   if (options.baseline !== null && !kindOf.has(options.baseline)) return { keyPath: 'baseline', reason: `"${options.baseline}" is not one of its models (${list})` };
-  const isHead = (m: string) => (CONCEPT_HEAD_KINDS as readonly string[]).includes(kindOf.get(m) ?? '');
   for (const [head, base] of Object.entries(options.headBaselines)) {
     const at = `headBaselines.${head}`;
     for (const m of [head, base]) {
       if (!kindOf.has(m)) return { keyPath: at, reason: `"${m}" is not one of its models (${list})` };
-      if (!isHead(m)) return { keyPath: at, reason: `"${m}" is a ${kindOf.get(m)} stage; only concept heads (${CONCEPT_HEAD_KINDS.join(', ')}) are paired with a baseline head` };
+      if (!isConceptHeadKind(kindOf.get(m))) return { keyPath: at, reason: `"${m}" is a ${kindOf.get(m)} stage; only concept heads (${CONCEPT_HEAD_KINDS.join(', ')}) are paired with a baseline head` };
     }
     if (head === base) return { keyPath: at, reason: `a head cannot be its own baseline` };
   }
@@ -497,7 +496,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const baseline = c.baseline ?? models.find((a) => a.kind === 'token-lm')?.stage ?? null;
     const basePpl = ppl?.models.find((m) => m.name === baseline);
     // The heads' baseline: the eval's when it is a head, else the first head.
-    const isHead = (a: Artifact) => (CONCEPT_HEAD_KINDS as readonly string[]).includes(a.kind);
+    const isHead = (a: Artifact) => isConceptHeadKind(a.kind);
     const baseHead = models.find((a) => isHead(a) && a.stage === baseline) ?? models.find(isHead);
     // A head's own baseline head where headBaselines names one (checked when the pipeline was planned).
     const baseHeadOf = (a: Artifact) => (c.headBaselines[a.stage] === undefined ? baseHead : models.find((m) => m.stage === c.headBaselines[a.stage]));
@@ -605,9 +604,9 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const heads = otherRows.filter((r) => r.results['l2'] !== undefined);
     if (heads.length > 0) {
       // Two tables, so that neither is 370 characters wide: the heads as distributions of the next
-      // vector, then as points (the LCM paper's figures); their baselines as rows under them.
-      const baselines = headReferenceRows(heads);
-      const of = (key: EvalKey) => baselines.filter((r) => r.results[key] !== undefined);
+      // vector, then as points (the LCM paper's figures); their reference predictors as rows under them.
+      const references = headReferenceRows(heads);
+      const of = (key: EvalKey) => references.filter((r) => r.results[key] !== undefined);
       tables.push(`Concept heads as distributions of the next vector (lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
       tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);
     }

@@ -132,14 +132,14 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   // the SentenceVAE is variational: posteriorTargetsCheck).
   const targetDraws = probe.kind === 'energy' ? probe.generator.targetDraws : 0;
   const posteriorTargets = (probe.kind === 'two-tower' || probe.kind === 'one-tower') && probe.posteriorTargets;
-  const draws = targetDraws > 0 ? `the energy score takes ${targetDraws} draws of each target's posterior` : posteriorTargets ? "the head denoises a fresh draw of each target's posterior" : undefined;
+  const drawsNote = targetDraws > 0 ? `the energy score takes ${targetDraws} draws of each target's posterior` : posteriorTargets ? "the head denoises a fresh draw of each target's posterior" : undefined;
   // A variational SentenceVAE's posterior stds: the training targets' draws, and the evaluation's energy score against posterior draws.
   const variational = svae.config.variational;
   const encode = async (docs: readonly DatasetDocument[]) => (variational ? embedPosteriors(svae, docs) : { means: await embedDocuments(svae, docs), stds: undefined });
-  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${draws ? ` (posterior means and stds: ${draws})` : ''}`);
+  ctx.log(`encoding ${trainDocs.length} training documents with the frozen SentenceVAE${drawsNote ? ` (posterior means and stds: ${drawsNote})` : ''}`);
   const { means: train, stds: trainPosteriorStds } = await encode(trainDocs);
   const { means: val, stds: valPosteriorStds } = await encode(valDocs.filter((d) => d.sentences.length >= 1));
-  const [trainStds, valStds] = draws ? [trainPosteriorStds, valPosteriorStds] : [undefined, undefined];
+  const [trainStds, valStds] = drawsNote ? [trainPosteriorStds, valPosteriorStds] : [undefined, undefined];
   const space = await fitConceptSpace(codec, train, { normalizer: probe.normalizer, endSentence: probe.endSentence });
   const windowOptions = { maxSentences: probe.maxSentences, endVector: space.endVector };
   const valBatches = validationBatches([...conceptBatches(val, { ...windowOptions, batchSize: c.train.batchSize, stds: valStds })], c.train.evalBatches, valDocs, ctx.name);

@@ -19,6 +19,11 @@ import type { Progress } from '../train/progress.js';
 /** The concept-head stage kinds (they predict sentence vectors; ./lcm.ts). */
 export const CONCEPT_HEAD_KINDS = ['lcm-mse', 'lcm-diffusion', 'lcm-energy'] as const;
 
+/** Whether a stage kind is a concept head's (one of {@link CONCEPT_HEAD_KINDS}). */
+export function isConceptHeadKind(kind: string | undefined): boolean {
+  return (CONCEPT_HEAD_KINDS as readonly (string | undefined)[]).includes(kind);
+}
+
 /** Every stage kind the runner knows, in the order a pipeline usually runs them. */
 export const STAGE_KINDS = ['tokenizer', 'svae', 'token-lm', 'sllm', ...CONCEPT_HEAD_KINDS, 'eval', 'bench'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
