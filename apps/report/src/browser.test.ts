@@ -243,7 +243,7 @@ describe('report app in Chromium', () => {
   });
 
   it('builds the paper tables with % change against the baseline', async () => {
-    await selectOnly(['paper/token-lm', 'paper/sllm-h1', 'paper/sllm-h4', 'lcm/mse', 'lcm/two-tower']);
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1', 'paper/sllm-h4', 'lcm/mse', 'lcm/two-tower', 'lcm/one-tower']);
     await openTab('paper');
     expect(await page.inputValue('#paper-baseline')).toBe('paper/token-lm');
     const cells = await page.$$eval('#paper-svae tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
@@ -259,12 +259,31 @@ describe('report app in Chromium', () => {
     const classes = await page.$$eval('#paper-svae tbody tr:nth-child(2) td.change', (tds) => tds.map((td) => td.className));
     expect(classes.slice(0, 4)).toEqual(['num change better', 'num change unresolved', 'num change better', 'num change better']);
     expect(await page.inputValue('#paper-markdown')).toContain('| sllm-h1 | 1170000 | -2.5% | 52.1 [47.46, 57.02] | +15.0% (intervals overlap) |');
-    const lcm = await page.$$eval('#paper-lcm tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-    // The energy score (with its interval) rates a sampling head as a distribution, where L2 counts its spread against it.
-    expect(lcm).toEqual([
-      ['mse', '0.82', '0.61', '0.9', '0.82 [0.8, 0.85]', '0.31'],
-      ['two-tower', '0.71', '0.68', '0.79', '0.47 [0.45, 0.5]', '-0.04'],
+    const lcmRows = (part: string): Promise<string[][]> =>
+      page.$$eval(`#paper-lcm-${part} tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('th, td')].map((td) => td.textContent ?? '')));
+    // As distributions: the energy score (with its interval) rates a sampling head as a distribution, where L2 counts its spread against it;
+    // each paired difference names the head it was paired with. No run has a posterior energy score: no such columns.
+    expect(await lcmRows('distribution')).toEqual([
+      ['Run', 'Energy score', 'ES − train-dist (paired)', 'ES − baseline head (paired)'],
+      ['mse', '0.82 [0.8, 0.85]', '0.31', '—'],
+      ['one-tower', '0.49 [0.47, 0.52]', '-0.02', '-0.33 [-0.7, 0.04] vs mse'],
+      ['two-tower', '0.47 [0.45, 0.5]', '-0.04', '-0.35 [-0.4, -0.3] vs mse'],
     ]);
+    expect(await lcmRows('point')).toEqual([
+      ['Run', 'L2', 'L2 − baseline head (paired)', 'Contrastive acc.', 'Round-trip L2'],
+      ['mse', '0.82', '—', '0.61', '0.9'],
+      ['one-tower', '0.75', '0.07 [0.01, 0.12] vs mse', '0.66', '0.83'],
+      ['two-tower', '0.71', '-0.11 [-0.15, -0.07] vs mse', '0.68', '0.79'],
+    ]);
+    // A paired difference is coloured by its interval: below 0 better for the energy score and L2, including 0 unresolved.
+    const verdicts = await page.$$eval('#paper-lcm-distribution td.change, #paper-lcm-point td.change', (tds) => tds.map((td) => `${td.textContent} ${td.className}`));
+    expect(verdicts).toEqual([
+      '-0.33 [-0.7, 0.04] vs mse num change unresolved',
+      '-0.35 [-0.4, -0.3] vs mse num change better',
+      '0.07 [0.01, 0.12] vs mse num change worse',
+      '-0.11 [-0.15, -0.07] vs mse num change better',
+    ]);
+    expect(await page.inputValue('#paper-markdown')).toContain('| two-tower | 0.47 [0.45, 0.5] | -0.04 | -0.35 [-0.4, -0.3] vs mse |');
     expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
     await shot('paper-view.png');
   });

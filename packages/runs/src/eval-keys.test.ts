@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { aboveOneKey, intervalBase, intervalEntries, intervalKeys, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
+import { aboveOneKey, HIGHER_IS_BETTER, intervalBase, intervalEntries, intervalKeys, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -53,5 +53,11 @@ describe('stored spreads', () => {
     expect(pairedSide(brier, { low: 0.01, high: 0.05 })).toBe('above');
     expect(pairedSide(brier, { low: 0, high: 0 })).toBe('same');
     expect(pairedSide(ppl, { low: 1, high: 1 })).toBe('same');
+  });
+
+  test("a paired comparison is better on the same side as its figure", () => {
+    for (const [figure, paired] of PAIRED_COMPARISONS) expect([paired.key, HIGHER_IS_BETTER.has(paired.key)]).toEqual([paired.key, HIGHER_IS_BETTER.has(figure)]);
+    // Scores named so are not all better higher: the energy score is a loss.
+    expect(['energy_score', 'energy_score_diff', 'l2', 'ppl'].filter((k) => HIGHER_IS_BETTER.has(k as never))).toEqual([]);
   });
 });

@@ -161,6 +161,29 @@ export function storedBounds(record: Readonly<Record<string, unknown>> | undefin
   return typeof low === 'number' && typeof high === 'number' ? { low, high } : undefined;
 }
 
+/**
+ * The eval figures where higher is better: speed, accuracy, BrierLM, their paired comparisons
+ * and the SentenceVAE's recovery figures. Every other figure that has a better side is better
+ * lower (PPL, bits/byte, L2, energy scores and their differences, KV bytes, parameters, FLOPs).
+ */
+export const HIGHER_IS_BETTER: ReadonlySet<EvalKey> = new Set<EvalKey>([
+  'tokens_per_s',
+  'tokens_per_s_ratio',
+  'tokens_per_s_ratio_above_1',
+  'tokens_per_s_excl_first',
+  'brier_lm',
+  'brier_1',
+  'brier_lm_diff',
+  'brier_1_diff',
+  'contrastive_acc',
+  'contrastive_acc_diff',
+  'contrastive_acc_copy_prev',
+  'contrastive_acc_train_mean',
+  'recon_token_acc',
+  'recon_exact_match',
+  'recon_noise_half',
+]);
+
 /** A figure the eval also compares with its baseline model's pairwise (on the same documents or passes). */
 export interface PairedComparison {
   /** Where the comparison is stored. */

@@ -21,6 +21,9 @@ describe('summarizeMetrics', () => {
     expect(metricDirection('tokens_per_s')).toBe('max');
     expect(metricDirection('train/gflop_per_s')).toBe('max');
     expect(metricDirection('accident_rate')).toBe('min');
+    expect(metricDirection('val/score')).toBe('max');
+    // The energy score is a loss (lower is better), whatever its separator.
+    expect(['val/energy_score', 'energy-score', 'lcm/energy_score_posterior'].map(metricDirection)).toEqual(['min', 'min', 'min']);
   });
 
   it('knows the metrics whose "best" means nothing (schedule, diagnostics, counts, process load)', () => {

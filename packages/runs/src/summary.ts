@@ -1,8 +1,11 @@
 import type { MetricColumns } from './metrics-file.js';
 import { formatVersion, type EvalValue, type MetricDirection, type MetricSummary, type Summary } from './format.js';
 
-/** Scores and rates: accuracy-like figures and anything per second (tokens, sentences, GFLOP: the loop's `train/gflop_per_s`). */
-const HIGHER_IS_BETTER = /(^|[_./-])(acc|accuracy|bleu|rouge|f1|tokens_per_s|sentences_per_s|g?flop_per_s|throughput|score|auc)([_./-]|$)/i;
+/**
+ * Scores and rates: accuracy-like figures and anything per second (tokens, sentences, GFLOP: the
+ * loop's `train/gflop_per_s`). Not the energy score, a proper scoring rule scored as a loss.
+ */
+const HIGHER_IS_BETTER = /(^|[_./-])(acc|accuracy|bleu|rouge|f1|tokens_per_s|sentences_per_s|g?flop_per_s|throughput|(?<!energy[_./-])score|auc)([_./-]|$)/i;
 
 /** Whether lower or higher is better for a metric, guessed from its name (losses, PPL, L2: lower). */
 export function metricDirection(name: string): MetricDirection {

@@ -1,4 +1,5 @@
-import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, contextCurves, formatChange, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
+import { HIGHER_IS_BETTER } from '@sentencelab/runs/eval-keys';
+import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type LcmColumn, type PaperColumn } from '../shared/paper.js';
 import { groupBySeed } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
@@ -10,10 +11,12 @@ import type { AppState } from './state.js';
  * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
  * tokens/s, KV KB/token with % change vs the baseline; a figure's 95% interval, or tok/s's
  * range over the timed passes, beside it where stored, and a change within overlapping
- * intervals or ranges marked, uncoloured) and the LCM table, with bar charts; the
- * PPL by context tokens as one curve per model; and, where runs differ only in their seed,
- * each figure's mean, spread and n across the seeds, with each run's paired comparison with
- * its eval's baseline (PPL ratio, per-pass tok/s ratio) pooled the same way.
+ * intervals or ranges marked, uncoloured) and the LCM heads' two tables (as distributions, as
+ * points; each paired difference with the head's baseline head or with sampling the training
+ * embeddings coloured by its interval), with bar charts; the PPL by context tokens as one curve
+ * per model; and, where runs differ only in their seed, each figure's mean, spread and n across
+ * the seeds, with each run's paired comparison with its eval's baseline (PPL ratio, per-pass
+ * tok/s ratio) pooled the same way. Columns no run has a figure for are left out.
  */
 export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRow[], allOk: RunRow[], update: (change: (s: AppState) => void) => void): void {
   const pool = selected.length > 0 ? selected : allOk;
@@ -31,8 +34,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   const svae = paperTable(baseline, candidates, SVAE_COLUMNS, true);
   const lcmRuns = [baseline, ...others].filter((r) => paperTableOf(r) === 'lcm');
   const lcmLabels = shortRunLabels(lcmRuns);
-  const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 6, spellcheck: 'false' });
-  markdown.value = exportTable(svae, 'markdown');
+  const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 12, spellcheck: 'false' });
   const svaeTable = h(
     'table',
     { class: 'grid', id: 'paper-svae' },
@@ -55,21 +57,14 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       ),
     ),
   );
-  const lcmTable = lcmRuns.length
-    ? h(
-        'table',
-        { class: 'grid', id: 'paper-lcm' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...LCM_COLUMNS.map((c) => h('th', {}, c.label)))),
-        h('tbody', {}, lcmRuns.map((run) => h('tr', {}, h('td', { class: 'key' }, lcmLabels.get(run)!), ...LCM_COLUMNS.map((c) => h('td', { class: 'num' }, paperCell(run, c) || '—'))))),
-      )
-    : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).');
+  const lcmTables = (['distribution', 'point'] as const).map((part) => lcmTableElement(lcmRuns, lcmLabels, part));
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
   const byContext = contextCurves([baseline, ...others]);
   const contextChart = h('div', { id: 'paper-context' });
   const seedGroups = groupBySeed([baseline, ...others].map((r) => ({ id: r.id, experiment: r.experiment, config: r.config ?? {} })))
     .filter((g) => g.length > 1)
     .map((ids) => ids.map((id) => [baseline, ...others].find((r) => r.id === id)!));
-  const seeds = seedTable(seedGroups, [...SVAE_COLUMNS, ...PAIRED_SEED_COLUMNS, ...LCM_COLUMNS]);
+  const seeds = seedTable(seedGroups, columnsWithValues(seedGroups.flat(), [...SVAE_COLUMNS, ...PAIRED_SEED_COLUMNS, ...LCM_COLUMNS]));
   const seedsTable = seedGroups.length
     ? h('table', { class: 'grid', id: 'paper-seeds' }, h('thead', {}, h('tr', {}, ...seeds.header.map((c) => h('th', {}, c)))), h('tbody', {}, seeds.rows.map((row) => h('tr', {}, ...row.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))))
     : h('p', { class: 'hint' }, 'No runs that differ only in their seed.');
@@ -89,8 +84,10 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     byContext.curves.length ? contextChart : h('p', { class: 'hint' }, 'No run has PPL by context (eval ppl_by_context, written by the eval stage).'),
     h('h3', {}, 'Across seeds: mean ± std (n)'),
     seedsTable,
-    h('h3', {}, 'Large Concept Model heads'),
-    lcmTable,
+    h('h3', {}, 'Large Concept Model heads as distributions of the next vector (lower is better)'),
+    lcmRuns.length ? lcmTables[0]! : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).'),
+    h('h3', {}, 'Large Concept Model heads as points (the LCM paper\'s figures)'),
+    lcmRuns.length ? lcmTables[1]! : h('p', { class: 'hint' }, 'No run has LCM results.'),
     lcmCharts,
     h('h3', {}, 'Markdown'),
     markdown,
@@ -107,7 +104,8 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       log: false,
     });
   }
-  if (lcmRuns.length) LCM_COLUMNS.forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
+  markdown.value = [exportTable(svae, 'markdown'), ...(lcmRuns.length ? (['distribution', 'point'] as const).map((part) => exportTable(lcmTable(lcmRuns, part), 'markdown')) : [])].join('\n');
+  if (lcmRuns.length) columnsWithValues(lcmRuns, LCM_COLUMNS).filter((c) => !c.difference).forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
 }
 
 function chartFor(holder: HTMLElement, column: PaperColumn, runs: RunRow[], labels: Map<RunRow, string>, color: string): void {
@@ -128,7 +126,37 @@ const PAIRED_TITLE = 'paired 95% interval of the change: the same documents draw
 /** Green when the change is an improvement (PPL, KV, params, L2 down; speed, accuracy up). */
 function changeClass(column: PaperColumn, change: number | undefined): string {
   if (change === undefined || change === 0) return '';
-  const higherIsBetter = column.key === 'tokens_per_s' || column.key === 'contrastive_acc';
-  return change > 0 === higherIsBetter ? 'better' : 'worse';
+  return change > 0 === HIGHER_IS_BETTER.has(column.key) ? 'better' : 'worse';
 }
 
+/** Hover text of a paired difference's cell, by where its interval lies against 0. */
+const VERDICT_TITLES = {
+  better: 'paired 95% interval over documents (the same targets for both): wholly on the better side of 0',
+  worse: 'paired 95% interval over documents (the same targets for both): wholly on the worse side of 0',
+  unresolved: 'the paired 95% interval includes 0: not resolved by these documents',
+} as const;
+
+/** One of the LCM tables: a row per head, the part's columns any head has; each paired difference coloured by its interval. */
+function lcmTableElement(runs: readonly RunRow[], labels: Map<RunRow, string>, part: LcmColumn['part']): HTMLElement {
+  const columns = columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part));
+  return h(
+    'table',
+    { class: 'grid', id: `paper-lcm-${part}` },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Run'), ...columns.map((c) => h('th', {}, c.label)))),
+    h(
+      'tbody',
+      {},
+      runs.map((run) =>
+        h(
+          'tr',
+          {},
+          h('td', { class: 'key' }, labels.get(run)!),
+          ...columns.map((c) => {
+            const cell = lcmCell(run, c);
+            return h('td', { class: cell.verdict ? `num change ${cell.verdict}` : 'num', title: cell.verdict ? VERDICT_TITLES[cell.verdict] : null }, cell.text || '—');
+          }),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { contextCurves, formatSeedStats, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { columnsWithValues, contextCurves, formatSeedStats, LCM_COLUMNS, lcmCell, lcmTable, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -137,5 +137,55 @@ describe('paper table speed with the range of its timed passes', () => {
       ['close', '1558 (1346-1832)', '+18.7% (ranges overlap)'],
       ['apart', '1715 (1670-1793)', '+30.6%'],
     ]);
+  });
+});
+
+describe('the LCM tables', () => {
+  const column = (key: string) => LCM_COLUMNS.find((c) => c.key === key)!;
+  const head = run('draws', {
+    energy_score: 3.6,
+    energy_score_posterior: 5.1,
+    energy_score_posterior_diff: -0.077,
+    energy_score_posterior_diff_ci_low: -0.095,
+    energy_score_posterior_diff_ci_high: -0.057,
+    energy_score_posterior_diff_baseline: 'one-tower',
+    contrastive_acc: 0.51,
+    contrastive_acc_diff: 0.02,
+    contrastive_acc_diff_ci_low: 0.01,
+    contrastive_acc_diff_ci_high: 0.03,
+    contrastive_acc_diff_baseline: 'one-tower',
+    l2_diff: 0,
+    l2_diff_ci_low: 0,
+    l2_diff_ci_high: 0,
+    energy_score_diff_train_dist: 0.1,
+    energy_score_diff_train_dist_ci_low: -0.05,
+    energy_score_diff_train_dist_ci_high: 0.2,
+  });
+
+  test("a paired difference names its baseline head and takes its side of 0 from the interval, by the figure's better side", () => {
+    // Lower is better for the energy score: an interval wholly below 0 is better.
+    expect(lcmCell(head, column('energy_score_posterior_diff'))).toEqual({ text: '-0.077 [-0.095, -0.057] vs one-tower', verdict: 'better' });
+    // Higher is better for contrastive accuracy: wholly above 0 is better too.
+    expect(lcmCell(head, column('contrastive_acc_diff'))).toEqual({ text: '0.02 [0.01, 0.03] vs one-tower', verdict: 'better' });
+    // The difference to sampling the training embeddings names no head; its interval includes 0.
+    expect(lcmCell(head, column('energy_score_diff_train_dist'))).toEqual({ text: '0.1 [-0.05, 0.2]', verdict: 'unresolved' });
+    // Both bounds at 0 (every draw scored the same) say nothing either way: no verdict.
+    expect(lcmCell(head, column('l2_diff'))).toEqual({ text: '0 [0, 0]' });
+    // A figure is no difference: never coloured.
+    expect(lcmCell(head, column('energy_score'))).toEqual({ text: '3.6' });
+    expect(lcmCell(head, column('energy_score_diff'))).toEqual({ text: '' });
+  });
+
+  test('each table keeps the columns of its part that some run has', () => {
+    const means = run('means', { energy_score: 3.5, l2: 7.1 });
+    expect(columnsWithValues([means], LCM_COLUMNS).map((c) => c.key)).toEqual(['energy_score', 'l2']);
+    expect(lcmTable([means, head], 'distribution')).toEqual({
+      header: ['Run', 'Energy score', 'ES − train-dist (paired)', 'ES posterior', 'ES post. − baseline head (paired)'],
+      rows: [
+        ['means', '3.5', '', '', ''],
+        ['draws', '3.6', '0.1 [-0.05, 0.2]', '5.1', '-0.077 [-0.095, -0.057] vs one-tower'],
+      ],
+    });
+    expect(lcmTable([means, head], 'point').header).toEqual(['Run', 'L2', 'L2 − baseline head (paired)', 'Contrastive acc.', 'Contr. acc. − baseline head (paired)']);
   });
 });

@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { HIGHER_IS_BETTER, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { seedSpread, type SeedSpread } from '@sentencelab/metrics/seeds';
 import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
@@ -36,18 +36,72 @@ export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
 ];
 
 /**
- * The Large Concept Model table: the LCM paper's figures, which rate a head as a point (L2 counts
- * a sampling head's spread against it), then the energy score, which rates it as a distribution
- * of the next vector, and its paired difference to sampling the training embeddings (below 0: the
- * head learned something from the context).
+ * A column of the Large Concept Model tables: which of the two it sits in (the heads as
+ * distributions of the next vector, or as points), and whether it is a paired difference (with
+ * the baseline head its eval named, or with sampling the training embeddings): such a cell is
+ * coloured by its paired interval, and names the head it was paired with.
  */
-export const LCM_COLUMNS: PaperColumn[] = [
-  { key: 'l2', label: 'L2', scale: 1 },
-  { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1 },
-  { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1 },
-  { key: 'energy_score', label: 'Energy score', scale: 1 },
-  { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1 },
+export interface LcmColumn extends PaperColumn {
+  part: 'distribution' | 'point';
+  difference: boolean;
+}
+
+/**
+ * The Large Concept Model tables, as `pnpm exp`'s eval prints them. As distributions: the energy
+ * score, which rates a head as a distribution of the next vector, against the posterior means and,
+ * over a variational SentenceVAE, against a posterior draw, each with its paired difference to
+ * sampling the training embeddings (below 0: the head learned something from the context) and to
+ * its baseline head. As points: the LCM paper's figures (L2 counts a sampling head's spread
+ * against it), L2 and contrastive accuracy paired with the baseline head too.
+ */
+export const LCM_COLUMNS: LcmColumn[] = [
+  { key: 'energy_score', label: 'Energy score', scale: 1, part: 'distribution', difference: false },
+  { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1, part: 'distribution', difference: true },
+  { key: 'energy_score_diff', label: 'ES − baseline head (paired)', scale: 1, part: 'distribution', difference: true },
+  { key: 'energy_score_posterior', label: 'ES posterior', scale: 1, part: 'distribution', difference: false },
+  { key: 'energy_score_posterior_diff_train_dist', label: 'ES post. − train-dist (paired)', scale: 1, part: 'distribution', difference: true },
+  { key: 'energy_score_posterior_diff', label: 'ES post. − baseline head (paired)', scale: 1, part: 'distribution', difference: true },
+  { key: 'l2', label: 'L2', scale: 1, part: 'point', difference: false },
+  { key: 'l2_diff', label: 'L2 − baseline head (paired)', scale: 1, part: 'point', difference: true },
+  { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1, part: 'point', difference: false },
+  { key: 'contrastive_acc_diff', label: 'Contr. acc. − baseline head (paired)', scale: 1, part: 'point', difference: true },
+  { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1, part: 'point', difference: false },
 ];
+
+/** The columns of `columns` that at least one of `runs` has a figure for. */
+export function columnsWithValues<C extends PaperColumn>(runs: readonly RunRow[], columns: readonly C[]): C[] {
+  return columns.filter((c) => runs.some((r) => paperValue(r, c) !== undefined));
+}
+
+/**
+ * A cell of the LCM tables: the figure with its interval and, for a difference with the baseline
+ * head, that head's name (`-0.077 [-0.095, -0.057] vs one-tower`); a difference's side of 0 by its
+ * paired interval (`better`, `worse`, `unresolved` where it includes 0), else none.
+ */
+export interface LcmCell {
+  text: string;
+  verdict?: 'better' | 'worse' | 'unresolved';
+}
+
+export function lcmCell(row: RunRow, column: LcmColumn): LcmCell {
+  const text = paperCell(row, column);
+  if (text === '' || !column.difference) return { text };
+  const against = row.eval?.[pairedBaselineKey(column.key)];
+  const named = typeof against === 'string' ? `${text} vs ${against}` : text;
+  const spread = paperSpread(row, column);
+  if (spread?.kind !== 'interval') return { text: named };
+  const side = pairedSide({ key: column.key, op: 'difference', bounds: 'interval' }, spread);
+  if (side === 'same') return { text: named };
+  const verdict = side === 'includes' ? 'unresolved' : (side === 'above') === HIGHER_IS_BETTER.has(column.key) ? 'better' : 'worse';
+  return { text: named, verdict };
+}
+
+/** One of the LCM tables as plain text (the Markdown export): a row per run, the part's columns that any run has. */
+export function lcmTable(runs: readonly RunRow[], part: LcmColumn['part']): PlainTable {
+  const columns = columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part));
+  const labels = shortRunLabels(runs);
+  return { header: ['Run', ...columns.map((c) => c.label)], rows: runs.map((r) => [labels.get(r)!, ...columns.map((c) => lcmCell(r, c).text)]) };
+}
 
 /**
  * Which paper table a run belongs to, from the stage kind `pnpm exp` records (meta.json
@@ -184,7 +238,6 @@ export function paperTable(baseline: RunRow, candidates: readonly RunRow[], colu
   return { header, rows };
 }
 
-/** Mean, standard deviation (population), min, max and count of one figure over a seed group. */
 /** `48.70 ± 1.20 (n=3)`: mean ± sample standard deviation over the seeds (as `pnpm exp results`); one seed: `48.70 (n=1)`. */
 export function formatSeedStats(s: SeedSpread | undefined): string {
   if (s === undefined) return '';

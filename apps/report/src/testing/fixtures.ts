@@ -111,11 +111,12 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
       }
     }
   }
-  // The energy score with its 95% interval and its paired difference to sampling the training embeddings (a deterministic head's equals its L2).
-  for (const [head, l2, acc, rt, es, esDiff] of [
-    ['mse', 0.82, 0.61, 0.9, 0.82, 0.31],
-    ['two-tower', 0.71, 0.68, 0.79, 0.47, -0.04],
-    ['one-tower', 0.75, 0.66, 0.83, 0.49, -0.02],
+  // The energy score with its 95% interval and its paired difference to sampling the training embeddings (a deterministic head's equals its L2);
+  // the sampling heads' paired differences with the eval's baseline head (mse), two-tower's resolved, one-tower's energy score's not.
+  for (const [head, l2, acc, rt, es, esDiff, vsMse] of [
+    ['mse', 0.82, 0.61, 0.9, 0.82, 0.31, {}],
+    ['two-tower', 0.71, 0.68, 0.79, 0.47, -0.04, { energy_score_diff: -0.35, energy_score_diff_ci_low: -0.4, energy_score_diff_ci_high: -0.3, energy_score_diff_baseline: 'mse', l2_diff: -0.11, l2_diff_ci_low: -0.15, l2_diff_ci_high: -0.07, l2_diff_baseline: 'mse' }],
+    ['one-tower', 0.75, 0.66, 0.83, 0.49, -0.02, { energy_score_diff: -0.33, energy_score_diff_ci_low: -0.7, energy_score_diff_ci_high: 0.04, energy_score_diff_baseline: 'mse', l2_diff: 0.07, l2_diff_ci_low: 0.01, l2_diff_ci_high: 0.12, l2_diff_baseline: 'mse' }],
   ] as const) {
     train(root, {
       experiment: 'lcm',
@@ -125,7 +126,7 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
       floor: 0.5,
       stage: `lcm-${head}`,
       // As `pnpm exp` writes them: LCM runs report their parameter count too.
-      eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt, energy_score: es, energy_score_ci_low: es - 0.02, energy_score_ci_high: es + 0.03, energy_score_diff_train_dist: esDiff },
+      eval: { params: 250_000, l2, contrastive_acc: acc, roundtrip_l2: rt, energy_score: es, energy_score_ci_low: es - 0.02, energy_score_ci_high: es + 0.03, energy_score_diff_train_dist: esDiff, ...vsMse },
     });
   }
   const live = train(root, { experiment: 'paper', runId: 'sllm-h8-live', config: model('sllm', 8), seed: 1, floor: 3.4, stage: 'sllm', eval: {}, status: 'running' });
