@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import { debiasedEma } from '../shared/ema.js';
 import { knownFields } from '../shared/fields.js';
-import { aggregateCurves, groupBySeed } from '../shared/seed-groups.js';
+import { aggregateCurves, seedGroupsOf } from '../shared/seed-groups.js';
 import type { MetricsPayload, RunRow } from '../shared/types.js';
 import { lineChart, type LineSeries } from './charts.js';
 import { h, PALETTE, replaceChildren, select, withAlpha } from './dom.js';
@@ -90,9 +90,7 @@ export async function renderCurves(
 
 function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, opts: CurveOptions): Plotted[] {
   const byId = new Map(runs.map((r, i) => [r.id, { row: r, payload: payloads[i]! }]));
-  const groups = opts.groupSeeds
-    ? groupBySeed(runs.map((r) => ({ id: r.id, experiment: r.experiment, config: { ...r.config, ...prefixed('info.', r.info ?? {}) } })))
-    : runs.map((r) => [r.id]);
+  const groups = opts.groupSeeds ? seedGroupsOf(runs).map((g) => g.map((r) => r.id)) : runs.map((r) => [r.id]);
   const smooth = (y: (number | null)[]) => (opts.smoothing > 0 ? debiasedEma(y, opts.smoothing) : y);
   return groups.flatMap((ids, gi): Plotted[] => {
     const color = PALETTE[gi % PALETTE.length]!;
@@ -113,10 +111,6 @@ function plotCurves(runs: RunRow[], payloads: MetricsPayload[], metric: string, 
     const label = `${shortest} (mean of ${ids.length} seeds)`;
     return [{ label, color, x, y: agg.mean, band: { lo: agg.lo, hi: agg.hi } }];
   });
-}
-
-function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 /** Curves sorted by step with one point per step (the last logged wins). */

@@ -1,6 +1,6 @@
 import { HIGHER_IS_BETTER } from '@sentencelab/runs/eval-keys';
 import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type LcmColumn, type PaperColumn } from '../shared/paper.js';
-import { groupBySeed } from '../shared/seed-groups.js';
+import { seedGroupsOf } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
 import { barChart, lineChart } from './charts.js';
@@ -61,9 +61,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
   const byContext = contextCurves([baseline, ...others]);
   const contextChart = h('div', { id: 'paper-context' });
-  const seedGroups = groupBySeed([baseline, ...others].map((r) => ({ id: r.id, experiment: r.experiment, config: r.config ?? {} })))
-    .filter((g) => g.length > 1)
-    .map((ids) => ids.map((id) => [baseline, ...others].find((r) => r.id === id)!));
+  const seedGroups = seedGroupsOf([baseline, ...others]).filter((g) => g.length > 1);
   const seeds = seedTable(seedGroups, columnsWithValues(seedGroups.flat(), [...SVAE_COLUMNS, ...PAIRED_SEED_COLUMNS, ...LCM_COLUMNS]));
   const seedsTable = seedGroups.length
     ? h('table', { class: 'grid', id: 'paper-seeds' }, h('thead', {}, h('tr', {}, ...seeds.header.map((c) => h('th', {}, c)))), h('tbody', {}, seeds.rows.map((row) => h('tr', {}, ...row.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))))

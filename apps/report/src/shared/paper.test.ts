@@ -23,6 +23,12 @@ describe('seed statistics', () => {
     expect(t.rows[0]![2]).toBe('');
   });
 
+  test("the seed table names a group by its runs' short labels: pnpm exp's time stamps and the shared experiment left out", () => {
+    const stamped = (runId: string): RunRow => ({ id: `lcm-vae/${runId}`, experiment: 'lcm-vae', runId, ok: true, eval: { l2: 7 } }) as RunRow;
+    const t = seedTable([[stamped('two-tower@seed=0-20261207-172632-930b'), stamped('two-tower@seed=1-20261207-173839-c1ad')]], SVAE_COLUMNS.slice(0, 1));
+    expect(t.rows[0]!.slice(0, 2)).toEqual(['two-tower@seed=0, two-tower@seed=1', '2']);
+  });
+
   test('the seed table pools each run\'s paired ratio to its own eval\'s baseline (mean of ratios, not ratio of means)', () => {
     // Seed 1 scored 40 against its own baseline's 40 (ratio 1), seed 2 45 against 60 (0.75): the mean of the ratios is 0.875.
     const g = [

@@ -249,11 +249,15 @@ export function seedStats(values: readonly (number | undefined)[]): SeedSpread |
   return seedSpread(values.filter((x): x is number => x !== undefined));
 }
 
-/** Across seeds: one row per group of runs that differ only in their seed, each column `mean ± std (n)`. */
+/**
+ * Across seeds: one row per group of runs that differ only in their seed, named by the runs'
+ * short labels ({@link shortRunLabels} over all the groups), each column `mean ± std (n)`.
+ */
 export function seedTable(groups: readonly (readonly RunRow[])[], columns: readonly PaperColumn[]): PlainTable {
+  const labels = shortRunLabels(groups.flat());
   return {
     header: ['Runs', 'n', ...columns.map((c) => c.label)],
-    rows: groups.map((g) => [g.map((r) => r.id).join(', '), String(g.length), ...columns.map((c) => formatSeedStats(seedStats(g.map((r) => paperValue(r, c)))))]),
+    rows: groups.map((g) => [g.map((r) => labels.get(r)!).join(', '), String(g.length), ...columns.map((c) => formatSeedStats(seedStats(g.map((r) => paperValue(r, c)))))]),
   };
 }
 

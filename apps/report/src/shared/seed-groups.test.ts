@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configDiff } from './config-diff.js';
 import { flatten } from './flatten.js';
-import { aggregateCurves, groupBySeed } from './seed-groups.js';
+import { aggregateCurves, groupBySeed, seedGroupsOf } from './seed-groups.js';
+import type { RunRow } from './types.js';
 
 describe('groupBySeed', () => {
   it('groups runs whose configs differ only in seed keys', () => {
@@ -12,6 +13,17 @@ describe('groupBySeed', () => {
       { id: 'd', experiment: 'f', config: { lr: 1, 'train.seed': 3 } },
     ]);
     expect(groups).toEqual([['a', 'b'], ['c'], ['d']]);
+  });
+
+  it("keeps a pipeline's stage runs apart: they share the pipeline config, their recorded stage differs", () => {
+    const stageRun = (id: string, stage: string, seed: number): RunRow => ({ id, experiment: 'lcm', runId: id, ok: true, config: { seed, 'stages.svae.kind': 'svae' }, info: { stage, kind: stage === 'svae' ? 'svae' : 'lcm-diffusion' } });
+    const rows = [stageRun('svae@0', 'svae', 0), stageRun('two-tower@0', 'two-tower', 0), stageRun('svae@1', 'svae', 1), stageRun('two-tower@1', 'two-tower', 1)];
+    expect(seedGroupsOf(rows).map((g) => g.map((r) => r.id))).toEqual([
+      ['svae@0', 'svae@1'],
+      ['two-tower@0', 'two-tower@1'],
+    ]);
+    // Grouped on their config alone (as the paper view's seed table once was), every stage of the experiment was one "seed group".
+    expect(groupBySeed(rows.map((r) => ({ id: r.id, experiment: r.experiment, config: r.config! })))).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Scalar } from './types.js';
+import type { RunRow, Scalar } from './types.js';
 
 /** A config key that only chooses the random seed (`seed`, `train.seed`, `data.seed`...). */
 export function isSeedKey(key: string): boolean {
@@ -18,6 +18,22 @@ export function groupBySeed(runs: readonly { id: string; experiment: string; con
     else groups.set(key, [run.id]);
   }
   return [...groups.values()];
+}
+
+/**
+ * The runs of `rows` that differ only in their seed, grouped ({@link groupBySeed}) on their
+ * config and their recorded run info (`info.*`: the stage and its kind): the stage runs of one
+ * `pnpm exp` pipeline point store the same pipeline config, and only their info tells a
+ * SentenceVAE from the heads trained over it.
+ */
+export function seedGroupsOf(rows: readonly RunRow[]): RunRow[][] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const keyed = rows.map((r) => ({ id: r.id, experiment: r.experiment, config: { ...(r.config ?? {}), ...prefixed('info.', r.info ?? {}) } }));
+  return groupBySeed(keyed).map((ids) => ids.map((id) => byId.get(id)!));
+}
+
+function prefixed<T>(prefix: string, record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
 export interface Curve {
