@@ -284,6 +284,13 @@ describe('report app in Chromium', () => {
       '-0.11 [-0.15, -0.07] vs mse num change better',
     ]);
     expect(await page.inputValue('#paper-markdown')).toContain('| two-tower | 0.47 [0.45, 0.5] | -0.04 | -0.35 [-0.4, -0.3] vs mse |');
+    // Two sentences ahead, where a run has the figures: its own table.
+    expect(await lcmRows('ahead')).toEqual([
+      ['Run', 'ES 2 ahead', 'ES 2 ahead − baseline head (paired)'],
+      ['mse', '0.9', '—'],
+      ['one-tower', '—', '—'],
+      ['two-tower', '0.55', '-0.35 [-0.41, -0.29] vs mse'],
+    ]);
     expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
     await shot('paper-view.png');
   });

@@ -92,6 +92,49 @@ export const EVAL_METRICS = [
     interval: true,
   },
   {
+    key: 'energy_score_ahead',
+    label: 'ES 2 ahead',
+    meaning:
+      "LCM: the energy score two sentences ahead, as generation goes on: the head draws sentence t after the true sentences before it, reads its own draw as context and draws sentence t + 1, twice (two independent rollouts), scored against the true t + 1 (its posterior mean) like energy_score; over aheadSentences targets spread evenly over the test documents (lower is better)",
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_train_dist',
+    label: 'ES 2 ahead train-dist',
+    meaning: 'LCM baseline: the energy score of two training embeddings drawn at random on the targets of energy_score_ahead (sampling the training distribution: no context, so no horizon)',
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_diff_train_dist',
+    label: 'ES 2 ahead - train-dist',
+    meaning: 'LCM: energy_score_ahead minus energy_score_ahead_train_dist target by target, with a paired 95% bootstrap interval over documents: below 0, two sentences ahead the head is still a better distribution than sampling the training embeddings',
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_diff',
+    label: 'ES 2 ahead - baseline',
+    meaning: "LCM: energy_score_ahead minus the baseline head's (energy_score_ahead_diff_baseline) on the same targets, with a paired 95% bootstrap interval over documents",
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_posterior',
+    label: 'ES 2 ahead post.',
+    meaning: "LCM over a variational SentenceVAE: energy_score_ahead against the seeded posterior draw of each target that energy_score_posterior is scored against",
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_posterior_diff_train_dist',
+    label: 'ES 2 ahead post. - train-dist',
+    meaning: 'LCM over a variational SentenceVAE: energy_score_ahead_posterior minus that of two posterior draws of training sentences picked at random, target by target, paired: below 0, two sentences ahead the head is a better distribution of the posterior than sampling the training posteriors',
+    interval: true,
+  },
+  {
+    key: 'energy_score_ahead_posterior_diff',
+    label: 'ES 2 ahead post. - baseline',
+    meaning: "LCM over a variational SentenceVAE: energy_score_ahead_posterior minus the baseline head's (energy_score_ahead_posterior_diff_baseline) on the same posterior draws of the same targets, paired",
+    interval: true,
+  },
+  {
     key: 'l2_diff',
     label: 'L2 - baseline',
     meaning: "LCM: L2 minus the baseline head's (l2_diff_baseline) target by target on the same targets, with a paired 95% bootstrap interval over documents: below 0, this head's predictions are nearer the true next concepts",
@@ -209,6 +252,8 @@ export const PAIRED_COMPARISONS: ReadonlyMap<EvalKey, PairedComparison> = new Ma
   ['tokens_per_s', { key: 'tokens_per_s_ratio', op: 'ratio', bounds: 'range' }],
   ['energy_score', { key: 'energy_score_diff', op: 'difference', bounds: 'interval' }],
   ['energy_score_posterior', { key: 'energy_score_posterior_diff', op: 'difference', bounds: 'interval' }],
+  ['energy_score_ahead', { key: 'energy_score_ahead_diff', op: 'difference', bounds: 'interval' }],
+  ['energy_score_ahead_posterior', { key: 'energy_score_ahead_posterior_diff', op: 'difference', bounds: 'interval' }],
   ['l2', { key: 'l2_diff', op: 'difference', bounds: 'interval' }],
   ['contrastive_acc', { key: 'contrastive_acc_diff', op: 'difference', bounds: 'interval' }],
 ]);

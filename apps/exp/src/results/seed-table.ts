@@ -19,6 +19,9 @@ export const SEED_FIGURES: readonly { key: string; label: string }[] = [
   { key: 'energy_score_diff', label: "concept head: energy score minus the baseline head's, paired over the same targets (below 0: the better distribution)" },
   { key: 'energy_score_posterior_diff_train_dist', label: "concept head over a variational SentenceVAE: energy score against a posterior draw of each target minus that of sampling the training posteriors, paired (below 0: a better distribution than no context)" },
   { key: 'energy_score_posterior_diff', label: "concept head over a variational SentenceVAE: energy score against a posterior draw of each target minus the baseline head's, paired (below 0: the better distribution)" },
+  { key: 'energy_score_ahead_diff_train_dist', label: 'concept head two sentences ahead (its own draw of the sentence before as context): energy score minus that of sampling the training embeddings, paired over the same targets (below 0: still a better distribution than no context)' },
+  { key: 'energy_score_ahead_diff', label: "concept head two sentences ahead: energy score minus the baseline head's, paired over the same targets (below 0: the better distribution)" },
+  { key: 'energy_score_ahead_posterior_diff', label: "concept head over a variational SentenceVAE, two sentences ahead: energy score against a posterior draw of each target minus the baseline head's, paired (below 0: the better distribution)" },
   { key: 'contrastive_acc_diff', label: "concept head: contrastive accuracy minus the baseline head's, paired over the same targets (above 0: tells the true next sentence from the others better)" },
 ];
 

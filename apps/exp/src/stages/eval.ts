@@ -41,7 +41,7 @@ import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import { HEAD_REFERENCE_KEYS, headReferenceRows } from './head-references.js';
-import { pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
+import { isAhead, pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, isConceptHeadKind, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
 
 /**
@@ -125,15 +125,17 @@ const RATIOS: readonly EvalKey[] = ['params', 'training_tflop', 'ppl', 'tokens_p
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
 /** A concept head's figures as a point (the LCM paper's): the heads' second table, beside the copy-previous flag. */
 const POINT_KEYS: ReadonlySet<EvalKey> = new Set(['l2', 'contrastive_acc', 'roundtrip_l2']);
+/** A concept head's figures two sentences ahead (its own draw of the sentence before read back as context): the heads' third table. */
+const AHEAD_KEYS: ReadonlySet<EvalKey> = new Set(['energy_score_ahead', 'energy_score_ahead_diff_train_dist', 'energy_score_ahead_posterior', 'energy_score_ahead_posterior_diff_train_dist']);
 
 /**
  * Which columns a table keeps: every figure (`all`); a token predictor's quality figures or its
  * generation measurements; a concept head's figures as a distribution of the next vector (its
- * size, energy scores, BrierLM) or as a point (L2, contrastive accuracy, round trip, the
- * copy-previous flag). The heads' parts leave out their baselines' figures, which
- * {@link headReferenceRows} prints as rows.
+ * size, energy scores, BrierLM), as a point (L2, contrastive accuracy, round trip, the
+ * copy-previous flag) or two sentences ahead (its energy scores there). The heads' parts leave
+ * out their baselines' figures, which {@link headReferenceRows} prints as rows.
  */
-export type TablePart = 'all' | 'quality' | 'generation' | 'distribution' | 'point';
+export type TablePart = 'all' | 'quality' | 'generation' | 'distribution' | 'point' | 'ahead';
 
 function inTablePart(part: TablePart, k: EvalKey): boolean {
   switch (part) {
@@ -144,8 +146,10 @@ function inTablePart(part: TablePart, k: EvalKey): boolean {
       return (part === 'generation') === GENERATION_KEYS.has(k);
     case 'point':
       return POINT_KEYS.has(k);
+    case 'ahead':
+      return AHEAD_KEYS.has(k);
     case 'distribution':
-      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !HEAD_REFERENCE_KEYS.has(k);
+      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !AHEAD_KEYS.has(k) && !HEAD_REFERENCE_KEYS.has(k);
   }
 }
 
@@ -272,19 +276,27 @@ function pairWithBaseHead(a: Artifact, base: Artifact, extra: Record<string, Eva
   }
   const out: Record<string, number> = {};
   const targets = mine.documents.reduce((n, d) => n + d.targets, 0);
+  const aheadTargets = mine.documents.reduce((n, d) => n + (d.aheadTargets ?? 0), 0);
   const documents = mine.documents.filter((d) => d.targets > 0).length;
-  for (const [figure, score] of [['energy_score', 'energyScore'], ['energy_score_posterior', 'energyScorePosterior'], ['l2', 'l2'], ['contrastive_acc', 'contrastiveAcc']] as const) {
+  const scores = [['energy_score', 'energyScore'], ['energy_score_posterior', 'energyScorePosterior'], ['l2', 'l2'], ['contrastive_acc', 'contrastiveAcc'], ['energy_score_ahead', 'energyScoreAhead'], ['energy_score_ahead_posterior', 'energyScoreAheadPosterior']] as const;
+  for (const [figure, score] of scores) {
     const comparison = PAIRED_COMPARISONS.get(figure)!;
     const head = `${LABELS.get(figure)} ${pair}`;
     const paired = pairedScore(mine, theirs, score, o);
     if (paired === undefined) continue;
     if (paired === 'other targets') {
+      // Other targets: none of the scores pair. Only other targets ahead: the rest still do.
+      if (isAhead(score)) {
+        lines.push(`${head}: not paired: they rolled out other targets two sentences ahead (another aheadSentences or maxSentences)`);
+        continue;
+      }
       lines.push(`${head}: not paired: they were scored against other targets (another SentenceVAE, or other test documents)`);
       break;
     }
     extra[pairedBaselineKey(comparison.key)] = base.stage;
     Object.assign(out, { [comparison.key]: paired.difference, ...intervalEntries(comparison.key, paired.interval) });
-    if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${targets} targets)`, comparison, paired.difference, paired.interval, documents));
+    const count = isAhead(score) ? aheadTargets : targets;
+    if (paired.interval) lines.push(...pairedIntervalLine(`${head} (the same ${count} targets)`, comparison, paired.difference, paired.interval, documents));
   }
   // BrierLM through the SentenceVAE's decoder, on the same next sentences.
   const brier = pairedBrier(mine, theirs, o);
@@ -609,6 +621,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const of = (key: EvalKey) => references.filter((r) => r.results[key] !== undefined);
       tables.push(`Concept heads as distributions of the next vector (lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
       tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);
+      const ahead = heads.map((r) => r.results['ahead_targets']).find((n) => n !== undefined);
+      if (ahead !== undefined) tables.push(`Concept heads two sentences ahead, each reading its own draw of the sentence before, as it generates (${ahead} targets; lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score_ahead')], null, 'ahead')}`);
     }
     const rest = otherRows.filter((r) => r.results['l2'] === undefined);
     if (rest.length > 0) tables.push(comparisonTable(rest, null));

@@ -60,10 +60,16 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect(table).toMatch(/^energy score diff - draws \(the same \d+ targets\), paired over the same documents: /m);
     expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+ES posterior\s+ES post\. - train-dist$/m);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
+    // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
+    for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);
+    expect(d['energy_score_ahead_posterior']).not.toBe(d['energy_score_ahead']);
+    expect(d['energy_score_ahead_posterior_diff']).toBeCloseTo(d['energy_score_ahead_posterior']! - e['energy_score_ahead_posterior']!, 9);
+    expect(table).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead post\.\s+ES 2 ahead post\. - train-dist$/m);
     // Evaluated again (a fork: only an evaluation option differs), the same posterior draws: the same figures.
     const again = await run(['stages.svae.model.variational=true', 'stages.draws.resamples=60']);
     const forked = (await readSummary(again.find((r) => r.name === 'draws')!.artifact.runDir!))!.eval as Record<string, number>;
     expect(forked['energy_score_posterior']).toBe(d['energy_score_posterior']);
+    expect(forked['energy_score_ahead_posterior']).toBe(d['energy_score_ahead_posterior']);
 
     // Over a plain SentenceVAE: refused when planned, before the SentenceVAE trains.
     const before = log.length;

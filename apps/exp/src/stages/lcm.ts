@@ -13,8 +13,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   baseLcmConfigSchema,
+  collateWindows,
   conceptBatches,
   conceptLens,
+  conceptWindows,
   hasLens,
   createConceptHead,
   energyScores,
@@ -48,7 +50,7 @@ import { epochStream } from '../train/streams.js';
 import { datasetDirOf, loadData, pickDocuments, promptSentences, tokenizerArtifact, validationBatches, type LoadedData } from './dataset.js';
 import { modelSection } from './model-section.js';
 import { embedDocuments, embedPosteriors, headEmbeddings } from './embeddings.js';
-import { headPairing, type HeadPairing } from './head-pairing.js';
+import { headPairing, type AheadScores, type HeadPairing } from './head-pairing.js';
 import { loadSvae } from './svae.js';
 import type { Artifact, GenerateOptions, LensView, Stage, StageContext, StageSection } from './types.js';
 
@@ -60,6 +62,12 @@ const common = {
   roundTripSentences: z.number().int().positive().default(64).describe('predicted embeddings decoded and re-encoded for round-trip L2'),
   resamples: z.number().int().positive().default(1000).describe('bootstrap resamples of the test documents for the 95% intervals (seeded by the pipeline seed)'),
   brierSentences: z.number().int().nonnegative().default(256).describe('BrierLM: how many predicted next sentences (spread evenly over the test documents) are decoded twice through the SentenceVAE decoder; 0 = no BrierLM'),
+  aheadSentences: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(256)
+    .describe("energy score two sentences ahead: how many targets (spread evenly over the test documents) the head also predicts after its own draw of the sentence before, twice, as generation goes on; 0 = none"),
 };
 
 export const lcmMseStageSchema = z.strictObject({
@@ -180,6 +188,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
         batchSize: c.train.batchSize,
         resamples: c.resamples,
         seed: ctx.seed,
+        ahead: c.aheadSentences,
         brier: {
           sentences: c.brierSentences,
           ids: evalDocs.map((d) => d.sentences),
@@ -229,6 +238,8 @@ export async function evaluateHead(
     resamples: number;
     seed: number;
     brier?: BrierOptions;
+    /** How many targets (spread evenly over the documents) are also predicted two sentences ahead ({@link rollOutAhead}); 0 or absent: none. */
+    ahead?: number;
     /** Called with the teacher-forced predictions, their targets and documents (in document order). */
     onPredictions?: (p: { predictions: Float32Array[]; targets: Float32Array[]; docOf: number[] }) => void;
     /** Called with what the eval needs to pair this head with another on the same targets. */
@@ -261,11 +272,12 @@ export async function evaluateHead(
   options.onPredictions?.({ predictions, targets, docOf });
   const scores = scoresWithBaselines(predictions, targets, previous, meanEmbedding(training));
   const out: Record<string, number | null> = {};
-  const figure = (key: EvalKey, values: number[]) => {
+  // A figure over all targets, or over a subset of them (`of[j]`: the document of value j).
+  const figure = (key: EvalKey, values: number[], of: readonly number[] = docOf) => {
     const sums = docs.map(() => ({ num: 0, den: 0 }));
     values.forEach((x, i) => {
-      sums[docOf[i]!]!.num += x;
-      sums[docOf[i]!]!.den += 1;
+      sums[of[i]!]!.num += x;
+      sums[of[i]!]!.den += 1;
     });
     const ci = bootstrapRatio(sums, { resamples: options.resamples, seed: options.seed });
     Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, ...intervalEntries(key, ci) });
@@ -282,6 +294,8 @@ export async function evaluateHead(
   // Paired: the same targets, the same documents drawn in each resample.
   figure('energy_score_diff_train_dist', headScores.map((x, i) => x - trainDist[i]!));
   let posteriorScores: number[] | undefined;
+  let drawn: Float32Array[] | undefined;
+  let trainDraws: (readonly [Float32Array, Float32Array])[] | undefined;
   if (options.posterior) {
     // Against one draw of each target's posterior (the same draws for every head: seeded, in
     // target order), and the training distribution sampled as posterior draws too (the same picks).
@@ -290,11 +304,11 @@ export async function evaluateHead(
     if (stds.length !== targets.length) throw new Error(`evaluation: ${stds.length} posterior stds for ${targets.length} targets`);
     const noise = new Rng(options.seed + 3);
     const drawOf = (mean: Float32Array, std: Float32Array) => Float32Array.from(mean, (m, j) => m + std[j]! * noise.normal());
-    const drawn = targets.map((t, i) => drawOf(t, stds[i]!));
+    drawn = targets.map((t, i) => drawOf(t, stds[i]!));
     const poolStds = trainingStds.flat();
     posteriorScores = energyScores(predictions, second, drawn);
     figure('energy_score_posterior', posteriorScores);
-    const trainDraws = picks.map((d) => [drawOf(pool[d[0]]!, poolStds[d[0]]!), drawOf(pool[d[1]]!, poolStds[d[1]]!)] as const);
+    trainDraws = picks.map((d) => [drawOf(pool[d[0]]!, poolStds[d[0]]!), drawOf(pool[d[1]]!, poolStds[d[1]]!)] as const);
     const trainDistPosterior = energyScores(trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
     figure('energy_score_posterior_diff_train_dist', posteriorScores.map((x, i) => x - trainDistPosterior[i]!));
   }
@@ -308,10 +322,88 @@ export async function evaluateHead(
     brierItems = await headBrier(docs, docOf, predictions, second, targets, options, options.brier);
     Object.assign(out, brierFigures(brierItems, options));
   }
-  const pairing = headPairing(targets, docOf, { energyScore: headScores, l2: scores.head.l2, contrastiveAcc: scores.head.contrastive, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length);
+  // Two sentences ahead: each picked target's energy score, against its mean and (a VAE's) its posterior draw.
+  let ahead: AheadScores | undefined;
+  if (options.ahead && options.ahead > 0) {
+    const rolled = await rollOutAhead(model, docs, predictions, second, options.ahead, { batchSize: options.batchSize, seed: options.seed });
+    const at = (list: readonly Float32Array[]) => rolled.picks.map((k) => list[k]!);
+    const aheadOf = rolled.picks.map((k) => docOf[k]!);
+    const aheadScores = energyScores(rolled.first, rolled.second, at(targets));
+    figure('energy_score_ahead', aheadScores, aheadOf);
+    const aheadTrainDist = rolled.picks.map((k) => trainDist[k]!);
+    figure('energy_score_ahead_train_dist', aheadTrainDist, aheadOf);
+    figure('energy_score_ahead_diff_train_dist', aheadScores.map((x, j) => x - aheadTrainDist[j]!), aheadOf);
+    ahead = { picks: rolled.picks, scores: { energyScoreAhead: aheadScores } };
+    if (drawn && trainDraws) {
+      const against = at(drawn);
+      const aheadPosterior = energyScores(rolled.first, rolled.second, against);
+      figure('energy_score_ahead_posterior', aheadPosterior, aheadOf);
+      const trainPosterior = energyScores(rolled.picks.map((k) => trainDraws![k]![0]), rolled.picks.map((k) => trainDraws![k]![1]), against);
+      figure('energy_score_ahead_posterior_diff_train_dist', aheadPosterior.map((x, j) => x - trainPosterior[j]!), aheadOf);
+      ahead.scores.energyScoreAheadPosterior = aheadPosterior;
+    }
+    out['ahead_targets'] = rolled.picks.length;
+  }
+  const pairing = headPairing(targets, docOf, { energyScore: headScores, l2: scores.head.l2, contrastiveAcc: scores.head.contrastive, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length, ahead);
   options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+}
+
+/**
+ * Two sentences ahead, as generation goes on: for up to `limit` targets (spread evenly over the
+ * documents; each one whose previous sentence is itself a target in the same window, so that the
+ * head predicted it from the true sentences before it), the head's draw of the previous sentence
+ * (`predictions`; a second rollout from `second`, its draw at another seed) replaces it in the
+ * context, and the head draws the target from there: windows [true 0..t-1, own draw of t, true
+ * t + 1], cut as the teacher-forced pass cut them, whose last prediction is the rollout's.
+ * Returns the picked targets (indices into the teacher-forced targets, in order) and the two
+ * rollouts' draws of each.
+ */
+export async function rollOutAhead(
+  model: Pick<ConceptModel, 'predictBatch' | 'config'>,
+  docs: Float32Array[][],
+  predictions: readonly Float32Array[],
+  second: readonly Float32Array[],
+  limit: number,
+  o: { batchSize: number; seed: number },
+): Promise<{ picks: number[]; first: Float32Array[]; second: Float32Array[] }> {
+  // Where each teacher-forced target sits: its window (the same windows as its batches) and position.
+  const slots: { d: number; window: Float32Array[]; p: number }[] = [];
+  docs.forEach((doc, d) => {
+    for (const window of conceptWindows([doc], { maxSentences: model.config.maxSentences, endVector: null })) for (let p = 1; p < window.length; p++) slots.push({ d, window, p });
+  });
+  if (slots.length !== predictions.length) throw new Error(`rollOutAhead: ${predictions.length} predictions for ${slots.length} targets`);
+  const eligible = docs.map(() => [] as number[]);
+  slots.forEach((s, k) => {
+    if (s.p >= 2) eligible[s.d]!.push(k);
+  });
+  const picks = spreadPicks(eligible.map((ks) => ks.length), limit).flatMap((chosen, d) => chosen.map((c) => eligible[d]![c]!));
+  const dim = predictions[0]?.length ?? 0;
+  const rollout = async (previous: readonly Float32Array[], seed: number): Promise<Float32Array[]> => {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < picks.length; i += o.batchSize) {
+      // [context before t, the head's own draw of t, the target t + 1] per picked target.
+      const windows = picks.slice(i, i + o.batchSize).map((k) => {
+        const { window, p } = slots[k]!;
+        return [...window.slice(0, p - 1), previous[k - 1]!, window[p]!];
+      });
+      const batch = collateWindows(windows, dim);
+      try {
+        const { predictions: drawn } = await model.predictBatch(batch, { seed });
+        // Each window's predictions in position order: its last is the rollout's draw of the target.
+        let end = 0;
+        for (const w of windows) {
+          end += w.length - 1;
+          out.push(drawn[end - 1]!);
+        }
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+    return out;
+  };
+  return { picks, first: await rollout(predictions, o.seed + 4), second: await rollout(second, o.seed + 5) };
 }
 
 /** What BrierLM of a concept head needs: the test documents' ids and a sampling decoder. */
@@ -421,7 +513,7 @@ const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@s
  * evaluates one trained head again instead of training it per point. Guidance's
  * conditionDropout trains the unconditional prediction, so it is not among them.
  */
-const evalOnly = ['evalDocuments', 'roundTripSentences', 'resamples', 'brierSentences', 'model.sampling', 'model.guidance.scale', 'model.guidance.rescale'] as const;
+const evalOnly = ['evalDocuments', 'roundTripSentences', 'resamples', 'brierSentences', 'aheadSentences', 'model.sampling', 'model.guidance.scale', 'model.guidance.rescale'] as const;
 
 export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   kind: 'lcm-mse',

@@ -57,7 +57,8 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       ),
     ),
   );
-  const lcmTables = (['distribution', 'point'] as const).map((part) => lcmTableElement(lcmRuns, lcmLabels, part));
+  const lcmTables = (['distribution', 'point', 'ahead'] as const).map((part) => lcmTableElement(lcmRuns, lcmLabels, part));
+  const ahead = columnsWithValues(lcmRuns, LCM_COLUMNS.filter((c) => c.part === 'ahead')).length > 0;
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
   const byContext = contextCurves([baseline, ...others]);
   const contextChart = h('div', { id: 'paper-context' });
@@ -86,6 +87,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     lcmRuns.length ? lcmTables[0]! : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).'),
     h('h3', {}, 'Large Concept Model heads as points (the LCM paper\'s figures)'),
     lcmRuns.length ? lcmTables[1]! : h('p', { class: 'hint' }, 'No run has LCM results.'),
+    ...(ahead ? [h('h3', {}, 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower is better)'), lcmTables[2]!] : []),
     lcmCharts,
     h('h3', {}, 'Markdown'),
     markdown,
@@ -102,7 +104,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       log: false,
     });
   }
-  markdown.value = [exportTable(svae, 'markdown'), ...(lcmRuns.length ? (['distribution', 'point'] as const).map((part) => exportTable(lcmTable(lcmRuns, part), 'markdown')) : [])].join('\n');
+  markdown.value = [exportTable(svae, 'markdown'), ...(lcmRuns.length ? (['distribution', 'point', ...(ahead ? (['ahead'] as const) : [])] as const).map((part) => exportTable(lcmTable(lcmRuns, part), 'markdown')) : [])].join('\n');
   if (lcmRuns.length) columnsWithValues(lcmRuns, LCM_COLUMNS).filter((c) => !c.difference).forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
 }
 

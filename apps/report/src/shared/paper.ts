@@ -42,7 +42,7 @@ export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
  * coloured by its paired interval, and names the head it was paired with.
  */
 export interface LcmColumn extends PaperColumn {
-  part: 'distribution' | 'point';
+  part: 'distribution' | 'point' | 'ahead';
   difference: boolean;
 }
 
@@ -52,7 +52,8 @@ export interface LcmColumn extends PaperColumn {
  * over a variational SentenceVAE, against a posterior draw, each with its paired difference to
  * sampling the training embeddings (below 0: the head learned something from the context) and to
  * its baseline head. As points: the LCM paper's figures (L2 counts a sampling head's spread
- * against it), L2 and contrastive accuracy paired with the baseline head too.
+ * against it), L2 and contrastive accuracy paired with the baseline head too. Two sentences
+ * ahead: the energy scores of a head that reads its own draw of the sentence before as context.
  */
 export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'energy_score', label: 'Energy score', scale: 1, part: 'distribution', difference: false },
@@ -66,6 +67,12 @@ export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1, part: 'point', difference: false },
   { key: 'contrastive_acc_diff', label: 'Contr. acc. − baseline head (paired)', scale: 1, part: 'point', difference: true },
   { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1, part: 'point', difference: false },
+  { key: 'energy_score_ahead', label: 'ES 2 ahead', scale: 1, part: 'ahead', difference: false },
+  { key: 'energy_score_ahead_diff_train_dist', label: 'ES 2 ahead − train-dist (paired)', scale: 1, part: 'ahead', difference: true },
+  { key: 'energy_score_ahead_diff', label: 'ES 2 ahead − baseline head (paired)', scale: 1, part: 'ahead', difference: true },
+  { key: 'energy_score_ahead_posterior', label: 'ES 2 ahead post.', scale: 1, part: 'ahead', difference: false },
+  { key: 'energy_score_ahead_posterior_diff_train_dist', label: 'ES 2 ahead post. − train-dist (paired)', scale: 1, part: 'ahead', difference: true },
+  { key: 'energy_score_ahead_posterior_diff', label: 'ES 2 ahead post. − baseline head (paired)', scale: 1, part: 'ahead', difference: true },
 ];
 
 /** The columns of `columns` that at least one of `runs` has a figure for. */
