@@ -225,7 +225,8 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
  * training-mean baselines on the same targets, and the energy score of two draws beside that of
  * two training embeddings drawn at random (`training`: the training documents' embeddings), each
  * with a 95% bootstrap interval over the documents (contrastive distractors: all targets of all
- * documents); round trip over some predictions.
+ * documents); the energy score two sentences ahead over some targets ({@link rollOutAhead});
+ * round trip over some predictions.
  */
 export async function evaluateHead(
   model: Pick<ConceptModel, 'predictBatch' | 'config' | 'normalizer'>,
