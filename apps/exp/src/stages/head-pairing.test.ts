@@ -37,6 +37,26 @@ describe('pairing two heads on the same targets', () => {
     expect(pairedScore(a, b, 'energyScorePosterior', { resamples: 10, seed: 0 })).toBeUndefined();
   });
 
+  test('two sentences ahead: summed over the rolled-out targets only, paired only on the same ones', () => {
+    // Targets 1 and 2 rolled out (document 0's second, document 1's only).
+    const a = headPairing(targets, docOf, { energyScore: [1, 2, 4] }, 2, { picks: [1, 2], scores: { energyScoreAhead: [5, 7] } });
+    expect(a.documents).toEqual([
+      { targets: 2, aheadTargets: 1, energyScore: 3, energyScoreAhead: 5 },
+      { targets: 1, aheadTargets: 1, energyScore: 4, energyScoreAhead: 7 },
+    ]);
+    const b = headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2, { picks: [1, 2], scores: { energyScoreAhead: [4, 4] } });
+    const paired = pairedScore(a, b, 'energyScoreAhead', { resamples: 200, seed: 3 });
+    if (paired === 'other targets' || paired === undefined) throw new Error('expected a pairing');
+    // (5 - 4 + 7 - 4) / 2: over the two rolled-out targets, not the three.
+    expect(paired.difference).toBeCloseTo(2, 12);
+    expect(paired.interval).toEqual(bootstrapRatio([{ num: 1, den: 1 }, { num: 3, den: 1 }], { resamples: 200, seed: 3 }));
+    // Other picks (another aheadSentences): not paired ahead, still paired on the rest.
+    const other = headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2, { picks: [0, 2], scores: { energyScoreAhead: [4, 4] } });
+    expect(pairedScore(a, other, 'energyScoreAhead', { resamples: 10, seed: 0 })).toBe('other targets');
+    expect(pairedScore(a, other, 'energyScore', { resamples: 10, seed: 0 })).not.toBe('other targets');
+    expect(() => headPairing(targets, docOf, {}, 2, { picks: [1, 2], scores: { energyScoreAhead: [1] } })).toThrow(/2 targets rolled out, 1 scores \(energyScoreAhead\)/);
+  });
+
   test('BrierLM paired on the same next sentences; other sentences (another brierSentences) are said not to be, not an error', () => {
     const item = (target: number[], x: number[], y: number[]) => ({ target, samples: [x, y] as [number[], number[]] });
     const a = { ...headPairing(targets, docOf, { energyScore: [0, 0, 0] }, 2), brier: [[item([5, 2], [5, 2], [5, 2])], [item([7, 2], [7, 2], [1, 2])]] };
