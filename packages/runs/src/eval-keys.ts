@@ -111,6 +111,13 @@ export const EVAL_METRICS = [
     interval: true,
   },
   {
+    key: 'energy_score_ahead_diff_next',
+    label: 'ES 2 ahead - next',
+    meaning:
+      "LCM: energy_score_ahead minus the head's own energy score one sentence ahead (teacher-forced, energy_score's) on the same targets, target by target, with a paired 95% bootstrap interval over documents: what predicting from its own draw instead of the true sentence before costs (above 0), or gives (below 0: its rollouts spread more than its one-step draws, a sign that those are too narrow)",
+    interval: true,
+  },
+  {
     key: 'energy_score_ahead_diff',
     label: 'ES 2 ahead - baseline',
     meaning: "LCM: energy_score_ahead minus the baseline head's (energy_score_ahead_diff_baseline) on the same targets, with a paired 95% bootstrap interval over documents",

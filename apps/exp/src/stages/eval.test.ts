@@ -221,13 +221,14 @@ describe('eval stage', () => {
       expect(head['ahead_targets'] as number).toBeLessThan(head['eval_targets'] as number);
       expect(head['energy_score_ahead_diff_train_dist']).toBeCloseTo((head['energy_score_ahead'] as number) - (head['energy_score_ahead_train_dist'] as number), 9);
       expect(head['energy_score_ahead_posterior']).toBeUndefined();
+      expect(head['energy_score_ahead_diff_next_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_ahead_diff_next'] as number);
     }
     expect(energy['energy_score_ahead_train_dist']).toBe(mse['energy_score_ahead_train_dist']);
     expect(energy['energy_score_ahead_diff']).toBeCloseTo((energy['energy_score_ahead'] as number) - (mse['energy_score_ahead'] as number), 9);
     expect(energy['energy_score_ahead_diff_baseline']).toBe('mse');
     expect(text).toContain(`ES 2 ahead energy - mse (the same ${energy['ahead_targets']} targets), paired over the same documents: `);
     expect(text).toContain(`Concept heads two sentences ahead, each reading its own draw of the sentence before, as it generates (${mse['ahead_targets']} targets; lower energy score is better):`);
-    expect(text).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist$/m);
+    expect(text).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next$/m);
     expect(Number(text.split('\n').filter((l) => l.startsWith('training dist.  ')).at(-1)!.split(/\s{2,}/)[2]!.split(' ')[0])).toBeCloseTo(mse['energy_score_ahead_train_dist'] as number, 2);
     // A plain SentenceVAE: no posterior to draw targets from.
     expect(energy['energy_score_posterior']).toBeUndefined();

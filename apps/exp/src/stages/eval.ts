@@ -126,7 +126,7 @@ const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'toke
 /** A concept head's figures as a point (the LCM paper's): the heads' second table, beside the copy-previous flag. */
 const POINT_KEYS: ReadonlySet<EvalKey> = new Set(['l2', 'contrastive_acc', 'roundtrip_l2']);
 /** A concept head's figures two sentences ahead (its own draw of the sentence before read back as context): the heads' third table. */
-const AHEAD_KEYS: ReadonlySet<EvalKey> = new Set(['energy_score_ahead', 'energy_score_ahead_diff_train_dist', 'energy_score_ahead_posterior', 'energy_score_ahead_posterior_diff_train_dist']);
+const AHEAD_KEYS: ReadonlySet<EvalKey> = new Set(['energy_score_ahead', 'energy_score_ahead_diff_train_dist', 'energy_score_ahead_diff_next', 'energy_score_ahead_posterior', 'energy_score_ahead_posterior_diff_train_dist']);
 
 /**
  * Which columns a table keeps: every figure (`all`); a token predictor's quality figures or its

@@ -64,7 +64,7 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);
     expect(d['energy_score_ahead_posterior']).not.toBe(d['energy_score_ahead']);
     expect(d['energy_score_ahead_posterior_diff']).toBeCloseTo(d['energy_score_ahead_posterior']! - e['energy_score_ahead_posterior']!, 9);
-    expect(table).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead post\.\s+ES 2 ahead post\. - train-dist$/m);
+    expect(table).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next\s+ES 2 ahead post\.\s+ES 2 ahead post\. - train-dist$/m);
     // Evaluated again (a fork: only an evaluation option differs), the same posterior draws: the same figures.
     const again = await run(['stages.svae.model.variational=true', 'stages.draws.resamples=60']);
     const forked = (await readSummary(again.find((r) => r.name === 'draws')!.artifact.runDir!))!.eval as Record<string, number>;

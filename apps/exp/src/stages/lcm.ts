@@ -334,6 +334,8 @@ export async function evaluateHead(
     const aheadTrainDist = rolled.picks.map((k) => trainDist[k]!);
     figure('energy_score_ahead_train_dist', aheadTrainDist, aheadOf);
     figure('energy_score_ahead_diff_train_dist', aheadScores.map((x, j) => x - aheadTrainDist[j]!), aheadOf);
+    // The same targets one sentence ahead (teacher-forced): what reading its own draw costs.
+    figure('energy_score_ahead_diff_next', aheadScores.map((x, j) => x - headScores[rolled.picks[j]!]!), aheadOf);
     ahead = { picks: rolled.picks, scores: { energyScoreAhead: aheadScores } };
     if (drawn && trainDraws) {
       const against = at(drawn);
