@@ -81,7 +81,7 @@ export const lossConfigSchema = tokenLossSchema('focal').describe('Reconstructio
 export const klConfigSchema = z
   .strictObject({
     weight: z.number().min(0).default(1).describe('Final KL weight beta (1 = the ELBO).'),
-    annealSteps: z.number().int().min(0).default(0).describe('Linear warm-up of beta from 0 over this many steps; 0 = full weight from step 0 (on Brown a 200-step warm-up let the KL swing early and cost reconstruction: docs/results/README.md).'),
+    annealSteps: z.number().int().min(0).default(0).describe('Linear warm-up of beta from 0 over this many steps; 0 = full weight from step 0 (a 200-step warm-up let the KL swing early, which cost reconstruction on Brown, not on SOTU: docs/results/README.md).'),
     freeBits: z
       .number()
       .min(0)
