@@ -1,5 +1,5 @@
 import { HIGHER_IS_BETTER } from '@sentencelab/runs/eval-keys';
-import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type LcmColumn, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmParts, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type LcmColumn, type PaperColumn } from '../shared/paper.js';
 import { seedGroupsOf } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
@@ -11,9 +11,9 @@ import type { AppState } from './state.js';
  * The paper view: a baseline and candidate runs in the SentenceVAE-style table (params, PPL,
  * tokens/s, KV KB/token with % change vs the baseline; a figure's 95% interval, or tok/s's
  * range over the timed passes, beside it where stored, and a change within overlapping
- * intervals or ranges marked, uncoloured) and the LCM heads' two tables (as distributions, as
- * points; each paired difference with the head's baseline head or with sampling the training
- * embeddings coloured by its interval), with bar charts; the PPL by context tokens as one curve
+ * intervals or ranges marked, uncoloured) and the LCM heads' tables (as distributions, as
+ * points, two sentences ahead; each paired difference with the head's baseline head or with
+ * sampling the training embeddings coloured by its interval), with bar charts; the PPL by context tokens as one curve
  * per model; and, where runs differ only in their seed, each figure's mean, spread and n across
  * the seeds, with each run's paired comparison with its eval's baseline (PPL ratio, per-pass
  * tok/s ratio) pooled the same way. Columns no run has a figure for are left out.
@@ -57,8 +57,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       ),
     ),
   );
-  const lcmTables = (['distribution', 'point', 'ahead'] as const).map((part) => lcmTableElement(lcmRuns, lcmLabels, part));
-  const ahead = columnsWithValues(lcmRuns, LCM_COLUMNS.filter((c) => c.part === 'ahead')).length > 0;
+  const parts = lcmParts(lcmRuns);
   const svaeCharts = h('div', { class: 'bars', id: 'paper-bars' });
   const byContext = contextCurves([baseline, ...others]);
   const contextChart = h('div', { id: 'paper-context' });
@@ -83,11 +82,9 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     byContext.curves.length ? contextChart : h('p', { class: 'hint' }, 'No run has PPL by context (eval ppl_by_context, written by the eval stage).'),
     h('h3', {}, 'Across seeds: mean ± std (n)'),
     seedsTable,
-    h('h3', {}, 'Large Concept Model heads as distributions of the next vector (lower is better)'),
-    lcmRuns.length ? lcmTables[0]! : h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).'),
-    h('h3', {}, 'Large Concept Model heads as points (the LCM paper\'s figures)'),
-    lcmRuns.length ? lcmTables[1]! : h('p', { class: 'hint' }, 'No run has LCM results.'),
-    ...(ahead ? [h('h3', {}, 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower is better)'), lcmTables[2]!] : []),
+    ...(parts.length
+      ? parts.flatMap((part) => [h('h3', {}, LCM_HEADINGS[part]), lcmTableElement(lcmRuns, lcmLabels, part)])
+      : [h('h3', {}, 'Large Concept Model heads'), h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).')]),
     lcmCharts,
     h('h3', {}, 'Markdown'),
     markdown,
@@ -104,7 +101,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       log: false,
     });
   }
-  markdown.value = [exportTable(svae, 'markdown'), ...(lcmRuns.length ? (['distribution', 'point', ...(ahead ? (['ahead'] as const) : [])] as const).map((part) => exportTable(lcmTable(lcmRuns, part), 'markdown')) : [])].join('\n');
+  markdown.value = [svae, ...parts.map((part) => lcmTable(lcmRuns, part))].map((t) => exportTable(t, 'markdown')).join('\n');
   if (lcmRuns.length) columnsWithValues(lcmRuns, LCM_COLUMNS).filter((c) => !c.difference).forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
 }
 
@@ -128,6 +125,13 @@ function changeClass(column: PaperColumn, change: number | undefined): string {
   if (change === undefined || change === 0) return '';
   return change > 0 === HIGHER_IS_BETTER.has(column.key) ? 'better' : 'worse';
 }
+
+/** The heading of each LCM table. */
+const LCM_HEADINGS: Record<LcmColumn['part'], string> = {
+  distribution: 'Large Concept Model heads as distributions of the next vector (lower is better)',
+  point: "Large Concept Model heads as points (the LCM paper's figures)",
+  ahead: 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower is better)',
+};
 
 /** Hover text of a paired difference's cell, by where its interval lies against 0. */
 const VERDICT_TITLES = {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { columnsWithValues, contextCurves, formatSeedStats, LCM_COLUMNS, lcmCell, lcmTable, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { columnsWithValues, contextCurves, formatSeedStats, LCM_COLUMNS, lcmCell, lcmParts, lcmTable, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -192,6 +192,9 @@ describe('the LCM tables', () => {
         ['draws', '3.6', '0.1 [-0.05, 0.2]', '5.1', '-0.077 [-0.095, -0.057] vs one-tower'],
       ],
     });
+    expect(lcmParts([means, head])).toEqual(['distribution', 'point']);
+    expect(lcmParts([run('old', { l2: 7 })])).toEqual(['point']);
+    expect(lcmParts([run('ahead', { energy_score: 3, energy_score_ahead: 3.4 })])).toEqual(['distribution', 'ahead']);
     expect(lcmTable([means, head], 'point').header).toEqual(['Run', 'L2', 'L2 − baseline head (paired)', 'Contrastive acc.', 'Contr. acc. − baseline head (paired)']);
   });
 });

@@ -104,6 +104,11 @@ export function lcmCell(row: RunRow, column: LcmColumn): LcmCell {
   return { text: named, verdict };
 }
 
+/** The LCM tables that some of `runs` has a figure for, in order (distribution, point, ahead). */
+export function lcmParts(runs: readonly RunRow[]): LcmColumn['part'][] {
+  return (['distribution', 'point', 'ahead'] as const).filter((part) => columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part)).length > 0);
+}
+
 /** One of the LCM tables as plain text (the Markdown export): a row per run, the part's columns that any run has. */
 export function lcmTable(runs: readonly RunRow[], part: LcmColumn['part']): PlainTable {
   const columns = columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part));
