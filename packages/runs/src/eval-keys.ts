@@ -114,7 +114,7 @@ export const EVAL_METRICS = [
     key: 'energy_score_ahead_diff_next',
     label: 'ES 2 ahead - next',
     meaning:
-      "LCM: energy_score_ahead minus the head's own energy score one sentence ahead (teacher-forced, energy_score's) on the same targets, target by target, with a paired 95% bootstrap interval over documents: what predicting from its own draw instead of the true sentence before costs (above 0), or gives (below 0: its rollouts spread more than its one-step draws, a sign that those are too narrow)",
+      "LCM: energy_score_ahead minus the head's own energy score one sentence ahead (teacher-forced, energy_score's) on the same targets, target by target, with a paired 95% bootstrap interval over documents: what predicting from its own draw instead of the true sentence before costs (above 0, as for a head of about the right spread), or gives (below 0: its two rollouts, from different draws, spread more than its two one-step draws, and that suits the targets better)",
     interval: true,
   },
   {

@@ -69,7 +69,7 @@ export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1, part: 'point', difference: false },
   { key: 'energy_score_ahead', label: 'ES 2 ahead', scale: 1, part: 'ahead', difference: false },
   { key: 'energy_score_ahead_diff_train_dist', label: 'ES 2 ahead − train-dist (paired)', scale: 1, part: 'ahead', difference: true },
-  // A diagnostic, not a verdict: below 0 its one-step draws spread too little, above 0 its own context costs it. Uncoloured.
+  // A diagnostic, not a verdict (above 0 its own context costs it; below 0 its rollouts' spread suits the targets better): uncoloured.
   { key: 'energy_score_ahead_diff_next', label: 'ES 2 ahead − next (paired)', scale: 1, part: 'ahead', difference: false },
   { key: 'energy_score_ahead_diff', label: 'ES 2 ahead − baseline head (paired)', scale: 1, part: 'ahead', difference: true },
   { key: 'energy_score_ahead_posterior', label: 'ES 2 ahead post.', scale: 1, part: 'ahead', difference: false },
