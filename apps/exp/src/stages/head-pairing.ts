@@ -1,8 +1,9 @@
 /**
  * Two concept heads compared on the same targets: each head's stage keeps, beside its figures,
  * its per-document sums of the per-target energy score (and, over a variational SentenceVAE, of
- * the energy score against a posterior draw of each target), L2 and contrastive accuracy, and a
- * fingerprint of the targets they
+ * the energy score against a posterior draw of each target), L2 and contrastive accuracy, its
+ * energy scores two sentences ahead over the targets it rolled out, and a fingerprint of the
+ * targets they
  * were scored against (the test sentences' embeddings by the SentenceVAE, in order, and which
  * document each belongs to). The eval stage pairs two heads whose fingerprints are equal: the
  * difference of their energy scores target by target, with a 95% bootstrap interval over the

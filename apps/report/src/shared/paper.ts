@@ -36,8 +36,8 @@ export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
 ];
 
 /**
- * A column of the Large Concept Model tables: which of the two it sits in (the heads as
- * distributions of the next vector, or as points), and whether it is a paired difference (with
+ * A column of the Large Concept Model tables: which of the three it sits in (the heads as
+ * distributions of the next vector, as points, or two sentences ahead), and whether it is a paired difference (with
  * the baseline head its eval named, or with sampling the training embeddings): such a cell is
  * coloured by its paired interval, and names the head it was paired with.
  */
