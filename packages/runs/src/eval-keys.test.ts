@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { aboveOneKey, HIGHER_IS_BETTER, intervalBase, intervalEntries, intervalKeys, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
+import { aboveOneKey, headTablePart, HIGHER_IS_BETTER, intervalBase, intervalEntries, intervalKeys, noChange, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, rangeKeys, spreadBase, storedBounds, storedSpread } from './eval-keys.js';
 
 describe('interval keys', () => {
   test('a figure and its interval keys map both ways; no entries without an interval', () => {
@@ -59,5 +59,11 @@ describe('stored spreads', () => {
     for (const [figure, paired] of PAIRED_COMPARISONS) expect([paired.key, HIGHER_IS_BETTER.has(paired.key)]).toEqual([paired.key, HIGHER_IS_BETTER.has(figure)]);
     // Scores named so are not all better higher: the energy score is a loss.
     expect(['energy_score', 'energy_score_diff', 'l2', 'ppl'].filter((k) => HIGHER_IS_BETTER.has(k as never))).toEqual([]);
+  });
+
+  test("a concept head's figures split into its three tables: as points, two sentences ahead, else as a distribution", () => {
+    expect(['l2', 'l2_diff', 'contrastive_acc_diff', 'roundtrip_l2'].map(headTablePart)).toEqual(['point', 'point', 'point', 'point']);
+    expect(['energy_score_ahead', 'energy_score_ahead_diff_next', 'energy_score_ahead_posterior_diff'].map(headTablePart)).toEqual(['ahead', 'ahead', 'ahead']);
+    expect(['energy_score', 'energy_score_posterior_diff', 'brier_1'].map(headTablePart)).toEqual(['distribution', 'distribution', 'distribution']);
   });
 });

@@ -234,6 +234,30 @@ export const HIGHER_IS_BETTER: ReadonlySet<EvalKey> = new Set<EvalKey>([
   'recon_noise_half',
 ]);
 
+/**
+ * Which of a concept head's tables a figure of its belongs to: as a point (the LCM paper's L2,
+ * contrastive accuracy, round trip, and their paired differences), two sentences ahead (its own
+ * draw of the sentence before read back as context), else as a distribution of the next vector.
+ * The eval's tables and the report's LCM tables both split on it.
+ */
+export type HeadTablePart = 'distribution' | 'point' | 'ahead';
+
+const HEAD_POINT_FIGURES: ReadonlySet<string> = new Set<EvalKey>(['l2', 'l2_diff', 'contrastive_acc', 'contrastive_acc_diff', 'roundtrip_l2']);
+const HEAD_AHEAD_FIGURES: ReadonlySet<string> = new Set<EvalKey>([
+  'energy_score_ahead',
+  'energy_score_ahead_train_dist',
+  'energy_score_ahead_diff_train_dist',
+  'energy_score_ahead_diff_next',
+  'energy_score_ahead_diff',
+  'energy_score_ahead_posterior',
+  'energy_score_ahead_posterior_diff_train_dist',
+  'energy_score_ahead_posterior_diff',
+]);
+
+export function headTablePart(key: string): HeadTablePart {
+  return HEAD_POINT_FIGURES.has(key) ? 'point' : HEAD_AHEAD_FIGURES.has(key) ? 'ahead' : 'distribution';
+}
+
 /** A figure the eval also compares with its baseline model's pairwise (on the same documents or passes). */
 export interface PairedComparison {
   /** Where the comparison is stored. */

@@ -31,7 +31,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
+import { EVAL_METRICS, headTablePart, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
 import { conceptHeadConfigSchema, describeSampler } from '@sentencelab/concept-heads';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
@@ -123,10 +123,6 @@ const LABELS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.label])
 const RATIOS: readonly EvalKey[] = ['params', 'training_tflop', 'ppl', 'tokens_per_s', 'kv_bytes_per_token'];
 /** The generation measurements (speed, KV cache): the token predictors' second table, so neither is 300 characters wide. */
 const GENERATION_KEYS: ReadonlySet<EvalKey> = new Set(['generated_tokens', 'tokens_per_s', 'tokens_per_s_excl_first', 'kv_bytes_per_token', 'kv_bytes_per_token_measured', 'kv_generation_bytes']);
-/** A concept head's figures as a point (the LCM paper's): the heads' second table, beside the copy-previous flag. */
-const POINT_KEYS: ReadonlySet<EvalKey> = new Set(['l2', 'contrastive_acc', 'roundtrip_l2']);
-/** A concept head's figures two sentences ahead (its own draw of the sentence before read back as context): the heads' third table. */
-const AHEAD_KEYS: ReadonlySet<EvalKey> = new Set(['energy_score_ahead', 'energy_score_ahead_diff_train_dist', 'energy_score_ahead_diff_next', 'energy_score_ahead_posterior', 'energy_score_ahead_posterior_diff_train_dist']);
 
 /**
  * Which columns a table keeps: every figure (`all`); a token predictor's quality figures or its
@@ -145,11 +141,10 @@ function inTablePart(part: TablePart, k: EvalKey): boolean {
     case 'generation':
       return (part === 'generation') === GENERATION_KEYS.has(k);
     case 'point':
-      return POINT_KEYS.has(k);
     case 'ahead':
-      return AHEAD_KEYS.has(k);
+      return headTablePart(k) === part && !HEAD_REFERENCE_KEYS.has(k);
     case 'distribution':
-      return !GENERATION_KEYS.has(k) && !POINT_KEYS.has(k) && !AHEAD_KEYS.has(k) && !HEAD_REFERENCE_KEYS.has(k);
+      return !GENERATION_KEYS.has(k) && headTablePart(k) === part && !HEAD_REFERENCE_KEYS.has(k);
   }
 }
 

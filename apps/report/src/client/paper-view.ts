@@ -1,5 +1,5 @@
-import { HIGHER_IS_BETTER } from '@sentencelab/runs/eval-keys';
-import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmParts, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type LcmColumn, type PaperColumn } from '../shared/paper.js';
+import { HIGHER_IS_BETTER, type HeadTablePart } from '@sentencelab/runs/eval-keys';
+import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmColumns, lcmParts, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
 import { seedGroupsOf } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
@@ -127,7 +127,7 @@ function changeClass(column: PaperColumn, change: number | undefined): string {
 }
 
 /** The heading of each LCM table. */
-const LCM_HEADINGS: Record<LcmColumn['part'], string> = {
+const LCM_HEADINGS: Record<HeadTablePart, string> = {
   distribution: 'Large Concept Model heads as distributions of the next vector (lower is better)',
   point: "Large Concept Model heads as points (the LCM paper's figures)",
   ahead: 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower is better)',
@@ -141,8 +141,8 @@ const VERDICT_TITLES = {
 } as const;
 
 /** One of the LCM tables: a row per head, the part's columns any head has; each paired difference coloured by its interval. */
-function lcmTableElement(runs: readonly RunRow[], labels: Map<RunRow, string>, part: LcmColumn['part']): HTMLElement {
-  const columns = columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part));
+function lcmTableElement(runs: readonly RunRow[], labels: Map<RunRow, string>, part: HeadTablePart): HTMLElement {
+  const columns = lcmColumns(runs, part);
   return h(
     'table',
     { class: 'grid', id: `paper-lcm-${part}` },

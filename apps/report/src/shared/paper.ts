@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { HIGHER_IS_BETTER, PAIRED_COMPARISONS, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { headTablePart, HIGHER_IS_BETTER, PAIRED_COMPARISONS, type HeadTablePart, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { seedSpread, type SeedSpread } from '@sentencelab/metrics/seeds';
 import { formatNumber, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
@@ -36,13 +36,12 @@ export const PAIRED_SEED_COLUMNS: PaperColumn[] = [
 ];
 
 /**
- * A column of the Large Concept Model tables: which of the three it sits in (the heads as
- * distributions of the next vector, as points, or two sentences ahead), and whether it is a paired difference (with
- * the baseline head its eval named, or with sampling the training embeddings): such a cell is
+ * A column of the Large Concept Model tables (which of the three it sits in: `headTablePart` of
+ * its key, as the eval splits its tables), and whether it is a paired difference (with the
+ * baseline head its eval named, or with sampling the training embeddings): such a cell is
  * coloured by its paired interval, and names the head it was paired with.
  */
 export interface LcmColumn extends PaperColumn {
-  part: 'distribution' | 'point' | 'ahead';
   difference: boolean;
 }
 
@@ -56,25 +55,25 @@ export interface LcmColumn extends PaperColumn {
  * ahead: the energy scores of a head that reads its own draw of the sentence before as context.
  */
 export const LCM_COLUMNS: LcmColumn[] = [
-  { key: 'energy_score', label: 'Energy score', scale: 1, part: 'distribution', difference: false },
-  { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1, part: 'distribution', difference: true },
-  { key: 'energy_score_diff', label: 'ES − baseline head (paired)', scale: 1, part: 'distribution', difference: true },
-  { key: 'energy_score_posterior', label: 'ES posterior', scale: 1, part: 'distribution', difference: false },
-  { key: 'energy_score_posterior_diff_train_dist', label: 'ES post. − train-dist (paired)', scale: 1, part: 'distribution', difference: true },
-  { key: 'energy_score_posterior_diff', label: 'ES post. − baseline head (paired)', scale: 1, part: 'distribution', difference: true },
-  { key: 'l2', label: 'L2', scale: 1, part: 'point', difference: false },
-  { key: 'l2_diff', label: 'L2 − baseline head (paired)', scale: 1, part: 'point', difference: true },
-  { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1, part: 'point', difference: false },
-  { key: 'contrastive_acc_diff', label: 'Contr. acc. − baseline head (paired)', scale: 1, part: 'point', difference: true },
-  { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1, part: 'point', difference: false },
-  { key: 'energy_score_ahead', label: 'ES 2 ahead', scale: 1, part: 'ahead', difference: false },
-  { key: 'energy_score_ahead_diff_train_dist', label: 'ES 2 ahead − train-dist (paired)', scale: 1, part: 'ahead', difference: true },
+  { key: 'energy_score', label: 'Energy score', scale: 1, difference: false },
+  { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1, difference: true },
+  { key: 'energy_score_diff', label: 'ES − baseline head (paired)', scale: 1, difference: true },
+  { key: 'energy_score_posterior', label: 'ES posterior', scale: 1, difference: false },
+  { key: 'energy_score_posterior_diff_train_dist', label: 'ES post. − train-dist (paired)', scale: 1, difference: true },
+  { key: 'energy_score_posterior_diff', label: 'ES post. − baseline head (paired)', scale: 1, difference: true },
+  { key: 'l2', label: 'L2', scale: 1, difference: false },
+  { key: 'l2_diff', label: 'L2 − baseline head (paired)', scale: 1, difference: true },
+  { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1, difference: false },
+  { key: 'contrastive_acc_diff', label: 'Contr. acc. − baseline head (paired)', scale: 1, difference: true },
+  { key: 'roundtrip_l2', label: 'Round-trip L2', scale: 1, difference: false },
+  { key: 'energy_score_ahead', label: 'ES 2 ahead', scale: 1, difference: false },
+  { key: 'energy_score_ahead_diff_train_dist', label: 'ES 2 ahead − train-dist (paired)', scale: 1, difference: true },
   // A diagnostic, not a verdict (above 0 its own context costs it; below 0 its rollouts' spread suits the targets better): uncoloured.
-  { key: 'energy_score_ahead_diff_next', label: 'ES 2 ahead − next (paired)', scale: 1, part: 'ahead', difference: false },
-  { key: 'energy_score_ahead_diff', label: 'ES 2 ahead − baseline head (paired)', scale: 1, part: 'ahead', difference: true },
-  { key: 'energy_score_ahead_posterior', label: 'ES 2 ahead post.', scale: 1, part: 'ahead', difference: false },
-  { key: 'energy_score_ahead_posterior_diff_train_dist', label: 'ES 2 ahead post. − train-dist (paired)', scale: 1, part: 'ahead', difference: true },
-  { key: 'energy_score_ahead_posterior_diff', label: 'ES 2 ahead post. − baseline head (paired)', scale: 1, part: 'ahead', difference: true },
+  { key: 'energy_score_ahead_diff_next', label: 'ES 2 ahead − next (paired)', scale: 1, difference: false },
+  { key: 'energy_score_ahead_diff', label: 'ES 2 ahead − baseline head (paired)', scale: 1, difference: true },
+  { key: 'energy_score_ahead_posterior', label: 'ES 2 ahead post.', scale: 1, difference: false },
+  { key: 'energy_score_ahead_posterior_diff_train_dist', label: 'ES 2 ahead post. − train-dist (paired)', scale: 1, difference: true },
+  { key: 'energy_score_ahead_posterior_diff', label: 'ES 2 ahead post. − baseline head (paired)', scale: 1, difference: true },
 ];
 
 /** The columns of `columns` that at least one of `runs` has a figure for. */
@@ -105,14 +104,19 @@ export function lcmCell(row: RunRow, column: LcmColumn): LcmCell {
   return { text: named, verdict };
 }
 
+/** The columns of one LCM table that some of `runs` has a figure for. */
+export function lcmColumns(runs: readonly RunRow[], part: HeadTablePart): LcmColumn[] {
+  return columnsWithValues(runs, LCM_COLUMNS.filter((c) => headTablePart(c.key) === part));
+}
+
 /** The LCM tables that some of `runs` has a figure for, in order (distribution, point, ahead). */
-export function lcmParts(runs: readonly RunRow[]): LcmColumn['part'][] {
-  return (['distribution', 'point', 'ahead'] as const).filter((part) => columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part)).length > 0);
+export function lcmParts(runs: readonly RunRow[]): HeadTablePart[] {
+  return (['distribution', 'point', 'ahead'] as const).filter((part) => lcmColumns(runs, part).length > 0);
 }
 
 /** One of the LCM tables as plain text (the Markdown export): a row per run, the part's columns that any run has. */
-export function lcmTable(runs: readonly RunRow[], part: LcmColumn['part']): PlainTable {
-  const columns = columnsWithValues(runs, LCM_COLUMNS.filter((c) => c.part === part));
+export function lcmTable(runs: readonly RunRow[], part: HeadTablePart): PlainTable {
+  const columns = lcmColumns(runs, part);
   const labels = shortRunLabels(runs);
   return { header: ['Run', ...columns.map((c) => c.label)], rows: runs.map((r) => [labels.get(r)!, ...columns.map((c) => lcmCell(r, c).text)]) };
 }
