@@ -1,7 +1,7 @@
 import { Rng } from '@sentencelab/tensor';
 import { describe, expect, it } from 'vitest';
 import { BagOfWordsCodec } from './bag-of-words-codec.js';
-import { contrastiveAccuracy, cosineToPrevious, energyScores, nextEmbeddingL2, repetitionRate, roundTripL2, scoresWithBaselines } from './evaluation.js';
+import { contrastiveAccuracy, cosineToPrevious, drawSpreads, energyScores, nextEmbeddingL2, repetitionRate, roundTripL2, scoresWithBaselines } from './evaluation.js';
 import { EmbeddingNormalizer } from './normalizer.js';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
@@ -55,6 +55,27 @@ describe('evaluation helpers', () => {
     expect(sampler.reduce((x, y) => x + y, 0) / sampler.length).toBeCloseTo(0.5, 12);
     expect(energyScores([v(0)], [v(0)], [v(1)])).toEqual([1]);
     expect(() => energyScores([v(0)], [], [v(1)])).toThrow(/1 predictions but 0 targets|0 predictions but 1 targets/);
+  });
+
+  it('drawSpreads: the energy score is skill - spread / 2 (hand-computed); spread / skill near 1 only for draws of the targets\' own distribution', () => {
+    // x1 (0, 0), x2 (6, 8), y (3, 4): spread 10, skill (5 + 5) / 2 = 5. A repeated prediction: spread 0, skill its L2.
+    expect(drawSpreads([v(0, 0), v(0, 0)], [v(6, 8), v(0, 0)], [v(3, 4), v(3, 4)])).toEqual({ spread: [10, 0], skill: [5, 5] });
+    // Targets y = m + e, e ~ N(0, I) in 16 dims, each with its own mean m; draws m + s * e'. Summed
+    // over targets, spread / skill is about 1 at s = 1 (x1, x2, y: three draws of one distribution),
+    // below at s = 0.5, above at s = 2, 0 for the mean itself.
+    const rng = new Rng(11);
+    const means = Array.from({ length: 4000 }, () => rng.normalArray(16).map((x) => 3 * x));
+    const targets = means.map((m) => m.map((x) => x + rng.normal()));
+    const ratio = (s: number) => {
+      const draw = () => means.map((m) => m.map((x) => x + s * rng.normal()));
+      const { spread, skill } = drawSpreads(draw(), draw(), targets);
+      return spread.reduce((a, b) => a + b, 0) / skill.reduce((a, b) => a + b, 0);
+    };
+    expect(Math.abs(ratio(1) - 1)).toBeLessThan(0.02);
+    expect(ratio(0.5)).toBeLessThan(0.7);
+    expect(ratio(2)).toBeGreaterThan(1.2);
+    expect(ratio(0)).toBe(0);
+    expect(() => drawSpreads([v(0)], [], [v(1)])).toThrow(/drawSpreads/);
   });
 
   it('roundTripL2: 0 for bank sentences, > 0 for a vector between two sentences', async () => {

@@ -110,9 +110,22 @@ export function scoresWithBaselines(predictions: Float32Array[], targets: Float3
  * twice its mean (tested).
  */
 export function energyScores(first: Float32Array[], second: Float32Array[], targets: Float32Array[]): number[] {
-  checkLists(first, targets, 'energyScores');
-  checkLists(second, targets, 'energyScores');
-  return targets.map((y, i) => (l2(first[i]!, y) + l2(second[i]!, y)) / 2 - l2(first[i]!, second[i]!) / 2);
+  const { spread, skill } = drawSpreads(first, second, targets, 'energyScores');
+  return skill.map((s, i) => s - spread[i]! / 2);
+}
+
+/**
+ * The energy score's two terms per target: `skill`, the draws' mean distance to the target
+ * (L2(x1, y) + L2(x2, y)) / 2, and `spread`, their distance to each other L2(x1, x2). For a head
+ * whose draws come from the target's true distribution, x1, x2 and y are three independent draws
+ * of it, so E[spread] = E[skill]: summed over targets, spread / skill is 1 for a calibrated
+ * sampler, below 1 for draws too alike (0: a deterministic head), above 1 for draws too scattered
+ * (the spread-skill ratio of ensemble forecasts, in L2).
+ */
+export function drawSpreads(first: Float32Array[], second: Float32Array[], targets: Float32Array[], what = 'drawSpreads'): { spread: number[]; skill: number[] } {
+  checkLists(first, targets, what);
+  checkLists(second, targets, what);
+  return { spread: targets.map((_, i) => l2(first[i]!, second[i]!)), skill: targets.map((y, i) => (l2(first[i]!, y) + l2(second[i]!, y)) / 2) };
 }
 
 /** Decode each vector to text, re-encode it, and measure how far it moved (mean L2). */

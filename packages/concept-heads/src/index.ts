@@ -15,7 +15,7 @@ export { addNoise, noiseLevel, outputToX0Eps, predictionTarget, type NoiseLevel,
 export { ddimSample, ddimTimesteps, ddimCoefficients, type DdimCoefficients, type DdimOptions, type Denoiser, type TimestepSpacing } from './ddim.js';
 export { classifierFreeGuidance } from './guidance.js';
 export { conceptWindows, collateWindows, conceptBatches, disposeBatch, type ConceptBatch, type WindowOptions, type BatchOptions } from './batches.js';
-export { l2, cosine, nextEmbeddingL2, contrastiveAccuracy, contrastiveScores, scoresWithBaselines, energyScores, roundTripL2, repetitionRate, cosineToPrevious, type L2Result, type PredictionScores } from './evaluation.js';
+export { l2, cosine, nextEmbeddingL2, contrastiveAccuracy, contrastiveScores, scoresWithBaselines, energyScores, drawSpreads, roundTripL2, repetitionRate, cosineToPrevious, type L2Result, type PredictionScores } from './evaluation.js';
 export {
   baseLcmConfigSchema,
   twoTowerConfigSchema,

@@ -71,6 +71,19 @@ export const EVAL_METRICS = [
     interval: true,
   },
   {
+    key: 'spread_ratio',
+    label: 'spread / skill',
+    meaning:
+      "LCM: the energy score's two terms as a ratio, summed over targets: the distance between the head's two draws, L2(x1, x2), over their mean distance to the true next concept, (L2(x1, y) + L2(x2, y)) / 2, with a 95% bootstrap interval over documents. 1 for a head that samples the targets' own distribution (x1, x2 and y are then three draws of it); below 1 its draws are too alike for how far they land (0: a deterministic head), above 1 too scattered. No better side by itself: read it beside the energy score (compare with spread_ratio_train_dist)",
+    interval: true,
+  },
+  {
+    key: 'spread_ratio_train_dist',
+    label: 'spread / skill train-dist',
+    meaning: "LCM baseline: spread_ratio of two training embeddings drawn at random (energy_score_train_dist's draws): near 1, as the test sentences come from about the training distribution",
+    interval: true,
+  },
+  {
     key: 'energy_score_posterior',
     label: 'ES posterior',
     meaning:
@@ -89,6 +102,12 @@ export const EVAL_METRICS = [
     label: 'ES post. - baseline',
     meaning:
       "LCM over a variational SentenceVAE: energy_score_posterior minus the baseline head's (energy_score_posterior_diff_baseline) on the same posterior draws of the same targets, with a paired 95% bootstrap interval over documents",
+    interval: true,
+  },
+  {
+    key: 'spread_ratio_posterior',
+    label: 'spread / skill post.',
+    meaning: "LCM over a variational SentenceVAE: spread_ratio against the seeded posterior draw of each target that energy_score_posterior is scored against: 1 for a head that samples the targets' posteriors (CALM's targets)",
     interval: true,
   },
   {
@@ -115,6 +134,12 @@ export const EVAL_METRICS = [
     label: 'ES 2 ahead - next',
     meaning:
       "LCM: energy_score_ahead minus the head's own energy score one sentence ahead (teacher-forced, energy_score's) on the same targets, target by target, with a paired 95% bootstrap interval over documents: what predicting from its own draw instead of the true sentence before costs (above 0, as for a head of about the right spread), or gives (below 0: its two rollouts, from different draws, spread more than its two one-step draws, and that suits the targets better)",
+    interval: true,
+  },
+  {
+    key: 'spread_ratio_ahead',
+    label: 'spread / skill 2 ahead',
+    meaning: "LCM: spread_ratio of energy_score_ahead's two rollouts (each from its own draw of the sentence before) on its targets: whether the rollouts' spread grows as fast as their distance to the true sentence",
     interval: true,
   },
   {
@@ -248,6 +273,7 @@ const HEAD_AHEAD_FIGURES: ReadonlySet<string> = new Set<EvalKey>([
   'energy_score_ahead_train_dist',
   'energy_score_ahead_diff_train_dist',
   'energy_score_ahead_diff_next',
+  'spread_ratio_ahead',
   'energy_score_ahead_diff',
   'energy_score_ahead_posterior',
   'energy_score_ahead_posterior_diff_train_dist',

@@ -191,6 +191,14 @@ describe('eval stage', () => {
     expect(mse['energy_score']).toBeCloseTo(mse['l2'] as number, 6);
     expect(energy['energy_score'] as number).toBeLessThan(energy['l2'] as number);
     for (const head of [mse, energy]) expect(head['energy_score_ci_low'] as number).toBeLessThanOrEqual(head['energy_score'] as number);
+    // The energy score's terms as spread / skill: the MSE head's two draws coincide (0); the
+    // energy head's differ; sampling the training embeddings spreads about as far as it lands.
+    expect(mse['spread_ratio']).toBe(0);
+    expect(energy['spread_ratio'] as number).toBeGreaterThan(0);
+    expect(energy['spread_ratio_ci_low'] as number).toBeLessThanOrEqual(energy['spread_ratio'] as number);
+    expect(energy['spread_ratio_ci_high'] as number).toBeGreaterThanOrEqual(energy['spread_ratio'] as number);
+    expect(energy['spread_ratio_train_dist']).toBe(mse['spread_ratio_train_dist']);
+    expect(Math.abs((mse['spread_ratio_train_dist'] as number) - 1)).toBeLessThan(0.3);
     // Sampling the training distribution, the same draws for both heads (the same seed and targets).
     expect(energy['energy_score_train_dist']).toBe(mse['energy_score_train_dist']);
     expect(mse['energy_score_train_dist_ci_high'] as number).toBeGreaterThanOrEqual(mse['energy_score_train_dist'] as number);
@@ -223,12 +231,14 @@ describe('eval stage', () => {
       expect(head['energy_score_ahead_posterior']).toBeUndefined();
       expect(head['energy_score_ahead_diff_next_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_ahead_diff_next'] as number);
     }
+    expect(mse['spread_ratio_ahead']).toBe(0);
+    expect(energy['spread_ratio_ahead'] as number).toBeGreaterThan(0);
     expect(energy['energy_score_ahead_train_dist']).toBe(mse['energy_score_ahead_train_dist']);
     expect(energy['energy_score_ahead_diff']).toBeCloseTo((energy['energy_score_ahead'] as number) - (mse['energy_score_ahead'] as number), 9);
     expect(energy['energy_score_ahead_diff_baseline']).toBe('mse');
     expect(text).toContain(`ES 2 ahead energy - mse (the same ${energy['ahead_targets']} targets), paired over the same documents: `);
     expect(text).toContain(`Concept heads two sentences ahead, each reading its own draw of the sentence before, as it generates (${mse['ahead_targets']} targets; lower energy score is better):`);
-    expect(text).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next$/m);
+    expect(text).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next\s+spread \/ skill 2 ahead$/m);
     expect(Number(text.split('\n').filter((l) => l.startsWith('training dist.  ')).at(-1)!.split(/\s{2,}/)[2]!.split(' ')[0])).toBeCloseTo(mse['energy_score_ahead_train_dist'] as number, 2);
     // A plain SentenceVAE: no posterior to draw targets from.
     expect(energy['energy_score_posterior']).toBeUndefined();
@@ -236,7 +246,7 @@ describe('eval stage', () => {
     expect(text).toMatch(/^energy score energy - mse \(the same \d+ targets\), paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (includes 0: the difference is not resolved by these 4 documents|excludes 0: the difference is resolved)$/m);
     // The heads in two tables, as distributions then as points, their baselines as rows: one
     // row each, as both heads were scored on the same targets.
-    expect(text).toMatch(/^Concept heads as distributions of the next vector \(lower energy score is better\):\nmodel\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+energy score\s+ES - train-dist$/m);
+    expect(text).toMatch(/^Concept heads as distributions of the next vector \(lower energy score is better; spread \/ skill is 1 for draws as spread as the targets\):\nmodel\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+energy score\s+ES - train-dist\s+spread \/ skill$/m);
     const rowOf = (name: string) => text.split('\n').find((l) => l.startsWith(`${name}  `))!.split(/\s{2,}/);
     expect(rowOf('training dist.').slice(1, 6)).toEqual(['baseline', '-', '-', '-', '-']);
     expect(Number(rowOf('training dist.')[6]!.split(' ')[0])).toBeCloseTo(mse['energy_score_train_dist'] as number, 2);

@@ -614,7 +614,7 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       // vector, then as points (the LCM paper's figures); their reference predictors as rows under them.
       const references = headReferenceRows(heads);
       const of = (key: EvalKey) => references.filter((r) => r.results[key] !== undefined);
-      tables.push(`Concept heads as distributions of the next vector (lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
+      tables.push(`Concept heads as distributions of the next vector (lower energy score is better; spread / skill is 1 for draws as spread as the targets):\n${comparisonTable([...heads, ...of('energy_score')], null, 'distribution')}`);
       tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);
       const ahead = heads.map((r) => r.results['ahead_targets']).find((n) => n !== undefined);
       if (ahead !== undefined) tables.push(`Concept heads two sentences ahead, each reading its own draw of the sentence before, as it generates (${ahead} targets; lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score_ahead')], null, 'ahead')}`);

@@ -50,6 +50,8 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
       expect(Number.isFinite(head['energy_score_posterior'])).toBe(true);
       expect(head['energy_score_posterior']).not.toBe(head['energy_score']);
       expect(Number.isFinite(head['energy_score_posterior_diff_train_dist'])).toBe(true);
+      // The same two draws against another target: the same spread, another skill.
+      expect(head['spread_ratio_posterior']! > 0 && head['spread_ratio_posterior'] !== head['spread_ratio']).toBe(true);
     }
     expect(d['energy_score_posterior_diff']).toBeCloseTo(d['energy_score_posterior']! - e['energy_score_posterior']!, 9);
     expect(d['energy_score_diff']).toBeCloseTo(d['energy_score']! - e['energy_score']!, 9);
@@ -58,13 +60,13 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect((diff as Record<string, unknown>)['energy_score_diff_baseline']).toBe('draws');
     expect(diff['energy_score_posterior_diff']).toBeCloseTo(diff['energy_score_posterior']! - d['energy_score_posterior']!, 9);
     expect(table).toMatch(/^energy score diff - draws \(the same \d+ targets\), paired over the same documents: /m);
-    expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+ES posterior\s+ES post\. - train-dist$/m);
+    expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
     for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);
     expect(d['energy_score_ahead_posterior']).not.toBe(d['energy_score_ahead']);
     expect(d['energy_score_ahead_posterior_diff']).toBeCloseTo(d['energy_score_ahead_posterior']! - e['energy_score_ahead_posterior']!, 9);
-    expect(table).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next\s+ES 2 ahead post\.\s+ES 2 ahead post\. - train-dist$/m);
+    expect(table).toMatch(/^model\s+kind\s+ES 2 ahead\s+ES 2 ahead - train-dist\s+ES 2 ahead - next\s+spread \/ skill 2 ahead\s+ES 2 ahead post\.\s+ES 2 ahead post\. - train-dist$/m);
     // Evaluated again (a fork: only an evaluation option differs), the same posterior draws: the same figures.
     const again = await run(['stages.svae.model.variational=true', 'stages.draws.resamples=60']);
     const forked = (await readSummary(again.find((r) => r.name === 'draws')!.artifact.runDir!))!.eval as Record<string, number>;

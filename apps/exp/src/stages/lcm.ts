@@ -20,6 +20,7 @@ import {
   hasLens,
   createConceptHead,
   energyScores,
+  drawSpreads,
   disposeBatch,
   energyLcmConfigSchema,
   fitConceptSpace,
@@ -225,7 +226,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
  * training-mean baselines on the same targets, and the energy score of two draws beside that of
  * two training embeddings drawn at random (`training`: the training documents' embeddings), each
  * with a 95% bootstrap interval over the documents (contrastive distractors: all targets of all
- * documents); the energy score two sentences ahead over some targets ({@link rollOutAhead});
+ * documents), and the energy score's terms as spread / skill (`drawSpreads`); the energy score two sentences ahead over some targets ({@link rollOutAhead});
  * round trip over some predictions.
  */
 export async function evaluateHead(
@@ -273,25 +274,34 @@ export async function evaluateHead(
   options.onPredictions?.({ predictions, targets, docOf });
   const scores = scoresWithBaselines(predictions, targets, previous, meanEmbedding(training));
   const out: Record<string, number | null> = {};
-  // A figure over all targets, or over a subset of them (`of[j]`: the document of value j).
-  const figure = (key: EvalKey, values: number[], of: readonly number[] = docOf) => {
+  // A ratio of sums over all targets, or over a subset of them (`of[j]`: the document of value j).
+  const ratio = (key: EvalKey, nums: readonly number[], dens: readonly number[], of: readonly number[] = docOf) => {
     const sums = docs.map(() => ({ num: 0, den: 0 }));
-    values.forEach((x, i) => {
+    nums.forEach((x, i) => {
       sums[of[i]!]!.num += x;
-      sums[of[i]!]!.den += 1;
+      sums[of[i]!]!.den += dens[i]!;
     });
     const ci = bootstrapRatio(sums, { resamples: options.resamples, seed: options.seed });
-    Object.assign(out, { [key]: values.reduce((a, b) => a + b, 0) / values.length, ...intervalEntries(key, ci) });
+    Object.assign(out, { [key]: nums.reduce((a, b) => a + b, 0) / dens.reduce((a, b) => a + b, 0), ...intervalEntries(key, ci) });
+  };
+  // A mean over targets (or a subset of them).
+  const figure = (key: EvalKey, values: readonly number[], of: readonly number[] = docOf) => ratio(key, values, values.map(() => 1), of);
+  // The energy score's terms as spread / skill (drawSpreads: 1 for draws of the targets' own distribution).
+  const spreadRatio = (key: EvalKey, first: Float32Array[], again: Float32Array[], against: Float32Array[], of: readonly number[] = docOf) => {
+    const { spread, skill } = drawSpreads(first, again, against);
+    ratio(key, spread, skill, of);
   };
   figure('l2', scores.head.l2);
   const headScores = energyScores(predictions, second, targets);
   figure('energy_score', headScores);
+  spreadRatio('spread_ratio', predictions, second, targets);
   // Sampling the training distribution: two training embeddings drawn at random (seeded) for each target.
   const pool = training.flat();
   const rng = new Rng(options.seed + 2);
   const picks = targets.map(() => [rng.int(pool.length), rng.int(pool.length)] as const);
   const trainDist = energyScores(picks.map((d) => pool[d[0]]!), picks.map((d) => pool[d[1]]!), targets);
   figure('energy_score_train_dist', trainDist);
+  spreadRatio('spread_ratio_train_dist', picks.map((d) => pool[d[0]]!), picks.map((d) => pool[d[1]]!), targets);
   // Paired: the same targets, the same documents drawn in each resample.
   figure('energy_score_diff_train_dist', headScores.map((x, i) => x - trainDist[i]!));
   let posteriorScores: number[] | undefined;
@@ -309,6 +319,7 @@ export async function evaluateHead(
     const poolStds = trainingStds.flat();
     posteriorScores = energyScores(predictions, second, drawn);
     figure('energy_score_posterior', posteriorScores);
+    spreadRatio('spread_ratio_posterior', predictions, second, drawn);
     trainDraws = picks.map((d) => [drawOf(pool[d[0]]!, poolStds[d[0]]!), drawOf(pool[d[1]]!, poolStds[d[1]]!)] as const);
     const trainDistPosterior = energyScores(trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
     figure('energy_score_posterior_diff_train_dist', posteriorScores.map((x, i) => x - trainDistPosterior[i]!));
@@ -336,6 +347,7 @@ export async function evaluateHead(
     figure('energy_score_ahead_diff_train_dist', aheadScores.map((x, j) => x - aheadTrainDist[j]!), aheadOf);
     // The same targets one sentence ahead (teacher-forced): what reading its own draw costs.
     figure('energy_score_ahead_diff_next', aheadScores.map((x, j) => x - headScores[rolled.picks[j]!]!), aheadOf);
+    spreadRatio('spread_ratio_ahead', rolled.first, rolled.second, at(targets), aheadOf);
     ahead = { picks: rolled.picks, scores: { energyScoreAhead: aheadScores } };
     if (drawn && trainDraws) {
       const against = at(drawn);

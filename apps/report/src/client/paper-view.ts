@@ -128,9 +128,9 @@ function changeClass(column: PaperColumn, change: number | undefined): string {
 
 /** The heading of each LCM table. */
 const LCM_HEADINGS: Record<HeadTablePart, string> = {
-  distribution: 'Large Concept Model heads as distributions of the next vector (lower is better)',
+  distribution: 'Large Concept Model heads as distributions of the next vector (lower energy score is better; spread / skill is 1 for draws as spread as the targets)',
   point: "Large Concept Model heads as points (the LCM paper's figures)",
-  ahead: 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower is better)',
+  ahead: 'Large Concept Model heads two sentences ahead, each reading its own draw of the sentence before (lower energy score is better)',
 };
 
 /** Hover text of a paired difference's cell, by where its interval lies against 0. */

@@ -58,9 +58,12 @@ export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'energy_score', label: 'Energy score', scale: 1, difference: false },
   { key: 'energy_score_diff_train_dist', label: 'ES − train-dist (paired)', scale: 1, difference: true },
   { key: 'energy_score_diff', label: 'ES − baseline head (paired)', scale: 1, difference: true },
+  // Diagnostics, not verdicts (1: draws as spread as the targets; no better side by itself): uncoloured.
+  { key: 'spread_ratio', label: 'Spread / skill', scale: 1, difference: false },
   { key: 'energy_score_posterior', label: 'ES posterior', scale: 1, difference: false },
   { key: 'energy_score_posterior_diff_train_dist', label: 'ES post. − train-dist (paired)', scale: 1, difference: true },
   { key: 'energy_score_posterior_diff', label: 'ES post. − baseline head (paired)', scale: 1, difference: true },
+  { key: 'spread_ratio_posterior', label: 'Spread / skill post.', scale: 1, difference: false },
   { key: 'l2', label: 'L2', scale: 1, difference: false },
   { key: 'l2_diff', label: 'L2 − baseline head (paired)', scale: 1, difference: true },
   { key: 'contrastive_acc', label: 'Contrastive acc.', scale: 1, difference: false },
@@ -70,6 +73,7 @@ export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'energy_score_ahead_diff_train_dist', label: 'ES 2 ahead − train-dist (paired)', scale: 1, difference: true },
   // A diagnostic, not a verdict (above 0 its own context costs it; below 0 its rollouts' spread suits the targets better): uncoloured.
   { key: 'energy_score_ahead_diff_next', label: 'ES 2 ahead − next (paired)', scale: 1, difference: false },
+  { key: 'spread_ratio_ahead', label: 'Spread / skill 2 ahead', scale: 1, difference: false },
   { key: 'energy_score_ahead_diff', label: 'ES 2 ahead − baseline head (paired)', scale: 1, difference: true },
   { key: 'energy_score_ahead_posterior', label: 'ES 2 ahead post.', scale: 1, difference: false },
   { key: 'energy_score_ahead_posterior_diff_train_dist', label: 'ES 2 ahead post. − train-dist (paired)', scale: 1, difference: true },
