@@ -264,10 +264,10 @@ describe('report app in Chromium', () => {
     // As distributions: the energy score (with its interval) rates a sampling head as a distribution, where L2 counts its spread against it;
     // each paired difference names the head it was paired with. No run has a posterior energy score: no such columns.
     expect(await lcmRows('distribution')).toEqual([
-      ['Run', 'Energy score', 'ES − train-dist (paired)', 'ES − baseline head (paired)'],
-      ['mse', '0.82 [0.8, 0.85]', '0.31', '—'],
-      ['one-tower', '0.49 [0.47, 0.52]', '-0.02', '-0.33 [-0.7, 0.04] vs mse'],
-      ['two-tower', '0.47 [0.45, 0.5]', '-0.04', '-0.35 [-0.4, -0.3] vs mse'],
+      ['Run', 'Energy score', 'ES − train-dist (paired)', 'ES − baseline head (paired)', 'Spread / skill'],
+      ['mse', '0.82 [0.8, 0.85]', '0.31', '—', '0'],
+      ['one-tower', '0.49 [0.47, 0.52]', '-0.02', '-0.33 [-0.7, 0.04] vs mse', '0.93 [0.88, 0.99]'],
+      ['two-tower', '0.47 [0.45, 0.5]', '-0.04', '-0.35 [-0.4, -0.3] vs mse', '0.62 [0.58, 0.66]'],
     ]);
     expect(await lcmRows('point')).toEqual([
       ['Run', 'L2', 'L2 − baseline head (paired)', 'Contrastive acc.', 'Round-trip L2'],
@@ -275,7 +275,8 @@ describe('report app in Chromium', () => {
       ['one-tower', '0.75', '0.07 [0.01, 0.12] vs mse', '0.66', '0.83'],
       ['two-tower', '0.71', '-0.11 [-0.15, -0.07] vs mse', '0.68', '0.79'],
     ]);
-    // A paired difference is coloured by its interval: below 0 better for the energy score and L2, including 0 unresolved.
+    // A paired difference is coloured by its interval: below 0 better for the energy score and L2, including 0 unresolved;
+    // spread / skill, with no better side, is not coloured.
     const verdicts = await page.$$eval('#paper-lcm-distribution td.change, #paper-lcm-point td.change', (tds) => tds.map((td) => `${td.textContent} ${td.className}`));
     expect(verdicts).toEqual([
       '-0.33 [-0.7, 0.04] vs mse num change unresolved',
@@ -283,7 +284,7 @@ describe('report app in Chromium', () => {
       '0.07 [0.01, 0.12] vs mse num change worse',
       '-0.11 [-0.15, -0.07] vs mse num change better',
     ]);
-    expect(await page.inputValue('#paper-markdown')).toContain('| two-tower | 0.47 [0.45, 0.5] | -0.04 | -0.35 [-0.4, -0.3] vs mse |');
+    expect(await page.inputValue('#paper-markdown')).toContain('| two-tower | 0.47 [0.45, 0.5] | -0.04 | -0.35 [-0.4, -0.3] vs mse | 0.62 [0.58, 0.66] |');
     // Two sentences ahead, where a run has the figures: its own table.
     expect(await lcmRows('ahead')).toEqual([
       ['Run', 'ES 2 ahead', 'ES 2 ahead − baseline head (paired)'],

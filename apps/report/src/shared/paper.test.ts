@@ -166,6 +166,9 @@ describe('the LCM tables', () => {
     energy_score_diff_train_dist: 0.1,
     energy_score_diff_train_dist_ci_low: -0.05,
     energy_score_diff_train_dist_ci_high: 0.2,
+    spread_ratio: 0.71,
+    spread_ratio_ci_low: 0.64,
+    spread_ratio_ci_high: 0.78,
   });
 
   test("a paired difference names its baseline head and takes its side of 0 from the interval, by the figure's better side", () => {
@@ -179,6 +182,8 @@ describe('the LCM tables', () => {
     expect(lcmCell(head, column('l2_diff'))).toEqual({ text: '0 [0, 0]' });
     // A figure is no difference: never coloured.
     expect(lcmCell(head, column('energy_score'))).toEqual({ text: '3.6' });
+    // Spread / skill has no better side: its interval is shown, never a verdict.
+    expect(lcmCell(head, column('spread_ratio'))).toEqual({ text: '0.71 [0.64, 0.78]' });
     expect(lcmCell(head, column('energy_score_diff'))).toEqual({ text: '' });
   });
 
@@ -186,10 +191,10 @@ describe('the LCM tables', () => {
     const means = run('means', { energy_score: 3.5, l2: 7.1 });
     expect(columnsWithValues([means], LCM_COLUMNS).map((c) => c.key)).toEqual(['energy_score', 'l2']);
     expect(lcmTable([means, head], 'distribution')).toEqual({
-      header: ['Run', 'Energy score', 'ES − train-dist (paired)', 'ES posterior', 'ES post. − baseline head (paired)'],
+      header: ['Run', 'Energy score', 'ES − train-dist (paired)', 'Spread / skill', 'ES posterior', 'ES post. − baseline head (paired)'],
       rows: [
-        ['means', '3.5', '', '', ''],
-        ['draws', '3.6', '0.1 [-0.05, 0.2]', '5.1', '-0.077 [-0.095, -0.057] vs one-tower'],
+        ['means', '3.5', '', '', '', ''],
+        ['draws', '3.6', '0.1 [-0.05, 0.2]', '0.71 [0.64, 0.78]', '5.1', '-0.077 [-0.095, -0.057] vs one-tower'],
       ],
     });
     expect(lcmParts([means, head])).toEqual(['distribution', 'point']);
