@@ -240,6 +240,16 @@ describe('report app in Chromium', () => {
     expect(evalRows.map((r) => r[0])).not.toContain('tokens_per_s_min');
     expect(evalRows.find((r) => r[0] === 'tokens_per_s')).toContain('2100 (1900-2300)');
     await shot('summary-pivot.png');
+    expect(await page.$('#pivot-note')).toBeNull();
+    // A token LM and an SLLM of the same seed in one cell: its mean names both stages, and a note under the table says so.
+    await selectOnly(['paper/token-lm', 'paper/sllm-h1']);
+    await page.selectOption('#pivot-rows', 'experiment');
+    await panelReady();
+    await page.selectOption('#pivot-cols', 'status');
+    await panelReady();
+    const pivotRows = await page.$$eval('#pivot-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    expect(pivotRows).toEqual([['paper', '48.7 (n=2, mixes sllm, token-lm)']]);
+    expect(await page.textContent('#pivot-note')).toMatch(/average runs of different stages/);
   });
 
   it('builds the paper tables with % change against the baseline', async () => {

@@ -86,7 +86,9 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
       change(s.pivot);
       s.pivot.output = '';
     });
-  const plain = tableWithLabels(pivotTable(pivot(runs, spec), spec));
+  const table = pivot(runs, spec);
+  const plain = tableWithLabels(pivotTable(table, spec));
+  const mixesStages = table.stages.some((line) => line.some((stages) => stages.length > 0));
   const output = h('textarea', { id: 'export-output', readonly: true, rows: 8, spellcheck: 'false' });
   output.value = state.pivot.output;
   const download = h('a', { id: 'export-download', class: 'button', hidden: state.pivot.output === '' }, 'Download');
@@ -118,6 +120,8 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
       h('thead', {}, h('tr', {}, ...plain.header.map((c) => h('th', {}, c)))),
       h('tbody', {}, plain.rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))),
     ),
+    // A mean over different models says nothing about either: said under the table, not only in the export's caption.
+    ...(mixesStages ? [h('p', { class: 'hint', id: 'pivot-note' }, 'Cells marked "mixes" average runs of different stages (different models): put (info) stage on the rows or columns, or select fewer runs.')] : []),
     output,
   );
 }

@@ -28,6 +28,23 @@ describe('pivot', () => {
       ['4', '', '38'],
     ]);
   });
+
+  it('names the stages a cell mixes, and says so in the caption', () => {
+    const staged = (id: string, stage: string, seed: number, ppl: number): RunRow => ({ ...run(id, 4, 0.001, ppl), seed, info: { stage, kind: stage } });
+    // Two seeds of each model: grouped by seed, each cell averages a token LM with an SLLM; grouped by stage, none.
+    const rows = [staged('lm0', 'token-lm', 0, 40), staged('sllm0', 'sllm', 0, 50), staged('lm1', 'token-lm', 1, 42), staged('sllm1', 'sllm', 1, 54)];
+    const bySeed = { rows: 'config.model.layers', cols: 'seed', cell: 'eval.ppl' };
+    const mixed = pivotTable(pivot(rows, bySeed), bySeed);
+    expect(mixed.rows).toEqual([['4', '45 (n=2, mixes sllm, token-lm)', '48 (n=2, mixes sllm, token-lm)']]);
+    expect(mixed.caption).toMatch(/a cell marked "mixes" averages runs of different stages/);
+    const byStage = { rows: 'info.stage', cols: 'seed', cell: 'eval.ppl' };
+    const split = pivotTable(pivot(rows, byStage), byStage);
+    expect(split.rows).toEqual([
+      ['sllm', '50', '54'],
+      ['token-lm', '40', '42'],
+    ]);
+    expect(split.caption).not.toMatch(/mixes/);
+  });
 });
 
 describe('paper table', () => {

@@ -19,6 +19,12 @@ export interface Pivot {
   cells: (number | undefined)[][];
   /** counts[r][c]: runs that contributed to the cell. */
   counts: number[][];
+  /**
+   * stages[r][c]: the pipeline stages (`info.stage`) of the runs that contributed, where they
+   * are more than one: such a mean averages different models (a token LM with an SLLM, two
+   * concept heads), which the cell must say. Empty where the runs share a stage or record none.
+   */
+  stages: string[][][];
 }
 
 export function pivot(rows: readonly RunRow[], spec: PivotSpec): Pivot {
@@ -29,6 +35,7 @@ export function pivot(rows: readonly RunRow[], spec: PivotSpec): Pivot {
   const cIndex = new Map(colValues.map((v, i) => [key(v), i]));
   const sums = rowValues.map(() => colValues.map(() => 0));
   const counts = rowValues.map(() => colValues.map(() => 0));
+  const stageSets = rowValues.map(() => colValues.map(() => new Set<string>()));
   for (const row of rows) {
     const value = fieldValue(row, spec.cell);
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
@@ -36,9 +43,12 @@ export function pivot(rows: readonly RunRow[], spec: PivotSpec): Pivot {
     const c = cIndex.get(key(fieldValue(row, spec.cols)))!;
     sums[r]![c]! += value;
     counts[r]![c]!++;
+    const stage = fieldValue(row, 'info.stage');
+    if (typeof stage === 'string') stageSets[r]![c]!.add(stage);
   }
   const cells = sums.map((line, r) => line.map((s, c) => (counts[r]![c]! > 0 ? s / counts[r]![c]! : undefined)));
-  return { rowValues, colValues, cells, counts };
+  const stages = stageSets.map((line) => line.map((set) => (set.size > 1 ? [...set].sort() : [])));
+  return { rowValues, colValues, cells, counts, stages };
 }
 
 function distinct(values: (Scalar | undefined)[]): (Scalar | undefined)[] {
@@ -47,17 +57,24 @@ function distinct(values: (Scalar | undefined)[]): (Scalar | undefined)[] {
   return [...seen.values()].sort(compareScalars);
 }
 
-/** The pivot as a plain table: first header cell `rows \ cols`, cells formatted, `n=k` appended when k > 1. */
+/**
+ * The pivot as a plain table: first header cell `rows \\ cols`, cells formatted, `n=k` appended
+ * when k > 1, and the stages a cell's mean mixes named in it (`41 (n=2, mixes sllm, token-lm)`),
+ * with a caption that says how to split them.
+ */
 export function pivotTable(p: Pivot, spec: PivotSpec): PlainTable {
+  const mixed = p.stages.some((line) => line.some((s) => s.length > 0));
   return {
-    caption: `${spec.cell} by ${spec.rows} (rows) and ${spec.cols} (columns); mean over runs`,
+    caption: `${spec.cell} by ${spec.rows} (rows) and ${spec.cols} (columns); mean over runs${mixed ? '; a cell marked "mixes" averages runs of different stages (different models): put info.stage on the rows or columns, or select fewer runs' : ''}`,
     header: [`${spec.rows} \\ ${spec.cols}`, ...p.colValues.map((v) => formatValue(v ?? null) || '(none)')],
     rows: p.rowValues.map((rv, r) => [
       formatValue(rv ?? null) || '(none)',
       ...p.cells[r]!.map((cell, c) => {
         if (cell === undefined) return '';
         const n = p.counts[r]![c]!;
-        return n > 1 ? `${formatNumber(cell)} (n=${n})` : formatNumber(cell);
+        const stages = p.stages[r]![c]!;
+        const notes = [...(n > 1 ? [`n=${n}`] : []), ...(stages.length > 0 ? [`mixes ${stages.join(', ')}`] : [])];
+        return notes.length > 0 ? `${formatNumber(cell)} (${notes.join(', ')})` : formatNumber(cell);
       }),
     ]),
   };
