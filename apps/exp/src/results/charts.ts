@@ -110,6 +110,26 @@ export const FIGURE_CHARTS: readonly FigureChart[] = [
     ],
     rule: { value: 0.5, label: 'chance' },
   },
+  {
+    id: 'energy_score',
+    title: 'Energy score of two draws against the true next sentence embedding (lower is better; a deterministic head: its L2)',
+    y: 'energy score',
+    series: [
+      { key: 'energy_score', name: 'head' },
+      { key: 'energy_score_train_dist', name: 'training-distribution baseline' },
+    ],
+  },
+  {
+    id: 'spread_ratio',
+    title: "Spread / skill of the head's two draws: their distance apart over their distance to the target (1: as spread as the targets; below: too alike)",
+    y: 'spread / skill',
+    series: [
+      { key: 'spread_ratio', name: 'next sentence' },
+      { key: 'spread_ratio_ahead', name: 'two sentences ahead (own draw as context)' },
+      { key: 'spread_ratio_train_dist', name: 'training-distribution baseline' },
+    ],
+    rule: { value: 1, label: 'as spread as the targets' },
+  },
   { id: 'roundtrip_l2', title: 'Round-trip L2 (decode the prediction, re-encode, compare)', y: 'L2', series: [{ key: 'roundtrip_l2', name: 'round-trip L2' }] },
   { id: 'brier_lm', title: 'BrierLM of sampled next sentences (higher is better)', y: 'BrierLM', series: [{ key: 'brier_lm', name: 'BrierLM' }] },
 ];
