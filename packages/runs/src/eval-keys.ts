@@ -84,6 +84,19 @@ export const EVAL_METRICS = [
     interval: true,
   },
   {
+    key: 'val_energy_score',
+    label: 'val. energy score',
+    meaning:
+      "LCM: energy_score on validation documents (as many as the test's, evalDocuments), drawn with the same sampler: what to choose a sampler (initial noise, guidance) on, by forks of a trained head, so that the test figures stay a held-out measurement of the choice",
+    interval: true,
+  },
+  {
+    key: 'val_spread_ratio',
+    label: 'val. spread / skill',
+    meaning: 'LCM: spread_ratio on the validation documents of val_energy_score: which way to turn the sampler, read with it',
+    interval: true,
+  },
+  {
     key: 'energy_score_posterior',
     label: 'ES posterior',
     meaning:

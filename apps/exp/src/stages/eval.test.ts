@@ -199,6 +199,14 @@ describe('eval stage', () => {
     expect(energy['spread_ratio_ci_high'] as number).toBeGreaterThanOrEqual(energy['spread_ratio'] as number);
     expect(energy['spread_ratio_train_dist']).toBe(mse['spread_ratio_train_dist']);
     expect(Math.abs((mse['spread_ratio_train_dist'] as number) - 1)).toBeLessThan(0.3);
+    // The same two figures on validation documents (to choose a sampler on): other documents, other figures.
+    for (const head of [mse, energy]) {
+      expect(head['val_eval_targets'] as number).toBeGreaterThan(0);
+      expect(head['val_energy_score']).not.toBe(head['energy_score']);
+      expect(head['val_energy_score_ci_low'] as number).toBeLessThanOrEqual(head['val_energy_score'] as number);
+    }
+    expect(mse['val_spread_ratio']).toBe(0);
+    expect(energy['val_spread_ratio'] as number).toBeGreaterThan(0);
     // Sampling the training distribution, the same draws for both heads (the same seed and targets).
     expect(energy['energy_score_train_dist']).toBe(mse['energy_score_train_dist']);
     expect(mse['energy_score_train_dist_ci_high'] as number).toBeGreaterThanOrEqual(mse['energy_score_train_dist'] as number);
@@ -246,7 +254,7 @@ describe('eval stage', () => {
     expect(text).toMatch(/^energy score energy - mse \(the same \d+ targets\), paired over the same documents: -?[\d.]+ \[-?[\d.]+, -?[\d.]+\]: (includes 0: the difference is not resolved by these 4 documents|excludes 0: the difference is resolved)$/m);
     // The heads in two tables, as distributions then as points, their baselines as rows: one
     // row each, as both heads were scored on the same targets.
-    expect(text).toMatch(/^Concept heads as distributions of the next vector \(lower energy score is better; spread \/ skill is 1 for draws as spread as the targets\):\nmodel\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+energy score\s+ES - train-dist\s+spread \/ skill$/m);
+    expect(text).toMatch(/^Concept heads as distributions of the next vector \(lower energy score is better; spread \/ skill is 1 for draws as spread as the targets\):\nmodel\s+kind\s+params\s+train TFLOP\s+BrierLM\s+Brier-1\s+energy score\s+ES - train-dist\s+spread \/ skill\s+val\. energy score\s+val\. spread \/ skill$/m);
     const rowOf = (name: string) => text.split('\n').find((l) => l.startsWith(`${name}  `))!.split(/\s{2,}/);
     expect(rowOf('training dist.').slice(1, 6)).toEqual(['baseline', '-', '-', '-', '-']);
     expect(Number(rowOf('training dist.')[6]!.split(' ')[0])).toBeCloseTo(mse['energy_score_train_dist'] as number, 2);

@@ -60,7 +60,7 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect((diff as Record<string, unknown>)['energy_score_diff_baseline']).toBe('draws');
     expect(diff['energy_score_posterior_diff']).toBeCloseTo(diff['energy_score_posterior']! - d['energy_score_posterior']!, 9);
     expect(table).toMatch(/^energy score diff - draws \(the same \d+ targets\), paired over the same documents: /m);
-    expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
+    expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+val\. energy score\s+val\. spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
     for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);

@@ -204,6 +204,9 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
           },
         },
       });
+      // The same figures on validation documents, to choose a sampler on (the test documents stay held out).
+      const valEvalDocs = pickDocuments(valDocs, c.evalDocuments, 2);
+      if (valEvalDocs.length > 0) Object.assign(evalResults, await validationDraws(model, (await encode(valEvalDocs)).means, { batchSize: c.train.batchSize, resamples: c.resamples, seed: ctx.seed }));
       Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
       const f = (k: string) => (evalResults[k] ?? Number.NaN).toFixed(4);
       ctx.log(`test: L2 ${f('l2')} (copy-previous ${f('l2_copy_prev')}, training mean ${f('l2_train_mean')}), contrastive acc ${f('contrastive_acc')} (copy-previous ${f('contrastive_acc_copy_prev')}, training mean ${f('contrastive_acc_train_mean')}), round-trip L2 ${f('roundtrip_l2')}`);
@@ -253,37 +256,13 @@ export async function evaluateHead(
     posterior?: { targetStds: readonly Float32Array[][]; trainingStds: readonly Float32Array[][] };
   },
 ): Promise<Record<string, number | null>> {
-  const predictions: Float32Array[] = [];
-  // A second prediction of every target, drawn with another seed (the same for a deterministic head): the energy score's and BrierLM's.
-  const second: Float32Array[] = [];
-  const targets: Float32Array[] = [];
-  const previous: Float32Array[] = [];
-  const docOf: number[] = [];
-  for (let d = 0; d < docs.length; d++) {
-    for (const b of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: options.batchSize })) {
-      const p = await model.predictBatch(b);
-      second.push(...(await model.predictBatch(b, { seed: options.seed + 1 })).predictions);
-      predictions.push(...p.predictions);
-      targets.push(...p.targets);
-      previous.push(...p.previous);
-      for (const _ of p.predictions) docOf.push(d);
-      disposeBatch(b);
-    }
-  }
+  const { predictions, second, targets, previous, docOf } = await drawTwice(model, docs, options);
   if (predictions.length < 2) throw new Error(`evaluation needs at least 2 target sentences in the test documents, got ${predictions.length}`);
   options.onPredictions?.({ predictions, targets, docOf });
   const scores = scoresWithBaselines(predictions, targets, previous, meanEmbedding(training));
   const out: Record<string, number | null> = {};
   // A ratio of sums over all targets, or over a subset of them (`of[j]`: the document of value j).
-  const ratio = (key: EvalKey, nums: readonly number[], dens: readonly number[], of: readonly number[] = docOf) => {
-    const sums = docs.map(() => ({ num: 0, den: 0 }));
-    nums.forEach((x, i) => {
-      sums[of[i]!]!.num += x;
-      sums[of[i]!]!.den += dens[i]!;
-    });
-    const ci = bootstrapRatio(sums, { resamples: options.resamples, seed: options.seed });
-    Object.assign(out, { [key]: nums.reduce((a, b) => a + b, 0) / dens.reduce((a, b) => a + b, 0), ...intervalEntries(key, ci) });
-  };
+  const ratio = (key: EvalKey, nums: readonly number[], dens: readonly number[], of: readonly number[] = docOf) => Object.assign(out, ratioEntries(key, nums, dens, of, docs.length, options));
   // A mean over targets (or a subset of them).
   const figure = (key: EvalKey, values: readonly number[], of: readonly number[] = docOf) => ratio(key, values, values.map(() => 1), of);
   // The energy score's terms as spread / skill (drawSpreads: 1 for draws of the targets' own distribution).
@@ -363,6 +342,54 @@ export async function evaluateHead(
   options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
   return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+}
+
+/** Each target's draw and a second draw with another seed (the same for a deterministic head), its previous sentence and document, in document order. */
+async function drawTwice(
+  model: Pick<ConceptModel, 'predictBatch' | 'config'>,
+  docs: readonly Float32Array[][],
+  o: { batchSize: number; seed: number },
+): Promise<{ predictions: Float32Array[]; second: Float32Array[]; targets: Float32Array[]; previous: Float32Array[]; docOf: number[] }> {
+  const out = { predictions: [] as Float32Array[], second: [] as Float32Array[], targets: [] as Float32Array[], previous: [] as Float32Array[], docOf: [] as number[] };
+  for (let d = 0; d < docs.length; d++) {
+    for (const b of conceptBatches([docs[d]!], { maxSentences: model.config.maxSentences, endVector: null, batchSize: o.batchSize })) {
+      const p = await model.predictBatch(b);
+      out.second.push(...(await model.predictBatch(b, { seed: o.seed + 1 })).predictions);
+      out.predictions.push(...p.predictions);
+      out.targets.push(...p.targets);
+      out.previous.push(...p.previous);
+      for (const _ of p.predictions) out.docOf.push(d);
+      disposeBatch(b);
+    }
+  }
+  return out;
+}
+
+/**
+ * A ratio of sums over targets (`nums[j] / dens[j]` summed; a mean when every den is 1) as eval
+ * entries, with its 95% bootstrap interval over the `documents` (`of[j]`: the document of target j).
+ */
+function ratioEntries(key: EvalKey, nums: readonly number[], dens: readonly number[], of: readonly number[], documents: number, o: { resamples: number; seed: number }): Record<string, number> {
+  const sums = Array.from({ length: documents }, () => ({ num: 0, den: 0 }));
+  nums.forEach((x, i) => {
+    sums[of[i]!]!.num += x;
+    sums[of[i]!]!.den += dens[i]!;
+  });
+  const ci = bootstrapRatio(sums, { resamples: o.resamples, seed: o.seed });
+  return { [key]: nums.reduce((a, b) => a + b, 0) / dens.reduce((a, b) => a + b, 0), ...intervalEntries(key, ci) };
+}
+
+/**
+ * The head's energy score and spread / skill on validation documents (`val_energy_score`,
+ * `val_spread_ratio`), drawn as on the test documents: what a choice of sampler (initial noise,
+ * guidance) can be made on, so that the test figures stay a held-out measurement of it.
+ */
+export async function validationDraws(model: Pick<ConceptModel, 'predictBatch' | 'config'>, docs: readonly Float32Array[][], o: { batchSize: number; resamples: number; seed: number }): Promise<Record<string, number>> {
+  const { predictions, second, targets, docOf } = await drawTwice(model, docs, o);
+  if (predictions.length === 0) return {};
+  const { spread, skill } = drawSpreads(predictions, second, targets);
+  const scores = skill.map((k, i) => k - spread[i]! / 2);
+  return { ...ratioEntries('val_energy_score', scores, scores.map(() => 1), docOf, docs.length, o), ...ratioEntries('val_spread_ratio', spread, skill, docOf, docs.length, o), val_eval_targets: predictions.length };
 }
 
 /**

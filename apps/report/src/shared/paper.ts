@@ -60,6 +60,9 @@ export const LCM_COLUMNS: LcmColumn[] = [
   { key: 'energy_score_diff', label: 'ES − baseline head (paired)', scale: 1, difference: true },
   // Diagnostics, not verdicts (1: draws as spread as the targets; no better side by itself): uncoloured.
   { key: 'spread_ratio', label: 'Spread / skill', scale: 1, difference: false },
+  // On validation documents, to choose a sampler on: figures, not differences.
+  { key: 'val_energy_score', label: 'Val. energy score', scale: 1, difference: false },
+  { key: 'val_spread_ratio', label: 'Val. spread / skill', scale: 1, difference: false },
   { key: 'energy_score_posterior', label: 'ES posterior', scale: 1, difference: false },
   { key: 'energy_score_posterior_diff_train_dist', label: 'ES post. − train-dist (paired)', scale: 1, difference: true },
   { key: 'energy_score_posterior_diff', label: 'ES post. − baseline head (paired)', scale: 1, difference: true },
