@@ -229,8 +229,8 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
  * training-mean baselines on the same targets, and the energy score of two draws beside that of
  * two training embeddings drawn at random (`training`: the training documents' embeddings), each
  * with a 95% bootstrap interval over the documents (contrastive distractors: all targets of all
- * documents), and the energy score's terms as spread / skill (`drawSpreads`); the energy score two sentences ahead over some targets ({@link rollOutAhead});
- * round trip over some predictions.
+ * documents), and the energy score's terms as spread / skill (`drawSpreads`); the energy score
+ * two sentences ahead over some targets ({@link rollOutAhead}); round trip over some predictions.
  */
 export async function evaluateHead(
   model: Pick<ConceptModel, 'predictBatch' | 'config' | 'normalizer'>,
@@ -384,7 +384,7 @@ function ratioEntries(key: EvalKey, nums: readonly number[], dens: readonly numb
  * `val_spread_ratio`), drawn as on the test documents: what a choice of sampler (initial noise,
  * guidance) can be made on, so that the test figures stay a held-out measurement of it.
  */
-export async function validationDraws(model: Pick<ConceptModel, 'predictBatch' | 'config'>, docs: readonly Float32Array[][], o: { batchSize: number; resamples: number; seed: number }): Promise<Record<string, number>> {
+async function validationDraws(model: Pick<ConceptModel, 'predictBatch' | 'config'>, docs: readonly Float32Array[][], o: { batchSize: number; resamples: number; seed: number }): Promise<Record<string, number>> {
   const { predictions, second, targets, docOf } = await drawTwice(model, docs, o);
   if (predictions.length === 0) return {};
   const { spread, skill } = drawSpreads(predictions, second, targets);
