@@ -41,6 +41,7 @@ import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import { HEAD_REFERENCE_KEYS, headReferenceRows } from './head-references.js';
+import { spreadHint } from './spread-hint.js';
 import { isAhead, pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, isConceptHeadKind, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
 
@@ -622,7 +623,13 @@ export const evalStage: Stage<typeof evalStageSchema> = {
     const rest = otherRows.filter((r) => r.results['l2'] === undefined);
     if (rest.length > 0) tables.push(comparisonTable(rest, null));
     // The heads' figures depend on how each draws its vector: printed under their table.
-    const samplers = rows.flatMap((r) => (typeof stored[r.stage]?.['sampler'] === 'string' ? [`  ${r.stage}: ${stored[r.stage]!['sampler'] as string}`] : []));
+    // A diffusion head's line also says which way its validation figures would turn the sampler (spreadHint).
+    const samplers = rows.flatMap((r) => {
+      const sampler = stored[r.stage]?.['sampler'];
+      if (typeof sampler !== 'string') return [];
+      const hint = r.kind === 'lcm-diffusion' ? spreadHint(r.results) : '';
+      return [`  ${r.stage}: ${sampler}${hint ? `; ${hint}` : ''}`];
+    });
     if (samplers.length > 0) tables.push(['How each concept head draws the next vector (its L2, energy score and contrastive accuracy depend on it):', ...samplers].join('\n'));
     lines.push(tables.join('\n\n'));
     if (ppl) lines.push('', `PPL by context tokens behind each scored sentence (${ppl.context} context), PPL (scored tokens):`, contextTable(ppl));

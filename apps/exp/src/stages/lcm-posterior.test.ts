@@ -8,6 +8,7 @@ import { loadPipeline } from '../config/pipeline.js';
 import { executePipeline } from '../pipeline/execute.js';
 import { TINY_TWO_TOWER, tinyHeadStage, tinyHeadsPipeline } from '../testing/tiny-pipeline.js';
 import { STAGES, stageRegistry } from './registry.js';
+import { spreadHint } from './spread-hint.js';
 
 let dir = '';
 let file = '';
@@ -60,6 +61,9 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect((diff as Record<string, unknown>)['energy_score_diff_baseline']).toBe('draws');
     expect(diff['energy_score_posterior_diff']).toBeCloseTo(diff['energy_score_posterior']! - d['energy_score_posterior']!, 9);
     expect(table).toMatch(/^energy score diff - draws \(the same \d+ targets\), paired over the same documents: /m);
+    // The diffusion head's sampler line says which way its validation figures would turn it, when they resolve one.
+    const hint = spreadHint(diff);
+    expect(table).toContain(`  diff: ${(diff as Record<string, unknown>)['sampler'] as string}${hint ? `; ${hint}` : ''}\n`);
     expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+val\. energy score\s+val\. spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
