@@ -186,7 +186,7 @@ describe('exp results', () => {
   test("each concept head point's sampler, as its eval stored it, under its table", async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-sampler-'));
     const head = (seed: number, scale: number) =>
-      stageRun(root, { experiment: 's', stage: 'two-tower', kind: 'lcm-diffusion', seed, model: { guidance: { scale } }, eval: { l2: 4 + seed, sampler: `DDIM 20 steps (trailing), eta 0, from 1 x unit noise, guidance ${scale}` } });
+      stageRun(root, { experiment: 's', stage: 'two-tower', kind: 'lcm-diffusion', seed, model: { guidance: { scale } }, eval: { l2: 4 + seed, val_energy_score: scale + seed / 10, sampler: `DDIM 20 steps (trailing), eta 0, from 1 x unit noise, guidance ${scale}` } });
     for (const seed of [0, 1]) for (const scale of [1, 3]) head(seed, scale);
     stageRun(root, { experiment: 's', stage: 'lm', kind: 'token-lm', seed: 0, eval: { ppl: 90 } });
     const out = join(root, 's.md');
@@ -196,6 +196,8 @@ describe('exp results', () => {
     expect(md).toMatch(/^- sampler \(model\.guidance\.scale=3\): DDIM 20 steps \(trailing\), eta 0, from 1 x unit noise, guidance 3$/m);
     // Only heads have one.
     expect(md.match(/^- sampler/gm)).toHaveLength(2);
+    // Chosen on the validation energy score (guidance 1: 1.05 over the two seeds, against 3.05), before the charts.
+    expect(md).toMatch(/## Chosen on validation\n\n.*\n\n- two-tower: lowest val_energy_score of 2 points at two-tower \(model\.guidance\.scale=1\): 1\.05\d* \[[-\d.]+, [\d.]+\] \(mean over 2 seeds\); the runner-up, two-tower \(model\.guidance\.scale=3\)/);
   });
 
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {

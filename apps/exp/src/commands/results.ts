@@ -18,6 +18,7 @@ import { experimentCharts } from '../results/charts.js';
 import { coveredSeconds } from '../results/busy-time.js';
 import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
+import { validationChoiceLines } from '../results/validation-choice.js';
 import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
@@ -373,6 +374,17 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
   const bySeed = seedTables(stages);
   if (bySeed.length > 0) {
     out.push('', '## Seed by seed', '', "Each seed's figure for each model (a seed sets a model's initialisation, data order and sampling; every seed is scored on the same eval documents), and each model's mean ± sample standard deviation over its seeds: what an average over seeds hides.", ...bySeed);
+  }
+  const chosen = validationChoiceLines(stages);
+  if (chosen.length > 0) {
+    out.push(
+      '',
+      '## Chosen on validation',
+      '',
+      "Where a stage's points carry the concept heads' energy score on validation documents (`val_energy_score`: a sweep over the sampler or the training), the point a choice on those documents makes, and its test figures: the held-out measurement of that choice. The other points' test figures are in the tables below; choosing among them on the test documents would spend them.",
+      '',
+      ...chosen,
+    );
   }
   if (charts.length > 0) {
     out.push('', '## Charts', '');
