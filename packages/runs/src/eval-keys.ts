@@ -124,6 +124,18 @@ export const EVAL_METRICS = [
     interval: true,
   },
   {
+    key: 'energy_score_posterior_train_dist',
+    label: 'ES post. train-dist',
+    meaning: "LCM baseline over a variational SentenceVAE: the energy score of two posterior draws of training sentences picked at random against energy_score_posterior's posterior draw of each target (sampling the training posteriors without context; the `training dist.` row's ES posterior)",
+    interval: true,
+  },
+  {
+    key: 'spread_ratio_posterior_train_dist',
+    label: 'spread / skill post. train-dist',
+    meaning: 'LCM baseline over a variational SentenceVAE: spread_ratio_posterior of those two training posterior draws: near 1, as the test posteriors come from about the training ones',
+    interval: true,
+  },
+  {
     key: 'energy_score_ahead',
     label: 'ES 2 ahead',
     meaning:

@@ -15,7 +15,16 @@ import type { ModelResult } from './eval.js';
 const REFERENCES: readonly { name: string; figures: readonly (readonly [from: EvalKey, as: EvalKey])[] }[] = [
   { name: 'copy-previous', figures: [['l2_copy_prev', 'l2'], ['contrastive_acc_copy_prev', 'contrastive_acc']] },
   { name: 'training mean', figures: [['l2_train_mean', 'l2'], ['contrastive_acc_train_mean', 'contrastive_acc']] },
-  { name: 'training dist.', figures: [['energy_score_train_dist', 'energy_score'], ['spread_ratio_train_dist', 'spread_ratio'], ['energy_score_ahead_train_dist', 'energy_score_ahead']] },
+  {
+    name: 'training dist.',
+    figures: [
+      ['energy_score_train_dist', 'energy_score'],
+      ['spread_ratio_train_dist', 'spread_ratio'],
+      ['energy_score_posterior_train_dist', 'energy_score_posterior'],
+      ['spread_ratio_posterior_train_dist', 'spread_ratio_posterior'],
+      ['energy_score_ahead_train_dist', 'energy_score_ahead'],
+    ],
+  },
 ];
 
 /** The kind printed for a reference row (the LCM paper calls them baselines). */

@@ -51,6 +51,9 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
       expect(Number.isFinite(head['energy_score_posterior'])).toBe(true);
       expect(head['energy_score_posterior']).not.toBe(head['energy_score']);
       expect(Number.isFinite(head['energy_score_posterior_diff_train_dist'])).toBe(true);
+      // Sampling the training posteriors, stored as the training-distribution row's figures: the paired difference is the difference of the means.
+      expect(head['energy_score_posterior_diff_train_dist']).toBeCloseTo(head['energy_score_posterior']! - head['energy_score_posterior_train_dist']!, 9);
+      expect(head['spread_ratio_posterior_train_dist']).toBeGreaterThan(0);
       // The same two draws against another target: the same spread, another skill.
       expect(head['spread_ratio_posterior']! > 0 && head['spread_ratio_posterior'] !== head['spread_ratio']).toBe(true);
     }
@@ -65,6 +68,8 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     const hint = spreadHint(diff);
     expect(table).toContain(`  diff: ${(diff as Record<string, unknown>)['sampler'] as string}${hint ? `; ${hint}` : ''}\n`);
     expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+val\. energy score\s+val\. spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
+    // The training-distribution row has the posterior figures too, under the heads' columns.
+    expect(table).toMatch(new RegExp(`^training dist\\.\\s+baseline.*${e['energy_score_posterior_train_dist']!.toFixed(3).slice(0, 4)}`, 'm'));
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
     for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);

@@ -301,6 +301,8 @@ export async function evaluateHead(
     spreadRatio('spread_ratio_posterior', predictions, second, drawn);
     trainDraws = picks.map((d) => [drawOf(pool[d[0]]!, poolStds[d[0]]!), drawOf(pool[d[1]]!, poolStds[d[1]]!)] as const);
     const trainDistPosterior = energyScores(trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
+    figure('energy_score_posterior_train_dist', trainDistPosterior);
+    spreadRatio('spread_ratio_posterior_train_dist', trainDraws.map((d) => d[0]), trainDraws.map((d) => d[1]), drawn);
     figure('energy_score_posterior_diff_train_dist', posteriorScores.map((x, i) => x - trainDistPosterior[i]!));
   }
   figure('contrastive_acc', scores.head.contrastive);
