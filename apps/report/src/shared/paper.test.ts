@@ -81,6 +81,28 @@ describe('paper table membership and labels', () => {
     const again = row('quickstart/lm-20261205-090000-ffff');
     expect([...shortRunLabels([lm, again]).values()]).toEqual([lm.id, again.id]);
   });
+
+  test("runs that share a short label are told apart by the config keys that differ among them, their own stage's first", () => {
+    const head = (id: string, noise: number, scale: number): RunRow => ({
+      ...row(`lcm/${id}`, 'lcm-diffusion'),
+      info: { kind: 'lcm-diffusion', stage: 'two-tower' },
+      config: { 'stages.two-tower.model.sampling.initialNoiseScale': noise, 'stages.two-tower.model.guidance.scale': scale, 'stages.one-tower.model.guidance.scale': scale, 'train.lr': 0.001 },
+    });
+    const [a, b, c] = [head('two-tower-20261208-000239-a478', 0.6, 3), head('two-tower-20261208-000449-e13f', 1, 3), head('two-tower-20261208-000732-4990', 1, 1)];
+    const mse = { ...row('lcm/mse-20261207-235613-dfc6', 'lcm-mse'), config: { 'train.lr': 0.001 } };
+    expect([...shortRunLabels([a, b, c, mse]).values()]).toEqual([
+      'two-tower (model.guidance.scale=3, model.sampling.initialNoiseScale=0.6)',
+      'two-tower (model.guidance.scale=3, model.sampling.initialNoiseScale=1)',
+      'two-tower (model.guidance.scale=1, model.sampling.initialNoiseScale=1)',
+      'mse',
+    ]);
+    // No stage recorded: every differing key, in full; the same config twice: full ids.
+    const bare = (id: string, lr: number): RunRow => ({ ...row(`s/${id}`), config: { 'train.lr': lr } });
+    const [x, y] = [bare('lm-20261205-090000-ffff', 0.001), bare('lm-20261205-100000-eeee', 0.003)];
+    expect([...shortRunLabels([x, y]).values()]).toEqual(['lm (train.lr=0.001)', 'lm (train.lr=0.003)']);
+    const z = bare('lm-20261205-110000-dddd', 0.003);
+    expect([...shortRunLabels([x, y, z]).values()]).toEqual(['lm (train.lr=0.001)', y.id, z.id]);
+  });
 });
 
 describe('paper table figures with their intervals', () => {

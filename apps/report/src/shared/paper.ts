@@ -1,7 +1,7 @@
 import type { EvalKey } from '@sentencelab/runs';
 import { headTablePart, HIGHER_IS_BETTER, PAIRED_COMPARISONS, type HeadTablePart, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { seedSpread, type SeedSpread } from '@sentencelab/metrics/seeds';
-import { formatNumber, formatWithSpread } from './flatten.js';
+import { formatNumber, formatValue, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
 import type { RunRow } from './types.js';
 
@@ -148,12 +148,34 @@ const STAMP = /-\d{8}-\d{6}-[0-9a-f]{4}$/;
 
 /**
  * Short labels for the runs of one table: ids without their time stamp, and without the
- * experiment when all share one; a run whose short label would be ambiguous keeps its full id.
+ * experiment when all share one. Runs whose short labels coincide (the points of a sweep, a
+ * trained head and its forks under another sampler) are told apart by the config keys whose
+ * values differ among them, `two-tower (model.guidance.scale=1, model.sampling.initialNoiseScale=0.6)`:
+ * the keys of the run's own stage (`stages.<stage>.`, without that prefix) where any differ, else
+ * all of them; a run still ambiguous (the same config) keeps its full id.
  */
 export function shortRunLabels(rows: readonly RunRow[]): Map<RunRow, string> {
   const oneExperiment = new Set(rows.map((r) => r.experiment)).size === 1;
   const short = rows.map((r) => (oneExperiment ? r.runId : r.id).replace(STAMP, ''));
-  return new Map(rows.map((r, i) => [r, short.indexOf(short[i]!) === short.lastIndexOf(short[i]!) ? short[i]! : r.id]));
+  const labels = new Map<RunRow, string>();
+  for (const name of new Set(short)) {
+    const group = rows.filter((_, i) => short[i] === name);
+    const named = group.length === 1 ? [name] : group.map((r) => withDifferingConfig(name, r, group));
+    group.forEach((r, i) => labels.set(r, named.indexOf(named[i]!) === named.lastIndexOf(named[i]!) ? named[i]! : r.id));
+  }
+  return labels;
+}
+
+/** `name (key=value, ...)`: the config keys whose values differ within `group`, the run's own stage's first ({@link shortRunLabels}); `name` when none differ. */
+function withDifferingConfig(name: string, run: RunRow, group: readonly RunRow[]): string {
+  const keys = [...new Set(group.flatMap((r) => Object.keys(r.config ?? {})))].sort();
+  const differing = keys.filter((k) => new Set(group.map((r) => JSON.stringify(r.config?.[k] ?? null))).size > 1);
+  const stage = run.info?.['stage'];
+  const prefix = typeof stage === 'string' ? `stages.${stage}.` : undefined;
+  const own = prefix === undefined ? [] : differing.filter((k) => k.startsWith(prefix));
+  const shown = own.length > 0 ? own : differing;
+  if (shown.length === 0) return name;
+  return `${name} (${shown.map((k) => `${own.length > 0 ? k.slice(prefix!.length) : k}=${formatValue(run.config?.[k] ?? null)}`).join(', ')})`;
 }
 
 export function paperValue(row: RunRow, column: PaperColumn): number | undefined {
