@@ -304,6 +304,13 @@ describe('report app in Chromium', () => {
     ]);
     expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
     await shot('paper-view.png');
+    // Only concept heads: no token LM or SLLM table (not an LCM head as its baseline), its Markdown the LCM tables alone.
+    await selectOnly(['lcm/mse', 'lcm/two-tower']);
+    await page.selectOption('#paper-baseline', 'lcm/mse');
+    await panelReady();
+    expect(await page.$('#paper-svae')).toBeNull();
+    expect(await page.textContent('#paper-svae-none')).toMatch(/No token LM or SLLM among these runs/);
+    expect(await page.inputValue('#paper-markdown')).toMatch(/^\| Run \| Energy score/);
   });
 
   it('shows samples of the selected runs side by side per prompt', async () => {

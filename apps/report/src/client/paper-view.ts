@@ -28,10 +28,13 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     pool.find((r) => r.id === state.paperBaseline) ??
     allOk.find((r) => r.id === state.paperBaseline) ??
     pool.find((r) => (r.info?.kind === 'token-lm' || /token/i.test(r.id)) && typeof r.eval?.ppl === 'number') ??
+    pool.find((r) => paperTableOf(r) === 'lm') ??
     pool[0]!;
   const others = pool.filter((r) => r !== baseline);
   const candidates = others.filter((r) => paperTableOf(r) === 'lm');
   const svae = paperTable(baseline, candidates, SVAE_COLUMNS, true);
+  // Only concept heads (or SentenceVAEs) chosen: no token LM or SLLM for the first table to compare.
+  const hasLm = paperTableOf(baseline) === 'lm' || candidates.length > 0;
   const lcmRuns = [baseline, ...others].filter((r) => paperTableOf(r) === 'lcm');
   const lcmLabels = shortRunLabels(lcmRuns);
   const markdown = h('textarea', { id: 'paper-markdown', readonly: true, rows: 12, spellcheck: 'false' });
@@ -76,8 +79,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       h('span', { class: 'counts' }, selected.length > 0 ? `candidates: the ${others.length} other selected runs` : 'candidates: all runs (select runs to narrow)'),
     ),
     h('h3', {}, 'SentenceVAE / SLLM vs token LM'),
-    svaeTable,
-    svaeCharts,
+    ...(hasLm ? [svaeTable, svaeCharts] : [h('p', { class: 'hint', id: 'paper-svae-none' }, 'No token LM or SLLM among these runs: select one (or choose one as the baseline) to compare them here.')]),
     h('h3', {}, 'PPL by context tokens behind each scored sentence'),
     byContext.curves.length ? contextChart : h('p', { class: 'hint' }, 'No run has PPL by context (eval ppl_by_context, written by the eval stage).'),
     h('h3', {}, 'Across seeds: mean ± std (n)'),
@@ -91,7 +93,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
   );
   const runsShown = [baseline, ...candidates];
   const svaeLabels = shortRunLabels(runsShown);
-  SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, svaeLabels, PALETTE[i % PALETTE.length]!));
+  if (hasLm) SVAE_COLUMNS.forEach((c, i) => chartFor(svaeCharts, c, runsShown, svaeLabels, PALETTE[i % PALETTE.length]!));
   if (byContext.curves.length) {
     lineChart(contextChart, {
       x: byContext.starts,
@@ -101,7 +103,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       log: false,
     });
   }
-  markdown.value = [svae, ...parts.map((part) => lcmTable(lcmRuns, part))].map((t) => exportTable(t, 'markdown')).join('\n');
+  markdown.value = [...(hasLm ? [svae] : []), ...parts.map((part) => lcmTable(lcmRuns, part))].map((t) => exportTable(t, 'markdown')).join('\n');
   if (lcmRuns.length) columnsWithValues(lcmRuns, LCM_COLUMNS).filter((c) => !c.difference).forEach((c, i) => chartFor(lcmCharts, c, lcmRuns, lcmLabels, PALETTE[(i + 4) % PALETTE.length]!));
 }
 
