@@ -69,7 +69,12 @@ describe('lcm-energy with generator.targetDraws (CALM: targets drawn from the Se
     expect(table).toContain(`  diff: ${(diff as Record<string, unknown>)['sampler'] as string}${hint ? `; ${hint}` : ''}\n`);
     expect(table).toMatch(/^model\s+kind\s+.*energy score\s+ES - train-dist\s+spread \/ skill\s+val\. energy score\s+val\. spread \/ skill\s+ES posterior\s+ES post\. - train-dist\s+spread \/ skill post\.$/m);
     // The training-distribution row has the posterior figures too, under the heads' columns.
-    expect(table).toMatch(new RegExp(`^training dist\\.\\s+baseline.*${e['energy_score_posterior_train_dist']!.toFixed(3).slice(0, 4)}`, 'm'));
+    const lines = table.split('\n');
+    const header = lines.findIndex((l) => /^model\s+kind\s+.*ES posterior/.test(l));
+    const referenceRow = lines.slice(header).find((l) => l.startsWith('training dist.'))!;
+    const cellAt = (label: string) => Number(referenceRow.slice(lines[header]!.indexOf(label)).split(/\s{2,}/)[0]!.split(' ')[0]);
+    expect(cellAt('ES posterior')).toBeCloseTo(e['energy_score_posterior_train_dist']!, 2);
+    expect(cellAt('spread / skill post.')).toBeCloseTo(e['spread_ratio_posterior_train_dist']!, 2);
     expect(table).toMatch(new RegExp(`^ES posterior draws - energy \\(the same ${e['eval_targets']} targets\\), paired over the same documents: `, 'm'));
     // Two sentences ahead against the same posterior draws too, paired on the same rolled-out targets.
     for (const head of [e, d]) expect(Number.isFinite(head['energy_score_ahead_posterior_diff_train_dist'])).toBe(true);

@@ -388,7 +388,6 @@ function ratioEntries(key: EvalKey, nums: readonly number[], dens: readonly numb
  */
 async function validationDraws(model: Pick<ConceptModel, 'predictBatch' | 'config'>, docs: readonly Float32Array[][], o: { batchSize: number; resamples: number; seed: number }): Promise<Record<string, number>> {
   const { predictions, second, targets, docOf } = await drawTwice(model, docs, o);
-  if (predictions.length === 0) return {};
   const { spread, skill } = drawSpreads(predictions, second, targets);
   const scores = energyScores(predictions, second, targets);
   return { ...ratioEntries('val_energy_score', scores, scores.map(() => 1), docOf, docs.length, o), ...ratioEntries('val_spread_ratio', spread, skill, docOf, docs.length, o), val_eval_targets: predictions.length };

@@ -1,7 +1,7 @@
 import { spreadBase, storedSpread } from '@sentencelab/runs/eval-keys';
 import { knownFields } from '../shared/fields.js';
 import { formatNumber, formatValue, formatWithSpread } from '../shared/flatten.js';
-import { pivot, pivotTable, type PivotSpec } from '../shared/pivot.js';
+import { mixesStages, pivot, pivotTable, type PivotSpec } from '../shared/pivot.js';
 import { exportTable, type ExportFormat, type PlainTable } from '../shared/table-export.js';
 import { varyingKeys } from '../shared/config-diff.js';
 import type { RunRow } from '../shared/types.js';
@@ -88,7 +88,6 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
     });
   const table = pivot(runs, spec);
   const plain = tableWithLabels(pivotTable(table, spec));
-  const mixesStages = table.stages.some((line) => line.some((stages) => stages.length > 0));
   const output = h('textarea', { id: 'export-output', readonly: true, rows: 8, spellcheck: 'false' });
   output.value = state.pivot.output;
   const download = h('a', { id: 'export-download', class: 'button', hidden: state.pivot.output === '' }, 'Download');
@@ -121,7 +120,7 @@ function renderPivot(state: AppState, runs: RunRow[], fromSelection: boolean, up
       h('tbody', {}, plain.rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))),
     ),
     // A mean over different models says nothing about either: said under the table, not only in the export's caption.
-    ...(mixesStages ? [h('p', { class: 'hint', id: 'pivot-note' }, 'Cells marked "mixes" average runs of different stages (different models): put (info) stage on the rows or columns, or select fewer runs.')] : []),
+    ...(mixesStages(table) ? [h('p', { class: 'hint', id: 'pivot-note' }, 'Cells marked "mixes" average runs of different stages (different models): put (info) stage on the rows or columns, or select fewer runs.')] : []),
     output,
   );
 }

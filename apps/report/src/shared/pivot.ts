@@ -57,15 +57,19 @@ function distinct(values: (Scalar | undefined)[]): (Scalar | undefined)[] {
   return [...seen.values()].sort(compareScalars);
 }
 
+/** Whether some cell of `p` averages runs of different stages (its `stages` names them). */
+export function mixesStages(p: Pivot): boolean {
+  return p.stages.some((line) => line.some((stages) => stages.length > 0));
+}
+
 /**
  * The pivot as a plain table: first header cell `rows \\ cols`, cells formatted, `n=k` appended
  * when k > 1, and the stages a cell's mean mixes named in it (`41 (n=2, mixes sllm, token-lm)`),
  * with a caption that says how to split them.
  */
 export function pivotTable(p: Pivot, spec: PivotSpec): PlainTable {
-  const mixed = p.stages.some((line) => line.some((s) => s.length > 0));
   return {
-    caption: `${spec.cell} by ${spec.rows} (rows) and ${spec.cols} (columns); mean over runs${mixed ? '; a cell marked "mixes" averages runs of different stages (different models): put info.stage on the rows or columns, or select fewer runs' : ''}`,
+    caption: `${spec.cell} by ${spec.rows} (rows) and ${spec.cols} (columns); mean over runs${mixesStages(p) ? '; a cell marked "mixes" averages runs of different stages (different models): put info.stage on the rows or columns, or select fewer runs' : ''}`,
     header: [`${spec.rows} \\ ${spec.cols}`, ...p.colValues.map((v) => formatValue(v ?? null) || '(none)')],
     rows: p.rowValues.map((rv, r) => [
       formatValue(rv ?? null) || '(none)',
