@@ -1,6 +1,7 @@
 export {
   cpuSecondsOf,
   ownCpuSecondsOf,
+  ES_BY_HORIZON_KEY,
   PPL_BY_CONTEXT_KEY,
   RUN_FILES,
   evalValueSchema,

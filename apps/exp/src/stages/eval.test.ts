@@ -53,6 +53,7 @@ writeFileSync(
     roundTripSentences: 2
     resamples: 100
     brierSentences: 12
+    aheadHorizon: 3
   energy:
     kind: lcm-energy
     inputs: {tokenizer: tok, svae: svae}
@@ -62,6 +63,7 @@ writeFileSync(
     roundTripSentences: 2
     resamples: 100
     brierSentences: 12
+    aheadHorizon: 3
   bench:
     kind: bench
     inputs: {tokenizer: tok, models: [lm, sllm]}
@@ -239,6 +241,28 @@ describe('eval stage', () => {
       expect(head['energy_score_ahead_posterior']).toBeUndefined();
       expect(head['energy_score_ahead_diff_next_ci_low'] as number).toBeLessThanOrEqual(head['energy_score_ahead_diff_next'] as number);
     }
+    // By horizon: the same targets at horizons 1 (teacher-forced), 2 (energy_score_ahead's) and 3, one
+    // training-distribution reference for all; an MSE head's two draws coincide at every horizon.
+    for (const head of [mse, energy]) {
+      const family = head['energy_score_by_horizon'] as Record<string, Record<string, number>>;
+      expect(Object.keys(family)).toEqual(['1', '2', '3']);
+      for (const b of Object.values(family)) {
+        expect(b['targets']).toBe(head['ahead_targets']);
+        expect(b['train_dist']).toBe(head['energy_score_ahead_train_dist']);
+        expect(b['diff_train_dist']).toBeCloseTo(b['energy_score']! - b['train_dist']!, 9);
+        expect(b['energy_score_ci_low']).toBeLessThanOrEqual(b['energy_score']!);
+        expect(b['diff_train_dist_ci_high']).toBeGreaterThanOrEqual(b['diff_train_dist']!);
+      }
+      expect(family['2']!['energy_score']).toBe(head['energy_score_ahead']);
+      expect(family['2']!['spread_ratio']).toBe(head['spread_ratio_ahead']);
+      // Horizon 1 is the teacher-forced draw on these targets: energy_score_ahead_diff_next's other side.
+      expect(family['1']!['energy_score']).toBeCloseTo((head['energy_score_ahead'] as number) - (head['energy_score_ahead_diff_next'] as number), 9);
+      expect(family['3']!['energy_score']).not.toBe(family['2']!['energy_score']);
+    }
+    // Printed as a table: each head's row with its targets, the training distribution's score and each horizon's.
+    expect(text).toMatch(/^model\s+kind\s+targets\s+train-dist ES\s+1 ahead: ES, - train-dist\s+2 ahead: ES, - train-dist\s+3 ahead: ES, - train-dist\s+below train-dist through$/m);
+    expect(text).toMatch(new RegExp(`^energy\\s+lcm-energy\\s+${energy['ahead_targets']}\\s+[\\d.]+\\s+[\\d.]+, -?[\\d.]+ \\[`, 'm'));
+    for (const h of ['1', '2', '3']) expect((mse['energy_score_by_horizon'] as Record<string, Record<string, number>>)[h]!['spread_ratio']).toBe(0);
     expect(mse['spread_ratio_ahead']).toBe(0);
     expect(energy['spread_ratio_ahead'] as number).toBeGreaterThan(0);
     expect(energy['energy_score_ahead_train_dist']).toBe(mse['energy_score_ahead_train_dist']);

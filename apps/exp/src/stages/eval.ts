@@ -31,7 +31,7 @@ import {
   type BrierItem,
   type PerplexityComparison,
 } from '@sentencelab/metrics';
-import { EVAL_METRICS, headTablePart, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
+import { ES_BY_HORIZON_KEY, EVAL_METRICS, headTablePart, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, mergeEvalResults, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, storedBounds, storedSpread, type EvalKey, type EvalValue, type PairedComparison } from '@sentencelab/runs';
 import { conceptHeadConfigSchema, describeSampler } from '@sentencelab/concept-heads';
 import { z } from 'zod';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
@@ -41,6 +41,7 @@ import { matchingReport, predictorProfile } from './matching.js';
 import { countedFlops } from '../pipeline/compute.js';
 import { computeMatches, type ComputeMatch } from './compute-matched.js';
 import { HEAD_REFERENCE_KEYS, headReferenceRows } from './head-references.js';
+import { horizonTable } from './horizon-table.js';
 import { spreadHint } from './spread-hint.js';
 import { isAhead, pairedBrier, pairedScore, pairingOf } from './head-pairing.js';
 import { CONCEPT_HEAD_KINDS, isConceptHeadKind, type Artifact, type EvalScorer, type Stage, type StageSection } from './types.js';
@@ -521,6 +522,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       const extra: Record<string, EvalValue> = {};
       const sampler = samplerOf(a);
       if (sampler !== undefined) extra['sampler'] = sampler;
+      const byHorizon = (a.meta['eval'] as Record<string, EvalValue> | undefined)?.[ES_BY_HORIZON_KEY];
+      if (byHorizon !== undefined) extra[ES_BY_HORIZON_KEY] = byHorizon;
       for (const b of benches) Object.assign(results, numbersOf((b.meta['results'] as Record<string, unknown> | undefined)?.[a.stage]));
       const p = ppl?.models.find((m) => m.name === a.stage);
       if (p) {
@@ -619,6 +622,8 @@ export const evalStage: Stage<typeof evalStageSchema> = {
       tables.push(`Concept heads as points (the LCM paper's figures; lower L2, higher contrastive accuracy is better):\n${comparisonTable([...heads, ...of('l2')], null, 'point')}`);
       const ahead = heads.map((r) => r.results['ahead_targets']).find((n) => n !== undefined);
       if (ahead !== undefined) tables.push(`Concept heads two sentences ahead, each reading its own draw of the sentence before, as it generates (${ahead} targets; lower energy score is better):\n${comparisonTable([...heads, ...of('energy_score_ahead')], null, 'ahead')}`);
+      const byHorizon = horizonTable(heads.map((r) => ({ stage: r.stage, kind: r.kind, family: stored[r.stage]?.[ES_BY_HORIZON_KEY] })));
+      if (byHorizon !== undefined) tables.push(byHorizon);
     }
     const rest = otherRows.filter((r) => r.results['l2'] === undefined);
     if (rest.length > 0) tables.push(comparisonTable(rest, null));

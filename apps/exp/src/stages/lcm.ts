@@ -39,7 +39,7 @@ import {
 import type { DatasetDocument } from '@sentencelab/data';
 import { tokenF1 } from '@sentencelab/latent-lm';
 import { bootstrapRatio, BRIER_TOKENS, brierFigures, brierSample, spreadPicks, type BrierItem } from '@sentencelab/metrics';
-import { intervalEntries, type EvalKey } from '@sentencelab/runs';
+import { ES_BY_HORIZON_KEY, intervalEntries, type EvalKey, type EvalValue } from '@sentencelab/runs';
 import { Rng } from '@sentencelab/tensor';
 import { decodeOptionsFrom, textCodec, type DecodeOptions, type SentenceVAE } from '@sentencelab/sentence-vae';
 import { z } from 'zod';
@@ -68,7 +68,13 @@ const common = {
     .int()
     .nonnegative()
     .default(256)
-    .describe("energy score two sentences ahead: how many targets (spread evenly over the test documents) the head also predicts after its own draw of the sentence before, twice, as generation goes on; 0 = none"),
+    .describe("energy score sentences ahead: how many targets (spread evenly over the test documents) the head also predicts after its own draws of the sentences before, twice, as generation goes on; 0 = none"),
+  aheadHorizon: z
+    .number()
+    .int()
+    .min(2)
+    .default(2)
+    .describe('how many sentences ahead those targets are drawn: each one after the head\'s own draws of the h - 1 sentences before it, for every h up to this (energy_score_by_horizon; 2 = two ahead only). The targets need this many sentences before them in their window, so it must stay below model.maxSentences'),
 };
 
 export const lcmMseStageSchema = z.strictObject({
@@ -136,6 +142,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
   // The head's kind: the stage's, or for lcm-diffusion model.kind where the config names one.
   const head = HEADS[kind];
   const probe = head.schema.parse({ kind: head.kind, ...raw });
+  if (c.aheadSentences > 0 && c.aheadHorizon >= probe.maxSentences) throw new Error(`stage ${ctx.name}: aheadHorizon ${c.aheadHorizon} needs windows of at least ${c.aheadHorizon + 1} sentences, but model.maxSentences is ${probe.maxSentences} (lower aheadHorizon or set aheadSentences: 0)`);
   // CALM's targets: draws of each target sentence's posterior (the energy head's targetDraws, a
   // diffusion head's posteriorTargets), so the batches carry its std (the plan has checked that
   // the SentenceVAE is variational: posteriorTargetsCheck).
@@ -190,6 +197,7 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
         resamples: c.resamples,
         seed: ctx.seed,
         ahead: c.aheadSentences,
+        horizon: c.aheadHorizon,
         brier: {
           sentences: c.brierSentences,
           ids: evalDocs.map((d) => d.sentences),
@@ -208,7 +216,10 @@ async function runHead(ctx: StageContext<z.output<typeof lcmMseStageSchema>>, ki
       const valEvalDocs = pickDocuments(valDocs, c.evalDocuments, 2);
       if (valEvalDocs.length > 0) Object.assign(evalResults, await validationDraws(model, (await encode(valEvalDocs)).means, { batchSize: c.train.batchSize, resamples: c.resamples, seed: ctx.seed }));
       Object.assign(evalResults, { params: model.numParams(), eval_documents: evalDocs.length, val_loss: result.val['loss'] ?? null });
-      const f = (k: string) => (evalResults[k] ?? Number.NaN).toFixed(4);
+      const f = (k: string) => {
+        const v = evalResults[k];
+        return typeof v === 'number' ? v.toFixed(4) : 'NaN';
+      };
       ctx.log(`test: L2 ${f('l2')} (copy-previous ${f('l2_copy_prev')}, training mean ${f('l2_train_mean')}), contrastive acc ${f('contrastive_acc')} (copy-previous ${f('contrastive_acc_copy_prev')}, training mean ${f('contrastive_acc_train_mean')}), round-trip L2 ${f('roundtrip_l2')}`);
       return evalResults;
     },
@@ -243,8 +254,10 @@ export async function evaluateHead(
     resamples: number;
     seed: number;
     brier?: BrierOptions;
-    /** How many targets (spread evenly over the documents) are also predicted two sentences ahead ({@link rollOutAhead}); 0 or absent: none. */
+    /** How many targets (spread evenly over the documents) are also predicted sentences ahead ({@link rollOutAhead}); 0 or absent: none. */
     ahead?: number;
+    /** How many sentences ahead those targets are drawn (every horizon from 1 up to this: {@link ES_BY_HORIZON_KEY}); default 2. */
+    horizon?: number;
     /** Called with the teacher-forced predictions, their targets and documents (in document order). */
     onPredictions?: (p: { predictions: Float32Array[]; targets: Float32Array[]; docOf: number[] }) => void;
     /** Called with what the eval needs to pair this head with another on the same targets. */
@@ -255,7 +268,7 @@ export async function evaluateHead(
      */
     posterior?: { targetStds: readonly Float32Array[][]; trainingStds: readonly Float32Array[][] };
   },
-): Promise<Record<string, number | null>> {
+): Promise<Record<string, EvalValue>> {
   const { predictions, second, targets, previous, docOf } = await drawTwice(model, docs, options);
   if (predictions.length < 2) throw new Error(`evaluation needs at least 2 target sentences in the test documents, got ${predictions.length}`);
   options.onPredictions?.({ predictions, targets, docOf });
@@ -317,33 +330,70 @@ export async function evaluateHead(
   }
   // Two sentences ahead: each picked target's energy score, against its mean and (a VAE's) its posterior draw.
   let ahead: AheadScores | undefined;
+  let byHorizon: Record<string, Record<string, number>> | undefined;
   if (options.ahead && options.ahead > 0) {
-    const rolled = await rollOutAhead(model, docs, predictions, second, options.ahead, { batchSize: options.batchSize, seed: options.seed });
+    const rolled = await rollOutAhead(model, docs, predictions, second, options.ahead, { batchSize: options.batchSize, seed: options.seed, horizon: options.horizon ?? 2 });
     const at = (list: readonly Float32Array[]) => rolled.picks.map((k) => list[k]!);
     const aheadOf = rolled.picks.map((k) => docOf[k]!);
-    const aheadScores = energyScores(rolled.first, rolled.second, at(targets));
+    const twoAhead = rolled.horizons[0]!;
+    const aheadScores = energyScores(twoAhead.first, twoAhead.second, at(targets));
     figure('energy_score_ahead', aheadScores, aheadOf);
     const aheadTrainDist = rolled.picks.map((k) => trainDist[k]!);
     figure('energy_score_ahead_train_dist', aheadTrainDist, aheadOf);
     figure('energy_score_ahead_diff_train_dist', aheadScores.map((x, j) => x - aheadTrainDist[j]!), aheadOf);
     // The same targets one sentence ahead (teacher-forced): what reading its own draw costs.
     figure('energy_score_ahead_diff_next', aheadScores.map((x, j) => x - headScores[rolled.picks[j]!]!), aheadOf);
-    spreadRatio('spread_ratio_ahead', rolled.first, rolled.second, at(targets), aheadOf);
+    spreadRatio('spread_ratio_ahead', twoAhead.first, twoAhead.second, at(targets), aheadOf);
     ahead = { picks: rolled.picks, scores: { energyScoreAhead: aheadScores } };
     if (drawn && trainDraws) {
       const against = at(drawn);
-      const aheadPosterior = energyScores(rolled.first, rolled.second, against);
+      const aheadPosterior = energyScores(twoAhead.first, twoAhead.second, against);
       figure('energy_score_ahead_posterior', aheadPosterior, aheadOf);
       const trainPosterior = energyScores(rolled.picks.map((k) => trainDraws![k]![0]), rolled.picks.map((k) => trainDraws![k]![1]), against);
       figure('energy_score_ahead_posterior_diff_train_dist', aheadPosterior.map((x, j) => x - trainPosterior[j]!), aheadOf);
       ahead.scores.energyScoreAheadPosterior = aheadPosterior;
     }
     out['ahead_targets'] = rolled.picks.length;
+    // The same targets at every horizon, from 1 (teacher-forced) on.
+    const draws = [{ first: at(predictions), second: at(second) }, ...rolled.horizons];
+    byHorizon = horizonFamily(draws, at(targets), aheadTrainDist, aheadOf, docs.length, options);
   }
   const pairing = headPairing(targets, docOf, { energyScore: headScores, l2: scores.head.l2, contrastiveAcc: scores.head.contrastive, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length, ahead);
   options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
   const rt = await roundTripL2(predictions.slice(0, options.roundTrip), codec, model.normalizer);
-  return { ...out, l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+  return { ...out, ...(byHorizon ? { [ES_BY_HORIZON_KEY]: byHorizon } : {}), l2_normalized: nextEmbeddingL2(predictions, targets, model.normalizer).normalized, roundtrip_l2: rt.raw, eval_targets: predictions.length };
+}
+
+/**
+ * The energy score by horizon ({@link ES_BY_HORIZON_KEY}): for each horizon (`draws[h - 1]`, the
+ * two draws of every target at horizon h), the energy score, the training distribution's on the
+ * same targets, their paired difference, and spread / skill, each with its 95% bootstrap interval
+ * over the `documents` (`of[j]`: the document of target j), and how many targets.
+ */
+function horizonFamily(
+  draws: readonly { first: Float32Array[]; second: Float32Array[] }[],
+  targets: Float32Array[],
+  trainDist: readonly number[],
+  of: readonly number[],
+  documents: number,
+  o: { resamples: number; seed: number },
+): Record<string, Record<string, number>> {
+  const ones = targets.map(() => 1);
+  const entries = (key: string, nums: readonly number[], dens: readonly number[]) => ratioEntries(key as EvalKey, nums, dens, of, documents, o);
+  return Object.fromEntries(
+    draws.map((d, i) => {
+      const scores = energyScores(d.first, d.second, targets);
+      const { spread, skill } = drawSpreads(d.first, d.second, targets);
+      const bucket = {
+        ...entries('energy_score', scores, ones),
+        ...entries('train_dist', trainDist, ones),
+        ...entries('diff_train_dist', scores.map((x, j) => x - trainDist[j]!), ones),
+        ...entries('spread_ratio', spread, skill),
+        targets: targets.length,
+      };
+      return [String(i + 1), bucket];
+    }),
+  );
 }
 
 /** Each target's draw and a second draw with another seed (the same for a deterministic head), its previous sentence and document, in document order. */
@@ -394,14 +444,17 @@ async function validationDraws(model: Pick<ConceptModel, 'predictBatch' | 'confi
 }
 
 /**
- * Two sentences ahead, as generation goes on: for up to `limit` targets (spread evenly over the
- * documents; each one whose previous sentence is itself a target in the same window, so that the
- * head predicted it from the true sentences before it), the head's draw of the previous sentence
- * (`predictions`; a second rollout from `second`, its draw at another seed) replaces it in the
- * context, and the head draws the target from there: windows [true 0..t-1, own draw of t, true
- * t + 1], cut as the teacher-forced pass cut them, whose last prediction is the rollout's.
- * Returns the picked targets (indices into the teacher-forced targets, in order) and the two
- * rollouts' draws of each.
+ * Sentences ahead, as generation goes on: for up to `limit` targets (spread evenly over the
+ * documents; each one with at least `horizon` - 1 targets of its own window before it, so that
+ * the head predicted the first of them from the true sentences before it), the head draws the
+ * target again after its own draws of the h - 1 sentences before it, for every horizon
+ * h = 2..`horizon`: the first of those draws is its teacher-forced one (`predictions`; the
+ * second rollout starts from `second`, its draw at another seed), and each next one is drawn from
+ * the context so far, [true 0..t-h, own draws of t-h+1..t-1], cut as the teacher-forced pass cut
+ * its windows, whose last prediction is the rollout's. Every horizon scores the same targets, so
+ * that only how many of the sentences before are the head's own differs between them.
+ * Returns the picked targets (indices into the teacher-forced targets, in order) and, per
+ * horizon from 2 (`horizons[h - 2]`), the two rollouts' draws of each.
  */
 export async function rollOutAhead(
   model: Pick<ConceptModel, 'predictBatch' | 'config'>,
@@ -409,8 +462,10 @@ export async function rollOutAhead(
   predictions: readonly Float32Array[],
   second: readonly Float32Array[],
   limit: number,
-  o: { batchSize: number; seed: number },
-): Promise<{ picks: number[]; first: Float32Array[]; second: Float32Array[] }> {
+  o: { batchSize: number; seed: number; horizon?: number },
+): Promise<{ picks: number[]; horizons: { first: Float32Array[]; second: Float32Array[] }[] }> {
+  const horizon = o.horizon ?? 2;
+  if (!Number.isInteger(horizon) || horizon < 2) throw new Error(`rollOutAhead: horizon must be an integer of at least 2, got ${horizon}`);
   // Where each teacher-forced target sits: its window (the same windows as its batches) and position.
   const slots: { d: number; window: Float32Array[]; p: number }[] = [];
   docs.forEach((doc, d) => {
@@ -419,22 +474,25 @@ export async function rollOutAhead(
   if (slots.length !== predictions.length) throw new Error(`rollOutAhead: ${predictions.length} predictions for ${slots.length} targets`);
   const eligible = docs.map(() => [] as number[]);
   slots.forEach((s, k) => {
-    if (s.p >= 2) eligible[s.d]!.push(k);
+    if (s.p >= horizon) eligible[s.d]!.push(k);
   });
   const picks = spreadPicks(eligible.map((ks) => ks.length), limit).flatMap((chosen, d) => chosen.map((c) => eligible[d]![c]!));
   const dim = predictions[0]?.length ?? 0;
-  const rollout = async (previous: readonly Float32Array[], seed: number): Promise<Float32Array[]> => {
+  // One step of every picked target's rollout: the next draw after [true context, own draws so far].
+  const step = async (h: number, chains: readonly Float32Array[][], seed: number): Promise<Float32Array[]> => {
     const out: Float32Array[] = [];
     for (let i = 0; i < picks.length; i += o.batchSize) {
-      // [context before t, the head's own draw of t, the target t + 1] per picked target.
-      const windows = picks.slice(i, i + o.batchSize).map((k) => {
+      // [true sentences before t - h + 1, the head's own draws from t - h + 1 on, a placeholder] per picked target (t: its position).
+      const windows = picks.slice(i, i + o.batchSize).map((k, j) => {
         const { window, p } = slots[k]!;
-        return [...window.slice(0, p - 1), previous[k - 1]!, window[p]!];
+        const chain = chains[i + j]!;
+        // The true sentence where the next draw goes (only what comes before it is read).
+        return [...window.slice(0, p - h + 1), ...chain, window[p - h + 1 + chain.length]!];
       });
       const batch = collateWindows(windows, dim);
       try {
         const { predictions: drawn } = await model.predictBatch(batch, { seed });
-        // Each window's predictions in position order: its last is the rollout's draw of the target.
+        // Each window's predictions in position order: its last (after its last own draw) is this step's.
         let end = 0;
         for (const w of windows) {
           end += w.length - 1;
@@ -446,7 +504,25 @@ export async function rollOutAhead(
     }
     return out;
   };
-  return { picks, first: await rollout(predictions, o.seed + 4), second: await rollout(second, o.seed + 5) };
+  // Horizon h's chain starts at the teacher-forced draw of t - h + 1 and takes h - 1 steps; each
+  // step its own pair of seeds (horizon 2's: seed + 4 and seed + 5).
+  const horizons: { first: Float32Array[]; second: Float32Array[] }[] = [];
+  let seed = o.seed + 4;
+  for (let h = 2; h <= horizon; h++) {
+    const rollout = async (start: readonly Float32Array[], at: number) => {
+      const chains = picks.map((k) => [start[k - h + 1]!]);
+      let drawn: Float32Array[] = [];
+      for (let s = 1; s < h; s++) {
+        drawn = await step(h, chains, at + 2 * (s - 1));
+        drawn.forEach((v, j) => chains[j]!.push(v));
+      }
+      // The last step's windows end at the target: its draws are the horizon's.
+      return drawn;
+    };
+    horizons.push({ first: await rollout(predictions, seed), second: await rollout(second, seed + 1) });
+    seed += 2 * (h - 1);
+  }
+  return { picks, horizons };
 }
 
 /** What BrierLM of a concept head needs: the test documents' ids and a sampling decoder. */
@@ -556,7 +632,7 @@ const packages = ['@sentencelab/concept-heads', '@sentencelab/sentence-vae', '@s
  * evaluates one trained head again instead of training it per point. Guidance's
  * conditionDropout trains the unconditional prediction, so it is not among them.
  */
-const evalOnly = ['evalDocuments', 'roundTripSentences', 'resamples', 'brierSentences', 'aheadSentences', 'model.sampling', 'model.guidance.scale', 'model.guidance.rescale'] as const;
+const evalOnly = ['evalDocuments', 'roundTripSentences', 'resamples', 'brierSentences', 'aheadSentences', 'aheadHorizon', 'model.sampling', 'model.guidance.scale', 'model.guidance.rescale'] as const;
 
 export const lcmMseStage: Stage<typeof lcmMseStageSchema> = {
   kind: 'lcm-mse',
