@@ -1,12 +1,13 @@
 /**
  * A run's `summary.json` eval figures as `show` and `compare` print them: a figure's 95%
  * interval beside it (`100.7 [91.5, 112.7]`), or the range of its repeated measurements
- * (`1229 (1022-1280)`), instead of three rows, PPL by context and the
- * costs of stages without a run folder on one readable line each, anything else as JSON.
+ * (`1229 (1022-1280)`), instead of three rows, PPL by context, the energy score by horizon and
+ * the costs of stages without a run folder on one readable line each, anything else as JSON.
  */
-import { PPL_BY_CONTEXT_KEY, spreadBase, storedSpread, type EvalValue } from '@sentencelab/runs';
+import { ES_BY_HORIZON_KEY, intervalKeys, PPL_BY_CONTEXT_KEY, spreadBase, storedBounds, storedSpread, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { figureWithSpread, formatCell, type Cell } from '../table.js';
+import { horizonBuckets } from '../stages/horizon-table.js';
+import { figureWithInterval, figureWithSpread, formatCell, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,6 +20,20 @@ function contextCell(v: { [key: string]: EvalValue }): string {
     return [`${bucket}: ${typeof b['ppl'] === 'number' ? formatCell(b['ppl']) : '-'} (${b['tokens']} tokens)`];
   });
   return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+/** `1 ahead 2.410 (- train-dist -0.3100 [-0.4000, -0.2200]), 2 ahead ...; 40 targets`; undefined when `v` holds no horizon. */
+function horizonCell(v: { [key: string]: EvalValue }): string | undefined {
+  const buckets = horizonBuckets(v);
+  if (!buckets) return undefined;
+  const parts = buckets.map(({ horizon, figures }) => {
+    const diff = figures['diff_train_dist'];
+    const ci = storedBounds(figures, intervalKeys('diff_train_dist'));
+    const vsTrain = diff === undefined ? '' : ` (- train-dist ${ci ? figureWithInterval(diff, ci.low, ci.high) : formatCell(diff)})`;
+    return `${horizon} ahead ${formatCell(figures['energy_score'])}${vsTrain}`;
+  });
+  const targets = buckets[0]!.figures['targets'];
+  return `${parts.join(', ')}${targets === undefined ? '' : `; ${targets} targets`}`;
 }
 
 /** `eval 10.4 s wall, 10.8 CPU s; bench ...`. */
@@ -42,6 +57,7 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);
+    else if (key === ES_BY_HORIZON_KEY && isRecord(v) && horizonCell(v) !== undefined) rows.push([key, horizonCell(v)]);
     else rows.push([key, JSON.stringify(v)]);
   }
   return rows;

@@ -200,6 +200,27 @@ describe('exp results', () => {
     expect(md).toMatch(/## Chosen on validation\n\n.*\n\n- two-tower: lowest val_energy_score of 2 points at two-tower \(model\.guidance\.scale=1\): 1\.05\d* \[[-\d.]+, [\d.]+\] \(mean over 2 seeds\); the runner-up, two-tower \(model\.guidance\.scale=3\)/);
   });
 
+  test('the energy score by horizon: a table per stage (each horizon over seeds, minus the training distribution) and a chart with a line per head', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'exp-results-horizon-'));
+    // A horizon's bucket: the energy score, 3 for the training distribution, the difference with a stored interval.
+    const bucket = (es: number) => ({ energy_score: es, train_dist: 3, diff_train_dist: es - 3, diff_train_dist_ci_low: es - 3.2, diff_train_dist_ci_high: es - 2.8, spread_ratio: 0.8, targets: 40 });
+    const family = (...es: number[]) => Object.fromEntries(es.map((e, i) => [String(i + 1), bucket(e)]));
+    stageRun(root, { experiment: 'h', stage: 'diffusion', kind: 'lcm-diffusion', seed: 0, eval: { l2: 4, energy_score_by_horizon: family(2, 2.5, 2.9) } });
+    stageRun(root, { experiment: 'h', stage: 'diffusion', kind: 'lcm-diffusion', seed: 1, eval: { l2: 4, energy_score_by_horizon: family(2.2, 2.7, 3.1) } });
+    stageRun(root, { experiment: 'h', stage: 'mse', kind: 'lcm-mse', seed: 0, eval: { l2: 3, energy_score_by_horizon: family(2.6, 3.4) } });
+    const out = join(root, 'h.md');
+    const files = await resultsAction('h', { runsDir: root, out });
+    const md = readFileSync(out, 'utf8');
+    // Two seeds: the mean of the differences with the Student-t interval of that mean; one seed: its stored interval.
+    expect(md).toContain('| point | 1 ahead: ES, - train-dist | 2 ahead: ES, - train-dist | 3 ahead: ES, - train-dist |');
+    expect(md).toMatch(/^\| diffusion \| 2\.100, -0\.9000 \[-2\.1706, 0\.3706\] \| 2\.600, -0\.4000 \[[-\d.]+, [\d.]+\] \| 3, 0 \[[-\d.]+, [\d.]+\] \|$/m);
+    expect(md).toMatch(/^\| mse \| 2\.600, -0\.4000 \[-0\.6000, -0\.2000\] \| 3\.400, 0\.4000 \[0\.2000, 0\.6000\] \|$/m);
+    // The family's flattened keys stay out of the stage tables.
+    expect(md).not.toMatch(/^\| energy_score_by_horizon/m);
+    expect(md).toContain("![Energy score by horizon, minus the training distribution's](h/energy_score_by_horizon.png)");
+    expect(files.charts.some((f) => f.endsWith('energy_score_by_horizon.png'))).toBe(true);
+  });
+
   test('a real tiny width sweep: the tables hold its runs\' figures, CPU time is recorded, charts show the scaling curve and the vector-use curves', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'exp-results-sweep-'));
     // An eval stage has no run folder: it records its cost in the run of the model it measured.

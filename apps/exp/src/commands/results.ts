@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { aboveOneKey, ALL_PAIRED_COMPARISONS, EVAL_METRICS, intervalKeys, listRuns, noChange, ownCpuSecondsOf, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
+import { aboveOneKey, ALL_PAIRED_COMPARISONS, ES_BY_HORIZON_KEY, EVAL_METRICS, intervalKeys, listRuns, noChange, ownCpuSecondsOf, pairedBaselineKey, pairedBoundsKeys, pairedSide, PPL_BY_CONTEXT_KEY, rangeKeys, readMetrics, spreadBase, storedBounds, type PairedComparison, type RunInfoOk } from '@sentencelab/runs';
 import { formatFlops, quantile } from '@sentencelab/tensor';
 import { readStageRecord, STAGE_COSTS_KEY, type StageCost } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
@@ -19,7 +19,7 @@ import { coveredSeconds } from '../results/busy-time.js';
 import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
 import { validationChoiceLines } from '../results/validation-choice.js';
-import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
+import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, horizonFigures, horizons, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type FigureEstimate, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
@@ -67,7 +67,7 @@ export function stageTable(points: readonly ResultPoint[]): string {
   const flat = points.map((p) => p.runs.map(evalNumbers));
   const all = new Set(flat.flat().flatMap((f) => Object.keys(f)));
   const merged = Object.assign({}, ...flat.flat()) as Record<string, number>;
-  const keys = [...all].filter((k) => spreadBase(k, merged) === undefined && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
+  const keys = [...all].filter((k) => spreadBase(k, merged) === undefined && !k.startsWith(`${PPL_BY_CONTEXT_KEY}.`) && !k.startsWith(`${ES_BY_HORIZON_KEY}.`) && !k.startsWith(`${STAGE_COSTS_KEY}.`)).sort();
   const header = ['result', ...points.map((p) => p.label || 'value')];
   const rows: string[][] = [];
   for (const k of keys) {
@@ -209,6 +209,30 @@ export function contextTable(s: StageResults): string {
     }),
   ]);
   return markdownTable(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
+}
+
+/** A figure over a point's seeds with its interval (of the mean over seeds; one seed: its stored one): `2.410 [2.301, 2.520]`. */
+function estimateCell(e: FigureEstimate | undefined): string {
+  if (!e) return '-';
+  return e.low !== undefined && e.high !== undefined ? figureWithInterval(e.mean, e.low, e.high) : formatCell(e.mean);
+}
+
+/**
+ * The concept heads' energy score by horizon per point (`energy_score_by_horizon`): per horizon
+ * the energy score, then minus the training distribution's on the same targets with its
+ * interval; '' when no point has it.
+ */
+export function horizonTable(s: StageResults): string {
+  const hs = horizons(s.points.flatMap((p) => p.runs));
+  if (hs.length === 0) return '';
+  const rows = s.points.map((p) => [
+    pointName(p, s.points.length),
+    ...hs.map((h) => {
+      const f = horizonFigures(p, h);
+      return f ? `${formatCell(f.energyScore.mean)}, ${estimateCell(f.diffTrainDist)}` : '-';
+    }),
+  ]);
+  return markdownTable(['point', ...hs.map((h) => `${h} ahead: ES, - train-dist`)], rows);
 }
 
 /**
@@ -406,6 +430,8 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
     const ctx = contextTable(s);
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
+    const byHorizon = horizonTable(s);
+    if (byHorizon) out.push('', "Energy score by horizon, mean over seeds: the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); then minus the training distribution's on those targets, with the 95% interval of that mean (one seed: its bootstrap interval over the documents); below 0, the head is still a better distribution than sampling the training embeddings:", '', byHorizon);
   }
   out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); median step: the median of the logged steps\' tokens over their own time; generation tok/s: the bench stage at an equal token budget.', '', await runsTable(stages));
   if (measuring.length > 0) {

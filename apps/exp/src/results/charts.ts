@@ -12,7 +12,7 @@
 import { readMetrics } from '@sentencelab/runs';
 import { canonicalJson } from '../stages/hash.js';
 import type { ChartSpec } from './render.js';
-import { contextBuckets, contextFigures, figureEstimate, figureValue, LAST_VALUE, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
+import { contextBuckets, contextFigures, figureEstimate, figureValue, horizonFigures, horizons, LAST_VALUE, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
 
 /** A figure chart: `series[0]` decides which points appear; the others (baselines) are drawn beside it. */
 export interface FigureChart {
@@ -183,6 +183,8 @@ export async function experimentCharts(stages: readonly StageResults[]): Promise
   }
   const context = pplByContextChart(stages);
   if (context) charts.push(context);
+  const byHorizon = horizonChart(stages);
+  if (byHorizon) charts.push(byHorizon);
   for (const c of CURVE_CHARTS) charts.push(...(await curveCharts(c, stages)));
   return charts;
 }
@@ -319,6 +321,45 @@ export function pplByContextChart(stages: readonly StageResults[]): Chart | unde
     },
   } as unknown as ChartSpec;
   return { id: 'ppl_by_context', title: 'PPL by context tokens', spec };
+}
+
+/**
+ * The concept heads' energy score by horizon (`energy_score_by_horizon`) minus the training
+ * distribution's on the same targets, a line per point over the horizons with its whiskers, and
+ * a rule at 0: where a line crosses it, the head's own rollout is no better a distribution than
+ * sampling the training embeddings.
+ */
+export function horizonChart(stages: readonly StageResults[]): Chart | undefined {
+  const named = namedPoints(stages, (p) => horizons(p.runs).length > 1);
+  const rows: Record<string, unknown>[] = [];
+  const estimates: FigureEstimate[] = [];
+  for (const { point, name } of named) {
+    for (const h of horizons(point.runs)) {
+      const e = horizonFigures(point, h)?.diffTrainDist;
+      if (!e) continue;
+      estimates.push(e);
+      rows.push({ point: name, horizon: h, mean: e.mean, low: e.low ?? null, high: e.high ?? null });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const hs = [...new Set(rows.map((r) => r['horizon'] as number))].sort((a, b) => a - b);
+  const title = "Energy score by horizon, minus the training distribution's";
+  const x = { field: 'horizon', type: 'quantitative', title: "sentences ahead (1: teacher-forced; h: after the head's own h - 1 draws)", scale: { domain: [hs[0]! - 0.2, hs[hs.length - 1]! + 0.2], nice: false }, axis: { values: hs, format: 'd' } } as const;
+  const y = { field: 'mean', type: 'quantitative', title: 'ES - training dist. (lower is better)', scale: { zero: false } } as const;
+  const color = { field: 'point', type: 'nominal', sort: named.map((n) => n.name), title: null, legend: LEGEND } as const;
+  const spec = {
+    title: { text: title, subtitle: [...intervalNote(estimates), 'the same targets at every horizon; at 0 a rollout is no better than sampling the training embeddings'] },
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'line', point: { size: 60 } }, encoding: { x, y, color } },
+      ...(rows.some((r) => r['low'] !== null) ? [{ mark: { type: 'errorbar', ticks: { size: 10 } }, encoding: { x, y: { field: 'low', type: 'quantitative', title: y.title }, y2: { field: 'high' }, color } }] : []),
+      { mark: { type: 'rule', strokeDash: [4, 4], color: '#666' }, encoding: { y: { datum: 0 } } },
+      { mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#444' }, encoding: { y: { datum: 0 }, x: { value: 0 }, text: { value: 'training distribution' } } },
+    ],
+  } as unknown as ChartSpec;
+  return { id: 'energy_score_by_horizon', title, spec };
 }
 
 /** One chart per stage kind whose runs logged the curve's metrics (mean over a point's runs at each step). */

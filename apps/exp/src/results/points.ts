@@ -4,7 +4,7 @@
  * interval over a point's runs.
  */
 import { seedSpread } from '@sentencelab/metrics';
-import { ALL_PAIRED_COMPARISONS, pairedBaselineKey, PPL_BY_CONTEXT_KEY, storedSpread, type RunInfoOk } from '@sentencelab/runs';
+import { ALL_PAIRED_COMPARISONS, ES_BY_HORIZON_KEY, pairedBaselineKey, PPL_BY_CONTEXT_KEY, storedSpread, type RunInfoOk } from '@sentencelab/runs';
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
@@ -198,4 +198,20 @@ export function contextBuckets(runs: readonly RunInfoOk[]): string[] {
 export function contextFigures(p: ResultPoint, bucket: string): { ppl: FigureEstimate; tokens: FigureEstimate | undefined } | undefined {
   const ppl = figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${bucket}.ppl`);
   return ppl ? { ppl, tokens: figureEstimate(p.runs, `${PPL_BY_CONTEXT_KEY}.${bucket}.tokens`) } : undefined;
+}
+
+/** The horizons of the concept heads' `energy_score_by_horizon` that these runs hold, ascending (1, 2, ...). */
+export function horizons(runs: readonly RunInfoOk[]): number[] {
+  const pattern = new RegExp(`^${ES_BY_HORIZON_KEY}\\.(\\d+)\\.energy_score$`);
+  return [...new Set(runs.flatMap((r) => Object.keys(evalNumbers(r)).flatMap((k) => k.match(pattern)?.[1] ?? [])).map(Number))].sort((a, b) => a - b);
+}
+
+/**
+ * A point's figures at one horizon, each over its runs: its energy score, minus the training
+ * distribution's on the same targets, and spread / skill; undefined when no run drew that far.
+ */
+export function horizonFigures(p: ResultPoint, horizon: number): { energyScore: FigureEstimate; diffTrainDist: FigureEstimate | undefined; spreadRatio: FigureEstimate | undefined } | undefined {
+  const key = (figure: string) => `${ES_BY_HORIZON_KEY}.${horizon}.${figure}`;
+  const energyScore = figureEstimate(p.runs, key('energy_score'));
+  return energyScore ? { energyScore, diffTrainDist: figureEstimate(p.runs, key('diff_train_dist')), spreadRatio: figureEstimate(p.runs, key('spread_ratio')) } : undefined;
 }
