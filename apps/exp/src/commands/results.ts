@@ -220,19 +220,25 @@ function estimateCell(e: FigureEstimate | undefined): string {
 /**
  * The concept heads' energy score by horizon per point (`energy_score_by_horizon`): per horizon
  * the energy score, then minus the training distribution's on the same targets with its
- * interval; '' when no point has it.
+ * interval; then from horizon 2 on minus horizon 1's (what its own draws cost it). '' when no
+ * point has it.
  */
-export function horizonTable(s: StageResults): string {
+export function horizonTables(s: StageResults): string {
   const hs = horizons(s.points.flatMap((p) => p.runs));
   if (hs.length === 0) return '';
-  const rows = s.points.map((p) => [
-    pointName(p, s.points.length),
-    ...hs.map((h) => {
-      const f = horizonFigures(p, h);
-      return f ? `${formatCell(f.energyScore.mean)}, ${estimateCell(f.diffTrainDist)}` : '-';
-    }),
-  ]);
-  return markdownTable(['point', ...hs.map((h) => `${h} ahead: ES, - train-dist`)], rows);
+  const cells = (cell: (f: NonNullable<ReturnType<typeof horizonFigures>>) => string, of: readonly number[]) =>
+    s.points.map((p) => [
+      pointName(p, s.points.length),
+      ...of.map((h) => {
+        const f = horizonFigures(p, h);
+        return f ? cell(f) : '-';
+      }),
+    ]);
+  const later = hs.filter((h) => h > 1);
+  return [
+    markdownTable(['point', ...hs.map((h) => `${h} ahead: ES, - train-dist`)], cells((f) => `${formatCell(f.energyScore.mean)}, ${estimateCell(f.diffTrainDist)}`, hs)),
+    ...(later.length > 0 ? ['', "What reading its own draws costs: the energy score h ahead minus 1 ahead on the same targets (paired target by target), mean over seeds with its interval:", '', markdownTable(['point', ...later.map((h) => `${h} ahead - 1 ahead`)], cells((f) => estimateCell(f.diffNext), later))] : []),
+  ].join('\n');
 }
 
 /**
@@ -430,7 +436,7 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
     const ctx = contextTable(s);
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
-    const byHorizon = horizonTable(s);
+    const byHorizon = horizonTables(s);
     if (byHorizon) out.push('', "Energy score by horizon, mean over seeds: the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); then minus the training distribution's on those targets, with the 95% interval of that mean (one seed: its bootstrap interval over the documents); below 0, the head is still a better distribution than sampling the training embeddings:", '', byHorizon);
   }
   out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); median step: the median of the logged steps\' tokens over their own time; generation tok/s: the bench stage at an equal token budget.', '', await runsTable(stages));

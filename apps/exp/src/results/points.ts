@@ -208,10 +208,11 @@ export function horizons(runs: readonly RunInfoOk[]): number[] {
 
 /**
  * A point's figures at one horizon, each over its runs: its energy score, minus the training
- * distribution's on the same targets, and spread / skill; undefined when no run drew that far.
+ * distribution's on the same targets, minus horizon 1's, and spread / skill; undefined when no
+ * run drew that far.
  */
-export function horizonFigures(p: ResultPoint, horizon: number): { energyScore: FigureEstimate; diffTrainDist: FigureEstimate | undefined; spreadRatio: FigureEstimate | undefined } | undefined {
+export function horizonFigures(p: ResultPoint, horizon: number): { energyScore: FigureEstimate; diffTrainDist: FigureEstimate | undefined; diffNext: FigureEstimate | undefined; spreadRatio: FigureEstimate | undefined } | undefined {
   const key = (figure: string) => `${ES_BY_HORIZON_KEY}.${horizon}.${figure}`;
   const energyScore = figureEstimate(p.runs, key('energy_score'));
-  return energyScore ? { energyScore, diffTrainDist: figureEstimate(p.runs, key('diff_train_dist')), spreadRatio: figureEstimate(p.runs, key('spread_ratio')) } : undefined;
+  return energyScore ? { energyScore, diffTrainDist: figureEstimate(p.runs, key('diff_train_dist')), diffNext: figureEstimate(p.runs, key('diff_next')), spreadRatio: figureEstimate(p.runs, key('spread_ratio')) } : undefined;
 }

@@ -258,6 +258,10 @@ describe('eval stage', () => {
       // Horizon 1 is the teacher-forced draw on these targets: energy_score_ahead_diff_next's other side.
       expect(family['1']!['energy_score']).toBeCloseTo((head['energy_score_ahead'] as number) - (head['energy_score_ahead_diff_next'] as number), 9);
       expect(family['3']!['energy_score']).not.toBe(family['2']!['energy_score']);
+      // From horizon 2 on, minus horizon 1's target by target; at 2, energy_score_ahead_diff_next.
+      expect(family['1']!['diff_next']).toBeUndefined();
+      expect(family['2']!['diff_next']).toBeCloseTo(head['energy_score_ahead_diff_next'] as number, 9);
+      expect(family['3']!['diff_next']).toBeCloseTo(family['3']!['energy_score']! - family['1']!['energy_score']!, 9);
     }
     // Printed as a table: each head's row with its targets, the training distribution's score and each horizon's.
     expect(text).toMatch(/^model\s+kind\s+targets\s+train-dist ES\s+1 ahead: ES, - train-dist\s+2 ahead: ES, - train-dist\s+3 ahead: ES, - train-dist\s+below train-dist through$/m);

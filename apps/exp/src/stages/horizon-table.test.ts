@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { horizonBelowTrainDist, horizonBuckets, horizonTable } from './horizon-table.js';
 
 /** A bucket with an energy score and its difference to the training distribution's, with its interval. */
-const bucket = (es: number, diff: number, low: number, high: number) => ({ energy_score: es, train_dist: 3, diff_train_dist: diff, diff_train_dist_ci_low: low, diff_train_dist_ci_high: high, targets: 40 });
+const bucket = (es: number, diff: number, low: number, high: number) => ({ energy_score: es, train_dist: 3, diff_train_dist: diff, diff_train_dist_ci_low: low, diff_train_dist_ci_high: high, diff_next: es - 2, diff_next_ci_low: es - 2.1, diff_next_ci_high: es - 1.9, targets: 40 });
 
 describe('energy score by horizon', () => {
   it('reads a stored family in horizon order, skipping what is not a horizon', () => {
@@ -38,8 +38,13 @@ describe('energy score by horizon', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^Concept heads by horizon \(energy_score_by_horizon\): the same targets at every horizon h/);
     expect(lines[1]).toMatch(/^model\s+kind\s+targets\s+train-dist ES\s+1 ahead: ES, - train-dist\s+2 ahead: ES, - train-dist\s+3 ahead: ES, - train-dist\s+below train-dist through$/);
-    expect(lines.slice(3)).toHaveLength(1);
     expect(lines[3]!.split(/\s{2,}/)).toEqual(['diffusion', 'lcm-diffusion', '40', '3', '2, -1.000 [-1.200, -0.800]', '2.500, -0.5000 [-0.7000, -0.1000]', '3.050, 0.0500 [-0.1000, 0.2000]', '2 ahead']);
+    // Then what its own draws cost it, from horizon 2 on: one row.
+    expect(lines[4]).toBe('');
+    expect(lines[5]).toMatch(/^What reading its own draws costs each head: its energy score h ahead minus 1 ahead/);
+    expect(lines[6]).toMatch(/^model\s+kind\s+2 ahead - 1 ahead\s+3 ahead - 1 ahead$/);
+    expect(lines[8]!.split(/\s{2,}/)).toEqual(['diffusion', 'lcm-diffusion', '0.5000 [0.4000, 0.6000]', '1.050 [0.950, 1.150]']);
+    expect(lines).toHaveLength(9);
     expect(horizonTable([{ stage: 'mse', kind: 'lcm-mse', family: { '1': three['1'], '2': three['2'] } }])).toBeUndefined();
   });
 });

@@ -43,10 +43,11 @@ export function horizonBelowTrainDist(buckets: readonly HorizonBucket[]): number
 }
 
 /**
- * One row per head with a family of more than two horizons (two are the two-ahead table's):
- * per horizon its energy score, then minus the training distribution's on the same targets with
- * its 95% interval; how many targets; and through which horizon the head stays resolved below
- * the training distribution. Undefined when no head has such a family.
+ * Two tables, one row per head with a family of more than two horizons (two are the two-ahead
+ * table's): per horizon its energy score, then minus the training distribution's on the same
+ * targets with its 95% interval; how many targets; and through which horizon the head stays
+ * resolved below the training distribution. Then per horizon from 2 its energy score minus
+ * horizon 1's, target by target (`diff_next`). Undefined when no head has such a family.
  */
 export function horizonTable(heads: readonly { stage: string; kind: string; family: unknown }[]): string | undefined {
   const rows = heads.flatMap((h) => {
@@ -56,12 +57,17 @@ export function horizonTable(heads: readonly { stage: string; kind: string; fami
   if (rows.length === 0) return undefined;
   const horizons = [...new Set(rows.flatMap((r) => r.buckets.map((b) => b.horizon)))].sort((a, b) => a - b);
   const header = ['model', 'kind', 'targets', 'train-dist ES', ...horizons.map((h) => `${h} ahead: ES, - train-dist`), 'below train-dist through'];
+  // A stored difference with its interval where stored.
+  const diffCell = (b: HorizonBucket | undefined, key: string): string | undefined => {
+    const diff = b?.figures[key];
+    if (diff === undefined) return undefined;
+    const ci = storedBounds(b!.figures, intervalKeys(key));
+    return ci ? figureWithInterval(diff, ci.low, ci.high) : formatCell(diff);
+  };
   const cell = (b: HorizonBucket | undefined): Cell => {
     const es = b?.figures['energy_score'];
-    const diff = b?.figures['diff_train_dist'];
-    if (es === undefined || diff === undefined) return undefined;
-    const ci = storedBounds(b!.figures, intervalKeys('diff_train_dist'));
-    return `${formatCell(es)}, ${ci ? figureWithInterval(diff, ci.low, ci.high) : formatCell(diff)}`;
+    const diff = diffCell(b, 'diff_train_dist');
+    return es === undefined || diff === undefined ? undefined : `${formatCell(es)}, ${diff}`;
   };
   const body = rows.map((r) => {
     const through = horizonBelowTrainDist(r.buckets);
@@ -74,8 +80,13 @@ export function horizonTable(heads: readonly { stage: string; kind: string; fami
       through === undefined ? undefined : through === 0 ? 'none' : `${through} ahead`,
     ];
   });
+  const later = horizons.filter((h) => h > 1);
+  const costs = rows.map((r) => [r.stage, r.kind, ...later.map((h) => diffCell(r.buckets.find((b) => b.horizon === h), 'diff_next'))]);
   return [
     `Concept heads by horizon (${ES_BY_HORIZON_KEY}): the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); energy score, then minus the training distribution's on those targets [95% interval] (below 0: still a better distribution than sampling the training embeddings):`,
     renderTable(header, body),
+    '',
+    "What reading its own draws costs each head: its energy score h ahead minus 1 ahead on the same targets, target by target [95% interval] (above 0: its own draws as context cost it; paired, so tighter than either figure's interval):",
+    renderTable(['model', 'kind', ...later.map((h) => `${h} ahead - 1 ahead`)], costs),
   ].join('\n');
 }

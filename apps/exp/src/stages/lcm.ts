@@ -367,8 +367,9 @@ export async function evaluateHead(
 /**
  * The energy score by horizon ({@link ES_BY_HORIZON_KEY}): for each horizon (`draws[h - 1]`, the
  * two draws of every target at horizon h), the energy score, the training distribution's on the
- * same targets, their paired difference, and spread / skill, each with its 95% bootstrap interval
- * over the `documents` (`of[j]`: the document of target j), and how many targets.
+ * same targets and their paired difference, from horizon 2 on its paired difference to horizon
+ * 1's (`diff_next`), and spread / skill, each with its 95% bootstrap interval over the
+ * `documents` (`of[j]`: the document of target j), and how many targets.
  */
 function horizonFamily(
   draws: readonly { first: Float32Array[]; second: Float32Array[] }[],
@@ -380,14 +381,16 @@ function horizonFamily(
 ): Record<string, Record<string, number>> {
   const ones = targets.map(() => 1);
   const entries = (key: string, nums: readonly number[], dens: readonly number[]) => ratioEntries(key as EvalKey, nums, dens, of, documents, o);
+  const scores = draws.map((d) => energyScores(d.first, d.second, targets));
   return Object.fromEntries(
     draws.map((d, i) => {
-      const scores = energyScores(d.first, d.second, targets);
       const { spread, skill } = drawSpreads(d.first, d.second, targets);
       const bucket = {
-        ...entries('energy_score', scores, ones),
+        ...entries('energy_score', scores[i]!, ones),
         ...entries('train_dist', trainDist, ones),
-        ...entries('diff_train_dist', scores.map((x, j) => x - trainDist[j]!), ones),
+        ...entries('diff_train_dist', scores[i]!.map((x, j) => x - trainDist[j]!), ones),
+        // What reading its own h - 1 draws costs: the teacher-forced score subtracted target by target.
+        ...(i > 0 ? entries('diff_next', scores[i]!.map((x, j) => x - scores[0]![j]!), ones) : {}),
         ...entries('spread_ratio', spread, skill),
         targets: targets.length,
       };
