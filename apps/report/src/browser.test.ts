@@ -303,6 +303,13 @@ describe('report app in Chromium', () => {
       ['two-tower', '0.55', '-0.35 [-0.41, -0.29] vs mse'],
     ]);
     expect(await page.$$eval('#paper-bars .uplot', (els) => els.length)).toBe(5);
+    // By horizon: a line per head that has the figures (not one-tower), beside the training distribution at 0.
+    const horizon = await page.$eval('#paper-horizon', (el) => {
+      const chart = (el as unknown as { uplot: { data: (number | null)[][]; series: { label?: string }[] } }).uplot;
+      return { data: chart.data, labels: chart.series.map((s) => s.label) };
+    });
+    expect(horizon.labels.slice(1)).toEqual(['mse', 'two-tower', 'training distribution']);
+    expect(horizon.data).toEqual([[1, 2, 3], [0.31, 0.4, 0.45], [-0.04, 0.02, 0.08], [0, 0, 0]]);
     await shot('paper-view.png');
     // Only concept heads: no token LM or SLLM table (not an LCM head as its baseline), its Markdown the LCM tables alone.
     await selectOnly(['lcm/mse', 'lcm/two-tower']);
@@ -311,6 +318,11 @@ describe('report app in Chromium', () => {
     expect(await page.$('#paper-svae')).toBeNull();
     expect(await page.textContent('#paper-svae-none')).toMatch(/No token LM or SLLM among these runs/);
     expect(await page.inputValue('#paper-markdown')).toMatch(/^\| Run \| Energy score/);
+    // A head without the figures alone: a hint in place of the chart.
+    await selectOnly(['lcm/one-tower']);
+    await page.selectOption('#paper-baseline', 'lcm/one-tower');
+    await panelReady();
+    expect(await page.textContent('#paper-horizon-none')).toMatch(/No concept head has an energy score by horizon/);
   });
 
   it('shows samples of the selected runs side by side per prompt', async () => {

@@ -413,3 +413,14 @@ export function intervalEntries(key: EvalKey, ci: { low: number; high: number } 
   const k = intervalKeys(key);
   return { [k.low]: ci.low, [k.high]: ci.high };
 }
+
+/** Per model: PPL by the context tokens behind each scored sentence, `{bucket: {ppl, tokens}}` (`0-32` .. `256+`). */
+export const PPL_BY_CONTEXT_KEY = 'ppl_by_context';
+
+/**
+ * Per concept head: the energy score by horizon, on the same targets at every horizon h (1: the
+ * teacher-forced draw; h: drawn after the head's own draws of the h - 1 sentences before),
+ * `{h: {energy_score, train_dist, diff_train_dist, diff_next (from h = 2: minus horizon 1's, target
+ * by target), spread_ratio (each with _ci_low / _ci_high), targets}}`.
+ */
+export const ES_BY_HORIZON_KEY = 'energy_score_by_horizon';

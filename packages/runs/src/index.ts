@@ -1,8 +1,6 @@
 export {
   cpuSecondsOf,
   ownCpuSecondsOf,
-  ES_BY_HORIZON_KEY,
-  PPL_BY_CONTEXT_KEY,
   RUN_FILES,
   evalValueSchema,
   formatVersion,
@@ -29,7 +27,7 @@ export {
   type Sample,
   type Summary,
 } from './format.js';
-export { ALL_PAIRED_COMPARISONS, EVAL_KEYS, EVAL_METRICS, headTablePart, type HeadTablePart, HIGHER_IS_BETTER, intervalBase, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, type PairedComparison, rangeKeys, spreadBase, storedBounds, storedSpread, type EvalKey, type StoredSpread } from './eval-keys.js';
+export { ALL_PAIRED_COMPARISONS, ES_BY_HORIZON_KEY, EVAL_KEYS, EVAL_METRICS, headTablePart, type HeadTablePart, HIGHER_IS_BETTER, intervalBase, intervalEntries, intervalKeys, MATCHED_PPL_COMPARISON, PAIRED_COMPARISONS, aboveOneKey, noChange, pairedBaselineKey, pairedBoundsKeys, pairedSide, type PairedComparison, PPL_BY_CONTEXT_KEY, rangeKeys, spreadBase, storedBounds, storedSpread, type EvalKey, type StoredSpread } from './eval-keys.js';
 export { RunFormatError } from './errors.js';
 export { mergeEvalResults } from './eval-results.js';
 export { collectGitInfo, collectMachineInfo, collectPackageVersions } from './machine.js';

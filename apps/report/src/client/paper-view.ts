@@ -1,5 +1,5 @@
 import { HIGHER_IS_BETTER, type HeadTablePart } from '@sentencelab/runs/eval-keys';
-import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, formatChange, lcmCell, lcmColumns, lcmParts, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
+import { LCM_COLUMNS, PAIRED_SEED_COLUMNS, SVAE_COLUMNS, columnsWithValues, contextCurves, horizonCurves, formatChange, lcmCell, lcmColumns, lcmParts, lcmTable, paperCell, paperChange, paperTable, paperTableOf, paperValue, seedTable, shortRunLabels, type PaperColumn } from '../shared/paper.js';
 import { seedGroupsOf } from '../shared/seed-groups.js';
 import { exportTable } from '../shared/table-export.js';
 import type { RunRow } from '../shared/types.js';
@@ -70,6 +70,8 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     ? h('table', { class: 'grid', id: 'paper-seeds' }, h('thead', {}, h('tr', {}, ...seeds.header.map((c) => h('th', {}, c)))), h('tbody', {}, seeds.rows.map((row) => h('tr', {}, ...row.map((c, i) => h('td', { class: i === 0 ? 'key' : 'num' }, c))))))
     : h('p', { class: 'hint' }, 'No runs that differ only in their seed.');
   const lcmCharts = h('div', { class: 'bars' });
+  const byHorizon = horizonCurves(lcmRuns);
+  const horizonChart = h('div', { id: 'paper-horizon' });
   replaceChildren(
     panel,
     h(
@@ -88,6 +90,12 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       ? parts.flatMap((part) => [h('h3', {}, LCM_HEADINGS[part]), lcmTableElement(lcmRuns, lcmLabels, part)])
       : [h('h3', {}, 'Large Concept Model heads'), h('p', { class: 'hint' }, 'No run has LCM results (eval l2, contrastive_acc, roundtrip_l2, energy_score).')]),
     lcmCharts,
+    ...(lcmRuns.length
+      ? [
+          h('h3', {}, "Energy score by horizon, minus the training distribution's"),
+          byHorizon.curves.length ? horizonChart : h('p', { class: 'hint', id: 'paper-horizon-none' }, 'No concept head has an energy score by horizon (eval energy_score_by_horizon: set aheadHorizon above 2 on an lcm stage).'),
+        ]
+      : []),
     h('h3', {}, 'Markdown'),
     markdown,
   );
@@ -100,6 +108,19 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       series: byContext.curves.map((c, i) => ({ label: c.id, color: PALETTE[i % PALETTE.length]!, y: c.y })),
       xLabel: `context tokens (buckets ${byContext.buckets.join(', ')}; x = bucket start)`,
       yLabel: 'PPL',
+      log: false,
+    });
+  }
+  if (byHorizon.curves.length) {
+    lineChart(horizonChart, {
+      x: byHorizon.horizons,
+      series: [
+        ...byHorizon.curves.map((c, i) => ({ label: lcmLabels.get(c.run)!, color: PALETTE[i % PALETTE.length]!, y: c.y })),
+        // The reference: at 0 a head's rollout is no better than sampling the training embeddings.
+        { label: 'training distribution', color: '#999', width: 1, y: byHorizon.horizons.map(() => 0) },
+      ],
+      xLabel: "sentences ahead (1: teacher-forced; h: after the head's own h - 1 draws)",
+      yLabel: 'ES - training dist. (lower is better)',
       log: false,
     });
   }

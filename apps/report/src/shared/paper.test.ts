@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { columnsWithValues, contextCurves, formatSeedStats, LCM_COLUMNS, lcmCell, lcmParts, lcmTable, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
+import { columnsWithValues, contextCurves, formatSeedStats, horizonCurves, LCM_COLUMNS, lcmCell, lcmParts, lcmTable, PAIRED_SEED_COLUMNS, paperChange, paperTable, paperTableOf, shortRunLabels, SVAE_COLUMNS, seedStats, seedTable } from './paper.js';
 import type { RunRow } from './types.js';
 
 const run = (id: string, ev: Record<string, number | string | null>): RunRow => ({ id, experiment: 'x', runId: id, ok: true, eval: ev }) as RunRow;
@@ -56,6 +56,23 @@ describe('contextCurves', () => {
       { id: 'lm', y: [50, null, 30, null] },
       { id: 'sllm', y: [60, 45, null, null] },
     ]);
+  });
+});
+
+describe('horizonCurves', () => {
+  test('horizons in numeric order, one curve per run with two or more, null where a run has none', () => {
+    const k = (h: number) => `energy_score_by_horizon.${h}.diff_train_dist`;
+    const a = run('two-tower', { [k(10)]: 0.5, [k(2)]: 0.2, [k(1)]: 0.1, 'energy_score_by_horizon.2.energy_score': 3 });
+    const b = run('energy', { [k(1)]: -0.1, [k(2)]: null, [k(3)]: 0.05 });
+    const single = run('mse', { [k(1)]: 0.9 });
+    const none = run('lm', { ppl: 40 });
+    const c = horizonCurves([a, b, single, none]);
+    expect(c.horizons).toEqual([1, 2, 3, 10]);
+    expect(c.curves).toEqual([
+      { run: a, y: [0.1, 0.2, null, 0.5] },
+      { run: b, y: [-0.1, null, 0.05, null] },
+    ]);
+    expect(horizonCurves([single, none]).curves).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { EvalKey } from '@sentencelab/runs';
-import { headTablePart, HIGHER_IS_BETTER, PAIRED_COMPARISONS, type HeadTablePart, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
+import { ES_BY_HORIZON_KEY, headTablePart, HIGHER_IS_BETTER, PAIRED_COMPARISONS, PPL_BY_CONTEXT_KEY, type HeadTablePart, pairedBaselineKey, pairedBoundsKeys, pairedSide, storedBounds, storedSpread, type StoredSpread } from '@sentencelab/runs/eval-keys';
 import { seedSpread, type SeedSpread } from '@sentencelab/metrics/seeds';
 import { formatNumber, formatValue, formatWithSpread } from './flatten.js';
 import type { PlainTable } from './table-export.js';
@@ -309,7 +309,7 @@ export function seedTable(groups: readonly (readonly RunRow[])[], columns: reado
 }
 
 /** The summary key prefix of PPL by context (`ppl_by_context.<bucket>.ppl`, flattened). */
-const BY_CONTEXT = 'ppl_by_context.';
+const BY_CONTEXT = `${PPL_BY_CONTEXT_KEY}.`;
 
 /**
  * PPL by context tokens: the buckets any run has (ordered by their first context length) and,
@@ -324,4 +324,23 @@ export function contextCurves(runs: readonly RunRow[]): { buckets: string[]; sta
     .map((r) => ({ id: r.id, y: sorted.map((b) => { const v = r.eval?.[`${BY_CONTEXT}${b}.ppl`]; return typeof v === 'number' && Number.isFinite(v) ? v : null; }) }))
     .filter((c) => c.y.some((v) => v !== null));
   return { buckets: sorted, starts: order.map((i) => starts[i]!), curves };
+}
+
+/** The summary key prefix of the concept heads' energy score by horizon (`energy_score_by_horizon.<h>.diff_train_dist`, flattened). */
+const BY_HORIZON = `${ES_BY_HORIZON_KEY}.`;
+const DIFF_TRAIN_DIST = '.diff_train_dist';
+
+/**
+ * The concept heads' energy score by horizon minus the training distribution's on the same
+ * targets (below 0: still a better distribution than sampling the training embeddings): the
+ * horizons any run has (ascending) and, per run with two or more, its difference at each (null
+ * where it has none).
+ */
+export function horizonCurves(runs: readonly RunRow[]): { horizons: number[]; curves: { run: RunRow; y: (number | null)[] }[] } {
+  const of = (r: RunRow) => Object.keys(r.eval ?? {}).filter((k) => k.startsWith(BY_HORIZON) && k.endsWith(DIFF_TRAIN_DIST)).map((k) => Number(k.slice(BY_HORIZON.length, -DIFF_TRAIN_DIST.length))).filter((h) => Number.isInteger(h) && h > 0);
+  const horizons = [...new Set(runs.flatMap(of))].sort((a, b) => a - b);
+  const curves = runs
+    .filter((r) => of(r).length > 1)
+    .map((run) => ({ run, y: horizons.map((h) => { const v = run.eval?.[`${BY_HORIZON}${h}${DIFF_TRAIN_DIST}`]; return typeof v === 'number' && Number.isFinite(v) ? v : null; }) }));
+  return { horizons, curves };
 }

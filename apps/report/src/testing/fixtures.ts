@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '@sentencelab/fs-atomic';
-import { createRun, RUN_FILES, type RunWriter } from '@sentencelab/runs';
+import { createRun, RUN_FILES, type EvalValue, type RunWriter } from '@sentencelab/runs';
 
 const machine = { cpu: 'fixture cpu', cores: 2, memoryGb: 8, os: 'linux', node: 'v20' };
 const git = { sha: '0123456789abcdef0123456789abcdef01234567', dirty: false };
@@ -21,7 +21,7 @@ interface TrainSpec {
   floor: number;
   /** The pipeline stage, as the runner records it in meta.json backendInfo. */
   stage: string;
-  eval: Record<string, number | string>;
+  eval: Record<string, EvalValue>;
   status?: 'done' | 'running';
 }
 
@@ -114,9 +114,11 @@ export function writeFixtureRuns(root: string): { live: RunWriter } {
   // The energy score with its 95% interval and its paired difference to sampling the training embeddings (a deterministic head's equals its L2);
   // the sampling heads' paired differences with the eval's baseline head (mse), two-tower's resolved, one-tower's energy score's not;
   // spread / skill: 0 for the deterministic head, the sampling heads' draws too alike (two-tower) and about as spread as the targets (one-tower).
+  // By horizon (1 to 3 sentences ahead): each run's energy score minus the training distribution's; one-tower has none.
+  const horizons = (...diffs: number[]) => Object.fromEntries(diffs.map((d, i) => [String(i + 1), { energy_score: 2 + d, train_dist: 2, diff_train_dist: d, targets: 40 }]));
   for (const [head, l2, acc, rt, es, esDiff, vsMse] of [
-    ['mse', 0.82, 0.61, 0.9, 0.82, 0.31, { energy_score_ahead: 0.9, spread_ratio: 0 }],
-    ['two-tower', 0.71, 0.68, 0.79, 0.47, -0.04, { spread_ratio: 0.62, spread_ratio_ci_low: 0.58, spread_ratio_ci_high: 0.66, energy_score_diff: -0.35, energy_score_diff_ci_low: -0.4, energy_score_diff_ci_high: -0.3, energy_score_diff_baseline: 'mse', energy_score_ahead: 0.55, energy_score_ahead_diff: -0.35, energy_score_ahead_diff_ci_low: -0.41, energy_score_ahead_diff_ci_high: -0.29, energy_score_ahead_diff_baseline: 'mse', l2_diff: -0.11, l2_diff_ci_low: -0.15, l2_diff_ci_high: -0.07, l2_diff_baseline: 'mse' }],
+    ['mse', 0.82, 0.61, 0.9, 0.82, 0.31, { energy_score_ahead: 0.9, spread_ratio: 0, energy_score_by_horizon: horizons(0.31, 0.4, 0.45) }],
+    ['two-tower', 0.71, 0.68, 0.79, 0.47, -0.04, { spread_ratio: 0.62, spread_ratio_ci_low: 0.58, spread_ratio_ci_high: 0.66, energy_score_diff: -0.35, energy_score_diff_ci_low: -0.4, energy_score_diff_ci_high: -0.3, energy_score_diff_baseline: 'mse', energy_score_ahead: 0.55, energy_score_ahead_diff: -0.35, energy_score_ahead_diff_ci_low: -0.41, energy_score_ahead_diff_ci_high: -0.29, energy_score_ahead_diff_baseline: 'mse', l2_diff: -0.11, l2_diff_ci_low: -0.15, l2_diff_ci_high: -0.07, l2_diff_baseline: 'mse', energy_score_by_horizon: horizons(-0.04, 0.02, 0.08) }],
     ['one-tower', 0.75, 0.66, 0.83, 0.49, -0.02, { spread_ratio: 0.93, spread_ratio_ci_low: 0.88, spread_ratio_ci_high: 0.99, energy_score_diff: -0.33, energy_score_diff_ci_low: -0.7, energy_score_diff_ci_high: 0.04, energy_score_diff_baseline: 'mse', l2_diff: 0.07, l2_diff_ci_low: 0.01, l2_diff_ci_high: 0.12, l2_diff_baseline: 'mse' }],
   ] as const) {
     train(root, {
