@@ -100,7 +100,7 @@ describe('a config that differs only in evaluation options evaluates the trained
       const donor = (await readMeta(after.artifact.runDir!)).forkedFrom?.run;
       expect(donor && readStageRecord(donor).trainingHash).toBe(trainingHash);
     }
-    expect(log.some((l) => l.startsWith('[diffusion]') && l.includes('(the same training: only its evalDocuments, roundTripSentences, resamples, brierSentences, aheadSentences, model.sampling, model.guidance.scale, model.guidance.rescale or the evaluation options of the stages it builds on differ)'))).toBe(true);
+    expect(log.some((l) => l.startsWith('[diffusion]') && l.includes('(the same training: only its evalDocuments, roundTripSentences, resamples, brierSentences, aheadSentences, aheadHorizon, model.sampling, model.guidance.scale, model.guidance.rescale or the evaluation options of the stages it builds on differ)'))).toBe(true);
     // Fewer reconstruction sentences; the head's figures, from the same weights and vectors, to the last digit.
     expect((await readSummary(svae1!.artifact.runDir!))!.eval['recon_sentences']).toBe(2);
     const [e0, e1] = [(await readSummary(head0!.artifact.runDir!))!.eval, (await readSummary(head1!.artifact.runDir!))!.eval];
