@@ -93,7 +93,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
     ...(lcmRuns.length
       ? [
           h('h3', {}, "Energy score by horizon, minus the training distribution's"),
-          byHorizon.curves.length ? horizonChart : h('p', { class: 'hint', id: 'paper-horizon-none' }, 'No concept head has an energy score by horizon (eval energy_score_by_horizon: set aheadHorizon above 2 on an lcm stage).'),
+          byHorizon.curves.length ? horizonChart : h('p', { class: 'hint', id: 'paper-horizon-none' }, 'No concept head has an energy score by horizon (eval energy_score_by_horizon: an lcm stage writes it when it scores sentences ahead, aheadSentences above 0; aheadHorizon sets how far, 2 by default).'),
         ]
       : []),
     h('h3', {}, 'Markdown'),
