@@ -34,7 +34,12 @@ export interface LineChartSpec {
   height?: number;
   /** Fill between pairs of series indices (1-based as in uPlot: [upper, lower]). */
   bands?: { upper: number; lower: number; fill: string }[];
+  /** x is a count (sentences ahead): ticks on whole numbers only, each point marked. */
+  integerX?: boolean;
 }
+
+/** Tick steps of a count axis: whole numbers only. */
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 /** A uPlot line chart sized to its container. */
 export function lineChart(container: HTMLElement, spec: LineChartSpec): uPlot {
@@ -44,7 +49,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec): uPlot {
     height: spec.height ?? 340,
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
-      { label: spec.xLabel, stroke: '#555', grid: { stroke: '#eee' } },
+      { label: spec.xLabel, stroke: '#555', grid: { stroke: '#eee' }, ...(spec.integerX ? { incrs: INTEGER_STEPS } : {}) },
       { label: spec.yLabel, stroke: '#555', grid: { stroke: '#eee' }, values: (_u, ticks) => ticks.map((t) => formatCompact(t)) },
     ],
     legend: { live: true },
@@ -56,7 +61,7 @@ export function lineChart(container: HTMLElement, spec: LineChartSpec): uPlot {
         stroke: s.color,
         width: s.width ?? 2,
         spanGaps: true,
-        points: { show: false },
+        points: { show: spec.integerX === true },
         ...(s.legend === false ? { class: 'no-legend' } : {}),
       })),
     ],

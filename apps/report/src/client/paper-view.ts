@@ -122,6 +122,7 @@ export function renderPaper(panel: HTMLElement, state: AppState, selected: RunRo
       xLabel: "sentences ahead (1: teacher-forced; h: after the head's own h - 1 draws)",
       yLabel: 'ES - training dist. (lower is better)',
       log: false,
+      integerX: true,
     });
   }
   markdown.value = [...(hasLm ? [svae] : []), ...parts.map((part) => lcmTable(lcmRuns, part))].map((t) => exportTable(t, 'markdown')).join('\n');
