@@ -328,7 +328,8 @@ export async function evaluateHead(
     brierItems = await headBrier(docs, docOf, predictions, second, targets, options, options.brier);
     Object.assign(out, brierFigures(brierItems, options));
   }
-  // Two sentences ahead: each picked target's energy score, against its mean and (a VAE's) its posterior draw.
+  // Sentences ahead: each picked target's energy score two ahead, against its mean and (a VAE's)
+  // its posterior draw; then the same targets at every horizon up to options.horizon.
   let ahead: AheadScores | undefined;
   let byHorizon: Record<string, Record<string, number>> | undefined;
   if (options.ahead && options.ahead > 0) {
