@@ -200,7 +200,7 @@ describe('exp results', () => {
     expect(md).toMatch(/## Chosen on validation\n\n.*\n\n- two-tower: lowest val_energy_score of 2 points at two-tower \(model\.guidance\.scale=1\): 1\.05\d* \[[-\d.]+, [\d.]+\] \(mean over 2 seeds\); the runner-up, two-tower \(model\.guidance\.scale=3\)/);
   });
 
-  test('the energy score by horizon: a table per stage (each horizon over seeds, minus the training distribution) and a chart with a line per head', async () => {
+  test('the energy score by horizon: one section, a row per head (each horizon over seeds, minus the training distribution), and a chart with a line per head', async () => {
     const root = mkdtempSync(join(tmpdir(), 'exp-results-horizon-'));
     // A horizon's bucket: the energy score, 3 for the training distribution, the difference with a stored interval.
     const bucket = (es: number, first: number) => ({ energy_score: es, train_dist: 3, diff_train_dist: es - 3, diff_train_dist_ci_low: es - 3.2, diff_train_dist_ci_high: es - 2.8, ...(es === first ? {} : { diff_next: es - first, diff_next_ci_low: es - first - 0.05, diff_next_ci_high: es - first + 0.05 }), spread_ratio: 0.8, targets: 40 });
@@ -212,13 +212,15 @@ describe('exp results', () => {
     const files = await resultsAction('h', { runsDir: root, out });
     const md = readFileSync(out, 'utf8');
     // Two seeds: the mean of the differences with the Student-t interval of that mean; one seed: its stored interval.
-    expect(md).toContain('| point | 1 ahead: ES, - train-dist | 2 ahead: ES, - train-dist | 3 ahead: ES, - train-dist |');
+    // One section, a row per head across the stages, before the charts.
+    expect(md).toMatch(/## By horizon\n\n.*\n\n\| point \| 1 ahead: ES, - train-dist \| 2 ahead: ES, - train-dist \| 3 ahead: ES, - train-dist \|\n/);
+    expect(md.indexOf('## By horizon')).toBeLessThan(md.indexOf('## Charts'));
     expect(md).toMatch(/^\| diffusion \| 2\.100, -0\.9000 \[-2\.1706, 0\.3706\] \| 2\.600, -0\.4000 \[[-\d.]+, [\d.]+\] \| 3, 0 \[[-\d.]+, [\d.]+\] \|$/m);
-    expect(md).toMatch(/^\| mse \| 2\.600, -0\.4000 \[-0\.6000, -0\.2000\] \| 3\.400, 0\.4000 \[0\.2000, 0\.6000\] \|$/m);
+    expect(md).toMatch(/^\| mse \| 2\.600, -0\.4000 \[-0\.6000, -0\.2000\] \| 3\.400, 0\.4000 \[0\.2000, 0\.6000\] \| - \|$/m);
     // What its own draws cost: from horizon 2 on, over seeds (0.5 in both seeds: an interval of width 0) or the stored interval.
     expect(md).toContain('| point | 2 ahead - 1 ahead | 3 ahead - 1 ahead |');
     expect(md).toMatch(/^\| diffusion \| 0\.5000 \[0\.5000, 0\.5000\] \| 0\.9000 \[0\.9000, 0\.9000\] \|$/m);
-    expect(md).toMatch(/^\| mse \| 0\.8000 \[0\.7500, 0\.8500\] \|$/m);
+    expect(md).toMatch(/^\| mse \| 0\.8000 \[0\.7500, 0\.8500\] \| - \|$/m);
     // The family's flattened keys stay out of the stage tables.
     expect(md).not.toMatch(/^\| energy_score_by_horizon/m);
     expect(md).toContain("![Energy score by horizon, minus the training distribution's](h/energy_score_by_horizon.png)");

@@ -218,17 +218,19 @@ function estimateCell(e: FigureEstimate | undefined): string {
 }
 
 /**
- * The concept heads' energy score by horizon per point (`energy_score_by_horizon`): per horizon
- * the energy score, then minus the training distribution's on the same targets with its
- * interval; then from horizon 2 on minus horizon 1's (what its own draws cost it). '' when no
- * point has it.
+ * The concept heads' energy score by horizon (`energy_score_by_horizon`), a row per point of any
+ * stage: per horizon the energy score, then minus the training distribution's on the same
+ * targets with its interval; then from horizon 2 on minus horizon 1's (what its own draws cost
+ * it). '' when no point has it.
  */
-export function horizonTables(s: StageResults): string {
-  const hs = horizons(s.points.flatMap((p) => p.runs));
+export function horizonTables(stages: readonly StageResults[]): string {
+  const points = stages.flatMap((s) => s.points.map((p) => ({ p, name: pointName(p, s.points.length) })));
+  const hs = horizons(points.flatMap(({ p }) => p.runs));
   if (hs.length === 0) return '';
+  const withFamily = points.filter(({ p }) => horizons(p.runs).length > 0);
   const cells = (cell: (f: NonNullable<ReturnType<typeof horizonFigures>>) => string, of: readonly number[]) =>
-    s.points.map((p) => [
-      pointName(p, s.points.length),
+    withFamily.map(({ p, name }) => [
+      name,
       ...of.map((h) => {
         const f = horizonFigures(p, h);
         return f ? cell(f) : '-';
@@ -416,6 +418,10 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
       ...chosen,
     );
   }
+  const byHorizon = horizonTables(stages);
+  if (byHorizon) {
+    out.push('', '## By horizon', '', "The concept heads' energy score by horizon, mean over seeds: the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); then minus the training distribution's on those targets, with the 95% interval of that mean (one seed: its bootstrap interval over the documents); below 0, the head is still a better distribution than sampling the training embeddings.", '', byHorizon);
+  }
   if (charts.length > 0) {
     out.push('', '## Charts', '');
     for (const c of charts) out.push(`![${c.title}](${c.href})`, '');
@@ -436,8 +442,6 @@ export async function resultsMarkdown(experiment: string, runs: readonly RunInfo
     if (known.length > 0) out.push('', ...known.map((k) => `- \`${k}\`: ${MEANINGS.get(k)}`));
     const ctx = contextTable(s);
     if (ctx) out.push('', 'PPL by the context tokens behind each scored sentence, mean over seeds (scored tokens):', '', ctx);
-    const byHorizon = horizonTables(s);
-    if (byHorizon) out.push('', "Energy score by horizon, mean over seeds: the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); then minus the training distribution's on those targets, with the 95% interval of that mean (one seed: its bootstrap interval over the documents); below 0, the head is still a better distribution than sampling the training embeddings:", '', byHorizon);
   }
   out.push('', '## Runs', '', 'Wall time: start to end of the stage run; CPU time: user + system seconds of the process while the run was open (every thread; absent for runs from before it was recorded); CPU / wall: cores kept busy on average; train tok/s: training tokens over the training loop\'s wall time (its validations included; for a resumed run, since the resume); median step: the median of the logged steps\' tokens over their own time; generation tok/s: the bench stage at an equal token budget.', '', await runsTable(stages));
   if (measuring.length > 0) {
