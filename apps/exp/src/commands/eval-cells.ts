@@ -4,10 +4,10 @@
  * (`1229 (1022-1280)`), instead of three rows, PPL by context, the energy score by horizon and
  * the costs of stages without a run folder on one readable line each, anything else as JSON.
  */
-import { ES_BY_HORIZON_KEY, intervalKeys, PPL_BY_CONTEXT_KEY, spreadBase, storedBounds, storedSpread, type EvalValue } from '@sentencelab/runs';
+import { ES_BY_HORIZON_KEY, PPL_BY_CONTEXT_KEY, spreadBase, storedSpread, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { horizonBuckets } from '../stages/horizon-table.js';
-import { figureWithInterval, figureWithSpread, formatCell, type Cell } from '../table.js';
+import { bucketCell, horizonBuckets } from '../stages/horizon-table.js';
+import { figureWithSpread, formatCell, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,11 +26,9 @@ function contextCell(v: { [key: string]: EvalValue }): string {
 function horizonCell(v: { [key: string]: EvalValue }): string | undefined {
   const buckets = horizonBuckets(v);
   if (!buckets) return undefined;
-  const parts = buckets.map(({ horizon, figures }) => {
-    const diff = figures['diff_train_dist'];
-    const ci = storedBounds(figures, intervalKeys('diff_train_dist'));
-    const vsTrain = diff === undefined ? '' : ` (- train-dist ${ci ? figureWithInterval(diff, ci.low, ci.high) : formatCell(diff)})`;
-    return `${horizon} ahead ${formatCell(figures['energy_score'])}${vsTrain}`;
+  const parts = buckets.map((b) => {
+    const diff = bucketCell(b, 'diff_train_dist');
+    return `${b.horizon} ahead ${formatCell(b.figures['energy_score'])}${diff === undefined ? '' : ` (- train-dist ${diff})`}`;
   });
   const targets = buckets[0]!.figures['targets'];
   return `${parts.join(', ')}${targets === undefined ? '' : `; ${targets} targets`}`;
@@ -57,7 +55,7 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);
-    else if (key === ES_BY_HORIZON_KEY && isRecord(v) && horizonCell(v) !== undefined) rows.push([key, horizonCell(v)]);
+    else if (key === ES_BY_HORIZON_KEY && isRecord(v) && horizonBuckets(v)) rows.push([key, horizonCell(v)]);
     else rows.push([key, JSON.stringify(v)]);
   }
   return rows;

@@ -3,10 +3,10 @@
  * far into its own generation a head stays a better distribution of the next vector than
  * sampling the training embeddings.
  */
-import { ES_BY_HORIZON_KEY, intervalKeys, storedBounds } from '@sentencelab/runs';
-import { figureWithInterval, formatCell, renderTable, type Cell } from '../table.js';
+import { ES_BY_HORIZON_KEY, intervalKeys, storedBounds, storedSpread } from '@sentencelab/runs';
+import { figureWithSpread, formatCell, renderTable, type Cell } from '../table.js';
 
-/** One horizon of a head's family: `energy_score`, `train_dist`, `diff_train_dist`, `spread_ratio` (each with its interval keys), `targets`. */
+/** One horizon of a head's family: `energy_score`, `train_dist`, `diff_train_dist`, `diff_next` (from horizon 2), `spread_ratio` (each with its interval keys), `targets`. */
 export interface HorizonBucket {
   horizon: number;
   figures: Readonly<Record<string, number>>;
@@ -25,10 +25,18 @@ export function horizonBuckets(value: unknown): HorizonBucket[] | undefined {
   return out.length > 0 ? out.sort((a, b) => a.horizon - b.horizon) : undefined;
 }
 
+/** A bucket's figure `key` with its stored interval (`-0.3100 [-0.4000, -0.2200]`), or alone; undefined when it has none. */
+export function bucketCell(b: HorizonBucket | undefined, key: string): string | undefined {
+  const v = b?.figures[key];
+  if (v === undefined) return undefined;
+  const spread = storedSpread(b!.figures, key);
+  return spread ? figureWithSpread(v, spread) : formatCell(v);
+}
+
 /**
  * The last horizon up to which the head's energy score stays resolved below the training
  * distribution's (every horizon from 1 to it with its `diff_train_dist` interval wholly below
- * 0); 0 when already horizon 1's is not, undefined when no bucket holds an interval.
+ * 0); 0 when already horizon 1's is not, undefined when horizon 1 has no interval.
  */
 export function horizonBelowTrainDist(buckets: readonly HorizonBucket[]): number | undefined {
   const keys = intervalKeys('diff_train_dist');
@@ -57,16 +65,9 @@ export function horizonTable(heads: readonly { stage: string; kind: string; fami
   if (rows.length === 0) return undefined;
   const horizons = [...new Set(rows.flatMap((r) => r.buckets.map((b) => b.horizon)))].sort((a, b) => a - b);
   const header = ['model', 'kind', 'targets', 'train-dist ES', ...horizons.map((h) => `${h} ahead: ES, - train-dist`), 'below train-dist through'];
-  // A stored difference with its interval where stored.
-  const diffCell = (b: HorizonBucket | undefined, key: string): string | undefined => {
-    const diff = b?.figures[key];
-    if (diff === undefined) return undefined;
-    const ci = storedBounds(b!.figures, intervalKeys(key));
-    return ci ? figureWithInterval(diff, ci.low, ci.high) : formatCell(diff);
-  };
   const cell = (b: HorizonBucket | undefined): Cell => {
     const es = b?.figures['energy_score'];
-    const diff = diffCell(b, 'diff_train_dist');
+    const diff = bucketCell(b, 'diff_train_dist');
     return es === undefined || diff === undefined ? undefined : `${formatCell(es)}, ${diff}`;
   };
   const body = rows.map((r) => {
@@ -81,7 +82,7 @@ export function horizonTable(heads: readonly { stage: string; kind: string; fami
     ];
   });
   const later = horizons.filter((h) => h > 1);
-  const costs = rows.map((r) => [r.stage, r.kind, ...later.map((h) => diffCell(r.buckets.find((b) => b.horizon === h), 'diff_next'))]);
+  const costs = rows.map((r) => [r.stage, r.kind, ...later.map((h) => bucketCell(r.buckets.find((b) => b.horizon === h), 'diff_next'))]);
   return [
     `Concept heads by horizon (${ES_BY_HORIZON_KEY}): the same targets at every horizon h, drawn after the head's own draws of the h - 1 sentences before (1 ahead: teacher-forced); energy score, then minus the training distribution's on those targets [95% interval] (below 0: still a better distribution than sampling the training embeddings):`,
     renderTable(header, body),
