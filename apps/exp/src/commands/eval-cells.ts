@@ -6,7 +6,7 @@
  */
 import { ES_BY_HORIZON_KEY, PPL_BY_CONTEXT_KEY, spreadBase, storedSpread, type EvalValue } from '@sentencelab/runs';
 import { STAGE_COSTS_KEY } from '../pipeline/execute.js';
-import { bucketCell, horizonBuckets } from '../stages/horizon-table.js';
+import { bucketCell, horizonBuckets, type HorizonBucket } from '../stages/horizon-table.js';
 import { figureWithSpread, formatCell, type Cell } from '../table.js';
 
 function isRecord(v: EvalValue | undefined): v is { [key: string]: EvalValue } {
@@ -22,10 +22,8 @@ function contextCell(v: { [key: string]: EvalValue }): string {
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
-/** `1 ahead 2.410 (- train-dist -0.3100 [-0.4000, -0.2200]), 2 ahead ...; 40 targets`; undefined when `v` holds no horizon. */
-function horizonCell(v: { [key: string]: EvalValue }): string | undefined {
-  const buckets = horizonBuckets(v);
-  if (!buckets) return undefined;
+/** `1 ahead 2.410 (- train-dist -0.3100 [-0.4000, -0.2200]), 2 ahead ...; 40 targets`. */
+function horizonCell(buckets: readonly HorizonBucket[]): string {
   const parts = buckets.map((b) => {
     const diff = bucketCell(b, 'diff_train_dist');
     return `${b.horizon} ahead ${formatCell(b.figures['energy_score'])}${diff === undefined ? '' : ` (- train-dist ${diff})`}`;
@@ -55,8 +53,10 @@ export function evalCells(record: Readonly<Record<string, EvalValue>>): [string,
     else if (typeof v === 'number' || typeof v === 'string') rows.push([key, v]);
     else if (key === PPL_BY_CONTEXT_KEY && isRecord(v)) rows.push([key, contextCell(v)]);
     else if (key === STAGE_COSTS_KEY && isRecord(v)) rows.push([key, costsCell(v)]);
-    else if (key === ES_BY_HORIZON_KEY && isRecord(v) && horizonBuckets(v)) rows.push([key, horizonCell(v)]);
-    else rows.push([key, JSON.stringify(v)]);
+    else {
+      const buckets = key === ES_BY_HORIZON_KEY ? horizonBuckets(v) : undefined;
+      rows.push([key, buckets ? horizonCell(buckets) : JSON.stringify(v)]);
+    }
   }
   return rows;
 }

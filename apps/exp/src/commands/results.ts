@@ -19,7 +19,7 @@ import { coveredSeconds } from '../results/busy-time.js';
 import { seedTables } from '../results/seed-table.js';
 import { predictorSection } from '../results/svae-predictors.js';
 import { validationChoiceLines } from '../results/validation-choice.js';
-import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, horizonFigures, horizons, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type FigureEstimate, type ResultPoint, type StageResults } from '../results/points.js';
+import { baselineNote, contextBuckets, contextFigures, evalNumbers, figureEstimate, figureName, figureValue, estimateText, horizonFigures, horizons, LAST_VALUE, latestRuns, meanSpread, pairedBaselines, pointName, stageResults, type ResultPoint, type StageResults } from '../results/points.js';
 import { figureWithInterval, figureWithRange, figureWithSpread, formatCell, intervalText, markdownTable } from '../table.js';
 
 const MEANINGS = new Map<string, string>(EVAL_METRICS.map((m) => [m.key, m.meaning]));
@@ -211,12 +211,6 @@ export function contextTable(s: StageResults): string {
   return markdownTable(['point', ...buckets.map((b) => `ctx ${b}`)], rows);
 }
 
-/** A figure over a point's seeds with its interval (of the mean over seeds; one seed: its stored one): `2.410 [2.301, 2.520]`. */
-function estimateCell(e: FigureEstimate | undefined): string {
-  if (!e) return '-';
-  return e.low !== undefined && e.high !== undefined ? figureWithInterval(e.mean, e.low, e.high) : formatCell(e.mean);
-}
-
 /**
  * The concept heads' energy score by horizon (`energy_score_by_horizon`), a row per point of any
  * stage: per horizon the energy score, then minus the training distribution's on the same
@@ -238,8 +232,8 @@ export function horizonTables(stages: readonly StageResults[]): string {
     ]);
   const later = hs.filter((h) => h > 1);
   return [
-    markdownTable(['point', ...hs.map((h) => `${h} ahead: ES, - train-dist`)], cells((f) => `${formatCell(f.energyScore.mean)}, ${estimateCell(f.diffTrainDist)}`, hs)),
-    ...(later.length > 0 ? ['', "What reading its own draws costs: the energy score h ahead minus 1 ahead on the same targets (paired target by target), mean over seeds with its interval:", '', markdownTable(['point', ...later.map((h) => `${h} ahead - 1 ahead`)], cells((f) => estimateCell(f.diffNext), later))] : []),
+    markdownTable(['point', ...hs.map((h) => `${h} ahead: ES, - train-dist`)], cells((f) => `${formatCell(f.energyScore.mean)}, ${f.diffTrainDist ? estimateText(f.diffTrainDist) : '-'}`, hs)),
+    ...(later.length > 0 ? ['', "What reading its own draws costs: the energy score h ahead minus 1 ahead on the same targets (paired target by target), mean over seeds with its interval:", '', markdownTable(['point', ...later.map((h) => `${h} ahead - 1 ahead`)], cells((f) => (f.diffNext ? estimateText(f.diffNext) : '-'), later))] : []),
   ].join('\n');
 }
 

@@ -8,7 +8,7 @@ import { ALL_PAIRED_COMPARISONS, ES_BY_HORIZON_KEY, pairedBaselineKey, PPL_BY_CO
 import { readStageRecord } from '../pipeline/execute.js';
 import { canonicalJson } from '../stages/hash.js';
 import { configDiff, flatten } from '../commands/compare.js';
-import { formatCell } from '../table.js';
+import { figureWithInterval, formatCell } from '../table.js';
 
 /** Runs of one stage that differ only by seed: one column of a table, one bar or point of a chart. */
 export interface ResultPoint {
@@ -176,6 +176,11 @@ export function figureEstimate(runs: readonly RunInfoOk[], key: string): FigureE
   return spread ? { n: 1, mean: s.mean, low: spread.low, high: spread.high, interval: spread.kind === 'interval' ? 'documents' : 'passes' } : { n: 1, mean: s.mean };
 }
 
+/** An estimate with its interval where it has one (of the mean over seeds; one seed: its stored one): `2.410 [2.301, 2.520]`. */
+export function estimateText(e: FigureEstimate): string {
+  return e.low !== undefined && e.high !== undefined ? figureWithInterval(e.mean, e.low, e.high) : formatCell(e.mean);
+}
+
 /** Mean ± sample standard deviation (n >= 2), or the value alone. */
 export function meanSpread(values: readonly number[]): string {
   const s = seedSpread(values);
@@ -208,11 +213,10 @@ export function horizons(runs: readonly RunInfoOk[]): number[] {
 
 /**
  * A point's figures at one horizon, each over its runs: its energy score, minus the training
- * distribution's on the same targets, minus horizon 1's, and spread / skill; undefined when no
- * run drew that far.
+ * distribution's on the same targets, and minus horizon 1's; undefined when no run drew that far.
  */
-export function horizonFigures(p: ResultPoint, horizon: number): { energyScore: FigureEstimate; diffTrainDist: FigureEstimate | undefined; diffNext: FigureEstimate | undefined; spreadRatio: FigureEstimate | undefined } | undefined {
+export function horizonFigures(p: ResultPoint, horizon: number): { energyScore: FigureEstimate; diffTrainDist: FigureEstimate | undefined; diffNext: FigureEstimate | undefined } | undefined {
   const key = (figure: string) => `${ES_BY_HORIZON_KEY}.${horizon}.${figure}`;
   const energyScore = figureEstimate(p.runs, key('energy_score'));
-  return energyScore ? { energyScore, diffTrainDist: figureEstimate(p.runs, key('diff_train_dist')), diffNext: figureEstimate(p.runs, key('diff_next')), spreadRatio: figureEstimate(p.runs, key('spread_ratio')) } : undefined;
+  return energyScore ? { energyScore, diffTrainDist: figureEstimate(p.runs, key('diff_train_dist')), diffNext: figureEstimate(p.runs, key('diff_next')) } : undefined;
 }

@@ -4,8 +4,7 @@
  * with the lowest one, beside the runner-up's, and the chosen point's test figures: the held-out
  * measurement of the choice. Choosing on the test figures instead would spend the test documents.
  */
-import { figureWithInterval, formatCell } from '../table.js';
-import { figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
+import { estimateText, figureEstimate, pointName, type FigureEstimate, type ResultPoint, type StageResults } from './points.js';
 
 const CHOOSE_ON = 'val_energy_score';
 /** The chosen point's test figures printed beside the choice. */
@@ -14,10 +13,6 @@ const TEST_FIGURES: readonly { key: string; label: string }[] = [
   { key: 'spread_ratio', label: 'spread / skill' },
   { key: 'energy_score_diff_train_dist', label: 'ES - train-dist' },
 ];
-
-function estimateText(e: FigureEstimate): string {
-  return e.low !== undefined && e.high !== undefined ? figureWithInterval(e.mean, e.low, e.high) : formatCell(e.mean);
-}
 
 /** A line per stage with two or more points that have a validation energy score; [] when none has. */
 export function validationChoiceLines(stages: readonly StageResults[]): string[] {

@@ -333,17 +333,19 @@ export async function evaluateHead(
   let ahead: AheadScores | undefined;
   let byHorizon: Record<string, Record<string, number>> | undefined;
   if (options.ahead && options.ahead > 0) {
-    const rolled = await rollOutAhead(model, docs, predictions, second, options.ahead, { batchSize: options.batchSize, seed: options.seed, horizon: options.horizon ?? 2 });
+    const rolled = await rollOutAhead(model, docs, predictions, second, options.ahead, { batchSize: options.batchSize, seed: options.seed, horizon: options.horizon });
     const at = (list: readonly Float32Array[]) => rolled.picks.map((k) => list[k]!);
     const aheadOf = rolled.picks.map((k) => docOf[k]!);
+    // The picked targets' scores at every horizon from 1 (teacher-forced: headScores') on.
+    const horizonScores = [rolled.picks.map((k) => headScores[k]!), ...rolled.horizons.map((d) => energyScores(d.first, d.second, at(targets)))];
     const twoAhead = rolled.horizons[0]!;
-    const aheadScores = energyScores(twoAhead.first, twoAhead.second, at(targets));
+    const aheadScores = horizonScores[1]!;
     figure('energy_score_ahead', aheadScores, aheadOf);
     const aheadTrainDist = rolled.picks.map((k) => trainDist[k]!);
     figure('energy_score_ahead_train_dist', aheadTrainDist, aheadOf);
     figure('energy_score_ahead_diff_train_dist', aheadScores.map((x, j) => x - aheadTrainDist[j]!), aheadOf);
     // The same targets one sentence ahead (teacher-forced): what reading its own draw costs.
-    figure('energy_score_ahead_diff_next', aheadScores.map((x, j) => x - headScores[rolled.picks[j]!]!), aheadOf);
+    figure('energy_score_ahead_diff_next', aheadScores.map((x, j) => x - horizonScores[0]![j]!), aheadOf);
     spreadRatio('spread_ratio_ahead', twoAhead.first, twoAhead.second, at(targets), aheadOf);
     ahead = { picks: rolled.picks, scores: { energyScoreAhead: aheadScores } };
     if (drawn && trainDraws) {
@@ -357,7 +359,7 @@ export async function evaluateHead(
     out['ahead_targets'] = rolled.picks.length;
     // The same targets at every horizon, from 1 (teacher-forced) on.
     const draws = [{ first: at(predictions), second: at(second) }, ...rolled.horizons];
-    byHorizon = horizonFamily(draws, at(targets), aheadTrainDist, aheadOf, docs.length, options);
+    byHorizon = horizonFamily(draws, horizonScores, at(targets), aheadTrainDist, aheadOf, docs.length, options);
   }
   const pairing = headPairing(targets, docOf, { energyScore: headScores, l2: scores.head.l2, contrastiveAcc: scores.head.contrastive, ...(posteriorScores ? { energyScorePosterior: posteriorScores } : {}) }, docs.length, ahead);
   options.onPairing?.(brierItems ? { ...pairing, brier: brierItems } : pairing);
@@ -367,13 +369,15 @@ export async function evaluateHead(
 
 /**
  * The energy score by horizon ({@link ES_BY_HORIZON_KEY}): for each horizon (`draws[h - 1]`, the
- * two draws of every target at horizon h), the energy score, the training distribution's on the
+ * two draws of every target at horizon h; `scores[h - 1]`, their energy score against each
+ * target), the energy score, the training distribution's on the
  * same targets and their paired difference, from horizon 2 on its paired difference to horizon
  * 1's (`diff_next`), and spread / skill, each with its 95% bootstrap interval over the
  * `documents` (`of[j]`: the document of target j), and how many targets.
  */
 function horizonFamily(
   draws: readonly { first: Float32Array[]; second: Float32Array[] }[],
+  scores: readonly (readonly number[])[],
   targets: Float32Array[],
   trainDist: readonly number[],
   of: readonly number[],
@@ -382,7 +386,6 @@ function horizonFamily(
 ): Record<string, Record<string, number>> {
   const ones = targets.map(() => 1);
   const entries = (key: string, nums: readonly number[], dens: readonly number[]) => ratioEntries(key as EvalKey, nums, dens, of, documents, o);
-  const scores = draws.map((d) => energyScores(d.first, d.second, targets));
   return Object.fromEntries(
     draws.map((d, i) => {
       const { spread, skill } = drawSpreads(d.first, d.second, targets);

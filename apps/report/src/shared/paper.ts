@@ -308,6 +308,12 @@ export function seedTable(groups: readonly (readonly RunRow[])[], columns: reado
   };
 }
 
+/** A run's eval figure `key` as a point of a curve: the number, or null where it has none (or not a finite one). */
+function finiteAt(r: RunRow, key: string): number | null {
+  const v = r.eval?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
 /** The summary key prefix of PPL by context (`ppl_by_context.<bucket>.ppl`, flattened). */
 const BY_CONTEXT = `${PPL_BY_CONTEXT_KEY}.`;
 
@@ -321,7 +327,7 @@ export function contextCurves(runs: readonly RunRow[]): { buckets: string[]; sta
   const order = buckets.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
   const sorted = order.map((i) => buckets[i]!);
   const curves = runs
-    .map((r) => ({ id: r.id, y: sorted.map((b) => { const v = r.eval?.[`${BY_CONTEXT}${b}.ppl`]; return typeof v === 'number' && Number.isFinite(v) ? v : null; }) }))
+    .map((r) => ({ id: r.id, y: sorted.map((b) => finiteAt(r, `${BY_CONTEXT}${b}.ppl`)) }))
     .filter((c) => c.y.some((v) => v !== null));
   return { buckets: sorted, starts: order.map((i) => starts[i]!), curves };
 }
@@ -341,6 +347,6 @@ export function horizonCurves(runs: readonly RunRow[]): { horizons: number[]; cu
   const horizons = [...new Set(runs.flatMap(of))].sort((a, b) => a - b);
   const curves = runs
     .filter((r) => of(r).length > 1)
-    .map((run) => ({ run, y: horizons.map((h) => { const v = run.eval?.[`${BY_HORIZON}${h}${DIFF_TRAIN_DIST}`]; return typeof v === 'number' && Number.isFinite(v) ? v : null; }) }));
+    .map((run) => ({ run, y: horizons.map((h) => finiteAt(run, `${BY_HORIZON}${h}${DIFF_TRAIN_DIST}`)) }));
   return { horizons, curves };
 }
